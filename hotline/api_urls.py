@@ -1,0 +1,6 @@
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("hotline.orgs.urls")),
+    path("", include("hotline.cases.urls")),
+]

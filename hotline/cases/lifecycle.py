@@ -1,0 +1,192 @@
+"""The case lifecycle: which action is allowed from which status, by which role, moving to which status.
+
+This is the single place that says so. Services call `check()` before doing anything; statistics rely
+on these statuses, so they are code, not configuration. `target=None` means the action leaves the
+case status as it is (unit-level actions on an assignment) or the service picks among `outcomes`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from hotline.common.errors import NotAllowed, ServiceError
+from hotline.orgs.models import Role, User
+
+from .models import CaseStatus as S
+
+
+class Action(models.TextChoices):
+    CREATE = "create", _("登记")
+    SAVE_DRAFT = "save_draft", _("暂存")
+    SUBMIT = "submit", _("提交热线办")
+    ARCHIVE = "archive", _("解决归档")
+    PROPOSE_NOT_ACCEPTED = "propose_not_accepted", _("申请不予受理")
+    CONFIRM_NOT_ACCEPTED = "confirm_not_accepted", _("确认不予受理")
+    REJECT_NOT_ACCEPTED = "reject_not_accepted", _("驳回不予受理")
+    RETURN_TO_AGENT = "return_to_agent", _("退回坐席")
+    CLOSE_DIRECTLY = "close_directly", _("直接办结")
+    ASK_LEADER = "ask_leader", _("呈请领导批示")
+    LEADER_INSTRUCT = "leader_instruct", _("领导批示")
+    DISPATCH = "dispatch", _("派单")
+    SIGN_FOR = "sign_for", _("签收")
+    RECORD_HANDLING = "record_handling", _("办理记录")
+    FORWARD = "forward", _("下派")
+    SEND_BACK = "send_back", _("退回上级")
+    REPORT = "report", _("办结上报")
+    RETURN_TO_OFFICE = "return_to_office", _("退件")
+    APPROVE_RETURN = "approve_return", _("同意退件并改派")
+    REJECT_RETURN = "reject_return", _("驳回退件")
+    REQUEST_EXTENSION = "request_extension", _("申请延期")
+    DECIDE_EXTENSION = "decide_extension", _("审核延期")
+    GIVE_OPINION = "give_opinion", _("协办反馈意见")
+    RETURN_OPINION = "return_opinion", _("协办意见发回重办")
+    ADD_ASSISTING = "add_assisting", _("增加协办")
+    REVIEW_ACCEPT = "review_accept", _("审核通过")
+    REVIEW_REJECT = "review_reject", _("审核退回")
+    REASSIGN = "reassign", _("改派")
+    CALLBACK = "callback", _("回访")
+    SUPERVISION_OPINION = "supervision_opinion", _("特别督办领导意见")
+    OFFICE_CLOSE = "office_close", _("热线办办结")
+    SET_CLOSE_MARKS = "set_close_marks", _("设置办结标记")
+    SET_VIOLATION = "set_violation", _("标记违规")
+    RESET_PASSWORD = "reset_password", _("重置查询密码")
+
+
+# Who acts: the office (dispatcher desk), intake agents, the unit holding the assignment, or a leader.
+OFFICE = frozenset({Role.DISPATCHER})
+INTAKE = frozenset({Role.AGENT, Role.DISPATCHER})
+UNIT = frozenset({Role.UNIT_HANDLER, Role.UNIT_LEADER})
+CALLBACK_ROLES = frozenset({Role.AGENT, Role.DISPATCHER, Role.MONITOR})
+SUPERVISORS = frozenset({Role.DISPATCHER, Role.MONITOR})
+
+# Statuses in which units are at work on the case.
+IN_UNITS = frozenset({S.DISPATCHED, S.HANDLING, S.REDO})
+NEW = ""  # a case that does not exist yet
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    sources: frozenset[str]
+    roles: frozenset[str]
+    target: str | None = None
+    outcomes: frozenset[str] = field(default_factory=frozenset)
+
+    def targets(self) -> frozenset[str]:
+        return frozenset({self.target}) if self.target else self.outcomes
+
+
+def _t(action: str, sources: set[str], roles: frozenset[str], target: str | None = None, **kw: set[str]) -> Transition:
+    return Transition(action, frozenset(sources), roles, target, frozenset(kw.get("outcomes", set())))
+
+
+A = Action
+TRANSITIONS: dict[str, Transition] = {
+    t.action: t
+    for t in [
+        # Intake (INT-3, INT-4)
+        _t(A.SAVE_DRAFT, {NEW, S.DRAFT}, INTAKE, S.DRAFT),
+        _t(A.SUBMIT, {NEW, S.DRAFT, S.RETURNED}, INTAKE, S.SUBMITTED),
+        _t(A.ARCHIVE, {NEW, S.DRAFT, S.RETURNED}, INTAKE, S.CLOSED),
+        _t(A.PROPOSE_NOT_ACCEPTED, {NEW, S.DRAFT, S.RETURNED, S.SUBMITTED}, INTAKE, S.PENDING_NOT_ACCEPTED),
+        _t(A.CONFIRM_NOT_ACCEPTED, {S.PENDING_NOT_ACCEPTED}, OFFICE, S.NOT_ACCEPTED),
+        _t(A.REJECT_NOT_ACCEPTED, {S.PENDING_NOT_ACCEPTED}, OFFICE, S.SUBMITTED),
+        # Office review and dispatch (DSP-1..3)
+        _t(A.RETURN_TO_AGENT, {S.SUBMITTED}, OFFICE, S.RETURNED),
+        _t(A.CLOSE_DIRECTLY, {S.SUBMITTED}, OFFICE, S.CLOSED),
+        _t(A.ASK_LEADER, {S.SUBMITTED}, OFFICE, S.LEADER_REVIEW),
+        _t(A.LEADER_INSTRUCT, {S.LEADER_REVIEW}, frozenset({Role.LEADER}), S.SUBMITTED),
+        _t(A.DISPATCH, {S.SUBMITTED}, OFFICE, S.DISPATCHED),
+        # Units (HND-1..8); sign-for and report move the case only for the top-level main unit.
+        _t(A.SIGN_FOR, IN_UNITS, UNIT, outcomes={S.DISPATCHED, S.HANDLING, S.REDO}),
+        _t(A.RECORD_HANDLING, IN_UNITS, UNIT),
+        _t(A.FORWARD, IN_UNITS, UNIT),
+        _t(A.SEND_BACK, IN_UNITS, UNIT),
+        _t(A.REPORT, IN_UNITS, UNIT, outcomes={S.HANDLING, S.REDO, S.RESULT_REVIEW}),
+        _t(A.RETURN_TO_OFFICE, IN_UNITS, UNIT, S.RETURN_REVIEW),
+        _t(A.REQUEST_EXTENSION, IN_UNITS, UNIT),
+        _t(A.GIVE_OPINION, IN_UNITS, UNIT),
+        _t(A.RETURN_OPINION, IN_UNITS, UNIT),
+        _t(A.ADD_ASSISTING, IN_UNITS, UNIT),
+        # Office rulings on units' requests
+        _t(A.APPROVE_RETURN, {S.RETURN_REVIEW}, OFFICE, S.DISPATCHED),
+        _t(A.REJECT_RETURN, {S.RETURN_REVIEW}, OFFICE, outcomes={S.HANDLING, S.REDO}),
+        _t(A.DECIDE_EXTENSION, IN_UNITS | {S.RETURN_REVIEW, S.RESULT_REVIEW}, OFFICE),
+        # Result review, callback, closing (CLS-1..4)
+        _t(A.REVIEW_ACCEPT, {S.RESULT_REVIEW}, OFFICE, S.CALLBACK),
+        _t(A.REVIEW_REJECT, {S.RESULT_REVIEW}, OFFICE, outcomes={S.HANDLING, S.REDO}),
+        _t(A.REASSIGN, IN_UNITS | {S.RESULT_REVIEW, S.RETURN_REVIEW}, OFFICE, S.DISPATCHED),
+        _t(A.CALLBACK, {S.CALLBACK}, CALLBACK_ROLES, outcomes={S.CLOSED, S.REDO, S.SPECIAL_SUPERVISION}),
+        _t(A.SUPERVISION_OPINION, {S.SPECIAL_SUPERVISION}, frozenset({Role.UNIT_LEADER}), S.REDO),
+        _t(
+            A.OFFICE_CLOSE,
+            IN_UNITS | {S.RESULT_REVIEW, S.CALLBACK, S.SPECIAL_SUPERVISION, S.RETURN_REVIEW},
+            OFFICE,
+            S.CLOSED,
+        ),
+        _t(A.SET_CLOSE_MARKS, {S.CLOSED}, OFFICE),
+        _t(A.SET_VIOLATION, set(S.values) - {S.DRAFT}, SUPERVISORS),
+        _t(A.RESET_PASSWORD, set(S.values) - {S.DRAFT}, CALLBACK_ROLES),
+    ]
+}
+
+
+def check(action: str, *, status: str, user: User) -> Transition:
+    """Raise unless `user` may take `action` on a case in `status`; return the transition."""
+    transition = TRANSITIONS[action]
+    if not user.has_role(*transition.roles):
+        raise NotAllowed(f"您的角色不能执行“{Action(action).label}”操作")
+    if status not in transition.sources:
+        status_label = S(status).label if status else "新建"
+        raise ServiceError(f"工单当前状态为“{status_label}”，不能执行“{Action(action).label}”操作", code="bad_status")
+    return transition
+
+
+def allowed_actions(*, status: str, user: User) -> list[str]:
+    """Actions the lifecycle allows now; unit-level guards (own assignment) are checked by the services."""
+    return [t.action for t in TRANSITIONS.values() if status in t.sources and user.has_role(*t.roles)]
+
+
+class Processing(models.TextChoices):
+    """QRY-3 processing classification."""
+
+    NOT_STARTED = "not_started", _("未办理")
+    IN_PROGRESS = "in_progress", _("办理中")
+    DONE = "done", _("已办结")
+
+
+PROCESSING_OF_STATUS: dict[str, str] = {
+    S.DRAFT: Processing.NOT_STARTED,
+    S.PENDING_NOT_ACCEPTED: Processing.NOT_STARTED,
+    S.SUBMITTED: Processing.NOT_STARTED,
+    S.RETURNED: Processing.NOT_STARTED,
+    S.LEADER_REVIEW: Processing.NOT_STARTED,
+    S.DISPATCHED: Processing.NOT_STARTED,
+    S.HANDLING: Processing.IN_PROGRESS,
+    S.RETURN_REVIEW: Processing.IN_PROGRESS,
+    S.RESULT_REVIEW: Processing.IN_PROGRESS,
+    S.CALLBACK: Processing.IN_PROGRESS,
+    S.REDO: Processing.IN_PROGRESS,
+    S.SPECIAL_SUPERVISION: Processing.IN_PROGRESS,
+    S.CLOSED: Processing.DONE,
+    S.NOT_ACCEPTED: Processing.DONE,
+    S.MERGED: Processing.DONE,
+}
+FINISHED_STATUSES = frozenset(s for s, p in PROCESSING_OF_STATUS.items() if p == Processing.DONE)
+
+
+def statuses_in(processing: str) -> list[str]:
+    return [s for s, p in PROCESSING_OF_STATUS.items() if p == processing]
+
+
+class Supervision(models.TextChoices):
+    """QRY-3 supervision classification: overdue is automatic, perfunctory and wrong are set by people."""
+
+    NORMAL = "normal", _("正常")
+    VIOLATION = "violation", _("违规")
+    OVERDUE = "overdue", _("超期")
+    PERFUNCTORY = "perfunctory", _("敷衍")
+    WRONG = "wrong", _("错误")

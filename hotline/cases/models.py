@@ -1,0 +1,422 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from hotline.common.models import DictItem, DictKind
+from hotline.orgs.models import Unit
+
+
+class Channel(models.TextChoices):
+    PHONE = "phone", _("电话")
+    VOICEMAIL = "voicemail", _("语音留言")
+    WEB = "web", _("网站")
+    WECHAT = "wechat", _("微信")
+    APP = "app", _("APP")
+    SMS = "sms", _("短信")
+    EMAIL = "email", _("电子邮件")
+    MAYOR_MAILBOX = "mayor_mailbox", _("市长信箱")
+    POLICE_110 = "police_110", _("110转办")
+    OTHER_HOTLINE = "other_hotline", _("其他热线")
+
+
+class CaseStatus(models.TextChoices):
+    DRAFT = "draft", _("暂存")
+    PENDING_NOT_ACCEPTED = "pending_not_accepted", _("不予受理待确认")
+    NOT_ACCEPTED = "not_accepted", _("不予受理")
+    SUBMITTED = "submitted", _("待派单")
+    RETURNED = "returned", _("退回坐席")
+    LEADER_REVIEW = "leader_review", _("待领导批示")
+    DISPATCHED = "dispatched", _("待签收")
+    HANDLING = "handling", _("办理中")
+    RETURN_REVIEW = "return_review", _("退件待审核")
+    RESULT_REVIEW = "result_review", _("结果待审核")
+    CALLBACK = "callback", _("待回访")
+    REDO = "redo", _("重办")
+    SPECIAL_SUPERVISION = "special_supervision", _("特别督办")
+    CLOSED = "closed", _("已办结")
+    MERGED = "merged", _("已并单")
+
+
+class CloseKind(models.TextChoices):
+    ANSWERED = "answered", _("解决归档")
+    DIRECT = "direct", _("直接办结")
+    SATISFIED = "satisfied", _("回访满意办结")
+    OFFICE = "office", _("热线办决定办结")
+
+
+class Rating(models.TextChoices):
+    VERY_SATISFIED = "very_satisfied", _("非常满意")
+    SATISFIED = "satisfied", _("满意")
+    BASICALLY_SATISFIED = "basically_satisfied", _("基本满意")
+    DISSATISFIED = "dissatisfied", _("不满意")
+    VERY_DISSATISFIED = "very_dissatisfied", _("非常不满意")
+
+
+SATISFIED_RATINGS = frozenset({Rating.VERY_SATISFIED, Rating.SATISFIED, Rating.BASICALLY_SATISFIED})
+
+
+def _dict_choice(kind: str) -> dict[str, str]:
+    return {"kind": kind}
+
+
+class Case(models.Model):
+    number = models.CharField(_("工单编号"), max_length=20, unique=True)
+    channel = models.CharField(_("来源渠道"), max_length=16, choices=Channel.choices, default=Channel.PHONE)
+    origin = models.JSONField(_("渠道来源信息"), default=dict, blank=True)
+    status = models.CharField(_("状态"), max_length=24, choices=CaseStatus.choices, default=CaseStatus.DRAFT)
+    version = models.PositiveIntegerField(_("版本"), default=1)
+
+    citizen = models.ForeignKey(
+        "citizens.Citizen", verbose_name=_("市民"), null=True, blank=True, related_name="cases",
+        on_delete=models.PROTECT,
+    )
+    citizen_name = models.CharField(_("来电人姓名"), max_length=50, blank=True)
+    citizen_gender = models.CharField(_("性别"), max_length=8, blank=True)
+    citizen_phone = models.CharField(_("联系电话"), max_length=20, blank=True, db_index=True)
+    citizen_email = models.EmailField(_("电子邮箱"), blank=True)
+    citizen_address = models.CharField(_("联系地址"), max_length=200, blank=True)
+    citizen_work_unit = models.CharField(_("工作单位"), max_length=100, blank=True)
+    citizen_post_code = models.CharField(_("邮编"), max_length=6, blank=True)
+    citizen_notes = models.CharField(_("来电人备注"), max_length=200, blank=True)
+
+    case_type = models.ForeignKey(
+        DictItem, verbose_name=_("诉求类型"), related_name="+", on_delete=models.PROTECT,
+        limit_choices_to=_dict_choice(DictKind.CASE_TYPE),
+    )
+    nature = models.ForeignKey(
+        DictItem, verbose_name=_("性质分类"), null=True, blank=True, related_name="+", on_delete=models.PROTECT,
+        limit_choices_to=_dict_choice(DictKind.NATURE),
+    )
+    urgency = models.ForeignKey(
+        DictItem, verbose_name=_("紧急程度"), null=True, blank=True, related_name="+", on_delete=models.PROTECT,
+        limit_choices_to=_dict_choice(DictKind.URGENCY),
+    )
+    secrecy = models.ForeignKey(
+        DictItem, verbose_name=_("保密等级"), null=True, blank=True, related_name="+", on_delete=models.PROTECT,
+        limit_choices_to=_dict_choice(DictKind.SECRECY),
+    )
+    bureau = models.ForeignKey(
+        Unit, verbose_name=_("职能局"), null=True, blank=True, related_name="+", on_delete=models.PROTECT
+    )
+    location = models.CharField(_("事发地点"), max_length=200, blank=True)
+    location_unit = models.ForeignKey(
+        Unit, verbose_name=_("事发地所属单位"), null=True, blank=True, related_name="+", on_delete=models.PROTECT
+    )
+    district = models.ForeignKey(
+        Unit, verbose_name=_("所属区县"), null=True, blank=True, related_name="+", on_delete=models.PROTECT
+    )
+    title = models.CharField(_("标题"), max_length=100, blank=True)
+    content = models.TextField(_("诉求内容"))
+    keywords = models.CharField(_("关键词"), max_length=200, blank=True)
+    is_typical_recording = models.BooleanField(_("典型录音"), default=False)
+    extra = models.JSONField(_("扩展字段"), default=dict, blank=True)
+    answer = models.TextField(_("坐席答复"), blank=True)
+
+    intake_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("受理人"), null=True, blank=True, related_name="+",
+        on_delete=models.PROTECT,
+    )
+    main_unit = models.ForeignKey(
+        Unit, verbose_name=_("主办单位"), null=True, blank=True, related_name="+", on_delete=models.PROTECT
+    )
+    dispatch_round = models.PositiveSmallIntegerField(_("派单轮次"), default=0)
+    due_at = models.DateTimeField(_("办理时限"), null=True, blank=True, db_index=True)
+
+    created_at = models.DateTimeField(_("受理时间"), db_index=True)
+    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
+    dispatched_at = models.DateTimeField(_("派单时间"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    not_accepted_reason = models.ForeignKey(
+        DictItem, verbose_name=_("不予受理原因"), null=True, blank=True, related_name="+",
+        on_delete=models.PROTECT, limit_choices_to=_dict_choice(DictKind.NOT_ACCEPTED_REASON),
+    )
+    not_accepted_text = models.TextField(_("不予受理说明"), blank=True)
+    leader_instruction = models.TextField(_("领导批示"), blank=True)
+    close_kind = models.CharField(_("办结方式"), max_length=16, choices=CloseKind.choices, blank=True)
+    close_reason = models.TextField(_("办结说明"), blank=True)
+    dissatisfied_count = models.PositiveSmallIntegerField(_("不满意次数"), default=0)
+    last_rating = models.CharField(_("最近评价"), max_length=24, choices=Rating.choices, blank=True)
+
+    is_public = models.BooleanField(_("公开"), default=False)
+    push_hot = models.BooleanField(_("推送热点问题"), default=False)
+    is_typical = models.BooleanField(_("典型案例"), default=False)
+    query_password = models.CharField(_("查询密码"), max_length=128, blank=True)
+
+    is_overdue = models.BooleanField(_("超期"), default=False)
+    is_perfunctory = models.BooleanField(_("敷衍办理"), default=False)
+    is_wrong = models.BooleanField(_("错误办理"), default=False)
+    violation_note = models.CharField(_("违规说明"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("工单")
+        verbose_name_plural = _("工单")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "created_at"], name="case_status_created_idx"),
+            models.Index(fields=["citizen_phone", "created_at"], name="case_phone_created_idx"),
+            models.Index(fields=["district", "created_at"], name="case_district_created_idx"),
+            models.Index(fields=["main_unit", "created_at"], name="case_mainunit_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class AssignmentRole(models.TextChoices):
+    MAIN = "main", _("主办")
+    ASSISTING = "assisting", _("协办")
+    CC = "cc", _("抄送")
+
+
+class AssignmentStatus(models.TextChoices):
+    PENDING = "pending", _("待签收")
+    HANDLING = "handling", _("办理中")
+    FORWARDED = "forwarded", _("已下派")
+    OPINION_GIVEN = "opinion_given", _("已反馈意见")
+    REPORTED = "reported", _("已上报")
+    SENT_BACK = "sent_back", _("已退回上级")
+    RETURN_PENDING = "return_pending", _("退件待审核")
+    RETURNED = "returned", _("已退件")
+    CANCELLED = "cancelled", _("已撤销")
+    INFORMED = "informed", _("已抄送")
+
+
+OPEN_ASSIGNMENT_STATUSES = frozenset(
+    {AssignmentStatus.PENDING, AssignmentStatus.HANDLING, AssignmentStatus.FORWARDED, AssignmentStatus.RETURN_PENDING}
+)
+
+
+class Assignment(models.Model):
+    """One unit's part in one step of a case. Every report and KPI is plain SQL over these rows."""
+
+    case = models.ForeignKey(Case, verbose_name=_("工单"), related_name="assignments", on_delete=models.CASCADE)
+    unit = models.ForeignKey(Unit, verbose_name=_("单位"), related_name="assignments", on_delete=models.PROTECT)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("上级环节"), null=True, blank=True, related_name="children", on_delete=models.CASCADE
+    )
+    role = models.CharField(_("角色"), max_length=16, choices=AssignmentRole.choices)
+    status = models.CharField(_("状态"), max_length=16, choices=AssignmentStatus.choices)
+    round = models.PositiveSmallIntegerField(_("派单轮次"), default=1)
+    level = models.PositiveSmallIntegerField(_("下派层级"), default=1)
+    opinion = models.TextField(_("交办意见"), blank=True)
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("交办人"), null=True, blank=True, related_name="+",
+        on_delete=models.PROTECT,
+    )
+    assigned_at = models.DateTimeField(_("交办时间"))
+    signed_at = models.DateTimeField(_("签收时间"), null=True, blank=True)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("签收人"), null=True, blank=True, related_name="+",
+        on_delete=models.PROTECT,
+    )
+    due_at = models.DateTimeField(_("办理时限"), null=True, blank=True)
+    warn_at = models.DateTimeField(_("预警时间"), null=True, blank=True)
+    promised_at = models.DateTimeField(_("承诺办结时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    result = models.TextField(_("办理结果"), blank=True)
+
+    class Meta:
+        verbose_name = _("交办环节")
+        verbose_name_plural = _("交办环节")
+        ordering = ["round", "level", "id"]
+        indexes = [
+            models.Index(fields=["unit", "status", "due_at"], name="assignment_worklist_idx"),
+            models.Index(fields=["case", "round"], name="assignment_case_round_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}·{self.unit_id}·{self.role}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_ASSIGNMENT_STATUSES
+
+
+class HandlingRecord(models.Model):
+    assignment = models.ForeignKey(
+        Assignment, verbose_name=_("交办环节"), related_name="records", on_delete=models.CASCADE
+    )
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("办理人"), on_delete=models.PROTECT)
+    cause = models.TextField(_("问题原因"), blank=True)
+    solution = models.TextField(_("解决措施"), blank=True)
+    result = models.TextField(_("办理情况"))
+    promised_at = models.DateTimeField(_("承诺办结时间"), null=True, blank=True)
+    created_at = models.DateTimeField(_("记录时间"))
+
+    class Meta:
+        verbose_name = _("办理记录")
+        verbose_name_plural = _("办理记录")
+        ordering = ["created_at", "id"]
+
+
+class RequestStatus(models.TextChoices):
+    PENDING = "pending", _("待审核")
+    APPROVED = "approved", _("已同意")
+    REJECTED = "rejected", _("已驳回")
+
+
+class ReturnRequest(models.Model):
+    """A unit's return (退件) of a case to the office, with the office's ruling."""
+
+    assignment = models.ForeignKey(
+        Assignment, verbose_name=_("交办环节"), related_name="return_requests", on_delete=models.CASCADE
+    )
+    reason = models.ForeignKey(
+        DictItem, verbose_name=_("退件原因"), related_name="+", on_delete=models.PROTECT,
+        limit_choices_to=_dict_choice(DictKind.RETURN_REASON),
+    )
+    text = models.TextField(_("退件说明"))
+    suggested_unit = models.ForeignKey(
+        Unit, verbose_name=_("建议承办单位"), related_name="+", on_delete=models.PROTECT
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("申请人"), related_name="+", on_delete=models.PROTECT
+    )
+    requested_at = models.DateTimeField(_("申请时间"))
+    status = models.CharField(_("审核状态"), max_length=16, choices=RequestStatus.choices, default=RequestStatus.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("审核人"), null=True, blank=True, related_name="+",
+        on_delete=models.PROTECT,
+    )
+    decided_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    decision_note = models.TextField(_("审核意见"), blank=True)
+
+    class Meta:
+        verbose_name = _("退件申请")
+        verbose_name_plural = _("退件申请")
+
+
+class ExtensionRequest(models.Model):
+    assignment = models.ForeignKey(
+        Assignment, verbose_name=_("交办环节"), related_name="extension_requests", on_delete=models.CASCADE
+    )
+    requested_due_at = models.DateTimeField(_("申请延至"))
+    previous_due_at = models.DateTimeField(_("原时限"), null=True, blank=True)
+    reason = models.TextField(_("延期理由"))
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("申请人"), related_name="+", on_delete=models.PROTECT
+    )
+    requested_at = models.DateTimeField(_("申请时间"))
+    status = models.CharField(_("审核状态"), max_length=16, choices=RequestStatus.choices, default=RequestStatus.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("审核人"), null=True, blank=True, related_name="+",
+        on_delete=models.PROTECT,
+    )
+    decided_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    decision_note = models.TextField(_("审核意见"), blank=True)
+
+    class Meta:
+        verbose_name = _("延期申请")
+        verbose_name_plural = _("延期申请")
+
+
+class CallbackMethod(models.TextChoices):
+    PHONE = "phone", _("电话回访")
+    SMS = "sms", _("短信回访")
+    WEB = "web", _("网上回访")
+
+
+class Callback(models.Model):
+    case = models.ForeignKey(Case, verbose_name=_("工单"), related_name="callbacks", on_delete=models.CASCADE)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("回访人"), on_delete=models.PROTECT)
+    method = models.CharField(_("回访方式"), max_length=8, choices=CallbackMethod.choices)
+    rating = models.CharField(_("满意度"), max_length=24, choices=Rating.choices)
+    citizen_words = models.TextField(_("市民意见"), blank=True)
+    created_at = models.DateTimeField(_("回访时间"))
+
+    class Meta:
+        verbose_name = _("回访记录")
+        verbose_name_plural = _("回访记录")
+        ordering = ["created_at", "id"]
+
+
+class CaseEvent(models.Model):
+    """The timeline: one row per action, written in the action's own transaction."""
+
+    case = models.ForeignKey(Case, verbose_name=_("工单"), related_name="events", on_delete=models.CASCADE)
+    at = models.DateTimeField(_("时间"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, blank=True, related_name="+",
+        on_delete=models.PROTECT,
+    )
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("操作单位"), null=True, blank=True, related_name="+", on_delete=models.PROTECT
+    )
+    assignment = models.ForeignKey(
+        Assignment, verbose_name=_("交办环节"), null=True, blank=True, related_name="events",
+        on_delete=models.CASCADE,
+    )
+    action = models.CharField(_("操作"), max_length=32)
+    from_status = models.CharField(_("原状态"), max_length=24, blank=True)
+    to_status = models.CharField(_("新状态"), max_length=24, blank=True)
+    opinion = models.TextField(_("意见"), blank=True)
+    data = models.JSONField(_("详情"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("工单流转记录")
+        verbose_name_plural = _("工单流转记录")
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["case", "at"], name="caseevent_case_at_idx")]
+
+
+class CaseAttachment(models.Model):
+    case = models.ForeignKey(Case, verbose_name=_("工单"), related_name="attachments", on_delete=models.CASCADE)
+    file = models.FileField(_("文件"), upload_to="cases/%Y/%m/")
+    name = models.CharField(_("文件名"), max_length=200)
+    size = models.PositiveIntegerField(_("大小"))
+    content_type = models.CharField(_("类型"), max_length=100, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("上传人"), on_delete=models.PROTECT)
+    uploaded_at = models.DateTimeField(_("上传时间"))
+
+    class Meta:
+        verbose_name = _("附件")
+        verbose_name_plural = _("附件")
+
+
+class ExtendedFieldType(models.TextChoices):
+    TEXT = "text", _("文本")
+    NUMBER = "number", _("数字")
+    DATE = "date", _("日期")
+    CHOICE = "choice", _("选项")
+
+
+class ExtendedField(models.Model):
+    """An extra intake field for cases of one bureau and/or case type, defined by admins."""
+
+    bureau = models.ForeignKey(
+        Unit, verbose_name=_("职能局"), null=True, blank=True, related_name="+", on_delete=models.CASCADE
+    )
+    case_type = models.ForeignKey(
+        DictItem, verbose_name=_("诉求类型"), null=True, blank=True, related_name="+", on_delete=models.CASCADE,
+        limit_choices_to=_dict_choice(DictKind.CASE_TYPE),
+    )
+    key = models.SlugField(_("字段键"), max_length=40)
+    label = models.CharField(_("显示名称"), max_length=50)
+    field_type = models.CharField(_("字段类型"), max_length=8, choices=ExtendedFieldType.choices)
+    required = models.BooleanField(_("必填"), default=False)
+    choices = models.JSONField(_("可选项"), default=list, blank=True)
+    sort_order = models.PositiveIntegerField(_("排序"), default=0)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("扩展字段")
+        verbose_name_plural = _("扩展字段")
+        ordering = ["sort_order", "id"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class CaseNumberCounter(models.Model):
+    """Per-day sequence for public case numbers (YYYYMMDD + 6 digits)."""
+
+    day = models.DateField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("工单编号计数")
+        verbose_name_plural = _("工单编号计数")

@@ -1,0 +1,200 @@
+"""Every read of cases, already restricted to what the user may see (ORG-2)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from hotline.common import clock
+from hotline.common.errors import NotFound
+from hotline.common.validators import normalize_phone
+from hotline.orgs.models import User
+from hotline.orgs.selectors import sees_everything, visible_unit_filter
+
+from . import lifecycle
+from .models import (
+    OPEN_ASSIGNMENT_STATUSES,
+    Assignment,
+    AssignmentStatus,
+    Case,
+    CaseEvent,
+    CaseStatus,
+    ExtensionRequest,
+    RequestStatus,
+)
+
+DEFAULT_SEARCH_DAYS = 31
+SORTABLE = {
+    "created_at": ("created_at", "id"),
+    "-created_at": ("-created_at", "-id"),
+    "case_type": ("case_type__sort_order", "-created_at"),
+    "-case_type": ("-case_type__sort_order", "-created_at"),
+    "urgency": ("urgency__rank", "-created_at"),
+    "-urgency": ("-urgency__rank", "-created_at"),
+    "status": ("status", "-created_at"),
+    "-status": ("-status", "-created_at"),
+}
+IN_UNITS = [CaseStatus.DISPATCHED, CaseStatus.HANDLING, CaseStatus.REDO]
+
+
+def case_visible(*, user: User) -> QuerySet[Case]:
+    """Cases the user's unit is or was involved in; everything for the hotline office and city leaders."""
+    qs = Case.objects.all()
+    if sees_everything(user):
+        return qs
+    involved = Assignment.objects.filter(visible_unit_filter(user), case_id=OuterRef("pk"))
+    return qs.filter(Exists(involved))
+
+
+def case_get(*, user: User, pk: int) -> Case:
+    case = (
+        case_visible(user=user)
+        .select_related("case_type", "nature", "urgency", "secrecy", "bureau", "district", "location_unit",
+                        "main_unit", "intake_by", "not_accepted_reason", "citizen")
+        .filter(pk=pk)
+        .first()
+    )
+    if case is None:
+        raise NotFound("工单不存在或无权查看")
+    return case
+
+
+def assignment_get(*, user: User, pk: int) -> Assignment:
+    assignment = Assignment.objects.select_related("case", "unit").filter(pk=pk).first()
+    if assignment is None or not case_visible(user=user).filter(pk=assignment.case_id).exists():
+        raise NotFound("交办环节不存在或无权查看")
+    return assignment
+
+
+def overdue_q(now: dt.datetime | None = None) -> Q:
+    return Q(is_overdue=True) | Q(due_at__lt=now or clock.now(), status__in=IN_UNITS)
+
+
+@dataclass
+class CaseFilters:
+    created_from: dt.datetime | None = None
+    created_to: dt.datetime | None = None
+    number: str = ""
+    case_type: int | None = None
+    statuses: list[str] = field(default_factory=list)
+    caller_phone: str = ""
+    channel: str = ""
+    unit: int | None = None
+    district: int | None = None
+    keywords: str = ""
+    active: bool | None = None
+    overdue: bool | None = None
+    citizen: int | None = None
+    processing: str = ""
+    supervision: str = ""
+    typical_recording: bool | None = None
+    ordering: str = "-created_at"
+
+
+def case_search(*, user: User, filters: CaseFilters) -> QuerySet[Case]:
+    """QRY-1..3. Without a time range, number, phone or citizen, the last month is searched."""
+    qs = case_visible(user=user)
+    f = filters
+    targeted = bool(f.number or f.caller_phone or f.citizen)
+    if f.created_from is None and f.created_to is None and not targeted:
+        qs = qs.filter(created_at__gte=clock.now() - dt.timedelta(days=DEFAULT_SEARCH_DAYS))
+    if f.created_from is not None:
+        qs = qs.filter(created_at__gte=f.created_from)
+    if f.created_to is not None:
+        qs = qs.filter(created_at__lt=f.created_to)
+    if f.number:
+        qs = qs.filter(number=f.number.strip())
+    if f.case_type:
+        qs = qs.filter(case_type_id=f.case_type)
+    if f.statuses:
+        qs = qs.filter(status__in=f.statuses)
+    if f.caller_phone:
+        qs = qs.filter(citizen_phone=normalize_phone(f.caller_phone))
+    if f.channel:
+        qs = qs.filter(channel=f.channel)
+    if f.unit:
+        qs = qs.filter(Exists(Assignment.objects.filter(case_id=OuterRef("pk"), unit_id=f.unit)))
+    if f.district:
+        qs = qs.filter(district_id=f.district)
+    for word in f.keywords.split():
+        qs = qs.filter(Q(title__contains=word) | Q(content__contains=word) | Q(keywords__contains=word))
+    if f.active is not None:
+        finished = Q(status__in=lifecycle.FINISHED_STATUSES)
+        qs = qs.exclude(finished) if f.active else qs.filter(finished)
+    if f.overdue:
+        qs = qs.filter(overdue_q())
+    if f.citizen:
+        qs = qs.filter(citizen_id=f.citizen)
+    if f.processing:
+        qs = qs.filter(status__in=lifecycle.statuses_in(f.processing))
+    if f.supervision:
+        qs = qs.filter(_supervision_q(f.supervision))
+    if f.typical_recording is not None:
+        qs = qs.filter(is_typical_recording=f.typical_recording)
+    return qs.select_related("case_type", "urgency", "main_unit", "district").order_by(
+        *SORTABLE.get(f.ordering, SORTABLE["-created_at"])
+    )
+
+
+def _supervision_q(kind: str) -> Q:
+    S = lifecycle.Supervision
+    perfunctory, wrong, overdue = Q(is_perfunctory=True), Q(is_wrong=True), overdue_q()
+    if kind == S.OVERDUE:
+        return overdue
+    if kind == S.PERFUNCTORY:
+        return perfunctory
+    if kind == S.WRONG:
+        return wrong
+    if kind == S.VIOLATION:
+        return overdue | perfunctory | wrong
+    return ~(overdue | perfunctory | wrong)
+
+
+def supervision_of(case: Case) -> list[str]:
+    S = lifecycle.Supervision
+    marks = []
+    if case.is_overdue or (case.due_at and case.due_at < clock.now() and case.status in IN_UNITS):
+        marks.append(S.OVERDUE)
+    if case.is_perfunctory:
+        marks.append(S.PERFUNCTORY)
+    if case.is_wrong:
+        marks.append(S.WRONG)
+    return marks or [S.NORMAL]
+
+
+WORKLIST_TABS = {
+    "to_sign": [AssignmentStatus.PENDING],
+    "handling": [AssignmentStatus.HANDLING, AssignmentStatus.FORWARDED, AssignmentStatus.RETURN_PENDING],
+    "open": list(OPEN_ASSIGNMENT_STATUSES),
+    "cc": [AssignmentStatus.INFORMED],
+}
+
+
+def worklist(*, user: User, tab: str = "open") -> QuerySet[Assignment]:
+    """A unit's assignments to act on, nearest deadline first (overdue ones first of all)."""
+    statuses = WORKLIST_TABS.get(tab, WORKLIST_TABS["open"])
+    if user.unit_id is None:
+        return Assignment.objects.none()
+    return (
+        Assignment.objects.filter(unit_id=user.unit_id, status__in=statuses)
+        .select_related("case", "case__case_type", "case__urgency", "unit")
+        .order_by("due_at", "id")
+    )
+
+
+def case_timeline(*, case: Case) -> QuerySet[CaseEvent]:
+    return case.events.select_related("actor", "unit", "assignment__unit").order_by("at", "id")
+
+
+def case_assignments(*, case: Case) -> QuerySet[Assignment]:
+    return case.assignments.select_related("unit", "signed_by").prefetch_related("records").order_by(
+        "round", "level", "id"
+    )
+
+
+def pending_extensions(*, user: User) -> QuerySet[ExtensionRequest]:
+    return ExtensionRequest.objects.filter(
+        status=RequestStatus.PENDING, assignment__case__in=case_visible(user=user)
+    ).select_related("assignment__unit", "assignment__case", "requested_by")

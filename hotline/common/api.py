@@ -1,0 +1,57 @@
+"""API plumbing shared by every package: error translation, pagination, request context."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, pagination
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from .audit import current_ip
+from .errors import ServiceError
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, ServiceError):
+        body: dict[str, Any] = {"detail": exc.message, "code": exc.code}
+        if exc.field_errors:
+            body["errors"] = exc.field_errors
+        return Response(body, status=exc.status_code)
+    if isinstance(exc, DjangoValidationError):
+        if hasattr(exc, "error_dict"):
+            errors = {field: [str(m) for m in msgs] for field, msgs in exc.message_dict.items()}
+            return Response({"detail": "输入有误", "code": "invalid", "errors": errors}, status=400)
+        return Response({"detail": "；".join(exc.messages), "code": "invalid"}, status=400)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound("未找到")
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(exc, exceptions.ValidationError):
+        response.data = {"detail": "输入有误", "code": "invalid", "errors": response.data}
+    return response
+
+
+class Pagination(pagination.PageNumberPagination):
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+def client_ip(request: Any) -> str | None:
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    return forwarded.split(",")[0].strip() if forwarded else request.META.get("REMOTE_ADDR")
+
+
+class RequestContextMixin:
+    """Makes the client address available to the audit log for the duration of an API call."""
+
+    def initial(self, request: Any, *args: Any, **kwargs: Any) -> None:
+        self._ip_token = current_ip.set(client_ip(request))
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+
+    def finalize_response(self, request: Any, response: Any, *args: Any, **kwargs: Any) -> Any:
+        token = getattr(self, "_ip_token", None)
+        if token is not None:
+            current_ip.reset(token)
+        return super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]

@@ -1,0 +1,32 @@
+"""Writing the audit log. Call inside the service's transaction so the row commits with the change."""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from typing import Any
+
+from django.db import models
+
+from .models import AuditLog
+
+# Set by the API layer for the duration of a request so services need not pass it around.
+current_ip: ContextVar[str | None] = ContextVar("current_ip", default=None)
+
+
+def audit_record(
+    *,
+    actor: Any,
+    action: str,
+    obj: models.Model,
+    summary: str = "",
+    changes: dict[str, Any] | None = None,
+) -> AuditLog:
+    return AuditLog.objects.create(
+        actor=actor if getattr(actor, "pk", None) else None,
+        action=action,
+        object_type=obj._meta.label_lower,
+        object_id=str(obj.pk),
+        summary=summary[:255],
+        changes=changes or {},
+        ip_address=current_ip.get(),
+    )

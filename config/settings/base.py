@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "hotline.orgs",
     "hotline.citizens",
     "hotline.cases",
+    "hotline.demo",
 ]
 
 MIDDLEWARE = [

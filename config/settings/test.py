@@ -9,3 +9,5 @@ MEDIA_ROOT = os.environ.get("HOTLINE_TEST_MEDIA_ROOT", "/tmp/hotline-test-media"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("HOTLINE_TEST_DB_NAME", "test_hotline")}
+# Static files are not collected in tests.
+MIDDLEWARE = [m for m in MIDDLEWARE if m != "whitenoise.middleware.WhiteNoiseMiddleware"]  # noqa: F405

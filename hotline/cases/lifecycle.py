@@ -79,7 +79,9 @@ class Transition:
         return frozenset({self.target}) if self.target else self.outcomes
 
 
-def _t(action: str, sources: set[str], roles: frozenset[str], target: str | None = None, **kw: set[str]) -> Transition:
+def _t(
+    action: str, sources: set[str], roles: frozenset[str], target: str | None = None, **kw: set[str]
+) -> Transition:
     return Transition(action, frozenset(sources), roles, target, frozenset(kw.get("outcomes", set())))
 
 
@@ -141,7 +143,9 @@ def check(action: str, *, status: str, user: User) -> Transition:
         raise NotAllowed(f"您的角色不能执行“{Action(action).label}”操作")
     if status not in transition.sources:
         status_label = S(status).label if status else "新建"
-        raise ServiceError(f"工单当前状态为“{status_label}”，不能执行“{Action(action).label}”操作", code="bad_status")
+        raise ServiceError(
+            f"工单当前状态为“{status_label}”，不能执行“{Action(action).label}”操作", code="bad_status"
+        )
     return transition
 
 

@@ -69,7 +69,11 @@ class Case(models.Model):
     version = models.PositiveIntegerField(_("版本"), default=1)
 
     citizen = models.ForeignKey(
-        "citizens.Citizen", verbose_name=_("市民"), null=True, blank=True, related_name="cases",
+        "citizens.Citizen",
+        verbose_name=_("市民"),
+        null=True,
+        blank=True,
+        related_name="cases",
         on_delete=models.PROTECT,
     )
     citizen_name = models.CharField(_("来电人姓名"), max_length=50, blank=True)
@@ -82,19 +86,37 @@ class Case(models.Model):
     citizen_notes = models.CharField(_("来电人备注"), max_length=200, blank=True)
 
     case_type = models.ForeignKey(
-        DictItem, verbose_name=_("诉求类型"), related_name="+", on_delete=models.PROTECT,
+        DictItem,
+        verbose_name=_("诉求类型"),
+        related_name="+",
+        on_delete=models.PROTECT,
         limit_choices_to=_dict_choice(DictKind.CASE_TYPE),
     )
     nature = models.ForeignKey(
-        DictItem, verbose_name=_("性质分类"), null=True, blank=True, related_name="+", on_delete=models.PROTECT,
+        DictItem,
+        verbose_name=_("性质分类"),
+        null=True,
+        blank=True,
+        related_name="+",
+        on_delete=models.PROTECT,
         limit_choices_to=_dict_choice(DictKind.NATURE),
     )
     urgency = models.ForeignKey(
-        DictItem, verbose_name=_("紧急程度"), null=True, blank=True, related_name="+", on_delete=models.PROTECT,
+        DictItem,
+        verbose_name=_("紧急程度"),
+        null=True,
+        blank=True,
+        related_name="+",
+        on_delete=models.PROTECT,
         limit_choices_to=_dict_choice(DictKind.URGENCY),
     )
     secrecy = models.ForeignKey(
-        DictItem, verbose_name=_("保密等级"), null=True, blank=True, related_name="+", on_delete=models.PROTECT,
+        DictItem,
+        verbose_name=_("保密等级"),
+        null=True,
+        blank=True,
+        related_name="+",
+        on_delete=models.PROTECT,
         limit_choices_to=_dict_choice(DictKind.SECRECY),
     )
     bureau = models.ForeignKey(
@@ -102,7 +124,12 @@ class Case(models.Model):
     )
     location = models.CharField(_("事发地点"), max_length=200, blank=True)
     location_unit = models.ForeignKey(
-        Unit, verbose_name=_("事发地所属单位"), null=True, blank=True, related_name="+", on_delete=models.PROTECT
+        Unit,
+        verbose_name=_("事发地所属单位"),
+        null=True,
+        blank=True,
+        related_name="+",
+        on_delete=models.PROTECT,
     )
     district = models.ForeignKey(
         Unit, verbose_name=_("所属区县"), null=True, blank=True, related_name="+", on_delete=models.PROTECT
@@ -115,7 +142,11 @@ class Case(models.Model):
     answer = models.TextField(_("坐席答复"), blank=True)
 
     intake_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("受理人"), null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("受理人"),
+        null=True,
+        blank=True,
+        related_name="+",
         on_delete=models.PROTECT,
     )
     main_unit = models.ForeignKey(
@@ -131,8 +162,13 @@ class Case(models.Model):
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     not_accepted_reason = models.ForeignKey(
-        DictItem, verbose_name=_("不予受理原因"), null=True, blank=True, related_name="+",
-        on_delete=models.PROTECT, limit_choices_to=_dict_choice(DictKind.NOT_ACCEPTED_REASON),
+        DictItem,
+        verbose_name=_("不予受理原因"),
+        null=True,
+        blank=True,
+        related_name="+",
+        on_delete=models.PROTECT,
+        limit_choices_to=_dict_choice(DictKind.NOT_ACCEPTED_REASON),
     )
     not_accepted_text = models.TextField(_("不予受理说明"), blank=True)
     leader_instruction = models.TextField(_("领导批示"), blank=True)
@@ -186,17 +222,31 @@ class AssignmentStatus(models.TextChoices):
 
 
 OPEN_ASSIGNMENT_STATUSES = frozenset(
-    {AssignmentStatus.PENDING, AssignmentStatus.HANDLING, AssignmentStatus.FORWARDED, AssignmentStatus.RETURN_PENDING}
+    {
+        AssignmentStatus.PENDING,
+        AssignmentStatus.HANDLING,
+        AssignmentStatus.FORWARDED,
+        AssignmentStatus.RETURN_PENDING,
+    }
 )
 
 
 class Assignment(models.Model):
     """One unit's part in one step of a case. Every report and KPI is plain SQL over these rows."""
 
-    case = models.ForeignKey(Case, verbose_name=_("工单"), related_name="assignments", on_delete=models.CASCADE)
-    unit = models.ForeignKey(Unit, verbose_name=_("单位"), related_name="assignments", on_delete=models.PROTECT)
+    case = models.ForeignKey(
+        Case, verbose_name=_("工单"), related_name="assignments", on_delete=models.CASCADE
+    )
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("单位"), related_name="assignments", on_delete=models.PROTECT
+    )
     parent = models.ForeignKey(
-        "self", verbose_name=_("上级环节"), null=True, blank=True, related_name="children", on_delete=models.CASCADE
+        "self",
+        verbose_name=_("上级环节"),
+        null=True,
+        blank=True,
+        related_name="children",
+        on_delete=models.CASCADE,
     )
     role = models.CharField(_("角色"), max_length=16, choices=AssignmentRole.choices)
     status = models.CharField(_("状态"), max_length=16, choices=AssignmentStatus.choices)
@@ -204,13 +254,21 @@ class Assignment(models.Model):
     level = models.PositiveSmallIntegerField(_("下派层级"), default=1)
     opinion = models.TextField(_("交办意见"), blank=True)
     assigned_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("交办人"), null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("交办人"),
+        null=True,
+        blank=True,
+        related_name="+",
         on_delete=models.PROTECT,
     )
     assigned_at = models.DateTimeField(_("交办时间"))
     signed_at = models.DateTimeField(_("签收时间"), null=True, blank=True)
     signed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("签收人"), null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("签收人"),
+        null=True,
+        blank=True,
+        related_name="+",
         on_delete=models.PROTECT,
     )
     due_at = models.DateTimeField(_("办理时限"), null=True, blank=True)
@@ -266,7 +324,10 @@ class ReturnRequest(models.Model):
         Assignment, verbose_name=_("交办环节"), related_name="return_requests", on_delete=models.CASCADE
     )
     reason = models.ForeignKey(
-        DictItem, verbose_name=_("退件原因"), related_name="+", on_delete=models.PROTECT,
+        DictItem,
+        verbose_name=_("退件原因"),
+        related_name="+",
+        on_delete=models.PROTECT,
         limit_choices_to=_dict_choice(DictKind.RETURN_REASON),
     )
     text = models.TextField(_("退件说明"))
@@ -277,9 +338,15 @@ class ReturnRequest(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("申请人"), related_name="+", on_delete=models.PROTECT
     )
     requested_at = models.DateTimeField(_("申请时间"))
-    status = models.CharField(_("审核状态"), max_length=16, choices=RequestStatus.choices, default=RequestStatus.PENDING)
+    status = models.CharField(
+        _("审核状态"), max_length=16, choices=RequestStatus.choices, default=RequestStatus.PENDING
+    )
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("审核人"), null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("审核人"),
+        null=True,
+        blank=True,
+        related_name="+",
         on_delete=models.PROTECT,
     )
     decided_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
@@ -301,9 +368,15 @@ class ExtensionRequest(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("申请人"), related_name="+", on_delete=models.PROTECT
     )
     requested_at = models.DateTimeField(_("申请时间"))
-    status = models.CharField(_("审核状态"), max_length=16, choices=RequestStatus.choices, default=RequestStatus.PENDING)
+    status = models.CharField(
+        _("审核状态"), max_length=16, choices=RequestStatus.choices, default=RequestStatus.PENDING
+    )
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("审核人"), null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("审核人"),
+        null=True,
+        blank=True,
+        related_name="+",
         on_delete=models.PROTECT,
     )
     decided_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
@@ -340,14 +413,22 @@ class CaseEvent(models.Model):
     case = models.ForeignKey(Case, verbose_name=_("工单"), related_name="events", on_delete=models.CASCADE)
     at = models.DateTimeField(_("时间"))
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        null=True,
+        blank=True,
+        related_name="+",
         on_delete=models.PROTECT,
     )
     unit = models.ForeignKey(
         Unit, verbose_name=_("操作单位"), null=True, blank=True, related_name="+", on_delete=models.PROTECT
     )
     assignment = models.ForeignKey(
-        Assignment, verbose_name=_("交办环节"), null=True, blank=True, related_name="events",
+        Assignment,
+        verbose_name=_("交办环节"),
+        null=True,
+        blank=True,
+        related_name="events",
         on_delete=models.CASCADE,
     )
     action = models.CharField(_("操作"), max_length=32)
@@ -364,12 +445,16 @@ class CaseEvent(models.Model):
 
 
 class CaseAttachment(models.Model):
-    case = models.ForeignKey(Case, verbose_name=_("工单"), related_name="attachments", on_delete=models.CASCADE)
+    case = models.ForeignKey(
+        Case, verbose_name=_("工单"), related_name="attachments", on_delete=models.CASCADE
+    )
     file = models.FileField(_("文件"), upload_to="cases/%Y/%m/")
     name = models.CharField(_("文件名"), max_length=200)
     size = models.PositiveIntegerField(_("大小"))
     content_type = models.CharField(_("类型"), max_length=100, blank=True)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("上传人"), on_delete=models.PROTECT)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("上传人"), on_delete=models.PROTECT
+    )
     uploaded_at = models.DateTimeField(_("上传时间"))
 
     class Meta:
@@ -391,7 +476,12 @@ class ExtendedField(models.Model):
         Unit, verbose_name=_("职能局"), null=True, blank=True, related_name="+", on_delete=models.CASCADE
     )
     case_type = models.ForeignKey(
-        DictItem, verbose_name=_("诉求类型"), null=True, blank=True, related_name="+", on_delete=models.CASCADE,
+        DictItem,
+        verbose_name=_("诉求类型"),
+        null=True,
+        blank=True,
+        related_name="+",
+        on_delete=models.CASCADE,
         limit_choices_to=_dict_choice(DictKind.CASE_TYPE),
     )
     key = models.SlugField(_("字段键"), max_length=40)

@@ -51,8 +51,19 @@ def case_visible(*, user: User) -> QuerySet[Case]:
 def case_get(*, user: User, pk: int) -> Case:
     case = (
         case_visible(user=user)
-        .select_related("case_type", "nature", "urgency", "secrecy", "bureau", "district", "location_unit",
-                        "main_unit", "intake_by", "not_accepted_reason", "citizen")
+        .select_related(
+            "case_type",
+            "nature",
+            "urgency",
+            "secrecy",
+            "bureau",
+            "district",
+            "location_unit",
+            "main_unit",
+            "intake_by",
+            "not_accepted_reason",
+            "citizen",
+        )
         .filter(pk=pk)
         .first()
     )
@@ -189,8 +200,10 @@ def case_timeline(*, case: Case) -> QuerySet[CaseEvent]:
 
 
 def case_assignments(*, case: Case) -> QuerySet[Assignment]:
-    return case.assignments.select_related("unit", "signed_by").prefetch_related("records").order_by(
-        "round", "level", "id"
+    return (
+        case.assignments.select_related("unit", "signed_by")
+        .prefetch_related("records")
+        .order_by("round", "level", "id")
     )
 
 

@@ -124,14 +124,24 @@ def _transition(
     **updates: Any,
 ) -> CaseEvent:
     """Check the lifecycle table, move the case, write the timeline event. Call inside a transaction."""
+    if expected_version is not None and expected_version != case.version:
+        # The user acted on an old view of the case: say so before judging the action against today's state.
+        raise Conflict("工单已被他人更新，请刷新后重试")
     transition = lifecycle.check(action, status=case.status, user=actor)
     target = to_status or transition.target
     if target is not None and target not in transition.targets():
         raise AssertionError(f"{action} cannot lead to {target}")  # a programming error, not user input
     from_status = case.status
     _bump(case, expected_version=expected_version, to_status=target, **updates)
-    return _event(case, actor=actor, action=action, from_status=from_status, assignment=assignment,
-                  opinion=opinion, data=data)
+    return _event(
+        case,
+        actor=actor,
+        action=action,
+        from_status=from_status,
+        assignment=assignment,
+        opinion=opinion,
+        data=data,
+    )
 
 
 def _require_text(field: str, value: str, label: str) -> str:
@@ -341,8 +351,13 @@ def _save_attachments(case: Case, files: Sequence[UploadedFile], actor: User) ->
             raise _fail("attachments", f"附件“{upload.name}”超过大小限制（{limit // (1024 * 1024)} MB）")
     for upload in files:
         CaseAttachment.objects.create(
-            case=case, file=upload, name=(upload.name or "附件")[:200], size=upload.size or 0,
-            content_type=getattr(upload, "content_type", "") or "", uploaded_by=actor, uploaded_at=clock.now(),
+            case=case,
+            file=upload,
+            name=(upload.name or "附件")[:200],
+            size=upload.size or 0,
+            content_type=getattr(upload, "content_type", "") or "",
+            uploaded_by=actor,
+            uploaded_at=clock.now(),
         )
 
 
@@ -374,9 +389,14 @@ def case_intake(
         citizen = None
         if fields["citizen_phone"] or data.citizen_id_card:
             citizen = citizen_upsert_from_intake(
-                phone=fields["citizen_phone"], actor=actor, id_card=data.citizen_id_card,
-                name=fields["citizen_name"], gender=fields["citizen_gender"], email=fields["citizen_email"],
-                address=fields["citizen_address"], work_unit=fields["citizen_work_unit"],
+                phone=fields["citizen_phone"],
+                actor=actor,
+                id_card=data.citizen_id_card,
+                name=fields["citizen_name"],
+                gender=fields["citizen_gender"],
+                email=fields["citizen_email"],
+                address=fields["citizen_address"],
+                work_unit=fields["citizen_work_unit"],
                 post_code=fields["citizen_post_code"],
             )
         case = Case.objects.create(
@@ -395,9 +415,7 @@ def case_intake(
     return IntakeResult(case=case, query_password=password)
 
 
-def _closing_fields(
-    action: str, answer: str, reason: DictItem | None, text: str
-) -> dict[str, Any]:
+def _closing_fields(action: str, answer: str, reason: DictItem | None, text: str) -> dict[str, Any]:
     if action == Action.ARCHIVE:
         return {"answer": _require_text("answer", answer, "答复内容")}
     if action == Action.PROPOSE_NOT_ACCEPTED:
@@ -406,7 +424,9 @@ def _closing_fields(
     return {}
 
 
-def _intake_transition(case: Case, action: str, *, actor: User, expected_version: int | None, **fields: Any) -> None:
+def _intake_transition(
+    case: Case, action: str, *, actor: User, expected_version: int | None, **fields: Any
+) -> None:
     now = clock.now()
     if action == Action.SUBMIT:
         fields["submitted_at"] = now
@@ -459,33 +479,58 @@ def _input_from_case(case: Case) -> CaseInput:
 # --------------------------------------------------------------------------- office review (DSP)
 
 
-def case_confirm_not_accepted(*, case: Case, actor: User, expected_version: int | None, opinion: str = "") -> Case:
+def case_confirm_not_accepted(
+    *, case: Case, actor: User, expected_version: int | None, opinion: str = ""
+) -> Case:
     with transaction.atomic():
-        _transition(case, Action.CONFIRM_NOT_ACCEPTED, actor=actor, expected_version=expected_version,
-                    opinion=opinion, closed_at=clock.now())
+        _transition(
+            case,
+            Action.CONFIRM_NOT_ACCEPTED,
+            actor=actor,
+            expected_version=expected_version,
+            opinion=opinion,
+            closed_at=clock.now(),
+        )
     return case
 
 
 def case_reject_not_accepted(*, case: Case, actor: User, expected_version: int | None, opinion: str) -> Case:
     opinion = _require_text("opinion", opinion, "驳回理由")
     with transaction.atomic():
-        _transition(case, Action.REJECT_NOT_ACCEPTED, actor=actor, expected_version=expected_version,
-                    opinion=opinion, not_accepted_reason=None, not_accepted_text="")
+        _transition(
+            case,
+            Action.REJECT_NOT_ACCEPTED,
+            actor=actor,
+            expected_version=expected_version,
+            opinion=opinion,
+            not_accepted_reason=None,
+            not_accepted_text="",
+        )
     return case
 
 
 def case_return_to_agent(*, case: Case, actor: User, expected_version: int | None, opinion: str) -> Case:
     opinion = _require_text("opinion", opinion, "退回理由")
     with transaction.atomic():
-        _transition(case, Action.RETURN_TO_AGENT, actor=actor, expected_version=expected_version, opinion=opinion)
+        _transition(
+            case, Action.RETURN_TO_AGENT, actor=actor, expected_version=expected_version, opinion=opinion
+        )
     return case
 
 
 def case_close_directly(*, case: Case, actor: User, expected_version: int | None, reason: str) -> Case:
     reason = _require_text("reason", reason, "办结说明")
     with transaction.atomic():
-        _transition(case, Action.CLOSE_DIRECTLY, actor=actor, expected_version=expected_version, opinion=reason,
-                    closed_at=clock.now(), close_kind=CloseKind.DIRECT, close_reason=reason)
+        _transition(
+            case,
+            Action.CLOSE_DIRECTLY,
+            actor=actor,
+            expected_version=expected_version,
+            opinion=reason,
+            closed_at=clock.now(),
+            close_kind=CloseKind.DIRECT,
+            close_reason=reason,
+        )
     return case
 
 
@@ -499,8 +544,14 @@ def case_ask_leader(*, case: Case, actor: User, expected_version: int | None, op
 def case_leader_instruct(*, case: Case, actor: User, expected_version: int | None, instruction: str) -> Case:
     instruction = _require_text("instruction", instruction, "批示内容")
     with transaction.atomic():
-        _transition(case, Action.LEADER_INSTRUCT, actor=actor, expected_version=expected_version,
-                    opinion=instruction, leader_instruction=instruction)
+        _transition(
+            case,
+            Action.LEADER_INSTRUCT,
+            actor=actor,
+            expected_version=expected_version,
+            opinion=instruction,
+            leader_instruction=instruction,
+        )
     return case
 
 
@@ -529,7 +580,9 @@ def _validate_targets(targets: Sequence[Target], *, allowed: Any = None, field: 
     _validate_extra_targets(targets, allowed=allowed, field=field)
 
 
-def _validate_extra_targets(targets: Sequence[Target], *, allowed: Any = None, field: str = "targets") -> None:
+def _validate_extra_targets(
+    targets: Sequence[Target], *, allowed: Any = None, field: str = "targets"
+) -> None:
     seen: set[int] = set()
     for target in targets:
         if target.role not in AssignmentRole.values:
@@ -559,8 +612,16 @@ def _create_assignments(
     level = parent.level + 1 if parent else 1
     rows = [
         Assignment(
-            case=case, unit=t.unit, parent=parent, role=t.role, round=round_no, level=level, opinion=opinion,
-            assigned_by=actor, assigned_at=now, due_at=None if t.role == AssignmentRole.CC else due_at,
+            case=case,
+            unit=t.unit,
+            parent=parent,
+            role=t.role,
+            round=round_no,
+            level=level,
+            opinion=opinion,
+            assigned_by=actor,
+            assigned_at=now,
+            due_at=None if t.role == AssignmentRole.CC else due_at,
             status=AssignmentStatus.INFORMED if t.role == AssignmentRole.CC else AssignmentStatus.PENDING,
         )
         for t in targets
@@ -590,8 +651,16 @@ def _cancel_open_assignments(case: Case) -> None:
     ).update(status=AssignmentStatus.CANCELLED, finished_at=clock.now())
 
 
-def _dispatch(case: Case, action: str, *, actor: User, expected_version: int | None, targets: Sequence[Target],
-              opinion: str, due_at: dt.datetime | None) -> Case:
+def _dispatch(
+    case: Case,
+    action: str,
+    *,
+    actor: User,
+    expected_version: int | None,
+    targets: Sequence[Target],
+    opinion: str,
+    due_at: dt.datetime | None,
+) -> Case:
     _validate_targets(targets)
     targets = _with_superior_cc(targets)
     now = clock.now()
@@ -603,11 +672,20 @@ def _dispatch(case: Case, action: str, *, actor: User, expected_version: int | N
         _cancel_open_assignments(case)
         round_no = case.dispatch_round + 1
         event = _transition(
-            case, action, actor=actor, expected_version=expected_version, opinion=opinion,
-            data=_describe(targets), main_unit=main.unit, dispatch_round=round_no, dispatched_at=now, due_at=due,
+            case,
+            action,
+            actor=actor,
+            expected_version=expected_version,
+            opinion=opinion,
+            data=_describe(targets),
+            main_unit=main.unit,
+            dispatch_round=round_no,
+            dispatched_at=now,
+            due_at=due,
         )
-        rows = _create_assignments(case, targets, actor=actor, opinion=opinion, parent=None, round_no=round_no,
-                                   due_at=due)
+        rows = _create_assignments(
+            case, targets, actor=actor, opinion=opinion, parent=None, round_no=round_no, due_at=due
+        )
         event.assignment = rows[0]
         event.save(update_fields=["assignment"])
     return case
@@ -622,8 +700,15 @@ def case_dispatch(
     opinion: str = "",
     due_at: dt.datetime | None = None,
 ) -> Case:
-    return _dispatch(case, Action.DISPATCH, actor=actor, expected_version=expected_version, targets=targets,
-                     opinion=opinion, due_at=due_at)
+    return _dispatch(
+        case,
+        Action.DISPATCH,
+        actor=actor,
+        expected_version=expected_version,
+        targets=targets,
+        opinion=opinion,
+        due_at=due_at,
+    )
 
 
 def case_reassign(
@@ -636,20 +721,43 @@ def case_reassign(
     due_at: dt.datetime | None = None,
 ) -> Case:
     opinion = _require_text("opinion", opinion, "改派理由")
-    return _dispatch(case, Action.REASSIGN, actor=actor, expected_version=expected_version, targets=targets,
-                     opinion=opinion, due_at=due_at)
+    return _dispatch(
+        case,
+        Action.REASSIGN,
+        actor=actor,
+        expected_version=expected_version,
+        targets=targets,
+        opinion=opinion,
+        due_at=due_at,
+    )
 
 
 # --------------------------------------------------------------------------- units (HND)
 
 
 def _unit_action(
-    assignment: Assignment, action: str, *, actor: User, expected_version: int | None, to_status: str | None = None,
-    opinion: str = "", data: dict[str, Any] | None = None, **updates: Any,
+    assignment: Assignment,
+    action: str,
+    *,
+    actor: User,
+    expected_version: int | None,
+    to_status: str | None = None,
+    opinion: str = "",
+    data: dict[str, Any] | None = None,
+    **updates: Any,
 ) -> CaseEvent:
     _require_own(assignment, actor)
-    return _transition(assignment.case, action, actor=actor, expected_version=expected_version, to_status=to_status,
-                       assignment=assignment, opinion=opinion, data=data, **updates)
+    return _transition(
+        assignment.case,
+        action,
+        actor=actor,
+        expected_version=expected_version,
+        to_status=to_status,
+        assignment=assignment,
+        opinion=opinion,
+        data=data,
+        **updates,
+    )
 
 
 def _is_top_main(assignment: Assignment) -> bool:
@@ -661,9 +769,13 @@ def assignment_sign_for(*, assignment: Assignment, actor: User, expected_version
     _require_own(assignment, actor)
     _require_status(assignment, AssignmentStatus.PENDING, doing="签收")
     case = assignment.case
-    to_status = CaseStatus.HANDLING if _is_top_main(assignment) and case.status == CaseStatus.DISPATCHED else None
+    to_status = (
+        CaseStatus.HANDLING if _is_top_main(assignment) and case.status == CaseStatus.DISPATCHED else None
+    )
     with transaction.atomic():
-        _unit_action(assignment, Action.SIGN_FOR, actor=actor, expected_version=expected_version, to_status=to_status)
+        _unit_action(
+            assignment, Action.SIGN_FOR, actor=actor, expected_version=expected_version, to_status=to_status
+        )
         assignment.status = AssignmentStatus.HANDLING
         assignment.signed_at = clock.now()
         assignment.signed_by = actor
@@ -688,11 +800,22 @@ def assignment_record_handling(
     if promised_at is not None and promised_at <= clock.now():
         raise _fail("promised_at", "承诺办结时间应晚于当前时间")
     with transaction.atomic():
-        _unit_action(assignment, Action.RECORD_HANDLING, actor=actor, expected_version=expected_version,
-                     opinion=result, data={"cause": cause, "solution": solution})
+        _unit_action(
+            assignment,
+            Action.RECORD_HANDLING,
+            actor=actor,
+            expected_version=expected_version,
+            opinion=result,
+            data={"cause": cause, "solution": solution},
+        )
         record = HandlingRecord.objects.create(
-            assignment=assignment, actor=actor, cause=cause.strip(), solution=solution.strip(), result=result,
-            promised_at=promised_at, created_at=clock.now(),
+            assignment=assignment,
+            actor=actor,
+            cause=cause.strip(),
+            solution=solution.strip(),
+            result=result,
+            promised_at=promised_at,
+            created_at=clock.now(),
         )
         if promised_at is not None:
             assignment.promised_at = promised_at
@@ -700,11 +823,19 @@ def assignment_record_handling(
     return record
 
 
-FORWARDING_KINDS = {UnitKind.DISTRICT: {UnitKind.STREET, UnitKind.BUREAU}, UnitKind.STREET: {UnitKind.COMMUNITY}}
+FORWARDING_KINDS = {
+    UnitKind.DISTRICT: {UnitKind.STREET, UnitKind.BUREAU},
+    UnitKind.STREET: {UnitKind.COMMUNITY},
+}
 
 
 def assignment_forward(
-    *, assignment: Assignment, actor: User, expected_version: int | None, targets: Sequence[Target], opinion: str = ""
+    *,
+    assignment: Assignment,
+    actor: User,
+    expected_version: int | None,
+    targets: Sequence[Target],
+    opinion: str = "",
 ) -> list[Assignment]:
     """HND-2/3: a district forwards to its streets or district bureaus, a street to its communities."""
     assignment = _reload(assignment)
@@ -718,10 +849,23 @@ def assignment_forward(
     _require_status(assignment, AssignmentStatus.HANDLING, doing="下派（请先签收）")
     _validate_targets(targets, allowed=lambda u: u.parent_id == unit.pk and u.kind in child_kinds)
     with transaction.atomic():
-        _unit_action(assignment, Action.FORWARD, actor=actor, expected_version=expected_version, opinion=opinion,
-                     data=_describe(targets))
-        children = _create_assignments(assignment.case, targets, actor=actor, opinion=opinion, parent=assignment,
-                                       round_no=assignment.round, due_at=assignment.due_at)
+        _unit_action(
+            assignment,
+            Action.FORWARD,
+            actor=actor,
+            expected_version=expected_version,
+            opinion=opinion,
+            data=_describe(targets),
+        )
+        children = _create_assignments(
+            assignment.case,
+            targets,
+            actor=actor,
+            opinion=opinion,
+            parent=assignment,
+            round_no=assignment.round,
+            due_at=assignment.due_at,
+        )
         assignment.status = AssignmentStatus.FORWARDED
         assignment.save(update_fields=["status"])
     return children
@@ -729,7 +873,11 @@ def assignment_forward(
 
 def _back_to_parent(assignment: Assignment) -> None:
     parent = assignment.parent
-    if parent is not None and assignment.role == AssignmentRole.MAIN and parent.status == AssignmentStatus.FORWARDED:
+    if (
+        parent is not None
+        and assignment.role == AssignmentRole.MAIN
+        and parent.status == AssignmentStatus.FORWARDED
+    ):
         parent.status = AssignmentStatus.HANDLING
         parent.save(update_fields=["status"])
         # Any sub-units the parent also sent (assisting under the same forward) stop with their main.
@@ -738,7 +886,9 @@ def _back_to_parent(assignment: Assignment) -> None:
         ).update(status=AssignmentStatus.CANCELLED, finished_at=clock.now())
 
 
-def assignment_send_back(*, assignment: Assignment, actor: User, expected_version: int | None, reason: str) -> Assignment:
+def assignment_send_back(
+    *, assignment: Assignment, actor: User, expected_version: int | None, reason: str
+) -> Assignment:
     """HND-3/4: a street or community sends work back up to the unit that forwarded it."""
     assignment = _reload(assignment)
     _require_own(assignment, actor)
@@ -747,7 +897,9 @@ def assignment_send_back(*, assignment: Assignment, actor: User, expected_versio
     _require_status(assignment, AssignmentStatus.PENDING, AssignmentStatus.HANDLING, doing="退回上级")
     reason = _require_text("reason", reason, "退回理由")
     with transaction.atomic():
-        _unit_action(assignment, Action.SEND_BACK, actor=actor, expected_version=expected_version, opinion=reason)
+        _unit_action(
+            assignment, Action.SEND_BACK, actor=actor, expected_version=expected_version, opinion=reason
+        )
         _finish(assignment, AssignmentStatus.SENT_BACK, result=reason)
         _back_to_parent(assignment)
     return assignment
@@ -755,13 +907,17 @@ def assignment_send_back(*, assignment: Assignment, actor: User, expected_versio
 
 def _open_assisting_siblings(assignment: Assignment) -> bool:
     return Assignment.objects.filter(
-        case_id=assignment.case_id, round=assignment.round, parent_id=assignment.parent_id,
-        role=AssignmentRole.ASSISTING, status__in=[AssignmentStatus.PENDING, AssignmentStatus.HANDLING,
-                                                   AssignmentStatus.FORWARDED],
+        case_id=assignment.case_id,
+        round=assignment.round,
+        parent_id=assignment.parent_id,
+        role=AssignmentRole.ASSISTING,
+        status__in=[AssignmentStatus.PENDING, AssignmentStatus.HANDLING, AssignmentStatus.FORWARDED],
     ).exists()
 
 
-def assignment_report(*, assignment: Assignment, actor: User, expected_version: int | None, result: str) -> Assignment:
+def assignment_report(
+    *, assignment: Assignment, actor: User, expected_version: int | None, result: str
+) -> Assignment:
     """The main unit reports once for all: to the office (top level) or to the unit that forwarded it."""
     assignment = _reload(assignment)
     _require_own(assignment, actor)
@@ -773,8 +929,14 @@ def assignment_report(*, assignment: Assignment, actor: User, expected_version: 
         raise ServiceError("协办单位尚未全部反馈意见，暂不能上报", code="assisting_open")
     to_status = CaseStatus.RESULT_REVIEW if assignment.parent_id is None else None
     with transaction.atomic():
-        _unit_action(assignment, Action.REPORT, actor=actor, expected_version=expected_version, to_status=to_status,
-                     opinion=result)
+        _unit_action(
+            assignment,
+            Action.REPORT,
+            actor=actor,
+            expected_version=expected_version,
+            to_status=to_status,
+            opinion=result,
+        )
         _finish(assignment, AssignmentStatus.REPORTED, result=result)
         _back_to_parent(assignment)
     return assignment
@@ -803,12 +965,22 @@ def assignment_return_to_office(
         raise _fail("suggested_unit", "建议承办单位无效")
     assert reason is not None
     with transaction.atomic():
-        _unit_action(assignment, Action.RETURN_TO_OFFICE, actor=actor, expected_version=expected_version,
-                     opinion=text, data={"reason": reason.name, "suggested_unit": suggested_unit.name})
+        _unit_action(
+            assignment,
+            Action.RETURN_TO_OFFICE,
+            actor=actor,
+            expected_version=expected_version,
+            opinion=text,
+            data={"reason": reason.name, "suggested_unit": suggested_unit.name},
+        )
         assignment.status = AssignmentStatus.RETURN_PENDING
         assignment.save(update_fields=["status"])
         return ReturnRequest.objects.create(
-            assignment=assignment, reason=reason, text=text, suggested_unit=suggested_unit, requested_by=actor,
+            assignment=assignment,
+            reason=reason,
+            text=text,
+            suggested_unit=suggested_unit,
+            requested_by=actor,
             requested_at=clock.now(),
         )
 
@@ -839,8 +1011,15 @@ def case_approve_return(
     with transaction.atomic():
         _decide(request, RequestStatus.APPROVED, actor, opinion)
         _finish(request.assignment, AssignmentStatus.RETURNED)
-        _dispatch(case, Action.APPROVE_RETURN, actor=actor, expected_version=expected_version, targets=targets,
-                  opinion=opinion, due_at=None)
+        _dispatch(
+            case,
+            Action.APPROVE_RETURN,
+            actor=actor,
+            expected_version=expected_version,
+            targets=targets,
+            opinion=opinion,
+            due_at=None,
+        )
     return case
 
 
@@ -850,8 +1029,15 @@ def case_reject_return(*, case: Case, actor: User, expected_version: int | None,
     request = _pending_return(case)
     back_to = CaseStatus.REDO if case.dissatisfied_count else CaseStatus.HANDLING
     with transaction.atomic():
-        _transition(case, Action.REJECT_RETURN, actor=actor, expected_version=expected_version, to_status=back_to,
-                    assignment=request.assignment, opinion=opinion)
+        _transition(
+            case,
+            Action.REJECT_RETURN,
+            actor=actor,
+            expected_version=expected_version,
+            to_status=back_to,
+            assignment=request.assignment,
+            opinion=opinion,
+        )
         _decide(request, RequestStatus.REJECTED, actor, opinion)
         _reopen(request.assignment)
     return case
@@ -866,12 +1052,22 @@ def _decide(request: ReturnRequest | ExtensionRequest, status: str, actor: User,
 
 
 def assignment_request_extension(
-    *, assignment: Assignment, actor: User, expected_version: int | None, requested_due_at: dt.datetime, reason: str
+    *,
+    assignment: Assignment,
+    actor: User,
+    expected_version: int | None,
+    requested_due_at: dt.datetime,
+    reason: str,
 ) -> ExtensionRequest:
     assignment = _reload(assignment)
     _require_own(assignment, actor)
-    _require_status(assignment, AssignmentStatus.PENDING, AssignmentStatus.HANDLING, AssignmentStatus.FORWARDED,
-                    doing="申请延期")
+    _require_status(
+        assignment,
+        AssignmentStatus.PENDING,
+        AssignmentStatus.HANDLING,
+        AssignmentStatus.FORWARDED,
+        doing="申请延期",
+    )
     reason = _require_text("reason", reason, "延期理由")
     if requested_due_at <= clock.now():
         raise _fail("requested_due_at", "延期后的时限不能早于当前时间")
@@ -880,11 +1076,21 @@ def assignment_request_extension(
     if assignment.extension_requests.filter(status=RequestStatus.PENDING).exists():
         raise ServiceError("已有待审核的延期申请", code="extension_pending")
     with transaction.atomic():
-        _unit_action(assignment, Action.REQUEST_EXTENSION, actor=actor, expected_version=expected_version,
-                     opinion=reason, data={"requested_due_at": requested_due_at.isoformat()})
+        _unit_action(
+            assignment,
+            Action.REQUEST_EXTENSION,
+            actor=actor,
+            expected_version=expected_version,
+            opinion=reason,
+            data={"requested_due_at": requested_due_at.isoformat()},
+        )
         return ExtensionRequest.objects.create(
-            assignment=assignment, requested_due_at=requested_due_at, previous_due_at=assignment.due_at,
-            reason=reason, requested_by=actor, requested_at=clock.now(),
+            assignment=assignment,
+            requested_due_at=requested_due_at,
+            previous_due_at=assignment.due_at,
+            reason=reason,
+            requested_by=actor,
+            requested_at=clock.now(),
         )
 
 
@@ -904,8 +1110,16 @@ def extension_decide(
         updates: dict[str, Any] = {}
         if approve and _is_top_main(assignment):
             updates["due_at"] = request.requested_due_at
-        _transition(case, Action.DECIDE_EXTENSION, actor=actor, expected_version=expected_version,
-                    assignment=assignment, opinion=note, data={"approved": approve}, **updates)
+        _transition(
+            case,
+            Action.DECIDE_EXTENSION,
+            actor=actor,
+            expected_version=expected_version,
+            assignment=assignment,
+            opinion=note,
+            data={"approved": approve},
+            **updates,
+        )
         _decide(request, RequestStatus.APPROVED if approve else RequestStatus.REJECTED, actor, note)
         if approve:
             # The unit's own deadline and those of the sub-units working for it move together.
@@ -916,7 +1130,9 @@ def extension_decide(
     return request
 
 
-def assignment_give_opinion(*, assignment: Assignment, actor: User, expected_version: int | None, opinion: str) -> Assignment:
+def assignment_give_opinion(
+    *, assignment: Assignment, actor: User, expected_version: int | None, opinion: str
+) -> Assignment:
     """HND-6: an assisting unit gives its opinion to the main unit."""
     assignment = _reload(assignment)
     _require_own(assignment, actor)
@@ -925,14 +1141,19 @@ def assignment_give_opinion(*, assignment: Assignment, actor: User, expected_ver
     _require_status(assignment, AssignmentStatus.HANDLING, doing="反馈意见（请先签收）")
     opinion = _require_text("opinion", opinion, "协办意见")
     with transaction.atomic():
-        _unit_action(assignment, Action.GIVE_OPINION, actor=actor, expected_version=expected_version, opinion=opinion)
+        _unit_action(
+            assignment, Action.GIVE_OPINION, actor=actor, expected_version=expected_version, opinion=opinion
+        )
         _finish(assignment, AssignmentStatus.OPINION_GIVEN, result=opinion)
     return assignment
 
 
 def _main_sibling(assignment: Assignment) -> Assignment | None:
     return Assignment.objects.filter(
-        case_id=assignment.case_id, round=assignment.round, parent_id=assignment.parent_id, role=AssignmentRole.MAIN
+        case_id=assignment.case_id,
+        round=assignment.round,
+        parent_id=assignment.parent_id,
+        role=AssignmentRole.MAIN,
     ).first()
 
 
@@ -949,14 +1170,25 @@ def assignment_return_opinion(
     _require_status(assignment, AssignmentStatus.OPINION_GIVEN, doing="发回（尚未反馈意见）")
     reason = _require_text("reason", reason, "发回理由")
     with transaction.atomic():
-        _transition(main.case, Action.RETURN_OPINION, actor=actor, expected_version=expected_version,
-                    assignment=assignment, opinion=reason)
+        _transition(
+            main.case,
+            Action.RETURN_OPINION,
+            actor=actor,
+            expected_version=expected_version,
+            assignment=assignment,
+            opinion=reason,
+        )
         _reopen(assignment)
     return assignment
 
 
 def assignment_add_assisting(
-    *, assignment: Assignment, actor: User, expected_version: int | None, targets: Sequence[Target], opinion: str = ""
+    *,
+    assignment: Assignment,
+    actor: User,
+    expected_version: int | None,
+    targets: Sequence[Target],
+    opinion: str = "",
 ) -> list[Assignment]:
     """HND-6: an assisting unit brings in further assisting or cc units; the main unit collects them too."""
     assignment = _reload(assignment)
@@ -967,15 +1199,29 @@ def assignment_add_assisting(
     if not targets or any(t.role == AssignmentRole.MAIN for t in targets):
         raise _fail("targets", "只能增加协办或抄送单位")
     taken = set(
-        Assignment.objects.filter(case_id=assignment.case_id, round=assignment.round, parent_id=assignment.parent_id)
-        .values_list("unit_id", flat=True)
+        Assignment.objects.filter(
+            case_id=assignment.case_id, round=assignment.round, parent_id=assignment.parent_id
+        ).values_list("unit_id", flat=True)
     )
     _validate_extra_targets(targets, allowed=lambda u: u.pk not in taken)
     with transaction.atomic():
-        _unit_action(assignment, Action.ADD_ASSISTING, actor=actor, expected_version=expected_version,
-                     opinion=opinion, data=_describe(targets))
-        return _create_assignments(assignment.case, targets, actor=actor, opinion=opinion, parent=assignment.parent,
-                                   round_no=assignment.round, due_at=assignment.due_at)
+        _unit_action(
+            assignment,
+            Action.ADD_ASSISTING,
+            actor=actor,
+            expected_version=expected_version,
+            opinion=opinion,
+            data=_describe(targets),
+        )
+        return _create_assignments(
+            assignment.case,
+            targets,
+            actor=actor,
+            opinion=opinion,
+            parent=assignment.parent,
+            round_no=assignment.round,
+            due_at=assignment.due_at,
+        )
 
 
 # --------------------------------------------------------------------------- result review, callback (CLS)
@@ -983,7 +1229,9 @@ def assignment_add_assisting(
 
 def _top_main(case: Case) -> Assignment:
     assignment = (
-        Assignment.objects.filter(case=case, round=case.dispatch_round, parent__isnull=True, role=AssignmentRole.MAIN)
+        Assignment.objects.filter(
+            case=case, round=case.dispatch_round, parent__isnull=True, role=AssignmentRole.MAIN
+        )
         .select_related("unit")
         .first()
     )
@@ -1003,7 +1251,9 @@ def _reopen_main_for_redo(case: Case) -> Assignment:
 
 def case_review_accept(*, case: Case, actor: User, expected_version: int | None, opinion: str = "") -> Case:
     with transaction.atomic():
-        _transition(case, Action.REVIEW_ACCEPT, actor=actor, expected_version=expected_version, opinion=opinion)
+        _transition(
+            case, Action.REVIEW_ACCEPT, actor=actor, expected_version=expected_version, opinion=opinion
+        )
     return case
 
 
@@ -1013,13 +1263,27 @@ def case_review_reject(*, case: Case, actor: User, expected_version: int | None,
     back_to = CaseStatus.REDO if case.dissatisfied_count else CaseStatus.HANDLING
     with transaction.atomic():
         main = _reopen_main_for_redo(case)
-        _transition(case, Action.REVIEW_REJECT, actor=actor, expected_version=expected_version, to_status=back_to,
-                    assignment=main, opinion=opinion, due_at=main.due_at)
+        _transition(
+            case,
+            Action.REVIEW_REJECT,
+            actor=actor,
+            expected_version=expected_version,
+            to_status=back_to,
+            assignment=main,
+            opinion=opinion,
+            due_at=main.due_at,
+        )
     return case
 
 
 def case_callback(
-    *, case: Case, actor: User, expected_version: int | None, rating: str, method: str, citizen_words: str = ""
+    *,
+    case: Case,
+    actor: User,
+    expected_version: int | None,
+    rating: str,
+    method: str,
+    citizen_words: str = "",
 ) -> Callback:
     """CLS-2/3: satisfied closes; the first dissatisfaction is redone; the second goes to special supervision."""
     from .models import CallbackMethod, Rating
@@ -1043,10 +1307,25 @@ def case_callback(
                 updates["due_at"] = main.due_at
             else:
                 to_status = CaseStatus.SPECIAL_SUPERVISION
-        _transition(case, Action.CALLBACK, actor=actor, expected_version=expected_version, to_status=to_status,
-                    assignment=main, opinion=citizen_words, data={"rating": rating, "method": method}, **updates)
-        return Callback.objects.create(case=case, actor=actor, method=method, rating=rating,
-                                       citizen_words=citizen_words.strip(), created_at=now)
+        _transition(
+            case,
+            Action.CALLBACK,
+            actor=actor,
+            expected_version=expected_version,
+            to_status=to_status,
+            assignment=main,
+            opinion=citizen_words,
+            data={"rating": rating, "method": method},
+            **updates,
+        )
+        return Callback.objects.create(
+            case=case,
+            actor=actor,
+            method=method,
+            rating=rating,
+            citizen_words=citizen_words.strip(),
+            created_at=now,
+        )
 
 
 def case_supervision_opinion(*, case: Case, actor: User, expected_version: int | None, opinion: str) -> Case:
@@ -1057,22 +1336,43 @@ def case_supervision_opinion(*, case: Case, actor: User, expected_version: int |
     opinion = _require_text("opinion", opinion, "领导意见")
     with transaction.atomic():
         main = _reopen_main_for_redo(case)
-        _transition(case, Action.SUPERVISION_OPINION, actor=actor, expected_version=expected_version,
-                    assignment=main, opinion=opinion, due_at=main.due_at)
+        _transition(
+            case,
+            Action.SUPERVISION_OPINION,
+            actor=actor,
+            expected_version=expected_version,
+            assignment=main,
+            opinion=opinion,
+            due_at=main.due_at,
+        )
     return case
 
 
 def case_office_close(*, case: Case, actor: User, expected_version: int | None, reason: str) -> Case:
     reason = _require_text("reason", reason, "办结理由")
     with transaction.atomic():
-        _transition(case, Action.OFFICE_CLOSE, actor=actor, expected_version=expected_version, opinion=reason,
-                    closed_at=clock.now(), close_kind=CloseKind.OFFICE, close_reason=reason)
+        _transition(
+            case,
+            Action.OFFICE_CLOSE,
+            actor=actor,
+            expected_version=expected_version,
+            opinion=reason,
+            closed_at=clock.now(),
+            close_kind=CloseKind.OFFICE,
+            close_reason=reason,
+        )
         _cancel_open_assignments(case)
     return case
 
 
 def case_set_close_marks(
-    *, case: Case, actor: User, expected_version: int | None, is_public: bool, push_hot: bool, is_typical: bool
+    *,
+    case: Case,
+    actor: User,
+    expected_version: int | None,
+    is_public: bool,
+    push_hot: bool,
+    is_typical: bool,
 ) -> tuple[Case, str | None]:
     """CLS-4. A case made non-public gets a query password if it has none (returned once)."""
     password = None
@@ -1081,8 +1381,14 @@ def case_set_close_marks(
         password = new_query_password()
         updates["query_password"] = make_password(password)
     with transaction.atomic():
-        _transition(case, Action.SET_CLOSE_MARKS, actor=actor, expected_version=expected_version,
-                    data={"is_public": is_public, "push_hot": push_hot, "is_typical": is_typical}, **updates)
+        _transition(
+            case,
+            Action.SET_CLOSE_MARKS,
+            actor=actor,
+            expected_version=expected_version,
+            data={"is_public": is_public, "push_hot": push_hot, "is_typical": is_typical},
+            **updates,
+        )
     return case, password
 
 
@@ -1093,9 +1399,17 @@ def case_set_violation(
     if (is_perfunctory or is_wrong) and not note.strip():
         raise _fail("note", "请填写违规说明")
     with transaction.atomic():
-        _transition(case, Action.SET_VIOLATION, actor=actor, expected_version=expected_version, opinion=note,
-                    data={"is_perfunctory": is_perfunctory, "is_wrong": is_wrong},
-                    is_perfunctory=is_perfunctory, is_wrong=is_wrong, violation_note=note.strip()[:200])
+        _transition(
+            case,
+            Action.SET_VIOLATION,
+            actor=actor,
+            expected_version=expected_version,
+            opinion=note,
+            data={"is_perfunctory": is_perfunctory, "is_wrong": is_wrong},
+            is_perfunctory=is_perfunctory,
+            is_wrong=is_wrong,
+            violation_note=note.strip()[:200],
+        )
     return case
 
 
@@ -1105,8 +1419,13 @@ def case_reset_query_password(*, case: Case, actor: User, expected_version: int 
         raise ServiceError("公开工单无需查询密码", code="public_case")
     password = new_query_password()
     with transaction.atomic():
-        _transition(case, Action.RESET_PASSWORD, actor=actor, expected_version=expected_version,
-                    query_password=make_password(password))
+        _transition(
+            case,
+            Action.RESET_PASSWORD,
+            actor=actor,
+            expected_version=expected_version,
+            query_password=make_password(password),
+        )
     return password
 
 

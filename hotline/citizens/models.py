@@ -29,8 +29,12 @@ class Citizen(models.Model):
     work_unit = models.CharField(_("工作单位"), max_length=100, blank=True)
     post_code = models.CharField(_("邮编"), max_length=6, blank=True)
     id_card_encrypted = models.TextField(_("身份证号（加密）"), blank=True, editable=False)
-    id_card_hash = models.CharField(_("身份证号检索值"), max_length=64, blank=True, db_index=True, editable=False)
-    level = models.CharField(_("级别"), max_length=16, choices=CitizenLevel.choices, default=CitizenLevel.NORMAL)
+    id_card_hash = models.CharField(
+        _("身份证号检索值"), max_length=64, blank=True, db_index=True, editable=False
+    )
+    level = models.CharField(
+        _("级别"), max_length=16, choices=CitizenLevel.choices, default=CitizenLevel.NORMAL
+    )
     notes = models.TextField(_("备注"), blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 

@@ -11,7 +11,9 @@ class ServiceError(Exception):
     status_code = 400
     code = "invalid"
 
-    def __init__(self, message: Any, *, field_errors: dict[str, list[str]] | None = None, code: str | None = None):
+    def __init__(
+        self, message: Any, *, field_errors: dict[str, list[str]] | None = None, code: str | None = None
+    ):
         super().__init__(str(message))
         self.message = str(message)
         self.field_errors = field_errors or {}

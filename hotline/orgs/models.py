@@ -22,7 +22,12 @@ class Unit(models.Model):
     code = models.CharField(_("编码"), max_length=32, unique=True)
     kind = models.CharField(_("类型"), max_length=16, choices=UnitKind.choices)
     parent = models.ForeignKey(
-        "self", verbose_name=_("上级单位"), null=True, blank=True, related_name="children", on_delete=models.PROTECT
+        "self",
+        verbose_name=_("上级单位"),
+        null=True,
+        blank=True,
+        related_name="children",
+        on_delete=models.PROTECT,
     )
     is_vertical = models.BooleanField(_("垂直管理"), default=False)
     path = models.CharField(_("层级路径"), max_length=255, db_index=True, editable=False, default="")
@@ -71,7 +76,12 @@ class Role(models.TextChoices):
 class User(AbstractUser):
     full_name = models.CharField(_("姓名"), max_length=50, blank=True)
     unit = models.ForeignKey(
-        Unit, verbose_name=_("所属单位"), null=True, blank=True, related_name="users", on_delete=models.PROTECT
+        Unit,
+        verbose_name=_("所属单位"),
+        null=True,
+        blank=True,
+        related_name="users",
+        on_delete=models.PROTECT,
     )
     phone = models.CharField(_("手机号"), max_length=20, blank=True)
 

@@ -38,7 +38,9 @@ def unit_create(
 ) -> Unit:
     parent_kind = parent.kind if parent else None
     if parent_kind not in ALLOWED_PARENTS[kind]:
-        raise ServiceError("上级单位类型不符合层级规则", field_errors={"parent": ["上级单位类型不符合层级规则"]})
+        raise ServiceError(
+            "上级单位类型不符合层级规则", field_errors={"parent": ["上级单位类型不符合层级规则"]}
+        )
     if parent is not None and not parent.is_active:
         raise ServiceError("上级单位已撤销", field_errors={"parent": ["上级单位已撤销"]})
     with transaction.atomic():

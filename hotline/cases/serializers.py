@@ -1,0 +1,539 @@
+"""Input and output shapes of the case API. No business rule lives here."""
+
+from __future__ import annotations
+
+import json
+
+from typing import Any
+
+from rest_framework import serializers
+
+from hotline.common.crypto import mask_phone
+from hotline.common.models import DictItem, DictKind
+from hotline.orgs.models import Unit, User
+from hotline.orgs.selectors import sees_everything
+
+from . import lifecycle, selectors
+from .models import (
+    Assignment,
+    AssignmentRole,
+    Callback,
+    CallbackMethod,
+    Case,
+    CaseAttachment,
+    CaseEvent,
+    Channel,
+    ExtensionRequest,
+    HandlingRecord,
+    Rating,
+    ReturnRequest,
+)
+from .services import CaseInput, Target
+
+
+def dict_field(kind: str, *, required: bool = False) -> serializers.SlugRelatedField:
+    extra: dict[str, Any] = {} if required else {"default": None, "allow_null": True}
+    return serializers.SlugRelatedField(
+        slug_field="code", queryset=DictItem.objects.filter(kind=kind), required=required, **extra
+    )
+
+
+def unit_field(**kwargs: Any) -> serializers.PrimaryKeyRelatedField:
+    return serializers.PrimaryKeyRelatedField(queryset=Unit.objects.all(), **kwargs)
+
+
+# --------------------------------------------------------------------------- input
+
+
+class JSONObjectField(serializers.JSONField):
+    """A JSON object given either as JSON or, in multipart forms, as a JSON string."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, str):
+            try:
+                data = json.loads(data or "{}")
+            except ValueError as exc:
+                raise serializers.ValidationError("应为JSON对象") from exc
+        if not isinstance(data, dict):
+            raise serializers.ValidationError("应为JSON对象")
+        return super().to_internal_value(data)
+
+
+class VersionInput(serializers.Serializer):
+    version = serializers.IntegerField(required=False, min_value=1, help_text="乐观锁：工单当前版本号")
+
+
+class OpinionInput(VersionInput):
+    opinion = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ReasonInput(VersionInput):
+    reason = serializers.CharField(allow_blank=True)
+
+
+class CaseFieldsInput(serializers.Serializer):
+    channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.PHONE)
+    citizen_name = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
+    citizen_gender = serializers.ChoiceField(choices=["", "male", "female"], required=False, default="")
+    citizen_phone = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+    citizen_email = serializers.EmailField(required=False, allow_blank=True, default="")
+    citizen_address = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    citizen_work_unit = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    citizen_post_code = serializers.RegexField(
+        r"^\d{6}$",
+        required=False,
+        allow_blank=True,
+        default="",
+        error_messages={"invalid": "邮编应为6位数字"},
+    )
+    citizen_notes = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    citizen_id_card = serializers.CharField(max_length=18, required=False, allow_blank=True, default="")
+    case_type = dict_field(DictKind.CASE_TYPE, required=True)
+    nature = dict_field(DictKind.NATURE)
+    urgency = dict_field(DictKind.URGENCY)
+    secrecy = dict_field(DictKind.SECRECY)
+    bureau = unit_field(required=False, allow_null=True, default=None)
+    location = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    location_unit = unit_field(required=False, allow_null=True, default=None)
+    title = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    content = serializers.CharField(allow_blank=True)
+    keywords = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    is_typical_recording = serializers.BooleanField(required=False, default=False)
+    is_public = serializers.BooleanField(required=False, default=False)
+    extra = JSONObjectField(required=False, default=dict)
+    origin = JSONObjectField(required=False, default=dict)
+
+    def to_case_input(self) -> CaseInput:
+        return CaseInput(**self.validated_data)
+
+
+class IntakeInput(CaseFieldsInput):
+    action = serializers.ChoiceField(
+        choices=[
+            (a, lifecycle.Action(a).label)
+            for a in ("save_draft", "submit", "archive", "propose_not_accepted")
+        ],
+        default="submit",
+    )
+    answer = serializers.CharField(required=False, allow_blank=True, default="")
+    not_accepted_reason = dict_field(DictKind.NOT_ACCEPTED_REASON)
+    not_accepted_text = serializers.CharField(required=False, allow_blank=True, default="")
+    attachments = serializers.ListField(child=serializers.FileField(), required=False, default=list)
+
+    def to_case_input(self) -> CaseInput:
+        data = {k: v for k, v in self.validated_data.items() if k in CaseFieldsInput().fields}
+        return CaseInput(**data)
+
+
+class EditInput(VersionInput, CaseFieldsInput):
+    pass
+
+
+class IntakeActionInput(VersionInput):
+    answer = serializers.CharField(required=False, allow_blank=True, default="")
+    not_accepted_reason = dict_field(DictKind.NOT_ACCEPTED_REASON)
+    not_accepted_text = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class TargetInput(serializers.Serializer):
+    unit = unit_field()
+    role = serializers.ChoiceField(choices=AssignmentRole.choices)
+
+
+class TargetsInput(OpinionInput):
+    targets = TargetInput(many=True, allow_empty=False)
+
+    def targets_list(self) -> list[Target]:
+        return [Target(t["unit"], t["role"]) for t in self.validated_data["targets"]]
+
+
+class DispatchInput(TargetsInput):
+    due_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+
+class ApproveReturnInput(OpinionInput):
+    targets = TargetInput(many=True, required=False, default=list)
+
+
+class InstructionInput(VersionInput):
+    instruction = serializers.CharField(allow_blank=True)
+
+
+class HandlingInput(VersionInput):
+    cause = serializers.CharField(required=False, allow_blank=True, default="")
+    solution = serializers.CharField(required=False, allow_blank=True, default="")
+    result = serializers.CharField(allow_blank=True)
+    promised_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+
+class ResultInput(VersionInput):
+    result = serializers.CharField(allow_blank=True)
+
+
+class ReturnInput(VersionInput):
+    reason = dict_field(DictKind.RETURN_REASON, required=True)
+    text = serializers.CharField(allow_blank=True)
+    suggested_unit = unit_field()
+
+
+class ExtensionInput(VersionInput):
+    requested_due_at = serializers.DateTimeField()
+    reason = serializers.CharField(allow_blank=True)
+
+
+class ExtensionDecisionInput(VersionInput):
+    approve = serializers.BooleanField()
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class CallbackInput(VersionInput):
+    rating = serializers.ChoiceField(choices=Rating.choices)
+    method = serializers.ChoiceField(choices=CallbackMethod.choices, default=CallbackMethod.PHONE)
+    citizen_words = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class CloseMarksInput(VersionInput):
+    is_public = serializers.BooleanField()
+    push_hot = serializers.BooleanField(default=False)
+    is_typical = serializers.BooleanField(default=False)
+
+
+class ViolationInput(VersionInput):
+    is_perfunctory = serializers.BooleanField(default=False)
+    is_wrong = serializers.BooleanField(default=False)
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class PublicLookupInput(serializers.Serializer):
+    number = serializers.CharField(max_length=20)
+    password = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+
+
+# --------------------------------------------------------------------------- output
+
+
+def _hides_citizen(case: Case, user: User) -> bool:
+    """Cases marked to keep the caller's identity secret show it only to the hotline office."""
+    return bool(case.secrecy_id and case.secrecy and case.secrecy.rank >= 1) and not sees_everything(user)
+
+
+class CaseListOutput(serializers.ModelSerializer):
+    status_display = serializers.CharField(source="get_status_display")
+    channel_display = serializers.CharField(source="get_channel_display")
+    processing = serializers.SerializerMethodField()
+    case_type = serializers.CharField(source="case_type.name")
+    urgency = serializers.CharField(source="urgency.name", default="")
+    main_unit = serializers.CharField(source="main_unit.name", default="")
+    district = serializers.CharField(source="district.name", default="")
+    citizen_name = serializers.SerializerMethodField()
+    citizen_phone = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Case
+        fields = [
+            "id",
+            "number",
+            "version",
+            "status",
+            "status_display",
+            "processing",
+            "channel",
+            "channel_display",
+            "case_type",
+            "urgency",
+            "title",
+            "citizen_name",
+            "citizen_phone",
+            "main_unit",
+            "district",
+            "created_at",
+            "due_at",
+            "closed_at",
+        ]
+
+    def _user(self) -> User:
+        return self.context["request"].user
+
+    def get_processing(self, case: Case) -> str:
+        return lifecycle.PROCESSING_OF_STATUS[case.status]
+
+    def get_citizen_name(self, case: Case) -> str:
+        return "（保密）" if _hides_citizen(case, self._user()) else case.citizen_name
+
+    def get_citizen_phone(self, case: Case) -> str:
+        return mask_phone(case.citizen_phone) if _hides_citizen(case, self._user()) else case.citizen_phone
+
+
+class HandlingRecordOutput(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor.__str__")
+
+    class Meta:
+        model = HandlingRecord
+        fields = ["id", "actor", "cause", "solution", "result", "promised_at", "created_at"]
+
+
+class AssignmentOutput(serializers.ModelSerializer):
+    unit_name = serializers.CharField(source="unit.name")
+    role_display = serializers.CharField(source="get_role_display")
+    status_display = serializers.CharField(source="get_status_display")
+    records = HandlingRecordOutput(many=True, read_only=True)
+
+    class Meta:
+        model = Assignment
+        fields = [
+            "id",
+            "unit",
+            "unit_name",
+            "parent",
+            "role",
+            "role_display",
+            "status",
+            "status_display",
+            "round",
+            "level",
+            "opinion",
+            "assigned_at",
+            "signed_at",
+            "due_at",
+            "promised_at",
+            "finished_at",
+            "result",
+            "records",
+        ]
+
+
+class AttachmentOutput(serializers.ModelSerializer):
+    class Meta:
+        model = CaseAttachment
+        fields = ["id", "name", "size", "content_type", "uploaded_at"]
+
+
+class CallbackOutput(serializers.ModelSerializer):
+    rating_display = serializers.CharField(source="get_rating_display")
+    method_display = serializers.CharField(source="get_method_display")
+    actor = serializers.CharField(source="actor.__str__")
+
+    class Meta:
+        model = Callback
+        fields = [
+            "id",
+            "actor",
+            "method",
+            "method_display",
+            "rating",
+            "rating_display",
+            "citizen_words",
+            "created_at",
+        ]
+
+
+class ReturnRequestOutput(serializers.ModelSerializer):
+    reason = serializers.CharField(source="reason.name")
+    suggested_unit_name = serializers.CharField(source="suggested_unit.name")
+    unit_name = serializers.CharField(source="assignment.unit.name")
+
+    class Meta:
+        model = ReturnRequest
+        fields = [
+            "id",
+            "assignment",
+            "unit_name",
+            "reason",
+            "text",
+            "suggested_unit",
+            "suggested_unit_name",
+            "requested_at",
+            "status",
+            "decided_at",
+            "decision_note",
+        ]
+
+
+class ExtensionOutput(serializers.ModelSerializer):
+    unit_name = serializers.CharField(source="assignment.unit.name")
+    case = serializers.IntegerField(source="assignment.case_id")
+    case_number = serializers.CharField(source="assignment.case.number")
+
+    class Meta:
+        model = ExtensionRequest
+        fields = [
+            "id",
+            "assignment",
+            "case",
+            "case_number",
+            "unit_name",
+            "requested_due_at",
+            "previous_due_at",
+            "reason",
+            "requested_at",
+            "status",
+            "decided_at",
+            "decision_note",
+        ]
+
+
+class CaseDetailOutput(CaseListOutput):
+    nature = serializers.CharField(source="nature.name", default="")
+    secrecy = serializers.CharField(source="secrecy.name", default="")
+    bureau = serializers.CharField(source="bureau.name", default="")
+    location_unit = serializers.CharField(source="location_unit.name", default="")
+    intake_by = serializers.CharField(source="intake_by.__str__", default="")
+    close_kind_display = serializers.CharField(source="get_close_kind_display")
+    last_rating_display = serializers.CharField(source="get_last_rating_display")
+    not_accepted_reason = serializers.CharField(source="not_accepted_reason.name", default="")
+    supervision = serializers.SerializerMethodField()
+    citizen_address = serializers.SerializerMethodField()
+    allowed_actions = serializers.SerializerMethodField()
+    assignments = AssignmentOutput(many=True, read_only=True)
+    attachments = AttachmentOutput(many=True, read_only=True)
+    callbacks = CallbackOutput(many=True, read_only=True)
+    return_requests = serializers.SerializerMethodField()
+    suggested_main_unit = serializers.SerializerMethodField()
+
+    class Meta(CaseListOutput.Meta):
+        fields = [
+            *CaseListOutput.Meta.fields,
+            "citizen",
+            "citizen_gender",
+            "citizen_email",
+            "citizen_address",
+            "citizen_work_unit",
+            "citizen_post_code",
+            "citizen_notes",
+            "nature",
+            "secrecy",
+            "bureau",
+            "location",
+            "location_unit",
+            "content",
+            "keywords",
+            "is_typical_recording",
+            "extra",
+            "origin",
+            "answer",
+            "intake_by",
+            "dispatch_round",
+            "submitted_at",
+            "dispatched_at",
+            "not_accepted_reason",
+            "not_accepted_text",
+            "leader_instruction",
+            "close_kind",
+            "close_kind_display",
+            "close_reason",
+            "dissatisfied_count",
+            "last_rating",
+            "last_rating_display",
+            "is_public",
+            "push_hot",
+            "is_typical",
+            "is_perfunctory",
+            "is_wrong",
+            "violation_note",
+            "supervision",
+            "allowed_actions",
+            "assignments",
+            "attachments",
+            "callbacks",
+            "return_requests",
+            "suggested_main_unit",
+        ]
+
+    def get_supervision(self, case: Case) -> list[str]:
+        return selectors.supervision_of(case)
+
+    def get_citizen_address(self, case: Case) -> str:
+        return "（保密）" if _hides_citizen(case, self._user()) else case.citizen_address
+
+    def get_allowed_actions(self, case: Case) -> list[str]:
+        return lifecycle.allowed_actions(status=case.status, user=self._user())
+
+    def get_return_requests(self, case: Case) -> Any:
+        requests = ReturnRequest.objects.filter(assignment__case=case).select_related(
+            "reason", "suggested_unit", "assignment__unit"
+        )
+        return ReturnRequestOutput(requests, many=True).data
+
+    def get_suggested_main_unit(self, case: Case) -> dict[str, Any] | None:
+        from .services import default_main_unit
+
+        unit, reason = default_main_unit(case)
+        return {"unit": unit.pk if unit else None, "name": unit.name if unit else "", "reason": reason}
+
+
+class EventOutput(serializers.ModelSerializer):
+    action_display = serializers.SerializerMethodField()
+    actor = serializers.CharField(source="actor.__str__", default="")
+    unit = serializers.CharField(source="unit.name", default="")
+    assignment_unit = serializers.CharField(source="assignment.unit.name", default="")
+    from_status_display = serializers.SerializerMethodField()
+    to_status_display = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CaseEvent
+        fields = [
+            "id",
+            "at",
+            "action",
+            "action_display",
+            "actor",
+            "unit",
+            "assignment",
+            "assignment_unit",
+            "from_status",
+            "from_status_display",
+            "to_status",
+            "to_status_display",
+            "opinion",
+            "data",
+        ]
+
+    def get_action_display(self, event: CaseEvent) -> str:
+        return str(lifecycle.Action(event.action).label)
+
+    def _status_label(self, value: str) -> str:
+        from .models import CaseStatus
+
+        return str(CaseStatus(value).label) if value else ""
+
+    def get_from_status_display(self, event: CaseEvent) -> str:
+        return self._status_label(event.from_status)
+
+    def get_to_status_display(self, event: CaseEvent) -> str:
+        return self._status_label(event.to_status)
+
+
+class WorkItemOutput(serializers.ModelSerializer):
+    role_display = serializers.CharField(source="get_role_display")
+    status_display = serializers.CharField(source="get_status_display")
+    case = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Assignment
+        fields = [
+            "id",
+            "role",
+            "role_display",
+            "status",
+            "status_display",
+            "assigned_at",
+            "signed_at",
+            "due_at",
+            "promised_at",
+            "opinion",
+            "case",
+        ]
+
+    def get_case(self, assignment: Assignment) -> dict[str, Any]:
+        case = assignment.case
+        return {
+            "id": case.id,
+            "number": case.number,
+            "version": case.version,
+            "title": case.title,
+            "status": case.status,
+            "status_display": case.get_status_display(),
+            "case_type": case.case_type.name,
+            "urgency": case.urgency.name if case.urgency else "",
+            "created_at": case.created_at,
+        }

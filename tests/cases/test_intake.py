@@ -1,0 +1,134 @@
+import pytest
+from django.contrib.auth.hashers import check_password
+
+from hotline.cases import services
+from hotline.cases.lifecycle import Action
+from hotline.cases.models import Case, CaseEvent, CaseStatus, CloseKind, ExtendedField
+from hotline.citizens.models import Citizen
+from hotline.common.errors import NotAllowed, ServiceError
+from hotline.common.models import AuditLog, DictKind
+from tests.conftest import case_input, dict_item, fresh, submitted_case
+
+
+def test_submit_creates_case_with_number_event_citizen_and_password(city, people):
+    result = services.case_intake(actor=people.agent, data=case_input(city, citizen_id_card="11010519491231002X"))
+    case = result.case
+    assert case.status == CaseStatus.SUBMITTED
+    assert len(case.number) == 14 and case.number.isdigit()
+    assert case.district == city.east  # derived from the incident location
+    assert result.query_password and check_password(result.query_password, case.query_password)
+    assert [e.action for e in case.events.all()] == [Action.CREATE, Action.SUBMIT]
+    citizen = Citizen.objects.get(phone="13812345678")
+    assert case.citizen == citizen and citizen.id_card == "11010519491231002X"
+    assert "11010519491231002X" not in citizen.id_card_encrypted  # encrypted at rest
+    assert AuditLog.objects.filter(object_type="cases.case", object_id=str(case.pk)).exists()
+
+
+def test_case_numbers_are_unique_and_sequential(city, people):
+    first = submitted_case(city, people)
+    second = submitted_case(city, people)
+    assert int(second.number) == int(first.number) + 1
+
+
+def test_public_case_gets_no_password(city, people):
+    result = services.case_intake(actor=people.agent, data=case_input(city, is_public=True))
+    assert result.query_password is None and result.case.query_password == ""
+
+
+@pytest.mark.parametrize(
+    ("override", "field"),
+    [
+        ({"content": "太吵了"}, "content"),
+        ({"citizen_phone": "1381234"}, "citizen_phone"),
+        ({"citizen_id_card": "110105194912310021"}, "citizen_id_card"),
+        ({"citizen_phone": "", "citizen_email": ""}, "citizen_phone"),
+    ],
+)
+def test_bad_input_is_rejected_and_nothing_is_saved(city, people, override, field):
+    with pytest.raises(ServiceError) as err:
+        services.case_intake(actor=people.agent, data=case_input(city, **override))
+    assert field in err.value.field_errors
+    assert Case.objects.count() == 0 and Citizen.objects.count() == 0 and CaseEvent.objects.count() == 0
+
+
+def test_all_field_errors_are_reported_together(city, people):
+    with pytest.raises(ServiceError) as err:
+        services.case_intake(actor=people.agent, data=case_input(city, content="短", citizen_phone="12"))
+    assert {"content", "citizen_phone"} <= set(err.value.field_errors)
+    assert "不少于50个字" in err.value.field_errors["content"][0]
+
+
+def test_wrong_dictionary_kind_is_rejected(city, people):
+    with pytest.raises(ServiceError) as err:
+        services.case_intake(actor=people.agent, data=case_input(city, nature=dict_item(DictKind.URGENCY, "urgent")))
+    assert "nature" in err.value.field_errors
+
+
+def test_draft_may_be_incomplete_but_cannot_be_submitted_until_complete(city, people):
+    draft = services.case_intake(actor=people.agent, data=case_input(city, content="先记下来"), action=Action.SAVE_DRAFT).case
+    assert draft.status == CaseStatus.DRAFT
+    with pytest.raises(ServiceError):
+        services.case_take_intake_action(case=draft, actor=people.agent, action=Action.SUBMIT, expected_version=None)
+    services.case_edit(case=draft, actor=people.agent, expected_version=draft.version, data=case_input(city))
+    services.case_take_intake_action(case=draft, actor=people.agent, action=Action.SUBMIT, expected_version=draft.version)
+    assert fresh(draft).status == CaseStatus.SUBMITTED
+
+
+def test_answer_and_archive(city, people):
+    with pytest.raises(ServiceError):
+        services.case_intake(actor=people.agent, data=case_input(city), action=Action.ARCHIVE)
+    case = services.case_intake(actor=people.agent, data=case_input(city), action=Action.ARCHIVE, answer="已告知办理流程。").case
+    assert case.status == CaseStatus.CLOSED and case.close_kind == CloseKind.ANSWERED and case.closed_at
+
+
+def test_not_accepted_needs_reason_and_dispatcher_confirmation(city, people):
+    reason = dict_item(DictKind.NOT_ACCEPTED_REASON, "litigation")
+    with pytest.raises(ServiceError):
+        services.case_intake(actor=people.agent, data=case_input(city), action=Action.PROPOSE_NOT_ACCEPTED)
+    case = services.case_intake(
+        actor=people.agent, data=case_input(city), action=Action.PROPOSE_NOT_ACCEPTED,
+        not_accepted_reason=reason, not_accepted_text="已起诉",
+    ).case
+    assert case.status == CaseStatus.PENDING_NOT_ACCEPTED
+    with pytest.raises(NotAllowed):
+        services.case_confirm_not_accepted(case=case, actor=people.agent, expected_version=None)
+    services.case_confirm_not_accepted(case=case, actor=people.dispatcher, expected_version=None)
+    assert fresh(case).status == CaseStatus.NOT_ACCEPTED
+
+
+def test_dispatcher_may_reject_a_not_accepted_proposal(city, people):
+    case = services.case_intake(
+        actor=people.agent, data=case_input(city), action=Action.PROPOSE_NOT_ACCEPTED,
+        not_accepted_reason=dict_item(DictKind.NOT_ACCEPTED_REASON, "other"),
+    ).case
+    services.case_reject_not_accepted(case=case, actor=people.dispatcher, expected_version=None, opinion="属于受理范围")
+    case = fresh(case)
+    assert case.status == CaseStatus.SUBMITTED and case.not_accepted_reason is None
+
+
+def test_units_cannot_take_calls(city, people):
+    with pytest.raises(NotAllowed):
+        services.case_intake(actor=people.east, data=case_input(city))
+
+
+def test_extended_fields_are_validated_per_bureau_and_type(city, people):
+    ExtendedField.objects.create(bureau=city.housing, key="building_year", label="建成年份", field_type="number",
+                                 required=True)
+    ExtendedField.objects.create(bureau=city.tax, key="tax_no", label="纳税人识别号", field_type="text")
+    with pytest.raises(ServiceError) as err:
+        services.case_intake(actor=people.agent, data=case_input(city, extra={"tax_no": "1"}))
+    assert set(err.value.field_errors) == {"extra.building_year", "extra.tax_no"}
+    with pytest.raises(ServiceError):
+        services.case_intake(actor=people.agent, data=case_input(city, extra={"building_year": "很久"}))
+    case = services.case_intake(actor=people.agent, data=case_input(city, extra={"building_year": 1998})).case
+    assert case.extra == {"building_year": 1998}
+
+
+def test_retired_bureau_cannot_be_chosen(city, people):
+    from hotline.orgs.services import unit_retire
+
+    unit_retire(unit=city.housing, actor=None)
+    city.housing.refresh_from_db()
+    with pytest.raises(ServiceError) as err:
+        services.case_intake(actor=people.agent, data=case_input(city))
+    assert "bureau" in err.value.field_errors

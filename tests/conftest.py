@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 
 from hotline.cases import services
 from hotline.cases.models import AssignmentRole, Case
+from hotline.common.dictionaries import seed_dictionaries
 from hotline.common.models import DictItem, DictKind
 from hotline.orgs.models import Role, Unit, UnitKind, User
 from hotline.orgs.services import unit_create, user_create
@@ -58,6 +59,7 @@ class People:
 
 @pytest.fixture
 def city(db: Any) -> City:
+    seed_dictionaries(DictItem)  # transactional tests flush the rows the migration seeded
     office = unit_create(name="市12345热线办", code="OFFICE", kind=UnitKind.OFFICE)
     tax = unit_create(name="市税务局", code="B-TAX", kind=UnitKind.BUREAU, is_vertical=True)
     housing = unit_create(name="市住建局", code="B-HOUSING", kind=UnitKind.BUREAU)
@@ -70,7 +72,9 @@ def city(db: Any) -> City:
     west = unit_create(name="西湖区", code="D-WEST", kind=UnitKind.DISTRICT)
     west_street = unit_create(name="西湖街道", code="S-WEST", kind=UnitKind.STREET, parent=west)
     west_comm = unit_create(name="西湖社区", code="C-WEST", kind=UnitKind.COMMUNITY, parent=west_street)
-    return City(office, tax, housing, east, east_cg, liyuan, xingfu, heping, guanshan, west, west_street, west_comm)
+    return City(
+        office, tax, housing, east, east_cg, liyuan, xingfu, heping, guanshan, west, west_street, west_comm
+    )
 
 
 def _user(name: str, unit: Unit, *roles: str) -> User:
@@ -123,10 +127,14 @@ def submitted_case(city: City, people: People, **overrides: Any) -> Case:
     return services.case_intake(actor=people.agent, data=case_input(city, **overrides)).case
 
 
-def dispatched_to(city: City, people: People, main: Unit, *others: tuple[Unit, str], **overrides: Any) -> Case:
+def dispatched_to(
+    city: City, people: People, main: Unit, *others: tuple[Unit, str], **overrides: Any
+) -> Case:
     case = submitted_case(city, people, **overrides)
     targets = [services.Target(main, AssignmentRole.MAIN), *(services.Target(u, r) for u, r in others)]
-    return services.case_dispatch(case=case, actor=people.dispatcher, expected_version=case.version, targets=targets)
+    return services.case_dispatch(
+        case=case, actor=people.dispatcher, expected_version=case.version, targets=targets
+    )
 
 
 def fresh(case: Case) -> Case:

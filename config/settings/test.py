@@ -1,11 +1,12 @@
 import os
+from pathlib import Path
 
 from .base import *  # noqa: F403
 from .base import DATABASES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Tests keep their media out of the working tree.
-MEDIA_ROOT = os.environ.get("HOTLINE_TEST_MEDIA_ROOT", "/tmp/hotline-test-media")
+MEDIA_ROOT = Path(os.environ.get("HOTLINE_TEST_MEDIA_ROOT", "/tmp/hotline-test-media"))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("HOTLINE_TEST_DB_NAME", "test_hotline")}

@@ -127,7 +127,9 @@ class CaseDetailApi(RequestContextMixin, APIView):
 def _case_fields(case: Case) -> dict[str, Any]:
     """The case's current values in the input shape, so PATCH may send only what changes."""
     values: dict[str, Any] = {
-        name: getattr(case, name) for name in s.CaseFieldsInput().fields if name not in {"citizen_id_card"}
+        name: getattr(case, name)
+        for name in services.CaseInput.__dataclass_fields__
+        if name != "citizen_id_card"
     }
     for name in ("case_type", "nature", "urgency", "secrecy"):
         item = getattr(case, name)
@@ -321,15 +323,13 @@ CASE_ACTIONS: dict[str, type[CaseActionApi]] = {
         "CallbackApi",
         "回访评价",
         s.CallbackInput,
-        lambda c, u, d, v: (
-            services.case_callback(
-                case=c,
-                actor=u,
-                expected_version=v,
-                rating=d["rating"],
-                method=d["method"],
-                citizen_words=d["citizen_words"],
-            )
+        lambda c, u, d, v: services.case_callback(
+            case=c,
+            actor=u,
+            expected_version=v,
+            rating=d["rating"],
+            method=d["method"],
+            citizen_words=d["citizen_words"],
         ),
     ),
     "supervision-opinion": case_action(

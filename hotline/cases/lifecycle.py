@@ -7,6 +7,7 @@ case status as it is (unit-level actions on an assignment) or the service picks 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import models
@@ -80,7 +81,7 @@ class Transition:
 
 
 def _t(
-    action: str, sources: set[str], roles: frozenset[str], target: str | None = None, **kw: set[str]
+    action: str, sources: Iterable[str], roles: frozenset[str], target: str | None = None, **kw: set[str]
 ) -> Transition:
     return Transition(action, frozenset(sources), roles, target, frozenset(kw.get("outcomes", set())))
 

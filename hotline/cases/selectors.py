@@ -165,7 +165,7 @@ def _supervision_q(kind: str) -> Q:
 
 def supervision_of(case: Case) -> list[str]:
     S = lifecycle.Supervision
-    marks = []
+    marks: list[str] = []
     if case.is_overdue or (case.due_at and case.due_at < clock.now() and case.status in IN_UNITS):
         marks.append(S.OVERDUE)
     if case.is_perfunctory:

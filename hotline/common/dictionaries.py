@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from .models import DictKind
 
 # (code, name, rank)
@@ -48,7 +50,7 @@ DEFAULTS: dict[str, list[tuple[str, str, int]]] = {
 }
 
 
-def seed_dictionaries(dict_item_model: type) -> None:
+def seed_dictionaries(dict_item_model: Any) -> None:
     for kind, entries in DEFAULTS.items():
         for order, (code, name, rank) in enumerate(entries):
             dict_item_model.objects.get_or_create(

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
@@ -72,15 +73,15 @@ class UnitListApi(RequestContextMixin, ListAPIView):
     def get(self, request: Request, *args: object, **kwargs: object) -> Response:
         return super().get(request, *args, **kwargs)
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self) -> QuerySet[Unit]:
         params = self.request.query_params
         qs = unit_search(
             query=params.get("q", "").strip(),
             kind=params.get("kind") or None,
             active_only=params.get("include_retired") not in {"1", "true"},
         )
-        if params.get("parent"):
-            qs = qs.filter(parent_id=params["parent"])
+        if params.get("parent", "").isdigit():
+            qs = qs.filter(parent_id=int(params["parent"]))
         return qs
 
 

@@ -19,7 +19,9 @@ def reported(city, people, unit=None, user=None):
 
 
 def report_again(case, unit, user):
-    main = Assignment.objects.get(case=case, unit=unit, round=fresh(case).dispatch_round, role=AssignmentRole.MAIN)
+    main = Assignment.objects.get(
+        case=case, unit=unit, round=fresh(case).dispatch_round, role=AssignmentRole.MAIN
+    )
     assert main.status == AssignmentStatus.HANDLING
     services.assignment_report(assignment=main, actor=user, expected_version=None, result="重新处理完毕")
 
@@ -28,15 +30,27 @@ def test_review_accept_then_satisfied_callback_closes(city, people):
     case = reported(city, people)
     services.case_review_accept(case=case, actor=people.dispatcher, expected_version=None)
     assert fresh(case).status == CaseStatus.CALLBACK
-    services.case_callback(case=fresh(case), actor=people.agent, expected_version=None, rating=Rating.SATISFIED,
-                           method="phone", citizen_words="谢谢")
+    services.case_callback(
+        case=fresh(case),
+        actor=people.agent,
+        expected_version=None,
+        rating=Rating.SATISFIED,
+        method="phone",
+        citizen_words="谢谢",
+    )
     case = fresh(case)
-    assert case.status == CaseStatus.CLOSED and case.close_kind == CloseKind.SATISFIED and case.last_rating == "satisfied"
+    assert (
+        case.status == CaseStatus.CLOSED
+        and case.close_kind == CloseKind.SATISFIED
+        and case.last_rating == "satisfied"
+    )
 
 
 def test_review_reject_sends_it_back_to_the_unit(city, people):
     case = reported(city, people)
-    services.case_review_reject(case=case, actor=people.dispatcher, expected_version=None, opinion="答复不完整")
+    services.case_review_reject(
+        case=case, actor=people.dispatcher, expected_version=None, opinion="答复不完整"
+    )
     assert fresh(case).status == CaseStatus.HANDLING
     report_again(case, city.east, people.east)
     assert fresh(case).status == CaseStatus.RESULT_REVIEW
@@ -45,39 +59,68 @@ def test_review_reject_sends_it_back_to_the_unit(city, people):
 def test_dissatisfied_twice_leads_to_special_supervision(city, people):
     case = reported(city, people)
     services.case_review_accept(case=case, actor=people.dispatcher, expected_version=None)
-    services.case_callback(case=fresh(case), actor=people.agent, expected_version=None,
-                           rating=Rating.DISSATISFIED, method="phone")
+    services.case_callback(
+        case=fresh(case),
+        actor=people.agent,
+        expected_version=None,
+        rating=Rating.DISSATISFIED,
+        method="phone",
+    )
     assert fresh(case).status == CaseStatus.REDO
     report_again(case, city.east, people.east)
     services.case_review_accept(case=fresh(case), actor=people.dispatcher, expected_version=None)
-    services.case_callback(case=fresh(case), actor=people.agent, expected_version=None,
-                           rating=Rating.VERY_DISSATISFIED, method="sms")
+    services.case_callback(
+        case=fresh(case),
+        actor=people.agent,
+        expected_version=None,
+        rating=Rating.VERY_DISSATISFIED,
+        method="sms",
+    )
     case = fresh(case)
     assert case.status == CaseStatus.SPECIAL_SUPERVISION and case.dissatisfied_count == 2
     # a handler may not give the leader's opinion, nor a leader of another unit
     with pytest.raises(NotAllowed):
         services.case_supervision_opinion(case=case, actor=people.east, expected_version=None, opinion="x")
     with pytest.raises(NotAllowed):
-        services.case_supervision_opinion(case=case, actor=people.liyuan_leader, expected_version=None, opinion="x")
-    services.case_supervision_opinion(case=case, actor=people.east_leader, expected_version=None,
-                                      opinion="主要领导督办，三日内解决")
+        services.case_supervision_opinion(
+            case=case, actor=people.liyuan_leader, expected_version=None, opinion="x"
+        )
+    services.case_supervision_opinion(
+        case=case, actor=people.east_leader, expected_version=None, opinion="主要领导督办，三日内解决"
+    )
     assert fresh(case).status == CaseStatus.REDO
     report_again(case, city.east, people.east)
     services.case_review_accept(case=fresh(case), actor=people.dispatcher, expected_version=None)
-    services.case_callback(case=fresh(case), actor=people.agent, expected_version=None,
-                           rating=Rating.BASICALLY_SATISFIED, method="phone")
+    services.case_callback(
+        case=fresh(case),
+        actor=people.agent,
+        expected_version=None,
+        rating=Rating.BASICALLY_SATISFIED,
+        method="phone",
+    )
     assert fresh(case).status == CaseStatus.CLOSED
 
 
 def test_office_may_close_anyway_with_a_reason(city, people):
     case = reported(city, people)
     services.case_review_accept(case=case, actor=people.dispatcher, expected_version=None)
-    services.case_callback(case=fresh(case), actor=people.agent, expected_version=None,
-                           rating=Rating.DISSATISFIED, method="phone")
+    services.case_callback(
+        case=fresh(case),
+        actor=people.agent,
+        expected_version=None,
+        rating=Rating.DISSATISFIED,
+        method="phone",
+    )
     with pytest.raises(ServiceError):
-        services.case_office_close(case=fresh(case), actor=people.dispatcher, expected_version=None, reason="")
-    services.case_office_close(case=fresh(case), actor=people.dispatcher, expected_version=None,
-                               reason="诉求超出政策范围，已充分解释")
+        services.case_office_close(
+            case=fresh(case), actor=people.dispatcher, expected_version=None, reason=""
+        )
+    services.case_office_close(
+        case=fresh(case),
+        actor=people.dispatcher,
+        expected_version=None,
+        reason="诉求超出政策范围，已充分解释",
+    )
     case = fresh(case)
     assert case.status == CaseStatus.CLOSED and case.close_kind == CloseKind.OFFICE
     assert not case.assignments.filter(status__in=["pending", "handling"]).exists()
@@ -86,8 +129,9 @@ def test_office_may_close_anyway_with_a_reason(city, people):
 def test_callback_only_when_waiting_for_callback(city, people):
     case = reported(city, people)
     with pytest.raises(ServiceError, match="结果待审核"):
-        services.case_callback(case=case, actor=people.agent, expected_version=None, rating="satisfied",
-                               method="phone")
+        services.case_callback(
+            case=case, actor=people.agent, expected_version=None, rating="satisfied", method="phone"
+        )
     with pytest.raises(NotAllowed):
         services.case_review_accept(case=case, actor=people.east, expected_version=None)
 
@@ -95,15 +139,28 @@ def test_callback_only_when_waiting_for_callback(city, people):
 def test_close_marks_and_query_password(city, people):
     case = reported(city, people)
     services.case_review_accept(case=case, actor=people.dispatcher, expected_version=None)
-    services.case_callback(case=fresh(case), actor=people.agent, expected_version=None, rating="satisfied",
-                           method="web")
-    case, password = services.case_set_close_marks(case=fresh(case), actor=people.dispatcher, expected_version=None,
-                                                   is_public=True, push_hot=True, is_typical=True)
+    services.case_callback(
+        case=fresh(case), actor=people.agent, expected_version=None, rating="satisfied", method="web"
+    )
+    case, password = services.case_set_close_marks(
+        case=fresh(case),
+        actor=people.dispatcher,
+        expected_version=None,
+        is_public=True,
+        push_hot=True,
+        is_typical=True,
+    )
     assert password is None and case.is_public and case.push_hot and case.is_typical
     with pytest.raises(ServiceError):
         services.case_reset_query_password(case=fresh(case), actor=people.agent, expected_version=None)
-    services.case_set_close_marks(case=fresh(case), actor=people.dispatcher, expected_version=None,
-                                  is_public=False, push_hot=False, is_typical=False)
+    services.case_set_close_marks(
+        case=fresh(case),
+        actor=people.dispatcher,
+        expected_version=None,
+        is_public=False,
+        push_hot=False,
+        is_typical=False,
+    )
     new = services.case_reset_query_password(case=fresh(case), actor=people.agent, expected_version=None)
     assert check_password(new, fresh(case).query_password)
 
@@ -111,16 +168,33 @@ def test_close_marks_and_query_password(city, people):
 def test_violation_marks_need_a_reason(city, people):
     case = reported(city, people)
     with pytest.raises(ServiceError):
-        services.case_set_violation(case=case, actor=people.monitor, expected_version=None, is_perfunctory=True,
-                                    is_wrong=False, note="")
-    services.case_set_violation(case=case, actor=people.monitor, expected_version=None, is_perfunctory=True,
-                                is_wrong=False, note="答复照搬政策原文")
+        services.case_set_violation(
+            case=case,
+            actor=people.monitor,
+            expected_version=None,
+            is_perfunctory=True,
+            is_wrong=False,
+            note="",
+        )
+    services.case_set_violation(
+        case=case,
+        actor=people.monitor,
+        expected_version=None,
+        is_perfunctory=True,
+        is_wrong=False,
+        note="答复照搬政策原文",
+    )
     assert fresh(case).is_perfunctory
 
 
 def test_user_roles(city):
-    user = user_create(username="u", password="pw-123456", full_name="某人", unit=city.east,
-                       roles=[Role.UNIT_HANDLER, Role.UNIT_LEADER])
+    user = user_create(
+        username="u",
+        password="pw-123456",
+        full_name="某人",
+        unit=city.east,
+        roles=[Role.UNIT_HANDLER, Role.UNIT_LEADER],
+    )
     assert user.has_role(Role.UNIT_LEADER) and not user.has_role(Role.DISPATCHER)
     with pytest.raises(ServiceError):
         user_create(username="v", password="pw-123456", full_name="x", unit=city.east, roles=["boss"])

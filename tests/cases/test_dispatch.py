@@ -37,7 +37,9 @@ def test_dispatch_needs_exactly_one_main_unit_and_valid_units(city, people, targ
     case = submitted_case(city, people)
     with pytest.raises(ServiceError):
         services.case_dispatch(
-            case=case, actor=people.dispatcher, expected_version=None,
+            case=case,
+            actor=people.dispatcher,
+            expected_version=None,
             targets=[Target(getattr(city, name), role) for name, role in targets],
         )
     case = fresh(case)
@@ -49,15 +51,18 @@ def test_cannot_dispatch_to_a_retired_unit(city, people):
     unit_retire(unit=city.guanshan, actor=None)
     city.guanshan.refresh_from_db()
     with pytest.raises(ServiceError, match="已撤销"):
-        services.case_dispatch(case=case, actor=people.dispatcher, expected_version=None,
-                               targets=[Target(city.guanshan, MAIN)])
+        services.case_dispatch(
+            case=case, actor=people.dispatcher, expected_version=None, targets=[Target(city.guanshan, MAIN)]
+        )
 
 
 def test_only_dispatchers_dispatch(city, people):
     case = submitted_case(city, people)
     for user in (people.agent, people.east, people.leader):
         with pytest.raises(NotAllowed):
-            services.case_dispatch(case=case, actor=user, expected_version=None, targets=[Target(city.east, MAIN)])
+            services.case_dispatch(
+                case=case, actor=user, expected_version=None, targets=[Target(city.east, MAIN)]
+            )
 
 
 def test_stale_version_is_a_conflict(city, people):
@@ -65,16 +70,24 @@ def test_stale_version_is_a_conflict(city, people):
     stale = case.version
     services.case_ask_leader(case=case, actor=people.dispatcher, expected_version=stale, opinion="请示")
     with pytest.raises(Conflict):
-        services.case_dispatch(case=fresh(case), actor=people.dispatcher, expected_version=stale,
-                               targets=[Target(city.east, MAIN)])
+        services.case_dispatch(
+            case=fresh(case),
+            actor=people.dispatcher,
+            expected_version=stale,
+            targets=[Target(city.east, MAIN)],
+        )
 
 
 def test_stale_object_in_memory_is_a_conflict(city, people):
     case = submitted_case(city, people)
     other_copy = fresh(case)
-    services.case_return_to_agent(case=case, actor=people.dispatcher, expected_version=None, opinion="地址不全")
+    services.case_return_to_agent(
+        case=case, actor=people.dispatcher, expected_version=None, opinion="地址不全"
+    )
     with pytest.raises(Conflict):
-        services.case_close_directly(case=other_copy, actor=people.dispatcher, expected_version=None, reason="x")
+        services.case_close_directly(
+            case=other_copy, actor=people.dispatcher, expected_version=None, reason="x"
+        )
     assert fresh(case).status == CaseStatus.RETURNED
 
 
@@ -92,43 +105,65 @@ def test_return_to_agent_then_resubmit(city, people):
     case = submitted_case(city, people)
     with pytest.raises(ServiceError):
         services.case_return_to_agent(case=case, actor=people.dispatcher, expected_version=None, opinion=" ")
-    services.case_return_to_agent(case=case, actor=people.dispatcher, expected_version=None, opinion="请补充地址")
+    services.case_return_to_agent(
+        case=case, actor=people.dispatcher, expected_version=None, opinion="请补充地址"
+    )
     assert fresh(case).status == CaseStatus.RETURNED
     from hotline.cases.lifecycle import Action
 
-    services.case_take_intake_action(case=fresh(case), actor=people.agent, action=Action.SUBMIT, expected_version=None)
+    services.case_take_intake_action(
+        case=fresh(case), actor=people.agent, action=Action.SUBMIT, expected_version=None
+    )
     assert fresh(case).status == CaseStatus.SUBMITTED
 
 
 def test_close_directly(city, people):
     case = submitted_case(city, people)
-    services.case_close_directly(case=case, actor=people.dispatcher, expected_version=None, reason="已当场答复")
+    services.case_close_directly(
+        case=case, actor=people.dispatcher, expected_version=None, reason="已当场答复"
+    )
     case = fresh(case)
     assert case.status == CaseStatus.CLOSED and case.close_kind == CloseKind.DIRECT
 
 
 def test_ask_leader_then_instruction_then_dispatch(city, people):
     case = submitted_case(city, people)
-    services.case_ask_leader(case=case, actor=people.dispatcher, expected_version=None, opinion="涉及多个部门")
+    services.case_ask_leader(
+        case=case, actor=people.dispatcher, expected_version=None, opinion="涉及多个部门"
+    )
     with pytest.raises(NotAllowed):
-        services.case_leader_instruct(case=fresh(case), actor=people.dispatcher, expected_version=None,
-                                      instruction="x")
-    services.case_leader_instruct(case=fresh(case), actor=people.leader, expected_version=None,
-                                  instruction="请东湖区牵头办理")
+        services.case_leader_instruct(
+            case=fresh(case), actor=people.dispatcher, expected_version=None, instruction="x"
+        )
+    services.case_leader_instruct(
+        case=fresh(case), actor=people.leader, expected_version=None, instruction="请东湖区牵头办理"
+    )
     case = fresh(case)
     assert case.status == CaseStatus.SUBMITTED and case.leader_instruction == "请东湖区牵头办理"
-    services.case_dispatch(case=case, actor=people.dispatcher, expected_version=None, targets=[Target(city.east, MAIN)])
+    services.case_dispatch(
+        case=case, actor=people.dispatcher, expected_version=None, targets=[Target(city.east, MAIN)]
+    )
     assert fresh(case).status == CaseStatus.DISPATCHED
 
 
 def test_reassign_cancels_the_old_round(city, people):
     case = dispatched_to(city, people, city.east, (city.housing, ASSISTING))
-    services.case_reassign(case=fresh(case), actor=people.dispatcher, expected_version=None,
-                           targets=[Target(city.west, MAIN)], opinion="事发地属西湖区")
+    services.case_reassign(
+        case=fresh(case),
+        actor=people.dispatcher,
+        expected_version=None,
+        targets=[Target(city.west, MAIN)],
+        opinion="事发地属西湖区",
+    )
     case = fresh(case)
     assert case.dispatch_round == 2 and case.main_unit == city.west and case.status == CaseStatus.DISPATCHED
     old = case.assignments.filter(round=1)
     assert set(old.values_list("status", flat=True)) == {AssignmentStatus.CANCELLED}
     with pytest.raises(ServiceError):
-        services.case_reassign(case=case, actor=people.dispatcher, expected_version=None,
-                               targets=[Target(city.east, MAIN)], opinion="")
+        services.case_reassign(
+            case=case,
+            actor=people.dispatcher,
+            expected_version=None,
+            targets=[Target(city.east, MAIN)],
+            opinion="",
+        )

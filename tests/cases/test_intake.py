@@ -11,7 +11,9 @@ from tests.conftest import case_input, dict_item, fresh, submitted_case
 
 
 def test_submit_creates_case_with_number_event_citizen_and_password(city, people):
-    result = services.case_intake(actor=people.agent, data=case_input(city, citizen_id_card="11010519491231002X"))
+    result = services.case_intake(
+        actor=people.agent, data=case_input(city, citizen_id_card="11010519491231002X")
+    )
     case = result.case
     assert case.status == CaseStatus.SUBMITTED
     assert len(case.number) == 14 and case.number.isdigit()
@@ -60,24 +62,34 @@ def test_all_field_errors_are_reported_together(city, people):
 
 def test_wrong_dictionary_kind_is_rejected(city, people):
     with pytest.raises(ServiceError) as err:
-        services.case_intake(actor=people.agent, data=case_input(city, nature=dict_item(DictKind.URGENCY, "urgent")))
+        services.case_intake(
+            actor=people.agent, data=case_input(city, nature=dict_item(DictKind.URGENCY, "urgent"))
+        )
     assert "nature" in err.value.field_errors
 
 
 def test_draft_may_be_incomplete_but_cannot_be_submitted_until_complete(city, people):
-    draft = services.case_intake(actor=people.agent, data=case_input(city, content="先记下来"), action=Action.SAVE_DRAFT).case
+    draft = services.case_intake(
+        actor=people.agent, data=case_input(city, content="先记下来"), action=Action.SAVE_DRAFT
+    ).case
     assert draft.status == CaseStatus.DRAFT
     with pytest.raises(ServiceError):
-        services.case_take_intake_action(case=draft, actor=people.agent, action=Action.SUBMIT, expected_version=None)
+        services.case_take_intake_action(
+            case=draft, actor=people.agent, action=Action.SUBMIT, expected_version=None
+        )
     services.case_edit(case=draft, actor=people.agent, expected_version=draft.version, data=case_input(city))
-    services.case_take_intake_action(case=draft, actor=people.agent, action=Action.SUBMIT, expected_version=draft.version)
+    services.case_take_intake_action(
+        case=draft, actor=people.agent, action=Action.SUBMIT, expected_version=draft.version
+    )
     assert fresh(draft).status == CaseStatus.SUBMITTED
 
 
 def test_answer_and_archive(city, people):
     with pytest.raises(ServiceError):
         services.case_intake(actor=people.agent, data=case_input(city), action=Action.ARCHIVE)
-    case = services.case_intake(actor=people.agent, data=case_input(city), action=Action.ARCHIVE, answer="已告知办理流程。").case
+    case = services.case_intake(
+        actor=people.agent, data=case_input(city), action=Action.ARCHIVE, answer="已告知办理流程。"
+    ).case
     assert case.status == CaseStatus.CLOSED and case.close_kind == CloseKind.ANSWERED and case.closed_at
 
 
@@ -86,8 +98,11 @@ def test_not_accepted_needs_reason_and_dispatcher_confirmation(city, people):
     with pytest.raises(ServiceError):
         services.case_intake(actor=people.agent, data=case_input(city), action=Action.PROPOSE_NOT_ACCEPTED)
     case = services.case_intake(
-        actor=people.agent, data=case_input(city), action=Action.PROPOSE_NOT_ACCEPTED,
-        not_accepted_reason=reason, not_accepted_text="已起诉",
+        actor=people.agent,
+        data=case_input(city),
+        action=Action.PROPOSE_NOT_ACCEPTED,
+        not_accepted_reason=reason,
+        not_accepted_text="已起诉",
     ).case
     assert case.status == CaseStatus.PENDING_NOT_ACCEPTED
     with pytest.raises(NotAllowed):
@@ -98,10 +113,14 @@ def test_not_accepted_needs_reason_and_dispatcher_confirmation(city, people):
 
 def test_dispatcher_may_reject_a_not_accepted_proposal(city, people):
     case = services.case_intake(
-        actor=people.agent, data=case_input(city), action=Action.PROPOSE_NOT_ACCEPTED,
+        actor=people.agent,
+        data=case_input(city),
+        action=Action.PROPOSE_NOT_ACCEPTED,
         not_accepted_reason=dict_item(DictKind.NOT_ACCEPTED_REASON, "other"),
     ).case
-    services.case_reject_not_accepted(case=case, actor=people.dispatcher, expected_version=None, opinion="属于受理范围")
+    services.case_reject_not_accepted(
+        case=case, actor=people.dispatcher, expected_version=None, opinion="属于受理范围"
+    )
     case = fresh(case)
     assert case.status == CaseStatus.SUBMITTED and case.not_accepted_reason is None
 
@@ -112,8 +131,9 @@ def test_units_cannot_take_calls(city, people):
 
 
 def test_extended_fields_are_validated_per_bureau_and_type(city, people):
-    ExtendedField.objects.create(bureau=city.housing, key="building_year", label="建成年份", field_type="number",
-                                 required=True)
+    ExtendedField.objects.create(
+        bureau=city.housing, key="building_year", label="建成年份", field_type="number", required=True
+    )
     ExtendedField.objects.create(bureau=city.tax, key="tax_no", label="纳税人识别号", field_type="text")
     with pytest.raises(ServiceError) as err:
         services.case_intake(actor=people.agent, data=case_input(city, extra={"tax_no": "1"}))

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs everything the platform needs into .venv (idempotent). Used by start.sh, test.sh and CI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3.11}
+command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
+
+apt_install() {
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+  else
+    echo "请先安装系统软件包：$*（需要 root 权限）" >&2
+    exit 1
+  fi
+}
+
+# Debian splits venv and the C toolchain out of the base python package.
+if ! "$PYTHON" -c "import venv, ensurepip" >/dev/null 2>&1; then
+  apt_install python3-venv
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+stamp=.venv/.installed-$(sha1sum pyproject.toml | cut -c1-12)
+if [ ! -f "$stamp" ]; then
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q -e ".[dev]"
+  rm -f .venv/.installed-* && touch "$stamp"
+fi

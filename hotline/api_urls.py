@@ -3,4 +3,5 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("hotline.orgs.urls")),
     path("", include("hotline.cases.urls")),
+    path("", include("hotline.knowledge.urls")),
 ]

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "hotline.orgs",
     "hotline.citizens",
     "hotline.cases",
+    "hotline.knowledge",
     "hotline.demo",
 ]
 

@@ -195,3 +195,24 @@ class Supervision(models.TextChoices):
     OVERDUE = "overdue", _("超期")
     PERFUNCTORY = "perfunctory", _("敷衍")
     WRONG = "wrong", _("错误")
+
+
+# The stages a citizen would recognise, for the progress bar on the case page (QRY-4).
+STAGES = ["受理登记", "审核派单", "单位签收", "单位办理", "结果审核", "回访评价", "办结"]
+STAGE_OF_STATUS: dict[str, int] = {
+    S.DRAFT: 0,
+    S.RETURNED: 0,
+    S.PENDING_NOT_ACCEPTED: 0,
+    S.SUBMITTED: 1,
+    S.LEADER_REVIEW: 1,
+    S.DISPATCHED: 2,
+    S.HANDLING: 3,
+    S.REDO: 3,
+    S.SPECIAL_SUPERVISION: 3,
+    S.RETURN_REVIEW: 3,
+    S.RESULT_REVIEW: 4,
+    S.CALLBACK: 5,
+    S.CLOSED: 6,
+    S.NOT_ACCEPTED: 6,
+    S.MERGED: 6,
+}

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 
 from hotline.common import clock
 from hotline.common.errors import NotFound
@@ -23,6 +25,7 @@ from .models import (
     CaseStatus,
     ExtensionRequest,
     RequestStatus,
+    ReturnRequest,
 )
 
 DEFAULT_SEARCH_DAYS = 31
@@ -211,3 +214,124 @@ def pending_extensions(*, user: User) -> QuerySet[ExtensionRequest]:
     return ExtensionRequest.objects.filter(
         status=RequestStatus.PENDING, assignment__case__in=case_visible(user=user)
     ).select_related("assignment__unit", "assignment__case", "requested_by")
+
+
+# --------------------------------------------------------------------------- workbench queues and figures
+
+OPEN_STATUSES = [s for s, p in lifecycle.PROCESSING_OF_STATUS.items() if p != lifecycle.Processing.DONE]
+
+
+def office_queue(*, user: User, statuses: list[str]) -> QuerySet[Case]:
+    return (
+        case_visible(user=user)
+        .filter(status__in=statuses)
+        .select_related("case_type", "urgency", "main_unit", "district")
+        .order_by("-urgency__rank", "created_at", "id")
+    )
+
+
+def my_intake_queue(*, user: User, statuses: list[str]) -> QuerySet[Case]:
+    return office_queue(user=user, statuses=statuses).filter(intake_by=user)
+
+
+def supervision_awaiting_opinion(*, user: User) -> QuerySet[Case]:
+    """Special-supervision cases whose main unit is the leader's unit: they need the leader's opinion."""
+    return Case.objects.filter(
+        status=CaseStatus.SPECIAL_SUPERVISION, main_unit_id=user.unit_id
+    ).select_related("case_type", "urgency", "main_unit")
+
+
+def status_counts(qs: QuerySet[Case]) -> dict[str, int]:
+    return {row["status"]: row["n"] for row in qs.values("status").annotate(n=Count("id")).order_by()}
+
+
+def unit_figures(*, user: User) -> dict[str, int]:
+    """A unit's open work at a glance: to sign, handling, overdue, returned this month."""
+    if user.unit_id is None:
+        return {}
+    now = clock.now()
+    mine = Assignment.objects.filter(unit_id=user.unit_id)
+    return {
+        "to_sign": mine.filter(status=AssignmentStatus.PENDING).count(),
+        "handling": mine.filter(status__in=[AssignmentStatus.HANDLING, AssignmentStatus.FORWARDED]).count(),
+        "overdue": mine.filter(status__in=OPEN_ASSIGNMENT_STATUSES, due_at__lt=now).count(),
+        "finished_30d": mine.filter(
+            status=AssignmentStatus.REPORTED, finished_at__gte=now - dt.timedelta(days=30)
+        ).count(),
+    }
+
+
+def overview(*, user: User) -> dict[str, int]:
+    """Leader's overview counts over what the user may see."""
+    now = clock.now()
+    local_midnight = timezone_midnight(now)
+    qs = case_visible(user=user)
+    closed_30d = qs.filter(status=CaseStatus.CLOSED, closed_at__gte=now - dt.timedelta(days=30))
+    rated = closed_30d.exclude(last_rating="").values("last_rating").annotate(n=Count("id")).order_by()
+    ratings = {row["last_rating"]: row["n"] for row in rated}
+    satisfied = sum(
+        n for r, n in ratings.items() if r in {"very_satisfied", "satisfied", "basically_satisfied"}
+    )
+    total_rated = sum(ratings.values())
+    return {
+        "today": qs.filter(created_at__gte=local_midnight).count(),
+        "open": qs.filter(status__in=OPEN_STATUSES).count(),
+        "overdue": qs.filter(overdue_q(now)).count(),
+        "closed_30d": closed_30d.count(),
+        "satisfaction_pct": round(100 * satisfied / total_rated) if total_rated else 0,
+    }
+
+
+def timezone_midnight(moment: dt.datetime) -> dt.datetime:
+    local = timezone.localtime(moment)
+    return local.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def open_board(*, user: User) -> list[dict[str, Any]]:
+    """Open cases by stage (status) and main unit, for the office's board."""
+    rows = (
+        case_visible(user=user)
+        .filter(status__in=OPEN_STATUSES)
+        .values("status", "main_unit__name")
+        .annotate(n=Count("id"))
+        .order_by("main_unit__name", "status")
+    )
+    return [dict(row) for row in rows]
+
+
+def citizen_recent_cases(
+    *, user: User, phone: str, limit: int = 10, exclude: int | None = None
+) -> QuerySet[Case]:
+    phone = normalize_phone(phone)
+    if not phone:
+        return Case.objects.none()
+    qs = case_visible(user=user).filter(citizen_phone=phone).exclude(pk=exclude)
+    return qs.select_related("case_type", "urgency", "main_unit").order_by("-created_at")[:limit]
+
+
+def notices(*, user: User) -> dict[str, int]:
+    """The corner notice area: overdue work, cases waiting for a callback, urged cases (when urging exists)."""
+    now = clock.now()
+    counts = {"overdue": 0, "callback": 0}
+    if user.unit_id and not sees_everything(user):
+        counts["overdue"] = Assignment.objects.filter(
+            unit_id=user.unit_id, status__in=OPEN_ASSIGNMENT_STATUSES, due_at__lt=now
+        ).count()
+    else:
+        counts["overdue"] = Case.objects.filter(overdue_q(now)).count()
+        counts["callback"] = Case.objects.filter(status=CaseStatus.CALLBACK).count()
+    return counts
+
+
+def pending_return(*, case: Case) -> ReturnRequest | None:
+    return (
+        ReturnRequest.objects.filter(assignment__case=case, status=RequestStatus.PENDING)
+        .select_related("reason", "suggested_unit", "assignment__unit")
+        .first()
+    )
+
+
+def case_pending_extensions(*, case: Case) -> QuerySet[ExtensionRequest]:
+    return ExtensionRequest.objects.filter(
+        assignment__case=case, status=RequestStatus.PENDING
+    ).select_related("assignment__unit")

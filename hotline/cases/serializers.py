@@ -140,7 +140,7 @@ class TargetInput(serializers.Serializer):
 
 
 class TargetsInput(OpinionInput):
-    targets = TargetInput(many=True, allow_empty=False)
+    targets = TargetInput(many=True, allow_empty=True)  # the service says which unit is missing
 
     def targets_list(self) -> list[Target]:
         return [Target(t["unit"], t["role"]) for t in self.validated_data["targets"]]

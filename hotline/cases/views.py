@@ -1,0 +1,471 @@
+"""The staff workbench (HTML). Thin: parse, call one service or selector, render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from hotline.common.errors import NotFound, ServiceError
+from hotline.common.models import DictItem, DictKind
+from hotline.orgs.models import Role, Unit, UnitKind, User
+from hotline.orgs.selectors import sees_everything, unit_search
+
+from . import api, exports, lifecycle, selectors, services
+from .forms import IntakeForm
+from .lifecycle import Action
+from .models import (
+    OPEN_ASSIGNMENT_STATUSES,
+    Assignment,
+    AssignmentRole,
+    Case,
+    CaseStatus,
+    Channel,
+    ExtendedField,
+    ExtensionRequest,
+    Rating,
+)
+
+S = CaseStatus
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def _case_or_404(user: User, pk: int) -> Case:
+    try:
+        return selectors.case_get(user=user, pk=pk)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+
+
+# --------------------------------------------------------------------------- home
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Each role lands on its own work."""
+    user = _user(request)
+    panels: list[dict[str, Any]] = []
+    if user.has_role(Role.AGENT):
+        panels += [
+            {"title": "我的暂存", "cases": selectors.my_intake_queue(user=user, statuses=[S.DRAFT])[:20]},
+            {
+                "title": "退回待修改",
+                "cases": selectors.my_intake_queue(user=user, statuses=[S.RETURNED])[:20],
+            },
+            {"title": "待回访", "cases": selectors.office_queue(user=user, statuses=[S.CALLBACK])[:20]},
+        ]
+    if user.has_role(Role.DISPATCHER):
+        panels += [
+            {
+                "title": "待派单（含领导已批示）",
+                "cases": selectors.office_queue(user=user, statuses=[S.SUBMITTED])[:20],
+            },
+            {
+                "title": "不予受理待确认",
+                "cases": selectors.office_queue(user=user, statuses=[S.PENDING_NOT_ACCEPTED])[:20],
+            },
+            {
+                "title": "退件待审核",
+                "cases": selectors.office_queue(user=user, statuses=[S.RETURN_REVIEW])[:20],
+            },
+            {
+                "title": "结果待审核",
+                "cases": selectors.office_queue(user=user, statuses=[S.RESULT_REVIEW])[:20],
+            },
+        ]
+    if user.has_role(Role.LEADER):
+        panels.append(
+            {
+                "title": "待领导批示",
+                "cases": selectors.office_queue(user=user, statuses=[S.LEADER_REVIEW])[:20],
+            }
+        )
+    context: dict[str, Any] = {"panels": panels}
+    if user.has_role(Role.DISPATCHER):
+        context["extensions"] = selectors.pending_extensions(user=user).order_by("requested_at")[:20]
+    if user.has_role(Role.UNIT_HANDLER, Role.UNIT_LEADER) and user.unit_id and not user.in_office:
+        context["work"] = {
+            "to_sign": selectors.worklist(user=user, tab="to_sign")[:30],
+            "handling": selectors.worklist(user=user, tab="handling")[:30],
+        }
+        context["figures"] = selectors.unit_figures(user=user)
+    if user.has_role(Role.UNIT_LEADER):
+        context["supervision"] = selectors.supervision_awaiting_opinion(user=user)[:20]
+    if user.has_role(Role.LEADER) or sees_everything(user):
+        context["overview"] = selectors.overview(user=user)
+    return render(request, "cases/home.html", context)
+
+
+# --------------------------------------------------------------------------- intake
+
+
+@login_required
+def case_new(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    form = IntakeForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = services.case_intake(
+                actor=user,
+                data=form.to_case_input(),
+                action=form.cleaned_data["action"],
+                answer=form.cleaned_data["answer"],
+                not_accepted_reason=form.cleaned_data["not_accepted_reason"],
+                not_accepted_text=form.cleaned_data["not_accepted_text"],
+                attachments=request.FILES.getlist("attachments"),
+            )
+        except ServiceError as exc:
+            _attach_errors(form, exc)
+        else:
+            case = result.case
+            note = f"工单 {case.number} 已{Action(form.cleaned_data['action']).label}。"
+            if result.query_password:
+                note += f"查询密码：{result.query_password}（请告知来电人）"
+            messages.success(request, note)
+            return redirect("case-detail", pk=case.pk)
+    extended = ExtendedField.objects.filter(is_active=True).select_related("bureau", "case_type")
+    return render(request, "cases/intake.html", {"form": form, "extended_fields": extended})
+
+
+def _attach_errors(form: IntakeForm, exc: ServiceError) -> None:
+    if not exc.field_errors:
+        form.add_error(None, exc.message)
+    for field, errors in exc.field_errors.items():
+        for error in errors:
+            form.add_error(field if field in form.fields else None, error)
+
+
+@login_required
+def citizen_lookup(request: HttpRequest) -> HttpResponse:
+    """Screen-pop light: the caller's profile and recent cases by phone number (htmx partial)."""
+    user = _user(request)
+    phone = request.GET.get("citizen_phone", "").strip()
+    cases = selectors.citizen_recent_cases(user=user, phone=phone) if len(phone) >= 7 else []
+    from hotline.citizens.models import Citizen
+    from hotline.common.validators import normalize_phone
+
+    citizen = Citizen.objects.filter(phone=normalize_phone(phone)).first() if len(phone) >= 7 else None
+    return render(request, "cases/_citizen_lookup.html", {"citizen": citizen, "cases": cases, "phone": phone})
+
+
+# --------------------------------------------------------------------------- case detail and actions
+
+
+@login_required
+def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    case = _case_or_404(user, pk)
+    services.case_record_view(case=case, actor=user)
+    assignments = list(selectors.case_assignments(case=case))
+    mine = [a for a in assignments if a.unit_id == user.unit_id and a.status in OPEN_ASSIGNMENT_STATUSES]
+    allowed = set(lifecycle.allowed_actions(status=case.status, user=user))
+    suggested, suggested_reason = services.default_main_unit(case)
+    context = {
+        "case": case,
+        "assignments": assignments,
+        "my_assignments": [_assignment_panel(a, assignments, user) for a in mine],
+        "events": selectors.case_timeline(case=case),
+        "allowed": allowed,
+        "office_actions": bool(allowed & OFFICE_PANEL_ACTIONS),
+        "stages": lifecycle.STAGES,
+        "stage": lifecycle.STAGE_OF_STATUS[case.status],
+        "suggested": suggested,
+        "suggested_reason": suggested_reason,
+        "ratings": Rating.choices,
+        "pick_units": Unit.objects.filter(is_active=True).exclude(kind=UnitKind.OFFICE).order_by("path"),
+        "return_reasons": DictItem.objects.filter(kind=DictKind.RETURN_REASON, is_active=True),
+        "not_accepted_reasons": DictItem.objects.filter(kind=DictKind.NOT_ACCEPTED_REASON, is_active=True),
+        "pending_return": selectors.pending_return(case=case),
+        "pending_extensions": selectors.case_pending_extensions(case=case),
+        "related": selectors.citizen_recent_cases(user=user, phone=case.citizen_phone, exclude=case.pk),
+        "callbacks": case.callbacks.select_related("actor"),
+        "is_supervision_leader": case.status == S.SPECIAL_SUPERVISION
+        and case.main_unit_id == user.unit_id
+        and user.has_role(Role.UNIT_LEADER),
+        "hide_citizen": bool(case.secrecy and case.secrecy.rank >= 1 and not sees_everything(user)),
+    }
+    return render(request, "cases/detail.html", context)
+
+
+OFFICE_PANEL_ACTIONS = {
+    Action.DISPATCH,
+    Action.RETURN_TO_AGENT,
+    Action.CLOSE_DIRECTLY,
+    Action.ASK_LEADER,
+    Action.LEADER_INSTRUCT,
+    Action.CONFIRM_NOT_ACCEPTED,
+    Action.REJECT_NOT_ACCEPTED,
+    Action.REVIEW_ACCEPT,
+    Action.REVIEW_REJECT,
+    Action.REASSIGN,
+    Action.APPROVE_RETURN,
+    Action.REJECT_RETURN,
+    Action.CALLBACK,
+    Action.OFFICE_CLOSE,
+    Action.SET_CLOSE_MARKS,
+    Action.SUBMIT,
+    Action.ARCHIVE,
+}
+
+
+def _assignment_panel(assignment: Assignment, all_rows: list[Assignment], user: User) -> dict[str, Any]:
+    """What the user's unit can do on its own assignment, and the units it may forward to."""
+    children_kinds = services.FORWARDING_KINDS.get(assignment.unit.kind, set())  # type: ignore[call-overload]
+    siblings_assisting = [
+        a
+        for a in all_rows
+        if a.parent_id == assignment.parent_id
+        and a.round == assignment.round
+        and a.role == AssignmentRole.ASSISTING
+    ]
+    return {
+        "row": assignment,
+        "can_forward": bool(children_kinds) and assignment.role != AssignmentRole.CC,
+        "forward_units": Unit.objects.filter(parent=assignment.unit, is_active=True, kind__in=children_kinds)
+        if children_kinds
+        else [],
+        "is_top_main": assignment.parent_id is None and assignment.role == AssignmentRole.MAIN,
+        "assisting": siblings_assisting if assignment.role == AssignmentRole.MAIN else [],
+    }
+
+
+def _payload(post: Any) -> dict[str, Any]:
+    """Turn the picker's fields (main_unit, assisting_units, cc_units) into the API's `targets` list."""
+    data: dict[str, Any] = {k: v for k, v in post.items() if k not in {"csrfmiddlewaretoken"}}
+    targets = []
+    if post.get("main_unit"):
+        targets.append({"unit": post["main_unit"], "role": AssignmentRole.MAIN})
+    for role, field in ((AssignmentRole.ASSISTING, "assisting_units"), (AssignmentRole.CC, "cc_units")):
+        targets += [{"unit": value, "role": role} for value in post.getlist(field) if value]
+    for field in ("main_unit", "assisting_units", "cc_units"):
+        data.pop(field, None)
+    if targets or "main_unit" in post:
+        data["targets"] = targets
+    for flag in ("is_public", "push_hot", "is_typical", "is_perfunctory", "is_wrong"):
+        if flag in data:
+            data[flag] = data[flag] in {"on", "true", "1"}
+    if data.get("due_at") == "":
+        data.pop("due_at")
+    if data.get("promised_at") == "":
+        data.pop("promised_at")
+    return data
+
+
+def _report_errors(request: HttpRequest, exc: Exception) -> None:
+    if isinstance(exc, ServiceError):
+        details = "；".join(m for msgs in exc.field_errors.values() for m in msgs)
+        messages.error(request, exc.message + (f"：{details}" if details and details != exc.message else ""))
+    else:
+        messages.error(request, str(exc))
+
+
+FIELD_LABELS = {
+    "version": "版本号",
+    "targets": "交办单位",
+    "rating": "满意度",
+    "method": "回访方式",
+    "reason": "理由",
+    "text": "说明",
+    "suggested_unit": "建议承办单位",
+    "requested_due_at": "申请延至",
+    "promised_at": "承诺办结时间",
+    "result": "办理结果",
+    "opinion": "意见",
+    "due_at": "办理时限",
+    "created_from": "受理时间从",
+    "created_to": "受理时间至",
+    "status": "状态",
+    "case_type": "诉求类型",
+}
+
+
+def _serializer_errors(errors: Any) -> str:
+    parts = []
+    for field, messages_ in errors.items() if isinstance(errors, dict) else [("", errors)]:
+        flat = messages_ if isinstance(messages_, list) else [messages_]
+        text = "，".join(str(m) for m in flat)
+        parts.append(f"{FIELD_LABELS.get(field, field)}：{text}" if field else text)
+    return "；".join(parts)
+
+
+def _run(request: HttpRequest, view_cls: Any, target: Any, user: User) -> None:
+    serializer = view_cls.input_serializer(data=_payload(request.POST))
+    if not serializer.is_valid():
+        messages.error(request, "输入有误：" + _serializer_errors(serializer.errors))
+        return
+    values = dict(serializer.validated_data)
+    version = values.pop("version", None)
+    try:
+        result = view_cls().perform(target, user, values, version)
+    except ServiceError as exc:
+        _report_errors(request, exc)
+        return
+    label = request.POST.get("_label") or "操作"
+    note = f"{label}成功。"
+    if isinstance(result, dict) and result.get("query_password"):
+        note += f"新的查询密码：{result['query_password']}"
+    messages.success(request, note)
+
+
+@login_required
+@require_POST
+def case_act(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
+    user = _user(request)
+    view_cls = api.CASE_ACTIONS.get(slug)
+    if view_cls is None:
+        raise Http404
+    case = _case_or_404(user, pk)
+    _run(request, view_cls, case, user)
+    return redirect("case-detail", pk=pk)
+
+
+@login_required
+@require_POST
+def assignment_act(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
+    user = _user(request)
+    view_cls = api.ASSIGNMENT_ACTIONS.get(slug)
+    if view_cls is None:
+        raise Http404
+    try:
+        assignment = selectors.assignment_get(user=user, pk=pk)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    _run(request, view_cls, assignment, user)
+    return redirect("case-detail", pk=assignment.case_id)
+
+
+@login_required
+@require_POST
+def extension_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    extension = ExtensionRequest.objects.select_related("assignment").filter(pk=pk).first()
+    if (
+        extension is None
+        or not selectors.case_visible(user=user).filter(pk=extension.assignment.case_id).exists()
+    ):
+        raise Http404
+    try:
+        services.extension_decide(
+            request=extension,
+            actor=user,
+            expected_version=None,
+            approve=request.POST.get("approve") == "1",
+            note=request.POST.get("note", ""),
+        )
+        messages.success(request, "延期申请已审核。")
+    except ServiceError as exc:
+        _report_errors(request, exc)
+    return redirect("case-detail", pk=extension.assignment.case_id)
+
+
+# --------------------------------------------------------------------------- units picker
+
+
+@login_required
+def unit_options(request: HttpRequest) -> HttpResponse:
+    """Options for the unit picker, searched by name or pinyin initials (htmx partial)."""
+    query = request.GET.get("q", "").strip()
+    parent = request.GET.get("parent", "")
+    units: QuerySet[Unit] = unit_search(query=query).exclude(kind=UnitKind.OFFICE)
+    if parent.isdigit():
+        units = units.filter(parent_id=int(parent))
+    return render(
+        request,
+        "cases/_unit_options.html",
+        {"units": units[:200], "selected": request.GET.get("selected", "")},
+    )
+
+
+# --------------------------------------------------------------------------- search, board, notices
+
+
+@login_required
+def case_search(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    params = request.GET.copy()
+    for key in [k for k, v in params.items() if v == ""]:
+        params.pop(key)
+    if "status" in params:
+        params.setlist("status", [v for item in params.getlist("status") for v in item.split(",") if v])
+    for key in ("created_from", "created_to"):
+        if key in params and len(params[key]) == 10:  # a date picker sends YYYY-MM-DD
+            params[key] = params[key] + "T00:00:00+08:00"
+    filters = api.CaseFilterInput(data=params)
+    if not filters.is_valid():
+        messages.error(request, "查询条件有误：" + _serializer_errors(filters.errors))
+        qs = Case.objects.none()
+    else:
+        qs = selectors.case_search(user=user, filters=filters.to_filters())
+    if request.GET.get("export") == "xlsx":
+        return exports.cases_xlsx(qs)
+    page = Paginator(qs, 20).get_page(request.GET.get("page"))
+    query_without_page = request.GET.copy()
+    query_without_page.pop("page", None)
+    return render(
+        request,
+        "cases/search.html",
+        {
+            "page": page,
+            "params": request.GET,
+            "query": query_without_page.urlencode(),
+            "statuses": CaseStatus.choices,
+            "case_types": DictItem.objects.filter(kind=DictKind.CASE_TYPE, is_active=True),
+            "districts": Unit.objects.filter(kind=UnitKind.DISTRICT).order_by("sort_order", "id"),
+            "processing": lifecycle.Processing.choices,
+            "supervision": lifecycle.Supervision.choices,
+            "channel_choices": Channel.choices,
+            "sortable": [
+                ("-created_at", "受理时间（新→旧）"),
+                ("created_at", "受理时间（旧→新）"),
+                ("-urgency", "紧急程度"),
+                ("case_type", "诉求类型"),
+                ("status", "状态"),
+            ],
+        },
+    )
+
+
+@login_required
+def board(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    rows = selectors.open_board(user=user)
+    statuses = [s for s in selectors.OPEN_STATUSES]
+    matrix: dict[str, dict[str, int]] = {}
+    for row in rows:
+        matrix.setdefault(row["main_unit__name"] or "（未派单）", {})[row["status"]] = row["n"]
+    table = [
+        {"unit": unit, "cells": [counts.get(s, 0) for s in statuses], "total": sum(counts.values())}
+        for unit, counts in sorted(matrix.items(), key=lambda item: -sum(item[1].values()))
+    ]
+    totals = [sum(r["cells"][i] for r in table) for i in range(len(statuses))]
+    return render(
+        request,
+        "cases/board.html",
+        {
+            "statuses": [(s, CaseStatus(s).label) for s in statuses],
+            "table": table,
+            "totals": totals,
+            "grand_total": sum(totals),
+        },
+    )
+
+
+@login_required
+def notices(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "cases/_notices.html",
+        {"counts": selectors.notices(user=_user(request)), "now": timezone.now()},
+    )

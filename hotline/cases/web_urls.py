@@ -1,0 +1,17 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("cases/new/", views.case_new, name="case-new"),
+    path("cases/search/", views.case_search, name="case-search"),
+    path("cases/board/", views.board, name="case-board"),
+    path("cases/<int:pk>/", views.case_detail, name="case-detail"),
+    path("cases/<int:pk>/act/<slug:slug>/", views.case_act, name="case-act"),
+    path("assignments/<int:pk>/act/<slug:slug>/", views.assignment_act, name="assignment-act"),
+    path("extensions/<int:pk>/decide/", views.extension_decide, name="extension-decide"),
+    path("partials/units/", views.unit_options, name="unit-options"),
+    path("partials/citizen/", views.citizen_lookup, name="citizen-lookup"),
+    path("partials/notices/", views.notices, name="notices"),
+]

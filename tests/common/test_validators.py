@@ -4,7 +4,9 @@ from django.core.exceptions import ValidationError
 from hotline.common.validators import id_card_check_code, normalize_phone, validate_id_card, validate_phone
 
 
-@pytest.mark.parametrize("number", ["13812345678", "+86 138 1234 5678", "027-87654321", "02787654321", "12345"])
+@pytest.mark.parametrize(
+    "number", ["13812345678", "+86 138 1234 5678", "027-87654321", "02787654321", "12345"]
+)
 def test_valid_phone_numbers(number: str) -> None:
     validate_phone(normalize_phone(number))
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything the platform needs into .venv (idempotent). Used by start.sh, test.sh and CI.
+# --browser also installs Debian's Chromium and CJK fonts for the browser tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,6 +19,10 @@ apt_install() {
 # Debian splits venv and the C toolchain out of the base python package.
 if ! "$PYTHON" -c "import venv, ensurepip" >/dev/null 2>&1; then
   apt_install python3-venv
+fi
+
+if [ "${1:-}" = "--browser" ] && [ ! -x /usr/bin/chromium ]; then
+  apt_install chromium fonts-noto-cjk
 fi
 
 if [ ! -x .venv/bin/python ]; then

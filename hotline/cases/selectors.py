@@ -305,7 +305,9 @@ def citizen_recent_cases(
     phone = normalize_phone(phone)
     if not phone:
         return Case.objects.none()
-    qs = case_visible(user=user).filter(citizen_phone=phone).exclude(pk=exclude)
+    qs = case_visible(user=user).filter(citizen_phone=phone)
+    if exclude is not None:
+        qs = qs.exclude(pk=exclude)
     return qs.select_related("case_type", "urgency", "main_unit").order_by("-created_at")[:limit]
 
 

@@ -401,7 +401,7 @@ def case_search(request: HttpRequest) -> HttpResponse:
         params.setlist("status", [v for item in params.getlist("status") for v in item.split(",") if v])
     for key in ("created_from", "created_to"):
         if key in params and len(params[key]) == 10:  # a date picker sends YYYY-MM-DD
-            params[key] = params[key] + "T00:00:00+08:00"
+            params[key] = f"{params.get(key)}T00:00:00+08:00"
     filters = api.CaseFilterInput(data=params)
     if not filters.is_valid():
         messages.error(request, "查询条件有误：" + _serializer_errors(filters.errors))
@@ -441,15 +441,14 @@ def case_search(request: HttpRequest) -> HttpResponse:
 def board(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     rows = selectors.open_board(user=user)
-    statuses = [s for s in selectors.OPEN_STATUSES]
+    statuses = list(selectors.OPEN_STATUSES)
     matrix: dict[str, dict[str, int]] = {}
     for row in rows:
         matrix.setdefault(row["main_unit__name"] or "（未派单）", {})[row["status"]] = row["n"]
-    table = [
-        {"unit": unit, "cells": [counts.get(s, 0) for s in statuses], "total": sum(counts.values())}
-        for unit, counts in sorted(matrix.items(), key=lambda item: -sum(item[1].values()))
-    ]
-    totals = [sum(r["cells"][i] for r in table) for i in range(len(statuses))]
+    ordered = sorted(matrix.items(), key=lambda item: -sum(item[1].values()))
+    cells = {unit: [counts.get(s, 0) for s in statuses] for unit, counts in ordered}
+    table = [{"unit": unit, "cells": row, "total": sum(row)} for unit, row in cells.items()]
+    totals = [sum(row[i] for row in cells.values()) for i in range(len(statuses))]
     return render(
         request,
         "cases/board.html",

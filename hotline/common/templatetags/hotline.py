@@ -45,7 +45,7 @@ def is_past(value: dt.datetime | None) -> bool:
 
 
 @register.filter
-def get_item(mapping: dict, key: str) -> object:  # type: ignore[type-arg]
+def get_item(mapping: dict[str, object], key: str) -> object:
     return mapping.get(key)
 
 

@@ -359,3 +359,8 @@ def test_draft_edit_via_patch(api, city, people):
         api, people.agent, f"/api/v1/cases/{body['id']}/submit/", {"version": response.json()["version"]}
     )
     assert submitted["status"] == "submitted"
+
+
+def test_swagger_ui_is_served_without_a_cdn(api, people):
+    html = as_user(api, people.agent).get("/api/v1/docs/").content.decode()
+    assert "swagger-ui" in html and "cdn.jsdelivr.net" not in html

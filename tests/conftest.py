@@ -12,6 +12,10 @@ from hotline.cases import services
 from hotline.cases.models import AssignmentRole, Case
 from hotline.common.dictionaries import seed_dictionaries
 from hotline.common.models import DictItem, DictKind
+from hotline.notify.defaults import seed_templates
+from hotline.notify.models import MessageTemplate
+from hotline.sla import calendar as sla_calendar
+from hotline.sla.defaults import seed_all as seed_sla_defaults
 from hotline.orgs.models import Role, Unit, UnitKind, User
 from hotline.orgs.services import unit_create, user_create
 
@@ -59,7 +63,10 @@ class People:
 
 @pytest.fixture
 def city(db: Any) -> City:
-    seed_dictionaries(DictItem)  # transactional tests flush the rows the migration seeded
+    seed_dictionaries(DictItem)  # transactional tests flush the rows the migrations seeded
+    seed_sla_defaults()
+    seed_templates(MessageTemplate)
+    sla_calendar.invalidate()
     office = unit_create(name="市12345热线办", code="OFFICE", kind=UnitKind.OFFICE)
     tax = unit_create(name="市税务局", code="B-TAX", kind=UnitKind.BUREAU, is_vertical=True)
     housing = unit_create(name="市住建局", code="B-HOUSING", kind=UnitKind.BUREAU)

@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "hotline.orgs",
     "hotline.citizens",
     "hotline.cases",
+    "hotline.sla",
+    "hotline.notify",
     "hotline.knowledge",
     "hotline.demo",
 ]

@@ -54,6 +54,12 @@ class Action(models.TextChoices):
     SET_CLOSE_MARKS = "set_close_marks", _("设置办结标记")
     SET_VIOLATION = "set_violation", _("标记违规")
     RESET_PASSWORD = "reset_password", _("重置查询密码")
+    URGE = "urge", _("催办")
+    # Raised by the deadline sweep, not by people; they appear on the timeline.
+    SLA_WARNING = "sla_warning", _("时限预警")
+    SLA_YELLOW = "sla_yellow", _("黄牌")
+    SLA_RED = "sla_red", _("红牌")
+    SLA_REMINDER = "sla_reminder", _("办理提醒")
 
 
 # Who acts: the office (dispatcher desk), intake agents, the unit holding the assignment, or a leader.
@@ -133,6 +139,7 @@ TRANSITIONS: dict[str, Transition] = {
         _t(A.SET_CLOSE_MARKS, {S.CLOSED}, OFFICE),
         _t(A.SET_VIOLATION, set(S.values) - {S.DRAFT}, SUPERVISORS),
         _t(A.RESET_PASSWORD, set(S.values) - {S.DRAFT}, CALLBACK_ROLES),
+        _t(A.URGE, IN_UNITS | {S.RETURN_REVIEW}, SUPERVISORS),
     ]
 }
 

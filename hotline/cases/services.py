@@ -25,9 +25,10 @@ from hotline.common.audit import audit_record
 from hotline.common.errors import Conflict, NotAllowed, ServiceError
 from hotline.common.models import DictItem, DictKind
 from hotline.common.validators import normalize_phone, validate_id_card, validate_phone
-from hotline.common.workdays import add_working_days
 from hotline.orgs.models import Unit, UnitKind, User
 from hotline.orgs.selectors import unit_district
+from hotline.sla import services as sla
+from hotline.sla.models import Stage
 
 from . import lifecycle
 from .lifecycle import Action
@@ -56,9 +57,6 @@ from .models import (
 MIN_STAFF_CONTENT_LENGTH = 50
 STAFF_CHANNELS = frozenset({Channel.PHONE, Channel.VOICEMAIL, Channel.POLICE_110, Channel.OTHER_HOTLINE})
 INTAKE_ACTIONS = frozenset({Action.SAVE_DRAFT, Action.SUBMIT, Action.ARCHIVE, Action.PROPOSE_NOT_ACCEPTED})
-# Working days for a unit to handle a case, by urgency rank (0 normal, 1 urgent, 2 very urgent).
-# The deadlines issue replaces this with time limits kept as data.
-HANDLING_DAYS_BY_URGENCY = {0: 5, 1: 2, 2: 1}
 
 
 # --------------------------------------------------------------------------- helpers
@@ -133,6 +131,7 @@ def _transition(
         raise AssertionError(f"{action} cannot lead to {target}")  # a programming error, not user input
     from_status = case.status
     _bump(case, expected_version=expected_version, to_status=target, **updates)
+    _clocks_on_transition(case, from_status)
     return _event(
         case,
         actor=actor,
@@ -142,6 +141,34 @@ def _transition(
         opinion=opinion,
         data=data,
     )
+
+
+def _clocks_on_transition(case: Case, from_status: str) -> None:
+    """Case-level deadlines follow the status: the total clock runs from submission to the end, the callback
+    clock while the case waits for its callback."""
+    to_status = case.status
+    if to_status == from_status:
+        return
+    if to_status in lifecycle.FINISHED_STATUSES:
+        sla.clock_stop(case=case)
+        return
+    if from_status == CaseStatus.CALLBACK:
+        sla.clock_stop(case=case, stages=[Stage.CALLBACK])
+    if to_status == CaseStatus.CALLBACK:
+        sla.clock_start(case=case, stage=Stage.CALLBACK)
+    if to_status == CaseStatus.SUBMITTED and not case.clocks.filter(stage=Stage.TOTAL).exists():
+        sla.clock_start(case=case, stage=Stage.TOTAL, start=case.submitted_at or clock.now())
+
+
+def _start_unit_clocks(assignment: Assignment, *, due_at: dt.datetime | None = None) -> None:
+    """A unit's sign-for and reply deadlines; the reply deadline is mirrored on the assignment for worklists."""
+    case = assignment.case
+    if assignment.status == AssignmentStatus.PENDING:
+        sla.clock_start(case=case, assignment=assignment, stage=Stage.SIGN_FOR, start=assignment.assigned_at)
+    reply = sla.clock_start(case=case, assignment=assignment, stage=Stage.REPLY, override_due=due_at)
+    assignment.due_at = reply.due_at if reply else None
+    assignment.warn_at = reply.warn_at if reply else None
+    assignment.save(update_fields=["due_at", "warn_at"])
 
 
 def _require_text(field: str, value: str, label: str) -> str:
@@ -183,12 +210,17 @@ def _finish(assignment: Assignment, status: str, **fields: Any) -> None:
     for name, value in fields.items():
         setattr(assignment, name, value)
     assignment.save(update_fields=["status", "finished_at", *fields])
+    sla.clock_stop(assignment=assignment)
 
 
-def _reopen(assignment: Assignment) -> None:
+def _reopen(assignment: Assignment, *, fresh_deadline: bool = False) -> None:
+    """Back to work. The unit keeps its deadline if it is still ahead, else (or on a redo) gets a new one."""
     assignment.status = AssignmentStatus.HANDLING if assignment.signed_at else AssignmentStatus.PENDING
     assignment.finished_at = None
     assignment.save(update_fields=["status", "finished_at"])
+    if sla.running(assignment=assignment, stage=Stage.REPLY) is None:
+        keep = assignment.due_at if assignment.due_at and assignment.due_at > clock.now() else None
+        _start_unit_clocks(assignment, due_at=None if fresh_deadline else keep)
 
 
 def next_case_number(day: dt.date) -> str:
@@ -201,12 +233,6 @@ def next_case_number(day: dt.date) -> str:
 
 def new_query_password() -> str:
     return f"{secrets.randbelow(10**6):06d}"
-
-
-def handling_due_at(case: Case, start: dt.datetime) -> dt.datetime:
-    rank = case.urgency.rank if case.urgency_id and case.urgency else 0
-    days = HANDLING_DAYS_BY_URGENCY.get(min(rank, 2), 5)
-    return add_working_days(start, days)
 
 
 # --------------------------------------------------------------------------- intake (INT)
@@ -621,13 +647,14 @@ def _create_assignments(
             opinion=opinion,
             assigned_by=actor,
             assigned_at=now,
-            due_at=None if t.role == AssignmentRole.CC else due_at,
             status=AssignmentStatus.INFORMED if t.role == AssignmentRole.CC else AssignmentStatus.PENDING,
         )
         for t in targets
     ]
     for row in rows:
         row.save()
+        if row.role != AssignmentRole.CC:
+            _start_unit_clocks(row, due_at=due_at)
     return rows
 
 
@@ -649,6 +676,7 @@ def _cancel_open_assignments(case: Case) -> None:
     Assignment.objects.filter(
         case=case, status__in=[*OPEN_ASSIGNMENT_STATUSES, AssignmentStatus.INFORMED]
     ).update(status=AssignmentStatus.CANCELLED, finished_at=clock.now())
+    sla.clock_stop_assignments(case=case)
 
 
 def _dispatch(
@@ -664,8 +692,7 @@ def _dispatch(
     _validate_targets(targets)
     targets = _with_superior_cc(targets)
     now = clock.now()
-    due = due_at or handling_due_at(case, now)
-    if due <= now:
+    if due_at is not None and due_at <= now:
         raise _fail("due_at", "办理时限不能早于当前时间")
     main = next(t for t in targets if t.role == AssignmentRole.MAIN)
     with transaction.atomic():
@@ -681,11 +708,12 @@ def _dispatch(
             main_unit=main.unit,
             dispatch_round=round_no,
             dispatched_at=now,
-            due_at=due,
         )
         rows = _create_assignments(
-            case, targets, actor=actor, opinion=opinion, parent=None, round_no=round_no, due_at=due
+            case, targets, actor=actor, opinion=opinion, parent=None, round_no=round_no, due_at=due_at
         )
+        case.due_at = rows[0].due_at  # the main unit's reply deadline is the case's
+        Case.objects.filter(pk=case.pk).update(due_at=case.due_at)
         event.assignment = rows[0]
         event.save(update_fields=["assignment"])
     return case
@@ -780,6 +808,8 @@ def assignment_sign_for(*, assignment: Assignment, actor: User, expected_version
         assignment.signed_at = clock.now()
         assignment.signed_by = actor
         assignment.save(update_fields=["status", "signed_at", "signed_by"])
+        sla.clock_stop(assignment=assignment, stages=[Stage.SIGN_FOR])
+        sla.clock_start(case=assignment.case, assignment=assignment, stage=Stage.HANDLING)
     return assignment
 
 
@@ -1069,8 +1099,7 @@ def assignment_request_extension(
         doing="申请延期",
     )
     reason = _require_text("reason", reason, "延期理由")
-    if requested_due_at <= clock.now():
-        raise _fail("requested_due_at", "延期后的时限不能早于当前时间")
+    sla.validate_extension(assignment=assignment, new_due=requested_due_at)
     if assignment.due_at and requested_due_at <= assignment.due_at:
         raise _fail("requested_due_at", "延期后的时限应晚于现有时限")
     if assignment.extension_requests.filter(status=RequestStatus.PENDING).exists():
@@ -1104,6 +1133,8 @@ def extension_decide(
         note = _require_text("note", note, "驳回理由")
     elif request.requested_due_at <= clock.now():
         raise ServiceError("申请的时限已过，不能同意，请驳回后由单位重新申请", code="expired")
+    else:
+        sla.validate_extension(assignment=request.assignment, new_due=request.requested_due_at)
     assignment = request.assignment
     case = assignment.case
     with transaction.atomic():
@@ -1123,10 +1154,21 @@ def extension_decide(
         _decide(request, RequestStatus.APPROVED if approve else RequestStatus.REJECTED, actor, note)
         if approve:
             # The unit's own deadline and those of the sub-units working for it move together.
-            Assignment.objects.filter(pk=assignment.pk).update(due_at=request.requested_due_at)
-            Assignment.objects.filter(parent=assignment, due_at__lt=request.requested_due_at).update(
-                due_at=request.requested_due_at
-            )
+            moved = [
+                assignment,
+                *Assignment.objects.filter(
+                    parent=assignment,
+                    status__in=OPEN_ASSIGNMENT_STATUSES,
+                    due_at__lt=request.requested_due_at,
+                ),
+            ]
+            for row in moved:
+                new_clock = sla.clock_extend(
+                    assignment=row, stage=Stage.REPLY, new_due=request.requested_due_at
+                )
+                Assignment.objects.filter(pk=row.pk).update(
+                    due_at=request.requested_due_at, warn_at=new_clock.warn_at if new_clock else None
+                )
     return request
 
 
@@ -1241,11 +1283,10 @@ def _top_main(case: Case) -> Assignment:
 
 
 def _reopen_main_for_redo(case: Case) -> Assignment:
+    """The main unit works on the case again, with a fresh deadline from now."""
     main = _top_main(case)
-    main.status = AssignmentStatus.HANDLING
-    main.finished_at = None
-    main.due_at = handling_due_at(case, clock.now())
-    main.save(update_fields=["status", "finished_at", "due_at"])
+    sla.clock_stop(assignment=main)
+    _reopen(main, fresh_deadline=True)
     return main
 
 
@@ -1432,3 +1473,55 @@ def case_reset_query_password(*, case: Case, actor: User, expected_version: int 
 def case_record_view(*, case: Case, actor: User) -> None:
     """ORG-3: opening a case shows the citizen's personal data, so the view is audited."""
     audit_record(actor=actor, action="view", obj=case, summary=f"查看工单 {case.number}")
+
+
+def case_urge(
+    *,
+    case: Case,
+    actor: User,
+    expected_version: int | None,
+    message: str,
+    assignment: Assignment | None = None,
+) -> Case:
+    """催办: the office presses the unit(s) at work on the case; recorded on the timeline and notified."""
+    from hotline.notify.services import notify_users
+    from hotline.orgs.models import Role
+    from hotline.sla.models import Urge
+
+    message = _require_text("message", message, "催办内容")
+    targets = (
+        [assignment]
+        if assignment is not None
+        else list(
+            Assignment.objects.filter(case=case, status__in=OPEN_ASSIGNMENT_STATUSES).exclude(
+                role=AssignmentRole.CC
+            )
+        )
+    )
+    if not targets:
+        raise ServiceError("没有正在办理的单位可以催办", code="nothing_to_urge")
+    with transaction.atomic():
+        _transition(
+            case,
+            Action.URGE,
+            actor=actor,
+            expected_version=expected_version,
+            opinion=message,
+            assignment=targets[0],
+            data={"units": [a.unit.name for a in targets]},
+        )
+        for target in targets:
+            Urge.objects.create(
+                case=case, assignment=target, actor=actor, message=message, created_at=clock.now()
+            )
+            users = User.objects.filter(
+                unit_id=target.unit_id, is_active=True, roles__role__in=[Role.UNIT_HANDLER, Role.UNIT_LEADER]
+            ).distinct()
+            notify_users(
+                users=users,
+                template="case_urged",
+                channels=["in_app", "sms"],
+                link=f"/cases/{case.pk}/",
+                context={"number": case.number, "title": case.title, "message": message},
+            )
+    return case

@@ -11,6 +11,8 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from hotline.common.errors import NotFound, ServiceError
@@ -59,36 +61,36 @@ def home(request: HttpRequest) -> HttpResponse:
     panels: list[dict[str, Any]] = []
     if user.has_role(Role.AGENT):
         panels += [
-            {"title": "我的暂存", "cases": selectors.my_intake_queue(user=user, statuses=[S.DRAFT])[:20]},
+            {"title": _("我的暂存"), "cases": selectors.my_intake_queue(user=user, statuses=[S.DRAFT])[:20]},
             {
-                "title": "退回待修改",
+                "title": _("退回待修改"),
                 "cases": selectors.my_intake_queue(user=user, statuses=[S.RETURNED])[:20],
             },
-            {"title": "待回访", "cases": selectors.office_queue(user=user, statuses=[S.CALLBACK])[:20]},
+            {"title": _("待回访"), "cases": selectors.office_queue(user=user, statuses=[S.CALLBACK])[:20]},
         ]
     if user.has_role(Role.DISPATCHER):
         panels += [
             {
-                "title": "待派单（含领导已批示）",
+                "title": _("待派单（含领导已批示）"),
                 "cases": selectors.office_queue(user=user, statuses=[S.SUBMITTED])[:20],
             },
             {
-                "title": "不予受理待确认",
+                "title": _("不予受理待确认"),
                 "cases": selectors.office_queue(user=user, statuses=[S.PENDING_NOT_ACCEPTED])[:20],
             },
             {
-                "title": "退件待审核",
+                "title": _("退件待审核"),
                 "cases": selectors.office_queue(user=user, statuses=[S.RETURN_REVIEW])[:20],
             },
             {
-                "title": "结果待审核",
+                "title": _("结果待审核"),
                 "cases": selectors.office_queue(user=user, statuses=[S.RESULT_REVIEW])[:20],
             },
         ]
     if user.has_role(Role.LEADER):
         panels.append(
             {
-                "title": "待领导批示",
+                "title": _("待领导批示"),
                 "cases": selectors.office_queue(user=user, statuses=[S.LEADER_REVIEW])[:20],
             }
         )
@@ -130,9 +132,12 @@ def case_new(request: HttpRequest) -> HttpResponse:
             _attach_errors(form, exc)
         else:
             case = result.case
-            note = f"工单 {case.number} 已{Action(form.cleaned_data['action']).label}。"
+            note = _("工单 %(number)s 已%(action)s。") % {
+                "number": case.number,
+                "action": Action(form.cleaned_data["action"]).label,
+            }
             if result.query_password:
-                note += f"查询密码：{result.query_password}（请告知来电人）"
+                note += _("查询密码：%(password)s（请告知来电人）") % {"password": result.query_password}
             messages.success(request, note)
             return redirect("case-detail", pk=case.pk)
     extended = ExtendedField.objects.filter(is_active=True).select_related("bureau", "case_type")
@@ -265,29 +270,34 @@ def _payload(post: Any) -> dict[str, Any]:
 
 def _report_errors(request: HttpRequest, exc: Exception) -> None:
     if isinstance(exc, ServiceError):
-        details = "；".join(m for msgs in exc.field_errors.values() for m in msgs)
-        messages.error(request, exc.message + (f"：{details}" if details and details != exc.message else ""))
+        details = _("；").join(m for msgs in exc.field_errors.values() for m in msgs)
+        messages.error(
+            request,
+            _("%(message)s：%(details)s") % {"message": exc.message, "details": details}
+            if details and details != exc.message
+            else exc.message,
+        )
     else:
         messages.error(request, str(exc))
 
 
 FIELD_LABELS = {
-    "version": "版本号",
-    "targets": "交办单位",
-    "rating": "满意度",
-    "method": "回访方式",
-    "reason": "理由",
-    "text": "说明",
-    "suggested_unit": "建议承办单位",
-    "requested_due_at": "申请延至",
-    "promised_at": "承诺办结时间",
-    "result": "办理结果",
-    "opinion": "意见",
-    "due_at": "办理时限",
-    "created_from": "受理时间从",
-    "created_to": "受理时间至",
-    "status": "状态",
-    "case_type": "诉求类型",
+    "version": gettext_lazy("版本号"),
+    "targets": gettext_lazy("交办单位"),
+    "rating": gettext_lazy("满意度"),
+    "method": gettext_lazy("回访方式"),
+    "reason": gettext_lazy("理由"),
+    "text": gettext_lazy("说明"),
+    "suggested_unit": gettext_lazy("建议承办单位"),
+    "requested_due_at": gettext_lazy("申请延至"),
+    "promised_at": gettext_lazy("承诺办结时间"),
+    "result": gettext_lazy("办理结果"),
+    "opinion": gettext_lazy("意见"),
+    "due_at": gettext_lazy("办理时限"),
+    "created_from": gettext_lazy("受理时间从"),
+    "created_to": gettext_lazy("受理时间至"),
+    "status": gettext_lazy("状态"),
+    "case_type": gettext_lazy("诉求类型"),
 }
 
 
@@ -295,15 +305,19 @@ def _serializer_errors(errors: Any) -> str:
     parts = []
     for field, messages_ in errors.items() if isinstance(errors, dict) else [("", errors)]:
         flat = messages_ if isinstance(messages_, list) else [messages_]
-        text = "，".join(str(m) for m in flat)
-        parts.append(f"{FIELD_LABELS.get(field, field)}：{text}" if field else text)
-    return "；".join(parts)
+        text = _("，").join(str(m) for m in flat)
+        parts.append(
+            _("%(field)s：%(errors)s") % {"field": FIELD_LABELS.get(field, field), "errors": text}
+            if field
+            else text
+        )
+    return _("；").join(parts)
 
 
 def _run(request: HttpRequest, view_cls: Any, target: Any, user: User) -> None:
     serializer = view_cls.input_serializer(data=_payload(request.POST))
     if not serializer.is_valid():
-        messages.error(request, "输入有误：" + _serializer_errors(serializer.errors))
+        messages.error(request, _("输入有误：") + _serializer_errors(serializer.errors))
         return
     values = dict(serializer.validated_data)
     version = values.pop("version", None)
@@ -312,10 +326,10 @@ def _run(request: HttpRequest, view_cls: Any, target: Any, user: User) -> None:
     except ServiceError as exc:
         _report_errors(request, exc)
         return
-    label = request.POST.get("_label") or "操作"
-    note = f"{label}成功。"
+    label = request.POST.get("_label") or _("操作")
+    note = _("%(label)s成功。") % {"label": label}
     if isinstance(result, dict) and result.get("query_password"):
-        note += f"新的查询密码：{result['query_password']}"
+        note += _("新的查询密码：%(password)s") % {"password": result["query_password"]}
     messages.success(request, note)
 
 
@@ -364,7 +378,7 @@ def extension_decide(request: HttpRequest, pk: int) -> HttpResponse:
             approve=request.POST.get("approve") == "1",
             note=request.POST.get("note", ""),
         )
-        messages.success(request, "延期申请已审核。")
+        messages.success(request, _("延期申请已审核。"))
     except ServiceError as exc:
         _report_errors(request, exc)
     return redirect("case-detail", pk=extension.assignment.case_id)
@@ -404,7 +418,7 @@ def case_search(request: HttpRequest) -> HttpResponse:
             params[key] = f"{params.get(key)}T00:00:00+08:00"
     filters = api.CaseFilterInput(data=params)
     if not filters.is_valid():
-        messages.error(request, "查询条件有误：" + _serializer_errors(filters.errors))
+        messages.error(request, _("查询条件有误：") + _serializer_errors(filters.errors))
         qs = Case.objects.none()
     else:
         qs = selectors.case_search(user=user, filters=filters.to_filters())
@@ -427,11 +441,11 @@ def case_search(request: HttpRequest) -> HttpResponse:
             "supervision": lifecycle.Supervision.choices,
             "channel_choices": Channel.choices,
             "sortable": [
-                ("-created_at", "受理时间（新→旧）"),
-                ("created_at", "受理时间（旧→新）"),
-                ("-urgency", "紧急程度"),
-                ("case_type", "诉求类型"),
-                ("status", "状态"),
+                ("-created_at", _("受理时间（新→旧）")),
+                ("created_at", _("受理时间（旧→新）")),
+                ("-urgency", _("紧急程度")),
+                ("case_type", _("诉求类型")),
+                ("status", _("状态")),
             ],
         },
     )
@@ -444,7 +458,7 @@ def board(request: HttpRequest) -> HttpResponse:
     statuses = list(selectors.OPEN_STATUSES)
     matrix: dict[str, dict[str, int]] = {}
     for row in rows:
-        matrix.setdefault(row["main_unit__name"] or "（未派单）", {})[row["status"]] = row["n"]
+        matrix.setdefault(row["main_unit__name"] or _("（未派单）"), {})[row["status"]] = row["n"]
     ordered = sorted(matrix.items(), key=lambda item: -sum(item[1].values()))
     cells = {unit: [counts.get(s, 0) for s in statuses] for unit, counts in ordered}
     table = [{"unit": unit, "cells": row, "total": sum(row)} for unit, row in cells.items()]

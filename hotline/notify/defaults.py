@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from typing import Any
+
+# code, name, subject, body — placeholders in {braces}
+TEMPLATES = [
+    (
+        "sla_warning",
+        "时限预警",
+        "工单{number}即将到期",
+        "【12345热线】工单{number}（{title}）将于{due}到期，请{unit}抓紧办理。",
+    ),
+    (
+        "sla_yellow",
+        "黄牌督办",
+        "工单{number}已超期（黄牌）",
+        "【12345热线】工单{number}（{title}）已超过{stage}时限（{due}），{unit}被亮黄牌，请立即办理。",
+    ),
+    (
+        "sla_red",
+        "红牌督办",
+        "工单{number}严重超期（红牌）",
+        "【12345热线】工单{number}（{title}）超期已达3个工作日，{unit}被亮红牌，请单位负责人督促办理。",
+    ),
+    (
+        "sla_reminder",
+        "办理提醒",
+        "工单{number}办理提醒",
+        "【12345热线】工单{number}（{title}）交办已满7天，请{unit}注意在{due}前办结。",
+    ),
+    ("case_urged", "催办", "工单{number}催办", "【12345热线】热线办催办工单{number}（{title}）：{message}"),
+]
+
+
+def seed_templates(model: Any) -> None:
+    for code, name, subject, body in TEMPLATES:
+        model.objects.get_or_create(code=code, defaults={"name": name, "subject": subject, "body": body})

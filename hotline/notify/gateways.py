@@ -1,0 +1,73 @@
+"""SMS gateways. The default only logs; Kannel speaks its HTTP sendsms interface with delivery reports."""
+
+from __future__ import annotations
+
+import logging
+import os
+import urllib.parse
+import urllib.request
+from typing import Protocol
+
+logger = logging.getLogger(__name__)
+
+
+class GatewayError(Exception):
+    """The gateway could not take the message now; the outbox retries later."""
+
+
+class SmsGateway(Protocol):
+    def send(self, *, phone: str, text: str, reference: str) -> str:
+        """Hand the message over; return the gateway's id for it."""
+        ...
+
+
+class LogGateway:
+    def send(self, *, phone: str, text: str, reference: str) -> str:
+        logger.info("SMS to %s (ref %s): %s", phone, reference, text)
+        return f"log-{reference}"
+
+
+class KannelGateway:
+    """Kannel smsbox `sendsms` over HTTP. Chinese text goes as UCS-2 (coding=2) from UTF-8."""
+
+    def __init__(
+        self, *, url: str, username: str, password: str, sender: str, dlr_url: str, timeout: float = 5
+    ):
+        self.url, self.username, self.password = url, username, password
+        self.sender, self.dlr_url, self.timeout = sender, dlr_url, timeout
+
+    def send(self, *, phone: str, text: str, reference: str) -> str:
+        params = {
+            "username": self.username,
+            "password": self.password,
+            "to": phone,
+            "text": text,
+            "charset": "UTF-8",
+            "coding": "2",
+            "dlr-mask": "31",
+            "dlr-url": f"{self.dlr_url}?ref={reference}&status=%d&answer=%A",
+        }
+        if self.sender:
+            params["from"] = self.sender
+        query = urllib.parse.urlencode(params)
+        try:
+            with urllib.request.urlopen(f"{self.url}?{query}", timeout=self.timeout) as response:  # noqa: S310
+                body = response.read().decode("utf-8", "replace")
+        except OSError as exc:
+            raise GatewayError(f"Kannel 不可用：{exc}") from exc
+        if not body.startswith(("0:", "3:")):  # 0: Accepted, 3: Queued for later delivery
+            raise GatewayError(f"Kannel 拒绝：{body.strip()}")
+        return reference
+
+
+def configured_gateway() -> SmsGateway:
+    kind = os.environ.get("HOTLINE_SMS_GATEWAY", "log")
+    if kind == "kannel":
+        return KannelGateway(
+            url=os.environ.get("HOTLINE_KANNEL_URL", "http://127.0.0.1:13013/cgi-bin/sendsms"),
+            username=os.environ.get("HOTLINE_KANNEL_USER", "hotline"),
+            password=os.environ.get("HOTLINE_KANNEL_PASSWORD", "hotline"),
+            sender=os.environ.get("HOTLINE_SMS_SENDER", "12345"),
+            dlr_url=os.environ.get("HOTLINE_KANNEL_DLR_URL", "http://127.0.0.1:8000/notify/kannel/dlr/"),
+        )
+    return LogGateway()

@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Channel(models.TextChoices):
+    IN_APP = "in_app", _("系统内提醒")
+    SMS = "sms", _("短信")
+    EMAIL = "email", _("电子邮件")
+
+
+class MessageTemplate(models.Model):
+    """Text of a notification, with {placeholders}; edited by admins."""
+
+    code = models.SlugField(_("编码"), max_length=50, unique=True)
+    name = models.CharField(_("名称"), max_length=100)
+    subject = models.CharField(_("标题"), max_length=200)
+    body = models.TextField(_("正文"))
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("消息模板")
+        verbose_name_plural = _("消息模板")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OutboxStatus(models.TextChoices):
+    PENDING = "pending", _("待发送")
+    SENDING = "sending", _("发送中")
+    SENT = "sent", _("已发送")
+    DELIVERED = "delivered", _("已送达")
+    FAILED = "failed", _("发送失败")
+
+
+class Outbox(models.Model):
+    """One message to one recipient on one channel, written in the same transaction as its cause."""
+
+    channel = models.CharField(_("渠道"), max_length=8, choices=Channel.choices)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("接收人"),
+        null=True,
+        blank=True,
+        related_name="+",
+        on_delete=models.CASCADE,
+    )
+    address = models.CharField(_("地址"), max_length=200, blank=True)
+    template = models.CharField(_("模板"), max_length=50, blank=True)
+    subject = models.CharField(_("标题"), max_length=200, blank=True)
+    body = models.TextField(_("正文"))
+    link = models.CharField(_("链接"), max_length=200, blank=True)
+    status = models.CharField(
+        _("状态"), max_length=12, choices=OutboxStatus.choices, default=OutboxStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    next_attempt_at = models.DateTimeField(_("下次发送时间"))
+    last_error = models.TextField(_("最近错误"), blank=True)
+    created_at = models.DateTimeField(_("创建时间"))
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("送达时间"), null=True, blank=True)
+    read_at = models.DateTimeField(_("阅读时间"), null=True, blank=True)
+    external_id = models.CharField(_("网关编号"), max_length=64, blank=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("消息发件箱")
+        verbose_name_plural = _("消息发件箱")
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="outbox_due_idx"),
+            models.Index(fields=["recipient", "channel", "read_at"], name="outbox_inbox_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel}→{self.address or self.recipient_id}"
+
+
+class DeliveryLog(models.Model):
+    """Every attempt and every delivery report, for tracing a message that did not arrive."""
+
+    message = models.ForeignKey(Outbox, verbose_name=_("消息"), related_name="log", on_delete=models.CASCADE)
+    at = models.DateTimeField(_("时间"))
+    event = models.CharField(_("事件"), max_length=32)
+    detail = models.TextField(_("详情"), blank=True)
+
+    class Meta:
+        verbose_name = _("投递日志")
+        verbose_name_plural = _("投递日志")
+        ordering = ["at", "id"]

@@ -1,0 +1,193 @@
+"""Outbound messages: written to the outbox in the caller's transaction, delivered after commit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import string
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.mail import send_mail
+from django.db.models import F
+from django.utils import timezone
+
+from hotline.common import clock
+
+from .gateways import GatewayError, SmsGateway, configured_gateway
+from .models import Channel, DeliveryLog, MessageTemplate, Outbox, OutboxStatus
+
+logger = logging.getLogger(__name__)
+MAX_ATTEMPTS = 8
+STUCK_AFTER = dt.timedelta(minutes=10)
+
+
+class _Keep(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def render(code: str, context: dict[str, Any]) -> tuple[str, str]:
+    template = MessageTemplate.objects.filter(code=code, is_active=True).first()
+    if template is None:
+        raise LookupError(f"message template {code!r} is missing")
+    fmt = string.Formatter()
+    values = _Keep(context)
+    return fmt.vformat(template.subject, (), values), fmt.vformat(template.body, (), values)
+
+
+def quiet_hours() -> tuple[dt.time, dt.time] | None:
+    """SMS quiet hours (e.g. 22:00-07:00) from HOTLINE_SMS_QUIET_HOURS; empty disables them."""
+    value = os.environ.get("HOTLINE_SMS_QUIET_HOURS", "22:00-07:00").strip()
+    if not value:
+        return None
+    start, end = (dt.time.fromisoformat(part.strip()) for part in value.split("-"))
+    return start, end
+
+
+def sms_send_time(moment: dt.datetime) -> dt.datetime:
+    """The first moment at or after `moment` outside the quiet hours."""
+    quiet = quiet_hours()
+    if quiet is None:
+        return moment
+    start, end = quiet
+    local = timezone.localtime(moment)
+    now_t = local.time()
+    inside = (start <= now_t or now_t < end) if start > end else (start <= now_t < end)
+    if not inside:
+        return moment
+    wake = local.replace(hour=end.hour, minute=end.minute, second=0, microsecond=0)
+    return wake if wake > local else wake + dt.timedelta(days=1)
+
+
+def notify_users(
+    *, users: Iterable[Any], template: str, context: dict[str, Any], channels: Iterable[str], link: str = ""
+) -> list[Outbox]:
+    """Queue one message per user and channel. Call inside the transaction of the event that causes it."""
+    subject, body = render(template, context)
+    now = clock.now()
+    rows: list[Outbox] = []
+    for user in users:
+        for channel in channels:
+            address = {"sms": getattr(user, "phone", ""), "email": getattr(user, "email", "")}.get(
+                channel, ""
+            )
+            if channel != Channel.IN_APP and not address:
+                continue  # nobody to reach on that channel
+            when = sms_send_time(now) if channel == Channel.SMS else now
+            rows.append(
+                Outbox(
+                    channel=channel,
+                    recipient=user,
+                    address=address,
+                    template=template,
+                    subject=subject,
+                    body=body,
+                    link=link,
+                    next_attempt_at=when,
+                    created_at=now,
+                )
+            )
+    return Outbox.objects.bulk_create(rows)
+
+
+def _log(message: Outbox, event: str, detail: str = "") -> None:
+    DeliveryLog.objects.create(message=message, at=clock.now(), event=event, detail=detail[:2000])
+
+
+def _backoff(attempts: int) -> dt.timedelta:
+    return dt.timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
+
+
+def _claim(message: Outbox) -> bool:
+    """Take a pending message for this worker; another worker that read it too gets nothing."""
+    return bool(
+        Outbox.objects.filter(pk=message.pk, status=OutboxStatus.PENDING, attempts=message.attempts).update(
+            status=OutboxStatus.SENDING, attempts=F("attempts") + 1
+        )
+    )
+
+
+def _deliver_one(message: Outbox, gateway: SmsGateway) -> None:
+    now = clock.now()
+    try:
+        if message.channel == Channel.SMS:
+            message.external_id = gateway.send(
+                phone=message.address, text=message.body, reference=str(message.pk)
+            )
+        elif message.channel == Channel.EMAIL:
+            send_mail(message.subject, message.body, None, [message.address])
+    except (GatewayError, OSError) as exc:
+        attempts = message.attempts + 1
+        failed = attempts >= MAX_ATTEMPTS
+        Outbox.objects.filter(pk=message.pk).update(
+            status=OutboxStatus.FAILED if failed else OutboxStatus.PENDING,
+            next_attempt_at=now + _backoff(attempts),
+            last_error=str(exc)[:1000],
+        )
+        _log(message, "failed" if failed else "retry", str(exc))
+        return
+    final = OutboxStatus.DELIVERED if message.channel == Channel.IN_APP else OutboxStatus.SENT
+    Outbox.objects.filter(pk=message.pk).update(
+        status=final,
+        sent_at=now,
+        delivered_at=now if final == OutboxStatus.DELIVERED else None,
+        external_id=message.external_id,
+        last_error="",
+    )
+    _log(message, "sent", message.external_id)
+
+
+def deliver_due(*, limit: int = 200, gateway: SmsGateway | None = None) -> int:
+    """Send what is due. Safe to run in several workers at once; a crash leaves messages to retry."""
+    gateway = gateway or configured_gateway()
+    now = clock.now()
+    Outbox.objects.filter(status=OutboxStatus.SENDING, next_attempt_at__lt=now - STUCK_AFTER).update(
+        status=OutboxStatus.PENDING
+    )
+    due = list(
+        Outbox.objects.filter(status=OutboxStatus.PENDING, next_attempt_at__lte=now).order_by(
+            "next_attempt_at", "id"
+        )[:limit]
+    )
+    sent = 0
+    for message in due:
+        if not _claim(message):
+            continue
+        _deliver_one(message, gateway)
+        sent += 1
+    return sent
+
+
+KANNEL_DLR = {"1": OutboxStatus.DELIVERED, "2": OutboxStatus.FAILED, "16": OutboxStatus.FAILED}
+
+
+def delivery_report(*, reference: str, status: str, answer: str = "") -> Outbox | None:
+    """Kannel's delivery report: 1 delivered, 2 failed, 4 buffered, 8 accepted by the SMSC, 16 rejected."""
+    message = Outbox.objects.filter(
+        pk=int(reference) if reference.isdigit() else 0, channel=Channel.SMS
+    ).first()
+    if message is None:
+        return None
+    _log(message, f"dlr-{status}", answer)
+    new_status = KANNEL_DLR.get(status)
+    if new_status is not None:
+        updates: dict[str, Any] = {"status": new_status}
+        if new_status == OutboxStatus.DELIVERED:
+            updates["delivered_at"] = clock.now()
+        else:
+            updates["last_error"] = answer[:1000]
+        Outbox.objects.filter(pk=message.pk).update(**updates)
+    return message
+
+
+def inbox(*, user: Any, unread_only: bool = True) -> Any:
+    qs = Outbox.objects.filter(recipient=user, channel=Channel.IN_APP).order_by("-created_at")
+    return qs.filter(read_at__isnull=True) if unread_only else qs
+
+
+def inbox_mark_read(*, user: Any, ids: Iterable[int]) -> int:
+    return Outbox.objects.filter(
+        recipient=user, channel=Channel.IN_APP, pk__in=list(ids), read_at__isnull=True
+    ).update(read_at=clock.now())

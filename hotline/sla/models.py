@@ -1,0 +1,205 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from hotline.common.models import DictItem, DictKind
+
+
+class CalendarException(models.Model):
+    """A day that differs from Monday–Friday: a statutory holiday, or a make-up workday on a weekend."""
+
+    date = models.DateField(_("日期"), unique=True)
+    is_workday = models.BooleanField(_("是否工作日"))
+    name = models.CharField(_("名称"), max_length=50, blank=True)
+
+    class Meta:
+        verbose_name = _("节假日与调休")
+        verbose_name_plural = _("节假日与调休")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.name}"
+
+
+class OfficeHours(models.Model):
+    """One working period of a working day (e.g. 08:30–12:00 and 13:30–17:30)."""
+
+    start = models.TimeField(_("开始"))
+    end = models.TimeField(_("结束"))
+
+    class Meta:
+        verbose_name = _("办公时间")
+        verbose_name_plural = _("办公时间")
+        ordering = ["start"]
+
+    def __str__(self) -> str:
+        return f"{self.start:%H:%M}–{self.end:%H:%M}"
+
+
+class Stage(models.TextChoices):
+    SIGN_FOR = "sign_for", _("签收")
+    HANDLING = "handling", _("办理")
+    REPLY = "reply", _("答复热线办")
+    CALLBACK = "callback", _("回访")
+    TOTAL = "total", _("总时限")
+
+
+class LimitUnit(models.TextChoices):
+    WORKING_DAYS = "working_days", _("工作日")
+    WORKING_HOURS = "working_hours", _("工作小时")
+    HOURS = "hours", _("自然小时")
+
+
+class TimeLimit(models.Model):
+    """How long a stage may take. The most specific matching rule wins (type, urgency, citizen level)."""
+
+    stage = models.CharField(_("环节"), max_length=16, choices=Stage.choices)
+    case_type = models.ForeignKey(
+        DictItem,
+        verbose_name=_("诉求类型"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        limit_choices_to={"kind": DictKind.CASE_TYPE},
+    )
+    urgency = models.ForeignKey(
+        DictItem,
+        verbose_name=_("紧急程度"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        limit_choices_to={"kind": DictKind.URGENCY},
+    )
+    citizen_level = models.CharField(_("市民级别"), max_length=16, blank=True)
+    amount = models.PositiveIntegerField(_("时限"))
+    unit = models.CharField(
+        _("单位"), max_length=16, choices=LimitUnit.choices, default=LimitUnit.WORKING_DAYS
+    )
+    max_extension_days = models.PositiveIntegerField(_("最多可延期（工作日）"), default=10)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("办理时限")
+        verbose_name_plural = _("办理时限")
+
+    def __str__(self) -> str:
+        return f"{self.get_stage_display()} {self.amount}{self.get_unit_display()}"
+
+
+class AlertKind(models.TextChoices):
+    WARNING = "warning", _("预警")
+    YELLOW = "yellow", _("黄牌")
+    RED = "red", _("红牌")
+    REMINDER = "reminder", _("办理提醒")
+
+
+class EscalationRule(models.Model):
+    """When a clock raises an alert and who hears of it. Offsets are in working days from the deadline,
+    except reminders, which count calendar days from the start."""
+
+    kind = models.CharField(_("类型"), max_length=16, choices=AlertKind.choices)
+    stage = models.CharField(_("环节"), max_length=16, choices=Stage.choices)
+    offset_days = models.IntegerField(_("相对时限的工作日（负数为时限前）"))
+    recipient_roles = models.JSONField(_("接收角色"), default=list)
+    notify_parent_unit = models.BooleanField(_("同时通知上级单位"), default=False)
+    channels = models.JSONField(_("通知渠道"), default=list)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("预警与督办规则")
+        verbose_name_plural = _("预警与督办规则")
+        constraints = [models.UniqueConstraint(fields=["kind", "stage"], name="escalation_kind_stage_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.get_stage_display()}{self.get_kind_display()}"
+
+
+class Clock(models.Model):
+    """One running deadline: a stage of a case (or of one unit's assignment).
+
+    `next_alert_at` is the earliest threshold not yet acted on, so the sweep reads only what has come due.
+    """
+
+    case = models.ForeignKey(
+        "cases.Case", verbose_name=_("工单"), related_name="clocks", on_delete=models.CASCADE
+    )
+    assignment = models.ForeignKey(
+        "cases.Assignment",
+        verbose_name=_("交办环节"),
+        null=True,
+        blank=True,
+        related_name="clocks",
+        on_delete=models.CASCADE,
+    )
+    stage = models.CharField(_("环节"), max_length=16, choices=Stage.choices)
+    started_at = models.DateTimeField(_("开始时间"))
+    due_at = models.DateTimeField(_("时限"))
+    warn_at = models.DateTimeField(_("预警时间"), null=True, blank=True)
+    red_at = models.DateTimeField(_("红牌时间"), null=True, blank=True)
+    remind_at = models.DateTimeField(_("提醒时间"), null=True, blank=True)
+    next_alert_at = models.DateTimeField(_("下次检查"), null=True, blank=True)
+    stopped_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    max_due_at = models.DateTimeField(_("最晚可延至"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("计时")
+        verbose_name_plural = _("计时")
+        indexes = [
+            models.Index(
+                fields=["next_alert_at"],
+                name="clock_next_alert_idx",
+                condition=models.Q(stopped_at__isnull=True),
+            ),
+            models.Index(fields=["assignment", "stage"], name="clock_assignment_stage_idx"),
+            models.Index(fields=["case", "stage"], name="clock_case_stage_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}·{self.stage}"
+
+
+class Alert(models.Model):
+    """A warning, yellow card, red card or reminder. At most one of each kind per clock (the sweep relies on it)."""
+
+    clock = models.ForeignKey(Clock, verbose_name=_("计时"), related_name="alerts", on_delete=models.CASCADE)
+    kind = models.CharField(_("类型"), max_length=16, choices=AlertKind.choices)
+    case = models.ForeignKey("cases.Case", verbose_name=_("工单"), related_name="+", on_delete=models.CASCADE)
+    unit = models.ForeignKey(
+        "orgs.Unit", verbose_name=_("单位"), null=True, blank=True, related_name="+", on_delete=models.PROTECT
+    )
+    raised_at = models.DateTimeField(_("时间"), db_index=True)
+    # The sweep that raised it: each sweep notifies only about the alerts it inserted itself.
+    run_id = models.CharField(_("批次"), max_length=32, db_index=True)
+
+    class Meta:
+        verbose_name = _("预警督办记录")
+        verbose_name_plural = _("预警督办记录")
+        constraints = [models.UniqueConstraint(fields=["clock", "kind"], name="alert_clock_kind_unique")]
+        indexes = [models.Index(fields=["unit", "kind", "raised_at"], name="alert_unit_kind_idx")]
+
+
+class Urge(models.Model):
+    """催办: the office presses a unit, with a message."""
+
+    case = models.ForeignKey(
+        "cases.Case", verbose_name=_("工单"), related_name="urges", on_delete=models.CASCADE
+    )
+    assignment = models.ForeignKey(
+        "cases.Assignment",
+        verbose_name=_("交办环节"),
+        null=True,
+        blank=True,
+        related_name="urges",
+        on_delete=models.CASCADE,
+    )
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("催办人"), on_delete=models.PROTECT)
+    message = models.TextField(_("催办内容"))
+    created_at = models.DateTimeField(_("催办时间"), db_index=True)
+
+    class Meta:
+        verbose_name = _("催办记录")
+        verbose_name_plural = _("催办记录")

@@ -1,0 +1,215 @@
+"""Deadlines: start, stop and move the clocks of a case. Called by the case services inside their transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Q
+
+from hotline.cases.models import Assignment, Case
+from hotline.common import clock as wall_clock
+from hotline.common.errors import ServiceError
+
+from . import calendar
+from .models import AlertKind, Clock, EscalationRule, LimitUnit, Stage, TimeLimit
+
+
+@dataclass(frozen=True)
+class Deadline:
+    due_at: dt.datetime
+    warn_at: dt.datetime | None
+    red_at: dt.datetime | None
+    remind_at: dt.datetime | None
+    max_due_at: dt.datetime | None
+
+
+def time_limit_for(*, stage: str, case: Case) -> TimeLimit | None:
+    """The most specific active rule for this stage: matching type, urgency and citizen level each count."""
+    case_type_id = getattr(case, "case_type_id", None)
+    urgency_id = getattr(case, "urgency_id", None)
+    citizen = getattr(case, "citizen", None)
+    level = getattr(citizen, "level", "") if citizen is not None else ""
+    candidates = TimeLimit.objects.filter(stage=stage, is_active=True).filter(
+        Q(case_type__isnull=True) | Q(case_type_id=case_type_id),
+        Q(urgency__isnull=True) | Q(urgency_id=urgency_id),
+        Q(citizen_level="") | Q(citizen_level=level),
+    )
+
+    def specificity(rule: TimeLimit) -> tuple[int, int]:
+        score = sum(1 for part in (rule.case_type_id, rule.urgency_id, rule.citizen_level) if part)
+        return score, -rule.amount  # on a tie the shorter limit wins
+
+    return max(candidates, key=specificity, default=None)
+
+
+def add_limit(start: dt.datetime, amount: int, unit: str) -> dt.datetime:
+    cal = calendar.current()
+    if unit == LimitUnit.WORKING_DAYS:
+        return cal.shift_working_days(start, amount)
+    if unit == LimitUnit.WORKING_HOURS:
+        return cal.add_working_hours(start, amount)
+    return start + dt.timedelta(hours=amount)
+
+
+def _rules(stage: str) -> dict[str, EscalationRule]:
+    return {r.kind: r for r in EscalationRule.objects.filter(stage=stage, is_active=True)}
+
+
+def thresholds(
+    *, stage: str, started_at: dt.datetime, due_at: dt.datetime
+) -> tuple[dt.datetime | None, dt.datetime | None, dt.datetime | None]:
+    """Warning, red-card and reminder times for a deadline, from the escalation rules."""
+    cal = calendar.current()
+    rules = _rules(stage)
+    warn = (
+        cal.shift_working_days(due_at, rules[AlertKind.WARNING].offset_days)
+        if AlertKind.WARNING in rules
+        else None
+    )
+    red = cal.shift_working_days(due_at, rules[AlertKind.RED].offset_days) if AlertKind.RED in rules else None
+    remind = (
+        started_at + dt.timedelta(days=rules[AlertKind.REMINDER].offset_days)
+        if AlertKind.REMINDER in rules
+        else None
+    )
+    if warn is not None and warn <= started_at:
+        warn = None  # too short a limit for a warning before it
+    if remind is not None and remind >= due_at:
+        remind = None  # the warning comes first anyway
+    return warn, red, remind
+
+
+def deadline_for(
+    *, stage: str, case: Case, start: dt.datetime, override_due: dt.datetime | None = None
+) -> Deadline | None:
+    limit = time_limit_for(stage=stage, case=case)
+    if limit is None and override_due is None:
+        return None
+    due = override_due or add_limit(start, limit.amount, limit.unit)  # type: ignore[union-attr]
+    warn, red, remind = thresholds(stage=stage, started_at=start, due_at=due)
+    max_due = calendar.current().shift_working_days(due, limit.max_extension_days) if limit else None
+    return Deadline(due_at=due, warn_at=warn, red_at=red, remind_at=remind, max_due_at=max_due)
+
+
+def next_alert_time(deadline: Deadline | Clock, skip: frozenset[str] = frozenset()) -> dt.datetime | None:
+    moments = [
+        (AlertKind.REMINDER, deadline.remind_at),
+        (AlertKind.WARNING, deadline.warn_at),
+        (AlertKind.YELLOW, deadline.due_at),
+        (AlertKind.RED, deadline.red_at),
+    ]
+    return min((moment for kind, moment in moments if moment is not None and kind not in skip), default=None)
+
+
+def clock_start(
+    *,
+    case: Case,
+    stage: str,
+    assignment: Assignment | None = None,
+    start: dt.datetime | None = None,
+    override_due: dt.datetime | None = None,
+) -> Clock | None:
+    """Start the clock of a stage; None when no time limit applies to it."""
+    start = start or wall_clock.now()
+    deadline = deadline_for(stage=stage, case=case, start=start, override_due=override_due)
+    if deadline is None:
+        return None
+    return Clock.objects.create(
+        case=case,
+        assignment=assignment,
+        stage=stage,
+        started_at=start,
+        due_at=deadline.due_at,
+        warn_at=deadline.warn_at,
+        red_at=deadline.red_at,
+        remind_at=deadline.remind_at,
+        next_alert_at=next_alert_time(deadline),
+        max_due_at=deadline.max_due_at,
+    )
+
+
+def clock_stop(
+    *, case: Case | None = None, assignment: Assignment | None = None, stages: list[str] | None = None
+) -> int:
+    """Stop running clocks of a case or of one assignment (all stages unless named)."""
+    qs = Clock.objects.filter(stopped_at__isnull=True)
+    if assignment is not None:
+        qs = qs.filter(assignment=assignment)
+    elif case is not None:
+        qs = qs.filter(case=case)
+    else:
+        raise ValueError("clock_stop needs a case or an assignment")
+    if stages:
+        qs = qs.filter(stage__in=stages)
+    return qs.update(stopped_at=wall_clock.now(), next_alert_at=None)
+
+
+def clock_stop_assignments(*, case: Case) -> int:
+    """Stop every unit clock of a case (its assignments were cancelled or reassigned)."""
+    return Clock.objects.filter(case=case, assignment__isnull=False, stopped_at__isnull=True).update(
+        stopped_at=wall_clock.now(), next_alert_at=None
+    )
+
+
+def validate_extension(*, assignment: Assignment, new_due: dt.datetime) -> None:
+    """An extension may not end in the past nor beyond the rule's maximum."""
+    if new_due <= wall_clock.now():
+        raise ServiceError(
+            "延期后的时限不能早于当前时间",
+            field_errors={"requested_due_at": ["延期后的时限不能早于当前时间"]},
+        )
+    clock = running(assignment=assignment, stage=Stage.REPLY)
+    if clock is not None and clock.max_due_at is not None and new_due > clock.max_due_at:
+        limit = timezone_text(clock.max_due_at)
+        raise ServiceError(
+            f"延期不能超过规定的最长期限（{limit}）",
+            field_errors={"requested_due_at": [f"最晚可延至{limit}"]},
+        )
+
+
+def timezone_text(moment: dt.datetime) -> str:
+    from django.utils import timezone
+
+    local = timezone.localtime(moment)
+    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
+
+
+def running(*, assignment: Assignment, stage: str) -> Clock | None:
+    return Clock.objects.filter(assignment=assignment, stage=stage, stopped_at__isnull=True).first()
+
+
+def clock_extend(*, assignment: Assignment, stage: str, new_due: dt.datetime) -> Clock | None:
+    """An approved extension stops the running clock and starts one for the new deadline.
+
+    The old clock keeps the warnings and cards it raised (they stay in the ledger); the new one can warn
+    and card again against the new deadline. A reminder already sent is not repeated.
+    """
+    old = running(assignment=assignment, stage=stage)
+    if old is None:
+        return None
+    now = wall_clock.now()
+    old.stopped_at, old.next_alert_at = now, None
+    old.save(update_fields=["stopped_at", "next_alert_at"])
+    warn, red, remind = thresholds(stage=stage, started_at=old.started_at, due_at=new_due)
+    if old.alerts.filter(kind=AlertKind.REMINDER).exists():
+        remind = None
+    deadline = Deadline(
+        due_at=new_due,
+        warn_at=warn if warn and warn > now else None,
+        red_at=red,
+        remind_at=remind,
+        max_due_at=old.max_due_at,
+    )
+    return Clock.objects.create(
+        case_id=old.case_id,
+        assignment_id=old.assignment_id,
+        stage=stage,
+        started_at=old.started_at,
+        due_at=new_due,
+        warn_at=deadline.warn_at,
+        red_at=red,
+        remind_at=remind,
+        next_alert_at=next_alert_time(deadline),
+        max_due_at=old.max_due_at,
+    )

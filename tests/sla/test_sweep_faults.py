@@ -1,0 +1,87 @@
+"""The sweep under stress: two at once, and a crash in the middle."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import connection, connections
+
+from hotline.common import clock
+from hotline.notify.models import Outbox
+from hotline.sla import sweep as sweep_module
+from hotline.sla.models import Alert, AlertKind, Clock
+from hotline.sla.sweep import sweep
+from tests.conftest import dispatched_to
+
+SH = ZoneInfo("Asia/Shanghai")
+START = dt.datetime(2026, 11, 23, 10, tzinfo=SH)
+OVERDUE = dt.datetime(2026, 12, 1, 10, tzinfo=SH)  # one working day past the 5-day deadline
+
+
+def many_cases(city, people, n: int) -> None:
+    with clock.frozen_now(START):
+        for _ in range(n):
+            dispatched_to(city, people, city.east)
+
+
+def yellow_count() -> int:
+    return Alert.objects.filter(kind=AlertKind.YELLOW, clock__stage="reply").count()
+
+
+def test_a_crash_in_the_middle_loses_nothing_and_doubles_nothing(city, people, monkeypatch):
+    many_cases(city, people, 5)
+    original = sweep_module._record
+    calls = {"n": 0}
+
+    def crash_on_second_batch(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("worker killed")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(sweep_module, "_record", crash_on_second_batch)
+    with clock.frozen_now(OVERDUE), pytest.raises(RuntimeError):
+        sweep(batch_size=2)
+    first_batch = Alert.objects.count()
+    assert first_batch > 0 and Outbox.objects.exists()
+    monkeypatch.setattr(sweep_module, "_record", original)
+    with clock.frozen_now(OVERDUE):
+        sweep(batch_size=2)
+    assert yellow_count() == 5
+    per_clock = Alert.objects.values("clock_id", "kind").distinct().count()
+    assert per_clock == Alert.objects.count()
+    # per case: reply yellow to the handler and the leader, sign-for yellow to the handler; never twice
+    notices = Outbox.objects.filter(template="sla_yellow", channel="in_app")
+    assert notices.count() == 15 == notices.values("recipient", "body").distinct().count()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL row locks across connections")
+def test_two_overlapping_sweeps_raise_everything_once(city, people):
+    many_cases(city, people, 30)
+    errors: list[Exception] = []
+    barrier = threading.Barrier(2)
+
+    def run() -> None:
+        try:
+            barrier.wait()
+            with clock.frozen_now(OVERDUE):
+                sweep(batch_size=7)
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert yellow_count() == 30
+    notices = Outbox.objects.filter(template="sla_yellow", channel="in_app")
+    assert notices.count() == 90 == notices.values("recipient", "body").distinct().count()
+    assert not Clock.objects.filter(stopped_at__isnull=True, next_alert_at__lte=OVERDUE).exists()

@@ -168,3 +168,20 @@ LOGGING = {
 
 # Key for personal data encrypted at rest (ID-card numbers). Any string; derive a real one in production.
 HOTLINE_DATA_KEY = os.environ.get("HOTLINE_DATA_KEY", "development-data-key-change-me")
+
+# Background jobs. With a broker (production), Celery beat schedules them and workers run them; without one,
+# `manage.py run_worker` (started by scripts/start.sh) runs the same jobs in one process.
+CELERY_BROKER_URL = os.environ.get("HOTLINE_CELERY_BROKER", "")
+CELERY_RESULT_BACKEND = os.environ.get("HOTLINE_CELERY_RESULTS", "") or None
+CELERY_TASK_ALWAYS_EAGER = False
+CELERY_BEAT_SCHEDULE = {
+    "sla-sweep": {
+        "task": "hotline.sla.tasks.sweep_task",
+        "schedule": float(os.environ.get("HOTLINE_SWEEP_SECONDS", "60")),
+    },
+    "notify-deliver": {"task": "hotline.notify.tasks.deliver_task", "schedule": 10.0},
+}
+CELERY_TIMEZONE = TIME_ZONE
+
+EMAIL_BACKEND = os.environ.get("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "12345@localhost")

@@ -9,7 +9,9 @@ import string
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
 from django.core.mail import send_mail
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -89,7 +91,17 @@ def notify_users(
                     created_at=now,
                 )
             )
-    return Outbox.objects.bulk_create(rows)
+    created = Outbox.objects.bulk_create(rows)
+    if created and settings.CELERY_BROKER_URL:
+        transaction.on_commit(_kick_delivery)
+    return created
+
+
+def _kick_delivery() -> None:
+    """With Celery, deliver right after commit instead of waiting for the next scheduled round."""
+    from .tasks import deliver_task
+
+    deliver_task.delay()
 
 
 def _log(message: Outbox, event: str, detail: str = "") -> None:

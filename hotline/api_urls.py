@@ -3,5 +3,6 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("hotline.orgs.urls")),
     path("", include("hotline.cases.urls")),
+    path("", include("hotline.sla.urls")),
     path("", include("hotline.knowledge.urls")),
 ]

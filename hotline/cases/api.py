@@ -362,6 +362,18 @@ CASE_ACTIONS: dict[str, type[CaseActionApi]] = {
         s.ViolationInput,
         lambda c, u, d, v: services.case_set_violation(case=c, actor=u, expected_version=v, **d),
     ),
+    "urge": case_action(
+        "UrgeApi",
+        "催办",
+        s.UrgeInput,
+        lambda c, u, d, v: services.case_urge(
+            case=c,
+            actor=u,
+            expected_version=v,
+            message=d["message"],
+            assignment=d["assignment"] if d["assignment"] and d["assignment"].case_id == c.pk else None,
+        ),
+    ),
     "reset-password": case_action(
         "ResetPasswordApi",
         "重置查询密码",

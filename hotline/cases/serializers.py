@@ -203,6 +203,13 @@ class ViolationInput(VersionInput):
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+class UrgeInput(VersionInput):
+    message = serializers.CharField(allow_blank=True)
+    assignment = serializers.PrimaryKeyRelatedField(
+        queryset=Assignment.objects.all(), required=False, allow_null=True, default=None
+    )
+
+
 class PublicLookupInput(serializers.Serializer):
     number = serializers.CharField(max_length=20)
     password = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")

@@ -1,5 +1,7 @@
 from django.urls import path
 
+from hotline.sla import views as sla_views
+
 from . import views
 
 urlpatterns = [
@@ -14,4 +16,5 @@ urlpatterns = [
     path("partials/units/", views.unit_options, name="unit-options"),
     path("partials/citizen/", views.citizen_lookup, name="citizen-lookup"),
     path("partials/notices/", views.notices, name="notices"),
+    path("supervision/", sla_views.supervision, name="supervision"),
 ]

@@ -190,3 +190,57 @@ def test_deadline_computation_uses_no_query(city, people, django_assert_num_quer
         for n in range(100):
             cal.shift_working_days(at(2026, 1, 1, 9), n % 20)
     assert sla.add_limit(at(2026, 11, 23, 10), 1, "hours") == at(2026, 11, 23, 11)
+
+
+def test_supervision_api(api, city, people):
+    from tests.conftest import as_user
+
+    with clock.frozen_now(at(2026, 11, 23, 10)):
+        case = dispatched_to(city, people, city.east)
+        request = services.assignment_request_extension(
+            assignment=main_of(case), actor=people.east, expected_version=None,
+            requested_due_at=at(2026, 12, 2, 10), reason="需协调")
+        services.extension_decide(request=request, actor=people.dispatcher, expected_version=None, approve=True)
+    with clock.frozen_now(at(2026, 12, 8, 10)):
+        sweep()
+        client = as_user(api, people.dispatcher)
+        cards = client.get("/api/v1/supervision/cards/").json()
+        row = next(r for r in cards if r["unit_name"] == "东湖区")
+        assert row["yellow"] >= 1 and row["red"] == 1 and row["extensions_approved"] == 1
+        limits = client.get("/api/v1/supervision/time-limits/").json()
+        assert next(r for r in limits if r["unit_name"] == "东湖区")["signed_late"] == 1
+        assert client.get("/api/v1/supervision/cards/", {"from": "2026-13-01"}).status_code == 400
+        assert client.get("/api/v1/supervision/quality/").status_code == 200
+        assert client.get("/api/v1/supervision/results/").status_code == 200
+        # another district sees nothing of it; a handler may not open the ledger at all
+        assert as_user(api, people.west).get("/api/v1/supervision/cards/").status_code == 403
+        assert as_user(api, people.east_leader).get("/api/v1/supervision/cards/").json()[0]["unit_name"] == "东湖区"
+        notices = as_user(api, people.east).get("/api/v1/notices/").json()
+        assert any("黄牌" in n["subject"] or "超期" in n["subject"] for n in notices)
+        marked = as_user(api, people.east).post("/api/v1/notices/read/", {"ids": [n["id"] for n in notices]},
+                                                format="json")
+        assert marked.json()["marked"] == len(notices)
+
+
+def test_urge_via_api(api, city, people):
+    from tests.conftest import as_user
+
+    case = dispatched_to(city, people, city.east)
+    response = as_user(api, people.dispatcher).post(f"/api/v1/cases/{case.pk}/urge/", {"message": "请今天回复"},
+                                                    format="json")
+    assert response.status_code == 200, response.content
+    assert as_user(api, people.east).post(f"/api/v1/cases/{case.pk}/urge/", {"message": "x"},
+                                          format="json").status_code == 403
+
+
+def test_supervision_page(city, people):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(people.dispatcher)
+    page = client.get("/supervision/", {"from": "2026-11-01", "to": "2026-11-30"})
+    assert page.status_code == 200 and "红黄牌台账" in page.content.decode()
+    assert "日期格式" in client.get("/supervision/", {"from": "bad"}).content.decode()
+    handler = Client()
+    handler.force_login(people.east)
+    assert handler.get("/supervision/").status_code == 403

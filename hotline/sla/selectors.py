@@ -1,0 +1,173 @@
+"""Supervision views (SLA-5): the card ledger per unit, time-limit, result and quality supervision.
+
+Every figure is a plain query over alerts, clocks, assignments and cases, limited to what the user may see.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, F, Q, QuerySet
+
+from hotline.cases.models import Assignment, AssignmentStatus, Case, CaseStatus, ExtensionRequest
+from hotline.cases.selectors import case_visible
+from hotline.orgs.models import Unit, User
+from hotline.orgs.selectors import sees_everything
+
+from .models import Alert, AlertKind, Clock, Stage
+
+
+@dataclass(frozen=True)
+class Period:
+    start: dt.datetime
+    end: dt.datetime
+
+
+def visible_units(user: User) -> QuerySet[Unit]:
+    if sees_everything(user):
+        return Unit.objects.all()
+    if user.unit is None:
+        return Unit.objects.none()
+    return Unit.objects.filter(path__startswith=user.unit.path)
+
+
+def card_ledger(*, user: User, period: Period) -> list[dict[str, Any]]:
+    """Per unit: warnings, yellow and red cards, reminders, extensions requested/approved, late reports."""
+    units = visible_units(user)
+    alerts = (
+        Alert.objects.filter(unit__in=units, raised_at__gte=period.start, raised_at__lt=period.end)
+        .values("unit_id")
+        .annotate(
+            warnings=Count("id", filter=Q(kind=AlertKind.WARNING)),
+            yellow=Count("id", filter=Q(kind=AlertKind.YELLOW)),
+            red=Count("id", filter=Q(kind=AlertKind.RED)),
+            reminders=Count("id", filter=Q(kind=AlertKind.REMINDER)),
+        )
+        .order_by()
+    )
+    extensions = (
+        ExtensionRequest.objects.filter(
+            assignment__unit__in=units, requested_at__gte=period.start, requested_at__lt=period.end
+        )
+        .values("assignment__unit_id")
+        .annotate(requested=Count("id"), approved=Count("id", filter=Q(status="approved")))
+        .order_by()
+    )
+    late = (
+        Assignment.objects.filter(
+            unit__in=units,
+            status=AssignmentStatus.REPORTED,
+            finished_at__gte=period.start,
+            finished_at__lt=period.end,
+            finished_at__gt=F("due_at"),
+        )
+        .values("unit_id")
+        .annotate(late_reports=Count("id"))
+        .order_by()
+    )
+    rows: dict[int, dict[str, Any]] = {}
+    for a in alerts:
+        rows.setdefault(a["unit_id"], {}).update({k: v for k, v in a.items() if k != "unit_id"})
+    for e in extensions:
+        rows.setdefault(e["assignment__unit_id"], {}).update(
+            extensions_requested=e["requested"], extensions_approved=e["approved"]
+        )
+    for r in late:
+        rows.setdefault(r["unit_id"], {})["late_reports"] = r["late_reports"]
+    names = dict(Unit.objects.filter(pk__in=rows).values_list("pk", "name"))
+    keys = [
+        "warnings",
+        "yellow",
+        "red",
+        "reminders",
+        "extensions_requested",
+        "extensions_approved",
+        "late_reports",
+    ]
+    result = [
+        {"unit": pk, "unit_name": names.get(pk, ""), **{k: row.get(k, 0) for k in keys}}
+        for pk, row in rows.items()
+    ]
+    return sorted(result, key=lambda r: (-r["red"], -r["yellow"], r["unit_name"]))
+
+
+def time_limit_supervision(*, user: User, period: Period) -> list[dict[str, Any]]:
+    """Per unit: assignments received, signed late, replied late, average hours to sign for and to reply."""
+    units = visible_units(user)
+    received = Assignment.objects.filter(
+        unit__in=units, assigned_at__gte=period.start, assigned_at__lt=period.end
+    )
+    rows = []
+    per_unit = (
+        received.exclude(role="cc").values("unit_id", "unit__name").annotate(total=Count("id")).order_by()
+    )
+    sign_late = _late_by_unit(units, Stage.SIGN_FOR, period)
+    reply_late = _late_by_unit(units, Stage.REPLY, period)
+    for row in per_unit:
+        unit_rows = received.filter(unit_id=row["unit_id"])
+        rows.append(
+            {
+                "unit": row["unit_id"],
+                "unit_name": row["unit__name"],
+                "received": row["total"],
+                "signed_late": sign_late.get(row["unit_id"], 0),
+                "replied_late": reply_late.get(row["unit_id"], 0),
+                "avg_hours_to_sign": _avg_hours(
+                    unit_rows.filter(signed_at__isnull=False), "assigned_at", "signed_at"
+                ),
+                "avg_hours_to_reply": _avg_hours(
+                    unit_rows.filter(status=AssignmentStatus.REPORTED), "signed_at", "finished_at"
+                ),
+            }
+        )
+    return sorted(rows, key=lambda r: (-r["replied_late"], -r["signed_late"], r["unit_name"]))
+
+
+def _late_by_unit(units: QuerySet[Unit], stage: str, period: Period) -> dict[int, int]:
+    late = Clock.objects.filter(
+        stage=stage, assignment__unit__in=units, started_at__gte=period.start, started_at__lt=period.end
+    ).filter(Q(stopped_at__gt=F("due_at")) | Q(stopped_at__isnull=True, alerts__kind=AlertKind.YELLOW))
+    return dict(
+        late.values("assignment__unit_id")
+        .annotate(n=Count("id", distinct=True))
+        .values_list("assignment__unit_id", "n")
+    )
+
+
+def _avg_hours(qs: QuerySet[Assignment], start_field: str, end_field: str) -> float | None:
+    pairs = list(qs.values_list(start_field, end_field)[:5000])
+    spans = [(end - start).total_seconds() / 3600 for start, end in pairs if start and end]
+    return round(sum(spans) / len(spans), 1) if spans else None
+
+
+def result_supervision(*, user: User, period: Period) -> QuerySet[Case]:
+    """Cases not accepted (or waiting for that decision) in the period."""
+    return (
+        case_visible(user=user)
+        .filter(
+            status__in=[CaseStatus.NOT_ACCEPTED, CaseStatus.PENDING_NOT_ACCEPTED],
+            created_at__gte=period.start,
+            created_at__lt=period.end,
+        )
+        .select_related("case_type", "not_accepted_reason")
+    )
+
+
+def quality_supervision(*, user: User, period: Period) -> dict[str, Any]:
+    """Repeat callers (the same number more than once in the period) and dissatisfied cases."""
+    cases = case_visible(user=user).filter(created_at__gte=period.start, created_at__lt=period.end)
+    repeats = (
+        cases.exclude(citizen_phone="")
+        .values("citizen_phone")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+        .order_by("-n")[:100]
+    )
+    dissatisfied = (
+        cases.filter(dissatisfied_count__gt=0)
+        .select_related("case_type", "main_unit")
+        .order_by("-dissatisfied_count", "-created_at")[:200]
+    )
+    return {"repeat_callers": list(repeats), "dissatisfied": dissatisfied}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the platform needs into .venv (idempotent). Used by start.sh, test.sh and CI.
-# --browser also installs Debian's Chromium and CJK fonts for the browser tests.
+# --test also installs what the tests drive for real: Debian's Chromium and CJK fonts (browser tests) and
+# Kannel with its fake SMSC (SMS tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,8 +22,9 @@ if ! "$PYTHON" -c "import venv, ensurepip" >/dev/null 2>&1; then
   apt_install python3-venv
 fi
 
-if [ "${1:-}" = "--browser" ] && [ ! -x /usr/bin/chromium ]; then
-  apt_install chromium fonts-noto-cjk
+if [ "${1:-}" = "--test" ]; then
+  [ -x /usr/bin/chromium ] || apt_install chromium fonts-noto-cjk
+  [ -x /usr/lib/kannel/test/fakesmsc ] || apt_install kannel kannel-extras
 fi
 
 if [ ! -x .venv/bin/python ]; then

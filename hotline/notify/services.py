@@ -16,6 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from hotline.common import clock
+from hotline.common.db import copy_insert
 
 from .gateways import GatewayError, SmsGateway, configured_gateway
 from .models import Channel, DeliveryLog, MessageTemplate, Outbox, OutboxStatus
@@ -30,13 +31,23 @@ class _Keep(dict[str, Any]):
         return "{" + key + "}"
 
 
-def render(code: str, context: dict[str, Any]) -> tuple[str, str]:
-    template = MessageTemplate.objects.filter(code=code, is_active=True).first()
+def render(
+    code: str, context: dict[str, Any], *, templates: dict[str, MessageTemplate] | None = None
+) -> tuple[str, str]:
+    """Subject and body of a template with {placeholders} filled; unknown placeholders stay visible."""
+    template = templates.get(code) if templates is not None else None
+    if template is None:
+        template = MessageTemplate.objects.filter(code=code, is_active=True).first()
     if template is None:
         raise LookupError(f"message template {code!r} is missing")
     fmt = string.Formatter()
     values = _Keep(context)
     return fmt.vformat(template.subject, (), values), fmt.vformat(template.body, (), values)
+
+
+def active_templates() -> dict[str, MessageTemplate]:
+    """All active templates, for callers that render many messages at once (the sweep)."""
+    return {t.code: t for t in MessageTemplate.objects.filter(is_active=True)}
 
 
 def quiet_hours() -> tuple[dt.time, dt.time] | None:
@@ -63,11 +74,17 @@ def sms_send_time(moment: dt.datetime) -> dt.datetime:
     return wake if wake > local else wake + dt.timedelta(days=1)
 
 
-def notify_users(
-    *, users: Iterable[Any], template: str, context: dict[str, Any], channels: Iterable[str], link: str = ""
+def build_messages(
+    *,
+    users: Iterable[Any],
+    template: str,
+    context: dict[str, Any],
+    channels: Iterable[str],
+    link: str = "",
+    templates: dict[str, MessageTemplate] | None = None,
 ) -> list[Outbox]:
-    """Queue one message per user and channel. Call inside the transaction of the event that causes it."""
-    subject, body = render(template, context)
+    """Unsaved outbox rows, one per user and channel that can reach the user."""
+    subject, body = render(template, context, templates=templates)
     now = clock.now()
     rows: list[Outbox] = []
     for user in users:
@@ -91,10 +108,31 @@ def notify_users(
                     created_at=now,
                 )
             )
-    created = Outbox.objects.bulk_create(rows)
+    return rows
+
+
+def queue_messages(rows: list[Outbox], *, fast: bool = False) -> list[Outbox]:
+    """Write outbox rows in the caller's transaction; with Celery, delivery starts right after commit.
+
+    `fast` copies the rows in without returning their ids (for the sweep's thousands of notices).
+    """
+    if fast:
+        copy_insert(Outbox, rows)
+        created = rows
+    else:
+        created = Outbox.objects.bulk_create(rows)
     if created and settings.CELERY_BROKER_URL:
         transaction.on_commit(_kick_delivery)
     return created
+
+
+def notify_users(
+    *, users: Iterable[Any], template: str, context: dict[str, Any], channels: Iterable[str], link: str = ""
+) -> list[Outbox]:
+    """Queue one message per user and channel. Call inside the transaction of the event that causes it."""
+    return queue_messages(
+        build_messages(users=users, template=template, context=context, channels=channels, link=link)
+    )
 
 
 def _kick_delivery() -> None:

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from hotline.common.errors import NotFound, ServiceError
+from hotline.notify.services import inbox as notify_inbox
 from hotline.common.models import DictItem, DictKind
 from hotline.orgs.models import Role, Unit, UnitKind, User
 from hotline.orgs.selectors import sees_everything, unit_search
@@ -196,6 +197,9 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "pending_extensions": selectors.case_pending_extensions(case=case),
         "related": selectors.citizen_recent_cases(user=user, phone=case.citizen_phone, exclude=case.pk),
         "callbacks": case.callbacks.select_related("actor"),
+        "clocks": case.clocks.select_related("assignment__unit")
+        .prefetch_related("alerts")
+        .order_by("started_at", "id"),
         "is_supervision_leader": case.status == S.SPECIAL_SUPERVISION
         and case.main_unit_id == user.unit_id
         and user.has_role(Role.UNIT_LEADER),
@@ -480,5 +484,9 @@ def notices(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "cases/_notices.html",
-        {"counts": selectors.notices(user=_user(request)), "now": timezone.now()},
+        {
+            "counts": selectors.notices(user=_user(request)),
+            "inbox": list(notify_inbox(user=_user(request))[:5]),
+            "now": timezone.now(),
+        },
     )

@@ -244,3 +244,18 @@ def test_supervision_page(city, people):
     handler = Client()
     handler.force_login(people.east)
     assert handler.get("/supervision/").status_code == 403
+
+
+def test_case_page_shows_deadlines_and_urging_reaches_the_unit_corner(city, people):
+    from django.test import Client
+
+    case = dispatched_to(city, people, city.east)
+    office = Client()
+    office.force_login(people.dispatcher)
+    page = office.get(f"/cases/{case.pk}/").content.decode()
+    assert 'data-testid="deadlines"' in page and "答复热线办" in page and "催办内容" in page
+    office.post(f"/cases/{case.pk}/act/urge/", {"message": "请今天办结", "version": fresh(case).version})
+    unit = Client()
+    unit.force_login(people.east)
+    corner = unit.get("/partials/notices/").content.decode()
+    assert 'data-testid="inbox-item"' in corner and "催办" in corner

@@ -97,6 +97,7 @@ class CaseListCreateApi(RequestContextMixin, GenericAPIView):
             not_accepted_reason=v["not_accepted_reason"],
             not_accepted_text=v["not_accepted_text"],
             attachments=v["attachments"],
+            sms_template=v["sms_template"],
         )
         response = _detail(request, result.case.pk, query_password=result.query_password)
         response.status_code = status.HTTP_201_CREATED

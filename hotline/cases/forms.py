@@ -70,6 +70,7 @@ class IntakeForm(forms.Form):
     )
     not_accepted_reason = dict_choice(DictKind.NOT_ACCEPTED_REASON, _("不予受理原因"))
     not_accepted_text = forms.CharField(label=_("不予受理说明"), required=False)
+    sms_template = forms.ChoiceField(label=_("短信告知来电人"), required=False, choices=[])
     action = forms.ChoiceField(
         choices=[
             (a, Action(a).label)
@@ -80,6 +81,11 @@ class IntakeForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        from hotline.notify.services import citizen_templates
+
+        self.fields["sms_template"].choices = [("", _("不发送"))] + [  # type: ignore[attr-defined]
+            (t.code, t.name) for t in citizen_templates()
+        ]
         for field in self.fields.values():
             widget = field.widget
             css = (

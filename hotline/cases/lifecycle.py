@@ -55,6 +55,7 @@ class Action(models.TextChoices):
     SET_VIOLATION = "set_violation", _("标记违规")
     RESET_PASSWORD = "reset_password", _("重置查询密码")
     URGE = "urge", _("催办")
+    SMS_CITIZEN = "sms_citizen", _("短信告知来电人")
     # Raised by the deadline sweep, not by people; they appear on the timeline.
     SLA_WARNING = "sla_warning", _("时限预警")
     SLA_YELLOW = "sla_yellow", _("黄牌")

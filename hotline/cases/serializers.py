@@ -118,6 +118,9 @@ class IntakeInput(CaseFieldsInput):
     not_accepted_reason = dict_field(DictKind.NOT_ACCEPTED_REASON)
     not_accepted_text = serializers.CharField(required=False, allow_blank=True, default="")
     attachments = serializers.ListField(child=serializers.FileField(), required=False, default=list)
+    sms_template = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="以 citizen_ 开头的短信模板编码；为空则不发送"
+    )
 
     def to_case_input(self) -> CaseInput:
         data = {k: v for k, v in self.validated_data.items() if k in CaseFieldsInput().fields}

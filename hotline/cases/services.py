@@ -402,10 +402,17 @@ def case_intake(
     not_accepted_reason: DictItem | None = None,
     not_accepted_text: str = "",
     attachments: Sequence[UploadedFile] = (),
+    sms_template: str = "",
 ) -> IntakeResult:
-    """Register a new request and take the agent's action on it at once (draft, submit, archive, not accepted)."""
+    """Register a new request and take the agent's action on it at once (draft, submit, archive, not accepted).
+
+    With `sms_template` (a "citizen_" message template) the caller gets an SMS, e.g. the case number and query
+    password, queued in the same transaction.
+    """
     if action not in INTAKE_ACTIONS:
         raise _fail("action", "受理操作无效")
+    if sms_template:
+        _check_citizen_sms(sms_template, data, action)
     lifecycle.check(action, status=lifecycle.NEW, user=actor)
     fields = _validate_input(data, complete=action != Action.SAVE_DRAFT)
     closing = _closing_fields(action, answer, not_accepted_reason, not_accepted_text)
@@ -438,7 +445,37 @@ def case_intake(
         _event(case, actor=actor, action=Action.CREATE, from_status="")
         if action != Action.SAVE_DRAFT:
             _intake_transition(case, action, actor=actor, expected_version=case.version, **closing)
+        if sms_template:
+            _sms_citizen(case, sms_template, password=password)
     return IntakeResult(case=case, query_password=password)
+
+
+def _check_citizen_sms(template: str, data: CaseInput, action: str) -> None:
+    from hotline.common.validators import MOBILE_RE
+    from hotline.notify.services import citizen_templates
+
+    if template not in {t.code for t in citizen_templates()}:
+        raise _fail("sms_template", "短信模板无效")
+    if action == Action.SAVE_DRAFT:
+        raise _fail("sms_template", "暂存的工单不发送短信")
+    if not MOBILE_RE.match(normalize_phone(data.citizen_phone)):
+        raise _fail("sms_template", "来电人没有手机号码，无法发送短信")
+
+
+def _sms_citizen(case: Case, template: str, *, password: str | None) -> None:
+    from hotline.notify.services import build_address_message, queue_messages
+
+    context = {
+        "number": case.number,
+        "password": password or "（公开工单无需密码）",
+        "title": case.title,
+        "answer": case.answer,
+    }
+    message = build_address_message(
+        channel="sms", address=case.citizen_phone, template=template, context=context
+    )
+    queue_messages([message])
+    _event(case, actor=None, action=Action.SMS_CITIZEN, from_status=case.status, opinion=message.body)
 
 
 def _closing_fields(action: str, answer: str, reason: DictItem | None, text: str) -> dict[str, Any]:

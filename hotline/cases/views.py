@@ -16,8 +16,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from hotline.common.errors import NotFound, ServiceError
-from hotline.notify.services import inbox as notify_inbox
 from hotline.common.models import DictItem, DictKind
+from hotline.notify.services import inbox as notify_inbox
 from hotline.orgs.models import Role, Unit, UnitKind, User
 from hotline.orgs.selectors import sees_everything, unit_search
 
@@ -128,6 +128,7 @@ def case_new(request: HttpRequest) -> HttpResponse:
                 not_accepted_reason=form.cleaned_data["not_accepted_reason"],
                 not_accepted_text=form.cleaned_data["not_accepted_text"],
                 attachments=request.FILES.getlist("attachments"),
+                sms_template=form.cleaned_data["sms_template"],
             )
         except ServiceError as exc:
             _attach_errors(form, exc)

@@ -29,6 +29,19 @@ TEMPLATES = [
         "【12345热线】工单{number}（{title}）交办已满7天，请{unit}注意在{due}前办结。",
     ),
     ("case_urged", "催办", "工单{number}催办", "【12345热线】热线办催办工单{number}（{title}）：{message}"),
+    # Sent to citizens at intake (the agent picks one); codes starting with "citizen_" are offered there.
+    (
+        "citizen_received",
+        "受理回执（市民）",
+        "您的诉求已受理",
+        "【12345热线】您的诉求已受理，工单编号{number}，查询密码{password}。我们将在规定时限内办理并回复。",
+    ),
+    (
+        "citizen_answered",
+        "答复告知（市民）",
+        "您的诉求已答复",
+        "【12345热线】您反映的问题（工单编号{number}）已答复：{answer}。如有疑问请再次拨打12345。",
+    ),
 ]
 
 

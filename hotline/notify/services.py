@@ -111,6 +111,26 @@ def build_messages(
     return rows
 
 
+def build_address_message(*, channel: str, address: str, template: str, context: dict[str, Any]) -> Outbox:
+    """An unsaved message to someone who is not a user (a citizen's phone or e-mail)."""
+    subject, body = render(template, context)
+    now = clock.now()
+    when = sms_send_time(now) if channel == Channel.SMS else now
+    return Outbox(
+        channel=channel,
+        address=address,
+        template=template,
+        subject=subject,
+        body=body,
+        next_attempt_at=when,
+        created_at=now,
+    )
+
+
+def citizen_templates() -> list[MessageTemplate]:
+    return list(MessageTemplate.objects.filter(is_active=True, code__startswith="citizen_").order_by("code"))
+
+
 def queue_messages(rows: list[Outbox], *, fast: bool = False) -> list[Outbox]:
     """Write outbox rows in the caller's transaction; with Celery, delivery starts right after commit.
 

@@ -152,3 +152,25 @@ def test_retired_bureau_cannot_be_chosen(city, people):
     with pytest.raises(ServiceError) as err:
         services.case_intake(actor=people.agent, data=case_input(city))
     assert "bureau" in err.value.field_errors
+
+
+def test_sms_to_the_caller_at_intake(city, people):
+    from hotline.notify.models import Outbox
+
+    result = services.case_intake(actor=people.agent, data=case_input(city), sms_template="citizen_received")
+    message = Outbox.objects.get(address="13812345678")
+    assert (
+        message.channel == "sms"
+        and result.case.number in message.body
+        and result.query_password in message.body
+    )
+    assert result.case.events.filter(action="sms_citizen").exists()
+    with pytest.raises(ServiceError) as err:
+        services.case_intake(
+            actor=people.agent,
+            data=case_input(city, citizen_phone="027-87654321"),
+            sms_template="citizen_received",
+        )
+    assert "手机号码" in err.value.field_errors["sms_template"][0]
+    with pytest.raises(ServiceError):
+        services.case_intake(actor=people.agent, data=case_input(city), sms_template="sla_red")

@@ -276,7 +276,7 @@ def overview(*, user: User) -> dict[str, int]:
     return {
         "today": qs.filter(created_at__gte=local_midnight).count(),
         "open": qs.filter(status__in=OPEN_STATUSES).count(),
-        "overdue": qs.filter(overdue_q(now)).count(),
+        "overdue": qs.filter(status__in=OPEN_STATUSES).filter(overdue_q(now)).count(),
         "closed_30d": closed_30d.count(),
         "satisfaction_pct": round(100 * satisfied / total_rated) if total_rated else 0,
     }
@@ -320,7 +320,7 @@ def notices(*, user: User) -> dict[str, int]:
             unit_id=user.unit_id, status__in=OPEN_ASSIGNMENT_STATUSES, due_at__lt=now
         ).count()
     else:
-        counts["overdue"] = Case.objects.filter(overdue_q(now)).count()
+        counts["overdue"] = Case.objects.filter(status__in=OPEN_STATUSES).filter(overdue_q(now)).count()
         counts["callback"] = Case.objects.filter(status=CaseStatus.CALLBACK).count()
     return counts
 

@@ -9,7 +9,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
 
 from hotline.cases.models import Assignment, AssignmentStatus, Case, CaseStatus, ExtensionRequest
 from hotline.cases.selectors import case_visible
@@ -96,50 +96,54 @@ def card_ledger(*, user: User, period: Period) -> list[dict[str, Any]]:
 def time_limit_supervision(*, user: User, period: Period) -> list[dict[str, Any]]:
     """Per unit: assignments received, signed late, replied late, average hours to sign for and to reply."""
     units = visible_units(user)
-    received = Assignment.objects.filter(
-        unit__in=units, assigned_at__gte=period.start, assigned_at__lt=period.end
-    )
-    rows = []
-    per_unit = (
-        received.exclude(role="cc").values("unit_id", "unit__name").annotate(total=Count("id")).order_by()
+    hours = 3600.0
+    rows = (
+        Assignment.objects.filter(unit__in=units, assigned_at__gte=period.start, assigned_at__lt=period.end)
+        .exclude(role="cc")
+        .values("unit_id", "unit__name")
+        .annotate(
+            received=Count("id"),
+            to_sign=Avg(
+                ExpressionWrapper(F("signed_at") - F("assigned_at"), output_field=DurationField()),
+                filter=Q(signed_at__isnull=False),
+            ),
+            to_reply=Avg(
+                ExpressionWrapper(F("finished_at") - F("signed_at"), output_field=DurationField()),
+                filter=Q(status=AssignmentStatus.REPORTED, signed_at__isnull=False),
+            ),
+        )
+        .order_by()
     )
     sign_late = _late_by_unit(units, Stage.SIGN_FOR, period)
     reply_late = _late_by_unit(units, Stage.REPLY, period)
-    for row in per_unit:
-        unit_rows = received.filter(unit_id=row["unit_id"])
-        rows.append(
-            {
-                "unit": row["unit_id"],
-                "unit_name": row["unit__name"],
-                "received": row["total"],
-                "signed_late": sign_late.get(row["unit_id"], 0),
-                "replied_late": reply_late.get(row["unit_id"], 0),
-                "avg_hours_to_sign": _avg_hours(
-                    unit_rows.filter(signed_at__isnull=False), "assigned_at", "signed_at"
-                ),
-                "avg_hours_to_reply": _avg_hours(
-                    unit_rows.filter(status=AssignmentStatus.REPORTED), "signed_at", "finished_at"
-                ),
-            }
-        )
-    return sorted(rows, key=lambda r: (-r["replied_late"], -r["signed_late"], r["unit_name"]))
+    result = [
+        {
+            "unit": row["unit_id"],
+            "unit_name": row["unit__name"],
+            "received": row["received"],
+            "signed_late": sign_late.get(row["unit_id"], 0),
+            "replied_late": reply_late.get(row["unit_id"], 0),
+            "avg_hours_to_sign": round(row["to_sign"].total_seconds() / hours, 1) if row["to_sign"] else None,
+            "avg_hours_to_reply": round(row["to_reply"].total_seconds() / hours, 1)
+            if row["to_reply"]
+            else None,
+        }
+        for row in rows
+    ]
+    return sorted(result, key=lambda r: (-r["replied_late"], -r["signed_late"], r["unit_name"]))
 
 
 def _late_by_unit(units: QuerySet[Unit], stage: str, period: Period) -> dict[int, int]:
-    late = Clock.objects.filter(
+    """Clocks of the period that ran past their deadline: stopped late, or still running with a yellow card."""
+    clocks = Clock.objects.filter(
         stage=stage, assignment__unit__in=units, started_at__gte=period.start, started_at__lt=period.end
-    ).filter(Q(stopped_at__gt=F("due_at")) | Q(stopped_at__isnull=True, alerts__kind=AlertKind.YELLOW))
-    return dict(
-        late.values("assignment__unit_id")
-        .annotate(n=Count("id", distinct=True))
-        .values_list("assignment__unit_id", "n")
     )
-
-
-def _avg_hours(qs: QuerySet[Assignment], start_field: str, end_field: str) -> float | None:
-    pairs = list(qs.values_list(start_field, end_field)[:5000])
-    spans = [(end - start).total_seconds() / 3600 for start, end in pairs if start and end]
-    return round(sum(spans) / len(spans), 1) if spans else None
+    late = clocks.filter(stopped_at__gt=F("due_at")) | clocks.filter(
+        stopped_at__isnull=True, pk__in=Alert.objects.filter(kind=AlertKind.YELLOW).values("clock_id")
+    )
+    return dict(
+        late.values("assignment__unit_id").annotate(n=Count("id")).values_list("assignment__unit_id", "n")
+    )
 
 
 def result_supervision(*, user: User, period: Period) -> QuerySet[Case]:

@@ -35,6 +35,14 @@ class Desk:
         self.page.get_by_role("link", name=number).first.click()
         self.page.wait_for_load_state("networkidle")
 
+    def search_case(self, number: str) -> None:
+        """Find a case that is on no queue of the home page, through the search page."""
+        self.page.get_by_role("link", name="工单查询").click()
+        self.page.get_by_label("工单编号").fill(number)
+        self.page.get_by_role("button", name="查询").click()
+        self.page.get_by_role("link", name=number).first.click()
+        self.page.wait_for_load_state("networkidle")
+
     def status(self) -> str:
         return self.page.get_by_test_id("case-status").inner_text()
 

@@ -3,6 +3,7 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("hotline.orgs.urls")),
     path("", include("hotline.cases.urls")),
+    path("", include("hotline.citizens.urls")),
     path("", include("hotline.sla.urls")),
     path("", include("hotline.knowledge.urls")),
 ]

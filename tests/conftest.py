@@ -14,10 +14,10 @@ from hotline.common.dictionaries import seed_dictionaries
 from hotline.common.models import DictItem, DictKind
 from hotline.notify.defaults import seed_templates
 from hotline.notify.models import MessageTemplate
-from hotline.sla import calendar as sla_calendar
-from hotline.sla.defaults import seed_all as seed_sla_defaults
 from hotline.orgs.models import Role, Unit, UnitKind, User
 from hotline.orgs.services import unit_create, user_create
+from hotline.sla import calendar as sla_calendar
+from hotline.sla.defaults import seed_all as seed_sla_defaults
 
 CONTENT = (
     "我住在江城市东湖区梨园街道幸福社区12栋，楼下烧烤店每天晚上营业到凌晨两点，油烟和噪音非常大，"

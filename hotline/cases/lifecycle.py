@@ -55,6 +55,11 @@ class Action(models.TextChoices):
     SET_VIOLATION = "set_violation", _("标记违规")
     RESET_PASSWORD = "reset_password", _("重置查询密码")
     URGE = "urge", _("催办")
+    # 并单 (INT-5): the new request is merged into an existing case; the target records it; the office may undo.
+    MERGE = "merge", _("并单")
+    MERGE_IN = "merge_in", _("并入诉求")
+    UNMERGE = "unmerge", _("撤销并单")
+    UNMERGE_OUT = "unmerge_out", _("移出并单诉求")
     SMS_CITIZEN = "sms_citizen", _("短信告知来电人")
     # Raised by the deadline sweep, not by people; they appear on the timeline.
     SLA_WARNING = "sla_warning", _("时限预警")
@@ -141,6 +146,12 @@ TRANSITIONS: dict[str, Transition] = {
         _t(A.SET_VIOLATION, set(S.values) - {S.DRAFT}, SUPERVISORS),
         _t(A.RESET_PASSWORD, set(S.values) - {S.DRAFT}, CALLBACK_ROLES),
         _t(A.URGE, IN_UNITS | {S.RETURN_REVIEW}, SUPERVISORS),
+        # Merge (并单): the merged request ends as MERGED; the target keeps its status (a closed one stays closed,
+        # and only the office may merge into it); the office may undo, putting the request back where it was.
+        _t(A.MERGE, {S.DRAFT, S.SUBMITTED, S.RETURNED}, INTAKE, S.MERGED),
+        _t(A.MERGE_IN, set(S.values) - {S.DRAFT, S.MERGED, S.NOT_ACCEPTED, S.PENDING_NOT_ACCEPTED}, INTAKE),
+        _t(A.UNMERGE, {S.MERGED}, OFFICE, outcomes={S.DRAFT, S.SUBMITTED, S.RETURNED}),
+        _t(A.UNMERGE_OUT, set(S.values) - {S.DRAFT}, OFFICE),
     ]
 }
 

@@ -510,3 +510,53 @@ class CaseNumberCounter(models.Model):
     class Meta:
         verbose_name = _("工单编号计数")
         verbose_name_plural = _("工单编号计数")
+
+
+class CoRequester(models.Model):
+    """并单: a citizen whose own request was merged into this case. They are called back on its result too.
+
+    One row per merged request; an undone merge keeps its row (with `undone_at`) for the record."""
+
+    case = models.ForeignKey(
+        Case, verbose_name=_("主工单"), related_name="co_requesters", on_delete=models.CASCADE
+    )
+    merged_case = models.ForeignKey(
+        Case, verbose_name=_("被并工单"), related_name="merged_into", on_delete=models.CASCADE
+    )
+    citizen = models.ForeignKey(
+        "citizens.Citizen",
+        verbose_name=_("市民"),
+        null=True,
+        blank=True,
+        related_name="+",
+        on_delete=models.PROTECT,
+    )
+    name = models.CharField(_("姓名"), max_length=50, blank=True)
+    phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+    previous_status = models.CharField(_("并单前状态"), max_length=24)
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("并单人"), related_name="+", on_delete=models.PROTECT
+    )
+    merged_at = models.DateTimeField(_("并单时间"))
+    opinion = models.CharField(_("并单说明"), max_length=200, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("撤销人"),
+        null=True,
+        blank=True,
+        related_name="+",
+        on_delete=models.PROTECT,
+    )
+    undone_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+    called_back_at = models.DateTimeField(_("回访时间"), null=True, blank=True)
+    callback_rating = models.CharField(_("满意度"), max_length=24, choices=Rating.choices, blank=True)
+    callback_words = models.TextField(_("市民意见"), blank=True)
+
+    class Meta:
+        verbose_name = _("并单来电人")
+        verbose_name_plural = _("并单来电人")
+        ordering = ["merged_at", "id"]
+        indexes = [models.Index(fields=["merged_case", "undone_at"], name="corequester_merged_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}←{self.merged_case_id}"

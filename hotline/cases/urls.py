@@ -1,9 +1,15 @@
 from django.urls import path
 
-from . import api
+from . import api, merge_api
 
 urlpatterns = [
     path("cases/", api.CaseListCreateApi.as_view(), name="api-cases"),
+    path("cases/duplicates/", merge_api.DuplicatesApi.as_view(), name="api-case-duplicates"),
+    path("cases/hot-clusters/", merge_api.HotClustersApi.as_view(), name="api-case-hot-clusters"),
+    path("cases/<int:pk>/merge/", merge_api.MergeApi.as_view(), name="api-case-merge"),
+    path("cases/<int:pk>/unmerge/", merge_api.UnmergeApi.as_view(), name="api-case-unmerge"),
+    path("cases/<int:pk>/co-requesters/", merge_api.CoRequestersApi.as_view(), name="api-case-co-requesters"),
+    path("co-requesters/<int:pk>/callback/", merge_api.CoRequesterCallbackApi.as_view(), name="api-co-cb"),
     path("cases/<int:pk>/", api.CaseDetailApi.as_view(), name="api-case-detail"),
     path("cases/<int:pk>/timeline/", api.CaseTimelineApi.as_view(), name="api-case-timeline"),
     *[

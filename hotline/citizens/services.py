@@ -1,12 +1,34 @@
+"""Every write on citizen records (CIT-1, CIT-2, CIT-4). One transaction each, with its audit row."""
+
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from hotline.common.audit import audit_record
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
 
-from .models import Citizen
+from hotline.common import clock
+from hotline.common.audit import audit_record
+from hotline.common.errors import ServiceError
+from hotline.common.validators import normalize_phone, validate_id_card, validate_phone
+
+from .models import (
+    BlacklistDirection,
+    BlacklistEntry,
+    BlacklistTreatment,
+    Citizen,
+    CitizenLevel,
+    CitizenPhone,
+    Gender,
+    RelatedContact,
+)
 
 PROFILE_FIELDS = ("name", "gender", "email", "address", "work_unit", "post_code")
+MAX_PHONES = 10
 
 
 def citizen_upsert_from_intake(*, phone: str, actor: Any, id_card: str = "", **fields: str) -> Citizen:
@@ -14,16 +36,23 @@ def citizen_upsert_from_intake(*, phone: str, actor: Any, id_card: str = "", **f
 
     Runs inside the intake transaction; only empty profile fields are filled, nothing is overwritten.
     """
-    citizen = Citizen.objects.filter(phone=phone).order_by("id").first() if phone else None
+    citizen = None
+    if phone:
+        citizen = Citizen.objects.filter(phone=phone).order_by("id").first()
+        if citizen is None:
+            owner = (
+                CitizenPhone.objects.filter(number=phone).order_by("id").values_list("citizen_id", flat=True)
+            )
+            citizen = Citizen.objects.filter(pk__in=owner[:1]).first()
     created = citizen is None
     if citizen is None:
         citizen = Citizen(phone=phone)
     changed = []
-    for field in PROFILE_FIELDS:
-        value = fields.get(field) or ""
-        if value and not getattr(citizen, field):
-            setattr(citizen, field, value)
-            changed.append(field)
+    for name in PROFILE_FIELDS:
+        value = fields.get(name) or ""
+        if value and not getattr(citizen, name):
+            setattr(citizen, name, value)
+            changed.append(name)
     if id_card and not citizen.id_card_hash:
         citizen.set_id_card(id_card)
         changed.append("id_card")
@@ -36,4 +65,308 @@ def citizen_upsert_from_intake(*, phone: str, actor: Any, id_card: str = "", **f
             summary="登记市民信息" if created else "补充市民信息",
             changes={"fields": changed},
         )
+    if created and phone:
+        CitizenPhone.objects.create(citizen=citizen, number=phone, is_primary=True)
     return citizen
+
+
+# --------------------------------------------------------------------------- profiles (CIT-1)
+
+
+@dataclass
+class CitizenInput:
+    """What staff type (or an import row holds) for a citizen. `phones` are all numbers, the main one first."""
+
+    name: str
+    phones: list[str] = field(default_factory=list)
+    gender: str = ""
+    email: str = ""
+    address: str = ""
+    work_unit: str = ""
+    post_code: str = ""
+    id_card: str = ""
+    level: str = CitizenLevel.NORMAL
+    notes: str = ""
+
+
+@dataclass
+class CleanCitizen:
+    values: dict[str, Any]
+    phones: list[str]
+    id_card: str
+
+
+def citizen_clean(data: CitizenInput) -> CleanCitizen:
+    """Validate and normalise; raise with every field error at once (Chinese messages)."""
+    errors: dict[str, list[str]] = {}
+    name = (data.name or "").strip()
+    if not name:
+        errors["name"] = ["请填写姓名"]
+    elif len(name) > 50:
+        errors["name"] = ["姓名不能超过50个字"]
+    phones: list[str] = []
+    for raw in data.phones:
+        number = normalize_phone(str(raw or ""))
+        if not number:
+            continue
+        try:
+            validate_phone(number)
+        except ValidationError as exc:
+            errors.setdefault("phones", []).extend(str(m) for m in exc.messages)
+            continue
+        if number not in phones:
+            phones.append(number)
+    if len(phones) > MAX_PHONES:
+        errors.setdefault("phones", []).append(f"电话最多{MAX_PHONES}个")
+    if data.gender not in Gender.values:
+        errors["gender"] = ["性别无效（男/女/留空）"]
+    email = (data.email or "").strip()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            errors["email"] = ["电子邮箱格式不正确"]
+    id_card = (data.id_card or "").strip().upper()
+    if id_card:
+        try:
+            validate_id_card(id_card)
+        except ValidationError as exc:
+            errors["id_card"] = [str(m) for m in exc.messages]
+    if data.level not in CitizenLevel.values:
+        errors["level"] = ["级别无效（普通/重点/敏感）"]
+    post_code = (data.post_code or "").strip()
+    if post_code and not (post_code.isdigit() and len(post_code) == 6):
+        errors["post_code"] = ["邮编应为6位数字"]
+    for name_, limit in (("address", 200), ("work_unit", 100)):
+        if len(getattr(data, name_) or "") > limit:
+            errors[name_] = [f"不能超过{limit}个字"]
+    if errors:
+        raise ServiceError("输入有误", field_errors=errors)
+    values = {
+        "name": name,
+        "gender": data.gender,
+        "email": email,
+        "address": (data.address or "").strip(),
+        "work_unit": (data.work_unit or "").strip(),
+        "post_code": post_code,
+        "level": data.level,
+        "notes": (data.notes or "").strip(),
+        "phone": phones[0] if phones else "",
+    }
+    return CleanCitizen(values=values, phones=phones, id_card=id_card)
+
+
+def _id_card_taken(id_card: str, exclude: int | None) -> bool:
+    from hotline.common import crypto
+
+    qs = Citizen.objects.filter(id_card_hash=crypto.lookup_hash(id_card))
+    if exclude is not None:
+        qs = qs.exclude(pk=exclude)
+    return qs.exists()
+
+
+def _save_phones(citizen: Citizen, phones: Sequence[str]) -> None:
+    existing = {p.number: p for p in citizen.phones.all()}
+    wanted = list(phones)
+    CitizenPhone.objects.filter(citizen=citizen).exclude(number__in=wanted).delete()
+    for i, number in enumerate(wanted):
+        row = existing.get(number)
+        if row is None:
+            CitizenPhone.objects.create(citizen=citizen, number=number, is_primary=i == 0)
+        elif row.is_primary != (i == 0):
+            CitizenPhone.objects.filter(pk=row.pk).update(is_primary=i == 0)
+
+
+def _apply(citizen: Citizen, clean: CleanCitizen) -> list[str]:
+    changed = [name for name, value in clean.values.items() if getattr(citizen, name) != value]
+    for name, value in clean.values.items():
+        setattr(citizen, name, value)
+    if clean.id_card and clean.id_card != (citizen.id_card if citizen.id_card_encrypted else ""):
+        citizen.set_id_card(clean.id_card)
+        changed.append("id_card")
+    return changed
+
+
+def citizen_create(*, actor: Any, data: CitizenInput) -> Citizen:
+    clean = citizen_clean(data)
+    if clean.id_card and _id_card_taken(clean.id_card, None):
+        raise ServiceError("输入有误", field_errors={"id_card": ["该身份证号已登记"]})
+    with transaction.atomic():
+        citizen = Citizen()
+        _apply(citizen, clean)
+        citizen.save()
+        _save_phones(citizen, clean.phones)
+        audit_record(actor=actor, action="create", obj=citizen, summary=f"新建市民档案 {citizen.name}")
+    return citizen
+
+
+def citizen_update(*, citizen: Citizen, actor: Any, data: CitizenInput) -> Citizen:
+    """Replace the profile with `data` (an empty ID card keeps the one on file)."""
+    clean = citizen_clean(data)
+    if clean.id_card and _id_card_taken(clean.id_card, citizen.pk):
+        raise ServiceError("输入有误", field_errors={"id_card": ["该身份证号已登记给其他市民"]})
+    with transaction.atomic():
+        changed = _apply(citizen, clean)
+        citizen.save()
+        _save_phones(citizen, clean.phones)
+        audit_record(
+            actor=actor,
+            action="update",
+            obj=citizen,
+            summary=f"修改市民档案 {citizen.name}",
+            changes={"fields": changed},
+        )
+    return citizen
+
+
+def citizen_delete(*, citizen: Citizen, actor: Any) -> None:
+    """Only a profile with no case may be deleted (cases keep their citizen for history)."""
+    if citizen.cases.exists():
+        raise ServiceError("该市民已有工单记录，不能删除", code="has_cases")
+    with transaction.atomic():
+        audit_record(actor=actor, action="delete", obj=citizen, summary=f"删除市民档案 {citizen.name}")
+        citizen.delete()
+
+
+def citizen_record_view(*, citizen: Citizen, actor: Any, reason: str) -> None:
+    """ORG-4: an unmasked view of a citizen's numbers is audited."""
+    audit_record(actor=actor, action="view", obj=citizen, summary=f"查看市民个人信息（{reason}）")
+
+
+# --------------------------------------------------------------------------- related contacts (CIT-2)
+
+
+@dataclass
+class ContactInput:
+    name: str
+    relation: str = ""
+    phone: str = ""
+    address: str = ""
+    notes: str = ""
+
+
+def contact_clean(data: ContactInput) -> dict[str, str]:
+    errors: dict[str, list[str]] = {}
+    name = (data.name or "").strip()
+    if not name:
+        errors["name"] = ["请填写联系人姓名"]
+    phone = normalize_phone(data.phone or "")
+    if phone:
+        try:
+            validate_phone(phone)
+        except ValidationError as exc:
+            errors["phone"] = [str(m) for m in exc.messages]
+    if len(data.relation or "") > 20:
+        errors["relation"] = ["关系不能超过20个字"]
+    if errors:
+        raise ServiceError("输入有误", field_errors=errors)
+    return {
+        "name": name[:50],
+        "relation": (data.relation or "").strip(),
+        "phone": phone,
+        "address": (data.address or "").strip()[:200],
+        "notes": (data.notes or "").strip()[:200],
+    }
+
+
+def contact_create(*, citizen: Citizen, actor: Any, data: ContactInput) -> RelatedContact:
+    values = contact_clean(data)
+    with transaction.atomic():
+        contact = RelatedContact.objects.create(citizen=citizen, **values)
+        audit_record(
+            actor=actor, action="create", obj=contact, summary=f"{citizen.name} 新增联系人 {contact.name}"
+        )
+    return contact
+
+
+def contact_update(*, contact: RelatedContact, actor: Any, data: ContactInput) -> RelatedContact:
+    values = contact_clean(data)
+    with transaction.atomic():
+        for name, value in values.items():
+            setattr(contact, name, value)
+        contact.save()
+        audit_record(actor=actor, action="update", obj=contact, summary=f"修改联系人 {contact.name}")
+    return contact
+
+
+def contact_delete(*, contact: RelatedContact, actor: Any) -> None:
+    with transaction.atomic():
+        audit_record(actor=actor, action="delete", obj=contact, summary=f"删除联系人 {contact.name}")
+        contact.delete()
+
+
+# --------------------------------------------------------------------------- blacklist (CIT-4)
+
+BLACKLIST_MAX_ROWS = 10_000
+
+
+@dataclass
+class BlacklistInput:
+    number: str
+    reason: str
+    direction: str = BlacklistDirection.INBOUND
+    treatment: str = BlacklistTreatment.VOICEMAIL
+    treatment_target: str = ""
+    expires_at: dt.datetime | None = None
+
+
+def blacklist_clean(data: BlacklistInput) -> dict[str, Any]:
+    errors: dict[str, list[str]] = {}
+    number = normalize_phone(data.number or "")
+    if not number:
+        errors["number"] = ["请填写号码"]
+    else:
+        try:
+            validate_phone(number)
+        except ValidationError as exc:
+            errors["number"] = [str(m) for m in exc.messages]
+    reason = (data.reason or "").strip()
+    if not reason:
+        errors["reason"] = ["请填写原因"]
+    elif len(reason) > 200:
+        errors["reason"] = ["原因不能超过200个字"]
+    if data.direction not in BlacklistDirection.values:
+        errors["direction"] = ["方向无效（禁止呼入/禁止呼出/双向禁止）"]
+    if data.treatment not in BlacklistTreatment.values:
+        errors["treatment"] = ["处理方式无效（转语音留言/播放固定提示音/转指定坐席组）"]
+    target = (data.treatment_target or "").strip()
+    if data.treatment == BlacklistTreatment.AGENT_GROUP and not target:
+        errors["treatment_target"] = ["转指定坐席组时请填写坐席组编码"]
+    if data.expires_at is not None and data.expires_at <= clock.now():
+        errors["expires_at"] = ["到期时间应晚于现在"]
+    if errors:
+        raise ServiceError("输入有误", field_errors=errors)
+    return {
+        "number": number,
+        "reason": reason,
+        "direction": data.direction,
+        "treatment": data.treatment,
+        "treatment_target": target[:64],
+        "expires_at": data.expires_at,
+    }
+
+
+def blacklist_add(*, actor: Any, data: BlacklistInput) -> BlacklistEntry:
+    """Add a number, or replace the entry the number already has."""
+    values = blacklist_clean(data)
+    now = clock.now()
+    with transaction.atomic():
+        entry, created = BlacklistEntry.objects.update_or_create(
+            number=values["number"],
+            defaults={**values, "updated_at": now},
+            create_defaults={**values, "created_at": now, "updated_at": now, "created_by": actor},
+        )
+        audit_record(
+            actor=actor,
+            action="create" if created else "update",
+            obj=entry,
+            summary=f"黑名单{'新增' if created else '修改'} {entry.number}",
+            changes={k: str(v) for k, v in values.items()},
+        )
+    return entry
+
+
+def blacklist_remove(*, entry: BlacklistEntry, actor: Any) -> None:
+    with transaction.atomic():
+        audit_record(actor=actor, action="delete", obj=entry, summary=f"黑名单移除 {entry.number}")
+        entry.delete()

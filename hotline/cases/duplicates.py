@@ -1,0 +1,448 @@
+"""Duplicate screening (INT-5): before a request is saved, find the cases of the last 15 days with the same
+number, the same name or similar content; and hot clusters — groups of similar open requests of the last days.
+
+How content similarity works (measured in bench/duplicates_eval.py on 4,326 real messages, see its docstring):
+- the text (title + content) is cut into words with jieba; each word is weighted TF-IDF with the IDF table jieba
+  ships (general Chinese), and the request keeps its `TOP_TERMS` heaviest words, L2-normalised;
+- similarity = cosine of those truncated vectors. On 154 hand-labelled pairs it beat character-bigram Jaccard
+  (AUC 0.77), bigram TF cosine (0.90) and even the full jieba TF-IDF vector (0.91) with AUC 0.93; at the shipped
+  threshold 0.35: precision 0.93 / recall 0.93 on the labelled pairs, 0.96 / 0.96 with the exact duplicates and
+  random pairs added, 0.1 % of random same-window pairs flagged. It needs no re-reading of stored texts;
+- words that are common *locally* (the city's or a district's name) are damped by their document frequency among
+  the requests of the window (over 10 % and over 50 requests), which the index gives for free. The evaluation
+  windows are too small for it to act; it guards a real city's stream.
+
+The index is `citizens.RequestKey`: per request, its top words, its number and its name as 63-bit hashed keys
+with the word's weight, ordered by (key, at). A check is two index range scans over the keys of one text —
+never a scan of the recent cases — plus one fetch of the best candidates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+import re
+import threading
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Case as SqlCase
+from django.db.models import Count, F, FloatField, Sum, Value, When
+
+from hotline.common import clock
+from hotline.common.validators import normalize_phone
+from hotline.orgs.models import User
+
+from . import lifecycle
+from .models import Case, CaseStatus
+
+WINDOW_DAYS = 15
+TOP_TERMS = 16
+# Shipped threshold on the cosine of truncated TF-IDF vectors; chosen in bench/duplicates_eval.py.
+THRESHOLD = 0.35
+# A word found in more than this share of the window's requests is damped (a local stop word: the city's or a
+# district's name).
+COMMON_SHARE = 0.10
+COMMON_MIN_DF = 50  # …and in at least this many requests (small windows have no statistics to speak of)
+MAX_CANDIDATES = 50
+NAME_MIN_LENGTH = 2
+# Honorific-only names ("王女士", "李先生") say little; they are still keys but not counted as "same name".
+_HONORIFIC = re.compile(r"^.(女士|先生|小姐|阿姨|师傅|老师|同志|大爷|大妈|奶奶|爷爷)$")
+_KEEP = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
+_EXTRA_STOP = frozenset(
+    "您好 你好 领导 尊敬 请问 希望 问题 反映 情况 相关 部门 有关 政府 市民 我们 你们 他们 现在 已经 "
+    "没有 一个 这个 那个 什么 怎么 为什么 可以 能够 是否 谢谢 感谢 严重 要求 解决 处理 投诉 咨询 "
+    "进行 工作 时间 目前 一直 多次 问题 非常 需要 影响 还是 但是 因为 所以 如果 以及 或者".split()
+)
+
+_lock = threading.Lock()
+_jieba: Any = None
+
+
+def _segmenter() -> Any:
+    """jieba, loaded once per process (about a second) on first use."""
+    global _jieba
+    if _jieba is None:
+        with _lock:
+            if _jieba is None:
+                import logging
+
+                import jieba
+                import jieba.analyse
+
+                jieba.setLogLevel(logging.WARNING)
+                jieba.initialize()
+                _jieba = jieba
+    return _jieba
+
+
+def _idf() -> tuple[dict[str, float], float, frozenset[str]]:
+    jieba = _segmenter()
+    table = jieba.analyse.default_tfidf
+    return table.idf_freq, table.median_idf, frozenset(table.stop_words) | _EXTRA_STOP
+
+
+def terms(text: str) -> dict[str, float]:
+    """The request's TOP_TERMS heaviest words with L2-normalised TF-IDF weights."""
+    jieba = _segmenter()
+    idf, median, stop = _idf()
+    words = [
+        w.lower()
+        for w in jieba.lcut(text or "", HMM=True)
+        if len(w) >= 2 and _KEEP.search(w) and w.lower() not in stop and not w.isdigit()
+    ]
+    counts = Counter(words)
+    weighted = {w: (1.0 + math.log(n)) * idf.get(w, median) for w, n in counts.items()}
+    top = sorted(weighted.items(), key=lambda item: (-item[1], item[0]))[:TOP_TERMS]
+    norm = math.sqrt(sum(v * v for _, v in top)) or 1.0
+    return {w: v / norm for w, v in top}
+
+
+def similarity(a: dict[str, float], b: dict[str, float], damp: dict[str, float] | None = None) -> float:
+    damp = damp or {}
+    return sum(w * b.get(t, 0.0) * damp.get(t, 1.0) for t, w in a.items())
+
+
+def damping(df: int, window_size: int) -> float:
+    """1 for a locally rare word; less, down to 0, for a word most requests of the window contain."""
+    if window_size <= 0 or df <= max(COMMON_SHARE * window_size, COMMON_MIN_DF):
+        return 1.0
+    return max(0.0, math.log((window_size + 1) / (df + 1)) / math.log(1 / COMMON_SHARE))
+
+
+def request_text(title: str, content: str) -> str:
+    title = (title or "").strip()
+    content = (content or "").strip()
+    return content if not title or content.startswith(title) else f"{title}。{content}"
+
+
+def hashed(kind: str, value: str) -> int:
+    """A stable signed 63-bit key (fits BIGINT) for a word, a number or a name."""
+    digest = hashlib.blake2b(f"{kind}:{value}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") >> 1
+
+
+def phone_key(phone: str) -> int | None:
+    phone = normalize_phone(phone or "")
+    return hashed("p", phone) if phone else None
+
+
+def name_key(name: str) -> int | None:
+    name = re.sub(r"\s+", "", name or "")
+    return hashed("n", name) if len(name) >= NAME_MIN_LENGTH else None
+
+
+def meaningful_name(name: str) -> bool:
+    name = re.sub(r"\s+", "", name or "")
+    return len(name) >= NAME_MIN_LENGTH and not _HONORIFIC.match(name)
+
+
+# --------------------------------------------------------------------------- the index
+
+
+def index_rows(case: Case) -> list[Any]:
+    from hotline.citizens.models import RequestKey
+
+    rows = []
+    for kind_key in (phone_key(case.citizen_phone), name_key(case.citizen_name)):
+        if kind_key is not None:
+            rows.append(RequestKey(key=kind_key, weight=0.0, case_id=case.pk, at=case.created_at))
+    for word, weight in terms(request_text(case.title, case.content)).items():
+        rows.append(RequestKey(key=hashed("w", word), weight=weight, case_id=case.pk, at=case.created_at))
+    return rows
+
+
+def index_case(case: Case) -> None:
+    """(Re)write the request's keys. Called in the intake/edit transaction (see citizens.apps)."""
+    from hotline.citizens.models import RequestKey
+
+    RequestKey.objects.filter(case_id=case.pk).delete()
+    RequestKey.objects.bulk_create(index_rows(case))
+
+
+def index_backfill(*, since: dt.datetime | None = None, batch: int = 2000) -> int:
+    """Index cases that have no keys yet (after a bulk load); returns how many were indexed."""
+    from hotline.citizens.models import RequestKey
+
+    qs = Case.objects.order_by("pk").only(
+        "pk", "title", "content", "citizen_phone", "citizen_name", "created_at"
+    )
+    if since is not None:
+        qs = qs.filter(created_at__gte=since)
+    done = 0
+    last = 0
+    while True:
+        chunk = list(qs.filter(pk__gt=last)[:batch])
+        if not chunk:
+            return done
+        last = chunk[-1].pk
+        have = set(
+            RequestKey.objects.filter(case_id__in=[c.pk for c in chunk]).values_list("case_id", flat=True)
+        )
+        rows = [row for c in chunk if c.pk not in have for row in index_rows(c)]
+        RequestKey.objects.bulk_create(rows, batch_size=5000)
+        done += sum(1 for c in chunk if c.pk not in have)
+
+
+def index_prune(*, older_than_days: int = 120) -> int:
+    """Keys older than any window we screen or cluster over are dead weight; a periodic job may drop them."""
+    from hotline.citizens.models import RequestKey
+
+    cutoff = clock.now() - dt.timedelta(days=older_than_days)
+    deleted, _ = RequestKey.objects.filter(at__lt=cutoff).delete()
+    return deleted
+
+
+# --------------------------------------------------------------------------- screening
+
+
+@dataclass
+class Candidate:
+    case: Case
+    score: float
+    same_phone: bool
+    same_name: bool
+
+    @property
+    def similar(self) -> bool:
+        return self.score >= THRESHOLD
+
+
+@dataclass
+class DuplicateReport:
+    since: dt.datetime
+    same_phone: int = 0
+    same_name: int = 0
+    similar: int = 0
+    candidates: list[Candidate] = field(default_factory=list)
+
+
+_EXCLUDED = [CaseStatus.MERGED]
+
+
+def _word_scores(
+    *, query: dict[str, float], since: dt.datetime, exclude: Sequence[int], limit: int
+) -> tuple[list[tuple[int, float]], dict[str, float]]:
+    """Damped cosine of the query's words against every request of the window sharing one of them.
+
+    First the document frequency of each query word in the window (index-only count), then one grouped sum of
+    weight × query weight × damping, best first."""
+    from hotline.citizens.models import RequestKey
+
+    if not query:
+        return [], {}
+    key_of = {hashed("w", w): w for w in query}
+    df_rows = (
+        RequestKey.objects.filter(key__in=list(key_of), at__gte=since)
+        .values("key")
+        .annotate(n=Count("case_id"))
+        .order_by()
+    )
+    df = {key_of[r["key"]]: r["n"] for r in df_rows}
+    window = _window_size(since)
+    damp = {w: damping(df.get(w, 0), window) for w in query}
+    live = {k: query[w] * damp[w] for k, w in key_of.items() if df.get(w) and query[w] * damp[w] > 0}
+    if not live:
+        return [], damp
+    whens = [When(key=k, then=Value(float(w))) for k, w in live.items()]
+    qs = RequestKey.objects.filter(key__in=list(live), at__gte=since)
+    if exclude:
+        qs = qs.exclude(case_id__in=list(exclude))
+    rows = (
+        qs.values("case_id")
+        .annotate(score=Sum(F("weight") * SqlCase(*whens, default=Value(0.0), output_field=FloatField())))
+        .order_by("-score")[:limit]
+    )
+    return [(r["case_id"], float(r["score"] or 0.0)) for r in rows], damp
+
+
+_window_cache: dict[str, tuple[float, int]] = {}
+
+
+def _window_size(since: dt.datetime) -> int:
+    """Requests in the window (cached a minute: it only scales the damping)."""
+    import time
+
+    cached = _window_cache.get("n")
+    if cached and time.monotonic() - cached[0] < 60:
+        return cached[1]
+    n = Case.objects.filter(created_at__gte=since).count()
+    _window_cache["n"] = (time.monotonic(), n)
+    return n
+
+
+def _visible(user: User | None) -> Any:
+    from .selectors import case_visible
+
+    return case_visible(user=user) if user is not None else Case.objects.all()
+
+
+def find_duplicates(
+    *,
+    user: User | None,
+    content: str,
+    phone: str = "",
+    name: str = "",
+    title: str = "",
+    exclude_case: int | None = None,
+    days: int = WINDOW_DAYS,
+    limit: int = 20,
+) -> DuplicateReport:
+    """Candidates of the last `days` days by same number, same name and similar content, best first."""
+    from hotline.citizens.models import RequestKey
+
+    since = clock.now() - dt.timedelta(days=days)
+    report = DuplicateReport(since=since)
+    exclude = [exclude_case] if exclude_case else []
+    pk, nk = phone_key(phone), name_key(name) if meaningful_name(name) else None
+    ident: dict[int, set[str]] = defaultdict(set)
+    for key, label in ((pk, "phone"), (nk, "name")):
+        if key is None:
+            continue
+        ids = RequestKey.objects.filter(key=key, at__gte=since).exclude(case_id__in=exclude)
+        for case_id in ids.values_list("case_id", flat=True)[:500]:
+            ident[case_id].add(label)
+    query = terms(request_text(title, content))
+    scored, _ = _word_scores(query=query, since=since, exclude=exclude, limit=MAX_CANDIDATES)
+    scores = dict(scored)
+    wanted = set(ident) | {cid for cid, s in scored}
+    cases = {
+        c.pk: c
+        for c in _visible(user)
+        .filter(pk__in=wanted)
+        .exclude(status__in=_EXCLUDED)
+        .select_related("case_type", "main_unit")
+    }
+    found = [
+        Candidate(
+            case=case,
+            score=round(scores.get(cid, 0.0), 3),
+            same_phone="phone" in ident.get(cid, ()),
+            same_name="name" in ident.get(cid, ()),
+        )
+        for cid, case in cases.items()
+    ]
+    report.same_phone = sum(1 for c in found if c.same_phone)
+    report.same_name = sum(1 for c in found if c.same_name)
+    report.similar = sum(1 for c in found if c.similar)
+    relevant = [c for c in found if c.same_phone or c.same_name or c.similar]
+    relevant.sort(key=lambda c: (not c.similar, not c.same_phone, -c.score, -c.case.created_at.timestamp()))
+    report.candidates = relevant[:limit]
+    return report
+
+
+# --------------------------------------------------------------------------- hot clusters
+
+
+@dataclass
+class Cluster:
+    cases: list[Case]
+    terms: list[str]
+
+    @property
+    def size(self) -> int:
+        return len(self.cases)
+
+
+CLUSTER_MAX_POSTING = 300
+OPEN_STATUSES = [s for s in CaseStatus.values if s not in lifecycle.FINISHED_STATUSES]
+
+
+def hot_clusters(
+    *, user: User | None, days: int = 7, min_size: int = 3, threshold: float = THRESHOLD, limit: int = 20
+) -> list[Cluster]:
+    """Groups of similar open requests of the last `days` days (same problem reported by many), biggest first.
+
+    The open cases' stored word vectors are read from the index (no re-segmentation); pairs sharing a word are
+    compared and joined when their damped similarity passes `threshold` (single-link, union-find)."""
+    from hotline.citizens.models import RequestKey
+
+    since = clock.now() - dt.timedelta(days=days)
+    open_ids = list(
+        _visible(user).filter(created_at__gte=since, status__in=OPEN_STATUSES).values_list("pk", flat=True)
+    )
+    if not open_ids:
+        return []
+    vectors: dict[int, dict[int, float]] = defaultdict(dict)
+    postings: dict[int, list[int]] = defaultdict(list)
+    for chunk in _chunks(open_ids, 5000):
+        for case_id, key, weight in RequestKey.objects.filter(case_id__in=chunk, weight__gt=0).values_list(
+            "case_id", "key", "weight"
+        ):
+            vectors[case_id][key] = weight
+            postings[key].append(case_id)
+    n = len(vectors)
+    damp = {k: damping(len(ids), n) for k, ids in postings.items()}
+    parent = {cid: cid for cid in vectors}
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    compared: set[tuple[int, int]] = set()
+    for key, ids in postings.items():
+        if damp[key] <= 0 or len(ids) < 2 or len(ids) > CLUSTER_MAX_POSTING:
+            continue  # a word most open requests contain joins nothing by itself (rarer shared words will)
+        for i, a in enumerate(ids):
+            for b in ids[i + 1 :]:
+                pair = (a, b) if a < b else (b, a)
+                if pair in compared:
+                    continue
+                compared.add(pair)
+                va, vb = vectors[a], vectors[b]
+                score = sum(w * vb.get(k, 0.0) * damp.get(k, 1.0) for k, w in va.items())
+                if score >= threshold:
+                    ra, rb = find(a), find(b)
+                    if ra != rb:
+                        parent[ra] = rb
+    groups: dict[int, list[int]] = defaultdict(list)
+    for cid in vectors:
+        groups[find(cid)].append(cid)
+    big = sorted((g for g in groups.values() if len(g) >= min_size), key=len, reverse=True)[:limit]
+    if not big:
+        return []
+    cases = Case.objects.in_bulk([cid for g in big for cid in g])
+    word_of = _words_of(vectors, big)
+    return [
+        Cluster(
+            cases=sorted((cases[cid] for cid in g if cid in cases), key=lambda c: c.created_at),
+            terms=word_of.get(i, []),
+        )
+        for i, g in enumerate(big)
+    ]
+
+
+def _words_of(vectors: dict[int, dict[int, float]], groups: list[list[int]]) -> dict[int, list[str]]:
+    """The shared keys of a cluster are hashes; name the cluster by re-segmenting one member's text."""
+    names: dict[int, list[str]] = {}
+    for i, group in enumerate(groups):
+        weight: defaultdict[int, float] = defaultdict(float)
+        for cid in group:
+            for key, w in vectors[cid].items():
+                weight[key] += w
+        top_keys = set(sorted(weight, key=lambda k: -weight[k])[:5])
+        first = Case.objects.filter(pk=group[0]).values_list("title", "content").first()
+        if first is None:
+            continue
+        words = terms(request_text(*first))
+        names[i] = [w for w in words if hashed("w", w) in top_keys][:5]
+    return names
+
+
+def _chunks(items: Sequence[int], size: int) -> Iterable[Sequence[int]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+INDEXED_ACTIONS = frozenset({lifecycle.Action.CREATE, lifecycle.Action.SAVE_DRAFT})
+
+
+def on_case_event(sender: Any, instance: Any, created: bool = False, raw: bool = False, **_: Any) -> None:
+    """post_save of CaseEvent: a request registered or rewritten is (re)indexed in the same transaction."""
+    if created and not raw and instance.action in INDEXED_ACTIONS:
+        index_case(instance.case)

@@ -1,0 +1,119 @@
+"""INT-5 duplicate screening: same number, same name, similar content within 15 days; hot clusters."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from hotline.cases import duplicates
+from hotline.citizens.models import RequestKey
+from hotline.common import clock
+from tests.conftest import CONTENT, as_user, dispatched_to, submitted_case
+
+SIMILAR = (
+    "东湖区梨园街道幸福社区12栋楼下有家烧烤店，每天营业到凌晨两点，油烟和噪音太大了，"
+    "居民根本没法休息，和店主沟通过好几次都没有用，请有关部门来查处这家烧烤店。"
+)
+OTHER = (
+    "西湖区西湖街道的公交站台顶棚被大风吹坏了，下雨天等车的乘客全身淋湿，已经坏了一个多月，"
+    "希望公交公司尽快派人修好站台顶棚，方便市民出行，谢谢。"
+)
+
+
+def test_similarity_separates_same_matter_from_other():
+    a, b, c = duplicates.terms(CONTENT), duplicates.terms(SIMILAR), duplicates.terms(OTHER)
+    assert duplicates.similarity(a, b) >= duplicates.THRESHOLD
+    assert duplicates.similarity(a, c) < 0.1
+    assert abs(sum(w * w for w in a.values()) - 1) < 1e-9
+
+
+def test_intake_indexes_the_request(city, people):
+    case = submitted_case(city, people)
+    keys = RequestKey.objects.filter(case=case)
+    assert keys.count() == 2 + len(duplicates.terms(duplicates.request_text(case.title, case.content)))
+    assert keys.filter(key=duplicates.phone_key("13812345678")).exists()
+
+
+def test_candidates_by_phone_name_and_content(city, people):
+    by_content = submitted_case(city, people, citizen_phone="13900000001", citizen_name="赵大海")
+    by_phone = submitted_case(city, people, citizen_phone="13812345678", citizen_name="钱多多", content=OTHER)
+    by_name = submitted_case(city, people, citizen_phone="13900000002", citizen_name="孙悟空", content=OTHER)
+    unrelated = submitted_case(city, people, citizen_phone="13900000003", citizen_name="李白", content=OTHER)
+    report = duplicates.find_duplicates(
+        user=people.agent, content=SIMILAR, phone="138 1234 5678", name="孙悟空"
+    )
+    found = {c.case.pk: c for c in report.candidates}
+    assert set(found) == {by_content.pk, by_phone.pk, by_name.pk}
+    assert unrelated.pk not in found
+    assert found[by_content.pk].similar and found[by_content.pk].score >= duplicates.THRESHOLD
+    assert found[by_phone.pk].same_phone and not found[by_phone.pk].similar
+    assert found[by_name.pk].same_name
+    assert (report.same_phone, report.same_name, report.similar) == (1, 1, 1)
+    assert report.candidates[0].case == by_content  # similar content first
+
+
+def test_window_of_15_days_and_exclusion(city, people):
+    old = submitted_case(city, people)
+    with clock.frozen_now(clock.now() + dt.timedelta(days=16)):
+        assert duplicates.find_duplicates(user=people.agent, content=SIMILAR).candidates == []
+    assert (
+        duplicates.find_duplicates(user=people.agent, content=SIMILAR, exclude_case=old.pk).candidates == []
+    )
+
+
+def test_honorific_names_do_not_count_as_same_name(city, people):
+    submitted_case(city, people, citizen_phone="13900000001", citizen_name="王女士", content=OTHER)
+    report = duplicates.find_duplicates(user=people.agent, content="无关内容" * 5, name="王女士")
+    assert report.same_name == 0
+
+
+def test_check_is_a_few_indexed_queries(city, people):
+    for i in range(5):
+        submitted_case(city, people, citizen_phone=f"1390000000{i}")
+    with CaptureQueriesContext(connection) as queries:
+        duplicates.find_duplicates(user=people.agent, content=SIMILAR, phone="13900000001", name="张三丰")
+    assert len(queries) <= 6
+    assert all("cases_case" not in q["sql"] or "IN (" in q["sql"] or "COUNT" in q["sql"] for q in queries)
+
+
+def test_api_get_and_post_scoped(api, city, people):
+    case = dispatched_to(city, people, city.xingfu)
+    r = as_user(api, people.agent).post("/api/v1/cases/duplicates/", {"content": SIMILAR, "phone": ""})
+    assert r.status_code == 200
+    body = r.json()
+    assert body["counts"]["similar"] == 1 and body["candidates"][0]["id"] == case.pk
+    assert body["candidates"][0]["link"] == f"/cases/{case.pk}/" and body["candidates"][0]["score"] > 0.35
+    r = as_user(api, people.agent).get("/api/v1/cases/duplicates/", {"phone": "13812345678"})
+    assert r.json()["counts"]["same_phone"] == 1
+    # A unit of another district sees no candidates of others; numbers masked for units.
+    assert (
+        as_user(api, people.west).get("/api/v1/cases/duplicates/", {"content": SIMILAR}).json()["candidates"]
+        == []
+    )
+    mine = as_user(api, people.xingfu).get("/api/v1/cases/duplicates/", {"content": SIMILAR}).json()
+    assert mine["candidates"][0]["citizen_phone"] == "138****5678"
+    assert as_user(api, people.agent).get("/api/v1/cases/duplicates/").status_code == 400
+
+
+def test_hot_clusters(api, city, people):
+    group = [
+        submitted_case(city, people, citizen_phone=f"1390000000{i}", content=text)
+        for i, text in enumerate([CONTENT, SIMILAR, CONTENT + "今晚又吵到三点。"])
+    ]
+    submitted_case(city, people, citizen_phone="13900000009", content=OTHER)
+    clusters = duplicates.hot_clusters(user=people.dispatcher, days=7, min_size=3)
+    assert len(clusters) == 1 and {c.pk for c in clusters[0].cases} == {c.pk for c in group}
+    assert clusters[0].terms
+    r = as_user(api, people.dispatcher).get("/api/v1/cases/hot-clusters/", {"days": 7, "min_size": 3})
+    assert r.json()[0]["size"] == 3
+    assert as_user(api, people.xingfu).get("/api/v1/cases/hot-clusters/").status_code == 403
+
+
+def test_backfill_indexes_bulk_loaded_cases(city, people):
+    case = submitted_case(city, people)
+    RequestKey.objects.all().delete()
+    assert duplicates.index_backfill() == 1
+    assert duplicates.index_backfill() == 0
+    assert RequestKey.objects.filter(case=case).exists()

@@ -7,6 +7,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from hotline.citizens.selectors import sees_personal_data
 from hotline.common.crypto import mask_phone
 from hotline.common.models import DictItem, DictKind
 from hotline.orgs.models import Unit, User
@@ -270,7 +271,10 @@ class CaseListOutput(serializers.ModelSerializer):
         return "（保密）" if _hides_citizen(case, self._user()) else case.citizen_name
 
     def get_citizen_phone(self, case: Case) -> str:
-        return mask_phone(case.citizen_phone) if _hides_citizen(case, self._user()) else case.citizen_phone
+        user = self._user()
+        if case.citizen_phone and (_hides_citizen(case, user) or not sees_personal_data(user)):
+            return mask_phone(case.citizen_phone)  # ORG-4: roles that do not need the number see it masked
+        return case.citizen_phone
 
 
 class HandlingRecordOutput(serializers.ModelSerializer):

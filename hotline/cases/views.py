@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from hotline.citizens.selectors import sees_personal_data
 from hotline.common.errors import NotFound, ServiceError
 from hotline.common.models import DictItem, DictKind
 from hotline.notify.services import inbox as notify_inbox
@@ -205,6 +206,8 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         and case.main_unit_id == user.unit_id
         and user.has_role(Role.UNIT_LEADER),
         "hide_citizen": bool(case.secrecy and case.secrecy.rank >= 1 and not sees_everything(user)),
+        "mask_phone": bool(case.secrecy and case.secrecy.rank >= 1 and not sees_everything(user))
+        or not sees_personal_data(user),
     }
     return render(request, "cases/detail.html", context)
 

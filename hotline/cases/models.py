@@ -196,6 +196,8 @@ class Case(models.Model):
             models.Index(fields=["citizen_phone", "created_at"], name="case_phone_created_idx"),
             models.Index(fields=["district", "created_at"], name="case_district_created_idx"),
             models.Index(fields=["main_unit", "created_at"], name="case_mainunit_created_idx"),
+            # the overview's "closed in the last 30 days" and satisfaction figures
+            models.Index(fields=["closed_at"], name="case_closed_at_idx", condition=models.Q(closed_at__isnull=False)),
         ]
 
     def __str__(self) -> str:
@@ -284,6 +286,7 @@ class Assignment(models.Model):
         indexes = [
             models.Index(fields=["unit", "status", "due_at"], name="assignment_worklist_idx"),
             models.Index(fields=["case", "round"], name="assignment_case_round_idx"),
+            models.Index(fields=["unit", "status", "finished_at"], name="assignment_unit_finished_idx"),
         ]
 
     def __str__(self) -> str:

@@ -197,7 +197,9 @@ class Case(models.Model):
             models.Index(fields=["district", "created_at"], name="case_district_created_idx"),
             models.Index(fields=["main_unit", "created_at"], name="case_mainunit_created_idx"),
             # the overview's "closed in the last 30 days" and satisfaction figures
-            models.Index(fields=["closed_at"], name="case_closed_at_idx", condition=models.Q(closed_at__isnull=False)),
+            models.Index(
+                fields=["closed_at"], name="case_closed_at_idx", condition=models.Q(closed_at__isnull=False)
+            ),
         ]
 
     def __str__(self) -> str:

@@ -369,7 +369,9 @@ def test_swagger_ui_is_served_without_a_cdn(api, people):
 def test_units_see_the_caller_number_masked(api, city, people):
     case = dispatched_to(city, people, city.east)
     assert as_user(api, people.east).get(f"/api/v1/cases/{case.pk}/").json()["citizen_phone"] == "138****5678"
-    assert as_user(api, people.agent).get(f"/api/v1/cases/{case.pk}/").json()["citizen_phone"] == "13812345678"
+    assert (
+        as_user(api, people.agent).get(f"/api/v1/cases/{case.pk}/").json()["citizen_phone"] == "13812345678"
+    )
     page = client_for_html(people.east).get(f"/cases/{case.pk}/").content.decode()
     assert "138****5678" in page and "13812345678" not in page
 

@@ -198,9 +198,15 @@ def test_supervision_api(api, city, people):
     with clock.frozen_now(at(2026, 11, 23, 10)):
         case = dispatched_to(city, people, city.east)
         request = services.assignment_request_extension(
-            assignment=main_of(case), actor=people.east, expected_version=None,
-            requested_due_at=at(2026, 12, 2, 10), reason="需协调")
-        services.extension_decide(request=request, actor=people.dispatcher, expected_version=None, approve=True)
+            assignment=main_of(case),
+            actor=people.east,
+            expected_version=None,
+            requested_due_at=at(2026, 12, 2, 10),
+            reason="需协调",
+        )
+        services.extension_decide(
+            request=request, actor=people.dispatcher, expected_version=None, approve=True
+        )
     with clock.frozen_now(at(2026, 12, 8, 10)):
         sweep()
         client = as_user(api, people.dispatcher)
@@ -214,11 +220,15 @@ def test_supervision_api(api, city, people):
         assert client.get("/api/v1/supervision/results/").status_code == 200
         # another district sees nothing of it; a handler may not open the ledger at all
         assert as_user(api, people.west).get("/api/v1/supervision/cards/").status_code == 403
-        assert as_user(api, people.east_leader).get("/api/v1/supervision/cards/").json()[0]["unit_name"] == "东湖区"
+        assert (
+            as_user(api, people.east_leader).get("/api/v1/supervision/cards/").json()[0]["unit_name"]
+            == "东湖区"
+        )
         notices = as_user(api, people.east).get("/api/v1/notices/").json()
         assert any("黄牌" in n["subject"] or "超期" in n["subject"] for n in notices)
-        marked = as_user(api, people.east).post("/api/v1/notices/read/", {"ids": [n["id"] for n in notices]},
-                                                format="json")
+        marked = as_user(api, people.east).post(
+            "/api/v1/notices/read/", {"ids": [n["id"] for n in notices]}, format="json"
+        )
         assert marked.json()["marked"] == len(notices)
 
 
@@ -226,11 +236,16 @@ def test_urge_via_api(api, city, people):
     from tests.conftest import as_user
 
     case = dispatched_to(city, people, city.east)
-    response = as_user(api, people.dispatcher).post(f"/api/v1/cases/{case.pk}/urge/", {"message": "请今天回复"},
-                                                    format="json")
+    response = as_user(api, people.dispatcher).post(
+        f"/api/v1/cases/{case.pk}/urge/", {"message": "请今天回复"}, format="json"
+    )
     assert response.status_code == 200, response.content
-    assert as_user(api, people.east).post(f"/api/v1/cases/{case.pk}/urge/", {"message": "x"},
-                                          format="json").status_code == 403
+    assert (
+        as_user(api, people.east)
+        .post(f"/api/v1/cases/{case.pk}/urge/", {"message": "x"}, format="json")
+        .status_code
+        == 403
+    )
 
 
 def test_supervision_page(city, people):

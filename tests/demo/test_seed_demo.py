@@ -56,7 +56,8 @@ def test_every_role_has_a_user_and_every_unit_its_staff() -> None:
         if unit.kind in (UnitKind.DISTRICT, UnitKind.STREET):
             assert unit.pk in led, unit.code
     assert led & set(Unit.objects.filter(kind=UnitKind.BUREAU).values_list("pk", flat=True))
-    assert User.objects.get(username="d01s01c01_handler").unit.code == "D01S01C01"
+    community_handler = User.objects.select_related("unit").get(username="d01s01c01_handler")
+    assert community_handler.unit is not None and community_handler.unit.code == "D01S01C01"
 
 
 @pytest.mark.usefixtures("demo")

@@ -188,10 +188,9 @@ def build_pools(org: DemoOrg, rng: random.Random) -> Pools:
         return [(u.pk, u.unit_id or 0) for u in org.with_role(role)]
 
     leader = staff(Role.LEADER)[0]
-    with fast_password_hashing():
-        from django.contrib.auth.hashers import make_password
+    from hotline.common.crypto import hash_code
 
-        query_password = make_password("000000")
+    query_password = hash_code("000000")
     return Pools(
         requests=requests,
         phones=sorted(phones),

@@ -78,7 +78,8 @@ class Case(models.Model):
     )
     citizen_name = models.CharField(_("来电人姓名"), max_length=50, blank=True)
     citizen_gender = models.CharField(_("性别"), max_length=8, blank=True)
-    citizen_phone = models.CharField(_("联系电话"), max_length=20, blank=True, db_index=True)
+    # searched through case_phone_created_idx (phone, created_at)
+    citizen_phone = models.CharField(_("联系电话"), max_length=20, blank=True)
     citizen_email = models.EmailField(_("电子邮箱"), blank=True)
     citizen_address = models.CharField(_("联系地址"), max_length=200, blank=True)
     citizen_work_unit = models.CharField(_("工作单位"), max_length=100, blank=True)
@@ -289,6 +290,12 @@ class Assignment(models.Model):
             models.Index(fields=["unit", "status", "due_at"], name="assignment_worklist_idx"),
             models.Index(fields=["case", "round"], name="assignment_case_round_idx"),
             models.Index(fields=["unit", "status", "finished_at"], name="assignment_unit_finished_idx"),
+            # a unit's open work in deadline order: the worklist reads its first page straight off this index
+            models.Index(
+                fields=["unit", "due_at", "id"],
+                name="assignment_open_due_idx",
+                condition=models.Q(status__in=["pending", "handling", "forwarded", "return_pending"]),
+            ),
         ]
 
     def __str__(self) -> str:

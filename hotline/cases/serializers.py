@@ -107,6 +107,9 @@ class CaseFieldsInput(serializers.Serializer):
         return CaseInput(**self.validated_data)
 
 
+CASE_INPUT_FIELDS = frozenset(CaseInput.__dataclass_fields__)
+
+
 class IntakeInput(CaseFieldsInput):
     action = serializers.ChoiceField(
         choices=[
@@ -124,7 +127,7 @@ class IntakeInput(CaseFieldsInput):
     )
 
     def to_case_input(self) -> CaseInput:
-        data = {k: v for k, v in self.validated_data.items() if k in CaseFieldsInput().fields}
+        data = {k: v for k, v in self.validated_data.items() if k in CASE_INPUT_FIELDS}
         return CaseInput(**data)
 
 

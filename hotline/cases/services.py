@@ -13,14 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F
 
 from hotline.citizens.services import citizen_upsert_from_intake
-from hotline.common import clock
+from hotline.common import clock, crypto
 from hotline.common.audit import audit_record
 from hotline.common.errors import Conflict, NotAllowed, ServiceError
 from hotline.common.models import DictItem, DictKind
@@ -438,7 +437,7 @@ def case_intake(
             citizen=citizen,
             intake_by=actor,
             created_at=now,
-            query_password=make_password(password) if password else "",
+            query_password=crypto.hash_code(password) if password else "",
             **fields,
         )
         _save_attachments(case, attachments, actor)
@@ -1457,7 +1456,7 @@ def case_set_close_marks(
     updates: dict[str, Any] = {"is_public": is_public, "push_hot": push_hot, "is_typical": is_typical}
     if not is_public and not case.query_password:
         password = new_query_password()
-        updates["query_password"] = make_password(password)
+        updates["query_password"] = crypto.hash_code(password)
     with transaction.atomic():
         _transition(
             case,
@@ -1502,7 +1501,7 @@ def case_reset_query_password(*, case: Case, actor: User, expected_version: int 
             Action.RESET_PASSWORD,
             actor=actor,
             expected_version=expected_version,
-            query_password=make_password(password),
+            query_password=crypto.hash_code(password),
         )
     return password
 

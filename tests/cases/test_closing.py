@@ -1,8 +1,8 @@
 import pytest
-from django.contrib.auth.hashers import check_password
 
 from hotline.cases import services
 from hotline.cases.models import Assignment, AssignmentRole, AssignmentStatus, CaseStatus, CloseKind, Rating
+from hotline.common.crypto import check_code
 from hotline.common.errors import NotAllowed, ServiceError
 from hotline.orgs.models import Role
 from hotline.orgs.services import user_create
@@ -162,7 +162,7 @@ def test_close_marks_and_query_password(city, people):
         is_typical=False,
     )
     new = services.case_reset_query_password(case=fresh(case), actor=people.agent, expected_version=None)
-    assert check_password(new, fresh(case).query_password)
+    assert check_code(new, fresh(case).query_password)
 
 
 def test_violation_marks_need_a_reason(city, people):

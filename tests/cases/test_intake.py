@@ -1,10 +1,10 @@
 import pytest
-from django.contrib.auth.hashers import check_password
 
 from hotline.cases import services
 from hotline.cases.lifecycle import Action
 from hotline.cases.models import Case, CaseEvent, CaseStatus, CloseKind, ExtendedField
 from hotline.citizens.models import Citizen
+from hotline.common.crypto import check_code
 from hotline.common.errors import NotAllowed, ServiceError
 from hotline.common.models import AuditLog, DictKind
 from tests.conftest import case_input, dict_item, fresh, submitted_case
@@ -18,7 +18,7 @@ def test_submit_creates_case_with_number_event_citizen_and_password(city, people
     assert case.status == CaseStatus.SUBMITTED
     assert len(case.number) == 14 and case.number.isdigit()
     assert case.district == city.east  # derived from the incident location
-    assert result.query_password and check_password(result.query_password, case.query_password)
+    assert result.query_password and check_code(result.query_password, case.query_password)
     assert [e.action for e in case.events.all()] == [Action.CREATE, Action.SUBMIT]
     citizen = Citizen.objects.get(phone="13812345678")
     assert case.citizen == citizen and citizen.id_card == "11010519491231002X"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from hotline.citizens.selectors import sees_personal_data
@@ -400,7 +401,7 @@ class CaseDetailOutput(CaseListOutput):
     supervision = serializers.SerializerMethodField()
     citizen_address = serializers.SerializerMethodField()
     allowed_actions = serializers.SerializerMethodField()
-    assignments = AssignmentOutput(many=True, read_only=True)
+    assignments = serializers.SerializerMethodField()
     attachments = AttachmentOutput(many=True, read_only=True)
     callbacks = CallbackOutput(many=True, read_only=True)
     return_requests = serializers.SerializerMethodField()
@@ -454,6 +455,10 @@ class CaseDetailOutput(CaseListOutput):
             "return_requests",
             "suggested_main_unit",
         ]
+
+    @extend_schema_field(AssignmentOutput(many=True))
+    def get_assignments(self, case: Case) -> Any:
+        return AssignmentOutput(selectors.case_assignments(case=case), many=True).data
 
     def get_supervision(self, case: Case) -> list[str]:
         return selectors.supervision_of(case)

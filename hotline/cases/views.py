@@ -445,6 +445,7 @@ def case_search(request: HttpRequest) -> HttpResponse:
             "statuses": CaseStatus.choices,
             "case_types": DictItem.objects.filter(kind=DictKind.CASE_TYPE, is_active=True),
             "districts": Unit.objects.filter(kind=UnitKind.DISTRICT).order_by("sort_order", "id"),
+            "units": Unit.objects.exclude(kind=UnitKind.OFFICE).order_by("path"),
             "processing": lifecycle.Processing.choices,
             "supervision": lifecycle.Supervision.choices,
             "channel_choices": Channel.choices,

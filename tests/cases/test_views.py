@@ -146,3 +146,13 @@ def test_citizen_lookup_and_unit_picker(city, people):
     assert "老来电人" in html and "该来电人近期工单" in html
     options = client_for(people.dispatcher).get("/partials/units/", {"q": "lyjd"}).content.decode()
     assert "梨园街道" in options and "东湖区" not in options
+
+
+def test_search_by_unit_and_typical_recording(city, people):
+    involved = dispatched_to(city, people, city.east)
+    other = dispatched_to(city, people, city.west, is_typical_recording=True)
+    client = client_for(people.dispatcher)
+    by_unit = client.get("/cases/search/", {"unit": city.east.pk}).content.decode()
+    assert involved.number in by_unit and other.number not in by_unit
+    recorded = client.get("/cases/search/", {"typical_recording": "true"}).content.decode()
+    assert other.number in recorded and involved.number not in recorded

@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from hotline.citizens.selectors import sees_personal_data
+from hotline.common.api import CachedFieldsMixin
 from hotline.common.crypto import mask_phone
 from hotline.common.models import DictItem, DictKind
 from hotline.orgs.models import Unit, User
@@ -231,7 +232,7 @@ def _hides_citizen(case: Case, user: User) -> bool:
     return bool(case.secrecy_id and case.secrecy and case.secrecy.rank >= 1) and not sees_everything(user)
 
 
-class CaseListOutput(serializers.ModelSerializer):
+class CaseListOutput(CachedFieldsMixin, serializers.ModelSerializer):
     status_display = serializers.CharField(source="get_status_display")
     channel_display = serializers.CharField(source="get_channel_display")
     processing = serializers.SerializerMethodField()
@@ -281,7 +282,7 @@ class CaseListOutput(serializers.ModelSerializer):
         return case.citizen_phone
 
 
-class HandlingRecordOutput(serializers.ModelSerializer):
+class HandlingRecordOutput(CachedFieldsMixin, serializers.ModelSerializer):
     actor = serializers.CharField(source="actor.__str__")
 
     class Meta:
@@ -289,7 +290,7 @@ class HandlingRecordOutput(serializers.ModelSerializer):
         fields = ["id", "actor", "cause", "solution", "result", "promised_at", "created_at"]
 
 
-class AssignmentOutput(serializers.ModelSerializer):
+class AssignmentOutput(CachedFieldsMixin, serializers.ModelSerializer):
     unit_name = serializers.CharField(source="unit.name")
     role_display = serializers.CharField(source="get_role_display")
     status_display = serializers.CharField(source="get_status_display")
@@ -319,13 +320,13 @@ class AssignmentOutput(serializers.ModelSerializer):
         ]
 
 
-class AttachmentOutput(serializers.ModelSerializer):
+class AttachmentOutput(CachedFieldsMixin, serializers.ModelSerializer):
     class Meta:
         model = CaseAttachment
         fields = ["id", "name", "size", "content_type", "uploaded_at"]
 
 
-class CallbackOutput(serializers.ModelSerializer):
+class CallbackOutput(CachedFieldsMixin, serializers.ModelSerializer):
     rating_display = serializers.CharField(source="get_rating_display")
     method_display = serializers.CharField(source="get_method_display")
     actor = serializers.CharField(source="actor.__str__")
@@ -344,7 +345,7 @@ class CallbackOutput(serializers.ModelSerializer):
         ]
 
 
-class ReturnRequestOutput(serializers.ModelSerializer):
+class ReturnRequestOutput(CachedFieldsMixin, serializers.ModelSerializer):
     reason = serializers.CharField(source="reason.name")
     suggested_unit_name = serializers.CharField(source="suggested_unit.name")
     unit_name = serializers.CharField(source="assignment.unit.name")
@@ -366,7 +367,7 @@ class ReturnRequestOutput(serializers.ModelSerializer):
         ]
 
 
-class ExtensionOutput(serializers.ModelSerializer):
+class ExtensionOutput(CachedFieldsMixin, serializers.ModelSerializer):
     unit_name = serializers.CharField(source="assignment.unit.name")
     case = serializers.IntegerField(source="assignment.case_id")
     case_number = serializers.CharField(source="assignment.case.number")
@@ -482,7 +483,7 @@ class CaseDetailOutput(CaseListOutput):
         return {"unit": unit.pk if unit else None, "name": unit.name if unit else "", "reason": reason}
 
 
-class EventOutput(serializers.ModelSerializer):
+class EventOutput(CachedFieldsMixin, serializers.ModelSerializer):
     action_display = serializers.SerializerMethodField()
     actor = serializers.CharField(source="actor.__str__", default="")
     unit = serializers.CharField(source="unit.name", default="")
@@ -524,7 +525,7 @@ class EventOutput(serializers.ModelSerializer):
         return self._status_label(event.to_status)
 
 
-class WorkItemOutput(serializers.ModelSerializer):
+class WorkItemOutput(CachedFieldsMixin, serializers.ModelSerializer):
     role_display = serializers.CharField(source="get_role_display")
     status_display = serializers.CharField(source="get_status_display")
     case = serializers.SerializerMethodField()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -55,3 +56,19 @@ class RequestContextMixin:
         if token is not None:
             current_ip.reset(token)
         return super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
+
+
+class CachedFieldsMixin:
+    """Build a ModelSerializer's fields once per class instead of on every instance.
+
+    DRF introspects the model for every serializer it instantiates; for the wide case serializers that is
+    a large share of a request. The cached fields are deep-copied, as DRF does with declared fields.
+    """
+
+    def get_fields(self) -> dict[str, Any]:
+        cls = type(self)
+        cached = cls.__dict__.get("_cached_fields")
+        if cached is None:
+            cached = super().get_fields()  # type: ignore[misc]
+            cls._cached_fields = cached  # type: ignore[attr-defined]
+        return copy.deepcopy(cached)

@@ -11,8 +11,10 @@ from django.utils import timezone
 
 from hotline.common import clock
 from hotline.common.errors import NotFound
+from hotline.common.models import DictItem
+from hotline.common.refcache import RefCache
 from hotline.common.validators import normalize_phone
-from hotline.orgs.models import User
+from hotline.orgs.models import Unit, User
 from hotline.orgs.selectors import sees_everything, visible_unit_filter
 
 from . import lifecycle
@@ -29,6 +31,8 @@ from .models import (
 )
 
 DEFAULT_SEARCH_DAYS = 31
+DICT_ITEMS = RefCache(DictItem)
+UNITS = RefCache(Unit)
 SORTABLE = {
     "created_at": ("created_at", "id"),
     "-created_at": ("-created_at", "-id"),
@@ -62,6 +66,8 @@ def case_get(*, user: User, pk: int) -> Case:
     )
     if case is None:
         raise NotFound("工单不存在或无权查看")
+    DICT_ITEMS.attach(case, "nature", "secrecy", "not_accepted_reason")
+    UNITS.attach(case, "bureau", "district", "location_unit", "main_unit")
     return case
 
 

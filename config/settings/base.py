@@ -63,7 +63,7 @@ MIDDLEWARE = [
 # ORG-4: lock an account (per username and address) after repeated failed logins.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "hotline.orgs.backends.UserWithUnitBackend",
 ]
 AXES_FAILURE_LIMIT = int(os.environ.get("HOTLINE_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = float(os.environ.get("HOTLINE_LOGIN_LOCKOUT_HOURS", "0.5"))

@@ -84,7 +84,7 @@ class CaseListCreateApi(RequestContextMixin, GenericAPIView):
             s.CaseListOutput(page, many=True, context={"request": request}).data
         )
 
-    @extend_schema(summary="登记工单（受理）", request=s.IntakeInput, responses={201: s.CaseDetailOutput})
+    @extend_schema(summary="登记工单（受理）", request=s.IntakeInput, responses={201: s.CaseCreatedOutput})
     def post(self, request: Request) -> Response:
         data = s.IntakeInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -99,9 +99,8 @@ class CaseListCreateApi(RequestContextMixin, GenericAPIView):
             attachments=v["attachments"],
             sms_template=v["sms_template"],
         )
-        response = _detail(request, result.case.pk, query_password=result.query_password)
-        response.status_code = status.HTTP_201_CREATED
-        return response
+        body = s.CaseCreatedOutput(result.case, context={"query_password": result.query_password}).data
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 class CaseDetailApi(RequestContextMixin, APIView):

@@ -483,6 +483,36 @@ class CaseDetailOutput(CaseListOutput):
         return {"unit": unit.pk if unit else None, "name": unit.name if unit else "", "reason": reason}
 
 
+class CaseCreatedOutput(CachedFieldsMixin, serializers.ModelSerializer):
+    """The answer to an intake: what the agent needs next (the full case is one GET away)."""
+
+    status_display = serializers.CharField(source="get_status_display")
+    query_password = serializers.SerializerMethodField()
+    suggested_main_unit = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Case
+        fields = [
+            "id",
+            "number",
+            "version",
+            "status",
+            "status_display",
+            "created_at",
+            "query_password",
+            "suggested_main_unit",
+        ]
+
+    def get_query_password(self, case: Case) -> str | None:
+        return self.context.get("query_password")
+
+    def get_suggested_main_unit(self, case: Case) -> dict[str, Any] | None:
+        from .services import default_main_unit
+
+        unit, reason = default_main_unit(case)
+        return {"unit": unit.pk if unit else None, "name": unit.name if unit else "", "reason": reason}
+
+
 class EventOutput(CachedFieldsMixin, serializers.ModelSerializer):
     action_display = serializers.SerializerMethodField()
     actor = serializers.CharField(source="actor.__str__", default="")

@@ -345,3 +345,16 @@ def case_pending_extensions(*, case: Case) -> QuerySet[ExtensionRequest]:
     return ExtensionRequest.objects.filter(
         assignment__case=case, status=RequestStatus.PENDING
     ).select_related("assignment__unit")
+
+
+def citizen_hidden(case: Case, user: User) -> bool:
+    """Cases marked to keep the caller's identity secret show it only to the hotline office."""
+    return bool(case.secrecy_id and case.secrecy and case.secrecy.rank >= 1) and not sees_everything(user)
+
+
+def phone_masked(case: Case, user: User) -> bool:
+    """ORG-4: roles that do not need the caller's number see it masked (and everyone but the office on secret
+    cases)."""
+    from hotline.citizens.selectors import sees_personal_data
+
+    return citizen_hidden(case, user) or not sees_personal_data(user)

@@ -8,12 +8,10 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from hotline.citizens.selectors import sees_personal_data
 from hotline.common.api import CachedFieldsMixin
 from hotline.common.crypto import mask_phone
 from hotline.common.models import DictItem, DictKind
 from hotline.orgs.models import Unit, User
-from hotline.orgs.selectors import sees_everything
 
 from . import lifecycle, selectors
 from .models import (
@@ -227,9 +225,11 @@ class PublicLookupInput(serializers.Serializer):
 # --------------------------------------------------------------------------- output
 
 
-def _hides_citizen(case: Case, user: User) -> bool:
-    """Cases marked to keep the caller's identity secret show it only to the hotline office."""
-    return bool(case.secrecy_id and case.secrecy and case.secrecy.rank >= 1) and not sees_everything(user)
+def suggested_main_unit(case: Case) -> dict[str, Any]:
+    from .services import default_main_unit
+
+    unit, reason = default_main_unit(case)
+    return {"unit": unit.pk if unit else None, "name": unit.name if unit else "", "reason": reason}
 
 
 class CaseListOutput(CachedFieldsMixin, serializers.ModelSerializer):
@@ -273,11 +273,11 @@ class CaseListOutput(CachedFieldsMixin, serializers.ModelSerializer):
         return lifecycle.PROCESSING_OF_STATUS[case.status]
 
     def get_citizen_name(self, case: Case) -> str:
-        return "（保密）" if _hides_citizen(case, self._user()) else case.citizen_name
+        return "（保密）" if selectors.citizen_hidden(case, self._user()) else case.citizen_name
 
     def get_citizen_phone(self, case: Case) -> str:
         user = self._user()
-        if case.citizen_phone and (_hides_citizen(case, user) or not sees_personal_data(user)):
+        if case.citizen_phone and selectors.phone_masked(case, user):
             return mask_phone(case.citizen_phone)  # ORG-4: roles that do not need the number see it masked
         return case.citizen_phone
 
@@ -465,7 +465,7 @@ class CaseDetailOutput(CaseListOutput):
         return selectors.supervision_of(case)
 
     def get_citizen_address(self, case: Case) -> str:
-        return "（保密）" if _hides_citizen(case, self._user()) else case.citizen_address
+        return "（保密）" if selectors.citizen_hidden(case, self._user()) else case.citizen_address
 
     def get_allowed_actions(self, case: Case) -> list[str]:
         return lifecycle.allowed_actions(status=case.status, user=self._user())
@@ -476,11 +476,8 @@ class CaseDetailOutput(CaseListOutput):
         )
         return ReturnRequestOutput(requests, many=True).data
 
-    def get_suggested_main_unit(self, case: Case) -> dict[str, Any] | None:
-        from .services import default_main_unit
-
-        unit, reason = default_main_unit(case)
-        return {"unit": unit.pk if unit else None, "name": unit.name if unit else "", "reason": reason}
+    def get_suggested_main_unit(self, case: Case) -> dict[str, Any]:
+        return suggested_main_unit(case)
 
 
 class CaseCreatedOutput(CachedFieldsMixin, serializers.ModelSerializer):
@@ -506,11 +503,8 @@ class CaseCreatedOutput(CachedFieldsMixin, serializers.ModelSerializer):
     def get_query_password(self, case: Case) -> str | None:
         return self.context.get("query_password")
 
-    def get_suggested_main_unit(self, case: Case) -> dict[str, Any] | None:
-        from .services import default_main_unit
-
-        unit, reason = default_main_unit(case)
-        return {"unit": unit.pk if unit else None, "name": unit.name if unit else "", "reason": reason}
+    def get_suggested_main_unit(self, case: Case) -> dict[str, Any]:
+        return suggested_main_unit(case)
 
 
 class EventOutput(CachedFieldsMixin, serializers.ModelSerializer):

@@ -15,7 +15,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from hotline.citizens.selectors import sees_personal_data
 from hotline.common.errors import NotFound, ServiceError
 from hotline.common.models import DictItem, DictKind
 from hotline.notify.services import inbox as notify_inbox
@@ -205,9 +204,8 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "is_supervision_leader": case.status == S.SPECIAL_SUPERVISION
         and case.main_unit_id == user.unit_id
         and user.has_role(Role.UNIT_LEADER),
-        "hide_citizen": bool(case.secrecy and case.secrecy.rank >= 1 and not sees_everything(user)),
-        "mask_phone": bool(case.secrecy and case.secrecy.rank >= 1 and not sees_everything(user))
-        or not sees_personal_data(user),
+        "hide_citizen": selectors.citizen_hidden(case, user),
+        "mask_phone": selectors.phone_masked(case, user),
     }
     return render(request, "cases/detail.html", context)
 

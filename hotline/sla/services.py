@@ -10,6 +10,7 @@ from django.db.models import Q
 from hotline.cases.models import Assignment, Case
 from hotline.common import clock as wall_clock
 from hotline.common.errors import ServiceError
+from hotline.common.formats import chinese_datetime
 
 from . import calendar
 from .models import AlertKind, Clock, EscalationRule, LimitUnit, Stage, TimeLimit
@@ -161,18 +162,11 @@ def validate_extension(*, assignment: Assignment, new_due: dt.datetime) -> None:
         )
     clock = running(assignment=assignment, stage=Stage.REPLY)
     if clock is not None and clock.max_due_at is not None and new_due > clock.max_due_at:
-        limit = timezone_text(clock.max_due_at)
+        limit = chinese_datetime(clock.max_due_at)
         raise ServiceError(
             f"延期不能超过规定的最长期限（{limit}）",
             field_errors={"requested_due_at": [f"最晚可延至{limit}"]},
         )
-
-
-def timezone_text(moment: dt.datetime) -> str:
-    from django.utils import timezone
-
-    local = timezone.localtime(moment)
-    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
 
 
 def running(*, assignment: Assignment, stage: str) -> Clock | None:

@@ -19,6 +19,7 @@ from hotline.cases.lifecycle import Action
 from hotline.cases.models import Assignment, Case, CaseEvent
 from hotline.common import clock as wall_clock
 from hotline.common.db import copy_insert
+from hotline.common.formats import chinese_datetime
 from hotline.notify.models import MessageTemplate, Outbox
 from hotline.notify.services import active_templates, build_messages, queue_messages
 from hotline.orgs.models import Unit, UnitKind, User
@@ -193,7 +194,7 @@ def _record(alerts: list[tuple[Clock, str, int | None]], ctx: SweepContext) -> N
         case = clock.case
         rule = ctx.rules[(clock.stage, kind)]
         unit = ctx.unit(unit_id)
-        due, stage, label = _text(clock.due_at), STAGE_LABELS[clock.stage], KIND_LABELS[kind]
+        due, stage, label = chinese_datetime(clock.due_at), STAGE_LABELS[clock.stage], KIND_LABELS[kind]
         context: dict[str, Any] = {
             "number": case.number,
             "title": case.title,
@@ -232,9 +233,3 @@ def _record(alerts: list[tuple[Clock, str, int | None]], ctx: SweepContext) -> N
     queue_messages(messages, fast=True)
     if overdue_cases:
         Case.objects.filter(pk__in=overdue_cases, is_overdue=False).update(is_overdue=True)
-
-
-def _text(moment: dt.datetime) -> str:
-    from .services import timezone_text
-
-    return timezone_text(moment)

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from hotline.cases.lifecycle import Action
 from hotline.cases.models import CaseStatus
+from hotline.common.formats import chinese_datetime
 
 register = template.Library()
 
@@ -14,10 +15,7 @@ register = template.Library()
 @register.filter
 def cn_datetime(value: dt.datetime | None) -> str:
     """2026年11月25日 14:05"""
-    if not value:
-        return "—"
-    local = timezone.localtime(value)
-    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
+    return chinese_datetime(value) if value else "—"
 
 
 @register.filter

@@ -12,6 +12,7 @@ from hotline.cases import services
 from hotline.cases.models import AssignmentRole, Case
 from hotline.common.dictionaries import seed_dictionaries
 from hotline.common.models import DictItem, DictKind
+from hotline.common.refcache import RefCache
 from hotline.notify.defaults import seed_templates
 from hotline.notify.models import MessageTemplate
 from hotline.orgs.models import Role, Unit, UnitKind, User
@@ -59,6 +60,13 @@ class People:
     guanshan: User
     west: User
     west_street: User
+
+
+@pytest.fixture(autouse=True)
+def fresh_reference_caches() -> None:
+    """Rows cached by one test may have been rolled back or flushed (without signals) by the next."""
+    RefCache.invalidate_all()
+    sla_calendar.invalidate()
 
 
 @pytest.fixture

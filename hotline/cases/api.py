@@ -31,7 +31,7 @@ def _user(request: Request) -> User:
 
 
 def _detail(request: Request, case_id: int, **extra: Any) -> Response:
-    case = selectors.case_get(user=_user(request), pk=case_id)
+    case = selectors.case_get_for_display(user=_user(request), pk=case_id)
     data = dict(s.CaseDetailOutput(case, context={"request": request}).data)
     data.update(extra)
     return Response(data)
@@ -106,7 +106,7 @@ class CaseListCreateApi(RequestContextMixin, GenericAPIView):
 class CaseDetailApi(RequestContextMixin, APIView):
     @extend_schema(summary="工单详情", responses=s.CaseDetailOutput)
     def get(self, request: Request, pk: int) -> Response:
-        case = selectors.case_get(user=_user(request), pk=pk)
+        case = selectors.case_get_for_display(user=_user(request), pk=pk)
         services.case_record_view(case=case, actor=_user(request))
         return Response(s.CaseDetailOutput(case, context={"request": request}).data)
 

@@ -155,11 +155,12 @@ def index_rows(case: Case) -> list[Any]:
     return rows
 
 
-def index_case(case: Case) -> None:
+def index_case(case: Case, *, new: bool = False) -> None:
     """(Re)write the request's keys. Called in the intake/edit transaction (see citizens.apps)."""
     from hotline.citizens.models import RequestKey
 
-    RequestKey.objects.filter(case_id=case.pk).delete()
+    if not new:
+        RequestKey.objects.filter(case_id=case.pk).delete()
     RequestKey.objects.bulk_create(index_rows(case))
 
 
@@ -445,4 +446,4 @@ INDEXED_ACTIONS = frozenset({lifecycle.Action.CREATE, lifecycle.Action.SAVE_DRAF
 def on_case_event(sender: Any, instance: Any, created: bool = False, raw: bool = False, **_: Any) -> None:
     """post_save of CaseEvent: a request registered or rewritten is (re)indexed in the same transaction."""
     if created and not raw and instance.action in INDEXED_ACTIONS:
-        index_case(instance.case)
+        index_case(instance.case, new=instance.action == lifecycle.Action.CREATE)

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.utils import timezone
 
 from hotline.common import clock
@@ -14,14 +14,15 @@ from hotline.common.errors import NotFound
 from hotline.common.models import DictItem
 from hotline.common.refcache import RefCache
 from hotline.common.validators import normalize_phone
-from hotline.orgs.models import Unit, User
-from hotline.orgs.selectors import sees_everything, visible_unit_filter
+from hotline.orgs.models import User
+from hotline.orgs.selectors import UNITS, sees_everything, visible_unit_filter
 
 from . import lifecycle
 from .models import (
     OPEN_ASSIGNMENT_STATUSES,
     Assignment,
     AssignmentStatus,
+    Callback,
     Case,
     CaseEvent,
     CaseStatus,
@@ -32,7 +33,6 @@ from .models import (
 
 DEFAULT_SEARCH_DAYS = 31
 DICT_ITEMS = RefCache(DictItem)
-UNITS = RefCache(Unit)
 SORTABLE = {
     "created_at": ("created_at", "id"),
     "-created_at": ("-created_at", "-id"),
@@ -55,11 +55,11 @@ def case_visible(*, user: User) -> QuerySet[Case]:
     return qs.filter(Exists(involved))
 
 
-def case_get(*, user: User, pk: int) -> Case:
+def case_get(*, user: User, pk: int, related: tuple[str, ...] = ()) -> Case:
     # Few joins on purpose: a twelve-table join costs the planner more than the lazy look-ups of the rest.
     case = (
         case_visible(user=user)
-        .select_related("case_type", "urgency", "citizen")
+        .select_related("case_type", "urgency", "citizen", *related)
         .filter(pk=pk)
         .order_by()
         .first()
@@ -68,6 +68,13 @@ def case_get(*, user: User, pk: int) -> Case:
         raise NotFound("工单不存在或无权查看")
     DICT_ITEMS.attach(case, "nature", "secrecy", "not_accepted_reason")
     UNITS.attach(case, "bureau", "district", "location_unit", "main_unit")
+    return case
+
+
+def case_get_for_display(*, user: User, pk: int) -> Case:
+    """`case_get` plus what the detail page shows of the case's relations, without a query per row."""
+    case = case_get(user=user, pk=pk, related=("intake_by",))
+    prefetch_related_objects([case], Prefetch("callbacks", queryset=Callback.objects.select_related("actor")))
     return case
 
 

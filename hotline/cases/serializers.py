@@ -42,6 +42,40 @@ def unit_field(**kwargs: Any) -> serializers.PrimaryKeyRelatedField:
     return serializers.PrimaryKeyRelatedField(queryset=Unit.objects.all(), **kwargs)
 
 
+class CachedDictItemField(serializers.SlugRelatedField):
+    """A dictionary item by code, read from the in-process reference cache (intake is the hottest write).
+
+    The services still refuse inactive items; a change made in another process is seen within a minute.
+    """
+
+    def __init__(self, kind: str, **kwargs: Any) -> None:
+        self.kind = kind
+        super().__init__(slug_field="code", queryset=DictItem.objects.filter(kind=kind), **kwargs)
+
+    def to_internal_value(self, data: Any) -> Any:
+        item = selectors.DICT_ITEMS.get_by(kind=self.kind, code=str(data))
+        if item is None:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=str(data))
+        return item
+
+
+class CachedUnitField(serializers.PrimaryKeyRelatedField):
+    """A unit by id from the in-process reference cache; the services still refuse retired units."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, bool) or not str(data).isdigit():
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        unit = selectors.UNITS.get(int(data))
+        if unit is None:
+            self.fail("does_not_exist", pk_value=data)
+        return unit
+
+
+def cached_dict_field(kind: str, *, required: bool = False) -> CachedDictItemField:
+    extra: dict[str, Any] = {} if required else {"default": None, "allow_null": True}
+    return CachedDictItemField(kind, required=required, **extra)
+
+
 # --------------------------------------------------------------------------- input
 
 
@@ -88,13 +122,15 @@ class CaseFieldsInput(serializers.Serializer):
     )
     citizen_notes = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     citizen_id_card = serializers.CharField(max_length=18, required=False, allow_blank=True, default="")
-    case_type = dict_field(DictKind.CASE_TYPE, required=True)
-    nature = dict_field(DictKind.NATURE)
-    urgency = dict_field(DictKind.URGENCY)
-    secrecy = dict_field(DictKind.SECRECY)
-    bureau = unit_field(required=False, allow_null=True, default=None)
+    case_type = cached_dict_field(DictKind.CASE_TYPE, required=True)
+    nature = cached_dict_field(DictKind.NATURE)
+    urgency = cached_dict_field(DictKind.URGENCY)
+    secrecy = cached_dict_field(DictKind.SECRECY)
+    bureau = CachedUnitField(queryset=Unit.objects.all(), required=False, allow_null=True, default=None)
     location = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    location_unit = unit_field(required=False, allow_null=True, default=None)
+    location_unit = CachedUnitField(
+        queryset=Unit.objects.all(), required=False, allow_null=True, default=None
+    )
     title = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     content = serializers.CharField(allow_blank=True)
     keywords = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")

@@ -15,7 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 
 from hotline.citizens.services import citizen_upsert_from_intake
@@ -23,6 +23,7 @@ from hotline.common import clock, crypto
 from hotline.common.audit import audit_record
 from hotline.common.errors import Conflict, NotAllowed, ServiceError
 from hotline.common.models import DictItem, DictKind
+from hotline.common.refcache import RefCache
 from hotline.common.validators import normalize_phone, validate_id_card, validate_phone
 from hotline.orgs.models import Unit, UnitKind, User
 from hotline.orgs.selectors import unit_district
@@ -54,6 +55,7 @@ from .models import (
 )
 
 MIN_STAFF_CONTENT_LENGTH = 50
+EXTENDED_FIELDS = RefCache(ExtendedField)
 STAFF_CHANNELS = frozenset({Channel.PHONE, Channel.VOICEMAIL, Channel.POLICE_110, Channel.OTHER_HOTLINE})
 INTAKE_ACTIONS = frozenset({Action.SAVE_DRAFT, Action.SUBMIT, Action.ARCHIVE, Action.PROPOSE_NOT_ACCEPTED})
 
@@ -223,10 +225,19 @@ def _reopen(assignment: Assignment, *, fresh_deadline: bool = False) -> None:
 
 
 def next_case_number(day: dt.date) -> str:
-    """YYYYMMDD + 6-digit daily sequence; the counter row serialises concurrent intakes."""
-    CaseNumberCounter.objects.get_or_create(day=day)
-    CaseNumberCounter.objects.filter(day=day).update(last=F("last") + 1)
-    last = CaseNumberCounter.objects.values_list("last", flat=True).get(day=day)
+    """YYYYMMDD + 6-digit daily sequence; the counter row serialises concurrent intakes.
+
+    One statement (an upsert returning the new value, PostgreSQL and SQLite alike) because every intake
+    waits for it while holding the row lock.
+    """
+    table = connection.ops.quote_name(CaseNumberCounter._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (day, last) VALUES (%s, 1) "
+            f"ON CONFLICT (day) DO UPDATE SET last = {table}.last + 1 RETURNING last",
+            [day],
+        )
+        (last,) = cursor.fetchone()
     return f"{day:%Y%m%d}{last:06d}"
 
 
@@ -268,11 +279,16 @@ class CaseInput:
 
 
 def _validate_extra(data: CaseInput) -> dict[str, Any]:
-    definitions = ExtendedField.objects.filter(is_active=True)
-    definitions = definitions.filter(bureau__isnull=True) | definitions.filter(bureau=data.bureau)
-    definitions = definitions.filter(case_type__isnull=True) | definitions.filter(case_type=data.case_type)
+    bureau_id = data.bureau.pk if data.bureau else None
+    definitions = [
+        d
+        for d in EXTENDED_FIELDS.all()
+        if d.is_active
+        and d.bureau_id in (None, bureau_id)
+        and d.case_type_id in (None, data.case_type.pk if data.case_type else None)
+    ]
     extra = dict(data.extra or {})
-    known = {d.key: d for d in definitions}
+    known = {d.key: d for d in sorted(definitions, key=lambda d: (d.sort_order, d.pk))}
     errors: dict[str, list[str]] = {}
     for key in set(extra) - set(known):
         errors[f"extra.{key}"] = ["该扩展字段不适用于所选职能局和诉求类型"]

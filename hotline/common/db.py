@@ -32,3 +32,14 @@ def _plain(field: models.Field[Any, Any], value: Any) -> Any:
     if isinstance(field, models.JSONField):
         return json.dumps(value, ensure_ascii=False)
     return value
+
+
+class JoinedText(models.Aggregate):
+    """Comma-joined text of a column over a group: string_agg on PostgreSQL, group_concat on SQLite."""
+
+    function = "string_agg"
+    template = "%(function)s(%(expressions)s, ',')"
+    output_field = models.TextField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return super().as_sql(compiler, connection, function="group_concat", **extra)

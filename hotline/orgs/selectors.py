@@ -2,17 +2,23 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
+from hotline.common.refcache import RefCache
+
 from .models import Role, Unit, UnitKind, User
+
+# The unit tree changes rarely; pages and intake read it from memory (see common/refcache.py).
+UNITS = RefCache(Unit)
 
 
 def unit_district(unit: Unit) -> Unit | None:
     """The district a unit belongs to (itself for a district); None for city-level units."""
     if unit.kind == UnitKind.DISTRICT:
         return unit
-    ids = unit.ancestor_ids
-    if not ids:
-        return None
-    return Unit.objects.filter(pk__in=ids, kind=UnitKind.DISTRICT).first()
+    for ancestor_id in unit.ancestor_ids:
+        ancestor = UNITS.get(ancestor_id)
+        if ancestor is not None and ancestor.kind == UnitKind.DISTRICT:
+            return ancestor
+    return None
 
 
 def unit_search(*, query: str = "", kind: str | None = None, active_only: bool = True) -> QuerySet[Unit]:

@@ -5,15 +5,18 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Q
-
 from hotline.cases.models import Assignment, Case
 from hotline.common import clock as wall_clock
 from hotline.common.errors import ServiceError
 from hotline.common.formats import chinese_datetime
+from hotline.common.refcache import RefCache
 
 from . import calendar
 from .models import AlertKind, Clock, EscalationRule, LimitUnit, Stage, TimeLimit
+
+# Rules are data edited rarely and read by every transition (see common/refcache.py for freshness).
+TIME_LIMITS = RefCache(TimeLimit)
+ESCALATION_RULES = RefCache(EscalationRule)
 
 
 @dataclass(frozen=True)
@@ -31,11 +34,15 @@ def time_limit_for(*, stage: str, case: Case) -> TimeLimit | None:
     urgency_id = getattr(case, "urgency_id", None)
     citizen = getattr(case, "citizen", None)
     level = getattr(citizen, "level", "") if citizen is not None else ""
-    candidates = TimeLimit.objects.filter(stage=stage, is_active=True).filter(
-        Q(case_type__isnull=True) | Q(case_type_id=case_type_id),
-        Q(urgency__isnull=True) | Q(urgency_id=urgency_id),
-        Q(citizen_level="") | Q(citizen_level=level),
-    )
+    candidates = [
+        rule
+        for rule in TIME_LIMITS.all()
+        if rule.stage == stage
+        and rule.is_active
+        and rule.case_type_id in (None, case_type_id)
+        and rule.urgency_id in (None, urgency_id)
+        and rule.citizen_level in ("", level)
+    ]
 
     def specificity(rule: TimeLimit) -> tuple[int, int]:
         score = sum(1 for part in (rule.case_type_id, rule.urgency_id, rule.citizen_level) if part)
@@ -54,7 +61,7 @@ def add_limit(start: dt.datetime, amount: int, unit: str) -> dt.datetime:
 
 
 def _rules(stage: str) -> dict[str, EscalationRule]:
-    return {r.kind: r for r in EscalationRule.objects.filter(stage=stage, is_active=True)}
+    return {r.kind: r for r in ESCALATION_RULES.all() if r.stage == stage and r.is_active}
 
 
 def thresholds(

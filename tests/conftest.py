@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from hotline.cases import services
+from hotline.cases import duplicates, services
 from hotline.cases.models import AssignmentRole, Case
 from hotline.common.dictionaries import seed_dictionaries
 from hotline.common.models import DictItem, DictKind
@@ -67,6 +67,7 @@ def fresh_reference_caches() -> None:
     """Rows cached by one test may have been rolled back or flushed (without signals) by the next."""
     RefCache.invalidate_all()
     sla_calendar.invalidate()
+    duplicates.forget_statistics()
 
 
 @pytest.fixture

@@ -48,6 +48,8 @@ THRESHOLD = 0.35
 COMMON_SHARE = 0.10
 COMMON_MIN_DF = 50  # …and in at least this many requests (small windows have no statistics to speak of)
 MAX_CANDIDATES = 50
+# Share of a query's (damped) weight, on its locally most common words, left out of the candidate scan.
+COMMON_PART = 0.1
 NAME_MIN_LENGTH = 2
 # Honorific-only names ("王女士", "李先生") say little; they are still keys but not counted as "same name".
 _HONORIFIC = re.compile(r"^.(女士|先生|小姐|阿姨|师傅|老师|同志|大爷|大妈|奶奶|爷爷)$")
@@ -225,39 +227,99 @@ _EXCLUDED = [CaseStatus.MERGED]
 
 
 def _word_scores(
-    *, query: dict[str, float], since: dt.datetime, exclude: Sequence[int], limit: int
+    *,
+    query: dict[str, float],
+    since: dt.datetime,
+    exclude: Sequence[int],
+    limit: int,
+    also: Iterable[int] = (),
 ) -> tuple[list[tuple[int, float]], dict[str, float]]:
-    """Damped cosine of the query's words against every request of the window sharing one of them.
+    """Damped cosine of the query's words against the requests of the window sharing them, best first.
 
-    First the document frequency of each query word in the window (index-only count), then one grouped sum of
-    weight × query weight × damping, best first."""
+    Cost is bounded by splitting the query's words: the window's most common words (after damping, together
+    weighing at most `COMMON_PART` of the query) are not scanned — they add at most that much to any score, so
+    the ranking is found from the other words' postings, and the common words' exact part is then added for
+    the requests kept (and for `also`, the same-number / same-name requests) by their ids.
+    """
     from hotline.citizens.models import RequestKey
 
     if not query:
         return [], {}
     key_of = {hashed("w", w): w for w in query}
-    df_rows = (
-        RequestKey.objects.filter(key__in=list(key_of), at__gte=since)
-        .values("key")
-        .annotate(n=Count("case_id"))
-        .order_by()
-    )
-    df = {key_of[r["key"]]: r["n"] for r in df_rows}
+    df = _document_frequencies(list(key_of), since)
     window = _window_size(since)
-    damp = {w: damping(df.get(w, 0), window) for w in query}
-    live = {k: query[w] * damp[w] for k, w in key_of.items() if df.get(w) and query[w] * damp[w] > 0}
+    damp = {w: damping(df.get(k, 0), window) for k, w in key_of.items()}
+    live = {k: query[w] * damp[w] for k, w in key_of.items() if query[w] * damp[w] > 0}
     if not live:
         return [], damp
-    whens = [When(key=k, then=Value(float(w))) for k, w in live.items()]
-    qs = RequestKey.objects.filter(key__in=list(live), at__gte=since)
+    common: list[int] = []
+    mass = 0.0
+    for k in sorted(live, key=lambda k: -df.get(k, 0)):
+        if math.sqrt(mass + live[k] ** 2) > COMMON_PART:
+            break
+        mass += live[k] ** 2
+        common.append(k)
+    rare = {k: w for k, w in live.items() if k not in common}
+
+    def weighted(keys: dict[int, float]) -> Any:
+        whens = [When(key=k, then=Value(float(w))) for k, w in keys.items()]
+        return Sum(F("weight") * SqlCase(*whens, default=Value(0.0), output_field=FloatField()))
+
+    qs = RequestKey.objects.filter(key__in=list(rare), at__gte=since)
     if exclude:
         qs = qs.exclude(case_id__in=list(exclude))
-    rows = (
-        qs.values("case_id")
-        .annotate(score=Sum(F("weight") * SqlCase(*whens, default=Value(0.0), output_field=FloatField())))
-        .order_by("-score")[:limit]
-    )
-    return [(r["case_id"], float(r["score"] or 0.0)) for r in rows], damp
+    rows = qs.values("case_id").annotate(score=weighted(rare)).order_by("-score")[:limit]
+    scores = {r["case_id"]: float(r["score"] or 0.0) for r in rows}
+    ids = set(scores) | (set(also) - set(exclude))
+    if common and ids:
+        extra = (
+            RequestKey.objects.filter(case_id__in=list(ids), key__in=common, at__gte=since)
+            .values("case_id")
+            .annotate(score=weighted({k: live[k] for k in common}))
+            .order_by()
+        )
+        for r in extra:
+            scores[r["case_id"]] = scores.get(r["case_id"], 0.0) + float(r["score"] or 0.0)
+    return sorted(scores.items(), key=lambda item: -item[1]), damp
+
+
+# Document frequencies move slowly (a window holds two weeks of requests), and the costly ones to count are the
+# common words every check meets: counts of at least COMMON_MIN_DF (the only ones damping acts on) are kept for a
+# few minutes per process. Rarer words are counted each time, which is cheap.
+DF_TTL_SECONDS = 300
+_df_cache: dict[int, tuple[float, int]] = {}
+
+
+def _document_frequencies(keys: list[int], since: dt.datetime) -> dict[int, int]:
+    """Requests of the window containing each key (missing = none)."""
+    import time
+
+    from hotline.citizens.models import RequestKey
+
+    now = time.monotonic()
+    found = {k: hit[1] for k in keys if (hit := _df_cache.get(k)) and now - hit[0] < DF_TTL_SECONDS}
+    missing = [k for k in keys if k not in found]
+    if missing:
+        counted = (
+            RequestKey.objects.filter(key__in=missing, at__gte=since)
+            .values("key")
+            .annotate(n=Count("case_id"))
+            .order_by()
+            .values_list("key", "n")
+        )
+        for k, n in counted:
+            found[k] = n
+            if n >= COMMON_MIN_DF:
+                _df_cache[k] = (now, n)
+        if len(_df_cache) > 100_000:
+            _df_cache.clear()
+    return found
+
+
+def forget_statistics() -> None:
+    """Drop the cached window statistics (tests; they are otherwise refreshed within minutes)."""
+    _df_cache.clear()
+    _window_cache.clear()
 
 
 _window_cache: dict[str, tuple[float, int]] = {}
@@ -307,7 +369,7 @@ def find_duplicates(
         for case_id in ids.values_list("case_id", flat=True)[:500]:
             ident[case_id].add(label)
     query = terms(request_text(title, content))
-    scored, _ = _word_scores(query=query, since=since, exclude=exclude, limit=MAX_CANDIDATES)
+    scored, _ = _word_scores(query=query, since=since, exclude=exclude, limit=MAX_CANDIDATES, also=ident)
     scores = dict(scored)
     wanted = set(ident) | {cid for cid, s in scored}
     cases = {

@@ -180,6 +180,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(os.environ.get("HOTLINE_SWEEP_SECONDS", "60")),
     },
     "notify-deliver": {"task": "hotline.notify.tasks.deliver_task", "schedule": 10.0},
+    "duplicates-prune": {"task": "hotline.cases.tasks.prune_duplicate_index_task", "schedule": 24 * 3600.0},
 }
 CELERY_TIMEZONE = TIME_ZONE
 

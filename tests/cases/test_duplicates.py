@@ -117,3 +117,59 @@ def test_backfill_indexes_bulk_loaded_cases(city, people):
     assert duplicates.index_backfill() == 1
     assert duplicates.index_backfill() == 0
     assert RequestKey.objects.filter(case=case).exists()
+
+
+TOPICS = (
+    "小区门口的路灯坏了很久，晚上出行很不安全，老人摔倒过好几次，希望尽快派人维修路灯。",
+    "楼上住户装修每天早上七点就开始电钻施工，噪音很大，孩子上网课受影响，希望管一管装修时间。",
+    "菜市场旁边的下水道堵塞，污水漫到马路上，臭味很重，已经一个星期没人处理，请尽快疏通。",
+    "公司拖欠三个月工资一直不发，老板电话也不接，工友们生活困难，请劳动部门帮忙讨薪。",
+    "学校门口的斑马线被挖掉了，接送孩子过马路非常危险，希望交通部门尽快重新施划斑马线。",
+)
+
+
+def test_common_words_left_out_of_the_scan_change_no_score(city, people):
+    """The scan skips the window's commonest words; every score it returns must still be the full damped cosine,
+    and every request at or above the threshold must be among them."""
+    preamble = "来电人反映滨江区江城街道幸福社区的情况，"
+    cases = [
+        submitted_case(
+            city, people, citizen_phone=f"139{i:08d}", content=preamble + TOPICS[i % len(TOPICS)] * 2
+        )
+        for i in range(60)
+    ]
+    query_text = preamble + TOPICS[0] + "已经反映过多次。"
+    query = duplicates.terms(query_text)
+    since = clock.now() - dt.timedelta(days=duplicates.WINDOW_DAYS)
+    scored, damp = duplicates._word_scores(query=query, since=since, exclude=[], limit=200)
+    assert any(d < 1 for d in damp.values()), "the preamble's words should be damped in this window"
+    stored: dict[int, dict[int, float]] = {}
+    for case_id, key, weight in RequestKey.objects.filter(weight__gt=0).values_list(
+        "case_id", "key", "weight"
+    ):
+        stored.setdefault(case_id, {})[key] = weight
+    by_key = {duplicates.hashed("w", w): q * damp[w] for w, q in query.items()}
+    brute = {cid: sum(w * vec.get(k, 0.0) for k, w in by_key.items()) for cid, vec in stored.items()}
+    got = dict(scored)
+    for cid, score in got.items():
+        assert abs(score - brute[cid]) < 1e-9
+    assert {cid for cid, s in brute.items() if s >= duplicates.THRESHOLD} <= set(got)
+    assert {c.pk for c in cases[:: len(TOPICS)]} <= {
+        cid for cid, s in got.items() if s >= duplicates.THRESHOLD
+    }
+
+
+def test_worker_and_task_prune_old_keys(city, people):
+    from django.core.management import call_command
+
+    from hotline.cases.tasks import prune_duplicate_index_task
+
+    with clock.frozen_now(clock.now() - dt.timedelta(days=200)):
+        old = submitted_case(city, people)
+    recent = submitted_case(city, people)
+    call_command("run_worker", "--once")
+    assert not RequestKey.objects.filter(case=old).exists()
+    assert RequestKey.objects.filter(case=recent).exists()
+    with clock.frozen_now(clock.now() + dt.timedelta(days=121)):
+        assert prune_duplicate_index_task() > 0
+    assert not RequestKey.objects.exists()

@@ -1,4 +1,5 @@
-"""The embedded background worker: delivers the outbox every few seconds and sweeps deadlines every minute.
+"""The embedded background worker: delivers the outbox every few seconds, sweeps deadlines every minute and
+prunes the duplicate-screening index once a day.
 
 Used by scripts/start.sh so a newcomer needs no broker; production runs the same jobs under Celery.
 """
@@ -14,6 +15,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
+from hotline.cases.duplicates import index_prune
 from hotline.notify.services import deliver_due
 from hotline.sla.sweep import sweep
 
@@ -21,18 +23,19 @@ logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
-    help = "运行后台任务：消息投递与时限巡检（无需消息队列）"
+    help = "运行后台任务：消息投递、时限巡检与查重索引清理（无需消息队列）"
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--deliver-every", type=float, default=5.0)
         parser.add_argument("--sweep-every", type=float, default=60.0)
+        parser.add_argument("--prune-every", type=float, default=24 * 3600.0)
         parser.add_argument("--once", action="store_true", help="run each job once and exit")
 
     def handle(self, *args: Any, **options: Any) -> None:
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         signal.signal(signal.SIGINT, lambda *_: stop.set())
-        next_sweep = 0.0
+        next_sweep = next_prune = 0.0
         while not stop.is_set():
             close_old_connections()
             try:
@@ -42,6 +45,11 @@ class Command(BaseCommand):
                     next_sweep = time.monotonic() + options["sweep_every"]
                     if result.alerts:
                         logger.info("sweep raised %s", dict(result.alerts))
+                if time.monotonic() >= next_prune:
+                    pruned = index_prune()
+                    next_prune = time.monotonic() + options["prune_every"]
+                    if pruned:
+                        logger.info("pruned %d duplicate-screening keys", pruned)
                 if sent:
                     logger.info("delivered %d messages", sent)
             except Exception:  # a bad minute must not stop the worker; the next round retries

@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from celery import shared_task
+
+from .duplicates import index_prune
+
+
+@shared_task(ignore_result=False)
+def prune_duplicate_index_task() -> int:
+    """Drop duplicate-screening keys older than any window screened or clustered over (daily)."""
+    return index_prune()

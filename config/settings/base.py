@@ -183,6 +183,10 @@ CELERY_BEAT_SCHEDULE = {
     "duplicates-prune": {"task": "hotline.cases.tasks.prune_duplicate_index_task", "schedule": 24 * 3600.0},
 }
 CELERY_TIMEZONE = TIME_ZONE
+# The embedded knowledge index has one writer: its updates go to their own queue, served by one worker process.
+CELERY_TASK_ROUTES = {"hotline.knowledge.tasks.sync_items_task": {"queue": "kb-index"}}
+# Knowledge index updates after commit: in the request's thread (default), or queued to Celery (production).
+HOTLINE_KB_INDEX_QUEUE = os.environ.get("HOTLINE_KB_INDEX_QUEUE", "1" if CELERY_BROKER_URL else "") == "1"
 
 EMAIL_BACKEND = os.environ.get("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "12345@localhost")

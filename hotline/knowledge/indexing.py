@@ -1,7 +1,8 @@
 """Keeping the search index in step with the database.
 
 Services call `schedule_reindex(ids)` inside their transaction; after the commit the items are read again
-and indexed (if searchable: state normal and published) or removed. Nothing is indexed for a transaction
+and indexed (if searchable: state normal and published) or removed — in the request's thread, or, with
+HOTLINE_KB_INDEX_QUEUE (production), by the `kb-index` queue's worker (tasks.sync_items_task). Nothing is indexed for a transaction
 that rolls back. Validity periods are filters inside the engine, so an item expires from search on time
 without any sweep. `rebuild` (the `rebuild_kb_index` command) builds the whole index from the database.
 """
@@ -12,6 +13,7 @@ import logging
 import threading
 from collections.abc import Iterable, Iterator
 
+from django.conf import settings
 from django.db import transaction
 
 from .engine import IndexDoc, SearchEngine, get_engine
@@ -45,7 +47,21 @@ def flush() -> None:
         return
     batch = set(ids)
     ids.clear()
-    sync_items(batch)
+    if settings.HOTLINE_KB_INDEX_QUEUE:
+        _enqueue(sorted(batch))
+    else:
+        sync_items(batch)
+
+
+def _enqueue(item_ids: list[int]) -> None:
+    """Hand the update to the task queue's single index writer; if the broker is down, write it here."""
+    from .tasks import sync_items_task
+
+    try:
+        sync_items_task.apply_async((item_ids,), retry=False)
+    except Exception:
+        logger.warning("知识库索引任务无法入队，改为当场更新（条目 %s）", item_ids, exc_info=True)
+        sync_items(item_ids)
 
 
 def searchable_items() -> Iterator[Item]:

@@ -52,3 +52,48 @@ def test_rebuild_command(kb: KB, people: People, commit: Any) -> None:
     assert "已索引 1 条知识" in out.getvalue()
     assert search_ids(people.agent, "社保卡") == [a.pk]
     assert get_engine().count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_index_updates_run_on_the_kb_index_queue(kb: KB, people: People, settings: Any) -> None:
+    """Production: after the commit the update is queued; the `kb-index` worker (real Redis) writes the index."""
+    import time
+
+    from celery.contrib.testing.worker import start_worker
+
+    from config.celery import app
+    from tests.notify.test_celery_redis import REDIS, redis_up
+
+    if not redis_up():
+        pytest.skip("Redis is not running here")
+    settings.HOTLINE_KB_INDEX_QUEUE = True
+    app.conf.update(
+        broker_url=REDIS, result_backend=REDIS, task_always_eager=False, broker_connection_retry=False
+    )
+    route = app.amqp.router.route({}, "hotline.knowledge.tasks.sync_items_task")
+    assert route["queue"].name == "kb-index"
+    # (a worker's queue list sticks to the app: consume the default queue too, as later tests expect)
+    queues = ["celery", "kb-index"]
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10, queues=queues):
+        item = publish(kb, kb.card, "社保卡激活", "到银行激活。")
+        deadline = time.monotonic() + 15
+        while search_ids(people.agent, "激活") != [item.pk] and time.monotonic() < deadline:
+            time.sleep(0.1)
+    assert search_ids(people.agent, "激活") == [item.pk]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_index_update_done_here_when_the_broker_is_down(
+    kb: KB, people: People, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kombu.exceptions import OperationalError
+
+    from hotline.knowledge.tasks import sync_items_task
+
+    def broker_down(*args: Any, **kwargs: Any) -> None:
+        raise OperationalError("[Errno 111] Connection refused")
+
+    settings.HOTLINE_KB_INDEX_QUEUE = True
+    monkeypatch.setattr(sync_items_task, "apply_async", broker_down)
+    item = publish(kb, kb.card, "社保卡激活", "到银行激活。")
+    assert search_ids(people.agent, "激活") == [item.pk]

@@ -25,6 +25,7 @@ from .auth import ApiClientAuthentication, client_of
 from .models import Attachment, ItemState
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ZIP = "application/zip"
 
 
 def _user(request: Request) -> User:
@@ -176,6 +177,18 @@ class DirectoryExportApi(RequestContextMixin, APIView):
         return response
 
 
+def _import_report(report: importexport.ImportReport) -> Response:
+    return Response(
+        {
+            "created": report.created,
+            "published": report.published,
+            "pending": report.pending,
+            "directories_created": report.directories_created,
+        },
+        status=201,
+    )
+
+
 class DirectoryImportApi(RequestContextMixin, APIView):
     @extend_schema(
         summary="从Excel批量导入条目（按审核规则提交或发布；有错则全部不导入）",
@@ -186,15 +199,36 @@ class DirectoryImportApi(RequestContextMixin, APIView):
         user = _user(request)
         directory = selectors.directory_get(user=user, pk=pk)
         v = _valid(s.ImportInput, request.data)
-        report = importexport.directory_import(actor=user, directory=directory, file=v["file"])
-        return Response(
-            {
-                "created": report.created,
-                "published": report.published,
-                "pending": report.pending,
-                "directories_created": report.directories_created,
-            },
-            status=201,
+        return _import_report(importexport.directory_import(actor=user, directory=directory, file=v["file"]))
+
+
+class DirectoryExportZipApi(RequestContextMixin, APIView):
+    @extend_schema(
+        summary="导出目录（含下级）中可查看的条目及其附件为ZIP（items.xlsx + attachments/编号/文件）",
+        responses={(200, ZIP): bytes},
+    )
+    def get(self, request: Request, pk: int) -> HttpResponse:
+        user = _user(request)
+        directory = selectors.directory_get(user=user, pk=pk)
+        content = importexport.directory_export_zip(user=user, directory=directory)
+        response = HttpResponse(content, content_type=ZIP)
+        stamp = timezone.localtime().strftime("%Y%m%d")
+        response["Content-Disposition"] = f"attachment; filename=kb-{directory.pk}-{stamp}.zip"
+        return response
+
+
+class DirectoryImportZipApi(RequestContextMixin, APIView):
+    @extend_schema(
+        summary="从ZIP（items.xlsx + 附件文件）批量导入条目及附件（有错则全部不导入）",
+        request={"multipart/form-data": s.ImportInput},
+        responses={201: OpenApiTypes.OBJECT},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        user = _user(request)
+        directory = selectors.directory_get(user=user, pk=pk)
+        v = _valid(s.ImportInput, request.data)
+        return _import_report(
+            importexport.directory_import_zip(actor=user, directory=directory, file=v["file"])
         )
 
 

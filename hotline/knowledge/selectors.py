@@ -22,6 +22,7 @@ from hotline.orgs.models import User
 from .engine import SearchFilters, SearchHit, SortKey, get_engine
 from .models import (
     ApiClient,
+    Attachment,
     Directory,
     Favourite,
     Item,
@@ -461,3 +462,56 @@ def directory_stats(*, user: User, directory: Directory, days: int = 30) -> dict
         **{k: int(v or 0) for k, v in totals.items()},
         "daily": view_series(item_ids=items.values("pk"), days=days),
     }
+
+
+def item_attachments(*, user: User, item: Item) -> list[Attachment]:
+    """The published version's files for readers; editors see the latest version's (with any problem)."""
+    version = item.published_version
+    if version is None or user_access(user).can_edit(item.directory_id):
+        version = item.versions.order_by("-number").first() or version
+    return list(version.attachments.all()) if version is not None else []
+
+
+def attachment_get(*, user: User, pk: int) -> Attachment:
+    attachment = Attachment.objects.filter(pk=pk).first()
+    if attachment is None:
+        raise NotFound("附件不存在或无权查看")
+    item_get(user=user, pk=attachment.item_id)
+    return attachment
+
+
+# --------------------------------------------------------------------------- citizen portal (KB: public items)
+
+
+def _public_items() -> QuerySet[Item]:
+    return Item.objects.filter(published_q(), is_public=True, space__is_active=True)
+
+
+def public_search(*, q: str, page: int = 1, page_size: int = 10) -> SearchPage:
+    """Anonymous search: public items of active spaces that are published, normal and valid."""
+    parsed = parse_query(q)
+    offset, limit = _page_bounds(page, page_size)
+    spaces = set(Space.objects.filter(is_active=True).values_list("pk", flat=True))
+    filters = SearchFilters(
+        now=clock.now(), space_ids=sorted(spaces) or [0], public_only=True, limit=limit, offset=offset
+    )
+    return _run(
+        parsed, filters, with_items=True, allow=lambda item: item.is_public and item.space_id in spaces
+    )
+
+
+def public_item_get(*, pk: int) -> Item:
+    item = _public_items().select_related("published_version").filter(pk=pk).first()
+    if item is None:
+        raise NotFound("知识条目不存在或未公开")
+    return item
+
+
+def public_attachment_get(*, pk: int) -> Attachment:
+    """A file of the published version of a public item."""
+    attachment = Attachment.objects.filter(
+        pk=pk, versions__pk__in=_public_items().values("published_version_id")
+    ).first()
+    if attachment is None:
+        raise NotFound("附件不存在或未公开")
+    return attachment

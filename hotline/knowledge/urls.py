@@ -11,6 +11,16 @@ urlpatterns = [
     path("kb/directories/<int:pk>/grants/", api.DirectoryGrantsApi.as_view(), name="api-kb-directory-grants"),
     path("kb/directories/<int:pk>/export/", api.DirectoryExportApi.as_view(), name="api-kb-directory-export"),
     path("kb/directories/<int:pk>/import/", api.DirectoryImportApi.as_view(), name="api-kb-directory-import"),
+    path(
+        "kb/directories/<int:pk>/export-zip/",
+        api.DirectoryExportZipApi.as_view(),
+        name="api-kb-directory-export-zip",
+    ),
+    path(
+        "kb/directories/<int:pk>/import-zip/",
+        api.DirectoryImportZipApi.as_view(),
+        name="api-kb-directory-import-zip",
+    ),
     path("kb/directories/<int:pk>/stats/", api.DirectoryStatsApi.as_view(), name="api-kb-directory-stats"),
     path("kb/items/", api.ItemListCreateApi.as_view(), name="api-kb-items"),
     path("kb/items/<int:pk>/", api.ItemDetailApi.as_view(), name="api-kb-item"),

@@ -4,6 +4,9 @@
   called back on the target's result like the target's own caller.
 - Both timelines show it: `merge` on the merged request, `merge_in` on the target (which keeps its status —
   merging into a closed case reopens nothing; only the office may merge into a closed case).
+- The co-requester is told by SMS (template `co_requester_merged`, queued in the merge transaction) when their
+  number is a mobile not barred from outbound calls; `sms_citizen` on the merged request's timeline records it.
+  Undoing a merge sends nothing.
 - The office may undo: the request goes back to the status it had, the co-requester row is kept with `undone_at`,
   both timelines show `unmerge` / `unmerge_out`.
 Both cases' versions are checked, so a merge racing another action on either case fails with a conflict.
@@ -20,7 +23,9 @@ from hotline.orgs.models import Role, User
 from . import lifecycle
 from .lifecycle import Action
 from .models import Case, CaseStatus, CoRequester, Rating
-from .services import _transition
+from .services import _event, _transition
+
+CO_REQUESTER_TEMPLATE = "co_requester_merged"
 
 # Merging into these would hide the request: nothing will be done about them.
 NOT_TARGETS = frozenset(
@@ -78,7 +83,40 @@ def case_merge(
             opinion=opinion,
             data={"merged": case.pk, "merged_number": case.number, "co_requester": co.pk},
         )
+        _sms_co_requester(case=case, into=into, co=co)
     return co
+
+
+def _sms_co_requester(*, case: Case, into: Case, co: CoRequester) -> bool:
+    """Queue the merge notice to the co-requester (inside the merge transaction). Returns whether one was queued.
+
+    Nothing is sent to a landline or a number blacklisted for outbound calls, nor when the office switched the
+    template off."""
+    from hotline.citizens.models import BlacklistDirection
+    from hotline.citizens.selectors import blacklist_lookup
+    from hotline.common.validators import MOBILE_RE, normalize_phone
+    from hotline.notify.models import MessageTemplate
+    from hotline.notify.services import build_address_message, queue_messages
+
+    number = normalize_phone(co.phone)
+    if not MOBILE_RE.match(number) or blacklist_lookup(number, BlacklistDirection.OUTBOUND) is not None:
+        return False
+    if not MessageTemplate.objects.filter(code=CO_REQUESTER_TEMPLATE, is_active=True).exists():
+        return False
+    context = {"number": into.number, "merged_number": case.number, "title": into.title}
+    message = build_address_message(
+        channel="sms", address=number, template=CO_REQUESTER_TEMPLATE, context=context
+    )
+    queue_messages([message])
+    _event(
+        case,
+        actor=None,
+        action=Action.SMS_CITIZEN,
+        from_status=case.status,
+        opinion=message.body,
+        data={"template": CO_REQUESTER_TEMPLATE, "co_requester": co.pk, "into": into.pk},
+    )
+    return True
 
 
 def case_unmerge(*, case: Case, actor: User, expected_version: int | None, reason: str) -> Case:

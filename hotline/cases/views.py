@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -21,7 +22,7 @@ from hotline.notify.services import inbox as notify_inbox
 from hotline.orgs.models import Role, Unit, UnitKind, User
 from hotline.orgs.selectors import sees_everything, unit_search
 
-from . import api, exports, lifecycle, selectors, services
+from . import api, duplicates, exports, lifecycle, merge, selectors, services
 from .forms import IntakeForm
 from .lifecycle import Action
 from .models import (
@@ -31,6 +32,7 @@ from .models import (
     Case,
     CaseStatus,
     Channel,
+    CoRequester,
     ExtendedField,
     ExtensionRequest,
     Rating,
@@ -156,15 +158,156 @@ def _attach_errors(form: IntakeForm, exc: ServiceError) -> None:
 
 @login_required
 def citizen_lookup(request: HttpRequest) -> HttpResponse:
-    """Screen-pop light: the caller's profile and recent cases by phone number (htmx partial)."""
-    user = _user(request)
-    phone = request.GET.get("citizen_phone", "").strip()
-    cases = selectors.citizen_recent_cases(user=user, phone=phone) if len(phone) >= 7 else []
-    from hotline.citizens.models import Citizen
-    from hotline.common.validators import normalize_phone
+    """The intake form's caller card: the full screen pop (CIT-5) for the number typed (htmx partial)."""
+    from hotline.citizens.views import screen_pop_partial
 
-    citizen = Citizen.objects.filter(phone=normalize_phone(phone)).first() if len(phone) >= 7 else None
-    return render(request, "cases/_citizen_lookup.html", {"citizen": citizen, "cases": cases, "phone": phone})
+    return screen_pop_partial(request, request.GET.get("citizen_phone", ""), embedded=True)
+
+
+# --------------------------------------------------------------------------- duplicates, merge (并单), hot clusters
+
+
+def _may_merge(user: User) -> bool:
+    return bool(lifecycle.INTAKE & user.role_set) or user.is_superuser
+
+
+@login_required
+def duplicate_candidates(request: HttpRequest) -> HttpResponse:
+    """INT-5 at intake: candidates of the last 15 days for what the agent has typed so far (htmx partial)."""
+    user = _user(request)
+    data = request.POST if request.method == "POST" else request.GET
+    content, title = data.get("content", "")[:20000], data.get("title", "")[:100]
+    phone, name = data.get("citizen_phone", "").strip()[:20], data.get("citizen_name", "").strip()[:50]
+    if not (content.strip() or phone or name):
+        return render(request, "cases/_duplicates.html", {"report": None})
+    report = duplicates.find_duplicates(user=user, content=content, title=title, phone=phone, name=name)
+    return render(request, "cases/_duplicates.html", {"report": report, "threshold": duplicates.THRESHOLD})
+
+
+@login_required
+def merge_candidates(request: HttpRequest, pk: int) -> HttpResponse:
+    """The case page's merge card: this request's duplicate candidates, each a possible target (htmx partial)."""
+    user = _user(request)
+    case = _case_or_404(user, pk)
+    report = duplicates.find_duplicates(
+        user=user,
+        content=case.content,
+        title=case.title,
+        phone=case.citizen_phone,
+        name=case.citizen_name,
+        exclude_case=case.pk,
+    )
+    return render(
+        request,
+        "cases/_duplicates.html",
+        {
+            "report": report,
+            "threshold": duplicates.THRESHOLD,
+            "merge_from": case,
+            "may_merge": Action.MERGE in lifecycle.allowed_actions(status=case.status, user=user),
+            "not_targets": [str(s) for s in merge.NOT_TARGETS],
+        },
+    )
+
+
+def _merge_target(user: User, post: Any) -> Case:
+    """The target by id (a candidate's button) or by case number (typed), as the user may see it."""
+    target = post.get("target", "").strip()
+    number = post.get("target_number", "").strip()
+    if target.isdigit():
+        return selectors.case_get(user=user, pk=int(target))
+    found = selectors.case_visible(user=user).filter(number=number).values_list("pk", flat=True).first()
+    if not number or found is None:
+        raise ServiceError(
+            "请选择或填写要并入的工单编号", field_errors={"target": ["未找到该工单或无权查看"]}
+        )
+    return selectors.case_get(user=user, pk=found)
+
+
+def _back(request: HttpRequest, default: str) -> HttpResponse:
+    """Back where the form was (the hot clusters page) when it says so, else to `default`."""
+    target = request.POST.get("next", "")
+    if target.startswith("/") and not target.startswith("//"):
+        return redirect(target)
+    return redirect(default)
+
+
+@login_required
+@require_POST
+def case_merge(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    case = _case_or_404(user, pk)
+    version = request.POST.get("version", "")
+    try:
+        target = _merge_target(user, request.POST)
+        merge.case_merge(
+            case=case,
+            into=target,
+            actor=user,
+            expected_version=int(version) if version.isdigit() else None,
+            opinion=request.POST.get("opinion", ""),
+        )
+    except ServiceError as exc:
+        _report_errors(request, exc)
+    else:
+        messages.success(
+            request,
+            _("工单 %(number)s 已并入 %(target)s，来电人成为该工单的并单来电人。")
+            % {"number": case.number, "target": target.number},
+        )
+    return _back(request, f"/cases/{pk}/")
+
+
+@login_required
+@require_POST
+def case_unmerge(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    case = _case_or_404(user, pk)
+    version = request.POST.get("version", "")
+    try:
+        merge.case_unmerge(
+            case=case,
+            actor=user,
+            expected_version=int(version) if version.isdigit() else None,
+            reason=request.POST.get("reason", ""),
+        )
+    except ServiceError as exc:
+        _report_errors(request, exc)
+    else:
+        messages.success(request, _("已撤销并单，工单 %(number)s 恢复办理。") % {"number": case.number})
+    return redirect("case-detail", pk=pk)
+
+
+CLUSTER_ROLES = (Role.DISPATCHER, Role.MONITOR, Role.LEADER, Role.AGENT)
+
+
+@login_required
+def hot_clusters(request: HttpRequest) -> HttpResponse:
+    """Groups of similar open requests of the last N days, each member with a merge button (as the API)."""
+    user = _user(request)
+    if not user.has_role(*CLUSTER_ROLES):
+        raise PermissionDenied
+    days = _bounded(request.GET.get("days"), 7, 1, 60)
+    min_size = _bounded(request.GET.get("min_size"), 3, 2, 1000)
+    clusters = duplicates.hot_clusters(user=user, days=days, min_size=min_size)
+    mergeable = lifecycle.TRANSITIONS[Action.MERGE].sources
+    return render(
+        request,
+        "cases/clusters.html",
+        {
+            "clusters": clusters,
+            "days": days,
+            "min_size": min_size,
+            "may_merge": _may_merge(user),
+            "mergeable": [str(s) for s in mergeable],
+            "not_targets": [str(s) for s in merge.NOT_TARGETS],
+            "here": request.get_full_path(),
+        },
+    )
+
+
+def _bounded(value: str | None, default: int, low: int, high: int) -> int:
+    return min(max(int(value), low), high) if value and value.isdigit() else default
 
 
 # --------------------------------------------------------------------------- case detail and actions
@@ -206,8 +349,30 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         and user.has_role(Role.UNIT_LEADER),
         "hide_citizen": selectors.citizen_hidden(case, user),
         "mask_phone": selectors.phone_masked(case, user),
+        **_merge_context(case, user, allowed),
     }
     return render(request, "cases/detail.html", context)
+
+
+def _merge_context(case: Case, user: User, allowed: set[str]) -> dict[str, Any]:
+    """并单 on the case page: may this user merge it / undo its merge, where it went, who was merged into it."""
+    from .merge_api import _co_output
+
+    co_rows = CoRequester.objects.filter(case=case).select_related("merged_case", "merged_by")
+    merged_into = None
+    if case.status == S.MERGED:
+        merged_into = (
+            CoRequester.objects.filter(merged_case=case, undone_at__isnull=True)
+            .select_related("case")
+            .order_by("-merged_at")
+            .first()
+        )
+    return {
+        "may_merge": Action.MERGE in allowed,
+        "may_unmerge": Action.UNMERGE in allowed,
+        "merged_into": merged_into,
+        "co_requesters": [_co_output(co, user) for co in co_rows],
+    }
 
 
 OFFICE_PANEL_ACTIONS = {

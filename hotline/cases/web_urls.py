@@ -15,6 +15,11 @@ urlpatterns = [
     path("extensions/<int:pk>/decide/", views.extension_decide, name="extension-decide"),
     path("partials/units/", views.unit_options, name="unit-options"),
     path("partials/citizen/", views.citizen_lookup, name="citizen-lookup"),
+    path("partials/duplicates/", views.duplicate_candidates, name="duplicate-candidates"),
+    path("cases/<int:pk>/merge-candidates/", views.merge_candidates, name="case-merge-candidates"),
+    path("cases/<int:pk>/merge/", views.case_merge, name="case-merge"),
+    path("cases/<int:pk>/unmerge/", views.case_unmerge, name="case-unmerge"),
+    path("cases/clusters/", views.hot_clusters, name="case-clusters"),
     path("partials/notices/", views.notices, name="notices"),
     path("supervision/", sla_views.supervision, name="supervision"),
 ]

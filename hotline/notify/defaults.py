@@ -42,6 +42,15 @@ TEMPLATES = [
         "您的诉求已答复",
         "【12345热线】您反映的问题（工单编号{number}）已答复：{answer}。如有疑问请再次拨打12345。",
     ),
+    # Sent by the merge (并单) to the merged request's caller, who becomes a co-requester of the target case.
+    # Not "citizen_": it is not offered at intake.
+    (
+        "co_requester_merged",
+        "并单告知（市民）",
+        "您的诉求已并单办理",
+        "【12345热线】您反映的诉求（工单编号{merged_number}）与工单{number}为同一事项，已合并办理，"
+        "办理结果将一并告知您。如有疑问请再次拨打12345。",
+    ),
 ]
 
 

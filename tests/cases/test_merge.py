@@ -19,7 +19,9 @@ def test_merge_and_undo(city, people):
     new, target = fresh(new), fresh(target)
     assert new.status == CaseStatus.MERGED and target.status == CaseStatus.DISPATCHED
     assert co.case == target and co.phone == "13912345678" and co.citizen == new.citizen
-    assert new.events.last().action == "merge" and new.events.last().data["into"] == target.pk
+    # The merge, then the SMS telling the co-requester (test_merge_notify.py).
+    assert [e.action for e in new.events.all()][-2:] == ["merge", "sms_citizen"]
+    assert new.events.get(action="merge").data["into"] == target.pk
     assert target.events.last().action == "merge_in" and target.events.last().data["merged"] == new.pk
     # Only the office undoes.
     with pytest.raises(NotAllowed):

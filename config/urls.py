@@ -5,6 +5,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 urlpatterns = [
     path("", include("hotline.cases.web_urls")),
+    path("citizens/", include("hotline.citizens.web_urls")),
+    path("kb/", include("hotline.knowledge.web_urls")),
+    path("portal/kb/", include("hotline.knowledge.portal_urls")),
     path("login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

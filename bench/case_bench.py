@@ -33,6 +33,7 @@ from django.urls import NoReverseMatch, reverse
 from bench import require_postgresql
 from hotline.cases import selectors, services
 from hotline.cases.models import OPEN_ASSIGNMENT_STATUSES, Assignment
+from hotline.common.runtime import settle_after_startup
 from hotline.demo.content import CallerPool, Dictionaries, case_input, draw_request
 from hotline.demo.org import handler_username, load_org
 from hotline.orgs.models import User
@@ -73,6 +74,7 @@ class Result:
 def measure(action: Callable[[int], Any], iterations: int, warmup: int = WARMUP) -> list[float]:
     for i in range(warmup):
         action(i)
+    settle_after_startup()  # as config/wsgi.py does in a server process once the app is loaded
     samples = []
     for i in range(iterations):
         started = time.perf_counter()

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from rest_framework import exceptions, pagination
+from rest_framework import exceptions, pagination, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -62,7 +62,9 @@ class CachedFieldsMixin:
     """Build a ModelSerializer's fields once per class instead of on every instance.
 
     DRF introspects the model for every serializer it instantiates; for the wide case serializers that is
-    a large share of a request. The cached fields are deep-copied, as DRF does with declared fields.
+    a large share of a request. Each instance gets its own copies of the (never bound) cached fields, since
+    binding writes the parent into a field: plain fields are copied shallowly (binding only reassigns their
+    attributes), nested serializers deeply (their children point to their parent).
     """
 
     def get_fields(self) -> dict[str, Any]:
@@ -71,4 +73,7 @@ class CachedFieldsMixin:
         if cached is None:
             cached = super().get_fields()  # type: ignore[misc]
             cls._cached_fields = cached  # type: ignore[attr-defined]
-        return copy.deepcopy(cached)
+        return {
+            name: copy.deepcopy(field) if isinstance(field, serializers.BaseSerializer) else copy.copy(field)
+            for name, field in cached.items()
+        }

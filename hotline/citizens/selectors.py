@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 
 from hotline.common import clock, crypto
 from hotline.common.errors import NotFound
@@ -95,6 +95,17 @@ def citizens_by_number(number: str, *, limit: int = 5) -> list[Citizen]:
         found = Citizen.objects.in_bulk(ids)
         return [found[i] for i in ids if i in found]
     return list(Citizen.objects.filter(phone=number).order_by("-id")[:limit])
+
+
+def citizen_for_number(number: str) -> Citizen | None:
+    """The profile a caller's number stands for: the newest owning it (one query). The screen pop shows it and
+    intake files the request under it, so both always agree for a number a family shares."""
+    number = normalize_phone(number)
+    if not number:
+        return None
+    newest_owner = CitizenPhone.objects.filter(number=number).order_by("-citizen_id").values("citizen_id")[:1]
+    found = Citizen.objects.filter(pk__in=Subquery(newest_owner)).first()
+    return found or Citizen.objects.filter(phone=number).order_by("-id").first()
 
 
 def blacklist_lookup(number: str, direction: str = BlacklistDirection.INBOUND) -> BlacklistEntry | None:
@@ -235,8 +246,7 @@ def screen_pop(*, user: User, number: str) -> dict[str, Any]:
 
     number = normalize_phone(number)
     masked = not sees_personal_data(user)
-    found = citizens_by_number(number, limit=1)
-    citizen = found[0] if found else None
+    citizen = citizen_for_number(number)
     layout = layout_for(number)
     entry = blacklist_lookup(number, BlacklistDirection.INBOUND)
     result: dict[str, Any] = {

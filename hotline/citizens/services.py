@@ -36,14 +36,9 @@ def citizen_upsert_from_intake(*, phone: str, actor: Any, id_card: str = "", **f
 
     Runs inside the intake transaction; only empty profile fields are filled, nothing is overwritten.
     """
-    citizen = None
-    if phone:
-        citizen = Citizen.objects.filter(phone=phone).order_by("id").first()
-        if citizen is None:
-            owner = (
-                CitizenPhone.objects.filter(number=phone).order_by("id").values_list("citizen_id", flat=True)
-            )
-            citizen = Citizen.objects.filter(pk__in=owner[:1]).first()
+    from .selectors import citizen_for_number
+
+    citizen = citizen_for_number(phone) if phone else None
     created = citizen is None
     if citizen is None:
         citizen = Citizen(phone=phone)

@@ -67,3 +67,18 @@ def test_scoped_for_units(api, city, people):
         as_user(api, people.guanshan).get("/api/v1/citizens/screen-pop/", {"number": "13812345678"}).json()
     )
     assert other["known"] is False and other["recent_cases"] == [] and other["citizen"]["name"] == ""
+
+
+def test_shared_number_pop_and_intake_agree(api, city, people):
+    """A number two family members registered: the pop shows the newest profile and intake files under it."""
+    father = services.citizen_create(
+        actor=people.agent, data=services.CitizenInput(name="张父", phones=["13812340000"])
+    )
+    daughter = services.citizen_create(
+        actor=people.agent, data=services.CitizenInput(name="张女", phones=["13900009999", "13812340000"])
+    )
+    assert father.pk < daughter.pk
+    pop = as_user(api, people.agent).get("/api/v1/citizens/screen-pop/", {"number": "13812340000"}).json()
+    assert pop["citizen"]["id"] == daughter.pk
+    case = submitted_case(city, people, citizen_phone="13812340000")
+    assert case.citizen_id == daughter.pk

@@ -190,14 +190,7 @@ class ScreenPopApi(RequestContextMixin, APIView):
         number = request.query_params.get("number", "").strip()
         if not number:
             raise serializers.ValidationError({"number": ["请提供来电号码"]})
-        data = selectors.screen_pop(user=user, number=number)
-        if data["known"] and not data["citizen"]["masked"]:
-            from .models import Citizen
-
-            services.citizen_record_view(
-                citizen=Citizen(pk=data["citizen"]["id"]), actor=user, reason="来电弹屏"
-            )
-        return Response(data)
+        return Response(services.screen_pop_viewed(user=user, number=number))
 
 
 # --------------------------------------------------------------------------- related contacts

@@ -228,6 +228,16 @@ def citizen_record_view(*, citizen: Citizen, actor: Any, reason: str) -> None:
     audit_record(actor=actor, action="view", obj=citizen, summary=f"查看市民个人信息（{reason}）")
 
 
+def screen_pop_viewed(*, user: Any, number: str) -> dict[str, Any]:
+    """The screen pop of a number (selectors.screen_pop) as a user sees it; an unmasked profile is audited."""
+    from .selectors import screen_pop
+
+    pop = screen_pop(user=user, number=number)
+    if pop["known"] and not pop["citizen"]["masked"]:
+        citizen_record_view(citizen=Citizen(pk=pop["citizen"]["id"]), actor=user, reason="来电弹屏")
+    return pop
+
+
 # --------------------------------------------------------------------------- related contacts (CIT-2)
 
 

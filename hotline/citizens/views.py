@@ -66,9 +66,7 @@ def pop_sections(layout: dict[str, Any] | None, *, blacklisted: bool) -> list[st
 def screen_pop_context(*, user: User, number: str) -> dict[str, Any]:
     """The screen-pop selector's view of a number (masked per role), its sections; an unmasked view is audited
     (ORG-4) as the API does."""
-    pop = selectors.screen_pop(user=user, number=number)
-    if pop["known"] and not pop["citizen"]["masked"]:
-        services.citizen_record_view(citizen=Citizen(pk=pop["citizen"]["id"]), actor=user, reason="来电弹屏")
+    pop = services.screen_pop_viewed(user=user, number=number)
     return {"pop": pop, "sections": pop_sections(pop["layout"], blacklisted=pop["blacklisted"])}
 
 

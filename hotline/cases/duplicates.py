@@ -317,9 +317,10 @@ def _document_frequencies(keys: list[int], since: dt.datetime) -> dict[int, int]
 
 
 def forget_statistics() -> None:
-    """Drop the cached window statistics (tests; they are otherwise refreshed within minutes)."""
+    """Drop the cached window statistics and groups (tests; they are otherwise refreshed within minutes)."""
     _df_cache.clear()
     _window_cache.clear()
+    _cluster_cache.clear()
 
 
 _window_cache: dict[str, tuple[float, int]] = {}
@@ -414,12 +415,44 @@ CLUSTER_MAX_POSTING = 300
 OPEN_STATUSES = [s for s in CaseStatus.values if s not in lifecycle.FINISHED_STATUSES]
 
 
+# Grouping a week of open requests takes seconds in a big city; the groups (ids and naming words) are kept a
+# couple of minutes per process and user scope, while the cases themselves are read fresh on every call, so a
+# request merged or closed since drops out at once.
+CLUSTER_CACHE_SECONDS = 120
+_cluster_cache: dict[tuple[Any, ...], tuple[float, list[tuple[list[int], list[str]]]]] = {}
+
+
 def hot_clusters(
     *, user: User | None, days: int = 7, min_size: int = 3, threshold: float = THRESHOLD, limit: int = 20
 ) -> list[Cluster]:
-    """Groups of similar open requests of the last `days` days (same problem reported by many), biggest first.
+    """Groups of similar open requests of the last `days` days (same problem reported by many), biggest first."""
+    import time
 
-    The open cases' stored word vectors are read from the index (no re-segmentation); pairs sharing a word are
+    from hotline.orgs.selectors import sees_everything
+
+    scope = "all" if user is None or sees_everything(user) else user.pk
+    key = (scope, days, min_size, threshold, limit)
+    hit = _cluster_cache.get(key)
+    if hit is None or time.monotonic() - hit[0] > CLUSTER_CACHE_SECONDS:
+        hit = (time.monotonic(), _group_open_requests(user, days, min_size, threshold, limit))
+        if len(_cluster_cache) > 1000:
+            _cluster_cache.clear()
+        _cluster_cache[key] = hit
+    groups = hit[1]
+    cases = Case.objects.filter(status__in=OPEN_STATUSES).in_bulk([cid for ids, _ in groups for cid in ids])
+    clusters = [
+        Cluster(
+            cases=sorted((cases[cid] for cid in ids if cid in cases), key=lambda c: c.created_at), terms=words
+        )
+        for ids, words in groups
+    ]
+    return [c for c in clusters if c.size >= min_size]
+
+
+def _group_open_requests(
+    user: User | None, days: int, min_size: int, threshold: float, limit: int
+) -> list[tuple[list[int], list[str]]]:
+    """The open cases' stored word vectors are read from the index (no re-segmentation); pairs sharing a word are
     compared and joined when their damped similarity passes `threshold` (single-link, union-find)."""
     from hotline.citizens.models import RequestKey
 
@@ -447,37 +480,30 @@ def hot_clusters(
             x = parent[x]
         return x
 
+    damped = {cid: {k: w * damp[k] for k, w in vector.items()} for cid, vector in vectors.items()}
     compared: set[tuple[int, int]] = set()
     for key, ids in postings.items():
         if damp[key] <= 0 or len(ids) < 2 or len(ids) > CLUSTER_MAX_POSTING:
             continue  # a word most open requests contain joins nothing by itself (rarer shared words will)
         for i, a in enumerate(ids):
             for b in ids[i + 1 :]:
+                ra, rb = find(a), find(b)
+                if ra == rb:
+                    continue  # already joined through other pairs: comparing them changes no group
                 pair = (a, b) if a < b else (b, a)
                 if pair in compared:
                     continue
                 compared.add(pair)
-                va, vb = vectors[a], vectors[b]
-                score = sum(w * vb.get(k, 0.0) * damp.get(k, 1.0) for k, w in va.items())
+                va, vb = damped[a], vectors[b]
+                score = sum(w * vb.get(k, 0.0) for k, w in va.items())
                 if score >= threshold:
-                    ra, rb = find(a), find(b)
-                    if ra != rb:
-                        parent[ra] = rb
+                    parent[ra] = rb
     groups: dict[int, list[int]] = defaultdict(list)
     for cid in vectors:
         groups[find(cid)].append(cid)
     big = sorted((g for g in groups.values() if len(g) >= min_size), key=len, reverse=True)[:limit]
-    if not big:
-        return []
-    cases = Case.objects.in_bulk([cid for g in big for cid in g])
     word_of = _words_of(vectors, big)
-    return [
-        Cluster(
-            cases=sorted((cases[cid] for cid in g if cid in cases), key=lambda c: c.created_at),
-            terms=word_of.get(i, []),
-        )
-        for i, g in enumerate(big)
-    ]
+    return [(g, word_of.get(i, [])) for i, g in enumerate(big)]
 
 
 def _words_of(vectors: dict[int, dict[int, float]], groups: list[list[int]]) -> dict[int, list[str]]:

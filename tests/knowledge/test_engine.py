@@ -182,23 +182,26 @@ def test_ids_only_without_highlighting(engine: TantivyEngine) -> None:
 
 
 def test_changed_schema_starts_an_empty_index(tmp_path: object) -> None:
+    """An index left by an older release (another schema, written by another process) is replaced, with a
+    warning naming the rebuild command."""
     import logging
+    import subprocess
+    import sys
     from pathlib import Path
-
-    import tantivy
 
     from hotline.knowledge.tantivy_engine import SCHEMA_VERSION
 
     path = Path(str(tmp_path)) / "idx"
     old = path / f"v{SCHEMA_VERSION}"
     old.mkdir(parents=True)
-    sb = tantivy.SchemaBuilder()
-    sb.add_text_field("something_else", stored=True)
-    old_index = tantivy.Index(sb.build(), path=str(old))
-    writer = old_index.writer()
-    writer.add_document(tantivy.Document(something_else="旧索引的内容"))
-    writer.commit()
-    writer.wait_merging_threads()
+    write_old_index = (
+        "import sys, tantivy\n"
+        "sb = tantivy.SchemaBuilder(); sb.add_text_field('something_else', stored=True)\n"
+        "w = tantivy.Index(sb.build(), path=sys.argv[1]).writer()\n"
+        "w.add_document(tantivy.Document(something_else='旧索引的内容')); w.commit(); w.wait_merging_threads()\n"
+    )
+    subprocess.run([sys.executable, "-c", write_old_index, str(old)], check=True, timeout=60)
+    assert (old / "meta.json").exists()
     warnings: list[str] = []
     handler = logging.Handler()
     handler.emit = lambda record: warnings.append(record.getMessage())  # type: ignore[method-assign]
@@ -208,7 +211,7 @@ def test_changed_schema_starts_an_empty_index(tmp_path: object) -> None:
         engine = TantivyEngine(path)
     finally:
         logger.removeHandler(handler)
+    assert any("rebuild_kb_index" in w for w in warnings)
     assert engine.count() == 0
     engine.index(doc(1, "社保卡激活"))
     assert ids(engine, "激活") == [1]
-    assert any("rebuild_kb_index" in w for w in warnings)

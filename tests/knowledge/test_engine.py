@@ -181,37 +181,56 @@ def test_ids_only_without_highlighting(engine: TantivyEngine) -> None:
     assert result.total == 3 and all(h.snippet_html == "" for h in result.hits)
 
 
+OPEN_AFTER_SCHEMA_CHANGE = """
+import json, logging, sys
+import django
+django.setup()
+import tantivy
+from hotline.knowledge.tantivy_engine import SCHEMA_VERSION, TantivyEngine
+from pathlib import Path
+path = Path(sys.argv[1])
+old = path / f"v{SCHEMA_VERSION}"
+old.mkdir(parents=True)
+sb = tantivy.SchemaBuilder()
+sb.add_text_field("something_else", stored=True)
+w = tantivy.Index(sb.build(), path=str(old)).writer()
+w.add_document(tantivy.Document(something_else="旧索引的内容"))
+w.commit()
+w.wait_merging_threads()
+del w
+warnings = []
+handler = logging.Handler()
+handler.emit = lambda record: warnings.append(record.getMessage())
+logging.getLogger("hotline.knowledge.tantivy_engine").addHandler(handler)
+engine = TantivyEngine(path)
+print(json.dumps({"warnings": warnings, "count": engine.count()}))
+"""
+
+
 def test_changed_schema_starts_an_empty_index(tmp_path: object) -> None:
-    """An index left by an older release (another schema, written by another process) is replaced, with a
-    warning naming the rebuild command."""
-    import logging
+    """An index left by an older release (another schema) is replaced, with a warning naming the rebuild
+    command. Run in a fresh process, as at a release's first start (tantivy keeps per-process state about the
+    directories a process opened)."""
+    import json
+    import os
     import subprocess
     import sys
     from pathlib import Path
 
-    from hotline.knowledge.tantivy_engine import SCHEMA_VERSION
-
     path = Path(str(tmp_path)) / "idx"
-    old = path / f"v{SCHEMA_VERSION}"
-    old.mkdir(parents=True)
-    write_old_index = (
-        "import sys, tantivy\n"
-        "sb = tantivy.SchemaBuilder(); sb.add_text_field('something_else', stored=True)\n"
-        "w = tantivy.Index(sb.build(), path=sys.argv[1]).writer()\n"
-        "w.add_document(tantivy.Document(something_else='旧索引的内容')); w.commit(); w.wait_merging_threads()\n"
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"}
+    out = subprocess.run(
+        [sys.executable, "-c", OPEN_AFTER_SCHEMA_CHANGE, str(path)],
+        check=True,
+        timeout=120,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=Path(__file__).resolve().parents[2],
     )
-    subprocess.run([sys.executable, "-c", write_old_index, str(old)], check=True, timeout=60)
-    assert (old / "meta.json").exists()
-    warnings: list[str] = []
-    handler = logging.Handler()
-    handler.emit = lambda record: warnings.append(record.getMessage())  # type: ignore[method-assign]
-    logger = logging.getLogger("hotline.knowledge.tantivy_engine")
-    logger.addHandler(handler)
-    try:
-        engine = TantivyEngine(path)
-    finally:
-        logger.removeHandler(handler)
-    assert any("rebuild_kb_index" in w for w in warnings)
-    assert engine.count() == 0
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert any("rebuild_kb_index" in w for w in result["warnings"])
+    assert result["count"] == 0
+    engine = TantivyEngine(path)  # the replaced index is usable
     engine.index(doc(1, "社保卡激活"))
     assert ids(engine, "激活") == [1]

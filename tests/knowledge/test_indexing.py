@@ -59,22 +59,16 @@ def test_index_updates_run_on_the_kb_index_queue(kb: KB, people: People, setting
     """Production: after the commit the update is queued; the `kb-index` worker (real Redis) writes the index."""
     import time
 
-    from celery.contrib.testing.worker import start_worker
-
     from config.celery import app
-    from tests.notify.test_celery_redis import REDIS, redis_up
+    from tests.notify.test_celery_redis import redis_up, worker_on_redis
 
     if not redis_up():
         pytest.skip("Redis is not running here")
     settings.HOTLINE_KB_INDEX_QUEUE = True
-    app.conf.update(
-        broker_url=REDIS, result_backend=REDIS, task_always_eager=False, broker_connection_retry=False
-    )
     route = app.amqp.router.route({}, "hotline.knowledge.tasks.sync_items_task")
     assert route["queue"].name == "kb-index"
     # (a worker's queue list sticks to the app: consume the default queue too, as later tests expect)
-    queues = ["celery", "kb-index"]
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10, queues=queues):
+    with worker_on_redis(queues=["celery", "kb-index"]):
         item = publish(kb, kb.card, "社保卡激活", "到银行激活。")
         deadline = time.monotonic() + 15
         while search_ids(people.agent, "激活") != [item.pk] and time.monotonic() < deadline:

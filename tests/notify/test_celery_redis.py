@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -33,16 +37,35 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def celery_worker_on_redis():
+@contextmanager
+def worker_on_redis(queues: list[str] | None = None) -> Iterator[Any]:
+    """A Celery worker thread on the real Redis. Celery sets up logging for its worker (the root logger's level
+    and handlers); they are put back afterwards so later tests' log capture still works."""
     from celery.contrib.testing.worker import start_worker
 
     from config.celery import app
 
     app.conf.update(
-        broker_url=REDIS, result_backend=REDIS, task_always_eager=False, broker_connection_retry=False
+        broker_url=REDIS,
+        result_backend=REDIS,
+        task_always_eager=False,
+        broker_connection_retry=False,
+        worker_hijack_root_logger=False,
     )
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    options: dict[str, Any] = {"queues": queues} if queues else {}
+    try:
+        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10, **options):
+            yield app
+    finally:
+        root.setLevel(level)
+        root.handlers[:] = handlers
+
+
+@pytest.fixture
+def celery_worker_on_redis() -> Iterator[Any]:
+    with worker_on_redis() as app:
         yield app
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -166,6 +167,7 @@ def test_common_words_left_out_of_the_scan_change_no_score(city, people):
     }
 
 
+@pytest.mark.django_db(transaction=True)  # the worker closes stale connections between rounds
 def test_worker_and_task_prune_old_keys(city, people):
     from django.core.management import call_command
 

@@ -12,7 +12,8 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Case as SqlCase
+from django.db.models import CharField, F, Q, TextField, Value, When
 from django.utils import timezone
 
 from hotline.common import clock
@@ -199,12 +200,16 @@ def _deliver_one(message: Outbox, gateway: SmsGateway) -> None:
         _log(message, "failed" if failed else "retry", str(exc))
         return
     final = OutboxStatus.DELIVERED if message.channel == Channel.IN_APP else OutboxStatus.SENT
+    # The delivery report may arrive (another request) before this update: never move a message back from it.
+    still_sending = Q(status=OutboxStatus.SENDING)
     Outbox.objects.filter(pk=message.pk).update(
-        status=final,
+        status=SqlCase(When(still_sending, then=Value(final)), default=F("status"), output_field=CharField()),
         sent_at=now,
-        delivered_at=now if final == OutboxStatus.DELIVERED else None,
+        delivered_at=now if final == OutboxStatus.DELIVERED else F("delivered_at"),
         external_id=message.external_id,
-        last_error="",
+        last_error=SqlCase(
+            When(still_sending, then=Value("")), default=F("last_error"), output_field=TextField()
+        ),
     )
     _log(message, "sent", message.external_id)
 

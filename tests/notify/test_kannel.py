@@ -175,7 +175,7 @@ def test_chinese_sms_round_trip_with_delivery_report(kannel, live_server, people
     assert kannel.received() == [message.body]  # Chinese text arrives intact as UCS-2
     assert wait_for(lambda: Outbox.objects.get(pk=message.pk).status == OutboxStatus.DELIVERED)
     events = list(DeliveryLog.objects.filter(message=message).values_list("event", flat=True))
-    assert events[0] == "sent" and "dlr-1" in events
+    assert {"sent", "dlr-1"} <= set(events)  # either may be written first: the report can beat the sender
 
 
 def test_kannel_down_then_back_loses_nothing_and_doubles_nothing(kannel, live_server, people, monkeypatch):

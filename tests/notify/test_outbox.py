@@ -104,6 +104,33 @@ def test_delivery_report_marks_delivered(people, client):
     assert client.get("/notify/kannel/dlr/", {"ref": "999999", "status": "1"}).status_code == 404
 
 
+class FastReportGateway(FlakyGateway):
+    """The SMSC's delivery report reaches the platform before `send` has returned (Kannel calls back at once)."""
+
+    def __init__(self, client) -> None:
+        super().__init__(0)
+        self.client = client
+
+    def send(self, *, phone: str, text: str, reference: str) -> str:
+        external_id = super().send(phone=phone, text=text, reference=reference)
+        assert self.client.get("/notify/kannel/dlr/", {"ref": reference, "status": "1"}).status_code == 200
+        return external_id
+
+
+def test_an_early_delivery_report_is_not_undone_by_the_sender(people, client):
+    people.east.phone = "13900001111"
+    people.east.save()
+    with clock.frozen_now(NOON):
+        queue(people.east, channels=("sms",))
+        assert services.deliver_due(gateway=FastReportGateway(client)) == 1
+    message = Outbox.objects.get()
+    assert message.status == OutboxStatus.DELIVERED and message.delivered_at and message.sent_at
+    assert set(DeliveryLog.objects.filter(message=message).values_list("event", flat=True)) == {
+        "dlr-1",
+        "sent",
+    }
+
+
 def test_in_app_inbox(people):
     with clock.frozen_now(NOON):
         queue(people.east, channels=("in_app",))

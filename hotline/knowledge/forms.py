@@ -98,3 +98,32 @@ class ItemForm(forms.Form):
             is_public=data["is_public"],
             change_note=data["change_note"],
         )
+
+
+class GrantRowForm(forms.Form):
+    """One grant of a directory: who (a role, a unit with or without its sub-units, both, or everyone) and
+    which rights. Edit or review implies read (the service adds it)."""
+
+    role = forms.ChoiceField(label=_("角色"), required=False, choices=())
+    unit = forms.TypedChoiceField(label=_("单位"), required=False, coerce=int, empty_value=None, choices=())
+    include_subunits = forms.BooleanField(label=_("含下级单位"), required=False)
+    can_read = forms.BooleanField(label=_("查看"), required=False)
+    can_edit = forms.BooleanField(label=_("编辑"), required=False)
+    can_review = forms.BooleanField(label=_("审核"), required=False)
+
+    def __init__(
+        self, *args: Any, roles: list[tuple[str, str]], units: list[tuple[int, str]], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        role_field = self.fields["role"]
+        unit_field = self.fields["unit"]
+        assert isinstance(role_field, forms.ChoiceField) and isinstance(unit_field, forms.ChoiceField)
+        role_field.choices = [("", _("任意角色")), *roles]
+        unit_field.choices = [("", _("任意单位")), *units]
+        role_field.widget.attrs["class"] = "form-select form-select-sm"
+        unit_field.widget.attrs["class"] = "form-select form-select-sm"
+        for name in ("include_subunits", "can_read", "can_edit", "can_review"):
+            self.fields[name].widget.attrs["class"] = "form-check-input"
+
+
+GrantFormSet = forms.formset_factory(GrantRowForm, extra=0, can_delete=True)

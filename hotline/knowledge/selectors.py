@@ -25,6 +25,7 @@ from .models import (
     Attachment,
     Directory,
     Favourite,
+    Grant,
     Item,
     ItemState,
     ItemVersion,
@@ -115,6 +116,21 @@ def directory_search(*, user: User, query: str, space: int | None = None, limit:
             out.append((2, d))
     out.sort(key=lambda pair: (pair[0], pair[1].depth, pair[1].path))
     return [d for _, d in out[:limit]]
+
+
+def inherited_grants(directory: Directory) -> list[Grant]:
+    """The grants that reach this directory from above: the nearest ancestor's grant wins for the same
+    role / unit / scope (as permissions.user_access applies them)."""
+    above = directory.ancestor_ids[:-1]
+    grants = Grant.objects.filter(directory_id__in=above).select_related("unit", "directory")
+    by_directory: dict[int, list[Grant]] = {}
+    for g in grants:
+        by_directory.setdefault(g.directory_id, []).append(g)
+    effective: dict[Any, Grant] = {}
+    for pk in above:
+        for g in by_directory.get(pk, []):
+            effective[g.key] = g
+    return list(effective.values())
 
 
 def directory_breadcrumbs(directories: Collection[Directory]) -> dict[int, str]:

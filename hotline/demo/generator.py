@@ -113,8 +113,10 @@ def seed_demo(
     password = password or demo_password()
     started = time.perf_counter()
     if demo_exists():
+        org = load_org()
+        _seed_extras(org)
         report = SeedReport(created=False, password=password)
-        _fill_report(report, load_org())
+        _fill_report(report, org)
         return report
     rng = random.Random(seed)
     with fast_password_hashing(), transaction.atomic():
@@ -125,10 +127,23 @@ def seed_demo(
             progress(f"正在生成 {cases} 件工单……")
         world = World(org=org, dicts=Dictionaries(), rng=rng)
         scenario_counts = seed_cases(world, cases, progress=progress)
+        if progress:
+            progress("正在生成知识库、弹屏布局和黑名单……")
+        _seed_extras(org)
     report = SeedReport(created=True, password=password, scenario_counts=scenario_counts)
     _fill_report(report, org)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _seed_extras(org: DemoOrg) -> None:
+    """Knowledge base, screen-pop layouts and blacklist (each idempotent)."""
+    from .knowledge import seed_citizen_settings, seed_knowledge
+
+    admin, editor = org.users["admin"], org.users["kbeditor1"]
+    with transaction.atomic():
+        if seed_knowledge(admin=admin, editor=editor):
+            seed_citizen_settings(actor=admin)
 
 
 def _fill_report(report: SeedReport, org: DemoOrg) -> None:

@@ -94,3 +94,30 @@ def test_command_is_idempotent_and_prints_the_accounts() -> None:
     text = out.getvalue()
     assert "已存在" in text and "http://127.0.0.1:8000/admin/" in text and "/api/v1/docs/" in text
     assert "dispatcher1" in text and "d01s01c01_handler" in text
+
+
+def test_demo_knowledge_base_layouts_and_blacklist(
+    db, tmp_path, monkeypatch, django_capture_on_commit_callbacks
+):
+    from hotline.citizens.models import ScreenPopLayout
+    from hotline.citizens.selectors import blacklist_lookup
+    from hotline.knowledge import selectors as kb
+    from hotline.knowledge.engine import reset_engines
+
+    monkeypatch.setenv("HOTLINE_KB_INDEX_DIR", str(tmp_path / "kb-index"))
+    reset_engines()
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            seed_demo(cases=5, seed=7)
+        agent = User.objects.get(username="agent1")
+        titles = [h.title_html for h in kb.kb_search(user=agent, q="噪音 扰民").hits]
+        assert any("夜间施工" in t for t in titles)
+        reviewer = User.objects.get(username="kbreviewer1")
+        assert [v.title for v in kb.review_queue(user=reviewer)] == ["来电人情绪激动时的应答口径"]
+        assert blacklist_lookup("13900000666") is not None
+        assert ScreenPopLayout.objects.filter(prefix="027").exists()
+        with django_capture_on_commit_callbacks(execute=True):
+            assert not seed_demo(cases=5, seed=7).created  # a second run adds nothing
+        assert kb.kb_search(user=agent, q="夜间施工").total == 1
+    finally:
+        reset_engines()

@@ -73,6 +73,8 @@ OFFICE = frozenset({Role.DISPATCHER})
 INTAKE = frozenset({Role.AGENT, Role.DISPATCHER})
 UNIT = frozenset({Role.UNIT_HANDLER, Role.UNIT_LEADER})
 CALLBACK_ROLES = frozenset({Role.AGENT, Role.DISPATCHER, Role.MONITOR})
+# Who sees hot clusters (groups of similar open requests), on the page and through the API.
+CLUSTER_ROLES = frozenset({Role.DISPATCHER, Role.MONITOR, Role.LEADER, Role.AGENT})
 SUPERVISORS = frozenset({Role.DISPATCHER, Role.MONITOR})
 
 # Statuses in which units are at work on the case.

@@ -23,7 +23,7 @@ from hotline.orgs.models import Role, User
 from . import lifecycle
 from .lifecycle import Action
 from .models import Case, CaseStatus, CoRequester, Rating
-from .services import _event, _transition
+from .services import _transition, queue_citizen_sms
 
 CO_REQUESTER_TEMPLATE = "co_requester_merged"
 
@@ -95,27 +95,21 @@ def _sms_co_requester(*, case: Case, into: Case, co: CoRequester) -> bool:
     from hotline.citizens.models import BlacklistDirection
     from hotline.citizens.selectors import blacklist_lookup
     from hotline.common.validators import MOBILE_RE, normalize_phone
-    from hotline.notify.models import MessageTemplate
-    from hotline.notify.services import build_address_message, queue_messages
+    from hotline.notify.services import TemplateMissing
 
     number = normalize_phone(co.phone)
     if not MOBILE_RE.match(number) or blacklist_lookup(number, BlacklistDirection.OUTBOUND) is not None:
         return False
-    if not MessageTemplate.objects.filter(code=CO_REQUESTER_TEMPLATE, is_active=True).exists():
+    try:
+        queue_citizen_sms(
+            case,
+            address=number,
+            template=CO_REQUESTER_TEMPLATE,
+            context={"number": into.number, "merged_number": case.number, "title": into.title},
+            data={"template": CO_REQUESTER_TEMPLATE, "co_requester": co.pk, "into": into.pk},
+        )
+    except TemplateMissing:  # the office switched the template off
         return False
-    context = {"number": into.number, "merged_number": case.number, "title": into.title}
-    message = build_address_message(
-        channel="sms", address=number, template=CO_REQUESTER_TEMPLATE, context=context
-    )
-    queue_messages([message])
-    _event(
-        case,
-        actor=None,
-        action=Action.SMS_CITIZEN,
-        from_status=case.status,
-        opinion=message.body,
-        data={"template": CO_REQUESTER_TEMPLATE, "co_requester": co.pk, "into": into.pk},
-    )
     return True
 
 

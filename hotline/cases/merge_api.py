@@ -13,9 +13,9 @@ from rest_framework.views import APIView
 from hotline.common.api import RequestContextMixin
 from hotline.common.crypto import mask_phone
 from hotline.common.errors import NotAllowed, NotFound
-from hotline.orgs.models import Role, User
+from hotline.orgs.models import User
 
-from . import duplicates, merge, selectors
+from . import duplicates, lifecycle, merge, selectors
 from .api import _detail
 from .models import Case, CoRequester, Rating
 
@@ -120,7 +120,7 @@ class HotClustersApi(RequestContextMixin, APIView):
     @extend_schema(summary="热点聚类：近N天相似的在办诉求（可并单）", parameters=[ClusterInput])
     def get(self, request: Request) -> Response:
         user = _user(request)
-        if not user.has_role(Role.DISPATCHER, Role.MONITOR, Role.LEADER, Role.AGENT):
+        if not user.has_role(*lifecycle.CLUSTER_ROLES):
             raise NotAllowed("您的角色不能查看热点聚类")
         params = ClusterInput(data=request.query_params)
         params.is_valid(raise_exception=True)

@@ -478,19 +478,28 @@ def _check_citizen_sms(template: str, data: CaseInput, action: str) -> None:
 
 
 def _sms_citizen(case: Case, template: str, *, password: str | None) -> None:
-    from hotline.notify.services import build_address_message, queue_messages
-
     context = {
         "number": case.number,
         "password": password or "（公开工单无需密码）",
         "title": case.title,
         "answer": case.answer,
     }
-    message = build_address_message(
-        channel="sms", address=case.citizen_phone, template=template, context=context
-    )
+    queue_citizen_sms(case, address=case.citizen_phone, template=template, context=context)
+
+
+def queue_citizen_sms(
+    case: Case, *, address: str, template: str, context: dict[str, Any], data: dict[str, Any] | None = None
+) -> None:
+    """An SMS to a citizen about `case`, queued in the caller's transaction, its text on the case's timeline.
+
+    Raises notify's TemplateMissing (before writing anything) when the template is missing or switched off."""
+    from hotline.notify.services import build_address_message, queue_messages
+
+    message = build_address_message(channel="sms", address=address, template=template, context=context)
     queue_messages([message])
-    _event(case, actor=None, action=Action.SMS_CITIZEN, from_status=case.status, opinion=message.body)
+    _event(
+        case, actor=None, action=Action.SMS_CITIZEN, from_status=case.status, opinion=message.body, data=data
+    )
 
 
 def _closing_fields(action: str, answer: str, reason: DictItem | None, text: str) -> dict[str, Any]:

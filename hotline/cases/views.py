@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from hotline.common.errors import NotFound, ServiceError
+from hotline.common.http import redirect_back
 from hotline.common.models import DictItem, DictKind
 from hotline.notify.services import inbox as notify_inbox
 from hotline.orgs.models import Role, Unit, UnitKind, User
@@ -168,7 +169,7 @@ def citizen_lookup(request: HttpRequest) -> HttpResponse:
 
 
 def _may_merge(user: User) -> bool:
-    return bool(lifecycle.INTAKE & user.role_set) or user.is_superuser
+    return user.has_role(*lifecycle.TRANSITIONS[Action.MERGE].roles)
 
 
 @login_required
@@ -224,14 +225,6 @@ def _merge_target(user: User, post: Any) -> Case:
     return selectors.case_get(user=user, pk=found)
 
 
-def _back(request: HttpRequest, default: str) -> HttpResponse:
-    """Back where the form was (the hot clusters page) when it says so, else to `default`."""
-    target = request.POST.get("next", "")
-    if target.startswith("/") and not target.startswith("//"):
-        return redirect(target)
-    return redirect(default)
-
-
 @login_required
 @require_POST
 def case_merge(request: HttpRequest, pk: int) -> HttpResponse:
@@ -255,7 +248,7 @@ def case_merge(request: HttpRequest, pk: int) -> HttpResponse:
             _("工单 %(number)s 已并入 %(target)s，来电人成为该工单的并单来电人。")
             % {"number": case.number, "target": target.number},
         )
-    return _back(request, f"/cases/{pk}/")
+    return redirect_back(request, f"/cases/{pk}/")
 
 
 @login_required
@@ -278,14 +271,11 @@ def case_unmerge(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("case-detail", pk=pk)
 
 
-CLUSTER_ROLES = (Role.DISPATCHER, Role.MONITOR, Role.LEADER, Role.AGENT)
-
-
 @login_required
 def hot_clusters(request: HttpRequest) -> HttpResponse:
     """Groups of similar open requests of the last N days, each member with a merge button (as the API)."""
     user = _user(request)
-    if not user.has_role(*CLUSTER_ROLES):
+    if not user.has_role(*lifecycle.CLUSTER_ROLES):
         raise PermissionDenied
     days = _bounded(request.GET.get("days"), 7, 1, 60)
     min_size = _bounded(request.GET.get("min_size"), 3, 2, 1000)

@@ -18,13 +18,13 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from hotline.common import clock
 from hotline.common.errors import NotFound, ServiceError
+from hotline.common.http import redirect_back
 from hotline.orgs.models import Role, Unit, User
 from hotline.orgs.selectors import unit_search
 
@@ -884,13 +884,6 @@ def kb_reviews(request: HttpRequest) -> HttpResponse:
     return _render(request, "knowledge/reviews.html", context)
 
 
-def _back(request: HttpRequest, fallback: str) -> HttpResponse:
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return redirect(target)
-    return redirect(fallback)
-
-
 @login_required
 @require_POST
 def kb_version_approve(request: HttpRequest, pk: int) -> HttpResponse:
@@ -902,7 +895,7 @@ def kb_version_approve(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _error_text(exc))
     else:
         messages.success(request, _("“%(title)s”已审核通过并发布。") % {"title": version.title})
-    return _back(request, reverse("kb-reviews"))
+    return redirect_back(request, reverse("kb-reviews"))
 
 
 @login_required
@@ -916,4 +909,4 @@ def kb_version_reject(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _error_text(exc))
     else:
         messages.success(request, _("“%(title)s”已退回。") % {"title": version.title})
-    return _back(request, reverse("kb-reviews"))
+    return redirect_back(request, reverse("kb-reviews"))

@@ -27,6 +27,10 @@ MAX_ATTEMPTS = 8
 STUCK_AFTER = dt.timedelta(minutes=10)
 
 
+class TemplateMissing(LookupError):
+    """No active message template with that code (never created, or switched off by the office)."""
+
+
 class _Keep(dict[str, Any]):
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"
@@ -40,7 +44,7 @@ def render(
     if template is None:
         template = MessageTemplate.objects.filter(code=code, is_active=True).first()
     if template is None:
-        raise LookupError(f"message template {code!r} is missing")
+        raise TemplateMissing(f"message template {code!r} is missing")
     fmt = string.Formatter()
     values = _Keep(context)
     return fmt.vformat(template.subject, (), values), fmt.vformat(template.body, (), values)

@@ -17,17 +17,12 @@ from rest_framework.views import APIView
 from hotline.common import crypto
 from hotline.common.api import RequestContextMixin
 from hotline.common.errors import NotFound
+from hotline.orgs.http import request_user as _user
 from hotline.orgs.models import User
 
 from . import lifecycle, selectors, services
 from . import serializers as s
 from .models import Case, CaseStatus, ExtensionRequest
-
-
-def _user(request: Request) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def _detail(request: Request, case_id: int, **extra: Any) -> Response:

@@ -13,17 +13,12 @@ from rest_framework.views import APIView
 from hotline.common.api import RequestContextMixin
 from hotline.common.crypto import mask_phone
 from hotline.common.errors import NotAllowed, NotFound
+from hotline.orgs.http import request_user as _user
 from hotline.orgs.models import User
 
 from . import duplicates, lifecycle, merge, selectors
 from .api import _detail
 from .models import Case, CoRequester, Rating
-
-
-def _user(request: Request) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def _shows_numbers(user: User) -> bool:

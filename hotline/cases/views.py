@@ -20,6 +20,7 @@ from hotline.common.errors import NotFound, ServiceError
 from hotline.common.http import redirect_back
 from hotline.common.models import DictItem, DictKind
 from hotline.notify.services import inbox as notify_inbox
+from hotline.orgs.http import request_user as _user
 from hotline.orgs.models import Role, Unit, UnitKind, User
 from hotline.orgs.selectors import sees_everything, unit_search
 
@@ -40,12 +41,6 @@ from .models import (
 )
 
 S = CaseStatus
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def _case_or_404(user: User, pk: int) -> Case:

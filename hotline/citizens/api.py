@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from hotline.common.api import RequestContextMixin
 from hotline.common.errors import NotAllowed, NotFound
+from hotline.orgs.http import request_user as _user
 from hotline.orgs.models import User
 
 from . import importexport, selectors, services
@@ -26,12 +27,6 @@ from .models import (
     Gender,
     RelatedContact,
 )
-
-
-def _user(request: Request) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def _require_editor(user: User) -> None:

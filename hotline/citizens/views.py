@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from hotline.common.errors import NotFound, ServiceError
+from hotline.orgs.http import request_user as _user
 from hotline.orgs.models import User
 
 from . import history, importexport, selectors, services
@@ -34,12 +35,6 @@ from .models import (
 # Screen-pop sections, in the order shown when the caller's area layout does not list any.
 SECTIONS = ("blacklist", "profile", "counts", "contacts", "open_cases", "recent_cases", "history")
 MIN_DIGITS = 7
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def _errors(request: HttpRequest, exc: ServiceError) -> None:

@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 
 from hotline.common.api import RequestContextMixin
 from hotline.common.errors import NotFound
-from hotline.orgs.models import User
+from hotline.orgs.http import request_user as _user
 
 from . import importexport, selectors, services
 from . import serializers as s
@@ -26,12 +26,6 @@ from .models import Attachment, ItemState
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ZIP = "application/zip"
-
-
-def _user(request: Request) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def _valid(serializer_class: type[Any], data: Any) -> dict[str, Any]:

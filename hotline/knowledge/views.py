@@ -25,6 +25,7 @@ from django.views.decorators.http import require_POST
 from hotline.common import clock
 from hotline.common.errors import NotFound, ServiceError
 from hotline.common.http import redirect_back
+from hotline.orgs.http import request_user as _user
 from hotline.orgs.models import Role, Unit, User
 from hotline.orgs.selectors import unit_search
 
@@ -35,12 +36,6 @@ from .permissions import Access, user_access
 
 T = TypeVar("T")
 PAGE_SIZE = 20
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def _or_404(fetch: Callable[..., T], **kwargs: Any) -> T:

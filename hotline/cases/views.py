@@ -16,8 +16,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from hotline.common.errors import NotFound, ServiceError
-from hotline.common.http import redirect_back
+from hotline.common.errors import ServiceError
+from hotline.common.http import get_or_404, redirect_back
 from hotline.common.models import DictItem, DictKind
 from hotline.notify.services import inbox as notify_inbox
 from hotline.orgs.http import request_user as _user
@@ -44,10 +44,7 @@ S = CaseStatus
 
 
 def _case_or_404(user: User, pk: int) -> Case:
-    try:
-        return selectors.case_get(user=user, pk=pk)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
+    return get_or_404(selectors.case_get, user=user, pk=pk)
 
 
 # --------------------------------------------------------------------------- home
@@ -508,10 +505,7 @@ def assignment_act(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
     view_cls = api.ASSIGNMENT_ACTIONS.get(slug)
     if view_cls is None:
         raise Http404
-    try:
-        assignment = selectors.assignment_get(user=user, pk=pk)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
+    assignment = get_or_404(selectors.assignment_get, user=user, pk=pk)
     _run(request, view_cls, assignment, user)
     return redirect("case-detail", pk=assignment.case_id)
 

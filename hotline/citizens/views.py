@@ -17,7 +17,8 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from hotline.common.errors import NotFound, ServiceError
+from hotline.common.errors import ServiceError
+from hotline.common.http import get_or_404
 from hotline.orgs.http import request_user as _user
 from hotline.orgs.models import User
 
@@ -117,10 +118,7 @@ def citizen_list(request: HttpRequest) -> HttpResponse:
 
 
 def _citizen_or_404(user: User, pk: int) -> Citizen:
-    try:
-        return selectors.citizen_get(user=user, pk=pk)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
+    return get_or_404(selectors.citizen_get, user=user, pk=pk)
 
 
 @login_required

@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
+
+from .errors import NotFound
+
+T = TypeVar("T")
+
+
+def get_or_404(fetch: Callable[..., T], **kwargs: Any) -> T:
+    """A scoped selector's answer, its NotFound turned into the screen's 404 (same message)."""
+    try:
+        return fetch(**kwargs)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
 
 
 def redirect_back(request: HttpRequest, fallback: str) -> HttpResponse:

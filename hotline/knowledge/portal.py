@@ -15,6 +15,7 @@ from django.shortcuts import render
 from rest_framework.throttling import AnonRateThrottle
 
 from hotline.common.errors import NotFound, ServiceError
+from hotline.common.http import get_or_404
 
 from . import selectors
 
@@ -71,10 +72,7 @@ def portal_search(request: HttpRequest) -> HttpResponse:
 def portal_item(request: HttpRequest, pk: int) -> HttpResponse:
     if (limited := _throttled(request)) is not None:
         return limited
-    try:
-        item = selectors.public_item_get(pk=pk)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
+    item = get_or_404(selectors.public_item_get, pk=pk)
     version = item.published_version
     attachments = list(version.attachments.all()) if version is not None else []
     return render(request, "knowledge/portal/item.html", {"item": item, "attachments": attachments})

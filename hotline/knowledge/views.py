@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
@@ -24,7 +23,7 @@ from django.views.decorators.http import require_POST
 
 from hotline.common import clock
 from hotline.common.errors import NotFound, ServiceError
-from hotline.common.http import redirect_back
+from hotline.common.http import get_or_404, redirect_back
 from hotline.orgs.http import request_user as _user
 from hotline.orgs.models import Role, Unit, User
 from hotline.orgs.selectors import unit_search
@@ -36,13 +35,6 @@ from .permissions import Access, user_access
 
 T = TypeVar("T")
 PAGE_SIZE = 20
-
-
-def _or_404(fetch: Callable[..., T], **kwargs: Any) -> T:
-    try:
-        return fetch(**kwargs)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
 
 
 def _int(value: str | None) -> int | None:
@@ -281,7 +273,7 @@ def _item_page(request: HttpRequest, item: Item, *, error: str = "", status: int
 @login_required
 def kb_item(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
-    item = _or_404(selectors.item_get, user=user, pk=pk)
+    item = get_or_404(selectors.item_get, user=user, pk=pk)
     if item.is_published and item.state == ItemState.NORMAL:
         services.item_record_view(user=user, item=item)
     return _item_page(request, item)
@@ -293,7 +285,7 @@ def kb_item_state(request: HttpRequest, pk: int) -> HttpResponse:
     """Pause, resume, archive, recycle, restore or purge. The form carries the state the page showed: if
     someone changed it meanwhile the user is told so instead of acting on a state they did not see."""
     user = _user(request)
-    item = _or_404(selectors.item_get, user=user, pk=pk)
+    item = get_or_404(selectors.item_get, user=user, pk=pk)
     action = request.POST.get("action", "")
     seen = request.POST.get("state", "")
     from_bin = request.POST.get("next") == reverse("kb-recycle")
@@ -326,11 +318,11 @@ def kb_item_state(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def kb_item_move(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
-    item = _or_404(selectors.item_get, user=user, pk=pk)
+    item = get_or_404(selectors.item_get, user=user, pk=pk)
     target = _int(request.POST.get("directory"))
     if target is None:
         return _item_page(request, item, error=_("请选择目标目录"), status=400)
-    directory = _or_404(selectors.directory_get, user=user, pk=target)
+    directory = get_or_404(selectors.directory_get, user=user, pk=target)
     try:
         services.item_move(actor=user, item=item, directory=directory)
     except ServiceError as exc:
@@ -342,7 +334,7 @@ def kb_item_move(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def kb_item_stats(request: HttpRequest, pk: int) -> HttpResponse:
     """The statistics card of an item for another period (htmx partial; does not count a view)."""
-    item = _or_404(selectors.item_get, user=_user(request), pk=pk)
+    item = get_or_404(selectors.item_get, user=_user(request), pk=pk)
     days = _stats_days(request)
     context = _stats_context(selectors.item_stats(item=item, days=days), days)
     return render(request, "knowledge/_stats.html", {**context, "stats_url": request.path})
@@ -386,7 +378,7 @@ def kb_recycle(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def kb_attachment(request: HttpRequest, pk: int) -> FileResponse:
-    attachment = _or_404(selectors.attachment_get, user=_user(request), pk=pk)
+    attachment = get_or_404(selectors.attachment_get, user=_user(request), pk=pk)
     try:
         handle = attachment.file.open("rb")
     except FileNotFoundError as exc:
@@ -398,7 +390,7 @@ def kb_attachment(request: HttpRequest, pk: int) -> FileResponse:
 @require_POST
 def kb_favourite(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
-    item = _or_404(selectors.item_get, user=user, pk=pk)
+    item = get_or_404(selectors.item_get, user=user, pk=pk)
     if item.favourites.filter(user=user).exists():
         services.favourite_remove(user=user, item=item)
     else:
@@ -413,7 +405,7 @@ def kb_favourite(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def kb_helpful(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
-    item = _or_404(selectors.item_get, user=user, pk=pk)
+    item = get_or_404(selectors.item_get, user=user, pk=pk)
     services.helpful_vote(user=user, item=item, helpful=request.POST.get("helpful") == "1")
     item.refresh_from_db(fields=["helpful_count", "unhelpful_count"])
     if _is_htmx(request):
@@ -444,7 +436,7 @@ def kb_item_new(request: HttpRequest) -> HttpResponse:
     initial = {"directory": _int(request.GET.get("directory"))}
     form = ItemForm(request.POST or None, request.FILES or None, directories=choices, initial=initial)
     if request.method == "POST" and form.is_valid():
-        directory = _or_404(selectors.directory_get, user=user, pk=form.cleaned_data["directory"])
+        directory = get_or_404(selectors.directory_get, user=user, pk=form.cleaned_data["directory"])
         try:
             item = services.item_create(
                 actor=user,
@@ -466,7 +458,7 @@ def kb_item_new(request: HttpRequest) -> HttpResponse:
 @login_required
 def kb_item_edit(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
-    item = _or_404(selectors.item_get, user=user, pk=pk)
+    item = get_or_404(selectors.item_get, user=user, pk=pk)
     if not user_access(user).can_edit(item.directory_id):
         raise Http404(_("您没有该目录的编辑权限"))
     latest = item.versions.order_by("-number").first()
@@ -586,7 +578,7 @@ def _directory_page(
 @login_required
 def kb_directories(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     """The directory tree of every readable space; a chosen directory lists its items (and below)."""
-    current = _or_404(selectors.directory_get, user=_user(request), pk=pk) if pk is not None else None
+    current = get_or_404(selectors.directory_get, user=_user(request), pk=pk) if pk is not None else None
     return _directory_page(request, current)
 
 
@@ -596,14 +588,14 @@ def kb_directory_create(request: HttpRequest) -> HttpResponse:
     """A sub-directory of `parent`, or (KB admins) a level-1 directory of `space`."""
     user = _user(request)
     parent_id = _int(request.POST.get("parent"))
-    parent = _or_404(selectors.directory_get, user=user, pk=parent_id) if parent_id is not None else None
+    parent = get_or_404(selectors.directory_get, user=user, pk=parent_id) if parent_id is not None else None
     if parent is not None:
         space = parent.space
     else:
         space_id = _int(request.POST.get("space"))
         if space_id is None:
             raise Http404(_("知识空间不存在或无权查看"))
-        space = _or_404(selectors.space_get, user=user, pk=space_id)
+        space = get_or_404(selectors.space_get, user=user, pk=space_id)
     try:
         directory = services.directory_create(
             actor=user, space=space, parent=parent, name=request.POST.get("name", "")
@@ -620,7 +612,7 @@ def kb_directory_create(request: HttpRequest) -> HttpResponse:
 @require_POST
 def kb_directory_rename(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
-    directory = _or_404(selectors.directory_get, user=user, pk=pk)
+    directory = get_or_404(selectors.directory_get, user=user, pk=pk)
     sort_order = _int(request.POST.get("sort_order"))
     try:
         services.directory_update(
@@ -640,13 +632,13 @@ def kb_directory_rename(request: HttpRequest, pk: int) -> HttpResponse:
 def kb_directory_move(request: HttpRequest, pk: int) -> HttpResponse:
     """Move the directory and everything below it; the service keeps grants and the index consistent."""
     user = _user(request)
-    directory = _or_404(selectors.directory_get, user=user, pk=pk)
+    directory = get_or_404(selectors.directory_get, user=user, pk=pk)
     if "parent" not in request.POST:
         return _directory_page(
             request, directory, error=_("请选择新的上级目录"), error_for="move", status=400
         )
     parent_id = _int(request.POST.get("parent"))
-    parent = _or_404(selectors.directory_get, user=user, pk=parent_id) if parent_id is not None else None
+    parent = get_or_404(selectors.directory_get, user=user, pk=parent_id) if parent_id is not None else None
     try:
         directory = services.directory_move(actor=user, directory=directory, parent=parent)
     except ServiceError as exc:
@@ -661,7 +653,7 @@ def kb_directory_move(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def kb_directory_delete(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
-    directory = _or_404(selectors.directory_get, user=user, pk=pk)
+    directory = get_or_404(selectors.directory_get, user=user, pk=pk)
     parent_id, name = directory.parent_id, directory.name
     try:
         services.directory_delete(actor=user, directory=directory)
@@ -736,7 +728,7 @@ def kb_directory_grants(request: HttpRequest, pk: int) -> HttpResponse:
     editable by KB admins (`op=save` replaces them, `op=add` adds one; the same role/unit/scope as an
     inherited grant replaces that grant here and below)."""
     user = _user(request)
-    directory = _or_404(selectors.directory_get, user=user, pk=pk)
+    directory = get_or_404(selectors.directory_get, user=user, pk=pk)
     access = user_access(user)
     can_grant = access.is_admin(directory.space_id)
     roles, unit_choices, units = _grant_choices()
@@ -789,7 +781,7 @@ def kb_directory_grants(request: HttpRequest, pk: int) -> HttpResponse:
 def kb_directory_stats(request: HttpRequest, pk: int) -> HttpResponse:
     """The statistics card of a directory (and below) for another period (htmx partial)."""
     user = _user(request)
-    directory = _or_404(selectors.directory_get, user=user, pk=pk)
+    directory = get_or_404(selectors.directory_get, user=user, pk=pk)
     days = _stats_days(request)
     context = _stats_context(selectors.directory_stats(user=user, directory=directory, days=days), days)
     return render(request, "knowledge/_stats.html", {**context, "stats_url": request.path})
@@ -814,7 +806,7 @@ def kb_directory_matches(request: HttpRequest) -> HttpResponse:
 def kb_directory_import(request: HttpRequest, pk: int) -> HttpResponse:
     """Batch import from an .xlsx sheet or a .zip (sheet + attachments); all rows or none."""
     user = _user(request)
-    directory = _or_404(selectors.directory_get, user=user, pk=pk)
+    directory = get_or_404(selectors.directory_get, user=user, pk=pk)
     upload = request.FILES.get("file")
     if upload is None:
         messages.error(request, _("请选择要导入的文件（.xlsx 或 .zip）"))
@@ -883,7 +875,7 @@ def kb_reviews(request: HttpRequest) -> HttpResponse:
 @require_POST
 def kb_version_approve(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
-    version = _or_404(selectors.version_get, user=user, pk=pk)
+    version = get_or_404(selectors.version_get, user=user, pk=pk)
     try:
         services.version_approve(actor=user, version=version, note=request.POST.get("note", "")[:500])
     except ServiceError as exc:
@@ -897,7 +889,7 @@ def kb_version_approve(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def kb_version_reject(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
-    version = _or_404(selectors.version_get, user=user, pk=pk)
+    version = get_or_404(selectors.version_get, user=user, pk=pk)
     try:
         services.version_reject(actor=user, version=version, reason=request.POST.get("reason", "")[:500])
     except ServiceError as exc:

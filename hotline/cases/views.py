@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from hotline.common.errors import ServiceError
-from hotline.common.http import get_or_404, redirect_back
+from hotline.common.http import get_or_404, redirect_back, report_error
 from hotline.common.models import DictItem, DictKind
 from hotline.notify.services import inbox as notify_inbox
 from hotline.orgs.http import request_user as _user
@@ -233,7 +233,7 @@ def case_merge(request: HttpRequest, pk: int) -> HttpResponse:
             opinion=request.POST.get("opinion", ""),
         )
     except ServiceError as exc:
-        _report_errors(request, exc)
+        report_error(request, exc)
     else:
         messages.success(
             request,
@@ -257,7 +257,7 @@ def case_unmerge(request: HttpRequest, pk: int) -> HttpResponse:
             reason=request.POST.get("reason", ""),
         )
     except ServiceError as exc:
-        _report_errors(request, exc)
+        report_error(request, exc)
     else:
         messages.success(request, _("已撤销并单，工单 %(number)s 恢复办理。") % {"number": case.number})
     return redirect("case-detail", pk=pk)
@@ -421,19 +421,6 @@ def _payload(post: Any) -> dict[str, Any]:
     return data
 
 
-def _report_errors(request: HttpRequest, exc: Exception) -> None:
-    if isinstance(exc, ServiceError):
-        details = _("；").join(m for msgs in exc.field_errors.values() for m in msgs)
-        messages.error(
-            request,
-            _("%(message)s：%(details)s") % {"message": exc.message, "details": details}
-            if details and details != exc.message
-            else exc.message,
-        )
-    else:
-        messages.error(request, str(exc))
-
-
 FIELD_LABELS = {
     "version": gettext_lazy("版本号"),
     "targets": gettext_lazy("交办单位"),
@@ -477,7 +464,7 @@ def _run(request: HttpRequest, view_cls: Any, target: Any, user: User) -> None:
     try:
         result = view_cls().perform(target, user, values, version)
     except ServiceError as exc:
-        _report_errors(request, exc)
+        report_error(request, exc)
         return
     label = request.POST.get("_label") or _("操作")
     note = _("%(label)s成功。") % {"label": label}
@@ -530,7 +517,7 @@ def extension_decide(request: HttpRequest, pk: int) -> HttpResponse:
         )
         messages.success(request, _("延期申请已审核。"))
     except ServiceError as exc:
-        _report_errors(request, exc)
+        report_error(request, exc)
     return redirect("case-detail", pk=extension.assignment.case_id)
 
 

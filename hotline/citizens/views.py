@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from hotline.common.errors import ServiceError
-from hotline.common.http import get_or_404
+from hotline.common.http import get_or_404, report_error
 from hotline.orgs.http import request_user as _user
 from hotline.orgs.models import User
 
@@ -36,13 +36,6 @@ from .models import (
 # Screen-pop sections, in the order shown when the caller's area layout does not list any.
 SECTIONS = ("blacklist", "profile", "counts", "contacts", "open_cases", "recent_cases", "history")
 MIN_DIGITS = 7
-
-
-def _errors(request: HttpRequest, exc: ServiceError) -> None:
-    details = _("；").join(m for msgs in exc.field_errors.values() for m in msgs)
-    messages.error(
-        request, f"{exc.message}：{details}" if details and details != exc.message else exc.message
-    )
 
 
 # --------------------------------------------------------------------------- screen pop (CIT-5)
@@ -66,26 +59,27 @@ def screen_pop_context(*, user: User, number: str) -> dict[str, Any]:
     return {"pop": pop, "sections": pop_sections(pop["layout"], blacklisted=pop["blacklisted"])}
 
 
+def _pop_page_context(request: HttpRequest, number: str, *, embedded: bool) -> dict[str, Any]:
+    """The number typed, and its screen pop once it has enough digits to be one."""
+    number = number.strip()
+    context: dict[str, Any] = {"embedded": embedded, "number": number}
+    if sum(ch.isdigit() for ch in number) >= MIN_DIGITS:
+        context.update(screen_pop_context(user=_user(request), number=number))
+    return context
+
+
 def screen_pop_partial(request: HttpRequest, number: str, *, embedded: bool) -> HttpResponse:
     """The screen pop as an htmx partial (the intake form's caller card, or the agents' pop page)."""
-    number = number.strip()
-    digits = sum(ch.isdigit() for ch in number)
-    context: dict[str, Any] = {"embedded": embedded, "number": number}
-    if digits >= MIN_DIGITS:
-        context.update(screen_pop_context(user=_user(request), number=number))
-    return render(request, "citizens/_screen_pop.html", context)
+    return render(request, "citizens/_screen_pop.html", _pop_page_context(request, number, embedded=embedded))
 
 
 @login_required
 def screen_pop(request: HttpRequest) -> HttpResponse:
     """/citizens/pop/?phone= — the full screen pop for a number, for agents on a call."""
-    number = request.GET.get("phone", "").strip()
+    number = request.GET.get("phone", "")
     if request.headers.get("HX-Request") and request.GET.get("partial"):
         return screen_pop_partial(request, number, embedded=False)
-    context: dict[str, Any] = {"number": number, "embedded": False}
-    if sum(ch.isdigit() for ch in number) >= MIN_DIGITS:
-        context.update(screen_pop_context(user=_user(request), number=number))
-    return render(request, "citizens/pop.html", context)
+    return render(request, "citizens/pop.html", _pop_page_context(request, number, embedded=False))
 
 
 # --------------------------------------------------------------------------- search and profile (CIT-1..3)
@@ -164,7 +158,7 @@ def contact_add(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.contact_create(citizen=citizen, actor=user, data=data)
     except ServiceError as exc:
-        _errors(request, exc)
+        report_error(request, exc)
     else:
         messages.success(request, _("联系人已添加。"))
     return redirect("citizen-detail", pk=pk)
@@ -219,7 +213,7 @@ def blacklist(request: HttpRequest) -> HttpResponse:
             )
             entry = services.blacklist_add(actor=user, data=data)
         except ServiceError as exc:
-            _errors(request, exc)
+            report_error(request, exc)
         else:
             messages.success(request, _("号码 %(number)s 已加入黑名单。") % {"number": entry.number})
             return redirect("citizen-blacklist")
@@ -292,7 +286,7 @@ def import_file(request: HttpRequest, kind: str) -> HttpResponse:
                     dry_run=request.POST.get("dry_run") in {"on", "1", "true"},
                 )
             except ServiceError as exc:
-                _errors(request, exc)
+                report_error(request, exc)
     columns = {
         ImportKind.CITIZENS: importexport.CITIZEN_COLUMNS,
         ImportKind.CONTACTS: importexport.CONTACT_COLUMNS,

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 
-from .errors import NotFound
+from .errors import NotFound, ServiceError
 
 T = TypeVar("T")
 
@@ -28,3 +30,20 @@ def redirect_back(request: HttpRequest, fallback: str) -> HttpResponse:
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         return redirect(target)
     return redirect(fallback)
+
+
+def error_text(exc: ServiceError, limit: int = 20) -> str:
+    """A service's refusal as one line for a screen: its message, then the field messages that add to it."""
+    details = [m for msgs in exc.field_errors.values() for m in msgs if m != exc.message]
+    if not details:
+        return exc.message
+    more = _("等%(count)d处") % {"count": len(details)} if len(details) > limit else ""
+    return _("%(message)s：%(details)s") % {
+        "message": exc.message,
+        "details": _("；").join(details[:limit]) + more,
+    }
+
+
+def report_error(request: HttpRequest, exc: ServiceError) -> None:
+    """Show a service's refusal on the next page (Django messages)."""
+    messages.error(request, error_text(exc))

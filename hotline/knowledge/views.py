@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 
 from hotline.common import clock
 from hotline.common.errors import NotFound, ServiceError
-from hotline.common.http import get_or_404, redirect_back
+from hotline.common.http import error_text, get_or_404, redirect_back
 from hotline.orgs.http import request_user as _user
 from hotline.orgs.models import Role, Unit, User
 from hotline.orgs.selectors import unit_search
@@ -58,17 +58,6 @@ def _kb_nav(user: User) -> dict[str, Any]:
 
 def _render(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
     return render(request, template, {**_kb_nav(_user(request)), **context}, status=status)
-
-
-def _error_text(exc: ServiceError, limit: int = 20) -> str:
-    details = [m for msgs in exc.field_errors.values() for m in msgs if m != exc.message]
-    if not details:
-        return exc.message
-    more = _("等%(count)d处") % {"count": len(details)} if len(details) > limit else ""
-    return _("%(message)s：%(details)s") % {
-        "message": exc.message,
-        "details": _("；").join(details[:limit]) + more,
-    }
 
 
 def _directory_options(user: User) -> list[tuple[Directory, str]]:
@@ -299,7 +288,7 @@ def kb_item_state(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             item = services.item_change_state(actor=user, item=item, action=action)
         except ServiceError as exc:
-            error, status = _error_text(exc), exc.status_code
+            error, status = error_text(exc), exc.status_code
     if error:
         if from_bin:
             messages.error(request, error)
@@ -326,7 +315,7 @@ def kb_item_move(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.item_move(actor=user, item=item, directory=directory)
     except ServiceError as exc:
-        return _item_page(request, item, error=_error_text(exc), status=exc.status_code)
+        return _item_page(request, item, error=error_text(exc), status=exc.status_code)
     messages.success(request, _("已移动到“%(directory)s”。") % {"directory": directory.name})
     return redirect("kb-item", pk=item.pk)
 
@@ -602,7 +591,7 @@ def kb_directory_create(request: HttpRequest) -> HttpResponse:
         )
     except ServiceError as exc:
         return _directory_page(
-            request, parent, error=_error_text(exc), error_for="create", status=exc.status_code
+            request, parent, error=error_text(exc), error_for="create", status=exc.status_code
         )
     messages.success(request, _("已新建目录“%(name)s”。") % {"name": directory.name})
     return redirect("kb-directory", pk=directory.pk)
@@ -621,7 +610,7 @@ def kb_directory_rename(request: HttpRequest, pk: int) -> HttpResponse:
     except ServiceError as exc:
         directory.refresh_from_db()
         return _directory_page(
-            request, directory, error=_error_text(exc), error_for="rename", status=exc.status_code
+            request, directory, error=error_text(exc), error_for="rename", status=exc.status_code
         )
     messages.success(request, _("目录已保存。"))
     return redirect("kb-directory", pk=directory.pk)
@@ -643,7 +632,7 @@ def kb_directory_move(request: HttpRequest, pk: int) -> HttpResponse:
         directory = services.directory_move(actor=user, directory=directory, parent=parent)
     except ServiceError as exc:
         return _directory_page(
-            request, directory, error=_error_text(exc), error_for="move", status=exc.status_code
+            request, directory, error=error_text(exc), error_for="move", status=exc.status_code
         )
     messages.success(request, _("目录“%(name)s”已移动。") % {"name": directory.name})
     return redirect("kb-directory", pk=directory.pk)
@@ -659,7 +648,7 @@ def kb_directory_delete(request: HttpRequest, pk: int) -> HttpResponse:
         services.directory_delete(actor=user, directory=directory)
     except ServiceError as exc:
         return _directory_page(
-            request, directory, error=_error_text(exc), error_for="delete", status=exc.status_code
+            request, directory, error=error_text(exc), error_for="delete", status=exc.status_code
         )
     messages.success(request, _("目录“%(name)s”已删除。") % {"name": name})
     return redirect("kb-directory", pk=parent_id) if parent_id else redirect("kb-directories")
@@ -759,7 +748,7 @@ def kb_directory_grants(request: HttpRequest, pk: int) -> HttpResponse:
             try:
                 services.directory_set_grants(actor=user, directory=directory, grants=grants)
             except ServiceError as exc:
-                error, status = _error_text(exc), exc.status_code
+                error, status = error_text(exc), exc.status_code
             else:
                 messages.success(request, _("目录权限已保存。"))
                 return redirect("kb-directory-grants", pk=directory.pk)
@@ -819,7 +808,7 @@ def kb_directory_import(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         report = importer(actor=user, directory=directory, file=upload)
     except ServiceError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, error_text(exc))
     else:
         messages.success(
             request,
@@ -879,7 +868,7 @@ def kb_version_approve(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.version_approve(actor=user, version=version, note=request.POST.get("note", "")[:500])
     except ServiceError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, _("“%(title)s”已审核通过并发布。") % {"title": version.title})
     return redirect_back(request, reverse("kb-reviews"))
@@ -893,7 +882,7 @@ def kb_version_reject(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.version_reject(actor=user, version=version, reason=request.POST.get("reason", "")[:500])
     except ServiceError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, _("“%(title)s”已退回。") % {"title": version.title})
     return redirect_back(request, reverse("kb-reviews"))

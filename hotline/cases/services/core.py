@@ -1,0 +1,251 @@
+"""The core every case write shares: the version bump, timeline events, transitions, clocks, common checks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from typing import Any
+
+from django.db import connection
+from django.db.models import F
+
+from hotline.common import clock
+from hotline.common.audit import audit_record
+from hotline.common.errors import Conflict, NotAllowed, ServiceError
+from hotline.common.models import DictItem, DictKind
+from hotline.common.refcache import RefCache
+from hotline.orgs.models import User
+from hotline.sla import services as sla
+from hotline.sla.models import Stage
+
+from .. import lifecycle
+from ..lifecycle import Action
+from ..models import (
+    Assignment,
+    AssignmentRole,
+    AssignmentStatus,
+    Case,
+    CaseEvent,
+    CaseNumberCounter,
+    CaseStatus,
+    Channel,
+    ExtendedField,
+)
+
+MIN_STAFF_CONTENT_LENGTH = 50
+EXTENDED_FIELDS = RefCache(ExtendedField)
+STAFF_CHANNELS = frozenset({Channel.PHONE, Channel.VOICEMAIL, Channel.POLICE_110, Channel.OTHER_HOTLINE})
+INTAKE_ACTIONS = frozenset({Action.SAVE_DRAFT, Action.SUBMIT, Action.ARCHIVE, Action.PROPOSE_NOT_ACCEPTED})
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _fail(field: str, message: str) -> ServiceError:
+    return ServiceError(message, field_errors={field: [message]})
+
+
+def _bump(case: Case, *, expected_version: int | None, to_status: str | None, **updates: Any) -> None:
+    """Conditionally move the case on; refuse if anyone changed it since `expected_version`."""
+    expected = case.version if expected_version is None else expected_version
+    if expected != case.version:
+        raise Conflict("工单已被他人更新，请刷新后重试")
+    if to_status:
+        updates["status"] = to_status
+    changed = Case.objects.filter(pk=case.pk, version=expected, status=case.status).update(
+        version=F("version") + 1, **updates
+    )
+    if changed != 1:
+        raise Conflict("工单已被他人更新，请刷新后重试")
+    for name, value in updates.items():
+        setattr(case, name, value)
+    case.version = expected + 1
+
+
+def _event(
+    case: Case,
+    *,
+    actor: User | None,
+    action: str,
+    from_status: str,
+    assignment: Assignment | None = None,
+    opinion: str = "",
+    data: dict[str, Any] | None = None,
+) -> CaseEvent:
+    event = CaseEvent.objects.create(
+        case=case,
+        at=clock.now(),
+        actor=actor,
+        unit=actor.unit if actor else None,
+        assignment=assignment,
+        action=action,
+        from_status=from_status,
+        to_status=case.status,
+        opinion=opinion,
+        data=data or {},
+    )
+    audit_record(actor=actor, action="update", obj=case, summary=f"{case.number} {Action(action).label}")
+    return event
+
+
+def _transition(
+    case: Case,
+    action: str,
+    *,
+    actor: User,
+    expected_version: int | None,
+    to_status: str | None = None,
+    assignment: Assignment | None = None,
+    opinion: str = "",
+    data: dict[str, Any] | None = None,
+    **updates: Any,
+) -> CaseEvent:
+    """Check the lifecycle table, move the case, write the timeline event. Call inside a transaction."""
+    if expected_version is not None and expected_version != case.version:
+        # The user acted on an old view of the case: say so before judging the action against today's state.
+        raise Conflict("工单已被他人更新，请刷新后重试")
+    transition = lifecycle.check(action, status=case.status, user=actor)
+    target = to_status or transition.target
+    if target is not None and target not in transition.targets():
+        raise AssertionError(f"{action} cannot lead to {target}")  # a programming error, not user input
+    from_status = case.status
+    _bump(case, expected_version=expected_version, to_status=target, **updates)
+    _clocks_on_transition(case, from_status)
+    return _event(
+        case,
+        actor=actor,
+        action=action,
+        from_status=from_status,
+        assignment=assignment,
+        opinion=opinion,
+        data=data,
+    )
+
+
+def _clocks_on_transition(case: Case, from_status: str) -> None:
+    """Case-level deadlines follow the status: the total clock runs from submission to the end, the callback
+    clock while the case waits for its callback."""
+    to_status = case.status
+    if to_status == from_status:
+        return
+    if to_status in lifecycle.FINISHED_STATUSES:
+        sla.clock_stop(case=case)
+        return
+    if from_status == CaseStatus.CALLBACK:
+        sla.clock_stop(case=case, stages=[Stage.CALLBACK])
+    if to_status == CaseStatus.CALLBACK:
+        sla.clock_start(case=case, stage=Stage.CALLBACK)
+    if to_status == CaseStatus.SUBMITTED and not case.clocks.filter(stage=Stage.TOTAL).exists():
+        sla.clock_start(case=case, stage=Stage.TOTAL, start=case.submitted_at or clock.now())
+
+
+def _start_unit_clocks(assignment: Assignment, *, due_at: dt.datetime | None = None) -> None:
+    """A unit's sign-for and reply deadlines; the reply deadline is mirrored on the assignment for worklists."""
+    case = assignment.case
+    if assignment.status == AssignmentStatus.PENDING:
+        sla.clock_start(case=case, assignment=assignment, stage=Stage.SIGN_FOR, start=assignment.assigned_at)
+    reply = sla.clock_start(case=case, assignment=assignment, stage=Stage.REPLY, override_due=due_at)
+    assignment.due_at = reply.due_at if reply else None
+    assignment.warn_at = reply.warn_at if reply else None
+    assignment.save(update_fields=["due_at", "warn_at"])
+
+
+def _require_text(field: str, value: str, label: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise _fail(field, f"请填写{label}")
+    return value
+
+
+def _dict_item(field: str, value: DictItem | None, kind: str, *, required: bool = False) -> DictItem | None:
+    if value is None:
+        if required:
+            raise _fail(field, "请选择" + DictKind(kind).label)
+        return None
+    if value.kind != kind or not value.is_active:
+        raise _fail(field, f"{DictKind(kind).label}无效")
+    return value
+
+
+def _reload(assignment: Assignment) -> Assignment:
+    return Assignment.objects.select_related("unit", "case").get(pk=assignment.pk)
+
+
+def _require_own(assignment: Assignment, actor: User) -> None:
+    if actor.unit_id != assignment.unit_id:
+        raise NotAllowed("该工单未交办给您的单位，不能操作")
+
+
+def _require_status(assignment: Assignment, *statuses: str, doing: str) -> None:
+    if assignment.status not in statuses:
+        raise ServiceError(
+            f"本单位环节当前为“{AssignmentStatus(assignment.status).label}”，不能{doing}", code="bad_status"
+        )
+
+
+def _finish(assignment: Assignment, status: str, **fields: Any) -> None:
+    assignment.status = status
+    assignment.finished_at = clock.now()
+    for name, value in fields.items():
+        setattr(assignment, name, value)
+    assignment.save(update_fields=["status", "finished_at", *fields])
+    sla.clock_stop(assignment=assignment)
+
+
+def _reopen(assignment: Assignment, *, fresh_deadline: bool = False) -> None:
+    """Back to work. The unit keeps its deadline if it is still ahead, else (or on a redo) gets a new one."""
+    assignment.status = AssignmentStatus.HANDLING if assignment.signed_at else AssignmentStatus.PENDING
+    assignment.finished_at = None
+    assignment.save(update_fields=["status", "finished_at"])
+    if sla.running(assignment=assignment, stage=Stage.REPLY) is None:
+        keep = assignment.due_at if assignment.due_at and assignment.due_at > clock.now() else None
+        _start_unit_clocks(assignment, due_at=None if fresh_deadline else keep)
+
+
+def next_case_number(day: dt.date) -> str:
+    """YYYYMMDD + 6-digit daily sequence; the counter row serialises concurrent intakes.
+
+    One statement (an upsert returning the new value, PostgreSQL and SQLite alike) because every intake
+    waits for it while holding the row lock.
+    """
+    table = connection.ops.quote_name(CaseNumberCounter._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (day, last) VALUES (%s, 1) "
+            f"ON CONFLICT (day) DO UPDATE SET last = {table}.last + 1 RETURNING last",
+            [day],
+        )
+        (last,) = cursor.fetchone()
+    return f"{day:%Y%m%d}{last:06d}"
+
+
+def new_query_password() -> str:
+    return f"{secrets.randbelow(10**6):06d}"
+
+
+def _is_top_main(assignment: Assignment) -> bool:
+    return assignment.parent_id is None and assignment.role == AssignmentRole.MAIN
+
+
+__all__ = [
+    "EXTENDED_FIELDS",
+    "INTAKE_ACTIONS",
+    "MIN_STAFF_CONTENT_LENGTH",
+    "STAFF_CHANNELS",
+    "_bump",
+    "_clocks_on_transition",
+    "_dict_item",
+    "_event",
+    "_fail",
+    "_finish",
+    "_is_top_main",
+    "_reload",
+    "_reopen",
+    "_require_own",
+    "_require_status",
+    "_require_text",
+    "_start_unit_clocks",
+    "_transition",
+    "new_query_password",
+    "next_case_number",
+]

@@ -1,0 +1,416 @@
+"""Intake: the intake contract, drafts, submission, answer-and-archive, not-accepted proposals."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+
+from hotline.citizens.services import citizen_upsert_from_intake
+from hotline.common import clock, crypto
+from hotline.common.errors import ServiceError
+from hotline.common.models import DictItem, DictKind
+from hotline.common.validators import normalize_phone, validate_id_card, validate_phone
+from hotline.orgs.models import Unit, UnitKind, User
+from hotline.orgs.selectors import unit_district
+
+from .. import lifecycle
+from ..lifecycle import Action
+from ..models import (
+    Case,
+    CaseAttachment,
+    CaseStatus,
+    Channel,
+    CloseKind,
+    ExtendedFieldType,
+)
+from .core import (
+    EXTENDED_FIELDS,
+    INTAKE_ACTIONS,
+    MIN_STAFF_CONTENT_LENGTH,
+    STAFF_CHANNELS,
+    _bump,
+    _dict_item,
+    _event,
+    _fail,
+    _require_text,
+    _transition,
+    new_query_password,
+    next_case_number,
+)
+
+# --------------------------------------------------------------------------- intake (INT)
+
+
+@dataclass
+class CaseInput:
+    """What an agent types at intake. Unknown extended fields are refused."""
+
+    case_type: DictItem
+    content: str
+    channel: str = Channel.PHONE
+    citizen_name: str = ""
+    citizen_gender: str = ""
+    citizen_phone: str = ""
+    citizen_email: str = ""
+    citizen_address: str = ""
+    citizen_work_unit: str = ""
+    citizen_post_code: str = ""
+    citizen_notes: str = ""
+    citizen_id_card: str = ""
+    nature: DictItem | None = None
+    urgency: DictItem | None = None
+    secrecy: DictItem | None = None
+    bureau: Unit | None = None
+    location: str = ""
+    location_unit: Unit | None = None
+    title: str = ""
+    keywords: str = ""
+    is_typical_recording: bool = False
+    is_public: bool = False
+    extra: dict[str, Any] | None = None
+    origin: dict[str, Any] | None = None
+
+
+def _validate_extra(data: CaseInput) -> dict[str, Any]:
+    bureau_id = data.bureau.pk if data.bureau else None
+    definitions = [
+        d
+        for d in EXTENDED_FIELDS.all()
+        if d.is_active
+        and d.bureau_id in (None, bureau_id)
+        and d.case_type_id in (None, data.case_type.pk if data.case_type else None)
+    ]
+    extra = dict(data.extra or {})
+    known = {d.key: d for d in sorted(definitions, key=lambda d: (d.sort_order, d.pk))}
+    errors: dict[str, list[str]] = {}
+    for key in set(extra) - set(known):
+        errors[f"extra.{key}"] = ["该扩展字段不适用于所选职能局和诉求类型"]
+    for key, definition in known.items():
+        value = extra.get(key)
+        if value in (None, ""):
+            if definition.required:
+                errors[f"extra.{key}"] = [f"请填写{definition.label}"]
+            continue
+        if definition.field_type == ExtendedFieldType.NUMBER:
+            try:
+                float(value)
+            except (TypeError, ValueError):
+                errors[f"extra.{key}"] = [f"{definition.label}应为数字"]
+        elif definition.field_type == ExtendedFieldType.DATE:
+            try:
+                dt.date.fromisoformat(str(value))
+            except ValueError:
+                errors[f"extra.{key}"] = [f"{definition.label}应为日期（YYYY-MM-DD）"]
+        elif definition.field_type == ExtendedFieldType.CHOICE and value not in definition.choices:
+            errors[f"extra.{key}"] = [f"{definition.label}的取值不在可选项中"]
+    if errors:
+        raise ServiceError("扩展字段填写有误", field_errors=errors)
+    return extra
+
+
+def _validate_input(data: CaseInput, *, complete: bool) -> dict[str, Any]:
+    """Return the normalised case fields, or raise with every field error at once."""
+    errors: dict[str, list[str]] = {}
+
+    def check(field: str, fn: Any) -> None:
+        try:
+            fn()
+        except ServiceError as exc:
+            errors.update(exc.field_errors or {field: [exc.message]})
+        except ValidationError as exc:
+            errors[field] = [str(m) for m in exc.messages]
+
+    phone = normalize_phone(data.citizen_phone)
+    if phone:
+        check("citizen_phone", lambda: validate_phone(phone))
+    elif complete and not data.citizen_email:
+        errors["citizen_phone"] = ["请填写联系电话或电子邮箱，以便回复和回访"]
+    if data.citizen_id_card:
+        check("citizen_id_card", lambda: validate_id_card(data.citizen_id_card))
+    if data.channel not in Channel.values:
+        errors["channel"] = ["来源渠道无效"]
+    content = (data.content or "").strip()
+    if not content:
+        errors["content"] = ["请填写诉求内容"]
+    elif complete and data.channel in STAFF_CHANNELS and len(content) < MIN_STAFF_CONTENT_LENGTH:
+        errors["content"] = [f"诉求内容不少于{MIN_STAFF_CONTENT_LENGTH}个字（当前{len(content)}个字）"]
+    check("case_type", lambda: _dict_item("case_type", data.case_type, DictKind.CASE_TYPE, required=True))
+    check("nature", lambda: _dict_item("nature", data.nature, DictKind.NATURE))
+    check("urgency", lambda: _dict_item("urgency", data.urgency, DictKind.URGENCY))
+    check("secrecy", lambda: _dict_item("secrecy", data.secrecy, DictKind.SECRECY))
+    if data.bureau is not None and (data.bureau.kind != UnitKind.BUREAU or not data.bureau.is_active):
+        errors["bureau"] = ["职能局无效或已撤销"]
+    if data.location_unit is not None and not data.location_unit.is_active:
+        errors["location_unit"] = ["事发地所属单位已撤销"]
+    extra: dict[str, Any] = {}
+    if complete:
+        check("extra", lambda: extra.update(_validate_extra(data)))
+    else:
+        extra = dict(data.extra or {})
+    if errors:
+        raise ServiceError("输入有误", field_errors=errors)
+    district = unit_district(data.location_unit) if data.location_unit else None
+    return {
+        "channel": data.channel,
+        "origin": data.origin or {},
+        "citizen_name": data.citizen_name.strip(),
+        "citizen_gender": data.citizen_gender,
+        "citizen_phone": phone,
+        "citizen_email": data.citizen_email.strip(),
+        "citizen_address": data.citizen_address.strip(),
+        "citizen_work_unit": data.citizen_work_unit.strip(),
+        "citizen_post_code": data.citizen_post_code.strip(),
+        "citizen_notes": data.citizen_notes.strip(),
+        "case_type": data.case_type,
+        "nature": data.nature,
+        "urgency": data.urgency,
+        "secrecy": data.secrecy,
+        "bureau": data.bureau,
+        "location": data.location.strip(),
+        "location_unit": data.location_unit,
+        "district": district,
+        "title": data.title.strip() or content[:30],
+        "content": content,
+        "keywords": data.keywords.strip(),
+        "is_typical_recording": data.is_typical_recording,
+        "is_public": data.is_public,
+        "extra": extra,
+    }
+
+
+def _save_attachments(case: Case, files: Sequence[UploadedFile], actor: User) -> None:
+    limit = settings.HOTLINE_MAX_ATTACHMENT_BYTES
+    for upload in files:
+        if upload.size is None or upload.size > limit:
+            raise _fail("attachments", f"附件“{upload.name}”超过大小限制（{limit // (1024 * 1024)} MB）")
+    for upload in files:
+        CaseAttachment.objects.create(
+            case=case,
+            file=upload,
+            name=(upload.name or "附件")[:200],
+            size=upload.size or 0,
+            content_type=getattr(upload, "content_type", "") or "",
+            uploaded_by=actor,
+            uploaded_at=clock.now(),
+        )
+
+
+@dataclass
+class IntakeResult:
+    case: Case
+    query_password: str | None
+
+
+def case_intake(
+    *,
+    actor: User,
+    data: CaseInput,
+    action: str = Action.SUBMIT,
+    answer: str = "",
+    not_accepted_reason: DictItem | None = None,
+    not_accepted_text: str = "",
+    attachments: Sequence[UploadedFile] = (),
+    sms_template: str = "",
+) -> IntakeResult:
+    """Register a new request and take the agent's action on it at once (draft, submit, archive, not accepted).
+
+    With `sms_template` (a "citizen_" message template) the caller gets an SMS, e.g. the case number and query
+    password, queued in the same transaction.
+    """
+    if action not in INTAKE_ACTIONS:
+        raise _fail("action", "受理操作无效")
+    if sms_template:
+        _check_citizen_sms(sms_template, data, action)
+    lifecycle.check(action, status=lifecycle.NEW, user=actor)
+    fields = _validate_input(data, complete=action != Action.SAVE_DRAFT)
+    closing = _closing_fields(action, answer, not_accepted_reason, not_accepted_text)
+    password = None if data.is_public else new_query_password()
+    with transaction.atomic():
+        now = clock.now()
+        citizen = None
+        if fields["citizen_phone"] or data.citizen_id_card:
+            citizen = citizen_upsert_from_intake(
+                phone=fields["citizen_phone"],
+                actor=actor,
+                id_card=data.citizen_id_card,
+                name=fields["citizen_name"],
+                gender=fields["citizen_gender"],
+                email=fields["citizen_email"],
+                address=fields["citizen_address"],
+                work_unit=fields["citizen_work_unit"],
+                post_code=fields["citizen_post_code"],
+            )
+        case = Case.objects.create(
+            number=next_case_number(now.astimezone(dt.timezone(dt.timedelta(hours=8))).date()),
+            status=CaseStatus.DRAFT,
+            citizen=citizen,
+            intake_by=actor,
+            created_at=now,
+            query_password=crypto.hash_code(password) if password else "",
+            **fields,
+        )
+        _save_attachments(case, attachments, actor)
+        _event(case, actor=actor, action=Action.CREATE, from_status="")
+        if action != Action.SAVE_DRAFT:
+            _intake_transition(case, action, actor=actor, expected_version=case.version, **closing)
+        if sms_template:
+            _sms_citizen(case, sms_template, password=password)
+    return IntakeResult(case=case, query_password=password)
+
+
+def _check_citizen_sms(template: str, data: CaseInput, action: str) -> None:
+    from hotline.common.validators import MOBILE_RE
+    from hotline.notify.services import citizen_templates
+
+    if template not in {t.code for t in citizen_templates()}:
+        raise _fail("sms_template", "短信模板无效")
+    if action == Action.SAVE_DRAFT:
+        raise _fail("sms_template", "暂存的工单不发送短信")
+    if not MOBILE_RE.match(normalize_phone(data.citizen_phone)):
+        raise _fail("sms_template", "来电人没有手机号码，无法发送短信")
+
+
+def _sms_citizen(case: Case, template: str, *, password: str | None) -> None:
+    context = {
+        "number": case.number,
+        "password": password or "（公开工单无需密码）",
+        "title": case.title,
+        "answer": case.answer,
+    }
+    queue_citizen_sms(case, address=case.citizen_phone, template=template, context=context)
+
+
+def queue_citizen_sms(
+    case: Case, *, address: str, template: str, context: dict[str, Any], data: dict[str, Any] | None = None
+) -> None:
+    """An SMS to a citizen about `case`, queued in the caller's transaction, its text on the case's timeline.
+
+    Raises notify's TemplateMissing (before writing anything) when the template is missing or switched off."""
+    from hotline.notify.services import build_address_message, queue_messages
+
+    message = build_address_message(channel="sms", address=address, template=template, context=context)
+    queue_messages([message])
+    _event(
+        case, actor=None, action=Action.SMS_CITIZEN, from_status=case.status, opinion=message.body, data=data
+    )
+
+
+def _closing_fields(action: str, answer: str, reason: DictItem | None, text: str) -> dict[str, Any]:
+    if action == Action.ARCHIVE:
+        return {"answer": _require_text("answer", answer, "答复内容")}
+    if action == Action.PROPOSE_NOT_ACCEPTED:
+        _dict_item("not_accepted_reason", reason, DictKind.NOT_ACCEPTED_REASON, required=True)
+        return {"not_accepted_reason": reason, "not_accepted_text": (text or "").strip()}
+    return {}
+
+
+def _intake_transition(
+    case: Case, action: str, *, actor: User, expected_version: int | None, **fields: Any
+) -> None:
+    now = clock.now()
+    if action == Action.SUBMIT:
+        fields["submitted_at"] = now
+    elif action == Action.ARCHIVE:
+        fields.update(closed_at=now, close_kind=CloseKind.ANSWERED)
+    opinion = fields.get("answer") or fields.get("not_accepted_text") or ""
+    _transition(case, action, actor=actor, expected_version=expected_version, opinion=opinion, **fields)
+
+
+def case_edit(*, case: Case, actor: User, expected_version: int | None, data: CaseInput) -> Case:
+    """An agent completes a draft or rewrites a case the office returned."""
+    if case.status not in (CaseStatus.DRAFT, CaseStatus.RETURNED):
+        raise ServiceError("只有暂存或退回的工单可以修改", code="bad_status")
+    lifecycle.check(Action.SAVE_DRAFT, status=CaseStatus.DRAFT, user=actor)
+    fields = _validate_input(data, complete=False)
+    with transaction.atomic():
+        from_status = case.status
+        _bump(case, expected_version=expected_version, to_status=None, **fields)
+        _event(case, actor=actor, action=Action.SAVE_DRAFT, from_status=from_status)
+    return case
+
+
+def case_take_intake_action(
+    *,
+    case: Case,
+    actor: User,
+    action: str,
+    expected_version: int | None,
+    answer: str = "",
+    not_accepted_reason: DictItem | None = None,
+    not_accepted_text: str = "",
+) -> Case:
+    """Submit, archive or propose not-accepted for an existing draft/returned case."""
+    if action not in INTAKE_ACTIONS - {Action.SAVE_DRAFT}:
+        raise _fail("action", "受理操作无效")
+    if action != Action.PROPOSE_NOT_ACCEPTED or case.status != CaseStatus.SUBMITTED:
+        # Completeness is checked again: a draft may have been saved half-filled.
+        _validate_input(_input_from_case(case), complete=True)
+    closing = _closing_fields(action, answer, not_accepted_reason, not_accepted_text)
+    with transaction.atomic():
+        _intake_transition(case, action, actor=actor, expected_version=expected_version, **closing)
+    return case
+
+
+def _input_from_case(case: Case) -> CaseInput:
+    names = [f for f in CaseInput.__dataclass_fields__ if f not in {"citizen_id_card", "origin"}]
+    return CaseInput(**{name: getattr(case, name) for name in names})
+
+
+# --------------------------------------------------------------------------- office review (DSP)
+
+
+def case_confirm_not_accepted(
+    *, case: Case, actor: User, expected_version: int | None, opinion: str = ""
+) -> Case:
+    with transaction.atomic():
+        _transition(
+            case,
+            Action.CONFIRM_NOT_ACCEPTED,
+            actor=actor,
+            expected_version=expected_version,
+            opinion=opinion,
+            closed_at=clock.now(),
+        )
+    return case
+
+
+def case_reject_not_accepted(*, case: Case, actor: User, expected_version: int | None, opinion: str) -> Case:
+    opinion = _require_text("opinion", opinion, "驳回理由")
+    with transaction.atomic():
+        _transition(
+            case,
+            Action.REJECT_NOT_ACCEPTED,
+            actor=actor,
+            expected_version=expected_version,
+            opinion=opinion,
+            not_accepted_reason=None,
+            not_accepted_text="",
+        )
+    return case
+
+
+__all__ = [
+    "CaseInput",
+    "IntakeResult",
+    "_check_citizen_sms",
+    "_closing_fields",
+    "_input_from_case",
+    "_intake_transition",
+    "_save_attachments",
+    "_sms_citizen",
+    "_validate_extra",
+    "_validate_input",
+    "case_confirm_not_accepted",
+    "case_edit",
+    "case_intake",
+    "case_reject_not_accepted",
+    "case_take_intake_action",
+    "queue_citizen_sms",
+]

@@ -48,7 +48,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "hotline.common.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "hotline.common.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -70,6 +72,30 @@ AXES_COOLOFF_TIME = float(os.environ.get("HOTLINE_LOGIN_LOCKOUT_HOURS", "0.5"))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# The lockout counts the address taken by the proxy rule (hotline/common/netaddr.py), never a client's header.
+AXES_CLIENT_IP_CALLABLE = "hotline.common.netaddr.request_client_ip"
+
+# Proxies whose X-Forwarded-For is believed (comma-separated addresses or CIDRs, e.g. the nginx in front).
+# None by default: the client is the socket's peer. See hotline/common/netaddr.py for the rule.
+HOTLINE_TRUSTED_PROXIES = env_list("HOTLINE_TRUSTED_PROXIES")
+
+# Sent with every response (hotline/common/middleware.py). Pages carry no inline script; htmx and the pages'
+# behaviour are static files from this origin.
+HOTLINE_CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:",
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+HOTLINE_PERMISSIONS_POLICY = "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(self), payment=(), usb=()"
 
 ROOT_URLCONF = "config.urls"
 

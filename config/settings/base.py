@@ -64,6 +64,7 @@ MIDDLEWARE = [
 
 # ORG-4: lock an account (per username and address) after repeated failed logins.
 AUTHENTICATION_BACKENDS = [
+    "hotline.orgs.spraying.SprayGuardBackend",
     "axes.backends.AxesStandaloneBackend",
     "hotline.orgs.backends.UserWithUnitBackend",
 ]
@@ -74,6 +75,9 @@ AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 # The lockout counts the address taken by the proxy rule (hotline/common/netaddr.py), never a client's header.
 AXES_CLIENT_IP_CALLABLE = "hotline.common.netaddr.request_client_ip"
+# Password spraying: failures for this many distinct user names from one address within an hour lock the address
+# (for the lockout time above), whatever the password (hotline/orgs/spraying.py).
+HOTLINE_LOGIN_SPRAY_LIMIT = int(os.environ.get("HOTLINE_LOGIN_SPRAY_LIMIT", "10"))
 
 # Proxies whose X-Forwarded-For is believed (comma-separated addresses or CIDRs, e.g. the nginx in front).
 # None by default: the client is the socket's peer. See hotline/common/netaddr.py for the rule.
@@ -191,6 +195,21 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# The shared store of throttles and lockouts: Redis when configured (every process and server counts together),
+# otherwise memory of this one process (the embedded default, one server process).
+HOTLINE_REDIS_URL = os.environ.get("HOTLINE_REDIS_URL", "")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": HOTLINE_REDIS_URL}
+        if HOTLINE_REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "hotline"}
+    )
+}
+# INT-6 public case-status lookup: requests per client address, and wrong codes per case before it locks.
+HOTLINE_LOOKUP_RATE = os.environ.get("HOTLINE_LOOKUP_RATE", "20/min")
+HOTLINE_LOOKUP_FAILURE_LIMIT = int(os.environ.get("HOTLINE_LOOKUP_FAILURE_LIMIT", "5"))
+HOTLINE_LOOKUP_LOCKOUT_MINUTES = int(os.environ.get("HOTLINE_LOOKUP_LOCKOUT_MINUTES", "30"))
 
 # Key for personal data encrypted at rest (ID-card numbers). Any string; derive a real one in production.
 HOTLINE_DATA_KEY = os.environ.get("HOTLINE_DATA_KEY", "development-data-key-change-me")

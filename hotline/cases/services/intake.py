@@ -284,18 +284,33 @@ def _sms_citizen(case: Case, template: str, *, password: str | None) -> None:
         "title": case.title,
         "answer": case.answer,
     }
-    queue_citizen_sms(case, address=case.citizen_phone, template=template, context=context)
+    queue_citizen_sms(
+        case,
+        address=case.citizen_phone,
+        template=template,
+        context=context,
+        secrets=("password",) if password else (),
+    )
 
 
 def queue_citizen_sms(
-    case: Case, *, address: str, template: str, context: dict[str, Any], data: dict[str, Any] | None = None
+    case: Case,
+    *,
+    address: str,
+    template: str,
+    context: dict[str, Any],
+    data: dict[str, Any] | None = None,
+    secrets: tuple[str, ...] = (),
 ) -> None:
     """An SMS to a citizen about `case`, queued in the caller's transaction, its text on the case's timeline.
 
-    Raises notify's TemplateMissing (before writing anything) when the template is missing or switched off."""
+    Raises notify's TemplateMissing (before writing anything) when the template is missing or switched off.
+    `secrets` (the query password) reach the citizen only: the outbox body and the timeline show ******."""
     from hotline.notify.services import build_address_message, queue_messages
 
-    message = build_address_message(channel="sms", address=address, template=template, context=context)
+    message = build_address_message(
+        channel="sms", address=address, template=template, context=context, secrets=secrets
+    )
     queue_messages([message])
     _event(
         case, actor=None, action=Action.SMS_CITIZEN, from_status=case.status, opinion=message.body, data=data

@@ -7,6 +7,8 @@ from django.utils.translation import gettext_lazy as _
 from hotline.common.models import DictItem, DictKind
 from hotline.orgs.models import Unit
 
+from .storage import private_storage
+
 
 class Channel(models.TextChoices):
     PHONE = "phone", _("电话")
@@ -460,7 +462,7 @@ class CaseAttachment(models.Model):
     case = models.ForeignKey(
         Case, verbose_name=_("工单"), related_name="attachments", on_delete=models.CASCADE
     )
-    file = models.FileField(_("文件"), upload_to="cases/%Y/%m/")
+    file = models.FileField(_("文件"), upload_to="cases/%Y/%m/", storage=private_storage)
     name = models.CharField(_("文件名"), max_length=200)
     size = models.PositiveIntegerField(_("大小"))
     content_type = models.CharField(_("类型"), max_length=100, blank=True)

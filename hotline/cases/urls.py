@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api, merge_api
+from . import api, attachments, merge_api
 
 urlpatterns = [
     path("cases/", api.CaseListCreateApi.as_view(), name="api-cases"),
@@ -11,6 +11,9 @@ urlpatterns = [
     path("cases/<int:pk>/co-requesters/", merge_api.CoRequestersApi.as_view(), name="api-case-co-requesters"),
     path("co-requesters/<int:pk>/callback/", merge_api.CoRequesterCallbackApi.as_view(), name="api-co-cb"),
     path("cases/<int:pk>/", api.CaseDetailApi.as_view(), name="api-case-detail"),
+    path(
+        "cases/attachments/<int:pk>/", attachments.AttachmentDownloadApi.as_view(), name="api-case-attachment"
+    ),
     path("cases/<int:pk>/timeline/", api.CaseTimelineApi.as_view(), name="api-case-timeline"),
     *[
         path(f"cases/<int:pk>/{name}/", view.as_view(), name=f"api-case-{name}")

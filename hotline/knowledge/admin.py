@@ -1,6 +1,10 @@
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
-from .models import ApiClient, Directory, Grant, Item, ItemVersion, Space
+from .models import ApiClient, Directory, Grant, Item, ItemVersion, Space, SynonymGroup
+from .text import split_words
 
 
 @admin.register(Space)
@@ -48,3 +52,26 @@ class ItemVersionAdmin(admin.ModelAdmin):
 class ApiClientAdmin(admin.ModelAdmin):
     list_display = ["name", "key_prefix", "public_only", "is_active", "last_used_at"]
     readonly_fields = ["key_prefix", "key_hash", "last_used_at"]
+
+
+class SynonymGroupForm(forms.ModelForm):
+    class Meta:
+        model = SynonymGroup
+        fields = ["words", "note", "is_active"]
+
+    def clean_words(self) -> str:
+        words = split_words(self.cleaned_data["words"])
+        if len(words) < 2:
+            raise ValidationError(_("至少填写两个词"))
+        bad = [w for w in words if len(w) > 20]
+        if bad:
+            raise ValidationError(_("每个词最多20个字：%(words)s") % {"words": "、".join(bad)})
+        return "，".join(words)
+
+
+@admin.register(SynonymGroup)
+class SynonymGroupAdmin(admin.ModelAdmin):
+    form = SynonymGroupForm
+    list_display = ["words", "note", "is_active", "updated_at"]
+    list_filter = ["is_active"]
+    search_fields = ["words", "note"]

@@ -1,8 +1,12 @@
 from django.urls import path
 
-from . import api, attachments, merge_api
+from . import api, attachments, extfields_api, merge_api
 
 urlpatterns = [
+    path("extended-fields/", extfields_api.ExtendedFieldListApi.as_view(), name="api-extended-fields"),
+    path(
+        "extended-fields/<int:pk>/", extfields_api.ExtendedFieldDetailApi.as_view(), name="api-extended-field"
+    ),
     path("cases/", api.CaseListCreateApi.as_view(), name="api-cases"),
     path("cases/duplicates/", merge_api.DuplicatesApi.as_view(), name="api-case-duplicates"),
     path("cases/hot-clusters/", merge_api.HotClustersApi.as_view(), name="api-case-hot-clusters"),

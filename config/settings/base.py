@@ -235,6 +235,7 @@ CELERY_BEAT_SCHEDULE = {
     "duplicates-prune": {"task": "hotline.cases.tasks.prune_duplicate_index_task", "schedule": 24 * 3600.0},
 }
 CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # The embedded knowledge index has one writer: its updates go to their own queue, served by one worker process.
 CELERY_TASK_ROUTES = {"hotline.knowledge.tasks.sync_items_task": {"queue": "kb-index"}}
 # Knowledge index updates after commit: in the request's thread (default), or queued to Celery (production).

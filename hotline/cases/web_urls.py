@@ -10,6 +10,7 @@ urlpatterns = [
     path("cases/search/", views.case_search, name="case-search"),
     path("cases/board/", views.board, name="case-board"),
     path("cases/<int:pk>/", views.case_detail, name="case-detail"),
+    path("cases/<int:pk>/edit/", views.case_edit, name="case-edit"),
     path("cases/<int:pk>/act/<slug:slug>/", views.case_act, name="case-act"),
     path("assignments/<int:pk>/act/<slug:slug>/", views.assignment_act, name="assignment-act"),
     path("extensions/<int:pk>/decide/", views.extension_decide, name="extension-decide"),

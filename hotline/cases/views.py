@@ -545,6 +545,10 @@ def _run(request: HttpRequest, action: actions.CaseAction, target: Any, user: Us
     note = _("%(label)s成功。") % {"label": label}
     if isinstance(result, dict) and result.get("query_password"):
         note += _("新的查询密码：%(password)s") % {"password": result["query_password"]}
+    if isinstance(result, dict) and result.get("code_sent_to"):
+        note += _("验证码已发送至 %(address)s，请来电人在网站“找回查询密码”页面自行设置新密码。") % {
+            "address": result["code_sent_to"]
+        }
     messages.success(request, note)
 
 

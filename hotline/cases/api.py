@@ -18,7 +18,7 @@ from hotline.common.api import RequestContextMixin
 from hotline.common.errors import NotFound
 from hotline.orgs.http import request_user as _user
 
-from . import actions, lifecycle, selectors, services
+from . import actions, lifecycle, masking, selectors, services
 from . import filters as filters_
 from . import serializers as s
 from .models import Case, ExtensionRequest
@@ -47,9 +47,15 @@ class CaseListCreateApi(RequestContextMixin, GenericAPIView):
         filters.is_valid(raise_exception=True)
         qs = selectors.case_search(user=_user(request), filters=filters.to_filters())
         page = self.paginate_queryset(qs)
-        return self.get_paginated_response(
-            s.CaseListOutput(page, many=True, context={"request": request}).data
+        context: dict[str, Any] = {"request": request}
+        data = s.CaseListOutput(page, many=True, context=context).data
+        masking.record_view(
+            user=_user(request),
+            callers=list(context.get("_callers", {}).values()),
+            what="工单查询",
+            filters=dict(request.query_params.items()),
         )
+        return self.get_paginated_response(data)
 
     @extend_schema(summary="登记工单（受理）", request=s.IntakeInput, responses={201: s.CaseCreatedOutput})
     def post(self, request: Request) -> Response:

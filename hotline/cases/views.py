@@ -26,7 +26,7 @@ from hotline.orgs.http import request_user as _user
 from hotline.orgs.models import Role, Unit, UnitKind, User
 from hotline.orgs.selectors import sees_everything, unit_search
 
-from . import actions, duplicates, exports, lifecycle, merge, selectors, services
+from . import actions, duplicates, exports, lifecycle, masking, merge, selectors, services
 from .filters import CaseFilterInput
 from .forms import IntakeForm
 from .lifecycle import Action
@@ -398,7 +398,11 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "not_accepted_reasons": DictItem.objects.filter(kind=DictKind.NOT_ACCEPTED_REASON, is_active=True),
         "pending_return": selectors.pending_return(case=case),
         "pending_extensions": selectors.case_pending_extensions(case=case),
-        "related": selectors.citizen_recent_cases(user=user, phone=case.citizen_phone, exclude=case.pk),
+        "related": selectors.citizen_recent_cases(
+            user=user,
+            phone="" if selectors.citizen_hidden(case, user) else case.citizen_phone,
+            exclude=case.pk,
+        ),
         "callbacks": case.callbacks.select_related("actor"),
         "clocks": case.clocks.select_related("assignment__unit")
         .prefetch_related("alerts")
@@ -408,6 +412,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         and user.has_role(Role.UNIT_LEADER),
         "hide_citizen": selectors.citizen_hidden(case, user),
         "mask_phone": selectors.phone_masked(case, user),
+        "caller": masking.caller(case, user),
         **_merge_context(case, user, allowed),
     }
     return render(request, "cases/detail.html", context)
@@ -639,7 +644,8 @@ def case_search(request: HttpRequest) -> HttpResponse:
     else:
         qs = selectors.case_search(user=user, filters=filters.to_filters())
     if request.GET.get("export") == "xlsx":
-        return exports.cases_xlsx(qs)
+        shown = {k: v for k, v in request.GET.items() if k != "export"}
+        return exports.cases_xlsx(qs, user=user, filters=shown)
     page = Paginator(qs, 20).get_page(request.GET.get("page"))
     query_without_page = request.GET.copy()
     query_without_page.pop("page", None)

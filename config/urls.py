@@ -8,6 +8,7 @@ urlpatterns = [
     path("citizens/", include("hotline.citizens.web_urls")),
     path("kb/", include("hotline.knowledge.web_urls")),
     path("portal/kb/", include("hotline.knowledge.portal_urls")),
+    path("portal/query-password/", include("hotline.cases.portal_urls")),
     path("login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api, attachments, extfields_api, merge_api
+from . import api, attachments, extfields_api, merge_api, password_api
 
 urlpatterns = [
     path("extended-fields/", extfields_api.ExtendedFieldListApi.as_view(), name="api-extended-fields"),
@@ -31,4 +31,8 @@ urlpatterns = [
     path("extensions/", api.ExtensionListApi.as_view(), name="api-extensions"),
     path("extensions/<int:pk>/decide/", api.ExtensionDecideApi.as_view(), name="api-extension-decide"),
     path("public/case-status/", api.PublicLookupApi.as_view(), name="api-public-case-status"),
+    path(
+        "public/query-password/code/", password_api.CodeRequestApi.as_view(), name="api-public-password-code"
+    ),
+    path("public/query-password/reset/", password_api.ResetApi.as_view(), name="api-public-password-reset"),
 ]

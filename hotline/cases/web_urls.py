@@ -11,6 +11,7 @@ urlpatterns = [
     path("cases/board/", views.board, name="case-board"),
     path("cases/<int:pk>/", views.case_detail, name="case-detail"),
     path("cases/attachments/<int:pk>/", attachments.attachment_download, name="case-attachment"),
+    path("cases/<int:pk>/edit/", views.case_edit, name="case-edit"),
     path("cases/<int:pk>/act/<slug:slug>/", views.case_act, name="case-act"),
     path("assignments/<int:pk>/act/<slug:slug>/", views.assignment_act, name="assignment-act"),
     path("extensions/<int:pk>/decide/", views.extension_decide, name="extension-decide"),

@@ -42,6 +42,7 @@ class Stage(models.TextChoices):
     SIGN_FOR = "sign_for", _("签收")
     HANDLING = "handling", _("办理")
     REPLY = "reply", _("答复热线办")
+    FORWARDED = "forwarded", _("下派办理")
     CALLBACK = "callback", _("回访")
     TOTAL = "total", _("总时限")
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api, merge_api
+from . import api, merge_api, workbench_api
 
 urlpatterns = [
     path("cases/", api.CaseListCreateApi.as_view(), name="api-cases"),
@@ -24,4 +24,8 @@ urlpatterns = [
     path("extensions/", api.ExtensionListApi.as_view(), name="api-extensions"),
     path("extensions/<int:pk>/decide/", api.ExtensionDecideApi.as_view(), name="api-extension-decide"),
     path("public/case-status/", api.PublicLookupApi.as_view(), name="api-public-case-status"),
+    path("public/hot-questions/", workbench_api.HotQuestionsApi.as_view(), name="api-public-hot-questions"),
+    path(
+        "cases/<int:pk>/reveal-phone/", workbench_api.RevealPhoneApi.as_view(), name="api-case-reveal-phone"
+    ),
 ]

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "hotline.sla",
     "hotline.notify",
     "hotline.knowledge",
+    "hotline.telephony",
     "hotline.demo",
 ]
 
@@ -144,6 +145,10 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "hotline.common.api.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "hotline.common.api.Pagination",
     "PAGE_SIZE": 20,
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "hotline.common.api.BrowsableAPIRenderer",
+    ],
 }
 
 SPECTACULAR_SETTINGS = {
@@ -194,3 +199,9 @@ DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "12345@localhos
 # SQLite (development, tests) builds the duplicate-screening index without its INCLUDE column; PostgreSQL, where
 # it matters, has it.
 SILENCED_SYSTEM_CHECKS = ["models.W040"]
+
+# Telephony (issue 13): Kamailio + pjsua2 media node when installed; off otherwise. Redis for push across
+# processes (empty: in memory, the controller runs in the web process).
+HOTLINE_TELEPHONY = os.environ.get("HOTLINE_TELEPHONY", "auto")  # auto | on | off
+HOTLINE_TELEPHONY_REDIS = os.environ.get("HOTLINE_TELEPHONY_REDIS", "")
+HOTLINE_SIP_PORT = int(os.environ.get("HOTLINE_SIP_PORT", "15060"))

@@ -17,7 +17,7 @@ from hotline.notify.models import Outbox
 from hotline.notify.services import inbox_mark_read
 from hotline.orgs.http import request_user
 
-from . import selectors, services
+from . import masking, selectors, services
 from .models import AssignmentRole
 from .services.contact import case_reveal_phone
 
@@ -37,8 +37,7 @@ def case_print(request: HttpRequest, pk: int) -> HttpResponse:
             "assignments": assignments,
             "main": next((a for a in assignments if a.parent_id is None and a.role == "main"), None),
             "cc": selectors.case_assignments(case=case).filter(role=AssignmentRole.CC),
-            "hide_citizen": selectors.citizen_hidden(case, user),
-            "mask_phone": selectors.phone_masked(case, user),
+            "caller": masking.caller(case, user),
             "printed_at": timezone.now(),
         },
     )

@@ -47,6 +47,12 @@ class Stage(models.TextChoices):
     TOTAL = "total", _("总时限")
 
 
+# Stages that only choose a time limit: a forwarded step's deadline comes from the `forwarded` rule, and its clock
+# then runs (and warns and cards) as the lower unit's reply stage.
+LIMIT_ONLY_STAGES = frozenset({Stage.FORWARDED})
+CLOCK_STAGES = [s for s in Stage.values if s not in LIMIT_ONLY_STAGES]
+
+
 class LimitUnit(models.TextChoices):
     WORKING_DAYS = "working_days", _("工作日")
     WORKING_HOURS = "working_hours", _("工作小时")
@@ -150,9 +156,10 @@ class Clock(models.Model):
         verbose_name = _("计时")
         verbose_name_plural = _("计时")
         indexes = [
+            # (next_alert_at, id): the sweep reads due clocks in this order from where its last batch ended.
             models.Index(
-                fields=["next_alert_at"],
-                name="clock_next_alert_idx",
+                fields=["next_alert_at", "id"],
+                name="clock_next_alert_id_idx",
                 condition=models.Q(stopped_at__isnull=True),
             ),
             models.Index(fields=["assignment", "stage"], name="clock_assignment_stage_idx"),

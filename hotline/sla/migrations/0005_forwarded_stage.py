@@ -18,7 +18,7 @@ def seed_forwarded_limit(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sla', '0002_seed'),
+        ('sla', '0004_seed_every_stage'),
     ]
 
     operations = [

@@ -145,6 +145,10 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "hotline.common.api.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "hotline.common.api.Pagination",
     "PAGE_SIZE": 20,
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "hotline.common.api.BrowsableAPIRenderer",
+    ],
 }
 
 SPECTACULAR_SETTINGS = {

@@ -155,6 +155,10 @@ def case_search(*, user: User, filters: CaseFilters) -> QuerySet[Case]:
         qs = qs.filter(_supervision_q(f.supervision))
     if f.typical_recording is not None:
         qs = qs.filter(is_typical_recording=f.typical_recording)
+    if f.caller_phone or f.citizen:
+        from .masking import without_secret_callers
+
+        qs = without_secret_callers(qs, user)  # searching by caller must not confirm a secret caller (ORG-4)
     return qs.select_related("case_type", "urgency", "main_unit", "district").order_by(
         *SORTABLE.get(f.ordering, SORTABLE["-created_at"])
     )
@@ -320,7 +324,10 @@ def citizen_recent_cases(
     phone = normalize_phone(phone)
     if not phone:
         return Case.objects.none()
-    qs = case_visible(user=user).filter(citizen_phone=phone)
+    from .masking import without_secret_callers
+
+    # A unit must not learn which of its cases a secret caller also made (ORG-4).
+    qs = without_secret_callers(case_visible(user=user).filter(citizen_phone=phone), user)
     if exclude is not None:
         qs = qs.exclude(pk=exclude)
     return qs.select_related("case_type", "urgency", "main_unit").order_by("-created_at")[:limit]
@@ -355,13 +362,15 @@ def case_pending_extensions(*, case: Case) -> QuerySet[ExtensionRequest]:
 
 
 def citizen_hidden(case: Case, user: User) -> bool:
-    """Cases marked to keep the caller's identity secret show it only to the hotline office."""
-    return bool(case.secrecy_id and case.secrecy and case.secrecy.rank >= 1) and not sees_everything(user)
+    """Cases marked to keep the caller's identity secret show it only to the hotline office (see masking)."""
+    from .masking import caller_hidden
+
+    return caller_hidden(case, user)
 
 
 def phone_masked(case: Case, user: User) -> bool:
     """ORG-4: roles that do not need the caller's number see it masked (and everyone but the office on secret
     cases)."""
-    from hotline.citizens.selectors import sees_personal_data
+    from .masking import number_masked
 
-    return citizen_hidden(case, user) or not sees_personal_data(user)
+    return number_masked(case, user)

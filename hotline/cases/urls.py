@@ -14,11 +14,11 @@ urlpatterns = [
     path("cases/<int:pk>/timeline/", api.CaseTimelineApi.as_view(), name="api-case-timeline"),
     *[
         path(f"cases/<int:pk>/{name}/", view.as_view(), name=f"api-case-{name}")
-        for name, view in api.CASE_ACTIONS.items()
+        for name, view in api.CASE_ACTION_VIEWS.items()
     ],
     *[
         path(f"assignments/<int:pk>/{name}/", view.as_view(), name=f"api-assignment-{name}")
-        for name, view in api.ASSIGNMENT_ACTIONS.items()
+        for name, view in api.ASSIGNMENT_ACTION_VIEWS.items()
     ],
     path("worklist/", api.WorklistApi.as_view(), name="api-worklist"),
     path("extensions/", api.ExtensionListApi.as_view(), name="api-extensions"),

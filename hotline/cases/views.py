@@ -24,7 +24,8 @@ from hotline.orgs.http import request_user as _user
 from hotline.orgs.models import Role, Unit, UnitKind, User
 from hotline.orgs.selectors import sees_everything, unit_search
 
-from . import api, duplicates, exports, lifecycle, merge, selectors, services
+from . import actions, duplicates, exports, lifecycle, masking, merge, selectors, services
+from .filters import CaseFilterInput
 from .forms import IntakeForm
 from .lifecycle import Action
 from .models import (
@@ -321,7 +322,11 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "not_accepted_reasons": DictItem.objects.filter(kind=DictKind.NOT_ACCEPTED_REASON, is_active=True),
         "pending_return": selectors.pending_return(case=case),
         "pending_extensions": selectors.case_pending_extensions(case=case),
-        "related": selectors.citizen_recent_cases(user=user, phone=case.citizen_phone, exclude=case.pk),
+        "related": selectors.citizen_recent_cases(
+            user=user,
+            phone="" if selectors.citizen_hidden(case, user) else case.citizen_phone,
+            exclude=case.pk,
+        ),
         "callbacks": case.callbacks.select_related("actor"),
         "clocks": case.clocks.select_related("assignment__unit")
         .prefetch_related("alerts")
@@ -331,6 +336,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         and user.has_role(Role.UNIT_LEADER),
         "hide_citizen": selectors.citizen_hidden(case, user),
         "mask_phone": selectors.phone_masked(case, user),
+        "caller": masking.caller(case, user),
         **_merge_context(case, user, allowed),
     }
     return render(request, "cases/detail.html", context)
@@ -454,15 +460,13 @@ def _serializer_errors(errors: Any) -> str:
     return _("；").join(parts)
 
 
-def _run(request: HttpRequest, view_cls: Any, target: Any, user: User) -> None:
-    serializer = view_cls.input_serializer(data=_payload(request.POST))
+def _run(request: HttpRequest, action: actions.CaseAction, target: Any, user: User) -> None:
+    serializer = action.input(data=_payload(request.POST))
     if not serializer.is_valid():
         messages.error(request, _("输入有误：") + _serializer_errors(serializer.errors))
         return
-    values = dict(serializer.validated_data)
-    version = values.pop("version", None)
     try:
-        result = view_cls().perform(target, user, values, version)
+        result = action.perform(target, actor=user, data=serializer.validated_data)
     except ServiceError as exc:
         report_error(request, exc)
         return
@@ -477,11 +481,11 @@ def _run(request: HttpRequest, view_cls: Any, target: Any, user: User) -> None:
 @require_POST
 def case_act(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
     user = _user(request)
-    view_cls = api.CASE_ACTIONS.get(slug)
-    if view_cls is None:
+    action = actions.CASE_ACTIONS.get(slug)
+    if action is None:
         raise Http404
     case = _case_or_404(user, pk)
-    _run(request, view_cls, case, user)
+    _run(request, action, case, user)
     return redirect("case-detail", pk=pk)
 
 
@@ -489,11 +493,11 @@ def case_act(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
 @require_POST
 def assignment_act(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
     user = _user(request)
-    view_cls = api.ASSIGNMENT_ACTIONS.get(slug)
-    if view_cls is None:
+    action = actions.ASSIGNMENT_ACTIONS.get(slug)
+    if action is None:
         raise Http404
     assignment = get_or_404(selectors.assignment_get, user=user, pk=pk)
-    _run(request, view_cls, assignment, user)
+    _run(request, action, assignment, user)
     return redirect("case-detail", pk=assignment.case_id)
 
 
@@ -553,14 +557,15 @@ def case_search(request: HttpRequest) -> HttpResponse:
     for key in ("created_from", "created_to"):
         if key in params and len(params[key]) == 10:  # a date picker sends YYYY-MM-DD
             params[key] = f"{params.get(key)}T00:00:00+08:00"
-    filters = api.CaseFilterInput(data=params)
+    filters = CaseFilterInput(data=params)
     if not filters.is_valid():
         messages.error(request, _("查询条件有误：") + _serializer_errors(filters.errors))
         qs = Case.objects.none()
     else:
         qs = selectors.case_search(user=user, filters=filters.to_filters())
     if request.GET.get("export") == "xlsx":
-        return exports.cases_xlsx(qs)
+        shown = {k: v for k, v in request.GET.items() if k != "export"}
+        return exports.cases_xlsx(qs, user=user, filters=shown)
     page = Paginator(qs, 20).get_page(request.GET.get("page"))
     query_without_page = request.GET.copy()
     query_without_page.pop("page", None)

@@ -170,7 +170,7 @@ class CitizenHistoryApi(RequestContextMixin, APIView):
         numbers = [p.number for p in citizen.phones.all()] or ([citizen.phone] if citizen.phone else [])
         from .history import contact_history
 
-        masked = not selectors.sees_personal_data(user)
+        masked = _viewed(user, citizen, "接触历史")
         entries = contact_history(user=user, citizen=citizen, numbers=numbers, limit=200)
         return Response([{**e.__dict__, "number": selectors.mask(e.number, masked=masked)} for e in entries])
 

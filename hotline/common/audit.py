@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from contextvars import ContextVar
 from typing import Any
 
@@ -28,5 +29,27 @@ def audit_record(
         object_id=str(obj.pk),
         summary=summary[:255],
         changes=changes or {},
+        ip_address=current_ip.get(),
+    )
+
+
+def audit_access(
+    *,
+    actor: Any,
+    object_type: str,
+    summary: str,
+    filters: Mapping[str, Any] | None = None,
+    rows: int = 0,
+    object_id: str = "",
+) -> AuditLog:
+    """ORG-3/ORG-4: a view, export or print of personal data that is not one record: who, which filter, how many
+    rows. (`audit_record` is for one record.)"""
+    return AuditLog.objects.create(
+        actor=actor if getattr(actor, "pk", None) else None,
+        action=AuditLog.Action.VIEW,
+        object_type=object_type,
+        object_id=object_id[:64],
+        summary=summary[:255],
+        changes={"filter": {k: str(v)[:200] for k, v in (filters or {}).items()}, "rows": rows},
         ip_address=current_ip.get(),
     )

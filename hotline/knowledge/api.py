@@ -16,13 +16,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from hotline.common.api import RequestContextMixin
-from hotline.common.errors import NotFound
 from hotline.orgs.http import request_user as _user
 
 from . import importexport, selectors, services
 from . import serializers as s
 from .auth import ApiClientAuthentication, client_of
-from .models import Attachment, ItemState
+from .models import ItemState
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ZIP = "application/zip"
@@ -379,10 +378,7 @@ class ItemStatsApi(RequestContextMixin, APIView):
 class AttachmentDownloadApi(RequestContextMixin, APIView):
     @extend_schema(summary="下载附件", responses={(200, "application/octet-stream"): bytes})
     def get(self, request: Request, pk: int) -> FileResponse:
-        attachment = Attachment.objects.filter(pk=pk).first()
-        if attachment is None:
-            raise NotFound("附件不存在或无权查看")
-        selectors.item_get(user=_user(request), pk=attachment.item_id)
+        attachment = selectors.attachment_get(user=_user(request), pk=pk)
         return FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.name)
 
 

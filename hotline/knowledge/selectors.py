@@ -489,10 +489,15 @@ def item_attachments(*, user: User, item: Item) -> list[Attachment]:
 
 
 def attachment_get(*, user: User, pk: int) -> Attachment:
+    """A file the user may download: readers only files of approved versions (the published one and the
+    history they can see); a file that so far belongs only to a pending or rejected change is for the item's
+    editors and reviewers alone."""
     attachment = Attachment.objects.filter(pk=pk).first()
     if attachment is None:
         raise NotFound("附件不存在或无权查看")
-    item_get(user=user, pk=attachment.item_id)
+    item = item_get(user=user, pk=attachment.item_id)
+    if not can_manage(user, item) and not attachment.versions.filter(status=VersionStatus.APPROVED).exists():
+        raise NotFound("附件不存在或无权查看")
     return attachment
 
 

@@ -104,7 +104,7 @@ def _transition(
     if expected_version is not None and expected_version != case.version:
         # The user acted on an old view of the case: say so before judging the action against today's state.
         raise Conflict("工单已被他人更新，请刷新后重试")
-    transition = lifecycle.check(action, status=case.status, user=actor)
+    transition = lifecycle.check(action, case=case, user=actor)
     target = to_status or transition.target
     if target is not None and target not in transition.targets():
         raise AssertionError(f"{action} cannot lead to {target}")  # a programming error, not user input

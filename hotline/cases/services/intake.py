@@ -228,7 +228,7 @@ def case_intake(
         raise _fail("action", "受理操作无效")
     if sms_template:
         _check_citizen_sms(sms_template, data, action)
-    lifecycle.check(action, status=lifecycle.NEW, user=actor)
+    lifecycle.check(action, case=None, user=actor)
     fields = _validate_input(data, complete=action != Action.SAVE_DRAFT)
     closing = _closing_fields(action, answer, not_accepted_reason, not_accepted_text)
     password = None if data.is_public else new_query_password()
@@ -327,7 +327,7 @@ def case_edit(*, case: Case, actor: User, expected_version: int | None, data: Ca
     """An agent completes a draft or rewrites a case the office returned."""
     if case.status not in (CaseStatus.DRAFT, CaseStatus.RETURNED):
         raise ServiceError("只有暂存或退回的工单可以修改", code="bad_status")
-    lifecycle.check(Action.SAVE_DRAFT, status=CaseStatus.DRAFT, user=actor)
+    lifecycle.check(Action.SAVE_DRAFT, case=case, status=CaseStatus.DRAFT, user=actor)
     fields = _validate_input(data, complete=False)
     with transaction.atomic():
         from_status = case.status

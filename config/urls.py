@@ -8,10 +8,12 @@ urlpatterns = [
     path("citizens/", include("hotline.citizens.web_urls")),
     path("kb/", include("hotline.knowledge.web_urls")),
     path("portal/kb/", include("hotline.knowledge.portal_urls")),
+    path("portal/query-password/", include("hotline.cases.portal_urls")),
     path("login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("notify/", include("hotline.notify.urls")),
+    path("telephony/", include("hotline.telephony.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's initialiser as a script file, which the Content-Security-Policy allows.

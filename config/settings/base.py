@@ -165,6 +165,8 @@ STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", VAR_DIR / "static"))
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", VAR_DIR / "media"))
 # Attachments larger than this are refused at intake.
+# Case attachments: outside MEDIA_ROOT, never served by the web server (see hotline/cases/storage.py).
+HOTLINE_PRIVATE_MEDIA_ROOT = Path(os.environ.get("HOTLINE_PRIVATE_MEDIA_ROOT", VAR_DIR / "private"))
 HOTLINE_MAX_ATTACHMENT_BYTES = int(os.environ.get("HOTLINE_MAX_ATTACHMENT_BYTES", str(20 * 1024 * 1024)))
 
 REST_FRAMEWORK = {
@@ -179,7 +181,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
-        "hotline.common.api.BrowsableAPIRenderer",
+        "hotline.common.renderers.BrowsableAPIRenderer",
     ],
 }
 
@@ -235,6 +237,7 @@ CELERY_BEAT_SCHEDULE = {
     "duplicates-prune": {"task": "hotline.cases.tasks.prune_duplicate_index_task", "schedule": 24 * 3600.0},
 }
 CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # The embedded knowledge index has one writer: its updates go to their own queue, served by one worker process.
 CELERY_TASK_ROUTES = {"hotline.knowledge.tasks.sync_items_task": {"queue": "kb-index"}}
 # Knowledge index updates after commit: in the request's thread (default), or queued to Celery (production).

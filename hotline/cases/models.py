@@ -573,3 +573,32 @@ class CoRequester(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id}←{self.merged_case_id}"
+
+
+class QueryPasswordReset(models.Model):
+    """INT-6: a one-time code sent to the phone or e-mail given at intake, with which the citizen sets a new query
+    password themselves. Only the code's hash is kept; staff never see the code or the new password."""
+
+    case = models.ForeignKey(Case, verbose_name=_("工单"), related_name="+", on_delete=models.CASCADE)
+    channel = models.CharField(_("发送渠道"), max_length=8)
+    code_hash = models.CharField(_("验证码摘要"), max_length=128)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("代发人员"),
+        null=True,
+        blank=True,
+        related_name="+",
+        on_delete=models.PROTECT,
+    )
+    created_at = models.DateTimeField(_("发送时间"))
+    expires_at = models.DateTimeField(_("失效时间"))
+    attempts = models.PositiveSmallIntegerField(_("错误次数"), default=0)
+    used_at = models.DateTimeField(_("使用时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("查询密码重置验证码")
+        verbose_name_plural = _("查询密码重置验证码")
+        indexes = [models.Index(fields=["case", "created_at"], name="pwreset_case_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}@{self.created_at:%Y-%m-%d %H:%M}"

@@ -389,6 +389,38 @@ def case_take_intake_action(
     return case
 
 
+def case_rework(
+    *,
+    case: Case,
+    actor: User,
+    expected_version: int | None,
+    data: CaseInput,
+    action: str = Action.SAVE_DRAFT,
+    answer: str = "",
+    not_accepted_reason: DictItem | None = None,
+    not_accepted_text: str = "",
+    attachments: Sequence[UploadedFile] = (),
+) -> Case:
+    """The intake form on a draft or returned case: save the edits and, unless it is 暂存, take the agent's action —
+    all or nothing (a refused submit leaves the case as it was)."""
+    if action not in INTAKE_ACTIONS:
+        raise _fail("action", "受理操作无效")
+    with transaction.atomic():
+        case_edit(case=case, actor=actor, expected_version=expected_version, data=data)
+        _save_attachments(case, attachments, actor)
+        if action != Action.SAVE_DRAFT:
+            case_take_intake_action(
+                case=case,
+                actor=actor,
+                action=action,
+                expected_version=case.version,
+                answer=answer,
+                not_accepted_reason=not_accepted_reason,
+                not_accepted_text=not_accepted_text,
+            )
+    return case
+
+
 def _input_from_case(case: Case) -> CaseInput:
     names = [f for f in CaseInput.__dataclass_fields__ if f not in {"citizen_id_card", "origin"}]
     return CaseInput(**{name: getattr(case, name) for name in names})
@@ -440,6 +472,7 @@ __all__ = [
     "_validate_input",
     "case_confirm_not_accepted",
     "case_edit",
+    "case_rework",
     "case_intake",
     "case_reject_not_accepted",
     "case_take_intake_action",

@@ -226,3 +226,15 @@ def test_supervision_does_not_count_a_secret_caller_for_a_unit_leader(api, city,
         _secret(city, people)
     body = as_user(api, people.east_leader).get("/api/v1/supervision/quality/").json()
     assert body["repeat_callers"] == []
+
+
+def test_print_and_timeline_give_the_unit_nothing_of_a_secret_caller(api, city, people):
+    case = _secret(city, people)
+    printed = _web(people.east).get(f"/cases/{case.pk}/print/")
+    assert printed.status_code == 200
+    text = printed.content.decode()
+    assert NAME not in text and PHONE not in text and MASKED not in text and "（保密）" in text
+    assert _web(people.east).post(f"/cases/{case.pk}/reveal-phone/").status_code == 403
+    timeline = as_user(api, people.east).get(f"/api/v1/cases/{case.pk}/timeline/").content.decode()
+    assert NAME not in timeline and PHONE not in timeline and EMAIL not in timeline
+    assert _web(people.west).get(f"/cases/{case.pk}/print/").status_code == 404

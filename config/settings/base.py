@@ -167,6 +167,16 @@ MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", VAR_DIR / "media"))
 # Attachments larger than this are refused at intake.
 # Case attachments: outside MEDIA_ROOT, never served by the web server (see hotline/cases/storage.py).
 HOTLINE_PRIVATE_MEDIA_ROOT = Path(os.environ.get("HOTLINE_PRIVATE_MEDIA_ROOT", VAR_DIR / "private"))
+# Uploads: one cap on any request body with files (hotline/common/uploads.py), then each endpoint's own limit.
+HOTLINE_MAX_UPLOAD_BYTES = int(os.environ.get("HOTLINE_MAX_UPLOAD_BYTES", str(100 * 1024 * 1024)))
+HOTLINE_MAX_IMPORT_BYTES = int(os.environ.get("HOTLINE_MAX_IMPORT_BYTES", str(10 * 1024 * 1024)))
+FILE_UPLOAD_HANDLERS = [
+    "hotline.common.uploads.RequestSizeLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # form fields and JSON bodies (Django's default, stated)
+DATA_UPLOAD_MAX_NUMBER_FILES = 30
 HOTLINE_MAX_ATTACHMENT_BYTES = int(os.environ.get("HOTLINE_MAX_ATTACHMENT_BYTES", str(20 * 1024 * 1024)))
 
 REST_FRAMEWORK = {

@@ -189,7 +189,7 @@ MAX_ATTACHMENTS = 20
 
 
 def _save_attachments(case: Case, files: Sequence[UploadedFile], actor: User) -> None:
-    """Only an allow-list of types, checked by content (common.filetypes); stored privately (cases.storage)."""
+    """Only an allow-list of types, checked by content (common.filetypes); stored privately (common.storage)."""
     from hotline.common import filetypes
 
     limit = settings.HOTLINE_MAX_ATTACHMENT_BYTES

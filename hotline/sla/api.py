@@ -15,6 +15,7 @@ from hotline.common.errors import NotAllowed
 from hotline.notify import services as notify
 from hotline.orgs.models import Role, User
 
+from . import outputs as o
 from . import selectors
 
 PERIOD_PARAMS = [
@@ -60,7 +61,9 @@ def require_supervisor(user: object) -> User:
 
 
 class CardLedgerApi(RequestContextMixin, APIView):
-    @extend_schema(summary="红黄牌台账（按单位）", parameters=PERIOD_PARAMS)
+    @extend_schema(
+        summary="红黄牌台账（按单位）", parameters=PERIOD_PARAMS, responses=o.CardLedgerRowOutput(many=True)
+    )
     def get(self, request: Request) -> Response:
         return Response(
             selectors.card_ledger(
@@ -70,7 +73,11 @@ class CardLedgerApi(RequestContextMixin, APIView):
 
 
 class TimeLimitSupervisionApi(RequestContextMixin, APIView):
-    @extend_schema(summary="时限督办：签收与答复用时（按单位）", parameters=PERIOD_PARAMS)
+    @extend_schema(
+        summary="时限督办：签收与答复用时（按单位）",
+        parameters=PERIOD_PARAMS,
+        responses=o.TimeLimitRowOutput(many=True),
+    )
     def get(self, request: Request) -> Response:
         return Response(
             selectors.time_limit_supervision(
@@ -80,7 +87,11 @@ class TimeLimitSupervisionApi(RequestContextMixin, APIView):
 
 
 class ResultSupervisionApi(RequestContextMixin, APIView):
-    @extend_schema(summary="结果督办：不予受理工单", parameters=PERIOD_PARAMS)
+    @extend_schema(
+        summary="结果督办：不予受理工单",
+        parameters=PERIOD_PARAMS,
+        responses=o.ResultSupervisionRowOutput(many=True),
+    )
     def get(self, request: Request) -> Response:
         cases = selectors.result_supervision(
             user=require_supervisor(request.user), period=period_from(request.query_params)
@@ -101,7 +112,11 @@ class ResultSupervisionApi(RequestContextMixin, APIView):
 
 
 class QualitySupervisionApi(RequestContextMixin, APIView):
-    @extend_schema(summary="质量督办：重复来电与不满意工单", parameters=PERIOD_PARAMS)
+    @extend_schema(
+        summary="质量督办：重复来电与不满意工单",
+        parameters=PERIOD_PARAMS,
+        responses=o.QualitySupervisionOutput,
+    )
     def get(self, request: Request) -> Response:
         data = selectors.quality_supervision(
             user=require_supervisor(request.user), period=period_from(request.query_params)
@@ -124,7 +139,7 @@ class QualitySupervisionApi(RequestContextMixin, APIView):
 
 
 class NoticeListApi(RequestContextMixin, APIView):
-    @extend_schema(summary="我的系统内提醒（未读）")
+    @extend_schema(summary="我的系统内提醒（未读）", responses=o.NoticeOutput(many=True))
     def get(self, request: Request) -> Response:
         rows = notify.inbox(user=request.user)[:50]
         return Response(
@@ -140,7 +155,7 @@ class NoticeReadInput(serializers.Serializer):
 
 
 class NoticeReadApi(RequestContextMixin, APIView):
-    @extend_schema(summary="标记提醒为已读", request=NoticeReadInput)
+    @extend_schema(summary="标记提醒为已读", request=NoticeReadInput, responses=o.NoticeReadOutput)
     def post(self, request: Request) -> Response:
         data = NoticeReadInput(data=request.data)
         data.is_valid(raise_exception=True)

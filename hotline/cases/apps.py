@@ -9,6 +9,12 @@ class CasesConfig(AppConfig):
     verbose_name = _("工单")
 
     def ready(self) -> None:
+        from hotline.orgs.impact import register_open_work
+
+        from .unit_impact import open_assignments
+
+        register_open_work(open_assignments)
+
         # Duplicate screening indexes every request when it is registered or rewritten, in the transaction
         # that writes its timeline event (screening at the next intake must already see it).
         from .duplicates import on_case_event

@@ -27,6 +27,7 @@ import threading
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from django.db.models import Case as SqlCase
@@ -36,7 +37,7 @@ from hotline.common import clock
 from hotline.common.validators import normalize_phone
 from hotline.orgs.models import User
 
-from . import lifecycle
+from . import lifecycle, masking
 from .models import Case, CaseStatus
 
 WINDOW_DAYS = 15
@@ -74,8 +75,12 @@ def _segmenter() -> Any:
 
                 import jieba
                 import jieba.analyse
+                from django.conf import settings
 
                 jieba.setLogLevel(logging.WARNING)
+                # jieba caches its parsed dictionary in a file: under HOTLINE_VAR_DIR, not the system's /tmp.
+                Path(settings.VAR_DIR).mkdir(parents=True, exist_ok=True)
+                jieba.dt.tmp_dir = str(settings.VAR_DIR)
                 jieba.initialize()
                 _jieba = jieba
     return _jieba
@@ -380,12 +385,17 @@ def find_duplicates(
         .exclude(status__in=_EXCLUDED)
         .select_related("case_type", "main_unit")
     }
+    # A secret caller's request never matches a typed name or number for those who may not know the caller:
+    # "same name: yes" would confirm a guess (ORG-4). It may still match by content.
+    secret = (
+        set() if user is None else {cid for cid, case in cases.items() if masking.caller_hidden(case, user)}
+    )
     found = [
         Candidate(
             case=case,
             score=round(scores.get(cid, 0.0), 3),
-            same_phone="phone" in ident.get(cid, ()),
-            same_name="name" in ident.get(cid, ()),
+            same_phone="phone" in ident.get(cid, ()) and cid not in secret,
+            same_name="name" in ident.get(cid, ()) and cid not in secret,
         )
         for cid, case in cases.items()
     ]

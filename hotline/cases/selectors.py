@@ -112,6 +112,7 @@ class CaseFilters:
     processing: str = ""
     supervision: str = ""
     typical_recording: bool | None = None
+    call_id: str = ""
     ordering: str = "-created_at"
 
 
@@ -119,7 +120,7 @@ def case_search(*, user: User, filters: CaseFilters) -> QuerySet[Case]:
     """QRY-1..3. Without a time range, number, phone or citizen, the last month is searched."""
     qs = case_visible(user=user)
     f = filters
-    targeted = bool(f.number or f.caller_phone or f.citizen)
+    targeted = bool(f.number or f.caller_phone or f.citizen or f.call_id)
     if f.created_from is None and f.created_to is None and not targeted:
         qs = qs.filter(created_at__gte=clock.now() - dt.timedelta(days=DEFAULT_SEARCH_DAYS))
     if f.created_from is not None:
@@ -128,6 +129,8 @@ def case_search(*, user: User, filters: CaseFilters) -> QuerySet[Case]:
         qs = qs.filter(created_at__lt=f.created_to)
     if f.number:
         qs = qs.filter(number=f.number.strip())
+    if f.call_id:  # the phone system's call id, kept by intake (INT-3)
+        qs = qs.filter(origin__call_id=f.call_id.strip())
     if f.case_type:
         qs = qs.filter(case_type_id=f.case_type)
     if f.statuses:
@@ -155,6 +158,10 @@ def case_search(*, user: User, filters: CaseFilters) -> QuerySet[Case]:
         qs = qs.filter(_supervision_q(f.supervision))
     if f.typical_recording is not None:
         qs = qs.filter(is_typical_recording=f.typical_recording)
+    if f.caller_phone or f.citizen:
+        from .masking import without_secret_callers
+
+        qs = without_secret_callers(qs, user)  # searching by caller must not confirm a secret caller (ORG-4)
     return qs.select_related("case_type", "urgency", "main_unit", "district").order_by(
         *SORTABLE.get(f.ordering, SORTABLE["-created_at"])
     )
@@ -320,7 +327,10 @@ def citizen_recent_cases(
     phone = normalize_phone(phone)
     if not phone:
         return Case.objects.none()
-    qs = case_visible(user=user).filter(citizen_phone=phone)
+    from .masking import without_secret_callers
+
+    # A unit must not learn which of its cases a secret caller also made (ORG-4).
+    qs = without_secret_callers(case_visible(user=user).filter(citizen_phone=phone), user)
     if exclude is not None:
         qs = qs.exclude(pk=exclude)
     return qs.select_related("case_type", "urgency", "main_unit").order_by("-created_at")[:limit]
@@ -355,13 +365,15 @@ def case_pending_extensions(*, case: Case) -> QuerySet[ExtensionRequest]:
 
 
 def citizen_hidden(case: Case, user: User) -> bool:
-    """Cases marked to keep the caller's identity secret show it only to the hotline office."""
-    return bool(case.secrecy_id and case.secrecy and case.secrecy.rank >= 1) and not sees_everything(user)
+    """Cases marked to keep the caller's identity secret show it only to the hotline office (see masking)."""
+    from .masking import caller_hidden
+
+    return caller_hidden(case, user)
 
 
 def phone_masked(case: Case, user: User) -> bool:
     """ORG-4: roles that do not need the caller's number see it masked (and everyone but the office on secret
     cases)."""
-    from hotline.citizens.selectors import sees_personal_data
+    from .masking import number_masked
 
-    return citizen_hidden(case, user) or not sees_personal_data(user)
+    return number_masked(case, user)

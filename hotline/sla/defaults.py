@@ -20,17 +20,28 @@ TIME_LIMITS = [
 ]
 
 # (kind, stage, offset in working days from the deadline (reminder: calendar days from the start),
-#  roles, also the parent unit, channels)
+#  roles, also the parent unit, channels). The seed's rule (3.2.3.5) for every stage: a warning before the
+# deadline to whoever does the work, a yellow card at the deadline, a red card some working days later that also
+# reaches the managers; by SMS and in-app. A warning falls away where the limit is too short for it (a one-day
+# sign-for); the handling stage has no time limit by default, so its rules act once an admin sets one.
 ESCALATION_RULES = [
     ("warning", "reply", -1, ["unit_handler"], False, ["in_app", "sms"]),
     ("yellow", "reply", 0, ["unit_handler", "unit_leader"], False, ["in_app", "sms"]),
     ("red", "reply", 3, ["unit_leader"], True, ["in_app", "sms"]),
     ("reminder", "reply", 7, ["unit_handler"], False, ["in_app"]),
-    ("yellow", "sign_for", 0, ["unit_handler"], False, ["in_app"]),
-    ("yellow", "callback", 0, ["agent", "monitor"], False, ["in_app"]),
-    ("yellow", "total", 0, ["dispatcher"], False, ["in_app"]),
+    ("warning", "sign_for", -1, ["unit_handler"], False, ["in_app", "sms"]),
+    ("yellow", "sign_for", 0, ["unit_handler"], False, ["in_app", "sms"]),
+    ("red", "sign_for", 1, ["unit_handler", "unit_leader"], True, ["in_app", "sms"]),
+    ("warning", "handling", -1, ["unit_handler"], False, ["in_app", "sms"]),
+    ("yellow", "handling", 0, ["unit_handler", "unit_leader"], False, ["in_app", "sms"]),
+    ("red", "handling", 3, ["unit_leader"], True, ["in_app", "sms"]),
+    ("warning", "callback", -1, ["agent"], False, ["in_app", "sms"]),
+    ("yellow", "callback", 0, ["agent", "monitor"], False, ["in_app", "sms"]),
+    ("red", "callback", 1, ["agent", "monitor"], False, ["in_app", "sms"]),
+    ("warning", "total", -1, ["dispatcher"], False, ["in_app", "sms"]),
+    ("yellow", "total", 0, ["dispatcher"], False, ["in_app", "sms"]),
+    ("red", "total", 3, ["dispatcher", "leader"], False, ["in_app", "sms"]),
 ]
-
 OFFICE_HOURS = [(dt.time(8, 30), dt.time(12, 0)), (dt.time(13, 30), dt.time(17, 30))]
 
 

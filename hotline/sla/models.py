@@ -149,9 +149,10 @@ class Clock(models.Model):
         verbose_name = _("计时")
         verbose_name_plural = _("计时")
         indexes = [
+            # (next_alert_at, id): the sweep reads due clocks in this order from where its last batch ended.
             models.Index(
-                fields=["next_alert_at"],
-                name="clock_next_alert_idx",
+                fields=["next_alert_at", "id"],
+                name="clock_next_alert_id_idx",
                 condition=models.Q(stopped_at__isnull=True),
             ),
             models.Index(fields=["assignment", "stage"], name="clock_assignment_stage_idx"),

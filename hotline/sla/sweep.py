@@ -1,8 +1,14 @@
 """The deadline sweep: find clocks whose next threshold has passed, raise alerts, notify, move on.
 
 Idempotent and safe to run concurrently: an alert is unique per clock and kind, and a sweep notifies only
-about the alerts it inserted itself (its `run_id`). Each batch commits on its own, so a crash loses at most
-the batch in flight, which the next sweep redoes. On PostgreSQL, concurrent sweeps skip each other's rows.
+about the alerts it inserted itself. Each batch commits on its own, so a crash loses at most the batch in
+flight, which the next sweep redoes. On PostgreSQL, concurrent sweeps skip each other's rows.
+
+Built for the morning after a long holiday, when a whole city's deadlines fall due together: due clocks are
+read in index order in chunks from where the previous chunk ended (keyset, no sort of every due clock), each
+chunk is worked through in id order in batches that lock, move on and read their clocks in one statement, alerts are inserted with ON CONFLICT DO NOTHING RETURNING (no look-up of the
+alerts already raised), and the timeline events, overdue flags (through `cases`) and messages (one rendering
+per alert, joined with its audience in SQL) are written set-based.
 """
 
 from __future__ import annotations
@@ -10,22 +16,22 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import defaultdict
+from collections.abc import Hashable
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import Q
 
 from hotline.cases.lifecycle import Action
-from hotline.cases.models import Assignment, Case, CaseEvent
+from hotline.cases.services import ClockEvent, case_headlines, mark_overdue, record_clock_events
 from hotline.common import clock as wall_clock
-from hotline.common.db import copy_insert
 from hotline.common.formats import chinese_datetime
-from hotline.notify.models import MessageTemplate, Outbox
-from hotline.notify.services import active_templates, build_messages, queue_messages
+from hotline.notify.fanout import Reach, Rendered, queue_fanout, reach
+from hotline.notify.models import MessageTemplate
+from hotline.notify.services import active_templates, render
 from hotline.orgs.models import Unit, UnitKind, User
 
 from .models import Alert, AlertKind, Clock, EscalationRule, Stage
-from .services import next_alert_time
 
 EVENT_OF_KIND: dict[str, str] = {
     AlertKind.WARNING: Action.SLA_WARNING,
@@ -34,6 +40,8 @@ EVENT_OF_KIND: dict[str, str] = {
     AlertKind.REMINDER: Action.SLA_REMINDER,
 }
 TEMPLATE_OF_KIND = {kind: f"sla_{kind}" for kind in AlertKind.values}
+# Kinds that announce a deadline still ahead ("将于…到期", "请在…前办结"): stale once the deadline has passed.
+BEFORE_DEADLINE = frozenset({AlertKind.WARNING, AlertKind.REMINDER})
 
 
 @dataclass
@@ -43,71 +51,71 @@ class SweepResult:
 
 
 def due_kinds(clock: Clock, now: dt.datetime, raised: set[str]) -> list[str]:
-    """Which alerts this clock owes now. A warning that comes after the deadline is skipped."""
+    """Which alerts this clock owes now.
+
+    A warning (or a reminder) is owed only while its deadline is still ahead: once the deadline has passed it
+    is never sent, whether or not a sweep ran between the warning time and the deadline, and whether or not
+    the yellow card was raised in the same sweep or an earlier one.
+    """
     moments = {
         AlertKind.REMINDER: clock.remind_at,
         AlertKind.WARNING: clock.warn_at,
         AlertKind.YELLOW: clock.due_at,
         AlertKind.RED: clock.red_at,
     }
-    kinds: list[str] = [
+    deadline_passed = clock.due_at <= now
+    return [
         kind
         for kind, moment in moments.items()
-        if moment is not None and moment <= now and kind not in raised
+        if moment is not None
+        and moment <= now
+        and kind not in raised
+        and not (deadline_passed and kind in BEFORE_DEADLINE)
     ]
-    if AlertKind.YELLOW in kinds and AlertKind.WARNING in kinds:
-        kinds.remove(AlertKind.WARNING)
-    return kinds
+
+
+def next_check(clock: Clock, now: dt.datetime) -> dt.datetime | None:
+    """The next threshold after `now`: everything at or before it is raised now, raised before, or stale."""
+    moments = (clock.remind_at, clock.warn_at, clock.due_at, clock.red_at)
+    return min((m for m in moments if m is not None and m > now), default=None)
 
 
 class Recipients:
-    """Users to notify for a unit and a rule, cached for the length of one sweep."""
+    """Who hears of an alert, per unit and rule, cached for the length of one sweep."""
 
-    def __init__(self) -> None:
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
         self._by_unit_role: dict[tuple[int, str], list[User]] = {}
+        self._audiences: dict[Hashable, list[Reach]] = {}
         office = Unit.objects.filter(kind=UnitKind.OFFICE, is_active=True).first()
         self.office_id = office.pk if office else None
 
     def users(self, unit_id: int | None, roles: list[str]) -> list[User]:
         if unit_id is None:
             return []
+        if not self._by_unit_role:  # every active user with a role, in one query for the whole sweep
+            self._by_unit_role[(0, "")] = []
+            for user in User.objects.filter(is_active=True, unit__isnull=False).prefetch_related("roles"):
+                for role in {r.role for r in user.roles.all()}:
+                    self._by_unit_role.setdefault((user.unit_id, role), []).append(user)  # type: ignore[arg-type]
         found: list[User] = []
         for role in roles:
-            key = (unit_id, role)
-            if key not in self._by_unit_role:
-                self._by_unit_role[key] = list(
-                    User.objects.filter(unit_id=unit_id, is_active=True, roles__role=role).distinct()
-                )
-            found += [u for u in self._by_unit_role[key] if u not in found]
+            found += [u for u in self._by_unit_role.get((unit_id, role), []) if u not in found]
         return found
 
+    def audience(self, unit: Unit | None, rule: EscalationRule) -> Hashable:
+        """A key for the users (and channels) an alert of this rule on this unit reaches."""
+        key = (unit.pk if unit else None, rule.pk)
+        if key not in self._audiences:
+            users = self.users(unit.pk if unit else None, rule.recipient_roles)
+            if rule.notify_parent_unit and unit is not None:
+                users += [u for u in self.users(unit.parent_id, rule.recipient_roles) if u not in users]
+            self._audiences[key] = reach(users=users, channels=rule.channels or [], now=self.now)
+        return key
 
-def _batch(now: dt.datetime, size: int) -> list[Clock]:
-    """Lock a batch of due clocks (other sweeps skip them), then load what the alerts need by primary key."""
-    due = Clock.objects.filter(stopped_at__isnull=True, next_alert_at__lte=now).order_by(
-        "next_alert_at", "id"
-    )
-    if connection.features.has_select_for_update_skip_locked:
-        due = due.select_for_update(skip_locked=True, of=("self",))
-    ids = list(due.values_list("id", flat=True)[:size])
-    return list(Clock.objects.filter(pk__in=ids).select_related("case").order_by("next_alert_at", "id"))
-
-
-def sweep(*, now: dt.datetime | None = None, batch_size: int = 1000) -> SweepResult:
-    now = now or wall_clock.now()
-    run_id = uuid.uuid4().hex
-    rules = {(r.stage, r.kind): r for r in EscalationRule.objects.filter(is_active=True)}
-    context = SweepContext(
-        now=now, run_id=run_id, rules=rules, recipients=Recipients(), templates=active_templates()
-    )
-    result = SweepResult()
-    while True:
-        with transaction.atomic():
-            clocks = _batch(now, batch_size)
-            if not clocks:
-                break
-            _process(clocks, context, result)
-    return result
+    @property
+    def audiences(self) -> dict[Hashable, list[Reach]]:
+        return self._audiences
 
 
 @dataclass
@@ -118,118 +126,237 @@ class SweepContext:
     recipients: Recipients
     templates: dict[str, MessageTemplate]
     units: dict[int, Unit] = field(default_factory=dict)
+    dates: dict[dt.datetime, str] = field(default_factory=dict)
+
+    def load_units(self, unit_ids: set[int]) -> None:
+        missing = {pk for pk in unit_ids if pk not in self.units}
+        if missing:
+            self.units.update(
+                {u.pk: u for u in Unit.objects.filter(pk__in=missing).only("id", "name", "parent_id")}
+            )
 
     def unit(self, unit_id: int | None) -> Unit | None:
         if unit_id is None:
             return None
         if unit_id not in self.units:
-            self.units[unit_id] = Unit.objects.only("id", "name", "parent_id").get(pk=unit_id)
-        return self.units[unit_id]
+            self.load_units({unit_id})
+        return self.units.get(unit_id)
+
+    def date(self, moment: dt.datetime) -> str:
+        if moment not in self.dates:
+            self.dates[moment] = chinese_datetime(moment)
+        return self.dates[moment]
 
 
-def _process(clocks: list[Clock], ctx: SweepContext, result: SweepResult) -> None:
-    existing: dict[int, set[str]] = defaultdict(set)
-    for clock_id, kind in Alert.objects.filter(clock__in=clocks).values_list("clock_id", "kind"):
-        existing[clock_id].add(kind)
-    unit_of_assignment = dict(
-        Assignment.objects.filter(pk__in={c.assignment_id for c in clocks if c.assignment_id}).values_list(
-            "id", "unit_id"
-        )
+@dataclass
+class DueClock:
+    """A clock of the batch with what its alerts need (read in the statement that moved it on)."""
+
+    id: int
+    case_id: int
+    assignment_id: int | None
+    stage: str
+    due_at: dt.datetime
+    warn_at: dt.datetime | None
+    red_at: dt.datetime | None
+    remind_at: dt.datetime | None
+    unit_id: int | None
+
+
+CHUNK = 50_000  # due clocks read from the index at a time, then locked and processed in batches in id order
+
+
+def sweep(*, now: dt.datetime | None = None, batch_size: int = 2000) -> SweepResult:
+    now = now or wall_clock.now()
+    run_id = uuid.uuid4().hex
+    rules = {(r.stage, r.kind): r for r in EscalationRule.objects.filter(is_active=True)}
+    context = SweepContext(
+        now=now, run_id=run_id, rules=rules, recipients=Recipients(now), templates=active_templates()
     )
-    alerts: list[Alert] = []
-    for clock in clocks:
-        kinds = due_kinds(clock, ctx.now, existing[clock.pk])
-        unit_id = unit_of_assignment[clock.assignment_id] if clock.assignment_id else ctx.recipients.office_id
-        alerts += [
-            Alert(
-                clock=clock,
-                kind=k,
-                case_id=clock.case_id,
-                unit_id=unit_id,
-                raised_at=ctx.now,
-                run_id=ctx.run_id,
+    result = SweepResult()
+    after: tuple[dt.datetime, int] | None = None
+    while True:
+        chunk, after = _due_chunk(now, after)
+        if not chunk:
+            break
+        # Clocks are created in time order, as are their cases and assignments: working through a chunk in id
+        # order reads and writes neighbouring rows together instead of jumping across the tables.
+        chunk.sort()
+        for start in range(0, len(chunk), batch_size):
+            with transaction.atomic():
+                clocks = _take(now, chunk[start : start + batch_size], context.recipients.office_id)
+                if clocks:
+                    _process(clocks, context, result)
+    return result
+
+
+def _due_chunk(
+    now: dt.datetime, after: tuple[dt.datetime, int] | None
+) -> tuple[list[int], tuple[dt.datetime, int] | None]:
+    """The next CHUNK due clocks in index order (next_alert_at, id) after `after`, without locking them."""
+    due = Clock.objects.filter(stopped_at__isnull=True, next_alert_at__lte=now)
+    if after is not None:
+        due = due.filter(Q(next_alert_at__gt=after[0]) | Q(next_alert_at=after[0], id__gt=after[1]))
+    rows = list(due.order_by("next_alert_at", "id").values_list("next_alert_at", "id")[:CHUNK])
+    if not rows:
+        return [], after
+    last_at, last_id = rows[-1]
+    assert last_at is not None  # filtered on next_alert_at <= now
+    return [pk for _, pk in rows], (last_at, last_id)
+
+
+def _take(now: dt.datetime, ids: list[int], office_id: int | None) -> list[DueClock]:
+    """Lock those of `ids` still due (a concurrent sweep's rows are skipped, its finished ones no longer
+    match), move each to its next threshold, and return them with what their alerts need."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                WITH picked AS (
+                    SELECT id FROM sla_clock
+                    WHERE id = ANY(%(ids)s::bigint[]) AND stopped_at IS NULL AND next_alert_at <= %(now)s
+                    ORDER BY id
+                    FOR UPDATE SKIP LOCKED
+                ), moved AS (
+                    UPDATE sla_clock c SET next_alert_at = LEAST(
+                        CASE WHEN c.remind_at > %(now)s THEN c.remind_at END,
+                        CASE WHEN c.warn_at > %(now)s THEN c.warn_at END,
+                        CASE WHEN c.due_at > %(now)s THEN c.due_at END,
+                        CASE WHEN c.red_at > %(now)s THEN c.red_at END)
+                    FROM picked WHERE c.id = picked.id
+                    RETURNING c.id, c.case_id, c.assignment_id, c.stage, c.due_at, c.warn_at, c.red_at, c.remind_at
+                )
+                SELECT moved.id, moved.case_id, moved.assignment_id, moved.stage, moved.due_at, moved.warn_at,
+                       moved.red_at, moved.remind_at, COALESCE(a.unit_id, %(office)s)
+                FROM moved LEFT JOIN cases_assignment a ON a.id = moved.assignment_id
+                ORDER BY moved.id
+                """,
+                {"now": now, "ids": ids, "office": office_id},
             )
-            for k in kinds
-            if (clock.stage, k) in ctx.rules
-        ]
-        skipped = existing[clock.pk] | set(kinds)
-        if AlertKind.YELLOW in skipped:
-            skipped.add(AlertKind.WARNING)
-        clock.next_alert_at = next_alert_time(clock, frozenset(skipped))
-    _save_next_alerts(clocks)
-    Alert.objects.bulk_create(alerts, ignore_conflicts=True)
-    by_id = {clock.pk: clock for clock in clocks}
-    mine = list(
-        Alert.objects.filter(run_id=ctx.run_id, clock__in=clocks).values_list("clock_id", "kind", "unit_id")
+            return [DueClock(*row) for row in cursor.fetchall()]
+    picked = list(
+        Clock.objects.filter(pk__in=ids, stopped_at__isnull=True, next_alert_at__lte=now)
+        .select_related("assignment")
+        .order_by("id")
     )
-    _record([(by_id[clock_id], kind, unit_id) for clock_id, kind, unit_id in mine], ctx)
+    for c in picked:
+        c.next_alert_at = next_check(c, now)
+    Clock.objects.bulk_update(picked, ["next_alert_at"])
+    return [
+        DueClock(
+            c.pk,
+            c.case_id,
+            c.assignment_id,
+            c.stage,
+            c.due_at,
+            c.warn_at,
+            c.red_at,
+            c.remind_at,
+            c.assignment.unit_id if c.assignment else office_id,
+        )
+        for c in picked
+    ]
+
+
+def _process(clocks: list[DueClock], ctx: SweepContext, result: SweepResult) -> None:
+    wanted = [
+        (c, kind)
+        for c in clocks
+        for kind in due_kinds(c, ctx.now, set())  # type: ignore[arg-type]
+        if (c.stage, kind) in ctx.rules
+    ]
+    by_id = {c.id: c for c in clocks}
+    mine = [(by_id[clock_id], kind) for clock_id, kind in _insert_alerts(wanted, ctx)]
+    _record(mine, ctx)
     result.clocks += len(clocks)
-    for _, kind, _ in mine:
+    for _, kind in mine:
         result.alerts[kind] += 1
 
 
-def _save_next_alerts(clocks: list[Clock]) -> None:
+def _insert_alerts(wanted: list[tuple[DueClock, str]], ctx: SweepContext) -> list[tuple[int, str]]:
+    """Insert the alerts not raised yet (unique per clock and kind); return those this sweep inserted."""
+    if not wanted:
+        return []
     if connection.vendor == "postgresql":
-        # One statement instead of Django's CASE WHEN per row, which dominates a large sweep.
         with connection.cursor() as cursor:
             cursor.execute(
-                "UPDATE sla_clock SET next_alert_at = v.t FROM unnest(%s::bigint[], %s::timestamptz[]) AS v(id, t) "
-                "WHERE sla_clock.id = v.id",
-                [[c.pk for c in clocks], [c.next_alert_at for c in clocks]],
+                """
+                INSERT INTO sla_alert (clock_id, kind, case_id, unit_id, raised_at, run_id)
+                SELECT v.clock_id, v.kind, v.case_id, v.unit_id, %s, %s
+                FROM unnest(%s::bigint[], %s::text[], %s::bigint[], %s::bigint[]) AS v(clock_id, kind, case_id, unit_id)
+                ON CONFLICT (clock_id, kind) DO NOTHING
+                RETURNING clock_id, kind
+                """,
+                [
+                    ctx.now,
+                    ctx.run_id,
+                    [c.id for c, _ in wanted],
+                    [k for _, k in wanted],
+                    [c.case_id for c, _ in wanted],
+                    [c.unit_id for c, _ in wanted],
+                ],
             )
-    else:
-        Clock.objects.bulk_update(clocks, ["next_alert_at"])
+            return [(int(clock_id), str(kind)) for clock_id, kind in cursor.fetchall()]
+    Alert.objects.bulk_create(
+        [
+            Alert(
+                clock_id=c.id,
+                kind=k,
+                case_id=c.case_id,
+                unit_id=c.unit_id,
+                raised_at=ctx.now,
+                run_id=ctx.run_id,
+            )
+            for c, k in wanted
+        ],
+        ignore_conflicts=True,
+    )
+    return list(
+        Alert.objects.filter(run_id=ctx.run_id, clock_id__in={c.id for c, _ in wanted}).values_list(
+            "clock_id", "kind"
+        )
+    )
 
 
 STAGE_LABELS = {value: str(label) for value, label in Stage.choices}
 KIND_LABELS = {value: str(label) for value, label in AlertKind.choices}
 
 
-def _record(alerts: list[tuple[Clock, str, int | None]], ctx: SweepContext) -> None:
+def _record(alerts: list[tuple[DueClock, str]], ctx: SweepContext) -> None:
     """Timeline events, notifications and the overdue flag for the alerts this sweep inserted."""
-    events: list[CaseEvent] = []
-    messages: list[Outbox] = []
-    overdue_cases: set[int] = set()
-    for clock, kind, unit_id in alerts:
-        case = clock.case
-        rule = ctx.rules[(clock.stage, kind)]
-        unit = ctx.unit(unit_id)
-        due, stage, label = chinese_datetime(clock.due_at), STAGE_LABELS[clock.stage], KIND_LABELS[kind]
-        context: dict[str, Any] = {
-            "number": case.number,
-            "title": case.title,
-            "unit": unit.name if unit else "",
-            "due": due,
-            "stage": stage,
-            "kind": label,
-        }
+    if not alerts:
+        return
+    headlines = case_headlines(case_ids=[c.case_id for c, _ in alerts])
+    ctx.load_units({c.unit_id for c, _ in alerts if c.unit_id is not None})
+    events: list[ClockEvent] = []
+    messages: list[Rendered] = []
+    overdue: set[int] = set()
+    for c, kind in alerts:
+        rule = ctx.rules[(c.stage, kind)]
+        unit = ctx.unit(c.unit_id)
+        due, stage, label = ctx.date(c.due_at), STAGE_LABELS[c.stage], KIND_LABELS[kind]
+        number, title = headlines.get(c.case_id, ("", ""))
         events.append(
-            CaseEvent(
-                case_id=case.pk,
-                at=ctx.now,
-                unit_id=unit_id,
-                assignment_id=clock.assignment_id,
-                action=EVENT_OF_KIND[kind],
-                from_status=case.status,
-                to_status=case.status,
-                opinion=f"{stage}时限 {due}：{label}",
+            ClockEvent(
+                c.case_id, c.unit_id, c.assignment_id, EVENT_OF_KIND[kind], f"{stage}时限 {due}：{label}"
             )
         )
-        users = ctx.recipients.users(unit_id, rule.recipient_roles)
-        if rule.notify_parent_unit and unit is not None:
-            users += [u for u in ctx.recipients.users(unit.parent_id, rule.recipient_roles) if u not in users]
-        if users and rule.channels:
-            messages += build_messages(
-                users=users,
-                template=TEMPLATE_OF_KIND[kind],
-                context=context,
-                channels=rule.channels,
-                link=f"/cases/{case.pk}/",
-                templates=ctx.templates,
-            )
+        if rule.channels:
+            audience = ctx.recipients.audience(unit, rule)
+            if ctx.recipients.audiences[audience]:
+                context = {
+                    "number": number,
+                    "title": title,
+                    "unit": unit.name if unit else "",
+                    "due": due,
+                    "stage": stage,
+                    "kind": label,
+                }
+                template = TEMPLATE_OF_KIND[kind]
+                subject, body = render(template, context, templates=ctx.templates)
+                messages.append(Rendered(audience, template, subject, body, f"/cases/{c.case_id}/"))
         if kind in (AlertKind.YELLOW, AlertKind.RED):
-            overdue_cases.add(case.pk)
-    copy_insert(CaseEvent, events)
-    queue_messages(messages, fast=True)
-    if overdue_cases:
-        Case.objects.filter(pk__in=overdue_cases, is_overdue=False).update(is_overdue=True)
+            overdue.add(c.case_id)
+    record_clock_events(events=events, at=ctx.now)
+    queue_fanout(messages=messages, audiences=ctx.recipients.audiences, now=ctx.now)
+    mark_overdue(case_ids=sorted(overdue))

@@ -212,7 +212,8 @@ def test_supervision_api(api, city, people):
         client = as_user(api, people.dispatcher)
         cards = client.get("/api/v1/supervision/cards/").json()
         row = next(r for r in cards if r["unit_name"] == "东湖区")
-        assert row["yellow"] >= 1 and row["red"] == 1 and row["extensions_approved"] == 1
+        # red cards: the reply (three working days past the extended deadline) and the sign-for (never signed)
+        assert row["yellow"] >= 1 and row["red"] == 2 and row["extensions_approved"] == 1
         limits = client.get("/api/v1/supervision/time-limits/").json()
         assert next(r for r in limits if r["unit_name"] == "东湖区")["signed_late"] == 1
         assert client.get("/api/v1/supervision/cards/", {"from": "2026-13-01"}).status_code == 400

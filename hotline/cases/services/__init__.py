@@ -7,8 +7,10 @@ once cannot both succeed: the second gets a Conflict (HTTP 409) instead of silen
 Split by stage; this package re-exports every public name so callers keep `from hotline.cases import services`.
 """
 
+from .clock_events import *  # noqa: F403
 from .closing import *  # noqa: F403
 from .core import *  # noqa: F403
 from .intake import *  # noqa: F403
 from .office import *  # noqa: F403
+from .password_reset import *  # noqa: F403
 from .units import *  # noqa: F403

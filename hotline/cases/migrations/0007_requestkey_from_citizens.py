@@ -1,5 +1,5 @@
 # RequestKey moves from citizens to cases (cases owns duplicate screening). State only: the table and its rows
-# stay; 0007 renames the table.
+# stay; 0008 renames the table. Also joins main's two 0006 migrations.
 
 import django.db.models.deletion
 from django.db import migrations, models
@@ -8,7 +8,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0005_worklist_index'),
+        ('cases', '0006_attachments_private_storage'),
+        ('cases', '0006_query_password_reset'),
         ('citizens', '0004_requestkey_covering_index'),
     ]
 

@@ -1,0 +1,129 @@
+"""What the deadline sweep asks of the case package, in bulk: timeline events for the alerts it raised, the
+overdue flag with its audit rows, and the case headlines its messages quote.
+
+`cases` stays the only writer of its tables. The sweep calls these inside its batch transaction, with
+thousands of rows at a time, so on PostgreSQL each is one set-based statement (arrays unnested into
+`INSERT … SELECT` / `UPDATE … RETURNING`); elsewhere the ORM's bulk operations do the same.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.db import connection
+
+from hotline.common.models import AuditLog
+
+from ..models import Case, CaseEvent
+
+__all__ = ["ClockEvent", "case_headlines", "mark_overdue", "record_clock_events"]
+
+OVERDUE_SUMMARY = "时限到期，标记为超期"
+
+
+@dataclass(frozen=True)
+class ClockEvent:
+    """One timeline event raised by a deadline (a warning, a yellow or red card, a reminder)."""
+
+    case_id: int
+    unit_id: int | None
+    assignment_id: int | None
+    action: str
+    opinion: str
+
+
+def case_headlines(*, case_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+    """Number and title of each case, for the sweep's messages (a system read: no user, no scope)."""
+    return {
+        pk: (number, title)
+        for pk, number, title in Case.objects.filter(pk__in=set(case_ids)).values_list(
+            "pk", "number", "title"
+        )
+    }
+
+
+def record_clock_events(*, events: Sequence[ClockEvent], at: dt.datetime) -> int:
+    """Write one timeline event per alert, in the status each case has now. Call inside a transaction."""
+    if not events:
+        return 0
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                INSERT INTO cases_caseevent
+                    (case_id, at, actor_id, unit_id, assignment_id, action, from_status, to_status, opinion, data)
+                SELECT v.case_id, %s, NULL, v.unit_id, v.assignment_id, v.action, c.status, c.status, v.opinion,
+                       '{}'::jsonb
+                FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::text[], %s::text[])
+                     AS v(case_id, unit_id, assignment_id, action, opinion)
+                JOIN cases_case c ON c.id = v.case_id
+                """,
+                [
+                    at,
+                    [e.case_id for e in events],
+                    [e.unit_id for e in events],
+                    [e.assignment_id for e in events],
+                    [e.action for e in events],
+                    [e.opinion for e in events],
+                ],
+            )
+            return int(cursor.rowcount)
+    status = dict(Case.objects.filter(pk__in={e.case_id for e in events}).values_list("pk", "status"))
+    rows = [
+        CaseEvent(
+            case_id=e.case_id,
+            at=at,
+            unit_id=e.unit_id,
+            assignment_id=e.assignment_id,
+            action=e.action,
+            from_status=status[e.case_id],
+            to_status=status[e.case_id],
+            opinion=e.opinion,
+        )
+        for e in events
+        if e.case_id in status
+    ]
+    CaseEvent.objects.bulk_create(rows, batch_size=1000)
+    return len(rows)
+
+
+def mark_overdue(*, case_ids: Sequence[int]) -> list[int]:
+    """Flag cases overdue (those not flagged yet) with one audit row each; returns the cases flagged now."""
+    if not case_ids:
+        return []
+    ids = sorted(set(case_ids))
+    changes = json.dumps({"is_overdue": [False, True]})
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                WITH marked AS (
+                    UPDATE cases_case SET is_overdue = true
+                    WHERE id = ANY(%s::bigint[]) AND NOT is_overdue
+                    RETURNING id
+                ), audited AS (
+                    INSERT INTO common_auditlog (at, actor_id, action, object_type, object_id, summary, changes)
+                    SELECT statement_timestamp(), NULL, %s, %s, marked.id::text, %s, %s::jsonb FROM marked
+                )
+                SELECT id FROM marked
+                """,
+                [ids, AuditLog.Action.UPDATE, Case._meta.label_lower, OVERDUE_SUMMARY, changes],
+            )
+            return sorted(row[0] for row in cursor.fetchall())
+    fresh = list(Case.objects.filter(pk__in=ids, is_overdue=False).values_list("pk", flat=True))
+    Case.objects.filter(pk__in=fresh).update(is_overdue=True)
+    logs = [
+        AuditLog(
+            action=AuditLog.Action.UPDATE,
+            object_type=Case._meta.label_lower,
+            object_id=str(pk),
+            summary=OVERDUE_SUMMARY,
+            changes={"is_overdue": [False, True]},
+        )
+        for pk in fresh
+    ]
+    AuditLog.objects.bulk_create(logs, batch_size=1000)
+    return sorted(fresh)

@@ -179,7 +179,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
-        "hotline.common.api.BrowsableAPIRenderer",
+        "hotline.common.renderers.BrowsableAPIRenderer",
     ],
 }
 

@@ -26,6 +26,7 @@ class CaseFilterInput(serializers.Serializer):
     supervision = serializers.ChoiceField(choices=lifecycle.Supervision.choices, required=False, default="")
     typical_recording = serializers.BooleanField(required=False, allow_null=True, default=None)
     call_id = serializers.CharField(required=False, default="", max_length=64)
+    typical = serializers.BooleanField(required=False, allow_null=True, default=None)
     ordering = serializers.ChoiceField(
         choices=list(selectors.SORTABLE), required=False, default="-created_at"
     )

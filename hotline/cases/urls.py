@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api, attachments, extfields_api, merge_api, password_api
+from . import api, attachments, extfields_api, merge_api, password_api, workbench_api
 
 urlpatterns = [
     path("extended-fields/", extfields_api.ExtendedFieldListApi.as_view(), name="api-extended-fields"),
@@ -35,4 +35,8 @@ urlpatterns = [
         "public/query-password/code/", password_api.CodeRequestApi.as_view(), name="api-public-password-code"
     ),
     path("public/query-password/reset/", password_api.ResetApi.as_view(), name="api-public-password-reset"),
+    path("public/hot-questions/", workbench_api.HotQuestionsApi.as_view(), name="api-public-hot-questions"),
+    path(
+        "cases/<int:pk>/reveal-phone/", workbench_api.RevealPhoneApi.as_view(), name="api-case-reveal-phone"
+    ),
 ]

@@ -9,7 +9,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -21,6 +20,7 @@ from django.views.decorators.http import require_POST
 from hotline.common.errors import ServiceError
 from hotline.common.http import get_or_404, redirect_back, report_error
 from hotline.common.models import DictItem, DictKind
+from hotline.common.paging import paginate
 from hotline.notify.services import inbox as notify_inbox
 from hotline.orgs.http import request_user as _user
 from hotline.orgs.models import Role, Unit, UnitKind, User
@@ -42,6 +42,7 @@ from .models import (
     ExtensionRequest,
     Rating,
 )
+from .services.contact import may_reveal_phone
 
 S = CaseStatus
 
@@ -53,57 +54,54 @@ def _case_or_404(user: User, pk: int) -> Case:
 # --------------------------------------------------------------------------- home
 
 
+# Each queue of the home page: who sees it, its page parameter, title, statuses, mine only, by deadline.
+HOME_QUEUES: list[tuple[tuple[str, ...], str, Any, list[str], bool, bool]] = [
+    ((Role.AGENT,), "draft", gettext_lazy("我的暂存"), [S.DRAFT], True, False),
+    ((Role.AGENT,), "returned", gettext_lazy("退回待修改"), [S.RETURNED], True, False),
+    ((Role.AGENT,), "callback", gettext_lazy("待回访（回访时限最近的在前）"), [S.CALLBACK], False, True),
+    ((Role.DISPATCHER,), "submitted", gettext_lazy("待派单（含领导已批示）"), [S.SUBMITTED], False, False),
+    (
+        (Role.DISPATCHER,),
+        "not_accepted",
+        gettext_lazy("不予受理待确认"),
+        [S.PENDING_NOT_ACCEPTED],
+        False,
+        False,
+    ),
+    ((Role.DISPATCHER,), "return_review", gettext_lazy("退件待审核"), [S.RETURN_REVIEW], False, False),
+    ((Role.DISPATCHER,), "result_review", gettext_lazy("结果待审核"), [S.RESULT_REVIEW], False, False),
+    ((Role.LEADER,), "leader_review", gettext_lazy("待领导批示"), [S.LEADER_REVIEW], False, False),
+]
+
+
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """Each role lands on its own work."""
+    """Each role lands on its own work; every queue shows its true count and pages."""
     user = _user(request)
     panels: list[dict[str, Any]] = []
-    if user.has_role(Role.AGENT):
-        panels += [
-            {"title": _("我的暂存"), "cases": selectors.my_intake_queue(user=user, statuses=[S.DRAFT])[:20]},
-            {
-                "title": _("退回待修改"),
-                "cases": selectors.my_intake_queue(user=user, statuses=[S.RETURNED])[:20],
-            },
-            {"title": _("待回访"), "cases": selectors.office_queue(user=user, statuses=[S.CALLBACK])[:20]},
-        ]
-    if user.has_role(Role.DISPATCHER):
-        panels += [
-            {
-                "title": _("待派单（含领导已批示）"),
-                "cases": selectors.office_queue(user=user, statuses=[S.SUBMITTED])[:20],
-            },
-            {
-                "title": _("不予受理待确认"),
-                "cases": selectors.office_queue(user=user, statuses=[S.PENDING_NOT_ACCEPTED])[:20],
-            },
-            {
-                "title": _("退件待审核"),
-                "cases": selectors.office_queue(user=user, statuses=[S.RETURN_REVIEW])[:20],
-            },
-            {
-                "title": _("结果待审核"),
-                "cases": selectors.office_queue(user=user, statuses=[S.RESULT_REVIEW])[:20],
-            },
-        ]
-    if user.has_role(Role.LEADER):
-        panels.append(
-            {
-                "title": _("待领导批示"),
-                "cases": selectors.office_queue(user=user, statuses=[S.LEADER_REVIEW])[:20],
-            }
-        )
+    for roles, key, title, statuses, mine, by_deadline in HOME_QUEUES:
+        if not user.has_role(*roles):
+            continue
+        if mine:
+            qs = selectors.my_intake_queue(user=user, statuses=statuses)
+        else:
+            qs = selectors.office_queue(user=user, statuses=statuses, by_deadline=by_deadline)
+        panels.append({"key": key, "title": title, "page": paginate(request, qs, param=f"p_{key}")})
     context: dict[str, Any] = {"panels": panels}
     if user.has_role(Role.DISPATCHER):
-        context["extensions"] = selectors.pending_extensions(user=user).order_by("requested_at")[:20]
+        context["extensions"] = paginate(
+            request, selectors.pending_extensions(user=user).order_by("requested_at"), param="p_extensions"
+        )
     if user.has_role(Role.UNIT_HANDLER, Role.UNIT_LEADER) and user.unit_id and not user.in_office:
         context["work"] = {
-            "to_sign": selectors.worklist(user=user, tab="to_sign")[:30],
-            "handling": selectors.worklist(user=user, tab="handling")[:30],
+            tab: paginate(request, selectors.worklist(user=user, tab=tab), param=f"p_{tab}")
+            for tab in ("to_sign", "handling")
         }
         context["figures"] = selectors.unit_figures(user=user)
     if user.has_role(Role.UNIT_LEADER):
-        context["supervision"] = selectors.supervision_awaiting_opinion(user=user)[:20]
+        context["supervision"] = paginate(
+            request, selectors.supervision_awaiting_opinion(user=user).order_by("id"), param="p_supervision"
+        )
     if user.has_role(Role.LEADER) or sees_everything(user):
         context["overview"] = selectors.overview(user=user)
     return render(request, "cases/home.html", context)
@@ -412,6 +410,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         and user.has_role(Role.UNIT_LEADER),
         "hide_citizen": selectors.citizen_hidden(case, user),
         "mask_phone": selectors.phone_masked(case, user),
+        "may_reveal_phone": may_reveal_phone(case=case, user=user),
         "caller": masking.caller(case, user),
         **_merge_context(case, user, allowed),
     }
@@ -626,6 +625,9 @@ def unit_options(request: HttpRequest) -> HttpResponse:
 # --------------------------------------------------------------------------- search, board, notices
 
 
+PRINT_LIMIT = 5000  # search prints every matching row up to this many
+
+
 @login_required
 def case_search(request: HttpRequest) -> HttpResponse:
     user = _user(request)
@@ -646,9 +648,17 @@ def case_search(request: HttpRequest) -> HttpResponse:
     if request.GET.get("export") == "xlsx":
         shown = {k: v for k, v in request.GET.items() if k != "export"}
         return exports.cases_xlsx(qs, user=user, filters=shown)
-    page = Paginator(qs, 20).get_page(request.GET.get("page"))
     query_without_page = request.GET.copy()
     query_without_page.pop("page", None)
+    if request.GET.get("print") == "1":
+        total = qs.count()
+        return render(
+            request,
+            "cases/search_print.html",
+            {"cases": qs[:PRINT_LIMIT], "total": total, "limit": PRINT_LIMIT, "printed_at": timezone.now()},
+        )
+    query_without_page.pop("print", None)
+    page = paginate(request, qs)
     return render(
         request,
         "cases/search.html",
@@ -700,12 +710,11 @@ def board(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def notices(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    counts = selectors.notices(user=user)
+    inbox = list(notify_inbox(user=user)[:5])
     return render(
         request,
         "cases/_notices.html",
-        {
-            "counts": selectors.notices(user=_user(request)),
-            "inbox": list(notify_inbox(user=_user(request))[:5]),
-            "now": timezone.now(),
-        },
+        {"counts": counts, "inbox": inbox, "total": sum(counts.values()) + len(inbox), "now": timezone.now()},
     )

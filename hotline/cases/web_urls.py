@@ -2,7 +2,7 @@ from django.urls import path
 
 from hotline.sla import views as sla_views
 
-from . import attachments, views
+from . import attachments, views, workbench
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -24,4 +24,8 @@ urlpatterns = [
     path("cases/clusters/", views.hot_clusters, name="case-clusters"),
     path("partials/notices/", views.notices, name="notices"),
     path("supervision/", sla_views.supervision, name="supervision"),
+    path("cases/<int:pk>/print/", workbench.case_print, name="case-print"),
+    path("cases/<int:pk>/reveal-phone/", workbench.case_reveal_phone_view, name="case-reveal-phone"),
+    path("cases/hot-questions/", workbench.hot_questions, name="case-hot-questions"),
+    path("notices/<int:pk>/open/", workbench.notice_open, name="notice-open"),
 ]

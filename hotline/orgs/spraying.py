@@ -11,7 +11,6 @@ import time
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.backends import BaseBackend
 from django.core.exceptions import PermissionDenied
 
 from hotline.common.netaddr import request_client_ip
@@ -55,8 +54,12 @@ def on_login_failed(sender: Any, credentials: dict[str, Any], request: Any = Non
         record_failure(address=request_client_ip(request), username=username)
 
 
-class SprayGuardBackend(BaseBackend):
-    """First in AUTHENTICATION_BACKENDS: refuses every login from a locked address (right password or not)."""
+class SprayGuardBackend:
+    """First in AUTHENTICATION_BACKENDS: refuses every login from a locked address (right password or not).
+
+    Deliberately not a BaseBackend: it has no `get_user`, so a session is never bound to it (Django binds a forced
+    or programmatic login to the first backend that can load users, and this one loads nobody).
+    """
 
     def authenticate(self, request: Any, **credentials: Any) -> None:
         if request is not None and address_locked_for(request_client_ip(request)):

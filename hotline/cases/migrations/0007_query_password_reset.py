@@ -25,7 +25,7 @@ def remove_template(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0005_worklist_index'),
+        ('cases', '0006_attachments_private_storage'),
         ('notify', '0004_co_requester_template'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

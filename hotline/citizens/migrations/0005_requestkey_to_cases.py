@@ -1,4 +1,4 @@
-# RequestKey now belongs to cases (cases/migrations/0007): drop it from this app's state only.
+# RequestKey now belongs to cases (cases/migrations/0008): drop it from this app's state only.
 
 from django.db import migrations
 
@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('citizens', '0004_requestkey_covering_index'),
-        ('cases', '0007_requestkey_from_citizens'),
+        ('cases', '0008_requestkey_from_citizens'),
     ]
 
     operations = [

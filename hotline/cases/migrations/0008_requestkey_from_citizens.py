@@ -1,5 +1,5 @@
 # RequestKey moves from citizens to cases (cases owns duplicate screening). State only: the table and its rows
-# stay; 0008 renames the table. Also joins main's two 0006 migrations.
+# stay; 0009 renames the table.
 
 import django.db.models.deletion
 from django.db import migrations, models
@@ -8,8 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0006_attachments_private_storage'),
-        ('cases', '0006_query_password_reset'),
+        ('cases', '0007_query_password_reset'),
         ('citizens', '0004_requestkey_covering_index'),
     ]
 

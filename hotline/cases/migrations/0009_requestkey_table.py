@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0007_requestkey_from_citizens'),
+        ('cases', '0008_requestkey_from_citizens'),
         ('citizens', '0005_requestkey_to_cases'),
     ]
 

@@ -205,6 +205,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Choice sets that share a field name ("status", "role") get names of their own in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "CaseStatusEnum": "hotline.cases.models.CaseStatus",
+        "AssignmentStatusEnum": "hotline.cases.models.AssignmentStatus",
+        "AssignmentRoleEnum": "hotline.cases.models.AssignmentRole",
+        "UserRoleEnum": "hotline.orgs.models.Role",
+        "RatingEnum": "hotline.cases.models.Rating",
+    },
 }
 
 LOGGING = {

@@ -173,7 +173,10 @@ def main() -> int:
         and len(todo) == min(args.actions, args.creates)
         and run.statuses.get("5xx", 0) == 0
     )
-    print(f"{'passed' if ok else 'FAILED'}: zero 5xx and every request answered (target)")
+    answered = run.statuses.get("2xx", 0)
+    failed = sum(n for status, n in run.statuses.items() if status != "2xx") + (0 if ok else 1)
+    print(f"target: zero 5xx, every request answered with 2xx — {'OK' if ok else 'MISSED'}")
+    print(f"smoke: {answered} passed, {failed} failed")
     return 0 if ok else 1
 
 

@@ -10,7 +10,8 @@ command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
 
 apt_install() {
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+    apt-get -o DPkg::Lock::Timeout=600 update -qq \
+      && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "$@" >/dev/null
   else
     echo "请先安装系统软件包：$*（需要 root 权限）" >&2
     exit 1
@@ -25,6 +26,13 @@ fi
 if [ "${1:-}" = "--test" ]; then
   [ -x /usr/bin/chromium ] || apt_install chromium fonts-noto-cjk
   [ -x /usr/lib/kannel/test/fakesmsc ] || apt_install kannel kannel-extras
+  # Telephony end-to-end tests: SIPp (citizens) and baresip (agents) besides the runtime below.
+  { command -v sipp && command -v baresip; } >/dev/null 2>&1 || apt_install sip-tester baresip-core
+fi
+# Telephony runtime (issue 13): Kamailio in front of the pjsua2 media node, espeak-ng + sox for prompts.
+# Optional: without root the platform runs with telephony shown as off.
+if [ "$(id -u)" = 0 ] && ! { command -v kamailio && command -v espeak-ng && command -v sox; } >/dev/null 2>&1; then
+  apt_install kamailio espeak-ng sox
 fi
 
 if [ ! -x .venv/bin/python ]; then

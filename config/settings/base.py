@@ -44,11 +44,14 @@ INSTALLED_APPS = [
     "hotline.sla",
     "hotline.notify",
     "hotline.knowledge",
+    "hotline.telephony",
     "hotline.demo",
 ]
 
 MIDDLEWARE = [
+    "hotline.common.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "hotline.common.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -62,6 +65,7 @@ MIDDLEWARE = [
 
 # ORG-4: lock an account (per username and address) after repeated failed logins.
 AUTHENTICATION_BACKENDS = [
+    "hotline.orgs.spraying.SprayGuardBackend",
     "axes.backends.AxesStandaloneBackend",
     "hotline.orgs.backends.UserWithUnitBackend",
 ]
@@ -70,6 +74,33 @@ AXES_COOLOFF_TIME = float(os.environ.get("HOTLINE_LOGIN_LOCKOUT_HOURS", "0.5"))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# The lockout counts the address taken by the proxy rule (hotline/common/netaddr.py), never a client's header.
+AXES_CLIENT_IP_CALLABLE = "hotline.common.netaddr.request_client_ip"
+# Password spraying: failures for this many distinct user names from one address within an hour lock the address
+# (for the lockout time above), whatever the password (hotline/orgs/spraying.py).
+HOTLINE_LOGIN_SPRAY_LIMIT = int(os.environ.get("HOTLINE_LOGIN_SPRAY_LIMIT", "10"))
+
+# Proxies whose X-Forwarded-For is believed (comma-separated addresses or CIDRs, e.g. the nginx in front).
+# None by default: the client is the socket's peer. See hotline/common/netaddr.py for the rule.
+HOTLINE_TRUSTED_PROXIES = env_list("HOTLINE_TRUSTED_PROXIES")
+
+# Sent with every response (hotline/common/middleware.py). Pages carry no inline script; htmx and the pages'
+# behaviour are static files from this origin.
+HOTLINE_CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:",
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+HOTLINE_PERMISSIONS_POLICY = "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(self), payment=(), usb=()"
 
 ROOT_URLCONF = "config.urls"
 
@@ -132,6 +163,8 @@ STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", VAR_DIR / "static"))
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", VAR_DIR / "media"))
 # Attachments larger than this are refused at intake.
+# Case attachments: outside MEDIA_ROOT, never served by the web server (see hotline/cases/storage.py).
+HOTLINE_PRIVATE_MEDIA_ROOT = Path(os.environ.get("HOTLINE_PRIVATE_MEDIA_ROOT", VAR_DIR / "private"))
 HOTLINE_MAX_ATTACHMENT_BYTES = int(os.environ.get("HOTLINE_MAX_ATTACHMENT_BYTES", str(20 * 1024 * 1024)))
 
 REST_FRAMEWORK = {
@@ -144,6 +177,10 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "hotline.common.api.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "hotline.common.api.Pagination",
     "PAGE_SIZE": 20,
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "hotline.common.renderers.BrowsableAPIRenderer",
+    ],
 }
 
 SPECTACULAR_SETTINGS = {
@@ -165,6 +202,21 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# The shared store of throttles and lockouts: Redis when configured (every process and server counts together),
+# otherwise memory of this one process (the embedded default, one server process).
+HOTLINE_REDIS_URL = os.environ.get("HOTLINE_REDIS_URL", "")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": HOTLINE_REDIS_URL}
+        if HOTLINE_REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "hotline"}
+    )
+}
+# INT-6 public case-status lookup: requests per client address, and wrong codes per case before it locks.
+HOTLINE_LOOKUP_RATE = os.environ.get("HOTLINE_LOOKUP_RATE", "20/min")
+HOTLINE_LOOKUP_FAILURE_LIMIT = int(os.environ.get("HOTLINE_LOOKUP_FAILURE_LIMIT", "5"))
+HOTLINE_LOOKUP_LOCKOUT_MINUTES = int(os.environ.get("HOTLINE_LOOKUP_LOCKOUT_MINUTES", "30"))
 
 # Key for personal data encrypted at rest (ID-card numbers). Any string; derive a real one in production.
 HOTLINE_DATA_KEY = os.environ.get("HOTLINE_DATA_KEY", "development-data-key-change-me")
@@ -195,3 +247,9 @@ DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "12345@localhos
 # SQLite (development, tests) builds the duplicate-screening index without its INCLUDE column; PostgreSQL, where
 # it matters, has it.
 SILENCED_SYSTEM_CHECKS = ["models.W040"]
+
+# Telephony (issue 13): Kamailio + pjsua2 media node when installed; off otherwise. Redis for push across
+# processes (empty: in memory, the controller runs in the web process).
+HOTLINE_TELEPHONY = os.environ.get("HOTLINE_TELEPHONY", "auto")  # auto | on | off
+HOTLINE_TELEPHONY_REDIS = os.environ.get("HOTLINE_TELEPHONY_REDIS", "")
+HOTLINE_SIP_PORT = int(os.environ.get("HOTLINE_SIP_PORT", "15060"))

@@ -37,7 +37,7 @@ from hotline.common import clock
 from hotline.common.validators import normalize_phone
 from hotline.orgs.models import User
 
-from . import lifecycle
+from . import lifecycle, masking
 from .models import Case, CaseStatus
 
 WINDOW_DAYS = 15
@@ -385,12 +385,17 @@ def find_duplicates(
         .exclude(status__in=_EXCLUDED)
         .select_related("case_type", "main_unit")
     }
+    # A secret caller's request never matches a typed name or number for those who may not know the caller:
+    # "same name: yes" would confirm a guess (ORG-4). It may still match by content.
+    secret = (
+        set() if user is None else {cid for cid, case in cases.items() if masking.caller_hidden(case, user)}
+    )
     found = [
         Candidate(
             case=case,
             score=round(scores.get(cid, 0.0), 3),
-            same_phone="phone" in ident.get(cid, ()),
-            same_name="name" in ident.get(cid, ()),
+            same_phone="phone" in ident.get(cid, ()) and cid not in secret,
+            same_name="name" in ident.get(cid, ()) and cid not in secret,
         )
         for cid, case in cases.items()
     ]

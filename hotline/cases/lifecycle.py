@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from hotline.common.errors import NotAllowed, ServiceError
 from hotline.orgs.models import Role, User
 
+from .models import Case
 from .models import CaseStatus as S
 
 
@@ -158,8 +159,14 @@ TRANSITIONS: dict[str, Transition] = {
 }
 
 
-def check(action: str, *, status: str, user: User) -> Transition:
-    """Raise unless `user` may take `action` on a case in `status`; return the transition."""
+def check(action: str, *, case: Case | None, user: User, status: str | None = None) -> Transition:
+    """Raise unless `user` may take `action` on `case` (None: a case not created yet); return the transition.
+
+    The case itself is passed (not only its status) so that a flow template may later consult it; `status`
+    overrides the status judged (editing a returned case is judged as editing a draft).
+    """
+    if status is None:
+        status = case.status if case is not None else NEW
     transition = TRANSITIONS[action]
     if not user.has_role(*transition.roles):
         raise NotAllowed(f"您的角色不能执行“{Action(action).label}”操作")

@@ -52,7 +52,7 @@ def case_merge(
         )
     if into.status == CaseStatus.CLOSED and not actor.has_role(Role.DISPATCHER):
         raise NotAllowed("目标工单已办结，并入已办结工单须由热线办决定")
-    lifecycle.check(Action.MERGE, status=case.status, user=actor)
+    lifecycle.check(Action.MERGE, case=case, user=actor)
     opinion = (opinion or "").strip()[:200]
     with transaction.atomic():
         previous = case.status
@@ -126,7 +126,7 @@ def case_unmerge(*, case: Case, actor: User, expected_version: int | None, reaso
     )
     if co is None or case.status != CaseStatus.MERGED:
         raise ServiceError("该工单没有可撤销的并单", code="not_merged")
-    lifecycle.check(Action.UNMERGE, status=case.status, user=actor)
+    lifecycle.check(Action.UNMERGE, case=case, user=actor)
     with transaction.atomic():
         _transition(
             case,

@@ -11,12 +11,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from hotline.common.api import RequestContextMixin
-from hotline.common.crypto import mask_phone
 from hotline.common.errors import NotAllowed, NotFound
 from hotline.orgs.http import request_user as _user
 from hotline.orgs.models import User
 
-from . import duplicates, lifecycle, merge, selectors
+from . import duplicates, lifecycle, masking, merge, selectors
 from .api import _detail
 from .models import Case, CoRequester, Rating
 
@@ -44,6 +43,7 @@ class DuplicateInput(serializers.Serializer):
 
 
 def _case_brief(case: Case, user: User) -> dict[str, Any]:
+    caller = masking.caller(case, user)
     return {
         "id": case.pk,
         "number": case.number,
@@ -51,8 +51,8 @@ def _case_brief(case: Case, user: User) -> dict[str, Any]:
         "status": case.status,
         "status_display": case.get_status_display(),
         "case_type": case.case_type.name if case.case_type_id else "",
-        "citizen_name": case.citizen_name,
-        "citizen_phone": case.citizen_phone if _shows_numbers(user) else mask_phone(case.citizen_phone),
+        "citizen_name": caller.name,
+        "citizen_phone": caller.phone,
         "main_unit": case.main_unit.name if case.main_unit_id and case.main_unit else "",
         "created_at": case.created_at,
         "link": f"/cases/{case.pk}/",
@@ -95,6 +95,12 @@ class DuplicatesApi(RequestContextMixin, APIView):
             exclude_case=v["exclude"],
             days=v["days"],
         )
+        masking.record_view(
+            user=user,
+            callers=[masking.caller(c.case, user) for c in report.candidates],
+            what="重复诉求筛查",
+            filters={key: value for key, value in v.items() if key != "content"},
+        )
         return Response(_report(report, user))
 
     @extend_schema(summary="重复诉求筛查（近15天：同号码、同姓名、相似内容）", parameters=[DuplicateInput])
@@ -120,6 +126,12 @@ class HotClustersApi(RequestContextMixin, APIView):
         params = ClusterInput(data=request.query_params)
         params.is_valid(raise_exception=True)
         clusters = duplicates.hot_clusters(user=user, **params.validated_data)
+        masking.record_view(
+            user=user,
+            callers=[masking.caller(case, user) for c in clusters for case in c.cases],
+            what="热点聚类",
+            filters=params.validated_data,
+        )
         return Response(
             [
                 {"size": c.size, "terms": c.terms, "cases": [_case_brief(case, user) for case in c.cases]}
@@ -175,14 +187,17 @@ class UnmergeApi(RequestContextMixin, APIView):
 
 
 def _co_output(co: CoRequester, user: User) -> dict[str, Any]:
+    hidden = masking.caller_hidden(co.merged_case, user)
     return {
         "id": co.pk,
         "case": co.case_id,
         "merged_case": co.merged_case_id,
         "merged_number": co.merged_case.number,
-        "citizen": co.citizen_id,
-        "name": co.name,
-        "phone": co.phone if _shows_numbers(user) else mask_phone(co.phone),
+        "citizen": None if hidden else co.citizen_id,
+        "name": masking.hidden_text() if hidden else co.name,
+        "phone": masking.hidden_text()
+        if hidden
+        else masking.phone(co.phone, masked=not _shows_numbers(user)),
         "merged_at": co.merged_at,
         "merged_by": str(co.merged_by),
         "opinion": co.opinion,

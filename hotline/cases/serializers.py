@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from hotline.common.api import CachedFieldsMixin
-from hotline.common.crypto import mask_phone
 from hotline.common.models import DictItem, DictKind
 from hotline.orgs.models import Unit, User
 
-from . import lifecycle, selectors
+from . import lifecycle, masking, selectors
 from .models import (
     Assignment,
     AssignmentRole,
@@ -308,14 +307,19 @@ class CaseListOutput(CachedFieldsMixin, serializers.ModelSerializer):
     def get_processing(self, case: Case) -> str:
         return lifecycle.PROCESSING_OF_STATUS[case.status]
 
+    def _caller(self, case: Case) -> masking.Caller:
+        """ORG-4: the caller as this user may see them (secret callers hidden, numbers masked by role)."""
+        context = cast(dict[str, Any], self.context)  # a dict: the view reads the callers shown back from it
+        callers: dict[int, masking.Caller] = context.setdefault("_callers", {})
+        if case.pk not in callers:
+            callers[case.pk] = masking.caller(case, self._user())
+        return callers[case.pk]
+
     def get_citizen_name(self, case: Case) -> str:
-        return "（保密）" if selectors.citizen_hidden(case, self._user()) else case.citizen_name
+        return self._caller(case).name
 
     def get_citizen_phone(self, case: Case) -> str:
-        user = self._user()
-        if case.citizen_phone and selectors.phone_masked(case, user):
-            return mask_phone(case.citizen_phone)  # ORG-4: roles that do not need the number see it masked
-        return case.citizen_phone
+        return self._caller(case).phone
 
 
 class HandlingRecordOutput(CachedFieldsMixin, serializers.ModelSerializer):
@@ -357,9 +361,14 @@ class AssignmentOutput(CachedFieldsMixin, serializers.ModelSerializer):
 
 
 class AttachmentOutput(CachedFieldsMixin, serializers.ModelSerializer):
+    download = serializers.SerializerMethodField(help_text="下载地址（按工单可见范围，记入审计日志）")
+
     class Meta:
         model = CaseAttachment
-        fields = ["id", "name", "size", "content_type", "uploaded_at"]
+        fields = ["id", "name", "size", "content_type", "uploaded_at", "download"]
+
+    def get_download(self, attachment: CaseAttachment) -> str:
+        return f"/api/v1/cases/attachments/{attachment.pk}/"
 
 
 class CallbackOutput(CachedFieldsMixin, serializers.ModelSerializer):
@@ -436,7 +445,13 @@ class CaseDetailOutput(CaseListOutput):
     last_rating_display = serializers.CharField(source="get_last_rating_display")
     not_accepted_reason = serializers.CharField(source="not_accepted_reason.name", default="")
     supervision = serializers.SerializerMethodField()
+    citizen = serializers.SerializerMethodField()
+    citizen_gender = serializers.SerializerMethodField()
+    citizen_email = serializers.SerializerMethodField()
     citizen_address = serializers.SerializerMethodField()
+    citizen_work_unit = serializers.SerializerMethodField()
+    citizen_post_code = serializers.SerializerMethodField()
+    citizen_notes = serializers.SerializerMethodField()
     allowed_actions = serializers.SerializerMethodField()
     assignments = serializers.SerializerMethodField()
     attachments = AttachmentOutput(many=True, read_only=True)
@@ -500,8 +515,26 @@ class CaseDetailOutput(CaseListOutput):
     def get_supervision(self, case: Case) -> list[str]:
         return selectors.supervision_of(case)
 
+    def get_citizen(self, case: Case) -> int | None:
+        return self._caller(case).citizen
+
+    def get_citizen_gender(self, case: Case) -> str:
+        return self._caller(case).gender
+
+    def get_citizen_email(self, case: Case) -> str:
+        return self._caller(case).email
+
     def get_citizen_address(self, case: Case) -> str:
-        return "（保密）" if selectors.citizen_hidden(case, self._user()) else case.citizen_address
+        return self._caller(case).address
+
+    def get_citizen_work_unit(self, case: Case) -> str:
+        return self._caller(case).work_unit
+
+    def get_citizen_post_code(self, case: Case) -> str:
+        return self._caller(case).post_code
+
+    def get_citizen_notes(self, case: Case) -> str:
+        return self._caller(case).notes
 
     def get_allowed_actions(self, case: Case) -> list[str]:
         return lifecycle.allowed_actions(status=case.status, user=self._user())

@@ -73,6 +73,7 @@ class CaseSource:
     name = "case"
 
     def queryset(self, *, user: Any, citizen: Citizen | None, numbers: Sequence[str]) -> Any:
+        from hotline.cases.masking import without_secret_callers
         from hotline.cases.selectors import case_visible
 
         match = Q(pk__in=[])
@@ -80,7 +81,8 @@ class CaseSource:
             match |= Q(citizen_id=citizen.pk)
         if numbers:
             match |= Q(citizen_phone__in=list(numbers))
-        return case_visible(user=user).filter(match)
+        # Secret callers' cases are left out for those who may not know the caller (ORG-4).
+        return without_secret_callers(case_visible(user=user), user).filter(match)
 
     def entries(
         self, *, user: Any, citizen: Citizen | None, numbers: Sequence[str], limit: int

@@ -48,9 +48,12 @@ def citizen_visible(*, user: User) -> QuerySet[Citizen]:
     """Hotline staff see every profile; a unit sees the citizens of the cases it may see."""
     if sees_everything(user) or sees_personal_data(user):
         return Citizen.objects.all()
+    from hotline.cases.masking import without_secret_callers
     from hotline.cases.selectors import case_visible
 
-    return Citizen.objects.filter(Exists(case_visible(user=user).filter(citizen_id=OuterRef("pk"))))
+    # A caller who asked for secrecy (保密来电人) is not found through that case: the unit gets a 404 (ORG-4).
+    cases = without_secret_callers(case_visible(user=user), user)
+    return Citizen.objects.filter(Exists(cases.filter(citizen_id=OuterRef("pk"))))
 
 
 def citizen_get(*, user: User, pk: int) -> Citizen:

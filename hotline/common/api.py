@@ -11,7 +11,6 @@ from rest_framework import exceptions, pagination, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from .audit import current_ip
 from .errors import ServiceError
 
 
@@ -39,23 +38,9 @@ class Pagination(pagination.PageNumberPagination):
     max_page_size = 200
 
 
-def client_ip(request: Any) -> str | None:
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    return forwarded.split(",")[0].strip() if forwarded else request.META.get("REMOTE_ADDR")
-
-
 class RequestContextMixin:
-    """Makes the client address available to the audit log for the duration of an API call."""
-
-    def initial(self, request: Any, *args: Any, **kwargs: Any) -> None:
-        self._ip_token = current_ip.set(client_ip(request))
-        super().initial(request, *args, **kwargs)  # type: ignore[misc]
-
-    def finalize_response(self, request: Any, response: Any, *args: Any, **kwargs: Any) -> Any:
-        token = getattr(self, "_ip_token", None)
-        if token is not None:
-            current_ip.reset(token)
-        return super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
+    """Historical marker of the API views that audit: RequestContextMiddleware now sets the client address for
+    every entry point (pages, API, admin), so this mixin adds nothing and can be dropped from a view."""
 
 
 class CachedFieldsMixin:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from contextvars import ContextVar
 from typing import Any
 
@@ -9,7 +10,8 @@ from django.db import models
 
 from .models import AuditLog
 
-# Set by the API layer for the duration of a request so services need not pass it around.
+# Set by RequestContextMiddleware for the duration of every request (pages, API, admin) so services need not pass
+# it around: always a valid IP address or None (the column is `inet` on PostgreSQL).
 current_ip: ContextVar[str | None] = ContextVar("current_ip", default=None)
 
 
@@ -28,5 +30,27 @@ def audit_record(
         object_id=str(obj.pk),
         summary=summary[:255],
         changes=changes or {},
+        ip_address=current_ip.get(),
+    )
+
+
+def audit_access(
+    *,
+    actor: Any,
+    object_type: str,
+    summary: str,
+    filters: Mapping[str, Any] | None = None,
+    rows: int = 0,
+    object_id: str = "",
+) -> AuditLog:
+    """ORG-3/ORG-4: a view, export or print of personal data that is not one record: who, which filter, how many
+    rows. (`audit_record` is for one record.)"""
+    return AuditLog.objects.create(
+        actor=actor if getattr(actor, "pk", None) else None,
+        action=AuditLog.Action.VIEW,
+        object_type=object_type,
+        object_id=object_id[:64],
+        summary=summary[:255],
+        changes={"filter": {k: str(v)[:200] for k, v in (filters or {}).items()}, "rows": rows},
         ip_address=current_ip.get(),
     )

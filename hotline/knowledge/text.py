@@ -74,8 +74,45 @@ ALLOWED_ATTRIBUTES = {
     "img": {"src", "alt", "title", "width", "height"},
     "td": {"colspan", "rowspan"},
     "th": {"colspan", "rowspan"},
-    "*": {"class"},
+    "*": {"style"},
 }
+# Item bodies are shown inside the staff pages and the public portal, whose stylesheet (Bootstrap) would
+# otherwise let an item borrow classes such as `modal`, `position-fixed` or `w-100 h-100` and cover the page
+# with a fake dialog (issue 10). Only these typographic classes survive, and only typographic inline styles:
+# nothing that positions, sizes, layers or hides an element.
+ALLOWED_CLASSES = frozenset(
+    {
+        "text-start",
+        "text-center",
+        "text-end",
+        "text-muted",
+        "text-danger",
+        "text-success",
+        "text-primary",
+        "fw-bold",
+        "fw-semibold",
+        "fst-italic",
+        "text-decoration-underline",
+        "small",
+        "lead",
+        "mark",
+        "table",
+        "table-bordered",
+        "table-striped",
+        "table-sm",
+    }
+)
+ALLOWED_STYLE_PROPERTIES = frozenset(
+    {
+        "color",
+        "background-color",
+        "font-weight",
+        "font-style",
+        "text-align",
+        "text-decoration",
+        "vertical-align",
+    }
+)
 BLOCK_TAGS = {
     "p",
     "br",
@@ -122,11 +159,14 @@ SKIPPED_TAGS = {"script", "style", "noscript", "template", "head", "svg", "math"
 
 
 def sanitize_html(value: str) -> str:
-    """Rich text as stored: only formatting tags, no scripts, no event handlers, safe link schemes."""
+    """Rich text as stored and shown: formatting tags, allowed classes and typographic styles only, no scripts,
+    no event handlers, safe link schemes."""
     return nh3.clean(
         value,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
+        allowed_classes={tag: set(ALLOWED_CLASSES) for tag in ALLOWED_TAGS},
+        filter_style_properties=set(ALLOWED_STYLE_PROPERTIES),
         url_schemes={"http", "https", "mailto", "tel"},
         link_rel="noopener noreferrer",
     )
@@ -227,3 +267,15 @@ def pinyin_matches(query: str, syllables: list[str]) -> bool:
         return False
 
     return any(from_syllable(s) for s in range(n) if syllables[s][:1] == q[:1])
+
+
+_WORD_SEPARATORS = re.compile(r"[,，、;；\s]+")
+
+
+def split_words(value: str) -> list[str]:
+    """A synonym group's words, normalised, in order, without repeats."""
+    seen: dict[str, None] = {}
+    for word in _WORD_SEPARATORS.split(normalize(value or "")):
+        if word:
+            seen.setdefault(word, None)
+    return list(seen)

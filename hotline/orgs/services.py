@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.db import transaction
 from pypinyin import Style, lazy_pinyin
@@ -9,6 +10,7 @@ from hotline.common import clock
 from hotline.common.audit import audit_record
 from hotline.common.errors import ServiceError
 
+from .impact import OpenWork, open_work
 from .models import Role, Unit, UnitKind, User, UserRole
 
 # Which kind of unit may sit under which parent kind (None = top level of the city).
@@ -25,6 +27,39 @@ def pinyin_initials(name: str) -> str:
     return "".join(lazy_pinyin(name, style=Style.FIRST_LETTER)).lower()
 
 
+def unit_check_placement(*, kind: str, parent: Unit | None, unit: Unit | None = None) -> None:
+    """Refuse a unit of `kind` under `parent` that breaks the tree rules (kinds, retired parent, a cycle)."""
+    parent_kind = parent.kind if parent else None
+    if kind not in ALLOWED_PARENTS:
+        raise ServiceError("单位类型无效", field_errors={"kind": ["单位类型无效"]})
+    if parent_kind not in ALLOWED_PARENTS[kind]:
+        raise ServiceError(
+            "上级单位类型不符合层级规则", field_errors={"parent": ["上级单位类型不符合层级规则"]}
+        )
+    if parent is not None and not parent.is_active:
+        raise ServiceError("上级单位已撤销", field_errors={"parent": ["上级单位已撤销"]})
+    if unit is not None and unit.pk is not None:
+        if parent is not None and (parent.pk == unit.pk or parent.path.startswith(unit.path)):
+            raise ServiceError(
+                "不能移到本单位或其下级单位之下", field_errors={"parent": ["不能移到本单位或其下级单位之下"]}
+            )
+        child_kinds = set(unit.children.filter(is_active=True).values_list("kind", flat=True))
+        if any(kind not in ALLOWED_PARENTS[child] for child in child_kinds):
+            raise ServiceError(
+                "该单位的下级单位不能隶属于此类型的单位", field_errors={"kind": ["下级单位类型与之不符"]}
+            )
+
+
+def _check_code(code: str, unit: Unit | None = None) -> None:
+    taken = Unit.objects.filter(code=code)
+    if unit is not None and unit.pk is not None:
+        taken = taken.exclude(pk=unit.pk)
+    if not code.strip():
+        raise ServiceError("请填写单位编码", field_errors={"code": ["请填写单位编码"]})
+    if taken.exists():
+        raise ServiceError("单位编码已被使用", field_errors={"code": ["单位编码已被使用"]})
+
+
 def unit_create(
     *,
     name: str,
@@ -36,13 +71,8 @@ def unit_create(
     sort_order: int = 0,
     actor: User | None = None,
 ) -> Unit:
-    parent_kind = parent.kind if parent else None
-    if parent_kind not in ALLOWED_PARENTS[kind]:
-        raise ServiceError(
-            "上级单位类型不符合层级规则", field_errors={"parent": ["上级单位类型不符合层级规则"]}
-        )
-    if parent is not None and not parent.is_active:
-        raise ServiceError("上级单位已撤销", field_errors={"parent": ["上级单位已撤销"]})
+    unit_check_placement(kind=kind, parent=parent)
+    _check_code(code)
     with transaction.atomic():
         unit = Unit.objects.create(
             name=name,
@@ -61,23 +91,165 @@ def unit_create(
     return unit
 
 
+def _repath_subtree(unit: Unit, new_path: str, new_depth: int) -> int:
+    """Give `unit` and everything below it the paths and depths of its new place; returns rows changed."""
+    old_path, delta = unit.path, new_depth - unit.depth
+    rows = list(Unit.objects.select_for_update().filter(path__startswith=old_path))
+    for row in rows:
+        row.path = new_path + row.path[len(old_path) :]
+        row.depth = row.depth + delta
+    Unit.objects.bulk_update(rows, ["path", "depth"], batch_size=500)
+    unit.path, unit.depth = new_path, new_depth
+    return len(rows)
+
+
+def unit_update(
+    *,
+    unit: Unit,
+    actor: User | None,
+    name: str,
+    code: str,
+    kind: str,
+    parent: Unit | None,
+    is_vertical: bool = False,
+    phone: str = "",
+    sort_order: int = 0,
+) -> Unit:
+    """Change a unit; a new parent moves its whole subtree (paths and depths of every unit below)."""
+    from .selectors import UNITS
+
+    if not unit.is_active:
+        raise ServiceError("已撤销的单位不能修改")
+    with transaction.atomic():
+        current = Unit.objects.select_for_update().get(pk=unit.pk)
+        unit_check_placement(kind=kind, parent=parent, unit=current)
+        _check_code(code, current)
+        before = {
+            "name": current.name,
+            "code": current.code,
+            "kind": current.kind,
+            "parent": current.parent_id,
+        }
+        moved = current.parent_id != (parent.pk if parent else None)
+        current.name, current.code, current.kind, current.parent = name, code, kind, parent
+        current.is_vertical = is_vertical and kind == UnitKind.BUREAU
+        current.pinyin = pinyin_initials(name)
+        current.phone, current.sort_order = phone, sort_order
+        current.save()
+        changed = 0
+        if moved:
+            changed = _repath_subtree(
+                current, f"{parent.path if parent else '/'}{current.pk}/", (parent.depth + 1) if parent else 1
+            )
+        after = {"name": name, "code": code, "kind": kind, "parent": parent.pk if parent else None}
+        summary = f"修改单位 {name}" + (
+            f"，移至 {parent.name if parent else '市级'}（{changed} 个单位）" if moved else ""
+        )
+        audit_record(
+            actor=actor,
+            action="update",
+            obj=current,
+            summary=summary,
+            changes={k: [before[k], after[k]] for k in before if before[k] != after[k]},
+        )
+        transaction.on_commit(UNITS._invalidate)
+    UNITS._invalidate()
+    for field in (
+        "name",
+        "code",
+        "kind",
+        "parent",
+        "is_vertical",
+        "pinyin",
+        "phone",
+        "sort_order",
+        "path",
+        "depth",
+    ):
+        setattr(unit, field, getattr(current, field))
+    return unit
+
+
+@dataclass(frozen=True)
+class RetireImpact:
+    """What retiring (or merging) a unit does, shown on the retire screen before anyone confirms."""
+
+    active_children: list[Unit]
+    open_work: list[OpenWork]
+    users: list[User]
+
+    @property
+    def blocked_by(self) -> list[str]:
+        reasons = []
+        if self.active_children:
+            reasons.append(
+                f"该单位下仍有 {len(self.active_children)} 个启用的下级单位，请先撤销或移走下级单位"
+            )
+        for work in self.open_work:
+            if work.count:
+                reasons.append(f"该单位仍有{work.label} {work.count} 件，请先改派或办结")
+        return reasons
+
+
+def unit_retire_impact(*, unit: Unit) -> RetireImpact:
+    return RetireImpact(
+        active_children=list(unit.children.filter(is_active=True).order_by("sort_order", "id")),
+        open_work=open_work(unit),
+        users=list(User.objects.filter(unit=unit, is_active=True).order_by("username")),
+    )
+
+
 def unit_retire(*, unit: Unit, actor: User | None, merged_into: Unit | None = None) -> Unit:
-    """Retire (or merge) a unit. Its cases and history stay; it can no longer receive new work."""
-    if unit.children.filter(is_active=True).exists():
-        raise ServiceError("该单位下仍有启用的下级单位，请先处理下级单位")
-    if merged_into is not None and (not merged_into.is_active or merged_into.pk == unit.pk):
+    """Retire (or merge) a unit. Its cases, events and audit history stay with it (it is never deleted) and
+    it receives no new work. Retiring needs the unit empty of open work and active sub-units. Its active
+    users move to the unit it is merged into (roles kept), or are disabled when it is simply retired."""
+    from .selectors import UNITS
+
+    if not unit.is_active:
+        raise ServiceError("该单位已撤销")
+    if merged_into is not None and (
+        not merged_into.is_active or merged_into.pk == unit.pk or merged_into.path.startswith(unit.path)
+    ):
         raise ServiceError("并入单位无效", field_errors={"merged_into": ["并入单位无效"]})
     with transaction.atomic():
+        Unit.objects.select_for_update().filter(pk=unit.pk).first()  # one retire at a time
+        impact = unit_retire_impact(unit=unit)
+        if impact.blocked_by:
+            raise ServiceError("；".join(impact.blocked_by))
         unit.is_active = False
         unit.retired_at = clock.now()
         unit.merged_into = merged_into
         unit.save(update_fields=["is_active", "retired_at", "merged_into"])
+        for user in impact.users:
+            if merged_into is not None:
+                user.unit = merged_into
+                user.save(update_fields=["unit"])
+                audit_record(
+                    actor=actor,
+                    action="update",
+                    obj=user,
+                    summary=f"用户 {user.username} 随单位合并由 {unit.name} 转入 {merged_into.name}",
+                    changes={"unit": [unit.pk, merged_into.pk]},
+                )
+            else:
+                user.is_active = False
+                user.save(update_fields=["is_active"])
+                audit_record(
+                    actor=actor,
+                    action="update",
+                    obj=user,
+                    summary=f"用户 {user.username} 因单位 {unit.name} 撤销而停用",
+                    changes={"is_active": [True, False]},
+                )
         audit_record(
             actor=actor,
             action="update",
             obj=unit,
-            summary=f"撤销单位 {unit.name}" + (f"，并入 {merged_into.name}" if merged_into else ""),
+            summary=f"撤销单位 {unit.name}"
+            + (f"，并入 {merged_into.name}" if merged_into else "")
+            + f"（用户 {len(impact.users)} 名{'转入' if merged_into else '停用'}）",
         )
+    UNITS._invalidate()
     return unit
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -100,15 +101,31 @@ class ResultSupervisionApi(RequestContextMixin, APIView):
         )
 
 
+def record_quality_view(*, user: User, quality: dict[str, Any], period: Any) -> None:
+    """ORG-3: full numbers of repeat callers on the supervision page or API are an audited view."""
+    if quality["repeat_callers"] and not quality["masked"]:
+        from hotline.common.audit import audit_access
+
+        audit_access(
+            actor=user,
+            object_type="cases.case",
+            summary=f"质量督办：重复来电 {len(quality['repeat_callers'])} 个号码",
+            filters={"from": period.start, "to": period.end},
+            rows=len(quality["repeat_callers"]),
+        )
+
+
 class QualitySupervisionApi(RequestContextMixin, APIView):
     @extend_schema(summary="质量督办：重复来电与不满意工单", parameters=PERIOD_PARAMS)
     def get(self, request: Request) -> Response:
-        data = selectors.quality_supervision(
-            user=require_supervisor(request.user), period=period_from(request.query_params)
-        )
+        user, period = require_supervisor(request.user), period_from(request.query_params)
+        data = selectors.quality_supervision(user=user, period=period)
+        record_quality_view(user=user, quality=data, period=period)
         return Response(
             {
-                "repeat_callers": data["repeat_callers"],
+                "repeat_callers": [
+                    {"citizen_phone": r["citizen_phone"], "n": r["n"]} for r in data["repeat_callers"]
+                ],
                 "dissatisfied": [
                     {
                         "id": c.pk,

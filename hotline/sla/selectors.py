@@ -172,18 +172,30 @@ def result_supervision(*, user: User, period: Period) -> QuerySet[Case]:
 
 
 def quality_supervision(*, user: User, period: Period) -> dict[str, Any]:
-    """Repeat callers (the same number more than once in the period) and dissatisfied cases."""
+    """Repeat callers (the same number more than once in the period) and dissatisfied cases.
+
+    Numbers are masked as everywhere else for roles that do not need them (`masked`; `search` is then empty, so
+    the page links no full number), and secret callers are not counted for those who may not know them."""
+    from hotline.cases import masking
+
     cases = case_visible(user=user).filter(created_at__gte=period.start, created_at__lt=period.end)
-    repeats = (
-        cases.exclude(citizen_phone="")
+    masked = not masking.sees_numbers(user)
+    repeats = [
+        {
+            "citizen_phone": masking.phone(row["citizen_phone"], masked=masked),
+            "n": row["n"],
+            "search": "" if masked else row["citizen_phone"],
+        }
+        for row in masking.without_secret_callers(cases, user)
+        .exclude(citizen_phone="")
         .values("citizen_phone")
         .annotate(n=Count("id"))
         .filter(n__gt=1)
         .order_by("-n")[:100]
-    )
+    ]
     dissatisfied = (
         cases.filter(dissatisfied_count__gt=0)
         .select_related("case_type", "main_unit")
         .order_by("-dissatisfied_count", "-created_at")[:200]
     )
-    return {"repeat_callers": list(repeats), "dissatisfied": dissatisfied}
+    return {"repeat_callers": repeats, "masked": masked, "dissatisfied": dissatisfied}

@@ -28,6 +28,8 @@ def supervision(request: HttpRequest) -> HttpResponse:
     except ValidationError as exc:
         error = "；".join(str(m) for msgs in exc.detail.values() for m in msgs)  # type: ignore[union-attr]
         period = api.period_from({})
+    quality = selectors.quality_supervision(user=user, period=period)
+    api.record_quality_view(user=user, quality=quality, period=period)
     return render(
         request,
         "sla/supervision.html",
@@ -38,6 +40,6 @@ def supervision(request: HttpRequest) -> HttpResponse:
             "cards": selectors.card_ledger(user=user, period=period),
             "limits": selectors.time_limit_supervision(user=user, period=period),
             "results": selectors.result_supervision(user=user, period=period)[:100],
-            "quality": selectors.quality_supervision(user=user, period=period),
+            "quality": quality,
         },
     )

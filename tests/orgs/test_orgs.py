@@ -1,6 +1,8 @@
 import pytest
 from rest_framework.test import APIClient
 
+from hotline.cases import services
+from hotline.cases.models import AssignmentRole
 from hotline.common.errors import ServiceError
 from hotline.common.models import AuditLog
 from hotline.orgs.models import UnitKind
@@ -28,6 +30,15 @@ def test_retire_and_merge_keep_history(city, people):
     case = dispatched_to(city, people, city.guanshan)
     with pytest.raises(ServiceError):
         unit_retire(unit=city.liyuan, actor=None)  # still has active communities
+    with pytest.raises(ServiceError, match="在办工单"):
+        unit_retire(unit=city.guanshan, actor=None)  # its open assignment must be reassigned first
+    case = services.case_reassign(
+        case=case,
+        actor=people.dispatcher,
+        expected_version=case.version,
+        targets=[services.Target(city.liyuan, AssignmentRole.MAIN)],
+        opinion="关山街道撤并",
+    )
     unit_retire(unit=city.guanshan, actor=people.dispatcher, merged_into=city.liyuan)
     city.guanshan.refresh_from_db()
     assert not city.guanshan.is_active and city.guanshan.merged_into == city.liyuan

@@ -1,0 +1,37 @@
+"""The case search filters, shared by the API's case list and the search screen."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from . import lifecycle, selectors
+from .models import CaseStatus
+
+
+class CaseFilterInput(serializers.Serializer):
+    created_from = serializers.DateTimeField(required=False)
+    created_to = serializers.DateTimeField(required=False)
+    number = serializers.CharField(required=False, default="")
+    case_type = serializers.IntegerField(required=False)
+    status = serializers.MultipleChoiceField(choices=CaseStatus.choices, required=False)
+    caller_phone = serializers.CharField(required=False, default="")
+    channel = serializers.CharField(required=False, default="")
+    unit = serializers.IntegerField(required=False)
+    district = serializers.IntegerField(required=False)
+    keywords = serializers.CharField(required=False, default="", max_length=100)
+    active = serializers.BooleanField(required=False, allow_null=True, default=None)
+    overdue = serializers.BooleanField(required=False, allow_null=True, default=None)
+    citizen = serializers.IntegerField(required=False)
+    processing = serializers.ChoiceField(choices=lifecycle.Processing.choices, required=False, default="")
+    supervision = serializers.ChoiceField(choices=lifecycle.Supervision.choices, required=False, default="")
+    typical_recording = serializers.BooleanField(required=False, allow_null=True, default=None)
+    call_id = serializers.CharField(required=False, default="", max_length=64)
+    typical = serializers.BooleanField(required=False, allow_null=True, default=None)
+    ordering = serializers.ChoiceField(
+        choices=list(selectors.SORTABLE), required=False, default="-created_at"
+    )
+
+    def to_filters(self) -> selectors.CaseFilters:
+        data = dict(self.validated_data)
+        data["statuses"] = sorted(data.pop("status", []) or [])
+        return selectors.CaseFilters(**data)

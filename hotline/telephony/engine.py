@@ -1,0 +1,78 @@
+"""The media-engine port: what the platform asks of signalling and media, and the events it gets back.
+
+Python owns every decision (flows, queues, agent states, records); an engine only executes. The adapter built
+and tested here is the pjsua2 media node (`adapters/pjsua_node.py` driving `medianode.py` behind Kamailio). A
+FreeSWITCH (ESL) or Asterisk (ARI) adapter implements the same methods and normalises its events to
+`MediaEvent` (see the README's telephony section).
+
+Leg ids are strings chosen by the engine for incoming legs and by the platform for legs it calls out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+class Ev:
+    """Normalised event kinds."""
+
+    INCOMING = "incoming"  # leg, caller, dialed: a new inbound call (already ringing)
+    RINGING = "ringing"  # leg: an outbound leg's far end is ringing
+    ANSWERED = "answered"  # leg: the leg is connected (200 OK / ACK)
+    DTMF = "dtmf"  # leg, digit
+    DIGITS = "digits"  # leg, digits, reason (max|terminator|timeout): the end of collect_digits
+    PLAY_DONE = "play_done"  # leg, prompt
+    RECORD_DONE = "record_done"  # rec, path, bytes
+    HUNGUP = "hungup"  # leg, code, reason
+    NODE_UP = "node_up"  # node
+    NODE_DOWN = "node_down"  # node: the connection to the engine is lost; every leg on it is gone
+    ERROR = "error"  # op, message
+
+
+@dataclass
+class MediaEvent:
+    kind: str
+    leg: str = ""
+    node: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+class MediaEngine(Protocol):
+    name: str
+
+    def answer(self, leg: str) -> None: ...
+
+    def play(self, leg: str, prompt: str, *, loop: bool = False) -> None:
+        """Play a WAV prompt (a file name in the prompts directory) to the leg; `loop` for music on hold."""
+
+    def stop_play(self, leg: str) -> None: ...
+
+    def park(self, leg: str, music: str) -> None:
+        """Keep the leg waiting with music (a looped prompt)."""
+
+    def collect_digits(
+        self, leg: str, *, max_digits: int, timeout_ms: int, terminator: str = "#"
+    ) -> None: ...
+
+    def record(self, rec: str, path: str, legs: list[str]) -> None:
+        """Record what the given legs say, mixed, into a WAV file at `path` (absolute)."""
+
+    def stop_record(self, rec: str) -> None: ...
+
+    def call_out(self, leg: str, uri: str, *, caller_id: str = "") -> None: ...
+
+    def bridge(self, leg_a: str, leg_b: str) -> None: ...
+
+    def hold(self, leg: str) -> None: ...
+
+    def retrieve(self, leg: str) -> None: ...
+
+    def transfer(self, leg: str, uri: str) -> None:
+        """Blind transfer (REFER) of the leg's far end to `uri`."""
+
+    def hangup(self, leg: str, *, code: int = 0) -> None: ...
+
+    def next_event(self, timeout: float) -> MediaEvent | None: ...
+
+    def close(self) -> None: ...

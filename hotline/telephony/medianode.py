@@ -1,0 +1,384 @@
+"""The pjsua2 media node: a separate process that registers the hotline numbers at Kamailio, answers, plays,
+collects DTMF, records and bridges calls in its conference bridge, and does only what the platform tells it.
+
+It imports no Django. The platform drives it over one local TCP connection (127.0.0.1) with JSON lines:
+commands `{"op": "answer", "leg": "..."}` in, normalised events `{"ev": "answered", "leg": "..."}` out (see
+`engine.py`). pjsua2 runs with no worker threads: the main loop pumps pjsip and runs the queued commands, so
+every pjsua2 call happens on one thread.
+
+    python -m hotline.telephony.medianode --name node1 --sip-port 25070 --ctl-port 25071 \
+        --registrar 127.0.0.1:25060 --aor 12345 --prompts DIR --rtp-port 26000
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import queue
+import re
+import signal
+import socket
+import threading
+import time
+import uuid
+from typing import Any
+
+import pjsua2 as pj
+
+USER_RE = re.compile(r"sips?:([^@;>]+)@")
+
+
+def sip_user(uri: str) -> str:
+    found = USER_RE.search(uri or "")
+    return found.group(1) if found else ""
+
+
+class Node:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.name = args.name
+        self.commands: queue.Queue[dict[str, Any]] = queue.Queue()
+        self.client: socket.socket | None = None
+        self.client_lock = threading.Lock()
+        self.legs: dict[str, Leg] = {}
+        self.dead: list[
+            Leg
+        ] = []  # disconnected legs, dropped on the next loop turn (never inside a callback)
+        self.players: dict[str, Player] = {}
+        self.recorders: dict[str, tuple[pj.AudioMediaRecorder, str]] = {}
+        self.bridges: dict[str, str] = {}
+        self.collect: dict[str, dict[str, Any]] = {}
+        self.finished_records: list[tuple[float, str, str]] = []
+        self.registered: dict[str, int] = {}
+        self.running = True
+
+    # ------------------------------------------------------------------ control connection
+    def emit(self, ev: str, **data: Any) -> None:
+        line = (json.dumps({"ev": ev, "node": self.name, **data}, ensure_ascii=False) + "\n").encode()
+        with self.client_lock:
+            if self.client is None:
+                return
+            try:
+                self.client.sendall(line)
+            except OSError:
+                self.client = None
+
+    def serve_control(self) -> None:
+        srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        srv.bind(("127.0.0.1", self.args.ctl_port))
+        srv.listen(4)
+        while self.running:
+            conn, _addr = srv.accept()
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            with self.client_lock:
+                if self.client is not None:
+                    self.client.close()
+                self.client = conn
+            self.commands.put({"op": "_hello"})
+            threading.Thread(target=self.read_commands, args=(conn,), daemon=True).start()
+
+    def read_commands(self, conn: socket.socket) -> None:
+        buf = b""
+        while True:
+            try:
+                chunk = conn.recv(65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            buf += chunk
+            while b"\n" in buf:
+                line, buf = buf.split(b"\n", 1)
+                if line.strip():
+                    try:
+                        self.commands.put(json.loads(line))
+                    except ValueError:
+                        self.emit("error", op="?", message="bad json")
+
+    # ------------------------------------------------------------------ pjsua2
+    def start(self) -> None:
+        a = self.args
+        self.ep = pj.Endpoint()
+        self.ep.libCreate()
+        cfg = pj.EpConfig()
+        cfg.uaConfig.threadCnt = 0
+        cfg.uaConfig.mainThreadOnly = True
+        cfg.uaConfig.maxCalls = 256
+        cfg.logConfig.level = 1
+        cfg.logConfig.consoleLevel = 1
+        cfg.medConfig.clockRate = 8000
+        cfg.medConfig.sndClockRate = 8000
+        cfg.medConfig.noVad = True
+        self.ep.libInit(cfg)
+        t = pj.TransportConfig()
+        t.port = a.sip_port
+        t.boundAddress = "127.0.0.1"
+        t.publicAddress = "127.0.0.1"
+        self.ep.transportCreate(pj.PJSIP_TRANSPORT_UDP, t)
+        self.ep.libStart()
+        self.ep.audDevManager().setNullDev()
+        for c in self.ep.codecEnum2():
+            self.ep.codecSetPriority(c.codecId, 255 if c.codecId.startswith(("PCMU", "PCMA")) else 0)
+        self.accounts = []
+        for aor in a.aor:
+            acfg = pj.AccountConfig()
+            acfg.idUri = f"sip:{aor}@{a.registrar}"
+            acfg.regConfig.registrarUri = f"sip:{a.registrar}"
+            acfg.regConfig.timeoutSec = 300
+            acfg.mediaConfig.transportConfig.port = a.rtp_port
+            acfg.mediaConfig.transportConfig.portRange = 400
+            acfg.mediaConfig.transportConfig.boundAddress = "127.0.0.1"
+            acc = Account(self, aor)
+            acc.create(acfg)
+            self.accounts.append(acc)
+
+    def loop(self) -> None:
+        while self.running:
+            self.ep.libHandleEvents(10)
+            while True:
+                try:
+                    cmd = self.commands.get_nowait()
+                except queue.Empty:
+                    break
+                try:
+                    self.run(cmd)
+                except Exception as exc:  # a bad command must not stop the node
+                    self.emit("error", op=cmd.get("op", ""), leg=cmd.get("leg", ""), message=str(exc))
+            self.check_collect()
+            self.report_records()
+            self.dead.clear()
+        self.ep.hangupAllCalls()
+        end = time.time() + 0.5
+        while time.time() < end:
+            self.ep.libHandleEvents(10)
+        os._exit(0)  # libDestroy with SWIG-owned objects alive is unsafe; every call was released above
+
+    def check_collect(self) -> None:
+        now = time.time()
+        for leg_id, c in list(self.collect.items()):
+            if now >= c["deadline"]:
+                del self.collect[leg_id]
+                self.emit("digits", leg=leg_id, digits=c["digits"], reason="timeout")
+
+    # ------------------------------------------------------------------ commands
+    def leg(self, leg_id: str) -> Leg:
+        leg = self.legs.get(leg_id)
+        if leg is None:
+            raise KeyError(f"no leg {leg_id}")
+        return leg
+
+    def run(self, cmd: dict[str, Any]) -> None:
+        op = cmd["op"]
+        if op == "_hello":
+            self.emit("node_up", legs=sorted(self.legs), registered=self.registered)
+        elif op == "answer":
+            prm = pj.CallOpParam()
+            prm.statusCode = 200
+            self.leg(cmd["leg"]).answer(prm)
+        elif op in ("play", "park"):
+            self.stop_play(cmd["leg"])
+            leg = self.leg(cmd["leg"])
+            if leg.am is None:
+                raise RuntimeError("no media yet")
+            loop = bool(cmd.get("loop")) or op == "park"
+            player = Player(self, cmd["leg"], cmd["prompt"], loop)
+            path = os.path.join(self.args.prompts, os.path.basename(cmd["prompt"]))
+            player.createPlayer(path, 0 if loop else pj.PJMEDIA_FILE_NO_LOOP)
+            player.startTransmit(leg.am)
+            self.players[cmd["leg"]] = player
+        elif op == "stop_play":
+            self.stop_play(cmd["leg"])
+        elif op == "collect":
+            self.collect[cmd["leg"]] = {
+                "digits": "",
+                "max": int(cmd.get("max_digits", 1)),
+                "terminator": cmd.get("terminator", "#"),
+                "deadline": time.time() + int(cmd.get("timeout_ms", 5000)) / 1000,
+            }
+        elif op == "record":
+            rec = pj.AudioMediaRecorder()
+            os.makedirs(os.path.dirname(cmd["path"]), exist_ok=True)
+            rec.createRecorder(cmd["path"])
+            for leg_id in cmd["legs"]:
+                am = self.leg(leg_id).am
+                if am is not None:
+                    am.startTransmit(rec)
+            self.recorders[cmd["rec"]] = (rec, cmd["path"])
+        elif op == "stop_record":
+            self.stop_record(cmd["rec"])
+        elif op == "call_out":
+            leg = Leg(self, self.accounts[0], cmd["leg"], outbound=True)
+            self.legs[cmd["leg"]] = leg
+            leg.makeCall(cmd["uri"], pj.CallOpParam(True))
+        elif op == "bridge":
+            a, b = self.leg(cmd["a"]), self.leg(cmd["b"])
+            self.stop_play(cmd["a"])
+            self.stop_play(cmd["b"])
+            if a.am is None or b.am is None:
+                raise RuntimeError("no media on a bridged leg")
+            a.am.startTransmit(b.am)
+            b.am.startTransmit(a.am)
+            self.bridges[cmd["a"]], self.bridges[cmd["b"]] = cmd["b"], cmd["a"]
+        elif op == "hold":
+            self.leg(cmd["leg"]).setHold(pj.CallOpParam(True))
+        elif op == "retrieve":
+            prm = pj.CallOpParam(True)
+            prm.opt.flag = pj.PJSUA_CALL_UNHOLD
+            self.leg(cmd["leg"]).reinvite(prm)
+        elif op == "transfer":
+            self.leg(cmd["leg"]).xfer(cmd["uri"], pj.CallOpParam(True))
+        elif op == "hangup":
+            gone = self.legs.get(cmd["leg"])
+            if gone is None:  # already gone: say so, the platform may be catching up after a restart
+                self.emit("hungup", leg=cmd["leg"], code=0, reason="unknown leg")
+                return
+            prm = pj.CallOpParam(True)
+            if cmd.get("code"):
+                prm.statusCode = int(cmd["code"])
+            gone.hangup(prm)
+        elif op == "shutdown":
+            self.running = False
+        else:
+            raise ValueError(f"unknown op {op}")
+
+    def stop_play(self, leg_id: str) -> None:
+        player = self.players.pop(leg_id, None)
+        leg = self.legs.get(leg_id)
+        if player is not None and leg is not None and leg.am is not None:
+            with contextlib.suppress(Exception):
+                player.stopTransmit(leg.am)
+
+    def stop_record(self, rec_id: str) -> None:
+        if rec_id not in self.recorders:
+            return
+        rec, path = self.recorders.pop(rec_id)
+        del rec  # the last reference: destroying the recorder flushes the file and writes the WAV header
+        self.finished_records.append((time.time() + 0.2, rec_id, path))
+
+    def report_records(self) -> None:
+        now = time.time()
+        for item in [r for r in self.finished_records if r[0] <= now]:
+            self.finished_records.remove(item)
+            _due, rec_id, path = item
+            size = os.path.getsize(path) if os.path.exists(path) else 0
+            self.emit("record_done", rec=rec_id, path=path, bytes=size)
+
+    # ------------------------------------------------------------------ leg callbacks
+    def on_disconnected(self, leg: Leg, code: int, reason: str) -> None:
+        self.legs.pop(leg.leg_id, None)
+        self.players.pop(leg.leg_id, None)
+        self.collect.pop(leg.leg_id, None)
+        self.bridges.pop(leg.leg_id, None)
+        self.dead.append(leg)
+        self.emit("hungup", leg=leg.leg_id, code=code, reason=reason)
+
+
+class Player(pj.AudioMediaPlayer):
+    def __init__(self, node: Node, leg_id: str, prompt: str, loop: bool) -> None:
+        super().__init__()
+        self.node, self.leg_id, self.prompt, self.loop = node, leg_id, prompt, loop
+
+    def onEof2(self) -> None:
+        if not self.loop:  # music on hold loops until stopped: no event per turn
+            self.node.emit("play_done", leg=self.leg_id, prompt=self.prompt)
+
+
+class Leg(pj.Call):
+    def __init__(
+        self,
+        node: Node,
+        acc: pj.Account,
+        leg_id: str,
+        call_id: int = pj.PJSUA_INVALID_ID,
+        outbound: bool = False,
+    ) -> None:
+        super().__init__(acc, call_id)
+        self.node, self.leg_id, self.outbound = node, leg_id, outbound
+        self.am: pj.AudioMedia | None = None
+        self.answered = False
+
+    def onCallState(self, prm: pj.OnCallStateParam) -> None:
+        ci = self.getInfo()
+        if ci.state == pj.PJSIP_INV_STATE_EARLY and self.outbound:
+            self.node.emit("ringing", leg=self.leg_id, code=ci.lastStatusCode)
+        elif ci.state == pj.PJSIP_INV_STATE_CONFIRMED and not self.answered:
+            self.answered = True
+            self.node.emit("answered", leg=self.leg_id)
+        elif ci.state == pj.PJSIP_INV_STATE_DISCONNECTED:
+            self.node.on_disconnected(self, int(ci.lastStatusCode), str(ci.lastReason))
+
+    def onCallMediaState(self, prm: pj.OnCallMediaStateParam) -> None:
+        ci = self.getInfo()  # keep the CallInfo alive while reading its media (SWIG temporary)
+        for mi in ci.media:
+            if mi.type == pj.PJMEDIA_TYPE_AUDIO and mi.status == pj.PJSUA_CALL_MEDIA_ACTIVE:
+                self.am = self.getAudioMedia(mi.index)
+                # After a hold/retrieve re-INVITE the bridge is restored on the (possibly new) port.
+                other = self.node.bridges.get(self.leg_id)
+                peer = self.node.legs.get(other) if other else None
+                if peer is not None and peer.am is not None:
+                    self.am.startTransmit(peer.am)
+                    peer.am.startTransmit(self.am)
+
+    def onDtmfDigit(self, prm: pj.OnDtmfDigitParam) -> None:
+        digit = prm.digit
+        self.node.emit("dtmf", leg=self.leg_id, digit=digit)
+        c = self.node.collect.get(self.leg_id)
+        if c is None:
+            return
+        if digit == c["terminator"]:
+            reason = "terminator"
+        else:
+            c["digits"] += digit
+            reason = "max" if len(c["digits"]) >= c["max"] else ""
+        if reason:
+            del self.node.collect[self.leg_id]
+            self.node.emit("digits", leg=self.leg_id, digits=c["digits"], reason=reason)
+
+
+class Account(pj.Account):
+    def __init__(self, node: Node, aor: str) -> None:
+        super().__init__()
+        self.node, self.aor = node, aor
+
+    def onRegState(self, prm: pj.OnRegStateParam) -> None:
+        self.node.registered[self.aor] = int(prm.code)
+        self.node.emit("registered", aor=self.aor, code=int(prm.code))
+
+    def onIncomingCall(self, prm: pj.OnIncomingCallParam) -> None:
+        leg_id = f"in-{uuid.uuid4().hex[:20]}"
+        leg = Leg(self.node, self, leg_id, prm.callId)
+        self.node.legs[leg_id] = leg
+        ci = leg.getInfo()
+        ring = pj.CallOpParam()
+        ring.statusCode = 180
+        leg.answer(ring)
+        caller = sip_user(ci.remoteUri) or ci.remoteUri
+        self.node.emit("incoming", leg=leg_id, caller=caller, dialed=sip_user(ci.localUri) or self.aor)
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--name", default="node1")
+    p.add_argument("--sip-port", type=int, required=True)
+    p.add_argument("--ctl-port", type=int, required=True)
+    p.add_argument("--registrar", required=True, help="host:port of Kamailio")
+    p.add_argument("--aor", action="append", required=True, help="a number this node answers (repeatable)")
+    p.add_argument("--prompts", required=True)
+    p.add_argument("--rtp-port", type=int, default=26000)
+    args = p.parse_args(argv)
+    node = Node(args)
+    node.start()
+    signal.signal(signal.SIGTERM, lambda *_: setattr(node, "running", False))
+    signal.signal(signal.SIGINT, lambda *_: setattr(node, "running", False))
+    threading.Thread(target=node.serve_control, daemon=True).start()
+    print(
+        f"media node {args.name} sip 127.0.0.1:{args.sip_port} control 127.0.0.1:{args.ctl_port}", flush=True
+    )
+    node.loop()
+
+
+if __name__ == "__main__":
+    main()

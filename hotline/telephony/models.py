@@ -1,0 +1,272 @@
+"""Telephony records: agents, queues (skill groups), numbers and their flow, calls with one CDR row per leg,
+the queue log, the agent-state log and the recordings index. Reports are plain SQL over these tables."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from . import acd
+from .states import AgentEvent, AgentState
+
+
+class Strategy(models.TextChoices):
+    LONGEST_IDLE = acd.LONGEST_IDLE, _("最长空闲优先")
+    FEWEST_CALLS = acd.FEWEST_CALLS, _("当日接听最少优先")
+
+
+class NotReadyReason(models.TextChoices):
+    BREAK = "break", _("小休")
+    MEAL = "meal", _("用餐")
+    TRAINING = "training", _("培训")
+    MEETING = "meeting", _("会议")
+    NO_ANSWER = "no_answer", _("振铃未接")
+    LOGIN = "login", _("刚签入")
+    OTHER = "other", _("其他")
+
+
+class Queue(models.Model):
+    """A skill group and the queue of calls waiting for it (ACD-1, ACD-2)."""
+
+    code = models.SlugField(_("编码"), max_length=32, unique=True)
+    name = models.CharField(_("名称"), max_length=50)
+    strategy = models.CharField(
+        _("分配策略"), max_length=16, choices=Strategy.choices, default=Strategy.LONGEST_IDLE
+    )
+    max_wait_seconds = models.PositiveIntegerField(_("最长等待（秒）"), default=0, help_text=_("0 表示不限"))
+    overflow_queue = models.ForeignKey(
+        "self",
+        verbose_name=_("溢出到队列"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("队列/技能组")
+        verbose_name_plural = _("队列/技能组")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def rule(self) -> acd.QueueRule:
+        return acd.QueueRule(self.pk, self.strategy, self.max_wait_seconds, self.overflow_queue_id)
+
+
+class Agent(models.Model):
+    """A seat: agent ID + password to log in (ACD-3), the SIP extension its phone registers as, its skills."""
+
+    agent_id = models.CharField(_("工号"), max_length=16, unique=True)
+    password = models.CharField(_("签入密码"), max_length=128)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("员工账号"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="telephony_agent",
+    )
+    extension = models.CharField(_("分机号"), max_length=32, unique=True)
+    skills = models.ManyToManyField(Queue, verbose_name=_("技能组"), related_name="agents", blank=True)
+    state = models.CharField(
+        _("状态"), max_length=16, choices=AgentState.choices, default=AgentState.LOGGED_OUT
+    )
+    state_reason = models.CharField(_("示忙原因"), max_length=16, choices=NotReadyReason.choices, blank=True)
+    state_since = models.DateTimeField(_("进入状态时间"), null=True, blank=True)
+    ready_since = models.DateTimeField(_("开始空闲时间"), null=True, blank=True)
+    current_call = models.ForeignKey(
+        "Call", verbose_name=_("当前通话"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("坐席")
+        verbose_name_plural = _("坐席")
+        ordering = ["agent_id"]
+        indexes = [models.Index(fields=["state", "ready_since"], name="tel_agent_ready_idx")]
+
+    def __str__(self) -> str:
+        return self.agent_id
+
+
+class Flow(models.TextChoices):
+    # IVR-6: the hotline number reaches a person with no menu.
+    DIRECT_QUEUE = "direct_queue", _("直接转人工（无菜单）")
+
+
+class Number(models.Model):
+    """A number citizens dial and the flow it runs."""
+
+    number = models.CharField(_("号码"), max_length=32, unique=True)
+    name = models.CharField(_("名称"), max_length=50)
+    flow = models.CharField(_("流程"), max_length=16, choices=Flow.choices, default=Flow.DIRECT_QUEUE)
+    queue = models.ForeignKey(
+        Queue, verbose_name=_("目标队列"), on_delete=models.PROTECT, related_name="numbers"
+    )
+    welcome_prompt = models.CharField(
+        _("欢迎语音"), max_length=100, blank=True, help_text=_("提示音目录下的 WAV 文件名；空则不播放")
+    )
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("接入号码")
+        verbose_name_plural = _("接入号码")
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class CallStatus(models.TextChoices):
+    IVR = "ivr", _("自助/提示")
+    QUEUED = "queued", _("排队")
+    RINGING = "ringing", _("振铃坐席")
+    TALKING = "talking", _("通话")
+    ENDED = "ended", _("结束")
+
+
+class Disposition(models.TextChoices):
+    ANSWERED = "answered", _("人工接听")
+    ABANDONED = "abandoned", _("排队放弃")
+    BLACKLISTED = "blacklisted", _("黑名单处理")
+    VOICEMAIL = "voicemail", _("转语音留言")
+    NO_NUMBER = "no_number", _("空号")
+    FAILED = "failed", _("失败")
+
+
+class Call(models.Model):
+    """One citizen call from arrival to the last hang-up. `time_to_person_ms` is IVR-6's figure."""
+
+    call_id = models.CharField(_("呼叫编号"), max_length=40, unique=True)
+    caller = models.CharField(_("主叫号码"), max_length=32, db_index=True)
+    dialed = models.CharField(_("被叫号码"), max_length=32)
+    number = models.ForeignKey(Number, verbose_name=_("接入号码"), null=True, on_delete=models.SET_NULL)
+    queue = models.ForeignKey(Queue, verbose_name=_("队列"), null=True, blank=True, on_delete=models.SET_NULL)
+    priority = models.SmallIntegerField(_("优先级"), default=0)
+    status = models.CharField(_("状态"), max_length=16, choices=CallStatus.choices, default=CallStatus.IVR)
+    disposition = models.CharField(_("结果"), max_length=16, choices=Disposition.choices, blank=True)
+    agent = models.ForeignKey(
+        Agent,
+        verbose_name=_("接听坐席"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="calls",
+    )
+    blacklist_treatment = models.CharField(_("黑名单处理方式"), max_length=16, blank=True)
+    started_at = models.DateTimeField(_("呼入时间"), db_index=True)
+    enqueued_at = models.DateTimeField(_("进入队列时间"), null=True, blank=True)
+    answered_at = models.DateTimeField(_("人工应答时间"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    time_to_person_ms = models.PositiveIntegerField(_("接通人工用时（毫秒）"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("呼叫")
+        verbose_name_plural = _("呼叫")
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return self.call_id
+
+
+class LegRole(models.TextChoices):
+    CITIZEN = "citizen", _("市民")
+    AGENT = "agent", _("坐席")
+
+
+class CallLeg(models.Model):
+    """Call detail record, one row per leg (the citizen's inbound leg, each outbound leg to an agent's phone)."""
+
+    call = models.ForeignKey(Call, verbose_name=_("呼叫"), on_delete=models.CASCADE, related_name="legs")
+    leg_id = models.CharField(_("话路编号"), max_length=40, unique=True)
+    role = models.CharField(_("角色"), max_length=8, choices=LegRole.choices)
+    direction = models.CharField(_("方向"), max_length=8, choices=[("in", _("呼入")), ("out", _("呼出"))])
+    remote = models.CharField(_("对端"), max_length=128)
+    agent = models.ForeignKey(Agent, verbose_name=_("坐席"), null=True, blank=True, on_delete=models.SET_NULL)
+    node = models.CharField(_("媒体节点"), max_length=32, blank=True)
+    started_at = models.DateTimeField(_("开始时间"))
+    answered_at = models.DateTimeField(_("应答时间"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    billsec = models.PositiveIntegerField(_("通话秒数"), default=0)
+    sip_code = models.PositiveSmallIntegerField(_("SIP 状态码"), null=True, blank=True)
+    hangup_cause = models.CharField(_("挂机原因"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("话单（CDR）")
+        verbose_name_plural = _("话单（CDR）")
+        ordering = ["started_at", "id"]
+
+
+class QueueEvent(models.TextChoices):
+    ENQUEUE = "enqueue", _("进入队列")
+    OFFER = "offer", _("分配坐席")
+    NO_ANSWER = "no_answer", _("坐席未接")
+    CONNECT = "connect", _("接通")
+    ABANDON = "abandon", _("放弃")
+    OVERFLOW = "overflow", _("溢出")
+
+
+class QueueLog(models.Model):
+    call = models.ForeignKey(Call, verbose_name=_("呼叫"), on_delete=models.CASCADE, related_name="queue_log")
+    queue = models.ForeignKey(Queue, verbose_name=_("队列"), on_delete=models.CASCADE, related_name="log")
+    event = models.CharField(_("事件"), max_length=16, choices=QueueEvent.choices)
+    agent = models.ForeignKey(Agent, verbose_name=_("坐席"), null=True, blank=True, on_delete=models.SET_NULL)
+    wait_ms = models.PositiveIntegerField(_("已等待（毫秒）"), default=0)
+    at = models.DateTimeField(_("时间"), db_index=True)
+
+    class Meta:
+        verbose_name = _("队列日志")
+        verbose_name_plural = _("队列日志")
+        ordering = ["at", "id"]
+
+
+class AgentStateLog(models.Model):
+    agent = models.ForeignKey(
+        Agent, verbose_name=_("坐席"), on_delete=models.CASCADE, related_name="state_log"
+    )
+    event = models.CharField(_("事件"), max_length=16, choices=AgentEvent.choices)
+    from_state = models.CharField(_("原状态"), max_length=16, choices=AgentState.choices)
+    to_state = models.CharField(_("新状态"), max_length=16, choices=AgentState.choices)
+    reason = models.CharField(_("原因"), max_length=16, blank=True)
+    call = models.ForeignKey(Call, verbose_name=_("呼叫"), null=True, blank=True, on_delete=models.SET_NULL)
+    previous_ms = models.PositiveIntegerField(_("原状态持续（毫秒）"), default=0)
+    at = models.DateTimeField(_("时间"), db_index=True)
+
+    class Meta:
+        verbose_name = _("坐席状态日志")
+        verbose_name_plural = _("坐席状态日志")
+        ordering = ["at", "id"]
+
+
+class Recording(models.Model):
+    """REC-1: where a call's recording is (relative to HOTLINE_VAR_DIR) and how long it is."""
+
+    call = models.ForeignKey(
+        Call, verbose_name=_("呼叫"), on_delete=models.CASCADE, related_name="recordings"
+    )
+    path = models.CharField(_("文件"), max_length=255, unique=True)
+    started_at = models.DateTimeField(_("开始时间"))
+    ended_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    size_bytes = models.PositiveIntegerField(_("文件大小"), default=0)
+    duration_ms = models.PositiveIntegerField(_("时长（毫秒）"), default=0)
+
+    class Meta:
+        verbose_name = _("录音")
+        verbose_name_plural = _("录音")
+        ordering = ["-started_at"]
+
+
+class CallCase(models.Model):
+    """A call linked to the case registered while it ran (the intake form carries the call id)."""
+
+    call = models.ForeignKey(
+        Call, verbose_name=_("呼叫"), on_delete=models.CASCADE, related_name="case_links"
+    )
+    case = models.ForeignKey("cases.Case", verbose_name=_("工单"), on_delete=models.CASCADE, related_name="+")
+    linked_at = models.DateTimeField(_("关联时间"))
+
+    class Meta:
+        verbose_name = _("呼叫关联工单")
+        verbose_name_plural = _("呼叫关联工单")
+        constraints = [models.UniqueConstraint(fields=["call", "case"], name="tel_call_case_unique")]

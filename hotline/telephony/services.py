@@ -1,0 +1,361 @@
+"""Every telephony write: agents (login, state changes), calls and their legs (CDR), the queue log, recordings,
+the call ↔ case link. One transaction each; agent events are pushed to the workbench after commit."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib.auth.hashers import check_password, make_password
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from hotline.common import clock
+from hotline.common.audit import audit_record
+from hotline.common.errors import NotAllowed, NotFound, ServiceError
+
+from . import push
+from .models import (
+    Agent,
+    AgentStateLog,
+    Call,
+    CallCase,
+    CallLeg,
+    CallStatus,
+    Disposition,
+    NotReadyReason,
+    Queue,
+    QueueEvent,
+    QueueLog,
+    Recording,
+)
+from .states import AgentEvent, AgentState, next_state
+
+
+def _ms(later: dt.datetime, earlier: dt.datetime | None) -> int:
+    return max(0, int((later - earlier).total_seconds() * 1000)) if earlier else 0
+
+
+# --------------------------------------------------------------------------- agents
+
+
+def agent_create(
+    *,
+    agent_id: str,
+    password: str,
+    extension: str,
+    skills: Iterable[Queue] = (),
+    user: Any = None,
+    actor: Any,
+) -> Agent:
+    errors: dict[str, list[str]] = {}
+    if not agent_id.strip():
+        errors["agent_id"] = [_("请填写工号")]
+    elif Agent.objects.filter(agent_id=agent_id.strip()).exists():
+        errors["agent_id"] = [_("工号已存在")]
+    if len(password) < 6:
+        errors["password"] = [_("签入密码至少 6 位")]
+    if not extension.strip():
+        errors["extension"] = [_("请填写分机号")]
+    elif Agent.objects.filter(extension=extension.strip()).exists():
+        errors["extension"] = [_("分机号已被占用")]
+    if errors:
+        raise ServiceError(_("坐席信息有误"), field_errors=errors)
+    with transaction.atomic():
+        agent = Agent.objects.create(
+            agent_id=agent_id.strip(),
+            password=make_password(password),
+            extension=extension.strip(),
+            user=user,
+        )
+        agent.skills.set(list(skills))
+        audit_record(actor=actor, action="telephony.agent_create", obj=agent, summary=agent.agent_id)
+    return agent
+
+
+def _transition(
+    agent: Agent, event: str, *, reason: str = "", call: Call | None = None, at: dt.datetime | None = None
+) -> Agent:
+    """Move a locked agent row; write the state log; push the new state after commit."""
+    target = next_state(agent.state, event)
+    now = at or clock.now()
+    AgentStateLog.objects.create(
+        agent=agent,
+        event=event,
+        from_state=agent.state,
+        to_state=target,
+        reason=reason,
+        call=call,
+        previous_ms=_ms(now, agent.state_since),
+        at=now,
+    )
+    agent.state, agent.state_since = target, now
+    agent.state_reason = reason if target == AgentState.NOT_READY else ""
+    if target == AgentState.READY:
+        agent.ready_since = now
+    if target in (AgentState.RINGING, AgentState.TALKING, AgentState.HOLD, AgentState.WRAP_UP):
+        agent.current_call = call or agent.current_call
+    else:
+        agent.current_call = None
+    agent.save(update_fields=["state", "state_since", "state_reason", "ready_since", "current_call"])
+    payload = agent_payload(agent)
+    transaction.on_commit(lambda: push.publish_agent(agent.pk, payload))
+    return agent
+
+
+def agent_payload(agent: Agent, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "type": "agent_state",
+        "agent": agent.agent_id,
+        "state": agent.state,
+        "state_label": str(AgentState(agent.state).label),
+        "reason": agent.state_reason,
+        "call_id": agent.current_call.call_id if agent.current_call_id and agent.current_call else "",
+        **(extra or {}),
+    }
+
+
+def agent_login(*, agent_id: str, password: str, actor: Any) -> Agent:
+    with transaction.atomic():
+        agent = Agent.objects.select_for_update().filter(agent_id=agent_id.strip()).first()
+        if agent is None or not check_password(password, agent.password):
+            raise ServiceError(_("工号或签入密码错误"), field_errors={"password": [_("工号或签入密码错误")]})
+        if agent.user_id and getattr(actor, "pk", None) != agent.user_id:
+            raise NotAllowed(_("该工号属于其他员工"))
+        _transition(agent, AgentEvent.LOGIN, reason=NotReadyReason.LOGIN)
+        audit_record(actor=actor, action="telephony.agent_login", obj=agent, summary=agent.agent_id)
+    return agent
+
+
+def agent_set_state(*, agent: Agent, event: str, reason: str = "", actor: Any) -> Agent:
+    """The agent's own buttons: ready, not ready (with a reason), wrap-up done, logout."""
+    if event not in (AgentEvent.READY, AgentEvent.NOT_READY, AgentEvent.WRAP_UP_DONE, AgentEvent.LOGOUT):
+        raise ServiceError(_("不支持的操作"), field_errors={"event": [_("不支持的操作")]})
+    if event == AgentEvent.NOT_READY and reason not in NotReadyReason.values:
+        raise ServiceError(_("请选择示忙原因"), field_errors={"reason": [_("请选择示忙原因")]})
+    with transaction.atomic():
+        locked = Agent.objects.select_for_update().get(pk=agent.pk)
+        if getattr(actor, "pk", None) != locked.user_id and not getattr(actor, "is_superuser", False):
+            raise NotAllowed(_("只能操作自己的坐席"))
+        _transition(locked, event, reason=reason)
+        audit_record(actor=actor, action=f"telephony.agent_{event}", obj=locked, summary=reason)
+    return locked
+
+
+def agent_event(*, agent_pk: int, event: str, call: Call | None = None, reason: str = "") -> Agent:
+    """A move the call controller makes (offer, answer, no answer, hang-up)."""
+    with transaction.atomic():
+        agent = Agent.objects.select_for_update().get(pk=agent_pk)
+        return _transition(agent, event, call=call, reason=reason)
+
+
+# --------------------------------------------------------------------------- calls, legs, queue log
+
+
+def _queue_log(call: Call, event: str, *, agent_id: int | None, now: dt.datetime) -> None:
+    if call.queue_id is not None:
+        QueueLog.objects.create(
+            call=call,
+            queue_id=call.queue_id,
+            event=event,
+            agent_id=agent_id,
+            wait_ms=_ms(now, call.enqueued_at),
+            at=now,
+        )
+
+
+def call_arrive(*, call_id: str, leg_id: str, caller: str, dialed: str, node: str) -> Call:
+    from .models import Number
+
+    now = clock.now()
+    with transaction.atomic():
+        number = Number.objects.filter(number=dialed, is_active=True).select_related("queue").first()
+        call = Call.objects.create(
+            call_id=call_id,
+            caller=caller,
+            dialed=dialed,
+            number=number,
+            queue=number.queue if number else None,
+            started_at=now,
+            status=CallStatus.IVR,
+        )
+        CallLeg.objects.create(
+            call=call, leg_id=leg_id, role="citizen", direction="in", remote=caller, node=node, started_at=now
+        )
+    return call
+
+
+def call_enqueue(*, call: Call, queue: Queue, priority: int = 0) -> Call:
+    now = clock.now()
+    with transaction.atomic():
+        call.queue, call.priority, call.status = queue, priority, CallStatus.QUEUED
+        call.enqueued_at = call.enqueued_at or now
+        call.save(update_fields=["queue", "priority", "status", "enqueued_at"])
+        QueueLog.objects.create(call=call, queue=queue, event=QueueEvent.ENQUEUE, at=now)
+    return call
+
+
+def call_offer(*, call: Call, agent_pk: int, leg_id: str, remote: str, node: str) -> Agent:
+    """The ACD chose an agent: its phone rings (agent → ringing, an outbound leg, a queue-log row)."""
+    now = clock.now()
+    with transaction.atomic():
+        agent = agent_event(agent_pk=agent_pk, event=AgentEvent.OFFER, call=call)
+        call.status, call.agent = CallStatus.RINGING, agent
+        call.save(update_fields=["status", "agent"])
+        CallLeg.objects.create(
+            call=call,
+            leg_id=leg_id,
+            role="agent",
+            direction="out",
+            remote=remote,
+            agent=agent,
+            node=node,
+            started_at=now,
+        )
+        _queue_log(call, QueueEvent.OFFER, agent_id=agent.pk, now=now)
+        payload = agent_payload(
+            agent, {"type": "ringing", "caller": call.caller, "queue": call.queue.name if call.queue else ""}
+        )
+        transaction.on_commit(lambda: push.publish_agent(agent.pk, payload))
+    return agent
+
+
+def call_overflow(*, call: Call, to_queue: Queue | None) -> Call:
+    """The call waited past its queue's limit: on to the overflow queue, or (None) to voicemail."""
+    now = clock.now()
+    with transaction.atomic():
+        _queue_log(call, QueueEvent.OVERFLOW, agent_id=None, now=now)
+        if to_queue is None:
+            call.status = CallStatus.IVR
+            call.save(update_fields=["status"])
+        else:
+            call.queue = to_queue
+            call.save(update_fields=["queue"])
+            QueueLog.objects.create(
+                call=call,
+                queue=to_queue,
+                event=QueueEvent.ENQUEUE,
+                wait_ms=_ms(now, call.enqueued_at),
+                at=now,
+            )
+    return call
+
+
+def call_offer_failed(*, call: Call, leg_id: str, sip_code: int | None, cause: str) -> None:
+    """The agent's phone did not answer: agent not ready (no answer), the call back to the head of its queue."""
+    now = clock.now()
+    with transaction.atomic():
+        leg_end(leg_id=leg_id, sip_code=sip_code, cause=cause)
+        if call.agent_id:
+            agent = Agent.objects.get(pk=call.agent_id)
+            if agent.state == AgentState.RINGING:
+                agent_event(
+                    agent_pk=agent.pk, event=AgentEvent.NO_ANSWER, call=call, reason=NotReadyReason.NO_ANSWER
+                )
+            _queue_log(call, QueueEvent.NO_ANSWER, agent_id=call.agent_id, now=now)
+        call.status, call.agent = CallStatus.QUEUED, None
+        call.save(update_fields=["status", "agent"])
+
+
+def call_connect(*, call: Call, leg_id: str) -> Call:
+    """The agent answered: the citizen reached a person (IVR-6 time measured here)."""
+    now = clock.now()
+    with transaction.atomic():
+        CallLeg.objects.filter(leg_id=leg_id).update(answered_at=now)
+        call.status, call.answered_at = CallStatus.TALKING, now
+        call.time_to_person_ms = _ms(now, call.started_at)
+        call.save(update_fields=["status", "answered_at", "time_to_person_ms"])
+        _queue_log(call, QueueEvent.CONNECT, agent_id=call.agent_id, now=now)
+        if call.agent_id:
+            agent_event(agent_pk=call.agent_id, event=AgentEvent.ANSWER, call=call)
+    return call
+
+
+def leg_answered(*, leg_id: str) -> None:
+    CallLeg.objects.filter(leg_id=leg_id, answered_at__isnull=True).update(answered_at=clock.now())
+
+
+def leg_end(*, leg_id: str, sip_code: int | None = None, cause: str = "") -> None:
+    now = clock.now()
+    with transaction.atomic():
+        leg = CallLeg.objects.select_for_update().filter(leg_id=leg_id, ended_at__isnull=True).first()
+        if leg is None:
+            return
+        leg.ended_at, leg.sip_code, leg.hangup_cause = now, sip_code, cause[:64]
+        leg.billsec = _ms(now, leg.answered_at) // 1000 if leg.answered_at else 0
+        leg.save(update_fields=["ended_at", "sip_code", "hangup_cause", "billsec"])
+
+
+def call_end(*, call: Call, disposition: str = "") -> Call:
+    """The last leg is gone: close open legs, the queue log (abandoned if it never reached a person), the agent
+    (talking → wrap-up, ringing → ready), the recording."""
+    now = clock.now()
+    with transaction.atomic():
+        call = Call.objects.select_for_update().get(pk=call.pk)
+        if call.status == CallStatus.ENDED:
+            return call
+        for leg in call.legs.filter(ended_at__isnull=True):
+            leg_end(leg_id=leg.leg_id, cause="call_ended")
+        if not disposition:
+            disposition = Disposition.ANSWERED if call.answered_at else Disposition.ABANDONED
+        if disposition == Disposition.ABANDONED and call.queue_id and call.enqueued_at:
+            QueueLog.objects.create(
+                call=call,
+                queue_id=call.queue_id,
+                event=QueueEvent.ABANDON,
+                wait_ms=_ms(now, call.enqueued_at),
+                at=now,
+            )
+        if call.agent_id:
+            agent = Agent.objects.get(pk=call.agent_id)
+            if agent.current_call_id == call.pk and agent.state in (
+                AgentState.RINGING,
+                AgentState.TALKING,
+                AgentState.HOLD,
+            ):
+                agent_event(agent_pk=agent.pk, event=AgentEvent.HANGUP, call=call)
+        call.status, call.disposition, call.ended_at = CallStatus.ENDED, disposition, now
+        call.save(update_fields=["status", "disposition", "ended_at"])
+    return call
+
+
+def call_mark_blacklisted(*, call: Call, treatment: str) -> Call:
+    call.blacklist_treatment = treatment
+    call.save(update_fields=["blacklist_treatment"])
+    return call
+
+
+def recording_start(*, call: Call, path: str) -> Recording:
+    return Recording.objects.create(call=call, path=path, started_at=clock.now())
+
+
+def recording_finish(*, recording: Recording, size_bytes: int) -> Recording:
+    now = clock.now()
+    recording.ended_at, recording.size_bytes = now, size_bytes
+    # 16-bit mono 8 kHz WAV: 16 bytes per millisecond after the 44-byte header.
+    recording.duration_ms = max(0, size_bytes - 44) // 16
+    recording.save(update_fields=["ended_at", "size_bytes", "duration_ms"])
+    return recording
+
+
+# --------------------------------------------------------------------------- call ↔ case
+
+
+def call_link_case(*, call_id: str, case: Any) -> CallCase:
+    call = Call.objects.filter(call_id=call_id).first()
+    if call is None:
+        raise NotFound(_("呼叫不存在"))
+    link, _created = CallCase.objects.get_or_create(call=call, case=case, defaults={"linked_at": clock.now()})
+    return link
+
+
+def on_case_event(sender: Any, instance: Any, created: bool = False, raw: bool = False, **_: Any) -> None:
+    """post_save of CaseEvent: a case registered from a call (its origin carries `call_id`) is linked to it in
+    the same transaction."""
+    if not created or raw or instance.action not in ("create", "save_draft"):
+        return
+    origin = instance.case.origin or {}
+    call_id = str(origin.get("call_id") or "")[:40]
+    if call_id and Call.objects.filter(call_id=call_id).exists():
+        call_link_case(call_id=call_id, case=instance.case)

@@ -110,11 +110,12 @@ def home(request: HttpRequest) -> HttpResponse:
 # --------------------------------------------------------------------------- intake
 
 
-CALL_ID_RE = re.compile(r"^[A-Za-z0-9._:@-]{1,64}$")
+CALL_ID_RE = re.compile(r"^[A-Za-z0-9._:@-]{1,40}$")
 
 
 def _call_id(data: Any) -> str:
-    """The phone system's call id (`?call_id=`, kept on the case as origin.call_id); anything else is dropped."""
+    """The phone system's call id (`?call_id=`, up to 40 characters like telephony's Call.call_id), kept on the
+    case as origin.call_id, which telephony links to its call record; anything else is dropped."""
     value = (data.get("call_id") or "").strip()
     return value if CALL_ID_RE.match(value) else ""
 

@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -20,10 +21,12 @@ from .models import (
     Agent,
     AgentStateLog,
     Call,
+    CallbackStatus,
     CallCase,
     CallLeg,
     CallStatus,
     Disposition,
+    MissedCall,
     NotReadyReason,
     Queue,
     QueueEvent,
@@ -317,7 +320,36 @@ def call_end(*, call: Call, disposition: str = "") -> Call:
                 agent_event(agent_pk=agent.pk, event=AgentEvent.HANGUP, call=call)
         call.status, call.disposition, call.ended_at = CallStatus.ENDED, disposition, now
         call.save(update_fields=["status", "disposition", "ended_at"])
+        if disposition in (Disposition.ABANDONED, Disposition.VOICEMAIL) and call.caller:
+            missed_call_add(call=call, reason=disposition, at=now)
     return call
+
+
+def missed_call_add(*, call: Call, reason: str, at: dt.datetime) -> MissedCall:
+    """On the callback list, due `HOTLINE_MISSED_CALLBACK_HOURS` after the call (the voicemail attached)."""
+    hours = int(getattr(settings, "HOTLINE_MISSED_CALLBACK_HOURS", 24))
+    missed, _created = MissedCall.objects.get_or_create(
+        call=call,
+        defaults={
+            "number": call.caller,
+            "reason": reason,
+            "recording": call.recordings.order_by("-started_at").first(),
+            "due_at": at + dt.timedelta(hours=hours),
+            "created_at": at,
+        },
+    )
+    return missed
+
+
+def missed_call_done(*, missed: MissedCall, actor: Any) -> MissedCall:
+    with transaction.atomic():
+        locked = MissedCall.objects.select_for_update().get(pk=missed.pk)
+        if locked.status == CallbackStatus.DONE:
+            raise ServiceError(_("该来电已回拨"), code="already_done")
+        locked.status, locked.done_by, locked.done_at = CallbackStatus.DONE, actor, clock.now()
+        locked.save(update_fields=["status", "done_by", "done_at"])
+        audit_record(actor=actor, action="telephony.missed_call_done", obj=locked, summary=locked.number)
+    return locked
 
 
 def call_mark_blacklisted(*, call: Call, treatment: str) -> Call:

@@ -21,7 +21,17 @@ import pytest
 from hotline.citizens.models import BlacklistEntry, BlacklistTreatment
 from hotline.common import clock
 from hotline.telephony import push, services
-from hotline.telephony.models import Agent, AgentStateLog, Call, CallLeg, Number, Queue, QueueLog, Recording
+from hotline.telephony.models import (
+    Agent,
+    AgentStateLog,
+    Call,
+    CallLeg,
+    MissedCall,
+    Number,
+    Queue,
+    QueueLog,
+    Recording,
+)
 from hotline.telephony.states import AgentEvent, AgentState
 
 from .sip_tools import Baresip, goertzel_share, missing, sipp_citizen
@@ -290,3 +300,33 @@ def test_blacklisted_caller_hears_the_announcement_and_reaches_no_agent(
     )
     assert not QueueLog.objects.filter(call=call).exists()
     assert Agent.objects.get(pk=agent.pk).state == AgentState.READY
+
+
+@pytest.mark.django_db(transaction=True)
+def test_caller_who_gives_up_in_the_queue_lands_on_the_callback_list(
+    sip_env: dict[str, Any], controller: Any
+):
+    queue, (agent,) = setup_hotline("1001")
+    services.agent_event(agent_pk=agent.pk, event=AgentEvent.NOT_READY, reason="meal")  # nobody free
+    sipp = sipp_citizen(
+        work=sip_env["work"],
+        proxy=PROXY,
+        number="12345",
+        caller="13700001234",
+        sip_port=BASE + 23,
+        media_port=BASE + 1900,
+        talk_ms=2500,
+    )
+    try:
+        pump(controller, sip_env["phones"], lambda user: "accept", finished({"caller": "13700001234"}), 30)
+        assert sipp.wait(timeout=15) == 0
+    finally:
+        if sipp.poll() is None:
+            sipp.kill()
+    call = Call.objects.get(caller="13700001234")
+    assert (call.disposition, call.agent_id, call.answered_at) == ("abandoned", None, None)
+    log = list(QueueLog.objects.filter(call=call).values_list("event", "wait_ms"))
+    assert [e for e, _ in log] == ["enqueue", "abandon"] and log[1][1] >= 2000
+    missed = MissedCall.objects.get(call=call)
+    assert (missed.number, missed.reason, missed.status) == ("13700001234", "abandoned", "open")
+    assert missed.due_at > call.ended_at

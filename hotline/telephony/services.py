@@ -153,6 +153,32 @@ def agent_event(*, agent_pk: int, event: str, call: Call | None = None, reason: 
         return _transition(agent, event, call=call, reason=reason)
 
 
+CALL_ACTIONS = {"hold": AgentState.TALKING, "retrieve": AgentState.HOLD, "hangup": None}
+
+
+def agent_call_action(*, agent: Agent, action: str, actor: Any) -> None:
+    """The agent's call-bar buttons (hold, retrieve, hang up): checked here, carried out by the call controller
+    (it changes the agent's state when the media has followed)."""
+    if action not in CALL_ACTIONS:
+        raise ServiceError(_("不支持的操作"), field_errors={"action": [_("不支持的操作")]})
+    with transaction.atomic():
+        locked = Agent.objects.select_for_update().select_related("current_call").get(pk=agent.pk)
+        if getattr(actor, "pk", None) != locked.user_id and not getattr(actor, "is_superuser", False):
+            raise NotAllowed(_("只能操作自己的坐席"))
+        needed = CALL_ACTIONS[action]
+        on_call = locked.state in (AgentState.TALKING, AgentState.HOLD)
+        if locked.current_call is None or not on_call or (needed and locked.state != needed):
+            raise ServiceError(
+                _("坐席当前状态为“%(state)s”，不能执行该操作") % {"state": AgentState(locked.state).label},
+                code="bad_agent_state",
+            )
+        audit_record(
+            actor=actor, action=f"telephony.call_{action}", obj=locked, summary=locked.current_call.call_id
+        )
+        message = {"action": action, "agent": locked.pk, "call_id": locked.current_call.call_id}
+        transaction.on_commit(lambda: push.send_control(message))
+
+
 # --------------------------------------------------------------------------- calls, legs, queue log
 
 

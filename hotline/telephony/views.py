@@ -162,3 +162,17 @@ def missed_done(request: HttpRequest, pk: int) -> HttpResponse:
     except ServiceError as exc:
         report_error(request, exc)
     return redirect("tel-missed")
+
+
+@login_required
+@require_POST
+def call_action(request: HttpRequest) -> HttpResponse:
+    """Hold, retrieve, hang up the agent's own current call."""
+    agent = selectors.agent_for_user(user=_user(request))
+    if agent is None:
+        return _bar(request, error=str(_no_seat()), status=404)
+    try:
+        services.agent_call_action(agent=agent, action=request.POST.get("action", ""), actor=_user(request))
+    except ServiceError as exc:
+        return _bar(request, error=error_text(exc), status=exc.status_code)
+    return _bar(request)

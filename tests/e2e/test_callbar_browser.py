@@ -1,5 +1,6 @@
 """The agent's workbench call bar: sign in with agent ID and password, go ready; a call rings the seat and the
-bar (pushed over SSE) shows the caller with the intake link carrying the caller's number and the call id."""
+bar (pushed over SSE) shows the caller with the intake link carrying the caller's number and the call id; the
+request registered from there is linked to the call."""
 
 from __future__ import annotations
 
@@ -9,15 +10,16 @@ import pytest
 from playwright.sync_api import expect
 
 from hotline.telephony import services
-from hotline.telephony.models import Number, Queue
+from hotline.telephony.models import CallCase, Number, Queue
 from hotline.telephony.states import AgentState
+from tests.conftest import CONTENT
 from tests.e2e.test_case_loop_browser import Desk
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_agent_signs_in_goes_ready_and_sees_the_ringing_call(
-    browser: Any, live_server: Any, settings: Any, people: Any, screenshot_dir: Any
+    browser: Any, live_server: Any, settings: Any, city: Any, people: Any, screenshot_dir: Any
 ) -> None:
     settings.HOTLINE_TELEPHONY = "on"
     queue = Queue.objects.create(code="general", name="综合")
@@ -50,4 +52,15 @@ def test_agent_signs_in_goes_ready_and_sees_the_ringing_call(
     desk.shot("callbar-01-ringing")
     page.get_by_test_id("callbar-intake").click()
     page.wait_for_url("**/cases/new/?citizen_phone=13812345678&call_id=b0a7c0de")
+    assert page.get_by_label("联系电话").input_value() == "13812345678"
+
+    # The agent registers the request while on the call: the case is linked to the call.
+    page.get_by_label("诉求类型").select_option(label="投诉")
+    page.get_by_label("职能局").select_option(label="市住建局")
+    page.get_by_label("事发地所属区域").select_option(label="　　幸福社区")
+    page.get_by_label("事发地点").fill("幸福社区12栋楼下")
+    page.get_by_label("诉求内容").fill(CONTENT)
+    page.get_by_role("button", name="提交热线办（Alt+T）").click()
+    number = page.get_by_test_id("case-number").inner_text()
+    assert CallCase.objects.filter(call=call, case__number=number).exists()
     desk.context.close()

@@ -25,6 +25,8 @@ class CaseFilterInput(serializers.Serializer):
     processing = serializers.ChoiceField(choices=lifecycle.Processing.choices, required=False, default="")
     supervision = serializers.ChoiceField(choices=lifecycle.Supervision.choices, required=False, default="")
     typical_recording = serializers.BooleanField(required=False, allow_null=True, default=None)
+    call_id = serializers.CharField(required=False, default="", max_length=64)
+    typical = serializers.BooleanField(required=False, allow_null=True, default=None)
     ordering = serializers.ChoiceField(
         choices=list(selectors.SORTABLE), required=False, default="-created_at"
     )

@@ -6,7 +6,18 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    prefetch_related_objects,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from hotline.common import clock
@@ -16,6 +27,7 @@ from hotline.common.refcache import RefCache
 from hotline.common.validators import normalize_phone
 from hotline.orgs.models import User
 from hotline.orgs.selectors import UNITS, sees_everything, visible_unit_filter
+from hotline.sla.models import Clock
 
 from . import lifecycle
 from .models import (
@@ -91,7 +103,30 @@ def assignment_get(*, user: User, pk: int) -> Assignment:
 
 
 def overdue_q(now: dt.datetime | None = None) -> Q:
+    """Overdue at some point (a yellow card was raised, or the handling deadline has passed): supervision."""
     return Q(is_overdue=True) | Q(due_at__lt=now or clock.now(), status__in=IN_UNITS)
+
+
+def overdue_now_q(now: dt.datetime | None = None) -> Q:
+    """Overdue now: a deadline that is still running (any stage: sign-for, reply, callback, total) has passed."""
+    late = Clock.objects.filter(
+        case_id=OuterRef("pk"), stopped_at__isnull=True, due_at__lt=now or clock.now()
+    )
+    return Q(Exists(late))
+
+
+def _running_clock(**outer: Any) -> QuerySet[Clock]:
+    """The running clocks of a case or assignment, the nearest deadline first: the first is the current stage."""
+    return Clock.objects.filter(stopped_at__isnull=True, **outer).order_by("due_at", "id")
+
+
+def with_running_deadline(qs: QuerySet[Case]) -> QuerySet[Case]:
+    """Each case with the deadline now running (`running_due`) and its stage (`running_stage`)."""
+    clocks = _running_clock(case_id=OuterRef("pk"))
+    return qs.annotate(
+        running_due=Subquery(clocks.values("due_at")[:1]),
+        running_stage=Subquery(clocks.values("stage")[:1]),
+    )
 
 
 @dataclass
@@ -112,6 +147,8 @@ class CaseFilters:
     processing: str = ""
     supervision: str = ""
     typical_recording: bool | None = None
+    call_id: str = ""
+    typical: bool | None = None
     ordering: str = "-created_at"
 
 
@@ -119,7 +156,7 @@ def case_search(*, user: User, filters: CaseFilters) -> QuerySet[Case]:
     """QRY-1..3. Without a time range, number, phone or citizen, the last month is searched."""
     qs = case_visible(user=user)
     f = filters
-    targeted = bool(f.number or f.caller_phone or f.citizen)
+    targeted = bool(f.number or f.caller_phone or f.citizen or f.call_id)
     if f.created_from is None and f.created_to is None and not targeted:
         qs = qs.filter(created_at__gte=clock.now() - dt.timedelta(days=DEFAULT_SEARCH_DAYS))
     if f.created_from is not None:
@@ -128,6 +165,8 @@ def case_search(*, user: User, filters: CaseFilters) -> QuerySet[Case]:
         qs = qs.filter(created_at__lt=f.created_to)
     if f.number:
         qs = qs.filter(number=f.number.strip())
+    if f.call_id:  # the phone system's call id, kept by intake (INT-3)
+        qs = qs.filter(origin__call_id=f.call_id.strip())
     if f.case_type:
         qs = qs.filter(case_type_id=f.case_type)
     if f.statuses:
@@ -146,7 +185,7 @@ def case_search(*, user: User, filters: CaseFilters) -> QuerySet[Case]:
         finished = Q(status__in=lifecycle.FINISHED_STATUSES)
         qs = qs.exclude(finished) if f.active else qs.filter(finished)
     if f.overdue:
-        qs = qs.filter(overdue_q())
+        qs = qs.filter(overdue_now_q())
     if f.citizen:
         qs = qs.filter(citizen_id=f.citizen)
     if f.processing:
@@ -155,12 +194,16 @@ def case_search(*, user: User, filters: CaseFilters) -> QuerySet[Case]:
         qs = qs.filter(_supervision_q(f.supervision))
     if f.typical_recording is not None:
         qs = qs.filter(is_typical_recording=f.typical_recording)
+    if f.typical is not None:
+        qs = qs.filter(is_typical=f.typical)
     if f.caller_phone or f.citizen:
         from .masking import without_secret_callers
 
         qs = without_secret_callers(qs, user)  # searching by caller must not confirm a secret caller (ORG-4)
-    return qs.select_related("case_type", "urgency", "main_unit", "district").order_by(
-        *SORTABLE.get(f.ordering, SORTABLE["-created_at"])
+    return (
+        with_running_deadline(qs)
+        .select_related("case_type", "urgency", "main_unit", "district")
+        .order_by(*SORTABLE.get(f.ordering, SORTABLE["-created_at"]))
     )
 
 
@@ -199,14 +242,29 @@ WORKLIST_TABS = {
 
 
 def worklist(*, user: User, tab: str = "open") -> QuerySet[Assignment]:
-    """A unit's assignments to act on, nearest deadline first (overdue ones first of all)."""
+    """A unit's assignments to act on, the running deadline nearest first (overdue ones first of all).
+
+    The running deadline is the clock of the current stage (to sign: the sign-for deadline; then the reply
+    deadline). Each row also says whether a lower level it forwarded to has reported (`child_reported`) and,
+    for a forwarded row, the deadline of the unit above (`parent_due`).
+    """
     statuses = WORKLIST_TABS.get(tab, WORKLIST_TABS["open"])
     if user.unit_id is None:
         return Assignment.objects.none()
+    clocks = _running_clock(assignment_id=OuterRef("pk"))
+    reported_below = Assignment.objects.filter(
+        parent_id=OuterRef("pk"), round=OuterRef("round"), role="main", status=AssignmentStatus.REPORTED
+    )
     return (
         Assignment.objects.filter(unit_id=user.unit_id, status__in=statuses)
+        .annotate(
+            running_due=Coalesce(Subquery(clocks.values("due_at")[:1]), F("due_at")),
+            running_stage=Subquery(clocks.values("stage")[:1]),
+            child_reported=Exists(reported_below),
+            parent_due=F("parent__due_at"),
+        )
         .select_related("case", "case__case_type", "case__urgency", "unit")
-        .order_by("due_at", "id")
+        .order_by(F("running_due").asc(nulls_last=True), "id")
     )
 
 
@@ -240,13 +298,14 @@ def pending_extensions(*, user: User) -> QuerySet[ExtensionRequest]:
 OPEN_STATUSES = [s for s, p in lifecycle.PROCESSING_OF_STATUS.items() if p != lifecycle.Processing.DONE]
 
 
-def office_queue(*, user: User, statuses: list[str]) -> QuerySet[Case]:
-    return (
-        case_visible(user=user)
-        .filter(status__in=statuses)
-        .select_related("case_type", "urgency", "main_unit", "district")
-        .order_by("-urgency__rank", "created_at", "id")
+def office_queue(*, user: User, statuses: list[str], by_deadline: bool = False) -> QuerySet[Case]:
+    """The office's queues, each row with its running deadline; by urgency then age, or by that deadline."""
+    qs = with_running_deadline(case_visible(user=user).filter(status__in=statuses)).select_related(
+        "case_type", "urgency", "main_unit", "district"
     )
+    if by_deadline:
+        return qs.order_by(F("running_due").asc(nulls_last=True), "created_at", "id")
+    return qs.order_by("-urgency__rank", "created_at", "id")
 
 
 def my_intake_queue(*, user: User, statuses: list[str]) -> QuerySet[Case]:
@@ -273,7 +332,9 @@ def unit_figures(*, user: User) -> dict[str, int]:
     return {
         "to_sign": mine.filter(status=AssignmentStatus.PENDING).count(),
         "handling": mine.filter(status__in=[AssignmentStatus.HANDLING, AssignmentStatus.FORWARDED]).count(),
-        "overdue": mine.filter(status__in=OPEN_ASSIGNMENT_STATUSES, due_at__lt=now).count(),
+        "overdue": mine.filter(status__in=OPEN_ASSIGNMENT_STATUSES)
+        .filter(Exists(_running_clock(assignment_id=OuterRef("pk")).filter(due_at__lt=now)))
+        .count(),
         "finished_30d": mine.filter(
             status=AssignmentStatus.REPORTED, finished_at__gte=now - dt.timedelta(days=30)
         ).count(),
@@ -333,16 +394,29 @@ def citizen_recent_cases(
     return qs.select_related("case_type", "urgency", "main_unit").order_by("-created_at")[:limit]
 
 
+NOTICE_OVERDUE_ROLES = ("dispatcher", "monitor", "leader")
+NOTICE_CALLBACK_ROLES = ("agent", "monitor", "dispatcher")
+NOTICE_UNIT_ROLES = ("unit_handler", "unit_leader")
+
+
 def notices(*, user: User) -> dict[str, int]:
-    """The corner notice area: overdue work, cases waiting for a callback, urged cases (when urging exists)."""
+    """The corner notice area, for the roles each figure concerns: a unit's overdue work to its handlers and
+    leaders; the city's overdue cases to the office's dispatchers, monitors and leaders; cases waiting for a
+    callback to agents, monitors and dispatchers. Knowledge-base staff and administrators get none."""
     now = clock.now()
     counts = {"overdue": 0, "callback": 0}
     if user.unit_id and not sees_everything(user):
-        counts["overdue"] = Assignment.objects.filter(
-            unit_id=user.unit_id, status__in=OPEN_ASSIGNMENT_STATUSES, due_at__lt=now
-        ).count()
-    else:
-        counts["overdue"] = Case.objects.filter(status__in=OPEN_STATUSES).filter(overdue_q(now)).count()
+        if user.has_role(*NOTICE_UNIT_ROLES):
+            late = _running_clock(assignment_id=OuterRef("pk")).filter(due_at__lt=now)
+            counts["overdue"] = (
+                Assignment.objects.filter(unit_id=user.unit_id, status__in=OPEN_ASSIGNMENT_STATUSES)
+                .filter(Exists(late))
+                .count()
+            )
+        return counts
+    if user.has_role(*NOTICE_OVERDUE_ROLES):
+        counts["overdue"] = Case.objects.filter(status__in=OPEN_STATUSES).filter(overdue_now_q(now)).count()
+    if user.has_role(*NOTICE_CALLBACK_ROLES):
         counts["callback"] = Case.objects.filter(status=CaseStatus.CALLBACK).count()
     return counts
 
@@ -374,3 +448,28 @@ def phone_masked(case: Case, user: User) -> bool:
     from .masking import number_masked
 
     return number_masked(case, user)
+
+
+def hot_questions(*, days: int = 90) -> QuerySet[Case]:
+    """CLS-4 热点问题: closed public cases the office marked to push as hot questions, newest first.
+
+    Only public cases, so the list carries nothing the caller did not agree to publish; the screens and the
+    portal's data source read it the same way (no user scoping: it is public information).
+    """
+    since = clock.now() - dt.timedelta(days=days)
+    return (
+        Case.objects.filter(push_hot=True, is_public=True, status=CaseStatus.CLOSED, closed_at__gte=since)
+        .select_related("case_type", "district")
+        .order_by("-closed_at", "-id")
+    )
+
+
+def public_reply(case: Case) -> str:
+    """The reply a public case was closed with: the top main unit's last report, else the agent's answer."""
+    result = (
+        case.assignments.filter(parent__isnull=True, role="main", status=AssignmentStatus.REPORTED)
+        .order_by("-finished_at")
+        .values_list("result", flat=True)
+        .first()
+    )
+    return result or case.answer

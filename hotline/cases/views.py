@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -19,6 +20,7 @@ from django.views.decorators.http import require_POST
 from hotline.common.errors import ServiceError
 from hotline.common.http import get_or_404, redirect_back, report_error
 from hotline.common.models import DictItem, DictKind
+from hotline.common.paging import paginate
 from hotline.notify.services import inbox as notify_inbox
 from hotline.orgs.http import request_user as _user
 from hotline.orgs.models import Role, Unit, UnitKind, User
@@ -40,6 +42,7 @@ from .models import (
     ExtensionRequest,
     Rating,
 )
+from .services.contact import may_reveal_phone
 
 S = CaseStatus
 
@@ -51,57 +54,54 @@ def _case_or_404(user: User, pk: int) -> Case:
 # --------------------------------------------------------------------------- home
 
 
+# Each queue of the home page: who sees it, its page parameter, title, statuses, mine only, by deadline.
+HOME_QUEUES: list[tuple[tuple[str, ...], str, Any, list[str], bool, bool]] = [
+    ((Role.AGENT,), "draft", gettext_lazy("我的暂存"), [S.DRAFT], True, False),
+    ((Role.AGENT,), "returned", gettext_lazy("退回待修改"), [S.RETURNED], True, False),
+    ((Role.AGENT,), "callback", gettext_lazy("待回访（回访时限最近的在前）"), [S.CALLBACK], False, True),
+    ((Role.DISPATCHER,), "submitted", gettext_lazy("待派单（含领导已批示）"), [S.SUBMITTED], False, False),
+    (
+        (Role.DISPATCHER,),
+        "not_accepted",
+        gettext_lazy("不予受理待确认"),
+        [S.PENDING_NOT_ACCEPTED],
+        False,
+        False,
+    ),
+    ((Role.DISPATCHER,), "return_review", gettext_lazy("退件待审核"), [S.RETURN_REVIEW], False, False),
+    ((Role.DISPATCHER,), "result_review", gettext_lazy("结果待审核"), [S.RESULT_REVIEW], False, False),
+    ((Role.LEADER,), "leader_review", gettext_lazy("待领导批示"), [S.LEADER_REVIEW], False, False),
+]
+
+
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """Each role lands on its own work."""
+    """Each role lands on its own work; every queue shows its true count and pages."""
     user = _user(request)
     panels: list[dict[str, Any]] = []
-    if user.has_role(Role.AGENT):
-        panels += [
-            {"title": _("我的暂存"), "cases": selectors.my_intake_queue(user=user, statuses=[S.DRAFT])[:20]},
-            {
-                "title": _("退回待修改"),
-                "cases": selectors.my_intake_queue(user=user, statuses=[S.RETURNED])[:20],
-            },
-            {"title": _("待回访"), "cases": selectors.office_queue(user=user, statuses=[S.CALLBACK])[:20]},
-        ]
-    if user.has_role(Role.DISPATCHER):
-        panels += [
-            {
-                "title": _("待派单（含领导已批示）"),
-                "cases": selectors.office_queue(user=user, statuses=[S.SUBMITTED])[:20],
-            },
-            {
-                "title": _("不予受理待确认"),
-                "cases": selectors.office_queue(user=user, statuses=[S.PENDING_NOT_ACCEPTED])[:20],
-            },
-            {
-                "title": _("退件待审核"),
-                "cases": selectors.office_queue(user=user, statuses=[S.RETURN_REVIEW])[:20],
-            },
-            {
-                "title": _("结果待审核"),
-                "cases": selectors.office_queue(user=user, statuses=[S.RESULT_REVIEW])[:20],
-            },
-        ]
-    if user.has_role(Role.LEADER):
-        panels.append(
-            {
-                "title": _("待领导批示"),
-                "cases": selectors.office_queue(user=user, statuses=[S.LEADER_REVIEW])[:20],
-            }
-        )
+    for roles, key, title, statuses, mine, by_deadline in HOME_QUEUES:
+        if not user.has_role(*roles):
+            continue
+        if mine:
+            qs = selectors.my_intake_queue(user=user, statuses=statuses)
+        else:
+            qs = selectors.office_queue(user=user, statuses=statuses, by_deadline=by_deadline)
+        panels.append({"key": key, "title": title, "page": paginate(request, qs, param=f"p_{key}")})
     context: dict[str, Any] = {"panels": panels}
     if user.has_role(Role.DISPATCHER):
-        context["extensions"] = selectors.pending_extensions(user=user).order_by("requested_at")[:20]
+        context["extensions"] = paginate(
+            request, selectors.pending_extensions(user=user).order_by("requested_at"), param="p_extensions"
+        )
     if user.has_role(Role.UNIT_HANDLER, Role.UNIT_LEADER) and user.unit_id and not user.in_office:
         context["work"] = {
-            "to_sign": selectors.worklist(user=user, tab="to_sign")[:30],
-            "handling": selectors.worklist(user=user, tab="handling")[:30],
+            tab: paginate(request, selectors.worklist(user=user, tab=tab), param=f"p_{tab}")
+            for tab in ("to_sign", "handling")
         }
         context["figures"] = selectors.unit_figures(user=user)
     if user.has_role(Role.UNIT_LEADER):
-        context["supervision"] = selectors.supervision_awaiting_opinion(user=user)[:20]
+        context["supervision"] = paginate(
+            request, selectors.supervision_awaiting_opinion(user=user).order_by("id"), param="p_supervision"
+        )
     if user.has_role(Role.LEADER) or sees_everything(user):
         context["overview"] = selectors.overview(user=user)
     return render(request, "cases/home.html", context)
@@ -110,15 +110,35 @@ def home(request: HttpRequest) -> HttpResponse:
 # --------------------------------------------------------------------------- intake
 
 
+CALL_ID_RE = re.compile(r"^[A-Za-z0-9._:@-]{1,64}$")
+
+
+def _call_id(data: Any) -> str:
+    """The phone system's call id (`?call_id=`, kept on the case as origin.call_id); anything else is dropped."""
+    value = (data.get("call_id") or "").strip()
+    return value if CALL_ID_RE.match(value) else ""
+
+
+def _intake_context(form: IntakeForm, **extra: Any) -> dict[str, Any]:
+    extended = ExtendedField.objects.filter(is_active=True).select_related("bureau", "case_type")
+    return {"form": form, "extended_fields": extended, "extra_values": {}, **extra}
+
+
 @login_required
 def case_new(request: HttpRequest) -> HttpResponse:
+    """受理登记. A phone system opens it as /cases/new/?citizen_phone=…&call_id=… (number filled, screen pop shown)."""
     user = _user(request)
-    form = IntakeForm(request.POST or None, request.FILES or None)
+    call_id = _call_id(request.POST if request.method == "POST" else request.GET)
+    initial = {"citizen_phone": request.GET.get("citizen_phone", "").strip()[:20]}
+    form = IntakeForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():
+        data = form.to_case_input()
+        if call_id:
+            data = dataclasses.replace(data, origin={"call_id": call_id})
         try:
             result = services.case_intake(
                 actor=user,
-                data=form.to_case_input(),
+                data=data,
                 action=form.cleaned_data["action"],
                 answer=form.cleaned_data["answer"],
                 not_accepted_reason=form.cleaned_data["not_accepted_reason"],
@@ -138,8 +158,62 @@ def case_new(request: HttpRequest) -> HttpResponse:
                 note += _("查询密码：%(password)s（请告知来电人）") % {"password": result.query_password}
             messages.success(request, note)
             return redirect("case-detail", pk=case.pk)
-    extended = ExtendedField.objects.filter(is_active=True).select_related("bureau", "case_type")
-    return render(request, "cases/intake.html", {"form": form, "extended_fields": extended})
+    return render(request, "cases/intake.html", _intake_context(form, call_id=call_id))
+
+
+def _edit_initial(case: Case) -> dict[str, Any]:
+    names = [
+        f for f in services.CaseInput.__dataclass_fields__ if f not in {"extra", "origin", "citizen_id_card"}
+    ]
+    return {name: getattr(case, name) for name in names}
+
+
+@login_required
+def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """A draft or a case the office returned, edited in the intake form and saved or submitted again (INT-2)."""
+    user = _user(request)
+    case = _case_or_404(user, pk)
+    if Action.SUBMIT not in lifecycle.allowed_actions(status=case.status, user=user):
+        messages.error(request, _("只有暂存或退回的工单可以修改。"))
+        return redirect("case-detail", pk=case.pk)
+    form = IntakeForm(request.POST or None, request.FILES or None, initial=_edit_initial(case))
+    version = request.POST.get("version", "") if request.method == "POST" else str(case.version)
+    if request.method == "POST" and form.is_valid():
+        data = dataclasses.replace(form.to_case_input(), origin=case.origin)
+        try:
+            services.case_rework(
+                case=case,
+                actor=user,
+                expected_version=int(version) if version.isdigit() else -1,
+                data=data,
+                action=form.cleaned_data["action"],
+                answer=form.cleaned_data["answer"],
+                not_accepted_reason=form.cleaned_data["not_accepted_reason"],
+                not_accepted_text=form.cleaned_data["not_accepted_text"],
+                attachments=request.FILES.getlist("attachments"),
+            )
+        except ServiceError as exc:
+            _attach_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("工单 %(number)s 已%(action)s。")
+                % {"number": case.number, "action": Action(form.cleaned_data["action"]).label},
+            )
+            return redirect("case-detail", pk=case.pk)
+    returned = case.events.filter(action=Action.RETURN_TO_AGENT).order_by("-at").first()
+    return render(
+        request,
+        "cases/intake.html",
+        _intake_context(
+            form,
+            editing=case,
+            version=version,
+            call_id=case.origin.get("call_id", ""),
+            extra_values=case.extra if request.method != "POST" else form.extra_values(),
+            return_reason=returned.opinion if returned and case.status == S.RETURNED else "",
+        ),
+    )
 
 
 def _attach_errors(form: IntakeForm, exc: ServiceError) -> None:
@@ -336,6 +410,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         and user.has_role(Role.UNIT_LEADER),
         "hide_citizen": selectors.citizen_hidden(case, user),
         "mask_phone": selectors.phone_masked(case, user),
+        "may_reveal_phone": may_reveal_phone(case=case, user=user),
         "caller": masking.caller(case, user),
         **_merge_context(case, user, allowed),
     }
@@ -474,6 +549,10 @@ def _run(request: HttpRequest, action: actions.CaseAction, target: Any, user: Us
     note = _("%(label)s成功。") % {"label": label}
     if isinstance(result, dict) and result.get("query_password"):
         note += _("新的查询密码：%(password)s") % {"password": result["query_password"]}
+    if isinstance(result, dict) and result.get("code_sent_to"):
+        note += _("验证码已发送至 %(address)s，请来电人在网站“找回查询密码”页面自行设置新密码。") % {
+            "address": result["code_sent_to"]
+        }
     messages.success(request, note)
 
 
@@ -546,6 +625,9 @@ def unit_options(request: HttpRequest) -> HttpResponse:
 # --------------------------------------------------------------------------- search, board, notices
 
 
+PRINT_LIMIT = 5000  # search prints every matching row up to this many
+
+
 @login_required
 def case_search(request: HttpRequest) -> HttpResponse:
     user = _user(request)
@@ -566,9 +648,17 @@ def case_search(request: HttpRequest) -> HttpResponse:
     if request.GET.get("export") == "xlsx":
         shown = {k: v for k, v in request.GET.items() if k != "export"}
         return exports.cases_xlsx(qs, user=user, filters=shown)
-    page = Paginator(qs, 20).get_page(request.GET.get("page"))
     query_without_page = request.GET.copy()
     query_without_page.pop("page", None)
+    if request.GET.get("print") == "1":
+        total = qs.count()
+        return render(
+            request,
+            "cases/search_print.html",
+            {"cases": qs[:PRINT_LIMIT], "total": total, "limit": PRINT_LIMIT, "printed_at": timezone.now()},
+        )
+    query_without_page.pop("print", None)
+    page = paginate(request, qs)
     return render(
         request,
         "cases/search.html",
@@ -620,12 +710,11 @@ def board(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def notices(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    counts = selectors.notices(user=user)
+    inbox = list(notify_inbox(user=user)[:5])
     return render(
         request,
         "cases/_notices.html",
-        {
-            "counts": selectors.notices(user=_user(request)),
-            "inbox": list(notify_inbox(user=_user(request))[:5]),
-            "now": timezone.now(),
-        },
+        {"counts": counts, "inbox": inbox, "total": sum(counts.values()) + len(inbox), "now": timezone.now()},
     )

@@ -15,6 +15,8 @@ TIME_LIMITS = [
     ("reply", "consult", "", 3, "working_days", 5),
     ("reply", "", "urgent", 2, "working_days", 3),
     ("reply", "", "very_urgent", 1, "working_days", 1),
+    # a unit forwarding down gives the lower level part of its own time (never beyond it)
+    ("forwarded", "", "", 3, "working_days", 0),
     ("callback", "", "", 2, "working_days", 0),
     ("total", "", "", 15, "working_days", 0),
 ]

@@ -42,8 +42,15 @@ class Stage(models.TextChoices):
     SIGN_FOR = "sign_for", _("签收")
     HANDLING = "handling", _("办理")
     REPLY = "reply", _("答复热线办")
+    FORWARDED = "forwarded", _("下派办理")
     CALLBACK = "callback", _("回访")
     TOTAL = "total", _("总时限")
+
+
+# Stages that only choose a time limit: a forwarded step's deadline comes from the `forwarded` rule, and its clock
+# then runs (and warns and cards) as the lower unit's reply stage.
+LIMIT_ONLY_STAGES = frozenset({Stage.FORWARDED})
+CLOCK_STAGES = [s for s in Stage.values if s not in LIMIT_ONLY_STAGES]
 
 
 class LimitUnit(models.TextChoices):

@@ -51,6 +51,16 @@ def time_limit_for(*, stage: str, case: Case) -> TimeLimit | None:
     return max(candidates, key=specificity, default=None)
 
 
+def forwarded_due(*, case: Case, parent_due: dt.datetime | None, start: dt.datetime) -> dt.datetime | None:
+    """The reply deadline of a step forwarded down (HND-2/3): the `forwarded` rule counted from now, never later
+    than the deadline of the unit that forwarded it; without an active rule the lower level inherits it."""
+    limit = time_limit_for(stage=Stage.FORWARDED, case=case)
+    if limit is None:
+        return parent_due
+    own = add_limit(start, limit.amount, limit.unit)
+    return min(own, parent_due) if parent_due is not None else own
+
+
 def add_limit(start: dt.datetime, amount: int, unit: str) -> dt.datetime:
     cal = calendar.current()
     if unit == LimitUnit.WORKING_DAYS:

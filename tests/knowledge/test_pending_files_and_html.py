@@ -91,11 +91,15 @@ def test_the_item_page_and_api_list_only_published_files_for_readers(
 
 
 def test_item_html_keeps_only_typographic_classes_and_styles() -> None:
-    cleaned = sanitize_html(OVERLAY + '<p class="text-center fw-bold" style="text-align:center;color:#c00">提示</p>')
+    cleaned = sanitize_html(
+        OVERLAY + '<p class="text-center fw-bold" style="text-align:center;color:#c00">提示</p>'
+    )
     for forbidden in ("modal", "position", "fixed", "w-100", "h-100", "z-index", "100vh", "d-block", "top"):
         assert forbidden not in cleaned
     assert 'class="bg-white text-center"' not in cleaned and 'class="text-center"' in cleaned
-    assert 'class="text-center fw-bold"' in cleaned and "text-align:center" in cleaned and "color:red" in cleaned
+    assert (
+        'class="text-center fw-bold"' in cleaned and "text-align:center" in cleaned and "color:red" in cleaned
+    )
 
 
 def test_the_portal_page_cannot_be_covered_by_an_item(kb: KB) -> None:
@@ -115,7 +119,9 @@ def test_the_portal_page_cannot_be_covered_by_an_item(kb: KB) -> None:
     ):
         body = html.split('kb-content"', 1)[1].split("</div>", 1)[0]
         assert "登录已过期" in body
-        assert "position" not in body and "modal" not in body and "z-index" not in body and "w-100" not in body
+        assert (
+            "position" not in body and "modal" not in body and "z-index" not in body and "w-100" not in body
+        )
     cache.clear()
 
 

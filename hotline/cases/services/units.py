@@ -172,7 +172,7 @@ def assignment_forward(
             opinion=opinion,
             parent=assignment,
             round_no=assignment.round,
-            due_at=assignment.due_at,
+            due_at=sla.forwarded_due(case=assignment.case, parent_due=assignment.due_at, start=clock.now()),
         )
         assignment.status = AssignmentStatus.FORWARDED
         assignment.save(update_fields=["status"])

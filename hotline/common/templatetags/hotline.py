@@ -3,30 +3,67 @@ from __future__ import annotations
 import datetime as dt
 
 from django import template
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from hotline.cases.lifecycle import Action
 from hotline.cases.models import CaseStatus
 from hotline.common.formats import chinese_datetime
 
 register = template.Library()
+# Month abbreviations in English mode, independent of the server's C locale.
+MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _english() -> bool:
+    return (translation.get_language() or "").startswith("en")
 
 
 @register.filter
 def cn_datetime(value: dt.datetime | None) -> str:
-    """2026年11月25日 14:05"""
-    return chinese_datetime(value) if value else "—"
+    """2026年11月25日 14:05 (English: 25 Nov 2026 14:05)."""
+    if not value:
+        return "—"
+    if _english():
+        local = timezone.localtime(value)
+        return f"{local.day} {MONTHS_EN[local.month - 1]} {local.year} {local:%H:%M}"
+    return chinese_datetime(value)
+
+
+@register.filter
+def cn_date(value: dt.datetime | None) -> str:
+    """2026年11月25日 (English: 25 Nov 2026)."""
+    if not value:
+        return "—"
+    local = timezone.localtime(value)
+    if _english():
+        return f"{local.day} {MONTHS_EN[local.month - 1]} {local.year}"
+    return f"{local.year}年{local.month}月{local.day}日"
 
 
 @register.filter
 def cn_short(value: dt.datetime | None) -> str:
-    """11月25日 14:05 (this year) or 2025年11月25日"""
+    """11月25日 14:05 (this year) or 2025年11月25日; English: 25 Nov 14:05 or 25 Nov 2025."""
     if not value:
         return "—"
     local = timezone.localtime(value)
-    if local.year == timezone.localtime().year:
+    this_year = local.year == timezone.localtime().year
+    if _english():
+        day = f"{local.day} {MONTHS_EN[local.month - 1]}"
+        return f"{day} {local:%H:%M}" if this_year else f"{day} {local.year}"
+    if this_year:
         return f"{local.month}月{local.day}日 {local:%H:%M}"
     return f"{local.year}年{local.month}月{local.day}日"
+
+
+@register.filter
+def stage_label(value: str | None) -> str:
+    """The name of a deadline's stage (签收, 答复热线办, 回访 …); empty for none."""
+    from hotline.sla.models import Stage
+
+    try:
+        return str(Stage(value).label) if value else ""
+    except ValueError:
+        return value or ""
 
 
 @register.filter

@@ -15,7 +15,11 @@ from hotline.intake.wechat.protocol import (
 )
 
 # The public-platform sample's vector (token, EncodingAESKey, appid, timestamp, nonce, msg_signature, Encrypt).
-SAMPLE = Account(app_id="wx2c2769f8efd9abc2", token="spamtest", encoding_aes_key="abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG")
+SAMPLE = Account(
+    app_id="wx2c2769f8efd9abc2",
+    token="spamtest",
+    encoding_aes_key="abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+)
 SAMPLE_TIMESTAMP = "1409735669"
 SAMPLE_NONCE = "1320562132"
 SAMPLE_SIGNATURE = "5d197aaffba7e9b25a30732f161a50dee96bd5fa"
@@ -41,11 +45,20 @@ def test_the_official_sample_decrypts_to_its_message():
 def test_a_wrong_signature_or_appid_is_refused():
     crypto = MessageCrypto(SAMPLE)
     with pytest.raises(ProtocolError) as bad:
-        crypto.decrypt(encrypt=SAMPLE_ENCRYPT, msg_signature="0" * 40, timestamp=SAMPLE_TIMESTAMP, nonce=SAMPLE_NONCE)
+        crypto.decrypt(
+            encrypt=SAMPLE_ENCRYPT, msg_signature="0" * 40, timestamp=SAMPLE_TIMESTAMP, nonce=SAMPLE_NONCE
+        )
     assert bad.value.code == "bad_signature"
-    other = MessageCrypto(Account(app_id="wx0000000000000000", token=SAMPLE.token, encoding_aes_key=SAMPLE.encoding_aes_key))
+    other = MessageCrypto(
+        Account(app_id="wx0000000000000000", token=SAMPLE.token, encoding_aes_key=SAMPLE.encoding_aes_key)
+    )
     with pytest.raises(ProtocolError) as wrong_app:
-        other.decrypt(encrypt=SAMPLE_ENCRYPT, msg_signature=SAMPLE_SIGNATURE, timestamp=SAMPLE_TIMESTAMP, nonce=SAMPLE_NONCE)
+        other.decrypt(
+            encrypt=SAMPLE_ENCRYPT,
+            msg_signature=SAMPLE_SIGNATURE,
+            timestamp=SAMPLE_TIMESTAMP,
+            nonce=SAMPLE_NONCE,
+        )
     assert wrong_app.value.code == "bad_appid"
 
 
@@ -54,7 +67,12 @@ def test_replies_round_trip_with_chinese_text():
     reply = "<xml><Content><![CDATA[已收到您的诉求，工单号 20261206-0001]]></Content></xml>"
     envelope = parse_xml(crypto.encrypt(reply, timestamp="1700000000", nonce="abc").encode())
     assert envelope["MsgSignature"] == sign(SAMPLE.token, "1700000000", "abc", envelope["Encrypt"])
-    back = crypto.decrypt(encrypt=envelope["Encrypt"], msg_signature=envelope["MsgSignature"], timestamp="1700000000", nonce="abc")
+    back = crypto.decrypt(
+        encrypt=envelope["Encrypt"],
+        msg_signature=envelope["MsgSignature"],
+        timestamp="1700000000",
+        nonce="abc",
+    )
     assert back.decode() == reply
 
 

@@ -90,7 +90,13 @@ def build_xml(fields: dict[str, str | int]) -> str:
 
 def text_reply(*, to_user: str, from_user: str, content: str, created: int) -> str:
     return build_xml(
-        {"ToUserName": to_user, "FromUserName": from_user, "CreateTime": created, "MsgType": "text", "Content": content}
+        {
+            "ToUserName": to_user,
+            "FromUserName": from_user,
+            "CreateTime": created,
+            "MsgType": "text",
+            "Content": content,
+        }
     )
 
 
@@ -148,4 +154,6 @@ class MessageCrypto:
         encryptor = self._cipher().encryptor()
         encrypted = base64.b64encode(encryptor.update(body) + encryptor.finalize()).decode()
         signature = sign(self.account.token, timestamp, nonce, encrypted)
-        return build_xml({"Encrypt": encrypted, "MsgSignature": signature, "TimeStamp": timestamp, "Nonce": nonce})
+        return build_xml(
+            {"Encrypt": encrypted, "MsgSignature": signature, "TimeStamp": timestamp, "Nonce": nonce}
+        )

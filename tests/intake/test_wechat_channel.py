@@ -161,3 +161,27 @@ def test_replayed_or_forged_deliveries_are_refused_and_counted(city, account):
     ]
     assert ChannelMessage.objects.count() == 0
     assert Client().get("/intake/wechat/wx_unknown/").status_code == 404
+
+
+def test_an_agent_takes_a_wechat_request_from_the_home_queue_and_submits_it(city, people, account):
+    from hotline.cases import services
+
+    follower = Follower(safe=False)
+    follower.post({"MsgType": "event", "Event": "CLICK", "EventKey": "REQ_HELP"})
+    from hotline.intake.models import WeChatFollower
+
+    WeChatFollower.objects.filter(open_id=OPENID).update(phone="13800138003")
+    follower.say("江城区幸福路小区3号楼电梯困人已经半小时了，物业电话打不通，请帮忙联系。")
+    case = Case.objects.get(channel=Channel.WECHAT)
+    agent = Client()
+    agent.force_login(people.agent)
+    home = agent.get("/").content.decode()
+    assert case.number in home and "网络诉求待受理" in home
+    services.case_take_intake_action(
+        case=case, actor=people.agent, action="submit", expected_version=case.version
+    )
+    case.refresh_from_db()
+    assert case.status == CaseStatus.SUBMITTED and case.intake_by == people.agent
+    assert (
+        case.number not in agent.get("/").content.decode().split("网络诉求待受理")[1].split("</section>")[0]
+    )

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "hotline.notify",
     "hotline.knowledge",
     "hotline.telephony",
+    "hotline.intake",
     "hotline.demo",
 ]
 

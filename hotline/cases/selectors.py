@@ -379,6 +379,15 @@ def my_intake_queue(*, user: User, statuses: list[str]) -> QuerySet[Case]:
     return office_queue(user=user, statuses=statuses).filter(intake_by=user)
 
 
+def channel_requests_queue(*, user: User) -> QuerySet[Case]:
+    """Citizens' own requests (portal, WeChat, SMS, e-mail…) waiting for an agent to take them, oldest first."""
+    return (
+        office_queue(user=user, statuses=[CaseStatus.DRAFT])
+        .filter(intake_by__isnull=True)
+        .order_by("created_at", "id")
+    )
+
+
 def supervision_awaiting_opinion(*, user: User) -> QuerySet[Case]:
     """Special-supervision cases whose main unit is the leader's unit: they need the leader's opinion."""
     return Case.objects.filter(

@@ -199,7 +199,7 @@ MAX_ATTACHMENTS = 20
 
 
 def _save_attachments(case: Case, files: Sequence[UploadedFile], actor: User) -> None:
-    """Only an allow-list of types, checked by content (common.filetypes); stored privately (cases.storage)."""
+    """Only an allow-list of types, checked by content (common.filetypes); stored privately (common.storage)."""
     from hotline.common import filetypes
 
     limit = settings.HOTLINE_MAX_ATTACHMENT_BYTES
@@ -394,6 +394,10 @@ def case_take_intake_action(
         # Completeness is checked again: a draft may have been saved half-filled.
         _validate_input(_input_from_case(case), complete=True)
     closing = _closing_fields(action, answer, not_accepted_reason, not_accepted_text)
+    if (
+        case.intake_by_id is None
+    ):  # a citizen's own request (channel): the agent who takes it becomes its intake
+        closing["intake_by"] = actor
     with transaction.atomic():
         _intake_transition(case, action, actor=actor, expected_version=expected_version, **closing)
     return case

@@ -226,3 +226,27 @@ def test_supervision_does_not_count_a_secret_caller_for_a_unit_leader(api, city,
         _secret(city, people)
     body = as_user(api, people.east_leader).get("/api/v1/supervision/quality/").json()
     assert body["repeat_callers"] == []
+
+
+def test_print_and_timeline_give_the_unit_nothing_of_a_secret_caller(api, city, people):
+    case = _secret(city, people)
+    printed = _web(people.east).get(f"/cases/{case.pk}/print/")
+    assert printed.status_code == 200
+    text = printed.content.decode()
+    assert NAME not in text and PHONE not in text and MASKED not in text and "（保密）" in text
+    assert _web(people.east).post(f"/cases/{case.pk}/reveal-phone/").status_code == 403
+    timeline = as_user(api, people.east).get(f"/api/v1/cases/{case.pk}/timeline/").content.decode()
+    assert NAME not in timeline and PHONE not in timeline and EMAIL not in timeline
+    assert _web(people.west).get(f"/cases/{case.pk}/print/").status_code == 404
+
+
+def test_co_requesters_with_full_numbers_are_audited(api, city, people):
+    from hotline.cases.merge import case_merge
+
+    target = submitted_case(city, people, citizen_phone="13912340005")
+    merged = submitted_case(city, people, citizen_name=NAME, citizen_phone=PHONE)
+    case_merge(case=merged, into=target, actor=people.dispatcher, expected_version=None)
+    rows = as_user(api, people.dispatcher).get(f"/api/v1/cases/{target.pk}/co-requesters/").json()
+    assert rows[0]["phone"] == PHONE
+    audit = _views(object_type="cases.case", actor=people.dispatcher).pop()
+    assert audit.summary.startswith("并单来电人") and audit.changes["rows"] == 1

@@ -144,6 +144,8 @@ class SweepContext:
 
     def date(self, moment: dt.datetime) -> str:
         if moment not in self.dates:
+            if len(self.dates) > 100_000:  # deadlines repeat (office hours); keep the cache bounded anyway
+                self.dates.clear()
             self.dates[moment] = chinese_datetime(moment)
         return self.dates[moment]
 

@@ -3,10 +3,13 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/hotline_bench python -m bench.sla_bench [--clocks 1000000]
 
 Fills `sla_clock` with N running reply clocks spread over the database's assignments (pure SQL, so a million rows
-take seconds), a share of them due for a warning, a yellow card, a red card or a reminder, then measures:
-  (a) one sweep over all of them (target < 10 s), and the alerts and messages it wrote;
-  (b) two sweeps started together on a fresh set, checking that no alert and no message is written twice;
-  (c) the cost of computing one deadline on the working-day calendar (target < 0.1 ms).
+take seconds), a share of them (default 10 %) due for a reminder, a warning, a yellow card or a yellow and a red
+card (each clock draws its own), then measures:
+  (a) one sweep over them (target < 10 s for 100,000 due among 1,000,000), and what it wrote;
+  (b) two sweeps started together on a fresh set: nothing written twice, the same counts as one sweep;
+  (c) a sweep killed in its third batch, then another: the same counts as one sweep, nothing twice;
+  (d) every clock due at once, e.g. after a long holiday (target < 120 s for 1,000,000);
+  (e) the cost of computing one deadline on the working-day calendar (target < 0.1 ms).
 Figures are printed beside their targets, never asserted. The clocks and alerts it creates are removed first.
 """
 
@@ -22,9 +25,7 @@ from django.db import connection, connections
 
 from bench import require_postgresql
 from hotline.common import clock
-from hotline.notify.models import Outbox
 from hotline.sla import calendar
-from hotline.sla.models import Alert
 from hotline.sla.sweep import sweep
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -32,40 +33,65 @@ NOW = dt.datetime(2026, 11, 25, 10, tzinfo=SH)
 
 
 def reset(clocks: int, due_share: float) -> None:
-    """N running clocks over the existing assignments; `due_share` of them have a threshold behind NOW."""
+    """N running clocks over the existing assignments; `due_share` of them have a threshold behind NOW.
+
+    Each due clock draws its own category and offset: a quarter owe a reminder (started over 7 days ago, the
+    deadline days away), a quarter a warning (the deadline within a day), a quarter a yellow card (the deadline
+    passed less than 3 days ago), a quarter a yellow and a red card (passed 3 to 6 days ago). The rest are due
+    in the next weeks.
+    """
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE sla_alert, sla_clock RESTART IDENTITY CASCADE")
-        cursor.execute("DELETE FROM notify_deliverylog; DELETE FROM notify_outbox")
+        cursor.execute("TRUNCATE notify_deliverylog, notify_outbox RESTART IDENTITY CASCADE")
+        cursor.execute("DELETE FROM cases_caseevent WHERE action LIKE 'sla_%%'")
+        cursor.execute("UPDATE cases_case SET is_overdue = false WHERE is_overdue")
+        cursor.execute(
+            "DELETE FROM common_auditlog WHERE object_type = 'cases.case' AND changes ? 'is_overdue'"
+        )
         cursor.execute("SELECT setseed(0.42)")  # the same clocks every time, so runs can be compared
         cursor.execute("SELECT count(*) FROM cases_assignment WHERE role <> 'cc'")
         (assignments,) = cursor.fetchone()
         if not assignments:
             raise SystemExit("数据库中没有交办记录：请先运行 python -m bench.load_cases")
-        # Row n takes the (n mod assignments)-th assignment; due clocks get deadlines in the past, spread so that
-        # reminders, warnings, yellow and red cards all occur; the rest are due in the next weeks.
         cursor.execute(
             """
             WITH a AS (
                 SELECT id, case_id, row_number() OVER (ORDER BY id) - 1 AS k
                 FROM cases_assignment WHERE role <> 'cc'
             ), s AS (
-                SELECT n, (n %% %(assignments)s) AS k, (random() < %(share)s) AS due FROM generate_series(1, %(n)s) n
+                SELECT n, (n %% %(assignments)s) AS k, random() < %(share)s AS due,
+                       floor(random() * 4)::int AS category, random() AS r
+                FROM generate_series(1, %(n)s) n
+            ), d AS (
+                SELECT s.k, due_at,
+                       CASE WHEN s.due AND s.category = 0 THEN %(now)s - interval '7 days' - s.r * interval '1 day'
+                            ELSE due_at - interval '5 days' END AS started_at
+                FROM s CROSS JOIN LATERAL (SELECT CASE
+                    WHEN NOT s.due THEN %(now)s + interval '1 day' + s.r * interval '20 days'
+                    WHEN s.category = 0 THEN %(now)s + interval '2 days' + s.r * interval '3 days'
+                    WHEN s.category = 1 THEN %(now)s + interval '1 minute' + s.r * interval '23 hours'
+                    WHEN s.category = 2 THEN %(now)s - s.r * interval '71 hours'
+                    ELSE %(now)s - interval '3 days' - s.r * interval '3 days' END AS due_at) AS x
+            ), t AS (
+                SELECT d.*, due_at - interval '1 day' AS warn_at, due_at + interval '3 days' AS red_at,
+                       CASE WHEN started_at + interval '7 days' < due_at THEN started_at + interval '7 days' END
+                           AS remind_at
+                FROM d
             )
             INSERT INTO sla_clock (case_id, assignment_id, stage, started_at, due_at, warn_at, red_at, remind_at,
                                    next_alert_at, stopped_at, max_due_at)
-            SELECT a.case_id, a.id, 'reply', d.start, d.due, d.due - interval '1 day', d.due + interval '3 days',
-                   d.start + interval '7 days',
-                   LEAST(d.start + interval '7 days', d.due - interval '1 day'), NULL, d.due + interval '14 days'
-            FROM s JOIN a USING (k)
-            CROSS JOIN LATERAL (
-                SELECT CASE WHEN s.due THEN %(now)s - (random() * interval '6 days')
-                            ELSE %(now)s + interval '1 day' + (random() * interval '20 days') END AS due
-            ) AS dd
-            CROSS JOIN LATERAL (SELECT dd.due AS due, dd.due - interval '5 days' AS start) AS d
+            SELECT a.case_id, a.id, 'reply', t.started_at, t.due_at, t.warn_at, t.red_at, t.remind_at,
+                   LEAST(t.remind_at, t.warn_at, t.due_at, t.red_at), NULL, t.due_at + interval '14 days'
+            FROM t JOIN a USING (k)
             """,
             {"assignments": assignments, "share": due_share, "n": clocks, "now": NOW},
         )
         cursor.execute("VACUUM ANALYZE sla_clock")
+        cursor.execute("ANALYZE sla_alert")
+        cursor.execute("ANALYZE notify_outbox")
+        cursor.execute("SELECT count(*) FROM sla_clock WHERE next_alert_at <= %s", [NOW])
+        (due,) = cursor.fetchone()
+    print(f"  {clocks:,} 个计时，其中 {due:,} 个已到预警/督办时间")
 
 
 def timed_sweep(batch: int) -> tuple[float, dict[str, int]]:
@@ -114,13 +140,58 @@ def deadline_cost(samples: int = 100_000) -> float:
     return (time.perf_counter() - begin) / samples * 1000
 
 
+def crashed_then_rerun(batch: int) -> tuple[float, int]:
+    """A sweep killed in its third batch (after two committed), then a full sweep; returns time and batches."""
+    from hotline.sla import sweep as sweep_module
+
+    original = sweep_module._record
+    calls = {"n": 0}
+
+    def crash_in_third_batch(*args: object, **kwargs: object) -> None:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("worker killed")
+        original(*args, **kwargs)  # type: ignore[arg-type]
+
+    sweep_module._record = crash_in_third_batch  # type: ignore[assignment]
+    try:
+        with clock.frozen_now(NOW):
+            sweep(batch_size=batch)
+    except RuntimeError:
+        pass
+    finally:
+        sweep_module._record = original
+    seconds, _ = timed_sweep(batch)
+    return seconds, calls["n"]
+
+
+def written() -> tuple[int, int, int]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT (SELECT count(*) FROM sla_alert), (SELECT count(*) FROM notify_outbox), "
+            "(SELECT count(*) FROM cases_caseevent WHERE action LIKE 'sla_%%')"
+        )
+        row = cursor.fetchone()
+    return int(row[0]), int(row[1]), int(row[2])
+
+
+def duplicate_messages() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) - count(DISTINCT (recipient_id, channel, template, link, body)) FROM notify_outbox"
+        )
+        (dupes,) = cursor.fetchone()
+    return int(dupes)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--clocks", type=int, default=1_000_000)
-    parser.add_argument("--due-share", type=float, default=0.01)
-    parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument("--due-share", type=float, default=0.1, help="share due in (a), (b) and (c)")
+    parser.add_argument("--batch", type=int, default=2000)
+    parser.add_argument("--skip-all-due", action="store_true", help="leave out (d): every clock due")
     args = parser.parse_args()
     name = require_postgresql()
     print(f"数据库 {name}：{args.clocks:,} 个计时中的答复时限，其中约 {args.due_share:.0%} 已到预警/督办时间")
@@ -129,27 +200,49 @@ def main() -> None:
     reset(args.clocks, args.due_share)
     print(f"  准备计时数据 {time.perf_counter() - started:.1f} s")
     seconds, alerts = timed_sweep(args.batch)
-    single = (Alert.objects.count(), Outbox.objects.count())
+    single = written()
     verdict = "OK" if seconds < 10 else "MISSED"
     print(
-        f"(a) one sweep = {seconds:.2f} s (target < 10 s) {verdict}; alerts {alerts}, messages {single[1]:,}"
+        f"(a) one sweep = {seconds:.2f} s (target < 10 s) {verdict}; alerts {alerts}, "
+        f"messages {single[1]:,}, timeline events {single[2]:,}"
     )
     seconds, alerts_again = timed_sweep(args.batch)
     print(f"    the same sweep again = {seconds:.2f} s, new alerts {alerts_again or 0} (expected 0)")
 
     reset(args.clocks, args.due_share)
     seconds, errors = overlapping_sweeps(args.batch)
-    both = (Alert.objects.count(), Outbox.objects.count())
-    dupes = duplicate_alerts()
-    verdict = "OK" if not errors and dupes == 0 and both == single else "MISSED"
+    both = written()
+    dupes, dupe_messages = duplicate_alerts(), duplicate_messages()
+    verdict = "OK" if not errors and dupes == 0 and dupe_messages == 0 and both == single else "MISSED"
     print(
-        f"(b) two overlapping sweeps = {seconds:.2f} s; alerts/messages {both[0]:,}/{both[1]:,} vs one sweep "
-        f"{single[0]:,}/{single[1]:,}, duplicate alerts {dupes}, errors {len(errors)} "
-        f"(target: the same counts, 0 duplicates) {verdict}"
+        f"(b) two overlapping sweeps = {seconds:.2f} s; alerts/messages/events {both[0]:,}/{both[1]:,}/{both[2]:,} "
+        f"vs one sweep {single[0]:,}/{single[1]:,}/{single[2]:,}, duplicate alerts {dupes}, duplicate messages "
+        f"{dupe_messages}, errors {len(errors)} (target: the same counts, 0 duplicates) {verdict}"
     )
 
+    reset(args.clocks, args.due_share)
+    seconds, batches = crashed_then_rerun(args.batch)
+    after_crash = written()
+    dupes, dupe_messages = duplicate_alerts(), duplicate_messages()
+    verdict = "OK" if after_crash == single and dupes == 0 and dupe_messages == 0 else "MISSED"
+    print(
+        f"(c) a sweep killed in batch {batches}, then a sweep = {seconds:.2f} s; alerts/messages/events "
+        f"{after_crash[0]:,}/{after_crash[1]:,}/{after_crash[2]:,}, duplicates {dupes}/{dupe_messages} "
+        f"(target: as one sweep, 0 duplicates) {verdict}"
+    )
+
+    if not args.skip_all_due:
+        reset(args.clocks, 1.0)
+        seconds, alerts = timed_sweep(args.batch)
+        total = written()
+        verdict = "OK" if seconds < 120 else "MISSED"
+        print(
+            f"(d) every clock due: one sweep = {seconds:.2f} s (target < 120 s) {verdict}; alerts {alerts}, "
+            f"messages {total[1]:,}, timeline events {total[2]:,}"
+        )
+
     cost = deadline_cost()
-    print(f"(c) computing a deadline = {cost:.4f} ms (target < 0.1 ms) {'OK' if cost < 0.1 else 'MISSED'}")
+    print(f"(e) computing a deadline = {cost:.4f} ms (target < 0.1 ms) {'OK' if cost < 0.1 else 'MISSED'}")
 
 
 if __name__ == "__main__":

@@ -1,19 +1,22 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 urlpatterns = [
     path("", include("hotline.cases.web_urls")),
     path("citizens/", include("hotline.citizens.web_urls")),
     path("kb/", include("hotline.knowledge.web_urls")),
     path("portal/kb/", include("hotline.knowledge.portal_urls")),
+    path("portal/query-password/", include("hotline.cases.portal_urls")),
     path("login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("notify/", include("hotline.notify.urls")),
+    path("telephony/", include("hotline.telephony.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # The split view serves Swagger UI's initialiser as a script file, which the Content-Security-Policy allows.
+    path("api/v1/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("hotline.api_urls")),
 ]

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from hotline.cases import duplicates, services
@@ -68,6 +69,7 @@ def fresh_reference_caches() -> None:
     RefCache.invalidate_all()
     sla_calendar.invalidate()
     duplicates.forget_statistics()
+    cache.clear()  # throttle and lockout counters (shared cache) start from zero in every test
 
 
 @pytest.fixture

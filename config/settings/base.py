@@ -49,7 +49,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "hotline.common.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "hotline.common.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -63,6 +65,7 @@ MIDDLEWARE = [
 
 # ORG-4: lock an account (per username and address) after repeated failed logins.
 AUTHENTICATION_BACKENDS = [
+    "hotline.orgs.spraying.SprayGuardBackend",
     "axes.backends.AxesStandaloneBackend",
     "hotline.orgs.backends.UserWithUnitBackend",
 ]
@@ -71,6 +74,33 @@ AXES_COOLOFF_TIME = float(os.environ.get("HOTLINE_LOGIN_LOCKOUT_HOURS", "0.5"))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# The lockout counts the address taken by the proxy rule (hotline/common/netaddr.py), never a client's header.
+AXES_CLIENT_IP_CALLABLE = "hotline.common.netaddr.request_client_ip"
+# Password spraying: failures for this many distinct user names from one address within an hour lock the address
+# (for the lockout time above), whatever the password (hotline/orgs/spraying.py).
+HOTLINE_LOGIN_SPRAY_LIMIT = int(os.environ.get("HOTLINE_LOGIN_SPRAY_LIMIT", "10"))
+
+# Proxies whose X-Forwarded-For is believed (comma-separated addresses or CIDRs, e.g. the nginx in front).
+# None by default: the client is the socket's peer. See hotline/common/netaddr.py for the rule.
+HOTLINE_TRUSTED_PROXIES = env_list("HOTLINE_TRUSTED_PROXIES")
+
+# Sent with every response (hotline/common/middleware.py). Pages carry no inline script; htmx and the pages'
+# behaviour are static files from this origin.
+HOTLINE_CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:",
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+HOTLINE_PERMISSIONS_POLICY = "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(self), payment=(), usb=()"
 
 ROOT_URLCONF = "config.urls"
 
@@ -133,6 +163,8 @@ STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", VAR_DIR / "static"))
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", VAR_DIR / "media"))
 # Attachments larger than this are refused at intake.
+# Case attachments: outside MEDIA_ROOT, never served by the web server (see hotline/cases/storage.py).
+HOTLINE_PRIVATE_MEDIA_ROOT = Path(os.environ.get("HOTLINE_PRIVATE_MEDIA_ROOT", VAR_DIR / "private"))
 HOTLINE_MAX_ATTACHMENT_BYTES = int(os.environ.get("HOTLINE_MAX_ATTACHMENT_BYTES", str(20 * 1024 * 1024)))
 
 REST_FRAMEWORK = {
@@ -147,7 +179,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
-        "hotline.common.api.BrowsableAPIRenderer",
+        "hotline.common.renderers.BrowsableAPIRenderer",
     ],
 }
 
@@ -171,6 +203,21 @@ LOGGING = {
     "loggers": {"axes": {"level": "WARNING"}},
 }
 
+# The shared store of throttles and lockouts: Redis when configured (every process and server counts together),
+# otherwise memory of this one process (the embedded default, one server process).
+HOTLINE_REDIS_URL = os.environ.get("HOTLINE_REDIS_URL", "")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": HOTLINE_REDIS_URL}
+        if HOTLINE_REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "hotline"}
+    )
+}
+# INT-6 public case-status lookup: requests per client address, and wrong codes per case before it locks.
+HOTLINE_LOOKUP_RATE = os.environ.get("HOTLINE_LOOKUP_RATE", "20/min")
+HOTLINE_LOOKUP_FAILURE_LIMIT = int(os.environ.get("HOTLINE_LOOKUP_FAILURE_LIMIT", "5"))
+HOTLINE_LOOKUP_LOCKOUT_MINUTES = int(os.environ.get("HOTLINE_LOOKUP_LOCKOUT_MINUTES", "30"))
+
 # Key for personal data encrypted at rest (ID-card numbers). Any string; derive a real one in production.
 HOTLINE_DATA_KEY = os.environ.get("HOTLINE_DATA_KEY", "development-data-key-change-me")
 
@@ -188,6 +235,7 @@ CELERY_BEAT_SCHEDULE = {
     "duplicates-prune": {"task": "hotline.cases.tasks.prune_duplicate_index_task", "schedule": 24 * 3600.0},
 }
 CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # The embedded knowledge index has one writer: its updates go to their own queue, served by one worker process.
 CELERY_TASK_ROUTES = {"hotline.knowledge.tasks.sync_items_task": {"queue": "kb-index"}}
 # Knowledge index updates after commit: in the request's thread (default), or queued to Celery (production).

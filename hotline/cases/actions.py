@@ -201,9 +201,9 @@ def urge(case: Case, *, actor: User, data: dict[str, Any], version: int | None) 
 
 
 def reset_password(case: Case, *, actor: User, data: dict[str, Any], version: int | None) -> Extra:
-    return {
-        "query_password": services.case_reset_query_password(case=case, actor=actor, expected_version=version)
-    }
+    """Staff send the citizen a reset code; the code and the new password never reach staff."""
+    sent = services.query_password_code_send(case=case, actor=actor)
+    return {"code_sent_to": sent.masked_address}
 
 
 # --------------------------------------------------------------------------- assignment actions
@@ -315,7 +315,7 @@ CASE_ACTIONS: dict[str, CaseAction] = _index(
     CaseAction("close-marks", "设置公开、热点、典型标记", s.CloseMarksInput, close_marks),
     CaseAction("violation", "标记敷衍、错误办理", s.ViolationInput, violation),
     CaseAction("urge", "催办", s.UrgeInput, urge),
-    CaseAction("reset-password", "重置查询密码", s.VersionInput, reset_password),
+    CaseAction("reset-password", "向来电人发送查询密码重置验证码", s.VersionInput, reset_password),
 )
 
 ASSIGNMENT_ACTIONS: dict[str, CaseAction] = _index(

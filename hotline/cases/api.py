@@ -4,24 +4,25 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from hotline.common import crypto
 from hotline.common.api import RequestContextMixin
 from hotline.common.errors import NotFound
+from hotline.common.throttles import AddressRateThrottle
 from hotline.orgs.http import request_user as _user
 
 from . import actions, lifecycle, masking, selectors, services
 from . import filters as filters_
 from . import serializers as s
 from .models import Case, ExtensionRequest
+from .public_lookup import LookupLocked, public_case_lookup
 
 
 def _detail(request: Request, case_id: int, **extra: Any) -> Response:
@@ -212,8 +213,11 @@ class ExtensionDecideApi(RequestContextMixin, APIView):
         return _detail(request, extension.assignment.case_id)
 
 
-class LookupThrottle(AnonRateThrottle):
-    rate = "20/min"
+class LookupThrottle(AddressRateThrottle):
+    """Per client address (proxy rule), in the shared cache."""
+
+    scope = "case_lookup"
+    rate = settings.HOTLINE_LOOKUP_RATE
 
 
 class PublicLookupApi(APIView):
@@ -227,11 +231,16 @@ class PublicLookupApi(APIView):
     def post(self, request: Request) -> Response:
         data = s.PublicLookupInput(data=request.data)
         data.is_valid(raise_exception=True)
-        case = Case.objects.filter(number=data.validated_data["number"].strip()).first()
-        if case is None or (
-            not case.is_public and not crypto.check_code(data.validated_data["password"], case.query_password)
-        ):
-            raise NotFound("工单编号或查询密码不正确")
+        try:
+            case = public_case_lookup(
+                number=data.validated_data["number"], password=data.validated_data["password"]
+            )
+        except LookupLocked as locked:
+            return Response(
+                {"detail": locked.message, "code": locked.code},
+                status=429,
+                headers={"Retry-After": str(locked.retry_after)},
+            )
         result = (
             case.assignments.filter(parent__isnull=True, role="main", status="reported")
             .order_by("-finished_at")

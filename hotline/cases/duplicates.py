@@ -27,6 +27,7 @@ import threading
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from django.db.models import Case as SqlCase
@@ -74,8 +75,12 @@ def _segmenter() -> Any:
 
                 import jieba
                 import jieba.analyse
+                from django.conf import settings
 
                 jieba.setLogLevel(logging.WARNING)
+                # jieba caches its parsed dictionary in a file: under HOTLINE_VAR_DIR, not the system's /tmp.
+                Path(settings.VAR_DIR).mkdir(parents=True, exist_ok=True)
+                jieba.dt.tmp_dir = str(settings.VAR_DIR)
                 jieba.initialize()
                 _jieba = jieba
     return _jieba

@@ -25,6 +25,7 @@ class CaseFilterInput(serializers.Serializer):
     processing = serializers.ChoiceField(choices=lifecycle.Processing.choices, required=False, default="")
     supervision = serializers.ChoiceField(choices=lifecycle.Supervision.choices, required=False, default="")
     typical_recording = serializers.BooleanField(required=False, allow_null=True, default=None)
+    call_id = serializers.CharField(required=False, default="", max_length=64)
     typical = serializers.BooleanField(required=False, allow_null=True, default=None)
     since = serializers.DateTimeField(required=False, help_text="督办统计：事件发生时间从")
     until = serializers.DateTimeField(required=False, help_text="督办统计：事件发生时间至（不含）")

@@ -28,6 +28,17 @@ def dict_choice(kind: str, label: str | _StrPromise, *, required: bool = False) 
     )
 
 
+class PinyinUnitSelect(forms.Select):
+    """A unit select whose options carry the unit's pinyin initials, for the page's type-to-filter box."""
+
+    def create_option(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        option = super().create_option(*args, **kwargs)
+        unit = getattr(option["value"], "instance", None)
+        if unit is not None:
+            option["attrs"]["data-pinyin"] = unit.pinyin
+        return option
+
+
 class IntakeForm(forms.Form):
     citizen_phone = forms.CharField(label=_("联系电话"), max_length=20, required=False)
     citizen_name = forms.CharField(label=_("姓名"), max_length=50, required=False)
@@ -95,6 +106,9 @@ class IntakeForm(forms.Form):
             )
             widget.attrs["class"] = css
         self.fields["citizen_phone"].widget.attrs.update({"autofocus": True, "inputmode": "tel"})
+        area = self.fields["location_unit"]
+        area.widget = PinyinUnitSelect(attrs=area.widget.attrs)
+        area.widget.choices = area.choices  # type: ignore[attr-defined]
         self.fields["location_unit"].label_from_instance = lambda u: "　" * (u.depth - 1) + u.name  # type: ignore[attr-defined]
 
     def extra_values(self) -> dict[str, Any]:

@@ -7,6 +7,8 @@ from django.utils.translation import gettext_lazy as _
 from hotline.common.models import DictItem, DictKind
 from hotline.orgs.models import Unit
 
+from .storage import private_storage
+
 
 class Channel(models.TextChoices):
     PHONE = "phone", _("电话")
@@ -460,7 +462,7 @@ class CaseAttachment(models.Model):
     case = models.ForeignKey(
         Case, verbose_name=_("工单"), related_name="attachments", on_delete=models.CASCADE
     )
-    file = models.FileField(_("文件"), upload_to="cases/%Y/%m/")
+    file = models.FileField(_("文件"), upload_to="cases/%Y/%m/", storage=private_storage)
     name = models.CharField(_("文件名"), max_length=200)
     size = models.PositiveIntegerField(_("大小"))
     content_type = models.CharField(_("类型"), max_length=100, blank=True)
@@ -572,3 +574,32 @@ class CoRequester(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id}←{self.merged_case_id}"
+
+
+class QueryPasswordReset(models.Model):
+    """INT-6: a one-time code sent to the phone or e-mail given at intake, with which the citizen sets a new query
+    password themselves. Only the code's hash is kept; staff never see the code or the new password."""
+
+    case = models.ForeignKey(Case, verbose_name=_("工单"), related_name="+", on_delete=models.CASCADE)
+    channel = models.CharField(_("发送渠道"), max_length=8)
+    code_hash = models.CharField(_("验证码摘要"), max_length=128)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("代发人员"),
+        null=True,
+        blank=True,
+        related_name="+",
+        on_delete=models.PROTECT,
+    )
+    created_at = models.DateTimeField(_("发送时间"))
+    expires_at = models.DateTimeField(_("失效时间"))
+    attempts = models.PositiveSmallIntegerField(_("错误次数"), default=0)
+    used_at = models.DateTimeField(_("使用时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("查询密码重置验证码")
+        verbose_name_plural = _("查询密码重置验证码")
+        indexes = [models.Index(fields=["case", "created_at"], name="pwreset_case_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}@{self.created_at:%Y-%m-%d %H:%M}"

@@ -147,6 +147,7 @@ class CaseFilters:
     processing: str = ""
     supervision: str = ""
     typical_recording: bool | None = None
+    call_id: str = ""
     typical: bool | None = None
     # Supervision figures (SLA-5) link to their cases: an event of `unit` (or of any unit) in [since, until).
     since: dt.datetime | None = None
@@ -164,7 +165,7 @@ def case_search(*, user: User, filters: CaseFilters) -> QuerySet[Case]:
     """QRY-1..3. Without a time range, number, phone or citizen, the last month is searched."""
     qs = case_visible(user=user)
     f = filters
-    targeted = bool(f.number or f.caller_phone or f.citizen or f.since or f.until)
+    targeted = bool(f.number or f.caller_phone or f.citizen or f.call_id or f.since or f.until)
     if f.created_from is None and f.created_to is None and not targeted:
         qs = qs.filter(created_at__gte=clock.now() - dt.timedelta(days=DEFAULT_SEARCH_DAYS))
     if f.created_from is not None:
@@ -173,6 +174,8 @@ def case_search(*, user: User, filters: CaseFilters) -> QuerySet[Case]:
         qs = qs.filter(created_at__lt=f.created_to)
     if f.number:
         qs = qs.filter(number=f.number.strip())
+    if f.call_id:  # the phone system's call id, kept by intake (INT-3)
+        qs = qs.filter(origin__call_id=f.call_id.strip())
     if f.case_type:
         qs = qs.filter(case_type_id=f.case_type)
     if f.statuses:

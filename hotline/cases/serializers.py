@@ -361,9 +361,14 @@ class AssignmentOutput(CachedFieldsMixin, serializers.ModelSerializer):
 
 
 class AttachmentOutput(CachedFieldsMixin, serializers.ModelSerializer):
+    download = serializers.SerializerMethodField(help_text="下载地址（按工单可见范围，记入审计日志）")
+
     class Meta:
         model = CaseAttachment
-        fields = ["id", "name", "size", "content_type", "uploaded_at"]
+        fields = ["id", "name", "size", "content_type", "uploaded_at", "download"]
+
+    def get_download(self, attachment: CaseAttachment) -> str:
+        return f"/api/v1/cases/attachments/{attachment.pk}/"
 
 
 class CallbackOutput(CachedFieldsMixin, serializers.ModelSerializer):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from typing import Any
 
 from django.contrib import messages
@@ -108,15 +110,35 @@ def home(request: HttpRequest) -> HttpResponse:
 # --------------------------------------------------------------------------- intake
 
 
+CALL_ID_RE = re.compile(r"^[A-Za-z0-9._:@-]{1,64}$")
+
+
+def _call_id(data: Any) -> str:
+    """The phone system's call id (`?call_id=`, kept on the case as origin.call_id); anything else is dropped."""
+    value = (data.get("call_id") or "").strip()
+    return value if CALL_ID_RE.match(value) else ""
+
+
+def _intake_context(form: IntakeForm, **extra: Any) -> dict[str, Any]:
+    extended = ExtendedField.objects.filter(is_active=True).select_related("bureau", "case_type")
+    return {"form": form, "extended_fields": extended, "extra_values": {}, **extra}
+
+
 @login_required
 def case_new(request: HttpRequest) -> HttpResponse:
+    """受理登记. A phone system opens it as /cases/new/?citizen_phone=…&call_id=… (number filled, screen pop shown)."""
     user = _user(request)
-    form = IntakeForm(request.POST or None, request.FILES or None)
+    call_id = _call_id(request.POST if request.method == "POST" else request.GET)
+    initial = {"citizen_phone": request.GET.get("citizen_phone", "").strip()[:20]}
+    form = IntakeForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():
+        data = form.to_case_input()
+        if call_id:
+            data = dataclasses.replace(data, origin={"call_id": call_id})
         try:
             result = services.case_intake(
                 actor=user,
-                data=form.to_case_input(),
+                data=data,
                 action=form.cleaned_data["action"],
                 answer=form.cleaned_data["answer"],
                 not_accepted_reason=form.cleaned_data["not_accepted_reason"],
@@ -136,8 +158,62 @@ def case_new(request: HttpRequest) -> HttpResponse:
                 note += _("查询密码：%(password)s（请告知来电人）") % {"password": result.query_password}
             messages.success(request, note)
             return redirect("case-detail", pk=case.pk)
-    extended = ExtendedField.objects.filter(is_active=True).select_related("bureau", "case_type")
-    return render(request, "cases/intake.html", {"form": form, "extended_fields": extended})
+    return render(request, "cases/intake.html", _intake_context(form, call_id=call_id))
+
+
+def _edit_initial(case: Case) -> dict[str, Any]:
+    names = [
+        f for f in services.CaseInput.__dataclass_fields__ if f not in {"extra", "origin", "citizen_id_card"}
+    ]
+    return {name: getattr(case, name) for name in names}
+
+
+@login_required
+def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """A draft or a case the office returned, edited in the intake form and saved or submitted again (INT-2)."""
+    user = _user(request)
+    case = _case_or_404(user, pk)
+    if Action.SUBMIT not in lifecycle.allowed_actions(status=case.status, user=user):
+        messages.error(request, _("只有暂存或退回的工单可以修改。"))
+        return redirect("case-detail", pk=case.pk)
+    form = IntakeForm(request.POST or None, request.FILES or None, initial=_edit_initial(case))
+    version = request.POST.get("version", "") if request.method == "POST" else str(case.version)
+    if request.method == "POST" and form.is_valid():
+        data = dataclasses.replace(form.to_case_input(), origin=case.origin)
+        try:
+            services.case_rework(
+                case=case,
+                actor=user,
+                expected_version=int(version) if version.isdigit() else -1,
+                data=data,
+                action=form.cleaned_data["action"],
+                answer=form.cleaned_data["answer"],
+                not_accepted_reason=form.cleaned_data["not_accepted_reason"],
+                not_accepted_text=form.cleaned_data["not_accepted_text"],
+                attachments=request.FILES.getlist("attachments"),
+            )
+        except ServiceError as exc:
+            _attach_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("工单 %(number)s 已%(action)s。")
+                % {"number": case.number, "action": Action(form.cleaned_data["action"]).label},
+            )
+            return redirect("case-detail", pk=case.pk)
+    returned = case.events.filter(action=Action.RETURN_TO_AGENT).order_by("-at").first()
+    return render(
+        request,
+        "cases/intake.html",
+        _intake_context(
+            form,
+            editing=case,
+            version=version,
+            call_id=case.origin.get("call_id", ""),
+            extra_values=case.extra if request.method != "POST" else form.extra_values(),
+            return_reason=returned.opinion if returned and case.status == S.RETURNED else "",
+        ),
+    )
 
 
 def _attach_errors(form: IntakeForm, exc: ServiceError) -> None:
@@ -473,6 +549,10 @@ def _run(request: HttpRequest, action: actions.CaseAction, target: Any, user: Us
     note = _("%(label)s成功。") % {"label": label}
     if isinstance(result, dict) and result.get("query_password"):
         note += _("新的查询密码：%(password)s") % {"password": result["query_password"]}
+    if isinstance(result, dict) and result.get("code_sent_to"):
+        note += _("验证码已发送至 %(address)s，请来电人在网站“找回查询密码”页面自行设置新密码。") % {
+            "address": result["code_sent_to"]
+        }
     messages.success(request, note)
 
 

@@ -2,7 +2,7 @@ from django.urls import path
 
 from hotline.sla import views as sla_views
 
-from . import views, workbench
+from . import attachments, views, workbench
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -10,6 +10,8 @@ urlpatterns = [
     path("cases/search/", views.case_search, name="case-search"),
     path("cases/board/", views.board, name="case-board"),
     path("cases/<int:pk>/", views.case_detail, name="case-detail"),
+    path("cases/attachments/<int:pk>/", attachments.attachment_download, name="case-attachment"),
+    path("cases/<int:pk>/edit/", views.case_edit, name="case-edit"),
     path("cases/<int:pk>/act/<slug:slug>/", views.case_act, name="case-act"),
     path("assignments/<int:pk>/act/<slug:slug>/", views.assignment_act, name="assignment-act"),
     path("extensions/<int:pk>/decide/", views.extension_decide, name="extension-decide"),

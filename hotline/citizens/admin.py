@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from hotline.common.admin_audit import PersonalDataAdminMixin
+
 from .models import BlacklistEntry, Citizen, CitizenPhone, ImportJob, RelatedContact, ScreenPopLayout
 
 
@@ -14,15 +16,16 @@ class RelatedContactInline(admin.TabularInline):
 
 
 @admin.register(Citizen)
-class CitizenAdmin(admin.ModelAdmin):
+class CitizenAdmin(PersonalDataAdminMixin):
     list_display = ["name", "phone", "level", "created_at"]
     list_filter = ["level"]
     search_fields = ["name", "phone", "phones__number"]
     inlines = [CitizenPhoneInline, RelatedContactInline]
+    exclude = ["id_card_encrypted", "id_card_hash"]  # never shown, even encrypted
 
 
 @admin.register(BlacklistEntry)
-class BlacklistEntryAdmin(admin.ModelAdmin):
+class BlacklistEntryAdmin(PersonalDataAdminMixin):
     list_display = ["number", "direction", "treatment", "expires_at", "reason", "created_at"]
     list_filter = ["direction", "treatment"]
     search_fields = ["number", "reason"]

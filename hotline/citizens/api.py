@@ -47,6 +47,19 @@ def _viewed(user: User, citizen: Any, reason: str) -> bool:
     return masked
 
 
+def _audit_export(user: User, object_type: str, what: str, masked: bool, request: Request, rows: int) -> None:
+    """Every export is audited: who, which filter, how many rows (ORG-3)."""
+    from hotline.common.audit import audit_access
+
+    audit_access(
+        actor=user,
+        object_type=object_type,
+        summary=f"{what} {rows} 行（{'号码已脱敏' if masked else '含完整号码'}）",
+        filters=dict(request.query_params.items()),
+        rows=rows,
+    )
+
+
 # --------------------------------------------------------------------------- inputs
 
 
@@ -316,10 +329,7 @@ class CitizenExportApi(RequestContextMixin, APIView):
         content = importexport.export_citizens(
             citizens=qs.iterator(chunk_size=2000), masked=masked, fmt=fmt.validated_data["file_format"]
         )
-        if not masked:
-            from hotline.common.audit import audit_record
-
-            audit_record(actor=user, action="view", obj=user, summary="导出市民档案（含完整号码）")
+        _audit_export(user, "citizens.citizen", "导出市民档案", masked, request, qs.count())
         return _file_response(content, fmt.validated_data["file_format"], "citizens")
 
 
@@ -336,10 +346,7 @@ class ContactExportApi(RequestContextMixin, APIView):
         content = importexport.export_contacts(
             contacts=contacts.iterator(chunk_size=2000), masked=masked, fmt=fmt.validated_data["file_format"]
         )
-        if not masked:
-            from hotline.common.audit import audit_record
-
-            audit_record(actor=user, action="view", obj=user, summary="导出相关联系人（含完整号码）")
+        _audit_export(user, "citizens.relatedcontact", "导出相关联系人", masked, request, contacts.count())
         return _file_response(content, fmt.validated_data["file_format"], "contacts")
 
 
@@ -404,12 +411,15 @@ class BlacklistCheckApi(RequestContextMixin, APIView):
 class BlacklistExportApi(RequestContextMixin, APIView):
     @extend_schema(summary="导出黑名单", parameters=[ExportInput])
     def get(self, request: Request) -> HttpResponse:
-        _require_blacklist(_user(request))
+        user = _user(request)
+        _require_blacklist(user)
         fmt = ExportInput(data=request.query_params)
         fmt.is_valid(raise_exception=True)
+        entries = selectors.blacklist_list()
         content = importexport.export_blacklist(
-            entries=selectors.blacklist_list().iterator(), fmt=fmt.validated_data["file_format"]
+            entries=entries.iterator(), fmt=fmt.validated_data["file_format"]
         )
+        _audit_export(user, "citizens.blacklistentry", "导出黑名单", False, request, entries.count())
         return _file_response(content, fmt.validated_data["file_format"], "blacklist")
 
 

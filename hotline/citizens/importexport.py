@@ -27,6 +27,7 @@ from django.utils import timezone
 from hotline.common import clock, crypto
 from hotline.common.audit import audit_record
 from hotline.common.errors import ServiceError
+from hotline.common.spreadsheet import safe_row, unescape_cell
 
 from . import services
 from .models import (
@@ -125,7 +126,7 @@ def _cell(value: Any) -> str:
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value).strip()
+    return unescape_cell(str(value).strip())
 
 
 def _read_xlsx(upload: IO[bytes]) -> Iterator[tuple[int, dict[str, str]]]:
@@ -160,7 +161,7 @@ def _read_csv(upload: IO[bytes]) -> Iterator[tuple[int, dict[str, str]]]:
     reader = csv.reader(io.StringIO(text))
     header = [h.strip() for h in next(reader, [])]
     for number, values in enumerate(reader, start=2):
-        cells = [v.strip() for v in values]
+        cells = [unescape_cell(v.strip()) for v in values]
         if any(cells):
             yield number, dict(zip(header, cells, strict=False))
 
@@ -472,7 +473,7 @@ def _write(fmt: str, header: list[str], rows: Iterable[list[Any]], title: str) -
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(header)
-        writer.writerows(rows)
+        writer.writerows(safe_row(row) for row in rows)
         return out.getvalue().encode("utf-8-sig")
     from openpyxl import Workbook
 
@@ -480,7 +481,7 @@ def _write(fmt: str, header: list[str], rows: Iterable[list[Any]], title: str) -
     sheet = book.create_sheet(title)
     sheet.append(header)
     for row in rows:
-        sheet.append(row)
+        sheet.append(safe_row(row))
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

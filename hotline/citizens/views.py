@@ -4,6 +4,7 @@ one selector or service, render. Exports link to the API's export endpoints (ses
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from django.contrib import messages
@@ -73,13 +74,20 @@ def screen_pop_partial(request: HttpRequest, number: str, *, embedded: bool) -> 
     return render(request, "citizens/_screen_pop.html", _pop_page_context(request, number, embedded=embedded))
 
 
+CALL_ID_RE = re.compile(r"[A-Za-z0-9._:@-]{1,64}")
+
+
 @login_required
 def screen_pop(request: HttpRequest) -> HttpResponse:
     """/citizens/pop/?phone= — the full screen pop for a number, for agents on a call."""
     number = request.GET.get("phone", "")
     if request.headers.get("HX-Request") and request.GET.get("partial"):
         return screen_pop_partial(request, number, embedded=False)
-    return render(request, "citizens/pop.html", _pop_page_context(request, number, embedded=False))
+    context = _pop_page_context(request, number, embedded=False)
+    # A phone system opens the pop with its call id; 受理登记 passes it on to intake, which keeps it with the case.
+    call_id = request.GET.get("call_id", "").strip()
+    context["call_id"] = call_id if CALL_ID_RE.fullmatch(call_id) else ""
+    return render(request, "citizens/pop.html", context)
 
 
 # --------------------------------------------------------------------------- search and profile (CIT-1..3)

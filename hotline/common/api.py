@@ -7,11 +7,10 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from rest_framework import exceptions, pagination, renderers, serializers
+from rest_framework import exceptions, pagination, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from .audit import current_ip
 from .errors import ServiceError
 
 
@@ -39,23 +38,9 @@ class Pagination(pagination.PageNumberPagination):
     max_page_size = 200
 
 
-def client_ip(request: Any) -> str | None:
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    return forwarded.split(",")[0].strip() if forwarded else request.META.get("REMOTE_ADDR")
-
-
 class RequestContextMixin:
-    """Makes the client address available to the audit log for the duration of an API call."""
-
-    def initial(self, request: Any, *args: Any, **kwargs: Any) -> None:
-        self._ip_token = current_ip.set(client_ip(request))
-        super().initial(request, *args, **kwargs)  # type: ignore[misc]
-
-    def finalize_response(self, request: Any, response: Any, *args: Any, **kwargs: Any) -> Any:
-        token = getattr(self, "_ip_token", None)
-        if token is not None:
-            current_ip.reset(token)
-        return super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
+    """Historical marker of the API views that audit: RequestContextMiddleware now sets the client address for
+    every entry point (pages, API, admin), so this mixin adds nothing and can be dropped from a view."""
 
 
 class CachedFieldsMixin:
@@ -77,33 +62,3 @@ class CachedFieldsMixin:
             name: copy.deepcopy(field) if isinstance(field, serializers.BaseSerializer) else copy.copy(field)
             for name, field in cached.items()
         }
-
-
-def _has_serializer(view: Any) -> bool:
-    return (
-        getattr(view, "get_serializer", None) is None or getattr(view, "serializer_class", None) is not None
-    )
-
-
-class BrowsableAPIRenderer(renderers.BrowsableAPIRenderer):
-    """The browsable API for views that read their rows from a scoped selector in `get`.
-
-    Such list views have no `queryset` and often no `serializer_class` (each method names its own input), and
-    DRF's renderer asked them for both to draw its filter form and its raw-data form: the page answered 500.
-    Without filter backends there is no filter form; without a view-wide serializer no generated form.
-    """
-
-    def get_filter_form(self, data: Any, view: Any, request: Any) -> Any:
-        if not getattr(view, "filter_backends", None):
-            return None
-        return super().get_filter_form(data, view, request)
-
-    def get_rendered_html_form(self, data: Any, view: Any, method: str, request: Any) -> Any:
-        if not _has_serializer(view):
-            return None
-        return super().get_rendered_html_form(data, view, method, request)
-
-    def get_raw_data_form(self, data: Any, view: Any, method: str, request: Any) -> Any:
-        if not _has_serializer(view):
-            return None
-        return super().get_raw_data_form(data, view, method, request)

@@ -10,7 +10,8 @@ from django.db import models
 
 from .models import AuditLog
 
-# Set by the API layer for the duration of a request so services need not pass it around.
+# Set by RequestContextMiddleware for the duration of every request (pages, API, admin) so services need not pass
+# it around: always a valid IP address or None (the column is `inet` on PostgreSQL).
 current_ip: ContextVar[str | None] = ContextVar("current_ip", default=None)
 
 

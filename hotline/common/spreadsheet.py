@@ -23,3 +23,10 @@ def safe_cell(value: Any) -> Any:
 
 def safe_row(values: Iterable[Any]) -> list[Any]:
     return [safe_cell(v) for v in values]
+
+
+def unescape_cell(text: str) -> str:
+    """The text `safe_cell` wrote back as it was, so an exported file imports unchanged."""
+    if text.startswith("'") and text[1:].startswith(FORMULA_STARTS):
+        return text[1:]
+    return text

@@ -436,7 +436,8 @@ class VersionRejectApi(RequestContextMixin, APIView):
 
 class SearchApi(RequestContextMixin, APIView):
     @extend_schema(
-        summary="知识检索：空格=并且；OR、-、——、“ 或 ”=或者；可限定目录（含下级）；按相关度或浏览量排序",
+        summary="知识检索：空格=并且；OR、-、——、“ 或 ”=或者；可限定目录（含下级）；按相关度或浏览量排序。"
+        "精确结果少于3条时，related 给出按分词和同义词找到的相关结果",
         parameters=[s.SearchInput],
         responses=OpenApiTypes.OBJECT,
     )
@@ -451,7 +452,20 @@ class SearchApi(RequestContextMixin, APIView):
             page=v["page"],
             page_size=v["page_size"],
         )
-        return Response(s.search_output(page, page_number=v["page"], page_size=v["page_size"]))
+        out = s.search_output(page, page_number=v["page"], page_size=v["page_size"])
+        out["related"] = []
+        if v["page"] == 1 and page.total < selectors.RELATED_BELOW:
+            related = selectors.related_search(
+                user=_user(request),
+                q=v["q"],
+                exclude=[hit.item_id for hit in page.hits],
+                directory=v["directory"],
+                space=v["space"],
+            )
+            out["related"] = s.search_output(related, page_number=1, page_size=selectors.RELATED_LIMIT)[
+                "results"
+            ]
+        return Response(out)
 
 
 class SuggestApi(RequestContextMixin, APIView):

@@ -1,7 +1,7 @@
 """The search engine behind the knowledge base, as one small interface.
 
 The default is an embedded tantivy index (`tantivy_engine.TantivyEngine`) in the directory named by the
-environment variable HOTLINE_KB_INDEX_DIR (default `var/kb-index` under the project). The database stays the
+environment variable HOTLINE_KB_INDEX_DIR (default `kb-index` under HOTLINE_VAR_DIR). The database stays the
 source of truth: the index is kept in step after each commit (`indexing.schedule_reindex`) and can always be
 rebuilt from it (`manage.py rebuild_kb_index`).
 
@@ -180,7 +180,7 @@ _lock = threading.Lock()
 
 def index_dir() -> Path:
     configured = os.environ.get("HOTLINE_KB_INDEX_DIR")
-    return Path(configured) if configured else Path(settings.BASE_DIR) / "var" / "kb-index"
+    return Path(configured) if configured else Path(settings.VAR_DIR) / "kb-index"
 
 
 def get_engine() -> SearchEngine:

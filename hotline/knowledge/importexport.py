@@ -39,6 +39,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from hotline.common.errors import NotAllowed, ServiceError
+from hotline.common.spreadsheet import safe_row, unescape_cell
 from hotline.orgs.models import User
 
 from . import extract, selectors, services
@@ -117,7 +118,7 @@ def _workbook(
         ]
         if attachment_paths:
             row.append("\n".join(attachment_paths(item)))
-        sheet.append(row)
+        sheet.append(safe_row(row))
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
@@ -241,7 +242,10 @@ def _read_rows(data: bytes, columns_map: dict[str, str] = IMPORT_COLUMNS) -> lis
             if len(out) >= MAX_ROWS:
                 message = f"一次最多导入{MAX_ROWS}行"
                 raise ServiceError(message, field_errors={"file": [message]})
-            out.append((number, {name: row[i] if i < len(row) else None for i, name in columns.items()}))
+            values = {name: row[i] if i < len(row) else None for i, name in columns.items()}
+            out.append(
+                (number, {k: unescape_cell(v) if isinstance(v, str) else v for k, v in values.items()})
+            )
         return out
     finally:
         workbook.close()

@@ -331,3 +331,31 @@ class ApiClient(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class SynonymGroup(models.Model):
+    """Words a caller may use for the same thing (`掉了, 丢失, 遗失`): the related-results search of the
+    staff search looks for every word of a group when the query contains one. Edited by administrators."""
+
+    words = models.CharField(
+        _("同义词"),
+        max_length=500,
+        help_text=_("用逗号、顿号或空格分隔，至少两个词；单字词只用于触发本组，检索时只用两字以上的词"),
+    )
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+    is_active = models.BooleanField(_("启用"), default=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("同义词组")
+        verbose_name_plural = _("同义词组")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.words
+
+    @property
+    def word_list(self) -> list[str]:
+        from .text import split_words
+
+        return split_words(self.words)

@@ -12,18 +12,18 @@ from urllib.parse import urlencode
 
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from rest_framework.throttling import AnonRateThrottle
 
 from hotline.common.errors import NotFound, ServiceError
 from hotline.common.http import get_or_404
+from hotline.common.throttles import AnonymousAddressRateThrottle
 
 from . import selectors
 
 PAGE_SIZE = 10
 
 
-class PortalThrottle(AnonRateThrottle):
-    """Per address, for anonymous visitors (signed-in staff are not counted)."""
+class PortalThrottle(AnonymousAddressRateThrottle):
+    """Per address (proxy rule, shared cache), for anonymous visitors (signed-in staff are not counted)."""
 
     scope = "kb_portal"
     rate = "60/min"
@@ -31,7 +31,7 @@ class PortalThrottle(AnonRateThrottle):
 
 def _throttled(request: HttpRequest) -> HttpResponse | None:
     throttle = PortalThrottle()
-    if throttle.allow_request(request, None):  # type: ignore[arg-type]
+    if throttle.allow_request(request, None):
         return None
     wait = throttle.wait()
     response = render(request, "knowledge/portal/throttled.html", {"wait": math.ceil(wait or 60)}, status=429)

@@ -389,6 +389,39 @@ def kb_search_for_client(
     )
 
 
+RELATED_BELOW = 3  # the exact search found fewer than this: related results are added below
+RELATED_LIMIT = 10
+
+
+def related_search(
+    *,
+    user: User,
+    q: str,
+    exclude: Collection[int] = (),
+    directory: int | None = None,
+    space: int | None = None,
+    limit: int = RELATED_LIMIT,
+) -> SearchPage:
+    """ "相关结果": items containing the query's words or their synonyms (see related.py), those with more of
+    them first, leaving out the exact hits already shown; same permission filters as `kb_search`."""
+    from .related import related_query
+
+    parsed = related_query(q)
+    if parsed is None:
+        return SearchPage(total=0, hits=[], items={}, paths={})
+    access = user_access(user)
+    filters = SearchFilters(now=clock.now(), limit=max(1, min(limit, 50)) + len(exclude))
+    if directory is not None:
+        filters.subtree_id = directory_get(user=user, pk=directory).pk
+    if space is not None:
+        filters.space_ids = [space]
+    _permission_filters(access, filters)
+    page = _run(parsed, filters, with_items=True, allow=lambda item: access.can_read(item.directory_id))
+    page.hits = [h for h in page.hits if h.item_id not in set(exclude)][:limit]
+    page.total = len(page.hits)
+    return page
+
+
 STOP_CHARS = set("的了是在我有和就不人都一上也很到说要去你会着没看好自这那么他她它们请您吗呢吧啊")
 
 

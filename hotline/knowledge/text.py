@@ -267,3 +267,15 @@ def pinyin_matches(query: str, syllables: list[str]) -> bool:
         return False
 
     return any(from_syllable(s) for s in range(n) if syllables[s][:1] == q[:1])
+
+
+_WORD_SEPARATORS = re.compile(r"[,，、;；\s]+")
+
+
+def split_words(value: str) -> list[str]:
+    """A synonym group's words, normalised, in order, without repeats."""
+    seen: dict[str, None] = {}
+    for word in _WORD_SEPARATORS.split(normalize(value or "")):
+        if word:
+            seen.setdefault(word, None)
+    return list(seen)

@@ -136,6 +136,22 @@ def kb_search(request: HttpRequest) -> HttpResponse:
                     else "",
                 }
             )
+            if page_number == 1 and result.total < selectors.RELATED_BELOW:
+                related = selectors.related_search(
+                    user=user,
+                    q=q,
+                    exclude=[hit.item_id for hit in result.hits],
+                    directory=directory,
+                    space=space,
+                )
+                context["related_rows"] = [
+                    {
+                        "hit": hit,
+                        "item": related.items.get(hit.item_id),
+                        "path": related.paths.get(hit.directory_id, ""),
+                    }
+                    for hit in related.hits
+                ]
     else:
         context["latest"] = selectors.rankings(user=user, kind="latest", limit=10)
         context["popular"] = selectors.rankings(user=user, kind="views", days=30, limit=10)

@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from hotline.common.admin_audit import PersonalDataAdminMixin
+
 from .models import DeliveryLog, MessageTemplate, Outbox
 
 
@@ -16,7 +18,7 @@ class DeliveryLogInline(admin.TabularInline):
 
 
 @admin.register(Outbox)
-class OutboxAdmin(admin.ModelAdmin):
+class OutboxAdmin(PersonalDataAdminMixin):
     list_display = [
         "created_at",
         "channel",

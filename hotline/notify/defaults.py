@@ -51,6 +51,13 @@ TEMPLATES = [
         "【12345热线】您反映的诉求（工单编号{merged_number}）与工单{number}为同一事项，已合并办理，"
         "办理结果将一并告知您。如有疑问请再次拨打12345。",
     ),
+    # The citizen's reset code for a forgotten query password (cases migration 0006 ships it).
+    (
+        "query_password_code",
+        "查询密码重置验证码（市民）",
+        "12345热线查询密码重置验证码",
+        "【12345热线】您正在重置工单{number}的查询密码，验证码{code}，{minutes}分钟内有效。如非本人操作，请忽略。",
+    ),
 ]
 
 

@@ -51,7 +51,9 @@ class Outbox(models.Model):
     address = models.CharField(_("地址"), max_length=200, blank=True)
     template = models.CharField(_("模板"), max_length=50, blank=True)
     subject = models.CharField(_("标题"), max_length=200, blank=True)
-    body = models.TextField(_("正文"))
+    body = models.TextField(_("正文"))  # what staff may read: secrets (a query password) shown as ******
+    # The full text with its secrets, encrypted (common.crypto); read only by delivery, cleared once sent.
+    sealed_body = models.TextField(_("加密正文"), blank=True, editable=False)
     link = models.CharField(_("链接"), max_length=200, blank=True)
     status = models.CharField(
         _("状态"), max_length=12, choices=OutboxStatus.choices, default=OutboxStatus.PENDING

@@ -6,7 +6,7 @@ import datetime as dt
 import logging
 import os
 import string
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from django.conf import settings
@@ -16,7 +16,7 @@ from django.db.models import Case as SqlCase
 from django.db.models import CharField, F, Q, TextField, Value, When
 from django.utils import timezone
 
-from hotline.common import clock
+from hotline.common import clock, crypto
 from hotline.common.db import copy_insert
 
 from .gateways import GatewayError, SmsGateway, configured_gateway
@@ -116,9 +116,21 @@ def build_messages(
     return rows
 
 
-def build_address_message(*, channel: str, address: str, template: str, context: dict[str, Any]) -> Outbox:
-    """An unsaved message to someone who is not a user (a citizen's phone or e-mail)."""
+REDACTED = "******"
+
+
+def build_address_message(
+    *, channel: str, address: str, template: str, context: dict[str, Any], secrets: Collection[str] = ()
+) -> Outbox:
+    """An unsaved message to someone who is not a user (a citizen's phone or e-mail).
+
+    `secrets` name placeholders (a query password) that only the recipient may read: the stored body shows them
+    as ******, the full text is kept encrypted for delivery alone (`delivery_text`)."""
     subject, body = render(template, context)
+    sealed = ""
+    if secrets and any(context.get(k) for k in secrets):
+        sealed = crypto.encrypt(body)
+        _, body = render(template, {**context, **{k: REDACTED for k in secrets if context.get(k)}})
     now = clock.now()
     when = sms_send_time(now) if channel == Channel.SMS else now
     return Outbox(
@@ -127,9 +139,15 @@ def build_address_message(*, channel: str, address: str, template: str, context:
         template=template,
         subject=subject,
         body=body,
+        sealed_body=sealed,
         next_attempt_at=when,
         created_at=now,
     )
+
+
+def delivery_text(message: Outbox) -> str:
+    """The text the recipient gets: the sealed full text when the stored body hides a secret."""
+    return crypto.decrypt(message.sealed_body) if message.sealed_body else message.body
 
 
 def citizen_templates() -> list[MessageTemplate]:
@@ -189,10 +207,10 @@ def _deliver_one(message: Outbox, gateway: SmsGateway) -> None:
     try:
         if message.channel == Channel.SMS:
             message.external_id = gateway.send(
-                phone=message.address, text=message.body, reference=str(message.pk)
+                phone=message.address, text=delivery_text(message), reference=str(message.pk)
             )
         elif message.channel == Channel.EMAIL:
-            send_mail(message.subject, message.body, None, [message.address])
+            send_mail(message.subject, delivery_text(message), None, [message.address])
     except (GatewayError, OSError) as exc:
         attempts = message.attempts + 1
         failed = attempts >= MAX_ATTEMPTS
@@ -211,6 +229,7 @@ def _deliver_one(message: Outbox, gateway: SmsGateway) -> None:
         sent_at=now,
         delivered_at=now if final == OutboxStatus.DELIVERED else F("delivered_at"),
         external_id=message.external_id,
+        sealed_body="",  # sent: the secret is no longer kept
         last_error=SqlCase(
             When(still_sending, then=Value("")), default=F("last_error"), output_field=TextField()
         ),

@@ -6,3 +6,10 @@ class OrgsConfig(AppConfig):
     name = "hotline.orgs"
     label = "orgs"
     verbose_name = _("组织与人员")
+
+    def ready(self) -> None:
+        from django.contrib.auth.signals import user_login_failed
+
+        from .spraying import on_login_failed
+
+        user_login_failed.connect(on_login_failed, dispatch_uid="hotline-spraying")

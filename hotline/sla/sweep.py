@@ -4,9 +4,9 @@ Idempotent and safe to run concurrently: an alert is unique per clock and kind, 
 about the alerts it inserted itself. Each batch commits on its own, so a crash loses at most the batch in
 flight, which the next sweep redoes. On PostgreSQL, concurrent sweeps skip each other's rows.
 
-Built for the morning after a long holiday, when a whole city's deadlines fall due together: batches are read
-in index order from where the previous one ended (keyset, no sort of every due clock), the clocks are moved on
-and read in the same statement, alerts are inserted with ON CONFLICT DO NOTHING RETURNING (no look-up of the
+Built for the morning after a long holiday, when a whole city's deadlines fall due together: due clocks are
+read in index order in chunks from where the previous chunk ended (keyset, no sort of every due clock), each
+chunk is worked through in id order in batches that lock, move on and read their clocks in one statement, alerts are inserted with ON CONFLICT DO NOTHING RETURNING (no look-up of the
 alerts already raised), and the timeline events, overdue flags (through `cases`) and messages (one rendering
 per alert, joined with its audience in SQL) are written set-based.
 """
@@ -20,6 +20,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
+from django.db.models import Q
 
 from hotline.cases.lifecycle import Action
 from hotline.cases.services import ClockEvent, case_headlines, mark_overdue, record_clock_events
@@ -92,14 +93,14 @@ class Recipients:
     def users(self, unit_id: int | None, roles: list[str]) -> list[User]:
         if unit_id is None:
             return []
+        if not self._by_unit_role:  # every active user with a role, in one query for the whole sweep
+            self._by_unit_role[(0, "")] = []
+            for user in User.objects.filter(is_active=True, unit__isnull=False).prefetch_related("roles"):
+                for role in {r.role for r in user.roles.all()}:
+                    self._by_unit_role.setdefault((user.unit_id, role), []).append(user)  # type: ignore[arg-type]
         found: list[User] = []
         for role in roles:
-            key = (unit_id, role)
-            if key not in self._by_unit_role:
-                self._by_unit_role[key] = list(
-                    User.objects.filter(unit_id=unit_id, is_active=True, roles__role=role).distinct()
-                )
-            found += [u for u in self._by_unit_role[key] if u not in found]
+            found += [u for u in self._by_unit_role.get((unit_id, role), []) if u not in found]
         return found
 
     def audience(self, unit: Unit | None, rule: EscalationRule) -> Hashable:
@@ -162,6 +163,9 @@ class DueClock:
     unit_id: int | None
 
 
+CHUNK = 50_000  # due clocks read from the index at a time, then locked and processed in batches in id order
+
+
 def sweep(*, now: dt.datetime | None = None, batch_size: int = 2000) -> SweepResult:
     now = now or wall_clock.now()
     run_id = uuid.uuid4().hex
@@ -172,32 +176,73 @@ def sweep(*, now: dt.datetime | None = None, batch_size: int = 2000) -> SweepRes
     result = SweepResult()
     after: tuple[dt.datetime, int] | None = None
     while True:
-        with transaction.atomic():
-            clocks, after = _take_batch(now, batch_size, after, context.recipients.office_id)
-            if not clocks:
-                break
-            _process(clocks, context, result)
+        chunk, after = _due_chunk(now, after)
+        if not chunk:
+            break
+        # Clocks are created in time order, as are their cases and assignments: working through a chunk in id
+        # order reads and writes neighbouring rows together instead of jumping across the tables.
+        chunk.sort()
+        for start in range(0, len(chunk), batch_size):
+            with transaction.atomic():
+                clocks = _take(now, chunk[start : start + batch_size], context.recipients.office_id)
+                if clocks:
+                    _process(clocks, context, result)
     return result
 
 
-def _take_batch(
-    now: dt.datetime, size: int, after: tuple[dt.datetime, int] | None, office_id: int | None
-) -> tuple[list[DueClock], tuple[dt.datetime, int] | None]:
-    """Lock the next batch of due clocks (other sweeps skip them), move each to its next threshold, and
-    return them with what the alerts need, plus the keyset position to continue from."""
-    if connection.vendor == "postgresql":
-        return _take_batch_postgresql(now, size, after, office_id)
+def _due_chunk(
+    now: dt.datetime, after: tuple[dt.datetime, int] | None
+) -> tuple[list[int], tuple[dt.datetime, int] | None]:
+    """The next CHUNK due clocks in index order (next_alert_at, id) after `after`, without locking them."""
     due = Clock.objects.filter(stopped_at__isnull=True, next_alert_at__lte=now)
     if after is not None:
-        due = due.filter(next_alert_at__gte=after[0]).exclude(next_alert_at=after[0], id__lte=after[1])
-    picked = list(due.select_related("assignment").order_by("next_alert_at", "id")[:size])
-    if not picked:
+        due = due.filter(Q(next_alert_at__gt=after[0]) | Q(next_alert_at=after[0], id__gt=after[1]))
+    rows = list(due.order_by("next_alert_at", "id").values_list("next_alert_at", "id")[:CHUNK])
+    if not rows:
         return [], after
-    position = (picked[-1].next_alert_at, picked[-1].pk)
+    last_at, last_id = rows[-1]
+    assert last_at is not None  # filtered on next_alert_at <= now
+    return [pk for _, pk in rows], (last_at, last_id)
+
+
+def _take(now: dt.datetime, ids: list[int], office_id: int | None) -> list[DueClock]:
+    """Lock those of `ids` still due (a concurrent sweep's rows are skipped, its finished ones no longer
+    match), move each to its next threshold, and return them with what their alerts need."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                WITH picked AS (
+                    SELECT id FROM sla_clock
+                    WHERE id = ANY(%(ids)s::bigint[]) AND stopped_at IS NULL AND next_alert_at <= %(now)s
+                    ORDER BY id
+                    FOR UPDATE SKIP LOCKED
+                ), moved AS (
+                    UPDATE sla_clock c SET next_alert_at = LEAST(
+                        CASE WHEN c.remind_at > %(now)s THEN c.remind_at END,
+                        CASE WHEN c.warn_at > %(now)s THEN c.warn_at END,
+                        CASE WHEN c.due_at > %(now)s THEN c.due_at END,
+                        CASE WHEN c.red_at > %(now)s THEN c.red_at END)
+                    FROM picked WHERE c.id = picked.id
+                    RETURNING c.id, c.case_id, c.assignment_id, c.stage, c.due_at, c.warn_at, c.red_at, c.remind_at
+                )
+                SELECT moved.id, moved.case_id, moved.assignment_id, moved.stage, moved.due_at, moved.warn_at,
+                       moved.red_at, moved.remind_at, COALESCE(a.unit_id, %(office)s)
+                FROM moved LEFT JOIN cases_assignment a ON a.id = moved.assignment_id
+                ORDER BY moved.id
+                """,
+                {"now": now, "ids": ids, "office": office_id},
+            )
+            return [DueClock(*row) for row in cursor.fetchall()]
+    picked = list(
+        Clock.objects.filter(pk__in=ids, stopped_at__isnull=True, next_alert_at__lte=now)
+        .select_related("assignment")
+        .order_by("id")
+    )
     for c in picked:
         c.next_alert_at = next_check(c, now)
     Clock.objects.bulk_update(picked, ["next_alert_at"])
-    clocks = [
+    return [
         DueClock(
             c.pk,
             c.case_id,
@@ -211,49 +256,6 @@ def _take_batch(
         )
         for c in picked
     ]
-    return clocks, position  # type: ignore[return-value]
-
-
-def _take_batch_postgresql(
-    now: dt.datetime, size: int, after: tuple[dt.datetime, int] | None, office_id: int | None
-) -> tuple[list[DueClock], tuple[dt.datetime, int] | None]:
-    keyset = "AND (next_alert_at, id) > (%(after_at)s, %(after_id)s)" if after else ""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            WITH picked AS (
-                SELECT id, next_alert_at FROM sla_clock
-                WHERE stopped_at IS NULL AND next_alert_at <= %(now)s {keyset}
-                ORDER BY next_alert_at, id
-                LIMIT %(size)s
-                FOR UPDATE SKIP LOCKED
-            ), moved AS (
-                UPDATE sla_clock c SET next_alert_at = LEAST(
-                    CASE WHEN c.remind_at > %(now)s THEN c.remind_at END,
-                    CASE WHEN c.warn_at > %(now)s THEN c.warn_at END,
-                    CASE WHEN c.due_at > %(now)s THEN c.due_at END,
-                    CASE WHEN c.red_at > %(now)s THEN c.red_at END)
-                FROM picked WHERE c.id = picked.id
-                RETURNING c.id, c.case_id, c.assignment_id, c.stage, c.due_at, c.warn_at, c.red_at, c.remind_at,
-                          picked.next_alert_at AS was_due
-            )
-            SELECT moved.id, moved.case_id, moved.assignment_id, moved.stage, moved.due_at, moved.warn_at,
-                   moved.red_at, moved.remind_at, COALESCE(a.unit_id, %(office)s), moved.was_due
-            FROM moved LEFT JOIN cases_assignment a ON a.id = moved.assignment_id
-            ORDER BY moved.was_due, moved.id
-            """,
-            {
-                "now": now,
-                "size": size,
-                "after_at": after[0] if after else None,
-                "after_id": after[1] if after else None,
-                "office": office_id,
-            },
-        )
-        rows = cursor.fetchall()
-    if not rows:
-        return [], after
-    return [DueClock(*row[:9]) for row in rows], (rows[-1][9], rows[-1][0])
 
 
 def _process(clocks: list[DueClock], ctx: SweepContext, result: SweepResult) -> None:

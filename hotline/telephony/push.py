@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator
 from typing import Any
 
 from django.conf import settings
@@ -27,11 +27,16 @@ class MemoryBroker:
         for q in subscribers:
             q.put(data)
 
-    def listen(self, channel: str, *, timeout: float) -> Iterator[str | None]:
+    def listen(self, channel: str, *, timeout: float) -> Generator[str | None, None, None]:
         """Messages as they come; None after `timeout` seconds of silence (the caller sends a keep-alive)."""
         q: queue.Queue[str] = queue.Queue()
-        with self._lock:
+        with self._lock:  # subscribed now, before the first message is asked for
             self._subs.setdefault(channel, []).append(q)
+        return self._messages(channel, q, timeout)
+
+    def _messages(
+        self, channel: str, q: queue.Queue[str], timeout: float
+    ) -> Generator[str | None, None, None]:
         try:
             while True:
                 try:
@@ -52,9 +57,12 @@ class RedisBroker:
     def publish(self, channel: str, message: dict[str, Any]) -> None:
         self._redis.publish(f"hotline:tel:{channel}", json.dumps(message, ensure_ascii=False))
 
-    def listen(self, channel: str, *, timeout: float) -> Iterator[str | None]:
+    def listen(self, channel: str, *, timeout: float) -> Generator[str | None, None, None]:
         pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
-        pubsub.subscribe(f"hotline:tel:{channel}")
+        pubsub.subscribe(f"hotline:tel:{channel}")  # subscribed now, before the first message is asked for
+        return self._messages(pubsub, timeout)
+
+    def _messages(self, pubsub: Any, timeout: float) -> Generator[str | None, None, None]:
         try:
             while True:
                 msg = pubsub.get_message(timeout=timeout)

@@ -221,6 +221,27 @@ def call_offer(*, call: Call, agent_pk: int, leg_id: str, remote: str, node: str
     return agent
 
 
+def call_overflow(*, call: Call, to_queue: Queue | None) -> Call:
+    """The call waited past its queue's limit: on to the overflow queue, or (None) to voicemail."""
+    now = clock.now()
+    with transaction.atomic():
+        _queue_log(call, QueueEvent.OVERFLOW, agent_id=None, now=now)
+        if to_queue is None:
+            call.status = CallStatus.IVR
+            call.save(update_fields=["status"])
+        else:
+            call.queue = to_queue
+            call.save(update_fields=["queue"])
+            QueueLog.objects.create(
+                call=call,
+                queue=to_queue,
+                event=QueueEvent.ENQUEUE,
+                wait_ms=_ms(now, call.enqueued_at),
+                at=now,
+            )
+    return call
+
+
 def call_offer_failed(*, call: Call, leg_id: str, sip_code: int | None, cause: str) -> None:
     """The agent's phone did not answer: agent not ready (no answer), the call back to the head of its queue."""
     now = clock.now()

@@ -1,4 +1,4 @@
-"""Closing: callback, special supervision, office close, closing marks, violations, query password, views, urging."""
+"""Closing: callback, special supervision, office close, closing marks, violations, views, urging."""
 
 from __future__ import annotations
 
@@ -163,22 +163,6 @@ def case_set_violation(
     return case
 
 
-def case_reset_query_password(*, case: Case, actor: User, expected_version: int | None) -> str:
-    """INT-6: a new query password for a non-public case, to be given to the citizen through their contact."""
-    if case.is_public:
-        raise ServiceError("公开工单无需查询密码", code="public_case")
-    password = new_query_password()
-    with transaction.atomic():
-        _transition(
-            case,
-            Action.RESET_PASSWORD,
-            actor=actor,
-            expected_version=expected_version,
-            query_password=crypto.hash_code(password),
-        )
-    return password
-
-
 def case_record_view(*, case: Case, actor: User) -> None:
     """ORG-3: opening a case shows the citizen's personal data, so the view is audited."""
     audit_record(actor=actor, action="view", obj=case, summary=f"查看工单 {case.number}")
@@ -240,7 +224,6 @@ __all__ = [
     "case_callback",
     "case_office_close",
     "case_record_view",
-    "case_reset_query_password",
     "case_set_close_marks",
     "case_set_violation",
     "case_supervision_opinion",

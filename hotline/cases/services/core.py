@@ -219,8 +219,14 @@ def next_case_number(day: dt.date) -> str:
     return f"{day:%Y%m%d}{last:06d}"
 
 
+# Eight digits (six before; those codes stay valid). With the per-case lockout (cases/public_lookup.py: 5 wrong
+# codes → 30 minutes) a guesser gets 240 tries a day: one year finds a six-digit code with p ≈ 8 %, an eight-digit
+# one with p ≈ 0.09 %.
+QUERY_CODE_DIGITS = 8
+
+
 def new_query_password() -> str:
-    return f"{secrets.randbelow(10**6):06d}"
+    return f"{secrets.randbelow(10**QUERY_CODE_DIGITS):0{QUERY_CODE_DIGITS}d}"
 
 
 def _is_top_main(assignment: Assignment) -> bool:

@@ -185,18 +185,34 @@ def _validate_input(data: CaseInput, *, complete: bool) -> dict[str, Any]:
     }
 
 
+MAX_ATTACHMENTS = 20
+
+
 def _save_attachments(case: Case, files: Sequence[UploadedFile], actor: User) -> None:
+    """Only an allow-list of types, checked by content (common.filetypes); stored privately (cases.storage)."""
+    from hotline.common import filetypes
+
     limit = settings.HOTLINE_MAX_ATTACHMENT_BYTES
+    if len(files) > MAX_ATTACHMENTS:
+        raise _fail("attachments", f"一次最多上传{MAX_ATTACHMENTS}个附件")
+    kinds = []
     for upload in files:
         if upload.size is None or upload.size > limit:
             raise _fail("attachments", f"附件“{upload.name}”超过大小限制（{limit // (1024 * 1024)} MB）")
-    for upload in files:
+        kind = filetypes.check(upload, upload.name or "")
+        if kind is None:
+            raise _fail(
+                "attachments",
+                f"附件“{upload.name}”的类型不允许：只接受图片、PDF、Office 文档、音频和纯文本（按文件内容检查）",
+            )
+        kinds.append(kind)
+    for upload, kind in zip(files, kinds, strict=True):
         CaseAttachment.objects.create(
             case=case,
             file=upload,
             name=(upload.name or "附件")[:200],
             size=upload.size or 0,
-            content_type=getattr(upload, "content_type", "") or "",
+            content_type=kind.content_type,
             uploaded_by=actor,
             uploaded_at=clock.now(),
         )
@@ -284,18 +300,33 @@ def _sms_citizen(case: Case, template: str, *, password: str | None) -> None:
         "title": case.title,
         "answer": case.answer,
     }
-    queue_citizen_sms(case, address=case.citizen_phone, template=template, context=context)
+    queue_citizen_sms(
+        case,
+        address=case.citizen_phone,
+        template=template,
+        context=context,
+        secrets=("password",) if password else (),
+    )
 
 
 def queue_citizen_sms(
-    case: Case, *, address: str, template: str, context: dict[str, Any], data: dict[str, Any] | None = None
+    case: Case,
+    *,
+    address: str,
+    template: str,
+    context: dict[str, Any],
+    data: dict[str, Any] | None = None,
+    secrets: tuple[str, ...] = (),
 ) -> None:
     """An SMS to a citizen about `case`, queued in the caller's transaction, its text on the case's timeline.
 
-    Raises notify's TemplateMissing (before writing anything) when the template is missing or switched off."""
+    Raises notify's TemplateMissing (before writing anything) when the template is missing or switched off.
+    `secrets` (the query password) reach the citizen only: the outbox body and the timeline show ******."""
     from hotline.notify.services import build_address_message, queue_messages
 
-    message = build_address_message(channel="sms", address=address, template=template, context=context)
+    message = build_address_message(
+        channel="sms", address=address, template=template, context=context, secrets=secrets
+    )
     queue_messages([message])
     _event(
         case, actor=None, action=Action.SMS_CITIZEN, from_status=case.status, opinion=message.body, data=data
@@ -358,6 +389,38 @@ def case_take_intake_action(
     return case
 
 
+def case_rework(
+    *,
+    case: Case,
+    actor: User,
+    expected_version: int | None,
+    data: CaseInput,
+    action: str = Action.SAVE_DRAFT,
+    answer: str = "",
+    not_accepted_reason: DictItem | None = None,
+    not_accepted_text: str = "",
+    attachments: Sequence[UploadedFile] = (),
+) -> Case:
+    """The intake form on a draft or returned case: save the edits and, unless it is 暂存, take the agent's action —
+    all or nothing (a refused submit leaves the case as it was)."""
+    if action not in INTAKE_ACTIONS:
+        raise _fail("action", "受理操作无效")
+    with transaction.atomic():
+        case_edit(case=case, actor=actor, expected_version=expected_version, data=data)
+        _save_attachments(case, attachments, actor)
+        if action != Action.SAVE_DRAFT:
+            case_take_intake_action(
+                case=case,
+                actor=actor,
+                action=action,
+                expected_version=case.version,
+                answer=answer,
+                not_accepted_reason=not_accepted_reason,
+                not_accepted_text=not_accepted_text,
+            )
+    return case
+
+
 def _input_from_case(case: Case) -> CaseInput:
     names = [f for f in CaseInput.__dataclass_fields__ if f not in {"citizen_id_card", "origin"}]
     return CaseInput(**{name: getattr(case, name) for name in names})
@@ -409,6 +472,7 @@ __all__ = [
     "_validate_input",
     "case_confirm_not_accepted",
     "case_edit",
+    "case_rework",
     "case_intake",
     "case_reject_not_accepted",
     "case_take_intake_action",

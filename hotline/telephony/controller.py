@@ -1,0 +1,337 @@
+"""The call controller: turns the media engine's normalised events into decisions and records.
+
+Default flow of a hotline number (IVR-6, no menu): call arrives → blacklist check (the citizens package's
+selector) → its treatment, or → answer, optional welcome prompt, music on hold, queue → the ACD offers it to
+the longest-idle ready agent with the skill → the agent's phone rings (screen pop pushed to the workbench) →
+answered: bridged and recorded → hang-up: CDR legs closed, queue log, agent in wrap-up, recording indexed.
+An agent phone that does not answer within `ring_timeout` (or rejects) makes the agent not-ready and the call
+goes back to the head of its queue. Calls waiting past their queue's limit overflow to the next queue or to
+voicemail.
+
+Everything runs on one thread (`run_once` in a loop): events are handled one at a time, in order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.db.models import Count, Q
+
+from hotline.citizens.models import BlacklistTreatment, CitizenLevel
+from hotline.citizens.selectors import blacklist_lookup, citizen_for_number
+from hotline.common import clock
+
+from . import acd, services
+from .engine import Ev, MediaEngine, MediaEvent
+from .models import Agent, Call, CallStatus, Disposition, Queue, Recording
+from .states import AgentEvent, AgentState
+
+log = logging.getLogger(__name__)
+
+PRIORITY: dict[str, int] = {CitizenLevel.VIP: 2, CitizenLevel.SENSITIVE: 1}
+VOICEMAIL_MAX_SECONDS = 120
+
+
+@dataclass
+class Live:
+    """A call the controller is working on (its durable state is the Call row)."""
+
+    call_pk: int
+    call_id: str
+    citizen_leg: str
+    state: str = "ivr"  # ivr | queued | offering | talking | announce | voicemail | ending
+    queue_id: int | None = None
+    priority: int = 0
+    waiting_since: float = 0.0  # in the current queue (overflow timing)
+    agent_leg: str = ""
+    agent_pk: int | None = None
+    offered_at: float = 0.0
+    rec: str = ""
+    voicemail_started: float = 0.0
+
+
+def recordings_dir() -> Path:
+    return Path(settings.VAR_DIR) / "telephony" / "recordings"
+
+
+class CallController:
+    def __init__(
+        self,
+        engine: MediaEngine,
+        *,
+        registrar: str,
+        ring_timeout: float = 20.0,
+        wrap_up_seconds: int = 0,
+        now: Callable[[], float] = time.time,
+    ) -> None:
+        self.engine = engine
+        self.registrar = registrar
+        self.ring_timeout = ring_timeout
+        self.wrap_up_seconds = wrap_up_seconds  # 0: wrap-up ends only when the agent says so
+        self.now = now
+        self.by_leg: dict[str, Live] = {}
+        self.recordings: dict[str, int] = {}  # rec id → Recording pk, until the node reports the file
+        self.node_ready = threading.Event()
+
+    # ------------------------------------------------------------------ loop
+    def run_once(self, timeout: float = 0.05) -> MediaEvent | None:
+        event = self.engine.next_event(timeout)
+        if event is not None:
+            try:
+                self.handle(event)
+            except Exception:  # one bad event must not stop the hotline
+                log.exception("telephony event %s failed", event)
+        self.tick()
+        return event
+
+    def serve_forever(self, stop: threading.Event) -> None:
+        self.recover()
+        while not stop.is_set():
+            self.run_once(0.1)
+
+    def recover(self) -> None:
+        """After a restart of the controller or the node no leg survives: close every call still open, so no
+        CDR stays open and no agent stays in ringing/talking (they go to wrap-up or ready)."""
+        for call in Call.objects.exclude(status=CallStatus.ENDED):
+            services.call_end(call=call)
+        self.by_leg.clear()
+
+    # ------------------------------------------------------------------ events
+    def handle(self, ev: MediaEvent) -> None:
+        if ev.kind == Ev.NODE_UP:
+            if all(code == 200 for code in ev.data.get("registered", {}).values()):
+                self.node_ready.set()
+            return
+        if ev.kind == "registered":
+            if ev.data.get("code") == 200:
+                self.node_ready.set()
+            return
+        if ev.kind == Ev.NODE_DOWN:
+            self.node_ready.clear()
+            self.recover()
+            return
+        if ev.kind == Ev.INCOMING:
+            self.on_incoming(ev)
+            return
+        if ev.kind == Ev.RECORD_DONE:
+            self.on_record_done(ev)
+            return
+        live = self.by_leg.get(ev.leg)
+        if live is None:
+            if ev.kind == Ev.HUNGUP:
+                services.leg_end(leg_id=ev.leg, sip_code=ev.data.get("code"), cause=ev.data.get("reason", ""))
+            return
+        is_citizen = ev.leg == live.citizen_leg
+        if ev.kind == Ev.ANSWERED:
+            self.on_citizen_answered(live) if is_citizen else self.on_agent_answered(live)
+        elif ev.kind == Ev.PLAY_DONE and is_citizen:
+            self.on_play_done(live, ev.data.get("prompt", ""))
+        elif ev.kind == Ev.HUNGUP:
+            if is_citizen:
+                self.on_citizen_hungup(live, ev)
+            else:
+                self.on_agent_hungup(live, ev)
+
+    def on_incoming(self, ev: MediaEvent) -> None:
+        caller, dialed = ev.data.get("caller", ""), ev.data.get("dialed", "")
+        call = services.call_arrive(
+            call_id=uuid.uuid4().hex, leg_id=ev.leg, caller=caller, dialed=dialed, node=ev.node
+        )
+        live = Live(call.pk, call.call_id, ev.leg, queue_id=call.queue_id)
+        self.by_leg[ev.leg] = live
+        if call.number is None:
+            self.engine.hangup(ev.leg, code=404)
+            live.state = "ending"
+            services.call_end(call=call, disposition=Disposition.NO_NUMBER)
+            return
+        entry = blacklist_lookup(caller)
+        if entry is not None:
+            services.call_mark_blacklisted(call=call, treatment=entry.treatment)
+            if entry.treatment == BlacklistTreatment.ANNOUNCEMENT:
+                live.state = "announce"
+            elif entry.treatment == BlacklistTreatment.VOICEMAIL:
+                live.state = "voicemail"
+            else:  # AGENT_GROUP: a dedicated group takes the call
+                group = Queue.objects.filter(code=entry.treatment_target).first()
+                live.queue_id = group.pk if group else call.queue_id
+        citizen = citizen_for_number(caller)
+        live.priority = PRIORITY.get(citizen.level, 0) if citizen else 0
+        self.engine.answer(ev.leg)
+
+    def on_citizen_answered(self, live: Live) -> None:
+        services.leg_answered(leg_id=live.citizen_leg)
+        call = Call.objects.select_related("number").get(pk=live.call_pk)
+        if live.state == "announce":
+            target = call.blacklist_treatment and self._entry_prompt(call.caller)
+            self.engine.play(live.citizen_leg, target or "blacklist.wav")
+            return
+        if live.state == "voicemail":
+            self.engine.play(live.citizen_leg, "voicemail.wav")
+            return
+        welcome = call.number.welcome_prompt if call.number else ""
+        if welcome:
+            self.engine.play(live.citizen_leg, welcome)
+        else:
+            self.engine.park(live.citizen_leg, "hold.wav")
+        queue = Queue.objects.get(pk=live.queue_id or call.queue_id or 0)
+        services.call_enqueue(call=call, queue=queue, priority=live.priority)
+        live.state, live.waiting_since = "queued", self.now()
+
+    def _entry_prompt(self, caller: str) -> str:
+        entry = blacklist_lookup(caller)
+        target = entry.treatment_target if entry else ""
+        return target if target.endswith(".wav") else ""
+
+    def on_play_done(self, live: Live, prompt: str) -> None:
+        if live.state == "announce":
+            self.engine.hangup(live.citizen_leg)
+            live.state = "ending"
+        elif live.state == "voicemail" and not live.rec:
+            self._start_recording(live, [live.citizen_leg])
+            live.voicemail_started = self.now()
+        elif live.state in ("queued", "offering"):
+            self.engine.park(live.citizen_leg, "hold.wav")
+
+    def on_agent_answered(self, live: Live) -> None:
+        call = Call.objects.get(pk=live.call_pk)
+        services.call_connect(call=call, leg_id=live.agent_leg)
+        self.engine.bridge(live.citizen_leg, live.agent_leg)
+        self._start_recording(live, [live.citizen_leg, live.agent_leg])
+        live.state = "talking"
+
+    def _start_recording(self, live: Live, legs: list[str]) -> None:
+        day = clock.now().astimezone(dt.UTC).strftime("%Y/%m/%d")
+        relative = f"telephony/recordings/{day}/{live.call_id}.wav"
+        path = Path(settings.VAR_DIR) / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        live.rec = live.call_id
+        self.engine.record(live.rec, str(path), legs)
+        call = Call.objects.get(pk=live.call_pk)
+        self.recordings[live.rec] = services.recording_start(call=call, path=relative).pk
+
+    def on_record_done(self, ev: MediaEvent) -> None:
+        pk = self.recordings.pop(ev.data.get("rec", ""), None)
+        if pk is not None:
+            services.recording_finish(
+                recording=Recording.objects.get(pk=pk), size_bytes=int(ev.data.get("bytes", 0))
+            )
+
+    def on_citizen_hungup(self, live: Live, ev: MediaEvent) -> None:
+        self.by_leg.pop(live.citizen_leg, None)
+        services.leg_end(
+            leg_id=live.citizen_leg, sip_code=ev.data.get("code"), cause=ev.data.get("reason", "")
+        )
+        if live.agent_leg:
+            self.engine.hangup(live.agent_leg)
+        if live.rec:
+            self.engine.stop_record(live.rec)
+        call = Call.objects.get(pk=live.call_pk)
+        if call.disposition == Disposition.NO_NUMBER:
+            return
+        disposition = ""
+        if live.voicemail_started:
+            disposition = Disposition.VOICEMAIL
+        elif call.blacklist_treatment and not call.answered_at:
+            disposition = Disposition.BLACKLISTED
+        services.call_end(call=call, disposition=disposition)
+        live.state = "ending"
+
+    def on_agent_hungup(self, live: Live, ev: MediaEvent) -> None:
+        self.by_leg.pop(live.agent_leg, None)
+        code, reason = ev.data.get("code"), ev.data.get("reason", "")
+        if live.state == "offering":
+            # Not answered (no answer, busy, rejected, unreachable): agent not ready, call back to the head.
+            call = Call.objects.get(pk=live.call_pk)
+            services.call_offer_failed(call=call, leg_id=live.agent_leg, sip_code=code, cause=reason)
+            live.state, live.agent_leg, live.agent_pk = "queued", "", None
+            return
+        services.leg_end(leg_id=live.agent_leg, sip_code=code, cause=reason)
+        live.agent_leg = ""
+        if live.state == "talking":
+            self.engine.hangup(live.citizen_leg)  # the agent ended the call
+            live.state = "ending"
+
+    # ------------------------------------------------------------------ timers and the ACD
+    def tick(self) -> None:
+        now = self.now()
+        for live in list(self.by_leg.values()):
+            if live.state == "offering" and live.agent_leg and now - live.offered_at > self.ring_timeout:
+                self.engine.hangup(live.agent_leg)  # CANCEL; the hung-up event sends the call back
+                live.offered_at = float("inf")
+            elif live.voicemail_started and now - live.voicemail_started > VOICEMAIL_MAX_SECONDS:
+                self.engine.hangup(live.citizen_leg)
+                live.voicemail_started = float("inf")
+        waiting = {id(v): v for v in self.by_leg.values() if v.state == "queued"}
+        if waiting:
+            self.overflow(list(waiting.values()), now)
+            self.dispatch([v for v in waiting.values() if v.state == "queued"])
+        if self.wrap_up_seconds:
+            self.end_wrap_up()
+
+    def _waiting(self, lives: list[Live]) -> list[acd.WaitingCall]:
+        return [
+            acd.WaitingCall(v.call_id, v.queue_id, v.waiting_since, v.priority)
+            for v in lives
+            if v.queue_id is not None
+        ]
+
+    def overflow(self, lives: list[Live], now: float) -> None:
+        rules = {q.pk: q.rule() for q in Queue.objects.filter(pk__in={v.queue_id for v in lives})}
+        by_call = {v.call_id: v for v in lives}
+        for item in acd.overflows(calls=self._waiting(lives), rules=rules, now=now):
+            live = by_call[item.call_id]
+            call = Call.objects.get(pk=live.call_pk)
+            if item.queue_id is not None:
+                services.call_overflow(call=call, to_queue=Queue.objects.get(pk=item.queue_id))
+                live.queue_id, live.waiting_since = item.queue_id, now
+            else:
+                services.call_overflow(call=call, to_queue=None)
+                live.state = "voicemail"
+                self.engine.play(live.citizen_leg, "voicemail.wav")
+
+    def dispatch(self, lives: list[Live]) -> None:
+        calls = self._waiting(lives)
+        if not calls:
+            return
+        queue_ids = {c.queue_id for c in calls}
+        since = clock.now().replace(hour=0, minute=0, second=0, microsecond=0)
+        ready = (
+            Agent.objects.filter(state=AgentState.READY, skills__in=queue_ids)
+            .distinct()
+            .annotate(today=Count("calls", filter=Q(calls__answered_at__gte=since)))
+            .prefetch_related("skills")
+        )
+        agents = {a.pk: a for a in ready}
+        snapshot = [
+            acd.ReadyAgent(
+                a.pk,
+                frozenset(s.pk for s in a.skills.all()),
+                a.ready_since.timestamp() if a.ready_since else 0.0,
+                a.today,
+            )
+            for a in agents.values()
+        ]
+        rules = {q.pk: q.rule() for q in Queue.objects.filter(pk__in=queue_ids)}
+        by_call = {v.call_id: v for v in lives}
+        for assignment in acd.assign(calls=calls, agents=snapshot, rules=rules):
+            live, agent = by_call[assignment.call_id], agents[assignment.agent_id]
+            leg = f"out-{uuid.uuid4().hex[:20]}"
+            uri = f"sip:{agent.extension}@{self.registrar}"
+            call = Call.objects.select_related("queue").get(pk=live.call_pk)
+            services.call_offer(call=call, agent_pk=agent.pk, leg_id=leg, remote=uri, node=self.engine.name)
+            live.state, live.agent_leg, live.agent_pk, live.offered_at = "offering", leg, agent.pk, self.now()
+            self.by_leg[leg] = live
+            self.engine.call_out(leg, uri, caller_id=call.caller)
+
+    def end_wrap_up(self) -> None:
+        limit = clock.now() - dt.timedelta(seconds=self.wrap_up_seconds)
+        for agent in Agent.objects.filter(state=AgentState.WRAP_UP, state_since__lte=limit):
+            services.agent_event(agent_pk=agent.pk, event=AgentEvent.WRAP_UP_DONE)

@@ -1,0 +1,201 @@
+"""Real SIP parties for the telephony tests, all on 127.0.0.1: baresip phones remote-controlled over ctrl_tcp
+(netstring JSON) as agents, SIPp as citizens. Every process is started here and stopped by its own PID."""
+
+from __future__ import annotations
+
+import json
+import math
+import queue
+import shutil
+import socket
+import struct
+import subprocess
+import threading
+import time
+import wave
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).parent
+NEEDED = ("kamailio", "sipp", "baresip")
+
+
+def missing() -> list[str]:
+    from hotline.telephony.runtime import missing_binaries
+
+    return sorted(set(missing_binaries()) | {b for b in NEEDED if shutil.which(b) is None})
+
+
+def tone(path: Path, freq: float, seconds: float = 30.0) -> None:
+    rate = 8000
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(
+            b"".join(
+                struct.pack("<h", int(5000 * math.sin(2 * math.pi * freq * i / rate)))
+                for i in range(int(rate * seconds))
+            )
+        )
+
+
+class Baresip:
+    """One baresip phone registered at the proxy as `user`, answering only when told (answermode=manual)."""
+
+    def __init__(
+        self, *, user: str, work: Path, registrar: str, sip_port: int, ctrl_port: int, rtp: int, freq: float
+    ):
+        self.user, self.dir = user, work / f"ua{user}"
+        self.dir.mkdir(parents=True, exist_ok=True)
+        tone(self.dir / "tone.wav", freq)
+        (self.dir / "config").write_text(
+            "\n".join(
+                [
+                    "poll_method epoll",
+                    f"sip_listen 127.0.0.1:{sip_port}",
+                    "net_interface 127.0.0.1",
+                    "audio_player aubridge,null",
+                    f"audio_source aufile,{self.dir / 'tone.wav'}",
+                    "audio_alert aubridge,alert",
+                    "ausrc_srate 8000",
+                    "auplay_srate 8000",
+                    "ausrc_channels 1",
+                    "auplay_channels 1",
+                    f"rtp_ports {rtp}-{rtp + 99}",
+                    "module_path /usr/lib/baresip/modules",
+                    "module g711.so",
+                    "module aubridge.so",
+                    "module aufile.so",
+                    "module_tmp uuid.so",
+                    "module_tmp account.so",
+                    "module_app ctrl_tcp.so",
+                    "module_app menu.so",
+                    f"ctrl_tcp_listen 127.0.0.1:{ctrl_port}",
+                    "",
+                ]
+            )
+        )
+        (self.dir / "accounts").write_text(
+            f"<sip:{user}@{registrar}>;regint=300;answermode=manual;audio_codecs=PCMU,PCMA\n"
+        )
+        (self.dir / "contacts").write_text("")
+        with open(self.dir / "baresip.log", "wb") as out:
+            self.proc = subprocess.Popen(
+                ["baresip", "-f", str(self.dir)],
+                cwd=self.dir,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+        self.events: queue.Queue[dict[str, Any]] = queue.Queue()
+        self.responses: queue.Queue[dict[str, Any]] = queue.Queue()
+        self.n = 0
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                self.sock = socket.create_connection(("127.0.0.1", ctrl_port), timeout=2)
+                break
+            except OSError:
+                if time.monotonic() > deadline or self.proc.poll() is not None:
+                    raise
+                time.sleep(0.1)
+        self.sock.settimeout(None)
+        threading.Thread(target=self._reader, daemon=True).start()
+
+    def _reader(self) -> None:
+        buf = b""
+        while True:
+            try:
+                data = self.sock.recv(65536)
+            except OSError:
+                return
+            if not data:
+                return
+            buf += data
+            while b":" in buf:
+                length, rest = buf.split(b":", 1)
+                n = int(length)
+                if len(rest) < n + 1:
+                    break
+                msg = json.loads(rest[:n])
+                buf = rest[n + 1 :]
+                (self.events if msg.get("event") else self.responses).put(msg)
+
+    def cmd(self, command: str, params: str | None = None, timeout: float = 5) -> dict[str, Any]:
+        self.n += 1
+        msg: dict[str, Any] = {"command": command, "token": str(self.n)}
+        if params is not None:
+            msg["params"] = params
+        body = json.dumps(msg).encode()
+        self.sock.sendall(b"%d:%s," % (len(body), body))
+        return self.responses.get(timeout=timeout)
+
+    def registered(self) -> bool:
+        return "OK" in str(self.cmd("reginfo").get("data", ""))
+
+    def next_event(self) -> dict[str, Any] | None:
+        try:
+            return self.events.get_nowait()
+        except queue.Empty:
+            return None
+
+    def stop(self) -> None:
+        self.sock.close()
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=3)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=3)
+
+
+def sipp_citizen(
+    *, work: Path, proxy: str, number: str, caller: str, sip_port: int, media_port: int, talk_ms: int
+):
+    """Start one SIPp citizen call (returns the process; it exits 0 when the call went as scripted)."""
+    for pcap in Path("/usr/share/sip-tester").glob("*.pcap"):
+        if not (work / pcap.name).exists():
+            shutil.copy(pcap, work)
+    scenario = f"citizen-{caller}.xml"
+    (work / scenario).write_text((HERE / "sipp" / "citizen.xml").read_text().replace("TALK_MS", str(talk_ms)))
+    (work / f"caller-{caller}.csv").write_text(f"SEQUENTIAL\n{caller};\n")
+    return subprocess.Popen(
+        [
+            "sipp",
+            "-sf",
+            scenario,
+            "-inf",
+            f"caller-{caller}.csv",
+            "-s",
+            number,
+            proxy,
+            "-i",
+            "127.0.0.1",
+            "-p",
+            str(sip_port),
+            "-mi",
+            "127.0.0.1",
+            "-mp",
+            str(media_port),
+            "-m",
+            "1",
+            "-nostdin",
+            "-timeout",
+            "60",
+            "-trace_err",
+        ],
+        cwd=work,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def goertzel_share(samples: list[int], rate: int, freq: float) -> float:
+    k = 2 * math.cos(2 * math.pi * freq / rate)
+    s1 = s2 = 0.0
+    for x in samples:
+        s1, s2 = x + k * s1 - s2, s1
+    power = s1 * s1 + s2 * s2 - k * s1 * s2
+    return power / (sum(x * x for x in samples) * len(samples) / 2 + 1e-9)

@@ -1,0 +1,292 @@
+"""End to end with real processes on 127.0.0.1: SIPp citizens, Kamailio, the pjsua2 media node, baresip agents
+answering over ctrl_tcp. Skipped (with the reason) only when the binaries are absent; CI installs them.
+
+Ports: SIP 25060 (Kamailio), 25070/25071 (node SIP/control), 25072-25077 (agents), 25080+ (citizens); RTP
+26000-26999. Kannel's test ports (13xxx) and the recipe's 15060 are left alone. HOTLINE_TEST_SIP_BASE moves
+them all.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import wave
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hotline.citizens.models import BlacklistEntry, BlacklistTreatment
+from hotline.common import clock
+from hotline.telephony import push, services
+from hotline.telephony.models import Agent, AgentStateLog, Call, CallLeg, Number, Queue, QueueLog, Recording
+from hotline.telephony.states import AgentEvent, AgentState
+
+from .sip_tools import Baresip, goertzel_share, missing, sipp_citizen
+
+BASE = int(os.environ.get("HOTLINE_TEST_SIP_BASE", "25060"))
+PROXY = f"127.0.0.1:{BASE}"
+
+
+@pytest.fixture(scope="module")
+def sip_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    absent = missing()
+    if absent:
+        pytest.skip(f"telephony binaries absent: {', '.join(absent)}")
+    from hotline.telephony.runtime import Stack
+
+    keep = os.environ.get("HOTLINE_TEST_TEL_DIR")  # to read the processes' logs after a run
+    work = Path(keep) if keep else tmp_path_factory.mktemp("tel")
+    stack = Stack(
+        work_dir=work, sip_port=BASE, node_sip_port=BASE + 10, ctl_port=BASE + 11, rtp_port=BASE + 940
+    )
+    phones: dict[str, Baresip] = {}
+    try:
+        stack.start()
+        for i, (user, freq) in enumerate((("1001", 700.0), ("1002", 1000.0))):
+            phones[user] = Baresip(
+                user=user,
+                work=work,
+                registrar=PROXY,
+                sip_port=BASE + 12 + 2 * i,
+                ctrl_port=BASE + 16 + i,  # baresip also takes sip_port + 1 (TLS)
+                rtp=BASE + 1540 + 100 * i,
+                freq=freq,
+            )
+        deadline = time.monotonic() + 15
+        while not all(p.registered() for p in phones.values()):
+            assert time.monotonic() < deadline, "agents did not register at Kamailio"
+            time.sleep(0.2)
+        yield {"work": work, "stack": stack, "phones": phones}
+    finally:
+        for phone in phones.values():
+            phone.stop()
+        stack.stop()
+
+
+@pytest.fixture
+def controller(sip_env: dict[str, Any], settings: Any, tmp_path: Path) -> Iterator[Any]:
+    from hotline.telephony.adapters.pjsua_node import PjsuaNodeEngine
+    from hotline.telephony.controller import CallController
+
+    settings.VAR_DIR = tmp_path
+    engine = PjsuaNodeEngine(name="node1", port=BASE + 11)
+    ctrl = CallController(engine, registrar=PROXY, ring_timeout=8)
+    deadline = time.monotonic() + 15
+    while not ctrl.node_ready.is_set():
+        assert time.monotonic() < deadline, "media node not registered"
+        ctrl.run_once(0.05)
+    for phone in sip_env["phones"].values():
+        while phone.next_event():
+            pass
+    yield ctrl
+    engine.close()
+
+
+def pump(
+    ctrl: Any,
+    phones: dict[str, Baresip],
+    on_ring: Callable[[str], str],
+    until: Callable[[], bool],
+    secs: float,
+):
+    """Run the controller; when a phone rings, `on_ring(user)` says 'accept' or 'hangup' (reject)."""
+    deadline = time.monotonic() + secs
+    seen: list[str] = []
+    while not until():
+        if time.monotonic() > deadline:
+            calls = list(Call.objects.values_list("caller", "status", "disposition"))
+            raise AssertionError(f"timed out; media events {seen}; calls {calls}")
+        event = ctrl.run_once(0.02)
+        if event is not None:
+            seen.append(f"{event.kind}:{event.leg[:6]}:{event.data}")
+        for user, phone in phones.items():
+            ev = phone.next_event()
+            if ev:
+                seen.append(f"{user}:{ev.get('type')}")
+            if ev and ev.get("type") == "CALL_INCOMING":
+                phone.cmd(on_ring(user))
+
+
+def setup_hotline(*users: str) -> tuple[Queue, list[Agent]]:
+    queue = Queue.objects.create(code="general", name="综合")
+    Number.objects.create(number="12345", name="12345热线", queue=queue)
+    agents = []
+    for user in users:
+        agent = services.agent_create(
+            agent_id=user, password="secret1", extension=user, skills=[queue], actor=None
+        )
+        services.agent_event(agent_pk=agent.pk, event=AgentEvent.LOGIN)
+        agents.append(services.agent_event(agent_pk=agent.pk, event=AgentEvent.READY))
+        time.sleep(0.01)  # distinct ready times: the first listed has been idle longest
+    return queue, agents
+
+
+def listen(agent: Agent) -> tuple[list[dict[str, Any]], threading.Event]:
+    import json
+
+    got: list[dict[str, Any]] = []
+    stop = threading.Event()
+
+    def run() -> None:
+        for message in push.broker().listen(push.agent_channel(agent.pk), timeout=0.1):
+            if stop.is_set():
+                return
+            if message:
+                got.append(json.loads(message))
+
+    threading.Thread(target=run, daemon=True).start()
+    time.sleep(0.05)
+    return got, stop
+
+
+def finished(call_filter: dict[str, Any]) -> Callable[[], bool]:
+    def check() -> bool:
+        call = Call.objects.filter(**call_filter).first()
+        return bool(
+            call and call.status == "ended" and not call.recordings.filter(ended_at__isnull=True).exists()
+        )
+
+    return check
+
+
+@pytest.mark.django_db(transaction=True)
+def test_default_path_reaches_the_longest_idle_agent_recorded_with_cdr(
+    sip_env: dict[str, Any], controller: Any
+):
+    queue, (agent,) = setup_hotline("1001")
+    pushed, stop = listen(agent)
+    sipp = sipp_citizen(
+        work=sip_env["work"],
+        proxy=PROXY,
+        number="12345",
+        caller="13800138000",
+        sip_port=BASE + 20,
+        media_port=BASE + 1840,
+        talk_ms=5000,
+    )
+    try:
+        pump(controller, sip_env["phones"], lambda user: "accept", finished({"caller": "13800138000"}), 40)
+        assert sipp.wait(timeout=15) == 0, "the citizen's call did not go as scripted"
+    finally:
+        stop.set()
+        if sipp.poll() is None:
+            sipp.kill()
+    call = Call.objects.get(caller="13800138000")
+    assert (call.disposition, call.agent_id, call.dialed) == ("answered", agent.pk, "12345")
+    assert call.time_to_person_ms is not None and 0 < call.time_to_person_ms < 10_000  # IVR-6: no menu
+    legs = list(CallLeg.objects.filter(call=call).order_by("started_at"))
+    assert [(leg.role, leg.direction) for leg in legs] == [("citizen", "in"), ("agent", "out")]
+    assert all(leg.ended_at and leg.answered_at for leg in legs)
+    assert legs[0].billsec >= 3 and legs[1].remote == f"sip:1001@{PROXY}"
+    assert list(QueueLog.objects.filter(call=call).values_list("event", flat=True)) == [
+        "enqueue",
+        "offer",
+        "connect",
+    ]
+    moves = list(AgentStateLog.objects.filter(agent=agent, call=call).values_list("from_state", "to_state"))
+    assert moves == [("ready", "ringing"), ("ringing", "talking"), ("talking", "wrap_up")]
+    assert Agent.objects.get(pk=agent.pk).state == AgentState.WRAP_UP
+    # The recording: indexed, on disk under HOTLINE_VAR_DIR, and the agent's voice (700 Hz) is in it.
+    rec = Recording.objects.get(call=call)
+    path = Path(controller_var_dir()) / rec.path
+    assert path.exists() and rec.size_bytes == path.stat().st_size and rec.duration_ms > 2000
+    with wave.open(str(path)) as w:
+        rate, raw = w.getframerate(), w.readframes(w.getnframes())
+    samples = list(memoryview(raw).cast("h"))
+    window = samples[rate : rate * 2]
+    assert goertzel_share(window, rate, 700.0) > 0.2, "agent's audio missing from the recording"
+    # Screen pop: the agent's workbench was told who is calling and which call it is.
+    ringing = [m for m in pushed if m.get("type") == "ringing"]
+    assert ringing and ringing[0]["caller"] == "13800138000" and ringing[0]["call_id"] == call.call_id
+
+
+def controller_var_dir() -> str:
+    from django.conf import settings
+
+    return str(settings.VAR_DIR)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_agent_who_does_not_answer_goes_not_ready_and_the_next_agent_gets_the_call(
+    sip_env: dict[str, Any], controller: Any
+):
+    queue, (first, second) = setup_hotline("1001", "1002")
+    sipp = sipp_citizen(
+        work=sip_env["work"],
+        proxy=PROXY,
+        number="12345",
+        caller="13900001111",
+        sip_port=BASE + 21,
+        media_port=BASE + 1860,
+        talk_ms=4000,
+    )
+    try:
+        # 1001 (idle longest) rejects; 1002 answers.
+        pump(
+            controller,
+            sip_env["phones"],
+            lambda user: "hangup" if user == "1001" else "accept",
+            finished({"caller": "13900001111"}),
+            40,
+        )
+        assert sipp.wait(timeout=15) == 0
+    finally:
+        if sipp.poll() is None:
+            sipp.kill()
+    call = Call.objects.get(caller="13900001111")
+    assert (call.disposition, call.agent_id) == ("answered", second.pk)
+    events = list(QueueLog.objects.filter(call=call).values_list("event", "agent__agent_id"))
+    assert events == [
+        ("enqueue", None),
+        ("offer", "1001"),
+        ("no_answer", "1001"),
+        ("offer", "1002"),
+        ("connect", "1002"),
+    ]
+    first = Agent.objects.get(pk=first.pk)
+    assert (first.state, first.state_reason) == (AgentState.NOT_READY, "no_answer")
+    assert Agent.objects.get(pk=second.pk).state == AgentState.WRAP_UP
+    assert CallLeg.objects.filter(
+        call=call, agent=first, answered_at__isnull=True, sip_code__gte=400
+    ).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_blacklisted_caller_hears_the_announcement_and_reaches_no_agent(
+    sip_env: dict[str, Any], controller: Any
+):
+    queue, (agent,) = setup_hotline("1001")
+    now = clock.now()
+    BlacklistEntry.objects.create(
+        number="13900000666",
+        reason="恶意骚扰",
+        treatment=BlacklistTreatment.ANNOUNCEMENT,
+        created_at=now,
+        updated_at=now,
+    )
+    sipp = sipp_citizen(
+        work=sip_env["work"],
+        proxy=PROXY,
+        number="12345",
+        caller="13900000666",
+        sip_port=BASE + 22,
+        media_port=BASE + 1880,
+        talk_ms=20000,
+    )
+    try:
+        pump(controller, sip_env["phones"], lambda user: "accept", finished({"caller": "13900000666"}), 30)
+    finally:
+        if sipp.poll() is None:
+            sipp.kill()
+            sipp.wait(timeout=5)
+    call = Call.objects.get(caller="13900000666")
+    assert (call.disposition, call.blacklist_treatment, call.agent_id) == (
+        "blacklisted",
+        "announcement",
+        None,
+    )
+    assert not QueueLog.objects.filter(call=call).exists()
+    assert Agent.objects.get(pk=agent.pk).state == AgentState.READY

@@ -1,4 +1,6 @@
+from django.templatetags.static import static
 from django.urls import path
+from django.views.generic import RedirectView
 
 from hotline.sla import views as sla_views
 
@@ -28,4 +30,6 @@ urlpatterns = [
     path("cases/<int:pk>/reveal-phone/", workbench.case_reveal_phone_view, name="case-reveal-phone"),
     path("cases/hot-questions/", workbench.hot_questions, name="case-hot-questions"),
     path("notices/<int:pk>/open/", workbench.notice_open, name="notice-open"),
+    # browsers ask for /favicon.ico on files that are not pages (exports, prints saved as PDF)
+    path("favicon.ico", RedirectView.as_view(url=static("hotline/favicon.svg"), permanent=True)),
 ]

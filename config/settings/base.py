@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "hotline.notify",
     "hotline.knowledge",
     "hotline.telephony",
+    "hotline.intake",
     "hotline.demo",
 ]
 
@@ -131,6 +132,8 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's backend, except that a flush lifts the audit log's append-only triggers (common/appendonly.py).
+    DATABASES["default"]["ENGINE"] = "hotline.common.sqlite"
     # Wait for the writer lock instead of failing at once when two requests write together.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -203,6 +206,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Choice sets that share a field name ("status", "role") get names of their own in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "CaseStatusEnum": "hotline.cases.models.CaseStatus",
+        "AssignmentStatusEnum": "hotline.cases.models.AssignmentStatus",
+        "AssignmentRoleEnum": "hotline.cases.models.AssignmentRole",
+        "UserRoleEnum": "hotline.orgs.models.Role",
+        "RatingEnum": "hotline.cases.models.Rating",
+    },
 }
 
 LOGGING = {
@@ -227,6 +238,9 @@ CACHES = {
 HOTLINE_LOOKUP_RATE = os.environ.get("HOTLINE_LOOKUP_RATE", "20/min")
 HOTLINE_LOOKUP_FAILURE_LIMIT = int(os.environ.get("HOTLINE_LOOKUP_FAILURE_LIMIT", "5"))
 HOTLINE_LOOKUP_LOCKOUT_MINUTES = int(os.environ.get("HOTLINE_LOOKUP_LOCKOUT_MINUTES", "30"))
+
+# The key Kannel's delivery reports must carry (notify/dlr.py); empty: derived from SECRET_KEY.
+HOTLINE_KANNEL_DLR_SECRET = os.environ.get("HOTLINE_KANNEL_DLR_SECRET", "")
 
 # Key for personal data encrypted at rest (ID-card numbers). Any string; derive a real one in production.
 HOTLINE_DATA_KEY = os.environ.get("HOTLINE_DATA_KEY", "development-data-key-change-me")
@@ -263,3 +277,4 @@ SILENCED_SYSTEM_CHECKS = ["models.W040"]
 HOTLINE_TELEPHONY = os.environ.get("HOTLINE_TELEPHONY", "auto")  # auto | on | off
 HOTLINE_TELEPHONY_REDIS = os.environ.get("HOTLINE_TELEPHONY_REDIS", "")
 HOTLINE_SIP_PORT = int(os.environ.get("HOTLINE_SIP_PORT", "15060"))
+HOTLINE_MISSED_CALLBACK_HOURS = int(os.environ.get("HOTLINE_MISSED_CALLBACK_HOURS", "24"))

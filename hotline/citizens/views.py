@@ -75,7 +75,7 @@ def screen_pop_partial(request: HttpRequest, number: str, *, embedded: bool) -> 
     return render(request, "citizens/_screen_pop.html", _pop_page_context(request, number, embedded=embedded))
 
 
-CALL_ID_RE = re.compile(r"[A-Za-z0-9._:@-]{1,64}")
+CALL_ID_RE = re.compile(r"[A-Za-z0-9._:@-]{1,40}")
 
 
 @login_required

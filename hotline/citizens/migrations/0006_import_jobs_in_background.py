@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('citizens', '0004_requestkey_covering_index'),
+        ('citizens', '0005_requestkey_to_cases'),
     ]
 
     operations = [

@@ -21,3 +21,17 @@ class CasesConfig(AppConfig):
         from .models import CaseEvent
 
         post_save.connect(on_case_event, sender=CaseEvent, dispatch_uid="duplicates-index")
+
+        from hotline.common.registry import PeriodicJob, register_choices, register_job
+
+        from .duplicates import index_prune
+        from .lifecycle import Action
+        from .models import CaseStatus
+
+        register_choices("case_status", CaseStatus)
+        register_choices("case_action", Action)
+        register_job(
+            PeriodicJob(
+                "duplicates-prune", index_prune, "hotline.cases.tasks.prune_duplicate_index_task", 24 * 3600.0
+            )
+        )

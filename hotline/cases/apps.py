@@ -29,6 +29,13 @@ class CasesConfig(AppConfig):
         from .models import CaseStatus
 
         register_choices("case_status", CaseStatus)
+
+        from hotline.citizens import history
+
+        from .citizen_rows import CaseSource, CitizenCaseRows
+
+        history.register_case_rows(CitizenCaseRows())
+        history.register(CaseSource())
         register_choices("case_action", Action)
         register_job(
             PeriodicJob(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.urls import reverse
 
 from hotline.common import clock, crypto
 from hotline.common.errors import NotFound
@@ -232,7 +233,7 @@ def _case_row(case: Any, *, masked: bool) -> dict[str, Any]:
         "channel": case.channel,
         "citizen_phone": mask(case.citizen_phone, masked=masked),
         "created_at": case.created_at,
-        "link": f"/cases/{case.pk}/",
+        "link": reverse("case-detail", args=[case.pk]),
     }
 
 

@@ -25,4 +25,6 @@ def schedule_periodic_jobs(sender: Celery, **kwargs: object) -> None:
     from hotline.common.registry import periodic_jobs
 
     for job in periodic_jobs():
+        if job.task is None:
+            continue
         sender.add_periodic_task(job.seconds, sender.signature(job.task), name=job.name)

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "hotline.notify",
     "hotline.knowledge",
     "hotline.telephony",
+    "hotline.intake",
     "hotline.demo",
 ]
 
@@ -131,6 +132,8 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's backend, except that a flush lifts the audit log's append-only triggers (common/appendonly.py).
+    DATABASES["default"]["ENGINE"] = "hotline.common.sqlite"
     # Wait for the writer lock instead of failing at once when two requests write together.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -165,6 +168,16 @@ MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", VAR_DIR / "media"))
 # Attachments larger than this are refused at intake.
 # Case attachments: outside MEDIA_ROOT, never served by the web server (see hotline/cases/storage.py).
 HOTLINE_PRIVATE_MEDIA_ROOT = Path(os.environ.get("HOTLINE_PRIVATE_MEDIA_ROOT", VAR_DIR / "private"))
+# Uploads: one cap on any request body with files (hotline/common/uploads.py), then each endpoint's own limit.
+HOTLINE_MAX_UPLOAD_BYTES = int(os.environ.get("HOTLINE_MAX_UPLOAD_BYTES", str(100 * 1024 * 1024)))
+HOTLINE_MAX_IMPORT_BYTES = int(os.environ.get("HOTLINE_MAX_IMPORT_BYTES", str(10 * 1024 * 1024)))
+FILE_UPLOAD_HANDLERS = [
+    "hotline.common.uploads.RequestSizeLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # form fields and JSON bodies (Django's default, stated)
+DATA_UPLOAD_MAX_NUMBER_FILES = 30
 HOTLINE_MAX_ATTACHMENT_BYTES = int(os.environ.get("HOTLINE_MAX_ATTACHMENT_BYTES", str(20 * 1024 * 1024)))
 
 REST_FRAMEWORK = {
@@ -226,6 +239,9 @@ HOTLINE_LOOKUP_RATE = os.environ.get("HOTLINE_LOOKUP_RATE", "20/min")
 HOTLINE_LOOKUP_FAILURE_LIMIT = int(os.environ.get("HOTLINE_LOOKUP_FAILURE_LIMIT", "5"))
 HOTLINE_LOOKUP_LOCKOUT_MINUTES = int(os.environ.get("HOTLINE_LOOKUP_LOCKOUT_MINUTES", "30"))
 
+# The key Kannel's delivery reports must carry (notify/dlr.py); empty: derived from SECRET_KEY.
+HOTLINE_KANNEL_DLR_SECRET = os.environ.get("HOTLINE_KANNEL_DLR_SECRET", "")
+
 # Key for personal data encrypted at rest (ID-card numbers). Any string; derive a real one in production.
 HOTLINE_DATA_KEY = os.environ.get("HOTLINE_DATA_KEY", "development-data-key-change-me")
 
@@ -256,3 +272,4 @@ SILENCED_SYSTEM_CHECKS = ["models.W040"]
 HOTLINE_TELEPHONY = os.environ.get("HOTLINE_TELEPHONY", "auto")  # auto | on | off
 HOTLINE_TELEPHONY_REDIS = os.environ.get("HOTLINE_TELEPHONY_REDIS", "")
 HOTLINE_SIP_PORT = int(os.environ.get("HOTLINE_SIP_PORT", "15060"))
+HOTLINE_MISSED_CALLBACK_HOURS = int(os.environ.get("HOTLINE_MISSED_CALLBACK_HOURS", "24"))

@@ -14,6 +14,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from hotline.common.errors import Conflict, ServiceError
 from hotline.orgs.models import User
 
 from . import serializers as s
@@ -38,7 +39,19 @@ class CaseAction:
         """Run the action with validated input (`version` is the optimistic-lock version the user saw)."""
         values = dict(data)
         version = values.pop("version", None)
-        return self.run(target, actor=actor, data=values, version=version)
+        try:
+            return self.run(target, actor=actor, data=values, version=version)
+        except ServiceError as refusal:
+            # A loser of a race sees the state the winner left ("already signed for", "no pending return"…);
+            # the truth is that it acted on an old version: always 409, whichever check refused first.
+            if version is not None and refusal.status_code == 400 and _is_stale(target, version):
+                raise Conflict("工单已被他人更新，请刷新后重试") from refusal
+            raise
+
+
+def _is_stale(target: Case | Assignment, version: int) -> bool:
+    case_id = target.pk if isinstance(target, Case) else target.case_id
+    return not Case.objects.filter(pk=case_id, version=version).exists()
 
 
 def _targets(data: dict[str, Any]) -> list[services.Target]:

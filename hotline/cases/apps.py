@@ -22,9 +22,11 @@ class CasesConfig(AppConfig):
 
         post_save.connect(on_case_event, sender=CaseEvent, dispatch_uid="duplicates-index")
 
-        from hotline.common.registry import PeriodicJob, register_choices, register_job
+        from hotline.common.registry import PeriodicJob, register_choices, register_job, register_warm_up
 
-        from .duplicates import index_prune
+        from .duplicates import index_prune, terms
+
+        register_warm_up("jieba", lambda: terms("小区门口道路积水严重影响出行，物业不管"))
         from .lifecycle import Action
         from .models import CaseStatus
 

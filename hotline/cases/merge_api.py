@@ -225,7 +225,12 @@ class CoRequestersApi(RequestContextMixin, APIView):
     def get(self, request: Request, pk: int) -> Response:
         user = _user(request)
         case = selectors.case_get(user=user, pk=pk)
-        rows = CoRequester.objects.filter(case=case).select_related("merged_case", "merged_by")
+        rows = list(CoRequester.objects.filter(case=case).select_related("merged_case", "merged_by"))
+        masking.record_view(
+            user=user,
+            callers=[masking.caller(co.merged_case, user) for co in rows],
+            what=f"并单来电人（工单 {case.number}）",
+        )
         return Response([_co_output(co, user) for co in rows])
 
 

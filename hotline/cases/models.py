@@ -5,9 +5,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from hotline.common.models import DictItem, DictKind
+from hotline.common.storage import private_storage
 from hotline.orgs.models import Unit
-
-from .storage import private_storage
 
 
 class Channel(models.TextChoices):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, cast
 
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -578,7 +579,7 @@ class CaseCreatedOutput(CachedFieldsMixin, serializers.ModelSerializer):
 
 class EventOutput(CachedFieldsMixin, serializers.ModelSerializer):
     action_display = serializers.SerializerMethodField()
-    actor = serializers.CharField(source="actor.__str__", default="")
+    actor = serializers.SerializerMethodField()
     unit = serializers.CharField(source="unit.name", default="")
     assignment_unit = serializers.CharField(source="assignment.unit.name", default="")
     from_status_display = serializers.SerializerMethodField()
@@ -605,6 +606,10 @@ class EventOutput(CachedFieldsMixin, serializers.ModelSerializer):
 
     def get_action_display(self, event: CaseEvent) -> str:
         return str(lifecycle.Action(event.action).label)
+
+    def get_actor(self, event: CaseEvent) -> str:
+        """The person, or 系统 for events of the sweep and other jobs (as on the case page)."""
+        return str(event.actor) if event.actor_id else gettext("系统")
 
     def _status_label(self, value: str) -> str:
         from .models import CaseStatus

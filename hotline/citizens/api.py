@@ -19,7 +19,7 @@ from hotline.common.schema import FILE_RESPONSES, NO_CONTENT, free_object
 from hotline.orgs.http import request_user as _user
 from hotline.orgs.models import User
 
-from . import importexport, selectors, services
+from . import importexport, jobs, selectors, services
 from . import outputs as o
 from .models import (
     BlacklistDirection,
@@ -27,6 +27,7 @@ from .models import (
     BlacklistTreatment,
     CitizenLevel,
     Gender,
+    ImportKind,
     RelatedContact,
 )
 
@@ -276,63 +277,65 @@ def _file_response(content: bytes, fmt: str, name: str) -> HttpResponse:
 
 
 class _ImportApi(RequestContextMixin, APIView):
+    """The file's size and rows are checked at once (400 beyond the limits); the import itself runs as a
+    background job: 202 with the job, whose progress and row report `GET /citizens/imports/<id>/` shows."""
+
     parser_classes = [MultiPartParser, FormParser]
     kind = ""
 
     def check(self, user: User) -> None:
         _require_editor(user)
 
-    def run(self, **kwargs: Any) -> importexport.ImportReport:
-        raise NotImplementedError
-
     def post(self, request: Request) -> Response:
         user = _user(request)
         self.check(user)
         data = ImportInput(data=request.data)
         data.is_valid(raise_exception=True)
-        upload = data.validated_data["file"]
-        report = self.run(
-            upload=upload, file_name=upload.name or "", actor=user, dry_run=data.validated_data["dry_run"]
+        job = jobs.import_queue(
+            kind=self.kind,
+            upload=data.validated_data["file"],
+            actor=user,
+            dry_run=data.validated_data["dry_run"],
         )
-        return Response(report.as_dict())
+        body = {**jobs.job_data(job), "job": job.pk, "url": f"/api/v1/citizens/imports/{job.pk}/"}
+        return Response(body, status=status.HTTP_202_ACCEPTED)
 
 
 class CitizenImportApi(_ImportApi):
+    kind = ImportKind.CITIZENS
+
     @extend_schema(
-        summary="批量导入市民（xlsx/csv；合格行保存，不合格行逐行报告）",
+        summary="批量导入市民（xlsx/csv，后台执行；合格行保存，不合格行逐行报告）",
         request=ImportInput,
-        responses=o.ImportReportOutput,
+        responses={202: o.ImportQueuedOutput},
     )
     def post(self, request: Request) -> Response:
         return super().post(request)
 
-    def run(self, **kwargs: Any) -> importexport.ImportReport:
-        return importexport.import_citizens(**kwargs)
-
 
 class ContactImportApi(_ImportApi):
-    @extend_schema(summary="批量导入相关联系人", request=ImportInput, responses=o.ImportReportOutput)
+    kind = ImportKind.CONTACTS
+
+    @extend_schema(
+        summary="批量导入相关联系人（后台执行）", request=ImportInput, responses={202: o.ImportQueuedOutput}
+    )
     def post(self, request: Request) -> Response:
         return super().post(request)
 
-    def run(self, **kwargs: Any) -> importexport.ImportReport:
-        return importexport.import_contacts(**kwargs)
-
 
 class BlacklistImportApi(_ImportApi):
+    kind = ImportKind.BLACKLIST
+
     def check(self, user: User) -> None:
         _require_blacklist(user)
 
     @extend_schema(
-        summary="批量导入黑名单（每个文件不超过10,000行）",
+        summary="批量导入黑名单（后台执行；每个文件不超过10,000行）",
         request=ImportInput,
-        responses=o.ImportReportOutput,
+        responses={202: o.ImportQueuedOutput},
     )
     def post(self, request: Request) -> Response:
         return super().post(request)
-
-    def run(self, **kwargs: Any) -> importexport.ImportReport:
-        return importexport.import_blacklist(**kwargs)
 
 
 class CitizenExportApi(RequestContextMixin, APIView):
@@ -451,21 +454,9 @@ class BlacklistExportApi(RequestContextMixin, APIView):
 
 
 class ImportJobApi(RequestContextMixin, APIView):
-    @extend_schema(summary="导入记录与逐行错误报告", responses=o.ImportJobOutput)
+    @extend_schema(summary="导入任务：状态、进度与逐行错误报告", responses=o.ImportJobOutput)
     def get(self, request: Request, pk: int) -> Response:
         job = selectors.import_jobs(user=_user(request)).filter(pk=pk).first()
         if job is None:
             raise NotFound("导入记录不存在")
-        return Response(
-            {
-                "id": job.pk,
-                "kind": job.kind,
-                "file_name": job.file_name,
-                "total": job.total_rows,
-                "created": job.created_count,
-                "updated": job.updated_count,
-                "rejected": job.rejected_count,
-                "errors": job.errors,
-                "created_at": job.created_at,
-            }
-        )
+        return Response(jobs.job_data(job))

@@ -6,6 +6,7 @@ from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
 from hotline.common import crypto
+from hotline.common.storage import private_storage
 
 
 class Gender(models.TextChoices):
@@ -189,10 +190,27 @@ class ImportKind(models.TextChoices):
     BLACKLIST = "blacklist", _("黑名单")
 
 
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", _("排队中")
+    RUNNING = "running", _("导入中")
+    DONE = "done", _("已完成")
+    FAILED = "failed", _("失败")
+
+
 class ImportJob(models.Model):
-    """One bulk import: what was read, what was saved, and the per-row error report."""
+    """One bulk import, run by a background job: its progress, what was saved, and the per-row error report."""
 
     kind = models.CharField(_("类型"), max_length=16, choices=ImportKind.choices)
+    status = models.CharField(
+        _("状态"), max_length=8, choices=ImportStatus.choices, default=ImportStatus.DONE
+    )
+    dry_run = models.BooleanField(_("只校验"), default=False)
+    # The uploaded file waits here (private storage, no URL) until the job has read it, then is deleted.
+    file = models.FileField(_("文件"), upload_to="imports/%Y/%m/", storage=private_storage, blank=True)
+    read_rows = models.PositiveIntegerField(_("已读行数"), default=0)
+    expected_rows = models.PositiveIntegerField(_("预计行数"), default=0)
+    message = models.CharField(_("说明"), max_length=300, blank=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     file_name = models.CharField(_("文件名"), max_length=200, blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -99,16 +99,22 @@ def _report_fields(**extra: serializers.Field) -> dict[str, serializers.Field]:
     }
 
 
-ImportReportOutput = inline_serializer(
-    name="ImportReportOutput",
-    fields=_report_fields(job=serializers.IntegerField(allow_null=True), dry_run=serializers.BooleanField()),
-)
-ImportJobOutput = inline_serializer(
-    name="ImportJobOutput",
-    fields=_report_fields(
-        id=serializers.IntegerField(),
-        kind=serializers.CharField(),
-        file_name=serializers.CharField(),
-        created_at=serializers.DateTimeField(),
-    ),
+_JOB_FIELDS: dict[str, serializers.Field] = {
+    "id": serializers.IntegerField(),
+    "kind": serializers.CharField(),
+    "status": serializers.CharField(),
+    "status_display": serializers.CharField(),
+    "dry_run": serializers.BooleanField(),
+    "file_name": serializers.CharField(),
+    "expected_rows": serializers.IntegerField(),
+    "read_rows": serializers.IntegerField(),
+    "progress": serializers.IntegerField(),
+    "message": serializers.CharField(),
+    "created_at": serializers.DateTimeField(),
+    "finished_at": serializers.DateTimeField(allow_null=True),
+}
+ImportJobOutput = inline_serializer(name="ImportJobOutput", fields=_report_fields(**_JOB_FIELDS))
+ImportQueuedOutput = inline_serializer(
+    name="ImportQueuedOutput",
+    fields=_report_fields(**_JOB_FIELDS, job=serializers.IntegerField(), url=serializers.CharField()),
 )

@@ -4,7 +4,8 @@ list things: the embedded worker, Celery beat, template filters) import no domai
 - periodic jobs: each package registers its jobs once, with one interval; `manage.py run_worker` (no broker)
   and Celery beat (production) both read this list;
 - choice labels: template filters show a status, action or stage by the label of the package's choices;
-- the working-day calendar: `sla` owns it (data), `common.workdays` reads it through here.
+- the working-day calendar: `sla` owns it (data), `common.workdays` reads it through here;
+- warm-ups: what a fresh server process loads before its first request (common.serving).
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ from django.db import models
 
 @dataclass(frozen=True)
 class PeriodicJob:
-    """A job run every `seconds`: `run()` in the embedded worker, the Celery task named `task` under beat."""
+    """A job run every `seconds`: `run()` in the embedded worker, the Celery task named `task` under beat.
+
+    `task=None`: only the embedded worker polls for it (under Celery the work is queued when it arises)."""
 
     name: str
     run: Callable[[], Any]
-    task: str
+    task: str | None
     seconds: float
 
 
@@ -36,6 +39,18 @@ def register_job(job: PeriodicJob) -> None:
 
 def periodic_jobs() -> list[PeriodicJob]:
     return sorted(_JOBS.values(), key=lambda job: job.seconds)
+
+
+_WARM_UPS: dict[str, Callable[[], object]] = {}
+
+
+def register_warm_up(name: str, work: Callable[[], object]) -> None:
+    """Something slow a fresh server process should load before its first request (common.serving.warm_up)."""
+    _WARM_UPS[name] = work
+
+
+def warm_ups() -> list[tuple[str, Callable[[], object]]]:
+    return list(_WARM_UPS.items())
 
 
 _CHOICES: dict[str, type[models.Choices]] = {}

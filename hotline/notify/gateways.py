@@ -8,6 +8,8 @@ import urllib.parse
 import urllib.request
 from typing import Protocol
 
+from .dlr import dlr_secret
+
 logger = logging.getLogger(__name__)
 
 
@@ -31,10 +33,19 @@ class KannelGateway:
     """Kannel smsbox `sendsms` over HTTP. Chinese text goes as UCS-2 (coding=2) from UTF-8."""
 
     def __init__(
-        self, *, url: str, username: str, password: str, sender: str, dlr_url: str, timeout: float = 5
+        self,
+        *,
+        url: str,
+        username: str,
+        password: str,
+        sender: str,
+        dlr_url: str,
+        timeout: float = 5,
+        dlr_key: str | None = None,
     ):
         self.url, self.username, self.password = url, username, password
         self.sender, self.dlr_url, self.timeout = sender, dlr_url, timeout
+        self.dlr_key = dlr_secret() if dlr_key is None else dlr_key
 
     def send(self, *, phone: str, text: str, reference: str) -> str:
         params = {
@@ -45,7 +56,9 @@ class KannelGateway:
             "charset": "UTF-8",
             "coding": "2",
             "dlr-mask": "31",
-            "dlr-url": f"{self.dlr_url}?ref={reference}&status=%d&answer=%A",
+            # Kannel substitutes %d and %A; the key and the signed reference authenticate the report (notify/dlr.py).
+            "dlr-url": f"{self.dlr_url}?{urllib.parse.urlencode({'key': self.dlr_key, 'ref': reference})}"
+            "&status=%d&answer=%A",
         }
         if self.sender:
             params["from"] = self.sender

@@ -19,6 +19,7 @@ from django.utils import timezone
 from hotline.common import clock, crypto
 from hotline.common.db import copy_insert
 
+from .dlr import sign_reference, verify_reference
 from .gateways import GatewayError, SmsGateway, configured_gateway
 from .models import Channel, DeliveryLog, MessageTemplate, Outbox, OutboxStatus
 
@@ -207,7 +208,7 @@ def _deliver_one(message: Outbox, gateway: SmsGateway) -> None:
     try:
         if message.channel == Channel.SMS:
             message.external_id = gateway.send(
-                phone=message.address, text=delivery_text(message), reference=str(message.pk)
+                phone=message.address, text=delivery_text(message), reference=sign_reference(message.pk)
             )
         elif message.channel == Channel.EMAIL:
             send_mail(message.subject, delivery_text(message), None, [message.address])
@@ -263,9 +264,8 @@ KANNEL_DLR = {"1": OutboxStatus.DELIVERED, "2": OutboxStatus.FAILED, "16": Outbo
 
 def delivery_report(*, reference: str, status: str, answer: str = "") -> Outbox | None:
     """Kannel's delivery report: 1 delivered, 2 failed, 4 buffered, 8 accepted by the SMSC, 16 rejected."""
-    message = Outbox.objects.filter(
-        pk=int(reference) if reference.isdigit() else 0, channel=Channel.SMS
-    ).first()
+    message_id = verify_reference(reference)
+    message = Outbox.objects.filter(pk=message_id, channel=Channel.SMS).first() if message_id else None
     if message is None:
         return None
     _log(message, f"dlr-{status}", answer)

@@ -57,8 +57,7 @@ def on_login_failed(sender: Any, credentials: dict[str, Any], request: Any = Non
 class SprayGuardBackend:
     """First in AUTHENTICATION_BACKENDS: refuses every login from a locked address (right password or not).
 
-    Deliberately not a BaseBackend: it has no `get_user`, so a session is never bound to it (Django binds a forced
-    or programmatic login to the first backend that can load users, and this one loads nobody).
+    Deliberately no `get_user` (like axes' backend): it authenticates nobody, so sessions never name it.
     """
 
     def authenticate(self, request: Any, **credentials: Any) -> None:

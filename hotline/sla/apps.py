@@ -19,6 +19,7 @@ class SlaConfig(AppConfig):
             PeriodicJob,
             register_choices,
             register_job,
+            register_warm_up,
             register_workday_calendar,
         )
 
@@ -27,6 +28,7 @@ class SlaConfig(AppConfig):
         from .sweep import sweep
 
         register_workday_calendar(calendar.current)
+        register_warm_up("calendar", calendar.current)
         register_choices("sla_stage", Stage)
         register_job(
             PeriodicJob(

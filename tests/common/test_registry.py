@@ -9,7 +9,8 @@ from django.core.management import call_command
 from hotline.common import registry
 from hotline.common.registry import choice_label, periodic_jobs, register_job
 
-EXPECTED = {
+EXPECTED: dict[str, tuple[str | None, float]] = {
+    "citizens-imports": (None, 5.0),
     "notify-deliver": ("hotline.notify.tasks.deliver_task", 5.0),
     "sla-sweep": ("hotline.sla.tasks.sweep_task", 60.0),
     "duplicates-prune": ("hotline.cases.tasks.prune_duplicate_index_task", 24 * 3600.0),
@@ -26,7 +27,8 @@ def test_celery_beat_schedules_the_registered_jobs(db):
     app.loader.import_default_modules()
     app.finalize()
     schedule = app.conf.beat_schedule
-    assert {name: (entry["task"], entry["schedule"]) for name, entry in schedule.items()} == EXPECTED
+    beat = {name: task for name, task in EXPECTED.items() if task[0] is not None}
+    assert {name: (entry["task"], entry["schedule"]) for name, entry in schedule.items()} == beat
 
 
 def test_run_worker_runs_every_registered_job(db, monkeypatch):

@@ -7,6 +7,7 @@ from django.db import transaction
 
 from hotline.common import clock
 from hotline.notify import services
+from hotline.notify.dlr import dlr_secret, sign_reference
 from hotline.notify.gateways import GatewayError
 from hotline.notify.models import DeliveryLog, Outbox, OutboxStatus
 from hotline.orgs.models import User
@@ -97,11 +98,37 @@ def test_delivery_report_marks_delivered(people, client):
         queue(people.east, channels=("sms",))
         services.deliver_due(gateway=FlakyGateway(0))
     message = Outbox.objects.get()
-    response = client.get("/notify/kannel/dlr/", {"ref": message.pk, "status": "1", "answer": "ACK"})
+    ref = sign_reference(message.pk)
+    response = client.get(
+        "/notify/kannel/dlr/", {"key": dlr_secret(), "ref": ref, "status": "1", "answer": "ACK"}
+    )
     assert response.status_code == 200
     message.refresh_from_db()
     assert message.status == OutboxStatus.DELIVERED and message.delivered_at
-    assert client.get("/notify/kannel/dlr/", {"ref": "999999", "status": "1"}).status_code == 404
+    assert (
+        client.get("/notify/kannel/dlr/", {"key": dlr_secret(), "ref": "999999", "status": "1"}).status_code
+        == 404
+    )
+
+
+def test_delivery_reports_need_the_deployment_key_and_a_signed_reference(people, client):
+    """Anyone could mark any SMS delivered or failed by its sequential outbox id."""
+    people.east.phone = "13900001111"
+    people.east.save()
+    with clock.frozen_now(NOON):
+        queue(people.east, channels=("sms",))
+        services.deliver_due(gateway=FlakyGateway(0))
+    message = Outbox.objects.get()
+    dlr = "/notify/kannel/dlr/"
+    assert client.get(dlr, {"ref": message.pk, "status": "2"}).status_code == 403
+    assert (
+        client.get(dlr, {"key": "guess", "ref": sign_reference(message.pk), "status": "2"}).status_code == 403
+    )
+    assert client.get(dlr, {"key": dlr_secret(), "ref": message.pk, "status": "2"}).status_code == 404
+    forged = f"{message.pk}-{'0' * 24}"
+    assert client.get(dlr, {"key": dlr_secret(), "ref": forged, "status": "2"}).status_code == 404
+    message.refresh_from_db()
+    assert message.status != OutboxStatus.FAILED
 
 
 class FastReportGateway(FlakyGateway):
@@ -113,7 +140,8 @@ class FastReportGateway(FlakyGateway):
 
     def send(self, *, phone: str, text: str, reference: str) -> str:
         external_id = super().send(phone=phone, text=text, reference=reference)
-        assert self.client.get("/notify/kannel/dlr/", {"ref": reference, "status": "1"}).status_code == 200
+        report = {"key": dlr_secret(), "ref": reference, "status": "1"}
+        assert self.client.get("/notify/kannel/dlr/", report).status_code == 200
         return external_id
 
 

@@ -1,5 +1,6 @@
 """The embedded background worker: runs every periodic job the packages registered (hotline.common.registry:
-outbox delivery, the deadline sweep, pruning the duplicate-screening index), each at its interval.
+outbox delivery, bulk citizen imports, the deadline sweep,
+pruning the duplicate-screening index), each at its interval.
 
 Used by scripts/start.sh so a newcomer needs no broker; production runs the same jobs under Celery beat.
 """
@@ -21,7 +22,7 @@ logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
-    help = "运行后台任务：消息投递、时限巡检与查重索引清理（无需消息队列）"
+    help = "运行后台任务：消息投递、批量导入、时限巡检与查重索引清理（无需消息队列）"
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--tick", type=float, default=1.0, help="seconds between checks for due jobs")

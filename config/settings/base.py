@@ -250,14 +250,9 @@ HOTLINE_DATA_KEY = os.environ.get("HOTLINE_DATA_KEY", "development-data-key-chan
 CELERY_BROKER_URL = os.environ.get("HOTLINE_CELERY_BROKER", "")
 CELERY_RESULT_BACKEND = os.environ.get("HOTLINE_CELERY_RESULTS", "") or None
 CELERY_TASK_ALWAYS_EAGER = False
-CELERY_BEAT_SCHEDULE = {
-    "sla-sweep": {
-        "task": "hotline.sla.tasks.sweep_task",
-        "schedule": float(os.environ.get("HOTLINE_SWEEP_SECONDS", "60")),
-    },
-    "notify-deliver": {"task": "hotline.notify.tasks.deliver_task", "schedule": 10.0},
-    "duplicates-prune": {"task": "hotline.cases.tasks.prune_duplicate_index_task", "schedule": 24 * 3600.0},
-}
+# The periodic jobs (and their intervals) are registered by each package (hotline.common.registry); Celery beat
+# (config/celery.py) and run_worker both read that list.
+HOTLINE_SWEEP_SECONDS = float(os.environ.get("HOTLINE_SWEEP_SECONDS", "60"))
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # The embedded knowledge index has one writer: its updates go to their own queue, served by one worker process.

@@ -8,7 +8,6 @@ from django.test import Client, override_settings
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-
 TOKEN = "/api/v1/auth/token/"
 
 

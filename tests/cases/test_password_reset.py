@@ -51,7 +51,7 @@ def test_code_to_the_phone_then_a_new_password_for_the_citizen_only(city, people
     assert code not in reset.code_hash and check_code(code, reset.code_hash)
 
     password = services.query_password_reset(number=case.number, code=code)
-    assert re.fullmatch(r"\d{6}", password) and check_code(password, fresh(case).query_password)
+    assert re.fullmatch(r"\d{8}", password) and check_code(password, fresh(case).query_password)
     # Neither the code nor the password is on the timeline staff read.
     opinions = " ".join(CaseEvent.objects.filter(case=case).values_list("opinion", flat=True))
     assert code not in opinions and password not in opinions

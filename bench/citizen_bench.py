@@ -130,14 +130,14 @@ def fill(rng: random.Random) -> None:
         # Cases of the window without keys (loaded by COPY, which bypasses the indexing hook).
         cur.execute(
             "SELECT id, title, content, citizen_phone, citizen_name, created_at FROM cases_case c"
-            " WHERE created_at >= %s AND NOT EXISTS (SELECT 1 FROM citizens_requestkey k WHERE k.case_id = c.id)",
+            " WHERE created_at >= %s AND NOT EXISTS (SELECT 1 FROM cases_requestkey k WHERE k.case_id = c.id)",
             [since],
         )
         rows = cur.fetchall()
         if rows:
             log(f"近{KEY_DAYS}天工单的查重特征……")
             cache: dict[tuple[str, str], list[tuple[int, float]]] = {}
-            with cur.cursor.copy("COPY citizens_requestkey (key, weight, case_id, at) FROM STDIN") as copy:
+            with cur.cursor.copy("COPY cases_requestkey (key, weight, case_id, at) FROM STDIN") as copy:
                 for case_id, title, content, phone, name, at in rows:
                     words = cache.get((title, content))
                     if words is None:
@@ -157,7 +157,7 @@ def fill(rng: random.Random) -> None:
             "citizens_citizen",
             "citizens_citizenphone",
             "citizens_relatedcontact",
-            "citizens_requestkey",
+            "cases_requestkey",
         ):
             cur.execute(f"VACUUM ANALYZE {table}")
 
@@ -201,7 +201,7 @@ def measure(iterations: int, rng: random.Random) -> None:
         citizens = cur.fetchone()[0]
         cur.execute("SELECT count(*) FROM cases_case")
         cases = cur.fetchone()[0]
-        cur.execute("SELECT count(*) FROM citizens_requestkey")
+        cur.execute("SELECT count(*) FROM cases_requestkey")
         keys = cur.fetchone()[0]
         cur.execute(
             "SELECT citizen_phone FROM cases_case TABLESAMPLE SYSTEM (1) WHERE citizen_phone <> '' LIMIT 2000"

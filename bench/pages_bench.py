@@ -5,7 +5,12 @@
 Renders, through the whole Django stack in-process (django.test.Client, session login), the role homes of a
 dispatcher, the busiest unit's handler and a leader, the search page (default: last month; and by caller number),
 a case page with its timeline and deadlines, the open-case board and the supervision page; prints p50 and p99
-beside the target (< 300 ms for worklists and the first page of search). Figures are printed, never asserted.
+beside the target (< 300 ms for worklists and the first page of search; < 1 s for the supervision page).
+Figures are printed, never asserted.
+
+`--alerts N` first replaces the deadline tables with N running or stopped reply clocks started in the last 30 days,
+each with a yellow card (the supervision page's worst case: 1,000,000 cards in its default period); `--only`
+measures the pages whose label contains a word (e.g. `--only supervision`).
 """
 
 from __future__ import annotations
@@ -22,6 +27,45 @@ from hotline.cases.models import OPEN_ASSIGNMENT_STATUSES, Assignment
 from hotline.demo.org import load_org
 
 TARGET_MS = 300
+SUPERVISION_TARGET_MS = 1000
+
+
+def fill_alerts(n: int) -> None:
+    """N reply clocks over the assignments, started in the last 30 days, half still running, each carded yellow."""
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE sla_alert, sla_clock RESTART IDENTITY CASCADE")
+        cursor.execute("SELECT setseed(0.17)")
+        cursor.execute("SELECT count(*) FROM cases_assignment WHERE role <> 'cc'")
+        (assignments,) = cursor.fetchone()
+        cursor.execute(
+            """
+            WITH a AS (
+                SELECT id, case_id, row_number() OVER (ORDER BY id DESC) - 1 AS k
+                FROM cases_assignment WHERE role <> 'cc'
+            ), s AS (
+                SELECT n, n %% %(assignments)s AS k, now() - random() * interval '30 days' AS start,
+                       random() < 0.5 AS running
+                FROM generate_series(1, %(n)s) n
+            )
+            INSERT INTO sla_clock (case_id, assignment_id, stage, started_at, due_at, warn_at, red_at, remind_at,
+                                   next_alert_at, stopped_at, max_due_at)
+            SELECT a.case_id, a.id, 'reply', s.start, s.start + interval '1 day', NULL, s.start + interval '4 days',
+                   NULL, CASE WHEN s.running THEN s.start + interval '4 days' END,
+                   CASE WHEN s.running THEN NULL ELSE s.start + interval '2 days' END, NULL
+            FROM s JOIN a USING (k)
+            """,
+            {"assignments": assignments, "n": n},
+        )
+        cursor.execute(
+            """
+            INSERT INTO sla_alert (clock_id, kind, case_id, unit_id, raised_at, run_id)
+            SELECT c.id, 'yellow', c.case_id, a.unit_id, LEAST(c.due_at, now()), 'pages-bench'
+            FROM sla_clock c JOIN cases_assignment a ON a.id = c.assignment_id
+            """
+        )
+        cursor.execute("VACUUM ANALYZE sla_clock")
+        cursor.execute("VACUUM ANALYZE sla_alert")
+    print(f"  {n:,} 个答复时限（近 30 天开始）及 {n:,} 张黄牌")
 
 
 def main() -> None:
@@ -29,8 +73,12 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--iterations", type=int, default=60)
+    parser.add_argument("--alerts", type=int, default=0, help="first fill N clocks with a yellow card each")
+    parser.add_argument("--only", default="", help="measure only pages whose label contains this")
     args = parser.parse_args()
     name = require_postgresql()
+    if args.alerts:
+        fill_alerts(args.alerts)
     org = load_org()
     rng = random.Random(5)
     with connection.cursor() as cursor:
@@ -64,11 +112,17 @@ def main() -> None:
         ),
         ("case page with timeline", office, lambda i: f"/cases/{rng.randint(1, max_id)}/", TARGET_MS),
         ("open-case board", office, lambda i: "/cases/board/", None),
-        ("supervision (30 days)", office, lambda i: "/supervision/", None),
+        ("supervision (30 days), office", office, lambda i: "/supervision/", SUPERVISION_TARGET_MS),
     ]
     if handler is not None:
         pages.insert(1, ("unit handler home (worklists)", client_for(handler), lambda i: "/", TARGET_MS))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM sla_alert")
+        (alerts,) = cursor.fetchone()
+    print(f"  预警督办记录 {alerts:,} 条")
     for label, client, url, target in pages:
+        if args.only not in label:
+            continue
 
         def get(i: int, client=client, url=url) -> None:
             response = client.get(url(i))  # type: ignore[operator]

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "hotline.notify",
     "hotline.knowledge",
     "hotline.telephony",
+    "hotline.intake",
     "hotline.demo",
 ]
 
@@ -168,6 +169,16 @@ MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", VAR_DIR / "media"))
 # Attachments larger than this are refused at intake.
 # Case attachments: outside MEDIA_ROOT, never served by the web server (see hotline/cases/storage.py).
 HOTLINE_PRIVATE_MEDIA_ROOT = Path(os.environ.get("HOTLINE_PRIVATE_MEDIA_ROOT", VAR_DIR / "private"))
+# Uploads: one cap on any request body with files (hotline/common/uploads.py), then each endpoint's own limit.
+HOTLINE_MAX_UPLOAD_BYTES = int(os.environ.get("HOTLINE_MAX_UPLOAD_BYTES", str(100 * 1024 * 1024)))
+HOTLINE_MAX_IMPORT_BYTES = int(os.environ.get("HOTLINE_MAX_IMPORT_BYTES", str(10 * 1024 * 1024)))
+FILE_UPLOAD_HANDLERS = [
+    "hotline.common.uploads.RequestSizeLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # form fields and JSON bodies (Django's default, stated)
+DATA_UPLOAD_MAX_NUMBER_FILES = 30
 HOTLINE_MAX_ATTACHMENT_BYTES = int(os.environ.get("HOTLINE_MAX_ATTACHMENT_BYTES", str(20 * 1024 * 1024)))
 
 REST_FRAMEWORK = {
@@ -196,6 +207,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Choice sets that share a field name ("status", "role") get names of their own in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "CaseStatusEnum": "hotline.cases.models.CaseStatus",
+        "AssignmentStatusEnum": "hotline.cases.models.AssignmentStatus",
+        "AssignmentRoleEnum": "hotline.cases.models.AssignmentRole",
+        "UserRoleEnum": "hotline.orgs.models.Role",
+        "RatingEnum": "hotline.cases.models.Rating",
+    },
 }
 
 LOGGING = {
@@ -262,3 +281,4 @@ SILENCED_SYSTEM_CHECKS = ["models.W040"]
 HOTLINE_TELEPHONY = os.environ.get("HOTLINE_TELEPHONY", "auto")  # auto | on | off
 HOTLINE_TELEPHONY_REDIS = os.environ.get("HOTLINE_TELEPHONY_REDIS", "")
 HOTLINE_SIP_PORT = int(os.environ.get("HOTLINE_SIP_PORT", "15060"))
+HOTLINE_MISSED_CALLBACK_HOURS = int(os.environ.get("HOTLINE_MISSED_CALLBACK_HOURS", "24"))

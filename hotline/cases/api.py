@@ -20,6 +20,7 @@ from hotline.orgs.http import request_user as _user
 
 from . import actions, lifecycle, masking, selectors, services
 from . import filters as filters_
+from . import outputs as o
 from . import serializers as s
 from .models import Case, ExtensionRequest
 from .public_lookup import LookupLocked, public_case_lookup
@@ -176,6 +177,7 @@ class WorklistApi(RequestContextMixin, GenericAPIView):
     @extend_schema(
         summary="本单位待办（时限最近的在前）",
         parameters=[OpenApiParameter("tab", str, enum=list(selectors.WORKLIST_TABS))],
+        responses=s.WorkItemOutput(many=True),
     )
     def get(self, request: Request) -> Response:
         qs = selectors.worklist(user=_user(request), tab=request.query_params.get("tab", "open"))
@@ -186,7 +188,7 @@ class WorklistApi(RequestContextMixin, GenericAPIView):
 class ExtensionListApi(RequestContextMixin, GenericAPIView):
     serializer_class = s.ExtensionOutput
 
-    @extend_schema(summary="待审核的延期申请")
+    @extend_schema(summary="待审核的延期申请", responses=s.ExtensionOutput(many=True))
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(
             selectors.pending_extensions(user=_user(request)).order_by("requested_at")
@@ -227,7 +229,7 @@ class PublicLookupApi(APIView):
     authentication_classes: list[Any] = []
     throttle_classes = [LookupThrottle]
 
-    @extend_schema(summary="市民查询办理进度", request=s.PublicLookupInput)
+    @extend_schema(summary="市民查询办理进度", request=s.PublicLookupInput, responses=o.PublicLookupOutput)
     def post(self, request: Request) -> Response:
         data = s.PublicLookupInput(data=request.data)
         data.is_valid(raise_exception=True)

@@ -1,5 +1,5 @@
 """Downloading a case attachment: scoped to who may see the case (another unit gets 404), audited, always as a
-download (`Content-Disposition: attachment`, `nosniff`), from private storage (cases.storage)."""
+download (`Content-Disposition: attachment`, `nosniff`), from private storage (common.storage)."""
 
 from __future__ import annotations
 

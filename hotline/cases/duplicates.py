@@ -12,7 +12,7 @@ How content similarity works (measured in bench/duplicates_eval.py on 4,326 real
   the requests of the window (over 10 % and over 50 requests), which the index gives for free. The evaluation
   windows are too small for it to act; it guards a real city's stream.
 
-The index is `citizens.RequestKey`: per request, its top words, its number and its name as 63-bit hashed keys
+The index is `cases.RequestKey`: per request, its top words, its number and its name as 63-bit hashed keys
 with the word's weight, ordered by (key, at). A check is two index range scans over the keys of one text —
 never a scan of the recent cases — plus one fetch of the best candidates.
 """
@@ -151,7 +151,7 @@ def meaningful_name(name: str) -> bool:
 
 
 def index_rows(case: Case) -> list[Any]:
-    from hotline.citizens.models import RequestKey
+    from hotline.cases.models import RequestKey
 
     rows = []
     for kind_key in (phone_key(case.citizen_phone), name_key(case.citizen_name)):
@@ -164,7 +164,7 @@ def index_rows(case: Case) -> list[Any]:
 
 def index_case(case: Case, *, new: bool = False) -> None:
     """(Re)write the request's keys. Called in the intake/edit transaction (see citizens.apps)."""
-    from hotline.citizens.models import RequestKey
+    from hotline.cases.models import RequestKey
 
     if not new:
         RequestKey.objects.filter(case_id=case.pk).delete()
@@ -173,7 +173,7 @@ def index_case(case: Case, *, new: bool = False) -> None:
 
 def index_backfill(*, since: dt.datetime | None = None, batch: int = 2000) -> int:
     """Index cases that have no keys yet (after a bulk load); returns how many were indexed."""
-    from hotline.citizens.models import RequestKey
+    from hotline.cases.models import RequestKey
 
     qs = Case.objects.order_by("pk").only(
         "pk", "title", "content", "citizen_phone", "citizen_name", "created_at"
@@ -197,7 +197,7 @@ def index_backfill(*, since: dt.datetime | None = None, batch: int = 2000) -> in
 
 def index_prune(*, older_than_days: int = 120) -> int:
     """Keys older than any window we screen or cluster over are dead weight; a periodic job may drop them."""
-    from hotline.citizens.models import RequestKey
+    from hotline.cases.models import RequestKey
 
     cutoff = clock.now() - dt.timedelta(days=older_than_days)
     deleted, _ = RequestKey.objects.filter(at__lt=cutoff).delete()
@@ -246,7 +246,7 @@ def _word_scores(
     the ranking is found from the other words' postings, and the common words' exact part is then added for
     the requests kept (and for `also`, the same-number / same-name requests) by their ids.
     """
-    from hotline.citizens.models import RequestKey
+    from hotline.cases.models import RequestKey
 
     if not query:
         return [], {}
@@ -299,7 +299,7 @@ def _document_frequencies(keys: list[int], since: dt.datetime) -> dict[int, int]
     """Requests of the window containing each key (missing = none)."""
     import time
 
-    from hotline.citizens.models import RequestKey
+    from hotline.cases.models import RequestKey
 
     now = time.monotonic()
     found = {k: hit[1] for k in keys if (hit := _df_cache.get(k)) and now - hit[0] < DF_TTL_SECONDS}
@@ -361,7 +361,7 @@ def find_duplicates(
     limit: int = 20,
 ) -> DuplicateReport:
     """Candidates of the last `days` days by same number, same name and similar content, best first."""
-    from hotline.citizens.models import RequestKey
+    from hotline.cases.models import RequestKey
 
     since = clock.now() - dt.timedelta(days=days)
     report = DuplicateReport(since=since)
@@ -464,7 +464,7 @@ def _group_open_requests(
 ) -> list[tuple[list[int], list[str]]]:
     """The open cases' stored word vectors are read from the index (no re-segmentation); pairs sharing a word are
     compared and joined when their damped similarity passes `threshold` (single-link, union-find)."""
-    from hotline.citizens.models import RequestKey
+    from hotline.cases.models import RequestKey
 
     since = clock.now() - dt.timedelta(days=days)
     open_ids = list(

@@ -25,8 +25,18 @@ class CaseFilterInput(serializers.Serializer):
     processing = serializers.ChoiceField(choices=lifecycle.Processing.choices, required=False, default="")
     supervision = serializers.ChoiceField(choices=lifecycle.Supervision.choices, required=False, default="")
     typical_recording = serializers.BooleanField(required=False, allow_null=True, default=None)
-    call_id = serializers.CharField(required=False, default="", max_length=64)
+    call_id = serializers.CharField(required=False, default="", max_length=40)
     typical = serializers.BooleanField(required=False, allow_null=True, default=None)
+    since = serializers.DateTimeField(required=False, help_text="督办统计：事件发生时间从")
+    until = serializers.DateTimeField(required=False, help_text="督办统计：事件发生时间至（不含）")
+    alert = serializers.ChoiceField(
+        choices=["warning", "yellow", "red", "reminder"], required=False, default="", help_text="预警/红黄牌"
+    )
+    late_stage = serializers.ChoiceField(choices=["sign_for", "reply"], required=False, default="")
+    received = serializers.BooleanField(required=False, allow_null=True, default=None)
+    extension = serializers.ChoiceField(choices=["requested", "approved"], required=False, default="")
+    late_report = serializers.BooleanField(required=False, allow_null=True, default=None)
+    dissatisfied = serializers.BooleanField(required=False, allow_null=True, default=None)
     ordering = serializers.ChoiceField(
         choices=list(selectors.SORTABLE), required=False, default="-created_at"
     )

@@ -16,8 +16,10 @@ from hotline.orgs.http import request_user as _user
 from hotline.orgs.models import User
 
 from . import duplicates, lifecycle, masking, merge, selectors
+from . import outputs as o
 from .api import _detail
 from .models import Case, CoRequester, Rating
+from .serializers import CaseDetailOutput
 
 
 def _shows_numbers(user: User) -> bool:
@@ -103,11 +105,17 @@ class DuplicatesApi(RequestContextMixin, APIView):
         )
         return Response(_report(report, user))
 
-    @extend_schema(summary="重复诉求筛查（近15天：同号码、同姓名、相似内容）", parameters=[DuplicateInput])
+    @extend_schema(
+        summary="重复诉求筛查（近15天：同号码、同姓名、相似内容）",
+        parameters=[DuplicateInput],
+        responses=o.DuplicateReportOutput,
+    )
     def get(self, request: Request) -> Response:
         return self._run(request, request.query_params)
 
-    @extend_schema(summary="重复诉求筛查（长文本用 POST）", request=DuplicateInput)
+    @extend_schema(
+        summary="重复诉求筛查（长文本用 POST）", request=DuplicateInput, responses=o.DuplicateReportOutput
+    )
     def post(self, request: Request) -> Response:
         return self._run(request, request.data)
 
@@ -118,7 +126,11 @@ class ClusterInput(serializers.Serializer):
 
 
 class HotClustersApi(RequestContextMixin, APIView):
-    @extend_schema(summary="热点聚类：近N天相似的在办诉求（可并单）", parameters=[ClusterInput])
+    @extend_schema(
+        summary="热点聚类：近N天相似的在办诉求（可并单）",
+        parameters=[ClusterInput],
+        responses=o.HotClusterOutput(many=True),
+    )
     def get(self, request: Request) -> Response:
         user = _user(request)
         if not user.has_role(*lifecycle.CLUSTER_ROLES):
@@ -148,7 +160,7 @@ class MergeInput(serializers.Serializer):
 
 
 class MergeApi(RequestContextMixin, APIView):
-    @extend_schema(summary="并单：把本工单并入已有工单", request=MergeInput)
+    @extend_schema(summary="并单：把本工单并入已有工单", request=MergeInput, responses=CaseDetailOutput)
     def post(self, request: Request, pk: int) -> Response:
         actor = _user(request)
         case = selectors.case_get(user=actor, pk=pk)
@@ -173,7 +185,7 @@ class UnmergeInput(serializers.Serializer):
 
 
 class UnmergeApi(RequestContextMixin, APIView):
-    @extend_schema(summary="撤销并单（热线办）", request=UnmergeInput)
+    @extend_schema(summary="撤销并单（热线办）", request=UnmergeInput, responses=CaseDetailOutput)
     def post(self, request: Request, pk: int) -> Response:
         actor = _user(request)
         case = selectors.case_get(user=actor, pk=pk)
@@ -208,11 +220,16 @@ def _co_output(co: CoRequester, user: User) -> dict[str, Any]:
 
 
 class CoRequestersApi(RequestContextMixin, APIView):
-    @extend_schema(summary="并单来电人（需一并回访）")
+    @extend_schema(summary="并单来电人（需一并回访）", responses=o.CoRequesterOutput(many=True))
     def get(self, request: Request, pk: int) -> Response:
         user = _user(request)
         case = selectors.case_get(user=user, pk=pk)
-        rows = CoRequester.objects.filter(case=case).select_related("merged_case", "merged_by")
+        rows = list(CoRequester.objects.filter(case=case).select_related("merged_case", "merged_by"))
+        masking.record_view(
+            user=user,
+            callers=[masking.caller(co.merged_case, user) for co in rows],
+            what=f"并单来电人（工单 {case.number}）",
+        )
         return Response([_co_output(co, user) for co in rows])
 
 
@@ -222,7 +239,7 @@ class CoCallbackInput(serializers.Serializer):
 
 
 class CoRequesterCallbackApi(RequestContextMixin, APIView):
-    @extend_schema(summary="回访并单来电人", request=CoCallbackInput)
+    @extend_schema(summary="回访并单来电人", request=CoCallbackInput, responses=o.CoRequesterOutput)
     def post(self, request: Request, pk: int) -> Response:
         user = _user(request)
         co = CoRequester.objects.select_related("case", "merged_case", "merged_by").filter(pk=pk).first()

@@ -5,9 +5,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from hotline.common.models import DictItem, DictKind
+from hotline.common.storage import private_storage
 from hotline.orgs.models import Unit
-
-from .storage import private_storage
 
 
 class Channel(models.TextChoices):
@@ -574,6 +573,29 @@ class CoRequester(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id}←{self.merged_case_id}"
+
+
+class RequestKey(models.Model):
+    """The duplicate-screening index (INT-5): a few hashed keys per request — its caller's number, its caller's
+    name and its salient words — so that candidates of the last days are found with one index range scan
+    instead of reading every recent case. Written and read by `hotline.cases.duplicates` only (the
+    table moved here from `citizens` with its rows: cases owns duplicate screening)."""
+
+    key = models.BigIntegerField(_("特征值"))
+    weight = models.FloatField(_("权重"), default=0.0)
+    case = models.ForeignKey(
+        Case, verbose_name=_("工单"), related_name="+", on_delete=models.CASCADE, db_index=False
+    )
+    at = models.DateTimeField(_("受理时间"))
+
+    class Meta:
+        verbose_name = _("诉求特征索引")
+        verbose_name_plural = _("诉求特征索引")
+        indexes = [
+            # weight included: scoring reads only the index (an index-only scan once vacuumed)
+            models.Index(fields=["key", "at", "case"], include=["weight"], name="requestkey_key_at_w_idx"),
+            models.Index(fields=["case"], name="requestkey_case_idx"),
+        ]
 
 
 class QueryPasswordReset(models.Model):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -46,7 +46,11 @@ class CodeRequestApi(RequestContextMixin, APIView):
     authentication_classes: list[Any] = []
     throttle_classes = [CodeRequestThrottle]
 
-    @extend_schema(summary="市民获取查询密码重置验证码", request=CodeRequestInput)
+    @extend_schema(
+        summary="市民获取查询密码重置验证码",
+        request=CodeRequestInput,
+        responses={202: inline_serializer("CodeSentOutput", {"detail": serializers.CharField()})},
+    )
     def post(self, request: Request) -> Response:
         data = CodeRequestInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -60,7 +64,14 @@ class ResetApi(RequestContextMixin, APIView):
     authentication_classes: list[Any] = []
     throttle_classes = [ResetThrottle]
 
-    @extend_schema(summary="市民凭验证码重置查询密码", request=ResetInput)
+    @extend_schema(
+        summary="市民凭验证码重置查询密码",
+        request=ResetInput,
+        responses=inline_serializer(
+            "QueryPasswordResetOutput",
+            {"number": serializers.CharField(), "query_password": serializers.CharField()},
+        ),
+    )
     def post(self, request: Request) -> Response:
         data = ResetInput(data=request.data)
         data.is_valid(raise_exception=True)

@@ -149,6 +149,15 @@ class CaseFilters:
     typical_recording: bool | None = None
     call_id: str = ""
     typical: bool | None = None
+    # Supervision figures (SLA-5) link to their cases: an event of `unit` (or of any unit) in [since, until).
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+    alert: str = ""  # warning / yellow / red / reminder raised
+    late_stage: str = ""  # sign_for / reply clock started in the period that ran past its deadline
+    received: bool | None = None  # assigned (not copied) in the period
+    extension: str = ""  # requested / approved: an extension requested in the period
+    late_report: bool | None = None  # reported in the period after the deadline
+    dissatisfied: bool | None = None
     ordering: str = "-created_at"
 
 
@@ -156,7 +165,7 @@ def case_search(*, user: User, filters: CaseFilters) -> QuerySet[Case]:
     """QRY-1..3. Without a time range, number, phone or citizen, the last month is searched."""
     qs = case_visible(user=user)
     f = filters
-    targeted = bool(f.number or f.caller_phone or f.citizen or f.call_id)
+    targeted = bool(f.number or f.caller_phone or f.citizen or f.call_id or f.since or f.until)
     if f.created_from is None and f.created_to is None and not targeted:
         qs = qs.filter(created_at__gte=clock.now() - dt.timedelta(days=DEFAULT_SEARCH_DAYS))
     if f.created_from is not None:
@@ -196,6 +205,9 @@ def case_search(*, user: User, filters: CaseFilters) -> QuerySet[Case]:
         qs = qs.filter(is_typical_recording=f.typical_recording)
     if f.typical is not None:
         qs = qs.filter(is_typical=f.typical)
+    if f.dissatisfied:
+        qs = qs.filter(dissatisfied_count__gt=0)
+    qs = _supervision_event_filters(qs, f)
     if f.caller_phone or f.citizen:
         from .masking import without_secret_callers
 
@@ -205,6 +217,61 @@ def case_search(*, user: User, filters: CaseFilters) -> QuerySet[Case]:
         .select_related("case_type", "urgency", "main_unit", "district")
         .order_by(*SORTABLE.get(f.ordering, SORTABLE["-created_at"]))
     )
+
+
+def _in_period(field: str, f: CaseFilters) -> dict[str, Any]:
+    bounds: dict[str, Any] = {}
+    if f.since is not None:
+        bounds[f"{field}__gte"] = f.since
+    if f.until is not None:
+        bounds[f"{field}__lt"] = f.until
+    return bounds
+
+
+def _supervision_event_filters(qs: QuerySet[Case], f: CaseFilters) -> QuerySet[Case]:
+    """The cases behind one figure of the supervision page, with the same definitions as sla/selectors.py."""
+    from hotline.sla.models import Alert
+
+    unit = {"unit_id": f.unit} if f.unit else {}
+    if f.alert:
+        alerts = Alert.objects.filter(
+            case_id=OuterRef("pk"), kind=f.alert, **unit, **_in_period("raised_at", f)
+        )
+        qs = qs.filter(Exists(alerts))
+    if f.late_stage:
+        clocks = Clock.objects.filter(
+            case_id=OuterRef("pk"), stage=f.late_stage, **_in_period("started_at", f)
+        )
+        if f.unit:
+            clocks = clocks.filter(assignment__unit_id=f.unit)
+        carded = Alert.objects.filter(kind="yellow").values("clock_id")
+        late = clocks.filter(Q(stopped_at__gt=F("due_at")) | Q(stopped_at__isnull=True, pk__in=carded))
+        qs = qs.filter(Exists(late))
+    if f.received:
+        rows = Assignment.objects.filter(case_id=OuterRef("pk"), **unit, **_in_period("assigned_at", f))
+        qs = qs.filter(Exists(rows.exclude(role="cc")))
+    if f.extension:
+        requests = ExtensionRequest.objects.filter(
+            assignment__case_id=OuterRef("pk"), **_in_period("requested_at", f)
+        )
+        if f.unit:
+            requests = requests.filter(assignment__unit_id=f.unit)
+        if f.extension == "approved":
+            requests = requests.filter(status="approved")
+        qs = qs.filter(Exists(requests))
+    if f.late_report:
+        reports = Assignment.objects.filter(
+            case_id=OuterRef("pk"),
+            status=AssignmentStatus.REPORTED,
+            finished_at__gt=F("due_at"),
+            **unit,
+            **_in_period("finished_at", f),
+        )
+        qs = qs.filter(Exists(reports))
+    event = f.alert or f.late_stage or f.received or f.extension or f.late_report
+    if (f.since is not None or f.until is not None) and not event:
+        qs = qs.filter(**_in_period("created_at", f))
+    return qs
 
 
 def _supervision_q(kind: str) -> Q:
@@ -310,6 +377,15 @@ def office_queue(*, user: User, statuses: list[str], by_deadline: bool = False) 
 
 def my_intake_queue(*, user: User, statuses: list[str]) -> QuerySet[Case]:
     return office_queue(user=user, statuses=statuses).filter(intake_by=user)
+
+
+def channel_requests_queue(*, user: User) -> QuerySet[Case]:
+    """Citizens' own requests (portal, WeChat, SMS, e-mail…) waiting for an agent to take them, oldest first."""
+    return (
+        office_queue(user=user, statuses=[CaseStatus.DRAFT])
+        .filter(intake_by__isnull=True)
+        .order_by("created_at", "id")
+    )
 
 
 def supervision_awaiting_opinion(*, user: User) -> QuerySet[Case]:

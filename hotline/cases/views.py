@@ -55,9 +55,17 @@ def _case_or_404(user: User, pk: int) -> Case:
 
 
 # Each queue of the home page: who sees it, its page parameter, title, statuses, mine only, by deadline.
-HOME_QUEUES: list[tuple[tuple[str, ...], str, Any, list[str], bool, bool]] = [
+HOME_QUEUES: list[tuple[tuple[str, ...], str, Any, list[str], bool | str, bool]] = [
     ((Role.AGENT,), "draft", gettext_lazy("我的暂存"), [S.DRAFT], True, False),
     ((Role.AGENT,), "returned", gettext_lazy("退回待修改"), [S.RETURNED], True, False),
+    (
+        (Role.AGENT,),
+        "online",
+        gettext_lazy("网络诉求待受理（微信、网站、短信、邮件）"),
+        [S.DRAFT],
+        "channel",
+        False,
+    ),
     ((Role.AGENT,), "callback", gettext_lazy("待回访（回访时限最近的在前）"), [S.CALLBACK], False, True),
     ((Role.DISPATCHER,), "submitted", gettext_lazy("待派单（含领导已批示）"), [S.SUBMITTED], False, False),
     (
@@ -82,7 +90,9 @@ def home(request: HttpRequest) -> HttpResponse:
     for roles, key, title, statuses, mine, by_deadline in HOME_QUEUES:
         if not user.has_role(*roles):
             continue
-        if mine:
+        if mine == "channel":
+            qs = selectors.channel_requests_queue(user=user)
+        elif mine:
             qs = selectors.my_intake_queue(user=user, statuses=statuses)
         else:
             qs = selectors.office_queue(user=user, statuses=statuses, by_deadline=by_deadline)
@@ -110,11 +120,12 @@ def home(request: HttpRequest) -> HttpResponse:
 # --------------------------------------------------------------------------- intake
 
 
-CALL_ID_RE = re.compile(r"^[A-Za-z0-9._:@-]{1,64}$")
+CALL_ID_RE = re.compile(r"^[A-Za-z0-9._:@-]{1,40}$")
 
 
 def _call_id(data: Any) -> str:
-    """The phone system's call id (`?call_id=`, kept on the case as origin.call_id); anything else is dropped."""
+    """The phone system's call id (`?call_id=`, up to 40 characters like telephony's Call.call_id), kept on the
+    case as origin.call_id, which telephony links to its call record; anything else is dropped."""
     value = (data.get("call_id") or "").strip()
     return value if CALL_ID_RE.match(value) else ""
 

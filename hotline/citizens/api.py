@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpResponse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -15,16 +15,19 @@ from rest_framework.views import APIView
 
 from hotline.common.api import RequestContextMixin
 from hotline.common.errors import NotAllowed, NotFound
+from hotline.common.schema import FILE_RESPONSES, NO_CONTENT, free_object
 from hotline.orgs.http import request_user as _user
 from hotline.orgs.models import User
 
-from . import importexport, selectors, services
+from . import importexport, jobs, selectors, services
+from . import outputs as o
 from .models import (
     BlacklistDirection,
     BlacklistEntry,
     BlacklistTreatment,
     CitizenLevel,
     Gender,
+    ImportKind,
     RelatedContact,
 )
 
@@ -112,6 +115,7 @@ class BlacklistInput(serializers.Serializer):
     expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
 
 
+@extend_schema_serializer(component_name="CitizenImportInput")
 class ImportInput(serializers.Serializer):
     file = serializers.FileField()
     dry_run = serializers.BooleanField(required=False, default=False, help_text="只校验、不保存")
@@ -126,7 +130,11 @@ class ExportInput(serializers.Serializer):
 
 
 class CitizenListCreateApi(RequestContextMixin, GenericAPIView):
-    @extend_schema(summary="市民档案查询（号码已脱敏）", parameters=[CitizenSearchInput])
+    @extend_schema(
+        summary="市民档案查询（号码已脱敏）",
+        parameters=[CitizenSearchInput],
+        responses=o.CitizenOutput(many=True),
+    )
     def get(self, request: Request) -> Response:
         params = CitizenSearchInput(data=request.query_params)
         params.is_valid(raise_exception=True)
@@ -135,7 +143,7 @@ class CitizenListCreateApi(RequestContextMixin, GenericAPIView):
         page = self.paginate_queryset(qs)
         return self.get_paginated_response([selectors.citizen_data(c, masked=True) for c in page or []])
 
-    @extend_schema(summary="新建市民档案", request=CitizenInput)
+    @extend_schema(summary="新建市民档案", request=CitizenInput, responses={201: o.CitizenOutput})
     def post(self, request: Request) -> Response:
         user = _user(request)
         _require_editor(user)
@@ -147,7 +155,9 @@ class CitizenListCreateApi(RequestContextMixin, GenericAPIView):
 
 
 class CitizenDetailApi(RequestContextMixin, APIView):
-    @extend_schema(summary="市民档案详情（有权限的角色看到完整号码，并记入审计日志）")
+    @extend_schema(
+        summary="市民档案详情（有权限的角色看到完整号码，并记入审计日志）", responses=o.CitizenDetailOutput
+    )
     def get(self, request: Request, pk: int) -> Response:
         user = _user(request)
         citizen = selectors.citizen_get(user=user, pk=pk)
@@ -156,7 +166,7 @@ class CitizenDetailApi(RequestContextMixin, APIView):
         data["contacts"] = [selectors.contact_data(c, masked=masked) for c in citizen.contacts.all()]
         return Response(data)
 
-    @extend_schema(summary="修改市民档案", request=CitizenInput)
+    @extend_schema(summary="修改市民档案", request=CitizenInput, responses=o.CitizenOutput)
     def put(self, request: Request, pk: int) -> Response:
         user = _user(request)
         _require_editor(user)
@@ -167,7 +177,7 @@ class CitizenDetailApi(RequestContextMixin, APIView):
         masked = _viewed(user, citizen, "修改后查看")
         return Response(selectors.citizen_data(citizen, masked=masked))
 
-    @extend_schema(summary="删除市民档案（无工单的）")
+    @extend_schema(summary="删除市民档案（无工单的）", responses=NO_CONTENT)
     def delete(self, request: Request, pk: int) -> Response:
         user = _user(request)
         _require_editor(user)
@@ -176,7 +186,10 @@ class CitizenDetailApi(RequestContextMixin, APIView):
 
 
 class CitizenHistoryApi(RequestContextMixin, APIView):
-    @extend_schema(summary="市民接触历史（工单、来电、短信、网站/微信留言，只读）")
+    @extend_schema(
+        summary="市民接触历史（工单、来电、短信、网站/微信留言，只读）",
+        responses=o.HistoryEntryOutput,
+    )
     def get(self, request: Request, pk: int) -> Response:
         user = _user(request)
         citizen = selectors.citizen_get(user=user, pk=pk)
@@ -192,6 +205,7 @@ class ScreenPopApi(RequestContextMixin, APIView):
     @extend_schema(
         summary="来电弹屏：档案、联系人、在办工单、最近10次接触与工单、黑名单、投诉/咨询次数、按区号的布局",
         parameters=[OpenApiParameter("number", str, required=True)],
+        responses=free_object("ScreenPopOutput"),
     )
     def get(self, request: Request) -> Response:
         user = _user(request)
@@ -205,14 +219,14 @@ class ScreenPopApi(RequestContextMixin, APIView):
 
 
 class ContactListCreateApi(RequestContextMixin, APIView):
-    @extend_schema(summary="相关联系人")
+    @extend_schema(summary="相关联系人", responses=o.ContactOutput(many=True))
     def get(self, request: Request, pk: int) -> Response:
         user = _user(request)
         citizen = selectors.citizen_get(user=user, pk=pk)
         masked = _viewed(user, citizen, "相关联系人")
         return Response([selectors.contact_data(c, masked=masked) for c in citizen.contacts.all()])
 
-    @extend_schema(summary="新增相关联系人", request=ContactInput)
+    @extend_schema(summary="新增相关联系人", request=ContactInput, responses={201: o.ContactOutput})
     def post(self, request: Request, pk: int) -> Response:
         user = _user(request)
         _require_editor(user)
@@ -231,7 +245,7 @@ def _contact(user: User, pk: int) -> RelatedContact:
 
 
 class ContactDetailApi(RequestContextMixin, APIView):
-    @extend_schema(summary="修改相关联系人", request=ContactInput)
+    @extend_schema(summary="修改相关联系人", request=ContactInput, responses=o.ContactOutput)
     def put(self, request: Request, pk: int) -> Response:
         user = _user(request)
         _require_editor(user)
@@ -241,7 +255,7 @@ class ContactDetailApi(RequestContextMixin, APIView):
         services.contact_update(contact=contact, actor=user, data=data.to_input())
         return Response(selectors.contact_data(contact, masked=False))
 
-    @extend_schema(summary="删除相关联系人")
+    @extend_schema(summary="删除相关联系人", responses=NO_CONTENT)
     def delete(self, request: Request, pk: int) -> Response:
         user = _user(request)
         _require_editor(user)
@@ -263,60 +277,72 @@ def _file_response(content: bytes, fmt: str, name: str) -> HttpResponse:
 
 
 class _ImportApi(RequestContextMixin, APIView):
+    """The file's size and rows are checked at once (400 beyond the limits); the import itself runs as a
+    background job: 202 with the job, whose progress and row report `GET /citizens/imports/<id>/` shows."""
+
     parser_classes = [MultiPartParser, FormParser]
     kind = ""
 
     def check(self, user: User) -> None:
         _require_editor(user)
 
-    def run(self, **kwargs: Any) -> importexport.ImportReport:
-        raise NotImplementedError
-
     def post(self, request: Request) -> Response:
         user = _user(request)
         self.check(user)
         data = ImportInput(data=request.data)
         data.is_valid(raise_exception=True)
-        upload = data.validated_data["file"]
-        report = self.run(
-            upload=upload, file_name=upload.name or "", actor=user, dry_run=data.validated_data["dry_run"]
+        job = jobs.import_queue(
+            kind=self.kind,
+            upload=data.validated_data["file"],
+            actor=user,
+            dry_run=data.validated_data["dry_run"],
         )
-        return Response(report.as_dict())
+        body = {**jobs.job_data(job), "job": job.pk, "url": f"/api/v1/citizens/imports/{job.pk}/"}
+        return Response(body, status=status.HTTP_202_ACCEPTED)
 
 
 class CitizenImportApi(_ImportApi):
-    @extend_schema(summary="批量导入市民（xlsx/csv；合格行保存，不合格行逐行报告）", request=ImportInput)
+    kind = ImportKind.CITIZENS
+
+    @extend_schema(
+        summary="批量导入市民（xlsx/csv，后台执行；合格行保存，不合格行逐行报告）",
+        request=ImportInput,
+        responses={202: o.ImportQueuedOutput},
+    )
     def post(self, request: Request) -> Response:
         return super().post(request)
-
-    def run(self, **kwargs: Any) -> importexport.ImportReport:
-        return importexport.import_citizens(**kwargs)
 
 
 class ContactImportApi(_ImportApi):
-    @extend_schema(summary="批量导入相关联系人", request=ImportInput)
+    kind = ImportKind.CONTACTS
+
+    @extend_schema(
+        summary="批量导入相关联系人（后台执行）", request=ImportInput, responses={202: o.ImportQueuedOutput}
+    )
     def post(self, request: Request) -> Response:
         return super().post(request)
-
-    def run(self, **kwargs: Any) -> importexport.ImportReport:
-        return importexport.import_contacts(**kwargs)
 
 
 class BlacklistImportApi(_ImportApi):
+    kind = ImportKind.BLACKLIST
+
     def check(self, user: User) -> None:
         _require_blacklist(user)
 
-    @extend_schema(summary="批量导入黑名单（每个文件不超过10,000行）", request=ImportInput)
+    @extend_schema(
+        summary="批量导入黑名单（后台执行；每个文件不超过10,000行）",
+        request=ImportInput,
+        responses={202: o.ImportQueuedOutput},
+    )
     def post(self, request: Request) -> Response:
         return super().post(request)
-
-    def run(self, **kwargs: Any) -> importexport.ImportReport:
-        return importexport.import_blacklist(**kwargs)
 
 
 class CitizenExportApi(RequestContextMixin, APIView):
     @extend_schema(
-        summary="导出市民（按查询条件；无权限的角色号码脱敏）", parameters=[CitizenSearchInput, ExportInput]
+        summary="导出市民（按查询条件；无权限的角色号码脱敏）",
+        parameters=[CitizenSearchInput, ExportInput],
+        responses=FILE_RESPONSES,
     )
     def get(self, request: Request) -> HttpResponse:
         user = _user(request)
@@ -334,7 +360,7 @@ class CitizenExportApi(RequestContextMixin, APIView):
 
 
 class ContactExportApi(RequestContextMixin, APIView):
-    @extend_schema(summary="导出相关联系人", parameters=[ExportInput])
+    @extend_schema(summary="导出相关联系人", parameters=[ExportInput], responses=FILE_RESPONSES)
     def get(self, request: Request) -> HttpResponse:
         user = _user(request)
         fmt = ExportInput(data=request.query_params)
@@ -357,6 +383,7 @@ class BlacklistListCreateApi(RequestContextMixin, GenericAPIView):
     @extend_schema(
         summary="黑名单",
         parameters=[OpenApiParameter("number", str), OpenApiParameter("active", bool)],
+        responses=o.BlacklistOutput(many=True),
     )
     def get(self, request: Request) -> Response:
         _require_blacklist(_user(request))
@@ -368,7 +395,9 @@ class BlacklistListCreateApi(RequestContextMixin, GenericAPIView):
         page = self.paginate_queryset(qs)
         return self.get_paginated_response([selectors.blacklist_data(e) for e in page or []])
 
-    @extend_schema(summary="加入黑名单（同号码则替换）", request=BlacklistInput)
+    @extend_schema(
+        summary="加入黑名单（同号码则替换）", request=BlacklistInput, responses={201: o.BlacklistOutput}
+    )
     def post(self, request: Request) -> Response:
         user = _user(request)
         _require_blacklist(user)
@@ -379,7 +408,7 @@ class BlacklistListCreateApi(RequestContextMixin, GenericAPIView):
 
 
 class BlacklistDetailApi(RequestContextMixin, APIView):
-    @extend_schema(summary="移出黑名单")
+    @extend_schema(summary="移出黑名单", responses=NO_CONTENT)
     def delete(self, request: Request, pk: int) -> Response:
         user = _user(request)
         _require_blacklist(user)
@@ -399,6 +428,7 @@ class BlacklistCheckApi(RequestContextMixin, APIView):
                 "direction", str, enum=[BlacklistDirection.INBOUND, BlacklistDirection.OUTBOUND]
             ),
         ],
+        responses=o.BlacklistCheckOutput,
     )
     def get(self, request: Request) -> Response:
         direction = request.query_params.get("direction", BlacklistDirection.INBOUND)
@@ -409,7 +439,7 @@ class BlacklistCheckApi(RequestContextMixin, APIView):
 
 
 class BlacklistExportApi(RequestContextMixin, APIView):
-    @extend_schema(summary="导出黑名单", parameters=[ExportInput])
+    @extend_schema(summary="导出黑名单", parameters=[ExportInput], responses=FILE_RESPONSES)
     def get(self, request: Request) -> HttpResponse:
         user = _user(request)
         _require_blacklist(user)
@@ -424,21 +454,9 @@ class BlacklistExportApi(RequestContextMixin, APIView):
 
 
 class ImportJobApi(RequestContextMixin, APIView):
-    @extend_schema(summary="导入记录与逐行错误报告")
+    @extend_schema(summary="导入任务：状态、进度与逐行错误报告", responses=o.ImportJobOutput)
     def get(self, request: Request, pk: int) -> Response:
         job = selectors.import_jobs(user=_user(request)).filter(pk=pk).first()
         if job is None:
             raise NotFound("导入记录不存在")
-        return Response(
-            {
-                "id": job.pk,
-                "kind": job.kind,
-                "file_name": job.file_name,
-                "total": job.total_rows,
-                "created": job.created_count,
-                "updated": job.updated_count,
-                "rejected": job.rejected_count,
-                "errors": job.errors,
-                "created_at": job.created_at,
-            }
-        )
+        return Response(jobs.job_data(job))

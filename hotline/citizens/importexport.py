@@ -14,6 +14,7 @@ citizen owning the number in 市民电话.
 
 from __future__ import annotations
 
+import contextvars
 import csv
 import datetime as dt
 import io
@@ -44,6 +45,11 @@ from .models import (
 )
 
 CITIZEN_MAX_ROWS = 50_000
+# Set by the background job that runs an import (citizens.jobs): told the rows read so far, every PROGRESS_EVERY.
+progress_callback: contextvars.ContextVar[Callable[[int], None] | None] = contextvars.ContextVar(
+    "import_progress", default=None
+)
+PROGRESS_EVERY = 1000
 CONTACT_MAX_ROWS = 50_000
 BLACKLIST_MAX_ROWS = services.BLACKLIST_MAX_ROWS
 
@@ -172,6 +178,10 @@ def _limited(
     out = []
     for item in rows:
         out.append(item)
+        if len(out) % PROGRESS_EVERY == 0:
+            callback = progress_callback.get()
+            if callback is not None:
+                callback(len(out))
         if len(out) > limit:
             raise ServiceError(
                 f"{what}导入文件不能超过{limit:,}行（本文件超过{limit:,}行），请拆分后分批导入",
@@ -219,8 +229,35 @@ def _errors_of(row: int, exc: ServiceError, columns: dict[str, str] | None = Non
 
 
 def _finish(
-    report: ImportReport, *, kind: str, actor: Any, file_name: str, write: Callable[[], None]
+    report: ImportReport,
+    *,
+    kind: str,
+    actor: Any,
+    file_name: str,
+    write: Callable[[], None],
+    job: ImportJob | None = None,
 ) -> ImportReport:
+    """Save the good rows and the report: on the background job that ran the import, or on a new job row."""
+    if job is not None:
+        with transaction.atomic():
+            if not report.dry_run:
+                write()
+            job.total_rows, job.created_count = report.total, report.created
+            job.updated_count, job.rejected_count = report.updated, report.rejected
+            job.errors = [e.__dict__ for e in report.errors]
+            job.save(
+                update_fields=["total_rows", "created_count", "updated_count", "rejected_count", "errors"]
+            )
+            if not report.dry_run:
+                audit_record(
+                    actor=actor,
+                    action="update",
+                    obj=job,
+                    summary=f"导入{ImportKind(kind).label}：新增{report.created}，更新{report.updated}，"
+                    f"拒绝{report.rejected}",
+                )
+        report.job = job
+        return report
     if report.dry_run:
         return report
     with transaction.atomic():
@@ -249,7 +286,9 @@ def _finish(
 # --------------------------------------------------------------------------- citizens
 
 
-def import_citizens(*, upload: IO[bytes], file_name: str, actor: Any, dry_run: bool = False) -> ImportReport:
+def import_citizens(
+    *, upload: IO[bytes], file_name: str, actor: Any, dry_run: bool = False, job: ImportJob | None = None
+) -> ImportReport:
     rows = _limited(read_rows(upload, file_name), CITIZEN_MAX_ROWS, "市民")
     _check_header(rows, ["姓名", "电话"])
     report = ImportReport(total=len(rows), dry_run=dry_run)
@@ -328,13 +367,15 @@ def import_citizens(*, upload: IO[bytes], file_name: str, actor: Any, dry_run: b
             citizen.save()
             services._save_phones(citizen, clean.phones)
 
-    return _finish(report, kind=ImportKind.CITIZENS, actor=actor, file_name=file_name, write=write)
+    return _finish(report, kind=ImportKind.CITIZENS, actor=actor, file_name=file_name, write=write, job=job)
 
 
 # --------------------------------------------------------------------------- related contacts
 
 
-def import_contacts(*, upload: IO[bytes], file_name: str, actor: Any, dry_run: bool = False) -> ImportReport:
+def import_contacts(
+    *, upload: IO[bytes], file_name: str, actor: Any, dry_run: bool = False, job: ImportJob | None = None
+) -> ImportReport:
     rows = _limited(read_rows(upload, file_name), CONTACT_MAX_ROWS, "联系人")
     _check_header(rows, ["市民电话", "联系人姓名"])
     report = ImportReport(total=len(rows), dry_run=dry_run)
@@ -375,7 +416,7 @@ def import_contacts(*, upload: IO[bytes], file_name: str, actor: Any, dry_run: b
     def write() -> None:
         RelatedContact.objects.bulk_create(new, batch_size=2000)
 
-    return _finish(report, kind=ImportKind.CONTACTS, actor=actor, file_name=file_name, write=write)
+    return _finish(report, kind=ImportKind.CONTACTS, actor=actor, file_name=file_name, write=write, job=job)
 
 
 # --------------------------------------------------------------------------- blacklist
@@ -396,7 +437,9 @@ def _parse_time(text: str) -> dt.datetime | None:
     raise ValueError(text)
 
 
-def import_blacklist(*, upload: IO[bytes], file_name: str, actor: Any, dry_run: bool = False) -> ImportReport:
+def import_blacklist(
+    *, upload: IO[bytes], file_name: str, actor: Any, dry_run: bool = False, job: ImportJob | None = None
+) -> ImportReport:
     """CIT-4: at most 10,000 rows per file; an entry for a number already listed is replaced."""
     rows = _limited(read_rows(upload, file_name), BLACKLIST_MAX_ROWS, "黑名单")
     _check_header(rows, ["号码", "原因"])
@@ -462,7 +505,7 @@ def import_blacklist(*, upload: IO[bytes], file_name: str, actor: Any, dry_run: 
             ],
         )
 
-    return _finish(report, kind=ImportKind.BLACKLIST, actor=actor, file_name=file_name, write=write)
+    return _finish(report, kind=ImportKind.BLACKLIST, actor=actor, file_name=file_name, write=write, job=job)
 
 
 # --------------------------------------------------------------------------- export

@@ -6,6 +6,7 @@ from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
 from hotline.common import crypto
+from hotline.common.storage import private_storage
 
 
 class Gender(models.TextChoices):
@@ -189,10 +190,27 @@ class ImportKind(models.TextChoices):
     BLACKLIST = "blacklist", _("黑名单")
 
 
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", _("排队中")
+    RUNNING = "running", _("导入中")
+    DONE = "done", _("已完成")
+    FAILED = "failed", _("失败")
+
+
 class ImportJob(models.Model):
-    """One bulk import: what was read, what was saved, and the per-row error report."""
+    """One bulk import, run by a background job: its progress, what was saved, and the per-row error report."""
 
     kind = models.CharField(_("类型"), max_length=16, choices=ImportKind.choices)
+    status = models.CharField(
+        _("状态"), max_length=8, choices=ImportStatus.choices, default=ImportStatus.DONE
+    )
+    dry_run = models.BooleanField(_("只校验"), default=False)
+    # The uploaded file waits here (private storage, no URL) until the job has read it, then is deleted.
+    file = models.FileField(_("文件"), upload_to="imports/%Y/%m/", storage=private_storage, blank=True)
+    read_rows = models.PositiveIntegerField(_("已读行数"), default=0)
+    expected_rows = models.PositiveIntegerField(_("预计行数"), default=0)
+    message = models.CharField(_("说明"), max_length=300, blank=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     file_name = models.CharField(_("文件名"), max_length=200, blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -212,25 +230,3 @@ class ImportJob(models.Model):
         verbose_name = _("导入记录")
         verbose_name_plural = _("导入记录")
         ordering = ["-created_at", "-id"]
-
-
-class RequestKey(models.Model):
-    """The duplicate-screening index (INT-5): a few hashed keys per request — its caller's number, its caller's
-    name and its salient words — so that candidates of the last days are found with one index range scan
-    instead of reading every recent case. Written and read by `hotline.cases.duplicates` only."""
-
-    key = models.BigIntegerField(_("特征值"))
-    weight = models.FloatField(_("权重"), default=0.0)
-    case = models.ForeignKey(
-        "cases.Case", verbose_name=_("工单"), related_name="+", on_delete=models.CASCADE, db_index=False
-    )
-    at = models.DateTimeField(_("受理时间"))
-
-    class Meta:
-        verbose_name = _("诉求特征索引")
-        verbose_name_plural = _("诉求特征索引")
-        indexes = [
-            # weight included: scoring reads only the index (an index-only scan once vacuumed)
-            models.Index(fields=["key", "at", "case"], include=["weight"], name="requestkey_key_at_w_idx"),
-            models.Index(fields=["case"], name="requestkey_case_idx"),
-        ]

@@ -23,7 +23,7 @@ from hotline.common.http import get_or_404, report_error
 from hotline.orgs.http import request_user as _user
 from hotline.orgs.models import User
 
-from . import history, importexport, selectors, services
+from . import history, importexport, jobs, selectors, services
 from .models import (
     BlacklistDirection,
     BlacklistEntry,
@@ -31,6 +31,7 @@ from .models import (
     Citizen,
     CitizenLevel,
     ImportKind,
+    ImportStatus,
     RelatedContact,
 )
 
@@ -74,7 +75,7 @@ def screen_pop_partial(request: HttpRequest, number: str, *, embedded: bool) -> 
     return render(request, "citizens/_screen_pop.html", _pop_page_context(request, number, embedded=embedded))
 
 
-CALL_ID_RE = re.compile(r"[A-Za-z0-9._:@-]{1,64}")
+CALL_ID_RE = re.compile(r"[A-Za-z0-9._:@-]{1,40}")
 
 
 @login_required
@@ -262,13 +263,9 @@ def blacklist_remove(request: HttpRequest, pk: int) -> HttpResponse:
 # --------------------------------------------------------------------------- import (good rows saved, bad rows reported)
 
 IMPORTERS = {
-    ImportKind.CITIZENS: (importexport.import_citizens, selectors.may_edit_citizens, "citizen-list"),
-    ImportKind.CONTACTS: (importexport.import_contacts, selectors.may_edit_citizens, "citizen-list"),
-    ImportKind.BLACKLIST: (
-        importexport.import_blacklist,
-        selectors.may_manage_blacklist,
-        "citizen-blacklist",
-    ),
+    ImportKind.CITIZENS: (selectors.may_edit_citizens, "citizen-list"),
+    ImportKind.CONTACTS: (selectors.may_edit_citizens, "citizen-list"),
+    ImportKind.BLACKLIST: (selectors.may_manage_blacklist, "citizen-blacklist"),
 }
 
 
@@ -277,24 +274,32 @@ def import_file(request: HttpRequest, kind: str) -> HttpResponse:
     user = _user(request)
     if kind not in IMPORTERS:
         raise Http404
-    run, allowed, back = IMPORTERS[ImportKind(kind)]
+    allowed, back = IMPORTERS[ImportKind(kind)]
     if not allowed(user):
         raise PermissionDenied
-    report = None
     if request.method == "POST":
         upload = request.FILES.get("file")
         if upload is None:
             messages.error(request, _("请选择要导入的文件（.xlsx 或 .csv）。"))
         else:
             try:
-                report = run(
+                queued = jobs.import_queue(
+                    kind=kind,
                     upload=upload,
-                    file_name=upload.name or "",
                     actor=user,
                     dry_run=request.POST.get("dry_run") in {"on", "1", "true"},
                 )
             except ServiceError as exc:
                 report_error(request, exc)
+            else:
+                messages.success(request, _("文件已提交，正在后台导入；完成后本页显示逐行结果。"))
+                return redirect(f"{request.path}?job={queued.pk}")
+    job = None
+    job_id = request.GET.get("job", "")
+    if job_id.isdigit() and len(job_id) < 12:
+        found = selectors.import_jobs(user=user).filter(pk=int(job_id), kind=kind).first()
+        job = jobs.job_data(found) if found else None
+    finished = bool(job and job["status"] in (ImportStatus.DONE, ImportStatus.FAILED))
     columns = {
         ImportKind.CITIZENS: importexport.CITIZEN_COLUMNS,
         ImportKind.CONTACTS: importexport.CONTACT_COLUMNS,
@@ -307,7 +312,9 @@ def import_file(request: HttpRequest, kind: str) -> HttpResponse:
             "kind": kind,
             "kind_label": ImportKind(kind).label,
             "columns": columns,
-            "report": report,
+            "job": job,
+            "report": job if finished and job and job["status"] == ImportStatus.DONE else None,
+            "polling": bool(job) and not finished,
             "back": back,
             "jobs": selectors.import_jobs(user=user).filter(kind=kind)[:10],
         },

@@ -8,7 +8,7 @@ from django.http import FileResponse, HttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -489,11 +489,20 @@ class FavouriteListApi(RequestContextMixin, GenericAPIView):
         return self.get_paginated_response(s.ItemListOutput([f.item for f in page], many=True).data)
 
 
+class RankingOutput(s.ItemListOutput):
+    """An item of a ranking with its figure (views, favourites or helpful votes)."""
+
+    figure = serializers.IntegerField(help_text="排行依据的数值（浏览、收藏、有用次数；最新为0）")
+
+    class Meta(s.ItemListOutput.Meta):
+        fields = [*s.ItemListOutput.Meta.fields, "figure"]
+
+
 class RankingApi(RequestContextMixin, APIView):
     @extend_schema(
         summary="排行：浏览最多（可选近N天）、最新、收藏最多、最有用",
         parameters=[s.RankingInput],
-        responses=OpenApiTypes.OBJECT,
+        responses=RankingOutput(many=True),
     )
     def get(self, request: Request) -> Response:
         v = _valid(s.RankingInput, request.query_params)

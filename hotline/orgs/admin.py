@@ -56,7 +56,7 @@ class RetireForm(forms.Form):
 
     def __init__(self, *args: Any, unit: Unit, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["merged_into"].queryset = Unit.objects.filter(is_active=True).exclude(  # type: ignore[attr-defined]
+        self.fields["merged_into"].queryset = Unit.objects.filter(is_active=True, kind=unit.kind).exclude(  # type: ignore[attr-defined]
             path__startswith=unit.path
         )
 

@@ -211,6 +211,8 @@ def unit_retire(*, unit: Unit, actor: User | None, merged_into: Unit | None = No
         not merged_into.is_active or merged_into.pk == unit.pk or merged_into.path.startswith(unit.path)
     ):
         raise ServiceError("并入单位无效", field_errors={"merged_into": ["并入单位无效"]})
+    if merged_into is not None and merged_into.kind != unit.kind:
+        raise ServiceError("只能并入同类型的单位", field_errors={"merged_into": ["只能并入同类型的单位"]})
     with transaction.atomic():
         Unit.objects.select_for_update().filter(pk=unit.pk).first()  # one retire at a time
         impact = unit_retire_impact(unit=unit)

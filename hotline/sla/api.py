@@ -16,6 +16,7 @@ from hotline.common.errors import NotAllowed
 from hotline.notify import services as notify
 from hotline.orgs.models import Role, User
 
+from . import outputs as o
 from . import selectors
 
 PERIOD_PARAMS = [
@@ -61,7 +62,9 @@ def require_supervisor(user: object) -> User:
 
 
 class CardLedgerApi(RequestContextMixin, APIView):
-    @extend_schema(summary="红黄牌台账（按单位）", parameters=PERIOD_PARAMS)
+    @extend_schema(
+        summary="红黄牌台账（按单位）", parameters=PERIOD_PARAMS, responses=o.CardLedgerRowOutput(many=True)
+    )
     def get(self, request: Request) -> Response:
         return Response(
             selectors.card_ledger(
@@ -71,7 +74,11 @@ class CardLedgerApi(RequestContextMixin, APIView):
 
 
 class TimeLimitSupervisionApi(RequestContextMixin, APIView):
-    @extend_schema(summary="时限督办：签收与答复用时（按单位）", parameters=PERIOD_PARAMS)
+    @extend_schema(
+        summary="时限督办：签收与答复用时（按单位）",
+        parameters=PERIOD_PARAMS,
+        responses=o.TimeLimitRowOutput(many=True),
+    )
     def get(self, request: Request) -> Response:
         return Response(
             selectors.time_limit_supervision(
@@ -81,7 +88,11 @@ class TimeLimitSupervisionApi(RequestContextMixin, APIView):
 
 
 class ResultSupervisionApi(RequestContextMixin, APIView):
-    @extend_schema(summary="结果督办：不予受理工单", parameters=PERIOD_PARAMS)
+    @extend_schema(
+        summary="结果督办：不予受理工单",
+        parameters=PERIOD_PARAMS,
+        responses=o.ResultSupervisionRowOutput(many=True),
+    )
     def get(self, request: Request) -> Response:
         cases = selectors.result_supervision(
             user=require_supervisor(request.user), period=period_from(request.query_params)
@@ -116,7 +127,11 @@ def record_quality_view(*, user: User, quality: dict[str, Any], period: Any) -> 
 
 
 class QualitySupervisionApi(RequestContextMixin, APIView):
-    @extend_schema(summary="质量督办：重复来电与不满意工单", parameters=PERIOD_PARAMS)
+    @extend_schema(
+        summary="质量督办：重复来电与不满意工单",
+        parameters=PERIOD_PARAMS,
+        responses=o.QualitySupervisionOutput,
+    )
     def get(self, request: Request) -> Response:
         user, period = require_supervisor(request.user), period_from(request.query_params)
         data = selectors.quality_supervision(user=user, period=period)
@@ -141,7 +156,7 @@ class QualitySupervisionApi(RequestContextMixin, APIView):
 
 
 class NoticeListApi(RequestContextMixin, APIView):
-    @extend_schema(summary="我的系统内提醒（未读）")
+    @extend_schema(summary="我的系统内提醒（未读）", responses=o.NoticeOutput(many=True))
     def get(self, request: Request) -> Response:
         rows = notify.inbox(user=request.user)[:50]
         return Response(
@@ -157,7 +172,7 @@ class NoticeReadInput(serializers.Serializer):
 
 
 class NoticeReadApi(RequestContextMixin, APIView):
-    @extend_schema(summary="标记提醒为已读", request=NoticeReadInput)
+    @extend_schema(summary="标记提醒为已读", request=NoticeReadInput, responses=o.NoticeReadOutput)
     def post(self, request: Request) -> Response:
         data = NoticeReadInput(data=request.data)
         data.is_valid(raise_exception=True)

@@ -14,6 +14,7 @@ Everything runs on one thread (`run_once` in a loop): events are handled one at 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import threading
 import time
@@ -21,6 +22,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, Q
@@ -29,7 +31,7 @@ from hotline.citizens.models import BlacklistTreatment, CitizenLevel
 from hotline.citizens.selectors import blacklist_lookup, citizen_for_number
 from hotline.common import clock
 
-from . import acd, services
+from . import acd, push, services
 from .engine import Ev, MediaEngine, MediaEvent
 from .models import Agent, Call, CallStatus, Disposition, Queue, Recording
 from .states import AgentEvent, AgentState
@@ -47,7 +49,7 @@ class Live:
     call_pk: int
     call_id: str
     citizen_leg: str
-    state: str = "ivr"  # ivr | queued | offering | talking | announce | voicemail | ending
+    state: str = "ivr"  # ivr | queued | offering | talking | hold | announce | voicemail | ending
     queue_id: int | None = None
     priority: int = 0
     waiting_since: float = 0.0  # in the current queue (overflow timing)
@@ -80,9 +82,16 @@ class CallController:
         self.by_leg: dict[str, Live] = {}
         self.recordings: dict[str, int] = {}  # rec id → Recording pk, until the node reports the file
         self.node_ready = threading.Event()
+        # The agents' call-bar commands (hold, retrieve, hang up), from the web process(es).
+        self.control = push.broker().listen(push.CONTROL_CHANNEL, timeout=0)
 
     # ------------------------------------------------------------------ loop
     def run_once(self, timeout: float = 0.05) -> MediaEvent | None:
+        while (command := next(self.control)) is not None:
+            try:
+                self.on_control(json.loads(command))
+            except Exception:
+                log.exception("telephony command %s failed", command)
         event = self.engine.next_event(timeout)
         if event is not None:
             try:
@@ -96,6 +105,9 @@ class CallController:
         self.recover()
         while not stop.is_set():
             self.run_once(0.1)
+
+    def close(self) -> None:
+        self.control.close()
 
     def recover(self) -> None:
         """After a restart of the controller or the node no leg survives: close every call still open, so no
@@ -255,9 +267,29 @@ class CallController:
             return
         services.leg_end(leg_id=live.agent_leg, sip_code=code, cause=reason)
         live.agent_leg = ""
-        if live.state == "talking":
+        if live.state in ("talking", "hold"):
             self.engine.hangup(live.citizen_leg)  # the agent ended the call
             live.state = "ending"
+
+    def on_control(self, command: dict[str, Any]) -> None:
+        live = next((v for v in self.by_leg.values() if v.call_id == command.get("call_id")), None)
+        if live is None or live.agent_pk is None or live.agent_pk != command.get("agent"):
+            return  # the call ended meanwhile
+        if live.state not in ("talking", "hold"):
+            return
+        action = command.get("action")
+        call = Call.objects.get(pk=live.call_pk)
+        if action == "hold" and live.state == "talking":
+            self.engine.hold(live.citizen_leg)
+            services.agent_event(agent_pk=live.agent_pk, event=AgentEvent.HOLD, call=call)
+            live.state = "hold"
+        elif action == "retrieve" and live.state == "hold":
+            self.engine.retrieve(live.citizen_leg)
+            services.agent_event(agent_pk=live.agent_pk, event=AgentEvent.RETRIEVE, call=call)
+            live.state = "talking"
+        elif action == "hangup":
+            self.engine.hangup(live.citizen_leg)
+            live.state = "ending"  # the citizen's hung-up event ends the call and releases the agent's leg
 
     # ------------------------------------------------------------------ timers and the ACD
     def tick(self) -> None:

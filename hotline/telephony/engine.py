@@ -64,9 +64,11 @@ class MediaEngine(Protocol):
 
     def bridge(self, leg_a: str, leg_b: str) -> None: ...
 
-    def hold(self, leg: str) -> None: ...
+    def hold(self, leg: str) -> None:
+        """The leg's party hears music on hold and is no longer heard by the party it is bridged to."""
 
-    def retrieve(self, leg: str) -> None: ...
+    def retrieve(self, leg: str) -> None:
+        """Back into its bridge."""
 
     def transfer(self, leg: str, uri: str) -> None:
         """Blind transfer (REFER) of the leg's far end to `uri`."""

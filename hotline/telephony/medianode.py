@@ -223,11 +223,20 @@ class Node:
             b.am.startTransmit(a.am)
             self.bridges[cmd["a"]], self.bridges[cmd["b"]] = cmd["b"], cmd["a"]
         elif op == "hold":
-            self.leg(cmd["leg"]).setHold(pj.CallOpParam(True))
+            # Media-level hold in the bridge (no re-INVITE to the party): the leg hears music, nobody hears it.
+            leg = self.leg(cmd["leg"])
+            peer = self.legs.get(self.bridges.get(cmd["leg"], ""))
+            if leg.am is not None and peer is not None and peer.am is not None:
+                leg.am.stopTransmit(peer.am)
+                peer.am.stopTransmit(leg.am)
+            self.run({"op": "park", "leg": cmd["leg"], "prompt": cmd.get("music", "hold.wav")})
         elif op == "retrieve":
-            prm = pj.CallOpParam(True)
-            prm.opt.flag = pj.PJSUA_CALL_UNHOLD
-            self.leg(cmd["leg"]).reinvite(prm)
+            leg = self.leg(cmd["leg"])
+            self.stop_play(cmd["leg"])
+            peer = self.legs.get(self.bridges.get(cmd["leg"], ""))
+            if leg.am is not None and peer is not None and peer.am is not None:
+                leg.am.startTransmit(peer.am)
+                peer.am.startTransmit(leg.am)
         elif op == "transfer":
             self.leg(cmd["leg"]).xfer(cmd["uri"], pj.CallOpParam(True))
         elif op == "hangup":

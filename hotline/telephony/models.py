@@ -270,3 +270,38 @@ class CallCase(models.Model):
         verbose_name = _("呼叫关联工单")
         verbose_name_plural = _("呼叫关联工单")
         constraints = [models.UniqueConstraint(fields=["call", "case"], name="tel_call_case_unique")]
+
+
+class CallbackStatus(models.TextChoices):
+    OPEN = "open", _("待回拨")
+    DONE = "done", _("已回拨")
+
+
+class MissedCall(models.Model):
+    """国办函〔2025〕66号: every abandoned call and every voicemail lands on the callback list with a deadline."""
+
+    call = models.OneToOneField(Call, verbose_name=_("呼叫"), on_delete=models.CASCADE, related_name="missed")
+    number = models.CharField(_("回拨号码"), max_length=32, db_index=True)
+    reason = models.CharField(_("原因"), max_length=16, choices=Disposition.choices)
+    recording = models.ForeignKey(
+        Recording,
+        verbose_name=_("留言录音"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    due_at = models.DateTimeField(_("回拨期限"), db_index=True)
+    status = models.CharField(
+        _("状态"), max_length=8, choices=CallbackStatus.choices, default=CallbackStatus.OPEN
+    )
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("回拨人"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    done_at = models.DateTimeField(_("回拨时间"), null=True, blank=True)
+    created_at = models.DateTimeField(_("登记时间"))
+
+    class Meta:
+        verbose_name = _("未接来电回拨")
+        verbose_name_plural = _("未接来电回拨")
+        ordering = ["due_at", "id"]

@@ -90,3 +90,11 @@ def agent_channel(agent_pk: int) -> str:
 
 def publish_agent(agent_pk: int, message: dict[str, Any]) -> None:
     broker().publish(agent_channel(agent_pk), message)
+
+
+# Commands from the web (the agent's call-bar buttons) to the call controller, wherever it runs.
+CONTROL_CHANNEL = "control"
+
+
+def send_control(message: dict[str, Any]) -> None:
+    broker().publish(CONTROL_CHANNEL, message)

@@ -68,9 +68,9 @@ route[RELAY] {{ if (!t_relay()) sl_reply_error(); exit; }}
 """
 
 PROMPT_TEXTS = {
-    "welcome.wav": "您好，这里是12345政务服务便民热线，正在为您转接人工服务，请稍候。",
-    "blacklist.wav": "您的号码暂时无法接入本热线，如有紧急情况请拨打110。",
-    "voicemail.wav": "现在坐席全忙，请在提示音后留言，我们会尽快回电。",
+    "welcome.wav": "您好，12345热线，正在为您转接人工。",
+    "blacklist.wav": "您的号码暂时无法接入本热线。",
+    "voicemail.wav": "坐席全忙，请留言。",
 }
 
 
@@ -115,7 +115,7 @@ def ensure_prompts(prompts: Path) -> None:
             continue
         raw = prompts / f"raw-{name}"
         if shutil.which("espeak-ng") and shutil.which("sox"):
-            subprocess.run(["espeak-ng", "-v", "cmn", "-s", "160", "-w", str(raw), text], check=True)
+            subprocess.run(["espeak-ng", "-v", "cmn", "-s", "190", "-w", str(raw), text], check=True)
             subprocess.run(
                 ["sox", str(raw), "-r", "8000", "-c", "1", "-b", "16", str(target), "gain", "-3"], check=True
             )

@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -20,10 +21,12 @@ from .models import (
     Agent,
     AgentStateLog,
     Call,
+    CallbackStatus,
     CallCase,
     CallLeg,
     CallStatus,
     Disposition,
+    MissedCall,
     NotReadyReason,
     Queue,
     QueueEvent,
@@ -148,6 +151,32 @@ def agent_event(*, agent_pk: int, event: str, call: Call | None = None, reason: 
     with transaction.atomic():
         agent = Agent.objects.select_for_update().get(pk=agent_pk)
         return _transition(agent, event, call=call, reason=reason)
+
+
+CALL_ACTIONS = {"hold": AgentState.TALKING, "retrieve": AgentState.HOLD, "hangup": None}
+
+
+def agent_call_action(*, agent: Agent, action: str, actor: Any) -> None:
+    """The agent's call-bar buttons (hold, retrieve, hang up): checked here, carried out by the call controller
+    (it changes the agent's state when the media has followed)."""
+    if action not in CALL_ACTIONS:
+        raise ServiceError(_("不支持的操作"), field_errors={"action": [_("不支持的操作")]})
+    with transaction.atomic():
+        locked = Agent.objects.select_for_update().select_related("current_call").get(pk=agent.pk)
+        if getattr(actor, "pk", None) != locked.user_id and not getattr(actor, "is_superuser", False):
+            raise NotAllowed(_("只能操作自己的坐席"))
+        needed = CALL_ACTIONS[action]
+        on_call = locked.state in (AgentState.TALKING, AgentState.HOLD)
+        if locked.current_call is None or not on_call or (needed and locked.state != needed):
+            raise ServiceError(
+                _("坐席当前状态为“%(state)s”，不能执行该操作") % {"state": AgentState(locked.state).label},
+                code="bad_agent_state",
+            )
+        audit_record(
+            actor=actor, action=f"telephony.call_{action}", obj=locked, summary=locked.current_call.call_id
+        )
+        message = {"action": action, "agent": locked.pk, "call_id": locked.current_call.call_id}
+        transaction.on_commit(lambda: push.send_control(message))
 
 
 # --------------------------------------------------------------------------- calls, legs, queue log
@@ -317,7 +346,36 @@ def call_end(*, call: Call, disposition: str = "") -> Call:
                 agent_event(agent_pk=agent.pk, event=AgentEvent.HANGUP, call=call)
         call.status, call.disposition, call.ended_at = CallStatus.ENDED, disposition, now
         call.save(update_fields=["status", "disposition", "ended_at"])
+        if disposition in (Disposition.ABANDONED, Disposition.VOICEMAIL) and call.caller:
+            missed_call_add(call=call, reason=disposition, at=now)
     return call
+
+
+def missed_call_add(*, call: Call, reason: str, at: dt.datetime) -> MissedCall:
+    """On the callback list, due `HOTLINE_MISSED_CALLBACK_HOURS` after the call (the voicemail attached)."""
+    hours = int(getattr(settings, "HOTLINE_MISSED_CALLBACK_HOURS", 24))
+    missed, _created = MissedCall.objects.get_or_create(
+        call=call,
+        defaults={
+            "number": call.caller,
+            "reason": reason,
+            "recording": call.recordings.order_by("-started_at").first(),
+            "due_at": at + dt.timedelta(hours=hours),
+            "created_at": at,
+        },
+    )
+    return missed
+
+
+def missed_call_done(*, missed: MissedCall, actor: Any) -> MissedCall:
+    with transaction.atomic():
+        locked = MissedCall.objects.select_for_update().get(pk=missed.pk)
+        if locked.status == CallbackStatus.DONE:
+            raise ServiceError(_("该来电已回拨"), code="already_done")
+        locked.status, locked.done_by, locked.done_at = CallbackStatus.DONE, actor, clock.now()
+        locked.save(update_fields=["status", "done_by", "done_at"])
+        audit_record(actor=actor, action="telephony.missed_call_done", obj=locked, summary=locked.number)
+    return locked
 
 
 def call_mark_blacklisted(*, call: Call, treatment: str) -> Call:

@@ -6,5 +6,8 @@ urlpatterns = [
     path("callbar/", views.callbar, name="tel-callbar"),
     path("callbar/login/", views.agent_login, name="tel-agent-login"),
     path("callbar/state/", views.agent_state, name="tel-agent-state"),
+    path("callbar/call/", views.call_action, name="tel-call-action"),
     path("events/", views.events, name="tel-events"),
+    path("missed/", views.missed_list, name="tel-missed"),
+    path("missed/<int:pk>/done/", views.missed_done, name="tel-missed-done"),
 ]

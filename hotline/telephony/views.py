@@ -10,12 +10,13 @@ from urllib.parse import urlencode
 from django.contrib.auth.decorators import login_required
 from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from hotline.common import clock
 from hotline.common.errors import ServiceError
-from hotline.common.http import error_text
+from hotline.common.http import error_text, get_or_404, report_error
 from hotline.orgs.models import User
 
 from . import push, selectors, services
@@ -51,6 +52,7 @@ def _bar(request: HttpRequest, *, error: str = "", status: int = 200) -> HttpRes
         "reasons": [(r.value, r.label) for r in AGENT_REASONS],
         "states": AgentState,
         "events_url": reverse("tel-events") if agent else "",
+        "missed_count": selectors.missed_calls(user=user).count() if agent else 0,
     }
     if (
         call is not None
@@ -135,3 +137,42 @@ def events(request: HttpRequest) -> HttpResponseBase:
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"
     return response
+
+
+@login_required
+def missed_list(request: HttpRequest) -> HttpResponse:
+    """The callback list: abandoned calls and voicemails, earliest deadline first."""
+    user = _user(request)
+    if not selectors.may_work_callbacks(user):
+        return HttpResponse(status=403)
+    return render(
+        request,
+        "telephony/missed.html",
+        {"missed": selectors.missed_calls(user=user)[:200], "now": clock.now()},
+    )
+
+
+@login_required
+@require_POST
+def missed_done(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    missed = get_or_404(selectors.missed_call_get, user=user, pk=pk)
+    try:
+        services.missed_call_done(missed=missed, actor=user)
+    except ServiceError as exc:
+        report_error(request, exc)
+    return redirect("tel-missed")
+
+
+@login_required
+@require_POST
+def call_action(request: HttpRequest) -> HttpResponse:
+    """Hold, retrieve, hang up the agent's own current call."""
+    agent = selectors.agent_for_user(user=_user(request))
+    if agent is None:
+        return _bar(request, error=str(_no_seat()), status=404)
+    try:
+        services.agent_call_action(agent=agent, action=request.POST.get("action", ""), actor=_user(request))
+    except ServiceError as exc:
+        return _bar(request, error=error_text(exc), status=exc.status_code)
+    return _bar(request)

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from hotline.cases import duplicates
-from hotline.citizens.models import RequestKey
+from hotline.cases.models import RequestKey
 from hotline.common import clock
 from tests.conftest import CONTENT, as_user, dispatched_to, submitted_case
 

@@ -166,3 +166,16 @@ def test_the_intake_form_and_rules_pick_up_a_new_field_at_once(
     as_user(api, root).delete(f"{URL}{response.json()['id']}/")
     assert 'name="extra.building_year"' not in agent.get("/cases/new/").content.decode()
     services.case_intake(actor=people.agent, data=case_input(city))
+
+
+def test_a_field_defined_in_another_process_is_accepted_at_once(city: City, people: People) -> None:
+    services.case_intake(actor=people.agent, data=case_input(city))  # this process has read the table
+    # Written by another process: no post_save signal reaches this process's cached copy.
+    ExtendedField.objects.bulk_create(
+        [ExtendedField(key="floor", label="楼层", field_type="number", bureau=city.housing)]
+    )
+    case = services.case_intake(actor=people.agent, data=case_input(city, extra={"floor": 12})).case
+    assert case.extra == {"floor": 12}
+    with pytest.raises(ServiceError) as err:
+        services.case_intake(actor=people.agent, data=case_input(city, extra={"nonsense": 1}))
+    assert "extra.nonsense" in err.value.field_errors

@@ -212,12 +212,12 @@ def test_supervision_repeat_callers_masked_for_leaders_and_audited_in_full(api, 
     leader = as_user(api, people.leader).get("/api/v1/supervision/quality/", {"from": today, "to": today})
     assert leader.status_code == 200, leader.content
     assert leader.json()["repeat_callers"] == [{"citizen_phone": MASKED, "n": 2}]
-    page = _web(people.leader).get("/supervision/").content.decode()
+    page = _web(people.leader).get("/supervision/", {"tab": "quality"}).content.decode()
     assert PHONE not in page and MASKED in page
     assert _views(object_type="cases.case", actor=people.leader) == []
     monitor = as_user(api, people.monitor).get("/api/v1/supervision/quality/").json()
     assert monitor["repeat_callers"] == [{"citizen_phone": PHONE, "n": 2}]
-    _web(people.monitor).get("/supervision/")
+    _web(people.monitor).get("/supervision/", {"tab": "quality"})
     assert len(_views(object_type="cases.case", actor=people.monitor)) == 2
 
 
@@ -226,3 +226,27 @@ def test_supervision_does_not_count_a_secret_caller_for_a_unit_leader(api, city,
         _secret(city, people)
     body = as_user(api, people.east_leader).get("/api/v1/supervision/quality/").json()
     assert body["repeat_callers"] == []
+
+
+def test_print_and_timeline_give_the_unit_nothing_of_a_secret_caller(api, city, people):
+    case = _secret(city, people)
+    printed = _web(people.east).get(f"/cases/{case.pk}/print/")
+    assert printed.status_code == 200
+    text = printed.content.decode()
+    assert NAME not in text and PHONE not in text and MASKED not in text and "（保密）" in text
+    assert _web(people.east).post(f"/cases/{case.pk}/reveal-phone/").status_code == 403
+    timeline = as_user(api, people.east).get(f"/api/v1/cases/{case.pk}/timeline/").content.decode()
+    assert NAME not in timeline and PHONE not in timeline and EMAIL not in timeline
+    assert _web(people.west).get(f"/cases/{case.pk}/print/").status_code == 404
+
+
+def test_co_requesters_with_full_numbers_are_audited(api, city, people):
+    from hotline.cases.merge import case_merge
+
+    target = submitted_case(city, people, citizen_phone="13912340005")
+    merged = submitted_case(city, people, citizen_name=NAME, citizen_phone=PHONE)
+    case_merge(case=merged, into=target, actor=people.dispatcher, expected_version=None)
+    rows = as_user(api, people.dispatcher).get(f"/api/v1/cases/{target.pk}/co-requesters/").json()
+    assert rows[0]["phone"] == PHONE
+    audit = _views(object_type="cases.case", actor=people.dispatcher).pop()
+    assert audit.summary.startswith("并单来电人") and audit.changes["rows"] == 1

@@ -79,3 +79,23 @@ def test_intake_page_keeps_the_call_id(client, city, people):
     assert 'value="13812345678"' in page and 'name="call_id" value="C-1"' in page
     page = client.get("/cases/new/?call_id=<script>").content.decode()
     assert 'name="call_id"' not in page  # not a call id: dropped
+
+
+def test_intake_opened_by_the_phone_system_links_the_call(client, city, people):
+    from hotline.telephony.models import CallCase
+    from hotline.telephony.services import call_arrive
+
+    call = call_arrive(call_id="SIP-4711", leg_id="leg-1", caller="13812345678", dialed="12345", node="n1")
+    client.force_login(people.agent)
+    form = {
+        "citizen_phone": "13812345678",
+        "call_id": "SIP-4711",
+        "channel": "phone",
+        "case_type": "complaint",
+        "content": case_input(city).content,
+        "action": "submit",
+    }
+    response = client.post("/cases/new/?citizen_phone=13812345678&call_id=SIP-4711", form)
+    assert response.status_code == 302
+    link = CallCase.objects.get(call=call)
+    assert link.case.origin == {"call_id": "SIP-4711"} and link.case.status == CaseStatus.SUBMITTED

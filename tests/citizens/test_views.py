@@ -131,7 +131,16 @@ def test_blacklist_add_and_remove(city, people):
 def test_import_shows_the_per_row_error_report(city, people):
     csv = "姓名,电话,性别\n张三,13800138000,男\n,12,女\n".encode()
     upload = SimpleUploadedFile("citizens.csv", csv, content_type="text/csv")
-    html = client_for(people.agent).post("/citizens/import/citizens/", {"file": upload}).content.decode()
+    client = client_for(people.agent)
+    queued = client.post("/citizens/import/citizens/", {"file": upload})
+    assert queued.status_code == 302 and "?job=" in queued["Location"]
+    waiting = client.get(queued["Location"]).content.decode()
+    assert 'data-status="queued"' in waiting and "every 2s" in waiting  # the page polls the job
+    from django.core.management import call_command
+
+    call_command("run_worker", "--once")  # the embedded worker runs the queued import
+    html = client.get(queued["Location"]).content.decode()
+    assert 'data-status="done"' in html and "every 2s" not in html  # polling stops
     assert 'data-testid="import-report"' in html and 'data-testid="import-errors"' in html
     assert 'data-testid="import-created">1<' in html and 'data-testid="import-rejected">1<' in html
     assert "请填写姓名" in html

@@ -13,7 +13,7 @@ from hotline.common.errors import ServiceError
 from hotline.common.models import AuditLog
 from hotline.orgs.models import Role, Unit, UnitKind, User
 from hotline.orgs.selectors import visible_unit_filter
-from hotline.orgs.services import unit_create, unit_update, user_create
+from hotline.orgs.services import unit_create, unit_retire, unit_update, user_create
 from tests.conftest import City, People, dispatched_to
 
 
@@ -148,6 +148,9 @@ def test_retire_and_merge_screen_shows_what_happens_then_acts(
     assert response.status_code == 200 and "请先改派或办结" in response.content.decode()
     assert Unit.objects.get(pk=city.xingfu.pk).is_active
 
+    # Only into a unit of the same kind.
+    with pytest.raises(ServiceError, match="同类型"):
+        unit_retire(unit=city.guanshan, actor=None, merged_into=city.east)
     # 关山街道 has no open work: merge it into 梨园街道; its user moves there, its history stays.
     page = admin_client.get(f"/admin/orgs/unit/{city.guanshan.pk}/retire/").content.decode()
     assert "impact-blocked" not in page and "guanshan" in page

@@ -152,14 +152,22 @@ class Baresip:
 
 
 def sipp_citizen(
-    *, work: Path, proxy: str, number: str, caller: str, sip_port: int, media_port: int, talk_ms: int
+    *,
+    work: Path,
+    proxy: str,
+    number: str,
+    caller: str,
+    sip_port: int,
+    media_port: int,
+    talk_ms: int = 0,
+    script: str = "citizen.xml",
 ):
     """Start one SIPp citizen call (returns the process; it exits 0 when the call went as scripted)."""
     for pcap in Path("/usr/share/sip-tester").glob("*.pcap"):
         if not (work / pcap.name).exists():
             shutil.copy(pcap, work)
     scenario = f"citizen-{caller}.xml"
-    (work / scenario).write_text((HERE / "sipp" / "citizen.xml").read_text().replace("TALK_MS", str(talk_ms)))
+    (work / scenario).write_text((HERE / "sipp" / script).read_text().replace("TALK_MS", str(talk_ms)))
     (work / f"caller-{caller}.csv").write_text(f"SEQUENTIAL\n{caller};\n")
     return subprocess.Popen(
         [

@@ -64,3 +64,25 @@ def test_duplicate_agent_refused_with_field_errors(agent: Any) -> None:
     with pytest.raises(ServiceError) as exc:
         services.agent_create(agent_id="1001", password="x", extension="1001", actor=None)
     assert set(exc.value.field_errors) == {"agent_id", "password", "extension"}
+
+
+def test_abandoned_call_goes_on_the_callback_list_once_and_is_worked_once(agent: Any, people: Any) -> None:
+    from hotline.telephony.models import CallbackStatus, MissedCall
+
+    queue = Queue.objects.get(code="general")
+    call = services.call_arrive(call_id="abc", leg_id="in-a", caller="13700001234", dialed="12345", node="n")
+    services.call_enqueue(call=call, queue=queue)
+    services.call_end(call=call)
+    services.call_end(call=call)  # a second hang-up report changes nothing
+    missed = MissedCall.objects.get(call=call)
+    assert missed.reason == "abandoned" and missed.status == CallbackStatus.OPEN
+    done = services.missed_call_done(missed=missed, actor=people.agent)
+    assert done.status == CallbackStatus.DONE and done.done_by == people.agent
+    with pytest.raises(ServiceError):
+        services.missed_call_done(missed=missed, actor=people.agent)
+    assert AuditLog.objects.filter(action="telephony.missed_call_done").count() == 1
+    answered = services.call_arrive(
+        call_id="def", leg_id="in-b", caller="13700001235", dialed="12345", node="n"
+    )
+    services.call_end(call=answered, disposition="answered")
+    assert not MissedCall.objects.filter(call=answered).exists()

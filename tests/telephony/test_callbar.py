@@ -130,3 +130,45 @@ def test_push_broker_delivers_only_to_the_channel(seat: Agent) -> None:
     push.publish_agent(seat.pk, {"type": "mine"})
     assert json.loads(next(listener) or "{}") == {"type": "mine"}
     assert next(listener) is None
+
+
+def test_callback_list_for_hotline_staff_only_and_worked_once(people: Any, seat: Agent) -> None:
+    from hotline.telephony.models import MissedCall
+
+    call = services.call_arrive(call_id="m1", leg_id="in-m", caller="13700001234", dialed="12345", node="n")
+    services.call_enqueue(call=call, queue=Queue.objects.get(code="general"))
+    services.call_end(call=call)
+    missed = MissedCall.objects.get(call=call)
+    agent = client_for(people.agent)
+    page = agent.get("/telephony/missed/").content.decode()
+    assert "13700001234" in page and "排队放弃" in page
+    assert client_for(people.liyuan).get("/telephony/missed/").status_code == 403
+    assert client_for(people.liyuan).post(f"/telephony/missed/{missed.pk}/done/").status_code == 404
+    assert MissedCall.objects.get(pk=missed.pk).status == "open"
+    services.agent_event(agent_pk=seat.pk, event=AgentEvent.LOGIN)
+    assert 'data-testid="callbar-missed"' in agent.get("/telephony/callbar/").content.decode()
+    assert agent.post(f"/telephony/missed/{missed.pk}/done/").status_code == 302
+    assert MissedCall.objects.get(pk=missed.pk).status == "done"
+    assert "13700001234" not in agent.get("/telephony/missed/").content.decode()
+    assert agent.post(f"/telephony/missed/{missed.pk}/done/").status_code == 404  # no longer on the open list
+
+
+def test_call_buttons_only_on_the_agents_own_call_in_a_state_that_allows_them(
+    people: Any, seat: Agent
+) -> None:
+    agent = client_for(people.agent)
+    call = ring(seat)
+    ringing = agent.post("/telephony/callbar/call/", {"action": "hold"})
+    assert ringing.status_code == 400 and "振铃" in ringing.content.decode()  # not answered yet
+    services.call_connect(call=call, leg_id="out-1")
+    assert 'data-testid="callbar-hold"' in agent.get("/telephony/callbar/").content.decode()
+    assert agent.post("/telephony/callbar/call/", {"action": "dance"}).status_code == 400
+    assert (
+        client_for(people.dispatcher).post("/telephony/callbar/call/", {"action": "hangup"}).status_code
+        == 404
+    )
+    with_commit = agent.post("/telephony/callbar/call/", {"action": "hold"})
+    assert with_commit.status_code == 200
+    assert (
+        Agent.objects.get(pk=seat.pk).state == AgentState.TALKING
+    )  # the controller moves it once media follows

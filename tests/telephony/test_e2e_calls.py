@@ -20,8 +20,19 @@ import pytest
 
 from hotline.citizens.models import BlacklistEntry, BlacklistTreatment
 from hotline.common import clock
+from hotline.common.errors import ServiceError
 from hotline.telephony import push, services
-from hotline.telephony.models import Agent, AgentStateLog, Call, CallLeg, Number, Queue, QueueLog, Recording
+from hotline.telephony.models import (
+    Agent,
+    AgentStateLog,
+    Call,
+    CallLeg,
+    MissedCall,
+    Number,
+    Queue,
+    QueueLog,
+    Recording,
+)
 from hotline.telephony.states import AgentEvent, AgentState
 
 from .sip_tools import Baresip, goertzel_share, missing, sipp_citizen
@@ -82,6 +93,7 @@ def controller(sip_env: dict[str, Any], settings: Any, tmp_path: Path) -> Iterat
         while phone.next_event():
             pass
     yield ctrl
+    ctrl.close()
     engine.close()
 
 
@@ -96,6 +108,8 @@ def pump(
     deadline = time.monotonic() + secs
     seen: list[str] = []
     while not until():
+        if os.environ.get("HOTLINE_TEST_TEL_TRACE") and seen:
+            print(seen[-1])
         if time.monotonic() > deadline:
             calls = list(Call.objects.values_list("caller", "status", "disposition"))
             raise AssertionError(f"timed out; media events {seen}; calls {calls}")
@@ -290,3 +304,103 @@ def test_blacklisted_caller_hears_the_announcement_and_reaches_no_agent(
     )
     assert not QueueLog.objects.filter(call=call).exists()
     assert Agent.objects.get(pk=agent.pk).state == AgentState.READY
+
+
+@pytest.mark.django_db(transaction=True)
+def test_caller_who_gives_up_in_the_queue_lands_on_the_callback_list(
+    sip_env: dict[str, Any], controller: Any
+):
+    queue, (agent,) = setup_hotline("1001")
+    services.agent_event(agent_pk=agent.pk, event=AgentEvent.NOT_READY, reason="meal")  # nobody free
+    sipp = sipp_citizen(
+        work=sip_env["work"],
+        proxy=PROXY,
+        number="12345",
+        caller="13700001234",
+        sip_port=BASE + 23,
+        media_port=BASE + 1900,
+        talk_ms=2500,
+    )
+    try:
+        pump(controller, sip_env["phones"], lambda user: "accept", finished({"caller": "13700001234"}), 30)
+        assert sipp.wait(timeout=15) == 0
+    finally:
+        if sipp.poll() is None:
+            sipp.kill()
+    call = Call.objects.get(caller="13700001234")
+    assert (call.disposition, call.agent_id, call.answered_at) == ("abandoned", None, None)
+    log = list(QueueLog.objects.filter(call=call).values_list("event", "wait_ms"))
+    assert [e for e, _ in log] == ["enqueue", "abandon"] and log[1][1] >= 2000
+    missed = MissedCall.objects.get(call=call)
+    assert (missed.number, missed.reason, missed.status) == ("13700001234", "abandoned", "open")
+    assert missed.due_at > call.ended_at
+
+
+@pytest.mark.django_db(transaction=True)
+def test_wait_limit_sends_the_caller_to_voicemail_recorded_and_on_the_callback_list(
+    sip_env: dict[str, Any], controller: Any
+):
+    queue, (agent,) = setup_hotline("1001")
+    queue.max_wait_seconds = 1  # no overflow queue: voicemail
+    queue.save()
+    services.agent_event(agent_pk=agent.pk, event=AgentEvent.NOT_READY, reason="meeting")
+    sipp = sipp_citizen(
+        work=sip_env["work"],
+        proxy=PROXY,
+        number="12345",
+        caller="13600005678",
+        sip_port=BASE + 24,
+        media_port=BASE + 1920,
+        talk_ms=9000,
+    )
+    try:
+        pump(controller, sip_env["phones"], lambda user: "accept", finished({"caller": "13600005678"}), 40)
+        assert sipp.wait(timeout=15) == 0
+    finally:
+        if sipp.poll() is None:
+            sipp.kill()
+    call = Call.objects.get(caller="13600005678")
+    assert (call.disposition, call.agent_id) == ("voicemail", None)
+    assert list(QueueLog.objects.filter(call=call).values_list("event", flat=True)) == ["enqueue", "overflow"]
+    missed = MissedCall.objects.get(call=call)
+    assert missed.reason == "voicemail" and missed.recording is not None
+    message = Path(controller_var_dir()) / missed.recording.path
+    assert message.exists() and missed.recording.duration_ms > 1000
+
+
+@pytest.mark.django_db(transaction=True)
+def test_agent_holds_retrieves_and_hangs_up_from_the_call_bar(sip_env: dict[str, Any], controller: Any):
+    queue, (agent,) = setup_hotline("1001")
+    sipp = sipp_citizen(
+        work=sip_env["work"],
+        proxy=PROXY,
+        number="12345",
+        caller="13500009999",
+        sip_port=BASE + 25,
+        media_port=BASE + 1940,
+        script="citizen_hung_up_on.xml",
+    )
+
+    def state_is(state: str) -> Callable[[], bool]:
+        return lambda: Agent.objects.get(pk=agent.pk).state == state
+
+    try:
+        phones = sip_env["phones"]
+        pump(controller, phones, lambda user: "accept", state_is(AgentState.TALKING), 20)
+        services.agent_call_action(agent=agent, action="hold", actor=None)
+        pump(controller, phones, lambda user: "accept", state_is(AgentState.HOLD), 5)
+        with pytest.raises(ServiceError):
+            services.agent_call_action(agent=agent, action="hold", actor=None)  # already on hold
+        services.agent_call_action(agent=agent, action="retrieve", actor=None)
+        pump(controller, phones, lambda user: "accept", state_is(AgentState.TALKING), 5)
+        services.agent_call_action(agent=agent, action="hangup", actor=None)
+        pump(controller, phones, lambda user: "accept", finished({"caller": "13500009999"}), 15)
+        assert sipp.wait(timeout=15) == 0, "the citizen did not get the hotline's BYE"
+    finally:
+        if sipp.poll() is None:
+            sipp.kill()
+    call = Call.objects.get(caller="13500009999")
+    assert call.disposition == "answered"
+    moves = list(AgentStateLog.objects.filter(agent=agent, call=call).values_list("to_state", flat=True))
+    assert moves == ["ringing", "talking", "hold", "talking", "wrap_up"]
+    assert all(leg.ended_at for leg in CallLeg.objects.filter(call=call))

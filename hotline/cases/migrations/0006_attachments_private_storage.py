@@ -6,7 +6,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import migrations, models
 
-import hotline.cases.storage
+import hotline.common.storage
 
 
 def move_to_private(apps, schema_editor):
@@ -30,7 +30,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='caseattachment',
             name='file',
-            field=models.FileField(storage=hotline.cases.storage.private_storage, upload_to='cases/%Y/%m/', verbose_name='文件'),
+            field=models.FileField(storage=hotline.common.storage.private_storage, upload_to='cases/%Y/%m/', verbose_name='文件'),
         ),
         migrations.RunPython(move_to_private, migrations.RunPython.noop),
     ]

@@ -7,6 +7,7 @@ once cannot both succeed: the second gets a Conflict (HTTP 409) instead of silen
 Split by stage; this package re-exports every public name so callers keep `from hotline.cases import services`.
 """
 
+from .channel import *  # noqa: F403
 from .clock_events import *  # noqa: F403
 from .closing import *  # noqa: F403
 from .core import *  # noqa: F403

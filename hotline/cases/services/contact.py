@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from hotline.common.audit import audit_record
 from hotline.common.errors import NotAllowed
@@ -31,9 +32,9 @@ def case_reveal_phone(*, case: Case, actor: User) -> str:
     if not phone_masked(case, actor):
         return case.citizen_phone
     if citizen_hidden(case, actor):
-        raise NotAllowed("来电人要求保密，号码仅热线办可见")
+        raise NotAllowed(_("来电人要求保密，号码仅热线办可见"))
     if not may_reveal_phone(case=case, user=actor):
-        raise NotAllowed("您的角色无权查看来电号码")
+        raise NotAllowed(_("您的角色无权查看来电号码"))
     with transaction.atomic():
         audit_record(
             actor=actor,

@@ -19,6 +19,7 @@ from hotline.sla import services as sla
 from hotline.sla.models import Stage
 
 from .. import lifecycle
+from ..events import emit_on_commit
 from ..lifecycle import Action
 from ..models import (
     Assignment,
@@ -85,6 +86,7 @@ def _event(
         data=data or {},
     )
     audit_record(actor=actor, action="update", obj=case, summary=f"{case.number} {Action(action).label}")
+    emit_on_commit(event)
     return event
 
 

@@ -28,6 +28,7 @@ from ..models import (
     CaseStatus,
     Channel,
     CloseKind,
+    ExtendedField,
     ExtendedFieldType,
 )
 from .core import (
@@ -80,14 +81,23 @@ class CaseInput:
 
 def _validate_extra(data: CaseInput) -> dict[str, Any]:
     bureau_id = data.bureau.pk if data.bureau else None
-    definitions = [
-        d
-        for d in EXTENDED_FIELDS.all()
-        if d.is_active
-        and d.bureau_id in (None, bureau_id)
-        and d.case_type_id in (None, data.case_type.pk if data.case_type else None)
-    ]
+
+    def applicable() -> list[ExtendedField]:
+        return [
+            d
+            for d in EXTENDED_FIELDS.all()
+            if d.is_active
+            and d.bureau_id in (None, bureau_id)
+            and d.case_type_id in (None, data.case_type.pk if data.case_type else None)
+        ]
+
+    definitions = applicable()
     extra = dict(data.extra or {})
+    if set(extra) - {d.key for d in definitions}:
+        # A field an administrator defined a moment ago in another process: read the table again before
+        # refusing it (this process's copy refreshes on its own only every minute).
+        EXTENDED_FIELDS._invalidate()
+        definitions = applicable()
     known = {d.key: d for d in sorted(definitions, key=lambda d: (d.sort_order, d.pk))}
     errors: dict[str, list[str]] = {}
     for key in set(extra) - set(known):
@@ -189,7 +199,7 @@ MAX_ATTACHMENTS = 20
 
 
 def _save_attachments(case: Case, files: Sequence[UploadedFile], actor: User) -> None:
-    """Only an allow-list of types, checked by content (common.filetypes); stored privately (cases.storage)."""
+    """Only an allow-list of types, checked by content (common.filetypes); stored privately (common.storage)."""
     from hotline.common import filetypes
 
     limit = settings.HOTLINE_MAX_ATTACHMENT_BYTES
@@ -384,6 +394,10 @@ def case_take_intake_action(
         # Completeness is checked again: a draft may have been saved half-filled.
         _validate_input(_input_from_case(case), complete=True)
     closing = _closing_fields(action, answer, not_accepted_reason, not_accepted_text)
+    if (
+        case.intake_by_id is None
+    ):  # a citizen's own request (channel): the agent who takes it becomes its intake
+        closing["intake_by"] = actor
     with transaction.atomic():
         _intake_transition(case, action, actor=actor, expected_version=expected_version, **closing)
     return case

@@ -99,6 +99,7 @@ def _send(case: Case, *, channel: str, address: str, actor: User | None) -> Code
                 "code": code,
                 "minutes": int(CODE_LIFETIME.total_seconds() // 60),
             },
+            secrets=("code",),  # the outbox staff can read shows ******; only delivery reads the code
         )
     except TemplateMissing as exc:
         raise ServiceError(

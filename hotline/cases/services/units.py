@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from hotline.common import clock
 from hotline.common.errors import ServiceError
@@ -151,9 +152,11 @@ def assignment_forward(
     unit = assignment.unit
     child_kinds = FORWARDING_KINDS.get(unit.kind)  # type: ignore[call-overload]
     if not child_kinds:
-        raise ServiceError(f"{unit.get_kind_display()}不能向下派单", code="cannot_forward")
+        raise ServiceError(
+            _("%(kind)s不能向下派单") % {"kind": unit.get_kind_display()}, code="cannot_forward"
+        )
     if assignment.role == AssignmentRole.CC:
-        raise ServiceError("抄送单位不能下派", code="cannot_forward")
+        raise ServiceError(_("抄送单位不能下派"), code="cannot_forward")
     _require_status(assignment, AssignmentStatus.HANDLING, doing="下派（请先签收）")
     _validate_targets(targets, allowed=lambda u: u.parent_id == unit.pk and u.kind in child_kinds)
     with transaction.atomic():

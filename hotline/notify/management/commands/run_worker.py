@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
 from hotline.cases.duplicates import index_prune
+from hotline.citizens.jobs import import_run_due
 from hotline.notify.services import deliver_due
 from hotline.sla.sweep import sweep
 
@@ -23,7 +24,7 @@ logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
-    help = "运行后台任务：消息投递、时限巡检与查重索引清理（无需消息队列）"
+    help = "运行后台任务：消息投递、批量导入、时限巡检与查重索引清理（无需消息队列）"
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--deliver-every", type=float, default=5.0)
@@ -40,6 +41,9 @@ class Command(BaseCommand):
             close_old_connections()
             try:
                 sent = deliver_due()
+                imported = import_run_due()
+                if imported:
+                    logger.info("ran %d bulk imports", imported)
                 if time.monotonic() >= next_sweep:
                     result = sweep()
                     next_sweep = time.monotonic() + options["sweep_every"]

@@ -1,5 +1,5 @@
-"""Case attachments live outside the public media folder and have no URL: they are served only by the scoped,
-audited download view (`/cases/attachments/<id>/`)."""
+"""Private files (case attachments, uploaded import files) live outside the public media folder and have no URL:
+case attachments are served only by the scoped, audited download view (`/cases/attachments/<id>/`)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,109 @@
+"""Citizen channels: every message a channel delivers, kept once (idempotent), and per-channel accounts."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from hotline.common import crypto
+
+
+class ChannelKind(models.TextChoices):
+    WECHAT = "wechat", _("微信公众号")
+    SMS = "sms", _("短信")
+    EMAIL = "email", _("电子邮件")
+    WEB = "web", _("网站")
+    APP = "app", _("APP")
+    CHAT = "chat", _("在线客服")
+
+
+class WeChatAccount(models.Model):
+    """An official account's server settings; the AES key and app secret are encrypted at rest."""
+
+    name = models.CharField(_("名称"), max_length=100)
+    app_id = models.CharField(_("AppID"), max_length=32, unique=True)
+    token = models.CharField(_("令牌(Token)"), max_length=64)
+    encoding_aes_key_encrypted = models.TextField(_("消息加解密密钥（加密保存）"), blank=True)
+    api_base_url = models.URLField(_("接口地址"), default="https://api.weixin.qq.com")
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("微信公众号")
+        verbose_name_plural = _("微信公众号")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def encoding_aes_key(self) -> str:
+        return crypto.decrypt(self.encoding_aes_key_encrypted)
+
+    def set_encoding_aes_key(self, value: str) -> None:
+        self.encoding_aes_key_encrypted = crypto.encrypt(value)
+
+
+class ChannelMessage(models.Model):
+    """One message received on a channel. Unique per channel, account and external id: a retried delivery finds
+    the row it made the first time (and its reply) instead of making a second request."""
+
+    channel = models.CharField(_("渠道"), max_length=16, choices=ChannelKind.choices)
+    account = models.CharField(_("渠道账号"), max_length=64)
+    external_id = models.CharField(_("外部消息编号"), max_length=128)
+    sender = models.CharField(_("发送方"), max_length=128, db_index=True)
+    kind = models.CharField(_("消息类型"), max_length=32)
+    text = models.TextField(_("内容"), blank=True)
+    raw = models.TextField(_("原始报文"), blank=True)
+    received_at = models.DateTimeField(_("接收时间"))
+    acknowledged_at = models.DateTimeField(_("回执时间"), null=True, blank=True)
+    reply = models.TextField(_("自动回复"), blank=True)
+    case = models.ForeignKey(
+        "cases.Case",
+        verbose_name=_("工单"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("渠道消息")
+        verbose_name_plural = _("渠道消息")
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "account", "external_id"], name="channel_message_once")
+        ]
+        indexes = [
+            models.Index(fields=["channel", "sender", "received_at"], name="channel_message_sender_idx")
+        ]
+
+
+class WeChatFollower(models.Model):
+    """A follower's conversation with the account: the request type chosen from the menu and a bound phone."""
+
+    account = models.ForeignKey(WeChatAccount, verbose_name=_("公众号"), on_delete=models.CASCADE)
+    open_id = models.CharField(_("OpenID"), max_length=64)
+    phone = models.CharField(_("绑定手机号"), max_length=20, blank=True)
+    pending_type = models.CharField(_("待提交诉求类型"), max_length=32, blank=True)
+    bind_code_hash = models.CharField(_("绑定验证码"), max_length=128, blank=True)
+    bind_phone = models.CharField(_("待绑定手机号"), max_length=20, blank=True)
+    bind_code_expires_at = models.DateTimeField(_("验证码有效期"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("微信用户")
+        verbose_name_plural = _("微信用户")
+        constraints = [models.UniqueConstraint(fields=["account", "open_id"], name="wechat_follower_once")]
+
+
+class ChannelRejection(models.Model):
+    """A refused delivery (bad signature, stale timestamp, malformed XML…): counted for abuse reports."""
+
+    channel = models.CharField(_("渠道"), max_length=16, choices=ChannelKind.choices)
+    account = models.CharField(_("渠道账号"), max_length=64)
+    code = models.CharField(_("原因代码"), max_length=32)
+    address = models.GenericIPAddressField(_("来源地址"), null=True, blank=True)
+    at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("渠道拒收记录")
+        verbose_name_plural = _("渠道拒收记录")
+        indexes = [models.Index(fields=["channel", "at"], name="channel_rejection_at_idx")]

@@ -1,0 +1,212 @@
+"""What a follower's message does: the menu's request types, binding a phone, "my requests", and submitting.
+
+The account's menu (configured in WeChat's console) sends CLICK events with these keys; a follower may also type
+the type's name. The next text message is the request: it becomes a case through the cases service with the
+follower as the requester. Replies are short Chinese texts sent back passively (within WeChat's 5 seconds).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+
+from hotline.cases import services as case_services
+from hotline.cases.models import Case, Channel
+from hotline.common import clock, crypto
+from hotline.common.models import DictItem, DictKind
+from hotline.common.validators import MOBILE_RE, normalize_phone
+
+from ..models import ChannelKind, ChannelMessage, WeChatAccount, WeChatFollower
+
+# Menu keys → case type codes (the five request types of the seed: 咨询 投诉 建议 求助 其他).
+MENU_TYPES = {
+    "REQ_CONSULT": "consult",
+    "REQ_COMPLAINT": "complaint",
+    "REQ_SUGGESTION": "suggest",
+    "REQ_HELP": "help",
+    "REQ_OTHER": "message",
+}
+TYPE_WORDS = {"咨询": "consult", "投诉": "complaint", "建议": "suggest", "求助": "help", "其他": "message"}
+MIN_CONTENT = 10
+BIND_RE = re.compile(r"^\s*绑定\s*(\+?\d[\d\s-]{6,20})\s*$")
+CODE_RE = re.compile(r"^\s*验证码\s*(\d{6})\s*$")
+BIND_CODE_MINUTES = 10
+BIND_CODE_TTL = dt.timedelta(minutes=BIND_CODE_MINUTES)
+
+WELCOME = "欢迎关注12345政务服务便民热线。请点击菜单选择诉求类型（咨询、投诉、建议、求助、其他），或发送“绑定 手机号”绑定手机，发送“我的诉求”查看办理进度。"
+
+
+@dataclass(frozen=True)
+class Incoming:
+    msg_type: str
+    sender: str
+    external_id: str
+    text: str = ""
+    event: str = ""
+    event_key: str = ""
+
+
+def external_id(fields: dict[str, str]) -> str:
+    """WeChat retries a message three times; MsgId identifies it, events have FromUserName + CreateTime."""
+    if fields.get("MsgId"):
+        return fields["MsgId"]
+    return f"{fields.get('FromUserName', '')}:{fields.get('CreateTime', '')}:{fields.get('Event', '')}"
+
+
+def incoming(fields: dict[str, str]) -> Incoming:
+    return Incoming(
+        msg_type=fields.get("MsgType", ""),
+        sender=fields.get("FromUserName", ""),
+        external_id=external_id(fields),
+        text=fields.get("Content", ""),
+        event=fields.get("Event", "").lower(),
+        event_key=fields.get("EventKey", ""),
+    )
+
+
+def receive(*, account: WeChatAccount, message: Incoming, raw: str) -> str:
+    """Handle one delivery and return the passive reply text. A retried delivery returns the first reply."""
+    now = clock.now()
+    try:
+        with transaction.atomic():
+            record = ChannelMessage.objects.create(
+                channel=ChannelKind.WECHAT,
+                account=account.app_id,
+                external_id=message.external_id,
+                sender=message.sender,
+                kind=message.event or message.msg_type,
+                text=message.text[:5000],
+                raw=raw[:20000],
+                received_at=now,
+            )
+    except IntegrityError:
+        first = ChannelMessage.objects.get(
+            channel=ChannelKind.WECHAT, account=account.app_id, external_id=message.external_id
+        )
+        return first.reply
+    reply, case = _answer(account, message)
+    record.reply = reply
+    record.case = case
+    record.acknowledged_at = clock.now()
+    record.save(update_fields=["reply", "case", "acknowledged_at"])
+    return reply
+
+
+def _answer(account: WeChatAccount, message: Incoming) -> tuple[str, Case | None]:
+    follower, _ = WeChatFollower.objects.get_or_create(account=account, open_id=message.sender)
+    if message.msg_type == "event":
+        if message.event == "subscribe":
+            return WELCOME, None
+        if message.event == "click" and message.event_key in MENU_TYPES:
+            return _choose_type(follower, MENU_TYPES[message.event_key]), None
+        return "", None
+    if message.msg_type != "text":
+        return "目前仅支持文字诉求，请用文字描述您的诉求（时间、地点、事情经过和您的请求）。", None
+    text = message.text.strip()
+    if text in TYPE_WORDS:
+        return _choose_type(follower, TYPE_WORDS[text]), None
+    if text in {"我的诉求", "查询", "进度"}:
+        return _my_requests(account, follower), None
+    if bind := BIND_RE.match(text):
+        return _start_binding(follower, normalize_phone(bind.group(1))), None
+    if code := CODE_RE.match(text):
+        return _confirm_binding(follower, code.group(1)), None
+    return _submit(account, follower, text)
+
+
+def _case_type(code: str) -> DictItem | None:
+    return DictItem.objects.filter(kind=DictKind.CASE_TYPE, code=code, is_active=True).first()
+
+
+def _choose_type(follower: WeChatFollower, code: str) -> str:
+    item = _case_type(code)
+    if item is None:
+        return "该诉求类型暂不可用，请选择其他类型。"
+    follower.pending_type = code
+    follower.save(update_fields=["pending_type", "updated_at"])
+    return f"您选择了“{item.name}”。请直接发送诉求内容：时间、地点、事情经过和您的请求。"
+
+
+def _start_binding(follower: WeChatFollower, phone: str) -> str:
+    if not MOBILE_RE.match(phone):
+        return "手机号码格式不正确，请发送“绑定 11位手机号”。"
+    from hotline.notify.services import build_address_message, queue_messages
+
+    code = f"{secrets.randbelow(10**6):06d}"
+    follower.bind_phone = phone
+    follower.bind_code_hash = crypto.hash_code(code)
+    follower.bind_code_expires_at = clock.now() + BIND_CODE_TTL
+    with transaction.atomic():
+        follower.save(update_fields=["bind_phone", "bind_code_hash", "bind_code_expires_at", "updated_at"])
+        queue_messages(
+            [
+                build_address_message(
+                    channel="sms",
+                    address=phone,
+                    template="wechat_bind_code",
+                    context={"code": code, "minutes": BIND_CODE_MINUTES},
+                    secrets=("code",),
+                )
+            ]
+        )
+    return f"验证码已发送到 {crypto.mask_phone(phone)}，请在{BIND_CODE_MINUTES}分钟内发送“验证码 六位数字”完成绑定。"
+
+
+def _confirm_binding(follower: WeChatFollower, code: str) -> str:
+    valid = (
+        follower.bind_code_hash
+        and follower.bind_code_expires_at
+        and follower.bind_code_expires_at > clock.now()
+        and crypto.check_code(code, follower.bind_code_hash)
+    )
+    if not valid:
+        return "验证码不正确或已过期，请重新发送“绑定 手机号”。"
+    follower.phone, follower.bind_phone, follower.bind_code_hash = follower.bind_phone, "", ""
+    follower.bind_code_expires_at = None
+    follower.save(
+        update_fields=["phone", "bind_phone", "bind_code_hash", "bind_code_expires_at", "updated_at"]
+    )
+    return f"手机号 {crypto.mask_phone(follower.phone)} 已绑定。"
+
+
+def _my_requests(account: WeChatAccount, follower: WeChatFollower) -> str:
+    cases = Case.objects.filter(
+        channel=Channel.WECHAT,
+        origin__requester_account=account.app_id,
+        origin__requester_id=follower.open_id,
+    ).order_by("-created_at")[:5]
+    lines = [f"{c.number} {c.title or c.content[:12]}：{c.get_status_display()}" for c in cases]
+    return "您最近的诉求：\n" + "\n".join(lines) if lines else "您还没有通过本公众号提交的诉求。"
+
+
+def _submit(account: WeChatAccount, follower: WeChatFollower, text: str) -> tuple[str, Case | None]:
+    if not follower.pending_type:
+        return "请先点击菜单选择诉求类型（咨询、投诉、建议、求助、其他），再发送诉求内容。", None
+    if len(text) < MIN_CONTENT:
+        return f"诉求内容太短（至少{MIN_CONTENT}个字），请写清时间、地点、事情经过和您的请求。", None
+    if not follower.phone:
+        return "提交诉求前请先绑定手机号，以便办理单位联系和回访：发送“绑定 手机号”。", None
+    case_type = _case_type(follower.pending_type)
+    if case_type is None:
+        return "该诉求类型暂不可用，请重新选择。", None
+    data = case_services.CaseInput(
+        case_type=case_type,
+        content=text,
+        channel=Channel.WECHAT,
+        citizen_phone=follower.phone,
+        title=text[:30],
+    )
+    requester = case_services.Requester(
+        channel=Channel.WECHAT, account=account.app_id, external_id=follower.open_id
+    )
+    result = case_services.case_request_from_channel(data=data, requester=requester)
+    follower.pending_type = ""
+    follower.save(update_fields=["pending_type", "updated_at"])
+    reply = f"您的诉求已受理，工单号 {result.case.number}"
+    if result.query_password:
+        reply += f"，查询密码 {result.query_password}（请妥善保存）"
+    return reply + "。发送“我的诉求”可查看办理进度。", result.case

@@ -1,0 +1,95 @@
+"""The WeChat server endpoint: URL verification (GET) and messages (POST), plain or safe mode.
+
+Every refusal answers 4xx with a reason code and is recorded (ChannelRejection) for the abuse figures; an accepted
+message answers with a passive reply (encrypted in safe mode) or `success` when there is nothing to say.
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404
+from django.views.decorators.csrf import csrf_exempt
+
+from hotline.common.netaddr import request_client_ip
+
+from ..models import ChannelKind, ChannelRejection, WeChatAccount
+from . import conversation
+from .protocol import (
+    Account,
+    MessageCrypto,
+    ProtocolError,
+    check_signature,
+    check_timestamp,
+    parse_xml,
+    text_reply,
+)
+
+
+def _refuse(account: WeChatAccount, request: HttpRequest, error: ProtocolError) -> HttpResponse:
+    ChannelRejection.objects.create(
+        channel=ChannelKind.WECHAT,
+        account=account.app_id,
+        code=error.code,
+        address=request_client_ip(request),
+    )
+    status = 401 if error.code in {"bad_signature", "stale_timestamp", "bad_timestamp", "bad_appid"} else 400
+    return HttpResponse(error.code, status=status, content_type="text/plain")
+
+
+def _protocol_account(account: WeChatAccount) -> Account:
+    return Account(app_id=account.app_id, token=account.token, encoding_aes_key=account.encoding_aes_key)
+
+
+@csrf_exempt
+def wechat_endpoint(request: HttpRequest, app_id: str) -> HttpResponse:
+    account = get_object_or_404(WeChatAccount, app_id=app_id, is_active=True)
+    q = request.GET
+    try:
+        check_timestamp(q.get("timestamp", ""), now=time.time())
+        if request.method == "GET":
+            check_signature(q.get("signature", ""), account.token, q.get("timestamp", ""), q.get("nonce", ""))
+            return HttpResponse(q.get("echostr", ""), content_type="text/plain")
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["GET", "POST"])
+        raw, crypto = _open(account, request)
+        fields = parse_xml(raw)
+    except ProtocolError as error:
+        return _refuse(account, request, error)
+    if not fields.get("FromUserName") or not fields.get("MsgType"):
+        return HttpResponseBadRequest("bad_message", content_type="text/plain")
+    reply = conversation.receive(
+        account=account, message=conversation.incoming(fields), raw=raw.decode("utf-8", "replace")
+    )
+    if not reply:
+        return HttpResponse("success", content_type="text/plain")
+    body = text_reply(
+        to_user=fields["FromUserName"],
+        from_user=fields.get("ToUserName", ""),
+        content=reply,
+        created=int(time.time()),
+    )
+    if crypto is not None:
+        body = crypto.encrypt(body, timestamp=q.get("timestamp", ""), nonce=q.get("nonce", ""))
+    return HttpResponse(body, content_type="application/xml; charset=utf-8")
+
+
+def _open(account: WeChatAccount, request: HttpRequest) -> tuple[bytes, MessageCrypto | None]:
+    """The message XML, decrypted in safe mode; the signature checked either way."""
+    q = request.GET
+    timestamp, nonce = q.get("timestamp", ""), q.get("nonce", "")
+    if q.get("encrypt_type", "raw") == "aes":
+        if not account.encoding_aes_key:
+            raise ProtocolError("bad_mode", "该公众号未配置安全模式")
+        envelope = parse_xml(request.body)
+        crypto = MessageCrypto(_protocol_account(account))
+        raw = crypto.decrypt(
+            encrypt=envelope.get("Encrypt", ""),
+            msg_signature=q.get("msg_signature", ""),
+            timestamp=timestamp,
+            nonce=nonce,
+        )
+        return raw, crypto
+    check_signature(q.get("signature", ""), account.token, timestamp, nonce)
+    return request.body, None

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.templatetags.static import static
 from django.urls import path
 from django.views.generic import RedirectView
@@ -5,6 +7,15 @@ from django.views.generic import RedirectView
 from hotline.sla import views as sla_views
 
 from . import attachments, views, workbench
+
+
+class FaviconRedirect(RedirectView):
+    """The icon's URL is looked up per request: in production it is the hashed name from collectstatic's manifest,
+    which does not exist yet when the URL configuration is imported (e.g. by `check --deploy` before collectstatic)."""
+
+    def get_redirect_url(self, *args: Any, **kwargs: Any) -> str:
+        return static("hotline/favicon.svg")
+
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -31,5 +42,5 @@ urlpatterns = [
     path("cases/hot-questions/", workbench.hot_questions, name="case-hot-questions"),
     path("notices/<int:pk>/open/", workbench.notice_open, name="notice-open"),
     # browsers ask for /favicon.ico on files that are not pages (exports, prints saved as PDF)
-    path("favicon.ico", RedirectView.as_view(url=static("hotline/favicon.svg"), permanent=True)),
+    path("favicon.ico", FaviconRedirect.as_view(permanent=True)),
 ]

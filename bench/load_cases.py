@@ -34,6 +34,7 @@ from django.core.management import call_command
 from django.db import connection, transaction
 
 from bench import require_postgresql
+from hotline.cases import lifecycle
 from hotline.cases.models import Case, Channel
 from hotline.common.models import DictKind
 from hotline.common.workdays import add_working_days
@@ -98,6 +99,17 @@ NOT_ACCEPTED_TEXTS = {
     "not_gov": "来电人反映的是企业内部管理事务，不属于政府职能范围。",
     "repeat": "来电人就同一事项已多次来电，承办单位已依法答复，无新的诉求内容。",
 }
+
+
+def check_simulated(action: str, before: str, after: str) -> None:
+    """The simulation may only take steps the lifecycle table allows (the rows must look like the services')."""
+    if action == lifecycle.Action.CREATE:
+        assert before == lifecycle.NEW, f"create from {before!r}"
+        return
+    transition = lifecycle.TRANSITIONS.get(action)
+    assert transition is not None, f"simulated action {action!r} is not in lifecycle.TRANSITIONS"
+    assert before in transition.sources, f"{action} from {before!r} is not allowed by the lifecycle"
+    assert after == before or after in transition.targets(), f"{action} cannot lead to {after!r}"
 
 
 def _ts(seconds: float) -> dt.datetime:
@@ -271,6 +283,7 @@ class CaseSim:
         before = self.status
         if to is not None:
             self.status = to
+        check_simulated(action, before, self.status)
         self.version += 1
         self.batch.events.append((self.case_id, _ts(self.t), actor[0], actor[1] or None,
                                   assignment[A_ID] if assignment else None, action, before, self.status, opinion, data))  # fmt: skip

@@ -223,6 +223,8 @@ def main() -> None:
     print(f"  准备计时数据 {time.perf_counter() - started:.1f} s")
     seconds, alerts = timed_sweep(args.batch)
     single = written()
+    # Identical notices can be legitimate (two clocks of one case in one unit carded at once): the baseline.
+    same_messages = duplicate_messages()
     verdict = "OK" if seconds < 10 else "MISSED"
     print(
         f"(a) one sweep = {seconds:.2f} s (target < 10 s) {verdict}; alerts {alerts}, "
@@ -235,7 +237,9 @@ def main() -> None:
     seconds, errors = overlapping_sweeps(args.batch)
     both = written()
     dupes, dupe_messages = duplicate_alerts(), duplicate_messages()
-    verdict = "OK" if not errors and dupes == 0 and dupe_messages == 0 and both == single else "MISSED"
+    verdict = (
+        "OK" if not errors and dupes == 0 and dupe_messages == same_messages and both == single else "MISSED"
+    )
     print(
         f"(b) two overlapping sweeps = {seconds:.2f} s; alerts/messages/events {both[0]:,}/{both[1]:,}/{both[2]:,} "
         f"vs one sweep {single[0]:,}/{single[1]:,}/{single[2]:,}, duplicate alerts {dupes}, duplicate messages "
@@ -246,11 +250,11 @@ def main() -> None:
     seconds, batches = crashed_then_rerun(args.batch)
     after_crash = written()
     dupes, dupe_messages = duplicate_alerts(), duplicate_messages()
-    verdict = "OK" if after_crash == single and dupes == 0 and dupe_messages == 0 else "MISSED"
+    verdict = "OK" if after_crash == single and dupes == 0 and dupe_messages == same_messages else "MISSED"
     print(
         f"(c) a sweep killed in batch {batches}, then a sweep = {seconds:.2f} s; alerts/messages/events "
-        f"{after_crash[0]:,}/{after_crash[1]:,}/{after_crash[2]:,}, duplicates {dupes}/{dupe_messages} "
-        f"(target: as one sweep, 0 duplicates) {verdict}"
+        f"{after_crash[0]:,}/{after_crash[1]:,}/{after_crash[2]:,}, duplicate alerts {dupes}, identical messages "
+        f"{dupe_messages} (one sweep: {same_messages}) (target: as one sweep, 0 duplicates) {verdict}"
     )
 
     if not args.skip_all_due:

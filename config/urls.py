@@ -3,6 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from hotline.orgs import views as orgs_views
+
 urlpatterns = [
     path("", include("hotline.cases.web_urls")),
     path("citizens/", include("hotline.citizens.web_urls")),
@@ -11,6 +13,7 @@ urlpatterns = [
     path("portal/query-password/", include("hotline.cases.portal_urls")),
     path("login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/tokens/", orgs_views.account_tokens, name="account-tokens"),
     path("admin/", admin.site.urls),
     path("notify/", include("hotline.notify.urls")),
     path("telephony/", include("hotline.telephony.urls")),

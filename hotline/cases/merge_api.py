@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -57,7 +58,7 @@ def _case_brief(case: Case, user: User) -> dict[str, Any]:
         "citizen_phone": caller.phone,
         "main_unit": case.main_unit.name if case.main_unit_id and case.main_unit else "",
         "created_at": case.created_at,
-        "link": f"/cases/{case.pk}/",
+        "link": reverse("case-detail", args=[case.pk]),
         "api": f"/api/v1/cases/{case.pk}/",
     }
 

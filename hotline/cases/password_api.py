@@ -11,22 +11,22 @@ from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from hotline.common.api import RequestContextMixin
+from hotline.common.throttles import AnonymousAddressRateThrottle
 
 from . import services
 
 CODE_SENT = "若工单编号与联系方式相符，验证码已发送至该联系方式，15分钟内有效。"
 
 
-class CodeRequestThrottle(AnonRateThrottle):
+class CodeRequestThrottle(AnonymousAddressRateThrottle):
     scope = "query_password_code"
     rate = "20/hour"
 
 
-class ResetThrottle(AnonRateThrottle):
+class ResetThrottle(AnonymousAddressRateThrottle):
     scope = "query_password_reset"
     rate = "30/hour"
 

@@ -11,14 +11,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from rest_framework.throttling import AnonRateThrottle
 
 from hotline.common.errors import ServiceError
+from hotline.common.throttles import AnonymousAddressRateThrottle
 
 from . import services
 
 
-class PortalPasswordThrottle(AnonRateThrottle):
+class PortalPasswordThrottle(AnonymousAddressRateThrottle):
     """Per address, for anonymous visitors: both steps together."""
 
     scope = "portal_query_password"
@@ -52,7 +52,7 @@ def query_password_reset(request: HttpRequest) -> HttpResponse:
     step = request.POST.get("step", "") if request.method == "POST" else ""
     if step:
         throttle = PortalPasswordThrottle()
-        if not throttle.allow_request(request, None):  # type: ignore[arg-type]
+        if not throttle.allow_request(request, None):
             wait = math.ceil(throttle.wait() or 60)
             context["error"] = _("操作过于频繁，请 %(minutes)s 分钟后再试。") % {
                 "minutes": math.ceil(wait / 60)

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -326,7 +327,7 @@ def case_merge(request: HttpRequest, pk: int) -> HttpResponse:
             _("工单 %(number)s 已并入 %(target)s，来电人成为该工单的并单来电人。")
             % {"number": case.number, "target": target.number},
         )
-    return redirect_back(request, f"/cases/{pk}/")
+    return redirect_back(request, reverse("case-detail", args=[pk]))
 
 
 @login_required

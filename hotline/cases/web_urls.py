@@ -1,8 +1,21 @@
+from typing import Any
+
+from django.templatetags.static import static
 from django.urls import path
+from django.views.generic import RedirectView
 
 from hotline.sla import views as sla_views
 
 from . import attachments, views, workbench
+
+
+class FaviconRedirect(RedirectView):
+    """The icon's URL is looked up per request: in production it is the hashed name from collectstatic's manifest,
+    which does not exist yet when the URL configuration is imported (e.g. by `check --deploy` before collectstatic)."""
+
+    def get_redirect_url(self, *args: Any, **kwargs: Any) -> str:
+        return static("hotline/favicon.svg")
+
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -28,4 +41,6 @@ urlpatterns = [
     path("cases/<int:pk>/reveal-phone/", workbench.case_reveal_phone_view, name="case-reveal-phone"),
     path("cases/hot-questions/", workbench.hot_questions, name="case-hot-questions"),
     path("notices/<int:pk>/open/", workbench.notice_open, name="notice-open"),
+    # browsers ask for /favicon.ico on files that are not pages (exports, prints saved as PDF)
+    path("favicon.ico", FaviconRedirect.as_view(permanent=True)),
 ]

@@ -36,6 +36,9 @@ def case_print(request: HttpRequest, pk: int) -> HttpResponse:
             "case": case,
             "assignments": assignments,
             "main": next((a for a in assignments if a.parent_id is None and a.role == "main"), None),
+            "assisting": [
+                a for a in assignments if a.parent_id is None and a.role == AssignmentRole.ASSISTING
+            ],
             "cc": selectors.case_assignments(case=case).filter(role=AssignmentRole.CC),
             "caller": masking.caller(case, user),
             "printed_at": timezone.now(),

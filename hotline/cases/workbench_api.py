@@ -10,10 +10,10 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from hotline.common.api import RequestContextMixin
+from hotline.common.throttles import AnonymousAddressRateThrottle
 from hotline.orgs.http import request_user
 
 from . import selectors
@@ -54,7 +54,7 @@ def _hot_row(case: Case) -> dict[str, Any]:
     }
 
 
-class HotQuestionsThrottle(AnonRateThrottle):
+class HotQuestionsThrottle(AnonymousAddressRateThrottle):
     rate = "60/min"
 
 

@@ -1,8 +1,8 @@
 """CIT-3 contact history: one read-only timeline of everything a citizen asked, whatever the channel.
 
 Each channel plugs in a *source*: an object with a `name` and an `entries(...)` method returning its
-`ContactEntry` rows for a citizen (and/or their numbers), already scoped to what the user may see. Cases are the
-only source today; telephony (calls), notify (SMS) and intake (web/WeChat) register theirs in their AppConfig:
+`ContactEntry` rows for a citizen (and/or their numbers), already scoped to what the user may see. Cases (registered by
+the cases app, which also provides `CaseRows`) are the only source today; telephony (calls), notify (SMS) and intake (web/WeChat) register theirs in their AppConfig:
 
     from hotline.citizens import history
     history.register(CallSource())
@@ -16,8 +16,6 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
-
-from django.db.models import Q
 
 from .models import Citizen
 
@@ -67,42 +65,25 @@ def contact_history(
     return rows[:limit]
 
 
-class CaseSource:
-    """The citizen's cases (by profile or by number), as the user may see them."""
+class CaseRows(Protocol):
+    """What citizens reads of cases, provided by the cases package (registered in its AppConfig.ready()):
+    citizens does not import cases. `visible` is the user's scoped cases without secret callers (ORG-4)."""
 
-    name = "case"
+    finished_statuses: frozenset[str]
 
-    def queryset(self, *, user: Any, citizen: Citizen | None, numbers: Sequence[str]) -> Any:
-        from hotline.cases.masking import without_secret_callers
-        from hotline.cases.selectors import case_visible
+    def visible(self, *, user: Any) -> Any: ...
 
-        match = Q(pk__in=[])
-        if citizen is not None:
-            match |= Q(citizen_id=citizen.pk)
-        if numbers:
-            match |= Q(citizen_phone__in=list(numbers))
-        # Secret callers' cases are left out for those who may not know the caller (ORG-4).
-        return without_secret_callers(case_visible(user=user), user).filter(match)
-
-    def entries(
-        self, *, user: Any, citizen: Citizen | None, numbers: Sequence[str], limit: int
-    ) -> list[ContactEntry]:
-        qs = self.queryset(user=user, citizen=citizen, numbers=numbers).order_by("-created_at", "-id")[:limit]
-        return [
-            ContactEntry(
-                at=case.created_at,
-                source=self.name,
-                channel=case.channel,
-                channel_display=case.get_channel_display(),
-                title=case.title,
-                status=case.status,
-                status_display=case.get_status_display(),
-                ref=str(case.pk),
-                link=f"/cases/{case.pk}/",
-                number=case.citizen_phone,
-            )
-            for case in qs.only("pk", "created_at", "channel", "title", "status", "citizen_phone")
-        ]
+    def of_citizen(self, *, user: Any, citizen: Citizen | None, numbers: Sequence[str]) -> Any: ...
 
 
-register(CaseSource())
+_case_rows: list[CaseRows] = []
+
+
+def register_case_rows(rows: CaseRows) -> None:
+    _case_rows[:] = [rows]
+
+
+def case_rows() -> CaseRows:
+    if not _case_rows:
+        raise RuntimeError("no case rows registered (the cases app provides them)")
+    return _case_rows[0]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.urls import reverse
 
 from hotline.common import clock, crypto
 from hotline.common.errors import NotFound
@@ -48,11 +49,8 @@ def citizen_visible(*, user: User) -> QuerySet[Citizen]:
     """Hotline staff see every profile; a unit sees the citizens of the cases it may see."""
     if sees_everything(user) or sees_personal_data(user):
         return Citizen.objects.all()
-    from hotline.cases.masking import without_secret_callers
-    from hotline.cases.selectors import case_visible
-
     # A caller who asked for secrecy (保密来电人) is not found through that case: the unit gets a 404 (ORG-4).
-    cases = without_secret_callers(case_visible(user=user), user)
+    cases = history.case_rows().visible(user=user)
     return Citizen.objects.filter(Exists(cases.filter(citizen_id=OuterRef("pk"))))
 
 
@@ -235,7 +233,7 @@ def _case_row(case: Any, *, masked: bool) -> dict[str, Any]:
         "channel": case.channel,
         "citizen_phone": mask(case.citizen_phone, masked=masked),
         "created_at": case.created_at,
-        "link": f"/cases/{case.pk}/",
+        "link": reverse("case-detail", args=[case.pk]),
     }
 
 
@@ -245,8 +243,6 @@ def screen_pop(*, user: User, number: str) -> dict[str, Any]:
     Cases are those the user may see (a unit of another district sees none of this citizen's other cases);
     numbers are masked unless the user's role needs them. An unknown number returns an empty profile with the
     number filled in, ready to complete."""
-    from hotline.cases import lifecycle
-
     number = normalize_phone(number)
     masked = not sees_personal_data(user)
     citizen = citizen_for_number(number)
@@ -273,9 +269,9 @@ def screen_pop(*, user: User, number: str) -> dict[str, Any]:
         return result
     phones = list(citizen.phones.all())
     numbers = sorted({p.number for p in phones} | ({citizen.phone} if citizen.phone else set()) | {number})
-    source = history.CaseSource()
-    cases = source.queryset(user=user, citizen=citizen, numbers=numbers)
-    finished = list(lifecycle.FINISHED_STATUSES)
+    rows = history.case_rows()
+    cases = rows.of_citizen(user=user, citizen=citizen, numbers=numbers)
+    finished = list(rows.finished_statuses)
     counts = cases.aggregate(
         total=Count("id"),
         complaints=Count("id", filter=Q(case_type__code="complaint")),
@@ -283,7 +279,7 @@ def screen_pop(*, user: User, number: str) -> dict[str, Any]:
         open=Count("id", filter=~Q(status__in=finished)),
     )
     recent = list(cases.select_related("case_type").order_by("-created_at", "-id")[:RECENT])
-    open_cases = [c for c in recent if c.status not in lifecycle.FINISHED_STATUSES]
+    open_cases = [c for c in recent if c.status not in rows.finished_statuses]
     if counts["open"] > len(open_cases):
         open_cases = list(
             cases.exclude(status__in=finished).select_related("case_type").order_by("-created_at", "-id")[:50]

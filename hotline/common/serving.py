@@ -61,10 +61,8 @@ def warm_up() -> dict[str, float]:
     from django.template import engines
     from django.urls import get_resolver
 
-    from hotline.cases import duplicates
     from hotline.common.refcache import RefCache
-    from hotline.knowledge.engine import get_engine
-    from hotline.sla import calendar
+    from hotline.common.registry import warm_ups
 
     timings: dict[str, float] = {}
 
@@ -76,11 +74,11 @@ def warm_up() -> dict[str, float]:
             logger.exception("warm-up of %s failed", name)
         timings[name] = round(time.perf_counter() - started, 3)
 
-    timed("jieba", lambda: duplicates.terms("小区门口道路积水严重影响出行，物业不管"))
-    timed("knowledge_index", lambda: get_engine().count())
+    # The packages' own parts (jieba, the knowledge index, the calendar), registered in their AppConfig.ready().
+    for name, work in warm_ups():
+        timed(name, work)
     timed("urls", lambda: get_resolver().reverse_dict)  # imports every view, and so every reference cache
     timed("reference_caches", lambda: [cache.all() for cache in RefCache.instances])
-    timed("calendar", calendar.current)
     timed("templates", lambda: [_compile_all(engine) for engine in engines.all()])
     logger.info("warm-up (s): %s", timings)
     return timings

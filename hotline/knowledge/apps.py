@@ -6,3 +6,10 @@ class KnowledgeConfig(AppConfig):
     name = "hotline.knowledge"
     label = "knowledge"
     verbose_name = _("知识库")
+
+    def ready(self) -> None:
+        from hotline.common.registry import register_warm_up
+
+        from .engine import get_engine
+
+        register_warm_up("knowledge_index", lambda: get_engine().count())

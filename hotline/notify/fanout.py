@@ -68,10 +68,10 @@ def queue_fanout(
         with connection.cursor() as cursor:
             cursor.execute(
                 """
-                INSERT INTO notify_outbox (channel, recipient_id, address, template, subject, body, link, status,
-                                           attempts, next_attempt_at, last_error, created_at, external_id)
-                SELECT a.channel, a.user_id, a.address, m.template, m.subject, m.body, m.link, %s,
-                       0, a.send_at, '', %s, ''
+                INSERT INTO notify_outbox (channel, recipient_id, address, template, subject, body, sealed_body, link,
+                                           status, attempts, next_attempt_at, last_error, created_at, external_id)
+                SELECT a.channel, a.user_id, a.address, m.template, m.subject, m.body, '', m.link,
+                       %s, 0, a.send_at, '', %s, ''
                 FROM unnest(%s::int[], %s::text[], %s::text[], %s::text[], %s::text[])
                      AS m(audience, template, subject, body, link)
                 JOIN unnest(%s::int[], %s::bigint[], %s::text[], %s::text[], %s::timestamptz[])

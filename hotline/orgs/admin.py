@@ -144,3 +144,8 @@ class UserAdmin(BaseUserAdmin):
     search_fields = ["username", "full_name"]
     inlines = [UserRoleInline]
     fieldsets = (*(BaseUserAdmin.fieldsets or ()), ("单位", {"fields": ("full_name", "unit", "phone")}))
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "unit":
+            kwargs["queryset"] = Unit.objects.filter(is_active=True)  # no new users in a retired unit
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)

@@ -13,3 +13,10 @@ class OrgsConfig(AppConfig):
         from .spraying import on_login_failed
 
         user_login_failed.connect(on_login_failed, dispatch_uid="hotline-spraying")
+
+        from django.db.models.signals import pre_save
+
+        from .models import User
+        from .tokens import revoke_on_password_change
+
+        pre_save.connect(revoke_on_password_change, sender=User, dispatch_uid="hotline-token-password")

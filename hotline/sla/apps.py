@@ -1,5 +1,10 @@
+import logging
+from typing import Any
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+
+logger = logging.getLogger(__name__)
 
 
 class SlaConfig(AppConfig):
@@ -8,4 +13,37 @@ class SlaConfig(AppConfig):
     verbose_name = _("时限与督办")
 
     def ready(self) -> None:
-        from . import checks, signals  # noqa: F401 - registers the calendar check and cache invalidation
+        from django.conf import settings
+
+        from hotline.common.registry import (
+            PeriodicJob,
+            register_choices,
+            register_job,
+            register_warm_up,
+            register_workday_calendar,
+        )
+
+        from . import calendar, checks, signals  # noqa: F401 - registers the calendar check and cache invalidation
+        from .models import Stage
+        from .sweep import sweep
+
+        register_workday_calendar(calendar.current)
+        register_warm_up("calendar", calendar.current)
+        register_choices("sla_stage", Stage)
+        register_job(
+            PeriodicJob(
+                "sla-sweep",
+                _logged_sweep(sweep),
+                "hotline.sla.tasks.sweep_task",
+                settings.HOTLINE_SWEEP_SECONDS,
+            )
+        )
+
+
+def _logged_sweep(sweep: Any) -> Any:
+    def run() -> None:
+        result = sweep()
+        if result.alerts:
+            logger.info("sweep raised %s", dict(result.alerts))
+
+    return run

@@ -115,6 +115,15 @@ def supervision_xlsx(*, user: User, period: selectors.Period) -> HttpResponse:
             for c in quality["dissatisfied"]
         ],
     )
+    from hotline.common.audit import audit_access
+
+    audit_access(  # every export is audited: who, which period, how many rows
+        actor=user,
+        object_type="sla.supervision",
+        summary="导出督办统计",
+        filters={"from": period.start, "to": period.end},
+        rows=sum(max(sheet.max_row - 1, 0) for sheet in book.worksheets),
+    )
     response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     book.save(response)
     start = timezone.localtime(period.start).date().isoformat()

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from django.db import connection, transaction
 from django.db.models import Q
+from django.urls import reverse
 
 from hotline.cases.lifecycle import Action
 from hotline.cases.services import ClockEvent, case_headlines, mark_overdue, record_clock_events
@@ -144,6 +145,8 @@ class SweepContext:
 
     def date(self, moment: dt.datetime) -> str:
         if moment not in self.dates:
+            if len(self.dates) > 100_000:  # deadlines repeat (office hours); keep the cache bounded anyway
+                self.dates.clear()
             self.dates[moment] = chinese_datetime(moment)
         return self.dates[moment]
 
@@ -354,7 +357,9 @@ def _record(alerts: list[tuple[DueClock, str]], ctx: SweepContext) -> None:
                 }
                 template = TEMPLATE_OF_KIND[kind]
                 subject, body = render(template, context, templates=ctx.templates)
-                messages.append(Rendered(audience, template, subject, body, f"/cases/{c.case_id}/"))
+                messages.append(
+                    Rendered(audience, template, subject, body, reverse("case-detail", args=[c.case_id]))
+                )
         if kind in (AlertKind.YELLOW, AlertKind.RED):
             overdue.add(c.case_id)
     record_clock_events(events=events, at=ctx.now)

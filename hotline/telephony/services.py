@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from hotline.common import clock
 from hotline.common.audit import audit_record
 from hotline.common.errors import NotAllowed, NotFound, ServiceError
+from hotline.common.models import AuditLog
 
 from . import push
 from .models import (
@@ -73,7 +74,7 @@ def agent_create(
             user=user,
         )
         agent.skills.set(list(skills))
-        audit_record(actor=actor, action="telephony.agent_create", obj=agent, summary=agent.agent_id)
+        audit_record(actor=actor, action=AuditLog.Action.CREATE, obj=agent, summary=f"坐席 {agent.agent_id}")
     return agent
 
 
@@ -127,7 +128,9 @@ def agent_login(*, agent_id: str, password: str, actor: Any) -> Agent:
         if agent.user_id and getattr(actor, "pk", None) != agent.user_id:
             raise NotAllowed(_("该工号属于其他员工"))
         _transition(agent, AgentEvent.LOGIN, reason=NotReadyReason.LOGIN)
-        audit_record(actor=actor, action="telephony.agent_login", obj=agent, summary=agent.agent_id)
+        audit_record(
+            actor=actor, action=AuditLog.Action.LOGIN, obj=agent, summary=f"坐席签入 {agent.agent_id}"
+        )
     return agent
 
 
@@ -142,7 +145,9 @@ def agent_set_state(*, agent: Agent, event: str, reason: str = "", actor: Any) -
         if getattr(actor, "pk", None) != locked.user_id and not getattr(actor, "is_superuser", False):
             raise NotAllowed(_("只能操作自己的坐席"))
         _transition(locked, event, reason=reason)
-        audit_record(actor=actor, action=f"telephony.agent_{event}", obj=locked, summary=reason)
+        audit_record(
+            actor=actor, action=AuditLog.Action.UPDATE, obj=locked, summary=f"agent_{event} {reason}".strip()
+        )
     return locked
 
 
@@ -162,7 +167,7 @@ def agent_call_action(*, agent: Agent, action: str, actor: Any) -> None:
     if action not in CALL_ACTIONS:
         raise ServiceError(_("不支持的操作"), field_errors={"action": [_("不支持的操作")]})
     with transaction.atomic():
-        locked = Agent.objects.select_for_update().select_related("current_call").get(pk=agent.pk)
+        locked = Agent.objects.select_for_update(of=("self",)).select_related("current_call").get(pk=agent.pk)
         if getattr(actor, "pk", None) != locked.user_id and not getattr(actor, "is_superuser", False):
             raise NotAllowed(_("只能操作自己的坐席"))
         needed = CALL_ACTIONS[action]
@@ -173,7 +178,10 @@ def agent_call_action(*, agent: Agent, action: str, actor: Any) -> None:
                 code="bad_agent_state",
             )
         audit_record(
-            actor=actor, action=f"telephony.call_{action}", obj=locked, summary=locked.current_call.call_id
+            actor=actor,
+            action=AuditLog.Action.UPDATE,
+            obj=locked,
+            summary=f"call_{action} {locked.current_call.call_id}",
         )
         message = {"action": action, "agent": locked.pk, "call_id": locked.current_call.call_id}
         transaction.on_commit(lambda: push.send_control(message))
@@ -374,7 +382,12 @@ def missed_call_done(*, missed: MissedCall, actor: Any) -> MissedCall:
             raise ServiceError(_("该来电已回拨"), code="already_done")
         locked.status, locked.done_by, locked.done_at = CallbackStatus.DONE, actor, clock.now()
         locked.save(update_fields=["status", "done_by", "done_at"])
-        audit_record(actor=actor, action="telephony.missed_call_done", obj=locked, summary=locked.number)
+        audit_record(
+            actor=actor,
+            action=AuditLog.Action.UPDATE,
+            obj=locked,
+            summary=f"missed_call_done {locked.number}",
+        )
     return locked
 
 

@@ -182,3 +182,21 @@ def test_worker_and_task_prune_old_keys(city, people):
     with clock.frozen_now(clock.now() + dt.timedelta(days=121)):
         assert prune_duplicate_index_task() > 0
     assert not RequestKey.objects.exists()
+
+
+def test_intake_segments_the_text_before_its_transaction(city, people, monkeypatch):
+    """The day's case-number row is locked from the number to the commit: no word segmentation inside."""
+
+    depth_outside = len(connection.atomic_blocks)
+    depths: list[int] = []
+    real = duplicates._segmenter
+
+    def spy() -> object:
+        depths.append(len(connection.atomic_blocks))
+        return real()
+
+    monkeypatch.setattr(duplicates, "_segmenter", spy)
+    duplicates._terms.cache_clear()
+    submitted_case(city, people, content=CONTENT + "（测试分词在事务之外）")
+    assert depths and set(depths) == {depth_outside}
+    assert RequestKey.objects.exists()

@@ -219,6 +219,11 @@ def test_supervision_repeat_callers_masked_for_leaders_and_audited_in_full(api, 
     assert monitor["repeat_callers"] == [{"citizen_phone": PHONE, "n": 2}]
     _web(people.monitor).get("/supervision/", {"tab": "quality"})
     assert len(_views(object_type="cases.case", actor=people.monitor)) == 2
+    exported = _web(people.leader).get("/supervision/", {"export": "xlsx"})
+    assert exported.status_code == 200
+    sheet = load_workbook(BytesIO(exported.content))["重复来电"]
+    assert [r for r in sheet.iter_rows(min_row=2, values_only=True)] == [(MASKED, 2)]
+    assert _views(object_type="sla.supervision", actor=people.leader)[0].summary == "导出督办统计"
 
 
 def test_supervision_does_not_count_a_secret_caller_for_a_unit_leader(api, city, people):

@@ -321,3 +321,8 @@ def test_the_500_page_needs_no_request_and_keeps_the_house_style(db):
     html = page.content.decode()
     assert page.status_code == 500 and "navbar-gov" in html and "favicon" in html and "系统繁忙" in html
     assert loader.get_template("500.html")
+
+
+def test_favicon(client):
+    answer = client.get("/favicon.ico")
+    assert answer.status_code == 301 and answer["Location"].endswith("hotline/favicon.svg")

@@ -121,3 +121,19 @@ def test_english_navbar_on_one_line_and_english_dates(browser, live_server, city
     assert "月" not in table and "日" not in table
     desk.shot("32-english-home")
     desk.close()
+
+
+def test_the_assignment_sheet_prints_on_one_a4_page(browser, live_server, city, people, screenshot_dir):
+    case = dispatched_to(city, people, city.housing)
+    desk = Desk(browser, live_server.url, "dispatcher", screenshot_dir)
+    desk.page.goto(f"{live_server.url}/cases/{case.pk}/")
+    with desk.context.expect_page() as opened:
+        desk.page.get_by_test_id("print-case").click()
+    sheet = opened.value
+    sheet.wait_for_load_state("networkidle")
+    assert sheet.get_by_test_id("print-number").inner_text() == case.number
+    sheet.screenshot(path=str(screenshot_dir / "33-assignment-sheet.png"), full_page=True)
+    pdf = sheet.pdf(prefer_css_page_size=True)
+    assert pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages") == 1  # one sheet of paper
+    assert b"/MediaBox [0 0 594" in pdf or b"/MediaBox [0 0 595" in pdf  # A4: 595 × 842 points
+    desk.close()

@@ -172,3 +172,15 @@ def test_retire_and_merge_screen_shows_what_happens_then_acts(
     # Retiring without a merge disables the unit's users.
     admin_client.post(f"/admin/orgs/unit/{city.west_comm.pk}/retire/", {"merged_into": ""})
     assert not Unit.objects.get(pk=city.west_comm.pk).is_active
+
+
+def test_paths_left_wrong_by_the_old_admin_are_repaired(city: City) -> None:
+    from hotline.orgs.treefix import repair_unit_paths
+
+    Unit.objects.filter(pk=city.heping.pk).update(path="", depth=1)  # added in admin before the fix
+    Unit.objects.filter(pk=city.liyuan.pk).update(parent=city.west)  # moved in admin: subtree left stale
+    assert repair_unit_paths(Unit) == 3  # 梨园 and its two communities (和平 had no path at all)
+    heping = Unit.objects.get(pk=city.heping.pk)
+    assert heping.path == f"/{city.west.pk}/{city.liyuan.pk}/{city.heping.pk}/" and heping.depth == 3
+    assert Unit.objects.get(pk=city.xingfu.pk).path.startswith(f"/{city.west.pk}/")
+    assert repair_unit_paths(Unit) == 0

@@ -38,7 +38,9 @@ def test_login_with_agent_id_and_password(agent: Any, people: Any) -> None:
         services.agent_login(agent_id="1001", password="secret1", actor=people.dispatcher)
     logged = services.agent_login(agent_id="1001", password="secret1", actor=people.agent)
     assert logged.state == AgentState.NOT_READY and logged.state_reason == "login"
-    assert AuditLog.objects.filter(action="telephony.agent_login", object_id=str(agent.pk)).exists()
+    assert AuditLog.objects.filter(
+        action="login", object_type="telephony.agent", object_id=str(agent.pk)
+    ).exists()
 
 
 def test_ready_not_ready_with_reason_and_log(agent: Any, people: Any) -> None:
@@ -80,7 +82,12 @@ def test_abandoned_call_goes_on_the_callback_list_once_and_is_worked_once(agent:
     assert done.status == CallbackStatus.DONE and done.done_by == people.agent
     with pytest.raises(ServiceError):
         services.missed_call_done(missed=missed, actor=people.agent)
-    assert AuditLog.objects.filter(action="telephony.missed_call_done").count() == 1
+    assert (
+        AuditLog.objects.filter(
+            object_type="telephony.missedcall", summary__startswith="missed_call_done"
+        ).count()
+        == 1
+    )
     answered = services.call_arrive(
         call_id="def", leg_id="in-b", caller="13700001235", dialed="12345", node="n"
     )

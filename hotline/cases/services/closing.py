@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.urls import reverse
 
 from hotline.common import clock, crypto
 from hotline.common.audit import audit_record
@@ -214,7 +215,7 @@ def case_urge(
                 users=users,
                 template="case_urged",
                 channels=["in_app", "sms"],
-                link=f"/cases/{case.pk}/",
+                link=reverse("case-detail", args=[case.pk]),
                 context={"number": case.number, "title": case.title, "message": message},
             )
     return case

@@ -20,7 +20,7 @@ from hotline.common.validators import normalize_phone, validate_id_card, validat
 from hotline.orgs.models import Unit, UnitKind, User
 from hotline.orgs.selectors import unit_district
 
-from .. import lifecycle
+from .. import duplicates, lifecycle
 from ..lifecycle import Action
 from ..models import (
     Case,
@@ -258,6 +258,8 @@ def case_intake(
     fields = _validate_input(data, complete=action != Action.SAVE_DRAFT)
     closing = _closing_fields(action, answer, not_accepted_reason, not_accepted_text)
     password = None if data.is_public else new_query_password()
+    # Word segmentation for the duplicate index happens here, not under the day's case-number lock.
+    duplicates.prepare(fields.get("title", ""), fields.get("content", ""))
     with transaction.atomic():
         now = clock.now()
         citizen = None

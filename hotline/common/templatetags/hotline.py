@@ -5,9 +5,8 @@ import datetime as dt
 from django import template
 from django.utils import timezone, translation
 
-from hotline.cases.lifecycle import Action
-from hotline.cases.models import CaseStatus
 from hotline.common.formats import chinese_datetime
+from hotline.common.registry import choice_label
 
 register = template.Library()
 # Month abbreviations in English mode, independent of the server's C locale.
@@ -58,20 +57,12 @@ def cn_short(value: dt.datetime | None) -> str:
 @register.filter
 def stage_label(value: str | None) -> str:
     """The name of a deadline's stage (签收, 答复热线办, 回访 …); empty for none."""
-    from hotline.sla.models import Stage
-
-    try:
-        return str(Stage(value).label) if value else ""
-    except ValueError:
-        return value or ""
+    return choice_label("sla_stage", value)
 
 
 @register.filter
 def action_label(value: str) -> str:
-    try:
-        return str(Action(value).label)
-    except ValueError:
-        return value
+    return choice_label("case_action", value)
 
 
 @register.filter
@@ -110,7 +101,4 @@ def status_tone(value: str) -> str:
 
 @register.filter
 def status_label(value: str) -> str:
-    try:
-        return str(CaseStatus(value).label)
-    except ValueError:
-        return value
+    return choice_label("case_status", value)

@@ -191,6 +191,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "hotline.common.api.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "hotline.common.api.Pagination",
     "PAGE_SIZE": 20,
+    "DEFAULT_METADATA_CLASS": "hotline.common.metadata.SelectorViewMetadata",
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "hotline.common.renderers.BrowsableAPIRenderer",

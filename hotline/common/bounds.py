@@ -31,11 +31,17 @@ class InputRejected(Exception):
         self.field, self.message = field, message
 
 
+def _beyond_int64(digits: str) -> bool:
+    # Counted before converting: int() refuses strings of more than 4,300 digits (a ValueError, not a 400).
+    significant = digits.lstrip("+-").lstrip("0")
+    return len(significant) > 19 or (bool(significant) and int(significant) > INT64_MAX)
+
+
 def check_text(field: str, value: str) -> None:
     if "\x00" in value:
         raise InputRejected(field, _("不能包含空字符（NUL）"))
     text = value.strip()
-    if _INTEGER.fullmatch(text) and abs(int(text)) > INT64_MAX:
+    if _INTEGER.fullmatch(text) and _beyond_int64(text):
         raise InputRejected(field, _("数值超出范围"))
     date = _DATE.fullmatch(text)
     if date and not MIN_YEAR <= int(date.group(1)) <= MAX_YEAR:

@@ -42,6 +42,9 @@ def test_the_api_keeps_its_schema(transactional_db, live_server, city, people, t
         os.environ.get("HOTLINE_SCHEMATHESIS_EXAMPLES", "5"),
         "--max-time",
         os.environ.get("HOTLINE_SCHEMATHESIS_SECONDS", "120"),
+        # Revoking a token (the run's own, too) is tested in tests/orgs; fuzzing it left the rest unauthenticated.
+        "--exclude-path-regex",
+        "^/api/v1/auth/tokens/",
         "--workers",
         "1",
         "--seed",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
@@ -205,7 +206,7 @@ class ExtensionDecideApi(RequestContextMixin, APIView):
             extension is None
             or not selectors.case_visible(user=actor).filter(pk=extension.assignment.case_id).exists()
         ):
-            raise NotFound("延期申请不存在或无权查看")
+            raise NotFound(_("延期申请不存在或无权查看"))
         data = s.ExtensionDecisionInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
@@ -28,7 +29,7 @@ def attachment_get(*, user: User, pk: int) -> CaseAttachment:
         .first()
     )
     if attachment is None:
-        raise NotFound("附件不存在或无权查看")
+        raise NotFound(_("附件不存在或无权查看"))
     return attachment
 
 
@@ -37,7 +38,7 @@ def attachment_response(*, user: User, pk: int) -> FileResponse:
     try:
         handle = attachment.file.open("rb")
     except FileNotFoundError as exc:
-        raise NotFound("附件文件已不存在") from exc
+        raise NotFound(_("附件文件已不存在")) from exc
     audit_record(
         actor=user,
         action="view",

@@ -16,6 +16,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from hotline.common.audit import audit_record
 from hotline.common.errors import NotAllowed, ServiceError
@@ -47,7 +48,7 @@ def can_manage_extended_fields(user: User) -> bool:
 
 def _require_admin(actor: User) -> None:
     if not can_manage_extended_fields(actor):
-        raise NotAllowed("只有系统管理员可以维护扩展字段")
+        raise NotAllowed(_("只有系统管理员可以维护扩展字段"))
 
 
 def extended_field_validate(
@@ -97,7 +98,7 @@ def extended_field_validate(
         if clash.exists():
             errors["key"] = ["同一职能局和诉求类型下已有启用的同名字段键"]
     if errors:
-        raise ServiceError("扩展字段定义有误", field_errors=errors)
+        raise ServiceError(_("扩展字段定义有误"), field_errors=errors)
     return {
         "key": key,
         "label": label,

@@ -15,6 +15,7 @@ Both cases' versions are checked, so a merge racing another action on either cas
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from hotline.common import clock
 from hotline.common.errors import NotAllowed, ServiceError
@@ -44,14 +45,14 @@ def case_merge(
 ) -> CoRequester:
     """Merge the request `case` into the case `into`."""
     if case.pk == into.pk:
-        raise ServiceError("不能与自身并单", field_errors={"target": ["不能与自身并单"]})
+        raise ServiceError(_("不能与自身并单"), field_errors={"target": [_("不能与自身并单")]})
     if into.status in NOT_TARGETS:
         label = CaseStatus(into.status).label
         raise ServiceError(
             f"目标工单状态为“{label}”，不能并入", field_errors={"target": [f"目标工单为“{label}”"]}
         )
     if into.status == CaseStatus.CLOSED and not actor.has_role(Role.DISPATCHER):
-        raise NotAllowed("目标工单已办结，并入已办结工单须由热线办决定")
+        raise NotAllowed(_("目标工单已办结，并入已办结工单须由热线办决定"))
     lifecycle.check(Action.MERGE, case=case, user=actor)
     opinion = (opinion or "").strip()[:200]
     with transaction.atomic():
@@ -117,7 +118,7 @@ def case_unmerge(*, case: Case, actor: User, expected_version: int | None, reaso
     """The office undoes a merge: the request returns to the status it had before."""
     reason = (reason or "").strip()
     if not reason:
-        raise ServiceError("请填写撤销理由", field_errors={"reason": ["请填写撤销理由"]})
+        raise ServiceError(_("请填写撤销理由"), field_errors={"reason": [_("请填写撤销理由")]})
     co = (
         CoRequester.objects.select_related("case")
         .filter(merged_case=case, undone_at__isnull=True)
@@ -125,7 +126,7 @@ def case_unmerge(*, case: Case, actor: User, expected_version: int | None, reaso
         .first()
     )
     if co is None or case.status != CaseStatus.MERGED:
-        raise ServiceError("该工单没有可撤销的并单", code="not_merged")
+        raise ServiceError(_("该工单没有可撤销的并单"), code="not_merged")
     lifecycle.check(Action.UNMERGE, case=case, user=actor)
     with transaction.atomic():
         _transition(
@@ -154,11 +155,11 @@ def co_requester_callback(
 ) -> CoRequester:
     """Record the callback of a co-requester on the target case's result."""
     if not actor.has_role(*lifecycle.CALLBACK_ROLES):
-        raise NotAllowed("您的角色不能回访")
+        raise NotAllowed(_("您的角色不能回访"))
     if rating not in Rating.values:
-        raise ServiceError("满意度评价无效", field_errors={"rating": ["满意度评价无效"]})
+        raise ServiceError(_("满意度评价无效"), field_errors={"rating": [_("满意度评价无效")]})
     if co_requester.undone_at is not None:
-        raise ServiceError("该并单已撤销", code="undone")
+        raise ServiceError(_("该并单已撤销"), code="undone")
     from hotline.common.audit import audit_record
 
     with transaction.atomic():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -41,7 +42,7 @@ class DuplicateInput(serializers.Serializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if not (attrs["content"].strip() or attrs["phone"].strip() or attrs["name"].strip()):
-            raise serializers.ValidationError({"content": ["请至少提供诉求内容、电话或姓名之一"]})
+            raise serializers.ValidationError({"content": [_("请至少提供诉求内容、电话或姓名之一")]})
         return attrs
 
 
@@ -135,7 +136,7 @@ class HotClustersApi(RequestContextMixin, APIView):
     def get(self, request: Request) -> Response:
         user = _user(request)
         if not user.has_role(*lifecycle.CLUSTER_ROLES):
-            raise NotAllowed("您的角色不能查看热点聚类")
+            raise NotAllowed(_("您的角色不能查看热点聚类"))
         params = ClusterInput(data=request.query_params)
         params.is_valid(raise_exception=True)
         clusters = duplicates.hot_clusters(user=user, **params.validated_data)
@@ -245,7 +246,7 @@ class CoRequesterCallbackApi(RequestContextMixin, APIView):
         user = _user(request)
         co = CoRequester.objects.select_related("case", "merged_case", "merged_by").filter(pk=pk).first()
         if co is None or not selectors.case_visible(user=user).filter(pk=co.case_id).exists():
-            raise NotFound("并单记录不存在或无权查看")
+            raise NotFound(_("并单记录不存在或无权查看"))
         data = CoCallbackInput(data=request.data)
         data.is_valid(raise_exception=True)
         merge.co_requester_callback(

@@ -19,6 +19,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from hotline.common import clock
 from hotline.common.errors import NotFound
@@ -77,7 +78,7 @@ def case_get(*, user: User, pk: int, related: tuple[str, ...] = ()) -> Case:
         .first()
     )
     if case is None:
-        raise NotFound("工单不存在或无权查看")
+        raise NotFound(_("工单不存在或无权查看"))
     DICT_ITEMS.attach(case, "nature", "secrecy", "not_accepted_reason")
     UNITS.attach(case, "bureau", "district", "location_unit", "main_unit")
     return case
@@ -92,13 +93,13 @@ def case_get_for_display(*, user: User, pk: int) -> Case:
 
 def case_require_visible(*, user: User, pk: int) -> None:
     if not case_visible(user=user).filter(pk=pk).exists():
-        raise NotFound("工单不存在或无权查看")
+        raise NotFound(_("工单不存在或无权查看"))
 
 
 def assignment_get(*, user: User, pk: int) -> Assignment:
     assignment = Assignment.objects.select_related("case", "unit").filter(pk=pk).first()
     if assignment is None or not case_visible(user=user).filter(pk=assignment.case_id).exists():
-        raise NotFound("交办环节不存在或无权查看")
+        raise NotFound(_("交办环节不存在或无权查看"))
     return assignment
 
 

@@ -87,9 +87,9 @@ class JSONObjectField(serializers.JSONField):
             try:
                 data = json.loads(data or "{}")
             except ValueError as exc:
-                raise serializers.ValidationError("应为JSON对象") from exc
+                raise serializers.ValidationError(gettext("应为JSON对象")) from exc
         if not isinstance(data, dict):
-            raise serializers.ValidationError("应为JSON对象")
+            raise serializers.ValidationError(gettext("应为JSON对象"))
         return super().to_internal_value(data)
 
 

@@ -299,7 +299,7 @@ def _merge_target(user: User, post: Any) -> Case:
     found = selectors.case_visible(user=user).filter(number=number).values_list("pk", flat=True).first()
     if not number or found is None:
         raise ServiceError(
-            "请选择或填写要并入的工单编号", field_errors={"target": ["未找到该工单或无权查看"]}
+            _("请选择或填写要并入的工单编号"), field_errors={"target": [_("未找到该工单或无权查看")]}
         )
     return selectors.case_get(user=user, pk=found)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
@@ -34,12 +35,12 @@ from .models import (
 
 def _require_editor(user: User) -> None:
     if not selectors.may_edit_citizens(user):
-        raise NotAllowed("您的角色不能修改市民档案")
+        raise NotAllowed(_("您的角色不能修改市民档案"))
 
 
 def _require_blacklist(user: User) -> None:
     if not selectors.may_manage_blacklist(user):
-        raise NotAllowed("您的角色不能管理黑名单")
+        raise NotAllowed(_("您的角色不能管理黑名单"))
 
 
 def _viewed(user: User, citizen: Any, reason: str) -> bool:
@@ -211,7 +212,7 @@ class ScreenPopApi(RequestContextMixin, APIView):
         user = _user(request)
         number = request.query_params.get("number", "").strip()
         if not number:
-            raise serializers.ValidationError({"number": ["请提供来电号码"]})
+            raise serializers.ValidationError({"number": [_("请提供来电号码")]})
         return Response(services.screen_pop_viewed(user=user, number=number))
 
 
@@ -240,7 +241,7 @@ class ContactListCreateApi(RequestContextMixin, APIView):
 def _contact(user: User, pk: int) -> RelatedContact:
     contact = RelatedContact.objects.filter(pk=pk).first()
     if contact is None or not selectors.citizen_visible(user=user).filter(pk=contact.citizen_id).exists():
-        raise NotFound("联系人不存在或无权查看")
+        raise NotFound(_("联系人不存在或无权查看"))
     return contact
 
 
@@ -414,7 +415,7 @@ class BlacklistDetailApi(RequestContextMixin, APIView):
         _require_blacklist(user)
         entry = BlacklistEntry.objects.filter(pk=pk).first()
         if entry is None:
-            raise NotFound("黑名单记录不存在")
+            raise NotFound(_("黑名单记录不存在"))
         services.blacklist_remove(entry=entry, actor=user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -433,7 +434,7 @@ class BlacklistCheckApi(RequestContextMixin, APIView):
     def get(self, request: Request) -> Response:
         direction = request.query_params.get("direction", BlacklistDirection.INBOUND)
         if direction not in (BlacklistDirection.INBOUND, BlacklistDirection.OUTBOUND):
-            raise serializers.ValidationError({"direction": ["方向应为 inbound 或 outbound"]})
+            raise serializers.ValidationError({"direction": [_("方向应为 inbound 或 outbound")]})
         entry = selectors.blacklist_lookup(request.query_params.get("number", ""), direction)
         return Response({"blacklisted": entry is not None, "entry": selectors.blacklist_data(entry)})
 
@@ -458,5 +459,5 @@ class ImportJobApi(RequestContextMixin, APIView):
     def get(self, request: Request, pk: int) -> Response:
         job = selectors.import_jobs(user=_user(request)).filter(pk=pk).first()
         if job is None:
-            raise NotFound("导入记录不存在")
+            raise NotFound(_("导入记录不存在"))
         return Response(jobs.job_data(job))

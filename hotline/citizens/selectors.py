@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from hotline.common import clock, crypto
 from hotline.common.errors import NotFound
@@ -57,7 +58,7 @@ def citizen_visible(*, user: User) -> QuerySet[Citizen]:
 def citizen_get(*, user: User, pk: int) -> Citizen:
     citizen = citizen_visible(user=user).filter(pk=pk).first()
     if citizen is None:
-        raise NotFound("市民档案不存在或无权查看")
+        raise NotFound(_("市民档案不存在或无权查看"))
     return citizen
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from hotline.common import clock
 from hotline.common.audit import audit_record
@@ -136,7 +137,7 @@ def citizen_clean(data: CitizenInput) -> CleanCitizen:
         if len(getattr(data, name_) or "") > limit:
             errors[name_] = [f"不能超过{limit}个字"]
     if errors:
-        raise ServiceError("输入有误", field_errors=errors)
+        raise ServiceError(_("输入有误"), field_errors=errors)
     values = {
         "name": name,
         "gender": data.gender,
@@ -185,7 +186,7 @@ def _apply(citizen: Citizen, clean: CleanCitizen) -> list[str]:
 def citizen_create(*, actor: Any, data: CitizenInput) -> Citizen:
     clean = citizen_clean(data)
     if clean.id_card and _id_card_taken(clean.id_card, None):
-        raise ServiceError("输入有误", field_errors={"id_card": ["该身份证号已登记"]})
+        raise ServiceError(_("输入有误"), field_errors={"id_card": [_("该身份证号已登记")]})
     with transaction.atomic():
         citizen = Citizen()
         _apply(citizen, clean)
@@ -199,7 +200,7 @@ def citizen_update(*, citizen: Citizen, actor: Any, data: CitizenInput) -> Citiz
     """Replace the profile with `data` (an empty ID card keeps the one on file)."""
     clean = citizen_clean(data)
     if clean.id_card and _id_card_taken(clean.id_card, citizen.pk):
-        raise ServiceError("输入有误", field_errors={"id_card": ["该身份证号已登记给其他市民"]})
+        raise ServiceError(_("输入有误"), field_errors={"id_card": [_("该身份证号已登记给其他市民")]})
     with transaction.atomic():
         changed = _apply(citizen, clean)
         citizen.save()
@@ -217,7 +218,7 @@ def citizen_update(*, citizen: Citizen, actor: Any, data: CitizenInput) -> Citiz
 def citizen_delete(*, citizen: Citizen, actor: Any) -> None:
     """Only a profile with no case may be deleted (cases keep their citizen for history)."""
     if citizen.cases.exists():
-        raise ServiceError("该市民已有工单记录，不能删除", code="has_cases")
+        raise ServiceError(_("该市民已有工单记录，不能删除"), code="has_cases")
     with transaction.atomic():
         audit_record(actor=actor, action="delete", obj=citizen, summary=f"删除市民档案 {citizen.name}")
         citizen.delete()
@@ -264,7 +265,7 @@ def contact_clean(data: ContactInput) -> dict[str, str]:
     if len(data.relation or "") > 20:
         errors["relation"] = ["关系不能超过20个字"]
     if errors:
-        raise ServiceError("输入有误", field_errors=errors)
+        raise ServiceError(_("输入有误"), field_errors=errors)
     return {
         "name": name[:50],
         "relation": (data.relation or "").strip(),
@@ -340,7 +341,7 @@ def blacklist_clean(data: BlacklistInput) -> dict[str, Any]:
     if data.expires_at is not None and data.expires_at <= clock.now():
         errors["expires_at"] = ["到期时间应晚于现在"]
     if errors:
-        raise ServiceError("输入有误", field_errors=errors)
+        raise ServiceError(_("输入有误"), field_errors=errors)
     return {
         "number": number,
         "reason": reason,

@@ -202,7 +202,7 @@ def _expires(value: str) -> dt.datetime | None:
         return None
     parsed = parse_datetime(value)
     if parsed is None:
-        raise ServiceError("输入有误", field_errors={"expires_at": ["到期时间格式不正确"]})
+        raise ServiceError(_("输入有误"), field_errors={"expires_at": [_("到期时间格式不正确")]})
     return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
 
 

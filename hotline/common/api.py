@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, pagination, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -23,13 +24,13 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, DjangoValidationError):
         if hasattr(exc, "error_dict"):
             errors = {field: [str(m) for m in msgs] for field, msgs in exc.message_dict.items()}
-            return Response({"detail": "输入有误", "code": "invalid", "errors": errors}, status=400)
+            return Response({"detail": _("输入有误"), "code": "invalid", "errors": errors}, status=400)
         return Response({"detail": "；".join(exc.messages), "code": "invalid"}, status=400)
     if isinstance(exc, Http404):
-        exc = exceptions.NotFound("未找到")
+        exc = exceptions.NotFound(_("未找到"))
     response = drf_exception_handler(exc, context)
     if response is not None and isinstance(exc, exceptions.ValidationError):
-        response.data = {"detail": "输入有误", "code": "invalid", "errors": response.data}
+        response.data = {"detail": _("输入有误"), "code": "invalid", "errors": response.data}
     return response
 
 

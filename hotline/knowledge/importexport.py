@@ -37,6 +37,7 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from hotline.common.errors import NotAllowed, ServiceError
 from hotline.common.spreadsheet import safe_row, unescape_cell
@@ -220,13 +221,13 @@ def _read_rows(data: bytes, columns_map: dict[str, str] = IMPORT_COLUMNS) -> lis
     except extract.ExtractionError as exc:
         raise ServiceError(exc.message, field_errors={"file": [exc.message]}) from exc
     except Exception as exc:
-        raise ServiceError("Excel文件无法读取", field_errors={"file": ["Excel文件无法读取"]}) from exc
+        raise ServiceError(_("Excel文件无法读取"), field_errors={"file": [_("Excel文件无法读取")]}) from exc
     try:
         sheet = workbook.worksheets[0]
         rows = sheet.iter_rows(values_only=True)
         header = next(rows, None)
         if not header:
-            raise ServiceError("表格是空的", field_errors={"file": ["表格是空的"]})
+            raise ServiceError(_("表格是空的"), field_errors={"file": [_("表格是空的")]})
         columns = {
             i: columns_map[str(h).strip()]
             for i, h in enumerate(header)
@@ -257,7 +258,7 @@ def _file_error(message: str) -> ServiceError:
 
 def _check_upload(actor: User, directory: Directory, file: UploadedFile, ext: str, limit: int) -> None:
     if not user_access(actor).can_edit(directory.pk):
-        raise NotAllowed("您没有该目录的编辑权限")
+        raise NotAllowed(_("您没有该目录的编辑权限"))
     if file.size is None or file.size > limit:
         raise _file_error(f"文件过大（不能超过{limit // (1024 * 1024)} MB）")
     if extract.extension(file.name or "") != ext:

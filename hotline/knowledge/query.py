@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext as _
+
 from hotline.common.errors import ServiceError
 
 from .text import SEPARATORS, normalize
@@ -56,7 +58,7 @@ class ParsedQuery:
 
 def parse_query(raw: str) -> ParsedQuery:
     if raw is None or not raw.strip():
-        raise QueryError("请输入要检索的关键词")
+        raise QueryError(_("请输入要检索的关键词"))
     if len(raw) > MAX_QUERY_CHARS:
         raise QueryError(f"检索内容过长（{len(raw)}个字符），请不超过{MAX_QUERY_CHARS}个字符")
     text = normalize(raw)
@@ -92,8 +94,8 @@ def parse_query(raw: str) -> ParsedQuery:
 
     if not groups:
         if any(p is None for p in pieces):
-            raise QueryError("检索式只有运算符（OR、或、-、——），请输入关键词")
-        raise QueryError("检索式中没有可检索的文字（标点符号不参与检索）")
+            raise QueryError(_("检索式只有运算符（OR、或、-、——），请输入关键词"))
+        raise QueryError(_("检索式中没有可检索的文字（标点符号不参与检索）"))
     if any(p is None for p in pieces) and (pieces[0] is None or pieces[-1] is None or _double_or(pieces)):
         warnings.append("已忽略多余的“或”运算符")
     parsed = ParsedQuery(groups=tuple(dict.fromkeys(groups)), warnings=tuple(warnings))

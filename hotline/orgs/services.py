@@ -4,6 +4,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 from pypinyin import Style, lazy_pinyin
 
 from hotline.common import clock
@@ -31,22 +32,24 @@ def unit_check_placement(*, kind: str, parent: Unit | None, unit: Unit | None = 
     """Refuse a unit of `kind` under `parent` that breaks the tree rules (kinds, retired parent, a cycle)."""
     parent_kind = parent.kind if parent else None
     if kind not in ALLOWED_PARENTS:
-        raise ServiceError("单位类型无效", field_errors={"kind": ["单位类型无效"]})
+        raise ServiceError(_("单位类型无效"), field_errors={"kind": [_("单位类型无效")]})
     if parent_kind not in ALLOWED_PARENTS[kind]:
         raise ServiceError(
-            "上级单位类型不符合层级规则", field_errors={"parent": ["上级单位类型不符合层级规则"]}
+            _("上级单位类型不符合层级规则"), field_errors={"parent": [_("上级单位类型不符合层级规则")]}
         )
     if parent is not None and not parent.is_active:
-        raise ServiceError("上级单位已撤销", field_errors={"parent": ["上级单位已撤销"]})
+        raise ServiceError(_("上级单位已撤销"), field_errors={"parent": [_("上级单位已撤销")]})
     if unit is not None and unit.pk is not None:
         if parent is not None and (parent.pk == unit.pk or parent.path.startswith(unit.path)):
             raise ServiceError(
-                "不能移到本单位或其下级单位之下", field_errors={"parent": ["不能移到本单位或其下级单位之下"]}
+                _("不能移到本单位或其下级单位之下"),
+                field_errors={"parent": [_("不能移到本单位或其下级单位之下")]},
             )
         child_kinds = set(unit.children.filter(is_active=True).values_list("kind", flat=True))
         if any(kind not in ALLOWED_PARENTS[child] for child in child_kinds):
             raise ServiceError(
-                "该单位的下级单位不能隶属于此类型的单位", field_errors={"kind": ["下级单位类型与之不符"]}
+                _("该单位的下级单位不能隶属于此类型的单位"),
+                field_errors={"kind": [_("下级单位类型与之不符")]},
             )
 
 
@@ -55,9 +58,9 @@ def _check_code(code: str, unit: Unit | None = None) -> None:
     if unit is not None and unit.pk is not None:
         taken = taken.exclude(pk=unit.pk)
     if not code.strip():
-        raise ServiceError("请填写单位编码", field_errors={"code": ["请填写单位编码"]})
+        raise ServiceError(_("请填写单位编码"), field_errors={"code": [_("请填写单位编码")]})
     if taken.exists():
-        raise ServiceError("单位编码已被使用", field_errors={"code": ["单位编码已被使用"]})
+        raise ServiceError(_("单位编码已被使用"), field_errors={"code": [_("单位编码已被使用")]})
 
 
 def unit_create(
@@ -119,7 +122,7 @@ def unit_update(
     from .selectors import UNITS
 
     if not unit.is_active:
-        raise ServiceError("已撤销的单位不能修改")
+        raise ServiceError(_("已撤销的单位不能修改"))
     with transaction.atomic():
         current = Unit.objects.select_for_update().get(pk=unit.pk)
         unit_check_placement(kind=kind, parent=parent, unit=current)
@@ -206,13 +209,15 @@ def unit_retire(*, unit: Unit, actor: User | None, merged_into: Unit | None = No
     from .selectors import UNITS
 
     if not unit.is_active:
-        raise ServiceError("该单位已撤销")
+        raise ServiceError(_("该单位已撤销"))
     if merged_into is not None and (
         not merged_into.is_active or merged_into.pk == unit.pk or merged_into.path.startswith(unit.path)
     ):
-        raise ServiceError("并入单位无效", field_errors={"merged_into": ["并入单位无效"]})
+        raise ServiceError(_("并入单位无效"), field_errors={"merged_into": [_("并入单位无效")]})
     if merged_into is not None and merged_into.kind != unit.kind:
-        raise ServiceError("只能并入同类型的单位", field_errors={"merged_into": ["只能并入同类型的单位"]})
+        raise ServiceError(
+            _("只能并入同类型的单位"), field_errors={"merged_into": [_("只能并入同类型的单位")]}
+        )
     with transaction.atomic():
         Unit.objects.select_for_update().filter(pk=unit.pk).first()  # one retire at a time
         impact = unit_retire_impact(unit=unit)

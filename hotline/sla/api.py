@@ -4,6 +4,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -44,7 +45,7 @@ def period_from(params: Mapping[str, str]) -> selectors.Period:
     end = values.get("to", today)
     start = values.get("from", end - dt.timedelta(days=30))
     if start > end:
-        raise serializers.ValidationError({"from": ["开始日期不能晚于结束日期"]})
+        raise serializers.ValidationError({"from": [_("开始日期不能晚于结束日期")]})
     tz = timezone.get_current_timezone()
     return selectors.Period(
         start=dt.datetime.combine(start, dt.time.min, tz),
@@ -57,7 +58,7 @@ def require_supervisor(user: object) -> User:
     if not isinstance(user, User) or not user.has_role(
         Role.DISPATCHER, Role.MONITOR, Role.LEADER, Role.UNIT_LEADER
     ):
-        raise NotAllowed("督办统计仅对热线办、领导和单位领导开放")
+        raise NotAllowed(_("督办统计仅对热线办、领导和单位领导开放"))
     return user
 
 

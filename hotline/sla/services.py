@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 from hotline.cases.models import Assignment, Case
 from hotline.common import clock as wall_clock
 from hotline.common.errors import ServiceError
@@ -174,8 +176,8 @@ def validate_extension(*, assignment: Assignment, new_due: dt.datetime) -> None:
     """An extension may not end in the past nor beyond the rule's maximum."""
     if new_due <= wall_clock.now():
         raise ServiceError(
-            "延期后的时限不能早于当前时间",
-            field_errors={"requested_due_at": ["延期后的时限不能早于当前时间"]},
+            _("延期后的时限不能早于当前时间"),
+            field_errors={"requested_due_at": [_("延期后的时限不能早于当前时间")]},
         )
     clock = running(assignment=assignment, stage=Stage.REPLY)
     if clock is not None and clock.max_due_at is not None and new_due > clock.max_due_at:

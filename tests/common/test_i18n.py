@@ -14,7 +14,8 @@ from django.conf import settings
 from django.test import Client
 from django.utils import translation
 
-from tests.conftest import submitted_case
+from hotline.cases.models import Assignment
+from tests.conftest import dispatched_to, submitted_case
 
 PO = Path(settings.BASE_DIR) / "locale" / "en" / "LC_MESSAGES" / "django.po"
 MO = PO.with_suffix(".mo")
@@ -84,6 +85,23 @@ def test_language_switcher_sets_the_language(city, people):
     assert "Case search" in client.get("/cases/search/").content.decode()
     client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
     assert "工单查询" in client.get("/cases/search/").content.decode()
+
+
+def test_service_refusals_follow_the_language(city, people):
+    """A service's refusal (here: another unit's assignment, out of scope) answers in the user's language over
+    the API, and so does the summary of bad input."""
+    case = dispatched_to(city, people, city.east)
+    assignment = Assignment.objects.get(case=case, unit=city.east)
+    url = f"/api/v1/assignments/{assignment.pk}/sign-for/"
+    chinese = client_for(people.west).post(url, {}, content_type="application/json")
+    assert chinese.status_code == 404 and chinese.json()["detail"] == "交办环节不存在或无权查看"
+    english = client_for(people.west, "en").post(url, {}, content_type="application/json")
+    assert english.status_code == 404
+    assert english.json()["detail"] == "The assignment does not exist or you may not view it"
+    invalid = client_for(people.agent, "en").post(
+        "/api/v1/cases/", {"content": "x", "extra": "[1]"}, content_type="application/json"
+    )
+    assert invalid.status_code == 400 and invalid.json()["detail"] == "Invalid input"
 
 
 @dataclass

@@ -14,6 +14,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from hotline.citizens.services import citizen_upsert_from_intake
 from hotline.common import clock, crypto
@@ -48,9 +49,9 @@ def case_request_from_channel(*, data: CaseInput, requester: Requester) -> Intak
     """Register a citizen's own request as a draft awaiting an agent (intake_by empty); returns the query
     password (to be given to the citizen on their channel) unless the request is public."""
     if requester.channel not in CITIZEN_CHANNELS or data.channel != requester.channel:
-        raise _fail("channel", "渠道无效")
+        raise _fail("channel", _("渠道无效"))
     if not requester.external_id:
-        raise _fail("requester", "缺少渠道用户标识")
+        raise _fail("requester", _("缺少渠道用户标识"))
     origin = {**(data.origin or {}), **requester.as_origin()}
     fields = _validate_input(dataclasses.replace(data, origin=origin), complete=True)
     password = None if data.is_public else new_query_password()

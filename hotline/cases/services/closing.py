@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import transaction
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from hotline.common import clock, crypto
 from hotline.common.audit import audit_record
@@ -40,9 +41,9 @@ def case_callback(
     from ..models import CallbackMethod, Rating
 
     if rating not in Rating.values:
-        raise _fail("rating", "满意度评价无效")
+        raise _fail("rating", _("满意度评价无效"))
     if method not in CallbackMethod.values:
-        raise _fail("method", "回访方式无效")
+        raise _fail("method", _("回访方式无效"))
     now = clock.now()
     with transaction.atomic():
         updates: dict[str, Any] = {"last_rating": rating}
@@ -83,7 +84,7 @@ def case_supervision_opinion(*, case: Case, actor: User, expected_version: int |
     """Special supervision: the main unit's leader must give an opinion before the unit redoes the case."""
     main = _top_main(case)
     if actor.unit_id != main.unit_id:
-        raise NotAllowed("只有主办单位领导可以填写特别督办意见")
+        raise NotAllowed(_("只有主办单位领导可以填写特别督办意见"))
     opinion = _require_text("opinion", opinion, "领导意见")
     with transaction.atomic():
         main = _reopen_main_for_redo(case)
@@ -148,7 +149,7 @@ def case_set_violation(
 ) -> Case:
     """QRY-3: perfunctory and wrong handling are judged by people, with a reason."""
     if (is_perfunctory or is_wrong) and not note.strip():
-        raise _fail("note", "请填写违规说明")
+        raise _fail("note", _("请填写违规说明"))
     with transaction.atomic():
         _transition(
             case,
@@ -193,7 +194,7 @@ def case_urge(
         )
     )
     if not targets:
-        raise ServiceError("没有正在办理的单位可以催办", code="nothing_to_urge")
+        raise ServiceError(_("没有正在办理的单位可以催办"), code="nothing_to_urge")
     with transaction.atomic():
         _transition(
             case,

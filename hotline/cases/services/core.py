@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import F
+from django.utils.translation import gettext as _
 
 from hotline.common import clock
 from hotline.common.audit import audit_record
@@ -50,14 +51,14 @@ def _bump(case: Case, *, expected_version: int | None, to_status: str | None, **
     """Conditionally move the case on; refuse if anyone changed it since `expected_version`."""
     expected = case.version if expected_version is None else expected_version
     if expected != case.version:
-        raise Conflict("工单已被他人更新，请刷新后重试")
+        raise Conflict(_("工单已被他人更新，请刷新后重试"))
     if to_status:
         updates["status"] = to_status
     changed = Case.objects.filter(pk=case.pk, version=expected, status=case.status).update(
         version=F("version") + 1, **updates
     )
     if changed != 1:
-        raise Conflict("工单已被他人更新，请刷新后重试")
+        raise Conflict(_("工单已被他人更新，请刷新后重试"))
     for name, value in updates.items():
         setattr(case, name, value)
     case.version = expected + 1
@@ -105,7 +106,7 @@ def _transition(
     """Check the lifecycle table, move the case, write the timeline event. Call inside a transaction."""
     if expected_version is not None and expected_version != case.version:
         # The user acted on an old view of the case: say so before judging the action against today's state.
-        raise Conflict("工单已被他人更新，请刷新后重试")
+        raise Conflict(_("工单已被他人更新，请刷新后重试"))
     transition = lifecycle.check(action, case=case, user=actor)
     target = to_status or transition.target
     if target is not None and target not in transition.targets():
@@ -175,7 +176,7 @@ def _reload(assignment: Assignment) -> Assignment:
 
 def _require_own(assignment: Assignment, actor: User) -> None:
     if actor.unit_id != assignment.unit_id:
-        raise NotAllowed("该工单未交办给您的单位，不能操作")
+        raise NotAllowed(_("该工单未交办给您的单位，不能操作"))
 
 
 def _require_status(assignment: Assignment, *statuses: str, doing: str) -> None:

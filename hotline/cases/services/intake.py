@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from hotline.citizens.services import citizen_upsert_from_intake
 from hotline.common import clock, crypto
@@ -121,7 +122,7 @@ def _validate_extra(data: CaseInput) -> dict[str, Any]:
         elif definition.field_type == ExtendedFieldType.CHOICE and value not in definition.choices:
             errors[f"extra.{key}"] = [f"{definition.label}的取值不在可选项中"]
     if errors:
-        raise ServiceError("扩展字段填写有误", field_errors=errors)
+        raise ServiceError(_("扩展字段填写有误"), field_errors=errors)
     return extra
 
 
@@ -165,7 +166,7 @@ def _validate_input(data: CaseInput, *, complete: bool) -> dict[str, Any]:
     else:
         extra = dict(data.extra or {})
     if errors:
-        raise ServiceError("输入有误", field_errors=errors)
+        raise ServiceError(_("输入有误"), field_errors=errors)
     district = unit_district(data.location_unit) if data.location_unit else None
     return {
         "channel": data.channel,
@@ -251,7 +252,7 @@ def case_intake(
     password, queued in the same transaction.
     """
     if action not in INTAKE_ACTIONS:
-        raise _fail("action", "受理操作无效")
+        raise _fail("action", _("受理操作无效"))
     if sms_template:
         _check_citizen_sms(sms_template, data, action)
     lifecycle.check(action, case=None, user=actor)
@@ -298,11 +299,11 @@ def _check_citizen_sms(template: str, data: CaseInput, action: str) -> None:
     from hotline.notify.services import citizen_templates
 
     if template not in {t.code for t in citizen_templates()}:
-        raise _fail("sms_template", "短信模板无效")
+        raise _fail("sms_template", _("短信模板无效"))
     if action == Action.SAVE_DRAFT:
-        raise _fail("sms_template", "暂存的工单不发送短信")
+        raise _fail("sms_template", _("暂存的工单不发送短信"))
     if not MOBILE_RE.match(normalize_phone(data.citizen_phone)):
-        raise _fail("sms_template", "来电人没有手机号码，无法发送短信")
+        raise _fail("sms_template", _("来电人没有手机号码，无法发送短信"))
 
 
 def _sms_citizen(case: Case, template: str, *, password: str | None) -> None:
@@ -369,7 +370,7 @@ def _intake_transition(
 def case_edit(*, case: Case, actor: User, expected_version: int | None, data: CaseInput) -> Case:
     """An agent completes a draft or rewrites a case the office returned."""
     if case.status not in (CaseStatus.DRAFT, CaseStatus.RETURNED):
-        raise ServiceError("只有暂存或退回的工单可以修改", code="bad_status")
+        raise ServiceError(_("只有暂存或退回的工单可以修改"), code="bad_status")
     lifecycle.check(Action.SAVE_DRAFT, case=case, status=CaseStatus.DRAFT, user=actor)
     fields = _validate_input(data, complete=False)
     with transaction.atomic():
@@ -391,7 +392,7 @@ def case_take_intake_action(
 ) -> Case:
     """Submit, archive or propose not-accepted for an existing draft/returned case."""
     if action not in INTAKE_ACTIONS - {Action.SAVE_DRAFT}:
-        raise _fail("action", "受理操作无效")
+        raise _fail("action", _("受理操作无效"))
     if action != Action.PROPOSE_NOT_ACCEPTED or case.status != CaseStatus.SUBMITTED:
         # Completeness is checked again: a draft may have been saved half-filled.
         _validate_input(_input_from_case(case), complete=True)
@@ -420,7 +421,7 @@ def case_rework(
     """The intake form on a draft or returned case: save the edits and, unless it is 暂存, take the agent's action —
     all or nothing (a refused submit leaves the case as it was)."""
     if action not in INTAKE_ACTIONS:
-        raise _fail("action", "受理操作无效")
+        raise _fail("action", _("受理操作无效"))
     with transaction.atomic():
         case_edit(case=case, actor=actor, expected_version=expected_version, data=data)
         _save_attachments(case, attachments, actor)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from hotline.common import clock
 from hotline.common.errors import ServiceError
@@ -108,11 +109,11 @@ def _validate_extra_targets(
     seen: set[int] = set()
     for target in targets:
         if target.role not in AssignmentRole.values:
-            raise _fail(field, "单位角色无效")
+            raise _fail(field, _("单位角色无效"))
         if not target.unit.is_active:
             raise _fail(field, f"{target.unit.name}已撤销，不能交办")
         if target.unit.kind == UnitKind.OFFICE:
-            raise _fail(field, "不能交办给热线办")
+            raise _fail(field, _("不能交办给热线办"))
         if target.unit.pk in seen:
             raise _fail(field, f"{target.unit.name}重复选择")
         if allowed is not None and not allowed(target.unit):
@@ -189,7 +190,7 @@ def _dispatch(
     targets = _with_superior_cc(targets)
     now = clock.now()
     if due_at is not None and due_at <= now:
-        raise _fail("due_at", "办理时限不能早于当前时间")
+        raise _fail("due_at", _("办理时限不能早于当前时间"))
     main = next(t for t in targets if t.role == AssignmentRole.MAIN)
     with transaction.atomic():
         _cancel_open_assignments(case)
@@ -264,7 +265,7 @@ def _pending_return(case: Case) -> ReturnRequest:
         .first()
     )
     if request is None:
-        raise ServiceError("没有待审核的退件申请", code="no_return")
+        raise ServiceError(_("没有待审核的退件申请"), code="no_return")
     return request
 
 
@@ -327,11 +328,11 @@ def extension_decide(
 ) -> ExtensionRequest:
     request = ExtensionRequest.objects.select_related("assignment__case").get(pk=request.pk)
     if request.status != RequestStatus.PENDING:
-        raise ServiceError("该延期申请已审核", code="already_decided")
+        raise ServiceError(_("该延期申请已审核"), code="already_decided")
     if not approve:
         note = _require_text("note", note, "驳回理由")
     elif request.requested_due_at <= clock.now():
-        raise ServiceError("申请的时限已过，不能同意，请驳回后由单位重新申请", code="expired")
+        raise ServiceError(_("申请的时限已过，不能同意，请驳回后由单位重新申请"), code="expired")
     else:
         sla.validate_extension(assignment=request.assignment, new_due=request.requested_due_at)
     assignment = request.assignment
@@ -383,7 +384,7 @@ def _top_main(case: Case) -> Assignment:
         .first()
     )
     if assignment is None:
-        raise ServiceError("该工单没有主办单位", code="no_main")
+        raise ServiceError(_("该工单没有主办单位"), code="no_main")
     return assignment
 
 

@@ -107,7 +107,7 @@ def assignment_record_handling(
     _require_status(assignment, AssignmentStatus.HANDLING, doing="填写办理记录（请先签收）")
     result = _require_text("result", result, "办理情况")
     if promised_at is not None and promised_at <= clock.now():
-        raise _fail("promised_at", "承诺办结时间应晚于当前时间")
+        raise _fail("promised_at", _("承诺办结时间应晚于当前时间"))
     with transaction.atomic():
         _unit_action(
             assignment,
@@ -204,7 +204,7 @@ def assignment_send_back(
     assignment = _reload(assignment)
     _require_own(assignment, actor)
     if assignment.parent_id is None:
-        raise ServiceError("直接由热线办交办的工单请使用“退件”", code="use_return")
+        raise ServiceError(_("直接由热线办交办的工单请使用“退件”"), code="use_return")
     _require_status(assignment, AssignmentStatus.PENDING, AssignmentStatus.HANDLING, doing="退回上级")
     reason = _require_text("reason", reason, "退回理由")
     with transaction.atomic():
@@ -233,11 +233,11 @@ def assignment_report(
     assignment = _reload(assignment)
     _require_own(assignment, actor)
     if assignment.role != AssignmentRole.MAIN:
-        raise ServiceError("只有主办单位可以办结上报，协办单位请反馈意见", code="not_main")
+        raise ServiceError(_("只有主办单位可以办结上报，协办单位请反馈意见"), code="not_main")
     _require_status(assignment, AssignmentStatus.HANDLING, doing="办结上报")
     result = _require_text("result", result, "办理结果")
     if _open_assisting_siblings(assignment):
-        raise ServiceError("协办单位尚未全部反馈意见，暂不能上报", code="assisting_open")
+        raise ServiceError(_("协办单位尚未全部反馈意见，暂不能上报"), code="assisting_open")
     to_status = CaseStatus.RESULT_REVIEW if assignment.parent_id is None else None
     with transaction.atomic():
         _unit_action(
@@ -266,14 +266,16 @@ def assignment_return_to_office(
     assignment = _reload(assignment)
     _require_own(assignment, actor)
     if not _is_top_main(assignment):
-        raise ServiceError("只有热线办直接交办的主办单位可以退件，下级单位请退回上级", code="use_send_back")
+        raise ServiceError(
+            _("只有热线办直接交办的主办单位可以退件，下级单位请退回上级"), code="use_send_back"
+        )
     _require_status(assignment, AssignmentStatus.PENDING, AssignmentStatus.HANDLING, doing="退件")
     _dict_item("reason", reason, DictKind.RETURN_REASON, required=True)
     text = _require_text("text", text, "退件说明")
     if suggested_unit is None:
-        raise _fail("suggested_unit", "请填写建议承办单位")
+        raise _fail("suggested_unit", _("请填写建议承办单位"))
     if not suggested_unit.is_active or suggested_unit.pk == assignment.unit_id:
-        raise _fail("suggested_unit", "建议承办单位无效")
+        raise _fail("suggested_unit", _("建议承办单位无效"))
     assert reason is not None
     with transaction.atomic():
         _unit_action(
@@ -316,9 +318,9 @@ def assignment_request_extension(
     reason = _require_text("reason", reason, "延期理由")
     sla.validate_extension(assignment=assignment, new_due=requested_due_at)
     if assignment.due_at and requested_due_at <= assignment.due_at:
-        raise _fail("requested_due_at", "延期后的时限应晚于现有时限")
+        raise _fail("requested_due_at", _("延期后的时限应晚于现有时限"))
     if assignment.extension_requests.filter(status=RequestStatus.PENDING).exists():
-        raise ServiceError("已有待审核的延期申请", code="extension_pending")
+        raise ServiceError(_("已有待审核的延期申请"), code="extension_pending")
     with transaction.atomic():
         _unit_action(
             assignment,
@@ -345,7 +347,7 @@ def assignment_give_opinion(
     assignment = _reload(assignment)
     _require_own(assignment, actor)
     if assignment.role != AssignmentRole.ASSISTING:
-        raise ServiceError("只有协办单位需要反馈意见", code="not_assisting")
+        raise ServiceError(_("只有协办单位需要反馈意见"), code="not_assisting")
     _require_status(assignment, AssignmentStatus.HANDLING, doing="反馈意见（请先签收）")
     opinion = _require_text("opinion", opinion, "协办意见")
     with transaction.atomic():
@@ -372,7 +374,7 @@ def assignment_return_opinion(
     assignment = _reload(assignment)
     main = _main_sibling(assignment)
     if assignment.role != AssignmentRole.ASSISTING or main is None:
-        raise ServiceError("只能发回协办单位的意见", code="not_assisting")
+        raise ServiceError(_("只能发回协办单位的意见"), code="not_assisting")
     _require_own(main, actor)
     _require_status(main, AssignmentStatus.HANDLING, doing="发回协办意见")
     _require_status(assignment, AssignmentStatus.OPINION_GIVEN, doing="发回（尚未反馈意见）")
@@ -402,10 +404,10 @@ def assignment_add_assisting(
     assignment = _reload(assignment)
     _require_own(assignment, actor)
     if assignment.role != AssignmentRole.ASSISTING:
-        raise ServiceError("只有协办单位可以增加协办单位", code="not_assisting")
+        raise ServiceError(_("只有协办单位可以增加协办单位"), code="not_assisting")
     _require_status(assignment, AssignmentStatus.HANDLING, doing="增加协办单位（请先签收）")
     if not targets or any(t.role == AssignmentRole.MAIN for t in targets):
-        raise _fail("targets", "只能增加协办或抄送单位")
+        raise _fail("targets", _("只能增加协办或抄送单位"))
     taken = set(
         Assignment.objects.filter(
             case_id=assignment.case_id, round=assignment.round, parent_id=assignment.parent_id

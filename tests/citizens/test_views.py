@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
@@ -128,6 +129,8 @@ def test_blacklist_add_and_remove(city, people):
     assert not BlacklistEntry.objects.exists()
 
 
+# The embedded worker closes stale connections between jobs (as it must on PostgreSQL): run it in a transactional test.
+@pytest.mark.django_db(transaction=True)
 def test_import_shows_the_per_row_error_report(city, people):
     csv = "姓名,电话,性别\n张三,13800138000,男\n,12,女\n".encode()
     upload = SimpleUploadedFile("citizens.csv", csv, content_type="text/csv")

@@ -67,6 +67,14 @@ def revoke_on_password_change(sender: Any, instance: User, **kwargs: Any) -> Non
     update_fields = kwargs.get("update_fields")
     if update_fields is not None and "password" not in update_fields:
         return
+    if (
+        getattr(instance, "_password", None) is None
+        and update_fields is not None
+        and set(update_fields) == {"password"}
+    ):
+        # Django re-hashing the same password at login (a newer hasher or more iterations) saves exactly this way,
+        # after clearing `_password`; a password set with set_password() still carries it when saved.
+        return
     old = User._default_manager.filter(pk=instance.pk).values_list("password", flat=True).first()
     if old is not None and old != instance.password:
         Token.objects.filter(user_id=instance.pk).delete()

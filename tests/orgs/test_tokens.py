@@ -71,3 +71,24 @@ def test_the_token_screen_shows_and_revokes(people):
     response = client.post("/account/tokens/", {"prefix": key[:8]})
     assert response.status_code == 302 and me(key) == 401
     assert "没有有效的令牌" in client.get("/account/tokens/").content.decode()
+
+
+@override_settings(
+    PASSWORD_HASHERS=[
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+    ]
+)
+def test_a_login_that_upgrades_the_password_hash_keeps_the_token(people):
+    """Several clients of one account log in at once; the first login re-hashes the password (same password)."""
+    from django.contrib.auth.hashers import make_password
+
+    user = people.agent
+    user.password = make_password("demo12345", hasher="md5")
+    user.save()
+    token = Token.objects.create(user=user)
+    response = APIClient().post("/api/v1/auth/token/", {"username": user.username, "password": "demo12345"})
+    assert response.status_code == 200 and response.json()["token"] == token.key
+    user.refresh_from_db()
+    assert user.password.startswith("pbkdf2_sha256$")  # the hash was upgraded
+    assert Token.objects.filter(key=token.key).exists()

@@ -10,19 +10,18 @@ transitions as a draft typed by an agent. The requester is kept in `Case.origin`
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from hotline.citizens.services import citizen_upsert_from_intake
-from hotline.common import clock, crypto
+from hotline.common import clock
 
 from ..lifecycle import Action
-from ..models import Case, CaseStatus, Channel
-from .core import _event, _fail, new_query_password, next_case_number
-from .intake import CaseInput, IntakeResult, _validate_input
+from ..models import Channel
+from .core import _event, _fail, new_query_password
+from .intake import CaseInput, IntakeResult, _validate_input, new_draft
 
 CITIZEN_CHANNELS = frozenset(
     {Channel.WEB, Channel.WECHAT, Channel.APP, Channel.SMS, Channel.EMAIL, Channel.MAYOR_MAILBOX}
@@ -65,15 +64,7 @@ def case_request_from_channel(*, data: CaseInput, requester: Requester) -> Intak
                 name=fields["citizen_name"],
                 email=fields["citizen_email"],
             )
-        case = Case.objects.create(
-            number=next_case_number(now.astimezone(dt.timezone(dt.timedelta(hours=8))).date()),
-            status=CaseStatus.DRAFT,
-            citizen=citizen,
-            intake_by=None,
-            created_at=now,
-            query_password=crypto.hash_code(password) if password else "",
-            **fields,
-        )
+        case = new_draft(fields=fields, citizen=citizen, intake_by=None, password=password, now=now)
         _event(
             case, actor=None, action=Action.CREATE, from_status="", data={"requester": requester.as_origin()}
         )

@@ -276,15 +276,7 @@ def case_intake(
                 work_unit=fields["citizen_work_unit"],
                 post_code=fields["citizen_post_code"],
             )
-        case = Case.objects.create(
-            number=next_case_number(now.astimezone(dt.timezone(dt.timedelta(hours=8))).date()),
-            status=CaseStatus.DRAFT,
-            citizen=citizen,
-            intake_by=actor,
-            created_at=now,
-            query_password=crypto.hash_code(password) if password else "",
-            **fields,
-        )
+        case = new_draft(fields=fields, citizen=citizen, intake_by=actor, password=password, now=now)
         _save_attachments(case, attachments, actor)
         _event(case, actor=actor, action=Action.CREATE, from_status="")
         if action != Action.SAVE_DRAFT:
@@ -292,6 +284,21 @@ def case_intake(
         if sms_template:
             _sms_citizen(case, sms_template, password=password)
     return IntakeResult(case=case, query_password=password)
+
+
+def new_draft(
+    *, fields: dict[str, Any], citizen: Any, intake_by: User | None, password: str | None, now: dt.datetime
+) -> Case:
+    """The new case row, a draft numbered for its day (China time), with the query password hashed."""
+    return Case.objects.create(
+        number=next_case_number(now.astimezone(dt.timezone(dt.timedelta(hours=8))).date()),
+        status=CaseStatus.DRAFT,
+        citizen=citizen,
+        intake_by=intake_by,
+        created_at=now,
+        query_password=crypto.hash_code(password) if password else "",
+        **fields,
+    )
 
 
 def _check_citizen_sms(template: str, data: CaseInput, action: str) -> None:

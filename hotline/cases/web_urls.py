@@ -18,7 +18,6 @@ class FaviconRedirect(RedirectView):
 
 
 urlpatterns = [
-    path("", views.home, name="home"),
     path("cases/new/", views.case_new, name="case-new"),
     path("cases/search/", views.case_search, name="case-search"),
     path("cases/board/", views.board, name="case-board"),

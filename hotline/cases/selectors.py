@@ -34,6 +34,7 @@ from . import lifecycle
 from .models import (
     OPEN_ASSIGNMENT_STATUSES,
     Assignment,
+    AssignmentRole,
     AssignmentStatus,
     Callback,
     Case,
@@ -243,20 +244,20 @@ def _supervision_event_filters(qs: QuerySet[Case], f: CaseFilters) -> QuerySet[C
         )
         if f.unit:
             clocks = clocks.filter(assignment__unit_id=f.unit)
-        carded = sla.alert_rows().filter(kind="yellow").values("clock_id")
+        carded = sla.alert_rows().filter(kind=sla.AlertKind.YELLOW).values("clock_id")
         late = clocks.filter(Q(stopped_at__gt=F("due_at")) | Q(stopped_at__isnull=True, pk__in=carded))
         qs = qs.filter(Exists(late))
     if f.received:
         rows = Assignment.objects.filter(case_id=OuterRef("pk"), **unit, **_in_period("assigned_at", f))
-        qs = qs.filter(Exists(rows.exclude(role="cc")))
+        qs = qs.filter(Exists(rows.exclude(role=AssignmentRole.CC)))
     if f.extension:
         requests = ExtensionRequest.objects.filter(
             assignment__case_id=OuterRef("pk"), **_in_period("requested_at", f)
         )
         if f.unit:
             requests = requests.filter(assignment__unit_id=f.unit)
-        if f.extension == "approved":
-            requests = requests.filter(status="approved")
+        if f.extension == RequestStatus.APPROVED:
+            requests = requests.filter(status=RequestStatus.APPROVED)
         qs = qs.filter(Exists(requests))
     if f.late_report:
         reports = Assignment.objects.filter(
@@ -319,7 +320,10 @@ def worklist(*, user: User, tab: str = "open") -> QuerySet[Assignment]:
         return Assignment.objects.none()
     clocks = _running_clock(assignment_id=OuterRef("pk"))
     reported_below = Assignment.objects.filter(
-        parent_id=OuterRef("pk"), round=OuterRef("round"), role="main", status=AssignmentStatus.REPORTED
+        parent_id=OuterRef("pk"),
+        round=OuterRef("round"),
+        role=AssignmentRole.MAIN,
+        status=AssignmentStatus.REPORTED,
     )
     return (
         Assignment.objects.filter(unit_id=user.unit_id, status__in=statuses)
@@ -542,7 +546,9 @@ def hot_questions(*, days: int = 90) -> QuerySet[Case]:
 def public_reply(case: Case) -> str:
     """The reply a public case was closed with: the top main unit's last report, else the agent's answer."""
     result = (
-        case.assignments.filter(parent__isnull=True, role="main", status=AssignmentStatus.REPORTED)
+        case.assignments.filter(
+            parent__isnull=True, role=AssignmentRole.MAIN, status=AssignmentStatus.REPORTED
+        )
         .order_by("-finished_at")
         .values_list("result", flat=True)
         .first()
@@ -552,7 +558,7 @@ def public_reply(case: Case) -> str:
 
 # --------------------------------------------------------------------------- for the supervision figures (sla)
 # The deadline package reads cases here, never from cases.models: the rows its figures count by unit and period
-# (it scopes them by unit itself), the statuses it filters by (`AssignmentStatus`, `CaseStatus`, `RequestStatus`
+# (it scopes them by unit itself), the statuses it filters by (`AssignmentRole`, `AssignmentStatus`, `CaseStatus`, `RequestStatus`
 # as imported above), and the two case lists of its supervision page.
 
 

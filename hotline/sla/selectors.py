@@ -59,7 +59,10 @@ def card_ledger(*, user: User, period: Period) -> list[dict[str, Any]]:
             _in_units(user, "assignment__unit"), requested_at__gte=period.start, requested_at__lt=period.end
         )
         .values("assignment__unit_id")
-        .annotate(requested=Count("id"), approved=Count("id", filter=Q(status="approved")))
+        .annotate(
+            requested=Count("id"),
+            approved=Count("id", filter=Q(status=case_selectors.RequestStatus.APPROVED)),
+        )
         .order_by()
     )
     late = (
@@ -107,7 +110,7 @@ def time_limit_supervision(*, user: User, period: Period) -> list[dict[str, Any]
     rows = (
         case_selectors.assignment_rows()
         .filter(_in_units(user), assigned_at__gte=period.start, assigned_at__lt=period.end)
-        .exclude(role="cc")
+        .exclude(role=case_selectors.AssignmentRole.CC)
         .values("unit_id", "unit__name")
         .annotate(
             received=Count("id"),

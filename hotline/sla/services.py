@@ -233,8 +233,9 @@ def clock_extend(*, assignment: Assignment, stage: str, new_due: dt.datetime) ->
 
 
 # --------------------------------------------------------------------------- for the case package
-# `cases` reaches sla through this module only: the clock calls above, the stages it names (`Stage`, imported
-# above), the urge record, and the clock and alert rows its search filters and deadline columns read.
+# `cases` reaches sla through this module only: the clock calls above, the stages and alert kinds it names
+# (`Stage`, `AlertKind`, imported above), the urge record, and the clock and alert rows its search filters and
+# deadline columns read.
 
 
 def urge_record(*, case: Case, assignment: Assignment, actor: Any, message: str, at: dt.datetime) -> Urge:

@@ -3,10 +3,13 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from hotline.common import views as common_views
 from hotline.orgs import views as orgs_views
 
 urlpatterns = [
+    path("", common_views.home, name="home"),
     path("", include("hotline.cases.web_urls")),
+    path("", include("hotline.sla.web_urls")),
     path("citizens/", include("hotline.citizens.web_urls")),
     path("kb/", include("hotline.knowledge.web_urls")),
     path("portal/kb/", include("hotline.knowledge.portal_urls")),

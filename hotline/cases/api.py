@@ -23,7 +23,7 @@ from . import actions, lifecycle, masking, selectors, services
 from . import filters as filters_
 from . import outputs as o
 from . import serializers as s
-from .models import Case, ExtensionRequest
+from .models import AssignmentRole, AssignmentStatus, Case, ExtensionRequest
 from .public_lookup import LookupLocked, public_case_lookup
 
 
@@ -245,7 +245,9 @@ class PublicLookupApi(APIView):
                 headers={"Retry-After": str(locked.retry_after)},
             )
         result = (
-            case.assignments.filter(parent__isnull=True, role="main", status="reported")
+            case.assignments.filter(
+                parent__isnull=True, role=AssignmentRole.MAIN, status=AssignmentStatus.REPORTED
+            )
             .order_by("-finished_at")
             .values_list("result", flat=True)
             .first()

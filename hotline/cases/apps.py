@@ -44,3 +44,24 @@ class CasesConfig(AppConfig):
                 "duplicates-prune", index_prune, "hotline.cases.tasks.prune_duplicate_index_task", 24 * 3600.0
             )
         )
+
+        from hotline.common.registry import (
+            MenuEntry,
+            register_home_panel,
+            register_menu_entry,
+            register_permissions,
+        )
+
+        from .home import PANELS
+        from .permissions import PERMISSIONS
+
+        register_permissions(*PERMISSIONS)
+        for entry in (
+            MenuEntry("cases.new", _("受理登记"), "case-new", 20, "cases.intake", accesskey="n"),
+            MenuEntry("cases.search", _("工单查询"), "case-search", 30, accesskey="s"),
+            MenuEntry("cases.board", _("在办看板"), "case-board", 40),
+            MenuEntry("cases.clusters", _("热点聚类"), "case-clusters", 80, "cases.clusters"),
+        ):
+            register_menu_entry(entry)
+        for panel in PANELS:
+            register_home_panel(panel)

@@ -19,10 +19,11 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from hotline.common.audit import audit_record
-from hotline.common.errors import NotAllowed, ServiceError
+from hotline.common.errors import ServiceError
 from hotline.common.models import DictItem, DictKind
-from hotline.orgs.models import Role, Unit, UnitKind, User
+from hotline.orgs.models import Unit, UnitKind, User
 
+from . import permissions
 from .models import ExtendedField, ExtendedFieldType
 
 KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -42,13 +43,11 @@ class ExtendedFieldInput:
     is_active: bool = True
 
 
-def can_manage_extended_fields(user: User) -> bool:
-    return bool(user.is_superuser or user.has_role(Role.ADMIN))
+can_manage_extended_fields = permissions.may_manage_extended_fields
 
 
 def _require_admin(actor: User) -> None:
-    if not can_manage_extended_fields(actor):
-        raise NotAllowed(_("只有系统管理员可以维护扩展字段"))
+    permissions.may_manage_extended_fields.require(actor)
 
 
 def extended_field_validate(

@@ -19,6 +19,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from hotline.common.crypto import mask_phone
+from hotline.common.registry import user_may
 from hotline.orgs.models import User
 from hotline.orgs.selectors import sees_everything
 
@@ -39,9 +40,7 @@ def sees_secret_callers(user: User) -> bool:
 
 
 def sees_numbers(user: User) -> bool:
-    from hotline.citizens.selectors import sees_personal_data
-
-    return sees_personal_data(user)
+    return user_may(user, "citizens.personal_data")
 
 
 def is_secret(case: Case) -> bool:

@@ -21,7 +21,7 @@ from hotline.common import clock
 from hotline.common.errors import NotAllowed, ServiceError
 from hotline.orgs.models import Role, User
 
-from . import lifecycle
+from . import lifecycle, permissions
 from .lifecycle import Action
 from .models import Case, CaseStatus, CoRequester, Rating
 from .services import _transition, queue_citizen_sms
@@ -154,8 +154,7 @@ def co_requester_callback(
     *, co_requester: CoRequester, actor: User, rating: str, words: str = ""
 ) -> CoRequester:
     """Record the callback of a co-requester on the target case's result."""
-    if not actor.has_role(*lifecycle.CALLBACK_ROLES):
-        raise NotAllowed(_("您的角色不能回访"))
+    permissions.may_call_back.require(actor)
     if rating not in Rating.values:
         raise ServiceError(_("满意度评价无效"), field_errors={"rating": [_("满意度评价无效")]})
     if co_requester.undone_at is not None:

@@ -13,11 +13,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from hotline.common.api import RequestContextMixin
-from hotline.common.errors import NotAllowed, NotFound
+from hotline.common.errors import NotFound
+from hotline.common.registry import user_may
 from hotline.orgs.http import request_user as _user
 from hotline.orgs.models import User
 
-from . import duplicates, lifecycle, masking, merge, selectors
+from . import duplicates, masking, merge, permissions, selectors
 from . import outputs as o
 from .api import _detail
 from .models import Case, CoRequester, Rating
@@ -25,9 +26,7 @@ from .serializers import CaseDetailOutput
 
 
 def _shows_numbers(user: User) -> bool:
-    from hotline.citizens.selectors import sees_personal_data
-
-    return sees_personal_data(user)
+    return user_may(user, "citizens.personal_data")
 
 
 class DuplicateInput(serializers.Serializer):
@@ -135,8 +134,7 @@ class HotClustersApi(RequestContextMixin, APIView):
     )
     def get(self, request: Request) -> Response:
         user = _user(request)
-        if not user.has_role(*lifecycle.CLUSTER_ROLES):
-            raise NotAllowed(_("您的角色不能查看热点聚类"))
+        permissions.may_see_clusters.require(user)
         params = ClusterInput(data=request.query_params)
         params.is_valid(raise_exception=True)
         clusters = duplicates.hot_clusters(user=user, **params.validated_data)

@@ -330,23 +330,11 @@ class RequestStatus(models.TextChoices):
     REJECTED = "rejected", _("已驳回")
 
 
-class ReturnRequest(models.Model):
-    """A unit's return (退件) of a case to the office, with the office's ruling."""
+class OfficeRuling(models.Model):
+    """A unit's request that the office rules on (approve or reject, with a note): who asked when, the ruling.
 
-    assignment = models.ForeignKey(
-        Assignment, verbose_name=_("交办环节"), related_name="return_requests", on_delete=models.CASCADE
-    )
-    reason = models.ForeignKey(
-        DictItem,
-        verbose_name=_("退件原因"),
-        related_name="+",
-        on_delete=models.PROTECT,
-        limit_choices_to=_dict_choice(DictKind.RETURN_REASON),
-    )
-    text = models.TextField(_("退件说明"))
-    suggested_unit = models.ForeignKey(
-        Unit, verbose_name=_("建议承办单位"), related_name="+", on_delete=models.PROTECT
-    )
+    The concrete requests add what is asked (a return with its reason, an extension with its new deadline)."""
+
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("申请人"), related_name="+", on_delete=models.PROTECT
     )
@@ -366,34 +354,45 @@ class ReturnRequest(models.Model):
     decision_note = models.TextField(_("审核意见"), blank=True)
 
     class Meta:
+        abstract = True
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == RequestStatus.PENDING
+
+
+class ReturnRequest(OfficeRuling):
+    """A unit's return (退件) of a case to the office, with the office's ruling."""
+
+    assignment = models.ForeignKey(
+        Assignment, verbose_name=_("交办环节"), related_name="return_requests", on_delete=models.CASCADE
+    )
+    reason = models.ForeignKey(
+        DictItem,
+        verbose_name=_("退件原因"),
+        related_name="+",
+        on_delete=models.PROTECT,
+        limit_choices_to=_dict_choice(DictKind.RETURN_REASON),
+    )
+    text = models.TextField(_("退件说明"))
+    suggested_unit = models.ForeignKey(
+        Unit, verbose_name=_("建议承办单位"), related_name="+", on_delete=models.PROTECT
+    )
+
+    class Meta:
         verbose_name = _("退件申请")
         verbose_name_plural = _("退件申请")
 
 
-class ExtensionRequest(models.Model):
+class ExtensionRequest(OfficeRuling):
+    """A unit's request for a later deadline (申请延期), with the office's ruling."""
+
     assignment = models.ForeignKey(
         Assignment, verbose_name=_("交办环节"), related_name="extension_requests", on_delete=models.CASCADE
     )
     requested_due_at = models.DateTimeField(_("申请延至"))
     previous_due_at = models.DateTimeField(_("原时限"), null=True, blank=True)
     reason = models.TextField(_("延期理由"))
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("申请人"), related_name="+", on_delete=models.PROTECT
-    )
-    requested_at = models.DateTimeField(_("申请时间"))
-    status = models.CharField(
-        _("审核状态"), max_length=16, choices=RequestStatus.choices, default=RequestStatus.PENDING
-    )
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("审核人"),
-        null=True,
-        blank=True,
-        related_name="+",
-        on_delete=models.PROTECT,
-    )
-    decided_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
-    decision_note = models.TextField(_("审核意见"), blank=True)
 
     class Meta:
         verbose_name = _("延期申请")

@@ -28,12 +28,13 @@ from hotline.common.refcache import RefCache
 from hotline.common.validators import normalize_phone
 from hotline.orgs.models import User
 from hotline.orgs.selectors import UNITS, sees_everything, visible_unit_filter
-from hotline.sla.models import Clock
+from hotline.sla import services as sla
 
 from . import lifecycle
 from .models import (
     OPEN_ASSIGNMENT_STATUSES,
     Assignment,
+    AssignmentRole,
     AssignmentStatus,
     Callback,
     Case,
@@ -110,15 +111,15 @@ def overdue_q(now: dt.datetime | None = None) -> Q:
 
 def overdue_now_q(now: dt.datetime | None = None) -> Q:
     """Overdue now: a deadline that is still running (any stage: sign-for, reply, callback, total) has passed."""
-    late = Clock.objects.filter(
+    late = sla.clock_rows().filter(
         case_id=OuterRef("pk"), stopped_at__isnull=True, due_at__lt=now or clock.now()
     )
     return Q(Exists(late))
 
 
-def _running_clock(**outer: Any) -> QuerySet[Clock]:
+def _running_clock(**outer: Any) -> QuerySet[Any]:
     """The running clocks of a case or assignment, the nearest deadline first: the first is the current stage."""
-    return Clock.objects.filter(stopped_at__isnull=True, **outer).order_by("due_at", "id")
+    return sla.clock_rows().filter(stopped_at__isnull=True, **outer).order_by("due_at", "id")
 
 
 def with_running_deadline(qs: QuerySet[Case]) -> QuerySet[Case]:
@@ -231,34 +232,32 @@ def _in_period(field: str, f: CaseFilters) -> dict[str, Any]:
 
 def _supervision_event_filters(qs: QuerySet[Case], f: CaseFilters) -> QuerySet[Case]:
     """The cases behind one figure of the supervision page, with the same definitions as sla/selectors.py."""
-    from hotline.sla.models import Alert
-
     unit = {"unit_id": f.unit} if f.unit else {}
     if f.alert:
-        alerts = Alert.objects.filter(
+        alerts = sla.alert_rows().filter(
             case_id=OuterRef("pk"), kind=f.alert, **unit, **_in_period("raised_at", f)
         )
         qs = qs.filter(Exists(alerts))
     if f.late_stage:
-        clocks = Clock.objects.filter(
+        clocks = sla.clock_rows().filter(
             case_id=OuterRef("pk"), stage=f.late_stage, **_in_period("started_at", f)
         )
         if f.unit:
             clocks = clocks.filter(assignment__unit_id=f.unit)
-        carded = Alert.objects.filter(kind="yellow").values("clock_id")
+        carded = sla.alert_rows().filter(kind=sla.AlertKind.YELLOW).values("clock_id")
         late = clocks.filter(Q(stopped_at__gt=F("due_at")) | Q(stopped_at__isnull=True, pk__in=carded))
         qs = qs.filter(Exists(late))
     if f.received:
         rows = Assignment.objects.filter(case_id=OuterRef("pk"), **unit, **_in_period("assigned_at", f))
-        qs = qs.filter(Exists(rows.exclude(role="cc")))
+        qs = qs.filter(Exists(rows.exclude(role=AssignmentRole.CC)))
     if f.extension:
         requests = ExtensionRequest.objects.filter(
             assignment__case_id=OuterRef("pk"), **_in_period("requested_at", f)
         )
         if f.unit:
             requests = requests.filter(assignment__unit_id=f.unit)
-        if f.extension == "approved":
-            requests = requests.filter(status="approved")
+        if f.extension == RequestStatus.APPROVED:
+            requests = requests.filter(status=RequestStatus.APPROVED)
         qs = qs.filter(Exists(requests))
     if f.late_report:
         reports = Assignment.objects.filter(
@@ -321,7 +320,10 @@ def worklist(*, user: User, tab: str = "open") -> QuerySet[Assignment]:
         return Assignment.objects.none()
     clocks = _running_clock(assignment_id=OuterRef("pk"))
     reported_below = Assignment.objects.filter(
-        parent_id=OuterRef("pk"), round=OuterRef("round"), role="main", status=AssignmentStatus.REPORTED
+        parent_id=OuterRef("pk"),
+        round=OuterRef("round"),
+        role=AssignmentRole.MAIN,
+        status=AssignmentStatus.REPORTED,
     )
     return (
         Assignment.objects.filter(unit_id=user.unit_id, status__in=statuses)
@@ -544,9 +546,70 @@ def hot_questions(*, days: int = 90) -> QuerySet[Case]:
 def public_reply(case: Case) -> str:
     """The reply a public case was closed with: the top main unit's last report, else the agent's answer."""
     result = (
-        case.assignments.filter(parent__isnull=True, role="main", status=AssignmentStatus.REPORTED)
+        case.assignments.filter(
+            parent__isnull=True, role=AssignmentRole.MAIN, status=AssignmentStatus.REPORTED
+        )
         .order_by("-finished_at")
         .values_list("result", flat=True)
         .first()
     )
     return result or case.answer
+
+
+# --------------------------------------------------------------------------- for the supervision figures (sla)
+# The deadline package reads cases here, never from cases.models: the rows its figures count by unit and period
+# (it scopes them by unit itself), the statuses it filters by (`AssignmentRole`, `AssignmentStatus`, `CaseStatus`, `RequestStatus`
+# as imported above), and the two case lists of its supervision page.
+
+
+def assignment_rows() -> QuerySet[Assignment]:
+    """Every assignment, unscoped: the caller restricts it to the user's units."""
+    return Assignment.objects.all()
+
+
+def extension_rows() -> QuerySet[ExtensionRequest]:
+    """Every extension request, unscoped: the caller restricts it to the user's units."""
+    return ExtensionRequest.objects.all()
+
+
+def not_accepted_cases(*, user: User, start: dt.datetime, end: dt.datetime) -> QuerySet[Case]:
+    """Cases not accepted (or waiting for that decision) created in [start, end)."""
+    return (
+        case_visible(user=user)
+        .filter(
+            status__in=[CaseStatus.NOT_ACCEPTED, CaseStatus.PENDING_NOT_ACCEPTED],
+            created_at__gte=start,
+            created_at__lt=end,
+        )
+        .select_related("case_type", "not_accepted_reason")
+    )
+
+
+def repeat_callers_and_dissatisfied(*, user: User, start: dt.datetime, end: dt.datetime) -> dict[str, Any]:
+    """Repeat callers (the same number more than once in [start, end)) and dissatisfied cases.
+
+    Numbers are masked as everywhere else for roles that do not need them (`masked`; `search` is then empty, so
+    the page links no full number), and secret callers are not counted for those who may not know them."""
+    from . import masking
+
+    cases = case_visible(user=user).filter(created_at__gte=start, created_at__lt=end)
+    masked = not masking.sees_numbers(user)
+    repeats = [
+        {
+            "citizen_phone": masking.phone(row["citizen_phone"], masked=masked),
+            "n": row["n"],
+            "search": "" if masked else row["citizen_phone"],
+        }
+        for row in masking.without_secret_callers(cases, user)
+        .exclude(citizen_phone="")
+        .values("citizen_phone")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+        .order_by("-n")[:100]
+    ]
+    dissatisfied = (
+        cases.filter(dissatisfied_count__gt=0)
+        .select_related("case_type", "main_unit")
+        .order_by("-dissatisfied_count", "-created_at")[:200]
+    )
+    return {"repeat_callers": repeats, "masked": masked, "dissatisfied": dissatisfied}

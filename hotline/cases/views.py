@@ -25,9 +25,9 @@ from hotline.common.paging import paginate
 from hotline.notify.services import inbox as notify_inbox
 from hotline.orgs.http import request_user as _user
 from hotline.orgs.models import Role, Unit, UnitKind, User
-from hotline.orgs.selectors import sees_everything, unit_search
+from hotline.orgs.selectors import unit_search
 
-from . import actions, duplicates, exports, lifecycle, masking, merge, selectors, services
+from . import actions, duplicates, exports, lifecycle, masking, merge, permissions, selectors, services
 from .filters import CaseFilterInput
 from .forms import IntakeForm
 from .lifecycle import Action
@@ -50,72 +50,6 @@ S = CaseStatus
 
 def _case_or_404(user: User, pk: int) -> Case:
     return get_or_404(selectors.case_get, user=user, pk=pk)
-
-
-# --------------------------------------------------------------------------- home
-
-
-# Each queue of the home page: who sees it, its page parameter, title, statuses, mine only, by deadline.
-HOME_QUEUES: list[tuple[tuple[str, ...], str, Any, list[str], bool | str, bool]] = [
-    ((Role.AGENT,), "draft", gettext_lazy("我的暂存"), [S.DRAFT], True, False),
-    ((Role.AGENT,), "returned", gettext_lazy("退回待修改"), [S.RETURNED], True, False),
-    (
-        (Role.AGENT,),
-        "online",
-        gettext_lazy("网络诉求待受理（微信、网站、短信、邮件）"),
-        [S.DRAFT],
-        "channel",
-        False,
-    ),
-    ((Role.AGENT,), "callback", gettext_lazy("待回访（回访时限最近的在前）"), [S.CALLBACK], False, True),
-    ((Role.DISPATCHER,), "submitted", gettext_lazy("待派单（含领导已批示）"), [S.SUBMITTED], False, False),
-    (
-        (Role.DISPATCHER,),
-        "not_accepted",
-        gettext_lazy("不予受理待确认"),
-        [S.PENDING_NOT_ACCEPTED],
-        False,
-        False,
-    ),
-    ((Role.DISPATCHER,), "return_review", gettext_lazy("退件待审核"), [S.RETURN_REVIEW], False, False),
-    ((Role.DISPATCHER,), "result_review", gettext_lazy("结果待审核"), [S.RESULT_REVIEW], False, False),
-    ((Role.LEADER,), "leader_review", gettext_lazy("待领导批示"), [S.LEADER_REVIEW], False, False),
-]
-
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    """Each role lands on its own work; every queue shows its true count and pages."""
-    user = _user(request)
-    panels: list[dict[str, Any]] = []
-    for roles, key, title, statuses, mine, by_deadline in HOME_QUEUES:
-        if not user.has_role(*roles):
-            continue
-        if mine == "channel":
-            qs = selectors.channel_requests_queue(user=user)
-        elif mine:
-            qs = selectors.my_intake_queue(user=user, statuses=statuses)
-        else:
-            qs = selectors.office_queue(user=user, statuses=statuses, by_deadline=by_deadline)
-        panels.append({"key": key, "title": title, "page": paginate(request, qs, param=f"p_{key}")})
-    context: dict[str, Any] = {"panels": panels}
-    if user.has_role(Role.DISPATCHER):
-        context["extensions"] = paginate(
-            request, selectors.pending_extensions(user=user).order_by("requested_at"), param="p_extensions"
-        )
-    if user.has_role(Role.UNIT_HANDLER, Role.UNIT_LEADER) and user.unit_id and not user.in_office:
-        context["work"] = {
-            tab: paginate(request, selectors.worklist(user=user, tab=tab), param=f"p_{tab}")
-            for tab in ("to_sign", "handling")
-        }
-        context["figures"] = selectors.unit_figures(user=user)
-    if user.has_role(Role.UNIT_LEADER):
-        context["supervision"] = paginate(
-            request, selectors.supervision_awaiting_opinion(user=user).order_by("id"), param="p_supervision"
-        )
-    if user.has_role(Role.LEADER) or sees_everything(user):
-        context["overview"] = selectors.overview(user=user)
-    return render(request, "cases/home.html", context)
 
 
 # --------------------------------------------------------------------------- intake
@@ -248,7 +182,7 @@ def citizen_lookup(request: HttpRequest) -> HttpResponse:
 
 
 def _may_merge(user: User) -> bool:
-    return user.has_role(*lifecycle.TRANSITIONS[Action.MERGE].roles)
+    return permissions.may_merge(user)
 
 
 @login_required
@@ -354,7 +288,7 @@ def case_unmerge(request: HttpRequest, pk: int) -> HttpResponse:
 def hot_clusters(request: HttpRequest) -> HttpResponse:
     """Groups of similar open requests of the last N days, each member with a merge button (as the API)."""
     user = _user(request)
-    if not user.has_role(*lifecycle.CLUSTER_ROLES):
+    if not permissions.may_see_clusters(user):
         raise PermissionDenied
     days = _bounded(request.GET.get("days"), 7, 1, 60)
     min_size = _bounded(request.GET.get("min_size"), 3, 2, 1000)

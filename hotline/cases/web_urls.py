@@ -4,8 +4,6 @@ from django.templatetags.static import static
 from django.urls import path
 from django.views.generic import RedirectView
 
-from hotline.sla import views as sla_views
-
 from . import attachments, views, workbench
 
 
@@ -18,7 +16,6 @@ class FaviconRedirect(RedirectView):
 
 
 urlpatterns = [
-    path("", views.home, name="home"),
     path("cases/new/", views.case_new, name="case-new"),
     path("cases/search/", views.case_search, name="case-search"),
     path("cases/board/", views.board, name="case-board"),
@@ -36,7 +33,6 @@ urlpatterns = [
     path("cases/<int:pk>/unmerge/", views.case_unmerge, name="case-unmerge"),
     path("cases/clusters/", views.hot_clusters, name="case-clusters"),
     path("partials/notices/", views.notices, name="notices"),
-    path("supervision/", sla_views.supervision, name="supervision"),
     path("cases/<int:pk>/print/", workbench.case_print, name="case-print"),
     path("cases/<int:pk>/reveal-phone/", workbench.case_reveal_phone_view, name="case-reveal-phone"),
     path("cases/hot-questions/", workbench.hot_questions, name="case-hot-questions"),

@@ -35,7 +35,9 @@ def case_print(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "case": case,
             "assignments": assignments,
-            "main": next((a for a in assignments if a.parent_id is None and a.role == "main"), None),
+            "main": next(
+                (a for a in assignments if a.parent_id is None and a.role == AssignmentRole.MAIN), None
+            ),
             "assisting": [
                 a for a in assignments if a.parent_id is None and a.role == AssignmentRole.ASSISTING
             ],

@@ -15,12 +15,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from hotline.common.api import RequestContextMixin
-from hotline.common.errors import NotAllowed, NotFound
+from hotline.common.errors import NotFound
 from hotline.common.schema import FILE_RESPONSES, NO_CONTENT, free_object
 from hotline.orgs.http import request_user as _user
 from hotline.orgs.models import User
 
-from . import importexport, jobs, selectors, services
+from . import importexport, jobs, permissions, selectors, services
 from . import outputs as o
 from .models import (
     BlacklistDirection,
@@ -34,13 +34,11 @@ from .models import (
 
 
 def _require_editor(user: User) -> None:
-    if not selectors.may_edit_citizens(user):
-        raise NotAllowed(_("您的角色不能修改市民档案"))
+    permissions.may_edit_citizens.require(user)
 
 
 def _require_blacklist(user: User) -> None:
-    if not selectors.may_manage_blacklist(user):
-        raise NotAllowed(_("您的角色不能管理黑名单"))
+    permissions.may_manage_blacklist.require(user)
 
 
 def _viewed(user: User, citizen: Any, reason: str) -> bool:

@@ -20,6 +20,21 @@ class CitizensConfig(AppConfig):
         # Bulk imports queued by the screens and the API; under Celery each import is its own task instead.
         register_job(PeriodicJob("citizens-imports", _logged_imports(import_run_due), None, 5.0))
 
+        from hotline.common.registry import MenuEntry, register_menu_entry, register_permissions
+
+        from .permissions import PERMISSIONS
+
+        register_permissions(*PERMISSIONS)
+        register_menu_entry(
+            MenuEntry(
+                "citizens",
+                _("市民档案"),
+                "citizen-list",
+                70,
+                active=("citizen-list", "citizen-detail", "citizen-pop", "citizen-blacklist"),
+            )
+        )
+
 
 def _logged_imports(import_run_due: Any) -> Any:
     def run() -> None:

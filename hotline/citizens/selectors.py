@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from hotline.common import clock, crypto
 from hotline.common.errors import NotFound
 from hotline.common.validators import normalize_phone
-from hotline.orgs.models import Role, User
+from hotline.orgs.models import User
 from hotline.orgs.selectors import sees_everything
 
 from . import history
@@ -25,25 +25,16 @@ from .models import (
     RelatedContact,
     ScreenPopLayout,
 )
+from .permissions import (  # noqa: F401 - re-exported: the predicates read by views and API
+    BLACKLIST_ROLES,
+    EDITOR_ROLES,
+    PERSONAL_DATA_ROLES,
+    may_edit_citizens,
+    may_manage_blacklist,
+    sees_personal_data,
+)
 
-# Roles that work with citizens directly (take calls, call back, dispatch, check quality) see full numbers;
-# everyone else (unit handlers and leaders, knowledge editors, city leaders) sees them masked.
-PERSONAL_DATA_ROLES = frozenset({Role.AGENT, Role.DISPATCHER, Role.MONITOR, Role.ADMIN})
-EDITOR_ROLES = frozenset({Role.AGENT, Role.DISPATCHER, Role.ADMIN})
-BLACKLIST_ROLES = frozenset({Role.DISPATCHER, Role.MONITOR, Role.ADMIN})
 RECENT = 10
-
-
-def sees_personal_data(user: User) -> bool:
-    return user.is_superuser or user.has_role(*PERSONAL_DATA_ROLES)
-
-
-def may_edit_citizens(user: User) -> bool:
-    return user.is_superuser or user.has_role(*EDITOR_ROLES)
-
-
-def may_manage_blacklist(user: User) -> bool:
-    return user.is_superuser or user.has_role(*BLACKLIST_ROLES)
 
 
 def citizen_visible(*, user: User) -> QuerySet[Citizen]:

@@ -5,7 +5,11 @@ list things: the embedded worker, Celery beat, template filters) import no domai
   and Celery beat (production) both read this list;
 - choice labels: template filters show a status, action or stage by the label of the package's choices;
 - the working-day calendar: `sla` owns it (data), `common.workdays` reads it through here;
-- warm-ups: what a fresh server process loads before its first request (common.serving).
+- warm-ups: what a fresh server process loads before its first request (common.serving);
+- permissions: each package's predicates (who may do what, defined in its `permissions.py`), by name, so that the
+  menu, templates and other packages can ask without importing the package;
+- menu entries: the main menu of `base.html`, each entry shown to the users its permission admits;
+- home panels: the sections of the home page (`common.views.home`), each rendered by its package.
 """
 
 from __future__ import annotations
@@ -13,9 +17,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.db import models
+from django.urls import reverse
+
+from .errors import NotAllowed
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
 
 
 @dataclass(frozen=True)
@@ -88,3 +98,134 @@ def workday_calendar() -> WorkdayCalendar:
     if not _calendar:
         raise RuntimeError("no working-day calendar registered (the sla app provides it)")
     return _calendar[0]()
+
+
+# --------------------------------------------------------------------------- permissions
+
+
+@dataclass(frozen=True)
+class Permission:
+    """A named predicate: `may(user, **context)` answers, `require(user, **context)` refuses with NotAllowed.
+
+    Defined in the owning package's `permissions.py`; its services call `require`, its views and API call it as
+    `may(user)` (or by name through `user_may`), the menu and the home page through their entries' `permission`.
+    `name` is "<package>.<what>"; `refusal` is the (translatable) message of the NotAllowed."""
+
+    name: str
+    test: Callable[..., bool]
+    refusal: Any = ""
+
+    def __call__(self, user: Any, **context: Any) -> bool:
+        return bool(
+            user is not None and getattr(user, "is_authenticated", False) and self.test(user, **context)
+        )
+
+    def require(self, user: Any, **context: Any) -> None:
+        if not self(user, **context):
+            raise NotAllowed(self.refusal or "您无权执行此操作")
+
+
+_PERMISSIONS: dict[str, Permission] = {}
+
+
+def register_permissions(*permissions: Permission) -> None:
+    for permission in permissions:
+        _PERMISSIONS[permission.name] = permission
+
+
+def permission(name: str) -> Permission:
+    """The registered permission `name`; an unknown name is a programming error (KeyError), never a silent no."""
+    try:
+        return _PERMISSIONS[name]
+    except KeyError:
+        raise KeyError(f"no permission registered as {name!r}") from None
+
+
+def user_may(user: Any, name: str, **context: Any) -> bool:
+    return permission(name)(user, **context)
+
+
+def permissions() -> list[Permission]:
+    return sorted(_PERMISSIONS.values(), key=lambda p: p.name)
+
+
+# --------------------------------------------------------------------------- main menu
+
+
+@dataclass(frozen=True)
+class MenuEntry:
+    """One entry of the main menu. `permission=None`: every signed-in user sees it.
+
+    The entry is marked active on the pages named in `active` (default: its own `url_name`) or whose URL name
+    starts with `active_prefix`. `accesskey` and `testid` become the link's attributes."""
+
+    key: str
+    label: Any
+    url_name: str
+    order: int
+    permission: str | None = None
+    active: tuple[str, ...] = ()
+    active_prefix: str = ""
+    accesskey: str = ""
+    testid: str = ""
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    entry: MenuEntry
+    href: str
+    active: bool
+
+
+_MENU: dict[str, MenuEntry] = {}
+
+
+def register_menu_entry(entry: MenuEntry) -> None:
+    _MENU[entry.key] = entry
+
+
+def menu_entries() -> list[MenuEntry]:
+    return sorted(_MENU.values(), key=lambda e: (e.order, e.key))
+
+
+def menu_for(user: Any, current: str | None) -> list[MenuItem]:
+    """The entries `user` may see, in order, the one of the current page (URL name `current`) marked active."""
+    items = []
+    for entry in menu_entries():
+        if entry.permission is not None and not user_may(user, entry.permission):
+            continue
+        names = entry.active or (entry.url_name,)
+        active = bool(current) and (
+            current in names or bool(entry.active_prefix and str(current).startswith(entry.active_prefix))
+        )
+        items.append(MenuItem(entry, reverse(entry.url_name), active))
+    return items
+
+
+# --------------------------------------------------------------------------- home panels
+
+
+@dataclass(frozen=True)
+class HomePanel:
+    """A section of the home page, rendered from `template` with what `context(request, user)` returns.
+
+    `context` returning None hides the panel (nothing to show this user); `permission` is checked first.
+    `slot="header"` puts it beside the page title (buttons), `"main"` in the page body, by `order`."""
+
+    key: str
+    order: int
+    template: str
+    context: Callable[[HttpRequest, Any], dict[str, Any] | None]
+    permission: str | None = None
+    slot: str = "main"
+
+
+_PANELS: dict[str, HomePanel] = {}
+
+
+def register_home_panel(panel: HomePanel) -> None:
+    _PANELS[panel.key] = panel
+
+
+def home_panels() -> list[HomePanel]:
+    return sorted(_PANELS.values(), key=lambda p: (p.order, p.key))

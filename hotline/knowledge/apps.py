@@ -13,3 +13,9 @@ class KnowledgeConfig(AppConfig):
         from .engine import get_engine
 
         register_warm_up("knowledge_index", lambda: get_engine().count())
+
+        from hotline.common.registry import MenuEntry, register_menu_entry
+
+        register_menu_entry(
+            MenuEntry("knowledge", _("知识库"), "kb-search", 50, active_prefix="kb-", testid="nav-kb")
+        )

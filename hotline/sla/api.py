@@ -15,10 +15,10 @@ from hotline.common import clock
 from hotline.common.api import RequestContextMixin
 from hotline.common.errors import NotAllowed
 from hotline.notify import services as notify
-from hotline.orgs.models import Role, User
+from hotline.orgs.models import User
 
 from . import outputs as o
-from . import selectors
+from . import permissions, selectors
 
 PERIOD_PARAMS = [
     OpenApiParameter("from", dt.date, description="开始日期（含），默认30天前"),
@@ -55,10 +55,9 @@ def period_from(params: Mapping[str, str]) -> selectors.Period:
 
 def require_supervisor(user: object) -> User:
     """The supervision figures are for the office, leaders and unit leaders."""
-    if not isinstance(user, User) or not user.has_role(
-        Role.DISPATCHER, Role.MONITOR, Role.LEADER, Role.UNIT_LEADER
-    ):
-        raise NotAllowed(_("督办统计仅对热线办、领导和单位领导开放"))
+    if not isinstance(user, User):
+        raise NotAllowed(permissions.may_supervise.refusal)
+    permissions.may_supervise.require(user)
     return user
 
 

@@ -39,6 +39,13 @@ class SlaConfig(AppConfig):
             )
         )
 
+        from hotline.common.registry import MenuEntry, register_menu_entry, register_permissions
+
+        from .permissions import PERMISSIONS
+
+        register_permissions(*PERMISSIONS)
+        register_menu_entry(MenuEntry("sla.supervision", _("督办统计"), "supervision", 60, "sla.supervision"))
+
 
 def _logged_sweep(sweep: Any) -> Any:
     def run() -> None:

@@ -11,8 +11,7 @@ from typing import Any
 
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, FilteredRelation, Q, QuerySet
 
-from hotline.cases.models import Assignment, AssignmentStatus, Case, CaseStatus, ExtensionRequest
-from hotline.cases.selectors import case_visible
+from hotline.cases import selectors as case_selectors
 from hotline.orgs.models import Unit, User
 from hotline.orgs.selectors import sees_everything
 
@@ -55,17 +54,22 @@ def card_ledger(*, user: User, period: Period) -> list[dict[str, Any]]:
         .order_by()
     )
     extensions = (
-        ExtensionRequest.objects.filter(
+        case_selectors.extension_rows()
+        .filter(
             _in_units(user, "assignment__unit"), requested_at__gte=period.start, requested_at__lt=period.end
         )
         .values("assignment__unit_id")
-        .annotate(requested=Count("id"), approved=Count("id", filter=Q(status="approved")))
+        .annotate(
+            requested=Count("id"),
+            approved=Count("id", filter=Q(status=case_selectors.RequestStatus.APPROVED)),
+        )
         .order_by()
     )
     late = (
-        Assignment.objects.filter(
+        case_selectors.assignment_rows()
+        .filter(
             _in_units(user),
-            status=AssignmentStatus.REPORTED,
+            status=case_selectors.AssignmentStatus.REPORTED,
             finished_at__gte=period.start,
             finished_at__lt=period.end,
             finished_at__gt=F("due_at"),
@@ -104,8 +108,9 @@ def time_limit_supervision(*, user: User, period: Period) -> list[dict[str, Any]
     """Per unit: assignments received, signed late, replied late, average hours to sign for and to reply."""
     hours = 3600.0
     rows = (
-        Assignment.objects.filter(_in_units(user), assigned_at__gte=period.start, assigned_at__lt=period.end)
-        .exclude(role="cc")
+        case_selectors.assignment_rows()
+        .filter(_in_units(user), assigned_at__gte=period.start, assigned_at__lt=period.end)
+        .exclude(role=case_selectors.AssignmentRole.CC)
         .values("unit_id", "unit__name")
         .annotate(
             received=Count("id"),
@@ -115,7 +120,7 @@ def time_limit_supervision(*, user: User, period: Period) -> list[dict[str, Any]
             ),
             to_reply=Avg(
                 ExpressionWrapper(F("finished_at") - F("signed_at"), output_field=DurationField()),
-                filter=Q(status=AssignmentStatus.REPORTED, signed_at__isnull=False),
+                filter=Q(status=case_selectors.AssignmentStatus.REPORTED, signed_at__isnull=False),
             ),
         )
         .order_by()
@@ -160,44 +165,11 @@ def _late_by_unit(user: User, stage: str, period: Period) -> dict[int, int]:
     )
 
 
-def result_supervision(*, user: User, period: Period) -> QuerySet[Case]:
+def result_supervision(*, user: User, period: Period) -> QuerySet[Any]:
     """Cases not accepted (or waiting for that decision) in the period."""
-    return (
-        case_visible(user=user)
-        .filter(
-            status__in=[CaseStatus.NOT_ACCEPTED, CaseStatus.PENDING_NOT_ACCEPTED],
-            created_at__gte=period.start,
-            created_at__lt=period.end,
-        )
-        .select_related("case_type", "not_accepted_reason")
-    )
+    return case_selectors.not_accepted_cases(user=user, start=period.start, end=period.end)
 
 
 def quality_supervision(*, user: User, period: Period) -> dict[str, Any]:
-    """Repeat callers (the same number more than once in the period) and dissatisfied cases.
-
-    Numbers are masked as everywhere else for roles that do not need them (`masked`; `search` is then empty, so
-    the page links no full number), and secret callers are not counted for those who may not know them."""
-    from hotline.cases import masking
-
-    cases = case_visible(user=user).filter(created_at__gte=period.start, created_at__lt=period.end)
-    masked = not masking.sees_numbers(user)
-    repeats = [
-        {
-            "citizen_phone": masking.phone(row["citizen_phone"], masked=masked),
-            "n": row["n"],
-            "search": "" if masked else row["citizen_phone"],
-        }
-        for row in masking.without_secret_callers(cases, user)
-        .exclude(citizen_phone="")
-        .values("citizen_phone")
-        .annotate(n=Count("id"))
-        .filter(n__gt=1)
-        .order_by("-n")[:100]
-    ]
-    dissatisfied = (
-        cases.filter(dissatisfied_count__gt=0)
-        .select_related("case_type", "main_unit")
-        .order_by("-dissatisfied_count", "-created_at")[:200]
-    )
-    return {"repeat_callers": repeats, "masked": masked, "dissatisfied": dissatisfied}
+    """Repeat callers (the same number more than once in the period) and dissatisfied cases."""
+    return case_selectors.repeat_callers_and_dissatisfied(user=user, start=period.start, end=period.end)

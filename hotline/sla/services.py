@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from hotline.cases.models import Assignment, Case
 from hotline.common import clock as wall_clock
 from hotline.common.errors import ServiceError
 from hotline.common.formats import chinese_datetime
 from hotline.common.refcache import RefCache
 
 from . import calendar
-from .models import AlertKind, Clock, EscalationRule, LimitUnit, Stage, TimeLimit
+from .models import Alert, AlertKind, Clock, EscalationRule, LimitUnit, Stage, TimeLimit, Urge
+
+if TYPE_CHECKING:  # types only: at run time the case services pass their rows in
+    from hotline.cases.models import Assignment, Case
 
 # Rules are data edited rarely and read by every transition (see common/refcache.py for freshness).
 TIME_LIMITS = RefCache(TimeLimit)
@@ -226,3 +230,24 @@ def clock_extend(*, assignment: Assignment, stage: str, new_due: dt.datetime) ->
         next_alert_at=next_alert_time(deadline),
         max_due_at=old.max_due_at,
     )
+
+
+# --------------------------------------------------------------------------- for the case package
+# `cases` reaches sla through this module only: the clock calls above, the stages and alert kinds it names
+# (`Stage`, `AlertKind`, imported above), the urge record, and the clock and alert rows its search filters and
+# deadline columns read.
+
+
+def urge_record(*, case: Case, assignment: Assignment, actor: Any, message: str, at: dt.datetime) -> Urge:
+    """催办: one row per unit pressed (the case service writes the timeline event in the same transaction)."""
+    return Urge.objects.create(case=case, assignment=assignment, actor=actor, message=message, created_at=at)
+
+
+def clock_rows() -> QuerySet[Clock]:
+    """Every clock, unscoped: the case selectors join them to cases already scoped."""
+    return Clock.objects.all()
+
+
+def alert_rows() -> QuerySet[Alert]:
+    """Every alert (warning, card, reminder), unscoped: the case selectors join them to cases already scoped."""
+    return Alert.objects.all()

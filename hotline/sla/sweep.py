@@ -23,8 +23,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.urls import reverse
 
-from hotline.cases.lifecycle import Action
-from hotline.cases.services import ClockEvent, case_headlines, mark_overdue, record_clock_events
+from hotline.cases.services import Action, ClockEvent, case_headlines, mark_overdue, record_clock_events
 from hotline.common import clock as wall_clock
 from hotline.common.formats import chinese_datetime
 from hotline.notify.fanout import Reach, Rendered, queue_fanout, reach

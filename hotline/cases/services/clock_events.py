@@ -17,9 +17,11 @@ from django.db import connection
 
 from hotline.common.models import AuditLog
 
+from ..lifecycle import Action
 from ..models import Case, CaseEvent
 
-__all__ = ["ClockEvent", "case_headlines", "mark_overdue", "record_clock_events"]
+# `Action`: the timeline actions the sweep records (SLA_WARNING …), so that sla needs no import of the lifecycle.
+__all__ = ["Action", "ClockEvent", "case_headlines", "mark_overdue", "record_clock_events"]
 
 OVERDUE_SUMMARY = "时限到期，标记为超期"
 

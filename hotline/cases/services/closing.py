@@ -12,6 +12,7 @@ from hotline.common import clock, crypto
 from hotline.common.audit import audit_record
 from hotline.common.errors import NotAllowed, ServiceError
 from hotline.orgs.models import User
+from hotline.sla import services as sla
 
 from ..lifecycle import Action
 from ..models import (
@@ -181,7 +182,6 @@ def case_urge(
     """催办: the office presses the unit(s) at work on the case; recorded on the timeline and notified."""
     from hotline.notify.services import notify_users
     from hotline.orgs.models import Role
-    from hotline.sla.models import Urge
 
     message = _require_text("message", message, "催办内容")
     targets = (
@@ -206,9 +206,7 @@ def case_urge(
             data={"units": [a.unit.name for a in targets]},
         )
         for target in targets:
-            Urge.objects.create(
-                case=case, assignment=target, actor=actor, message=message, created_at=clock.now()
-            )
+            sla.urge_record(case=case, assignment=target, actor=actor, message=message, at=clock.now())
             users = User.objects.filter(
                 unit_id=target.unit_id, is_active=True, roles__role__in=[Role.UNIT_HANDLER, Role.UNIT_LEADER]
             ).distinct()

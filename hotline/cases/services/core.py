@@ -17,7 +17,7 @@ from hotline.common.models import DictItem, DictKind
 from hotline.common.refcache import RefCache
 from hotline.orgs.models import User
 from hotline.sla import services as sla
-from hotline.sla.models import Stage
+from hotline.sla.services import Stage
 
 from .. import lifecycle
 from ..events import emit_on_commit

@@ -14,7 +14,7 @@ from hotline.common import clock
 from hotline.common.errors import ServiceError
 from hotline.orgs.models import Unit, UnitKind, User
 from hotline.sla import services as sla
-from hotline.sla.models import Stage
+from hotline.sla.services import Stage
 
 from ..lifecycle import Action
 from ..models import (
@@ -26,6 +26,7 @@ from ..models import (
     CaseStatus,
     CloseKind,
     ExtensionRequest,
+    OfficeRuling,
     RequestStatus,
     ReturnRequest,
 )
@@ -315,7 +316,7 @@ def case_reject_return(*, case: Case, actor: User, expected_version: int | None,
     return case
 
 
-def _decide(request: ReturnRequest | ExtensionRequest, status: str, actor: User, note: str) -> None:
+def _decide(request: OfficeRuling, status: str, actor: User, note: str) -> None:
     request.status = status
     request.decided_by = actor
     request.decided_at = clock.now()
@@ -327,7 +328,7 @@ def extension_decide(
     *, request: ExtensionRequest, actor: User, expected_version: int | None, approve: bool, note: str = ""
 ) -> ExtensionRequest:
     request = ExtensionRequest.objects.select_related("assignment__case").get(pk=request.pk)
-    if request.status != RequestStatus.PENDING:
+    if not request.is_pending:
         raise ServiceError(_("该延期申请已审核"), code="already_decided")
     if not approve:
         note = _require_text("note", note, "驳回理由")

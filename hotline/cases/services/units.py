@@ -14,7 +14,7 @@ from hotline.common.errors import ServiceError
 from hotline.common.models import DictItem, DictKind
 from hotline.orgs.models import Unit, UnitKind, User
 from hotline.sla import services as sla
-from hotline.sla.models import Stage
+from hotline.sla.services import Stage
 
 from ..lifecycle import Action
 from ..models import (

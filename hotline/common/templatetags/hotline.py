@@ -6,7 +6,7 @@ from django import template
 from django.utils import timezone, translation
 
 from hotline.common.formats import chinese_datetime
-from hotline.common.registry import choice_label
+from hotline.common.registry import MenuItem, choice_label, menu_for, user_may
 
 register = template.Library()
 # Month abbreviations in English mode, independent of the server's C locale.
@@ -102,3 +102,20 @@ def status_tone(value: str) -> str:
 @register.filter
 def status_label(value: str) -> str:
     return choice_label("case_status", value)
+
+
+@register.simple_tag(takes_context=True)
+def main_menu(context: template.Context) -> list[MenuItem]:
+    """The menu entries the packages registered that the signed-in user may see, the current page's active."""
+    request = context.get("request")
+    user = context.get("user") or getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return []
+    match = getattr(request, "resolver_match", None)
+    return menu_for(user, match.url_name if match else None)
+
+
+@register.filter
+def may(user: object, permission: str) -> bool:
+    """`{% if user|may:"cases.intake" %}`: the registered permission's answer for the user."""
+    return user_may(user, permission)

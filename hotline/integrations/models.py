@@ -1,0 +1,102 @@
+"""A partner system (a bureau's case system, the superior 12345 platform, the police platform, a civic app) and
+the log of every call it made to us or we made to it."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from . import payload, signing
+
+
+class Partner(models.Model):
+    class Kind(models.TextChoices):
+        BUREAU = "bureau", _("委办局业务系统")
+        SUPERIOR = "superior", _("上级 12345 平台")
+        EMERGENCY = "emergency", _("110/119/120/122 联动平台")
+        CIVIC_APP = "civic_app", _("公众应用（Open311）")
+        OTHER = "other", _("其他")
+
+    class SignMethod(models.TextChoices):
+        HMAC_SHA256 = signing.HMAC_SHA256, "HMAC-SHA256"
+        HMAC_SM3 = signing.HMAC_SM3, "HMAC-SM3"
+
+    class Encryption(models.TextChoices):
+        NONE = payload.NONE, _("不加密（仅签名）")
+        AES_256_GCM = payload.AES_256_GCM, "AES-256-GCM"
+        SM4_GCM = payload.SM4_GCM, "SM4-GCM"
+        SM4_CBC = payload.SM4_CBC, "SM4-CBC"
+        DES_CBC = payload.DES_CBC, _("DES-CBC（遗留，不安全）")
+
+    class Scope(models.TextChoices):
+        PING = "ping", _("连通测试")
+        CASES_RECEIVE = "cases:receive", _("推送诉求")
+        CASES_RESULT = "cases:result", _("回复办理结果")
+        CASES_READ = "cases:read", _("查询已推送诉求")
+        BASE_DATA = "base_data", _("基础数据交换")
+
+    code = models.SlugField(_("接入代码"), max_length=40, unique=True)
+    name = models.CharField(_("名称"), max_length=100)
+    kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices, default=Kind.OTHER)
+    is_active = models.BooleanField(_("启用"), default=True)
+    secret_sealed = models.TextField(_("签名密钥（加密存储）"))
+    sign_method = models.CharField(
+        _("签名算法"), max_length=16, choices=SignMethod.choices, default=SignMethod.HMAC_SHA256
+    )
+    encryption = models.CharField(
+        _("报文加密"), max_length=16, choices=Encryption.choices, default=Encryption.NONE
+    )
+    encryption_key_sealed = models.TextField(_("报文密钥（加密存储）"), blank=True)
+    allowed_networks = models.TextField(
+        _("来源地址白名单"), blank=True, help_text=_("每行一个 IP 或 CIDR；留空不限")
+    )
+    scopes = models.JSONField(_("授权范围"), default=list)
+    rate_per_minute = models.PositiveIntegerField(_("每分钟请求上限"), default=600)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("接入系统")
+        verbose_name_plural = _("接入系统")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.code}）"
+
+    @property
+    def is_legacy_cipher(self) -> bool:
+        return self.encryption in payload.LEGACY
+
+
+class PartnerCall(models.Model):
+    """One request a partner made to us (in) or we made to it (out), successful or refused (API-5 audit)."""
+
+    class Direction(models.TextChoices):
+        IN = "in", _("接入")
+        OUT = "out", _("推送")
+
+    partner = models.ForeignKey(
+        Partner,
+        verbose_name=_("接入系统"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="calls",
+    )
+    direction = models.CharField(_("方向"), max_length=3, choices=Direction.choices)
+    method = models.CharField(_("方法"), max_length=8)
+    path = models.CharField(_("路径"), max_length=255)
+    status_code = models.PositiveSmallIntegerField(_("状态码"))
+    reason = models.CharField(_("拒绝原因"), max_length=32, blank=True)
+    client_ip = models.GenericIPAddressField(_("来源地址"), null=True, blank=True)
+    at = models.DateTimeField(_("时间"), db_index=True)
+    duration_ms = models.PositiveIntegerField(_("耗时（毫秒）"), default=0)
+
+    class Meta:
+        verbose_name = _("接口调用记录")
+        verbose_name_plural = _("接口调用记录")
+        indexes = [models.Index(fields=["partner", "-at"], name="integ_call_partner_at")]
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code < 400

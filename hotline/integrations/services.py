@@ -1,0 +1,221 @@
+"""Writes of the integrations package: partners and their credentials, and the call log."""
+
+from __future__ import annotations
+
+import base64
+import ipaddress
+import secrets
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from hotline.common import clock, crypto
+from hotline.common.audit import audit_record
+from hotline.common.errors import NotAllowed, ServiceError
+
+from . import payload
+from .models import Partner, PartnerCall
+from .permissions import may_manage_partners
+
+
+@dataclass(frozen=True)
+class IssuedCredentials:
+    """Shown once, when issued: only the sealed form is stored."""
+
+    secret: str
+    encryption_key: str  # base64, empty when the partner's payloads are not encrypted
+
+
+def partner_create(
+    *,
+    actor: Any,
+    code: str,
+    name: str,
+    kind: str = Partner.Kind.OTHER,
+    sign_method: str = Partner.SignMethod.HMAC_SHA256,
+    encryption: str = Partner.Encryption.NONE,
+    allowed_networks: str = "",
+    scopes: list[str] | None = None,
+    rate_per_minute: int = 600,
+    accept_legacy_cipher: bool = False,
+) -> tuple[Partner, IssuedCredentials]:
+    _require_manager(actor)
+    fields = _clean(
+        code=code,
+        name=name,
+        kind=kind,
+        sign_method=sign_method,
+        encryption=encryption,
+        allowed_networks=allowed_networks,
+        scopes=scopes if scopes is not None else [Partner.Scope.PING],
+        rate_per_minute=rate_per_minute,
+        accept_legacy_cipher=accept_legacy_cipher,
+    )
+    if Partner.objects.filter(code=fields["code"]).exists():
+        raise ServiceError(_("接入代码已存在"), field_errors={"code": [_("接入代码已存在")]})
+    issued, sealed = _new_credentials(fields["encryption"])
+    with transaction.atomic():
+        partner = Partner.objects.create(**fields, **sealed)
+        audit_record(actor=actor, action="create", obj=partner, summary=f"接入系统 {partner.code}")
+        forget_partners()
+        transaction.on_commit(forget_partners)
+    return partner, issued
+
+
+def partner_rotate_credentials(*, actor: Any, partner: Partner) -> IssuedCredentials:
+    """New secret (and payload key): the old ones stop working at once."""
+    _require_manager(actor)
+    issued, sealed = _new_credentials(partner.encryption)
+    with transaction.atomic():
+        Partner.objects.filter(pk=partner.pk).update(**sealed, updated_at=clock.now())
+        audit_record(actor=actor, action="rotate_secret", obj=partner, summary=f"更换密钥 {partner.code}")
+        forget_partners()
+        transaction.on_commit(forget_partners)
+    partner.refresh_from_db()
+    return issued
+
+
+def partner_set_active(*, actor: Any, partner: Partner, active: bool) -> Partner:
+    _require_manager(actor)
+    with transaction.atomic():
+        Partner.objects.filter(pk=partner.pk).update(is_active=active, updated_at=clock.now())
+        audit_record(
+            actor=actor, action="enable" if active else "disable", obj=partner, changes={"is_active": active}
+        )
+        forget_partners()
+        transaction.on_commit(forget_partners)
+    partner.refresh_from_db()
+    return partner
+
+
+def call_record(
+    *,
+    partner: Partner | None,
+    direction: str,
+    method: str,
+    path: str,
+    status_code: int,
+    reason: str = "",
+    client_ip: str | None = None,
+    duration_ms: int = 0,
+) -> PartnerCall:
+    return PartnerCall.objects.create(
+        partner=partner,
+        direction=direction,
+        method=method[:8],
+        path=path[:255],
+        status_code=status_code,
+        reason=reason[:32],
+        client_ip=client_ip,
+        at=clock.now(),
+        duration_ms=max(0, duration_ms),
+    )
+
+
+# Partners as this process last read them: a signed request needs no database round trip. A change made here is
+# seen at once; one made by another server process within PARTNER_CACHE_SECONDS.
+PARTNER_CACHE_SECONDS = 10.0
+_partners: dict[str, tuple[float, Partner | None]] = {}
+
+
+def active_partner(code: str) -> Partner | None:
+    now = time.monotonic()
+    cached = _partners.get(code)
+    if cached is not None and now - cached[0] < PARTNER_CACHE_SECONDS:
+        return cached[1]
+    partner = Partner.objects.filter(code=code, is_active=True).first()
+    if len(_partners) > 10_000:
+        _partners.clear()  # unknown codes from a probe must not grow the map without bound
+    _partners[code] = (now, partner)
+    return partner
+
+
+def forget_partners() -> None:
+    _partners.clear()
+
+
+def partner_secret(partner: Partner) -> bytes:
+    return _unseal(partner.secret_sealed).encode()
+
+
+def partner_payload_key(partner: Partner) -> bytes:
+    return base64.b64decode(_unseal(partner.encryption_key_sealed)) if partner.encryption_key_sealed else b""
+
+
+@lru_cache(maxsize=1024)
+def _unseal(sealed: str) -> str:
+    # Keyed by the sealed text itself, so a rotated secret is a new entry and the old one is never served.
+    return crypto.decrypt(sealed)
+
+
+def _new_credentials(encryption: str) -> tuple[IssuedCredentials, dict[str, str]]:
+    secret = secrets.token_urlsafe(32)
+    key = base64.b64encode(payload.new_key(encryption)).decode() if encryption != payload.NONE else ""
+    sealed = {
+        "secret_sealed": crypto.encrypt(secret),
+        "encryption_key_sealed": crypto.encrypt(key) if key else "",
+    }
+    return IssuedCredentials(secret=secret, encryption_key=key), sealed
+
+
+def _require_manager(actor: Any) -> None:
+    if not may_manage_partners(actor):
+        raise NotAllowed(_("只有系统管理员可以管理接入系统"))
+
+
+def _clean(**raw: Any) -> dict[str, Any]:
+    errors: dict[str, list[str]] = {}
+    code = str(raw["code"] or "").strip()
+    if not code or len(code) > 40 or not all(ch.isascii() and (ch.isalnum() or ch in "-_") for ch in code):
+        errors["code"] = [_("接入代码只能由字母、数字、- 和 _ 组成，最长 40 个字符")]
+    name = str(raw["name"] or "").strip()
+    if not name or len(name) > 100:
+        errors["name"] = [_("请填写名称（最长 100 个字符）")]
+    choices = {
+        "kind": Partner.Kind.values,
+        "sign_method": Partner.SignMethod.values,
+        "encryption": Partner.Encryption.values,
+    }
+    for field, allowed in choices.items():
+        if raw[field] not in allowed:
+            errors[field] = [_("不支持的取值")]
+    if raw["encryption"] in payload.LEGACY and not raw["accept_legacy_cipher"]:
+        errors["encryption"] = [_("DES 已不安全，仅在对方系统无法升级时使用：请明确确认使用遗留算法")]
+    networks, bad = _networks(raw["allowed_networks"])
+    if bad:
+        errors["allowed_networks"] = [_("无效的地址：%(value)s") % {"value": ", ".join(bad)}]
+    scopes = raw["scopes"]
+    if not isinstance(scopes, list) or any(scope not in Partner.Scope.values for scope in scopes):
+        errors["scopes"] = [_("不支持的授权范围")]
+    rate = raw["rate_per_minute"]
+    if not isinstance(rate, int) or not 1 <= rate <= 100_000:
+        errors["rate_per_minute"] = [_("每分钟请求上限应在 1–100000 之间")]
+    if errors:
+        raise ServiceError(_("接入系统信息有误"), field_errors=errors)
+    return {
+        "code": code,
+        "name": name,
+        "kind": raw["kind"],
+        "sign_method": raw["sign_method"],
+        "encryption": raw["encryption"],
+        "allowed_networks": "\n".join(networks),
+        "scopes": sorted(set(scopes)),
+        "rate_per_minute": rate,
+    }
+
+
+def _networks(text: str) -> tuple[list[str], list[str]]:
+    good, bad = [], []
+    for line in str(text or "").replace(",", "\n").splitlines():
+        item = line.strip()
+        if not item:
+            continue
+        try:
+            good.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            bad.append(item[:50])
+    return good, bad

@@ -248,6 +248,8 @@ HOTLINE_KANNEL_DLR_SECRET = os.environ.get("HOTLINE_KANNEL_DLR_SECRET", "")
 # Partner systems' signed requests (integrations/auth.py): the timestamp must be within this many seconds of ours,
 # and a nonce is remembered twice as long (replays refused).
 HOTLINE_PARTNER_SIGNATURE_WINDOW = int(os.environ.get("HOTLINE_PARTNER_SIGNATURE_WINDOW", "300"))
+# A webhook push a partner has not accepted for this long is given up (listed as dead, with a retry button).
+HOTLINE_PARTNER_DEAD_AFTER_HOURS = float(os.environ.get("HOTLINE_PARTNER_DEAD_AFTER_HOURS", "48"))
 
 # API tokens expire this many days after they were issued (hotline/orgs/tokens.py).
 HOTLINE_API_TOKEN_DAYS = int(os.environ.get("HOTLINE_API_TOKEN_DAYS", "30"))

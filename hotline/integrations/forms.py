@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import Partner
+from .models import Partner, Subscription
 
 
 class PartnerForm(forms.Form):
@@ -29,4 +29,11 @@ class PartnerForm(forms.Form):
     )
     rate_per_minute = forms.IntegerField(
         label=_("每分钟请求上限"), min_value=1, max_value=100_000, initial=600
+    )
+
+
+class SubscriptionForm(forms.Form):
+    url = forms.URLField(label=_("推送地址"), max_length=500, assume_scheme="https")
+    events = forms.MultipleChoiceField(
+        label=_("订阅事件"), choices=Subscription.Event.choices, widget=forms.CheckboxSelectMultiple
     )

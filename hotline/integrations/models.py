@@ -52,6 +52,23 @@ class Partner(models.Model):
     )
     scopes = models.JSONField(_("授权范围"), default=list)
     rate_per_minute = models.PositiveIntegerField(_("每分钟请求上限"), default=600)
+    unit = models.ForeignKey(
+        "orgs.Unit",
+        verbose_name=_("对应单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        help_text=_("委办局系统代表的单位：它只能收到派给该单位（及下级）的诉求"),
+    )
+    service_user = models.OneToOneField(
+        "orgs.User",
+        verbose_name=_("系统账号"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="partner",
+        help_text=_("接入系统在平台上的身份：范围、脱敏和时间线都按此账号"),
+    )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
@@ -100,3 +117,65 @@ class PartnerCall(models.Model):
     @property
     def ok(self) -> bool:
         return self.status_code < 400
+
+
+class Subscription(models.Model):
+    """A partner's webhook: the case events it wants pushed to its URL (API-6)."""
+
+    class Event(models.TextChoices):
+        CREATED = "created", _("新建诉求")
+        DISPATCHED = "dispatched", _("派单")
+        STATUS_CHANGED = "status_changed", _("状态变化")
+        URGED = "urged", _("催办")
+        CLOSED = "closed", _("办结")
+
+    partner = models.ForeignKey(
+        Partner, verbose_name=_("接入系统"), on_delete=models.CASCADE, related_name="subscriptions"
+    )
+    url = models.URLField(_("推送地址"), max_length=500)
+    events = models.JSONField(_("订阅事件"), default=list)
+    is_active = models.BooleanField(_("启用"), default=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("事件订阅")
+        verbose_name_plural = _("事件订阅")
+
+    def __str__(self) -> str:
+        return f"{self.partner.code} → {self.url}"
+
+
+class Delivery(models.Model):
+    """One event pushed to one subscription, retried with backoff until it is accepted or given up (dead)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待推送")
+        SENT = "sent", _("已送达")
+        DEAD = "dead", _("已放弃")
+
+    subscription = models.ForeignKey(
+        Subscription, verbose_name=_("订阅"), on_delete=models.CASCADE, related_name="deliveries"
+    )
+    idempotency_key = models.CharField(_("幂等键"), max_length=64, unique=True)
+    event = models.CharField(_("事件"), max_length=20)
+    case_id = models.BigIntegerField(_("工单"), db_index=True)
+    payload = models.JSONField(_("内容"))
+    status = models.CharField(_("状态"), max_length=8, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(_("尝试次数"), default=0)
+    next_attempt_at = models.DateTimeField(_("下次尝试"))
+    last_status = models.PositiveSmallIntegerField(_("最近状态码"), null=True, blank=True)
+    last_error = models.CharField(_("最近错误"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("创建时间"))
+    sent_at = models.DateTimeField(_("送达时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("推送记录")
+        verbose_name_plural = _("推送记录")
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at", "id"],
+                name="integ_delivery_due",
+                condition=models.Q(status="pending"),
+            ),
+            models.Index(fields=["subscription", "status"], name="integ_delivery_sub_status"),
+        ]

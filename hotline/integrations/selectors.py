@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Max, Min, Q, QuerySet
 
 from hotline.common import clock
 
-from .models import Partner, PartnerCall
+from .models import Delivery, Partner, PartnerCall, Subscription
 from .permissions import may_manage_partners
 
 
@@ -52,3 +52,24 @@ def unknown_caller_failures(*, user: Any, since: dt.datetime | None = None) -> i
         return 0
     since = since or clock.now() - dt.timedelta(hours=24)
     return PartnerCall.objects.filter(partner__isnull=True, at__gte=since).count()
+
+
+def partner_backlog(*, partner: Partner) -> dict[str, Any]:
+    """What waits to be pushed to the partner, what was given up, and since when the oldest has waited."""
+    rows = Delivery.objects.filter(subscription__partner=partner)
+    figures = rows.aggregate(
+        pending=Count("id", filter=Q(status=Delivery.Status.PENDING)),
+        dead=Count("id", filter=Q(status=Delivery.Status.DEAD)),
+        oldest_pending=Min("created_at", filter=Q(status=Delivery.Status.PENDING)),
+    )
+    return dict(figures)
+
+
+def partner_subscriptions(*, partner: Partner) -> QuerySet[Subscription]:
+    return Subscription.objects.filter(partner=partner).order_by("id")
+
+
+def partner_dead_deliveries(*, partner: Partner, limit: int = 50) -> QuerySet[Delivery]:
+    return Delivery.objects.filter(subscription__partner=partner, status=Delivery.Status.DEAD).order_by(
+        "-id"
+    )[:limit]

@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -16,9 +17,11 @@ from django.utils.translation import gettext as _
 from hotline.common import clock, crypto
 from hotline.common.audit import audit_record
 from hotline.common.errors import NotAllowed, ServiceError
+from hotline.orgs.models import Role, Unit, User
+from hotline.orgs.services import user_create
 
 from . import payload
-from .models import Partner, PartnerCall
+from .models import Delivery, Partner, PartnerCall, Subscription
 from .permissions import may_manage_partners
 
 
@@ -42,8 +45,13 @@ def partner_create(
     scopes: list[str] | None = None,
     rate_per_minute: int = 600,
     accept_legacy_cipher: bool = False,
+    unit: Unit | None = None,
 ) -> tuple[Partner, IssuedCredentials]:
     _require_manager(actor)
+    if kind == Partner.Kind.BUREAU and unit is None:
+        raise ServiceError(
+            _("委办局系统须指定对应单位"), field_errors={"unit": [_("委办局系统须指定对应单位")]}
+        )
     fields = _clean(
         code=code,
         name=name,
@@ -59,7 +67,10 @@ def partner_create(
         raise ServiceError(_("接入代码已存在"), field_errors={"code": [_("接入代码已存在")]})
     issued, sealed = _new_credentials(fields["encryption"])
     with transaction.atomic():
-        partner = Partner.objects.create(**fields, **sealed)
+        partner = Partner.objects.create(**fields, **sealed, unit=unit)
+        if unit is not None:
+            partner.service_user = _service_user(partner, unit, actor)
+            partner.save(update_fields=["service_user"])
         audit_record(actor=actor, action="create", obj=partner, summary=f"接入系统 {partner.code}")
         forget_partners()
         transaction.on_commit(forget_partners)
@@ -160,6 +171,51 @@ def _new_credentials(encryption: str) -> tuple[IssuedCredentials, dict[str, str]
         "encryption_key_sealed": crypto.encrypt(key) if key else "",
     }
     return IssuedCredentials(secret=secret, encryption_key=key), sealed
+
+
+def _service_user(partner: Partner, unit: Unit, actor: Any) -> User:
+    """The partner's identity on the platform: scope, masking and the timeline follow it. It cannot log in."""
+    user = user_create(
+        username=f"partner-{partner.code}"[:150],
+        password=secrets.token_urlsafe(32),
+        full_name=str(_("接入系统：%(name)s") % {"name": partner.name})[:100],
+        unit=unit,
+        roles=[Role.UNIT_HANDLER],
+        actor=actor,
+    )
+    user.set_unusable_password()
+    user.save(update_fields=["password"])
+    return user
+
+
+def subscription_create(*, actor: Any, partner: Partner, url: str, events: list[str]) -> Subscription:
+    _require_manager(actor)
+    errors: dict[str, list[str]] = {}
+    if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname or len(url) > 500:
+        errors["url"] = [_("请填写 http(s) 推送地址")]
+    if not events or any(event not in Subscription.Event.values for event in events):
+        errors["events"] = [_("请选择要订阅的事件")]
+    if partner.service_user_id is None:
+        errors["partner"] = [_("只有对应了单位的接入系统才能订阅诉求事件")]
+    if errors:
+        raise ServiceError(_("订阅信息有误"), field_errors=errors)
+    with transaction.atomic():
+        subscription = Subscription.objects.create(partner=partner, url=url, events=sorted(set(events)))
+        audit_record(
+            actor=actor, action="create", obj=subscription, summary=f"{partner.code} 订阅 {url}"[:255]
+        )
+    return subscription
+
+
+def delivery_retry(*, actor: Any, partner: Partner) -> int:
+    """Put a partner's dead deliveries back in the queue (after the partner has fixed its side)."""
+    _require_manager(actor)
+    with transaction.atomic():
+        count = Delivery.objects.filter(subscription__partner=partner, status=Delivery.Status.DEAD).update(
+            status=Delivery.Status.PENDING, next_attempt_at=clock.now(), created_at=clock.now()
+        )
+        audit_record(actor=actor, action="retry_deliveries", obj=partner, summary=f"重新推送 {count} 条")
+    return count
 
 
 def _require_manager(actor: Any) -> None:

@@ -6,13 +6,14 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from hotline.common.errors import ServiceError
+from hotline.common.http import error_text
 
 from . import selectors, services
-from .forms import PartnerForm
+from .forms import PartnerForm, SubscriptionForm
 from .models import Partner
 from .permissions import may_manage_partners
 
@@ -55,7 +56,7 @@ def partner_new(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def partner_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def partner_detail(request: HttpRequest, pk: int, error: str = "") -> HttpResponse:
     partner = _partner(request, pk)
     return render(
         request,
@@ -64,6 +65,11 @@ def partner_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "partner": partner,
             "failures": selectors.partner_failures(partner=partner),
             "calls": selectors.partner_calls(partner=partner),
+            "backlog": selectors.partner_backlog(partner=partner),
+            "subscriptions": selectors.partner_subscriptions(partner=partner),
+            "dead": selectors.partner_dead_deliveries(partner=partner),
+            "subscription_form": SubscriptionForm(),
+            "error": error,
         },
     )
 
@@ -82,6 +88,32 @@ def partner_toggle(request: HttpRequest, pk: int) -> HttpResponse:
     partner = _partner(request, pk)
     services.partner_set_active(actor=request.user, partner=partner, active=not partner.is_active)
     return partner_detail(request, pk)
+
+
+@login_required
+@require_POST
+def subscription_new(request: HttpRequest, pk: int) -> HttpResponse:
+    partner = _partner(request, pk)
+    form = SubscriptionForm(request.POST)
+    if not form.is_valid():
+        return partner_detail(request, pk, error=_form_errors(form))
+    try:
+        services.subscription_create(actor=request.user, partner=partner, **form.cleaned_data)
+    except ServiceError as exc:
+        return partner_detail(request, pk, error=error_text(exc))
+    return redirect("integ-partner", pk=pk)
+
+
+@login_required
+@require_POST
+def deliveries_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    partner = _partner(request, pk)
+    services.delivery_retry(actor=request.user, partner=partner)
+    return redirect("integ-partner", pk=pk)
+
+
+def _form_errors(form: SubscriptionForm) -> str:
+    return "；".join(f"{form.fields[name].label}：{' '.join(str(e) for e in errors)}" for name, errors in form.errors.items())
 
 
 def _partner(request: HttpRequest, pk: int) -> Partner:

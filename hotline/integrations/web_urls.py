@@ -8,4 +8,6 @@ urlpatterns = [
     path("partners/<int:pk>/", views.partner_detail, name="integ-partner"),
     path("partners/<int:pk>/rotate/", views.partner_rotate, name="integ-partner-rotate"),
     path("partners/<int:pk>/toggle/", views.partner_toggle, name="integ-partner-toggle"),
+    path("partners/<int:pk>/subscriptions/", views.subscription_new, name="integ-subscription-new"),
+    path("partners/<int:pk>/retry/", views.deliveries_retry, name="integ-deliveries-retry"),
 ]

@@ -1,0 +1,99 @@
+"""Case events to partner webhooks (API-6): after commit, each subscription that may see the case gets one
+delivery row; `delivery.py` pushes them. A partner sees a case only through its service account's scope, and
+the caller masked as that account would see it on the screen."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from hotline.cases import masking
+from hotline.cases.lifecycle import Action
+from hotline.cases.models import Case, CaseEvent, CaseStatus
+from hotline.cases.selectors import case_visible
+from hotline.common import clock
+
+from .models import Delivery, Subscription
+
+logger = logging.getLogger(__name__)
+
+DISPATCHING = {Action.DISPATCH, Action.REASSIGN, Action.APPROVE_RETURN}
+
+
+def event_types(*, action: str, from_status: str, to_status: str) -> set[str]:
+    kinds: set[str] = set()
+    if from_status in ("", CaseStatus.DRAFT) and to_status not in ("", CaseStatus.DRAFT):
+        kinds.add(Subscription.Event.CREATED)
+    if action in DISPATCHING:
+        kinds.add(Subscription.Event.DISPATCHED)
+    if action == Action.URGE:
+        kinds.add(Subscription.Event.URGED)
+    if to_status == CaseStatus.CLOSED and from_status != CaseStatus.CLOSED:
+        kinds.add(Subscription.Event.CLOSED)
+    if from_status != to_status:
+        kinds.add(Subscription.Event.STATUS_CHANGED)
+    return kinds
+
+
+def on_case_transitioned(
+    sender: Any, *, case: Case, action: str, from_status: str, to_status: str, event: CaseEvent, **kwargs: Any
+) -> None:
+    kinds = event_types(action=action, from_status=from_status or "", to_status=to_status or "")
+    if not kinds:
+        return
+    subscriptions = Subscription.objects.filter(
+        is_active=True, partner__is_active=True, partner__service_user__isnull=False
+    ).select_related("partner__service_user")
+    for subscription in subscriptions:
+        wanted = kinds.intersection(subscription.events)
+        if not wanted:
+            continue
+        user = subscription.partner.service_user
+        assert user is not None
+        if not case_visible(user=user).filter(pk=case.pk).exists():
+            continue
+        for kind in sorted(wanted):
+            _queue(subscription, kind, case, event, user)
+
+
+def _queue(subscription: Subscription, kind: str, case: Case, event: CaseEvent, user: Any) -> None:
+    now = clock.now()
+    try:
+        with transaction.atomic():
+            Delivery.objects.create(
+                subscription=subscription,
+                idempotency_key=f"{event.pk}-{subscription.pk}-{kind}",
+                event=kind,
+                case_id=case.pk,
+                payload=case_payload(case=case, event=event, kind=kind, user=user),
+                next_attempt_at=now,
+                created_at=now,
+            )
+    except IntegrityError:  # the same event queued twice (a resent signal): one delivery
+        logger.info("delivery for event %s to subscription %s already queued", event.pk, subscription.pk)
+
+
+def case_payload(*, case: Case, event: CaseEvent, kind: str, user: Any) -> dict[str, Any]:
+    caller = masking.caller(case, user)
+    return {
+        "event": kind,
+        "event_id": event.pk,
+        "occurred_at": event.at.isoformat(),
+        "action": event.action,
+        "from_status": event.from_status,
+        "to_status": event.to_status,
+        "opinion": event.opinion,
+        "case": {
+            "number": case.number,
+            "status": case.status,
+            "title": case.title,
+            "content": case.content,
+            "case_type": case.case_type.name if case.case_type else "",
+            "urgency": case.urgency.name if case.urgency else "",
+            "location": case.location,
+            "caller": {"name": caller.name, "phone": caller.phone, "address": caller.address},
+            "created_at": case.created_at.isoformat(),
+        },
+    }

@@ -146,7 +146,10 @@ def active_partner(code: str) -> Partner | None:
 
 
 def forget_partners() -> None:
+    from .webhooks import forget_subscriptions
+
     _partners.clear()
+    forget_subscriptions()
 
 
 def partner_secret(partner: Partner) -> bytes:
@@ -201,6 +204,8 @@ def subscription_create(*, actor: Any, partner: Partner, url: str, events: list[
         raise ServiceError(_("订阅信息有误"), field_errors=errors)
     with transaction.atomic():
         subscription = Subscription.objects.create(partner=partner, url=url, events=sorted(set(events)))
+        forget_partners()
+        transaction.on_commit(forget_partners)
         audit_record(
             actor=actor, action="create", obj=subscription, summary=f"{partner.code} 订阅 {url}"[:255]
         )

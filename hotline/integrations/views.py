@@ -113,7 +113,10 @@ def deliveries_retry(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _form_errors(form: SubscriptionForm) -> str:
-    return "；".join(f"{form.fields[name].label}：{' '.join(str(e) for e in errors)}" for name, errors in form.errors.items())
+    return "；".join(
+        f"{form.fields[name].label}：{' '.join(str(e) for e in errors)}"
+        for name, errors in form.errors.items()
+    )
 
 
 def _partner(request: HttpRequest, pk: int) -> Partner:

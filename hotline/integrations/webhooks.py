@@ -5,6 +5,7 @@ the caller masked as that account would see it on the screen."""
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -43,10 +44,7 @@ def on_case_transitioned(
     kinds = event_types(action=action, from_status=from_status or "", to_status=to_status or "")
     if not kinds:
         return
-    subscriptions = Subscription.objects.filter(
-        is_active=True, partner__is_active=True, partner__service_user__isnull=False
-    ).select_related("partner__service_user")
-    for subscription in subscriptions:
+    for subscription in active_subscriptions():
         wanted = kinds.intersection(subscription.events)
         if not wanted:
             continue
@@ -56,6 +54,28 @@ def on_case_transitioned(
             continue
         for kind in sorted(wanted):
             _queue(subscription, kind, case, event, user)
+
+
+# Every case transition asks for the subscriptions: this process keeps them for a few seconds (a change made here is
+# seen at once, see `forget_subscriptions`), so a platform without partners pays no query per transition.
+SUBSCRIPTION_CACHE_SECONDS = 10.0
+_cached: tuple[float, list[Subscription]] | None = None
+
+
+def active_subscriptions() -> list[Subscription]:
+    global _cached
+    now = time.monotonic()
+    if _cached is None or now - _cached[0] > SUBSCRIPTION_CACHE_SECONDS:
+        rows = Subscription.objects.filter(
+            is_active=True, partner__is_active=True, partner__service_user__isnull=False
+        ).select_related("partner__service_user")
+        _cached = (now, list(rows))
+    return _cached[1]
+
+
+def forget_subscriptions() -> None:
+    global _cached
+    _cached = None
 
 
 def _queue(subscription: Subscription, kind: str, case: Case, event: CaseEvent, user: Any) -> None:

@@ -34,6 +34,7 @@ class Partner(models.Model):
         CASES_RESULT = "cases:result", _("回复办理结果")
         CASES_READ = "cases:read", _("查询已推送诉求")
         BASE_DATA = "base_data", _("基础数据交换")
+        OPEN311 = "open311", _("Open311 提交与查询")
 
     code = models.SlugField(_("接入代码"), max_length=40, unique=True)
     name = models.CharField(_("名称"), max_length=100)
@@ -52,6 +53,8 @@ class Partner(models.Model):
     )
     scopes = models.JSONField(_("授权范围"), default=list)
     rate_per_minute = models.PositiveIntegerField(_("每分钟请求上限"), default=600)
+    api_key_prefix = models.CharField(_("Open311 密钥前缀"), max_length=12, blank=True, db_index=True)
+    api_key_hash = models.CharField(_("Open311 密钥摘要"), max_length=64, blank=True)
     unit = models.ForeignKey(
         "orgs.Unit",
         verbose_name=_("对应单位"),
@@ -179,3 +182,19 @@ class Delivery(models.Model):
             ),
             models.Index(fields=["subscription", "status"], name="integ_delivery_sub_status"),
         ]
+
+
+class Open311Request(models.Model):
+    """A request a civic app posted through Open311: its token and the case it became (API-2)."""
+
+    partner = models.ForeignKey(
+        Partner, verbose_name=_("接入系统"), on_delete=models.PROTECT, related_name="+"
+    )
+    token = models.CharField(_("令牌"), max_length=40, unique=True)
+    case_id = models.BigIntegerField(_("工单"), unique=True)
+    created_at = models.DateTimeField(_("提交时间"))
+
+    class Meta:
+        verbose_name = _("Open311 诉求")
+        verbose_name_plural = _("Open311 诉求")
+        indexes = [models.Index(fields=["partner", "-created_at"], name="integ_o311_partner_created")]

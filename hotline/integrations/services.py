@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import ipaddress
 import secrets
 import time
@@ -31,6 +33,7 @@ class IssuedCredentials:
 
     secret: str
     encryption_key: str  # base64, empty when the partner's payloads are not encrypted
+    api_key: str = ""  # Open311 `api_key`, for partners with the open311 scope
 
 
 def partner_create(
@@ -65,7 +68,7 @@ def partner_create(
     )
     if Partner.objects.filter(code=fields["code"]).exists():
         raise ServiceError(_("接入代码已存在"), field_errors={"code": [_("接入代码已存在")]})
-    issued, sealed = _new_credentials(fields["encryption"])
+    issued, sealed = _new_credentials(fields["encryption"], open311=Partner.Scope.OPEN311 in fields["scopes"])
     with transaction.atomic():
         partner = Partner.objects.create(**fields, **sealed, unit=unit)
         if unit is not None:
@@ -80,7 +83,7 @@ def partner_create(
 def partner_rotate_credentials(*, actor: Any, partner: Partner) -> IssuedCredentials:
     """New secret (and payload key): the old ones stop working at once."""
     _require_manager(actor)
-    issued, sealed = _new_credentials(partner.encryption)
+    issued, sealed = _new_credentials(partner.encryption, open311=Partner.Scope.OPEN311 in partner.scopes)
     with transaction.atomic():
         Partner.objects.filter(pk=partner.pk).update(**sealed, updated_at=clock.now())
         audit_record(actor=actor, action="rotate_secret", obj=partner, summary=f"更换密钥 {partner.code}")
@@ -166,14 +169,36 @@ def _unseal(sealed: str) -> str:
     return crypto.decrypt(sealed)
 
 
-def _new_credentials(encryption: str) -> tuple[IssuedCredentials, dict[str, str]]:
+def _new_credentials(encryption: str, *, open311: bool) -> tuple[IssuedCredentials, dict[str, str]]:
     secret = secrets.token_urlsafe(32)
     key = base64.b64encode(payload.new_key(encryption)).decode() if encryption != payload.NONE else ""
     sealed = {
         "secret_sealed": crypto.encrypt(secret),
         "encryption_key_sealed": crypto.encrypt(key) if key else "",
+        "api_key_prefix": "",
+        "api_key_hash": "",
     }
-    return IssuedCredentials(secret=secret, encryption_key=key), sealed
+    api_key = ""
+    if open311:
+        prefix = secrets.token_hex(6)
+        api_key = f"{prefix}.{secrets.token_urlsafe(24)}"
+        sealed.update(api_key_prefix=prefix, api_key_hash=api_key_digest(api_key))
+    return IssuedCredentials(secret=secret, encryption_key=key, api_key=api_key), sealed
+
+
+def api_key_digest(api_key: str) -> str:
+    return hashlib.sha256(api_key.encode()).hexdigest()
+
+
+def partner_for_api_key(api_key: str) -> Partner | None:
+    """The active Open311 partner whose key this is (compared in constant time), or None."""
+    prefix = api_key.partition(".")[0][:12]
+    if not prefix:
+        return None
+    partner = Partner.objects.filter(api_key_prefix=prefix, is_active=True).first()
+    if partner is None or not hmac.compare_digest(partner.api_key_hash, api_key_digest(api_key)):
+        return None
+    return partner if Partner.Scope.OPEN311 in partner.scopes else None
 
 
 def _service_user(partner: Partner, unit: Unit, actor: Any) -> User:

@@ -96,7 +96,6 @@ def _queue(subscription: Subscription, kind: str, case: Case, event: CaseEvent, 
 
 
 def case_payload(*, case: Case, event: CaseEvent, kind: str, user: Any) -> dict[str, Any]:
-    caller = masking.caller(case, user)
     return {
         "event": kind,
         "event_id": event.pk,
@@ -105,15 +104,21 @@ def case_payload(*, case: Case, event: CaseEvent, kind: str, user: Any) -> dict[
         "from_status": event.from_status,
         "to_status": event.to_status,
         "opinion": event.opinion,
-        "case": {
-            "number": case.number,
-            "status": case.status,
-            "title": case.title,
-            "content": case.content,
-            "case_type": case.case_type.name if case.case_type else "",
-            "urgency": case.urgency.name if case.urgency else "",
-            "location": case.location,
-            "caller": {"name": caller.name, "phone": caller.phone, "address": caller.address},
-            "created_at": case.created_at.isoformat(),
-        },
+        "case": case_payload_fields(case, user),
+    }
+
+
+def case_payload_fields(case: Case, user: Any) -> dict[str, Any]:
+    """A case as a partner's service account may see it (the caller masked as on its screen)."""
+    caller = masking.caller(case, user)
+    return {
+        "number": case.number,
+        "status": case.status,
+        "title": case.title,
+        "content": case.content,
+        "case_type": case.case_type.name if case.case_type else "",
+        "urgency": case.urgency.name if case.urgency else "",
+        "location": case.location,
+        "caller": {"name": caller.name, "phone": caller.phone, "address": caller.address},
+        "created_at": case.created_at.isoformat(),
     }

@@ -198,3 +198,24 @@ class Open311Request(models.Model):
         verbose_name = _("Open311 诉求")
         verbose_name_plural = _("Open311 诉求")
         indexes = [models.Index(fields=["partner", "-created_at"], name="integ_o311_partner_created")]
+
+
+class ExternalCase(models.Model):
+    """A case another platform sent us (the superior 12345 platform, the police platform): its number there.
+
+    Receiving the same external case twice finds this row and makes no second case; status reports go back to
+    the sender for the cases linked here."""
+
+    partner = models.ForeignKey(
+        Partner, verbose_name=_("来源系统"), on_delete=models.PROTECT, related_name="+"
+    )
+    external_id = models.CharField(_("对方编号"), max_length=64)
+    case_id = models.BigIntegerField(_("工单"), unique=True)
+    received_at = models.DateTimeField(_("接收时间"))
+
+    class Meta:
+        verbose_name = _("外部来件")
+        verbose_name_plural = _("外部来件")
+        constraints = [
+            models.UniqueConstraint(fields=["partner", "external_id"], name="integ_external_case_unique")
+        ]

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from hotline.common import clock, crypto
 from hotline.common.audit import audit_record
 from hotline.common.errors import NotAllowed, ServiceError
-from hotline.orgs.models import Role, Unit, User
+from hotline.orgs.models import Role, Unit, UnitKind, User
 from hotline.orgs.services import user_create
 
 from . import payload
@@ -71,8 +71,10 @@ def partner_create(
     issued, sealed = _new_credentials(fields["encryption"], open311=Partner.Scope.OPEN311 in fields["scopes"])
     with transaction.atomic():
         partner = Partner.objects.create(**fields, **sealed, unit=unit)
-        if unit is not None:
-            partner.service_user = _service_user(partner, unit, actor)
+        home = unit or (_office() if partner.kind in SENDING_KINDS else None)
+        if home is not None:
+            role = Role.UNIT_HANDLER if unit is not None else Role.AGENT
+            partner.service_user = _service_user(partner, home, actor, role)
             partner.save(update_fields=["service_user"])
         audit_record(actor=actor, action="create", obj=partner, summary=f"接入系统 {partner.code}")
         forget_partners()
@@ -201,14 +203,22 @@ def partner_for_api_key(api_key: str) -> Partner | None:
     return partner if Partner.Scope.OPEN311 in partner.scopes else None
 
 
-def _service_user(partner: Partner, unit: Unit, actor: Any) -> User:
+# Platforms that send us cases: their account registers them as the hotline's agents do (in the office unit).
+SENDING_KINDS = frozenset({Partner.Kind.SUPERIOR, Partner.Kind.EMERGENCY})
+
+
+def _office() -> Unit | None:
+    return Unit.objects.filter(kind=UnitKind.OFFICE).order_by("pk").first()
+
+
+def _service_user(partner: Partner, unit: Unit, actor: Any, role: str) -> User:
     """The partner's identity on the platform: scope, masking and the timeline follow it. It cannot log in."""
     user = user_create(
         username=f"partner-{partner.code}"[:150],
         password=secrets.token_urlsafe(32),
         full_name=str(_("接入系统：%(name)s") % {"name": partner.name})[:100],
         unit=unit,
-        roles=[Role.UNIT_HANDLER],
+        roles=[role],
         actor=actor,
     )
     user.set_unusable_password()
@@ -224,7 +234,7 @@ def subscription_create(*, actor: Any, partner: Partner, url: str, events: list[
     if not events or any(event not in Subscription.Event.values for event in events):
         errors["events"] = [_("请选择要订阅的事件")]
     if partner.service_user_id is None:
-        errors["partner"] = [_("只有对应了单位的接入系统才能订阅诉求事件")]
+        errors["partner"] = [_("只有对应了单位的系统、上级平台和联动平台才能订阅诉求事件")]
     if errors:
         raise ServiceError(_("订阅信息有误"), field_errors=errors)
     with transaction.atomic():

@@ -16,7 +16,7 @@ from hotline.cases.models import Case, CaseEvent, CaseStatus
 from hotline.cases.selectors import case_visible
 from hotline.common import clock
 
-from .models import Delivery, Subscription
+from .models import Delivery, ExternalCase, Subscription
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ def event_types(*, action: str, from_status: str, to_status: str) -> set[str]:
         kinds.add(Subscription.Event.URGED)
     if to_status == CaseStatus.CLOSED and from_status != CaseStatus.CLOSED:
         kinds.add(Subscription.Event.CLOSED)
-    if from_status != to_status:
+    if from_status != to_status and to_status != CaseStatus.DRAFT:
         kinds.add(Subscription.Event.STATUS_CHANGED)
     return kinds
 
@@ -50,10 +50,17 @@ def on_case_transitioned(
             continue
         user = subscription.partner.service_user
         assert user is not None
-        if not case_visible(user=user).filter(pk=case.pk).exists():
+        if not partner_sees(subscription.partner, user, case):
             continue
         for kind in sorted(wanted):
             _queue(subscription, kind, case, event, user)
+
+
+def partner_sees(partner: Any, user: Any, case: Case) -> bool:
+    """A unit's system sees what its unit sees; a platform that sends us cases sees the cases it sent."""
+    if partner.unit_id is not None:
+        return case_visible(user=user).filter(pk=case.pk).exists()
+    return ExternalCase.objects.filter(partner=partner, case_id=case.pk).exists()
 
 
 # Every case transition asks for the subscriptions: this process keeps them for a few seconds (a change made here is

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "hotline.telephony",
     "hotline.intake",
     "hotline.integrations",
+    "hotline.bulletins",
     "hotline.demo",
 ]
 
@@ -250,6 +251,8 @@ HOTLINE_KANNEL_DLR_SECRET = os.environ.get("HOTLINE_KANNEL_DLR_SECRET", "")
 HOTLINE_PARTNER_SIGNATURE_WINDOW = int(os.environ.get("HOTLINE_PARTNER_SIGNATURE_WINDOW", "300"))
 # A webhook push a partner has not accepted for this long is given up (listed as dead, with a retry button).
 HOTLINE_PARTNER_DEAD_AFTER_HOURS = float(os.environ.get("HOTLINE_PARTNER_DEAD_AFTER_HOURS", "48"))
+# A bulletin to more units than this waits for a hotline-office leader's approval (BUL-1).
+HOTLINE_BULLETIN_REVIEW_UNITS = int(os.environ.get("HOTLINE_BULLETIN_REVIEW_UNITS", "3"))
 
 # API tokens expire this many days after they were issued (hotline/orgs/tokens.py).
 HOTLINE_API_TOKEN_DAYS = int(os.environ.get("HOTLINE_API_TOKEN_DAYS", "30"))

@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "hotline.knowledge",
     "hotline.telephony",
     "hotline.intake",
+    "hotline.integrations",
+    "hotline.bulletins",
     "hotline.demo",
 ]
 
@@ -243,6 +245,14 @@ HOTLINE_LOOKUP_LOCKOUT_MINUTES = int(os.environ.get("HOTLINE_LOOKUP_LOCKOUT_MINU
 
 # The key Kannel's delivery reports must carry (notify/dlr.py); empty: derived from SECRET_KEY.
 HOTLINE_KANNEL_DLR_SECRET = os.environ.get("HOTLINE_KANNEL_DLR_SECRET", "")
+
+# Partner systems' signed requests (integrations/auth.py): the timestamp must be within this many seconds of ours,
+# and a nonce is remembered twice as long (replays refused).
+HOTLINE_PARTNER_SIGNATURE_WINDOW = int(os.environ.get("HOTLINE_PARTNER_SIGNATURE_WINDOW", "300"))
+# A webhook push a partner has not accepted for this long is given up (listed as dead, with a retry button).
+HOTLINE_PARTNER_DEAD_AFTER_HOURS = float(os.environ.get("HOTLINE_PARTNER_DEAD_AFTER_HOURS", "48"))
+# A bulletin to more units than this waits for a hotline-office leader's approval (BUL-1).
+HOTLINE_BULLETIN_REVIEW_UNITS = int(os.environ.get("HOTLINE_BULLETIN_REVIEW_UNITS", "3"))
 
 # API tokens expire this many days after they were issued (hotline/orgs/tokens.py).
 HOTLINE_API_TOKEN_DAYS = int(os.environ.get("HOTLINE_API_TOKEN_DAYS", "30"))

@@ -1,0 +1,1 @@
+"""Internal bulletins between the hotline office and the units (BUL-1)."""

@@ -1,0 +1,1 @@
+"""Partner systems: credentials, signed and encrypted interfaces, traffic audit (API-2..6)."""

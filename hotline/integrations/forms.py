@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import Partner, Subscription
+
+
+class PartnerForm(forms.Form):
+    code = forms.CharField(label=_("接入代码"), max_length=40)
+    name = forms.CharField(label=_("名称"), max_length=100)
+    kind = forms.ChoiceField(label=_("类型"), choices=Partner.Kind.choices)
+    sign_method = forms.ChoiceField(label=_("签名算法"), choices=Partner.SignMethod.choices)
+    encryption = forms.ChoiceField(label=_("报文加密"), choices=Partner.Encryption.choices)
+    accept_legacy_cipher = forms.BooleanField(
+        label=_("我确认对方系统只能使用 DES（不安全的遗留算法）"), required=False
+    )
+    allowed_networks = forms.CharField(
+        label=_("来源地址白名单"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("每行一个 IP 或 CIDR；留空不限"),
+    )
+    scopes = forms.MultipleChoiceField(
+        label=_("授权范围"),
+        choices=Partner.Scope.choices,
+        widget=forms.CheckboxSelectMultiple,
+        initial=[Partner.Scope.PING],
+    )
+    rate_per_minute = forms.IntegerField(
+        label=_("每分钟请求上限"), min_value=1, max_value=100_000, initial=600
+    )
+
+
+class SubscriptionForm(forms.Form):
+    url = forms.URLField(label=_("推送地址"), max_length=500, assume_scheme="https")
+    events = forms.MultipleChoiceField(
+        label=_("订阅事件"), choices=Subscription.Event.choices, widget=forms.CheckboxSelectMultiple
+    )

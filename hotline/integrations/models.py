@@ -1,0 +1,221 @@
+"""A partner system (a bureau's case system, the superior 12345 platform, the police platform, a civic app) and
+the log of every call it made to us or we made to it."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from . import payload, signing
+
+
+class Partner(models.Model):
+    class Kind(models.TextChoices):
+        BUREAU = "bureau", _("委办局业务系统")
+        SUPERIOR = "superior", _("上级 12345 平台")
+        EMERGENCY = "emergency", _("110/119/120/122 联动平台")
+        CIVIC_APP = "civic_app", _("公众应用（Open311）")
+        OTHER = "other", _("其他")
+
+    class SignMethod(models.TextChoices):
+        HMAC_SHA256 = signing.HMAC_SHA256, "HMAC-SHA256"
+        HMAC_SM3 = signing.HMAC_SM3, "HMAC-SM3"
+
+    class Encryption(models.TextChoices):
+        NONE = payload.NONE, _("不加密（仅签名）")
+        AES_256_GCM = payload.AES_256_GCM, "AES-256-GCM"
+        SM4_GCM = payload.SM4_GCM, "SM4-GCM"
+        SM4_CBC = payload.SM4_CBC, "SM4-CBC"
+        DES_CBC = payload.DES_CBC, _("DES-CBC（遗留，不安全）")
+
+    class Scope(models.TextChoices):
+        PING = "ping", _("连通测试")
+        CASES_RECEIVE = "cases:receive", _("推送诉求")
+        CASES_RESULT = "cases:result", _("回复办理结果")
+        CASES_READ = "cases:read", _("查询已推送诉求")
+        BASE_DATA = "base_data", _("基础数据交换")
+        OPEN311 = "open311", _("Open311 提交与查询")
+
+    code = models.SlugField(_("接入代码"), max_length=40, unique=True)
+    name = models.CharField(_("名称"), max_length=100)
+    kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices, default=Kind.OTHER)
+    is_active = models.BooleanField(_("启用"), default=True)
+    secret_sealed = models.TextField(_("签名密钥（加密存储）"))
+    sign_method = models.CharField(
+        _("签名算法"), max_length=16, choices=SignMethod.choices, default=SignMethod.HMAC_SHA256
+    )
+    encryption = models.CharField(
+        _("报文加密"), max_length=16, choices=Encryption.choices, default=Encryption.NONE
+    )
+    encryption_key_sealed = models.TextField(_("报文密钥（加密存储）"), blank=True)
+    allowed_networks = models.TextField(
+        _("来源地址白名单"), blank=True, help_text=_("每行一个 IP 或 CIDR；留空不限")
+    )
+    scopes = models.JSONField(_("授权范围"), default=list)
+    rate_per_minute = models.PositiveIntegerField(_("每分钟请求上限"), default=600)
+    api_key_prefix = models.CharField(_("Open311 密钥前缀"), max_length=12, blank=True, db_index=True)
+    api_key_hash = models.CharField(_("Open311 密钥摘要"), max_length=64, blank=True)
+    unit = models.ForeignKey(
+        "orgs.Unit",
+        verbose_name=_("对应单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        help_text=_("委办局系统代表的单位：它只能收到派给该单位（及下级）的诉求"),
+    )
+    service_user = models.OneToOneField(
+        "orgs.User",
+        verbose_name=_("系统账号"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="partner",
+        help_text=_("接入系统在平台上的身份：范围、脱敏和时间线都按此账号"),
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("接入系统")
+        verbose_name_plural = _("接入系统")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.code}）"
+
+    @property
+    def is_legacy_cipher(self) -> bool:
+        return self.encryption in payload.LEGACY
+
+
+class PartnerCall(models.Model):
+    """One request a partner made to us (in) or we made to it (out), successful or refused (API-5 audit)."""
+
+    class Direction(models.TextChoices):
+        IN = "in", _("接入")
+        OUT = "out", _("推送")
+
+    partner = models.ForeignKey(
+        Partner,
+        verbose_name=_("接入系统"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="calls",
+    )
+    direction = models.CharField(_("方向"), max_length=3, choices=Direction.choices)
+    method = models.CharField(_("方法"), max_length=8)
+    path = models.CharField(_("路径"), max_length=255)
+    status_code = models.PositiveSmallIntegerField(_("状态码"))
+    reason = models.CharField(_("拒绝原因"), max_length=32, blank=True)
+    client_ip = models.GenericIPAddressField(_("来源地址"), null=True, blank=True)
+    at = models.DateTimeField(_("时间"), db_index=True)
+    duration_ms = models.PositiveIntegerField(_("耗时（毫秒）"), default=0)
+
+    class Meta:
+        verbose_name = _("接口调用记录")
+        verbose_name_plural = _("接口调用记录")
+        indexes = [models.Index(fields=["partner", "-at"], name="integ_call_partner_at")]
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code < 400
+
+
+class Subscription(models.Model):
+    """A partner's webhook: the case events it wants pushed to its URL (API-6)."""
+
+    class Event(models.TextChoices):
+        CREATED = "created", _("新建诉求")
+        DISPATCHED = "dispatched", _("派单")
+        STATUS_CHANGED = "status_changed", _("状态变化")
+        URGED = "urged", _("催办")
+        CLOSED = "closed", _("办结")
+
+    partner = models.ForeignKey(
+        Partner, verbose_name=_("接入系统"), on_delete=models.CASCADE, related_name="subscriptions"
+    )
+    url = models.URLField(_("推送地址"), max_length=500)
+    events = models.JSONField(_("订阅事件"), default=list)
+    is_active = models.BooleanField(_("启用"), default=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("事件订阅")
+        verbose_name_plural = _("事件订阅")
+
+    def __str__(self) -> str:
+        return f"{self.partner.code} → {self.url}"
+
+
+class Delivery(models.Model):
+    """One event pushed to one subscription, retried with backoff until it is accepted or given up (dead)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待推送")
+        SENT = "sent", _("已送达")
+        DEAD = "dead", _("已放弃")
+
+    subscription = models.ForeignKey(
+        Subscription, verbose_name=_("订阅"), on_delete=models.CASCADE, related_name="deliveries"
+    )
+    idempotency_key = models.CharField(_("幂等键"), max_length=64, unique=True)
+    event = models.CharField(_("事件"), max_length=20)
+    case_id = models.BigIntegerField(_("工单"), db_index=True)
+    payload = models.JSONField(_("内容"))
+    status = models.CharField(_("状态"), max_length=8, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(_("尝试次数"), default=0)
+    next_attempt_at = models.DateTimeField(_("下次尝试"))
+    last_status = models.PositiveSmallIntegerField(_("最近状态码"), null=True, blank=True)
+    last_error = models.CharField(_("最近错误"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("创建时间"))
+    sent_at = models.DateTimeField(_("送达时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("推送记录")
+        verbose_name_plural = _("推送记录")
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at", "id"],
+                name="integ_delivery_due",
+                condition=models.Q(status="pending"),
+            ),
+            models.Index(fields=["subscription", "status"], name="integ_delivery_sub_status"),
+        ]
+
+
+class Open311Request(models.Model):
+    """A request a civic app posted through Open311: its token and the case it became (API-2)."""
+
+    partner = models.ForeignKey(
+        Partner, verbose_name=_("接入系统"), on_delete=models.PROTECT, related_name="+"
+    )
+    token = models.CharField(_("令牌"), max_length=40, unique=True)
+    case_id = models.BigIntegerField(_("工单"), unique=True)
+    created_at = models.DateTimeField(_("提交时间"))
+
+    class Meta:
+        verbose_name = _("Open311 诉求")
+        verbose_name_plural = _("Open311 诉求")
+        indexes = [models.Index(fields=["partner", "-created_at"], name="integ_o311_partner_created")]
+
+
+class ExternalCase(models.Model):
+    """A case another platform sent us (the superior 12345 platform, the police platform): its number there.
+
+    Receiving the same external case twice finds this row and makes no second case; status reports go back to
+    the sender for the cases linked here."""
+
+    partner = models.ForeignKey(
+        Partner, verbose_name=_("来源系统"), on_delete=models.PROTECT, related_name="+"
+    )
+    external_id = models.CharField(_("对方编号"), max_length=64)
+    case_id = models.BigIntegerField(_("工单"), unique=True)
+    received_at = models.DateTimeField(_("接收时间"))
+
+    class Meta:
+        verbose_name = _("外部来件")
+        verbose_name_plural = _("外部来件")
+        constraints = [
+            models.UniqueConstraint(fields=["partner", "external_id"], name="integ_external_case_unique")
+        ]

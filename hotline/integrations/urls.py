@@ -1,0 +1,17 @@
+from django.urls import path
+
+from . import api, bureau_api, external_api
+
+urlpatterns = [
+    path("partner/ping/", api.PartnerPingApi.as_view(), name="partner-ping"),
+    path("partner/cases/", external_api.PartnerCaseReceiveApi.as_view(), name="partner-cases"),
+    path(
+        "partner/cases/<str:external_id>/", external_api.PartnerCaseDetailApi.as_view(), name="partner-case"
+    ),
+    path("partner/assignments/", bureau_api.PartnerAssignmentListApi.as_view(), name="partner-assignments"),
+    path(
+        "partner/assignments/<int:pk>/<slug:action>/",
+        bureau_api.PartnerAssignmentActionApi.as_view(),
+        name="partner-assignment-action",
+    ),
+]

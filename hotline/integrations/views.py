@@ -1,0 +1,134 @@
+"""The partner screen: who is connected, their traffic and failures, credentials issued once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from hotline.common.errors import ServiceError
+from hotline.common.http import error_text
+
+from . import selectors, services
+from .forms import PartnerForm, SubscriptionForm
+from .models import Partner
+from .permissions import may_manage_partners
+
+
+def _manager(request: HttpRequest) -> Any:
+    if not may_manage_partners(request.user):
+        raise Http404
+    return request.user
+
+
+@login_required
+def partner_list(request: HttpRequest) -> HttpResponse:
+    user = _manager(request)
+    return render(
+        request,
+        "integrations/partner_list.html",
+        {
+            "partners": selectors.partner_list(user=user),
+            "unknown_failures": selectors.unknown_caller_failures(user=user),
+        },
+    )
+
+
+@login_required
+def partner_new(request: HttpRequest) -> HttpResponse:
+    user = _manager(request)
+    form = PartnerForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            partner, issued = services.partner_create(actor=user, **form.cleaned_data)
+        except ServiceError as exc:
+            for field, messages in exc.field_errors.items():
+                for message in messages:
+                    form.add_error(field if field in form.fields else None, message)
+            if not exc.field_errors:
+                form.add_error(None, exc.message)
+        else:
+            return _credentials(request, partner, issued)
+    return render(request, "integrations/partner_form.html", {"form": form})
+
+
+@login_required
+def partner_detail(request: HttpRequest, pk: int, error: str = "") -> HttpResponse:
+    partner = _partner(request, pk)
+    return render(
+        request,
+        "integrations/partner_detail.html",
+        {
+            "partner": partner,
+            "failures": selectors.partner_failures(partner=partner),
+            "calls": selectors.partner_calls(partner=partner),
+            "backlog": selectors.partner_backlog(partner=partner),
+            "subscriptions": selectors.partner_subscriptions(partner=partner),
+            "dead": selectors.partner_dead_deliveries(partner=partner),
+            "subscription_form": SubscriptionForm(),
+            "error": error,
+        },
+    )
+
+
+@login_required
+@require_POST
+def partner_rotate(request: HttpRequest, pk: int) -> HttpResponse:
+    partner = _partner(request, pk)
+    issued = services.partner_rotate_credentials(actor=request.user, partner=partner)
+    return _credentials(request, partner, issued)
+
+
+@login_required
+@require_POST
+def partner_toggle(request: HttpRequest, pk: int) -> HttpResponse:
+    partner = _partner(request, pk)
+    services.partner_set_active(actor=request.user, partner=partner, active=not partner.is_active)
+    return partner_detail(request, pk)
+
+
+@login_required
+@require_POST
+def subscription_new(request: HttpRequest, pk: int) -> HttpResponse:
+    partner = _partner(request, pk)
+    form = SubscriptionForm(request.POST)
+    if not form.is_valid():
+        return partner_detail(request, pk, error=_form_errors(form))
+    try:
+        services.subscription_create(actor=request.user, partner=partner, **form.cleaned_data)
+    except ServiceError as exc:
+        return partner_detail(request, pk, error=error_text(exc))
+    return redirect("integ-partner", pk=pk)
+
+
+@login_required
+@require_POST
+def deliveries_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    partner = _partner(request, pk)
+    services.delivery_retry(actor=request.user, partner=partner)
+    return redirect("integ-partner", pk=pk)
+
+
+def _form_errors(form: SubscriptionForm) -> str:
+    return "；".join(
+        f"{form.fields[name].label}：{' '.join(str(e) for e in errors)}"
+        for name, errors in form.errors.items()
+    )
+
+
+def _partner(request: HttpRequest, pk: int) -> Partner:
+    partner = selectors.partner_get(user=_manager(request), pk=pk)
+    if partner is None:
+        raise Http404
+    return partner
+
+
+def _credentials(request: HttpRequest, partner: Partner, issued: services.IssuedCredentials) -> HttpResponse:
+    response = render(
+        request, "integrations/partner_credentials.html", {"partner": partner, "issued": issued}
+    )
+    response["Cache-Control"] = "no-store"
+    return response

@@ -20,6 +20,22 @@ class IntegrationsConfig(AppConfig):
         from .webhooks import on_case_transitioned
 
         case_transitioned.connect(on_case_transitioned, dispatch_uid="integrations-webhooks")
+
+        from hotline.common.registry import MenuEntry, register_menu_entry, register_permissions
+
+        from .permissions import PERMISSIONS
+
+        register_permissions(*PERMISSIONS)
+        register_menu_entry(
+            MenuEntry(
+                "integrations.partners",
+                _("接入系统"),
+                "integ-partners",
+                890,
+                "integrations.manage",
+                active_prefix="integ-",
+            )
+        )
         register_job(
             PeriodicJob(
                 "integrations-deliver", _logged(deliver_due), "hotline.integrations.tasks.deliver_task", 5.0

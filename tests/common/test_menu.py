@@ -19,7 +19,14 @@ NAV = re.compile(r'<ul class="navbar-nav me-auto">(.*?)</ul>', re.S)
 LINK = re.compile(r'<a class="nav-link([^"]*)" href="([^"]+)"[^>]*>([^<]+)</a>')
 TESTID = re.compile(r'data-testid="((?:overview|unit-figures|work-[a-z_]+|queue-[a-z_]+))"')
 
-EVERYONE = ["工作台", "工单查询", "在办看板", "知识库", "市民档案"]
+EVERYONE = [
+    "工作台",
+    "工单查询",
+    "在办看板",
+    "知识库",
+    "市民档案",
+    "内部公告",
+]  # 内部公告 added with bulletins
 ORDER = [
     "工作台",
     "受理登记",
@@ -29,6 +36,8 @@ ORDER = [
     "督办统计",
     "市民档案",
     "热点聚类",
+    "内部公告",
+    "接入系统",
     "系统管理",
 ]
 
@@ -47,11 +56,12 @@ EXPECTED_MENU: dict[str, set[str]] = {
         "受理登记",
         "督办统计",
         "热点聚类",
+        "接入系统",
         "系统管理",
     },  # user_create makes admins superusers
     "none": set(EVERYONE),
     "staff": {*EVERYONE, "系统管理"},
-    "superuser": {*EVERYONE, "受理登记", "督办统计", "热点聚类", "系统管理"},
+    "superuser": {*EVERYONE, "受理登记", "督办统计", "热点聚类", "接入系统", "系统管理"},
 }
 
 # role → the home sections (data-testid) shown before the registries (an office user for the office roles,
@@ -128,6 +138,8 @@ def test_menu_entries_link_where_they_did_and_mark_the_current_page(city):
         "在办看板": reverse("case-board"),
         "知识库": reverse("kb-search"),
         "督办统计": reverse("supervision"),
+        "内部公告": reverse("bulletin-inbox"),
+        "接入系统": reverse("integ-partners"),
         "市民档案": reverse("citizen-list"),
         "热点聚类": reverse("case-clusters"),
         "系统管理": reverse("admin:index"),

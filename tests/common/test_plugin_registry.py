@@ -53,6 +53,7 @@ def test_a_new_package_adds_a_menu_entry_for_the_users_its_permission_admits(cit
         "督办统计",
         "市民档案",
         "热点聚类",
+        "内部公告",
     ]
     entries = menu(dispatcher.get(reverse("plugin-rules")).content.decode())
     assert [(label, href) for label, href, active in entries if active] == [("派单规则", "/plugin/rules/")]

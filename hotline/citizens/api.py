@@ -169,8 +169,8 @@ class CitizenDetailApi(APIView):
     @extend_schema(summary="修改市民档案", request=CitizenInput, responses=o.CitizenOutput)
     def put(self, request: Request, pk: int) -> Response:
         user = _user(request)
+        citizen = selectors.citizen_get(user=user, pk=pk)  # another unit's: 404 before any role check
         _require_editor(user)
-        citizen = selectors.citizen_get(user=user, pk=pk)
         data = CitizenInput(data=request.data)
         data.is_valid(raise_exception=True)
         services.citizen_update(citizen=citizen, actor=user, data=data.to_input())
@@ -180,8 +180,9 @@ class CitizenDetailApi(APIView):
     @extend_schema(summary="删除市民档案（无工单的）", responses=NO_CONTENT)
     def delete(self, request: Request, pk: int) -> Response:
         user = _user(request)
+        citizen = selectors.citizen_get(user=user, pk=pk)
         _require_editor(user)
-        services.citizen_delete(citizen=selectors.citizen_get(user=user, pk=pk), actor=user)
+        services.citizen_delete(citizen=citizen, actor=user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -229,8 +230,8 @@ class ContactListCreateApi(APIView):
     @extend_schema(summary="新增相关联系人", request=ContactInput, responses={201: o.ContactOutput})
     def post(self, request: Request, pk: int) -> Response:
         user = _user(request)
-        _require_editor(user)
         citizen = selectors.citizen_get(user=user, pk=pk)
+        _require_editor(user)
         data = ContactInput(data=request.data)
         data.is_valid(raise_exception=True)
         contact = services.contact_create(citizen=citizen, actor=user, data=data.to_input())
@@ -248,8 +249,8 @@ class ContactDetailApi(APIView):
     @extend_schema(summary="修改相关联系人", request=ContactInput, responses=o.ContactOutput)
     def put(self, request: Request, pk: int) -> Response:
         user = _user(request)
-        _require_editor(user)
         contact = _contact(user, pk)
+        _require_editor(user)
         data = ContactInput(data=request.data)
         data.is_valid(raise_exception=True)
         services.contact_update(contact=contact, actor=user, data=data.to_input())
@@ -258,8 +259,9 @@ class ContactDetailApi(APIView):
     @extend_schema(summary="删除相关联系人", responses=NO_CONTENT)
     def delete(self, request: Request, pk: int) -> Response:
         user = _user(request)
+        contact = _contact(user, pk)
         _require_editor(user)
-        services.contact_delete(contact=_contact(user, pk), actor=user)
+        services.contact_delete(contact=contact, actor=user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

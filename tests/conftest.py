@@ -11,15 +11,10 @@ from rest_framework.test import APIClient
 
 from hotline.cases import duplicates, services
 from hotline.cases.models import AssignmentRole, Case
-from hotline.common.dictionaries import seed_dictionaries
 from hotline.common.models import DictItem, DictKind
 from hotline.common.refcache import RefCache
-from hotline.notify.defaults import seed_templates
-from hotline.notify.models import MessageTemplate
-from hotline.orgs.models import Role, Unit, UnitKind, User
-from hotline.orgs.services import unit_create, user_create
+from hotline.orgs.models import Unit, User
 from hotline.sla import calendar as sla_calendar
-from hotline.sla.defaults import seed_all as seed_sla_defaults
 
 CONTENT = (
     "我住在江城市东湖区梨园街道幸福社区12栋，楼下烧烤店每天晚上营业到凌晨两点，油烟和噪音非常大，"
@@ -74,51 +69,16 @@ def fresh_reference_caches() -> None:
 
 @pytest.fixture
 def city(db: Any) -> City:
-    seed_dictionaries(DictItem)  # transactional tests flush the rows the migrations seeded
-    seed_sla_defaults()
-    seed_templates(MessageTemplate)
-    sla_calendar.invalidate()
-    office = unit_create(name="市12345热线办", code="OFFICE", kind=UnitKind.OFFICE)
-    tax = unit_create(name="市税务局", code="B-TAX", kind=UnitKind.BUREAU, is_vertical=True)
-    housing = unit_create(name="市住建局", code="B-HOUSING", kind=UnitKind.BUREAU)
-    east = unit_create(name="东湖区", code="D-EAST", kind=UnitKind.DISTRICT)
-    east_cg = unit_create(name="东湖区城管局", code="D-EAST-CG", kind=UnitKind.BUREAU, parent=east)
-    liyuan = unit_create(name="梨园街道", code="S-LIYUAN", kind=UnitKind.STREET, parent=east)
-    xingfu = unit_create(name="幸福社区", code="C-XINGFU", kind=UnitKind.COMMUNITY, parent=liyuan)
-    heping = unit_create(name="和平社区", code="C-HEPING", kind=UnitKind.COMMUNITY, parent=liyuan)
-    guanshan = unit_create(name="关山街道", code="S-GUANSHAN", kind=UnitKind.STREET, parent=east)
-    west = unit_create(name="西湖区", code="D-WEST", kind=UnitKind.DISTRICT)
-    west_street = unit_create(name="西湖街道", code="S-WEST", kind=UnitKind.STREET, parent=west)
-    west_comm = unit_create(name="西湖社区", code="C-WEST", kind=UnitKind.COMMUNITY, parent=west_street)
-    return City(
-        office, tax, housing, east, east_cg, liyuan, xingfu, heping, guanshan, west, west_street, west_comm
-    )
+    from tests.factories import city_build
 
-
-def _user(name: str, unit: Unit, *roles: str) -> User:
-    return user_create(username=name, password="pw-123456", full_name=name, unit=unit, roles=roles)
+    return city_build()
 
 
 @pytest.fixture
 def people(city: City) -> People:
-    return People(
-        agent=_user("agent", city.office, Role.AGENT),
-        dispatcher=_user("dispatcher", city.office, Role.DISPATCHER),
-        leader=_user("leader", city.office, Role.LEADER),
-        monitor=_user("monitor", city.office, Role.MONITOR),
-        tax=_user("tax", city.tax, Role.UNIT_HANDLER),
-        housing=_user("housing", city.housing, Role.UNIT_HANDLER),
-        east=_user("east", city.east, Role.UNIT_HANDLER),
-        east_leader=_user("east_leader", city.east, Role.UNIT_LEADER),
-        east_cg=_user("east_cg", city.east_cg, Role.UNIT_HANDLER),
-        liyuan=_user("liyuan", city.liyuan, Role.UNIT_HANDLER),
-        liyuan_leader=_user("liyuan_leader", city.liyuan, Role.UNIT_LEADER),
-        xingfu=_user("xingfu", city.xingfu, Role.UNIT_HANDLER),
-        heping=_user("heping", city.heping, Role.UNIT_HANDLER),
-        guanshan=_user("guanshan", city.guanshan, Role.UNIT_HANDLER),
-        west=_user("west", city.west, Role.UNIT_HANDLER),
-        west_street=_user("west_street", city.west_street, Role.UNIT_HANDLER),
-    )
+    from tests.factories import people_build
+
+    return people_build(city)
 
 
 def dict_item(kind: str, code: str) -> DictItem:

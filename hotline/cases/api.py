@@ -14,7 +14,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from hotline.common.api import RequestContextMixin
 from hotline.common.errors import NotFound
 from hotline.common.throttles import AddressRateThrottle
 from hotline.orgs.http import request_user as _user
@@ -34,7 +33,7 @@ def _detail(request: Request, case_id: int, **extra: Any) -> Response:
     return Response(data)
 
 
-class CaseListCreateApi(RequestContextMixin, GenericAPIView):
+class CaseListCreateApi(GenericAPIView):
     serializer_class = s.CaseListOutput
 
     @extend_schema(
@@ -79,7 +78,7 @@ class CaseListCreateApi(RequestContextMixin, GenericAPIView):
         return Response(body, status=status.HTTP_201_CREATED)
 
 
-class CaseDetailApi(RequestContextMixin, APIView):
+class CaseDetailApi(APIView):
     @extend_schema(summary="工单详情", responses=s.CaseDetailOutput)
     def get(self, request: Request, pk: int) -> Response:
         case = selectors.case_get_for_display(user=_user(request), pk=pk)
@@ -115,14 +114,14 @@ def _case_fields(case: Case) -> dict[str, Any]:
     return values
 
 
-class CaseTimelineApi(RequestContextMixin, APIView):
+class CaseTimelineApi(APIView):
     @extend_schema(summary="工单流转时间线", responses=s.EventOutput(many=True))
     def get(self, request: Request, pk: int) -> Response:
         selectors.case_require_visible(user=_user(request), pk=pk)
         return Response(s.EventOutput(selectors.case_timeline(case_id=pk), many=True).data)
 
 
-class _ActionBase(RequestContextMixin, APIView):
+class _ActionBase(APIView):
     case_action: ClassVar[actions.CaseAction]
 
     def run(self, request: Request, pk: int) -> Response:
@@ -172,7 +171,7 @@ ASSIGNMENT_ACTION_VIEWS: dict[str, type[_ActionBase]] = {
 }
 
 
-class WorklistApi(RequestContextMixin, GenericAPIView):
+class WorklistApi(GenericAPIView):
     serializer_class = s.WorkItemOutput
 
     @extend_schema(
@@ -186,7 +185,7 @@ class WorklistApi(RequestContextMixin, GenericAPIView):
         return self.get_paginated_response(s.WorkItemOutput(page, many=True).data)
 
 
-class ExtensionListApi(RequestContextMixin, GenericAPIView):
+class ExtensionListApi(GenericAPIView):
     serializer_class = s.ExtensionOutput
 
     @extend_schema(summary="待审核的延期申请", responses=s.ExtensionOutput(many=True))
@@ -197,7 +196,7 @@ class ExtensionListApi(RequestContextMixin, GenericAPIView):
         return self.get_paginated_response(s.ExtensionOutput(page, many=True).data)
 
 
-class ExtensionDecideApi(RequestContextMixin, APIView):
+class ExtensionDecideApi(APIView):
     @extend_schema(summary="审核延期申请", request=s.ExtensionDecisionInput, responses=s.CaseDetailOutput)
     def post(self, request: Request, pk: int) -> Response:
         actor = _user(request)

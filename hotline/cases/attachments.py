@@ -11,7 +11,6 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from hotline.common.api import RequestContextMixin
 from hotline.common.audit import audit_record
 from hotline.common.errors import NotFound
 from hotline.orgs.http import request_user
@@ -65,7 +64,7 @@ def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
         raise Http404(exc.message) from exc
 
 
-class AttachmentDownloadApi(RequestContextMixin, APIView):
+class AttachmentDownloadApi(APIView):
     @extend_schema(
         summary="下载工单附件（按工单可见范围，记入审计日志）", responses={(200, "*/*"): OpenApiTypes.BINARY}
     )

@@ -13,7 +13,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from hotline.common.api import RequestContextMixin
 from hotline.common.models import DictItem, DictKind
 from hotline.orgs.models import Unit, UnitKind, User
 
@@ -99,7 +98,7 @@ def _get(request: Request, pk: int) -> ExtendedField:
     return get_object_or_404(qs, pk=pk)
 
 
-class ExtendedFieldListApi(RequestContextMixin, APIView):
+class ExtendedFieldListApi(APIView):
     @extend_schema(
         summary="扩展字段列表（系统管理员）",
         parameters=[OpenApiParameter("active", bool, description="只列启用的")],
@@ -120,7 +119,7 @@ class ExtendedFieldListApi(RequestContextMixin, APIView):
         return Response(ExtendedFieldOutput(definition).data, status=201)
 
 
-class ExtendedFieldDetailApi(RequestContextMixin, APIView):
+class ExtendedFieldDetailApi(APIView):
     @extend_schema(summary="扩展字段详情", responses=ExtendedFieldOutput)
     def get(self, request: Request, pk: int) -> Response:
         return Response(ExtendedFieldOutput(_get(request, pk)).data)

@@ -12,7 +12,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from hotline.common.api import RequestContextMixin
 from hotline.common.errors import NotFound
 from hotline.common.registry import user_may
 from hotline.orgs.http import request_user as _user
@@ -81,7 +80,7 @@ def _report(report: duplicates.DuplicateReport, user: User) -> dict[str, Any]:
     }
 
 
-class DuplicatesApi(RequestContextMixin, APIView):
+class DuplicatesApi(APIView):
     """INT-5: candidates of the last 15 days by same number, same name and similar content."""
 
     def _run(self, request: Request, data: Any) -> Response:
@@ -126,7 +125,7 @@ class ClusterInput(serializers.Serializer):
     min_size = serializers.IntegerField(required=False, default=3, min_value=2, max_value=1000)
 
 
-class HotClustersApi(RequestContextMixin, APIView):
+class HotClustersApi(APIView):
     @extend_schema(
         summary="热点聚类：近N天相似的在办诉求（可并单）",
         parameters=[ClusterInput],
@@ -159,7 +158,7 @@ class MergeInput(serializers.Serializer):
     opinion = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
 
 
-class MergeApi(RequestContextMixin, APIView):
+class MergeApi(APIView):
     @extend_schema(summary="并单：把本工单并入已有工单", request=MergeInput, responses=CaseDetailOutput)
     def post(self, request: Request, pk: int) -> Response:
         actor = _user(request)
@@ -184,7 +183,7 @@ class UnmergeInput(serializers.Serializer):
     reason = serializers.CharField(allow_blank=True)
 
 
-class UnmergeApi(RequestContextMixin, APIView):
+class UnmergeApi(APIView):
     @extend_schema(summary="撤销并单（热线办）", request=UnmergeInput, responses=CaseDetailOutput)
     def post(self, request: Request, pk: int) -> Response:
         actor = _user(request)
@@ -219,7 +218,7 @@ def _co_output(co: CoRequester, user: User) -> dict[str, Any]:
     }
 
 
-class CoRequestersApi(RequestContextMixin, APIView):
+class CoRequestersApi(APIView):
     @extend_schema(summary="并单来电人（需一并回访）", responses=o.CoRequesterOutput(many=True))
     def get(self, request: Request, pk: int) -> Response:
         user = _user(request)
@@ -238,7 +237,7 @@ class CoCallbackInput(serializers.Serializer):
     citizen_words = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class CoRequesterCallbackApi(RequestContextMixin, APIView):
+class CoRequesterCallbackApi(APIView):
     @extend_schema(summary="回访并单来电人", request=CoCallbackInput, responses=o.CoRequesterOutput)
     def post(self, request: Request, pk: int) -> Response:
         user = _user(request)

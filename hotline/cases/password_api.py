@@ -13,7 +13,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from hotline.common.api import RequestContextMixin
 from hotline.common.throttles import AnonymousAddressRateThrottle
 
 from . import services
@@ -41,7 +40,7 @@ class ResetInput(serializers.Serializer):
     code = serializers.RegexField(r"^\d{6}$", label="验证码", error_messages={"invalid": "验证码为6位数字"})
 
 
-class CodeRequestApi(RequestContextMixin, APIView):
+class CodeRequestApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list[Any] = []
     throttle_classes = [CodeRequestThrottle]
@@ -59,7 +58,7 @@ class CodeRequestApi(RequestContextMixin, APIView):
         return Response({"detail": CODE_SENT}, status=status.HTTP_202_ACCEPTED)
 
 
-class ResetApi(RequestContextMixin, APIView):
+class ResetApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list[Any] = []
     throttle_classes = [ResetThrottle]

@@ -4,7 +4,7 @@ opening a notice. Thin: parse, call one service or selector, render."""
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -74,8 +74,11 @@ def hot_questions(request: HttpRequest) -> HttpResponse:
 def notice_open(request: HttpRequest, pk: int) -> HttpResponse:
     """Clicking a notice marks it read and follows its link (on this site only)."""
     user = request_user(request)
+    found = Outbox.objects.filter(pk=pk, recipient=user).values_list("link", flat=True).first()
+    if found is None:
+        raise Http404  # someone else's notice
     inbox_mark_read(user=user, ids=[pk])
-    link = Outbox.objects.filter(pk=pk, recipient=user).values_list("link", flat=True).first() or ""
+    link = found or ""
     if link and url_has_allowed_host_and_scheme(link, allowed_hosts={request.get_host()}):
         return redirect(link)
     return redirect("home")

@@ -12,7 +12,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from hotline.common.api import RequestContextMixin
 from hotline.common.throttles import AnonymousAddressRateThrottle
 from hotline.orgs.http import request_user
 
@@ -21,7 +20,7 @@ from .models import Case
 from .services.contact import case_reveal_phone
 
 
-class RevealPhoneApi(RequestContextMixin, APIView):
+class RevealPhoneApi(APIView):
     @extend_schema(
         summary="查看来电号码（记录审计）",
         request=None,

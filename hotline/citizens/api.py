@@ -14,7 +14,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from hotline.common.api import RequestContextMixin
 from hotline.common.errors import NotFound
 from hotline.common.schema import FILE_RESPONSES, NO_CONTENT, free_object
 from hotline.orgs.http import request_user as _user
@@ -128,7 +127,7 @@ class ExportInput(serializers.Serializer):
 # --------------------------------------------------------------------------- citizens
 
 
-class CitizenListCreateApi(RequestContextMixin, GenericAPIView):
+class CitizenListCreateApi(GenericAPIView):
     @extend_schema(
         summary="市民档案查询（号码已脱敏）",
         parameters=[CitizenSearchInput],
@@ -153,7 +152,7 @@ class CitizenListCreateApi(RequestContextMixin, GenericAPIView):
         return Response(selectors.citizen_data(citizen, masked=masked), status=status.HTTP_201_CREATED)
 
 
-class CitizenDetailApi(RequestContextMixin, APIView):
+class CitizenDetailApi(APIView):
     @extend_schema(
         summary="市民档案详情（有权限的角色看到完整号码，并记入审计日志）", responses=o.CitizenDetailOutput
     )
@@ -168,8 +167,8 @@ class CitizenDetailApi(RequestContextMixin, APIView):
     @extend_schema(summary="修改市民档案", request=CitizenInput, responses=o.CitizenOutput)
     def put(self, request: Request, pk: int) -> Response:
         user = _user(request)
+        citizen = selectors.citizen_get(user=user, pk=pk)  # another unit's: 404 before any role check
         _require_editor(user)
-        citizen = selectors.citizen_get(user=user, pk=pk)
         data = CitizenInput(data=request.data)
         data.is_valid(raise_exception=True)
         services.citizen_update(citizen=citizen, actor=user, data=data.to_input())
@@ -179,12 +178,13 @@ class CitizenDetailApi(RequestContextMixin, APIView):
     @extend_schema(summary="删除市民档案（无工单的）", responses=NO_CONTENT)
     def delete(self, request: Request, pk: int) -> Response:
         user = _user(request)
+        citizen = selectors.citizen_get(user=user, pk=pk)
         _require_editor(user)
-        services.citizen_delete(citizen=selectors.citizen_get(user=user, pk=pk), actor=user)
+        services.citizen_delete(citizen=citizen, actor=user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class CitizenHistoryApi(RequestContextMixin, APIView):
+class CitizenHistoryApi(APIView):
     @extend_schema(
         summary="市民接触历史（工单、来电、短信、网站/微信留言，只读）",
         responses=o.HistoryEntryOutput,
@@ -200,7 +200,7 @@ class CitizenHistoryApi(RequestContextMixin, APIView):
         return Response([{**e.__dict__, "number": selectors.mask(e.number, masked=masked)} for e in entries])
 
 
-class ScreenPopApi(RequestContextMixin, APIView):
+class ScreenPopApi(APIView):
     @extend_schema(
         summary="来电弹屏：档案、联系人、在办工单、最近10次接触与工单、黑名单、投诉/咨询次数、按区号的布局",
         parameters=[OpenApiParameter("number", str, required=True)],
@@ -217,7 +217,7 @@ class ScreenPopApi(RequestContextMixin, APIView):
 # --------------------------------------------------------------------------- related contacts
 
 
-class ContactListCreateApi(RequestContextMixin, APIView):
+class ContactListCreateApi(APIView):
     @extend_schema(summary="相关联系人", responses=o.ContactOutput(many=True))
     def get(self, request: Request, pk: int) -> Response:
         user = _user(request)
@@ -228,8 +228,8 @@ class ContactListCreateApi(RequestContextMixin, APIView):
     @extend_schema(summary="新增相关联系人", request=ContactInput, responses={201: o.ContactOutput})
     def post(self, request: Request, pk: int) -> Response:
         user = _user(request)
-        _require_editor(user)
         citizen = selectors.citizen_get(user=user, pk=pk)
+        _require_editor(user)
         data = ContactInput(data=request.data)
         data.is_valid(raise_exception=True)
         contact = services.contact_create(citizen=citizen, actor=user, data=data.to_input())
@@ -243,12 +243,12 @@ def _contact(user: User, pk: int) -> RelatedContact:
     return contact
 
 
-class ContactDetailApi(RequestContextMixin, APIView):
+class ContactDetailApi(APIView):
     @extend_schema(summary="修改相关联系人", request=ContactInput, responses=o.ContactOutput)
     def put(self, request: Request, pk: int) -> Response:
         user = _user(request)
-        _require_editor(user)
         contact = _contact(user, pk)
+        _require_editor(user)
         data = ContactInput(data=request.data)
         data.is_valid(raise_exception=True)
         services.contact_update(contact=contact, actor=user, data=data.to_input())
@@ -257,8 +257,9 @@ class ContactDetailApi(RequestContextMixin, APIView):
     @extend_schema(summary="删除相关联系人", responses=NO_CONTENT)
     def delete(self, request: Request, pk: int) -> Response:
         user = _user(request)
+        contact = _contact(user, pk)
         _require_editor(user)
-        services.contact_delete(contact=_contact(user, pk), actor=user)
+        services.contact_delete(contact=contact, actor=user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -275,7 +276,7 @@ def _file_response(content: bytes, fmt: str, name: str) -> HttpResponse:
     return response
 
 
-class _ImportApi(RequestContextMixin, APIView):
+class _ImportApi(APIView):
     """The file's size and rows are checked at once (400 beyond the limits); the import itself runs as a
     background job: 202 with the job, whose progress and row report `GET /citizens/imports/<id>/` shows."""
 
@@ -337,7 +338,7 @@ class BlacklistImportApi(_ImportApi):
         return super().post(request)
 
 
-class CitizenExportApi(RequestContextMixin, APIView):
+class CitizenExportApi(APIView):
     @extend_schema(
         summary="导出市民（按查询条件；无权限的角色号码脱敏）",
         parameters=[CitizenSearchInput, ExportInput],
@@ -358,7 +359,7 @@ class CitizenExportApi(RequestContextMixin, APIView):
         return _file_response(content, fmt.validated_data["file_format"], "citizens")
 
 
-class ContactExportApi(RequestContextMixin, APIView):
+class ContactExportApi(APIView):
     @extend_schema(summary="导出相关联系人", parameters=[ExportInput], responses=FILE_RESPONSES)
     def get(self, request: Request) -> HttpResponse:
         user = _user(request)
@@ -378,7 +379,7 @@ class ContactExportApi(RequestContextMixin, APIView):
 # --------------------------------------------------------------------------- blacklist
 
 
-class BlacklistListCreateApi(RequestContextMixin, GenericAPIView):
+class BlacklistListCreateApi(GenericAPIView):
     @extend_schema(
         summary="黑名单",
         parameters=[OpenApiParameter("number", str), OpenApiParameter("active", bool)],
@@ -406,7 +407,7 @@ class BlacklistListCreateApi(RequestContextMixin, GenericAPIView):
         return Response(selectors.blacklist_data(entry), status=status.HTTP_201_CREATED)
 
 
-class BlacklistDetailApi(RequestContextMixin, APIView):
+class BlacklistDetailApi(APIView):
     @extend_schema(summary="移出黑名单", responses=NO_CONTENT)
     def delete(self, request: Request, pk: int) -> Response:
         user = _user(request)
@@ -418,7 +419,7 @@ class BlacklistDetailApi(RequestContextMixin, APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class BlacklistCheckApi(RequestContextMixin, APIView):
+class BlacklistCheckApi(APIView):
     @extend_schema(
         summary="号码是否在黑名单（呼入/呼出）",
         parameters=[
@@ -437,7 +438,7 @@ class BlacklistCheckApi(RequestContextMixin, APIView):
         return Response({"blacklisted": entry is not None, "entry": selectors.blacklist_data(entry)})
 
 
-class BlacklistExportApi(RequestContextMixin, APIView):
+class BlacklistExportApi(APIView):
     @extend_schema(summary="导出黑名单", parameters=[ExportInput], responses=FILE_RESPONSES)
     def get(self, request: Request) -> HttpResponse:
         user = _user(request)
@@ -452,7 +453,7 @@ class BlacklistExportApi(RequestContextMixin, APIView):
         return _file_response(content, fmt.validated_data["file_format"], "blacklist")
 
 
-class ImportJobApi(RequestContextMixin, APIView):
+class ImportJobApi(APIView):
     @extend_schema(summary="导入任务：状态、进度与逐行错误报告", responses=o.ImportJobOutput)
     def get(self, request: Request, pk: int) -> Response:
         job = selectors.import_jobs(user=_user(request)).filter(pk=pk).first()

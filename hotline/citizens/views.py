@@ -177,11 +177,11 @@ def contact_add(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def contact_delete(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
-    if not selectors.may_edit_citizens(user):
-        raise PermissionDenied
     contact = RelatedContact.objects.filter(pk=pk).first()
     if contact is None or not selectors.citizen_visible(user=user).filter(pk=contact.citizen_id).exists():
-        raise Http404
+        raise Http404  # another unit's: not found before any role check
+    if not selectors.may_edit_citizens(user):
+        raise PermissionDenied
     services.contact_delete(contact=contact, actor=user)
     messages.success(request, _("联系人已删除。"))
     return redirect("citizen-detail", pk=contact.citizen_id)

@@ -39,11 +39,6 @@ class Pagination(pagination.PageNumberPagination):
     max_page_size = 200
 
 
-class RequestContextMixin:
-    """Historical marker of the API views that audit: RequestContextMiddleware now sets the client address for
-    every entry point (pages, API, admin), so this mixin adds nothing and can be dropped from a view."""
-
-
 class CachedFieldsMixin:
     """Build a ModelSerializer's fields once per class instead of on every instance.
 

@@ -15,7 +15,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from hotline.common.api import RequestContextMixin
 from hotline.orgs.http import request_user as _user
 
 from . import importexport, selectors, services
@@ -48,7 +47,7 @@ def _directory(request: Request, directory: Any, code: int = 200) -> Response:
 # --------------------------------------------------------------------------- spaces and directories
 
 
-class SpaceListApi(RequestContextMixin, APIView):
+class SpaceListApi(APIView):
     @extend_schema(summary="知识空间列表", responses=s.SpaceOutput(many=True))
     def get(self, request: Request) -> Response:
         spaces = selectors.space_list(user=_user(request))
@@ -61,7 +60,7 @@ class SpaceListApi(RequestContextMixin, APIView):
         return Response(s.SpaceOutput(space, context={"request": request}).data, status=201)
 
 
-class DirectoryListApi(RequestContextMixin, APIView):
+class DirectoryListApi(APIView):
     @extend_schema(
         summary="知识目录（有查看权限的，按树序）",
         parameters=[OpenApiParameter("space", int), OpenApiParameter("parent", int)],
@@ -92,7 +91,7 @@ class DirectoryListApi(RequestContextMixin, APIView):
         return _directory(request, directory, 201)
 
 
-class DirectorySearchApi(RequestContextMixin, APIView):
+class DirectorySearchApi(APIView):
     @extend_schema(
         summary="按名称或拼音（全拼、首字母、模糊）查找目录",
         parameters=[OpenApiParameter("q", str), OpenApiParameter("space", int)],
@@ -108,7 +107,7 @@ class DirectorySearchApi(RequestContextMixin, APIView):
         return Response(s.DirectoryOutput(dirs, many=True, context={"request": request, "paths": paths}).data)
 
 
-class DirectoryDetailApi(RequestContextMixin, APIView):
+class DirectoryDetailApi(APIView):
     @extend_schema(summary="目录详情", responses=s.DirectoryOutput)
     def get(self, request: Request, pk: int) -> Response:
         return _directory(request, selectors.directory_get(user=_user(request), pk=pk))
@@ -128,7 +127,7 @@ class DirectoryDetailApi(RequestContextMixin, APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class DirectoryMoveApi(RequestContextMixin, APIView):
+class DirectoryMoveApi(APIView):
     @extend_schema(
         summary="移动目录（连同下级目录和条目）", request=s.MoveDirectoryInput, responses=s.DirectoryOutput
     )
@@ -140,7 +139,7 @@ class DirectoryMoveApi(RequestContextMixin, APIView):
         return _directory(request, services.directory_move(actor=user, directory=directory, parent=parent))
 
 
-class DirectoryGrantsApi(RequestContextMixin, APIView):
+class DirectoryGrantsApi(APIView):
     @extend_schema(summary="目录本身设置的权限（下级目录继承）", responses=s.GrantOutput(many=True))
     def get(self, request: Request, pk: int) -> Response:
         directory = selectors.directory_get(user=_user(request), pk=pk)
@@ -158,7 +157,7 @@ class DirectoryGrantsApi(RequestContextMixin, APIView):
         return Response(s.GrantOutput(rows, many=True).data)
 
 
-class DirectoryExportApi(RequestContextMixin, APIView):
+class DirectoryExportApi(APIView):
     @extend_schema(summary="导出目录（含下级）中可查看的条目为Excel", responses={(200, XLSX): bytes})
     def get(self, request: Request, pk: int) -> HttpResponse:
         user = _user(request)
@@ -182,7 +181,7 @@ def _import_report(report: importexport.ImportReport) -> Response:
     )
 
 
-class DirectoryImportApi(RequestContextMixin, APIView):
+class DirectoryImportApi(APIView):
     @extend_schema(
         summary="从Excel批量导入条目（按审核规则提交或发布；有错则全部不导入）",
         request={"multipart/form-data": s.ImportInput},
@@ -195,7 +194,7 @@ class DirectoryImportApi(RequestContextMixin, APIView):
         return _import_report(importexport.directory_import(actor=user, directory=directory, file=v["file"]))
 
 
-class DirectoryExportZipApi(RequestContextMixin, APIView):
+class DirectoryExportZipApi(APIView):
     @extend_schema(
         summary="导出目录（含下级）中可查看的条目及其附件为ZIP（items.xlsx + attachments/编号/文件）",
         responses={(200, ZIP): bytes},
@@ -210,7 +209,7 @@ class DirectoryExportZipApi(RequestContextMixin, APIView):
         return response
 
 
-class DirectoryImportZipApi(RequestContextMixin, APIView):
+class DirectoryImportZipApi(APIView):
     @extend_schema(
         summary="从ZIP（items.xlsx + 附件文件）批量导入条目及附件（有错则全部不导入）",
         request={"multipart/form-data": s.ImportInput},
@@ -225,7 +224,7 @@ class DirectoryImportZipApi(RequestContextMixin, APIView):
         )
 
 
-class DirectoryStatsApi(RequestContextMixin, APIView):
+class DirectoryStatsApi(APIView):
     @extend_schema(summary="目录（含下级）浏览统计", parameters=[s.DaysInput], responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, pk: int) -> Response:
         user = _user(request)
@@ -237,7 +236,7 @@ class DirectoryStatsApi(RequestContextMixin, APIView):
 # --------------------------------------------------------------------------- items
 
 
-class ItemListCreateApi(RequestContextMixin, GenericAPIView):
+class ItemListCreateApi(GenericAPIView):
     serializer_class = s.ItemListOutput
 
     @extend_schema(
@@ -268,7 +267,7 @@ class ItemListCreateApi(RequestContextMixin, GenericAPIView):
         return _item_detail(request, item.pk, 201)
 
 
-class ItemDetailApi(RequestContextMixin, APIView):
+class ItemDetailApi(APIView):
     @extend_schema(summary="知识条目详情（记一次浏览）", responses=s.ItemDetailOutput)
     def get(self, request: Request, pk: int) -> Response:
         user = _user(request)
@@ -310,7 +309,7 @@ class ItemDetailApi(RequestContextMixin, APIView):
         return Response(s.VersionOutput(version).data)
 
 
-class ItemStateApi(RequestContextMixin, APIView):
+class ItemStateApi(APIView):
     @extend_schema(
         summary="暂停、恢复、归档、移入回收站、还原、彻底删除",
         request=s.StateActionInput,
@@ -324,7 +323,7 @@ class ItemStateApi(RequestContextMixin, APIView):
         return _item_detail(request, pk)
 
 
-class ItemMoveApi(RequestContextMixin, APIView):
+class ItemMoveApi(APIView):
     @extend_schema(summary="移动条目到其他目录", request=s.MoveItemInput, responses=s.ItemDetailOutput)
     def post(self, request: Request, pk: int) -> Response:
         user = _user(request)
@@ -335,7 +334,7 @@ class ItemMoveApi(RequestContextMixin, APIView):
         return _item_detail(request, pk)
 
 
-class ItemVersionsApi(RequestContextMixin, APIView):
+class ItemVersionsApi(APIView):
     @extend_schema(summary="版本历史", responses=s.VersionOutput(many=True))
     def get(self, request: Request, pk: int) -> Response:
         user = _user(request)
@@ -343,7 +342,7 @@ class ItemVersionsApi(RequestContextMixin, APIView):
         return Response(s.VersionOutput(selectors.item_versions(user=user, item=item), many=True).data)
 
 
-class ItemFavouriteApi(RequestContextMixin, APIView):
+class ItemFavouriteApi(APIView):
     @extend_schema(summary="收藏", request=None, responses={204: None})
     def post(self, request: Request, pk: int) -> Response:
         user = _user(request)
@@ -357,7 +356,7 @@ class ItemFavouriteApi(RequestContextMixin, APIView):
         return Response(status=204)
 
 
-class ItemHelpfulApi(RequestContextMixin, APIView):
+class ItemHelpfulApi(APIView):
     @extend_schema(summary="“是否有帮助”评价", request=s.HelpfulInput, responses={204: None})
     def post(self, request: Request, pk: int) -> Response:
         user = _user(request)
@@ -367,7 +366,7 @@ class ItemHelpfulApi(RequestContextMixin, APIView):
         return Response(status=204)
 
 
-class ItemStatsApi(RequestContextMixin, APIView):
+class ItemStatsApi(APIView):
     @extend_schema(summary="条目浏览统计", parameters=[s.DaysInput], responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, pk: int) -> Response:
         item = selectors.item_get(user=_user(request), pk=pk)
@@ -375,7 +374,7 @@ class ItemStatsApi(RequestContextMixin, APIView):
         return Response(selectors.item_stats(item=item, days=v["days"]))
 
 
-class AttachmentDownloadApi(RequestContextMixin, APIView):
+class AttachmentDownloadApi(APIView):
     @extend_schema(summary="下载附件", responses={(200, "application/octet-stream"): bytes})
     def get(self, request: Request, pk: int) -> FileResponse:
         attachment = selectors.attachment_get(user=_user(request), pk=pk)
@@ -385,7 +384,7 @@ class AttachmentDownloadApi(RequestContextMixin, APIView):
 # --------------------------------------------------------------------------- review
 
 
-class ReviewQueueApi(RequestContextMixin, GenericAPIView):
+class ReviewQueueApi(GenericAPIView):
     serializer_class = s.VersionOutput
 
     @extend_schema(summary="待我审核的修改", responses=s.VersionOutput(many=True))
@@ -394,7 +393,7 @@ class ReviewQueueApi(RequestContextMixin, GenericAPIView):
         return self.get_paginated_response(s.VersionOutput(page, many=True).data)
 
 
-class MySubmissionsApi(RequestContextMixin, GenericAPIView):
+class MySubmissionsApi(GenericAPIView):
     serializer_class = s.VersionOutput
 
     @extend_schema(summary="我提交的修改（含退回原因）", responses=s.VersionOutput(many=True))
@@ -403,13 +402,13 @@ class MySubmissionsApi(RequestContextMixin, GenericAPIView):
         return self.get_paginated_response(s.VersionOutput(page, many=True).data)
 
 
-class VersionDetailApi(RequestContextMixin, APIView):
+class VersionDetailApi(APIView):
     @extend_schema(summary="版本详情", responses=s.VersionOutput)
     def get(self, request: Request, pk: int) -> Response:
         return Response(s.VersionOutput(selectors.version_get(user=_user(request), pk=pk)).data)
 
 
-class VersionApproveApi(RequestContextMixin, APIView):
+class VersionApproveApi(APIView):
     @extend_schema(summary="审核通过并发布", request=s.ApproveInput, responses=s.VersionOutput)
     def post(self, request: Request, pk: int) -> Response:
         user = _user(request)
@@ -420,7 +419,7 @@ class VersionApproveApi(RequestContextMixin, APIView):
         )
 
 
-class VersionRejectApi(RequestContextMixin, APIView):
+class VersionRejectApi(APIView):
     @extend_schema(summary="退回修改（须填写原因）", request=s.RejectInput, responses=s.VersionOutput)
     def post(self, request: Request, pk: int) -> Response:
         user = _user(request)
@@ -434,7 +433,7 @@ class VersionRejectApi(RequestContextMixin, APIView):
 # --------------------------------------------------------------------------- search, habits
 
 
-class SearchApi(RequestContextMixin, APIView):
+class SearchApi(APIView):
     @extend_schema(
         summary="知识检索：空格=并且；OR、-、——、“ 或 ”=或者；可限定目录（含下级）；按相关度或浏览量排序。"
         "精确结果少于3条时，related 给出按分词和同义词找到的相关结果",
@@ -468,7 +467,7 @@ class SearchApi(RequestContextMixin, APIView):
         return Response(out)
 
 
-class SuggestApi(RequestContextMixin, APIView):
+class SuggestApi(APIView):
     @extend_schema(
         summary="受理页侧栏：按正在录入的诉求内容推荐知识",
         request=s.SuggestInput,
@@ -480,7 +479,7 @@ class SuggestApi(RequestContextMixin, APIView):
         return Response(s.search_output(page, page_number=1, page_size=v["limit"]))
 
 
-class FavouriteListApi(RequestContextMixin, GenericAPIView):
+class FavouriteListApi(GenericAPIView):
     serializer_class = s.ItemListOutput
 
     @extend_schema(summary="我的收藏", responses=s.ItemListOutput(many=True))
@@ -498,7 +497,7 @@ class RankingOutput(s.ItemListOutput):
         fields = [*s.ItemListOutput.Meta.fields, "figure"]
 
 
-class RankingApi(RequestContextMixin, APIView):
+class RankingApi(APIView):
     @extend_schema(
         summary="排行：浏览最多（可选近N天）、最新、收藏最多、最有用",
         parameters=[s.RankingInput],
@@ -513,7 +512,7 @@ class RankingApi(RequestContextMixin, APIView):
 # --------------------------------------------------------------------------- third parties (KB-8)
 
 
-class ApiClientCreateApi(RequestContextMixin, APIView):
+class ApiClientCreateApi(APIView):
     @extend_schema(
         summary="新建第三方检索客户端（密钥只显示这一次）",
         request=s.ApiClientInput,
@@ -527,7 +526,7 @@ class ApiClientCreateApi(RequestContextMixin, APIView):
         )
 
 
-class OpenSearchApi(RequestContextMixin, APIView):
+class OpenSearchApi(APIView):
     """For third-party systems: `X-Api-Key: <prefix>.<secret>` (or `Authorization: ApiKey …`)."""
 
     authentication_classes = [ApiClientAuthentication]

@@ -8,7 +8,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from hotline.common.api import RequestContextMixin
 from hotline.common.models import DictItem
 
 from .models import Unit, User
@@ -50,13 +49,13 @@ class MeSerializer(serializers.ModelSerializer):
         return sees_everything(user)
 
 
-class MeApi(RequestContextMixin, APIView):
+class MeApi(APIView):
     @extend_schema(responses=MeSerializer, summary="当前用户")
     def get(self, request: Request) -> Response:
         return Response(MeSerializer(request.user).data)
 
 
-class UnitListApi(RequestContextMixin, ListAPIView):
+class UnitListApi(ListAPIView):
     """Unit picker: search by name, code or pinyin initials (e.g. `jtj` finds 交通局)."""
 
     serializer_class = UnitSerializer
@@ -91,7 +90,7 @@ class DictItemSerializer(serializers.ModelSerializer):
         fields = ["kind", "code", "name", "rank", "sort_order"]
 
 
-class DictionaryApi(RequestContextMixin, APIView):
+class DictionaryApi(APIView):
     @extend_schema(responses=DictItemSerializer(many=True), summary="字典（诉求类型、性质、退件原因等）")
     def get(self, request: Request) -> Response:
         items = DictItem.objects.filter(is_active=True).order_by("kind", "sort_order", "id")

@@ -12,7 +12,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from hotline.common import clock
-from hotline.common.api import RequestContextMixin
 from hotline.common.errors import NotAllowed
 from hotline.notify import services as notify
 from hotline.orgs.models import User
@@ -61,7 +60,7 @@ def require_supervisor(user: object) -> User:
     return user
 
 
-class CardLedgerApi(RequestContextMixin, APIView):
+class CardLedgerApi(APIView):
     @extend_schema(
         summary="红黄牌台账（按单位）", parameters=PERIOD_PARAMS, responses=o.CardLedgerRowOutput(many=True)
     )
@@ -73,7 +72,7 @@ class CardLedgerApi(RequestContextMixin, APIView):
         )
 
 
-class TimeLimitSupervisionApi(RequestContextMixin, APIView):
+class TimeLimitSupervisionApi(APIView):
     @extend_schema(
         summary="时限督办：签收与答复用时（按单位）",
         parameters=PERIOD_PARAMS,
@@ -87,7 +86,7 @@ class TimeLimitSupervisionApi(RequestContextMixin, APIView):
         )
 
 
-class ResultSupervisionApi(RequestContextMixin, APIView):
+class ResultSupervisionApi(APIView):
     @extend_schema(
         summary="结果督办：不予受理工单",
         parameters=PERIOD_PARAMS,
@@ -126,7 +125,7 @@ def record_quality_view(*, user: User, quality: dict[str, Any], period: Any) -> 
         )
 
 
-class QualitySupervisionApi(RequestContextMixin, APIView):
+class QualitySupervisionApi(APIView):
     @extend_schema(
         summary="质量督办：重复来电与不满意工单",
         parameters=PERIOD_PARAMS,
@@ -155,7 +154,7 @@ class QualitySupervisionApi(RequestContextMixin, APIView):
         )
 
 
-class NoticeListApi(RequestContextMixin, APIView):
+class NoticeListApi(APIView):
     @extend_schema(summary="我的系统内提醒（未读）", responses=o.NoticeOutput(many=True))
     def get(self, request: Request) -> Response:
         rows = notify.inbox(user=request.user)[:50]
@@ -171,7 +170,7 @@ class NoticeReadInput(serializers.Serializer):
     ids = serializers.ListField(child=serializers.IntegerField(), allow_empty=False)
 
 
-class NoticeReadApi(RequestContextMixin, APIView):
+class NoticeReadApi(APIView):
     @extend_schema(summary="标记提醒为已读", request=NoticeReadInput, responses=o.NoticeReadOutput)
     def post(self, request: Request) -> Response:
         data = NoticeReadInput(data=request.data)

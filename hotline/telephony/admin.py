@@ -3,6 +3,8 @@ from typing import Any
 from django.contrib import admin
 from django.contrib.auth.hashers import identify_hasher, make_password
 
+from hotline.common.admin_audit import PersonalDataAdminMixin
+
 from .models import Agent, Call, Number, Queue, Recording
 
 
@@ -31,7 +33,7 @@ class AgentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Call)
-class CallAdmin(admin.ModelAdmin):
+class CallAdmin(PersonalDataAdminMixin, admin.ModelAdmin):  # callers' numbers: audited (ORG-4)
     list_display = [
         "call_id",
         "caller",
@@ -50,7 +52,7 @@ class CallAdmin(admin.ModelAdmin):
 
 
 @admin.register(Recording)
-class RecordingAdmin(admin.ModelAdmin):
+class RecordingAdmin(PersonalDataAdminMixin, admin.ModelAdmin):  # recordings of citizens: audited
     list_display = ["call", "path", "started_at", "duration_ms", "size_bytes"]
     readonly_fields = ["call", "path", "started_at", "ended_at", "duration_ms", "size_bytes"]
 

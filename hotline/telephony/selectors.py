@@ -24,6 +24,20 @@ def telephony_enabled() -> bool:
     return not missing_binaries()
 
 
+def shows_numbers(user: User | None) -> bool:
+    """ORG-4: the same rule as every other screen (citizens.selectors.sees_personal_data): hotline staff who
+    work with citizens see a caller's full number, anyone else bound to a seat sees it masked."""
+    from hotline.citizens.selectors import sees_personal_data
+
+    return user is not None and sees_personal_data(user)
+
+
+def caller_shown(*, user: User | None, number: str) -> str:
+    from hotline.common.crypto import mask_phone
+
+    return number if shows_numbers(user) else mask_phone(number)
+
+
 def agent_for_user(*, user: User) -> Agent | None:
     """The seat bound to this staff account (one at most)."""
     return Agent.objects.select_related("current_call").filter(user=user).first()

@@ -251,8 +251,21 @@ def call_offer(*, call: Call, agent_pk: int, leg_id: str, remote: str, node: str
             started_at=now,
         )
         _queue_log(call, QueueEvent.OFFER, agent_id=agent.pk, now=now)
+        from .selectors import caller_shown, shows_numbers
+
+        seat_user = agent.user
+        if call.caller and shows_numbers(seat_user):
+            # ORG-4: an unmasked number shown to a person is audited — once per offer, the call bar and its
+            # push show this same call until it ends.
+            audit_record(
+                actor=seat_user,
+                action="view",
+                obj=call,
+                summary=f"来电号码显示给坐席 {agent.agent_id}",
+            )
+        caller = caller_shown(user=seat_user, number=call.caller)
         payload = agent_payload(
-            agent, {"type": "ringing", "caller": call.caller, "queue": call.queue.name if call.queue else ""}
+            agent, {"type": "ringing", "caller": caller, "queue": call.queue.name if call.queue else ""}
         )
         transaction.on_commit(lambda: push.publish_agent(agent.pk, payload))
     return agent

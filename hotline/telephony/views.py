@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from hotline.common import clock
+from hotline.common.audit import audit_access
 from hotline.common.errors import ServiceError
 from hotline.common.http import error_text, get_or_404, report_error
 from hotline.orgs.models import User
@@ -54,12 +55,16 @@ def _bar(request: HttpRequest, *, error: str = "", status: int = 200) -> HttpRes
         "events_url": reverse("tel-events") if agent else "",
         "missed_count": selectors.missed_calls(user=user).count() if agent else 0,
     }
+    if call is not None:
+        # Masked for a seat user whose role does not see numbers (the offer audited the unmasked view).
+        context["caller"] = selectors.caller_shown(user=user, number=call.caller)
     if (
         call is not None
         and call.status in (CallStatus.RINGING, CallStatus.TALKING)
         or (call is not None and agent is not None and agent.state == AgentState.WRAP_UP)
     ):
-        query = urlencode({"citizen_phone": call.caller, "call_id": call.call_id})
+        shown = {"citizen_phone": call.caller} if selectors.shows_numbers(user) else {}
+        query = urlencode({**shown, "call_id": call.call_id})
         context["intake_url"] = f"{reverse('case-new')}?{query}"
     return render(request, "telephony/_callbar.html", context, status=status)
 
@@ -145,11 +150,16 @@ def missed_list(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     if not selectors.may_work_callbacks(user):
         return HttpResponse(status=403)
-    return render(
-        request,
-        "telephony/missed.html",
-        {"missed": selectors.missed_calls(user=user)[:200], "now": clock.now()},
+    missed = list(selectors.missed_calls(user=user)[:200])
+    # Full numbers (the staff dial them back): the view is audited like every unmasked list (ORG-4).
+    audit_access(
+        actor=user,
+        object_type="telephony.missedcall",
+        summary=f"查看未接来电回拨列表 {len(missed)} 行",
+        filters={"status": "open"},
+        rows=len(missed),
     )
+    return render(request, "telephony/missed.html", {"missed": missed, "now": clock.now()})
 
 
 @login_required

@@ -221,11 +221,13 @@ def test_opening_a_notice_marks_it_read_and_follows_its_link(city, people):
     answer = housing.get(f"/notices/{message.pk}/open/")
     assert answer.status_code == 302 and answer["Location"] == f"/cases/{case.pk}/"
     assert Outbox.objects.get(pk=message.pk).read_at is not None
-    # someone else's notice is neither read nor followed
-    other = Outbox.objects.filter(recipient=people.housing).exclude(pk=message.pk).first()
-    if other is not None:
-        client_for(people.tax).get(f"/notices/{other.pk}/open/")
-        assert Outbox.objects.get(pk=other.pk).read_at is None
+    # Someone else's notice is neither read nor followed: 404, as for any object of another unit (ORG-2).
+    second = services.case_urge(case=case, actor=people.dispatcher, expected_version=None, message="再次催办")
+    other = Outbox.objects.filter(recipient=people.housing, channel="in_app").latest("id")
+    assert second and other.pk != message.pk
+    assert client_for(people.tax).get(f"/notices/{other.pk}/open/").status_code == 404
+    assert client_for(people.tax).post(f"/notices/{other.pk}/open/").status_code == 404
+    assert Outbox.objects.get(pk=other.pk).read_at is None
 
 
 # --------------------------------------------------------------------------- 14: hot questions, typical cases

@@ -138,6 +138,34 @@ def test_masking_per_role_and_audit_of_unmasked_views(api, city, people):
     assert r.status_code == 403
 
 
+def test_another_unit_gets_404_on_citizen_writes_not_403(api, city, people):
+    """Scoping comes before the role check: a unit outside the case cannot tell the profile exists (ORG-2)."""
+    case = dispatched_to(city, people, city.xingfu, citizen_phone="13812345678")
+    citizen = case.citizen
+    contact = services.contact_create(
+        citizen=citizen, actor=people.agent, data=services.ContactInput(name="王先生", phone="13700000001")
+    )
+    west = as_user(api, people.west)
+    body = {"name": "x", "phones": []}
+    assert west.put(f"/api/v1/citizens/{citizen.pk}/", body, format="json").status_code == 404
+    assert west.delete(f"/api/v1/citizens/{citizen.pk}/").status_code == 404
+    assert (
+        west.post(f"/api/v1/citizens/{citizen.pk}/contacts/", {"name": "x"}, format="json").status_code == 404
+    )
+    assert (
+        west.put(f"/api/v1/citizens/contacts/{contact.pk}/", {"name": "x"}, format="json").status_code == 404
+    )
+    assert west.delete(f"/api/v1/citizens/contacts/{contact.pk}/").status_code == 404
+    from django.test import Client
+
+    page = Client()
+    page.force_login(people.west)
+    assert page.post(f"/citizens/contacts/{contact.pk}/delete/").status_code == 404
+    # The unit on the case still gets 403 (it sees the profile, its role may not edit it).
+    assert as_user(api, people.xingfu).delete(f"/api/v1/citizens/contacts/{contact.pk}/").status_code == 403
+    assert Citizen.objects.filter(pk=citizen.pk).exists() and citizen.contacts.filter(pk=contact.pk).exists()
+
+
 def test_delete_refused_when_citizen_has_cases(city, people):
     case = dispatched_to(city, people, city.east)
     with pytest.raises(ServiceError, match="已有工单"):

@@ -135,6 +135,10 @@ def test_a_retried_delivery_makes_one_case_and_gets_the_same_reply(city, account
     assert again == [first] * 3
     assert Case.objects.filter(channel=Channel.WECHAT).count() == 1
     assert ChannelMessage.objects.filter(external_id="42").count() == 1
+    # The query password reaches the follower (also on a retry) but is not stored in the message log (INT-6).
+    password = re.search(r"查询密码 (\d+)", first).group(1)
+    stored = ChannelMessage.objects.get(external_id="42").reply
+    assert password not in stored and "查询密码 ******" in stored
 
 
 def test_replayed_or_forged_deliveries_are_refused_and_counted(city, account):

@@ -12,12 +12,14 @@ import re
 import secrets
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 
 from hotline.cases import services as case_services
 from hotline.cases.models import Case, Channel
 from hotline.common import clock, crypto
 from hotline.common.models import DictItem, DictKind
+from hotline.common.redaction import redact, secret_pattern
 from hotline.common.validators import MOBILE_RE, normalize_phone
 
 from ..models import ChannelKind, ChannelMessage, WeChatAccount, WeChatFollower
@@ -37,6 +39,10 @@ CODE_RE = re.compile(r"^\s*验证码\s*(\d{6})\s*$")
 BIND_CODE_MINUTES = 10
 BIND_CODE_TTL = dt.timedelta(minutes=BIND_CODE_MINUTES)
 
+# The reply to a submitted request carries the query password: the stored copy shows ******; the full text is
+# kept in the shared cache only as long as WeChat may retry the delivery (three tries within 15 s).
+SECRET_IN_REPLY = secret_pattern(("查询密码",))
+RETRY_SECONDS = 60
 WELCOME = "欢迎关注12345政务服务便民热线。请点击菜单选择诉求类型（咨询、投诉、建议、求助、其他），或发送“绑定 手机号”绑定手机，发送“我的诉求”查看办理进度。"
 
 
@@ -87,13 +93,19 @@ def receive(*, account: WeChatAccount, message: Incoming, raw: str) -> str:
         first = ChannelMessage.objects.get(
             channel=ChannelKind.WECHAT, account=account.app_id, external_id=message.external_id
         )
-        return first.reply
+        return cache.get(_retry_key(first.pk)) or first.reply
     reply, case = _answer(account, message)
-    record.reply = reply
+    record.reply = redact(reply, SECRET_IN_REPLY)
+    if record.reply != reply:
+        cache.set(_retry_key(record.pk), reply, RETRY_SECONDS)
     record.case = case
     record.acknowledged_at = clock.now()
     record.save(update_fields=["reply", "case", "acknowledged_at"])
     return reply
+
+
+def _retry_key(record_pk: int) -> str:
+    return f"wechat-reply:{record_pk}"
 
 
 def _answer(account: WeChatAccount, message: Incoming) -> tuple[str, Case | None]:

@@ -28,7 +28,7 @@ from hotline.common.refcache import RefCache
 from hotline.common.validators import normalize_phone
 from hotline.orgs.models import User
 from hotline.orgs.selectors import UNITS, sees_everything, visible_unit_filter
-from hotline.sla.models import Clock
+from hotline.sla.models import UNIT_REPLY_STAGES, Clock, Stage
 
 from . import lifecycle
 from .models import (
@@ -240,9 +240,9 @@ def _supervision_event_filters(qs: QuerySet[Case], f: CaseFilters) -> QuerySet[C
         )
         qs = qs.filter(Exists(alerts))
     if f.late_stage:
-        clocks = Clock.objects.filter(
-            case_id=OuterRef("pk"), stage=f.late_stage, **_in_period("started_at", f)
-        )
+        # "replied late" counts a forwarded step late to the unit above as well (stage `forwarded`)
+        stages = UNIT_REPLY_STAGES if f.late_stage == Stage.REPLY else (f.late_stage,)
+        clocks = Clock.objects.filter(case_id=OuterRef("pk"), stage__in=stages, **_in_period("started_at", f))
         if f.unit:
             clocks = clocks.filter(assignment__unit_id=f.unit)
         carded = Alert.objects.filter(kind="yellow").values("clock_id")

@@ -14,7 +14,6 @@ from hotline.common import clock
 from hotline.common.errors import ServiceError
 from hotline.orgs.models import Unit, UnitKind, User
 from hotline.sla import services as sla
-from hotline.sla.models import Stage
 
 from ..lifecycle import Action
 from ..models import (
@@ -364,7 +363,7 @@ def extension_decide(
             ]
             for row in moved:
                 new_clock = sla.clock_extend(
-                    assignment=row, stage=Stage.REPLY, new_due=request.requested_due_at
+                    assignment=row, stage=sla.reply_stage(row), new_due=request.requested_due_at
                 )
                 Assignment.objects.filter(pk=row.pk).update(
                     due_at=request.requested_due_at, warn_at=new_clock.warn_at if new_clock else None

@@ -164,19 +164,20 @@ def _start_unit_clocks(assignment: Assignment, *, due_at: dt.datetime | None = N
 
 
 def _require_text(field: str, value: str, label: str) -> str:
+    """The stripped text, or a refusal naming the field by its (translated) `label`."""
     value = (value or "").strip()
     if not value:
-        raise _fail(field, f"请填写{label}")
+        raise _fail(field, _("请填写%(label)s") % {"label": label})
     return value
 
 
 def _dict_item(field: str, value: DictItem | None, kind: str, *, required: bool = False) -> DictItem | None:
     if value is None:
         if required:
-            raise _fail(field, "请选择" + DictKind(kind).label)
+            raise _fail(field, _("请选择%(kind)s") % {"kind": DictKind(kind).label})
         return None
     if value.kind != kind or not value.is_active:
-        raise _fail(field, f"{DictKind(kind).label}无效")
+        raise _fail(field, _("%(kind)s无效") % {"kind": DictKind(kind).label})
     return value
 
 
@@ -190,9 +191,12 @@ def _require_own(assignment: Assignment, actor: User) -> None:
 
 
 def _require_status(assignment: Assignment, *statuses: str, doing: str) -> None:
+    """Refuse unless the unit's step is in one of `statuses`; `doing` names the action (translated)."""
     if assignment.status not in statuses:
+        status = AssignmentStatus(assignment.status).label
         raise ServiceError(
-            f"本单位环节当前为“{AssignmentStatus(assignment.status).label}”，不能{doing}", code="bad_status"
+            _("本单位环节当前为“%(status)s”，不能%(doing)s") % {"status": status, "doing": doing},
+            code="bad_status",
         )
 
 

@@ -13,6 +13,7 @@ from hotline.cases import services
 from hotline.cases.models import Assignment, AssignmentRole, Case, CaseEvent
 from hotline.common import clock
 from hotline.common.errors import ServiceError
+from hotline.common.templatetags.hotline import cn_short
 from hotline.notify.models import Outbox
 from hotline.orgs.models import Role
 from hotline.orgs.services import user_create
@@ -78,6 +79,11 @@ def test_the_forwarded_step_runs_its_own_stage_and_the_parent_keeps_the_reply_st
     )
     assert liyuan.due_at == child.due_at and liyuan.warn_at == child.warn_at  # mirrored for the worklist
     assert child.max_due_at == east.due_at  # it may be extended up to the district's deadline, no further
+    # the street's worklist shows its own running deadline under the forwarded stage's name
+    client = Client()
+    client.force_login(people.liyuan)
+    row = client.get("/").content.decode().split('data-testid="work-row"')[1].split("</tr>")[0]
+    assert "下派办理" in row and cn_short(child.due_at) in row
 
 
 def test_a_forwarded_step_warns_and_cards_on_its_own_deadline_and_the_parent_on_its_own(city, people):

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from hotline.common.errors import Conflict, ServiceError
@@ -45,7 +46,7 @@ class CaseAction:
             # A loser of a race sees the state the winner left ("already signed for", "no pending return"…);
             # the truth is that it acted on an old version: always 409, whichever check refused first.
             if version is not None and refusal.status_code == 400 and _is_stale(target, version):
-                raise Conflict("工单已被他人更新，请刷新后重试") from refusal
+                raise Conflict(_("工单已被他人更新，请刷新后重试")) from refusal
             raise
 
 
@@ -192,7 +193,9 @@ def office_close(case: Case, *, actor: User, data: dict[str, Any], version: int 
 
 
 def close_marks(case: Case, *, actor: User, data: dict[str, Any], version: int | None) -> Extra:
-    _, password = services.case_set_close_marks(case=case, actor=actor, expected_version=version, **data)
+    _marked, password = services.case_set_close_marks(
+        case=case, actor=actor, expected_version=version, **data
+    )
     return {"query_password": password}
 
 

@@ -24,17 +24,15 @@ import functools
 import hashlib
 import math
 import re
-import threading
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from django.db.models import Case as SqlCase
 from django.db.models import Count, F, FloatField, Sum, Value, When
 
-from hotline.common import clock
+from hotline.common import clock, segmenter
 from hotline.common.validators import normalize_phone
 from hotline.orgs.models import User
 
@@ -62,29 +60,12 @@ _EXTRA_STOP = frozenset(
     "进行 工作 时间 目前 一直 多次 问题 非常 需要 影响 还是 但是 因为 所以 如果 以及 或者".split()
 )
 
-_lock = threading.Lock()
-_jieba: Any = None
-
 
 def _segmenter() -> Any:
-    """jieba, loaded once per process (about a second) on first use."""
-    global _jieba
-    if _jieba is None:
-        with _lock:
-            if _jieba is None:
-                import logging
+    """jieba (common/segmenter.py) with its TF-IDF tables."""
+    import jieba.analyse  # noqa: F401  (the IDF table and stop words below)
 
-                import jieba
-                import jieba.analyse
-                from django.conf import settings
-
-                jieba.setLogLevel(logging.WARNING)
-                # jieba caches its parsed dictionary in a file: under HOTLINE_VAR_DIR, not the system's /tmp.
-                Path(settings.VAR_DIR).mkdir(parents=True, exist_ok=True)
-                jieba.dt.tmp_dir = str(settings.VAR_DIR)
-                jieba.initialize()
-                _jieba = jieba
-    return _jieba
+    return segmenter.jieba()
 
 
 def _idf() -> tuple[dict[str, float], float, frozenset[str]]:

@@ -108,16 +108,16 @@ class ExtendedFieldAdmin(admin.ModelAdmin):
     search_fields = ["label", "key"]
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return can_manage_extended_fields(request.user)  # type: ignore[arg-type]
+        return can_manage_extended_fields(request.user)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return can_manage_extended_fields(request.user)  # type: ignore[arg-type]
+        return can_manage_extended_fields(request.user)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return can_manage_extended_fields(request.user)  # type: ignore[arg-type]
+        return can_manage_extended_fields(request.user)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return can_manage_extended_fields(request.user)  # type: ignore[arg-type]
+        return can_manage_extended_fields(request.user)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # switch a field off instead: saved cases keep values under its key

@@ -169,11 +169,13 @@ def check(action: str, *, case: Case | None, user: User, status: str | None = No
         status = case.status if case is not None else NEW
     transition = TRANSITIONS[action]
     if not user.has_role(*transition.roles):
-        raise NotAllowed(f"您的角色不能执行“{Action(action).label}”操作")
+        raise NotAllowed(_("您的角色不能执行“%(action)s”操作") % {"action": Action(action).label})
     if status not in transition.sources:
-        status_label = S(status).label if status else "新建"
+        status_label = S(status).label if status else _("新建")
         raise ServiceError(
-            f"工单当前状态为“{status_label}”，不能执行“{Action(action).label}”操作", code="bad_status"
+            _("工单当前状态为“%(status)s”，不能执行“%(action)s”操作")
+            % {"status": status_label, "action": Action(action).label},
+            code="bad_status",
         )
     return transition
 

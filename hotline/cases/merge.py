@@ -49,7 +49,8 @@ def case_merge(
     if into.status in NOT_TARGETS:
         label = CaseStatus(into.status).label
         raise ServiceError(
-            f"目标工单状态为“{label}”，不能并入", field_errors={"target": [f"目标工单为“{label}”"]}
+            _("目标工单状态为“%(status)s”，不能并入") % {"status": label},
+            field_errors={"target": [_("目标工单为“%(status)s”") % {"status": label}]},
         )
     if into.status == CaseStatus.CLOSED and not actor.has_role(Role.DISPATCHER):
         raise NotAllowed(_("目标工单已办结，并入已办结工单须由热线办决定"))

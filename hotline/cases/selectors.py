@@ -239,8 +239,10 @@ def _supervision_event_filters(qs: QuerySet[Case], f: CaseFilters) -> QuerySet[C
         )
         qs = qs.filter(Exists(alerts))
     if f.late_stage:
+        # "replied late" counts a forwarded step late to the unit above as well (stage `forwarded`)
+        stages = sla.UNIT_REPLY_STAGES if f.late_stage == sla.Stage.REPLY else (f.late_stage,)
         clocks = sla.clock_rows().filter(
-            case_id=OuterRef("pk"), stage=f.late_stage, **_in_period("started_at", f)
+            case_id=OuterRef("pk"), stage__in=stages, **_in_period("started_at", f)
         )
         if f.unit:
             clocks = clocks.filter(assignment__unit_id=f.unit)

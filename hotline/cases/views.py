@@ -187,14 +187,24 @@ def _may_merge(user: User) -> bool:
 
 @login_required
 def duplicate_candidates(request: HttpRequest) -> HttpResponse:
-    """INT-5 at intake: candidates of the last 15 days for what the agent has typed so far (htmx partial)."""
+    """INT-5 at intake: candidates of the last 15 days for what the agent has typed so far (htmx partial).
+    Editing a draft or returned case, the form passes the case's id as `exclude` (it is no duplicate of itself);
+    anything else there is ignored."""
     user = _user(request)
     data = request.POST if request.method == "POST" else request.GET
     content, title = data.get("content", "")[:20000], data.get("title", "")[:100]
     phone, name = data.get("citizen_phone", "").strip()[:20], data.get("citizen_name", "").strip()[:50]
+    exclude = data.get("exclude", "").strip()
     if not (content.strip() or phone or name):
         return render(request, "cases/_duplicates.html", {"report": None})
-    report = duplicates.find_duplicates(user=user, content=content, title=title, phone=phone, name=name)
+    report = duplicates.find_duplicates(
+        user=user,
+        content=content,
+        title=title,
+        phone=phone,
+        name=name,
+        exclude_case=int(exclude) if exclude.isascii() and exclude.isdigit() and len(exclude) < 19 else None,
+    )
     return render(request, "cases/_duplicates.html", {"report": report, "threshold": duplicates.THRESHOLD})
 
 

@@ -24,6 +24,8 @@ from typing import IO, Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from hotline.common import clock, crypto
 from hotline.common.audit import audit_record
@@ -120,7 +122,9 @@ def read_rows(upload: IO[bytes], file_name: str) -> Iterator[tuple[int, dict[str
     elif name.endswith(".csv") or name.endswith(".txt"):
         yield from _read_csv(upload)
     else:
-        raise ServiceError("只支持 .xlsx 或 .csv 文件", field_errors={"file": ["只支持 .xlsx 或 .csv 文件"]})
+        raise ServiceError(
+            _("只支持 .xlsx 或 .csv 文件"), field_errors={"file": [_("只支持 .xlsx 或 .csv 文件")]}
+        )
 
 
 def _cell(value: Any) -> str:
@@ -142,7 +146,7 @@ def _read_xlsx(upload: IO[bytes]) -> Iterator[tuple[int, dict[str, str]]]:
         book = load_workbook(upload, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
         raise ServiceError(
-            "无法读取 Excel 文件，请确认是 .xlsx 格式", field_errors={"file": ["文件无法读取"]}
+            _("无法读取 Excel 文件，请确认是 .xlsx 格式"), field_errors={"file": [_("文件无法读取")]}
         ) from exc
     sheet = book.worksheets[0]
     rows = sheet.iter_rows(values_only=True)
@@ -163,7 +167,9 @@ def _read_csv(upload: IO[bytes]) -> Iterator[tuple[int, dict[str, str]]]:
         except UnicodeDecodeError:
             continue
     else:
-        raise ServiceError("无法识别文件编码（请用 UTF-8 或 GBK）", field_errors={"file": ["编码无法识别"]})
+        raise ServiceError(
+            _("无法识别文件编码（请用 UTF-8 或 GBK）"), field_errors={"file": [_("编码无法识别")]}
+        )
     reader = csv.reader(io.StringIO(text))
     header = [h.strip() for h in next(reader, [])]
     for number, values in enumerate(reader, start=2):
@@ -173,7 +179,7 @@ def _read_csv(upload: IO[bytes]) -> Iterator[tuple[int, dict[str, str]]]:
 
 
 def _limited(
-    rows: Iterable[tuple[int, dict[str, str]]], limit: int, what: str
+    rows: Iterable[tuple[int, dict[str, str]]], limit: int, what: Any
 ) -> list[tuple[int, dict[str, str]]]:
     out = []
     for item in rows:
@@ -184,8 +190,9 @@ def _limited(
                 callback(len(out))
         if len(out) > limit:
             raise ServiceError(
-                f"{what}导入文件不能超过{limit:,}行（本文件超过{limit:,}行），请拆分后分批导入",
-                field_errors={"file": [f"超过{limit:,}行"]},
+                _("%(what)s导入文件不能超过%(limit)s行（本文件超过%(limit)s行），请拆分后分批导入")
+                % {"what": what, "limit": f"{limit:,}"},
+                field_errors={"file": [_("超过%(limit)s行") % {"limit": f"{limit:,}"}]},
                 code="too_many_rows",
             )
     return out
@@ -193,10 +200,12 @@ def _limited(
 
 def _check_header(rows: list[tuple[int, dict[str, str]]], required: list[str]) -> None:
     if not rows:
-        raise ServiceError("文件中没有数据行", field_errors={"file": ["文件中没有数据行"]}, code="empty")
+        raise ServiceError(
+            _("文件中没有数据行"), field_errors={"file": [_("文件中没有数据行")]}, code="empty"
+        )
     missing = [c for c in required if c not in rows[0][1]]
     if missing:
-        message = "缺少列：" + "、".join(missing)
+        message = _("缺少列：%(columns)s") % {"columns": "、".join(missing)}
         raise ServiceError(message, field_errors={"file": [message]}, code="bad_header")
 
 
@@ -289,7 +298,7 @@ def _finish(
 def import_citizens(
     *, upload: IO[bytes], file_name: str, actor: Any, dry_run: bool = False, job: ImportJob | None = None
 ) -> ImportReport:
-    rows = _limited(read_rows(upload, file_name), CITIZEN_MAX_ROWS, "市民")
+    rows = _limited(read_rows(upload, file_name), CITIZEN_MAX_ROWS, gettext_lazy("市民"))
     _check_header(rows, ["姓名", "电话"])
     report = ImportReport(total=len(rows), dry_run=dry_run)
     clean_rows: list[tuple[int, services.CleanCitizen]] = []
@@ -300,9 +309,9 @@ def import_citizens(
         level = LEVELS.get(cells.get("级别", "") or CitizenLevel.NORMAL, None)
         errors = []
         if gender is None:
-            errors.append(RowError(number, "性别", "性别应为“男”“女”或留空"))
+            errors.append(RowError(number, "性别", _("性别应为“男”“女”或留空")))
         if level is None:
-            errors.append(RowError(number, "级别", "级别应为“普通”“重点”或“敏感”"))
+            errors.append(RowError(number, "级别", _("级别应为“普通”“重点”或“敏感”")))
         data = services.CitizenInput(
             name=cells.get("姓名", ""),
             phones=[p for p in cells.get("电话", "").translate(PHONE_SEPARATORS).split(";") if p],
@@ -321,12 +330,20 @@ def import_citizens(
             errors.extend(_errors_of(number, exc))
             clean = None
         if clean is not None and not clean.phones:
-            errors.append(RowError(number, "电话", "请填写至少一个电话"))
+            errors.append(RowError(number, "电话", _("请填写至少一个电话")))
         if clean is not None and not errors:
             if clean.id_card and clean.id_card in seen_ids:
-                errors.append(RowError(number, "身份证号", f"与第{seen_ids[clean.id_card]}行身份证号重复"))
+                errors.append(
+                    RowError(
+                        number, "身份证号", _("与第%(row)d行身份证号重复") % {"row": seen_ids[clean.id_card]}
+                    )
+                )
             elif clean.phones[0] in seen_phones:
-                errors.append(RowError(number, "电话", f"与第{seen_phones[clean.phones[0]]}行电话重复"))
+                errors.append(
+                    RowError(
+                        number, "电话", _("与第%(row)d行电话重复") % {"row": seen_phones[clean.phones[0]]}
+                    )
+                )
         if errors:
             report.errors.extend(errors)
             continue
@@ -351,7 +368,7 @@ def import_citizens(
     for number_, pk in Citizen.objects.filter(phone__in=first_numbers).values_list("phone", "pk"):
         by_phone.setdefault(number_, pk)
     plan: list[tuple[int | None, services.CleanCitizen]] = []
-    for _, clean in clean_rows:
+    for _row, clean in clean_rows:
         match = by_hash.get(crypto.lookup_hash(clean.id_card)) if clean.id_card else None
         plan.append((match or by_phone.get(clean.phones[0]), clean))
     report.created = sum(1 for match, _ in plan if match is None)
@@ -376,7 +393,7 @@ def import_citizens(
 def import_contacts(
     *, upload: IO[bytes], file_name: str, actor: Any, dry_run: bool = False, job: ImportJob | None = None
 ) -> ImportReport:
-    rows = _limited(read_rows(upload, file_name), CONTACT_MAX_ROWS, "联系人")
+    rows = _limited(read_rows(upload, file_name), CONTACT_MAX_ROWS, gettext_lazy("联系人"))
     _check_header(rows, ["市民电话", "联系人姓名"])
     report = ImportReport(total=len(rows), dry_run=dry_run)
     from hotline.common.validators import normalize_phone
@@ -392,7 +409,7 @@ def import_contacts(
     new: list[RelatedContact] = []
     for number, cells in rows:
         owner = owners.get(normalize_phone(cells.get("市民电话", "")))
-        errors = [] if owner else [RowError(number, "市民电话", "找不到该电话对应的市民档案")]
+        errors = [] if owner else [RowError(number, "市民电话", _("找不到该电话对应的市民档案"))]
         try:
             values = services.contact_clean(
                 services.ContactInput(
@@ -441,7 +458,7 @@ def import_blacklist(
     *, upload: IO[bytes], file_name: str, actor: Any, dry_run: bool = False, job: ImportJob | None = None
 ) -> ImportReport:
     """CIT-4: at most 10,000 rows per file; an entry for a number already listed is replaced."""
-    rows = _limited(read_rows(upload, file_name), BLACKLIST_MAX_ROWS, "黑名单")
+    rows = _limited(read_rows(upload, file_name), BLACKLIST_MAX_ROWS, gettext_lazy("黑名单"))
     _check_header(rows, ["号码", "原因"])
     report = ImportReport(total=len(rows), dry_run=dry_run)
     now = clock.now()
@@ -452,15 +469,15 @@ def import_blacklist(
         direction = DIRECTIONS.get(cells.get("方向", "") or BlacklistDirection.INBOUND)
         treatment = TREATMENTS.get(cells.get("处理方式", "") or BlacklistTreatment.VOICEMAIL)
         if direction is None:
-            errors.append(RowError(number, "方向", "方向应为“禁止呼入”“禁止呼出”或“双向禁止”"))
+            errors.append(RowError(number, "方向", _("方向应为“禁止呼入”“禁止呼出”或“双向禁止”")))
         if treatment is None:
             errors.append(
-                RowError(number, "处理方式", "处理方式应为“转语音留言”“播放固定提示音”或“转指定坐席组”")
+                RowError(number, "处理方式", _("处理方式应为“转语音留言”“播放固定提示音”或“转指定坐席组”"))
             )
         try:
             expires = _parse_time(cells.get("到期时间", ""))
         except ValueError:
-            errors.append(RowError(number, "到期时间", "到期时间格式应为 YYYY-MM-DD 或 YYYY-MM-DD HH:MM"))
+            errors.append(RowError(number, "到期时间", _("到期时间格式应为 YYYY-MM-DD 或 YYYY-MM-DD HH:MM")))
             expires = None
         values: dict[str, Any] = {}
         try:
@@ -477,7 +494,9 @@ def import_blacklist(
         except ServiceError as exc:
             errors.extend(_errors_of(number, exc))
         if not errors and values["number"] in first_row:
-            errors.append(RowError(number, "号码", f"与第{first_row[values['number']]}行号码重复"))
+            errors.append(
+                RowError(number, "号码", _("与第%(row)d行号码重复") % {"row": first_row[values["number"]]})
+            )
         if errors:
             report.errors.extend(errors)
             continue

@@ -17,6 +17,9 @@ from typing import IO, Any
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from hotline.common import clock
 from hotline.common.audit import audit_record
@@ -25,10 +28,19 @@ from hotline.common.errors import ServiceError
 from . import importexport
 from .models import ImportJob, ImportKind, ImportStatus
 
-RUNNERS: dict[str, tuple[Callable[..., importexport.ImportReport], int, str]] = {
-    ImportKind.CITIZENS: (importexport.import_citizens, importexport.CITIZEN_MAX_ROWS, "市民"),
-    ImportKind.CONTACTS: (importexport.import_contacts, importexport.CONTACT_MAX_ROWS, "相关联系人"),
-    ImportKind.BLACKLIST: (importexport.import_blacklist, importexport.BLACKLIST_MAX_ROWS, "黑名单"),
+# (runner, row limit, what is imported: a lazily translated name)
+RUNNERS: dict[str, tuple[Callable[..., importexport.ImportReport], int, Any]] = {
+    ImportKind.CITIZENS: (importexport.import_citizens, importexport.CITIZEN_MAX_ROWS, gettext_lazy("市民")),
+    ImportKind.CONTACTS: (
+        importexport.import_contacts,
+        importexport.CONTACT_MAX_ROWS,
+        gettext_lazy("相关联系人"),
+    ),
+    ImportKind.BLACKLIST: (
+        importexport.import_blacklist,
+        importexport.BLACKLIST_MAX_ROWS,
+        gettext_lazy("黑名单"),
+    ),
 }
 # An xlsx is a zip: its sheets may not unpack to more than this (a "zip bomb" is refused before parsing).
 MAX_UNPACKED_BYTES = 200 * 1024 * 1024
@@ -36,8 +48,8 @@ MAX_UNPACKED_BYTES = 200 * 1024 * 1024
 
 def _too_many(limit: int, what: str) -> ServiceError:
     return ServiceError(
-        f"{what}导入文件不能超过{limit:,}行，请拆分后分批导入",
-        field_errors={"file": [f"超过{limit:,}行"]},
+        _("%(what)s导入文件不能超过%(limit)s行，请拆分后分批导入") % {"what": what, "limit": f"{limit:,}"},
+        field_errors={"file": [_("超过%(limit)s行") % {"limit": f"{limit:,}"}]},
         code="too_many_rows",
     )
 
@@ -63,14 +75,14 @@ def _xlsx_rows(upload: IO[bytes], limit: int) -> int:
             infos = archive.infolist()
             if sum(i.file_size for i in infos) > MAX_UNPACKED_BYTES:
                 raise ServiceError(
-                    "Excel 文件解压后过大", field_errors={"file": ["文件解压后过大"]}, code="too_large"
+                    _("Excel 文件解压后过大"), field_errors={"file": [_("文件解压后过大")]}, code="too_large"
                 )
             sheets = sorted(
                 i.filename for i in infos if re.fullmatch(r"xl/worksheets/sheet\d+\.xml", i.filename)
             )
             if not sheets:
                 raise ServiceError(
-                    "无法读取 Excel 文件，请确认是 .xlsx 格式", field_errors={"file": ["文件无法读取"]}
+                    _("无法读取 Excel 文件，请确认是 .xlsx 格式"), field_errors={"file": [_("文件无法读取")]}
                 )
             with archive.open(sheets[0]) as sheet:
                 head = sheet.read(4096)
@@ -87,7 +99,7 @@ def _xlsx_rows(upload: IO[bytes], limit: int) -> int:
                 return max(rows - 1, 0)
     except (zipfile.BadZipFile, zlib.error, OSError, ValueError) as exc:
         raise ServiceError(
-            "无法读取 Excel 文件，请确认是 .xlsx 格式", field_errors={"file": ["文件无法读取"]}
+            _("无法读取 Excel 文件，请确认是 .xlsx 格式"), field_errors={"file": [_("文件无法读取")]}
         ) from exc
     finally:
         upload.seek(0)
@@ -95,10 +107,10 @@ def _xlsx_rows(upload: IO[bytes], limit: int) -> int:
 
 def check_upload(*, upload: UploadedFile, kind: str) -> int:
     """Size and row limits, before any parsing. Returns the expected number of data rows."""
-    _, limit, what = RUNNERS[kind]
+    _run, limit, what = RUNNERS[kind]
     max_bytes = settings.HOTLINE_MAX_IMPORT_BYTES
     if upload.size is None or upload.size > max_bytes:
-        message = f"导入文件不能超过 {max_bytes // (1024 * 1024)} MB"
+        message = _("导入文件不能超过 %(mb)d MB") % {"mb": max_bytes // (1024 * 1024)}
         raise ServiceError(message, field_errors={"file": [message]}, code="too_large")
     name = (upload.name or "").lower()
     if name.endswith(".xlsx"):
@@ -106,7 +118,9 @@ def check_upload(*, upload: UploadedFile, kind: str) -> int:
     elif name.endswith((".csv", ".txt")):
         rows = _csv_rows(upload)
     else:
-        raise ServiceError("只支持 .xlsx 或 .csv 文件", field_errors={"file": ["只支持 .xlsx 或 .csv 文件"]})
+        raise ServiceError(
+            _("只支持 .xlsx 或 .csv 文件"), field_errors={"file": [_("只支持 .xlsx 或 .csv 文件")]}
+        )
     if rows > limit:
         raise _too_many(limit, what)
     return rows
@@ -123,6 +137,7 @@ def import_queue(*, kind: str, upload: UploadedFile, actor: Any, dry_run: bool =
             file=upload,
             file_name=(upload.name or "")[:200],
             expected_rows=expected,
+            language=translation.get_language() or "",
             actor=actor if getattr(actor, "pk", None) else None,
             created_at=clock.now(),
         )
@@ -147,14 +162,14 @@ def import_run(*, job_id: int) -> ImportJob | None:
     if not claimed:
         return None
     job = ImportJob.objects.select_related("actor").get(pk=job_id)
-    run, _, _ = RUNNERS[job.kind]
+    run = RUNNERS[job.kind][0]
 
     def progress(rows_read: int) -> None:
         ImportJob.objects.filter(pk=job.pk).update(read_rows=rows_read)
 
     token = importexport.progress_callback.set(progress)
     try:
-        with job.file.open("rb") as handle:
+        with job.file.open("rb") as handle, translation.override(job.language or settings.LANGUAGE_CODE):
             report = run(
                 upload=handle, file_name=job.file_name, actor=job.actor, dry_run=job.dry_run, job=job
             )
@@ -166,7 +181,7 @@ def import_run(*, job_id: int) -> ImportJob | None:
             {"row": 0, "column": "", "message": m} for ms in (exc.field_errors or {}).values() for m in ms
         ]
     except Exception:
-        job.status, job.message = ImportStatus.FAILED, "导入失败（系统错误），请联系管理员"
+        job.status, job.message = ImportStatus.FAILED, _("导入失败（系统错误），请联系管理员")
         raise
     finally:
         importexport.progress_callback.reset(token)

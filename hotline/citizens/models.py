@@ -225,6 +225,8 @@ class ImportJob(models.Model):
     rejected_count = models.PositiveIntegerField(_("拒绝"), default=0)
     errors = models.JSONField(_("错误报告"), default=list, blank=True)
     created_at = models.DateTimeField(_("导入时间"))
+    # The submitter's language: the background job writes its refusals and row errors in it.
+    language = models.CharField(_("语言"), max_length=16, blank=True)
 
     class Meta:
         verbose_name = _("导入记录")

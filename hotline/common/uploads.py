@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.core.files.uploadhandler import FileUploadHandler
+from django.utils.translation import gettext as _
 
 
 class RequestSizeLimitHandler(FileUploadHandler):
@@ -18,7 +19,7 @@ class RequestSizeLimitHandler(FileUploadHandler):
         self, input_data: Any, META: Any, content_length: int, boundary: Any, encoding: Any = None
     ) -> None:
         if content_length > settings.HOTLINE_MAX_UPLOAD_BYTES:
-            raise RequestDataTooBig("上传内容超过大小限制")
+            raise RequestDataTooBig(_("上传内容超过大小限制"))
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
         return raw_data

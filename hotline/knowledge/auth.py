@@ -6,6 +6,7 @@ import hmac
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
+from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
@@ -28,10 +29,10 @@ class ApiClientAuthentication(BaseAuthentication):
         key = key.strip()
         if not key:
             return None
-        prefix, _, secret = key.partition(".")
+        prefix, _dot, secret = key.partition(".")
         client = ApiClient.objects.filter(key_prefix=prefix, is_active=True).first()
         if client is None or not secret or not hmac.compare_digest(client.key_hash, hash_key(secret)):
-            raise exceptions.AuthenticationFailed("接口密钥无效或已停用")
+            raise exceptions.AuthenticationFailed(_("接口密钥无效或已停用"))
         now = clock.now()
         if client.last_used_at is None or (now - client.last_used_at).total_seconds() > 60:
             ApiClient.objects.filter(pk=client.pk).update(last_used_at=now)
@@ -52,5 +53,5 @@ class ApiClientAuthenticationScheme(OpenApiAuthenticationExtension):
 def client_of(request: Request) -> ApiClient:
     client = request.auth
     if not isinstance(client, ApiClient):
-        raise exceptions.NotAuthenticated("请在请求头 X-Api-Key 中提供接口密钥")
+        raise exceptions.NotAuthenticated(_("请在请求头 X-Api-Key 中提供接口密钥"))
     return client

@@ -13,6 +13,8 @@ import os
 import zipfile
 from collections.abc import Callable
 
+from django.utils.translation import gettext as _
+
 from .text import html_to_text
 
 MAX_FILE_BYTES = int(os.environ.get("HOTLINE_KB_MAX_ATTACHMENT_BYTES", str(20 * 1024 * 1024)))
@@ -46,10 +48,11 @@ def extension(name: str) -> str:
 def check_supported(name: str) -> None:
     ext = extension(name)
     if ext == ".doc" or ext == ".xls":
-        raise ExtractionError(f"不支持旧版Office格式（{ext}），请另存为{ext}x后上传")
+        raise ExtractionError(_("不支持旧版Office格式（%(ext)s），请另存为%(ext)sx后上传") % {"ext": ext})
     if ext not in SUPPORTED:
         raise ExtractionError(
-            f"不支持的附件类型（{ext or '无扩展名'}），支持：Word(.docx)、Excel(.xlsx)、TXT、PDF、HTML"
+            _("不支持的附件类型（%(ext)s），支持：Word(.docx)、Excel(.xlsx)、TXT、PDF、HTML")
+            % {"ext": ext or _("无扩展名")}
         )
 
 
@@ -57,9 +60,9 @@ def extract_text(name: str, data: bytes) -> str:
     """The attachment's plain text; raises ExtractionError with the reason when there is none."""
     check_supported(name)
     if len(data) > MAX_FILE_BYTES:
-        raise ExtractionError(f"附件超过大小限制（{MAX_FILE_BYTES // (1024 * 1024)} MB）")
+        raise ExtractionError(_("附件超过大小限制（%(mb)d MB）") % {"mb": MAX_FILE_BYTES // (1024 * 1024)})
     if not data:
-        raise ExtractionError("附件是空文件")
+        raise ExtractionError(_("附件是空文件"))
     ext = extension(name)
     handler = _HANDLERS[ext]
     try:
@@ -67,9 +70,13 @@ def extract_text(name: str, data: bytes) -> str:
     except ExtractionError:
         raise
     except (MemoryError, RecursionError) as exc:
-        raise ExtractionError(f"附件内容过于复杂，无法解析（{type(exc).__name__}）") from exc
+        raise ExtractionError(
+            _("附件内容过于复杂，无法解析（%(error)s）") % {"error": type(exc).__name__}
+        ) from exc
     except Exception as exc:  # every parser has its own exceptions; all mean "cannot read this file"
-        raise ExtractionError(f"{SUPPORTED[ext]}文件已损坏或格式不正确，无法解析") from exc
+        raise ExtractionError(
+            _("%(kind)s文件已损坏或格式不正确，无法解析") % {"kind": SUPPORTED[ext]}
+        ) from exc
     return text[:MAX_TEXT_CHARS]
 
 
@@ -78,19 +85,20 @@ def extract_text(name: str, data: bytes) -> str:
 
 def check_zip(data: bytes, kind: str) -> zipfile.ZipFile:
     if not data.startswith(b"PK\x03\x04"):
-        raise ExtractionError(f"文件内容不是{kind}格式（扩展名与内容不符）")
+        raise ExtractionError(_("文件内容不是%(kind)s格式（扩展名与内容不符）") % {"kind": kind})
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
     except zipfile.BadZipFile as exc:
-        raise ExtractionError(f"{kind}文件已损坏，无法解析") from exc
+        raise ExtractionError(_("%(kind)s文件已损坏，无法解析") % {"kind": kind}) from exc
     if len(members) > MAX_ZIP_MEMBERS:
-        raise ExtractionError(f"{kind}文件内部文件过多，疑似压缩炸弹，已拒绝解析")
+        raise ExtractionError(_("%(kind)s文件内部文件过多，疑似压缩炸弹，已拒绝解析") % {"kind": kind})
     unpacked = sum(m.file_size for m in members)
     packed = max(1, sum(m.compress_size for m in members))
     if unpacked > MAX_UNZIPPED_BYTES or unpacked / packed > MAX_ZIP_RATIO:
         raise ExtractionError(
-            f"{kind}文件解压后过大（{unpacked // (1024 * 1024)} MB），疑似压缩炸弹，已拒绝解析"
+            _("%(kind)s文件解压后过大（%(mb)d MB），疑似压缩炸弹，已拒绝解析")
+            % {"kind": kind, "mb": unpacked // (1024 * 1024)}
         )
     return archive
 
@@ -125,7 +133,7 @@ def _xlsx(data: bytes) -> str:
             for row in sheet.iter_rows(values_only=True):
                 cells += len(row)
                 if cells > MAX_XLSX_CELLS:
-                    raise ExtractionError("Excel文件单元格过多，已拒绝解析")
+                    raise ExtractionError(_("Excel文件单元格过多，已拒绝解析"))
                 values = [str(v) for v in row if v is not None and str(v).strip()]
                 if values:
                     lines.append("\t".join(values))
@@ -136,7 +144,7 @@ def _xlsx(data: bytes) -> str:
 
 def _pdf(data: bytes) -> str:
     if not data.lstrip()[:5].startswith(b"%PDF"):
-        raise ExtractionError("文件内容不是PDF格式（扩展名与内容不符）")
+        raise ExtractionError(_("文件内容不是PDF格式（扩展名与内容不符）"))
     import pypdf
     from pypdf.errors import PdfReadError
 
@@ -146,9 +154,9 @@ def _pdf(data: bytes) -> str:
             try:
                 reader.decrypt("")
             except Exception as exc:
-                raise ExtractionError("PDF文件已加密，无法提取文字") from exc
+                raise ExtractionError(_("PDF文件已加密，无法提取文字")) from exc
         if len(reader.pages) > MAX_PDF_PAGES:
-            raise ExtractionError(f"PDF页数过多（超过{MAX_PDF_PAGES}页），已拒绝解析")
+            raise ExtractionError(_("PDF页数过多（超过%(n)d页），已拒绝解析") % {"n": MAX_PDF_PAGES})
         parts: list[str] = []
         size = 0
         for page in reader.pages:
@@ -158,10 +166,10 @@ def _pdf(data: bytes) -> str:
             if size > MAX_TEXT_CHARS:
                 break
     except PdfReadError as exc:
-        raise ExtractionError("PDF文件已损坏，无法解析") from exc
+        raise ExtractionError(_("PDF文件已损坏，无法解析")) from exc
     text = "\n".join(parts).strip()
     if not text:
-        raise ExtractionError("PDF中没有可提取的文字（可能是扫描件）")
+        raise ExtractionError(_("PDF中没有可提取的文字（可能是扫描件）"))
     return text
 
 
@@ -173,18 +181,18 @@ def decode_text(data: bytes) -> str:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise ExtractionError("无法识别文本编码（支持UTF-8、GB18030/GBK、UTF-16）")
+    raise ExtractionError(_("无法识别文本编码（支持UTF-8、GB18030/GBK、UTF-16）"))
 
 
 def _txt(data: bytes) -> str:
     if b"\x00" in data[:4096] and not (data.startswith(b"\xff\xfe") or data.startswith(b"\xfe\xff")):
-        raise ExtractionError("文件内容不是文本（扩展名与内容不符）")
+        raise ExtractionError(_("文件内容不是文本（扩展名与内容不符）"))
     return decode_text(data)
 
 
 def _html(data: bytes) -> str:
     if b"\x00" in data[:4096] and not (data.startswith(b"\xff\xfe") or data.startswith(b"\xfe\xff")):
-        raise ExtractionError("文件内容不是HTML（扩展名与内容不符）")
+        raise ExtractionError(_("文件内容不是HTML（扩展名与内容不符）"))
     return html_to_text(decode_text(data))
 
 

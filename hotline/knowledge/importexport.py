@@ -199,7 +199,9 @@ def _as_datetime(value: Any, label: str) -> dt.datetime | None:
         try:
             moment = dt.datetime.fromisoformat(text)
         except ValueError as exc:
-            raise ValueError(f"{label}格式不正确（应为 2026-01-31 或 2026-01-31 08:00）") from exc
+            raise ValueError(
+                _("%(label)s格式不正确（应为 2026-01-31 或 2026-01-31 08:00）") % {"label": label}
+            ) from exc
     return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
 
 
@@ -260,9 +262,9 @@ def _check_upload(actor: User, directory: Directory, file: UploadedFile, ext: st
     if not user_access(actor).can_edit(directory.pk):
         raise NotAllowed(_("您没有该目录的编辑权限"))
     if file.size is None or file.size > limit:
-        raise _file_error(f"文件过大（不能超过{limit // (1024 * 1024)} MB）")
+        raise _file_error(_("文件过大（不能超过%(mb)d MB）") % {"mb": limit // (1024 * 1024)})
     if extract.extension(file.name or "") != ext:
-        raise _file_error(f"请上传{ext}文件")
+        raise _file_error(_("请上传%(ext)s文件") % {"ext": ext})
 
 
 def directory_import(*, actor: User, directory: Directory, file: UploadedFile) -> ImportReport:
@@ -278,7 +280,7 @@ def _import_rows(
 ) -> ImportReport:
     """Create one item per row, all or nothing; files written to storage are deleted again on failure."""
     if not rows:
-        raise _file_error("表格中没有数据行")
+        raise _file_error(_("表格中没有数据行"))
     report = ImportReport()
     stored: list[str] = []
     try:
@@ -308,10 +310,10 @@ def _import_rows(
                             for name in Attachment.objects.filter(item=item).values_list("file", flat=True)
                         )
                 except ServiceError as exc:
-                    report.errors.append(f"第{number}行：{exc.message}")
+                    report.errors.append(_("第%(row)d行：%(error)s") % {"row": number, "error": exc.message})
                     continue
                 except ValueError as exc:
-                    report.errors.append(f"第{number}行：{exc}")
+                    report.errors.append(_("第%(row)d行：%(error)s") % {"row": number, "error": exc})
                     continue
                 report.created += 1
                 if Item.objects.filter(pk=item.pk, published_version__isnull=False).exists():
@@ -320,7 +322,7 @@ def _import_rows(
                     report.pending += 1
             if report.errors:
                 transaction.set_rollback(True)
-                message = f"导入失败：{len(report.errors)}行有误，未导入任何数据"
+                message = _("导入失败：%(n)d行有误，未导入任何数据") % {"n": len(report.errors)}
                 raise ServiceError(message, field_errors={"rows": report.errors[:200]}, code="import_failed")
     except BaseException:
         for name in stored:
@@ -336,33 +338,36 @@ def _unsafe_entry(info: zipfile.ZipInfo) -> str:
     """Why an archive entry is refused, or ''."""
     name = info.filename
     if "\\" in name or name.startswith("/") or re.match(r"^[A-Za-z]:", name):
-        return "路径不安全（绝对路径或含反斜杠）"
+        return _("路径不安全（绝对路径或含反斜杠）")
     if ".." in name.split("/"):
-        return "路径不安全（含“..”）"
+        return _("路径不安全（含“..”）")
     if stat.S_ISLNK(info.external_attr >> 16):
-        return "是符号链接"
+        return _("是符号链接")
     if info.flag_bits & 0x1:
-        return "已加密"
+        return _("已加密")
     if not info.is_dir() and info.file_size > extract.MAX_FILE_BYTES:
         return f"超过大小限制（{extract.MAX_FILE_BYTES // (1024 * 1024)} MB）"
     if info.file_size > 1024 * 1024 and info.file_size / max(1, info.compress_size) > extract.MAX_ZIP_RATIO:
-        return "压缩比异常，疑似压缩炸弹"
+        return _("压缩比异常，疑似压缩炸弹")
     return ""
 
 
 def _open_archive(data: bytes) -> tuple[zipfile.ZipFile, zipfile.ZipInfo, str, dict[str, zipfile.ZipInfo]]:
     """The checked archive, its sheet, the folder holding the sheet ('' for the top) and the files by path."""
     try:
-        archive = extract.check_zip(data, "ZIP压缩包")
+        archive = extract.check_zip(data, _("ZIP压缩包"))
     except extract.ExtractionError as exc:
         raise _file_error(exc.message) from exc
     members = archive.infolist()
     if len(members) > MAX_ZIP_ENTRIES:
-        raise _file_error(f"压缩包中的文件过多（超过{MAX_ZIP_ENTRIES}个），已拒绝导入")
+        raise _file_error(_("压缩包中的文件过多（超过%(n)d个），已拒绝导入") % {"n": MAX_ZIP_ENTRIES})
     for info in members:
         problem = _unsafe_entry(info)
         if problem:
-            raise _file_error(f"压缩包中的“{info.filename[:100]}”{problem}，已拒绝导入")
+            raise _file_error(
+                _("压缩包中的“%(name)s”%(problem)s，已拒绝导入")
+                % {"name": info.filename[:100], "problem": problem}
+            )
     files = {info.filename: info for info in members if not info.is_dir()}
     sheets = sorted(
         (name for name in files if posixpath.basename(name) == ZIP_SHEET), key=lambda n: (n.count("/"), n)
@@ -372,7 +377,8 @@ def _open_archive(data: bytes) -> tuple[zipfile.ZipFile, zipfile.ZipInfo, str, d
         sheets = top if len(top) == 1 else []
     if not sheets:
         raise _file_error(
-            f"压缩包中没有“{ZIP_SHEET}”表格（条目表格放在压缩包根目录，附件放在其下的文件夹中）"
+            _("压缩包中没有“%(sheet)s”表格（条目表格放在压缩包根目录，附件放在其下的文件夹中）")
+            % {"sheet": ZIP_SHEET}
         )
     return archive, files[sheets[0]], posixpath.dirname(sheets[0]), files
 
@@ -382,7 +388,7 @@ def _read_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
         with archive.open(info) as handle:
             return handle.read(info.file_size + 1)[: info.file_size]
     except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError, ValueError) as exc:
-        raise _file_error(f"压缩包中的“{info.filename[:100]}”已损坏，无法读取") from exc
+        raise _file_error(_("压缩包中的“%(name)s”已损坏，无法读取") % {"name": info.filename[:100]}) from exc
 
 
 def _attachment_paths(value: Any) -> list[str]:
@@ -401,10 +407,10 @@ def directory_import_zip(*, actor: User, directory: Directory, file: UploadedFil
             for reference in _attachment_paths(values.get("attachments")):
                 path = posixpath.normpath(reference.replace("\\", "/")).lstrip("/")
                 if path.startswith("../") or path == "..":
-                    raise ServiceError(f"附件路径“{reference[:100]}”不安全")
+                    raise ServiceError(_("附件路径“%(path)s”不安全") % {"path": reference[:100]})
                 info = files.get(posixpath.join(base, path) if base else path)
                 if info is None:
-                    raise ServiceError(f"附件“{reference[:100]}”不在压缩包中")
+                    raise ServiceError(_("附件“%(path)s”不在压缩包中") % {"path": reference[:100]})
                 data = _read_entry(archive, info)
                 name = posixpath.basename(info.filename)
                 content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
@@ -428,11 +434,11 @@ def _directory_for(
         child = Directory.objects.filter(space_id=base.space_id, parent=current, name=part).first()
         if child is None:
             if current.depth >= MAX_DEPTH:
-                raise ServiceError(f"目录“{path}”超过{MAX_DEPTH}级")
+                raise ServiceError(_("目录“%(path)s”超过%(n)d级") % {"path": path, "n": MAX_DEPTH})
             child = services.directory_create(actor=actor, space=current.space, parent=current, name=part)
             report.directories_created += 1
         elif not user_access(actor).can_edit(child.pk):
-            raise ServiceError(f"没有目录“{path}”的编辑权限")
+            raise ServiceError(_("没有目录“%(path)s”的编辑权限") % {"path": path})
         made[key] = child
         current = child
     return current

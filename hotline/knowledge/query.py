@@ -60,7 +60,9 @@ def parse_query(raw: str) -> ParsedQuery:
     if raw is None or not raw.strip():
         raise QueryError(_("请输入要检索的关键词"))
     if len(raw) > MAX_QUERY_CHARS:
-        raise QueryError(f"检索内容过长（{len(raw)}个字符），请不超过{MAX_QUERY_CHARS}个字符")
+        raise QueryError(
+            _("检索内容过长（%(n)d个字符），请不超过%(max)d个字符") % {"n": len(raw), "max": MAX_QUERY_CHARS}
+        )
     text = normalize(raw)
     warnings: list[str] = []
     ignored = sorted(set(_VISIBLE_PUNCT.findall(text)))
@@ -100,7 +102,9 @@ def parse_query(raw: str) -> ParsedQuery:
         warnings.append("已忽略多余的“或”运算符")
     parsed = ParsedQuery(groups=tuple(dict.fromkeys(groups)), warnings=tuple(warnings))
     if len(parsed.keywords) > MAX_KEYWORDS:
-        raise QueryError(f"关键词过多（{len(parsed.keywords)}个），请不超过{MAX_KEYWORDS}个")
+        raise QueryError(
+            _("关键词过多（%(n)d个），请不超过%(max)d个") % {"n": len(parsed.keywords), "max": MAX_KEYWORDS}
+        )
     return parsed
 
 

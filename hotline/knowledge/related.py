@@ -11,10 +11,9 @@ filters as the exact search, so it never shows what the user may not read.
 
 from __future__ import annotations
 
-import logging
-import threading
 from typing import Any
 
+from hotline.common import segmenter
 from hotline.common.refcache import RefCache
 
 from .models import SynonymGroup
@@ -41,22 +40,11 @@ STOP_WORDS = frozenset(
 )
 
 SYNONYMS = RefCache(SynonymGroup)
-_jieba: Any = None
-_jieba_lock = threading.Lock()
 
 
 def _cutter() -> Any:
-    """jieba, its dictionary loaded once per process (about a second; warmed at worker start if wanted)."""
-    global _jieba
-    if _jieba is None:
-        with _jieba_lock:
-            if _jieba is None:
-                import jieba
-
-                jieba.setLogLevel(logging.WARNING)
-                jieba.initialize()
-                _jieba = jieba
-    return _jieba
+    """jieba, loaded once per process with its cache under HOTLINE_VAR_DIR (common/segmenter.py)."""
+    return segmenter.jieba()
 
 
 def seed_synonyms() -> int:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from django.db.models import Count, Q, QuerySet, Sum
+from django.utils.translation import gettext as _
 
 from hotline.common import clock
 from hotline.common.errors import NotFound
@@ -70,7 +71,7 @@ def space_get(*, user: User, pk: int) -> Space:
         access = user_access(user)
         space = Space.objects.filter(pk=pk, is_active=True).first() if access.is_global_admin else None
     if space is None:
-        raise NotFound("知识空间不存在或无权查看")
+        raise NotFound(_("知识空间不存在或无权查看"))
     return space
 
 
@@ -89,7 +90,7 @@ def directory_get(*, user: User, pk: int) -> Directory:
     access = user_access(user)
     directory = Directory.objects.select_related("space", "parent").filter(pk=pk).first()
     if directory is None or not access.can_read(directory.pk):
-        raise NotFound("知识目录不存在或无权查看")
+        raise NotFound(_("知识目录不存在或无权查看"))
     return directory
 
 
@@ -212,11 +213,11 @@ def item_get(*, user: User, pk: int) -> Item:
         .first()
     )
     if item is None:
-        raise NotFound("知识条目不存在或无权查看")
+        raise NotFound(_("知识条目不存在或无权查看"))
     access = user_access(user)
     readable = access.can_read(item.directory_id) and Item.objects.filter(published_q(), pk=item.pk).exists()
     if not readable and not can_manage(user, item):
-        raise NotFound("知识条目不存在或无权查看")
+        raise NotFound(_("知识条目不存在或无权查看"))
     return item
 
 
@@ -231,10 +232,10 @@ def item_versions(*, user: User, item: Item) -> QuerySet[ItemVersion]:
 def version_get(*, user: User, pk: int) -> ItemVersion:
     version = ItemVersion.objects.select_related("item", "item__directory").filter(pk=pk).first()
     if version is None:
-        raise NotFound("版本不存在或无权查看")
+        raise NotFound(_("版本不存在或无权查看"))
     item = item_get(user=user, pk=version.item_id)
     if version.status != VersionStatus.APPROVED and not can_manage(user, item):
-        raise NotFound("版本不存在或无权查看")
+        raise NotFound(_("版本不存在或无权查看"))
     return version
 
 
@@ -306,7 +307,7 @@ def _page_bounds(page: int, page_size: int) -> tuple[int, int]:
     if offset + page_size > MAX_RESULT_WINDOW:
         from .query import QueryError
 
-        raise QueryError(f"最多浏览前{MAX_RESULT_WINDOW}条结果，请增加关键词缩小范围")
+        raise QueryError(_("最多浏览前%(n)d条结果，请增加关键词缩小范围") % {"n": MAX_RESULT_WINDOW})
     return offset, page_size
 
 
@@ -527,10 +528,10 @@ def attachment_get(*, user: User, pk: int) -> Attachment:
     editors and reviewers alone."""
     attachment = Attachment.objects.filter(pk=pk).first()
     if attachment is None:
-        raise NotFound("附件不存在或无权查看")
+        raise NotFound(_("附件不存在或无权查看"))
     item = item_get(user=user, pk=attachment.item_id)
     if not can_manage(user, item) and not attachment.versions.filter(status=VersionStatus.APPROVED).exists():
-        raise NotFound("附件不存在或无权查看")
+        raise NotFound(_("附件不存在或无权查看"))
     return attachment
 
 
@@ -557,7 +558,7 @@ def public_search(*, q: str, page: int = 1, page_size: int = 10) -> SearchPage:
 def public_item_get(*, pk: int) -> Item:
     item = _public_items().select_related("published_version").filter(pk=pk).first()
     if item is None:
-        raise NotFound("知识条目不存在或未公开")
+        raise NotFound(_("知识条目不存在或未公开"))
     return item
 
 
@@ -567,5 +568,5 @@ def public_attachment_get(*, pk: int) -> Attachment:
         pk=pk, versions__pk__in=_public_items().values("published_version_id")
     ).first()
     if attachment is None:
-        raise NotFound("附件不存在或未公开")
+        raise NotFound(_("附件不存在或未公开"))
     return attachment

@@ -18,6 +18,8 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from hotline.common import clock
 from hotline.common.audit import audit_record
@@ -51,17 +53,17 @@ def _fail(field: str, message: str) -> ServiceError:
 
 def _require_admin(access: Access, space_id: int, doing: str) -> None:
     if not access.is_admin(space_id):
-        raise NotAllowed(f"只有知识库管理员可以{doing}")
+        raise NotAllowed(_("只有知识库管理员可以%(doing)s") % {"doing": doing})
 
 
 def _require_edit(access: Access, directory_id: int) -> None:
     if not access.can_edit(directory_id):
-        raise NotAllowed("您没有该目录的编辑权限")
+        raise NotAllowed(_("您没有该目录的编辑权限"))
 
 
 def _require_review(access: Access, directory_id: int) -> None:
     if not access.can_review(directory_id):
-        raise NotAllowed("您没有该目录的审核权限")
+        raise NotAllowed(_("您没有该目录的审核权限"))
 
 
 # --------------------------------------------------------------------------- spaces
@@ -77,14 +79,14 @@ def space_create(
     admins: Sequence[User] = (),
 ) -> Space:
     if not is_global_admin(actor):
-        raise NotAllowed("只有系统管理员可以新建知识空间")
+        raise NotAllowed(_("只有系统管理员可以新建知识空间"))
     name, code = (name or "").strip(), (code or "").strip()
     if not name:
-        raise _fail("name", "请填写知识空间名称")
+        raise _fail("name", _("请填写知识空间名称"))
     if not code:
-        raise _fail("code", "请填写知识空间编码")
+        raise _fail("code", _("请填写知识空间编码"))
     if Space.objects.filter(code=code).exists():
-        raise _fail("code", "该编码已被使用")
+        raise _fail("code", _("该编码已被使用"))
     with transaction.atomic():
         space = Space.objects.create(name=name, code=code, description=description, owner_unit=owner_unit)
         space.admins.set(admins)
@@ -95,7 +97,7 @@ def space_create(
 
 def space_set_admins(*, actor: User, space: Space, admins: Sequence[User]) -> Space:
     if not is_global_admin(actor):
-        raise NotAllowed("只有系统管理员可以指定知识库管理员")
+        raise NotAllowed(_("只有系统管理员可以指定知识库管理员"))
     with transaction.atomic():
         space.admins.set(admins)
         audit_record(
@@ -132,11 +134,11 @@ DEFAULT_ROOT_GRANTS = (
 def _clean_name(name: str) -> str:
     name = (name or "").strip()
     if not name:
-        raise _fail("name", "请填写目录名称")
+        raise _fail("name", _("请填写目录名称"))
     if len(name) > 100:
-        raise _fail("name", "目录名称不能超过100个字符")
+        raise _fail("name", _("目录名称不能超过100个字符"))
     if "/" in name:
-        raise _fail("name", "目录名称不能包含“/”")
+        raise _fail("name", _("目录名称不能包含“/”"))
     return name
 
 
@@ -148,7 +150,7 @@ def _check_sibling_name(
     if exclude is not None:
         siblings = siblings.exclude(pk=exclude)
     if siblings.exists():
-        raise _fail("name", f"同一级已有名为“{name}”的目录")
+        raise _fail("name", _("同一级已有名为“%(name)s”的目录") % {"name": name})
 
 
 def _set_pinyin(directory: Directory) -> None:
@@ -162,7 +164,7 @@ def _write_grants(directory: Directory, grants: Sequence[GrantInput]) -> list[Gr
     rows: list[Grant] = []
     for i, g in enumerate(grants):
         if g.role and g.role not in Role.values:
-            raise _fail(f"grants[{i}].role", f"未知角色：{g.role}")
+            raise _fail(f"grants[{i}].role", _("未知角色：%(role)s") % {"role": g.role})
         row = Grant(
             directory=directory,
             role=g.role or "",
@@ -173,7 +175,7 @@ def _write_grants(directory: Directory, grants: Sequence[GrantInput]) -> list[Gr
             can_review=g.can_review,
         )
         if row.key in seen:
-            raise _fail(f"grants[{i}]", "同一角色/单位的权限重复设置")
+            raise _fail(f"grants[{i}]", _("同一角色/单位的权限重复设置"))
         seen.add(row.key)
         rows.append(row)
     Grant.objects.filter(directory=directory).delete()
@@ -194,15 +196,15 @@ def directory_create(
     access = user_access(actor)
     name = _clean_name(name)
     if parent is None:
-        _require_admin(access, space.pk, "新建一级目录")
+        _require_admin(access, space.pk, _("新建一级目录"))
     else:
         if parent.space_id != space.pk:
-            raise _fail("parent", "上级目录不在该知识空间中")
+            raise _fail("parent", _("上级目录不在该知识空间中"))
         _require_edit(access, parent.pk)
         if parent.depth >= MAX_DEPTH:
-            raise _fail("parent", f"目录最多{MAX_DEPTH}级")
+            raise _fail("parent", _("目录最多%(n)d级") % {"n": MAX_DEPTH})
     if grants is not None:
-        _require_admin(access, space.pk, "设置目录权限")
+        _require_admin(access, space.pk, _("设置目录权限"))
     _check_sibling_name(space, parent, name)
     with transaction.atomic():
         directory = Directory(space=space, parent=parent, name=name, sort_order=sort_order, created_by=actor)
@@ -225,7 +227,7 @@ def directory_update(
 ) -> Directory:
     access = user_access(actor)
     if directory.depth == 1:
-        _require_admin(access, directory.space_id, "修改一级目录")
+        _require_admin(access, directory.space_id, _("修改一级目录"))
     else:
         _require_edit(access, directory.pk)
     changes: dict[str, Any] = {}
@@ -258,15 +260,15 @@ def directory_move(*, actor: User, directory: Directory, parent: Directory | Non
     parent; the items below are re-indexed with their new place in the tree."""
     access = user_access(actor)
     if directory.depth == 1 or parent is None:
-        _require_admin(access, directory.space_id, "调整一级目录")
+        _require_admin(access, directory.space_id, _("调整一级目录"))
     else:
         _require_edit(access, directory.pk)
     if parent is not None:
         _require_edit(access, parent.pk)
         if parent.space_id != directory.space_id:
-            raise _fail("parent", "不能移动到其他知识空间")
+            raise _fail("parent", _("不能移动到其他知识空间"))
         if parent.path.startswith(directory.path):
-            raise _fail("parent", "不能移动到自身或其下级目录中")
+            raise _fail("parent", _("不能移动到自身或其下级目录中"))
     if (
         parent is not None
         and parent.pk == directory.parent_id
@@ -278,7 +280,7 @@ def directory_move(*, actor: User, directory: Directory, parent: Directory | Non
     height = max(d.depth for d in subtree) - directory.depth + 1
     new_depth = parent.depth + 1 if parent else 1
     if new_depth + height - 1 > MAX_DEPTH:
-        raise _fail("parent", f"移动后目录将超过{MAX_DEPTH}级")
+        raise _fail("parent", _("移动后目录将超过%(n)d级") % {"n": MAX_DEPTH})
     name = directory.name
     _check_sibling_name(directory.space_id, parent, name, exclude=directory.pk)
     old_path, old_parent = directory.path, directory.parent
@@ -307,13 +309,13 @@ def directory_move(*, actor: User, directory: Directory, parent: Directory | Non
 def directory_delete(*, actor: User, directory: Directory) -> None:
     access = user_access(actor)
     if directory.depth == 1:
-        _require_admin(access, directory.space_id, "删除一级目录")
+        _require_admin(access, directory.space_id, _("删除一级目录"))
     else:
         _require_edit(access, directory.pk)
     if directory.children.exists():
-        raise ServiceError("该目录下还有子目录，不能删除")
+        raise ServiceError(_("该目录下还有子目录，不能删除"))
     if directory.items.exists():
-        raise ServiceError("该目录下还有知识条目（含回收站和已删除的条目），请先移到其他目录")
+        raise ServiceError(_("该目录下还有知识条目（含回收站和已删除的条目），请先移到其他目录"))
     with transaction.atomic():
         audit_record(actor=actor, action="delete", obj=directory, summary=f"删除知识目录 {directory.name}")
         directory.delete()
@@ -322,7 +324,7 @@ def directory_delete(*, actor: User, directory: Directory) -> None:
 
 def directory_set_grants(*, actor: User, directory: Directory, grants: Sequence[GrantInput]) -> list[Grant]:
     """Replace the directory's own grants (inherited ones are set on the directories above)."""
-    _require_admin(user_access(actor), directory.space_id, "设置目录权限")
+    _require_admin(user_access(actor), directory.space_id, _("设置目录权限"))
     with transaction.atomic():
         rows = _write_grants(directory, grants)
         audit_record(
@@ -365,18 +367,18 @@ class ItemInput:
 def _clean_item(data: ItemInput) -> dict[str, Any]:
     title = (data.title or "").strip()
     if not title:
-        raise _fail("title", "请填写标题")
+        raise _fail("title", _("请填写标题"))
     if len(title) > 200:
-        raise _fail("title", "标题不能超过200个字符")
+        raise _fail("title", _("标题不能超过200个字符"))
     keywords = " ".join((data.keywords or "").replace("，", " ").replace(",", " ").replace("；", " ").split())
     if len(keywords) > 200:
-        raise _fail("keywords", "关键词不能超过200个字符")
+        raise _fail("keywords", _("关键词不能超过200个字符"))
     content = sanitize_html(data.content or "")
     text = html_to_text(content)
     if not text:
-        raise _fail("content", "请填写内容")
+        raise _fail("content", _("请填写内容"))
     if data.valid_from and data.valid_to and data.valid_to <= data.valid_from:
-        raise _fail("valid_to", "失效时间应晚于生效时间")
+        raise _fail("valid_to", _("失效时间应晚于生效时间"))
     return {
         "title": title,
         "keywords": keywords,
@@ -394,10 +396,14 @@ def _check_uploads(files: Sequence[UploadedFile]) -> None:
         try:
             extract.check_supported(name)
         except extract.ExtractionError as exc:
-            raise _fail("attachments", f"附件“{name}”：{exc.message}") from exc
+            raise _fail(
+                "attachments", _("附件“%(name)s”：%(problem)s") % {"name": name, "problem": exc.message}
+            ) from exc
         if upload.size is None or upload.size > extract.MAX_FILE_BYTES:
             limit = extract.MAX_FILE_BYTES // (1024 * 1024)
-            raise _fail("attachments", f"附件“{name}”超过大小限制（{limit} MB）")
+            raise _fail(
+                "attachments", _("附件“%(name)s”超过大小限制（%(mb)d MB）") % {"name": name, "mb": limit}
+            )
 
 
 def _save_attachments(item: Item, files: Sequence[UploadedFile], actor: User) -> list[Attachment]:
@@ -492,14 +498,16 @@ def item_update(
     access = user_access(actor)
     _require_edit(access, item.directory_id)
     if item.state in (ItemState.RECYCLED, ItemState.DELETED):
-        raise ServiceError(f"条目处于“{ItemState(item.state).label}”状态，请先恢复再修改")
+        raise ServiceError(
+            _("条目处于“%(state)s”状态，请先恢复再修改") % {"state": ItemState(item.state).label}
+        )
     fields = _clean_item(data)
     _check_uploads(attachments)
     with transaction.atomic():
         item = Item.objects.select_for_update().get(pk=item.pk)
         latest = item.versions.order_by("-number").first()
         if expected_version is not None and latest is not None and latest.number != expected_version:
-            raise Conflict("该条目已有新的修改，请刷新后重试")
+            raise Conflict(_("该条目已有新的修改，请刷新后重试"))
         kept = [
             a for a in (latest.attachments.all() if latest else []) if a.pk not in set(remove_attachments)
         ]
@@ -536,7 +544,9 @@ def version_approve(*, actor: User, version: ItemVersion, note: str = "") -> Ite
     with transaction.atomic():
         version = ItemVersion.objects.select_for_update().select_related("item").get(pk=version.pk)
         if version.status != VersionStatus.PENDING:
-            raise Conflict(f"该版本已是“{VersionStatus(version.status).label}”状态，不能再审核")
+            raise Conflict(
+                _("该版本已是“%(status)s”状态，不能再审核") % {"status": VersionStatus(version.status).label}
+            )
         _publish(version, actor, note)
         audit_record(
             actor=actor,
@@ -551,11 +561,13 @@ def version_reject(*, actor: User, version: ItemVersion, reason: str) -> ItemVer
     _require_review(user_access(actor), version.item.directory_id)
     reason = (reason or "").strip()
     if not reason:
-        raise _fail("reason", "请填写退回原因")
+        raise _fail("reason", _("请填写退回原因"))
     with transaction.atomic():
         version = ItemVersion.objects.select_for_update().select_related("item").get(pk=version.pk)
         if version.status != VersionStatus.PENDING:
-            raise Conflict(f"该版本已是“{VersionStatus(version.status).label}”状态，不能再审核")
+            raise Conflict(
+                _("该版本已是“%(status)s”状态，不能再审核") % {"status": VersionStatus(version.status).label}
+            )
         version.status = VersionStatus.REJECTED
         version.reviewed_by = actor
         version.reviewed_at = clock.now()
@@ -581,20 +593,20 @@ STATE_ACTIONS: dict[str, tuple[tuple[str, ...], str, str]] = {
     "restore": ((ItemState.RECYCLED, ItemState.DELETED), "", "edit"),
     "delete": ((ItemState.RECYCLED,), ItemState.DELETED, "review"),
 }
-STATE_ACTION_LABELS = {
-    "pause": "暂停",
-    "resume": "恢复使用",
-    "archive": "归档",
-    "unarchive": "取消归档",
-    "recycle": "移入回收站",
-    "restore": "还原",
-    "delete": "彻底删除",
+STATE_ACTION_LABELS = {  # msgids (gettext_noop): translated where a refusal names the action
+    "pause": gettext_noop("暂停"),
+    "resume": gettext_noop("恢复使用"),
+    "archive": gettext_noop("归档"),
+    "unarchive": gettext_noop("取消归档"),
+    "recycle": gettext_noop("移入回收站"),
+    "restore": gettext_noop("还原"),
+    "delete": gettext_noop("彻底删除"),
 }
 
 
 def item_change_state(*, actor: User, item: Item, action: str) -> Item:
     if action not in STATE_ACTIONS:
-        raise _fail("action", f"未知操作：{action}")
+        raise _fail("action", _("未知操作：%(action)s") % {"action": action})
     sources, target, needs = STATE_ACTIONS[action]
     access = user_access(actor)
     label = STATE_ACTION_LABELS[action]
@@ -603,11 +615,15 @@ def item_change_state(*, actor: User, item: Item, action: str) -> Item:
     else:
         _require_edit(access, item.directory_id)
     if action == "restore" and item.state == ItemState.DELETED:
-        _require_admin(access, item.space_id, "还原已删除的条目")
+        _require_admin(access, item.space_id, _("还原已删除的条目"))
     with transaction.atomic():
         item = Item.objects.select_for_update().get(pk=item.pk)
         if item.state not in sources:
-            raise ServiceError(f"条目当前为“{ItemState(item.state).label}”，不能{label}", code="bad_state")
+            raise ServiceError(
+                _("条目当前为“%(state)s”，不能%(action)s")
+                % {"state": ItemState(item.state).label, "action": _(label)},
+                code="bad_state",
+            )
         before = item.state
         if action == "recycle":
             item.state_before = before
@@ -633,7 +649,7 @@ def item_move(*, actor: User, item: Item, directory: Directory) -> Item:
     _require_edit(access, item.directory_id)
     _require_edit(access, directory.pk)
     if directory.space_id != item.space_id:
-        raise _fail("directory", "不能移动到其他知识空间")
+        raise _fail("directory", _("不能移动到其他知识空间"))
     if directory.pk == item.directory_id:
         return item
     with transaction.atomic():
@@ -687,7 +703,7 @@ def favourite_add(*, user: User, item: Item) -> Favourite:
 
 def favourite_remove(*, user: User, item: Item) -> None:
     with transaction.atomic():
-        deleted, _ = Favourite.objects.filter(user=user, item=item).delete()
+        deleted, _per_model = Favourite.objects.filter(user=user, item=item).delete()
         if deleted:
             Item.objects.filter(pk=item.pk, favourite_count__gt=0).update(
                 favourite_count=F("favourite_count") - 1
@@ -726,10 +742,10 @@ def api_client_create(
 ) -> tuple[ApiClient, str]:
     """A client and its key (`prefix.secret`), shown once; only the hash is kept."""
     if not is_global_admin(actor):
-        raise NotAllowed("只有系统管理员可以创建接口客户端")
+        raise NotAllowed(_("只有系统管理员可以创建接口客户端"))
     name = (name or "").strip()
     if not name:
-        raise _fail("name", "请填写客户端名称")
+        raise _fail("name", _("请填写客户端名称"))
     prefix = secrets.token_hex(4)
     secret = secrets.token_urlsafe(32)
     with transaction.atomic():
@@ -743,7 +759,7 @@ def api_client_create(
 
 def api_client_disable(*, actor: User, client: ApiClient) -> ApiClient:
     if not is_global_admin(actor):
-        raise NotAllowed("只有系统管理员可以停用接口客户端")
+        raise NotAllowed(_("只有系统管理员可以停用接口客户端"))
     with transaction.atomic():
         client.is_active = False
         client.save(update_fields=["is_active"])

@@ -186,11 +186,14 @@ class RetireImpact:
         reasons = []
         if self.active_children:
             reasons.append(
-                f"该单位下仍有 {len(self.active_children)} 个启用的下级单位，请先撤销或移走下级单位"
+                _("该单位下仍有 %(n)d 个启用的下级单位，请先撤销或移走下级单位")
+                % {"n": len(self.active_children)}
             )
         for work in self.open_work:
             if work.count:
-                reasons.append(f"该单位仍有{work.label} {work.count} 件，请先改派或办结")
+                reasons.append(
+                    _("该单位仍有%(work)s %(n)d 件，请先改派或办结") % {"work": work.label, "n": work.count}
+                )
         return reasons
 
 
@@ -273,7 +276,7 @@ def user_create(
     roles = list(roles)
     unknown = set(roles) - set(Role.values)
     if unknown:
-        raise ServiceError(f"未知角色：{', '.join(sorted(unknown))}")
+        raise ServiceError(_("未知角色：%(role)s") % {"role": ", ".join(sorted(unknown))})
     with transaction.atomic():
         user = User.objects.create_user(
             username=username, password=password, full_name=full_name, unit=unit, phone=phone

@@ -31,6 +31,11 @@ ESCALATION_RULES = [
     ("yellow", "reply", 0, ["unit_handler", "unit_leader"], False, ["in_app", "sms"]),
     ("red", "reply", 3, ["unit_leader"], True, ["in_app", "sms"]),
     ("reminder", "reply", 7, ["unit_handler"], False, ["in_app"]),
+    # a step forwarded down: the lower unit is warned and carded on its own deadline; its cards also reach the
+    # unit that forwarded it (always its parent unit), which answers for it to the office
+    ("warning", "forwarded", -1, ["unit_handler"], False, ["in_app", "sms"]),
+    ("yellow", "forwarded", 0, ["unit_handler", "unit_leader"], True, ["in_app", "sms"]),
+    ("red", "forwarded", 2, ["unit_leader"], True, ["in_app", "sms"]),
     ("warning", "sign_for", -1, ["unit_handler"], False, ["in_app", "sms"]),
     ("yellow", "sign_for", 0, ["unit_handler"], False, ["in_app", "sms"]),
     ("red", "sign_for", 1, ["unit_handler", "unit_leader"], True, ["in_app", "sms"]),

@@ -47,10 +47,9 @@ class Stage(models.TextChoices):
     TOTAL = "total", _("总时限")
 
 
-# Stages that only choose a time limit: a forwarded step's deadline comes from the `forwarded` rule, and its clock
-# then runs (and warns and cards) as the lower unit's reply stage.
-LIMIT_ONLY_STAGES = frozenset({Stage.FORWARDED})
-CLOCK_STAGES = [s for s in Stage.values if s not in LIMIT_ONLY_STAGES]
+# A unit's deadline to report: to the office (`reply`) or, for a step forwarded down, to the unit above
+# (`forwarded`, with its own time limit and its own warning / yellow / red rules).
+UNIT_REPLY_STAGES = (Stage.REPLY, Stage.FORWARDED)
 
 
 class LimitUnit(models.TextChoices):

@@ -15,7 +15,7 @@ from hotline.cases import selectors as case_selectors
 from hotline.orgs.models import Unit, User
 from hotline.orgs.selectors import sees_everything
 
-from .models import Alert, AlertKind, Clock, Stage
+from .models import UNIT_REPLY_STAGES, Alert, AlertKind, Clock, Stage
 
 
 @dataclass(frozen=True)
@@ -125,8 +125,8 @@ def time_limit_supervision(*, user: User, period: Period) -> list[dict[str, Any]
         )
         .order_by()
     )
-    sign_late = _late_by_unit(user, Stage.SIGN_FOR, period)
-    reply_late = _late_by_unit(user, Stage.REPLY, period)
+    sign_late = _late_by_unit(user, (Stage.SIGN_FOR,), period)
+    reply_late = _late_by_unit(user, UNIT_REPLY_STAGES, period)
     result = [
         {
             "unit": row["unit_id"],
@@ -144,7 +144,7 @@ def time_limit_supervision(*, user: User, period: Period) -> list[dict[str, Any]
     return sorted(result, key=lambda r: (-r["replied_late"], -r["signed_late"], r["unit_name"]))
 
 
-def _late_by_unit(user: User, stage: str, period: Period) -> dict[int, int]:
+def _late_by_unit(user: User, stages: tuple[str, ...], period: Period) -> dict[int, int]:
     """Clocks of the period that ran past their deadline: stopped late, or still running with a yellow card.
 
     The yellow card is joined once (a clock has at most one: unique per clock and kind), which PostgreSQL
@@ -153,7 +153,7 @@ def _late_by_unit(user: User, stage: str, period: Period) -> dict[int, int]:
     """
     clocks = Clock.objects.annotate(
         yellow=FilteredRelation("alerts", condition=Q(alerts__kind=AlertKind.YELLOW))
-    ).filter(stage=stage, started_at__gte=period.start, started_at__lt=period.end)
+    ).filter(stage__in=stages, started_at__gte=period.start, started_at__lt=period.end)
     if not sees_everything(user):
         clocks = clocks.filter(assignment__unit__in=visible_units(user))
     late = clocks.filter(Q(stopped_at__gt=F("due_at")) | Q(stopped_at__isnull=True, yellow__id__isnull=False))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
@@ -15,7 +15,17 @@ from hotline.common.formats import chinese_datetime
 from hotline.common.refcache import RefCache
 
 from . import calendar
-from .models import Alert, AlertKind, Clock, EscalationRule, LimitUnit, Stage, TimeLimit, Urge
+from .models import UNIT_REPLY_STAGES as UNIT_REPLY_STAGES  # re-exported: cases counts late replies by it
+from .models import (
+    Alert,
+    AlertKind,
+    Clock,
+    EscalationRule,
+    LimitUnit,
+    Stage,
+    TimeLimit,
+    Urge,
+)
 
 if TYPE_CHECKING:  # types only: at run time the case services pass their rows in
     from hotline.cases.models import Assignment, Case
@@ -57,9 +67,15 @@ def time_limit_for(*, stage: str, case: Case) -> TimeLimit | None:
     return max(candidates, key=specificity, default=None)
 
 
+def reply_stage(assignment: Assignment) -> str:
+    """The stage of a unit's deadline to report: `forwarded` for a step a unit forwarded down, else `reply`."""
+    return Stage.FORWARDED if assignment.parent_id is not None else Stage.REPLY
+
+
 def forwarded_due(*, case: Case, parent_due: dt.datetime | None, start: dt.datetime) -> dt.datetime | None:
-    """The reply deadline of a step forwarded down (HND-2/3): the `forwarded` rule counted from now, never later
-    than the deadline of the unit that forwarded it; without an active rule the lower level inherits it."""
+    """The deadline of a step forwarded down (HND-2/3): the `forwarded` rule counted from now, never later
+    than the deadline of the unit that forwarded it; without an active rule the lower level inherits it.
+    Its clock runs as stage `forwarded`, warned and carded by that stage's own rules."""
     limit = time_limit_for(stage=Stage.FORWARDED, case=case)
     if limit is None:
         return parent_due
@@ -133,12 +149,16 @@ def clock_start(
     assignment: Assignment | None = None,
     start: dt.datetime | None = None,
     override_due: dt.datetime | None = None,
+    max_due: dt.datetime | None = None,
 ) -> Clock | None:
-    """Start the clock of a stage; None when no time limit applies to it."""
+    """Start the clock of a stage; None when no time limit applies to it. `max_due` replaces the rule's
+    latest extension (a forwarded step may be extended up to the deadline of the unit above, no further)."""
     start = start or wall_clock.now()
     deadline = deadline_for(stage=stage, case=case, start=start, override_due=override_due)
     if deadline is None:
         return None
+    if max_due is not None:
+        deadline = replace(deadline, max_due_at=max(max_due, deadline.due_at))
     return Clock.objects.create(
         case=case,
         assignment=assignment,
@@ -183,12 +203,12 @@ def validate_extension(*, assignment: Assignment, new_due: dt.datetime) -> None:
             _("延期后的时限不能早于当前时间"),
             field_errors={"requested_due_at": [_("延期后的时限不能早于当前时间")]},
         )
-    clock = running(assignment=assignment, stage=Stage.REPLY)
+    clock = running(assignment=assignment, stage=reply_stage(assignment))
     if clock is not None and clock.max_due_at is not None and new_due > clock.max_due_at:
-        limit = chinese_datetime(clock.max_due_at)
+        limit = {"limit": chinese_datetime(clock.max_due_at)}
         raise ServiceError(
-            f"延期不能超过规定的最长期限（{limit}）",
-            field_errors={"requested_due_at": [f"最晚可延至{limit}"]},
+            _("延期不能超过规定的最长期限（%(limit)s）") % limit,
+            field_errors={"requested_due_at": [_("最晚可延至%(limit)s") % limit]},
         )
 
 
@@ -211,12 +231,14 @@ def clock_extend(*, assignment: Assignment, stage: str, new_due: dt.datetime) ->
     warn, red, remind = thresholds(stage=stage, started_at=old.started_at, due_at=new_due)
     if old.alerts.filter(kind=AlertKind.REMINDER).exists():
         remind = None
+    # A forwarded step moved with the unit above may now run up to that unit's new deadline.
+    max_due = max(old.max_due_at, new_due) if old.max_due_at is not None else None
     deadline = Deadline(
         due_at=new_due,
         warn_at=warn if warn and warn > now else None,
         red_at=red,
         remind_at=remind,
-        max_due_at=old.max_due_at,
+        max_due_at=max_due,
     )
     return Clock.objects.create(
         case_id=old.case_id,
@@ -228,7 +250,7 @@ def clock_extend(*, assignment: Assignment, stage: str, new_due: dt.datetime) ->
         red_at=red,
         remind_at=remind,
         next_alert_at=next_alert_time(deadline),
-        max_due_at=old.max_due_at,
+        max_due_at=max_due,
     )
 
 

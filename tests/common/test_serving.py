@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from hotline.cases import duplicates
+from hotline.common import segmenter
 from hotline.common.serving import ConnectionBudgetExceeded, check_connection_budget, warm_up
 from hotline.knowledge import engine
 
@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_warm_up_loads_jieba_the_search_index_and_the_caches(db, tmp_path, monkeypatch):
     monkeypatch.setenv("HOTLINE_KB_INDEX_DIR", str(tmp_path / "kb-index"))
-    monkeypatch.setattr(duplicates, "_jieba", None)
+    monkeypatch.setattr(segmenter, "_jieba", None)
     engine.reset_engines()
     try:
         timings = warm_up()
@@ -31,9 +31,7 @@ def test_warm_up_loads_jieba_the_search_index_and_the_caches(db, tmp_path, monke
             "urls",
             "templates",
         }
-        assert (
-            duplicates._jieba is not None
-        )  # the dictionary is loaded: the first request does not pay for it
+        assert segmenter._jieba is not None  # the dictionary is loaded: the first request does not pay for it
         assert engine._engines  # the index is open
     finally:
         engine.reset_engines()

@@ -55,6 +55,30 @@ def test_every_default_writable_path_follows_the_variable(tmp_path):
     assert any(p.name.startswith("jieba") for p in var.iterdir())  # the dictionary cache was written there
 
 
+KB_FIRST = """
+import json, django
+django.setup()
+from hotline.knowledge.related import _cutter
+jieba = _cutter()
+jieba.lcut("社保卡掉了怎么办")
+print(json.dumps({"jieba_cache": jieba.dt.tmp_dir}))
+"""
+
+
+def test_the_knowledge_base_loading_jieba_first_keeps_its_cache_under_the_var_dir(tmp_path):
+    """Whichever package loads jieba first (here the knowledge base's related results), its dictionary cache goes
+    under HOTLINE_VAR_DIR, not the system's /tmp."""
+    var = tmp_path / "var"
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "HOTLINE_KB_INDEX_DIR"}}
+    env.update(HOTLINE_VAR_DIR=str(var), DJANGO_SETTINGS_MODULE="config.settings.test")
+    out = subprocess.run(
+        [sys.executable, "-c", KB_FIRST], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert json.loads(out.stdout.strip().splitlines()[-1])["jieba_cache"] == str(var)
+    assert any(p.name.startswith("jieba") for p in var.iterdir())
+
+
 def test_seed_demo_writes_the_knowledge_index_under_the_var_dir(
     db, tmp_path, monkeypatch, django_capture_on_commit_callbacks
 ):

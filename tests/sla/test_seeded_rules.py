@@ -11,7 +11,7 @@ from django.apps import apps
 
 from hotline.common import clock
 from hotline.notify.models import Outbox
-from hotline.sla.models import CLOCK_STAGES, Alert, AlertKind, EscalationRule, Stage
+from hotline.sla.models import Alert, AlertKind, EscalationRule, Stage
 from hotline.sla.sweep import sweep
 from tests.conftest import dispatched_to
 
@@ -21,7 +21,7 @@ seed_migration = importlib.import_module("hotline.sla.migrations.0004_seed_every
 
 
 def test_every_stage_warns_and_cards_by_sms_and_in_app():
-    for stage in CLOCK_STAGES:  # the forwarded stage only sets a time limit; its clocks run as reply
+    for stage in Stage.values:
         rules = {r.kind: r for r in EscalationRule.objects.filter(stage=stage, is_active=True)}
         assert {AlertKind.WARNING, AlertKind.YELLOW, AlertKind.RED} <= set(rules), stage
         for kind in (AlertKind.WARNING, AlertKind.YELLOW, AlertKind.RED):

@@ -86,7 +86,7 @@ def case_supervision_opinion(*, case: Case, actor: User, expected_version: int |
     main = _top_main(case)
     if actor.unit_id != main.unit_id:
         raise NotAllowed(_("只有主办单位领导可以填写特别督办意见"))
-    opinion = _require_text("opinion", opinion, "领导意见")
+    opinion = _require_text("opinion", opinion, _("领导意见"))
     with transaction.atomic():
         main = _reopen_main_for_redo(case)
         _transition(
@@ -102,7 +102,7 @@ def case_supervision_opinion(*, case: Case, actor: User, expected_version: int |
 
 
 def case_office_close(*, case: Case, actor: User, expected_version: int | None, reason: str) -> Case:
-    reason = _require_text("reason", reason, "办结理由")
+    reason = _require_text("reason", reason, _("办结理由"))
     with transaction.atomic():
         _transition(
             case,
@@ -183,7 +183,7 @@ def case_urge(
     from hotline.notify.services import notify_users
     from hotline.orgs.models import Role
 
-    message = _require_text("message", message, "催办内容")
+    message = _require_text("message", message, _("催办内容"))
     targets = (
         [assignment]
         if assignment is not None

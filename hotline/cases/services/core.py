@@ -143,30 +143,41 @@ def _clocks_on_transition(case: Case, from_status: str) -> None:
 
 
 def _start_unit_clocks(assignment: Assignment, *, due_at: dt.datetime | None = None) -> None:
-    """A unit's sign-for and reply deadlines; the reply deadline is mirrored on the assignment for worklists."""
+    """A unit's sign-for and reply deadlines; the reply deadline is mirrored on the assignment for worklists.
+
+    A step forwarded down runs its own stage (`forwarded`): its own limit, never beyond the deadline of the unit
+    above (which is also as far as it may be extended), warned and carded by that stage's rules."""
     case = assignment.case
     if assignment.status == AssignmentStatus.PENDING:
         sla.clock_start(case=case, assignment=assignment, stage=Stage.SIGN_FOR, start=assignment.assigned_at)
-    reply = sla.clock_start(case=case, assignment=assignment, stage=Stage.REPLY, override_due=due_at)
+    stage, parent_due = sla.reply_stage(assignment), None
+    if stage == Stage.FORWARDED:
+        parent_due = assignment.parent.due_at if assignment.parent else None
+        if due_at is None:
+            due_at = sla.forwarded_due(case=case, parent_due=parent_due, start=clock.now())
+    reply = sla.clock_start(
+        case=case, assignment=assignment, stage=stage, override_due=due_at, max_due=parent_due
+    )
     assignment.due_at = reply.due_at if reply else None
     assignment.warn_at = reply.warn_at if reply else None
     assignment.save(update_fields=["due_at", "warn_at"])
 
 
 def _require_text(field: str, value: str, label: str) -> str:
+    """The stripped text, or a refusal naming the field by its (translated) `label`."""
     value = (value or "").strip()
     if not value:
-        raise _fail(field, f"请填写{label}")
+        raise _fail(field, _("请填写%(label)s") % {"label": label})
     return value
 
 
 def _dict_item(field: str, value: DictItem | None, kind: str, *, required: bool = False) -> DictItem | None:
     if value is None:
         if required:
-            raise _fail(field, "请选择" + DictKind(kind).label)
+            raise _fail(field, _("请选择%(kind)s") % {"kind": DictKind(kind).label})
         return None
     if value.kind != kind or not value.is_active:
-        raise _fail(field, f"{DictKind(kind).label}无效")
+        raise _fail(field, _("%(kind)s无效") % {"kind": DictKind(kind).label})
     return value
 
 
@@ -180,9 +191,12 @@ def _require_own(assignment: Assignment, actor: User) -> None:
 
 
 def _require_status(assignment: Assignment, *statuses: str, doing: str) -> None:
+    """Refuse unless the unit's step is in one of `statuses`; `doing` names the action (translated)."""
     if assignment.status not in statuses:
+        status = AssignmentStatus(assignment.status).label
         raise ServiceError(
-            f"本单位环节当前为“{AssignmentStatus(assignment.status).label}”，不能{doing}", code="bad_status"
+            _("本单位环节当前为“%(status)s”，不能%(doing)s") % {"status": status, "doing": doing},
+            code="bad_status",
         )
 
 
@@ -200,7 +214,7 @@ def _reopen(assignment: Assignment, *, fresh_deadline: bool = False) -> None:
     assignment.status = AssignmentStatus.HANDLING if assignment.signed_at else AssignmentStatus.PENDING
     assignment.finished_at = None
     assignment.save(update_fields=["status", "finished_at"])
-    if sla.running(assignment=assignment, stage=Stage.REPLY) is None:
+    if sla.running(assignment=assignment, stage=sla.reply_stage(assignment)) is None:
         keep = assignment.due_at if assignment.due_at and assignment.due_at > clock.now() else None
         _start_unit_clocks(assignment, due_at=None if fresh_deadline else keep)
 

@@ -205,16 +205,21 @@ def _save_attachments(case: Case, files: Sequence[UploadedFile], actor: User) ->
 
     limit = settings.HOTLINE_MAX_ATTACHMENT_BYTES
     if len(files) > MAX_ATTACHMENTS:
-        raise _fail("attachments", f"一次最多上传{MAX_ATTACHMENTS}个附件")
+        raise _fail("attachments", _("一次最多上传%(n)d个附件") % {"n": MAX_ATTACHMENTS})
     kinds = []
     for upload in files:
         if upload.size is None or upload.size > limit:
-            raise _fail("attachments", f"附件“{upload.name}”超过大小限制（{limit // (1024 * 1024)} MB）")
+            raise _fail(
+                "attachments",
+                _("附件“%(name)s”超过大小限制（%(mb)d MB）")
+                % {"name": upload.name, "mb": limit // (1024 * 1024)},
+            )
         kind = filetypes.check(upload, upload.name or "")
         if kind is None:
             raise _fail(
                 "attachments",
-                f"附件“{upload.name}”的类型不允许：只接受图片、PDF、Office 文档、音频和纯文本（按文件内容检查）",
+                _("附件“%(name)s”的类型不允许：只接受图片、PDF、Office 文档、音频和纯文本（按文件内容检查）")
+                % {"name": upload.name},
             )
         kinds.append(kind)
     for upload, kind in zip(files, kinds, strict=True):
@@ -355,7 +360,7 @@ def queue_citizen_sms(
 
 def _closing_fields(action: str, answer: str, reason: DictItem | None, text: str) -> dict[str, Any]:
     if action == Action.ARCHIVE:
-        return {"answer": _require_text("answer", answer, "答复内容")}
+        return {"answer": _require_text("answer", answer, _("答复内容"))}
     if action == Action.PROPOSE_NOT_ACCEPTED:
         _dict_item("not_accepted_reason", reason, DictKind.NOT_ACCEPTED_REASON, required=True)
         return {"not_accepted_reason": reason, "not_accepted_text": (text or "").strip()}
@@ -469,7 +474,7 @@ def case_confirm_not_accepted(
 
 
 def case_reject_not_accepted(*, case: Case, actor: User, expected_version: int | None, opinion: str) -> Case:
-    opinion = _require_text("opinion", opinion, "驳回理由")
+    opinion = _require_text("opinion", opinion, _("驳回理由"))
     with transaction.atomic():
         _transition(
             case,

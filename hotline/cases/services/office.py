@@ -14,7 +14,6 @@ from hotline.common import clock
 from hotline.common.errors import ServiceError
 from hotline.orgs.models import Unit, UnitKind, User
 from hotline.sla import services as sla
-from hotline.sla.services import Stage
 
 from ..lifecycle import Action
 from ..models import (
@@ -34,7 +33,7 @@ from .core import _fail, _finish, _is_top_main, _reopen, _require_text, _start_u
 
 
 def case_return_to_agent(*, case: Case, actor: User, expected_version: int | None, opinion: str) -> Case:
-    opinion = _require_text("opinion", opinion, "退回理由")
+    opinion = _require_text("opinion", opinion, _("退回理由"))
     with transaction.atomic():
         _transition(
             case, Action.RETURN_TO_AGENT, actor=actor, expected_version=expected_version, opinion=opinion
@@ -43,7 +42,7 @@ def case_return_to_agent(*, case: Case, actor: User, expected_version: int | Non
 
 
 def case_close_directly(*, case: Case, actor: User, expected_version: int | None, reason: str) -> Case:
-    reason = _require_text("reason", reason, "办结说明")
+    reason = _require_text("reason", reason, _("办结说明"))
     with transaction.atomic():
         _transition(
             case,
@@ -59,14 +58,14 @@ def case_close_directly(*, case: Case, actor: User, expected_version: int | None
 
 
 def case_ask_leader(*, case: Case, actor: User, expected_version: int | None, opinion: str) -> Case:
-    opinion = _require_text("opinion", opinion, "呈批意见")
+    opinion = _require_text("opinion", opinion, _("呈批意见"))
     with transaction.atomic():
         _transition(case, Action.ASK_LEADER, actor=actor, expected_version=expected_version, opinion=opinion)
     return case
 
 
 def case_leader_instruct(*, case: Case, actor: User, expected_version: int | None, instruction: str) -> Case:
-    instruction = _require_text("instruction", instruction, "批示内容")
+    instruction = _require_text("instruction", instruction, _("批示内容"))
     with transaction.atomic():
         _transition(
             case,
@@ -100,7 +99,7 @@ def _validate_targets(targets: Sequence[Target], *, allowed: Any = None, field: 
     """Exactly one main unit, active units, no unit twice; `allowed(unit)` restricts where work may go."""
     mains = [t for t in targets if t.role == AssignmentRole.MAIN]
     if len(mains) != 1:
-        raise _fail(field, "必须且只能指定一个主办单位" if mains else "请指定主办单位")
+        raise _fail(field, _("必须且只能指定一个主办单位") if mains else _("请指定主办单位"))
     _validate_extra_targets(targets, allowed=allowed, field=field)
 
 
@@ -112,13 +111,13 @@ def _validate_extra_targets(
         if target.role not in AssignmentRole.values:
             raise _fail(field, _("单位角色无效"))
         if not target.unit.is_active:
-            raise _fail(field, f"{target.unit.name}已撤销，不能交办")
+            raise _fail(field, _("%(unit)s已撤销，不能交办") % {"unit": target.unit.name})
         if target.unit.kind == UnitKind.OFFICE:
             raise _fail(field, _("不能交办给热线办"))
         if target.unit.pk in seen:
-            raise _fail(field, f"{target.unit.name}重复选择")
+            raise _fail(field, _("%(unit)s重复选择") % {"unit": target.unit.name})
         if allowed is not None and not allowed(target.unit):
-            raise _fail(field, f"不能交办给{target.unit.name}")
+            raise _fail(field, _("不能交办给%(unit)s") % {"unit": target.unit.name})
         seen.add(target.unit.pk)
 
 
@@ -246,7 +245,7 @@ def case_reassign(
     opinion: str,
     due_at: dt.datetime | None = None,
 ) -> Case:
-    opinion = _require_text("opinion", opinion, "改派理由")
+    opinion = _require_text("opinion", opinion, _("改派理由"))
     return _dispatch(
         case,
         Action.REASSIGN,
@@ -298,7 +297,7 @@ def case_approve_return(
 
 def case_reject_return(*, case: Case, actor: User, expected_version: int | None, opinion: str) -> Case:
     """The office rules the return unfounded: the same unit keeps the case."""
-    opinion = _require_text("opinion", opinion, "驳回理由")
+    opinion = _require_text("opinion", opinion, _("驳回理由"))
     request = _pending_return(case)
     back_to = CaseStatus.REDO if case.dissatisfied_count else CaseStatus.HANDLING
     with transaction.atomic():
@@ -331,7 +330,7 @@ def extension_decide(
     if not request.is_pending:
         raise ServiceError(_("该延期申请已审核"), code="already_decided")
     if not approve:
-        note = _require_text("note", note, "驳回理由")
+        note = _require_text("note", note, _("驳回理由"))
     elif request.requested_due_at <= clock.now():
         raise ServiceError(_("申请的时限已过，不能同意，请驳回后由单位重新申请"), code="expired")
     else:
@@ -365,7 +364,7 @@ def extension_decide(
             ]
             for row in moved:
                 new_clock = sla.clock_extend(
-                    assignment=row, stage=Stage.REPLY, new_due=request.requested_due_at
+                    assignment=row, stage=sla.reply_stage(row), new_due=request.requested_due_at
                 )
                 Assignment.objects.filter(pk=row.pk).update(
                     due_at=request.requested_due_at, warn_at=new_clock.warn_at if new_clock else None
@@ -407,7 +406,7 @@ def case_review_accept(*, case: Case, actor: User, expected_version: int | None,
 
 def case_review_reject(*, case: Case, actor: User, expected_version: int | None, opinion: str) -> Case:
     """The office finds the result insufficient: the main unit handles it again."""
-    opinion = _require_text("opinion", opinion, "退回理由")
+    opinion = _require_text("opinion", opinion, _("退回理由"))
     back_to = CaseStatus.REDO if case.dissatisfied_count else CaseStatus.HANDLING
     with transaction.atomic():
         main = _reopen_main_for_redo(case)

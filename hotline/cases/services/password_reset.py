@@ -15,6 +15,7 @@ import secrets
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from hotline.common import clock, crypto
 from hotline.common.errors import ServiceError
@@ -67,7 +68,7 @@ def _default_contact(case: Case) -> tuple[str, str] | None:
 def _mask(channel: str, address: str) -> str:
     if channel == "sms":
         return crypto.mask_phone(address)
-    name, _, domain = address.partition("@")
+    name, _at, domain = address.partition("@")
     return f"{name[:1]}***@{domain}"
 
 
@@ -78,9 +79,9 @@ def _over_limit(case: Case, now: dt.datetime) -> str:
         .values_list("created_at", flat=True)[:MAX_PER_DAY]
     )
     if recent and now - recent[0] < MIN_INTERVAL:
-        return "验证码发送过于频繁，请1分钟后再试"
+        return _("验证码发送过于频繁，请1分钟后再试")
     if len(recent) >= MAX_PER_DAY:
-        return "今日验证码发送次数已达上限，请明天再试或拨打12345"
+        return _("今日验证码发送次数已达上限，请明天再试或拨打12345")
     return ""
 
 
@@ -140,11 +141,11 @@ def query_password_code_request(*, number: str, contact: str) -> CodeSent:
     number, contact = (number or "").strip(), (contact or "").strip()
     errors = {}
     if not number:
-        errors["number"] = ["请填写工单编号"]
+        errors["number"] = [_("请填写工单编号")]
     if not contact:
-        errors["contact"] = ["请填写受理时登记的手机号码或电子邮箱"]
+        errors["contact"] = [_("请填写受理时登记的手机号码或电子邮箱")]
     if errors:
-        raise ServiceError("输入有误", field_errors=errors)
+        raise ServiceError(_("输入有误"), field_errors=errors)
     case = Case.objects.filter(number=number[:32]).first()
     target = _contact_of(case, contact) if case is not None and not case.is_public else None
     if case is None or target is None or _over_limit(case, clock.now()):
@@ -157,10 +158,10 @@ def query_password_code_send(*, case: Case, actor: User) -> CodeSent:
     the code, and the citizen sets the new password on the portal."""
     lifecycle.check(Action.RESET_PASSWORD, case=case, user=actor)
     if case.is_public:
-        raise ServiceError("公开工单无需查询密码", code="public_case")
+        raise ServiceError(_("公开工单无需查询密码"), code="public_case")
     target = _default_contact(case)
     if target is None:
-        raise ServiceError("来电人没有登记手机号码或电子邮箱，无法发送验证码", code="no_contact")
+        raise ServiceError(_("来电人没有登记手机号码或电子邮箱，无法发送验证码"), code="no_contact")
     if limit := _over_limit(case, clock.now()):
         raise ServiceError(limit, code="rate_limited")
     return _send(case, channel=target[0], address=target[1], actor=actor)
@@ -169,16 +170,15 @@ def query_password_code_send(*, case: Case, actor: User) -> CodeSent:
 def query_password_reset(*, number: str, code: str) -> str:
     """The citizen gives the code: a new query password, returned to them alone. Wrong codes count; after
     MAX_ATTEMPTS the code is locked and a new one must be requested."""
-    refused = ServiceError(
-        "验证码不正确或已失效，请重新获取", field_errors={"code": ["验证码不正确或已失效，请重新获取"]}
-    )
+    stale = _("验证码不正确或已失效，请重新获取")
+    refused = ServiceError(stale, field_errors={"code": [stale]})
     number, code = (number or "").strip(), (code or "").strip()
     if not number or not code:
         raise ServiceError(
-            "输入有误",
+            _("输入有误"),
             field_errors={
-                **({"number": ["请填写工单编号"]} if not number else {}),
-                **({"code": ["请填写验证码"]} if not code else {}),
+                **({"number": [_("请填写工单编号")]} if not number else {}),
+                **({"code": [_("请填写验证码")]} if not code else {}),
             },
         )
     now = clock.now()
@@ -196,9 +196,9 @@ def query_password_reset(*, number: str, code: str) -> str:
             raise refused
         if reset.attempts >= MAX_ATTEMPTS:
             raise ServiceError(
-                "验证码错误次数过多，已失效，请重新获取",
+                _("验证码错误次数过多，已失效，请重新获取"),
                 code="locked",
-                field_errors={"code": ["验证码错误次数过多，已失效，请重新获取"]},
+                field_errors={"code": [_("验证码错误次数过多，已失效，请重新获取")]},
             )
         if not crypto.check_code(code, reset.code_hash):
             reset.attempts += 1

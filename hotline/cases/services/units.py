@@ -74,7 +74,7 @@ def _unit_action(
 def assignment_sign_for(*, assignment: Assignment, actor: User, expected_version: int | None) -> Assignment:
     assignment = _reload(assignment)
     _require_own(assignment, actor)
-    _require_status(assignment, AssignmentStatus.PENDING, doing="签收")
+    _require_status(assignment, AssignmentStatus.PENDING, doing=_("签收"))
     case = assignment.case
     to_status = (
         CaseStatus.HANDLING if _is_top_main(assignment) and case.status == CaseStatus.DISPATCHED else None
@@ -104,8 +104,8 @@ def assignment_record_handling(
 ) -> HandlingRecord:
     assignment = _reload(assignment)
     _require_own(assignment, actor)
-    _require_status(assignment, AssignmentStatus.HANDLING, doing="填写办理记录（请先签收）")
-    result = _require_text("result", result, "办理情况")
+    _require_status(assignment, AssignmentStatus.HANDLING, doing=_("填写办理记录（请先签收）"))
+    result = _require_text("result", result, _("办理情况"))
     if promised_at is not None and promised_at <= clock.now():
         raise _fail("promised_at", _("承诺办结时间应晚于当前时间"))
     with transaction.atomic():
@@ -157,7 +157,7 @@ def assignment_forward(
         )
     if assignment.role == AssignmentRole.CC:
         raise ServiceError(_("抄送单位不能下派"), code="cannot_forward")
-    _require_status(assignment, AssignmentStatus.HANDLING, doing="下派（请先签收）")
+    _require_status(assignment, AssignmentStatus.HANDLING, doing=_("下派（请先签收）"))
     _validate_targets(targets, allowed=lambda u: u.parent_id == unit.pk and u.kind in child_kinds)
     with transaction.atomic():
         _unit_action(
@@ -205,8 +205,8 @@ def assignment_send_back(
     _require_own(assignment, actor)
     if assignment.parent_id is None:
         raise ServiceError(_("直接由热线办交办的工单请使用“退件”"), code="use_return")
-    _require_status(assignment, AssignmentStatus.PENDING, AssignmentStatus.HANDLING, doing="退回上级")
-    reason = _require_text("reason", reason, "退回理由")
+    _require_status(assignment, AssignmentStatus.PENDING, AssignmentStatus.HANDLING, doing=_("退回上级"))
+    reason = _require_text("reason", reason, _("退回理由"))
     with transaction.atomic():
         _unit_action(
             assignment, Action.SEND_BACK, actor=actor, expected_version=expected_version, opinion=reason
@@ -234,8 +234,8 @@ def assignment_report(
     _require_own(assignment, actor)
     if assignment.role != AssignmentRole.MAIN:
         raise ServiceError(_("只有主办单位可以办结上报，协办单位请反馈意见"), code="not_main")
-    _require_status(assignment, AssignmentStatus.HANDLING, doing="办结上报")
-    result = _require_text("result", result, "办理结果")
+    _require_status(assignment, AssignmentStatus.HANDLING, doing=_("办结上报"))
+    result = _require_text("result", result, _("办理结果"))
     if _open_assisting_siblings(assignment):
         raise ServiceError(_("协办单位尚未全部反馈意见，暂不能上报"), code="assisting_open")
     to_status = CaseStatus.RESULT_REVIEW if assignment.parent_id is None else None
@@ -269,9 +269,9 @@ def assignment_return_to_office(
         raise ServiceError(
             _("只有热线办直接交办的主办单位可以退件，下级单位请退回上级"), code="use_send_back"
         )
-    _require_status(assignment, AssignmentStatus.PENDING, AssignmentStatus.HANDLING, doing="退件")
+    _require_status(assignment, AssignmentStatus.PENDING, AssignmentStatus.HANDLING, doing=_("退件"))
     _dict_item("reason", reason, DictKind.RETURN_REASON, required=True)
-    text = _require_text("text", text, "退件说明")
+    text = _require_text("text", text, _("退件说明"))
     if suggested_unit is None:
         raise _fail("suggested_unit", _("请填写建议承办单位"))
     if not suggested_unit.is_active or suggested_unit.pk == assignment.unit_id:
@@ -313,9 +313,9 @@ def assignment_request_extension(
         AssignmentStatus.PENDING,
         AssignmentStatus.HANDLING,
         AssignmentStatus.FORWARDED,
-        doing="申请延期",
+        doing=_("申请延期"),
     )
-    reason = _require_text("reason", reason, "延期理由")
+    reason = _require_text("reason", reason, _("延期理由"))
     sla.validate_extension(assignment=assignment, new_due=requested_due_at)
     if assignment.due_at and requested_due_at <= assignment.due_at:
         raise _fail("requested_due_at", _("延期后的时限应晚于现有时限"))
@@ -348,8 +348,8 @@ def assignment_give_opinion(
     _require_own(assignment, actor)
     if assignment.role != AssignmentRole.ASSISTING:
         raise ServiceError(_("只有协办单位需要反馈意见"), code="not_assisting")
-    _require_status(assignment, AssignmentStatus.HANDLING, doing="反馈意见（请先签收）")
-    opinion = _require_text("opinion", opinion, "协办意见")
+    _require_status(assignment, AssignmentStatus.HANDLING, doing=_("反馈意见（请先签收）"))
+    opinion = _require_text("opinion", opinion, _("协办意见"))
     with transaction.atomic():
         _unit_action(
             assignment, Action.GIVE_OPINION, actor=actor, expected_version=expected_version, opinion=opinion
@@ -376,9 +376,9 @@ def assignment_return_opinion(
     if assignment.role != AssignmentRole.ASSISTING or main is None:
         raise ServiceError(_("只能发回协办单位的意见"), code="not_assisting")
     _require_own(main, actor)
-    _require_status(main, AssignmentStatus.HANDLING, doing="发回协办意见")
-    _require_status(assignment, AssignmentStatus.OPINION_GIVEN, doing="发回（尚未反馈意见）")
-    reason = _require_text("reason", reason, "发回理由")
+    _require_status(main, AssignmentStatus.HANDLING, doing=_("发回协办意见"))
+    _require_status(assignment, AssignmentStatus.OPINION_GIVEN, doing=_("发回（尚未反馈意见）"))
+    reason = _require_text("reason", reason, _("发回理由"))
     with transaction.atomic():
         _transition(
             main.case,
@@ -405,7 +405,7 @@ def assignment_add_assisting(
     _require_own(assignment, actor)
     if assignment.role != AssignmentRole.ASSISTING:
         raise ServiceError(_("只有协办单位可以增加协办单位"), code="not_assisting")
-    _require_status(assignment, AssignmentStatus.HANDLING, doing="增加协办单位（请先签收）")
+    _require_status(assignment, AssignmentStatus.HANDLING, doing=_("增加协办单位（请先签收）"))
     if not targets or any(t.role == AssignmentRole.MAIN for t in targets):
         raise _fail("targets", _("只能增加协办或抄送单位"))
     taken = set(

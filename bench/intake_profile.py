@@ -81,7 +81,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     n = len(measured)
     load = os.getloadavg()
     print(f"machine: {os.cpu_count()} cores, load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}")
-    print(f"{n} creates one after another in one process, {wall:.1f} s wall" + (" (profiled)" if profiler else ""))
+    print(
+        f"{n} creates one after another in one process, {wall:.1f} s wall"
+        + (" (profiled)" if profiler else "")
+    )
     print(f"{'CPU-ms per create (total)':<28}{1000 * (app + db) / n:>10.1f}   target ≤ {TARGET_CPU_MS:.0f}")
     print(f"{'  app (this process)':<28}{1000 * app / n:>10.1f}")
     print(f"{'  database (its backend)':<28}{1000 * db / n:>10.1f}")

@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -15,12 +14,13 @@ class CasesConfig(AppConfig):
 
         register_open_work(open_assignments)
 
-        # Duplicate screening indexes every request when it is registered or rewritten, in the transaction
-        # that writes its timeline event (screening at the next intake must already see it).
-        from .duplicates import on_case_event
-        from .models import CaseEvent
+        # Duplicate screening indexes every request when it is registered or rewritten, right after the
+        # transaction that wrote its timeline event commits (before the agent's next screening; not under the
+        # intake's transaction). The write is idempotent.
+        from .duplicates import on_case_transitioned
+        from .events import case_transitioned
 
-        post_save.connect(on_case_event, sender=CaseEvent, dispatch_uid="duplicates-index")
+        case_transitioned.connect(on_case_transitioned, dispatch_uid="duplicates-index")
 
         from hotline.common.registry import PeriodicJob, register_choices, register_job, register_warm_up
 
@@ -39,6 +39,16 @@ class CasesConfig(AppConfig):
         history.register_case_rows(CitizenCaseRows())
         history.register(CaseSource())
         register_choices("case_action", Action)
+        from .services import number_sequences_prune
+
+        register_job(
+            PeriodicJob(
+                "case-number-sequences-prune",
+                number_sequences_prune,
+                "hotline.cases.tasks.prune_number_sequences_task",
+                24 * 3600.0,
+            )
+        )
         register_job(
             PeriodicJob(
                 "duplicates-prune", index_prune, "hotline.cases.tasks.prune_duplicate_index_task", 24 * 3600.0

@@ -157,13 +157,28 @@ def index_rows(case: Case) -> list[Any]:
     return rows
 
 
-def index_case(case: Case, *, new: bool = False) -> None:
-    """(Re)write the request's keys. Called in the intake/edit transaction (see citizens.apps)."""
+def index_case(case: Case) -> None:
+    """(Re)write the request's keys, replacing any it has: running it twice leaves the same rows.
+
+    On PostgreSQL one statement (the delete and the insert in one data-modifying CTE, atomic on its own)."""
+    from django.db import connection, transaction
+
     from hotline.cases.models import RequestKey
 
-    if not new:
+    rows = index_rows(case)
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(RequestKey._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH gone AS (DELETE FROM {table} WHERE case_id = %s) "
+                f'INSERT INTO {table} ("key", weight, case_id, "at") '
+                "SELECT k, w, %s, %s FROM UNNEST(%s::bigint[], %s::double precision[]) AS t(k, w)",
+                [case.pk, case.pk, case.created_at, [r.key for r in rows], [r.weight for r in rows]],
+            )
+        return
+    with transaction.atomic():
         RequestKey.objects.filter(case_id=case.pk).delete()
-    RequestKey.objects.bulk_create(index_rows(case))
+        RequestKey.objects.bulk_create(rows)
 
 
 def index_backfill(*, since: dt.datetime | None = None, batch: int = 2000) -> int:
@@ -536,7 +551,7 @@ def _chunks(items: Sequence[int], size: int) -> Iterable[Sequence[int]]:
 INDEXED_ACTIONS = frozenset({lifecycle.Action.CREATE, lifecycle.Action.SAVE_DRAFT})
 
 
-def on_case_event(sender: Any, instance: Any, created: bool = False, raw: bool = False, **_: Any) -> None:
-    """post_save of CaseEvent: a request registered or rewritten is (re)indexed in the same transaction."""
-    if created and not raw and instance.action in INDEXED_ACTIONS:
-        index_case(instance.case, new=instance.action == lifecycle.Action.CREATE)
+def on_case_transitioned(sender: Any, *, case: Case, action: str, **_: Any) -> None:
+    """`case_transitioned` (after commit): a request registered or rewritten is (re)indexed."""
+    if action in INDEXED_ACTIONS:
+        index_case(case)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.forms.forms import DeclarativeFieldsMetaclass
 from django.utils.translation import gettext_lazy as _
 
 from hotline.common.models import DictItem, DictKind
 from hotline.orgs.models import Unit, UnitKind
 
+from .intake_fields import INTAKE_FIELDS, IntakeField
 from .lifecycle import Action
-from .models import Channel
 from .services import CaseInput
 
 if TYPE_CHECKING:
@@ -39,43 +40,49 @@ class PinyinUnitSelect(forms.Select):
         return option
 
 
-class IntakeForm(forms.Form):
-    citizen_phone = forms.CharField(label=_("联系电话"), max_length=20, required=False)
-    citizen_name = forms.CharField(label=_("姓名"), max_length=50, required=False)
-    citizen_gender = forms.ChoiceField(
-        label=_("性别"), choices=[("", _("未知")), ("male", _("男")), ("female", _("女"))], required=False
-    )
-    citizen_id_card = forms.CharField(label=_("身份证号"), max_length=18, required=False)
-    citizen_email = forms.EmailField(label=_("电子邮箱"), required=False)
-    citizen_address = forms.CharField(label=_("联系地址"), max_length=200, required=False)
-    citizen_work_unit = forms.CharField(label=_("工作单位"), max_length=100, required=False)
-    citizen_post_code = forms.CharField(label=_("邮编"), max_length=6, required=False)
-    citizen_notes = forms.CharField(label=_("来电人备注"), max_length=200, required=False)
-    channel = forms.ChoiceField(label=_("来源渠道"), choices=Channel.choices, initial=Channel.PHONE)
-    case_type = dict_choice(DictKind.CASE_TYPE, _("诉求类型"), required=True)
-    nature = dict_choice(DictKind.NATURE, _("性质分类"))
-    urgency = dict_choice(DictKind.URGENCY, _("紧急程度"))
-    secrecy = dict_choice(DictKind.SECRECY, _("保密等级"))
-    bureau = forms.ModelChoiceField(
-        queryset=Unit.objects.filter(kind=UnitKind.BUREAU, is_active=True, parent__isnull=True),
-        label=_("职能局"),
-        required=False,
-        empty_label=_("——请选择——"),
-    )
-    location_unit = forms.ModelChoiceField(
-        queryset=Unit.objects.filter(
-            is_active=True, kind__in=[UnitKind.DISTRICT, UnitKind.STREET, UnitKind.COMMUNITY]
-        ).order_by("path"),
-        label=_("事发地所属区域"),
-        required=False,
-        empty_label=_("——请选择——"),
-    )
-    location = forms.CharField(label=_("事发地点"), max_length=200, required=False)
-    title = forms.CharField(label=_("标题"), max_length=100, required=False)
-    content = forms.CharField(label=_("诉求内容"), widget=forms.Textarea(attrs={"rows": 6}), required=False)
-    keywords = forms.CharField(label=_("关键词"), max_length=200, required=False)
-    is_typical_recording = forms.BooleanField(label=_("典型录音"), required=False)
-    is_public = forms.BooleanField(label=_("同意公开"), required=False)
+def _unit_queryset(units: str) -> Any:
+    """The units the intake screen offers (the service refuses a retired unit or a non-bureau as bureau)."""
+    if units == "bureau":
+        return Unit.objects.filter(kind=UnitKind.BUREAU, is_active=True, parent__isnull=True)
+    return Unit.objects.filter(
+        is_active=True, kind__in=[UnitKind.DISTRICT, UnitKind.STREET, UnitKind.COMMUNITY]
+    ).order_by("path")
+
+
+def intake_form_field(spec: IntakeField) -> forms.Field:
+    """The screen's field for one field of the intake contract. It parses only; the service validates."""
+    if spec.kind == "dict":
+        return dict_choice(spec.dict_kind, spec.label, required=spec.required)
+    if spec.kind == "unit":
+        return forms.ModelChoiceField(
+            queryset=_unit_queryset(spec.units), label=spec.label, required=False, empty_label=_("——请选择——")
+        )
+    if spec.kind == "bool":
+        return forms.BooleanField(label=spec.label, required=False)
+    if spec.kind == "choice":
+        # A choice with a default has no empty option: it must be sent (like the select always does).
+        return forms.ChoiceField(
+            label=spec.label,
+            choices=spec.choices.choices,
+            initial=spec.initial,
+            required=spec.initial is not None,
+        )
+    if spec.kind == "textarea":
+        return forms.CharField(
+            label=spec.label, widget=forms.Textarea(attrs={"rows": spec.rows}), required=spec.required
+        )
+    # The length is the browser's limit (maxlength); the service refuses a longer value with its own message.
+    widget = forms.TextInput(attrs={"maxlength": str(spec.max_length)} if spec.max_length else {})
+    return forms.CharField(label=spec.label, widget=widget, required=spec.required)
+
+
+# The contract's fields as a form (a class built from the field list, so the metaclass declares them in order).
+CaseFieldsForm = DeclarativeFieldsMetaclass(
+    "CaseFieldsForm", (forms.Form,), {spec.name: intake_form_field(spec) for spec in INTAKE_FIELDS}
+)
+
+
+class IntakeForm(CaseFieldsForm):  # type: ignore[misc,valid-type]
     answer = forms.CharField(
         label=_("答复内容（解决归档时填写）"), widget=forms.Textarea(attrs={"rows": 3}), required=False
     )
@@ -94,10 +101,11 @@ class IntakeForm(forms.Form):
         super().__init__(*args, **kwargs)
         from hotline.notify.services import citizen_templates
 
-        self.fields["sms_template"].choices = [("", _("不发送"))] + [  # type: ignore[attr-defined]
+        fields: dict[str, forms.Field] = self.fields
+        fields["sms_template"].choices = [("", _("不发送"))] + [  # type: ignore[attr-defined]
             (t.code, t.name) for t in citizen_templates()
         ]
-        for field in self.fields.values():
+        for field in fields.values():
             widget = field.widget
             css = (
                 "form-check-input"
@@ -105,11 +113,11 @@ class IntakeForm(forms.Form):
                 else ("form-select" if isinstance(widget, forms.Select) else "form-control")
             )
             widget.attrs["class"] = css
-        self.fields["citizen_phone"].widget.attrs.update({"autofocus": True, "inputmode": "tel"})
-        area = self.fields["location_unit"]
+        fields["citizen_phone"].widget.attrs.update({"autofocus": True, "inputmode": "tel"})
+        area = fields["location_unit"]
         area.widget = PinyinUnitSelect(attrs=area.widget.attrs)
         area.widget.choices = area.choices  # type: ignore[attr-defined]
-        self.fields["location_unit"].label_from_instance = lambda u: "　" * (u.depth - 1) + u.name  # type: ignore[attr-defined]
+        fields["location_unit"].label_from_instance = lambda u: "　" * (u.depth - 1) + u.name  # type: ignore[attr-defined]
 
     def extra_values(self) -> dict[str, Any]:
         """Extended fields arrive as `extra.<key>` inputs."""
@@ -118,21 +126,6 @@ class IntakeForm(forms.Form):
         }
 
     def to_case_input(self) -> CaseInput:
-        data = {k: v for k, v in self.cleaned_data.items() if k in CaseInput.__dataclass_fields__}
-        for key in (
-            "citizen_gender",
-            "citizen_phone",
-            "citizen_name",
-            "citizen_id_card",
-            "citizen_email",
-            "citizen_address",
-            "citizen_work_unit",
-            "citizen_post_code",
-            "citizen_notes",
-            "location",
-            "title",
-            "content",
-            "keywords",
-        ):
-            data[key] = data.get(key) or ""
-        return CaseInput(**data, extra=self.extra_values())
+        data = self.cleaned_data
+        values = {spec.name: data.get(spec.name) or spec.empty for spec in INTAKE_FIELDS}
+        return CaseInput(**values, extra=self.extra_values())

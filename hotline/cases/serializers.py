@@ -14,6 +14,7 @@ from hotline.common.models import DictItem, DictKind
 from hotline.orgs.models import Unit, User
 
 from . import lifecycle, masking, selectors
+from .intake_fields import INTAKE_FIELDS, IntakeField
 from .models import (
     Assignment,
     AssignmentRole,
@@ -22,7 +23,6 @@ from .models import (
     Case,
     CaseAttachment,
     CaseEvent,
-    Channel,
     ExtensionRequest,
     HandlingRecord,
     Rating,
@@ -105,48 +105,46 @@ class ReasonInput(VersionInput):
     reason = serializers.CharField(allow_blank=True)
 
 
-class CaseFieldsInput(serializers.Serializer):
-    channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.PHONE)
-    citizen_name = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
-    citizen_gender = serializers.ChoiceField(choices=["", "male", "female"], required=False, default="")
-    citizen_phone = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
-    citizen_email = serializers.EmailField(required=False, allow_blank=True, default="")
-    citizen_address = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    citizen_work_unit = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    citizen_post_code = serializers.RegexField(
-        r"^\d{6}$",
-        required=False,
-        allow_blank=True,
-        default="",
-        error_messages={"invalid": "邮编应为6位数字"},
-    )
-    citizen_notes = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    citizen_id_card = serializers.CharField(max_length=18, required=False, allow_blank=True, default="")
-    case_type = cached_dict_field(DictKind.CASE_TYPE, required=True)
-    nature = cached_dict_field(DictKind.NATURE)
-    urgency = cached_dict_field(DictKind.URGENCY)
-    secrecy = cached_dict_field(DictKind.SECRECY)
-    bureau = CachedUnitField(queryset=Unit.objects.all(), required=False, allow_null=True, default=None)
-    location = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    location_unit = CachedUnitField(
-        queryset=Unit.objects.all(), required=False, allow_null=True, default=None
-    )
-    title = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    content = serializers.CharField(allow_blank=True)
-    keywords = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    is_typical_recording = serializers.BooleanField(required=False, default=False)
-    is_public = serializers.BooleanField(required=False, default=False)
-    extra = JSONObjectField(required=False, default=dict)
-    origin = JSONObjectField(required=False, default=dict)
+def intake_api_field(spec: IntakeField) -> serializers.Field:
+    """The API's field for one field of the intake contract. It parses only; the service validates."""
+    if spec.kind == "dict":
+        return cached_dict_field(spec.dict_kind, required=spec.required)
+    if spec.kind == "unit":
+        return CachedUnitField(queryset=Unit.objects.all(), required=False, allow_null=True, default=None)
+    if spec.kind == "bool":
+        return serializers.BooleanField(required=False, default=False)
+    if spec.kind == "choice":
+        return serializers.ChoiceField(choices=spec.choices.choices, required=False, default=spec.empty)
+    if spec.kind == "textarea":
+        return serializers.CharField(allow_blank=True, required=spec.required, default="")
+    # No length check here: the service refuses a value longer than the column with its own message.
+    return serializers.CharField(required=spec.required, allow_blank=True, default="")
 
-    def to_case_input(self) -> CaseInput:
-        return CaseInput(**self.validated_data)
 
+def _to_case_input(self: serializers.Serializer) -> CaseInput:
+    data = self.validated_data
+    return CaseInput(**{name: data[name] for name in CASE_INPUT_FIELDS if name in data})
+
+
+# The contract's fields as a serializer, built from the one field list (intake_fields.py) plus the two structured
+# fields; the class is made by the serializer metaclass, so its fields are declared once, in order.
+# Its fields are built once per class (CachedFieldsMixin): intake is the hottest write.
+CaseFieldsInput = serializers.SerializerMetaclass(
+    "CaseFieldsInput",
+    (CachedFieldsMixin, serializers.Serializer),
+    {
+        **{spec.name: intake_api_field(spec) for spec in INTAKE_FIELDS},
+        "extra": JSONObjectField(required=False, default=dict),
+        "origin": JSONObjectField(required=False, default=dict),
+        "to_case_input": _to_case_input,
+        "__module__": __name__,
+    },
+)
 
 CASE_INPUT_FIELDS = frozenset(CaseInput.__dataclass_fields__)
 
 
-class IntakeInput(CaseFieldsInput):
+class IntakeInput(CaseFieldsInput):  # type: ignore[misc,valid-type]
     action = serializers.ChoiceField(
         choices=[
             (a, lifecycle.Action(a).label)
@@ -162,12 +160,8 @@ class IntakeInput(CaseFieldsInput):
         required=False, allow_blank=True, default="", help_text="以 citizen_ 开头的短信模板编码；为空则不发送"
     )
 
-    def to_case_input(self) -> CaseInput:
-        data = {k: v for k, v in self.validated_data.items() if k in CASE_INPUT_FIELDS}
-        return CaseInput(**data)
 
-
-class EditInput(VersionInput, CaseFieldsInput):
+class EditInput(VersionInput, CaseFieldsInput):  # type: ignore[misc,valid-type]
     pass
 
 

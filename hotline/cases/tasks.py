@@ -9,3 +9,11 @@ from .duplicates import index_prune
 def prune_duplicate_index_task() -> int:
     """Drop duplicate-screening keys older than any window screened or clustered over (daily)."""
     return index_prune()
+
+
+@shared_task(ignore_result=False)
+def prune_number_sequences_task() -> int:
+    """Drop the daily case-number sequences of past days (PostgreSQL, daily)."""
+    from .services import number_sequences_prune
+
+    return number_sequences_prune()

@@ -8,14 +8,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from hotline.common import clock
 from hotline.common.audit import audit_record
 from hotline.common.errors import ServiceError
-from hotline.common.validators import normalize_phone, validate_id_card, validate_phone
+from hotline.common.validators import (
+    normalize_phone,
+    validate_email_address,
+    validate_id_card,
+    validate_max_length,
+    validate_phone,
+    validate_post_code,
+)
 
 from .models import (
     BlacklistDirection,
@@ -35,22 +41,35 @@ MAX_PHONES = 10
 def citizen_upsert_from_intake(*, phone: str, actor: Any, id_card: str = "", **fields: str) -> Citizen:
     """Find the citizen by phone number (or create one) and fill blanks from what the caller said.
 
+    What the caller said goes through `citizen_clean` (a name is not required at intake), so a profile written at
+    intake obeys the same rules and normalisation as one typed on the citizen screens. The intake services run
+    the same check before their transaction (with the intake's field names); here it only normalises.
     Runs inside the intake transaction; only empty profile fields are filled, nothing is overwritten.
     """
     from .selectors import citizen_for_number
 
+    clean = citizen_clean(
+        CitizenInput(
+            name=fields.get("name") or "",
+            phones=[phone] if phone else [],
+            id_card=id_card,
+            **{name: fields.get(name) or "" for name in PROFILE_FIELDS if name != "name"},
+        ),
+        require_name=False,
+    )
+    phone = clean.values["phone"]
     citizen = citizen_for_number(phone) if phone else None
     created = citizen is None
     if citizen is None:
         citizen = Citizen(phone=phone)
     changed = []
     for name in PROFILE_FIELDS:
-        value = fields.get(name) or ""
+        value = clean.values[name]
         if value and not getattr(citizen, name):
             setattr(citizen, name, value)
             changed.append(name)
-    if id_card and not citizen.id_card_hash:
-        citizen.set_id_card(id_card)
+    if clean.id_card and not citizen.id_card_hash:
+        citizen.set_id_card(clean.id_card)
         changed.append("id_card")
     if created or changed:
         citizen.save()
@@ -92,12 +111,24 @@ class CleanCitizen:
     id_card: str
 
 
-def citizen_clean(data: CitizenInput) -> CleanCitizen:
-    """Validate and normalise; raise with every field error at once (Chinese messages)."""
+def citizen_clean(data: CitizenInput, *, require_name: bool = True) -> CleanCitizen:
+    """Validate and normalise; raise with every field error at once (Chinese messages).
+
+    The one set of rules for a citizen's profile: the citizen screens and import use it, and so does intake
+    (`require_name=False`: a caller need not give a name), through `citizen_upsert_from_intake` and the cases
+    intake contract. The field validators themselves live in `hotline.common.validators`."""
     errors: dict[str, list[str]] = {}
+
+    def check(field_name: str, validator: Any, *args: Any) -> None:
+        try:
+            validator(*args)
+        except ValidationError as exc:
+            errors.setdefault(field_name, []).extend(str(m) for m in exc.messages)
+
     name = (data.name or "").strip()
     if not name:
-        errors["name"] = ["请填写姓名"]
+        if require_name:
+            errors["name"] = ["请填写姓名"]
     elif len(name) > 50:
         errors["name"] = ["姓名不能超过50个字"]
     phones: list[str] = []
@@ -118,24 +149,17 @@ def citizen_clean(data: CitizenInput) -> CleanCitizen:
         errors["gender"] = ["性别无效（男/女/留空）"]
     email = (data.email or "").strip()
     if email:
-        try:
-            validate_email(email)
-        except ValidationError:
-            errors["email"] = ["电子邮箱格式不正确"]
+        check("email", validate_email_address, email)
     id_card = (data.id_card or "").strip().upper()
     if id_card:
-        try:
-            validate_id_card(id_card)
-        except ValidationError as exc:
-            errors["id_card"] = [str(m) for m in exc.messages]
+        check("id_card", validate_id_card, id_card)
     if data.level not in CitizenLevel.values:
         errors["level"] = ["级别无效（普通/重点/敏感）"]
     post_code = (data.post_code or "").strip()
-    if post_code and not (post_code.isdigit() and len(post_code) == 6):
-        errors["post_code"] = ["邮编应为6位数字"]
+    if post_code:
+        check("post_code", validate_post_code, post_code)
     for name_, limit in (("address", 200), ("work_unit", 100)):
-        if len(getattr(data, name_) or "") > limit:
-            errors[name_] = [f"不能超过{limit}个字"]
+        check(name_, validate_max_length, getattr(data, name_) or "", limit)
     if errors:
         raise ServiceError(_("输入有误"), field_errors=errors)
     values = {

@@ -1,4 +1,5 @@
-"""Validators for Chinese phone numbers and resident ID-card numbers (GB 11643-1999)."""
+"""Field validators shared by every package that takes citizen data (cases at intake, citizens, channels):
+Chinese phone numbers, resident ID-card numbers (GB 11643-1999), post codes, e-mail addresses, lengths."""
 
 from __future__ import annotations
 
@@ -48,3 +49,27 @@ def validate_id_card(value: str) -> None:
         raise ValidationError(message, params={"value": value}, code="id_card") from exc
     if id_card_check_code(number[:17]) != number[17]:
         raise ValidationError(_("身份证号码校验位错误：%(value)s"), params={"value": value}, code="id_card")
+
+
+POST_CODE_RE = re.compile(r"^\d{6}$")
+
+
+def validate_post_code(value: str) -> None:
+    """A mainland post code: six digits."""
+    if not POST_CODE_RE.match(value or ""):
+        raise ValidationError(_("邮编应为6位数字"), code="post_code")
+
+
+def validate_email_address(value: str) -> None:
+    """An e-mail address (Django's rules), refused with one short Chinese message."""
+    from django.core.validators import validate_email
+
+    try:
+        validate_email(value)
+    except ValidationError as exc:
+        raise ValidationError(_("电子邮箱格式不正确"), code="email") from exc
+
+
+def validate_max_length(value: str, limit: int) -> None:
+    if len(value or "") > limit:
+        raise ValidationError(_("不能超过%(limit)d个字"), params={"limit": limit}, code="max_length")

@@ -30,6 +30,7 @@ def test_similarity_separates_same_matter_from_other():
     assert abs(sum(w * w for w in a.values()) - 1) < 1e-9
 
 
+@pytest.mark.django_db(transaction=True)  # the duplicate index is written after the intake commits
 def test_intake_indexes_the_request(city, people):
     case = submitted_case(city, people)
     keys = RequestKey.objects.filter(case=case)
@@ -37,6 +38,7 @@ def test_intake_indexes_the_request(city, people):
     assert keys.filter(key=duplicates.phone_key("13812345678")).exists()
 
 
+@pytest.mark.django_db(transaction=True)  # the duplicate index is written after the intake commits
 def test_candidates_by_phone_name_and_content(city, people):
     by_content = submitted_case(city, people, citizen_phone="13900000001", citizen_name="赵大海")
     by_phone = submitted_case(city, people, citizen_phone="13812345678", citizen_name="钱多多", content=OTHER)
@@ -79,6 +81,7 @@ def test_check_is_a_few_indexed_queries(city, people):
     assert all("cases_case" not in q["sql"] or "IN (" in q["sql"] or "COUNT" in q["sql"] for q in queries)
 
 
+@pytest.mark.django_db(transaction=True)  # the duplicate index is written after the intake commits
 def test_api_get_and_post_scoped(api, city, people):
     case = dispatched_to(city, people, city.xingfu)
     r = as_user(api, people.agent).post("/api/v1/cases/duplicates/", {"content": SIMILAR, "phone": ""})
@@ -98,6 +101,7 @@ def test_api_get_and_post_scoped(api, city, people):
     assert as_user(api, people.agent).get("/api/v1/cases/duplicates/").status_code == 400
 
 
+@pytest.mark.django_db(transaction=True)  # the duplicate index is written after the intake commits
 def test_hot_clusters(api, city, people):
     group = [
         submitted_case(city, people, citizen_phone=f"1390000000{i}", content=text)
@@ -136,6 +140,7 @@ TOPICS = (
 )
 
 
+@pytest.mark.django_db(transaction=True)  # the duplicate index is written after the intake commits
 def test_common_words_left_out_of_the_scan_change_no_score(city, people):
     """The scan skips the window's commonest words; every score it returns must still be the full damped cosine,
     and every request at or above the threshold must be among them."""
@@ -184,6 +189,7 @@ def test_worker_and_task_prune_old_keys(city, people):
     assert not RequestKey.objects.exists()
 
 
+@pytest.mark.django_db(transaction=True)  # the duplicate index is written after the intake commits
 def test_intake_segments_the_text_before_its_transaction(city, people, monkeypatch):
     """The day's case-number row is locked from the number to the commit: no word segmentation inside."""
 
@@ -200,3 +206,28 @@ def test_intake_segments_the_text_before_its_transaction(city, people, monkeypat
     submitted_case(city, people, content=CONTENT + "（测试分词在事务之外）")
     assert depths and set(depths) == {depth_outside}
     assert RequestKey.objects.exists()
+
+
+def test_the_index_follows_the_commit_and_rewriting_it_is_idempotent(
+    city, people, django_capture_on_commit_callbacks
+):
+    """Issue 12: the keys are written after the intake commits (not inside its transaction), by the
+    case_transitioned receiver; writing them again (a repeated event, a backfill) leaves the same rows."""
+    from hotline.cases.events import case_transitioned
+
+    with django_capture_on_commit_callbacks(execute=True):
+        case = submitted_case(city, people)
+        assert not RequestKey.objects.filter(case=case).exists()
+    keys = sorted(RequestKey.objects.filter(case=case).values_list("key", "weight"))
+    assert len(keys) == 2 + len(duplicates.terms(duplicates.request_text(case.title, case.content)))
+    duplicates.index_case(case)
+    case_transitioned.send(
+        sender=type(case),
+        case=case,
+        action="create",
+        from_status="",
+        to_status="draft",
+        actor=None,
+        event=None,
+    )
+    assert sorted(RequestKey.objects.filter(case=case).values_list("key", "weight")) == keys

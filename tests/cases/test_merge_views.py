@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from django.test import Client
 
 from hotline.cases.models import CaseStatus, CoRequester
@@ -14,6 +15,7 @@ def client_for(user) -> Client:
     return client
 
 
+@pytest.mark.django_db(transaction=True)  # the duplicate index is written after the intake commits
 def test_intake_duplicate_card(city, people):
     open_case = dispatched_to(city, people, city.xingfu, citizen_phone="13812345678", citizen_name="王建国")
     client = client_for(people.agent)
@@ -32,6 +34,7 @@ def test_intake_duplicate_card(city, people):
     assert open_case.number not in other
 
 
+@pytest.mark.django_db(transaction=True)  # the duplicate index is written after the intake commits
 def test_merge_and_undo_from_the_case_page(city, people):
     target = dispatched_to(city, people, city.xingfu, citizen_phone="13812345678")
     new = submitted_case(city, people, citizen_phone="13912345678", citizen_name="赵先生")
@@ -63,6 +66,7 @@ def test_merge_and_undo_from_the_case_page(city, people):
     assert client_for(people.west).post(f"/cases/{target.pk}/merge/", {"target": new.pk}).status_code == 404
 
 
+@pytest.mark.django_db(transaction=True)  # the duplicate index is written after the intake commits
 def test_hot_clusters_page_merges_a_member(city, people):
     first = dispatched_to(city, people, city.xingfu)
     second = submitted_case(city, people, citizen_phone="13911112222")

@@ -125,6 +125,7 @@ def test_history_and_screen_pop_leave_out_the_secret_case(api, city, people):
 # --------------------------------------------------------------------------- duplicates and clusters
 
 
+@pytest.mark.django_db(transaction=True)  # the duplicate index is written after the intake commits
 def test_duplicates_do_not_confirm_a_guessed_name_or_number(api, city, people):
     _secret(
         city,
@@ -139,6 +140,7 @@ def test_duplicates_do_not_confirm_a_guessed_name_or_number(api, city, people):
         assert office["counts"]["same_name"] + office["counts"]["same_phone"] == 1
 
 
+@pytest.mark.django_db(transaction=True)  # the duplicate index is written after the intake commits
 def test_duplicate_candidates_by_content_hide_the_secret_caller(api, city, people):
     case = _secret(city, people, content=DUP_CONTENT)
     body = as_user(api, people.east).post("/api/v1/cases/duplicates/", {"content": SIMILAR}).json()
@@ -147,6 +149,7 @@ def test_duplicate_candidates_by_content_hide_the_secret_caller(api, city, peopl
     assert not candidate["same_name"]
 
 
+@pytest.mark.django_db(transaction=True)  # the duplicate index is written after the intake commits
 def test_duplicates_and_clusters_with_full_numbers_are_audited(api, city, people):
     for i, text in enumerate([DUP_CONTENT, SIMILAR, DUP_CONTENT + "今晚又吵到三点。"]):
         submitted_case(city, people, citizen_phone=f"1390000000{i}", content=text)

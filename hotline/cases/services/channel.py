@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from hotline.citizens.services import citizen_upsert_from_intake
 from hotline.common import clock
 
+from .. import duplicates
 from ..lifecycle import Action
 from ..models import Channel
 from .core import _event, _fail, new_query_password
-from .intake import CaseInput, IntakeResult, _validate_input, new_draft
+from .intake import CaseInput, IntakeResult, _validate_input, intake_citizen, new_draft
 
 CITIZEN_CHANNELS = frozenset(
     {Channel.WEB, Channel.WECHAT, Channel.APP, Channel.SMS, Channel.EMAIL, Channel.MAYOR_MAILBOX}
@@ -54,16 +54,11 @@ def case_request_from_channel(*, data: CaseInput, requester: Requester) -> Intak
     origin = {**(data.origin or {}), **requester.as_origin()}
     fields = _validate_input(dataclasses.replace(data, origin=origin), complete=True)
     password = None if data.is_public else new_query_password()
+    # The request's words are segmented for the duplicate index before the transaction, as at agent intake.
+    duplicates.prepare(fields["title"], fields["content"])
     with transaction.atomic():
         now = clock.now()
-        citizen = None
-        if fields["citizen_phone"]:
-            citizen = citizen_upsert_from_intake(
-                phone=fields["citizen_phone"],
-                actor=None,
-                name=fields["citizen_name"],
-                email=fields["citizen_email"],
-            )
+        citizen = intake_citizen(fields=fields, id_card=data.citizen_id_card, actor=None)
         case = new_draft(fields=fields, citizen=citizen, intake_by=None, password=password, now=now)
         _event(
             case, actor=None, action=Action.CREATE, from_status="", data={"requester": requester.as_origin()}

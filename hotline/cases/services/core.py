@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import secrets
 from typing import Any
 
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.db.models import F
 from django.utils.translation import gettext as _
 
@@ -78,7 +79,7 @@ def _event(
         case=case,
         at=clock.now(),
         actor=actor,
-        unit=actor.unit if actor else None,
+        unit_id=actor.unit_id if actor else None,
         assignment=assignment,
         action=action,
         from_status=from_status,
@@ -138,7 +139,10 @@ def _clocks_on_transition(case: Case, from_status: str) -> None:
         sla.clock_stop(case=case, stages=[Stage.CALLBACK])
     if to_status == CaseStatus.CALLBACK:
         sla.clock_start(case=case, stage=Stage.CALLBACK)
-    if to_status == CaseStatus.SUBMITTED and not case.clocks.filter(stage=Stage.TOTAL).exists():
+    # A draft never had a total clock (it starts at the first submission): no need to look for one.
+    if to_status == CaseStatus.SUBMITTED and (
+        from_status == CaseStatus.DRAFT or not case.clocks.filter(stage=Stage.TOTAL).exists()
+    ):
         sla.clock_start(case=case, stage=Stage.TOTAL, start=case.submitted_at or clock.now())
 
 
@@ -220,20 +224,86 @@ def _reopen(assignment: Assignment, *, fresh_deadline: bool = False) -> None:
 
 
 def next_case_number(day: dt.date) -> str:
-    """YYYYMMDD + 6-digit daily sequence; the counter row serialises concurrent intakes.
+    """YYYYMMDD + 6-digit daily sequence.
 
-    One statement (an upsert returning the new value, PostgreSQL and SQLite alike) because every intake
-    waits for it while holding the row lock.
+    On PostgreSQL one sequence per day (`cases_number_YYYYMMDD`): `nextval` locks nothing until commit, so
+    concurrent intakes no longer queue behind one counter row held to the end of each transaction (issue 12).
+    A number taken by an intake that then fails is not reused: numbers are unique and increasing, not gap-free.
+    On SQLite (one writer at a time anyway) the `CaseNumberCounter` row is upserted in one statement.
     """
-    table = connection.ops.quote_name(CaseNumberCounter._meta.db_table)
+    if connection.vendor == "postgresql":
+        last = _next_from_sequence(day)
+    else:
+        table = connection.ops.quote_name(CaseNumberCounter._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (day, last) VALUES (%s, 1) "
+                f"ON CONFLICT (day) DO UPDATE SET last = {table}.last + 1 RETURNING last",
+                [day],
+            )
+            (last,) = cursor.fetchone()
+    return f"{day:%Y%m%d}{last:06d}"
+
+
+NUMBER_SEQUENCE_PREFIX = "cases_number_"
+# Days whose sequence exists (committed): the common case costs one `nextval`.
+_number_sequences: set[str] = set()
+
+
+def _next_from_sequence(day: dt.date) -> int:
+    name = f"{NUMBER_SEQUENCE_PREFIX}{day:%Y%m%d}"
+    if name not in _number_sequences:
+        _ensure_number_sequence(day, name)
+        _number_sequences.add(name)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(%s)", [name])
+        (last,) = cursor.fetchone()
+    return int(last)
+
+
+def _ensure_number_sequence(day: dt.date, name: str) -> None:
+    """Create the day's sequence if no one has, once per process and day, on a connection of its own in autocommit
+    mode: the sequence is committed at once, whatever becomes of the intake's transaction. It starts after the
+    day's counter row (numbers given before the switch to sequences) and after any number of that day on a case."""
+    from django.db import connections
+
+    own = connections.create_connection(connection.alias)
+    try:
+        with own.cursor() as cursor:
+            cursor.execute("SELECT to_regclass(%s)", [name])
+            if cursor.fetchone()[0] is not None:
+                return
+            prefix = f"{day:%Y%m%d}"
+            counter, case = CaseNumberCounter._meta.db_table, Case._meta.db_table
+            cursor.execute(f"SELECT last FROM {own.ops.quote_name(counter)} WHERE day = %s", [day])
+            row = cursor.fetchone()
+            cursor.execute(
+                f"SELECT max(number) FROM {own.ops.quote_name(case)} WHERE number LIKE %s AND length(number) = 14",
+                [f"{prefix}%"],
+            )
+            newest = cursor.fetchone()[0]
+            start = max(row[0] if row else 0, int(newest[8:]) if newest else 0) + 1
+            with contextlib.suppress(DatabaseError):  # created by a concurrent intake in the meantime
+                cursor.execute(f"CREATE SEQUENCE {own.ops.quote_name(name)} START WITH {start:d}")
+    finally:
+        own.close()
+
+
+def number_sequences_prune(*, keep_days: int = 3) -> int:
+    """Drop the daily number sequences of days more than `keep_days` behind (PostgreSQL); returns how many."""
+    if connection.vendor != "postgresql":
+        return 0
+    oldest = clock.now().astimezone(dt.timezone(dt.timedelta(hours=8))).date() - dt.timedelta(days=keep_days)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (day, last) VALUES (%s, 1) "
-            f"ON CONFLICT (day) DO UPDATE SET last = {table}.last + 1 RETURNING last",
-            [day],
+            "SELECT relname FROM pg_class WHERE relkind = 'S' AND relname LIKE %s AND relname < %s",
+            [f"{NUMBER_SEQUENCE_PREFIX}%", f"{NUMBER_SEQUENCE_PREFIX}{oldest:%Y%m%d}"],
         )
-        (last,) = cursor.fetchone()
-    return f"{day:%Y%m%d}{last:06d}"
+        names = [row[0] for row in cursor.fetchall()]
+        for name in names:
+            cursor.execute(f"DROP SEQUENCE IF EXISTS {connection.ops.quote_name(name)}")
+            _number_sequences.discard(name)
+    return len(names)
 
 
 # Eight digits (six before; those codes stay valid). With the per-case lockout (cases/public_lookup.py: 5 wrong
@@ -271,4 +341,5 @@ __all__ = [
     "_transition",
     "new_query_password",
     "next_case_number",
+    "number_sequences_prune",
 ]

@@ -13,15 +13,16 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from hotline.citizens.services import citizen_upsert_from_intake
+from hotline.citizens.services import CitizenInput, CleanCitizen, citizen_clean, citizen_upsert_from_intake
 from hotline.common import clock, crypto
 from hotline.common.errors import ServiceError
 from hotline.common.models import DictItem, DictKind
-from hotline.common.validators import normalize_phone, validate_id_card, validate_phone
+from hotline.common.validators import normalize_phone, validate_max_length
 from hotline.orgs.models import Unit, UnitKind, User
 from hotline.orgs.selectors import unit_district
 
 from .. import duplicates, lifecycle
+from ..intake_fields import INTAKE_FIELD_NAMES, STRUCTURED_FIELDS, TEXT_FIELDS
 from ..lifecycle import Action
 from ..models import (
     Case,
@@ -52,7 +53,10 @@ from .core import (
 
 @dataclass
 class CaseInput:
-    """What an agent types at intake. Unknown extended fields are refused."""
+    """The intake contract: what every channel (the intake screen, the API, a citizen channel, a call) produces
+    for a new request, validated here by `_validate_input`. Its scalar fields are described once in
+    `intake_fields.INTAKE_FIELDS`, from which the intake form and the API serializer are built. Unknown extended
+    fields are refused."""
 
     case_type: DictItem
     content: str
@@ -78,6 +82,10 @@ class CaseInput:
     is_public: bool = False
     extra: dict[str, Any] | None = None
     origin: dict[str, Any] | None = None
+
+
+if set(CaseInput.__dataclass_fields__) != {*INTAKE_FIELD_NAMES, *STRUCTURED_FIELDS}:  # pragma: no cover
+    raise ImportError("intake_fields.INTAKE_FIELDS must list every scalar field of CaseInput")
 
 
 def _validate_extra(data: CaseInput) -> dict[str, Any]:
@@ -126,8 +134,46 @@ def _validate_extra(data: CaseInput) -> dict[str, Any]:
     return extra
 
 
+# The citizen profile's rules (citizens.services.citizen_clean) under the intake's field names.
+_CITIZEN_FIELDS = {
+    "name": "citizen_name",
+    "phones": "citizen_phone",
+    "gender": "citizen_gender",
+    "email": "citizen_email",
+    "address": "citizen_address",
+    "work_unit": "citizen_work_unit",
+    "post_code": "citizen_post_code",
+    "id_card": "citizen_id_card",
+}
+
+
+def _clean_citizen(data: CaseInput, errors: dict[str, list[str]]) -> CleanCitizen | None:
+    """What the caller said about themselves, through the citizens package's own rules and normalisation."""
+    try:
+        return citizen_clean(
+            CitizenInput(
+                name=data.citizen_name or "",
+                phones=[data.citizen_phone] if data.citizen_phone else [],
+                gender=data.citizen_gender or "",
+                email=data.citizen_email or "",
+                address=data.citizen_address or "",
+                work_unit=data.citizen_work_unit or "",
+                post_code=data.citizen_post_code or "",
+                id_card=data.citizen_id_card or "",
+            ),
+            require_name=False,
+        )
+    except ServiceError as exc:
+        for key, messages in exc.field_errors.items():
+            errors.setdefault(_CITIZEN_FIELDS.get(key, key), []).extend(messages)
+        return None
+
+
 def _validate_input(data: CaseInput, *, complete: bool) -> dict[str, Any]:
-    """Return the normalised case fields, or raise with every field error at once."""
+    """Return the normalised case fields, or raise with every field error at once.
+
+    The one place the intake contract is checked: the intake screen, the API and the citizen channels send
+    `CaseInput` here (see intake_fields.py), so they refuse the same input with the same field errors."""
     errors: dict[str, list[str]] = {}
 
     def check(field: str, fn: Any) -> None:
@@ -138,13 +184,16 @@ def _validate_input(data: CaseInput, *, complete: bool) -> dict[str, Any]:
         except ValidationError as exc:
             errors[field] = [str(m) for m in exc.messages]
 
-    phone = normalize_phone(data.citizen_phone)
-    if phone:
-        check("citizen_phone", lambda: validate_phone(phone))
-    elif complete and not data.citizen_email:
+    citizen = _clean_citizen(data, errors)
+    for spec in TEXT_FIELDS:
+        if spec.name not in errors:
+            try:
+                validate_max_length((getattr(data, spec.name) or "").strip(), spec.max_length)
+            except ValidationError as exc:
+                errors[spec.name] = [str(m) for m in exc.messages]
+    phone = citizen.values["phone"] if citizen else normalize_phone(data.citizen_phone)
+    if not phone and complete and not (data.citizen_email or "").strip():
         errors["citizen_phone"] = ["请填写联系电话或电子邮箱，以便回复和回访"]
-    if data.citizen_id_card:
-        check("citizen_id_card", lambda: validate_id_card(data.citizen_id_card))
     if data.channel not in Channel.values:
         errors["channel"] = ["来源渠道无效"]
     content = (data.content or "").strip()
@@ -165,31 +214,31 @@ def _validate_input(data: CaseInput, *, complete: bool) -> dict[str, Any]:
         check("extra", lambda: extra.update(_validate_extra(data)))
     else:
         extra = dict(data.extra or {})
-    if errors:
+    if errors or citizen is None:
         raise ServiceError(_("输入有误"), field_errors=errors)
     district = unit_district(data.location_unit) if data.location_unit else None
     return {
         "channel": data.channel,
         "origin": data.origin or {},
-        "citizen_name": data.citizen_name.strip(),
-        "citizen_gender": data.citizen_gender,
+        "citizen_name": citizen.values["name"],
+        "citizen_gender": citizen.values["gender"],
         "citizen_phone": phone,
-        "citizen_email": data.citizen_email.strip(),
-        "citizen_address": data.citizen_address.strip(),
-        "citizen_work_unit": data.citizen_work_unit.strip(),
-        "citizen_post_code": data.citizen_post_code.strip(),
-        "citizen_notes": data.citizen_notes.strip(),
+        "citizen_email": citizen.values["email"],
+        "citizen_address": citizen.values["address"],
+        "citizen_work_unit": citizen.values["work_unit"],
+        "citizen_post_code": citizen.values["post_code"],
+        "citizen_notes": (data.citizen_notes or "").strip(),
         "case_type": data.case_type,
         "nature": data.nature,
         "urgency": data.urgency,
         "secrecy": data.secrecy,
         "bureau": data.bureau,
-        "location": data.location.strip(),
+        "location": (data.location or "").strip(),
         "location_unit": data.location_unit,
         "district": district,
-        "title": data.title.strip() or content[:30],
+        "title": (data.title or "").strip() or content[:30],
         "content": content,
-        "keywords": data.keywords.strip(),
+        "keywords": (data.keywords or "").strip(),
         "is_typical_recording": data.is_typical_recording,
         "is_public": data.is_public,
         "extra": extra,
@@ -268,19 +317,7 @@ def case_intake(
     duplicates.prepare(fields.get("title", ""), fields.get("content", ""))
     with transaction.atomic():
         now = clock.now()
-        citizen = None
-        if fields["citizen_phone"] or data.citizen_id_card:
-            citizen = citizen_upsert_from_intake(
-                phone=fields["citizen_phone"],
-                actor=actor,
-                id_card=data.citizen_id_card,
-                name=fields["citizen_name"],
-                gender=fields["citizen_gender"],
-                email=fields["citizen_email"],
-                address=fields["citizen_address"],
-                work_unit=fields["citizen_work_unit"],
-                post_code=fields["citizen_post_code"],
-            )
+        citizen = intake_citizen(fields=fields, id_card=data.citizen_id_card, actor=actor)
         case = new_draft(fields=fields, citizen=citizen, intake_by=actor, password=password, now=now)
         _save_attachments(case, attachments, actor)
         _event(case, actor=actor, action=Action.CREATE, from_status="")
@@ -289,6 +326,25 @@ def case_intake(
         if sms_template:
             _sms_citizen(case, sms_template, password=password)
     return IntakeResult(case=case, query_password=password)
+
+
+def intake_citizen(*, fields: dict[str, Any], id_card: str, actor: User | None) -> Any:
+    """The caller's citizen profile, found by number (or created) and completed from what they said: the same
+    for an agent's intake and a citizen's own request. `fields` are `_validate_input`'s (already through
+    `citizen_clean`); the citizens service cleans them again before writing."""
+    if not (fields["citizen_phone"] or id_card):
+        return None
+    return citizen_upsert_from_intake(
+        phone=fields["citizen_phone"],
+        actor=actor,
+        id_card=id_card,
+        name=fields["citizen_name"],
+        gender=fields["citizen_gender"],
+        email=fields["citizen_email"],
+        address=fields["citizen_address"],
+        work_unit=fields["citizen_work_unit"],
+        post_code=fields["citizen_post_code"],
+    )
 
 
 def new_draft(
@@ -505,5 +561,6 @@ __all__ = [
     "case_intake",
     "case_reject_not_accepted",
     "case_take_intake_action",
+    "intake_citizen",
     "queue_citizen_sms",
 ]

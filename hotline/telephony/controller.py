@@ -26,14 +26,28 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, Q
+from django.utils import timezone
 
 from hotline.citizens.models import BlacklistTreatment, CitizenLevel
 from hotline.citizens.selectors import blacklist_lookup, citizen_for_number
 from hotline.common import clock
+from hotline.common.workdays import is_workday
 
-from . import acd, push, services
+from . import acd, ivr, push, services, tts
 from .engine import Ev, MediaEngine, MediaEvent
-from .models import Agent, Call, CallStatus, Disposition, Queue, Recording
+from .models import (
+    Agent,
+    Call,
+    CallStatus,
+    Disposition,
+    Flow,
+    IvrPrompt,
+    IvrStepEvent,
+    IvrVersion,
+    IvrVersionStatus,
+    Queue,
+    Recording,
+)
 from .states import AgentEvent, AgentState
 
 log = logging.getLogger(__name__)
@@ -58,6 +72,33 @@ class Live:
     offered_at: float = 0.0
     rec: str = ""
     voicemail_started: float = 0.0
+    # IVR: the version's graph, the node the caller is in, tries at this menu, the prompt playing and what
+    # follows it (next | hangup), whether the flow ended by its own hang-up node.
+    ivr_version: int | None = None
+    ivr_nodes: dict[str, dict[str, Any]] | None = None
+    ivr_node: str = ""
+    ivr_tries: int = 0
+    playing: str = ""
+    after_play: str = ""
+    ivr_end: bool = False
+
+
+_WAV_MS: dict[str, int] = {}
+
+
+def wav_ms(path: str) -> int:
+    """How long a prompt plays (the menu's key timeout starts after it); 0 if unknown."""
+    if not path:
+        return 0
+    if path not in _WAV_MS:
+        import wave
+
+        try:
+            with wave.open(path) as w:
+                _WAV_MS[path] = int(w.getnframes() * 1000 / w.getframerate())
+        except (OSError, wave.Error, EOFError):
+            return 0
+    return _WAV_MS[path]
 
 
 def recordings_dir() -> Path:
@@ -146,6 +187,8 @@ class CallController:
             self.on_citizen_answered(live) if is_citizen else self.on_agent_answered(live)
         elif ev.kind == Ev.PLAY_DONE and is_citizen:
             self.on_play_done(live, ev.data.get("prompt", ""))
+        elif ev.kind == Ev.DIGITS and is_citizen and live.state == "ivr":
+            self.on_ivr_digits(live, ev.data.get("digits", ""), ev.data.get("reason", ""))
         elif ev.kind == Ev.HUNGUP:
             if is_citizen:
                 self.on_citizen_hungup(live, ev)
@@ -183,19 +226,138 @@ class CallController:
         call = Call.objects.select_related("number").get(pk=live.call_pk)
         if live.state == "announce":
             target = call.blacklist_treatment and self._entry_prompt(call.caller)
-            self.engine.play(live.citizen_leg, target or "blacklist.wav")
+            self._play(live, target or "blacklist.wav", then="")
             return
         if live.state == "voicemail":
-            self.engine.play(live.citizen_leg, "voicemail.wav")
+            self._play(live, "voicemail.wav", then="")
             return
-        welcome = call.number.welcome_prompt if call.number else ""
-        if welcome:
-            self.engine.play(live.citizen_leg, welcome)
+        number = call.number
+        # A blacklisted caller sent to a dedicated group goes there directly, not through menus.
+        if (
+            number is not None
+            and number.flow == Flow.IVR
+            and number.ivr_flow_id
+            and not call.blacklist_treatment
+        ):
+            version = (
+                IvrVersion.objects.filter(flow_id=number.ivr_flow_id, status=IvrVersionStatus.PUBLISHED)
+                .only("pk", "graph")
+                .first()
+            )
+            if version is not None:
+                services.call_start_ivr(call=call, version_pk=version.pk)
+                live.ivr_version, live.ivr_nodes = version.pk, ivr.nodes_by_id(version.graph)
+                live.state = "ivr"
+                self.enter_node(live, str(version.graph.get("start", "")))
+                return
+        queue = Queue.objects.get(pk=live.queue_id or call.queue_id or 0)
+        self._enqueue(live, call, queue, call.number.welcome_prompt if call.number else "")
+
+    def _enqueue(self, live: Live, call: Call, queue: Queue, prompt: str) -> None:
+        """Into the queue with music (after the prompt, if any); the ACD offers it on the next tick."""
+        if prompt:
+            self._play(live, prompt, then="")
         else:
             self.engine.park(live.citizen_leg, "hold.wav")
-        queue = Queue.objects.get(pk=live.queue_id or call.queue_id or 0)
         services.call_enqueue(call=call, queue=queue, priority=live.priority)
+        live.queue_id = queue.pk
         live.state, live.waiting_since = "queued", self.now()
+
+    def _play(self, live: Live, prompt: str, *, then: str) -> None:
+        live.playing, live.after_play = prompt, then
+        self.engine.play(live.citizen_leg, prompt)
+
+    # ------------------------------------------------------------------ IVR (menus as data, ivr.py)
+    def _prompt_file(self, node: dict[str, Any]) -> str:
+        """The node's prompt as a WAV path for the media node: an uploaded recording, or its text spoken (cached
+        when the version was published; rendered now if the cache was emptied)."""
+        audio = str(node.get("audio") or "")
+        if audio:
+            found = IvrPrompt.objects.filter(name=audio).values_list("path", flat=True).first()
+            return str(Path(settings.VAR_DIR) / found) if found else ""
+        text = str(node.get("prompt") or "").strip()
+        if not text:
+            return ""
+        try:
+            return str(tts.speak(text))
+        except tts.TtsError:
+            log.exception("TTS failed for IVR prompt")
+            return ""
+
+    def enter_node(self, live: Live, node_id: str, *, hops: int = 0) -> None:
+        nodes = live.ivr_nodes or {}
+        node = nodes.get(node_id)
+        call = Call.objects.get(pk=live.call_pk)
+        if node is None or hops > 20:  # a published graph is validated; this guards against a loop of checks
+            log.error("IVR %s: no way on from node %r", live.ivr_version, node_id)
+            self.engine.hangup(live.citizen_leg)
+            live.state = "ending"
+            return
+        if node_id != live.ivr_node:
+            live.ivr_tries = 0
+        live.ivr_node = node_id
+        assert live.ivr_version is not None
+        services.ivr_step(call=call, version_pk=live.ivr_version, node=node_id, event=IvrStepEvent.ENTER)
+        kind, prompt = node.get("type"), self._prompt_file(node)
+        if kind == ivr.PLAY:
+            if prompt:
+                self._play(live, prompt, then="next")
+            else:
+                self.enter_node(live, str(node.get("next")), hops=hops + 1)
+        elif kind == ivr.MENU:
+            if prompt:
+                self._play(live, prompt, then="")
+            self.engine.collect_digits(
+                live.citizen_leg,
+                max_digits=int(node.get("digits", 1)),
+                timeout_ms=wav_ms(prompt) + int(node.get("timeout", 5)) * 1000,
+                flush=live.ivr_tries > 0,  # a replay after an invalid key starts clean
+            )
+        elif kind == ivr.HOURS:
+            moment = timezone.localtime(clock.now())
+            target = node.get("open") if ivr.is_open(node, moment, is_workday) else node.get("closed")
+            self.enter_node(live, str(target), hops=hops + 1)
+        elif kind == ivr.QUEUE:
+            queue = Queue.objects.filter(code=node.get("queue")).first() or Queue.objects.get(
+                pk=live.queue_id or call.queue_id or 0
+            )
+            self._enqueue(live, call, queue, prompt)
+        elif kind == ivr.VOICEMAIL:
+            live.state = "voicemail"
+            self._play(live, prompt or "voicemail.wav", then="")
+        else:  # hang-up node: the flow ends here (self-service done, or a closed message)
+            live.ivr_end = True
+            if prompt:
+                live.state = "announce"
+                self._play(live, prompt, then="")
+            else:
+                self.engine.hangup(live.citizen_leg)
+                live.state = "ending"
+
+    def on_ivr_digits(self, live: Live, digits: str, reason: str) -> None:
+        node = (live.ivr_nodes or {}).get(live.ivr_node) or {}
+        if node.get("type") != ivr.MENU:
+            return
+        call = Call.objects.get(pk=live.call_pk)
+        target = ivr.menu_choice(node, digits, reason)
+        event = (
+            IvrStepEvent.KEYS if target else (IvrStepEvent.TIMEOUT if not digits else IvrStepEvent.INVALID)
+        )
+        assert live.ivr_version is not None
+        services.ivr_step(
+            call=call, version_pk=live.ivr_version, node=live.ivr_node, event=event, digits=digits
+        )
+        if live.playing:
+            self.engine.stop_play(live.citizen_leg)
+            live.playing = ""
+        if target:
+            self.enter_node(live, target)
+            return
+        live.ivr_tries += 1
+        if live.ivr_tries > int(node.get("retries", 2)):
+            self.enter_node(live, str(node.get("fallback")))
+        else:
+            self.enter_node(live, live.ivr_node)  # replay the menu
 
     def _entry_prompt(self, caller: str) -> str:
         entry = blacklist_lookup(caller)
@@ -203,6 +365,9 @@ class CallController:
         return target if target.endswith(".wav") else ""
 
     def on_play_done(self, live: Live, prompt: str) -> None:
+        if live.playing and prompt != live.playing:
+            return  # the end of a prompt that was cut short and replaced
+        then, live.playing, live.after_play = live.after_play, "", ""
         if live.state == "announce":
             self.engine.hangup(live.citizen_leg)
             live.state = "ending"
@@ -211,6 +376,9 @@ class CallController:
             live.voicemail_started = self.now()
         elif live.state in ("queued", "offering"):
             self.engine.park(live.citizen_leg, "hold.wav")
+        elif live.state == "ivr" and then == "next":
+            node = (live.ivr_nodes or {}).get(live.ivr_node) or {}
+            self.enter_node(live, str(node.get("next")))
 
     def on_agent_answered(self, live: Live) -> None:
         call = Call.objects.get(pk=live.call_pk)
@@ -251,6 +419,8 @@ class CallController:
         disposition = ""
         if live.voicemail_started:
             disposition = Disposition.VOICEMAIL
+        elif live.ivr_end and not call.answered_at:
+            disposition = Disposition.IVR_END
         elif call.blacklist_treatment and not call.answered_at:
             disposition = Disposition.BLACKLISTED
         services.call_end(call=call, disposition=disposition)
@@ -327,7 +497,7 @@ class CallController:
             else:
                 services.call_overflow(call=call, to_queue=None)
                 live.state = "voicemail"
-                self.engine.play(live.citizen_leg, "voicemail.wav")
+                self._play(live, "voicemail.wav", then="")
 
     def dispatch(self, lives: list[Live]) -> None:
         calls = self._waiting(lives)

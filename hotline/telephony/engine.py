@@ -52,8 +52,9 @@ class MediaEngine(Protocol):
         """Keep the leg waiting with music (a looped prompt)."""
 
     def collect_digits(
-        self, leg: str, *, max_digits: int, timeout_ms: int, terminator: str = "#"
-    ) -> None: ...
+        self, leg: str, *, max_digits: int, timeout_ms: int, terminator: str = "#", flush: bool = False
+    ) -> None:
+        """Collect keys; keys pressed before (type-ahead, e.g. during the prompt) count unless `flush`."""
 
     def record(self, rec: str, path: str, legs: list[str]) -> None:
         """Record what the given legs say, mixed, into a WAV file at `path` (absolute)."""
@@ -63,6 +64,16 @@ class MediaEngine(Protocol):
     def call_out(self, leg: str, uri: str, *, caller_id: str = "") -> None: ...
 
     def bridge(self, leg_a: str, leg_b: str) -> None: ...
+
+    def unbridge(self, leg_a: str, leg_b: str) -> None: ...
+
+    def connect(self, src: str, dst: str, *, stop_music: bool = False) -> None:
+        """One way: `dst` hears `src` (conference, supervisor listen / whisper / barge are sets of these)."""
+
+    def disconnect(self, src: str, dst: str) -> None: ...
+
+    def record_add(self, rec: str, leg: str) -> None:
+        """A leg joining a call (transfer, conference, barge) is recorded too."""
 
     def hold(self, leg: str) -> None:
         """The leg's party hears music on hold and is no longer heard by the party it is bridged to."""

@@ -30,6 +30,14 @@ import pjsua2 as pj
 USER_RE = re.compile(r"sips?:([^@;>]+)@")
 
 
+def prompt_path(prompts: str, prompt: str) -> str:
+    """A prompt is a file name in the prompts directory, or an absolute path to a WAV file the platform
+    rendered or stored (TTS cache, uploaded prompts under its var directory)."""
+    if os.path.isabs(prompt) and prompt.endswith(".wav") and ".." not in prompt.split(os.sep):
+        return prompt
+    return os.path.join(prompts, os.path.basename(prompt))
+
+
 def sip_user(uri: str) -> str:
     found = USER_RE.search(uri or "")
     return found.group(1) if found else ""
@@ -48,8 +56,12 @@ class Node:
         ] = []  # disconnected legs, dropped on the next loop turn (never inside a callback)
         self.players: dict[str, Player] = {}
         self.recorders: dict[str, tuple[pj.AudioMediaRecorder, str]] = {}
-        self.bridges: dict[str, str] = {}
+        # Who hears whom: directed links (source leg, listening leg) in the conference bridge. Bridges,
+        # conferences, supervisor listen/whisper/barge are all sets of links; a held leg's links are kept aside.
+        self.links: set[tuple[str, str]] = set()
+        self.held: dict[str, set[tuple[str, str]]] = {}
         self.collect: dict[str, dict[str, Any]] = {}
+        self.typeahead: dict[str, str] = {}  # keys pressed while no collection was armed (IVR type-ahead)
         self.finished_records: list[tuple[float, str, str]] = []
         self.registered: dict[str, int] = {}
         self.running = True
@@ -185,19 +197,25 @@ class Node:
                 raise RuntimeError("no media yet")
             loop = bool(cmd.get("loop")) or op == "park"
             player = Player(self, cmd["leg"], cmd["prompt"], loop)
-            path = os.path.join(self.args.prompts, os.path.basename(cmd["prompt"]))
+            path = prompt_path(self.args.prompts, cmd["prompt"])
             player.createPlayer(path, 0 if loop else pj.PJMEDIA_FILE_NO_LOOP)
             player.startTransmit(leg.am)
             self.players[cmd["leg"]] = player
         elif op == "stop_play":
             self.stop_play(cmd["leg"])
         elif op == "collect":
+            self.leg(cmd["leg"])
+            ahead = "" if cmd.get("flush") else self.typeahead.pop(cmd["leg"], "")
+            self.typeahead.pop(cmd["leg"], None)
             self.collect[cmd["leg"]] = {
                 "digits": "",
                 "max": int(cmd.get("max_digits", 1)),
                 "terminator": cmd.get("terminator", "#"),
                 "deadline": time.time() + int(cmd.get("timeout_ms", 5000)) / 1000,
             }
+            for digit in ahead:
+                if self.collect_digit(cmd["leg"], digit):
+                    break
         elif op == "record":
             rec = pj.AudioMediaRecorder()
             os.makedirs(os.path.dirname(cmd["path"]), exist_ok=True)
@@ -214,29 +232,42 @@ class Node:
             self.legs[cmd["leg"]] = leg
             leg.makeCall(cmd["uri"], pj.CallOpParam(True))
         elif op == "bridge":
-            a, b = self.leg(cmd["a"]), self.leg(cmd["b"])
-            self.stop_play(cmd["a"])
-            self.stop_play(cmd["b"])
-            if a.am is None or b.am is None:
-                raise RuntimeError("no media on a bridged leg")
-            a.am.startTransmit(b.am)
-            b.am.startTransmit(a.am)
-            self.bridges[cmd["a"]], self.bridges[cmd["b"]] = cmd["b"], cmd["a"]
+            a, b = cmd["a"], cmd["b"]
+            self.stop_play(a)
+            self.stop_play(b)
+            self.held.pop(a, None)  # a held leg bridged elsewhere (a transfer) drops its old links
+            self.held.pop(b, None)
+            self.link(a, b)
+            self.link(b, a)
+        elif op == "unbridge":
+            self.unlink(cmd["a"], cmd["b"])
+            self.unlink(cmd["b"], cmd["a"])
+        elif op == "connect":  # one way: `dst` hears `src` (supervisor listen / whisper / barge, conference)
+            if cmd.get("stop_music"):
+                self.stop_play(cmd["dst"])
+            self.link(cmd["src"], cmd["dst"])
+        elif op == "disconnect":
+            self.unlink(cmd["src"], cmd["dst"])
         elif op == "hold":
             # Media-level hold in the bridge (no re-INVITE to the party): the leg hears music, nobody hears it.
-            leg = self.leg(cmd["leg"])
-            peer = self.legs.get(self.bridges.get(cmd["leg"], ""))
-            if leg.am is not None and peer is not None and peer.am is not None:
-                leg.am.stopTransmit(peer.am)
-                peer.am.stopTransmit(leg.am)
-            self.run({"op": "park", "leg": cmd["leg"], "prompt": cmd.get("music", "hold.wav")})
+            leg_id = cmd["leg"]
+            self.leg(leg_id)
+            mine = {link for link in self.links if leg_id in link}
+            for src, dst in mine:
+                self.unlink(src, dst)
+            self.held.setdefault(leg_id, set()).update(mine)
+            self.run({"op": "park", "leg": leg_id, "prompt": cmd.get("music", "hold.wav")})
         elif op == "retrieve":
-            leg = self.leg(cmd["leg"])
-            self.stop_play(cmd["leg"])
-            peer = self.legs.get(self.bridges.get(cmd["leg"], ""))
-            if leg.am is not None and peer is not None and peer.am is not None:
-                leg.am.startTransmit(peer.am)
-                peer.am.startTransmit(leg.am)
+            leg_id = cmd["leg"]
+            self.stop_play(leg_id)
+            for src, dst in self.held.pop(leg_id, set()):
+                if src in self.legs and dst in self.legs:
+                    self.link(src, dst)
+        elif op == "record_add":
+            rec = self.recorders.get(cmd["rec"])
+            am = self.leg(cmd["leg"]).am
+            if rec is not None and am is not None:
+                am.startTransmit(rec[0])
         elif op == "transfer":
             self.leg(cmd["leg"]).xfer(cmd["uri"], pj.CallOpParam(True))
         elif op == "hangup":
@@ -252,6 +283,38 @@ class Node:
             self.running = False
         else:
             raise ValueError(f"unknown op {op}")
+
+    def link(self, src: str, dst: str) -> None:
+        a, b = self.legs.get(src), self.legs.get(dst)
+        if a is None or b is None:
+            raise KeyError(f"no leg {src if a is None else dst}")
+        self.links.add((src, dst))
+        if a.am is not None and b.am is not None:
+            a.am.startTransmit(b.am)
+
+    def unlink(self, src: str, dst: str) -> None:
+        self.links.discard((src, dst))
+        a, b = self.legs.get(src), self.legs.get(dst)
+        if a is not None and b is not None and a.am is not None and b.am is not None:
+            with contextlib.suppress(Exception):
+                a.am.stopTransmit(b.am)
+
+    def collect_digit(self, leg_id: str, digit: str) -> bool:
+        """One key into an armed collection; True when the collection ended (and was reported)."""
+        c = self.collect.get(leg_id)
+        if c is None:
+            self.typeahead[leg_id] = (self.typeahead.get(leg_id, "") + digit)[-20:]
+            return False
+        if digit == c["terminator"]:
+            reason = "terminator"
+        else:
+            c["digits"] += digit
+            reason = "max" if len(c["digits"]) >= c["max"] else ""
+        if reason:
+            del self.collect[leg_id]
+            self.emit("digits", leg=leg_id, digits=c["digits"], reason=reason)
+            return True
+        return False
 
     def stop_play(self, leg_id: str) -> None:
         player = self.players.pop(leg_id, None)
@@ -280,7 +343,11 @@ class Node:
         self.legs.pop(leg.leg_id, None)
         self.players.pop(leg.leg_id, None)
         self.collect.pop(leg.leg_id, None)
-        self.bridges.pop(leg.leg_id, None)
+        self.typeahead.pop(leg.leg_id, None)
+        self.links = {link for link in self.links if leg.leg_id not in link}
+        self.held.pop(leg.leg_id, None)
+        for kept in self.held.values():
+            kept.difference_update({link for link in kept if leg.leg_id in link})
         self.dead.append(leg)
         self.emit("hungup", leg=leg.leg_id, code=code, reason=reason)
 
@@ -324,27 +391,16 @@ class Leg(pj.Call):
         for mi in ci.media:
             if mi.type == pj.PJMEDIA_TYPE_AUDIO and mi.status == pj.PJSUA_CALL_MEDIA_ACTIVE:
                 self.am = self.getAudioMedia(mi.index)
-                # After a hold/retrieve re-INVITE the bridge is restored on the (possibly new) port.
-                other = self.node.bridges.get(self.leg_id)
-                peer = self.node.legs.get(other) if other else None
-                if peer is not None and peer.am is not None:
-                    self.am.startTransmit(peer.am)
-                    peer.am.startTransmit(self.am)
+                # After a re-INVITE the links are restored on the (possibly new) port.
+                for src, dst in list(self.node.links):
+                    if self.leg_id in (src, dst):
+                        a, b = self.node.legs.get(src), self.node.legs.get(dst)
+                        if a is not None and b is not None and a.am is not None and b.am is not None:
+                            a.am.startTransmit(b.am)
 
     def onDtmfDigit(self, prm: pj.OnDtmfDigitParam) -> None:
-        digit = prm.digit
-        self.node.emit("dtmf", leg=self.leg_id, digit=digit)
-        c = self.node.collect.get(self.leg_id)
-        if c is None:
-            return
-        if digit == c["terminator"]:
-            reason = "terminator"
-        else:
-            c["digits"] += digit
-            reason = "max" if len(c["digits"]) >= c["max"] else ""
-        if reason:
-            del self.node.collect[self.leg_id]
-            self.node.emit("digits", leg=self.leg_id, digits=c["digits"], reason=reason)
+        self.node.emit("dtmf", leg=self.leg_id, digit=prm.digit)
+        self.node.collect_digit(self.leg_id, prm.digit)
 
 
 class Account(pj.Account):

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from hotline.common.errors import NotFound
 from hotline.orgs.models import Role, User
 
-from .models import Agent, CallbackStatus, MissedCall
+from .models import Agent, CallbackStatus, IvrFlow, IvrVersion, IvrVersionStatus, MissedCall
 
 
 def telephony_enabled() -> bool:
@@ -50,3 +50,29 @@ def missed_call_get(*, user: User, pk: int) -> MissedCall:
     if found is None:
         raise NotFound(_("未接来电不存在或无权处理"))
     return found
+
+
+# --------------------------------------------------------------------------- IVR flows
+
+
+def ivr_flows(*, user: User) -> QuerySet[IvrFlow]:
+    from .permissions import may_edit_ivr
+
+    if not may_edit_ivr(user):
+        return IvrFlow.objects.none()
+    return IvrFlow.objects.prefetch_related("versions", "numbers").order_by("code")
+
+
+def ivr_flow_get(*, user: User, code: str) -> IvrFlow:
+    found = ivr_flows(user=user).filter(code=code).first()
+    if found is None:
+        raise NotFound(_("语音导航流程不存在"))
+    return found
+
+
+def ivr_editable_version(flow: IvrFlow) -> IvrVersion | None:
+    """The draft if one is open, else the published version (shown read-only)."""
+    return (
+        flow.versions.filter(status=IvrVersionStatus.DRAFT).first()
+        or flow.versions.filter(status=IvrVersionStatus.PUBLISHED).first()
+    )

@@ -17,7 +17,7 @@ from hotline.common.audit import audit_record
 from hotline.common.errors import NotAllowed, NotFound, ServiceError
 from hotline.common.models import AuditLog
 
-from . import push
+from . import ivr, push, tts
 from .models import (
     Agent,
     AgentStateLog,
@@ -27,6 +27,11 @@ from .models import (
     CallLeg,
     CallStatus,
     Disposition,
+    IvrFlow,
+    IvrPrompt,
+    IvrStep,
+    IvrVersion,
+    IvrVersionStatus,
     MissedCall,
     NotReadyReason,
     Queue,
@@ -430,3 +435,218 @@ def on_case_event(sender: Any, instance: Any, created: bool = False, raw: bool =
     call_id = str(origin.get("call_id") or "")[:40]
     if call_id and Call.objects.filter(call_id=call_id).exists():
         call_link_case(call_id=call_id, case=instance.case)
+
+
+# --------------------------------------------------------------------------- IVR flows (IVR-1, IVR-3, IVR-5)
+
+
+def _need_ivr_admin(actor: Any) -> None:
+    from .permissions import may_edit_ivr
+
+    if not may_edit_ivr(actor):
+        raise NotAllowed(_("只有系统管理员可以编辑语音导航"))
+
+
+def ivr_flow_create(*, code: str, name: str, description: str = "", actor: Any) -> IvrFlow:
+    """A new flow with an empty draft (version 1): one node that puts the caller through to a person."""
+    _need_ivr_admin(actor)
+    errors: dict[str, list[str]] = {}
+    code, name = code.strip(), name.strip()
+    if not ivr.NODE_ID_RE.match(code):
+        errors["code"] = [_("编码只能由字母、数字、-、_ 组成（最多 32 位）")]
+    elif IvrFlow.objects.filter(code=code).exists():
+        errors["code"] = [_("编码已存在")]
+    if not name or len(name) > 50:
+        errors["name"] = [_("请填写名称（最多 50 字）")]
+    if len(description) > 200:
+        errors["description"] = [_("说明最多 200 字")]
+    if errors:
+        raise ServiceError(_("流程信息有误"), field_errors=errors)
+    now = clock.now()
+    with transaction.atomic():
+        flow = IvrFlow.objects.create(code=code, name=name, description=description.strip(), created_at=now)
+        first = Queue.objects.order_by("code").first()
+        graph = {
+            "start": "start",
+            "nodes": [{"id": "start", "type": ivr.QUEUE, "queue": first.code if first else ""}],
+        }
+        IvrVersion.objects.create(
+            flow=flow, number=1, graph=graph, created_by=_user_or_none(actor), created_at=now, updated_at=now
+        )
+        audit_record(actor=actor, action=AuditLog.Action.CREATE, obj=flow, summary=f"ivr_flow {code}")
+    return flow
+
+
+def _user_or_none(actor: Any) -> Any:
+    return actor if getattr(actor, "pk", None) else None
+
+
+def ivr_problems(graph: Any) -> list[ivr.Problem]:
+    return ivr.validate(
+        graph,
+        queue_codes=Queue.objects.values_list("code", flat=True),
+        audio_names=IvrPrompt.objects.values_list("name", flat=True),
+    )
+
+
+def ivr_draft_save(
+    *, flow: IvrFlow, graph: dict[str, Any], actor: Any
+) -> tuple[IvrVersion, list[ivr.Problem]]:
+    """Save the flow's draft (a new draft copied from nothing when none is open); a draft may still have
+    problems (work in progress): they are returned, and publishing refuses them."""
+    _need_ivr_admin(actor)
+    if not isinstance(graph, dict) or not isinstance(graph.get("nodes"), list):
+        raise ServiceError(_("流程格式错误"), field_errors={"graph": [_("流程格式错误")]})
+    now = clock.now()
+    with transaction.atomic():
+        locked = IvrFlow.objects.select_for_update().get(pk=flow.pk)
+        draft = locked.versions.filter(status=IvrVersionStatus.DRAFT).first()
+        if draft is None:
+            last = locked.versions.order_by("-number").first()
+            draft = IvrVersion(
+                flow=locked,
+                number=(last.number + 1) if last else 1,
+                created_by=_user_or_none(actor),
+                created_at=now,
+            )
+        draft.graph, draft.updated_at = graph, now
+        draft.save()
+        audit_record(
+            actor=actor,
+            action=AuditLog.Action.UPDATE,
+            obj=draft,
+            summary=f"ivr_draft {locked.code} v{draft.number}",
+        )
+    return draft, ivr_problems(graph)
+
+
+def ivr_draft_start(*, flow: IvrFlow, actor: Any) -> IvrVersion:
+    """A new draft copied from the published version (published versions are never edited)."""
+    _need_ivr_admin(actor)
+    current = flow.versions.filter(status=IvrVersionStatus.PUBLISHED).first()
+    existing = flow.versions.filter(status=IvrVersionStatus.DRAFT).first()
+    if existing is not None:
+        return existing
+    graph = current.graph if current else {"start": "", "nodes": []}
+    return ivr_draft_save(flow=flow, graph=graph, actor=actor)[0]
+
+
+def ivr_publish(*, flow: IvrFlow, actor: Any) -> IvrVersion:
+    """The draft becomes the version calls run (the previous one retired). Refused while the graph has problems
+    (unreachable node, dead end, unknown target, queue or prompt); every TTS prompt is rendered first, so the
+    first caller does not wait for it."""
+    _need_ivr_admin(actor)
+    draft = flow.versions.filter(status=IvrVersionStatus.DRAFT).first()
+    if draft is None:
+        raise ServiceError(_("没有待发布的草稿"), code="no_draft")
+    problems = ivr_problems(draft.graph)
+    if problems:
+        errors: dict[str, list[str]] = {}
+        for p in problems:
+            errors.setdefault(f"{p.node}:{p.field}" if p.node else p.field, []).append(p.message)
+        raise ServiceError(_("流程有误，不能发布"), field_errors=errors, code="invalid_flow")
+    try:
+        for text in ivr.prompt_texts(draft.graph):
+            tts.speak(text)
+    except tts.TtsError as exc:
+        raise ServiceError(
+            _("语音合成失败：%(error)s") % {"error": str(exc)[:200]}, code="tts_failed"
+        ) from exc
+    now = clock.now()
+    with transaction.atomic():
+        locked = IvrVersion.objects.select_for_update().get(pk=draft.pk)
+        if locked.status != IvrVersionStatus.DRAFT:
+            raise ServiceError(_("该版本已发布"), code="already_published")
+        IvrVersion.objects.filter(flow=flow, status=IvrVersionStatus.PUBLISHED).update(
+            status=IvrVersionStatus.RETIRED
+        )
+        locked.status, locked.published_by, locked.published_at = (
+            IvrVersionStatus.PUBLISHED,
+            _user_or_none(actor),
+            now,
+        )
+        locked.save(update_fields=["status", "published_by", "published_at"])
+        audit_record(
+            actor=actor,
+            action=AuditLog.Action.UPDATE,
+            obj=locked,
+            summary=f"ivr_publish {flow.code} v{locked.number}",
+        )
+    return locked
+
+
+MAX_PROMPT_BYTES = 5 * 1024 * 1024
+
+
+def ivr_prompt_upload(*, name: str, label: str = "", data: bytes, actor: Any) -> IvrPrompt:
+    """A recorded prompt (WAV), converted to 8 kHz 16-bit mono by sox when it is in another WAV format."""
+    import hashlib
+    import shutil
+    import subprocess
+    import tempfile
+    import wave
+    from pathlib import Path
+
+    _need_ivr_admin(actor)
+    name = name.strip()
+    errors: dict[str, list[str]] = {}
+    if not ivr.NODE_ID_RE.match(name):
+        errors["name"] = [_("名称只能由字母、数字、-、_ 组成（最多 32 位）")]
+    elif IvrPrompt.objects.filter(name=name).exists():
+        errors["name"] = [_("名称已存在")]
+    if not data or len(data) > MAX_PROMPT_BYTES or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        errors["audio"] = [_("请上传 5 MB 以内的 WAV 录音")]
+    if errors:
+        raise ServiceError(_("录音提示有误"), field_errors=errors)
+    digest = hashlib.sha256(data).hexdigest()[:12]
+    relative = f"telephony/prompts/{name}-{digest}.wav"
+    target = Path(settings.VAR_DIR) / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    bad = ServiceError(_("录音提示有误"), field_errors={"audio": [_("无法读取该 WAV 文件")]})
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / "in.wav"
+        source.write_bytes(data)
+        try:
+            with wave.open(str(source)) as w:
+                fmt = (w.getframerate(), w.getnchannels(), w.getsampwidth())
+        except (wave.Error, EOFError):
+            fmt = (0, 0, 0)
+        if fmt == (8000, 1, 2):
+            shutil.copy(source, target)
+        elif shutil.which("sox"):
+            done = subprocess.run(
+                ["sox", str(source), "-r", "8000", "-c", "1", "-b", "16", str(target)],
+                capture_output=True,
+                timeout=60,
+            )
+            if done.returncode != 0:
+                raise bad
+        else:
+            raise bad
+    try:
+        with wave.open(str(target)) as w:
+            duration = int(w.getnframes() * 1000 / w.getframerate())
+    except (wave.Error, EOFError) as exc:
+        target.unlink(missing_ok=True)
+        raise bad from exc
+    with transaction.atomic():
+        prompt = IvrPrompt.objects.create(
+            name=name,
+            label=label.strip()[:100],
+            path=relative,
+            duration_ms=duration,
+            uploaded_by=_user_or_none(actor),
+            uploaded_at=clock.now(),
+        )
+        audit_record(actor=actor, action=AuditLog.Action.CREATE, obj=prompt, summary=f"ivr_prompt {name}")
+    return prompt
+
+
+def ivr_step(*, call: Call, version_pk: int, node: str, event: str, digits: str = "") -> None:
+    IvrStep.objects.create(
+        call=call, version_id=version_pk, node=node[:32], event=event, digits=digits[:20], at=clock.now()
+    )
+
+
+def call_start_ivr(*, call: Call, version_pk: int) -> None:
+    Call.objects.filter(pk=call.pk).update(ivr_version_id=version_pk)

@@ -10,4 +10,6 @@ urlpatterns = [
     path("events/", views.events, name="tel-events"),
     path("missed/", views.missed_list, name="tel-missed"),
     path("missed/<int:pk>/done/", views.missed_done, name="tel-missed-done"),
+    path("ivr/", views.ivr_list, name="tel-ivr-list"),
+    path("ivr/<slug:code>/", views.ivr_edit, name="tel-ivr-edit"),
 ]

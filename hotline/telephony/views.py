@@ -12,6 +12,7 @@ from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from hotline.common import clock
@@ -102,8 +103,6 @@ def agent_state(request: HttpRequest) -> HttpResponse:
 
 
 def _no_seat() -> str:
-    from django.utils.translation import gettext as _
-
     return _("当前账号未绑定坐席工号")
 
 
@@ -176,3 +175,134 @@ def call_action(request: HttpRequest) -> HttpResponse:
     except ServiceError as exc:
         return _bar(request, error=error_text(exc), status=exc.status_code)
     return _bar(request)
+
+
+# --------------------------------------------------------------------------- IVR editor (hotline admin)
+
+
+def _ivr_forbidden(request: HttpRequest) -> HttpResponse | None:
+    from .permissions import may_edit_ivr
+
+    return None if may_edit_ivr(_user(request)) else HttpResponse(status=403)
+
+
+@login_required
+def ivr_list(request: HttpRequest) -> HttpResponse:
+    """The flows, the numbers running them, new flow and recorded-prompt upload forms."""
+    if (refused := _ivr_forbidden(request)) is not None:
+        return refused
+    user, errors, status = _user(request), {}, 200
+    if request.method == "POST":
+        try:
+            if request.POST.get("form") == "prompt":
+                upload = request.FILES.get("audio")
+                services.ivr_prompt_upload(
+                    name=request.POST.get("name", "")[:64],
+                    label=request.POST.get("label", "")[:100],
+                    data=upload.read(services.MAX_PROMPT_BYTES + 1) if upload else b"",
+                    actor=user,
+                )
+                return redirect("tel-ivr-list")
+            flow = services.ivr_flow_create(
+                code=request.POST.get("code", "")[:64],
+                name=request.POST.get("name", "")[:100],
+                description=request.POST.get("description", "")[:300],
+                actor=user,
+            )
+            return redirect("tel-ivr-edit", code=flow.code)
+        except ServiceError as exc:
+            errors, status = (
+                {"form": request.POST.get("form", "flow"), "text": error_text(exc), **exc.field_errors},
+                exc.status_code,
+            )
+    from .models import IvrPrompt
+
+    return render(
+        request,
+        "telephony/ivr_list.html",
+        {
+            "flows": selectors.ivr_flows(user=user),
+            "prompts": IvrPrompt.objects.all(),
+            "errors": errors,
+            "post": request.POST,
+        },
+        status=status,
+    )
+
+
+@login_required
+def ivr_edit(request: HttpRequest, code: str) -> HttpResponse:
+    """Edit the draft node by node, see the outline (preview) and the problems; publish when there are none."""
+    from . import forms, ivr
+    from .models import IvrPrompt, IvrVersionStatus, Queue
+
+    if (refused := _ivr_forbidden(request)) is not None:
+        return refused
+    user = _user(request)
+    flow = get_or_404(selectors.ivr_flow_get, user=user, code=code)
+    status, notice = 200, ""
+    problems: list[ivr.Problem] = []
+    graph: dict[str, Any] | None = None
+    if request.method == "POST":
+        action = request.POST.get("action", "save")
+        try:
+            if action == "new_draft":
+                services.ivr_draft_start(flow=flow, actor=user)
+                return redirect("tel-ivr-edit", code=flow.code)
+            graph, parse_problems = forms.graph_from_post(request.POST)
+            _draft, saved_problems = services.ivr_draft_save(flow=flow, graph=graph, actor=user)
+            problems = parse_problems + saved_problems
+            if action == "publish":
+                if parse_problems:
+                    raise ServiceError(_("流程有误，不能发布"), code="invalid_flow")
+                services.ivr_publish(flow=flow, actor=user)
+                return redirect("tel-ivr-edit", code=flow.code)
+            notice = _("草稿已保存") if not problems else _("草稿已保存，但仍有问题，不能发布")
+        except ServiceError as exc:
+            status, notice = exc.status_code, error_text(exc, limit=3)
+            if not problems and graph is not None:
+                problems = services.ivr_problems(graph)
+    version = selectors.ivr_editable_version(flow)
+    if graph is None:
+        graph = version.graph if version else {"start": "", "nodes": []}
+        if version is not None and version.status == IvrVersionStatus.DRAFT:
+            problems = services.ivr_problems(graph)
+    by_node: dict[str, list[str]] = {}
+    for p in problems:
+        by_node.setdefault(p.node, []).append(p.message)
+    editable = version is None or version.status == IvrVersionStatus.DRAFT
+    rows = forms.rows_for(graph, blank=3 if editable else 0)
+    for row in rows:
+        row["problems"] = by_node.get(row["id"], []) if row["id"] else []
+    return render(
+        request,
+        "telephony/ivr_edit.html",
+        {
+            "flow": flow,
+            "version": version,
+            "editable": editable,
+            "graph": graph,
+            "rows": rows,
+            "graph_problems": by_node.get("", []),
+            "problem_count": len(problems),
+            "outline": ivr.outline(graph),
+            "node_types": [(t, ivr_type_label(t)) for t in ivr.NODE_TYPES],
+            "queues": Queue.objects.order_by("code"),
+            "prompts": IvrPrompt.objects.order_by("name"),
+            "versions": flow.versions.order_by("-number"),
+            "notice": notice,
+        },
+        status=status,
+    )
+
+
+def ivr_type_label(kind: str) -> str:
+    labels = {
+        "play": _("播放提示"),
+        "menu": _("按键菜单"),
+        "hours": _("服务时间判断"),
+        "queue": _("转人工队列"),
+        "voicemail": _("语音留言"),
+        "hangup": _("挂机"),
+    }
+    return labels.get(kind, kind)

@@ -31,6 +31,7 @@ from django.utils import timezone
 from hotline.citizens.models import BlacklistTreatment, CitizenLevel
 from hotline.citizens.selectors import blacklist_lookup, citizen_for_number
 from hotline.common import clock
+from hotline.common.errors import ServiceError
 from hotline.common.workdays import is_workday
 
 from . import acd, ivr, push, services, tts
@@ -38,13 +39,17 @@ from .engine import Ev, MediaEngine, MediaEvent
 from .models import (
     Agent,
     Call,
+    CallLeg,
     CallStatus,
+    ControlKind,
     Disposition,
     Flow,
     IvrPrompt,
     IvrStepEvent,
     IvrVersion,
     IvrVersionStatus,
+    LegPurpose,
+    LegRole,
     Queue,
     Recording,
 )
@@ -53,6 +58,8 @@ from .states import AgentEvent, AgentState
 log = logging.getLogger(__name__)
 
 PRIORITY: dict[str, int] = {CitizenLevel.VIP: 2, CitizenLevel.SENSITIVE: 1}
+TRANSFER_PRIORITY = 5  # a caller transferred to a queue has already waited once: ahead of new calls
+MONITOR_ACTIONS = ("monitor", "monitor_end")
 VOICEMAIL_MAX_SECONDS = 120
 
 
@@ -81,6 +88,16 @@ class Live:
     playing: str = ""
     after_play: str = ""
     ivr_end: bool = False
+    # Agent call control: the consulted (or blind-transfer) party's leg, its agent (None: an outside number),
+    # ringing | talking | conference, when it was called.
+    consult_leg: str = ""
+    consult_agent_pk: int | None = None
+    consult_state: str = ""
+    consult_offered_at: float = 0.0
+    # Supervisor (SPV-1): the supervisor's phone leg, the mode asked for, who asked.
+    monitor_leg: str = ""
+    monitor_mode: str = ""
+    monitor_answered: bool = False
 
 
 _WAV_MS: dict[str, int] = {}
@@ -183,7 +200,15 @@ class CallController:
                 services.leg_end(leg_id=ev.leg, sip_code=ev.data.get("code"), cause=ev.data.get("reason", ""))
             return
         is_citizen = ev.leg == live.citizen_leg
-        if ev.kind == Ev.ANSWERED:
+        if ev.kind == Ev.ANSWERED and not is_citizen and ev.leg == live.consult_leg:
+            self.on_consult_answered(live)
+        elif ev.kind == Ev.ANSWERED and not is_citizen and ev.leg == live.monitor_leg:
+            self.on_monitor_answered(live)
+        elif ev.kind == Ev.HUNGUP and ev.leg == live.consult_leg:
+            self.on_consult_hungup(live, ev)
+        elif ev.kind == Ev.HUNGUP and ev.leg == live.monitor_leg:
+            self.on_monitor_hungup(live, ev)
+        elif ev.kind == Ev.ANSWERED:
             self.on_citizen_answered(live) if is_citizen else self.on_agent_answered(live)
         elif ev.kind == Ev.PLAY_DONE and is_citizen:
             self.on_play_done(live, ev.data.get("prompt", ""))
@@ -382,10 +407,18 @@ class CallController:
 
     def on_agent_answered(self, live: Live) -> None:
         call = Call.objects.get(pk=live.call_pk)
-        services.call_connect(call=call, leg_id=live.agent_leg)
+        if live.agent_pk is None:  # an outside number a blind transfer called
+            services.call_leg_connected(call=call, leg_id=live.agent_leg)
+        else:
+            services.call_connect(call=call, leg_id=live.agent_leg)
         self.engine.bridge(live.citizen_leg, live.agent_leg)
-        self._start_recording(live, [live.citizen_leg, live.agent_leg])
+        if live.rec:  # a transferred call: the new party joins the recording
+            self.engine.record_add(live.rec, live.agent_leg)
+        else:
+            self._start_recording(live, [live.citizen_leg, live.agent_leg])
         live.state = "talking"
+        if live.monitor_leg and live.monitor_answered:
+            self._apply_monitor(live, live.monitor_mode, previous="")
 
     def _start_recording(self, live: Live, legs: list[str]) -> None:
         day = clock.now().astimezone(dt.UTC).strftime("%Y/%m/%d")
@@ -409,8 +442,9 @@ class CallController:
         services.leg_end(
             leg_id=live.citizen_leg, sip_code=ev.data.get("code"), cause=ev.data.get("reason", "")
         )
-        if live.agent_leg:
-            self.engine.hangup(live.agent_leg)
+        for other in (live.agent_leg, live.consult_leg, live.monitor_leg):
+            if other:
+                self.engine.hangup(other)
         if live.rec:
             self.engine.stop_record(live.rec)
         call = Call.objects.get(pk=live.call_pk)
@@ -429,27 +463,227 @@ class CallController:
     def on_agent_hungup(self, live: Live, ev: MediaEvent) -> None:
         self.by_leg.pop(live.agent_leg, None)
         code, reason = ev.data.get("code"), ev.data.get("reason", "")
+        call = Call.objects.get(pk=live.call_pk)
         if live.state == "offering":
+            if (
+                live.agent_pk is None
+            ):  # the outside number of a blind transfer did not answer: back to the queue
+                services.leg_end(leg_id=live.agent_leg, sip_code=code, cause=reason)
+                self._requeue(live, call, Queue.objects.get(pk=live.queue_id or call.queue_id or 0))
+                return
             # Not answered (no answer, busy, rejected, unreachable): agent not ready, call back to the head.
-            call = Call.objects.get(pk=live.call_pk)
             services.call_offer_failed(call=call, leg_id=live.agent_leg, sip_code=code, cause=reason)
             live.state, live.agent_leg, live.agent_pk = "queued", "", None
             return
-        services.leg_end(leg_id=live.agent_leg, sip_code=code, cause=reason)
-        live.agent_leg = ""
-        if live.state in ("talking", "hold"):
+        services.call_leg_left(call=call, leg_id=live.agent_leg, sip_code=code, cause=reason)
+        live.agent_leg, live.agent_pk = "", None
+        if (
+            live.state in ("talking", "hold")
+            and live.consult_leg
+            and live.consult_state in ("talking", "conference")
+        ):
+            # The agent left a consult or a conference: the consulted party keeps the caller.
+            self._hand_over(live, call, purpose=live.consult_state)
+        elif live.state in ("talking", "hold"):
             self.engine.hangup(live.citizen_leg)  # the agent ended the call
             live.state = "ending"
 
-    def on_control(self, command: dict[str, Any]) -> None:
-        live = next((v for v in self.by_leg.values() if v.call_id == command.get("call_id")), None)
-        if live is None or live.agent_pk is None or live.agent_pk != command.get("agent"):
-            return  # the call ended meanwhile
-        if live.state not in ("talking", "hold"):
+    # ------------------------------------------------------------------ agent call control (ACD-3)
+    def _release_agent(self, live: Live, call: Call) -> None:
+        """The answering agent leaves a call that goes on (blind transfer): its leg hung up, agent to wrap-up."""
+        leg = live.agent_leg
+        self.by_leg.pop(
+            leg, None
+        )  # its hung-up event then finds no call and only closes the (closed) CDR row
+        self.engine.hangup(leg)
+        services.call_leg_left(call=call, leg_id=leg, cause="transferred")
+        live.agent_leg, live.agent_pk = "", None
+
+    def _requeue(self, live: Live, call: Call, queue: Queue) -> None:
+        services.call_requeue(call=call, queue=queue, priority=max(live.priority, TRANSFER_PRIORITY))
+        self.engine.park(live.citizen_leg, "hold.wav")
+        live.queue_id, live.priority = queue.pk, max(live.priority, TRANSFER_PRIORITY)
+        live.state, live.waiting_since, live.agent_leg, live.agent_pk = "queued", self.now(), "", None
+
+    def _call_party(
+        self, live: Live, call: Call, kind: str, target: Any, *, purpose: str
+    ) -> tuple[str, int | None]:
+        """Ring an agent's phone or an outside number for a transfer or consult; the leg id and the agent."""
+        leg = f"out-{uuid.uuid4().hex[:20]}"
+        if kind == "agent":
+            agent = Agent.objects.get(pk=target)
+            uri, agent_pk, role = f"sip:{agent.extension}@{self.registrar}", agent.pk, LegRole.AGENT
+        else:
+            uri, agent_pk, role = f"sip:{target}@{self.registrar}", None, LegRole.EXTERNAL
+        services.call_leg_out(
+            call=call,
+            leg_id=leg,
+            role=role,
+            purpose=purpose,
+            remote=uri,
+            node=self.engine.name,
+            agent_pk=agent_pk,
+        )
+        self.by_leg[leg] = live
+        self.engine.call_out(leg, uri, caller_id=call.caller)
+        return leg, agent_pk
+
+    def _hand_over(self, live: Live, call: Call, *, purpose: str) -> None:
+        """The consulted party takes the call over (consult transfer, or the agent left a conference)."""
+        if live.consult_state == "talking":
+            self.engine.bridge(live.citizen_leg, live.consult_leg)  # off hold, now with the consulted party
+            if live.rec:
+                self.engine.record_add(live.rec, live.consult_leg)
+        services.call_handover(
+            call=call, leg_id=live.consult_leg, purpose=purpose, agent_pk=live.consult_agent_pk
+        )
+        live.agent_leg, live.agent_pk = live.consult_leg, live.consult_agent_pk
+        live.consult_leg, live.consult_agent_pk, live.consult_state = "", None, ""
+        live.state = "talking"
+
+    def blind_transfer(self, live: Live, call: Call, command: dict[str, Any]) -> None:
+        kind, target = command.get("target_kind"), command.get("target")
+        services.call_control_log(
+            call=call,
+            kind=ControlKind.BLIND_TRANSFER,
+            agent_pk=live.agent_pk,
+            actor_pk=command.get("actor"),
+            target=f"{kind}:{command.get('target_label', target)}",
+        )
+        self._release_agent(live, call)
+        if kind == "queue":
+            self._requeue(live, call, Queue.objects.get(pk=int(str(target))))
             return
-        action = command.get("action")
+        self.engine.park(live.citizen_leg, "hold.wav")
+        if kind == "agent":
+            agent = Agent.objects.get(pk=int(str(target)))
+            leg = f"out-{uuid.uuid4().hex[:20]}"
+            uri = f"sip:{agent.extension}@{self.registrar}"
+            try:
+                services.call_offer(
+                    call=call, agent_pk=agent.pk, leg_id=leg, remote=uri, node=self.engine.name
+                )
+            except ServiceError:  # the agent stopped being ready meanwhile: the caller waits in the queue
+                self._requeue(live, call, Queue.objects.get(pk=live.queue_id or call.queue_id or 0))
+                return
+            CallLeg.objects.filter(leg_id=leg).update(purpose=LegPurpose.TRANSFER)
+            live.agent_leg, live.agent_pk = leg, agent.pk
+            self.by_leg[leg] = live
+            self.engine.call_out(leg, uri, caller_id=call.caller)
+        else:
+            live.agent_leg, live.agent_pk = self._call_party(
+                live, call, "number", target, purpose=LegPurpose.TRANSFER
+            )
+        live.state, live.offered_at = "offering", self.now()
+
+    def consult(self, live: Live, call: Call, command: dict[str, Any]) -> None:
+        if live.consult_leg:
+            return  # one consult at a time
+        self.engine.hold(live.citizen_leg)  # the caller hears music, nobody hears the caller
+        try:
+            leg, agent_pk = self._call_party(
+                live, call, str(command.get("target_kind")), command.get("target"), purpose=LegPurpose.CONSULT
+            )
+        except ServiceError:  # the agent stopped being ready meanwhile
+            self.engine.retrieve(live.citizen_leg)
+            return
+        live.consult_leg, live.consult_agent_pk = leg, agent_pk
+        live.consult_state, live.consult_offered_at = "ringing", self.now()
+        services.call_control_log(
+            call=call,
+            kind=ControlKind.CONSULT,
+            agent_pk=live.agent_pk,
+            actor_pk=command.get("actor"),
+            target=f"{command.get('target_kind')}:{command.get('target_label', '')}",
+            leg_id=leg,
+        )
+
+    def on_consult_answered(self, live: Live) -> None:
         call = Call.objects.get(pk=live.call_pk)
-        if action == "hold" and live.state == "talking":
+        services.call_leg_connected(call=call, leg_id=live.consult_leg)
+        live.consult_state = "talking"
+        if live.agent_leg:
+            self.engine.bridge(live.agent_leg, live.consult_leg)
+        else:  # the consulting agent already left: a transfer on answer
+            self._hand_over(live, call, purpose=LegPurpose.TRANSFER)
+
+    def on_consult_hungup(self, live: Live, ev: MediaEvent) -> None:
+        leg, state = live.consult_leg, live.consult_state
+        self.by_leg.pop(leg, None)
+        call = Call.objects.get(pk=live.call_pk)
+        services.call_leg_left(
+            call=call, leg_id=leg, sip_code=ev.data.get("code"), cause=ev.data.get("reason", "")
+        )
+        live.consult_leg, live.consult_agent_pk, live.consult_state = "", None, ""
+        if live.state in ("ending",):
+            return
+        if state in ("ringing", "talking") and live.agent_leg:
+            self.engine.retrieve(live.citizen_leg)  # back with the consulting agent
+        elif not live.agent_leg:
+            self.engine.hangup(live.citizen_leg)  # nobody is left for the caller
+
+    def consult_end(self, live: Live, call: Call, action: str, command: dict[str, Any]) -> None:
+        if not live.consult_leg:
+            return
+        if action == "consult_cancel":
+            services.call_control_log(
+                call=call,
+                kind=ControlKind.CONSULT_CANCEL,
+                agent_pk=live.agent_pk,
+                actor_pk=command.get("actor"),
+            )
+            leg = live.consult_leg
+            self.by_leg.pop(leg, None)
+            self.engine.hangup(leg)
+            services.call_leg_left(call=call, leg_id=leg, cause="consult_cancelled")
+            live.consult_leg, live.consult_agent_pk, live.consult_state = "", None, ""
+            self.engine.retrieve(live.citizen_leg)
+        elif action == "consult_transfer" and live.consult_state == "talking":
+            services.call_control_log(
+                call=call,
+                kind=ControlKind.CONSULT_TRANSFER,
+                agent_pk=live.agent_pk,
+                actor_pk=command.get("actor"),
+                leg_id=live.consult_leg,
+            )
+            leaving = live.agent_leg
+            self._hand_over(live, call, purpose=LegPurpose.TRANSFER)
+            self.by_leg.pop(leaving, None)
+            self.engine.hangup(leaving)
+            services.call_leg_left(call=call, leg_id=leaving, cause="transferred")
+        elif action == "conference" and live.consult_state == "talking":
+            services.call_control_log(
+                call=call,
+                kind=ControlKind.CONFERENCE,
+                agent_pk=live.agent_pk,
+                actor_pk=command.get("actor"),
+                leg_id=live.consult_leg,
+            )
+            self.engine.retrieve(live.citizen_leg)  # the caller and the agent hear each other again
+            self.engine.connect(live.citizen_leg, live.consult_leg)
+            self.engine.connect(live.consult_leg, live.citizen_leg)
+            if live.rec:
+                self.engine.record_add(live.rec, live.consult_leg)
+            CallLeg.objects.filter(leg_id=live.consult_leg).update(purpose=LegPurpose.CONFERENCE)
+            live.consult_state = "conference"
+
+    def on_control(self, command: dict[str, Any]) -> None:
+        if command.get("action") in MONITOR_ACTIONS:
+            self.on_monitor_command(command)
+            return
+        live = next((v for v in self.by_leg.values() if v.call_id == command.get("call_id")), None)
+        if live is None:
+            return  # the call ended meanwhile
+        action, agent = command.get("action"), command.get("agent")
+        call = Call.objects.get(pk=live.call_pk)
+        if agent is not None and agent == live.consult_agent_pk and action == "hangup":
+            self.engine.hangup(
+                live.consult_leg
+            )  # the consulted agent leaves; its hung-up event does the rest
+            return
+        if live.agent_pk is None or live.agent_pk != agent or live.state not in ("talking", "hold"):
+            return
+        if action == "hold" and live.state == "talking" and not live.consult_leg:
             self.engine.hold(live.citizen_leg)
             services.agent_event(agent_pk=live.agent_pk, event=AgentEvent.HOLD, call=call)
             live.state = "hold"
@@ -458,8 +692,79 @@ class CallController:
             services.agent_event(agent_pk=live.agent_pk, event=AgentEvent.RETRIEVE, call=call)
             live.state = "talking"
         elif action == "hangup":
-            self.engine.hangup(live.citizen_leg)
-            live.state = "ending"  # the citizen's hung-up event ends the call and releases the agent's leg
+            if live.consult_leg and live.consult_state in ("talking", "conference"):
+                self.engine.hangup(live.agent_leg)  # leaves; the consulted party keeps the caller
+            else:
+                self.engine.hangup(live.citizen_leg)
+                live.state = (
+                    "ending"  # the citizen's hung-up event ends the call and releases the agent's leg
+                )
+        elif action == "transfer" and live.state == "talking" and not live.consult_leg:
+            self.blind_transfer(live, call, command)
+        elif action == "consult" and live.state == "talking":
+            self.consult(live, call, command)
+        elif action in ("consult_cancel", "consult_transfer", "conference"):
+            self.consult_end(live, call, str(action), command)
+
+    # ------------------------------------------------------------------ supervisor modes (SPV-1)
+    def on_monitor_command(self, command: dict[str, Any]) -> None:
+        live = next((v for v in self.by_leg.values() if v.call_id == command.get("call_id")), None)
+        if live is None or live.state not in ("talking", "hold"):
+            return
+        mode = str(command.get("mode", ""))
+        if command.get("action") == "monitor_end":
+            if live.monitor_leg:
+                self.engine.hangup(live.monitor_leg)
+            return
+        if not live.monitor_leg:
+            leg = f"sup-{uuid.uuid4().hex[:20]}"
+            uri = f"sip:{command.get('extension')}@{self.registrar}"
+            call = Call.objects.get(pk=live.call_pk)
+            services.call_leg_out(
+                call=call,
+                leg_id=leg,
+                role=LegRole.SUPERVISOR,
+                purpose=LegPurpose.MONITOR,
+                remote=uri,
+                node=self.engine.name,
+            )
+            live.monitor_leg, live.monitor_mode, live.monitor_answered = leg, mode, False
+            self.by_leg[leg] = live
+            self.engine.call_out(leg, uri)
+            return
+        previous, live.monitor_mode = live.monitor_mode, mode
+        if live.monitor_answered:
+            self._apply_monitor(live, mode, previous=previous)
+
+    def on_monitor_answered(self, live: Live) -> None:
+        call = Call.objects.get(pk=live.call_pk)
+        services.call_leg_connected(call=call, leg_id=live.monitor_leg)
+        live.monitor_answered = True
+        self._apply_monitor(live, live.monitor_mode, previous="")
+
+    def _apply_monitor(self, live: Live, mode: str, *, previous: str) -> None:
+        """Listen: the supervisor hears both; whisper: the agent hears the supervisor too; barge: everyone."""
+        sup, citizen, agent = live.monitor_leg, live.citizen_leg, live.agent_leg
+        if not previous:
+            self.engine.connect(citizen, sup, stop_music=True)
+            if agent:
+                self.engine.connect(agent, sup)
+        wants = {(sup, agent): mode in ("whisper", "barge") and bool(agent), (sup, citizen): mode == "barge"}
+        had = {(sup, agent): previous in ("whisper", "barge"), (sup, citizen): previous == "barge"}
+        for (src, dst), on in wants.items():
+            if on and not had[(src, dst)]:
+                self.engine.connect(src, dst)
+            elif not on and had[(src, dst)] and dst:
+                self.engine.disconnect(src, dst)
+        if mode == "barge" and live.rec and previous != "barge":
+            self.engine.record_add(live.rec, sup)
+
+    def on_monitor_hungup(self, live: Live, ev: MediaEvent) -> None:
+        self.by_leg.pop(live.monitor_leg, None)
+        services.leg_end(
+            leg_id=live.monitor_leg, sip_code=ev.data.get("code"), cause=ev.data.get("reason", "")
+        )
+        live.monitor_leg, live.monitor_mode, live.monitor_answered = "", "", False
 
     # ------------------------------------------------------------------ timers and the ACD
     def tick(self) -> None:
@@ -468,6 +773,13 @@ class CallController:
             if live.state == "offering" and live.agent_leg and now - live.offered_at > self.ring_timeout:
                 self.engine.hangup(live.agent_leg)  # CANCEL; the hung-up event sends the call back
                 live.offered_at = float("inf")
+            elif (
+                live.consult_state == "ringing"
+                and live.consult_leg
+                and now - live.consult_offered_at > self.ring_timeout
+            ):
+                self.engine.hangup(live.consult_leg)
+                live.consult_offered_at = float("inf")
             elif live.voicemail_started and now - live.voicemail_started > VOICEMAIL_MAX_SECONDS:
                 self.engine.hangup(live.citizen_leg)
                 live.voicemail_started = float("inf")

@@ -75,6 +75,9 @@ class MediaEngine(Protocol):
     def record_add(self, rec: str, leg: str) -> None:
         """A leg joining a call (transfer, conference, barge) is recorded too."""
 
+    def tap(self, rec: str, leg: str, path: str) -> None:
+        """Record what one leg hears (quality checks, and the tests' who-hears-whom); ended by `stop_record`."""
+
     def hold(self, leg: str) -> None:
         """The leg's party hears music on hold and is no longer heard by the party it is bridged to."""
 

@@ -61,7 +61,10 @@ class Node:
         self.links: set[tuple[str, str]] = set()
         self.held: dict[str, set[tuple[str, str]]] = {}
         self.collect: dict[str, dict[str, Any]] = {}
-        self.typeahead: dict[str, str] = {}  # keys pressed while no collection was armed (IVR type-ahead)
+        self.typeahead: dict[str, str] = {}
+        self.taps: dict[
+            str, str
+        ] = {}  # leg → recorder id: what the leg hears is recorded (quality checks)  # keys pressed while no collection was armed (IVR type-ahead)
         self.finished_records: list[tuple[float, str, str]] = []
         self.registered: dict[str, int] = {}
         self.running = True
@@ -263,6 +266,15 @@ class Node:
             for src, dst in self.held.pop(leg_id, set()):
                 if src in self.legs and dst in self.legs:
                     self.link(src, dst)
+        elif op == "tap":
+            rec = pj.AudioMediaRecorder()
+            os.makedirs(os.path.dirname(cmd["path"]), exist_ok=True)
+            rec.createRecorder(cmd["path"])
+            self.recorders[cmd["rec"]] = (rec, cmd["path"])
+            self.taps[cmd["leg"]] = cmd["rec"]
+            for src, dst in self.links:
+                if dst == cmd["leg"]:
+                    self._tap_link(src, dst, True)
         elif op == "record_add":
             rec = self.recorders.get(cmd["rec"])
             am = self.leg(cmd["leg"]).am
@@ -291,9 +303,19 @@ class Node:
         self.links.add((src, dst))
         if a.am is not None and b.am is not None:
             a.am.startTransmit(b.am)
+        self._tap_link(src, dst, True)
+
+    def _tap_link(self, src: str, dst: str, on: bool) -> None:
+        rec = self.recorders.get(self.taps.get(dst, ""))
+        leg = self.legs.get(src)
+        if rec is None or leg is None or leg.am is None:
+            return
+        with contextlib.suppress(Exception):
+            leg.am.startTransmit(rec[0]) if on else leg.am.stopTransmit(rec[0])
 
     def unlink(self, src: str, dst: str) -> None:
         self.links.discard((src, dst))
+        self._tap_link(src, dst, False)
         a, b = self.legs.get(src), self.legs.get(dst)
         if a is not None and b is not None and a.am is not None and b.am is not None:
             with contextlib.suppress(Exception):
@@ -326,6 +348,7 @@ class Node:
     def stop_record(self, rec_id: str) -> None:
         if rec_id not in self.recorders:
             return
+        self.taps = {leg: r for leg, r in self.taps.items() if r != rec_id}
         rec, path = self.recorders.pop(rec_id)
         del rec  # the last reference: destroying the recorder flushes the file and writes the WAV header
         self.finished_records.append((time.time() + 0.2, rec_id, path))
@@ -344,7 +367,11 @@ class Node:
         self.players.pop(leg.leg_id, None)
         self.collect.pop(leg.leg_id, None)
         self.typeahead.pop(leg.leg_id, None)
+        for link in [link for link in self.links if leg.leg_id in link]:
+            self._tap_link(*link, False)
         self.links = {link for link in self.links if leg.leg_id not in link}
+        if leg.leg_id in self.taps:  # finished on the next loop turn (no recorder destroyed in a callback)
+            self.commands.put({"op": "stop_record", "rec": self.taps[leg.leg_id]})
         self.held.pop(leg.leg_id, None)
         for kept in self.held.values():
             kept.difference_update({link for link in kept if leg.leg_id in link})
@@ -397,6 +424,7 @@ class Leg(pj.Call):
                         a, b = self.node.legs.get(src), self.node.legs.get(dst)
                         if a is not None and b is not None and a.am is not None and b.am is not None:
                             a.am.startTransmit(b.am)
+                            self.node._tap_link(src, dst, True)
 
     def onDtmfDigit(self, prm: pj.OnDtmfDigitParam) -> None:
         self.node.emit("dtmf", leg=self.leg_id, digit=prm.digit)

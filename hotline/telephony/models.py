@@ -289,6 +289,16 @@ class Call(models.Model):
 class LegRole(models.TextChoices):
     CITIZEN = "citizen", _("市民")
     AGENT = "agent", _("坐席")
+    EXTERNAL = "external", _("外部号码")
+    SUPERVISOR = "supervisor", _("班长")
+
+
+class LegPurpose(models.TextChoices):
+    OFFER = "", _("分配")
+    TRANSFER = "transfer", _("转接")
+    CONSULT = "consult", _("咨询")
+    CONFERENCE = "conference", _("三方")
+    MONITOR = "monitor", _("监听")
 
 
 class CallLeg(models.Model):
@@ -296,7 +306,8 @@ class CallLeg(models.Model):
 
     call = models.ForeignKey(Call, verbose_name=_("呼叫"), on_delete=models.CASCADE, related_name="legs")
     leg_id = models.CharField(_("话路编号"), max_length=40, unique=True)
-    role = models.CharField(_("角色"), max_length=8, choices=LegRole.choices)
+    role = models.CharField(_("角色"), max_length=10, choices=LegRole.choices)
+    purpose = models.CharField(_("用途"), max_length=10, choices=LegPurpose.choices, blank=True, default="")
     direction = models.CharField(_("方向"), max_length=8, choices=[("in", _("呼入")), ("out", _("呼出"))])
     remote = models.CharField(_("对端"), max_length=128)
     agent = models.ForeignKey(Agent, verbose_name=_("坐席"), null=True, blank=True, on_delete=models.SET_NULL)
@@ -321,6 +332,7 @@ class QueueEvent(models.TextChoices):
     CONNECT = "connect", _("接通")
     ABANDON = "abandon", _("放弃")
     OVERFLOW = "overflow", _("溢出")
+    TRANSFER = "transfer", _("转入队列")
 
 
 class QueueLog(models.Model):
@@ -445,4 +457,38 @@ class IvrStep(models.Model):
     class Meta:
         verbose_name = _("语音导航日志")
         verbose_name_plural = _("语音导航日志")
+        ordering = ["at", "id"]
+
+
+class ControlKind(models.TextChoices):
+    BLIND_TRANSFER = "blind_transfer", _("直接转接")
+    CONSULT = "consult", _("咨询")
+    CONSULT_CANCEL = "consult_cancel", _("取消咨询")
+    CONSULT_TRANSFER = "consult_transfer", _("咨询后转接")
+    CONFERENCE = "conference", _("三方通话")
+    LEAVE = "leave", _("退出通话")
+    LISTEN = "listen", _("监听")
+    WHISPER = "whisper", _("耳语")
+    BARGE = "barge", _("强插")
+    MONITOR_END = "monitor_end", _("结束监听")
+
+
+class CallControl(models.Model):
+    """Transfers, consults, conferences and supervisor modes on a call (STAT-1 details; SPV-1 is also audited)."""
+
+    call = models.ForeignKey(Call, verbose_name=_("呼叫"), on_delete=models.CASCADE, related_name="controls")
+    kind = models.CharField(_("操作"), max_length=16, choices=ControlKind.choices)
+    agent = models.ForeignKey(
+        Agent, verbose_name=_("操作坐席"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    target = models.CharField(_("目标"), max_length=64, blank=True)
+    leg_id = models.CharField(_("话路编号"), max_length=40, blank=True)
+    at = models.DateTimeField(_("时间"), db_index=True)
+
+    class Meta:
+        verbose_name = _("通话控制记录")
+        verbose_name_plural = _("通话控制记录")
         ordering = ["at", "id"]

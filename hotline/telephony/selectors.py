@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hotline.common.errors import NotFound
 from hotline.orgs.models import Role, User
 
-from .models import Agent, CallbackStatus, IvrFlow, IvrVersion, IvrVersionStatus, MissedCall
+from .models import (
+    Agent,
+    Call,
+    CallbackStatus,
+    CallLeg,
+    CallStatus,
+    IvrFlow,
+    IvrVersion,
+    IvrVersionStatus,
+    MissedCall,
+)
+from .states import AgentState
 
 
 def telephony_enabled() -> bool:
@@ -75,4 +89,55 @@ def ivr_editable_version(flow: IvrFlow) -> IvrVersion | None:
     return (
         flow.versions.filter(status=IvrVersionStatus.DRAFT).first()
         or flow.versions.filter(status=IvrVersionStatus.PUBLISHED).first()
+    )
+
+
+# --------------------------------------------------------------------------- supervisors: live board, CDR
+
+
+def live_calls(*, user: User) -> QuerySet[Call]:
+    from .permissions import may_supervise
+
+    if not may_supervise(user):
+        return Call.objects.none()
+    return (
+        Call.objects.exclude(status=CallStatus.ENDED).select_related("agent", "queue").order_by("started_at")
+    )
+
+
+def agent_board(*, user: User) -> QuerySet[Agent]:
+    from .permissions import may_supervise
+
+    if not may_supervise(user):
+        return Agent.objects.none()
+    return (
+        Agent.objects.exclude(state=AgentState.LOGGED_OUT).select_related("current_call").order_by("agent_id")
+    )
+
+
+def cdr_list(
+    *, user: User, day: dt.date | None = None, caller: str = "", agent_id: str = ""
+) -> QuerySet[Call]:
+    """Calls with their legs (the CDR) for supervisors, newest first, filtered by day, caller, agent."""
+    from .permissions import may_supervise
+
+    if not may_supervise(user):
+        return Call.objects.none()
+    calls = Call.objects.select_related("agent", "queue").prefetch_related("legs", "recordings", "controls")
+    if day is not None:
+        start = timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+        calls = calls.filter(started_at__gte=start, started_at__lt=start + dt.timedelta(days=1))
+    if caller:
+        calls = calls.filter(caller__contains=caller)
+    if agent_id:
+        calls = calls.filter(legs__agent__agent_id=agent_id).distinct()
+    return calls.order_by("-started_at")
+
+
+def open_consult(*, call: Call) -> CallLeg | None:
+    """The consult or conference leg still up on this call (the call bar shows its buttons)."""
+    return (
+        CallLeg.objects.filter(call=call, purpose__in=("consult", "conference"), ended_at__isnull=True)
+        .select_related("agent")
+        .first()
     )

@@ -4,6 +4,7 @@ the call ↔ case link. One transaction each; agent events are pushed to the wor
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -24,14 +25,17 @@ from .models import (
     Call,
     CallbackStatus,
     CallCase,
+    CallControl,
     CallLeg,
     CallStatus,
+    ControlKind,
     Disposition,
     IvrFlow,
     IvrPrompt,
     IvrStep,
     IvrVersion,
     IvrVersionStatus,
+    LegRole,
     MissedCall,
     NotReadyReason,
     Queue,
@@ -163,12 +167,54 @@ def agent_event(*, agent_pk: int, event: str, call: Call | None = None, reason: 
         return _transition(agent, event, call=call, reason=reason)
 
 
-CALL_ACTIONS = {"hold": AgentState.TALKING, "retrieve": AgentState.HOLD, "hangup": None}
+# The call-bar actions and the agent state each needs (None: talking or on hold).
+CALL_ACTIONS: dict[str, str | None] = {
+    "hold": AgentState.TALKING,
+    "retrieve": AgentState.HOLD,
+    "hangup": None,
+    "transfer": None,  # blind: to an agent, a queue or an outside number
+    "consult": AgentState.TALKING,  # the citizen hears music while the agent talks to an agent or number
+    "consult_cancel": AgentState.TALKING,
+    "consult_transfer": AgentState.TALKING,
+    "conference": AgentState.TALKING,
+}
+TARGET_KINDS = {"transfer": ("agent", "queue", "number"), "consult": ("agent", "number")}
+OUTSIDE_NUMBER_RE = re.compile(r"^[0-9]{3,20}$")
 
 
-def agent_call_action(*, agent: Agent, action: str, actor: Any) -> None:
-    """The agent's call-bar buttons (hold, retrieve, hang up): checked here, carried out by the call controller
-    (it changes the agent's state when the media has followed)."""
+def _call_target(agent: Agent, action: str, kind: str, target: str) -> dict[str, Any]:
+    """Where a transfer or consult goes, checked: a ready agent (not oneself), a queue, an outside number."""
+    kinds = TARGET_KINDS[action]
+    target = target.strip()
+    if kind not in kinds:
+        raise ServiceError(_("请选择转接目标类型"), field_errors={"target_kind": [_("请选择转接目标类型")]})
+    if kind == "agent":
+        other = Agent.objects.filter(agent_id=target).exclude(pk=agent.pk).first()
+        if other is None:
+            raise ServiceError(_("坐席工号不存在"), field_errors={"target": [_("坐席工号不存在")]})
+        if other.state != AgentState.READY:
+            message = _("坐席 %(id)s 当前不空闲（%(state)s）") % {
+                "id": other.agent_id,
+                "state": AgentState(other.state).label,
+            }
+            raise ServiceError(message, field_errors={"target": [message]}, code="agent_busy")
+        return {"target_kind": kind, "target": other.pk, "target_label": other.agent_id}
+    if kind == "queue":
+        queue = Queue.objects.filter(code=target).first()
+        if queue is None:
+            raise ServiceError(_("队列不存在"), field_errors={"target": [_("队列不存在")]})
+        return {"target_kind": kind, "target": queue.pk, "target_label": queue.code}
+    if not OUTSIDE_NUMBER_RE.match(target):
+        raise ServiceError(_("号码应为 3–20 位数字"), field_errors={"target": [_("号码应为 3–20 位数字")]})
+    return {"target_kind": kind, "target": target, "target_label": target}
+
+
+def agent_call_action(
+    *, agent: Agent, action: str, actor: Any, target_kind: str = "", target: str = ""
+) -> None:
+    """The agent's call-bar buttons (and the API): hold, retrieve, hang up, blind transfer, consult, cancel the
+    consult, transfer after consulting, three-way conference. Checked here, carried out by the call controller,
+    which changes the agents' states when the media has followed."""
     if action not in CALL_ACTIONS:
         raise ServiceError(_("不支持的操作"), field_errors={"action": [_("不支持的操作")]})
     with transaction.atomic():
@@ -182,14 +228,113 @@ def agent_call_action(*, agent: Agent, action: str, actor: Any) -> None:
                 _("坐席当前状态为“%(state)s”，不能执行该操作") % {"state": AgentState(locked.state).label},
                 code="bad_agent_state",
             )
+        extra = _call_target(locked, action, target_kind, target) if action in TARGET_KINDS else {}
         audit_record(
             actor=actor,
             action=AuditLog.Action.UPDATE,
             obj=locked,
-            summary=f"call_{action} {locked.current_call.call_id}",
+            summary=f"call_{action} {locked.current_call.call_id} {extra.get('target_label', '')}".strip(),
         )
-        message = {"action": action, "agent": locked.pk, "call_id": locked.current_call.call_id}
+        message = {
+            "action": action,
+            "agent": locked.pk,
+            "call_id": locked.current_call.call_id,
+            "actor": getattr(actor, "pk", None),
+            **extra,
+        }
         transaction.on_commit(lambda: push.send_control(message))
+
+
+def call_control_log(
+    *,
+    call: Call,
+    kind: str,
+    agent_pk: int | None = None,
+    actor_pk: int | None = None,
+    target: str = "",
+    leg_id: str = "",
+) -> CallControl:
+    return CallControl.objects.create(
+        call=call,
+        kind=kind,
+        agent_id=agent_pk,
+        actor_id=actor_pk,
+        target=target[:64],
+        leg_id=leg_id,
+        at=clock.now(),
+    )
+
+
+def call_leg_out(
+    *, call: Call, leg_id: str, role: str, purpose: str, remote: str, node: str, agent_pk: int | None = None
+) -> CallLeg:
+    """An outbound leg that is not an ACD offer: a consult, a transfer to an outside number, a supervisor's phone.
+    A consulted agent rings (its state moves like an offer)."""
+    with transaction.atomic():
+        if agent_pk is not None:
+            agent_event(agent_pk=agent_pk, event=AgentEvent.OFFER, call=call)
+        return CallLeg.objects.create(
+            call=call,
+            leg_id=leg_id,
+            role=role,
+            purpose=purpose,
+            direction="out",
+            remote=remote,
+            agent_id=agent_pk,
+            node=node,
+            started_at=clock.now(),
+        )
+
+
+def call_leg_connected(*, call: Call, leg_id: str) -> None:
+    """A consult / transfer / supervisor leg answered (the call's own answer time is not touched)."""
+    with transaction.atomic():
+        leg = CallLeg.objects.select_for_update().get(leg_id=leg_id)
+        leg.answered_at = leg.answered_at or clock.now()
+        leg.save(update_fields=["answered_at"])
+        if leg.agent_id:
+            agent = Agent.objects.get(pk=leg.agent_id)
+            if agent.state == AgentState.RINGING:
+                agent_event(agent_pk=agent.pk, event=AgentEvent.ANSWER, call=call)
+
+
+def call_leg_left(*, call: Call, leg_id: str, sip_code: int | None = None, cause: str = "") -> None:
+    """A leg left a call that goes on (the transferring agent, a consulted party, a supervisor): its CDR row is
+    closed, its agent goes to wrap-up (or not ready if it never answered)."""
+    with transaction.atomic():
+        leg = CallLeg.objects.filter(leg_id=leg_id).first()
+        leg_end(leg_id=leg_id, sip_code=sip_code, cause=cause)
+        if leg is None or leg.agent_id is None or leg.role == LegRole.SUPERVISOR:
+            return
+        agent = Agent.objects.select_for_update().get(pk=leg.agent_id)
+        if agent.current_call_id != call.pk:
+            return
+        if agent.state == AgentState.RINGING:
+            agent_event(
+                agent_pk=agent.pk, event=AgentEvent.NO_ANSWER, call=call, reason=NotReadyReason.NO_ANSWER
+            )
+        elif agent.state in (AgentState.TALKING, AgentState.HOLD):
+            agent_event(agent_pk=agent.pk, event=AgentEvent.HANGUP, call=call)
+
+
+def call_handover(*, call: Call, leg_id: str, purpose: str, agent_pk: int | None) -> None:
+    """The call now belongs to this leg's party (a transfer completed, or the transferring agent left a
+    conference): the call's agent follows, the leg's purpose records how it joined."""
+    with transaction.atomic():
+        CallLeg.objects.filter(leg_id=leg_id).update(purpose=purpose)
+        if agent_pk is not None:
+            Call.objects.filter(pk=call.pk).update(agent_id=agent_pk)
+
+
+def call_requeue(*, call: Call, queue: Queue, priority: int) -> Call:
+    """Blind transfer to a queue: the caller waits again (ahead of ordinary calls), nobody is offered yet."""
+    now = clock.now()
+    with transaction.atomic():
+        call.queue, call.priority, call.status, call.agent = queue, priority, CallStatus.QUEUED, None
+        call.enqueued_at = call.enqueued_at or now
+        call.save(update_fields=["queue", "priority", "status", "agent"])
+        QueueLog.objects.create(call=call, queue=queue, event=QueueEvent.TRANSFER, wait_ms=0, at=now)
+    return call
 
 
 # --------------------------------------------------------------------------- calls, legs, queue log
@@ -305,11 +450,12 @@ def call_connect(*, call: Call, leg_id: str) -> Call:
     now = clock.now()
     with transaction.atomic():
         CallLeg.objects.filter(leg_id=leg_id).update(answered_at=now)
-        call.status, call.answered_at = CallStatus.TALKING, now
-        call.time_to_person_ms = _ms(now, call.started_at)
+        call.status = CallStatus.TALKING
+        if call.answered_at is None:  # the first person only: a transferred call keeps its figure
+            call.answered_at, call.time_to_person_ms = now, _ms(now, call.started_at)
         call.save(update_fields=["status", "answered_at", "time_to_person_ms"])
         _queue_log(call, QueueEvent.CONNECT, agent_id=call.agent_id, now=now)
-        if call.agent_id:
+        if call.agent_id and Agent.objects.filter(pk=call.agent_id, state=AgentState.RINGING).exists():
             agent_event(agent_pk=call.agent_id, event=AgentEvent.ANSWER, call=call)
     return call
 
@@ -349,14 +495,11 @@ def call_end(*, call: Call, disposition: str = "") -> Call:
                 wait_ms=_ms(now, call.enqueued_at),
                 at=now,
             )
-        if call.agent_id:
-            agent = Agent.objects.get(pk=call.agent_id)
-            if agent.current_call_id == call.pk and agent.state in (
-                AgentState.RINGING,
-                AgentState.TALKING,
-                AgentState.HOLD,
-            ):
-                agent_event(agent_pk=agent.pk, event=AgentEvent.HANGUP, call=call)
+        # Every agent still on this call (the answering one, a consulted one, one ringing).
+        for agent in Agent.objects.filter(
+            current_call=call, state__in=(AgentState.RINGING, AgentState.TALKING, AgentState.HOLD)
+        ):
+            agent_event(agent_pk=agent.pk, event=AgentEvent.HANGUP, call=call)
         call.status, call.disposition, call.ended_at = CallStatus.ENDED, disposition, now
         call.save(update_fields=["status", "disposition", "ended_at"])
         if disposition in (Disposition.ABANDONED, Disposition.VOICEMAIL) and call.caller:
@@ -650,3 +793,60 @@ def ivr_step(*, call: Call, version_pk: int, node: str, event: str, digits: str 
 
 def call_start_ivr(*, call: Call, version_pk: int) -> None:
     Call.objects.filter(pk=call.pk).update(ivr_version_id=version_pk)
+
+
+# --------------------------------------------------------------------------- supervisor modes (SPV-1)
+
+MONITOR_MODES = ("listen", "whisper", "barge")
+MONITOR_KIND = {
+    "listen": ControlKind.LISTEN,
+    "whisper": ControlKind.WHISPER,
+    "barge": ControlKind.BARGE,
+    "end": ControlKind.MONITOR_END,
+}
+
+
+def call_monitor(*, call_id: str, mode: str, actor: Any) -> CallControl:
+    """A supervisor listens to a live call, whispers to its agent or barges in (or ends that): the supervisor's
+    own phone (the extension of the seat bound to the account) is called and joined in the chosen mode. Every
+    change is a call-control row and an audit row."""
+    from .permissions import may_supervise
+
+    if not may_supervise(actor):
+        raise NotAllowed(_("只有班长可以监听通话"))
+    if mode not in MONITOR_KIND:
+        raise ServiceError(_("不支持的监听方式"), field_errors={"mode": [_("不支持的监听方式")]})
+    seat = Agent.objects.filter(user=actor).first()
+    if seat is None:
+        raise ServiceError(_("当前账号未绑定坐席分机，无法监听"), code="no_seat")
+    with transaction.atomic():
+        call = (
+            Call.objects.select_for_update()
+            .filter(call_id=call_id[:40], status=CallStatus.TALKING)
+            .select_related("agent")
+            .first()
+        )
+        if call is None:
+            raise NotFound(_("通话不存在或已结束"))
+        row = call_control_log(
+            call=call,
+            kind=MONITOR_KIND[mode],
+            agent_pk=call.agent_id,
+            actor_pk=actor.pk,
+            target=seat.extension,
+        )
+        audit_record(
+            actor=actor,
+            action=AuditLog.Action.VIEW if mode == "listen" else AuditLog.Action.UPDATE,
+            obj=call,
+            summary=f"monitor_{mode} {call.call_id} agent {call.agent.agent_id if call.agent else '-'}",
+        )
+        message = {
+            "action": "monitor_end" if mode == "end" else "monitor",
+            "mode": mode,
+            "call_id": call.call_id,
+            "extension": seat.extension,
+            "actor": actor.pk,
+        }
+        transaction.on_commit(lambda: push.send_control(message))
+    return row

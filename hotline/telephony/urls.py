@@ -11,5 +11,7 @@ urlpatterns = [
     path("missed/", views.missed_list, name="tel-missed"),
     path("missed/<int:pk>/done/", views.missed_done, name="tel-missed-done"),
     path("ivr/", views.ivr_list, name="tel-ivr-list"),
+    path("monitor/", views.monitor, name="tel-monitor"),
+    path("cdr/", views.cdr, name="tel-cdr"),
     path("ivr/<slug:code>/", views.ivr_edit, name="tel-ivr-edit"),
 ]

@@ -54,6 +54,7 @@ def _bar(request: HttpRequest, *, error: str = "", status: int = 200) -> HttpRes
         "states": AgentState,
         "events_url": reverse("tel-events") if agent else "",
         "missed_count": selectors.missed_calls(user=user).count() if agent else 0,
+        "consult": selectors.open_consult(call=call) if call is not None else None,
     }
     if (
         call is not None
@@ -166,12 +167,18 @@ def missed_done(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def call_action(request: HttpRequest) -> HttpResponse:
-    """Hold, retrieve, hang up the agent's own current call."""
+    """Hold, retrieve, hang up, transfer, consult, conference on the agent's own current call."""
     agent = selectors.agent_for_user(user=_user(request))
     if agent is None:
         return _bar(request, error=str(_no_seat()), status=404)
     try:
-        services.agent_call_action(agent=agent, action=request.POST.get("action", ""), actor=_user(request))
+        services.agent_call_action(
+            agent=agent,
+            action=request.POST.get("action", "")[:32],
+            actor=_user(request),
+            target_kind=request.POST.get("target_kind", "")[:16],
+            target=request.POST.get("target", "")[:32],
+        )
     except ServiceError as exc:
         return _bar(request, error=error_text(exc), status=exc.status_code)
     return _bar(request)
@@ -306,3 +313,76 @@ def ivr_type_label(kind: str) -> str:
         "hangup": _("挂机"),
     }
     return labels.get(kind, kind)
+
+
+# --------------------------------------------------------------------------- supervisors (SPV-1, MON-1)
+
+
+def _masked(number: str) -> str:
+    from hotline.common.crypto import mask_phone
+
+    return mask_phone(number) if number else ""
+
+
+@login_required
+def monitor(request: HttpRequest) -> HttpResponse:
+    """The live board: agents by state, calls in progress with listen / whisper / barge (the supervisor's own
+    phone rings and joins in that mode)."""
+    from .permissions import may_supervise
+
+    user = _user(request)
+    if not may_supervise(user):
+        return HttpResponse(status=403)
+    status, error = 200, ""
+    if request.method == "POST":
+        try:
+            services.call_monitor(
+                call_id=request.POST.get("call_id", "")[:40],
+                mode=request.POST.get("mode", "")[:16],
+                actor=user,
+            )
+            return redirect("tel-monitor")
+        except ServiceError as exc:
+            status, error = exc.status_code, error_text(exc)
+    calls = [
+        {"call": c, "caller": _masked(c.caller), "controls": list(c.controls.order_by("-at")[:1])}
+        for c in selectors.live_calls(user=user)[:200]
+    ]
+    return render(
+        request,
+        "telephony/monitor.html",
+        {"agents": selectors.agent_board(user=user), "calls": calls, "error": error, "now": clock.now()},
+        status=status,
+    )
+
+
+@login_required
+def cdr(request: HttpRequest) -> HttpResponse:
+    """Call detail records for supervisors: each call with its legs, recordings and call-control rows."""
+    import datetime as dt
+
+    from .permissions import may_supervise
+
+    user = _user(request)
+    if not may_supervise(user):
+        return HttpResponse(status=403)
+    day_text = request.GET.get("day", "")[:10]
+    errors: dict[str, str] = {}
+    day = None
+    if day_text:
+        try:
+            day = dt.date.fromisoformat(day_text)
+        except ValueError:
+            errors["day"] = _("日期格式应为 YYYY-MM-DD")
+    caller = "".join(ch for ch in request.GET.get("caller", "")[:20] if ch.isdigit())
+    agent_id = request.GET.get("agent", "")[:16].strip()
+    calls = (
+        [] if errors else list(selectors.cdr_list(user=user, day=day, caller=caller, agent_id=agent_id)[:200])
+    )
+    rows = [{"call": c, "caller": _masked(c.caller)} for c in calls]
+    return render(
+        request,
+        "telephony/cdr.html",
+        {"rows": rows, "errors": errors, "day": day_text, "caller": caller, "agent": agent_id},
+        status=400 if errors else 200,
+    )

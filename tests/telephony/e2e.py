@@ -164,3 +164,51 @@ def controller_var_dir() -> str:
     from django.conf import settings
 
     return str(settings.VAR_DIR)
+
+
+def run_for(ctrl: Any, phones: dict[str, Baresip], seconds: float) -> None:
+    """Let audio flow for `seconds` (for who-hears-whom); the controller keeps running meanwhile."""
+    end = time.monotonic() + seconds
+    pump(ctrl, phones, lambda user: "accept", lambda: time.monotonic() > end, seconds + 5)
+
+
+def tap(ctrl: Any, leg_id: str, path: Path) -> None:
+    """Record what the leg hears (the media node's tap), into `path`."""
+    ctrl.engine.tap(f"tap-{path.stem}", leg_id, str(path))
+
+
+def stop_tap(ctrl: Any, phones: dict[str, Baresip], path: Path) -> list[int]:
+    """End the tap and wait for the file to be complete; its samples."""
+    import wave
+
+    ctrl.engine.stop_record(f"tap-{path.stem}")
+    stopped = time.monotonic()
+
+    def complete() -> bool:
+        """The header is written when the recorder is destroyed: then it counts every byte of the file. A
+        leg that heard nobody (music only) leaves a bare header, complete too once the node had time to stop it."""
+        try:
+            size = path.stat().st_size
+            with wave.open(str(path)) as w:
+                frames = w.getnframes()
+        except (OSError, wave.Error, EOFError):
+            return False
+        if size > 44:
+            return frames * 2 + 44 == size
+        return time.monotonic() - stopped > 2
+
+    pump(ctrl, phones, lambda user: "accept", complete, 10)
+    with wave.open(str(path)) as w:
+        return list(memoryview(w.readframes(w.getnframes())).cast("h"))
+
+
+def heard(samples: list[int], freq: float, rate: int = 8000) -> float:
+    """The strongest share of `freq` in any one-second window (a party's tone heard at some point)."""
+    from .sip_tools import goertzel_share
+
+    windows = [samples[i : i + rate] for i in range(0, max(0, len(samples) - rate + 1), rate // 2)]
+    return max((goertzel_share(w, rate, freq) for w in windows if any(w)), default=0.0)
+
+
+def state_is(agent: Agent, state: str) -> Callable[[], bool]:
+    return lambda: Agent.objects.get(pk=agent.pk).state == state

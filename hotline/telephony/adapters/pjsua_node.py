@@ -108,6 +108,9 @@ class PjsuaNodeEngine:
     def record_add(self, rec: str, leg: str) -> None:
         self._send("record_add", rec=rec, leg=leg)
 
+    def tap(self, rec: str, leg: str, path: str) -> None:
+        self._send("tap", rec=rec, leg=leg, path=path)
+
     def hold(self, leg: str) -> None:
         self._send("hold", leg=leg)
 

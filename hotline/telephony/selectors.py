@@ -22,6 +22,7 @@ from .models import (
     IvrVersion,
     IvrVersionStatus,
     MissedCall,
+    Recording,
 )
 from .states import AgentState
 
@@ -141,3 +142,36 @@ def open_consult(*, call: Call) -> CallLeg | None:
         .select_related("agent")
         .first()
     )
+
+
+# --------------------------------------------------------------------------- recordings (REC-1)
+
+
+def case_recordings(*, user: User, case_pk: int) -> QuerySet[Recording]:
+    """The recordings of the calls linked to a case the user may see (NotFound otherwise)."""
+    from hotline.cases.selectors import case_require_visible
+
+    case_require_visible(user=user, pk=case_pk)
+    return (
+        Recording.objects.filter(call__case_links__case_id=case_pk)
+        .select_related("call")
+        .order_by("started_at")
+    )
+
+
+def recording_get(*, user: User, pk: int) -> Recording:
+    """A recording the user may play: one of a call linked to a case the user may see, or any for supervisors
+    (quality checks). NotFound for everyone else."""
+    from hotline.cases.selectors import case_visible
+
+    from .permissions import may_supervise
+
+    recording = Recording.objects.select_related("call").filter(pk=pk).first()
+    if recording is None:
+        raise NotFound(_("录音不存在或无权收听"))
+    if may_supervise(user):
+        return recording
+    linked = recording.call.case_links.values_list("case_id", flat=True)
+    if not case_visible(user=user).filter(pk__in=linked).exists():
+        raise NotFound(_("录音不存在或无权收听"))
+    return recording

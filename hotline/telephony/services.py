@@ -850,3 +850,14 @@ def call_monitor(*, call_id: str, mode: str, actor: Any) -> CallControl:
         }
         transaction.on_commit(lambda: push.send_control(message))
     return row
+
+
+def recording_played(*, recording: Recording, actor: Any) -> None:
+    """REC-1: every playback of a recording is audited (who, which call, which cases)."""
+    cases = ",".join(str(pk) for pk in recording.call.case_links.values_list("case_id", flat=True))
+    audit_record(
+        actor=actor,
+        action=AuditLog.Action.VIEW,
+        obj=recording,
+        summary=f"recording_play {recording.call.call_id} cases {cases or '-'}",
+    )

@@ -386,3 +386,32 @@ def cdr(request: HttpRequest) -> HttpResponse:
         {"rows": rows, "errors": errors, "day": day_text, "caller": caller, "agent": agent_id},
         status=400 if errors else 200,
     )
+
+
+# --------------------------------------------------------------------------- recordings (REC-1)
+
+
+@login_required
+def case_recordings(request: HttpRequest, case_pk: int) -> HttpResponse:
+    """The case page's panel: recordings of the calls linked to the case (404 if the case is not visible)."""
+    recordings = get_or_404(selectors.case_recordings, user=_user(request), case_pk=case_pk)
+    return render(request, "telephony/_case_recordings.html", {"recordings": list(recordings)})
+
+
+@login_required
+def recording_audio(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """The WAV file, for those who may see a case linked to the call (or supervisors); every play audited."""
+    from pathlib import Path
+
+    from django.conf import settings
+    from django.http import FileResponse, Http404
+
+    user = _user(request)
+    recording = get_or_404(selectors.recording_get, user=user, pk=pk)
+    path = Path(settings.VAR_DIR) / recording.path
+    if recording.ended_at is None or not path.is_file():
+        raise Http404(_("录音文件不存在"))
+    services.recording_played(recording=recording, actor=user)
+    response = FileResponse(path.open("rb"), content_type="audio/wav")
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -167,12 +167,30 @@ class CallController:
     def close(self) -> None:
         self.control.close()
 
-    def recover(self) -> None:
-        """After a restart of the controller or the node no leg survives: close every call still open, so no
-        CDR stays open and no agent stays in ringing/talking (they go to wrap-up or ready)."""
-        for call in Call.objects.exclude(status=CallStatus.ENDED):
-            services.call_end(call=call)
-        self.by_leg.clear()
+    def recover(self, node: str = "") -> None:
+        """After a restart of the controller (every node) or the loss of one media node, no leg on it survives:
+        close every call still open there, so no CDR or recording stays open and no agent stays in
+        ringing/talking (they go to wrap-up or ready). Calls on the other nodes go on."""
+        calls = Call.objects.exclude(status=CallStatus.ENDED)
+        if node:
+            calls = calls.filter(legs__role=LegRole.CITIZEN, legs__node=node)
+        for call in calls:
+            for recording in call.recordings.filter(ended_at__isnull=True):
+                path = Path(settings.VAR_DIR) / recording.path
+                services.recording_finish(
+                    recording=recording, size_bytes=path.stat().st_size if path.exists() else 0
+                )
+            services.call_end(call=call, cause="node_lost" if node else "controller_restart")
+            for leg, live in list(self.by_leg.items()):
+                if live.call_pk == call.pk:
+                    del self.by_leg[leg]
+                    self.recordings.pop(live.rec, None)
+        if not node:
+            self.by_leg.clear()
+
+    def _node(self, leg: str) -> str:
+        node_of = getattr(self.engine, "node_of", None)
+        return (node_of(leg) if node_of else "") or self.engine.name
 
     # ------------------------------------------------------------------ events
     def handle(self, ev: MediaEvent) -> None:
@@ -185,8 +203,9 @@ class CallController:
                 self.node_ready.set()
             return
         if ev.kind == Ev.NODE_DOWN:
-            self.node_ready.clear()
-            self.recover()
+            if not getattr(self.engine, "alive", None):
+                self.node_ready.clear()
+            self.recover(ev.node if hasattr(self.engine, "alive") else "")
             return
         if ev.kind == Ev.INCOMING:
             self.on_incoming(ev)
@@ -521,11 +540,11 @@ class CallController:
             role=role,
             purpose=purpose,
             remote=uri,
-            node=self.engine.name,
+            node=self._node(live.citizen_leg),
             agent_pk=agent_pk,
         )
         self.by_leg[leg] = live
-        self.engine.call_out(leg, uri, caller_id=call.caller)
+        self.engine.call_out(leg, uri, caller_id=call.caller, near=live.citizen_leg)
         return leg, agent_pk
 
     def _hand_over(self, live: Live, call: Call, *, purpose: str) -> None:
@@ -561,7 +580,7 @@ class CallController:
             uri = f"sip:{agent.extension}@{self.registrar}"
             try:
                 services.call_offer(
-                    call=call, agent_pk=agent.pk, leg_id=leg, remote=uri, node=self.engine.name
+                    call=call, agent_pk=agent.pk, leg_id=leg, remote=uri, node=self._node(live.citizen_leg)
                 )
             except ServiceError:  # the agent stopped being ready meanwhile: the caller waits in the queue
                 self._requeue(live, call, Queue.objects.get(pk=live.queue_id or call.queue_id or 0))
@@ -569,7 +588,7 @@ class CallController:
             CallLeg.objects.filter(leg_id=leg).update(purpose=LegPurpose.TRANSFER)
             live.agent_leg, live.agent_pk = leg, agent.pk
             self.by_leg[leg] = live
-            self.engine.call_out(leg, uri, caller_id=call.caller)
+            self.engine.call_out(leg, uri, caller_id=call.caller, near=live.citizen_leg)
         else:
             live.agent_leg, live.agent_pk = self._call_party(
                 live, call, "number", target, purpose=LegPurpose.TRANSFER
@@ -726,11 +745,11 @@ class CallController:
                 role=LegRole.SUPERVISOR,
                 purpose=LegPurpose.MONITOR,
                 remote=uri,
-                node=self.engine.name,
+                node=self._node(live.citizen_leg),
             )
             live.monitor_leg, live.monitor_mode, live.monitor_answered = leg, mode, False
             self.by_leg[leg] = live
-            self.engine.call_out(leg, uri)
+            self.engine.call_out(leg, uri, near=live.citizen_leg)
             return
         previous, live.monitor_mode = live.monitor_mode, mode
         if live.monitor_answered:
@@ -840,10 +859,12 @@ class CallController:
             leg = f"out-{uuid.uuid4().hex[:20]}"
             uri = f"sip:{agent.extension}@{self.registrar}"
             call = Call.objects.select_related("queue").get(pk=live.call_pk)
-            services.call_offer(call=call, agent_pk=agent.pk, leg_id=leg, remote=uri, node=self.engine.name)
+            services.call_offer(
+                call=call, agent_pk=agent.pk, leg_id=leg, remote=uri, node=self._node(live.citizen_leg)
+            )
             live.state, live.agent_leg, live.agent_pk, live.offered_at = "offering", leg, agent.pk, self.now()
             self.by_leg[leg] = live
-            self.engine.call_out(leg, uri, caller_id=call.caller)
+            self.engine.call_out(leg, uri, caller_id=call.caller, near=live.citizen_leg)
 
     def end_wrap_up(self) -> None:
         limit = clock.now() - dt.timedelta(seconds=self.wrap_up_seconds)

@@ -61,7 +61,8 @@ class MediaEngine(Protocol):
 
     def stop_record(self, rec: str) -> None: ...
 
-    def call_out(self, leg: str, uri: str, *, caller_id: str = "") -> None: ...
+    def call_out(self, leg: str, uri: str, *, caller_id: str = "", near: str = "") -> None:
+        """Call `uri` as a new leg; `near`: the leg it will be bridged with (a pool of nodes places it there)."""
 
     def bridge(self, leg_a: str, leg_b: str) -> None: ...
 

@@ -475,7 +475,7 @@ def leg_end(*, leg_id: str, sip_code: int | None = None, cause: str = "") -> Non
         leg.save(update_fields=["ended_at", "sip_code", "hangup_cause", "billsec"])
 
 
-def call_end(*, call: Call, disposition: str = "") -> Call:
+def call_end(*, call: Call, disposition: str = "", cause: str = "call_ended") -> Call:
     """The last leg is gone: close open legs, the queue log (abandoned if it never reached a person), the agent
     (talking → wrap-up, ringing → ready), the recording."""
     now = clock.now()
@@ -484,7 +484,7 @@ def call_end(*, call: Call, disposition: str = "") -> Call:
         if call.status == CallStatus.ENDED:
             return call
         for leg in call.legs.filter(ended_at__isnull=True):
-            leg_end(leg_id=leg.leg_id, cause="call_ended")
+            leg_end(leg_id=leg.leg_id, cause=cause)
         if not disposition:
             disposition = Disposition.ANSWERED if call.answered_at else Disposition.ABANDONED
         if disposition == Disposition.ABANDONED and call.queue_id and call.enqueued_at:

@@ -16,6 +16,8 @@ from hotline.telephony import push, services
 from hotline.telephony.models import Agent, CallControl, Number, Queue
 from hotline.telephony.states import AgentEvent, AgentState
 
+from ..conftest import as_user
+
 
 @pytest.fixture(autouse=True)
 def telephony_on(settings: Any) -> None:
@@ -147,3 +149,25 @@ def test_cdr_page_filters_and_refuses_a_bad_date(people: Any, talking: Any) -> N
     )
     assert client.get("/telephony/cdr/", {"day": "2026-13-45"}).status_code == 400
     assert Agent.objects.get(pk=seat.pk).state == AgentState.WRAP_UP
+
+
+@pytest.mark.django_db(transaction=True)
+def test_call_control_and_monitor_through_the_api(people: Any, talking: Any, api: Any) -> None:
+    seat, call = talking
+    listener = control_messages()
+    as_user(api, people.agent)
+    bad = api.post(
+        "/api/v1/telephony/call-action/", {"action": "transfer", "target_kind": "number", "target": "x"}
+    )
+    assert bad.status_code == 400 and "target" in bad.json()["errors"]
+    assert api.post("/api/v1/telephony/call-action/", {"action": "nope"}).status_code == 400
+    ok = api.post(
+        "/api/v1/telephony/call-action/", {"action": "consult", "target_kind": "number", "target": "1003"}
+    )
+    assert ok.status_code == 202
+    assert json.loads(next(listener) or "{}")["target"] == "1003"
+    assert (
+        api.post("/api/v1/telephony/monitor/", {"call_id": call.call_id, "mode": "listen"}).status_code == 403
+    )
+    as_user(api, people.dispatcher)  # no seat
+    assert api.post("/api/v1/telephony/call-action/", {"action": "hangup"}).status_code == 404

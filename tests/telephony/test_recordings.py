@@ -13,7 +13,7 @@ from hotline.common.models import AuditLog
 from hotline.telephony import services
 from hotline.telephony.models import Number, Queue
 
-from ..conftest import submitted_case
+from ..conftest import as_user, submitted_case
 
 
 def client_for(user: Any) -> Client:
@@ -64,3 +64,16 @@ def test_recording_plays_on_the_case_page_for_those_who_see_the_case_audited(
     assert not AuditLog.objects.filter(actor=people.liyuan, summary__startswith="recording_play").exists()
     # Supervisors (quality checks) may play any recording.
     assert client_for(people.monitor).get(f"/telephony/recordings/{recording.pk}/audio/").status_code == 200
+
+
+def test_other_systems_fetch_recordings_through_the_api_scoped_and_audited(
+    city: Any, people: Any, settings: Any, tmp_path: Path, api: Any
+) -> None:
+    settings.VAR_DIR = tmp_path
+    case, recording = recorded_call(city, people, tmp_path)
+    as_user(api, people.liyuan)
+    assert api.get(f"/api/v1/telephony/recordings/{recording.pk}/audio/").status_code == 404
+    as_user(api, people.agent)
+    fetched = api.get(f"/api/v1/telephony/recordings/{recording.pk}/audio/")
+    assert fetched.status_code == 200 and b"".join(fetched.streaming_content)[:4] == b"RIFF"
+    assert AuditLog.objects.filter(actor=people.agent, summary__startswith="recording_play").count() == 1

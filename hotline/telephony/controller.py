@@ -195,6 +195,11 @@ class CallController:
     # ------------------------------------------------------------------ events
     def handle(self, ev: MediaEvent) -> None:
         if ev.kind == Ev.NODE_UP:
+            # Legs the node still holds that this controller does not know (it restarted mid-call; their calls
+            # were closed by `recover`): hung up, so no caller is left in silence.
+            for leg in ev.data.get("legs", []):
+                if leg not in self.by_leg:
+                    self.engine.hangup(leg)
             if all(code == 200 for code in ev.data.get("registered", {}).values()):
                 self.node_ready.set()
             return

@@ -61,10 +61,12 @@ class Node:
         self.links: set[tuple[str, str]] = set()
         self.held: dict[str, set[tuple[str, str]]] = {}
         self.collect: dict[str, dict[str, Any]] = {}
+        # Keys pressed while no collection was armed (IVR type-ahead).
         self.typeahead: dict[str, str] = {}
-        self.taps: dict[
-            str, str
-        ] = {}  # leg → recorder id: what the leg hears is recorded (quality checks)  # keys pressed while no collection was armed (IVR type-ahead)
+        # Leg → recorder id: what the leg hears is recorded (quality checks).
+        self.taps: dict[str, str] = {}
+        # Recorder → the legs it records: stopped when they are all gone.
+        self.rec_legs: dict[str, set[str]] = {}
         self.finished_records: list[tuple[float, str, str]] = []
         self.registered: dict[str, int] = {}
         self.running = True
@@ -228,6 +230,7 @@ class Node:
                 if am is not None:
                     am.startTransmit(rec)
             self.recorders[cmd["rec"]] = (rec, cmd["path"])
+            self.rec_legs[cmd["rec"]] = set(cmd["legs"])
         elif op == "stop_record":
             self.stop_record(cmd["rec"])
         elif op == "call_out":
@@ -280,6 +283,7 @@ class Node:
             am = self.leg(cmd["leg"]).am
             if rec is not None and am is not None:
                 am.startTransmit(rec[0])
+                self.rec_legs.setdefault(cmd["rec"], set()).add(cmd["leg"])
         elif op == "transfer":
             self.leg(cmd["leg"]).xfer(cmd["uri"], pj.CallOpParam(True))
         elif op == "hangup":
@@ -349,6 +353,7 @@ class Node:
         if rec_id not in self.recorders:
             return
         self.taps = {leg: r for leg, r in self.taps.items() if r != rec_id}
+        self.rec_legs.pop(rec_id, None)
         rec, path = self.recorders.pop(rec_id)
         del rec  # the last reference: destroying the recorder flushes the file and writes the WAV header
         self.finished_records.append((time.time() + 0.2, rec_id, path))
@@ -372,6 +377,11 @@ class Node:
         self.links = {link for link in self.links if leg.leg_id not in link}
         if leg.leg_id in self.taps:  # finished on the next loop turn (no recorder destroyed in a callback)
             self.commands.put({"op": "stop_record", "rec": self.taps[leg.leg_id]})
+        # A recording whose parties have all hung up is finished even if nobody asks (the platform restarted).
+        for rec_id, legs in list(self.rec_legs.items()):
+            legs.discard(leg.leg_id)
+            if not legs:
+                self.commands.put({"op": "stop_record", "rec": rec_id})
         self.held.pop(leg.leg_id, None)
         for kept in self.held.values():
             kept.difference_update({link for link in kept if leg.leg_id in link})

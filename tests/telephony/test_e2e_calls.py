@@ -254,3 +254,54 @@ def test_agent_holds_retrieves_and_hangs_up_from_the_call_bar(sip_env: dict[str,
     moves = list(AgentStateLog.objects.filter(agent=agent, call=call).values_list("to_state", flat=True))
     assert moves == ["ringing", "talking", "hold", "talking", "wrap_up"]
     assert all(leg.ended_at for leg in CallLeg.objects.filter(call=call))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_controller_restart_mid_call_closes_the_call_and_releases_the_agent(
+    sip_env: dict[str, Any], controller: Any
+):
+    from hotline.telephony.adapters.pjsua_node import PjsuaNodeEngine
+    from hotline.telephony.controller import CallController
+
+    queue, (agent,) = setup_hotline("1001")
+    sipp = sipp_citizen(
+        work=sip_env["work"],
+        proxy=PROXY,
+        number="12345",
+        caller="13500007777",
+        sip_port=BASE + 33,
+        media_port=BASE + 2100,
+        script="citizen_hung_up_on.xml",
+    )
+    phones = sip_env["phones"]
+    restarted = None
+    try:
+        pump(
+            controller,
+            phones,
+            lambda user: "accept",
+            lambda: Agent.objects.get(pk=agent.pk).state == "talking",
+            20,
+        )
+        controller.close()  # the platform's controller dies mid-call (the media node keeps the legs)
+        controller.engine.close()
+        restarted = CallController(
+            PjsuaNodeEngine(name="node1", port=BASE + 11), registrar=PROXY, ring_timeout=8
+        )
+        restarted.recover()  # what serve_forever does first
+        call = Call.objects.get(caller="13500007777")
+        assert call.status == "ended" and call.disposition == "answered"
+        assert Agent.objects.get(pk=agent.pk).state == AgentState.WRAP_UP  # not stuck in talking
+        # The node reports the legs it still holds; the new controller hangs them up: the caller gets a BYE.
+        pump(restarted, phones, lambda user: "accept", lambda: sipp.poll() is not None, 20)
+        assert sipp.wait(timeout=60) == 0
+    finally:
+        if sipp.poll() is None:
+            sipp.kill()
+        if restarted is not None:
+            restarted.close()
+            restarted.engine.close()
+    legs = CallLeg.objects.filter(call=call)
+    assert legs.count() == 2 and not legs.filter(ended_at__isnull=True).exists()
+    assert set(legs.values_list("hangup_cause", flat=True)) == {"controller_restart"}
+    assert Recording.objects.filter(call=call, ended_at__isnull=False).exists()

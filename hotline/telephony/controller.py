@@ -371,6 +371,12 @@ class CallController:
                 pk=live.queue_id or call.queue_id or 0
             )
             self._enqueue(live, call, queue, prompt)
+        elif kind == ivr.TRANSFER:  # a duty / emergency number: music while it rings, no answer → fallback
+            self.engine.park(live.citizen_leg, "hold.wav")
+            live.agent_leg, live.agent_pk = self._call_party(
+                live, call, "number", str(node.get("number")), purpose=LegPurpose.TRANSFER
+            )
+            live.state, live.offered_at = "offering", self.now()
         elif kind == ivr.VOICEMAIL:
             live.state = "voicemail"
             self._play(live, prompt or "voicemail.wav", then="")
@@ -431,8 +437,8 @@ class CallController:
 
     def on_agent_answered(self, live: Live) -> None:
         call = Call.objects.get(pk=live.call_pk)
-        if live.agent_pk is None:  # an outside number a blind transfer called
-            services.call_leg_connected(call=call, leg_id=live.agent_leg)
+        if live.agent_pk is None:  # an outside number (a blind transfer, the IVR's duty number)
+            services.call_leg_connected(call=call, leg_id=live.agent_leg, first_person=True)
         else:
             services.call_connect(call=call, leg_id=live.agent_leg)
         self.engine.bridge(live.citizen_leg, live.agent_leg)
@@ -489,11 +495,15 @@ class CallController:
         code, reason = ev.data.get("code"), ev.data.get("reason", "")
         call = Call.objects.get(pk=live.call_pk)
         if live.state == "offering":
-            if (
-                live.agent_pk is None
-            ):  # the outside number of a blind transfer did not answer: back to the queue
+            if live.agent_pk is None:  # an outside number did not answer
                 services.leg_end(leg_id=live.agent_leg, sip_code=code, cause=reason)
-                self._requeue(live, call, Queue.objects.get(pk=live.queue_id or call.queue_id or 0))
+                live.agent_leg = ""
+                node = (live.ivr_nodes or {}).get(live.ivr_node) or {}
+                if node.get("type") == ivr.TRANSFER:  # the IVR's defined path: its fallback node
+                    live.state = "ivr"
+                    self.enter_node(live, str(node.get("fallback")))
+                else:  # a blind transfer: back to the queue
+                    self._requeue(live, call, Queue.objects.get(pk=live.queue_id or call.queue_id or 0))
                 return
             # Not answered (no answer, busy, rejected, unreachable): agent not ready, call back to the head.
             services.call_offer_failed(call=call, leg_id=live.agent_leg, sip_code=code, cause=reason)

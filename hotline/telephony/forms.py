@@ -27,6 +27,7 @@ FIELDS = (
     "open",
     "closed",
     "queue",
+    "number",
 )
 INT_FIELDS = ("digits", "timeout", "retries")
 # Which inputs a node type uses (the others are dropped when the graph is built).
@@ -37,6 +38,7 @@ USED: dict[str, tuple[str, ...]] = {
     ivr.QUEUE: ("prompt", "audio", "queue"),
     ivr.VOICEMAIL: ("prompt", "audio"),
     ivr.HANGUP: ("prompt", "audio"),
+    ivr.TRANSFER: ("number", "fallback"),
 }
 MAX_ROWS = ivr.MAX_NODES + 10
 OPTION_RE = re.compile(r"^\s*([^=\s]+)\s*=\s*(\S+)\s*$")

@@ -11,9 +11,11 @@ A graph is JSON: `{"start": "<node id>", "nodes": [{"id": ..., "type": ..., ...}
   working-day calendar (`days` = `workdays`) or every day (`everyday`) → `open`, otherwise → `closed`;
 - `queue`: (optional prompt, then) music on hold in the queue `queue` (a queue code): a person answers;
 - `voicemail`: say the prompt, then record the caller's message (it lands on the callback list);
-- `hangup`: (optional prompt, then) hang up.
+- `hangup`: (optional prompt, then) hang up;
+- `transfer`: call an outside `number` (a duty number, the unit's emergency line; IVR-3) with music meanwhile;
+  no answer → `fallback` (e.g. voicemail).
 
-`queue`, `voicemail` and `hangup` end a flow. A graph can be published only when `validate()` finds nothing:
+`queue`, `voicemail`, `hangup` and `transfer` end a flow. A graph can be published only when `validate()` finds nothing:
 every node reachable from the start, every target an existing node, and from every node an end reachable (no
 dead end, no loop without a way out).
 """
@@ -29,8 +31,9 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 PLAY, MENU, HOURS, QUEUE, VOICEMAIL, HANGUP = "play", "menu", "hours", "queue", "voicemail", "hangup"
-NODE_TYPES = (PLAY, MENU, HOURS, QUEUE, VOICEMAIL, HANGUP)
-ENDS = frozenset({QUEUE, VOICEMAIL, HANGUP})
+TRANSFER = "transfer"
+NODE_TYPES = (PLAY, MENU, HOURS, QUEUE, VOICEMAIL, HANGUP, TRANSFER)
+ENDS = frozenset({QUEUE, VOICEMAIL, HANGUP, TRANSFER})
 # Which fields of a node name other nodes.
 TARGET_FIELDS: dict[str, tuple[str, ...]] = {
     PLAY: ("next",),
@@ -39,10 +42,12 @@ TARGET_FIELDS: dict[str, tuple[str, ...]] = {
     QUEUE: (),
     VOICEMAIL: (),
     HANGUP: (),
+    TRANSFER: ("fallback",),
 }
 NEEDS_PROMPT = frozenset({PLAY, MENU, VOICEMAIL})
 NODE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 KEYS_RE = re.compile(r"^[0-9*#]{1,20}$")
+NUMBER_RE = re.compile(r"^[0-9]{3,20}$")
 RANGE_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
 MAX_NODES = 100
 MAX_PROMPT_CHARS = 500
@@ -205,6 +210,8 @@ def _check_node(
             out.append(Problem(nid, "ranges", _("服务时间格式应为 08:30-12:00,13:30-17:30")))
         if node.get("days", "workdays") not in ("workdays", "everyday"):
             out.append(Problem(nid, "days", _("请选择工作日或每天")))
+    if kind == TRANSFER and not NUMBER_RE.match(str(node.get("number") or "")):
+        out.append(Problem(nid, "number", _("转接号码应为 3–20 位数字")))
     if kind == QUEUE and str(node.get("queue") or "") not in queues:
         out.append(Problem(nid, "queue", _("请选择存在的队列")))
     return out
@@ -256,6 +263,8 @@ def outline(graph: dict[str, Any]) -> list[tuple[int, str, dict[str, Any], str]]
             walk(str(node.get("closed") or ""), depth + 1, _("服务时间外"))
         elif kind == PLAY:
             walk(str(node.get("next") or ""), depth + 1, "")
+        elif kind == TRANSFER:
+            walk(str(node.get("fallback") or ""), depth + 1, _("无人接听"))
 
     if graph.get("start"):
         walk(str(graph["start"]), 0, "")

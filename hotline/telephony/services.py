@@ -286,9 +286,17 @@ def call_leg_out(
         )
 
 
-def call_leg_connected(*, call: Call, leg_id: str) -> None:
-    """A consult / transfer / supervisor leg answered (the call's own answer time is not touched)."""
+def call_leg_connected(*, call: Call, leg_id: str, first_person: bool = False) -> None:
+    """A consult / transfer / supervisor leg answered (the call's own answer time is not touched, unless this is
+    the first person the caller reaches: an outside duty number the IVR called)."""
     with transaction.atomic():
+        if first_person:
+            locked = Call.objects.select_for_update().get(pk=call.pk)
+            locked.status = CallStatus.TALKING
+            if locked.answered_at is None:
+                now = clock.now()
+                locked.answered_at, locked.time_to_person_ms = now, _ms(now, locked.started_at)
+            locked.save(update_fields=["status", "answered_at", "time_to_person_ms"])
         leg = CallLeg.objects.select_for_update().get(leg_id=leg_id)
         leg.answered_at = leg.answered_at or clock.now()
         leg.save(update_fields=["answered_at"])

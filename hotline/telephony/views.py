@@ -311,6 +311,7 @@ def ivr_type_label(kind: str) -> str:
         "queue": _("转人工队列"),
         "voicemail": _("语音留言"),
         "hangup": _("挂机"),
+        "transfer": _("转外部号码"),
     }
     return labels.get(kind, kind)
 

@@ -20,7 +20,9 @@ from .e2e import BASE, PROXY, controller_var_dir, finished, pump
 from .sip_tools import sipp_citizen
 
 
-def hotline_with_menu(*, hours: str = "00:00-24:00") -> tuple[dict[str, Queue], dict[str, Agent]]:
+def hotline_with_menu(
+    *, hours: str = "00:00-24:00", closed: str = "closed"
+) -> tuple[dict[str, Queue], dict[str, Agent]]:
     """Two queues (1001 serves 综合, 1002 serves 投诉) and 12345 running a published menu: service hours →
     menu (1 投诉, 2 综合; timeout 2 s, one replay, then 综合) / closed → message → voicemail."""
     admin = User.objects.create(username="ivradmin", is_superuser=True)
@@ -45,7 +47,7 @@ def hotline_with_menu(*, hours: str = "00:00-24:00") -> tuple[dict[str, Queue], 
                 "ranges": hours,
                 "days": "everyday",
                 "open": "menu",
-                "closed": "closed",
+                "closed": closed,
             },
             {
                 "id": "menu",
@@ -61,8 +63,13 @@ def hotline_with_menu(*, hours: str = "00:00-24:00") -> tuple[dict[str, Queue], 
             {"id": "to_general", "type": "queue", "queue": "general"},
             {"id": "closed", "type": "play", "prompt": "现在是非工作时间。", "next": "leave_message"},
             {"id": "leave_message", "type": "voicemail", "prompt": "请在提示音后留言。"},
+            {"id": "duty", "type": "transfer", "number": "1003", "fallback": "leave_message"},
         ],
     }
+    if closed != "closed":  # the message node would be unreachable
+        graph["nodes"] = [n for n in graph["nodes"] if n["id"] != "closed"]
+    elif not any(n.get("closed") == "duty" for n in graph["nodes"]):
+        graph["nodes"] = [n for n in graph["nodes"] if n["id"] != "duty"]
     draft, problems = services.ivr_draft_save(flow=flow, graph=graph, actor=admin)
     assert problems == []
     services.ivr_publish(flow=flow, actor=admin)
@@ -179,3 +186,32 @@ def test_outside_service_hours_the_caller_hears_the_message_and_leaves_a_voicema
     message = Path(controller_var_dir()) / missed.recording.path
     assert message.exists() and missed.recording.duration_ms > 1000
     assert not QueueLog.objects.filter(call=call).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_service_hours_the_call_goes_to_the_duty_number(sip_env: dict[str, Any], controller: Any):
+    hour = timezone.localtime(clock.now()).hour
+    queues, agents = hotline_with_menu(hours="13:00-14:00" if hour < 12 else "01:00-02:00", closed="duty")
+    sipp = sipp_citizen(
+        work=sip_env["work"],
+        proxy=PROXY,
+        number="12345",
+        caller="13800000004",
+        sip_port=BASE + 34,
+        media_port=BASE + 2120,
+        keys="",
+        talk_ms=6000,
+    )
+    try:
+        pump(controller, sip_env["phones"], lambda user: "accept", finished({"caller": "13800000004"}), 40)
+        assert sipp.wait(timeout=60) == 0
+    finally:
+        if sipp.poll() is None:
+            sipp.kill()
+    call = Call.objects.get(caller="13800000004")
+    assert (call.disposition, call.agent_id) == ("answered", None)
+    assert call.time_to_person_ms is not None  # the duty officer is the person reached
+    assert [s[0] for s in steps(call)] == ["hours", "duty"]
+    duty = call.legs.get(role="external")
+    assert (duty.remote, duty.purpose) == (f"sip:1003@{PROXY}", "transfer") and duty.answered_at
+    assert not MissedCall.objects.filter(call=call).exists()

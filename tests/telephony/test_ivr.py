@@ -79,6 +79,15 @@ def test_menu_keys_queue_prompt_and_hours_are_checked() -> None:
     assert problems({"nodes": "x"}) == {("", "nodes")}
 
 
+def test_transfer_node_needs_a_number_and_a_fallback() -> None:
+    nodes = [dict(n) for n in GOOD["nodes"]]
+    duty = {"id": "duty", "type": "transfer", "number": "12-3", "fallback": ""}
+    found = problems(with_nodes({**nodes[0], "closed": "duty"}, *nodes[1:], duty))
+    assert {("duty", "number"), ("duty", "fallback")} <= found
+    ok = {"id": "duty", "type": "transfer", "number": "110", "fallback": "vm"}
+    assert problems(with_nodes({**nodes[0], "closed": "duty"}, *nodes[1:], ok)) == set()
+
+
 def test_service_hours_follow_the_working_day_calendar() -> None:
     node = GOOD["nodes"][0]
     tz = dt.timezone(dt.timedelta(hours=8))

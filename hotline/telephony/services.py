@@ -829,7 +829,7 @@ def call_monitor(*, call_id: str, mode: str, actor: Any) -> CallControl:
         raise ServiceError(_("当前账号未绑定坐席分机，无法监听"), code="no_seat")
     with transaction.atomic():
         call = (
-            Call.objects.select_for_update()
+            Call.objects.select_for_update(of=("self",))
             .filter(call_id=call_id[:40], status=CallStatus.TALKING)
             .select_related("agent")
             .first()

@@ -7,4 +7,5 @@ urlpatterns = [
     path("", include("hotline.sla.urls")),
     path("", include("hotline.knowledge.urls")),
     path("", include("hotline.integrations.urls")),
+    path("", include("hotline.telephony.api_urls")),
 ]

@@ -287,4 +287,7 @@ SILENCED_SYSTEM_CHECKS = ["models.W040"]
 HOTLINE_TELEPHONY = os.environ.get("HOTLINE_TELEPHONY", "auto")  # auto | on | off
 HOTLINE_TELEPHONY_REDIS = os.environ.get("HOTLINE_TELEPHONY_REDIS", "")
 HOTLINE_SIP_PORT = int(os.environ.get("HOTLINE_SIP_PORT", "15060"))
+# Media nodes behind Kamailio's dispatcher (scale-out); TTS engine for IVR prompts (dotted path, default espeak-ng).
+HOTLINE_TELEPHONY_NODES = int(os.environ.get("HOTLINE_TELEPHONY_NODES", "1"))
+HOTLINE_TTS_ENGINE = os.environ.get("HOTLINE_TTS_ENGINE", "")
 HOTLINE_MISSED_CALLBACK_HOURS = int(os.environ.get("HOTLINE_MISSED_CALLBACK_HOURS", "24"))

@@ -5,7 +5,7 @@ from django.contrib.auth.hashers import identify_hasher, make_password
 
 from hotline.common.admin_audit import PersonalDataAdminMixin
 
-from .models import Agent, Call, Number, Queue, Recording
+from .models import Agent, Call, CallControl, IvrFlow, Number, Queue, Recording
 
 
 @admin.register(Queue)
@@ -15,7 +15,7 @@ class QueueAdmin(admin.ModelAdmin):
 
 @admin.register(Number)
 class NumberAdmin(admin.ModelAdmin):
-    list_display = ["number", "name", "flow", "queue", "is_active"]
+    list_display = ["number", "name", "flow", "ivr_flow", "queue", "is_active"]
 
 
 @admin.register(Agent)
@@ -55,6 +55,27 @@ class CallAdmin(PersonalDataAdminMixin, admin.ModelAdmin):  # callers' numbers: 
 class RecordingAdmin(PersonalDataAdminMixin, admin.ModelAdmin):  # recordings of citizens: audited
     list_display = ["call", "path", "started_at", "duration_ms", "size_bytes"]
     readonly_fields = ["call", "path", "started_at", "ended_at", "duration_ms", "size_bytes"]
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+
+@admin.register(IvrFlow)
+class IvrFlowAdmin(admin.ModelAdmin):
+    """Flows are edited (versioned, validated, published) at /telephony/ivr/; here only their names."""
+
+    list_display = ["code", "name", "description", "created_at"]
+    fields = ["name", "description"]
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+
+@admin.register(CallControl)
+class CallControlAdmin(admin.ModelAdmin):
+    list_display = ["call", "kind", "agent", "actor", "target", "at"]
+    list_filter = ["kind"]
+    readonly_fields = ["call", "kind", "agent", "actor", "target", "leg_id", "at"]
 
     def has_add_permission(self, request: Any) -> bool:
         return False

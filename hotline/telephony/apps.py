@@ -15,3 +15,31 @@ class TelephonyConfig(AppConfig):
         from .services import on_case_event
 
         post_save.connect(on_case_event, sender=CaseEvent, dispatch_uid="telephony-call-case")
+
+        from hotline.common.registry import MenuEntry, register_menu_entry, register_permissions
+
+        from .permissions import _registered
+
+        register_permissions(*_registered())
+        register_menu_entry(
+            MenuEntry(
+                "telephony.monitor",
+                _("班长监控"),
+                "tel-monitor",
+                88,
+                "telephony.supervise",
+                active=("tel-monitor", "tel-cdr"),
+                testid="nav-tel-monitor",
+            )
+        )
+        register_menu_entry(
+            MenuEntry(
+                "telephony.ivr",
+                _("语音导航"),
+                "tel-ivr-list",
+                880,
+                "telephony.ivr",
+                active=("tel-ivr-list", "tel-ivr-edit"),
+                testid="nav-tel-ivr",
+            )
+        )

@@ -26,19 +26,40 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, Q
+from django.utils import timezone
 
 from hotline.citizens.models import BlacklistTreatment, CitizenLevel
 from hotline.citizens.selectors import blacklist_lookup, citizen_for_number
 from hotline.common import clock
+from hotline.common.errors import ServiceError
+from hotline.common.workdays import is_workday
 
-from . import acd, push, services
+from . import acd, ivr, push, services, tts
 from .engine import Ev, MediaEngine, MediaEvent
-from .models import Agent, Call, CallStatus, Disposition, Queue, Recording
+from .models import (
+    Agent,
+    Call,
+    CallLeg,
+    CallStatus,
+    ControlKind,
+    Disposition,
+    Flow,
+    IvrPrompt,
+    IvrStepEvent,
+    IvrVersion,
+    IvrVersionStatus,
+    LegPurpose,
+    LegRole,
+    Queue,
+    Recording,
+)
 from .states import AgentEvent, AgentState
 
 log = logging.getLogger(__name__)
 
 PRIORITY: dict[str, int] = {CitizenLevel.VIP: 2, CitizenLevel.SENSITIVE: 1}
+TRANSFER_PRIORITY = 5  # a caller transferred to a queue has already waited once: ahead of new calls
+MONITOR_ACTIONS = ("monitor", "monitor_end")
 VOICEMAIL_MAX_SECONDS = 120
 
 
@@ -58,6 +79,43 @@ class Live:
     offered_at: float = 0.0
     rec: str = ""
     voicemail_started: float = 0.0
+    # IVR: the version's graph, the node the caller is in, tries at this menu, the prompt playing and what
+    # follows it (next | hangup), whether the flow ended by its own hang-up node.
+    ivr_version: int | None = None
+    ivr_nodes: dict[str, dict[str, Any]] | None = None
+    ivr_node: str = ""
+    ivr_tries: int = 0
+    playing: str = ""
+    after_play: str = ""
+    ivr_end: bool = False
+    # Agent call control: the consulted (or blind-transfer) party's leg, its agent (None: an outside number),
+    # ringing | talking | conference, when it was called.
+    consult_leg: str = ""
+    consult_agent_pk: int | None = None
+    consult_state: str = ""
+    consult_offered_at: float = 0.0
+    # Supervisor (SPV-1): the supervisor's phone leg, the mode asked for, who asked.
+    monitor_leg: str = ""
+    monitor_mode: str = ""
+    monitor_answered: bool = False
+
+
+_WAV_MS: dict[str, int] = {}
+
+
+def wav_ms(path: str) -> int:
+    """How long a prompt plays (the menu's key timeout starts after it); 0 if unknown."""
+    if not path:
+        return 0
+    if path not in _WAV_MS:
+        import wave
+
+        try:
+            with wave.open(path) as w:
+                _WAV_MS[path] = int(w.getnframes() * 1000 / w.getframerate())
+        except (OSError, wave.Error, EOFError):
+            return 0
+    return _WAV_MS[path]
 
 
 def recordings_dir() -> Path:
@@ -109,16 +167,39 @@ class CallController:
     def close(self) -> None:
         self.control.close()
 
-    def recover(self) -> None:
-        """After a restart of the controller or the node no leg survives: close every call still open, so no
-        CDR stays open and no agent stays in ringing/talking (they go to wrap-up or ready)."""
-        for call in Call.objects.exclude(status=CallStatus.ENDED):
-            services.call_end(call=call)
-        self.by_leg.clear()
+    def recover(self, node: str = "") -> None:
+        """After a restart of the controller (every node) or the loss of one media node, no leg on it survives:
+        close every call still open there, so no CDR or recording stays open and no agent stays in
+        ringing/talking (they go to wrap-up or ready). Calls on the other nodes go on."""
+        calls = Call.objects.exclude(status=CallStatus.ENDED)
+        if node:
+            calls = calls.filter(legs__role=LegRole.CITIZEN, legs__node=node)
+        for call in calls:
+            for recording in call.recordings.filter(ended_at__isnull=True):
+                path = Path(settings.VAR_DIR) / recording.path
+                services.recording_finish(
+                    recording=recording, size_bytes=path.stat().st_size if path.exists() else 0
+                )
+            services.call_end(call=call, cause="node_lost" if node else "controller_restart")
+            for leg, live in list(self.by_leg.items()):
+                if live.call_pk == call.pk:
+                    del self.by_leg[leg]
+                    self.recordings.pop(live.rec, None)
+        if not node:
+            self.by_leg.clear()
+
+    def _node(self, leg: str) -> str:
+        node_of = getattr(self.engine, "node_of", None)
+        return (node_of(leg) if node_of else "") or self.engine.name
 
     # ------------------------------------------------------------------ events
     def handle(self, ev: MediaEvent) -> None:
         if ev.kind == Ev.NODE_UP:
+            # Legs the node still holds that this controller does not know (it restarted mid-call; their calls
+            # were closed by `recover`): hung up, so no caller is left in silence.
+            for leg in ev.data.get("legs", []):
+                if leg not in self.by_leg:
+                    self.engine.hangup(leg)
             if all(code == 200 for code in ev.data.get("registered", {}).values()):
                 self.node_ready.set()
             return
@@ -127,8 +208,9 @@ class CallController:
                 self.node_ready.set()
             return
         if ev.kind == Ev.NODE_DOWN:
-            self.node_ready.clear()
-            self.recover()
+            if not getattr(self.engine, "alive", None):
+                self.node_ready.clear()
+            self.recover(ev.node if hasattr(self.engine, "alive") else "")
             return
         if ev.kind == Ev.INCOMING:
             self.on_incoming(ev)
@@ -142,10 +224,20 @@ class CallController:
                 services.leg_end(leg_id=ev.leg, sip_code=ev.data.get("code"), cause=ev.data.get("reason", ""))
             return
         is_citizen = ev.leg == live.citizen_leg
-        if ev.kind == Ev.ANSWERED:
+        if ev.kind == Ev.ANSWERED and not is_citizen and ev.leg == live.consult_leg:
+            self.on_consult_answered(live)
+        elif ev.kind == Ev.ANSWERED and not is_citizen and ev.leg == live.monitor_leg:
+            self.on_monitor_answered(live)
+        elif ev.kind == Ev.HUNGUP and ev.leg == live.consult_leg:
+            self.on_consult_hungup(live, ev)
+        elif ev.kind == Ev.HUNGUP and ev.leg == live.monitor_leg:
+            self.on_monitor_hungup(live, ev)
+        elif ev.kind == Ev.ANSWERED:
             self.on_citizen_answered(live) if is_citizen else self.on_agent_answered(live)
         elif ev.kind == Ev.PLAY_DONE and is_citizen:
             self.on_play_done(live, ev.data.get("prompt", ""))
+        elif ev.kind == Ev.DIGITS and is_citizen and live.state == "ivr":
+            self.on_ivr_digits(live, ev.data.get("digits", ""), ev.data.get("reason", ""))
         elif ev.kind == Ev.HUNGUP:
             if is_citizen:
                 self.on_citizen_hungup(live, ev)
@@ -183,19 +275,144 @@ class CallController:
         call = Call.objects.select_related("number").get(pk=live.call_pk)
         if live.state == "announce":
             target = call.blacklist_treatment and self._entry_prompt(call.caller)
-            self.engine.play(live.citizen_leg, target or "blacklist.wav")
+            self._play(live, target or "blacklist.wav", then="")
             return
         if live.state == "voicemail":
-            self.engine.play(live.citizen_leg, "voicemail.wav")
+            self._play(live, "voicemail.wav", then="")
             return
-        welcome = call.number.welcome_prompt if call.number else ""
-        if welcome:
-            self.engine.play(live.citizen_leg, welcome)
+        number = call.number
+        # A blacklisted caller sent to a dedicated group goes there directly, not through menus.
+        if (
+            number is not None
+            and number.flow == Flow.IVR
+            and number.ivr_flow_id
+            and not call.blacklist_treatment
+        ):
+            version = (
+                IvrVersion.objects.filter(flow_id=number.ivr_flow_id, status=IvrVersionStatus.PUBLISHED)
+                .only("pk", "graph")
+                .first()
+            )
+            if version is not None:
+                services.call_start_ivr(call=call, version_pk=version.pk)
+                live.ivr_version, live.ivr_nodes = version.pk, ivr.nodes_by_id(version.graph)
+                live.state = "ivr"
+                self.enter_node(live, str(version.graph.get("start", "")))
+                return
+        queue = Queue.objects.get(pk=live.queue_id or call.queue_id or 0)
+        self._enqueue(live, call, queue, call.number.welcome_prompt if call.number else "")
+
+    def _enqueue(self, live: Live, call: Call, queue: Queue, prompt: str) -> None:
+        """Into the queue with music (after the prompt, if any); the ACD offers it on the next tick."""
+        if prompt:
+            self._play(live, prompt, then="")
         else:
             self.engine.park(live.citizen_leg, "hold.wav")
-        queue = Queue.objects.get(pk=live.queue_id or call.queue_id or 0)
         services.call_enqueue(call=call, queue=queue, priority=live.priority)
+        live.queue_id = queue.pk
         live.state, live.waiting_since = "queued", self.now()
+
+    def _play(self, live: Live, prompt: str, *, then: str) -> None:
+        live.playing, live.after_play = prompt, then
+        self.engine.play(live.citizen_leg, prompt)
+
+    # ------------------------------------------------------------------ IVR (menus as data, ivr.py)
+    def _prompt_file(self, node: dict[str, Any]) -> str:
+        """The node's prompt as a WAV path for the media node: an uploaded recording, or its text spoken (cached
+        when the version was published; rendered now if the cache was emptied)."""
+        audio = str(node.get("audio") or "")
+        if audio:
+            found = IvrPrompt.objects.filter(name=audio).values_list("path", flat=True).first()
+            return str(Path(settings.VAR_DIR) / found) if found else ""
+        text = str(node.get("prompt") or "").strip()
+        if not text:
+            return ""
+        try:
+            return str(tts.speak(text))
+        except tts.TtsError:
+            log.exception("TTS failed for IVR prompt")
+            return ""
+
+    def enter_node(self, live: Live, node_id: str, *, hops: int = 0) -> None:
+        nodes = live.ivr_nodes or {}
+        node = nodes.get(node_id)
+        call = Call.objects.get(pk=live.call_pk)
+        if node is None or hops > 20:  # a published graph is validated; this guards against a loop of checks
+            log.error("IVR %s: no way on from node %r", live.ivr_version, node_id)
+            self.engine.hangup(live.citizen_leg)
+            live.state = "ending"
+            return
+        if node_id != live.ivr_node:
+            live.ivr_tries = 0
+        live.ivr_node = node_id
+        assert live.ivr_version is not None
+        services.ivr_step(call=call, version_pk=live.ivr_version, node=node_id, event=IvrStepEvent.ENTER)
+        kind, prompt = node.get("type"), self._prompt_file(node)
+        if kind == ivr.PLAY:
+            if prompt:
+                self._play(live, prompt, then="next")
+            else:
+                self.enter_node(live, str(node.get("next")), hops=hops + 1)
+        elif kind == ivr.MENU:
+            if prompt:
+                self._play(live, prompt, then="")
+            self.engine.collect_digits(
+                live.citizen_leg,
+                max_digits=int(node.get("digits", 1)),
+                timeout_ms=wav_ms(prompt) + int(node.get("timeout", 5)) * 1000,
+                flush=live.ivr_tries > 0,  # a replay after an invalid key starts clean
+            )
+        elif kind == ivr.HOURS:
+            moment = timezone.localtime(clock.now())
+            target = node.get("open") if ivr.is_open(node, moment, is_workday) else node.get("closed")
+            self.enter_node(live, str(target), hops=hops + 1)
+        elif kind == ivr.QUEUE:
+            queue = Queue.objects.filter(code=node.get("queue")).first() or Queue.objects.get(
+                pk=live.queue_id or call.queue_id or 0
+            )
+            self._enqueue(live, call, queue, prompt)
+        elif kind == ivr.TRANSFER:  # a duty / emergency number: music while it rings, no answer → fallback
+            self.engine.park(live.citizen_leg, "hold.wav")
+            live.agent_leg, live.agent_pk = self._call_party(
+                live, call, "number", str(node.get("number")), purpose=LegPurpose.TRANSFER
+            )
+            live.state, live.offered_at = "offering", self.now()
+        elif kind == ivr.VOICEMAIL:
+            live.state = "voicemail"
+            self._play(live, prompt or "voicemail.wav", then="")
+        else:  # hang-up node: the flow ends here (self-service done, or a closed message)
+            live.ivr_end = True
+            if prompt:
+                live.state = "announce"
+                self._play(live, prompt, then="")
+            else:
+                self.engine.hangup(live.citizen_leg)
+                live.state = "ending"
+
+    def on_ivr_digits(self, live: Live, digits: str, reason: str) -> None:
+        node = (live.ivr_nodes or {}).get(live.ivr_node) or {}
+        if node.get("type") != ivr.MENU:
+            return
+        call = Call.objects.get(pk=live.call_pk)
+        target = ivr.menu_choice(node, digits, reason)
+        event = (
+            IvrStepEvent.KEYS if target else (IvrStepEvent.TIMEOUT if not digits else IvrStepEvent.INVALID)
+        )
+        assert live.ivr_version is not None
+        services.ivr_step(
+            call=call, version_pk=live.ivr_version, node=live.ivr_node, event=event, digits=digits
+        )
+        if live.playing:
+            self.engine.stop_play(live.citizen_leg)
+            live.playing = ""
+        if target:
+            self.enter_node(live, target)
+            return
+        live.ivr_tries += 1
+        if live.ivr_tries > int(node.get("retries", 2)):
+            self.enter_node(live, str(node.get("fallback")))
+        else:
+            self.enter_node(live, live.ivr_node)  # replay the menu
 
     def _entry_prompt(self, caller: str) -> str:
         entry = blacklist_lookup(caller)
@@ -203,6 +420,9 @@ class CallController:
         return target if target.endswith(".wav") else ""
 
     def on_play_done(self, live: Live, prompt: str) -> None:
+        if live.playing and prompt != live.playing:
+            return  # the end of a prompt that was cut short and replaced
+        then, live.playing, live.after_play = live.after_play, "", ""
         if live.state == "announce":
             self.engine.hangup(live.citizen_leg)
             live.state = "ending"
@@ -211,13 +431,24 @@ class CallController:
             live.voicemail_started = self.now()
         elif live.state in ("queued", "offering"):
             self.engine.park(live.citizen_leg, "hold.wav")
+        elif live.state == "ivr" and then == "next":
+            node = (live.ivr_nodes or {}).get(live.ivr_node) or {}
+            self.enter_node(live, str(node.get("next")))
 
     def on_agent_answered(self, live: Live) -> None:
         call = Call.objects.get(pk=live.call_pk)
-        services.call_connect(call=call, leg_id=live.agent_leg)
+        if live.agent_pk is None:  # an outside number (a blind transfer, the IVR's duty number)
+            services.call_leg_connected(call=call, leg_id=live.agent_leg, first_person=True)
+        else:
+            services.call_connect(call=call, leg_id=live.agent_leg)
         self.engine.bridge(live.citizen_leg, live.agent_leg)
-        self._start_recording(live, [live.citizen_leg, live.agent_leg])
+        if live.rec:  # a transferred call: the new party joins the recording
+            self.engine.record_add(live.rec, live.agent_leg)
+        else:
+            self._start_recording(live, [live.citizen_leg, live.agent_leg])
         live.state = "talking"
+        if live.monitor_leg and live.monitor_answered:
+            self._apply_monitor(live, live.monitor_mode, previous="")
 
     def _start_recording(self, live: Live, legs: list[str]) -> None:
         day = clock.now().astimezone(dt.UTC).strftime("%Y/%m/%d")
@@ -241,8 +472,9 @@ class CallController:
         services.leg_end(
             leg_id=live.citizen_leg, sip_code=ev.data.get("code"), cause=ev.data.get("reason", "")
         )
-        if live.agent_leg:
-            self.engine.hangup(live.agent_leg)
+        for other in (live.agent_leg, live.consult_leg, live.monitor_leg):
+            if other:
+                self.engine.hangup(other)
         if live.rec:
             self.engine.stop_record(live.rec)
         call = Call.objects.get(pk=live.call_pk)
@@ -251,6 +483,8 @@ class CallController:
         disposition = ""
         if live.voicemail_started:
             disposition = Disposition.VOICEMAIL
+        elif live.ivr_end and not call.answered_at:
+            disposition = Disposition.IVR_END
         elif call.blacklist_treatment and not call.answered_at:
             disposition = Disposition.BLACKLISTED
         services.call_end(call=call, disposition=disposition)
@@ -259,27 +493,231 @@ class CallController:
     def on_agent_hungup(self, live: Live, ev: MediaEvent) -> None:
         self.by_leg.pop(live.agent_leg, None)
         code, reason = ev.data.get("code"), ev.data.get("reason", "")
+        call = Call.objects.get(pk=live.call_pk)
         if live.state == "offering":
+            if live.agent_pk is None:  # an outside number did not answer
+                services.leg_end(leg_id=live.agent_leg, sip_code=code, cause=reason)
+                live.agent_leg = ""
+                node = (live.ivr_nodes or {}).get(live.ivr_node) or {}
+                if node.get("type") == ivr.TRANSFER:  # the IVR's defined path: its fallback node
+                    live.state = "ivr"
+                    self.enter_node(live, str(node.get("fallback")))
+                else:  # a blind transfer: back to the queue
+                    self._requeue(live, call, Queue.objects.get(pk=live.queue_id or call.queue_id or 0))
+                return
             # Not answered (no answer, busy, rejected, unreachable): agent not ready, call back to the head.
-            call = Call.objects.get(pk=live.call_pk)
             services.call_offer_failed(call=call, leg_id=live.agent_leg, sip_code=code, cause=reason)
             live.state, live.agent_leg, live.agent_pk = "queued", "", None
             return
-        services.leg_end(leg_id=live.agent_leg, sip_code=code, cause=reason)
-        live.agent_leg = ""
-        if live.state in ("talking", "hold"):
+        services.call_leg_left(call=call, leg_id=live.agent_leg, sip_code=code, cause=reason)
+        live.agent_leg, live.agent_pk = "", None
+        if (
+            live.state in ("talking", "hold")
+            and live.consult_leg
+            and live.consult_state in ("talking", "conference")
+        ):
+            # The agent left a consult or a conference: the consulted party keeps the caller.
+            self._hand_over(live, call, purpose=live.consult_state)
+        elif live.state in ("talking", "hold"):
             self.engine.hangup(live.citizen_leg)  # the agent ended the call
             live.state = "ending"
 
-    def on_control(self, command: dict[str, Any]) -> None:
-        live = next((v for v in self.by_leg.values() if v.call_id == command.get("call_id")), None)
-        if live is None or live.agent_pk is None or live.agent_pk != command.get("agent"):
-            return  # the call ended meanwhile
-        if live.state not in ("talking", "hold"):
+    # ------------------------------------------------------------------ agent call control (ACD-3)
+    def _release_agent(self, live: Live, call: Call) -> None:
+        """The answering agent leaves a call that goes on (blind transfer): its leg hung up, agent to wrap-up."""
+        leg = live.agent_leg
+        self.by_leg.pop(
+            leg, None
+        )  # its hung-up event then finds no call and only closes the (closed) CDR row
+        self.engine.hangup(leg)
+        services.call_leg_left(call=call, leg_id=leg, cause="transferred")
+        live.agent_leg, live.agent_pk = "", None
+
+    def _requeue(self, live: Live, call: Call, queue: Queue) -> None:
+        services.call_requeue(call=call, queue=queue, priority=max(live.priority, TRANSFER_PRIORITY))
+        self.engine.park(live.citizen_leg, "hold.wav")
+        live.queue_id, live.priority = queue.pk, max(live.priority, TRANSFER_PRIORITY)
+        live.state, live.waiting_since, live.agent_leg, live.agent_pk = "queued", self.now(), "", None
+
+    def _call_party(
+        self, live: Live, call: Call, kind: str, target: Any, *, purpose: str
+    ) -> tuple[str, int | None]:
+        """Ring an agent's phone or an outside number for a transfer or consult; the leg id and the agent."""
+        leg = f"out-{uuid.uuid4().hex[:20]}"
+        if kind == "agent":
+            agent = Agent.objects.get(pk=target)
+            uri, agent_pk, role = f"sip:{agent.extension}@{self.registrar}", agent.pk, LegRole.AGENT
+        else:
+            uri, agent_pk, role = f"sip:{target}@{self.registrar}", None, LegRole.EXTERNAL
+        services.call_leg_out(
+            call=call,
+            leg_id=leg,
+            role=role,
+            purpose=purpose,
+            remote=uri,
+            node=self._node(live.citizen_leg),
+            agent_pk=agent_pk,
+        )
+        self.by_leg[leg] = live
+        self.engine.call_out(leg, uri, caller_id=call.caller, near=live.citizen_leg)
+        return leg, agent_pk
+
+    def _hand_over(self, live: Live, call: Call, *, purpose: str) -> None:
+        """The consulted party takes the call over (consult transfer, or the agent left a conference)."""
+        if live.consult_state == "talking":
+            self.engine.bridge(live.citizen_leg, live.consult_leg)  # off hold, now with the consulted party
+            if live.rec:
+                self.engine.record_add(live.rec, live.consult_leg)
+        services.call_handover(
+            call=call, leg_id=live.consult_leg, purpose=purpose, agent_pk=live.consult_agent_pk
+        )
+        live.agent_leg, live.agent_pk = live.consult_leg, live.consult_agent_pk
+        live.consult_leg, live.consult_agent_pk, live.consult_state = "", None, ""
+        live.state = "talking"
+
+    def blind_transfer(self, live: Live, call: Call, command: dict[str, Any]) -> None:
+        kind, target = command.get("target_kind"), command.get("target")
+        services.call_control_log(
+            call=call,
+            kind=ControlKind.BLIND_TRANSFER,
+            agent_pk=live.agent_pk,
+            actor_pk=command.get("actor"),
+            target=f"{kind}:{command.get('target_label', target)}",
+        )
+        self._release_agent(live, call)
+        if kind == "queue":
+            self._requeue(live, call, Queue.objects.get(pk=int(str(target))))
             return
-        action = command.get("action")
+        self.engine.park(live.citizen_leg, "hold.wav")
+        if kind == "agent":
+            agent = Agent.objects.get(pk=int(str(target)))
+            leg = f"out-{uuid.uuid4().hex[:20]}"
+            uri = f"sip:{agent.extension}@{self.registrar}"
+            try:
+                services.call_offer(
+                    call=call, agent_pk=agent.pk, leg_id=leg, remote=uri, node=self._node(live.citizen_leg)
+                )
+            except ServiceError:  # the agent stopped being ready meanwhile: the caller waits in the queue
+                self._requeue(live, call, Queue.objects.get(pk=live.queue_id or call.queue_id or 0))
+                return
+            CallLeg.objects.filter(leg_id=leg).update(purpose=LegPurpose.TRANSFER)
+            live.agent_leg, live.agent_pk = leg, agent.pk
+            self.by_leg[leg] = live
+            self.engine.call_out(leg, uri, caller_id=call.caller, near=live.citizen_leg)
+        else:
+            live.agent_leg, live.agent_pk = self._call_party(
+                live, call, "number", target, purpose=LegPurpose.TRANSFER
+            )
+        live.state, live.offered_at = "offering", self.now()
+
+    def consult(self, live: Live, call: Call, command: dict[str, Any]) -> None:
+        if live.consult_leg:
+            return  # one consult at a time
+        self.engine.hold(live.citizen_leg)  # the caller hears music, nobody hears the caller
+        try:
+            leg, agent_pk = self._call_party(
+                live, call, str(command.get("target_kind")), command.get("target"), purpose=LegPurpose.CONSULT
+            )
+        except ServiceError:  # the agent stopped being ready meanwhile
+            self.engine.retrieve(live.citizen_leg)
+            return
+        live.consult_leg, live.consult_agent_pk = leg, agent_pk
+        live.consult_state, live.consult_offered_at = "ringing", self.now()
+        services.call_control_log(
+            call=call,
+            kind=ControlKind.CONSULT,
+            agent_pk=live.agent_pk,
+            actor_pk=command.get("actor"),
+            target=f"{command.get('target_kind')}:{command.get('target_label', '')}",
+            leg_id=leg,
+        )
+
+    def on_consult_answered(self, live: Live) -> None:
         call = Call.objects.get(pk=live.call_pk)
-        if action == "hold" and live.state == "talking":
+        services.call_leg_connected(call=call, leg_id=live.consult_leg)
+        live.consult_state = "talking"
+        if live.agent_leg:
+            self.engine.bridge(live.agent_leg, live.consult_leg)
+        else:  # the consulting agent already left: a transfer on answer
+            self._hand_over(live, call, purpose=LegPurpose.TRANSFER)
+
+    def on_consult_hungup(self, live: Live, ev: MediaEvent) -> None:
+        leg, state = live.consult_leg, live.consult_state
+        self.by_leg.pop(leg, None)
+        call = Call.objects.get(pk=live.call_pk)
+        services.call_leg_left(
+            call=call, leg_id=leg, sip_code=ev.data.get("code"), cause=ev.data.get("reason", "")
+        )
+        live.consult_leg, live.consult_agent_pk, live.consult_state = "", None, ""
+        if live.state in ("ending",):
+            return
+        if state in ("ringing", "talking") and live.agent_leg:
+            self.engine.retrieve(live.citizen_leg)  # back with the consulting agent
+        elif not live.agent_leg:
+            self.engine.hangup(live.citizen_leg)  # nobody is left for the caller
+
+    def consult_end(self, live: Live, call: Call, action: str, command: dict[str, Any]) -> None:
+        if not live.consult_leg:
+            return
+        if action == "consult_cancel":
+            services.call_control_log(
+                call=call,
+                kind=ControlKind.CONSULT_CANCEL,
+                agent_pk=live.agent_pk,
+                actor_pk=command.get("actor"),
+            )
+            leg = live.consult_leg
+            self.by_leg.pop(leg, None)
+            self.engine.hangup(leg)
+            services.call_leg_left(call=call, leg_id=leg, cause="consult_cancelled")
+            live.consult_leg, live.consult_agent_pk, live.consult_state = "", None, ""
+            self.engine.retrieve(live.citizen_leg)
+        elif action == "consult_transfer" and live.consult_state == "talking":
+            services.call_control_log(
+                call=call,
+                kind=ControlKind.CONSULT_TRANSFER,
+                agent_pk=live.agent_pk,
+                actor_pk=command.get("actor"),
+                leg_id=live.consult_leg,
+            )
+            leaving = live.agent_leg
+            self._hand_over(live, call, purpose=LegPurpose.TRANSFER)
+            self.by_leg.pop(leaving, None)
+            self.engine.hangup(leaving)
+            services.call_leg_left(call=call, leg_id=leaving, cause="transferred")
+        elif action == "conference" and live.consult_state == "talking":
+            services.call_control_log(
+                call=call,
+                kind=ControlKind.CONFERENCE,
+                agent_pk=live.agent_pk,
+                actor_pk=command.get("actor"),
+                leg_id=live.consult_leg,
+            )
+            self.engine.retrieve(live.citizen_leg)  # the caller and the agent hear each other again
+            self.engine.connect(live.citizen_leg, live.consult_leg)
+            self.engine.connect(live.consult_leg, live.citizen_leg)
+            if live.rec:
+                self.engine.record_add(live.rec, live.consult_leg)
+            CallLeg.objects.filter(leg_id=live.consult_leg).update(purpose=LegPurpose.CONFERENCE)
+            live.consult_state = "conference"
+
+    def on_control(self, command: dict[str, Any]) -> None:
+        if command.get("action") in MONITOR_ACTIONS:
+            self.on_monitor_command(command)
+            return
+        live = next((v for v in self.by_leg.values() if v.call_id == command.get("call_id")), None)
+        if live is None:
+            return  # the call ended meanwhile
+        action, agent = command.get("action"), command.get("agent")
+        call = Call.objects.get(pk=live.call_pk)
+        if agent is not None and agent == live.consult_agent_pk and action == "hangup":
+            self.engine.hangup(
+                live.consult_leg
+            )  # the consulted agent leaves; its hung-up event does the rest
+            return
+        if live.agent_pk is None or live.agent_pk != agent or live.state not in ("talking", "hold"):
+            return
+        if action == "hold" and live.state == "talking" and not live.consult_leg:
             self.engine.hold(live.citizen_leg)
             services.agent_event(agent_pk=live.agent_pk, event=AgentEvent.HOLD, call=call)
             live.state = "hold"
@@ -288,8 +726,79 @@ class CallController:
             services.agent_event(agent_pk=live.agent_pk, event=AgentEvent.RETRIEVE, call=call)
             live.state = "talking"
         elif action == "hangup":
-            self.engine.hangup(live.citizen_leg)
-            live.state = "ending"  # the citizen's hung-up event ends the call and releases the agent's leg
+            if live.consult_leg and live.consult_state in ("talking", "conference"):
+                self.engine.hangup(live.agent_leg)  # leaves; the consulted party keeps the caller
+            else:
+                self.engine.hangup(live.citizen_leg)
+                live.state = (
+                    "ending"  # the citizen's hung-up event ends the call and releases the agent's leg
+                )
+        elif action == "transfer" and live.state == "talking" and not live.consult_leg:
+            self.blind_transfer(live, call, command)
+        elif action == "consult" and live.state == "talking":
+            self.consult(live, call, command)
+        elif action in ("consult_cancel", "consult_transfer", "conference"):
+            self.consult_end(live, call, str(action), command)
+
+    # ------------------------------------------------------------------ supervisor modes (SPV-1)
+    def on_monitor_command(self, command: dict[str, Any]) -> None:
+        live = next((v for v in self.by_leg.values() if v.call_id == command.get("call_id")), None)
+        if live is None or live.state not in ("talking", "hold"):
+            return
+        mode = str(command.get("mode", ""))
+        if command.get("action") == "monitor_end":
+            if live.monitor_leg:
+                self.engine.hangup(live.monitor_leg)
+            return
+        if not live.monitor_leg:
+            leg = f"sup-{uuid.uuid4().hex[:20]}"
+            uri = f"sip:{command.get('extension')}@{self.registrar}"
+            call = Call.objects.get(pk=live.call_pk)
+            services.call_leg_out(
+                call=call,
+                leg_id=leg,
+                role=LegRole.SUPERVISOR,
+                purpose=LegPurpose.MONITOR,
+                remote=uri,
+                node=self._node(live.citizen_leg),
+            )
+            live.monitor_leg, live.monitor_mode, live.monitor_answered = leg, mode, False
+            self.by_leg[leg] = live
+            self.engine.call_out(leg, uri, near=live.citizen_leg)
+            return
+        previous, live.monitor_mode = live.monitor_mode, mode
+        if live.monitor_answered:
+            self._apply_monitor(live, mode, previous=previous)
+
+    def on_monitor_answered(self, live: Live) -> None:
+        call = Call.objects.get(pk=live.call_pk)
+        services.call_leg_connected(call=call, leg_id=live.monitor_leg)
+        live.monitor_answered = True
+        self._apply_monitor(live, live.monitor_mode, previous="")
+
+    def _apply_monitor(self, live: Live, mode: str, *, previous: str) -> None:
+        """Listen: the supervisor hears both; whisper: the agent hears the supervisor too; barge: everyone."""
+        sup, citizen, agent = live.monitor_leg, live.citizen_leg, live.agent_leg
+        if not previous:
+            self.engine.connect(citizen, sup, stop_music=True)
+            if agent:
+                self.engine.connect(agent, sup)
+        wants = {(sup, agent): mode in ("whisper", "barge") and bool(agent), (sup, citizen): mode == "barge"}
+        had = {(sup, agent): previous in ("whisper", "barge"), (sup, citizen): previous == "barge"}
+        for (src, dst), on in wants.items():
+            if on and not had[(src, dst)]:
+                self.engine.connect(src, dst)
+            elif not on and had[(src, dst)] and dst:
+                self.engine.disconnect(src, dst)
+        if mode == "barge" and live.rec and previous != "barge":
+            self.engine.record_add(live.rec, sup)
+
+    def on_monitor_hungup(self, live: Live, ev: MediaEvent) -> None:
+        self.by_leg.pop(live.monitor_leg, None)
+        services.leg_end(
+            leg_id=live.monitor_leg, sip_code=ev.data.get("code"), cause=ev.data.get("reason", "")
+        )
+        live.monitor_leg, live.monitor_mode, live.monitor_answered = "", "", False
 
     # ------------------------------------------------------------------ timers and the ACD
     def tick(self) -> None:
@@ -298,6 +807,13 @@ class CallController:
             if live.state == "offering" and live.agent_leg and now - live.offered_at > self.ring_timeout:
                 self.engine.hangup(live.agent_leg)  # CANCEL; the hung-up event sends the call back
                 live.offered_at = float("inf")
+            elif (
+                live.consult_state == "ringing"
+                and live.consult_leg
+                and now - live.consult_offered_at > self.ring_timeout
+            ):
+                self.engine.hangup(live.consult_leg)
+                live.consult_offered_at = float("inf")
             elif live.voicemail_started and now - live.voicemail_started > VOICEMAIL_MAX_SECONDS:
                 self.engine.hangup(live.citizen_leg)
                 live.voicemail_started = float("inf")
@@ -327,7 +843,7 @@ class CallController:
             else:
                 services.call_overflow(call=call, to_queue=None)
                 live.state = "voicemail"
-                self.engine.play(live.citizen_leg, "voicemail.wav")
+                self._play(live, "voicemail.wav", then="")
 
     def dispatch(self, lives: list[Live]) -> None:
         calls = self._waiting(lives)
@@ -358,10 +874,12 @@ class CallController:
             leg = f"out-{uuid.uuid4().hex[:20]}"
             uri = f"sip:{agent.extension}@{self.registrar}"
             call = Call.objects.select_related("queue").get(pk=live.call_pk)
-            services.call_offer(call=call, agent_pk=agent.pk, leg_id=leg, remote=uri, node=self.engine.name)
+            services.call_offer(
+                call=call, agent_pk=agent.pk, leg_id=leg, remote=uri, node=self._node(live.citizen_leg)
+            )
             live.state, live.agent_leg, live.agent_pk, live.offered_at = "offering", leg, agent.pk, self.now()
             self.by_leg[leg] = live
-            self.engine.call_out(leg, uri, caller_id=call.caller)
+            self.engine.call_out(leg, uri, caller_id=call.caller, near=live.citizen_leg)
 
     def end_wrap_up(self) -> None:
         limit = clock.now() - dt.timedelta(seconds=self.wrap_up_seconds)

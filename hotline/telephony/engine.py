@@ -52,17 +52,32 @@ class MediaEngine(Protocol):
         """Keep the leg waiting with music (a looped prompt)."""
 
     def collect_digits(
-        self, leg: str, *, max_digits: int, timeout_ms: int, terminator: str = "#"
-    ) -> None: ...
+        self, leg: str, *, max_digits: int, timeout_ms: int, terminator: str = "#", flush: bool = False
+    ) -> None:
+        """Collect keys; keys pressed before (type-ahead, e.g. during the prompt) count unless `flush`."""
 
     def record(self, rec: str, path: str, legs: list[str]) -> None:
         """Record what the given legs say, mixed, into a WAV file at `path` (absolute)."""
 
     def stop_record(self, rec: str) -> None: ...
 
-    def call_out(self, leg: str, uri: str, *, caller_id: str = "") -> None: ...
+    def call_out(self, leg: str, uri: str, *, caller_id: str = "", near: str = "") -> None:
+        """Call `uri` as a new leg; `near`: the leg it will be bridged with (a pool of nodes places it there)."""
 
     def bridge(self, leg_a: str, leg_b: str) -> None: ...
+
+    def unbridge(self, leg_a: str, leg_b: str) -> None: ...
+
+    def connect(self, src: str, dst: str, *, stop_music: bool = False) -> None:
+        """One way: `dst` hears `src` (conference, supervisor listen / whisper / barge are sets of these)."""
+
+    def disconnect(self, src: str, dst: str) -> None: ...
+
+    def record_add(self, rec: str, leg: str) -> None:
+        """A leg joining a call (transfer, conference, barge) is recorded too."""
+
+    def tap(self, rec: str, leg: str, path: str) -> None:
+        """Record what one leg hears (quality checks, and the tests' who-hears-whom); ended by `stop_record`."""
 
     def hold(self, leg: str) -> None:
         """The leg's party hears music on hold and is no longer heard by the party it is bridged to."""

@@ -30,6 +30,14 @@ import pjsua2 as pj
 USER_RE = re.compile(r"sips?:([^@;>]+)@")
 
 
+def prompt_path(prompts: str, prompt: str) -> str:
+    """A prompt is a file name in the prompts directory, or an absolute path to a WAV file the platform
+    rendered or stored (TTS cache, uploaded prompts under its var directory)."""
+    if os.path.isabs(prompt) and prompt.endswith(".wav") and ".." not in prompt.split(os.sep):
+        return prompt
+    return os.path.join(prompts, os.path.basename(prompt))
+
+
 def sip_user(uri: str) -> str:
     found = USER_RE.search(uri or "")
     return found.group(1) if found else ""
@@ -48,8 +56,17 @@ class Node:
         ] = []  # disconnected legs, dropped on the next loop turn (never inside a callback)
         self.players: dict[str, Player] = {}
         self.recorders: dict[str, tuple[pj.AudioMediaRecorder, str]] = {}
-        self.bridges: dict[str, str] = {}
+        # Who hears whom: directed links (source leg, listening leg) in the conference bridge. Bridges,
+        # conferences, supervisor listen/whisper/barge are all sets of links; a held leg's links are kept aside.
+        self.links: set[tuple[str, str]] = set()
+        self.held: dict[str, set[tuple[str, str]]] = {}
         self.collect: dict[str, dict[str, Any]] = {}
+        # Keys pressed while no collection was armed (IVR type-ahead).
+        self.typeahead: dict[str, str] = {}
+        # Leg → recorder id: what the leg hears is recorded (quality checks).
+        self.taps: dict[str, str] = {}
+        # Recorder → the legs it records: stopped when they are all gone.
+        self.rec_legs: dict[str, set[str]] = {}
         self.finished_records: list[tuple[float, str, str]] = []
         self.registered: dict[str, int] = {}
         self.running = True
@@ -185,19 +202,25 @@ class Node:
                 raise RuntimeError("no media yet")
             loop = bool(cmd.get("loop")) or op == "park"
             player = Player(self, cmd["leg"], cmd["prompt"], loop)
-            path = os.path.join(self.args.prompts, os.path.basename(cmd["prompt"]))
+            path = prompt_path(self.args.prompts, cmd["prompt"])
             player.createPlayer(path, 0 if loop else pj.PJMEDIA_FILE_NO_LOOP)
             player.startTransmit(leg.am)
             self.players[cmd["leg"]] = player
         elif op == "stop_play":
             self.stop_play(cmd["leg"])
         elif op == "collect":
+            self.leg(cmd["leg"])
+            ahead = "" if cmd.get("flush") else self.typeahead.pop(cmd["leg"], "")
+            self.typeahead.pop(cmd["leg"], None)
             self.collect[cmd["leg"]] = {
                 "digits": "",
                 "max": int(cmd.get("max_digits", 1)),
                 "terminator": cmd.get("terminator", "#"),
                 "deadline": time.time() + int(cmd.get("timeout_ms", 5000)) / 1000,
             }
+            for digit in ahead:
+                if self.collect_digit(cmd["leg"], digit):
+                    break
         elif op == "record":
             rec = pj.AudioMediaRecorder()
             os.makedirs(os.path.dirname(cmd["path"]), exist_ok=True)
@@ -207,6 +230,7 @@ class Node:
                 if am is not None:
                     am.startTransmit(rec)
             self.recorders[cmd["rec"]] = (rec, cmd["path"])
+            self.rec_legs[cmd["rec"]] = set(cmd["legs"])
         elif op == "stop_record":
             self.stop_record(cmd["rec"])
         elif op == "call_out":
@@ -214,29 +238,52 @@ class Node:
             self.legs[cmd["leg"]] = leg
             leg.makeCall(cmd["uri"], pj.CallOpParam(True))
         elif op == "bridge":
-            a, b = self.leg(cmd["a"]), self.leg(cmd["b"])
-            self.stop_play(cmd["a"])
-            self.stop_play(cmd["b"])
-            if a.am is None or b.am is None:
-                raise RuntimeError("no media on a bridged leg")
-            a.am.startTransmit(b.am)
-            b.am.startTransmit(a.am)
-            self.bridges[cmd["a"]], self.bridges[cmd["b"]] = cmd["b"], cmd["a"]
+            a, b = cmd["a"], cmd["b"]
+            self.stop_play(a)
+            self.stop_play(b)
+            self.held.pop(a, None)  # a held leg bridged elsewhere (a transfer) drops its old links
+            self.held.pop(b, None)
+            self.link(a, b)
+            self.link(b, a)
+        elif op == "unbridge":
+            self.unlink(cmd["a"], cmd["b"])
+            self.unlink(cmd["b"], cmd["a"])
+        elif op == "connect":  # one way: `dst` hears `src` (supervisor listen / whisper / barge, conference)
+            if cmd.get("stop_music"):
+                self.stop_play(cmd["dst"])
+            self.link(cmd["src"], cmd["dst"])
+        elif op == "disconnect":
+            self.unlink(cmd["src"], cmd["dst"])
         elif op == "hold":
             # Media-level hold in the bridge (no re-INVITE to the party): the leg hears music, nobody hears it.
-            leg = self.leg(cmd["leg"])
-            peer = self.legs.get(self.bridges.get(cmd["leg"], ""))
-            if leg.am is not None and peer is not None and peer.am is not None:
-                leg.am.stopTransmit(peer.am)
-                peer.am.stopTransmit(leg.am)
-            self.run({"op": "park", "leg": cmd["leg"], "prompt": cmd.get("music", "hold.wav")})
+            leg_id = cmd["leg"]
+            self.leg(leg_id)
+            mine = {link for link in self.links if leg_id in link}
+            for src, dst in mine:
+                self.unlink(src, dst)
+            self.held.setdefault(leg_id, set()).update(mine)
+            self.run({"op": "park", "leg": leg_id, "prompt": cmd.get("music", "hold.wav")})
         elif op == "retrieve":
-            leg = self.leg(cmd["leg"])
-            self.stop_play(cmd["leg"])
-            peer = self.legs.get(self.bridges.get(cmd["leg"], ""))
-            if leg.am is not None and peer is not None and peer.am is not None:
-                leg.am.startTransmit(peer.am)
-                peer.am.startTransmit(leg.am)
+            leg_id = cmd["leg"]
+            self.stop_play(leg_id)
+            for src, dst in self.held.pop(leg_id, set()):
+                if src in self.legs and dst in self.legs:
+                    self.link(src, dst)
+        elif op == "tap":
+            rec = pj.AudioMediaRecorder()
+            os.makedirs(os.path.dirname(cmd["path"]), exist_ok=True)
+            rec.createRecorder(cmd["path"])
+            self.recorders[cmd["rec"]] = (rec, cmd["path"])
+            self.taps[cmd["leg"]] = cmd["rec"]
+            for src, dst in self.links:
+                if dst == cmd["leg"]:
+                    self._tap_link(src, dst, True)
+        elif op == "record_add":
+            rec = self.recorders.get(cmd["rec"])
+            am = self.leg(cmd["leg"]).am
+            if rec is not None and am is not None:
+                am.startTransmit(rec[0])
+                self.rec_legs.setdefault(cmd["rec"], set()).add(cmd["leg"])
         elif op == "transfer":
             self.leg(cmd["leg"]).xfer(cmd["uri"], pj.CallOpParam(True))
         elif op == "hangup":
@@ -253,6 +300,48 @@ class Node:
         else:
             raise ValueError(f"unknown op {op}")
 
+    def link(self, src: str, dst: str) -> None:
+        a, b = self.legs.get(src), self.legs.get(dst)
+        if a is None or b is None:
+            raise KeyError(f"no leg {src if a is None else dst}")
+        self.links.add((src, dst))
+        if a.am is not None and b.am is not None:
+            a.am.startTransmit(b.am)
+        self._tap_link(src, dst, True)
+
+    def _tap_link(self, src: str, dst: str, on: bool) -> None:
+        rec = self.recorders.get(self.taps.get(dst, ""))
+        leg = self.legs.get(src)
+        if rec is None or leg is None or leg.am is None:
+            return
+        with contextlib.suppress(Exception):
+            leg.am.startTransmit(rec[0]) if on else leg.am.stopTransmit(rec[0])
+
+    def unlink(self, src: str, dst: str) -> None:
+        self.links.discard((src, dst))
+        self._tap_link(src, dst, False)
+        a, b = self.legs.get(src), self.legs.get(dst)
+        if a is not None and b is not None and a.am is not None and b.am is not None:
+            with contextlib.suppress(Exception):
+                a.am.stopTransmit(b.am)
+
+    def collect_digit(self, leg_id: str, digit: str) -> bool:
+        """One key into an armed collection; True when the collection ended (and was reported)."""
+        c = self.collect.get(leg_id)
+        if c is None:
+            self.typeahead[leg_id] = (self.typeahead.get(leg_id, "") + digit)[-20:]
+            return False
+        if digit == c["terminator"]:
+            reason = "terminator"
+        else:
+            c["digits"] += digit
+            reason = "max" if len(c["digits"]) >= c["max"] else ""
+        if reason:
+            del self.collect[leg_id]
+            self.emit("digits", leg=leg_id, digits=c["digits"], reason=reason)
+            return True
+        return False
+
     def stop_play(self, leg_id: str) -> None:
         player = self.players.pop(leg_id, None)
         leg = self.legs.get(leg_id)
@@ -263,6 +352,8 @@ class Node:
     def stop_record(self, rec_id: str) -> None:
         if rec_id not in self.recorders:
             return
+        self.taps = {leg: r for leg, r in self.taps.items() if r != rec_id}
+        self.rec_legs.pop(rec_id, None)
         rec, path = self.recorders.pop(rec_id)
         del rec  # the last reference: destroying the recorder flushes the file and writes the WAV header
         self.finished_records.append((time.time() + 0.2, rec_id, path))
@@ -280,7 +371,20 @@ class Node:
         self.legs.pop(leg.leg_id, None)
         self.players.pop(leg.leg_id, None)
         self.collect.pop(leg.leg_id, None)
-        self.bridges.pop(leg.leg_id, None)
+        self.typeahead.pop(leg.leg_id, None)
+        for link in [link for link in self.links if leg.leg_id in link]:
+            self._tap_link(*link, False)
+        self.links = {link for link in self.links if leg.leg_id not in link}
+        if leg.leg_id in self.taps:  # finished on the next loop turn (no recorder destroyed in a callback)
+            self.commands.put({"op": "stop_record", "rec": self.taps[leg.leg_id]})
+        # A recording whose parties have all hung up is finished even if nobody asks (the platform restarted).
+        for rec_id, legs in list(self.rec_legs.items()):
+            legs.discard(leg.leg_id)
+            if not legs:
+                self.commands.put({"op": "stop_record", "rec": rec_id})
+        self.held.pop(leg.leg_id, None)
+        for kept in self.held.values():
+            kept.difference_update({link for link in kept if leg.leg_id in link})
         self.dead.append(leg)
         self.emit("hungup", leg=leg.leg_id, code=code, reason=reason)
 
@@ -324,27 +428,17 @@ class Leg(pj.Call):
         for mi in ci.media:
             if mi.type == pj.PJMEDIA_TYPE_AUDIO and mi.status == pj.PJSUA_CALL_MEDIA_ACTIVE:
                 self.am = self.getAudioMedia(mi.index)
-                # After a hold/retrieve re-INVITE the bridge is restored on the (possibly new) port.
-                other = self.node.bridges.get(self.leg_id)
-                peer = self.node.legs.get(other) if other else None
-                if peer is not None and peer.am is not None:
-                    self.am.startTransmit(peer.am)
-                    peer.am.startTransmit(self.am)
+                # After a re-INVITE the links are restored on the (possibly new) port.
+                for src, dst in list(self.node.links):
+                    if self.leg_id in (src, dst):
+                        a, b = self.node.legs.get(src), self.node.legs.get(dst)
+                        if a is not None and b is not None and a.am is not None and b.am is not None:
+                            a.am.startTransmit(b.am)
+                            self.node._tap_link(src, dst, True)
 
     def onDtmfDigit(self, prm: pj.OnDtmfDigitParam) -> None:
-        digit = prm.digit
-        self.node.emit("dtmf", leg=self.leg_id, digit=digit)
-        c = self.node.collect.get(self.leg_id)
-        if c is None:
-            return
-        if digit == c["terminator"]:
-            reason = "terminator"
-        else:
-            c["digits"] += digit
-            reason = "max" if len(c["digits"]) >= c["max"] else ""
-        if reason:
-            del self.node.collect[self.leg_id]
-            self.node.emit("digits", leg=self.leg_id, digits=c["digits"], reason=reason)
+        self.node.emit("dtmf", leg=self.leg_id, digit=prm.digit)
+        self.node.collect_digit(self.leg_id, prm.digit)
 
 
 class Account(pj.Account):

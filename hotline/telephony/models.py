@@ -94,6 +94,104 @@ class Agent(models.Model):
 class Flow(models.TextChoices):
     # IVR-6: the hotline number reaches a person with no menu.
     DIRECT_QUEUE = "direct_queue", _("直接转人工（无菜单）")
+    IVR = "ivr", _("语音导航菜单")
+
+
+class IvrFlow(models.Model):
+    """An IVR menu as data (IVR-1): its versions hold the graph; numbers run the published one."""
+
+    code = models.SlugField(_("编码"), max_length=32, unique=True)
+    name = models.CharField(_("名称"), max_length=50)
+    description = models.CharField(_("说明"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("创建时间"))
+
+    class Meta:
+        verbose_name = _("语音导航流程")
+        verbose_name_plural = _("语音导航流程")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class IvrVersionStatus(models.TextChoices):
+    DRAFT = "draft", _("草稿")
+    PUBLISHED = "published", _("已发布")
+    RETIRED = "retired", _("已停用")
+
+
+class IvrVersion(models.Model):
+    """One version of a flow's graph (see `ivr.py`). Draft → published (immutable from then on) → retired when a
+    newer version is published; calls keep the version they started with."""
+
+    flow = models.ForeignKey(
+        IvrFlow, verbose_name=_("流程"), on_delete=models.CASCADE, related_name="versions"
+    )
+    number = models.PositiveIntegerField(_("版本号"))
+    status = models.CharField(
+        _("状态"), max_length=12, choices=IvrVersionStatus.choices, default=IvrVersionStatus.DRAFT
+    )
+    graph = models.JSONField(_("流程图"), default=dict)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("编辑人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("创建时间"))
+    updated_at = models.DateTimeField(_("修改时间"))
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("发布人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("语音导航版本")
+        verbose_name_plural = _("语音导航版本")
+        ordering = ["flow", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["flow", "number"], name="tel_ivr_version_unique"),
+            models.UniqueConstraint(
+                fields=["flow"], condition=models.Q(status="published"), name="tel_ivr_one_published"
+            ),
+            models.UniqueConstraint(
+                fields=["flow"], condition=models.Q(status="draft"), name="tel_ivr_one_draft"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.flow.code} v{self.number}"
+
+
+class IvrPrompt(models.Model):
+    """A recorded prompt uploaded by the hotline admin (8 kHz 16-bit mono WAV under HOTLINE_VAR_DIR)."""
+
+    name = models.SlugField(_("名称"), max_length=32, unique=True)
+    label = models.CharField(_("说明"), max_length=100, blank=True)
+    path = models.CharField(_("文件"), max_length=255)
+    duration_ms = models.PositiveIntegerField(_("时长（毫秒）"), default=0)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("上传人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    uploaded_at = models.DateTimeField(_("上传时间"))
+
+    class Meta:
+        verbose_name = _("录音提示")
+        verbose_name_plural = _("录音提示")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Number(models.Model):
@@ -104,6 +202,15 @@ class Number(models.Model):
     flow = models.CharField(_("流程"), max_length=16, choices=Flow.choices, default=Flow.DIRECT_QUEUE)
     queue = models.ForeignKey(
         Queue, verbose_name=_("目标队列"), on_delete=models.PROTECT, related_name="numbers"
+    )
+    ivr_flow = models.ForeignKey(
+        IvrFlow,
+        verbose_name=_("语音导航流程"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="numbers",
+        help_text=_("流程为“语音导航菜单”时运行其已发布版本；无已发布版本时直接转人工"),
     )
     welcome_prompt = models.CharField(
         _("欢迎语音"), max_length=100, blank=True, help_text=_("提示音目录下的 WAV 文件名；空则不播放")
@@ -132,6 +239,7 @@ class Disposition(models.TextChoices):
     BLACKLISTED = "blacklisted", _("黑名单处理")
     VOICEMAIL = "voicemail", _("转语音留言")
     NO_NUMBER = "no_number", _("空号")
+    IVR_END = "ivr_end", _("自助流程结束")
     FAILED = "failed", _("失败")
 
 
@@ -160,6 +268,14 @@ class Call(models.Model):
     answered_at = models.DateTimeField(_("人工应答时间"), null=True, blank=True)
     ended_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
     time_to_person_ms = models.PositiveIntegerField(_("接通人工用时（毫秒）"), null=True, blank=True)
+    ivr_version = models.ForeignKey(
+        IvrVersion,
+        verbose_name=_("语音导航版本"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("呼叫")
@@ -173,6 +289,16 @@ class Call(models.Model):
 class LegRole(models.TextChoices):
     CITIZEN = "citizen", _("市民")
     AGENT = "agent", _("坐席")
+    EXTERNAL = "external", _("外部号码")
+    SUPERVISOR = "supervisor", _("班长")
+
+
+class LegPurpose(models.TextChoices):
+    OFFER = "", _("分配")
+    TRANSFER = "transfer", _("转接")
+    CONSULT = "consult", _("咨询")
+    CONFERENCE = "conference", _("三方")
+    MONITOR = "monitor", _("监听")
 
 
 class CallLeg(models.Model):
@@ -180,7 +306,8 @@ class CallLeg(models.Model):
 
     call = models.ForeignKey(Call, verbose_name=_("呼叫"), on_delete=models.CASCADE, related_name="legs")
     leg_id = models.CharField(_("话路编号"), max_length=40, unique=True)
-    role = models.CharField(_("角色"), max_length=8, choices=LegRole.choices)
+    role = models.CharField(_("角色"), max_length=10, choices=LegRole.choices)
+    purpose = models.CharField(_("用途"), max_length=10, choices=LegPurpose.choices, blank=True, default="")
     direction = models.CharField(_("方向"), max_length=8, choices=[("in", _("呼入")), ("out", _("呼出"))])
     remote = models.CharField(_("对端"), max_length=128)
     agent = models.ForeignKey(Agent, verbose_name=_("坐席"), null=True, blank=True, on_delete=models.SET_NULL)
@@ -205,6 +332,7 @@ class QueueEvent(models.TextChoices):
     CONNECT = "connect", _("接通")
     ABANDON = "abandon", _("放弃")
     OVERFLOW = "overflow", _("溢出")
+    TRANSFER = "transfer", _("转入队列")
 
 
 class QueueLog(models.Model):
@@ -305,3 +433,62 @@ class MissedCall(models.Model):
         verbose_name = _("未接来电回拨")
         verbose_name_plural = _("未接来电回拨")
         ordering = ["due_at", "id"]
+
+
+class IvrStepEvent(models.TextChoices):
+    ENTER = "enter", _("进入节点")
+    KEYS = "keys", _("按键")
+    TIMEOUT = "timeout", _("按键超时")
+    INVALID = "invalid", _("无效按键")
+
+
+class IvrStep(models.Model):
+    """The IVR log: every node a call went through and the keys it pressed (STAT-1: IVR volume by node)."""
+
+    call = models.ForeignKey(Call, verbose_name=_("呼叫"), on_delete=models.CASCADE, related_name="ivr_steps")
+    version = models.ForeignKey(
+        IvrVersion, verbose_name=_("版本"), on_delete=models.PROTECT, related_name="+"
+    )
+    node = models.CharField(_("节点"), max_length=32)
+    event = models.CharField(_("事件"), max_length=8, choices=IvrStepEvent.choices)
+    digits = models.CharField(_("按键"), max_length=20, blank=True)
+    at = models.DateTimeField(_("时间"), db_index=True)
+
+    class Meta:
+        verbose_name = _("语音导航日志")
+        verbose_name_plural = _("语音导航日志")
+        ordering = ["at", "id"]
+
+
+class ControlKind(models.TextChoices):
+    BLIND_TRANSFER = "blind_transfer", _("直接转接")
+    CONSULT = "consult", _("咨询")
+    CONSULT_CANCEL = "consult_cancel", _("取消咨询")
+    CONSULT_TRANSFER = "consult_transfer", _("咨询后转接")
+    CONFERENCE = "conference", _("三方通话")
+    LEAVE = "leave", _("退出通话")
+    LISTEN = "listen", _("监听")
+    WHISPER = "whisper", _("耳语")
+    BARGE = "barge", _("强插")
+    MONITOR_END = "monitor_end", _("结束监听")
+
+
+class CallControl(models.Model):
+    """Transfers, consults, conferences and supervisor modes on a call (STAT-1 details; SPV-1 is also audited)."""
+
+    call = models.ForeignKey(Call, verbose_name=_("呼叫"), on_delete=models.CASCADE, related_name="controls")
+    kind = models.CharField(_("操作"), max_length=16, choices=ControlKind.choices)
+    agent = models.ForeignKey(
+        Agent, verbose_name=_("操作坐席"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    target = models.CharField(_("目标"), max_length=64, blank=True)
+    leg_id = models.CharField(_("话路编号"), max_length=40, blank=True)
+    at = models.DateTimeField(_("时间"), db_index=True)
+
+    class Meta:
+        verbose_name = _("通话控制记录")
+        verbose_name_plural = _("通话控制记录")
+        ordering = ["at", "id"]

@@ -10,6 +10,7 @@ import glob
 import importlib.util
 import math
 import os
+import re
 import shutil
 import socket
 import struct
@@ -44,9 +45,20 @@ loadmodule "registrar.so"
 loadmodule "textops.so"
 loadmodule "siputils.so"
 loadmodule "sanity.so"
+loadmodule "dispatcher.so"
 modparam("usrloc", "db_mode", 0)
 modparam("rr", "enable_full_lr", 1)
+modparam("tm", "fr_timer", 6000)
 modparam("tm", "fr_inv_timer", 60000)
+# The hotline numbers go to the media nodes (set 1) round-robin; a node that stops answering is marked inactive
+# (by the failed call and by OPTIONS probing) and the call is tried on the next one.
+modparam("dispatcher", "list_file", "{ds_list}")
+modparam("dispatcher", "flags", 2)
+modparam("dispatcher", "ds_ping_interval", 2)
+modparam("dispatcher", "ds_probing_mode", 1)
+modparam("dispatcher", "ds_probing_threshold", 1)
+modparam("dispatcher", "ds_inactive_threshold", 1)
+modparam("dispatcher", "ds_ping_reply_codes", "class=2;class=4")
 request_route {{
     if (!mf_process_maxfwd_header("10")) {{ sl_send_reply("483","Too Many Hops"); exit; }}
     if (!sanity_check("17895", "7")) {{ exit; }}
@@ -61,10 +73,22 @@ request_route {{
     if (is_method("INVITE|SUBSCRIBE|REFER")) record_route();
     if (is_method("REGISTER")) {{ if (!save("location")) sl_reply_error(); exit; }}
     if ($rU==$null) {{ sl_send_reply("484","Address Incomplete"); exit; }}
+    if (is_method("INVITE") && $rU =~ "{numbers_re}") {{
+        if (!ds_select_dst("1", "4")) {{ sl_send_reply("503", "No media node"); exit; }}
+        t_on_failure("MEDIA_FAILOVER");
+        route(RELAY);
+    }}
     if (!lookup("location")) {{ t_reply("404", "Not Found"); exit; }}
     route(RELAY);
 }}
 route[RELAY] {{ if (!t_relay()) sl_reply_error(); exit; }}
+failure_route[MEDIA_FAILOVER] {{
+    if (t_is_canceled()) exit;
+    if (t_check_status("408|5[0-9][0-9]") || t_branch_timeout()) {{
+        ds_mark_dst("ip");
+        if (ds_next_dst()) {{ t_on_failure("MEDIA_FAILOVER"); t_relay(); exit; }}
+    }}
+}}
 """
 
 PROMPT_TEXTS = {
@@ -141,8 +165,9 @@ def wait_udp_port_bound(port: int, timeout: float) -> bool:
 
 @dataclass
 class Stack:
-    """Kamailio and one media node. Ports: SIP proxy `sip_port`, node SIP `node_sip_port`, node control
-    `ctl_port`, node RTP from `rtp_port` (400 ports)."""
+    """Kamailio and `nodes` media nodes. Ports: SIP proxy `sip_port`; node i (0-based) SIP `node_sip_port + 4i`,
+    control `ctl_port + 4i`, RTP from `rtp_port + 400i` (400 ports). Kamailio's `dispatcher` spreads the hotline
+    numbers over the nodes and fails over when one stops answering."""
 
     work_dir: Path
     sip_port: int = 15060
@@ -150,7 +175,7 @@ class Stack:
     ctl_port: int = 15071
     rtp_port: int = 16000
     numbers: list[str] = field(default_factory=lambda: ["12345"])
-    node_name: str = "node1"
+    nodes: int = 1
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     @property
@@ -161,11 +186,30 @@ class Stack:
     def registrar(self) -> str:
         return f"127.0.0.1:{self.sip_port}"
 
+    @property
+    def node_name(self) -> str:
+        return "node1"
+
+    def node_names(self) -> list[str]:
+        return [f"node{i + 1}" for i in range(self.nodes)]
+
+    def node_ctl_port(self, name: str) -> int:
+        return self.ctl_port + 4 * self.node_names().index(name)
+
     def start(self) -> None:
         self.work_dir.mkdir(parents=True, exist_ok=True)
         ensure_prompts(self.prompts)
+        ds_list = self.work_dir / "dispatcher.list"
+        ds_list.write_text(
+            "".join(f"1 sip:127.0.0.1:{self.node_sip_port + 4 * i}\n" for i in range(self.nodes))
+        )
+        numbers_re = "^(" + "|".join(re.escape(n) for n in self.numbers) + ")$"
         cfg = self.work_dir / "kamailio.cfg"
-        cfg.write_text(KAMAILIO_CFG.format(sip_port=self.sip_port, mpath=kamailio_modules()))
+        cfg.write_text(
+            KAMAILIO_CFG.format(
+                sip_port=self.sip_port, mpath=kamailio_modules(), ds_list=ds_list, numbers_re=numbers_re
+            )
+        )
         with open(self.work_dir / "kamailio.log", "wb") as log:  # the child keeps its own descriptor
             self.procs["kamailio"] = subprocess.Popen(
                 ["kamailio", "-DD", "-E", "-f", str(cfg), "-m", "64", "-M", "8"],
@@ -176,33 +220,45 @@ class Stack:
         if not wait_udp_port_bound(self.sip_port, 10):
             self.stop()
             raise RuntimeError(f"kamailio did not start, see {self.work_dir / 'kamailio.log'}")
+        for name in self.node_names():
+            self.start_node(name)
+
+    def start_node(self, name: str) -> None:
+        i = self.node_names().index(name)
         cmd = [
             sys.executable,
             "-m",
             "hotline.telephony.medianode",
             "--name",
-            self.node_name,
+            name,
             "--sip-port",
-            str(self.node_sip_port),
+            str(self.node_sip_port + 4 * i),
             "--ctl-port",
-            str(self.ctl_port),
+            str(self.ctl_port + 4 * i),
             "--registrar",
             self.registrar,
             "--prompts",
             str(self.prompts),
             "--rtp-port",
-            str(self.rtp_port),
+            str(self.rtp_port + 400 * i),
         ]
         for number in self.numbers:
             cmd += ["--aor", number]
-        with open(self.work_dir / f"{self.node_name}.log", "wb") as node_log:
-            self.procs["node"] = subprocess.Popen(
+        with open(self.work_dir / f"{name}.log", "ab") as node_log:
+            self.procs[name] = subprocess.Popen(
                 cmd, stdout=node_log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=os.getcwd()
             )
 
+    def kill_node(self, name: str) -> None:
+        """A media node dies (SIGKILL, no goodbye): the fault the platform must survive."""
+        proc = self.procs.pop(name, None)
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+
     def stop(self) -> None:
-        """Media node first (it releases its calls), then the proxy; each by its own PID."""
-        for name in ("node", "kamailio"):
+        """Media nodes first (they release their calls), then the proxy; each by its own PID."""
+        for name in [*self.node_names(), "kamailio"]:
             proc = self.procs.pop(name, None)
             if proc is None or proc.poll() is not None:
                 continue

@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hotline.common.errors import NotFound
 from hotline.orgs.models import Role, User
 
-from .models import Agent, CallbackStatus, MissedCall
+from .models import (
+    Agent,
+    Call,
+    CallbackStatus,
+    CallLeg,
+    CallStatus,
+    IvrFlow,
+    IvrVersion,
+    IvrVersionStatus,
+    MissedCall,
+    Recording,
+)
+from .states import AgentState
 
 
 def telephony_enabled() -> bool:
@@ -64,3 +79,113 @@ def missed_call_get(*, user: User, pk: int) -> MissedCall:
     if found is None:
         raise NotFound(_("未接来电不存在或无权处理"))
     return found
+
+
+# --------------------------------------------------------------------------- IVR flows
+
+
+def ivr_flows(*, user: User) -> QuerySet[IvrFlow]:
+    from .permissions import may_edit_ivr
+
+    if not may_edit_ivr(user):
+        return IvrFlow.objects.none()
+    return IvrFlow.objects.prefetch_related("versions", "numbers").order_by("code")
+
+
+def ivr_flow_get(*, user: User, code: str) -> IvrFlow:
+    found = ivr_flows(user=user).filter(code=code).first()
+    if found is None:
+        raise NotFound(_("语音导航流程不存在"))
+    return found
+
+
+def ivr_editable_version(flow: IvrFlow) -> IvrVersion | None:
+    """The draft if one is open, else the published version (shown read-only)."""
+    return (
+        flow.versions.filter(status=IvrVersionStatus.DRAFT).first()
+        or flow.versions.filter(status=IvrVersionStatus.PUBLISHED).first()
+    )
+
+
+# --------------------------------------------------------------------------- supervisors: live board, CDR
+
+
+def live_calls(*, user: User) -> QuerySet[Call]:
+    from .permissions import may_supervise
+
+    if not may_supervise(user):
+        return Call.objects.none()
+    return (
+        Call.objects.exclude(status=CallStatus.ENDED).select_related("agent", "queue").order_by("started_at")
+    )
+
+
+def agent_board(*, user: User) -> QuerySet[Agent]:
+    from .permissions import may_supervise
+
+    if not may_supervise(user):
+        return Agent.objects.none()
+    return (
+        Agent.objects.exclude(state=AgentState.LOGGED_OUT).select_related("current_call").order_by("agent_id")
+    )
+
+
+def cdr_list(
+    *, user: User, day: dt.date | None = None, caller: str = "", agent_id: str = ""
+) -> QuerySet[Call]:
+    """Calls with their legs (the CDR) for supervisors, newest first, filtered by day, caller, agent."""
+    from .permissions import may_supervise
+
+    if not may_supervise(user):
+        return Call.objects.none()
+    calls = Call.objects.select_related("agent", "queue").prefetch_related("legs", "recordings", "controls")
+    if day is not None:
+        start = timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+        calls = calls.filter(started_at__gte=start, started_at__lt=start + dt.timedelta(days=1))
+    if caller:
+        calls = calls.filter(caller__contains=caller)
+    if agent_id:
+        calls = calls.filter(legs__agent__agent_id=agent_id).distinct()
+    return calls.order_by("-started_at")
+
+
+def open_consult(*, call: Call) -> CallLeg | None:
+    """The consult or conference leg still up on this call (the call bar shows its buttons)."""
+    return (
+        CallLeg.objects.filter(call=call, purpose__in=("consult", "conference"), ended_at__isnull=True)
+        .select_related("agent")
+        .first()
+    )
+
+
+# --------------------------------------------------------------------------- recordings (REC-1)
+
+
+def case_recordings(*, user: User, case_pk: int) -> QuerySet[Recording]:
+    """The recordings of the calls linked to a case the user may see (NotFound otherwise)."""
+    from hotline.cases.selectors import case_require_visible
+
+    case_require_visible(user=user, pk=case_pk)
+    return (
+        Recording.objects.filter(call__case_links__case_id=case_pk)
+        .select_related("call")
+        .order_by("started_at")
+    )
+
+
+def recording_get(*, user: User, pk: int) -> Recording:
+    """A recording the user may play: one of a call linked to a case the user may see, or any for supervisors
+    (quality checks). NotFound for everyone else."""
+    from hotline.cases.selectors import case_visible
+
+    from .permissions import may_supervise
+
+    recording = Recording.objects.select_related("call").filter(pk=pk).first()
+    if recording is None:
+        raise NotFound(_("录音不存在或无权收听"))
+    if may_supervise(user):
+        return recording
+    linked = recording.call.case_links.values_list("case_id", flat=True)
+    if not case_visible(user=user).filter(pk__in=linked).exists():
+        raise NotFound(_("录音不存在或无权收听"))
+    return recording

@@ -4,6 +4,7 @@ the call ↔ case link. One transaction each; agent events are pushed to the wor
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -17,16 +18,24 @@ from hotline.common.audit import audit_record
 from hotline.common.errors import NotAllowed, NotFound, ServiceError
 from hotline.common.models import AuditLog
 
-from . import push
+from . import ivr, push, tts
 from .models import (
     Agent,
     AgentStateLog,
     Call,
     CallbackStatus,
     CallCase,
+    CallControl,
     CallLeg,
     CallStatus,
+    ControlKind,
     Disposition,
+    IvrFlow,
+    IvrPrompt,
+    IvrStep,
+    IvrVersion,
+    IvrVersionStatus,
+    LegRole,
     MissedCall,
     NotReadyReason,
     Queue,
@@ -158,12 +167,54 @@ def agent_event(*, agent_pk: int, event: str, call: Call | None = None, reason: 
         return _transition(agent, event, call=call, reason=reason)
 
 
-CALL_ACTIONS = {"hold": AgentState.TALKING, "retrieve": AgentState.HOLD, "hangup": None}
+# The call-bar actions and the agent state each needs (None: talking or on hold).
+CALL_ACTIONS: dict[str, str | None] = {
+    "hold": AgentState.TALKING,
+    "retrieve": AgentState.HOLD,
+    "hangup": None,
+    "transfer": None,  # blind: to an agent, a queue or an outside number
+    "consult": AgentState.TALKING,  # the citizen hears music while the agent talks to an agent or number
+    "consult_cancel": AgentState.TALKING,
+    "consult_transfer": AgentState.TALKING,
+    "conference": AgentState.TALKING,
+}
+TARGET_KINDS = {"transfer": ("agent", "queue", "number"), "consult": ("agent", "number")}
+OUTSIDE_NUMBER_RE = re.compile(r"^[0-9]{3,20}$")
 
 
-def agent_call_action(*, agent: Agent, action: str, actor: Any) -> None:
-    """The agent's call-bar buttons (hold, retrieve, hang up): checked here, carried out by the call controller
-    (it changes the agent's state when the media has followed)."""
+def _call_target(agent: Agent, action: str, kind: str, target: str) -> dict[str, Any]:
+    """Where a transfer or consult goes, checked: a ready agent (not oneself), a queue, an outside number."""
+    kinds = TARGET_KINDS[action]
+    target = target.strip()
+    if kind not in kinds:
+        raise ServiceError(_("请选择转接目标类型"), field_errors={"target_kind": [_("请选择转接目标类型")]})
+    if kind == "agent":
+        other = Agent.objects.filter(agent_id=target).exclude(pk=agent.pk).first()
+        if other is None:
+            raise ServiceError(_("坐席工号不存在"), field_errors={"target": [_("坐席工号不存在")]})
+        if other.state != AgentState.READY:
+            message = _("坐席 %(id)s 当前不空闲（%(state)s）") % {
+                "id": other.agent_id,
+                "state": AgentState(other.state).label,
+            }
+            raise ServiceError(message, field_errors={"target": [message]}, code="agent_busy")
+        return {"target_kind": kind, "target": other.pk, "target_label": other.agent_id}
+    if kind == "queue":
+        queue = Queue.objects.filter(code=target).first()
+        if queue is None:
+            raise ServiceError(_("队列不存在"), field_errors={"target": [_("队列不存在")]})
+        return {"target_kind": kind, "target": queue.pk, "target_label": queue.code}
+    if not OUTSIDE_NUMBER_RE.match(target):
+        raise ServiceError(_("号码应为 3–20 位数字"), field_errors={"target": [_("号码应为 3–20 位数字")]})
+    return {"target_kind": kind, "target": target, "target_label": target}
+
+
+def agent_call_action(
+    *, agent: Agent, action: str, actor: Any, target_kind: str = "", target: str = ""
+) -> None:
+    """The agent's call-bar buttons (and the API): hold, retrieve, hang up, blind transfer, consult, cancel the
+    consult, transfer after consulting, three-way conference. Checked here, carried out by the call controller,
+    which changes the agents' states when the media has followed."""
     if action not in CALL_ACTIONS:
         raise ServiceError(_("不支持的操作"), field_errors={"action": [_("不支持的操作")]})
     with transaction.atomic():
@@ -177,14 +228,121 @@ def agent_call_action(*, agent: Agent, action: str, actor: Any) -> None:
                 _("坐席当前状态为“%(state)s”，不能执行该操作") % {"state": AgentState(locked.state).label},
                 code="bad_agent_state",
             )
+        extra = _call_target(locked, action, target_kind, target) if action in TARGET_KINDS else {}
         audit_record(
             actor=actor,
             action=AuditLog.Action.UPDATE,
             obj=locked,
-            summary=f"call_{action} {locked.current_call.call_id}",
+            summary=f"call_{action} {locked.current_call.call_id} {extra.get('target_label', '')}".strip(),
         )
-        message = {"action": action, "agent": locked.pk, "call_id": locked.current_call.call_id}
+        message = {
+            "action": action,
+            "agent": locked.pk,
+            "call_id": locked.current_call.call_id,
+            "actor": getattr(actor, "pk", None),
+            **extra,
+        }
         transaction.on_commit(lambda: push.send_control(message))
+
+
+def call_control_log(
+    *,
+    call: Call,
+    kind: str,
+    agent_pk: int | None = None,
+    actor_pk: int | None = None,
+    target: str = "",
+    leg_id: str = "",
+) -> CallControl:
+    return CallControl.objects.create(
+        call=call,
+        kind=kind,
+        agent_id=agent_pk,
+        actor_id=actor_pk,
+        target=target[:64],
+        leg_id=leg_id,
+        at=clock.now(),
+    )
+
+
+def call_leg_out(
+    *, call: Call, leg_id: str, role: str, purpose: str, remote: str, node: str, agent_pk: int | None = None
+) -> CallLeg:
+    """An outbound leg that is not an ACD offer: a consult, a transfer to an outside number, a supervisor's phone.
+    A consulted agent rings (its state moves like an offer)."""
+    with transaction.atomic():
+        if agent_pk is not None:
+            agent_event(agent_pk=agent_pk, event=AgentEvent.OFFER, call=call)
+        return CallLeg.objects.create(
+            call=call,
+            leg_id=leg_id,
+            role=role,
+            purpose=purpose,
+            direction="out",
+            remote=remote,
+            agent_id=agent_pk,
+            node=node,
+            started_at=clock.now(),
+        )
+
+
+def call_leg_connected(*, call: Call, leg_id: str, first_person: bool = False) -> None:
+    """A consult / transfer / supervisor leg answered (the call's own answer time is not touched, unless this is
+    the first person the caller reaches: an outside duty number the IVR called)."""
+    with transaction.atomic():
+        if first_person:
+            locked = Call.objects.select_for_update().get(pk=call.pk)
+            locked.status = CallStatus.TALKING
+            if locked.answered_at is None:
+                now = clock.now()
+                locked.answered_at, locked.time_to_person_ms = now, _ms(now, locked.started_at)
+            locked.save(update_fields=["status", "answered_at", "time_to_person_ms"])
+        leg = CallLeg.objects.select_for_update().get(leg_id=leg_id)
+        leg.answered_at = leg.answered_at or clock.now()
+        leg.save(update_fields=["answered_at"])
+        if leg.agent_id:
+            agent = Agent.objects.get(pk=leg.agent_id)
+            if agent.state == AgentState.RINGING:
+                agent_event(agent_pk=agent.pk, event=AgentEvent.ANSWER, call=call)
+
+
+def call_leg_left(*, call: Call, leg_id: str, sip_code: int | None = None, cause: str = "") -> None:
+    """A leg left a call that goes on (the transferring agent, a consulted party, a supervisor): its CDR row is
+    closed, its agent goes to wrap-up (or not ready if it never answered)."""
+    with transaction.atomic():
+        leg = CallLeg.objects.filter(leg_id=leg_id).first()
+        leg_end(leg_id=leg_id, sip_code=sip_code, cause=cause)
+        if leg is None or leg.agent_id is None or leg.role == LegRole.SUPERVISOR:
+            return
+        agent = Agent.objects.select_for_update().get(pk=leg.agent_id)
+        if agent.current_call_id != call.pk:
+            return
+        if agent.state == AgentState.RINGING:
+            agent_event(
+                agent_pk=agent.pk, event=AgentEvent.NO_ANSWER, call=call, reason=NotReadyReason.NO_ANSWER
+            )
+        elif agent.state in (AgentState.TALKING, AgentState.HOLD):
+            agent_event(agent_pk=agent.pk, event=AgentEvent.HANGUP, call=call)
+
+
+def call_handover(*, call: Call, leg_id: str, purpose: str, agent_pk: int | None) -> None:
+    """The call now belongs to this leg's party (a transfer completed, or the transferring agent left a
+    conference): the call's agent follows, the leg's purpose records how it joined."""
+    with transaction.atomic():
+        CallLeg.objects.filter(leg_id=leg_id).update(purpose=purpose)
+        if agent_pk is not None:
+            Call.objects.filter(pk=call.pk).update(agent_id=agent_pk)
+
+
+def call_requeue(*, call: Call, queue: Queue, priority: int) -> Call:
+    """Blind transfer to a queue: the caller waits again (ahead of ordinary calls), nobody is offered yet."""
+    now = clock.now()
+    with transaction.atomic():
+        call.queue, call.priority, call.status, call.agent = queue, priority, CallStatus.QUEUED, None
+        call.enqueued_at = call.enqueued_at or now
+        call.save(update_fields=["queue", "priority", "status", "agent"])
+        QueueLog.objects.create(call=call, queue=queue, event=QueueEvent.TRANSFER, wait_ms=0, at=now)
+    return call
 
 
 # --------------------------------------------------------------------------- calls, legs, queue log
@@ -313,11 +471,12 @@ def call_connect(*, call: Call, leg_id: str) -> Call:
     now = clock.now()
     with transaction.atomic():
         CallLeg.objects.filter(leg_id=leg_id).update(answered_at=now)
-        call.status, call.answered_at = CallStatus.TALKING, now
-        call.time_to_person_ms = _ms(now, call.started_at)
+        call.status = CallStatus.TALKING
+        if call.answered_at is None:  # the first person only: a transferred call keeps its figure
+            call.answered_at, call.time_to_person_ms = now, _ms(now, call.started_at)
         call.save(update_fields=["status", "answered_at", "time_to_person_ms"])
         _queue_log(call, QueueEvent.CONNECT, agent_id=call.agent_id, now=now)
-        if call.agent_id:
+        if call.agent_id and Agent.objects.filter(pk=call.agent_id, state=AgentState.RINGING).exists():
             agent_event(agent_pk=call.agent_id, event=AgentEvent.ANSWER, call=call)
     return call
 
@@ -337,7 +496,7 @@ def leg_end(*, leg_id: str, sip_code: int | None = None, cause: str = "") -> Non
         leg.save(update_fields=["ended_at", "sip_code", "hangup_cause", "billsec"])
 
 
-def call_end(*, call: Call, disposition: str = "") -> Call:
+def call_end(*, call: Call, disposition: str = "", cause: str = "call_ended") -> Call:
     """The last leg is gone: close open legs, the queue log (abandoned if it never reached a person), the agent
     (talking → wrap-up, ringing → ready), the recording."""
     now = clock.now()
@@ -346,7 +505,7 @@ def call_end(*, call: Call, disposition: str = "") -> Call:
         if call.status == CallStatus.ENDED:
             return call
         for leg in call.legs.filter(ended_at__isnull=True):
-            leg_end(leg_id=leg.leg_id, cause="call_ended")
+            leg_end(leg_id=leg.leg_id, cause=cause)
         if not disposition:
             disposition = Disposition.ANSWERED if call.answered_at else Disposition.ABANDONED
         if disposition == Disposition.ABANDONED and call.queue_id and call.enqueued_at:
@@ -357,14 +516,11 @@ def call_end(*, call: Call, disposition: str = "") -> Call:
                 wait_ms=_ms(now, call.enqueued_at),
                 at=now,
             )
-        if call.agent_id:
-            agent = Agent.objects.get(pk=call.agent_id)
-            if agent.current_call_id == call.pk and agent.state in (
-                AgentState.RINGING,
-                AgentState.TALKING,
-                AgentState.HOLD,
-            ):
-                agent_event(agent_pk=agent.pk, event=AgentEvent.HANGUP, call=call)
+        # Every agent still on this call (the answering one, a consulted one, one ringing).
+        for agent in Agent.objects.filter(
+            current_call=call, state__in=(AgentState.RINGING, AgentState.TALKING, AgentState.HOLD)
+        ):
+            agent_event(agent_pk=agent.pk, event=AgentEvent.HANGUP, call=call)
         call.status, call.disposition, call.ended_at = CallStatus.ENDED, disposition, now
         call.save(update_fields=["status", "disposition", "ended_at"])
         if disposition in (Disposition.ABANDONED, Disposition.VOICEMAIL) and call.caller:
@@ -443,3 +599,286 @@ def on_case_event(sender: Any, instance: Any, created: bool = False, raw: bool =
     call_id = str(origin.get("call_id") or "")[:40]
     if call_id and Call.objects.filter(call_id=call_id).exists():
         call_link_case(call_id=call_id, case=instance.case)
+
+
+# --------------------------------------------------------------------------- IVR flows (IVR-1, IVR-3, IVR-5)
+
+
+def _need_ivr_admin(actor: Any) -> None:
+    from .permissions import may_edit_ivr
+
+    if not may_edit_ivr(actor):
+        raise NotAllowed(_("只有系统管理员可以编辑语音导航"))
+
+
+def ivr_flow_create(*, code: str, name: str, description: str = "", actor: Any) -> IvrFlow:
+    """A new flow with an empty draft (version 1): one node that puts the caller through to a person."""
+    _need_ivr_admin(actor)
+    errors: dict[str, list[str]] = {}
+    code, name = code.strip(), name.strip()
+    if not ivr.NODE_ID_RE.match(code):
+        errors["code"] = [_("编码只能由字母、数字、-、_ 组成（最多 32 位）")]
+    elif IvrFlow.objects.filter(code=code).exists():
+        errors["code"] = [_("编码已存在")]
+    if not name or len(name) > 50:
+        errors["name"] = [_("请填写名称（最多 50 字）")]
+    if len(description) > 200:
+        errors["description"] = [_("说明最多 200 字")]
+    if errors:
+        raise ServiceError(_("流程信息有误"), field_errors=errors)
+    now = clock.now()
+    with transaction.atomic():
+        flow = IvrFlow.objects.create(code=code, name=name, description=description.strip(), created_at=now)
+        first = Queue.objects.order_by("code").first()
+        graph = {
+            "start": "start",
+            "nodes": [{"id": "start", "type": ivr.QUEUE, "queue": first.code if first else ""}],
+        }
+        IvrVersion.objects.create(
+            flow=flow, number=1, graph=graph, created_by=_user_or_none(actor), created_at=now, updated_at=now
+        )
+        audit_record(actor=actor, action=AuditLog.Action.CREATE, obj=flow, summary=f"ivr_flow {code}")
+    return flow
+
+
+def _user_or_none(actor: Any) -> Any:
+    return actor if getattr(actor, "pk", None) else None
+
+
+def ivr_problems(graph: Any) -> list[ivr.Problem]:
+    return ivr.validate(
+        graph,
+        queue_codes=Queue.objects.values_list("code", flat=True),
+        audio_names=IvrPrompt.objects.values_list("name", flat=True),
+    )
+
+
+def ivr_draft_save(
+    *, flow: IvrFlow, graph: dict[str, Any], actor: Any
+) -> tuple[IvrVersion, list[ivr.Problem]]:
+    """Save the flow's draft (a new draft copied from nothing when none is open); a draft may still have
+    problems (work in progress): they are returned, and publishing refuses them."""
+    _need_ivr_admin(actor)
+    if not isinstance(graph, dict) or not isinstance(graph.get("nodes"), list):
+        raise ServiceError(_("流程格式错误"), field_errors={"graph": [_("流程格式错误")]})
+    now = clock.now()
+    with transaction.atomic():
+        locked = IvrFlow.objects.select_for_update().get(pk=flow.pk)
+        draft = locked.versions.filter(status=IvrVersionStatus.DRAFT).first()
+        if draft is None:
+            last = locked.versions.order_by("-number").first()
+            draft = IvrVersion(
+                flow=locked,
+                number=(last.number + 1) if last else 1,
+                created_by=_user_or_none(actor),
+                created_at=now,
+            )
+        draft.graph, draft.updated_at = graph, now
+        draft.save()
+        audit_record(
+            actor=actor,
+            action=AuditLog.Action.UPDATE,
+            obj=draft,
+            summary=f"ivr_draft {locked.code} v{draft.number}",
+        )
+    return draft, ivr_problems(graph)
+
+
+def ivr_draft_start(*, flow: IvrFlow, actor: Any) -> IvrVersion:
+    """A new draft copied from the published version (published versions are never edited)."""
+    _need_ivr_admin(actor)
+    current = flow.versions.filter(status=IvrVersionStatus.PUBLISHED).first()
+    existing = flow.versions.filter(status=IvrVersionStatus.DRAFT).first()
+    if existing is not None:
+        return existing
+    graph = current.graph if current else {"start": "", "nodes": []}
+    return ivr_draft_save(flow=flow, graph=graph, actor=actor)[0]
+
+
+def ivr_publish(*, flow: IvrFlow, actor: Any) -> IvrVersion:
+    """The draft becomes the version calls run (the previous one retired). Refused while the graph has problems
+    (unreachable node, dead end, unknown target, queue or prompt); every TTS prompt is rendered first, so the
+    first caller does not wait for it."""
+    _need_ivr_admin(actor)
+    draft = flow.versions.filter(status=IvrVersionStatus.DRAFT).first()
+    if draft is None:
+        raise ServiceError(_("没有待发布的草稿"), code="no_draft")
+    problems = ivr_problems(draft.graph)
+    if problems:
+        errors: dict[str, list[str]] = {}
+        for p in problems:
+            errors.setdefault(f"{p.node}:{p.field}" if p.node else p.field, []).append(p.message)
+        raise ServiceError(_("流程有误，不能发布"), field_errors=errors, code="invalid_flow")
+    try:
+        for text in ivr.prompt_texts(draft.graph):
+            tts.speak(text)
+    except tts.TtsError as exc:
+        raise ServiceError(
+            _("语音合成失败：%(error)s") % {"error": str(exc)[:200]}, code="tts_failed"
+        ) from exc
+    now = clock.now()
+    with transaction.atomic():
+        locked = IvrVersion.objects.select_for_update().get(pk=draft.pk)
+        if locked.status != IvrVersionStatus.DRAFT:
+            raise ServiceError(_("该版本已发布"), code="already_published")
+        IvrVersion.objects.filter(flow=flow, status=IvrVersionStatus.PUBLISHED).update(
+            status=IvrVersionStatus.RETIRED
+        )
+        locked.status, locked.published_by, locked.published_at = (
+            IvrVersionStatus.PUBLISHED,
+            _user_or_none(actor),
+            now,
+        )
+        locked.save(update_fields=["status", "published_by", "published_at"])
+        audit_record(
+            actor=actor,
+            action=AuditLog.Action.UPDATE,
+            obj=locked,
+            summary=f"ivr_publish {flow.code} v{locked.number}",
+        )
+    return locked
+
+
+MAX_PROMPT_BYTES = 5 * 1024 * 1024
+
+
+def ivr_prompt_upload(*, name: str, label: str = "", data: bytes, actor: Any) -> IvrPrompt:
+    """A recorded prompt (WAV), converted to 8 kHz 16-bit mono by sox when it is in another WAV format."""
+    import hashlib
+    import shutil
+    import subprocess
+    import tempfile
+    import wave
+    from pathlib import Path
+
+    _need_ivr_admin(actor)
+    name = name.strip()
+    errors: dict[str, list[str]] = {}
+    if not ivr.NODE_ID_RE.match(name):
+        errors["name"] = [_("名称只能由字母、数字、-、_ 组成（最多 32 位）")]
+    elif IvrPrompt.objects.filter(name=name).exists():
+        errors["name"] = [_("名称已存在")]
+    if not data or len(data) > MAX_PROMPT_BYTES or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        errors["audio"] = [_("请上传 5 MB 以内的 WAV 录音")]
+    if errors:
+        raise ServiceError(_("录音提示有误"), field_errors=errors)
+    digest = hashlib.sha256(data).hexdigest()[:12]
+    relative = f"telephony/prompts/{name}-{digest}.wav"
+    target = Path(settings.VAR_DIR) / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    bad = ServiceError(_("录音提示有误"), field_errors={"audio": [_("无法读取该 WAV 文件")]})
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / "in.wav"
+        source.write_bytes(data)
+        try:
+            with wave.open(str(source)) as w:
+                fmt = (w.getframerate(), w.getnchannels(), w.getsampwidth())
+        except (wave.Error, EOFError):
+            fmt = (0, 0, 0)
+        if fmt == (8000, 1, 2):
+            shutil.copy(source, target)
+        elif shutil.which("sox"):
+            done = subprocess.run(
+                ["sox", str(source), "-r", "8000", "-c", "1", "-b", "16", str(target)],
+                capture_output=True,
+                timeout=60,
+            )
+            if done.returncode != 0:
+                raise bad
+        else:
+            raise bad
+    try:
+        with wave.open(str(target)) as w:
+            duration = int(w.getnframes() * 1000 / w.getframerate())
+    except (wave.Error, EOFError) as exc:
+        target.unlink(missing_ok=True)
+        raise bad from exc
+    with transaction.atomic():
+        prompt = IvrPrompt.objects.create(
+            name=name,
+            label=label.strip()[:100],
+            path=relative,
+            duration_ms=duration,
+            uploaded_by=_user_or_none(actor),
+            uploaded_at=clock.now(),
+        )
+        audit_record(actor=actor, action=AuditLog.Action.CREATE, obj=prompt, summary=f"ivr_prompt {name}")
+    return prompt
+
+
+def ivr_step(*, call: Call, version_pk: int, node: str, event: str, digits: str = "") -> None:
+    IvrStep.objects.create(
+        call=call, version_id=version_pk, node=node[:32], event=event, digits=digits[:20], at=clock.now()
+    )
+
+
+def call_start_ivr(*, call: Call, version_pk: int) -> None:
+    Call.objects.filter(pk=call.pk).update(ivr_version_id=version_pk)
+
+
+# --------------------------------------------------------------------------- supervisor modes (SPV-1)
+
+MONITOR_MODES = ("listen", "whisper", "barge")
+MONITOR_KIND = {
+    "listen": ControlKind.LISTEN,
+    "whisper": ControlKind.WHISPER,
+    "barge": ControlKind.BARGE,
+    "end": ControlKind.MONITOR_END,
+}
+
+
+def call_monitor(*, call_id: str, mode: str, actor: Any) -> CallControl:
+    """A supervisor listens to a live call, whispers to its agent or barges in (or ends that): the supervisor's
+    own phone (the extension of the seat bound to the account) is called and joined in the chosen mode. Every
+    change is a call-control row and an audit row."""
+    from .permissions import may_supervise
+
+    if not may_supervise(actor):
+        raise NotAllowed(_("只有班长可以监听通话"))
+    if mode not in MONITOR_KIND:
+        raise ServiceError(_("不支持的监听方式"), field_errors={"mode": [_("不支持的监听方式")]})
+    seat = Agent.objects.filter(user=actor).first()
+    if seat is None:
+        raise ServiceError(_("当前账号未绑定坐席分机，无法监听"), code="no_seat")
+    with transaction.atomic():
+        call = (
+            Call.objects.select_for_update(of=("self",))
+            .filter(call_id=call_id[:40], status=CallStatus.TALKING)
+            .select_related("agent")
+            .first()
+        )
+        if call is None:
+            raise NotFound(_("通话不存在或已结束"))
+        row = call_control_log(
+            call=call,
+            kind=MONITOR_KIND[mode],
+            agent_pk=call.agent_id,
+            actor_pk=actor.pk,
+            target=seat.extension,
+        )
+        audit_record(
+            actor=actor,
+            action=AuditLog.Action.VIEW if mode == "listen" else AuditLog.Action.UPDATE,
+            obj=call,
+            summary=f"monitor_{mode} {call.call_id} agent {call.agent.agent_id if call.agent else '-'}",
+        )
+        message = {
+            "action": "monitor_end" if mode == "end" else "monitor",
+            "mode": mode,
+            "call_id": call.call_id,
+            "extension": seat.extension,
+            "actor": actor.pk,
+        }
+        transaction.on_commit(lambda: push.send_control(message))
+    return row
+
+
+def recording_played(*, recording: Recording, actor: Any) -> None:
+    """REC-1: every playback of a recording is audited (who, which call, which cases)."""
+    cases = ",".join(str(pk) for pk in recording.call.case_links.values_list("case_id", flat=True))
+    audit_record(
+        actor=actor,
+        action=AuditLog.Action.VIEW,
+        obj=recording,
+        summary=f"recording_play {recording.call.call_id} cases {cases or '-'}",
+    )

@@ -10,4 +10,10 @@ urlpatterns = [
     path("events/", views.events, name="tel-events"),
     path("missed/", views.missed_list, name="tel-missed"),
     path("missed/<int:pk>/done/", views.missed_done, name="tel-missed-done"),
+    path("ivr/", views.ivr_list, name="tel-ivr-list"),
+    path("monitor/", views.monitor, name="tel-monitor"),
+    path("cdr/", views.cdr, name="tel-cdr"),
+    path("case/<int:case_pk>/recordings/", views.case_recordings, name="tel-case-recordings"),
+    path("recordings/<int:pk>/audio/", views.recording_audio, name="tel-recording-audio"),
+    path("ivr/<slug:code>/", views.ivr_edit, name="tel-ivr-edit"),
 ]

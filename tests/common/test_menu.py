@@ -37,6 +37,8 @@ ORDER = [
     "市民档案",
     "热点聚类",
     "内部公告",
+    "班长监控",
+    "语音导航",
     "接入系统",
     "系统管理",
 ]
@@ -45,7 +47,7 @@ ORDER = [
 EXPECTED_MENU: dict[str, set[str]] = {
     Role.AGENT: {*EVERYONE, "受理登记", "热点聚类"},
     Role.DISPATCHER: {*EVERYONE, "受理登记", "督办统计", "热点聚类"},
-    Role.MONITOR: {*EVERYONE, "督办统计", "热点聚类"},
+    Role.MONITOR: {*EVERYONE, "督办统计", "热点聚类", "班长监控"},
     Role.LEADER: {*EVERYONE, "督办统计", "热点聚类"},
     Role.UNIT_LEADER: {*EVERYONE, "督办统计"},
     Role.UNIT_HANDLER: set(EVERYONE),
@@ -56,12 +58,23 @@ EXPECTED_MENU: dict[str, set[str]] = {
         "受理登记",
         "督办统计",
         "热点聚类",
+        "班长监控",
+        "语音导航",
         "接入系统",
         "系统管理",
     },  # user_create makes admins superusers
     "none": set(EVERYONE),
     "staff": {*EVERYONE, "系统管理"},
-    "superuser": {*EVERYONE, "受理登记", "督办统计", "热点聚类", "接入系统", "系统管理"},
+    "superuser": {
+        *EVERYONE,
+        "受理登记",
+        "督办统计",
+        "热点聚类",
+        "班长监控",
+        "语音导航",
+        "接入系统",
+        "系统管理",
+    },
 }
 
 # role → the home sections (data-testid) shown before the registries (an office user for the office roles,
@@ -139,6 +152,8 @@ def test_menu_entries_link_where_they_did_and_mark_the_current_page(city):
         "知识库": reverse("kb-search"),
         "督办统计": reverse("supervision"),
         "内部公告": reverse("bulletin-inbox"),
+        "班长监控": reverse("tel-monitor"),
+        "语音导航": reverse("tel-ivr-list"),
         "接入系统": reverse("integ-partners"),
         "市民档案": reverse("citizen-list"),
         "热点聚类": reverse("case-clusters"),

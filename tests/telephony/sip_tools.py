@@ -161,13 +161,24 @@ def sipp_citizen(
     media_port: int,
     talk_ms: int = 0,
     script: str = "citizen.xml",
+    keys: str = "1",
+    keys_after_ms: int = 1000,
 ):
-    """Start one SIPp citizen call (returns the process; it exits 0 when the call went as scripted)."""
+    """Start one SIPp citizen call (returns the process; it exits 0 when the call went as scripted). `keys` are
+    pressed (RFC 2833, SIPp's pcaps) `keys_after_ms` after the answer, 400 ms apart."""
     for pcap in Path("/usr/share/sip-tester").glob("*.pcap"):
         if not (work / pcap.name).exists():
             shutil.copy(pcap, work)
     scenario = f"citizen-{caller}.xml"
-    (work / scenario).write_text((HERE / "sipp" / script).read_text().replace("TALK_MS", str(talk_ms)))
+    names = {"*": "star", "#": "pound"}
+    presses = "\n".join(
+        f'  <nop><action><exec play_pcap_audio="dtmf_2833_{names.get(k, k)}.pcap"/></action></nop>'
+        '<pause milliseconds="400"/>'
+        for k in keys
+    )
+    text = (HERE / "sipp" / script).read_text().replace("TALK_MS", str(talk_ms))
+    text = text.replace("DTMF_DELAY_MS", str(keys_after_ms)).replace("DTMF_ACTIONS", presses)
+    (work / scenario).write_text(text)
     (work / f"caller-{caller}.csv").write_text(f"SEQUENTIAL\n{caller};\n")
     return subprocess.Popen(
         [

@@ -1,18 +1,11 @@
-"""End to end with real processes on 127.0.0.1: SIPp citizens, Kamailio, the pjsua2 media node, baresip agents
-answering over ctrl_tcp. Skipped (with the reason) only when the binaries are absent; CI installs them.
-
-Ports: SIP 25060 (Kamailio), 25070/25071 (node SIP/control), 25072-25077 (agents), 25080+ (citizens); RTP
-26000-26999. Kannel's test ports (13xxx) and the recipe's 15060 are left alone. HOTLINE_TEST_SIP_BASE moves
-them all.
-"""
+"""End to end with real processes on 127.0.0.1 (see `e2e.py`): the default path (IVR-6), an agent who does
+not answer, a blacklisted caller, a caller who gives up, the wait limit's voicemail, hold / retrieve / hang-up
+from the call bar."""
 
 from __future__ import annotations
 
-import os
-import threading
-import time
 import wave
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,157 +14,12 @@ import pytest
 from hotline.citizens.models import BlacklistEntry, BlacklistTreatment
 from hotline.common import clock
 from hotline.common.errors import ServiceError
-from hotline.telephony import push, services
-from hotline.telephony.models import (
-    Agent,
-    AgentStateLog,
-    Call,
-    CallLeg,
-    MissedCall,
-    Number,
-    Queue,
-    QueueLog,
-    Recording,
-)
+from hotline.telephony import services
+from hotline.telephony.models import Agent, AgentStateLog, Call, CallLeg, MissedCall, QueueLog, Recording
 from hotline.telephony.states import AgentEvent, AgentState
 
-from .sip_tools import Baresip, goertzel_share, missing, sipp_citizen
-
-BASE = int(os.environ.get("HOTLINE_TEST_SIP_BASE", "25060"))
-PROXY = f"127.0.0.1:{BASE}"
-
-
-# These two passed 5 runs of this file in a row and on PostgreSQL, but failed once in a full-suite run under heavy
-# load (cause not found yet): kept out of the default run so they cannot block others; HOTLINE_TEST_TEL_EXTRA=1.
-EXTRA = pytest.mark.skipif(
-    not os.environ.get("HOTLINE_TEST_TEL_EXTRA"),
-    reason="set HOTLINE_TEST_TEL_EXTRA=1 (failed once in a full run)",
-)
-
-
-@pytest.fixture(scope="module")
-def sip_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    absent = missing()
-    if absent:
-        pytest.skip(f"telephony binaries absent: {', '.join(absent)}")
-    from hotline.telephony.runtime import Stack
-
-    keep = os.environ.get("HOTLINE_TEST_TEL_DIR")  # to read the processes' logs after a run
-    work = Path(keep) if keep else tmp_path_factory.mktemp("tel")
-    stack = Stack(
-        work_dir=work, sip_port=BASE, node_sip_port=BASE + 10, ctl_port=BASE + 11, rtp_port=BASE + 940
-    )
-    phones: dict[str, Baresip] = {}
-    try:
-        stack.start()
-        for i, (user, freq) in enumerate((("1001", 700.0), ("1002", 1000.0))):
-            phones[user] = Baresip(
-                user=user,
-                work=work,
-                registrar=PROXY,
-                sip_port=BASE + 12 + 2 * i,
-                ctrl_port=BASE + 16 + i,  # baresip also takes sip_port + 1 (TLS)
-                rtp=BASE + 1540 + 100 * i,
-                freq=freq,
-            )
-        deadline = time.monotonic() + 15
-        while not all(p.registered() for p in phones.values()):
-            assert time.monotonic() < deadline, "agents did not register at Kamailio"
-            time.sleep(0.2)
-        yield {"work": work, "stack": stack, "phones": phones}
-    finally:
-        for phone in phones.values():
-            phone.stop()
-        stack.stop()
-
-
-@pytest.fixture
-def controller(sip_env: dict[str, Any], settings: Any, tmp_path: Path) -> Iterator[Any]:
-    from hotline.telephony.adapters.pjsua_node import PjsuaNodeEngine
-    from hotline.telephony.controller import CallController
-
-    settings.VAR_DIR = tmp_path
-    engine = PjsuaNodeEngine(name="node1", port=BASE + 11)
-    ctrl = CallController(engine, registrar=PROXY, ring_timeout=8)
-    deadline = time.monotonic() + 15
-    while not ctrl.node_ready.is_set():
-        assert time.monotonic() < deadline, "media node not registered"
-        ctrl.run_once(0.05)
-    for phone in sip_env["phones"].values():
-        while phone.next_event():
-            pass
-    yield ctrl
-    ctrl.close()
-    engine.close()
-
-
-def pump(
-    ctrl: Any,
-    phones: dict[str, Baresip],
-    on_ring: Callable[[str], str],
-    until: Callable[[], bool],
-    secs: float,
-):
-    """Run the controller; when a phone rings, `on_ring(user)` says 'accept' or 'hangup' (reject)."""
-    deadline = time.monotonic() + secs
-    seen: list[str] = []
-    while not until():
-        if os.environ.get("HOTLINE_TEST_TEL_TRACE") and seen:
-            print(seen[-1])
-        if time.monotonic() > deadline:
-            calls = list(Call.objects.values_list("caller", "status", "disposition"))
-            raise AssertionError(f"timed out; media events {seen}; calls {calls}")
-        event = ctrl.run_once(0.02)
-        if event is not None:
-            seen.append(f"{event.kind}:{event.leg[:6]}:{event.data}")
-        for user, phone in phones.items():
-            ev = phone.next_event()
-            if ev:
-                seen.append(f"{user}:{ev.get('type')}")
-            if ev and ev.get("type") == "CALL_INCOMING":
-                phone.cmd(on_ring(user))
-
-
-def setup_hotline(*users: str) -> tuple[Queue, list[Agent]]:
-    queue = Queue.objects.create(code="general", name="综合")
-    Number.objects.create(number="12345", name="12345热线", queue=queue)
-    agents = []
-    for user in users:
-        agent = services.agent_create(
-            agent_id=user, password="secret1", extension=user, skills=[queue], actor=None
-        )
-        services.agent_event(agent_pk=agent.pk, event=AgentEvent.LOGIN)
-        agents.append(services.agent_event(agent_pk=agent.pk, event=AgentEvent.READY))
-        time.sleep(0.01)  # distinct ready times: the first listed has been idle longest
-    return queue, agents
-
-
-def listen(agent: Agent) -> tuple[list[dict[str, Any]], threading.Event]:
-    import json
-
-    got: list[dict[str, Any]] = []
-    stop = threading.Event()
-
-    def run() -> None:
-        for message in push.broker().listen(push.agent_channel(agent.pk), timeout=0.1):
-            if stop.is_set():
-                return
-            if message:
-                got.append(json.loads(message))
-
-    threading.Thread(target=run, daemon=True).start()
-    time.sleep(0.05)
-    return got, stop
-
-
-def finished(call_filter: dict[str, Any]) -> Callable[[], bool]:
-    def check() -> bool:
-        call = Call.objects.filter(**call_filter).first()
-        return bool(
-            call and call.status == "ended" and not call.recordings.filter(ended_at__isnull=True).exists()
-        )
-
-    return check
+from .e2e import BASE, PROXY, controller_var_dir, finished, listen, pump, setup_hotline
+from .sip_tools import goertzel_share, sipp_citizen
 
 
 @pytest.mark.django_db(transaction=True)
@@ -191,7 +39,7 @@ def test_default_path_reaches_the_longest_idle_agent_recorded_with_cdr(
     )
     try:
         pump(controller, sip_env["phones"], lambda user: "accept", finished({"caller": "13800138000"}), 40)
-        assert sipp.wait(timeout=15) == 0, "the citizen's call did not go as scripted"
+        assert sipp.wait(timeout=60) == 0, "the citizen's call did not go as scripted"
     finally:
         stop.set()
         if sipp.poll() is None:
@@ -225,12 +73,6 @@ def test_default_path_reaches_the_longest_idle_agent_recorded_with_cdr(
     assert ringing and ringing[0]["caller"] == "13800138000" and ringing[0]["call_id"] == call.call_id
 
 
-def controller_var_dir() -> str:
-    from django.conf import settings
-
-    return str(settings.VAR_DIR)
-
-
 @pytest.mark.django_db(transaction=True)
 def test_agent_who_does_not_answer_goes_not_ready_and_the_next_agent_gets_the_call(
     sip_env: dict[str, Any], controller: Any
@@ -254,7 +96,7 @@ def test_agent_who_does_not_answer_goes_not_ready_and_the_next_agent_gets_the_ca
             finished({"caller": "13900001111"}),
             40,
         )
-        assert sipp.wait(timeout=15) == 0
+        assert sipp.wait(timeout=60) == 0
     finally:
         if sipp.poll() is None:
             sipp.kill()
@@ -303,7 +145,7 @@ def test_blacklisted_caller_hears_the_announcement_and_reaches_no_agent(
     finally:
         if sipp.poll() is None:
             sipp.kill()
-            sipp.wait(timeout=5)
+            sipp.wait(timeout=30)
     call = Call.objects.get(caller="13900000666")
     assert (call.disposition, call.blacklist_treatment, call.agent_id) == (
         "blacklisted",
@@ -331,7 +173,7 @@ def test_caller_who_gives_up_in_the_queue_lands_on_the_callback_list(
     )
     try:
         pump(controller, sip_env["phones"], lambda user: "accept", finished({"caller": "13700001234"}), 30)
-        assert sipp.wait(timeout=15) == 0
+        assert sipp.wait(timeout=60) == 0
     finally:
         if sipp.poll() is None:
             sipp.kill()
@@ -344,7 +186,6 @@ def test_caller_who_gives_up_in_the_queue_lands_on_the_callback_list(
     assert missed.due_at > call.ended_at
 
 
-@EXTRA
 @pytest.mark.django_db(transaction=True)
 def test_wait_limit_sends_the_caller_to_voicemail_recorded_and_on_the_callback_list(
     sip_env: dict[str, Any], controller: Any
@@ -364,7 +205,7 @@ def test_wait_limit_sends_the_caller_to_voicemail_recorded_and_on_the_callback_l
     )
     try:
         pump(controller, sip_env["phones"], lambda user: "accept", finished({"caller": "13600005678"}), 40)
-        assert sipp.wait(timeout=15) == 0
+        assert sipp.wait(timeout=60) == 0
     finally:
         if sipp.poll() is None:
             sipp.kill()
@@ -377,7 +218,6 @@ def test_wait_limit_sends_the_caller_to_voicemail_recorded_and_on_the_callback_l
     assert message.exists() and missed.recording.duration_ms > 1000
 
 
-@EXTRA
 @pytest.mark.django_db(transaction=True)
 def test_agent_holds_retrieves_and_hangs_up_from_the_call_bar(sip_env: dict[str, Any], controller: Any):
     queue, (agent,) = setup_hotline("1001")
@@ -405,7 +245,7 @@ def test_agent_holds_retrieves_and_hangs_up_from_the_call_bar(sip_env: dict[str,
         pump(controller, phones, lambda user: "accept", state_is(AgentState.TALKING), 5)
         services.agent_call_action(agent=agent, action="hangup", actor=None)
         pump(controller, phones, lambda user: "accept", finished({"caller": "13500009999"}), 15)
-        assert sipp.wait(timeout=15) == 0, "the citizen did not get the hotline's BYE"
+        assert sipp.wait(timeout=60) == 0, "the citizen did not get the hotline's BYE"
     finally:
         if sipp.poll() is None:
             sipp.kill()
@@ -414,3 +254,54 @@ def test_agent_holds_retrieves_and_hangs_up_from_the_call_bar(sip_env: dict[str,
     moves = list(AgentStateLog.objects.filter(agent=agent, call=call).values_list("to_state", flat=True))
     assert moves == ["ringing", "talking", "hold", "talking", "wrap_up"]
     assert all(leg.ended_at for leg in CallLeg.objects.filter(call=call))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_controller_restart_mid_call_closes_the_call_and_releases_the_agent(
+    sip_env: dict[str, Any], controller: Any
+):
+    from hotline.telephony.adapters.pjsua_node import PjsuaNodeEngine
+    from hotline.telephony.controller import CallController
+
+    queue, (agent,) = setup_hotline("1001")
+    sipp = sipp_citizen(
+        work=sip_env["work"],
+        proxy=PROXY,
+        number="12345",
+        caller="13500007777",
+        sip_port=BASE + 33,
+        media_port=BASE + 2100,
+        script="citizen_hung_up_on.xml",
+    )
+    phones = sip_env["phones"]
+    restarted = None
+    try:
+        pump(
+            controller,
+            phones,
+            lambda user: "accept",
+            lambda: Agent.objects.get(pk=agent.pk).state == "talking",
+            20,
+        )
+        controller.close()  # the platform's controller dies mid-call (the media node keeps the legs)
+        controller.engine.close()
+        restarted = CallController(
+            PjsuaNodeEngine(name="node1", port=BASE + 11), registrar=PROXY, ring_timeout=8
+        )
+        restarted.recover()  # what serve_forever does first
+        call = Call.objects.get(caller="13500007777")
+        assert call.status == "ended" and call.disposition == "answered"
+        assert Agent.objects.get(pk=agent.pk).state == AgentState.WRAP_UP  # not stuck in talking
+        # The node reports the legs it still holds; the new controller hangs them up: the caller gets a BYE.
+        pump(restarted, phones, lambda user: "accept", lambda: sipp.poll() is not None, 20)
+        assert sipp.wait(timeout=60) == 0
+    finally:
+        if sipp.poll() is None:
+            sipp.kill()
+        if restarted is not None:
+            restarted.close()
+            restarted.engine.close()
+    legs = CallLeg.objects.filter(call=call)
+    assert legs.count() == 2 and not legs.filter(ended_at__isnull=True).exists()
+    assert set(legs.values_list("hangup_cause", flat=True)) == {"controller_restart"}
+    assert Recording.objects.filter(call=call, ended_at__isnull=False).exists()

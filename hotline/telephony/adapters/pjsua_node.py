@@ -72,8 +72,17 @@ class PjsuaNodeEngine:
     def park(self, leg: str, music: str) -> None:
         self._send("park", leg=leg, prompt=music)
 
-    def collect_digits(self, leg: str, *, max_digits: int, timeout_ms: int, terminator: str = "#") -> None:
-        self._send("collect", leg=leg, max_digits=max_digits, timeout_ms=timeout_ms, terminator=terminator)
+    def collect_digits(
+        self, leg: str, *, max_digits: int, timeout_ms: int, terminator: str = "#", flush: bool = False
+    ) -> None:
+        self._send(
+            "collect",
+            leg=leg,
+            max_digits=max_digits,
+            timeout_ms=timeout_ms,
+            terminator=terminator,
+            flush=flush,
+        )
 
     def record(self, rec: str, path: str, legs: list[str]) -> None:
         self._send("record", rec=rec, path=path, legs=legs)
@@ -81,11 +90,26 @@ class PjsuaNodeEngine:
     def stop_record(self, rec: str) -> None:
         self._send("stop_record", rec=rec)
 
-    def call_out(self, leg: str, uri: str, *, caller_id: str = "") -> None:
+    def call_out(self, leg: str, uri: str, *, caller_id: str = "", near: str = "") -> None:
         self._send("call_out", leg=leg, uri=uri, caller_id=caller_id)
 
     def bridge(self, leg_a: str, leg_b: str) -> None:
         self._send("bridge", a=leg_a, b=leg_b)
+
+    def unbridge(self, leg_a: str, leg_b: str) -> None:
+        self._send("unbridge", a=leg_a, b=leg_b)
+
+    def connect(self, src: str, dst: str, *, stop_music: bool = False) -> None:
+        self._send("connect", src=src, dst=dst, stop_music=stop_music)
+
+    def disconnect(self, src: str, dst: str) -> None:
+        self._send("disconnect", src=src, dst=dst)
+
+    def record_add(self, rec: str, leg: str) -> None:
+        self._send("record_add", rec=rec, leg=leg)
+
+    def tap(self, rec: str, leg: str, path: str) -> None:
+        self._send("tap", rec=rec, leg=leg, path=path)
 
     def hold(self, leg: str) -> None:
         self._send("hold", leg=leg)

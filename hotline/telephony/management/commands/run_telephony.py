@@ -34,7 +34,9 @@ class Command(BaseCommand):
             )
             return
         from hotline.telephony.adapters.pjsua_node import PjsuaNodeEngine
+        from hotline.telephony.adapters.pool import NodePool
         from hotline.telephony.controller import CallController
+        from hotline.telephony.engine import MediaEngine
         from hotline.telephony.runtime import Stack
 
         base = settings.HOTLINE_SIP_PORT
@@ -46,12 +48,14 @@ class Command(BaseCommand):
             ctl_port=base + 11,
             rtp_port=base + 940,
             numbers=numbers,
+            nodes=max(1, int(getattr(settings, "HOTLINE_TELEPHONY_NODES", 1))),
         )
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         signal.signal(signal.SIGINT, lambda *_: stop.set())
         stack.start()
-        engine = PjsuaNodeEngine(name=stack.node_name, port=stack.ctl_port)
+        engines = [PjsuaNodeEngine(name=n, port=stack.node_ctl_port(n)) for n in stack.node_names()]
+        engine: MediaEngine = engines[0] if len(engines) == 1 else NodePool(engines)
         try:
             controller = CallController(
                 engine,
@@ -59,7 +63,9 @@ class Command(BaseCommand):
                 ring_timeout=options["ring_timeout"],
                 wrap_up_seconds=options["wrap_up_seconds"],
             )
-            self.stdout.write(f"呼叫中心已启动：SIP 127.0.0.1:{base}，接入号码 {', '.join(numbers)}")
+            self.stdout.write(
+                f"呼叫中心已启动：SIP 127.0.0.1:{base}，接入号码 {', '.join(numbers)}，媒体节点 {len(engines)} 个"
+            )
             controller.serve_forever(stop)
         finally:
             engine.close()

@@ -1,0 +1,214 @@
+"""Shared scaffolding of the end-to-end telephony tests (real processes on 127.0.0.1): SIPp citizens, Kamailio,
+the pjsua2 media node, baresip phones answering over ctrl_tcp. Skipped (with the reason) only when the binaries
+are absent; CI installs them.
+
+Ports (HOTLINE_TEST_SIP_BASE moves them all, default 25060): Kamailio BASE; media node SIP +10, control +11;
+citizens +20..+39 (SIPp), media +1840..; phones SIP +40+4i (and +41+4i, baresip's TLS), ctrl_tcp +42+4i, RTP
++2540+100i; the node's RTP +940..+1340. Kannel's test ports (13xxx) and the recipe's 15060 are left alone.
+
+Waiting is always on events (a database state, a process exit) with generous deadlines: the machine running
+them may be loaded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hotline.telephony import push, services
+from hotline.telephony.models import Agent, Call, Number, Queue
+from hotline.telephony.states import AgentEvent
+
+from .sip_tools import Baresip, missing
+
+BASE = int(os.environ.get("HOTLINE_TEST_SIP_BASE", "25060"))
+PROXY = f"127.0.0.1:{BASE}"
+# Deadlines are generous multiples of what an idle machine needs (they only bound a failing test's wait).
+PATIENCE = float(os.environ.get("HOTLINE_TEST_TEL_PATIENCE", "3"))
+# Each phone sends its own tone, so who hears whom shows in the recordings (Goertzel).
+PHONES = (("1001", 700.0), ("1002", 1000.0), ("1003", 1300.0), ("1009", 1700.0))
+
+
+def start_sip_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """Kamailio, one media node and the phones (1001, 1002 agents; 1003 a second agent or an outside number;
+    1009 the supervisor), registered."""
+    absent = missing()
+    if absent:
+        pytest.skip(f"telephony binaries absent: {', '.join(absent)}")
+    from hotline.telephony.runtime import Stack
+
+    keep = os.environ.get("HOTLINE_TEST_TEL_DIR")  # to read the processes' logs after a run
+    work = Path(keep) if keep else tmp_path_factory.mktemp("tel")
+    stack = Stack(
+        work_dir=work, sip_port=BASE, node_sip_port=BASE + 10, ctl_port=BASE + 11, rtp_port=BASE + 940
+    )
+    phones: dict[str, Baresip] = {}
+    try:
+        stack.start()
+        for i, (user, freq) in enumerate(PHONES):
+            phones[user] = Baresip(
+                user=user,
+                work=work,
+                registrar=PROXY,
+                sip_port=BASE + 40 + 4 * i,  # baresip also takes sip_port + 1 (TLS)
+                ctrl_port=BASE + 42 + 4 * i,
+                rtp=BASE + 2540 + 100 * i,
+                freq=freq,
+            )
+        deadline = time.monotonic() + 30
+        while not all(p.registered() for p in phones.values()):
+            assert time.monotonic() < deadline, "agents did not register at Kamailio"
+            time.sleep(0.2)
+        yield {"work": work, "stack": stack, "phones": phones}
+    finally:
+        for phone in phones.values():
+            phone.stop()
+        stack.stop()
+
+
+def run_controller(sip_env: dict[str, Any], settings: Any, tmp_path: Path) -> Iterator[Any]:
+    from hotline.telephony.adapters.pjsua_node import PjsuaNodeEngine
+    from hotline.telephony.controller import CallController
+
+    settings.VAR_DIR = tmp_path
+    engine = PjsuaNodeEngine(name="node1", port=BASE + 11)
+    ctrl = CallController(engine, registrar=PROXY, ring_timeout=8)
+    deadline = time.monotonic() + 30
+    while not ctrl.node_ready.is_set():
+        assert time.monotonic() < deadline, "media node not registered"
+        ctrl.run_once(0.05)
+    for phone in sip_env["phones"].values():
+        while phone.next_event():
+            pass
+    yield ctrl
+    ctrl.close()
+    engine.close()
+
+
+def pump(
+    ctrl: Any,
+    phones: dict[str, Baresip],
+    on_ring: Callable[[str], str],
+    until: Callable[[], bool],
+    secs: float,
+):
+    """Run the controller until `until()`; when a phone rings, `on_ring(user)` says 'accept' or 'hangup'
+    (reject). `secs` is what an idle machine needs at most; the deadline is PATIENCE times that."""
+    deadline = time.monotonic() + secs * PATIENCE
+    seen: list[str] = []
+    while not until():
+        if os.environ.get("HOTLINE_TEST_TEL_TRACE") and seen:
+            print(seen[-1])
+        if time.monotonic() > deadline:
+            calls = list(Call.objects.values_list("caller", "status", "disposition"))
+            raise AssertionError(f"timed out; media events {seen}; calls {calls}")
+        event = ctrl.run_once(0.02)
+        if event is not None:
+            seen.append(f"{event.kind}:{event.leg[:6]}:{event.data}")
+        for user, phone in phones.items():
+            ev = phone.next_event()
+            if ev:
+                seen.append(f"{user}:{ev.get('type')}")
+            if ev and ev.get("type") == "CALL_INCOMING":
+                phone.cmd(on_ring(user))
+
+
+def setup_hotline(*users: str) -> tuple[Queue, list[Agent]]:
+    queue = Queue.objects.create(code="general", name="综合")
+    Number.objects.create(number="12345", name="12345热线", queue=queue)
+    agents = []
+    for user in users:
+        agent = services.agent_create(
+            agent_id=user, password="secret1", extension=user, skills=[queue], actor=None
+        )
+        services.agent_event(agent_pk=agent.pk, event=AgentEvent.LOGIN)
+        agents.append(services.agent_event(agent_pk=agent.pk, event=AgentEvent.READY))
+        time.sleep(0.01)  # distinct ready times: the first listed has been idle longest
+    return queue, agents
+
+
+def listen(agent: Agent) -> tuple[list[dict[str, Any]], threading.Event]:
+    got: list[dict[str, Any]] = []
+    stop = threading.Event()
+
+    def run() -> None:
+        for message in push.broker().listen(push.agent_channel(agent.pk), timeout=0.1):
+            if stop.is_set():
+                return
+            if message:
+                got.append(json.loads(message))
+
+    threading.Thread(target=run, daemon=True).start()
+    time.sleep(0.05)
+    return got, stop
+
+
+def finished(call_filter: dict[str, Any]) -> Callable[[], bool]:
+    def check() -> bool:
+        call = Call.objects.filter(**call_filter).first()
+        return bool(
+            call and call.status == "ended" and not call.recordings.filter(ended_at__isnull=True).exists()
+        )
+
+    return check
+
+
+def controller_var_dir() -> str:
+    from django.conf import settings
+
+    return str(settings.VAR_DIR)
+
+
+def run_for(ctrl: Any, phones: dict[str, Baresip], seconds: float) -> None:
+    """Let audio flow for `seconds` (for who-hears-whom); the controller keeps running meanwhile."""
+    end = time.monotonic() + seconds
+    pump(ctrl, phones, lambda user: "accept", lambda: time.monotonic() > end, seconds + 5)
+
+
+def tap(ctrl: Any, leg_id: str, path: Path) -> None:
+    """Record what the leg hears (the media node's tap), into `path`."""
+    ctrl.engine.tap(f"tap-{path.stem}", leg_id, str(path))
+
+
+def stop_tap(ctrl: Any, phones: dict[str, Baresip], path: Path) -> list[int]:
+    """End the tap and wait for the file to be complete; its samples."""
+    import wave
+
+    ctrl.engine.stop_record(f"tap-{path.stem}")
+    stopped = time.monotonic()
+
+    def complete() -> bool:
+        """The header is written when the recorder is destroyed: then it counts every byte of the file. A
+        leg that heard nobody (music only) leaves a bare header, complete too once the node had time to stop it."""
+        try:
+            size = path.stat().st_size
+            with wave.open(str(path)) as w:
+                frames = w.getnframes()
+        except (OSError, wave.Error, EOFError):
+            return False
+        if size > 44:
+            return frames * 2 + 44 == size
+        return time.monotonic() - stopped > 2
+
+    pump(ctrl, phones, lambda user: "accept", complete, 10)
+    with wave.open(str(path)) as w:
+        return list(memoryview(w.readframes(w.getnframes())).cast("h"))
+
+
+def heard(samples: list[int], freq: float, rate: int = 8000) -> float:
+    """The strongest share of `freq` in any one-second window (a party's tone heard at some point)."""
+    from .sip_tools import goertzel_share
+
+    windows = [samples[i : i + rate] for i in range(0, max(0, len(samples) - rate + 1), rate // 2)]
+    return max((goertzel_share(w, rate, freq) for w in windows if any(w)), default=0.0)
+
+
+def state_is(agent: Agent, state: str) -> Callable[[], bool]:
+    return lambda: Agent.objects.get(pk=agent.pk).state == state

@@ -202,6 +202,12 @@ class Case(models.Model):
             models.Index(
                 fields=["closed_at"], name="case_closed_at_idx", condition=models.Q(closed_at__isnull=False)
             ),
+            # public hot questions (the portal, Open311 reads): a few hundred rows among millions
+            models.Index(
+                fields=["-created_at", "-id"],
+                name="case_public_hot_idx",
+                condition=models.Q(is_public=True, push_hot=True),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -545,6 +545,24 @@ def hot_questions(*, days: int = 90) -> QuerySet[Case]:
     )
 
 
+def public_reply_texts(cases: list[dict[str, Any]]) -> dict[int, str]:
+    """`public_reply` of many cases (rows with `pk` and `answer`) in one query, for lists of public cases."""
+    latest: dict[int, str] = {}
+    rows = (
+        Assignment.objects.filter(
+            case_id__in=[c["pk"] for c in cases],
+            parent__isnull=True,
+            role=AssignmentRole.MAIN,
+            status=AssignmentStatus.REPORTED,
+        )
+        .order_by("case_id", "finished_at")
+        .values_list("case_id", "result")
+    )
+    for case_id, result in rows:
+        latest[case_id] = result  # ordered by finish: the last one stays
+    return {c["pk"]: latest.get(c["pk"]) or c["answer"] for c in cases}
+
+
 def public_reply(case: Case) -> str:
     """The reply a public case was closed with: the top main unit's last report, else the agent's answer."""
     result = (

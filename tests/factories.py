@@ -250,6 +250,8 @@ class UnitWorld:
     extended_field: Any
     token_prefix: str  # the east handler's API token
     kb: KbWorld
+    bulletin: Any  # sent by the east handler to the east district
+    bulletin_attachment: Any
 
 
 def unit_world(city: Any, people: Any) -> UnitWorld:
@@ -271,6 +273,7 @@ def unit_world(city: Any, people: Any) -> UnitWorld:
         data=ExtendedFieldInput(key="shop_name", label="店铺名称", field_type="text"),
     )
     tokens.token_issue(user=people.east)
+    bulletin = _bulletin_sent(city, people)
     return UnitWorld(
         case=Case.objects.get(pk=case.pk),
         assignment=Assignment.objects.get(pk=assignment.pk),
@@ -286,4 +289,21 @@ def unit_world(city: Any, people: Any) -> UnitWorld:
         extended_field=field,
         token_prefix=tokens.token_list(user=people.east)[0]["prefix"],
         kb=kb_directory_for(city, city.tax),
+        bulletin=bulletin,
+        bulletin_attachment=bulletin.attachments.get(),
     )
+
+
+def _bulletin_sent(city: Any, people: Any) -> Any:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from hotline.bulletins import services as bulletins
+    from hotline.bulletins.models import BulletinKind
+
+    pdf = SimpleUploadedFile("值班表.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+    data = bulletins.BulletinInput(
+        kind=BulletinKind.objects.order_by("pk").first(), subject="区内通知", body="东区内部事项",
+        units=[city.east], attachments=[pdf],
+    )  # fmt: skip
+    draft = bulletins.bulletin_save_draft(actor=people.east, data=data)
+    return bulletins.bulletin_send(actor=people.east, bulletin=draft)

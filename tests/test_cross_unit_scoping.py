@@ -53,6 +53,9 @@ KINDS: dict[str, Callable[[UnitWorld], dict[str, Any]]] = {
     "blacklist": lambda w: {"pk": w.blacklist.pk},
     "import_job": lambda w: {"pk": w.import_job.pk},
     "extended_field": lambda w: {"pk": w.extended_field.pk},
+    "case_pk": lambda w: {"case_pk": w.case.pk},
+    "bulletin": lambda w: {"pk": w.bulletin.pk},
+    "bulletin_attachment": lambda w: {"pk": w.bulletin_attachment.pk},
 }
 
 ROUTES: dict[str, str] = {
@@ -128,6 +131,12 @@ ROUTES: dict[str, str] = {
     "api-kb-version-reject": "kb_version",
     # telephony
     "tel-missed-done": "missed_call",
+    "tel-case-recordings": "case_pk",
+    # bulletins: the sender, its recipients (a unit's people) and its reviewer
+    "bulletin-detail": "bulletin",
+    "bulletin-edit": "bulletin",
+    "bulletin-act": "bulletin",
+    "bulletin-attachment": "bulletin_attachment",
     # the user's own API tokens
     "api-token-revoke": "token",
     # office records: not a unit's business at all
@@ -147,6 +156,28 @@ EXCEPTIONS: dict[str, str] = {
     "portal-kb-item": "public portal: a published item marked public is for everyone, anonymous included; "
     "anything else is 404 there (tests/knowledge/test_portal.py)",
     "portal-kb-attachment": "public portal, as portal-kb-item (tests/knowledge/test_pending_files_and_html.py)",
+    "tel-recording-audio": "a recording needs a call through the media node; scoped to users who may see a "
+    "linked case, others 404 (tests/telephony/test_recordings.py)",
+    "api-tel-recording-audio": "as tel-recording-audio, through the API (tests/telephony/test_recordings.py)",
+    "tel-ivr-edit": "`code` names an IVR flow, configuration for system administrators only, 404 for everyone "
+    "else (tests/telephony/test_ivr_editor.py)",
+    "integ-partner": "partner systems are managed by system administrators only: every other user gets 404 for "
+    "any id (tests/integrations/test_partner_screen.py::test_other_roles_get_404)",
+    "integ-partner-rotate": "as integ-partner",
+    "integ-partner-toggle": "as integ-partner",
+    "integ-subscription-new": "as integ-partner",
+    "integ-deliveries-retry": "as integ-partner",
+    "partner-case": "partner API: only a signed request of a registered partner is accepted (staff sessions "
+    "and tokens get 401); a partner reads only the cases it sent (tests/integrations/test_superior_exchange.py)",
+    "partner-assignment-action": "partner API, as partner-case; a bureau system reaches only its unit's steps "
+    "(tests/integrations/test_bureau_api.py)",
+    "open311-discovery": "Open311 discovery document, public; `fmt` is json or xml",
+    "open311-services": "Open311 service list, public; `fmt` is json or xml",
+    "open311-service": "Open311 service definition (a case type), public",
+    "open311-request": "Open311: public hot questions for anyone, a partner's own requests with its api_key, "
+    "404 otherwise; no personal data (tests/integrations/test_open311.py)",
+    "open311-requests": "Open311 request list, as open311-request",
+    "open311-token": "Open311 token → request id of a request a partner posted (tests/integrations/test_open311.py)",
 }
 # Django admin: staff only. A unit user is sent to the admin login whatever the id (checked below for
 # every admin route), so no object of any unit is reachable there.

@@ -18,6 +18,7 @@ urlpatterns = [
     path("notify/", include("hotline.notify.urls")),
     path("telephony/", include("hotline.telephony.urls")),
     path("intake/", include("hotline.intake.urls")),
+    path("dispatching/", include("hotline.dispatching.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's initialiser as a script file, which the Content-Security-Policy allows.

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "hotline.knowledge",
     "hotline.telephony",
     "hotline.intake",
+    "hotline.dispatching",
     "hotline.demo",
 ]
 

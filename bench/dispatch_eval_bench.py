@@ -10,7 +10,7 @@ embedding included, one thread), cache cold.
     nice -n 10 python bench/dispatch_eval_bench.py [--data ../shared/data/teddy2020_c] [--folds 5] [--quick]
 
 `--quick`: no nested selection, the shipped configuration only. `--baseline` adds the plain char TF-IDF + linear
-SVM. Embeddings are cached under HOTLINE_VAR_DIR/dispatching (first run ≈ 15–30 min of one core for the pool).
+SVM. Title embeddings are cached under HOTLINE_VAR_DIR/dispatching (first run ≈ 3–10 min of one core for the pool).
 """
 
 from __future__ import annotations

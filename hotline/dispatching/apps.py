@@ -24,9 +24,19 @@ class DispatchingConfig(AppConfig):
                 24 * 3600.0,
             )
         )
-        # The menu registry arrives with the `seams` branch (issue 12); register when it is there.
+        # The permission and menu registries arrive with the `seams` branch (issue 12): register once they exist.
+        permission = getattr(registry, "Permission", None)
+        register_permissions = getattr(registry, "register_permissions", None)
         menu_entry = getattr(registry, "MenuEntry", None)
         register_menu_entry = getattr(registry, "register_menu_entry", None)
+        if permission is not None and register_permissions is not None:
+            from .permissions import may_manage
+
+            register_permissions(
+                permission(
+                    "dispatching.manage", may_manage, _("只有热线办派单员或系统管理员可以维护派单目录")
+                )
+            )
         if menu_entry is not None and register_menu_entry is not None:
             register_menu_entry(
                 menu_entry(
@@ -34,7 +44,7 @@ class DispatchingConfig(AppConfig):
                     label=_("派单目录"),
                     url_name="dispatching:catalogue",
                     order=65,
-                    permission=None,
+                    permission="dispatching.manage" if permission is not None else None,
                     active_prefix="dispatching:",
                 )
             )

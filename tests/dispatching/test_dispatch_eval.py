@@ -42,7 +42,9 @@ def _sample(tmp_path: Path, per_label: int = 4, unlabeled: int = 12) -> tuple[Pa
         writer = csv.DictWriter(out, fieldnames=list(pool[0]))
         writer.writeheader()
         writer.writerows(pool)
-    (tmp_path / "taxonomy_three_level.csv").write_bytes((DATA / "taxonomy_three_level.csv").read_bytes())
+    # a slice of the taxonomy: each of its names is embedded once (≈ 40 ms each on a loaded core)
+    lines = (DATA / "taxonomy_three_level.csv").read_text(encoding="utf-8").splitlines()
+    (tmp_path / "taxonomy_three_level.csv").write_text("\n".join(lines[:40]) + "\n", encoding="utf-8")
     return path, held
 
 

@@ -13,9 +13,8 @@ from .embed import EmbeddingCache
 
 CANDIDATES: list[dict[str, Any]] = [
     {},
-    {"embed_weight": 0.35},
-    {"embed_weight": 0.65},
     {"self_training_rounds": 0},
+    {"embed_weight": 0.65},
 ]
 
 

@@ -3,6 +3,8 @@ screen), is sent directly above the office's threshold, and an override is recor
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.urls import reverse
 
@@ -11,8 +13,15 @@ from hotline.cases.models import AssignmentRole, CaseStatus
 from hotline.common import clock
 from hotline.common.registry import periodic_jobs
 from hotline.dispatching import services
-from hotline.dispatching.models import LocationRule, ModelVersion, Outcome, Suggestion, SuggestionSource
-from tests.conftest import fresh, submitted_case
+from hotline.dispatching.models import (
+    LocationRule,
+    Matter,
+    ModelVersion,
+    Outcome,
+    Suggestion,
+    SuggestionSource,
+)
+from tests.conftest import as_user, fresh, submitted_case
 
 
 @pytest.fixture(autouse=True)
@@ -28,7 +37,7 @@ def _submit(city, people, callbacks, **overrides):
 
 
 def test_rule_suggestion_with_reason_then_override_recorded(
-    client, city, people, django_capture_on_commit_callbacks
+    client, api, city, people, django_capture_on_commit_callbacks
 ):
     root = services.matter_create(actor=people.dispatcher, name="城乡建设")
     services.matter_create(
@@ -47,6 +56,9 @@ def test_rule_suggestion_with_reason_then_override_recorded(
     client.force_login(people.dispatcher)
     page = client.get(reverse("case-detail", args=[case.pk])).content.decode()
     assert "餐饮油烟" in page and "油烟、烧烤" in page  # the suggestion and its reason on the dispatch screen
+    answer = as_user(api, people.dispatcher).get(reverse("api-case-detail", args=[case.pk])).json()
+    assert answer["suggested_main_unit"]["unit"] == city.east.pk
+    assert "油烟、烧烤" in answer["suggested_main_unit"]["reason"]
 
     with django_capture_on_commit_callbacks(execute=True):
         case_services.case_dispatch(
@@ -151,7 +163,7 @@ def _closed_case(city, people, unit, title, day):
 
     Case.objects.filter(pk=case.pk).update(
         status=CaseStatus.CLOSED,
-        closed_at=clock.now().replace(day=1) + __import__("datetime").timedelta(days=day),
+        closed_at=clock.now().replace(day=1) + dt.timedelta(days=day),
     )
     return case
 
@@ -206,3 +218,27 @@ def test_too_few_cases_no_version(people):
 def test_retraining_is_a_registered_job():
     job = next(j for j in periodic_jobs() if j.name == "dispatching-retrain")
     assert job.task == "hotline.dispatching.tasks.retrain_task" and job.seconds == 24 * 3600
+
+
+def test_admin_edits_go_through_the_service(client, city, people):
+    from hotline.common.models import AuditLog
+    from hotline.orgs.models import User
+
+    admin_user = User.objects.create_superuser(
+        "root", "root@example.com", "x-Long-Passw0rd!", unit=city.office
+    )
+    client.force_login(admin_user)
+    answer = client.post(
+        reverse("admin:dispatching_matter_add"),
+        {
+            "name": "教育",
+            "location_rule": "unit",
+            "unit": city.housing.pk,
+            "keywords": "学校，学费",
+            "is_active": "on",
+        },
+    )
+    assert answer.status_code == 302
+    matter = Matter.objects.get(name="教育")
+    assert matter.keywords == "学校, 学费" and matter.level == 1
+    assert AuditLog.objects.filter(object_type="dispatching.matter", object_id=str(matter.pk)).exists()

@@ -24,6 +24,7 @@ class DispatchingConfig(AppConfig):
                 24 * 3600.0,
             )
         )
+        registry.register_warm_up("dispatch_model", services.warm_up)
         # The permission and menu registries arrive with the `seams` branch (issue 12): register once they exist.
         permission = getattr(registry, "Permission", None)
         register_permissions = getattr(registry, "register_permissions", None)

@@ -536,6 +536,19 @@ def load_model(version: ModelVersion) -> Any:
         return _loaded[version.version]
 
 
+def warm_up() -> object:
+    """Load the active model (and the embedder it uses) before a server process's first request."""
+    version = selectors.active_model_version()
+    if version is None:
+        return None
+    model = load_model(version)
+    if model is not None and model.classifier.embed_model_ is not None:
+        from .learning.embed import EmbeddingCache
+
+        EmbeddingCache().embed(["预热"], store=False)
+    return model
+
+
 def model_train(*, actor: User | None = None, limit: int = 50_000) -> ModelVersion | None:
     """Train a new version on the closed cases: measure it on the newest HELD_BACK_SHARE (trained on the older
     rest), then refit on all and activate it. Overridden suggestions weigh OVERRIDE_WEIGHT. None: too few cases."""

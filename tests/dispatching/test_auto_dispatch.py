@@ -242,3 +242,17 @@ def test_admin_edits_go_through_the_service(client, city, people):
     matter = Matter.objects.get(name="教育")
     assert matter.keywords == "学校, 学费" and matter.level == 1
     assert AuditLog.objects.filter(object_type="dispatching.matter", object_id=str(matter.pk)).exists()
+
+
+def test_warm_up_loads_the_active_model(city, people):
+    from hotline.common.registry import warm_ups
+
+    assert dict(warm_ups())["dispatch_model"]() is None  # no model yet: nothing to load
+    for key, titles in TOPICS.items():
+        for i, title in enumerate(titles * 3):
+            unit = {"housing": city.housing, "tax": city.tax, "west": city.west}[key]
+            _closed_case(city, people, unit, title, i)
+    version = services.model_train()
+    services._loaded.clear()
+    assert dict(warm_ups())["dispatch_model"]() is not None
+    assert version is not None and version.version in services._loaded

@@ -32,7 +32,9 @@ class Command(BaseCommand):
         parser.add_argument("--taxonomy", default=None, help="three-level taxonomy CSV")
         parser.add_argument("--no-embeddings", action="store_true", help="character TF-IDF only")
         parser.add_argument(
-            "--select", action="store_true", help="choose the configuration on a held-out 25 %%"
+            "--no-select",
+            action="store_true",
+            help="skip choosing the configuration on a held-out 25 %% of the labels (the default chooses)",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -74,7 +76,7 @@ class Command(BaseCommand):
         messages, labels = [r.message for r in rows], [r.label for r in rows]
         config = (
             select_config(messages, labels, pool, taxonomy, cache, use_e)
-            if options["select"]
+            if not options["no_select"]
             else Config(use_embeddings=use_e)
         )
         model = TextClassifier(config, cache).fit(messages, labels, unlabeled=pool, descriptions=taxonomy)

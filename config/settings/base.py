@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "hotline.intake",
     "hotline.integrations",
     "hotline.bulletins",
+    "hotline.dispatching",
     "hotline.demo",
 ]
 

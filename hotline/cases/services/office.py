@@ -85,7 +85,18 @@ class Target:
 
 
 def default_main_unit(case: Case) -> tuple[Unit | None, str]:
-    """DSP-3: vertically managed bureau → that bureau; otherwise the district of the incident location."""
+    """DSP-4/5 first (the registered advisors: dispatch catalogue, learned model); then DSP-3: vertically managed
+    bureau → that bureau; otherwise the district of the incident location."""
+    from ..advice import advise
+
+    advised = advise(case)
+    if advised is not None:
+        return advised
+    return default_main_unit_by_location(case)
+
+
+def default_main_unit_by_location(case: Case) -> tuple[Unit | None, str]:
+    """DSP-3 alone: vertically managed bureau → that bureau; otherwise the district of the incident location."""
     if case.bureau_id and case.bureau and case.bureau.is_vertical and case.bureau.is_active:
         return case.bureau, f"{case.bureau.name}为垂直管理部门，由其承办"
     if case.district_id and case.district and case.district.is_active:
@@ -447,5 +458,6 @@ __all__ = [
     "case_review_accept",
     "case_review_reject",
     "default_main_unit",
+    "default_main_unit_by_location",
     "extension_decide",
 ]

@@ -1,0 +1,150 @@
+"""Accuracy and speed of the dispatch classifier behind `manage.py dispatch_eval`, on the shared TipDM data.
+
+Stratified k-fold cross-validation on the 495 labelled messages (each fold trained on the other folds plus the
+unlabelled pool, less any message that is also labelled, and the taxonomy as label descriptions). The
+configuration is chosen **inside each outer training fold** (nested: a fixed stratified 25 % of the training fold
+is held out, every candidate is trained on the rest and scored there; the winner is refitted on the whole training
+fold) — no figure below comes from folds that chose it. Then the time per prediction of one message (title + content,
+embedding included, one thread), cache cold.
+
+    nice -n 10 python bench/dispatch_eval_bench.py [--data ../shared/data/teddy2020_c] [--folds 5] [--quick]
+
+`--quick`: no nested selection, the shipped configuration only. `--baseline` adds the plain char TF-IDF + linear
+SVM. Title embeddings are cached under HOTLINE_VAR_DIR/dispatching (first run ≈ 3–10 min of one core for the pool).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+from sklearn.model_selection import StratifiedKFold  # noqa: E402
+
+from hotline.dispatching.learning import datasets  # noqa: E402
+from hotline.dispatching.learning.classifier import Config, TextClassifier  # noqa: E402
+from hotline.dispatching.learning.embed import EmbeddingCache, available  # noqa: E402
+from hotline.dispatching.learning.selection import select_config  # noqa: E402
+from hotline.dispatching.learning.shared_data import shared_data_dir  # noqa: E402
+
+TARGET_ACC = 0.92
+TARGET_MS = 50.0
+
+
+def baseline_accuracy(rows: list[datasets.Row], folds: int) -> float:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.svm import LinearSVC
+
+    from hotline.dispatching.learning.texts import full_text
+
+    x = [full_text(r.message.title, r.message.content) for r in rows]
+    y = np.asarray([r.label for r in rows])
+    hits = 0
+    for train, test in StratifiedKFold(folds, shuffle=True, random_state=0).split(x, y):
+        model = make_pipeline(
+            TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True), LinearSVC()
+        )
+        model.fit([x[i] for i in train], y[train])
+        hits += int((model.predict([x[i] for i in test]) == y[test]).sum())
+    return hits / len(y)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    shared = shared_data_dir()
+    parser.add_argument("--data", default=str((shared or ROOT.parent / "shared" / "data") / "teddy2020_c"))
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--baseline", action="store_true")
+    parser.add_argument("--no-embeddings", action="store_true")
+    args = parser.parse_args()
+    data = Path(args.data)
+    if not (data / "messages_labeled_sample495.csv").exists():
+        print(f"no data at {data}: skipped")
+        return
+    rows = datasets.read_labelled(data / "messages_labeled_sample495.csv")
+    pool = datasets.without(
+        datasets.read_unlabelled(data / "messages_unlabeled_2801.csv"), [r.message for r in rows]
+    )
+    taxonomy = datasets.read_taxonomy(data / "taxonomy_three_level.csv")
+    use_e = available() and not args.no_embeddings
+    cache = EmbeddingCache() if use_e else None
+    y = np.asarray([r.label for r in rows])
+    print(f"{len(rows)} labelled ({len(set(y))} classes), {len(pool)} unlabelled, embeddings: {use_e}")
+    if args.baseline:
+        print(
+            f"baseline char TF-IDF + linear SVM, {args.folds}-fold: {baseline_accuracy(rows, args.folds):.1%}"
+        )
+
+    started = time.process_time()
+    hits = 0
+    per_fold = []
+    chosen = []
+    for k, (train, test) in enumerate(StratifiedKFold(args.folds, shuffle=True, random_state=0).split(y, y)):
+        tr = [rows[i] for i in train]
+        if args.quick:
+            config = Config(use_embeddings=use_e)
+        else:
+            config = select_config(
+                [r.message for r in tr], [r.label for r in tr], pool, taxonomy, cache, use_e
+            )
+        chosen.append(config)
+        model = TextClassifier(config, cache).fit(
+            [r.message for r in tr], [r.label for r in tr], unlabeled=pool, descriptions=taxonomy
+        )
+        predicted = [p.label for p in model.predict([rows[i].message for i in test], store=True)]
+        fold_hits = sum(int(p == rows[i].label) for p, i in zip(predicted, test, strict=True))
+        hits += fold_hits
+        per_fold.append(fold_hits / len(test))
+        print(f"  fold {k + 1}: {fold_hits / len(test):.1%}  ({_describe(config)})", flush=True)
+    accuracy = hits / len(rows)
+    print(
+        f"top-1 accuracy, {args.folds}-fold stratified CV{'' if args.quick else ' (nested selection)'}: "
+        f"{accuracy:.1%} (folds {min(per_fold):.1%}–{max(per_fold):.1%}, sd {statistics.pstdev(per_fold):.1%})"
+        f"   target ≥ {TARGET_ACC:.0%}"
+    )
+    print(f"  CPU for the CV: {time.process_time() - started:.0f} s")
+
+    # time per prediction: one message at a time, embedding computed (not cached), one thread
+    model = TextClassifier(Config(use_embeddings=use_e), cache).fit(
+        [r.message for r in rows], [r.label for r in rows], unlabeled=pool, descriptions=taxonomy
+    )
+    model.with_cache(None)
+    sample = [r.message for r in rows[:60]]
+    model.predict(sample[:2])
+    wall, cpu = [], []
+    for message in sample:
+        w0, c0 = time.perf_counter(), time.process_time()
+        model.predict([message])
+        wall.append((time.perf_counter() - w0) * 1000)
+        cpu.append((time.process_time() - c0) * 1000)
+    wall.sort()
+    cpu.sort()
+    print(
+        f"time per prediction (one message, {len(sample)} messages): wall p50 {wall[len(wall) // 2]:.1f} ms, "
+        f"p90 {wall[int(len(wall) * 0.9)]:.1f} ms; CPU p50 {cpu[len(cpu) // 2]:.1f} ms   target < {TARGET_MS:.0f} ms"
+    )
+    print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+def _describe(config: Config) -> str:
+    base = Config(use_embeddings=config.use_embeddings)
+    diff = [
+        f"{k}={getattr(config, k)}"
+        for k in config.__dataclass_fields__
+        if getattr(config, k) != getattr(base, k)
+    ]
+    return ", ".join(diff) or "default"
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from celery import shared_task
+
+from .services import scheduled_training
+
+
+@shared_task(ignore_result=False)
+def retrain_task() -> int | None:
+    """Retrain the auto-dispatch model on the closed cases (daily); the new version's number, None if too few."""
+    return scheduled_training()

@@ -34,6 +34,7 @@ ORDER = [
     "在办看板",
     "知识库",
     "督办统计",
+    "派单目录",
     "市民档案",
     "热点聚类",
     "内部公告",
@@ -46,7 +47,7 @@ ORDER = [
 # role (or flag) → the entries the menu showed before the registries, in menu order.
 EXPECTED_MENU: dict[str, set[str]] = {
     Role.AGENT: {*EVERYONE, "受理登记", "热点聚类"},
-    Role.DISPATCHER: {*EVERYONE, "受理登记", "督办统计", "热点聚类"},
+    Role.DISPATCHER: {*EVERYONE, "受理登记", "督办统计", "派单目录", "热点聚类"},
     Role.MONITOR: {*EVERYONE, "督办统计", "热点聚类", "班长监控"},
     Role.LEADER: {*EVERYONE, "督办统计", "热点聚类"},
     Role.UNIT_LEADER: {*EVERYONE, "督办统计"},
@@ -57,6 +58,7 @@ EXPECTED_MENU: dict[str, set[str]] = {
         *EVERYONE,
         "受理登记",
         "督办统计",
+        "派单目录",
         "热点聚类",
         "班长监控",
         "语音导航",
@@ -153,6 +155,7 @@ def test_menu_entries_link_where_they_did_and_mark_the_current_page(city):
         "督办统计": reverse("supervision"),
         "内部公告": reverse("bulletin-inbox"),
         "班长监控": reverse("tel-monitor"),
+        "派单目录": reverse("dispatching:catalogue"),
         "语音导航": reverse("tel-ivr-list"),
         "接入系统": reverse("integ-partners"),
         "市民档案": reverse("citizen-list"),

@@ -71,6 +71,7 @@ EXPECTED_MENU: dict[str, set[str]] = {
         *EVERYONE,
         "受理登记",
         "督办统计",
+        "派单目录",
         "热点聚类",
         "班长监控",
         "语音导航",

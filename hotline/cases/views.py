@@ -14,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -97,7 +98,10 @@ def home(request: HttpRequest) -> HttpResponse:
             qs = selectors.my_intake_queue(user=user, statuses=statuses)
         else:
             qs = selectors.office_queue(user=user, statuses=statuses, by_deadline=by_deadline)
-        panels.append({"key": key, "title": title, "page": paginate(request, qs, param=f"p_{key}")})
+        page = paginate(request, qs, param=f"p_{key}")
+        if mine == "channel":
+            _with_reply_clock(page.object_list)
+        panels.append({"key": key, "title": title, "page": page})
     context: dict[str, Any] = {"panels": panels}
     if user.has_role(Role.DISPATCHER):
         context["extensions"] = paginate(
@@ -116,6 +120,12 @@ def home(request: HttpRequest) -> HttpResponse:
     if user.has_role(Role.LEADER) or sees_everything(user):
         context["overview"] = selectors.overview(user=user)
     return render(request, "cases/home.html", context)
+
+
+def _with_reply_clock(cases: Any) -> None:
+    """The channel's reply clock of each citizen request (origin.reply_due_at), for the queue's time column."""
+    for case in cases:
+        case.reply_due = parse_datetime(str((case.origin or {}).get("reply_due_at") or ""))
 
 
 # --------------------------------------------------------------------------- intake

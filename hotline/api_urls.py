@@ -6,4 +6,5 @@ urlpatterns = [
     path("", include("hotline.citizens.urls")),
     path("", include("hotline.sla.urls")),
     path("", include("hotline.knowledge.urls")),
+    path("citizen/", include("hotline.intake.api_urls")),
 ]

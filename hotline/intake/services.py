@@ -244,11 +244,12 @@ def phone_code_check(*, phone: str, code: str) -> str:
         if row is None or row.attempts >= CODE_TRIES:
             raise wrong
         row.attempts += 1
-        if not crypto.check_code(code.strip(), row.code_hash):
-            row.save(update_fields=["attempts"])
-            raise wrong
-        row.used_at = now
-        row.save(update_fields=["attempts", "used_at"])
+        right = crypto.check_code(code.strip(), row.code_hash)
+        if right:
+            row.used_at = now
+        row.save(update_fields=["attempts", "used_at"])  # a wrong try counts: saved before refusing
+    if not right:
+        raise wrong
     return number
 
 

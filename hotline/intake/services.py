@@ -145,6 +145,7 @@ def channel_request_submit(
     images_only: bool = False,
     ack_sms: str = "",
     ack_email: str = "",
+    consume_code_of: str = "",
 ) -> Submitted:
     """Make the citizen's request once: the delivery row, the draft on the agents' queue with the channel's reply
     clock, the files, the receipt. A retried delivery returns the first one's case (no password: it was given
@@ -155,6 +156,8 @@ def channel_request_submit(
         record, created = _record(delivery, now)
         if not created:
             return Submitted(message=record, case=record.case, query_password=None, created=False)
+        if consume_code_of:
+            phone_code_consume(phone=consume_code_of)
         origin = {
             **(data.origin or {}),
             "channel_message": record.pk,
@@ -229,8 +232,11 @@ def phone_code_send(*, phone: str) -> None:
         )
 
 
-def phone_code_check(*, phone: str, code: str) -> str:
-    """The normalised phone when `code` is its current code (used once, 5 tries, 10 minutes); else refused."""
+def phone_code_check(*, phone: str, code: str, consume: bool = True) -> str:
+    """The normalised phone when `code` is its current code (used once, 5 tries, 10 minutes); else refused.
+
+    `consume=False`: checked (the try counts) but left for `phone_code_consume` in the transaction of what it
+    authorises, so a request refused for another reason does not use the code up."""
     number = _mobile(phone)
     wrong = ServiceError(_("验证码不正确或已过期"), field_errors={"code": [_("验证码不正确或已过期")]})
     now = clock.now()
@@ -245,12 +251,24 @@ def phone_code_check(*, phone: str, code: str) -> str:
             raise wrong
         row.attempts += 1
         right = crypto.check_code(code.strip(), row.code_hash)
-        if right:
+        if right and consume:
             row.used_at = now
         row.save(update_fields=["attempts", "used_at"])  # a wrong try counts: saved before refusing
     if not right:
         raise wrong
     return number
+
+
+def phone_code_consume(*, phone: str) -> None:
+    """Use up the phone's current code (checked with consume=False); refused if it was used meanwhile."""
+    now = clock.now()
+    latest = (
+        PhoneCode.objects.filter(phone=phone, used_at__isnull=True, expires_at__gt=now)
+        .order_by("-created_at")
+        .first()
+    )
+    if latest is None or not PhoneCode.objects.filter(pk=latest.pk, used_at__isnull=True).update(used_at=now):
+        raise ServiceError(_("验证码不正确或已过期"), field_errors={"code": [_("验证码不正确或已过期")]})
 
 
 def _token_hash(key: str) -> str:

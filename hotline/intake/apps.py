@@ -19,7 +19,14 @@ class IntakeConfig(AppConfig):
         from .mail import poll_configured_mailbox
 
         case_transitioned.connect(on_case_transitioned, dispatch_uid="intake-channel-clocks")
-        register_job(PeriodicJob("intake-mailbox", _logged_poll(poll_configured_mailbox), None, 60.0))
+        register_job(
+            PeriodicJob(
+                "intake-mailbox",
+                _logged_poll(poll_configured_mailbox),
+                "hotline.intake.tasks.poll_mailbox_task",
+                60.0,
+            )
+        )
 
 
 def on_case_transitioned(sender: Any, *, case: Any, from_status: str, to_status: str, **kwargs: Any) -> None:

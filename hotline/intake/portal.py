@@ -100,7 +100,9 @@ class SubmitForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["case_type"].choices = [(t.code, t.name) for t in citizen.citizen_types()]
+        case_type = self.fields["case_type"]
+        assert isinstance(case_type, forms.ChoiceField)
+        case_type.choices = [(t.code, t.name) for t in citizen.citizen_types()]
         for name, field in self.fields.items():
             css = "form-check-input" if name == "is_public" else "form-control"
             if name == "case_type":

@@ -10,6 +10,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 from hotline.cases.models import Channel
+from hotline.citizens.selectors import blacklist_lookup
 from hotline.common.errors import ServiceError
 from hotline.common.netaddr import request_client_ip
 
@@ -36,6 +37,8 @@ def kannel_mo(request: HttpRequest) -> HttpResponse:
         return _refuse(request, account, "bad_message", 400)
     if not text.strip():
         return _refuse(request, account, "empty_text", 400)
+    if blacklist_lookup(sender) is not None:  # CIT-4: nothing saved, no reply, the refusal counted
+        return _refuse(request, account, "blacklisted", 403)
     try:
         mo.receive(
             account=account,

@@ -11,6 +11,7 @@ import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from pathlib import Path
@@ -41,8 +42,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def dovecot() -> Iterator[MailboxConfig]:
+@contextmanager
+def private_dovecot() -> Iterator[MailboxConfig]:
+    """A Dovecot of our own on a free 127.0.0.1 port, one passwd-file user, maildirs in a temporary folder."""
     root = Path(tempfile.mkdtemp(prefix="hotline-dovecot-"))
     root.chmod(0o755)  # the mail processes run as nobody
     for name in ("run", "state", "mail"):
@@ -87,6 +89,12 @@ service imap-login {{
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=10)
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def dovecot() -> Iterator[MailboxConfig]:
+    with private_dovecot() as config:
+        yield config
 
 
 def mail(

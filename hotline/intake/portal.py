@@ -303,6 +303,7 @@ def case_page(request: HttpRequest, number: str) -> HttpResponse:
         "stages": stages,
         "reply": citizen.case_reply(case),
         "rating_form": rating_form,
+        "may_act": may_act,  # a public case opened by its number alone shows no content as typed
     }
     response = render(request, "intake/portal/case.html", context)
     response["Cache-Control"] = "no-store"

@@ -60,6 +60,12 @@ def _iso(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
 
 
+def reply_clock(channel: str, received_at: dt.datetime) -> dict[str, str]:
+    """The origin keys of a request's reply clock (the agents' queue sorts and shows by `reply_due_at`)."""
+    due = received_at + REPLY_LIMITS.get(channel, dt.timedelta(minutes=3))
+    return {"received_at": _iso(received_at), "reply_due_at": _iso(due)}
+
+
 def case_type(code: str) -> DictItem | None:
     return DictItem.objects.filter(kind=DictKind.CASE_TYPE, code=code, is_active=True).first()
 
@@ -158,12 +164,7 @@ def channel_request_submit(
             return Submitted(message=record, case=record.case, query_password=None, created=False)
         if consume_code_of:
             phone_code_consume(phone=consume_code_of)
-        origin = {
-            **(data.origin or {}),
-            "channel_message": record.pk,
-            "received_at": _iso(now),
-            "reply_due_at": _iso(due),
-        }
+        origin = {**(data.origin or {}), "channel_message": record.pk, **reply_clock(delivery.channel, now)}
         requester = case_services.Requester(
             channel=delivery.channel, account=delivery.account, external_id=delivery.sender
         )

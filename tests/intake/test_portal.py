@@ -161,7 +161,9 @@ def test_public_case_opens_without_password_but_cannot_be_rated_by_a_stranger(
     stranger = Client()
     assert stranger.post("/portal/case/", {"number": case.number}).status_code == 302
     page = stranger.get(f"/portal/case/{case.number}/").content.decode()
-    assert "portal-rating-form" not in page
+    assert (
+        "portal-rating-form" not in page and 'data-testid="case-content"' not in page and CONTENT not in page
+    )
     stranger.post(f"/portal/case/{case.number}/", {"rating": "very_dissatisfied"})
     assert Case.objects.get(pk=case.pk).status == CaseStatus.CALLBACK
 

@@ -125,7 +125,7 @@ def test_codes_refuse_wrong_guesses_and_floods(city, channel_templates):
     )  # staff never see it
 
 
-def test_bad_input_photos_and_rating(city, people, channel_templates):
+def test_bad_input_photos_and_rating(city, people, channel_templates, django_capture_on_commit_callbacks):
     me = login("13700001111")
     bad = submit(me, content="太短", type="nonsense")
     assert bad.status_code == 400 and {"content", "type"} <= set(bad.json()["errors"])
@@ -144,7 +144,10 @@ def test_bad_input_photos_and_rating(city, people, channel_templates):
 
     early = me.post(f"{BASE}/requests/{number}/rating/", {"rating": "very_satisfied"}, format="json")
     assert early.status_code == 400 and early.json()["code"] == "bad_status"
-    case = carry_to_callback(Case.objects.get(number=number), city, people)
+    with django_capture_on_commit_callbacks(execute=True):  # case_transitioned is sent after commit
+        case = carry_to_callback(Case.objects.get(number=number), city, people)
+    delivery = ChannelMessage.objects.get(case=case)
+    assert delivery.received_at <= delivery.first_reply_at  # the agent took it: the reply clock stopped
     assert me.get(f"{BASE}/requests/{number}/").json()["may_rate"] is True
     assert me.post(f"{BASE}/requests/{number}/rating/", {"rating": "great"}, format="json").status_code == 400
     rated = me.post(

@@ -14,6 +14,7 @@ urlpatterns = [
     path("kb/", include("hotline.knowledge.web_urls")),
     path("portal/kb/", include("hotline.knowledge.portal_urls")),
     path("portal/query-password/", include("hotline.cases.portal_urls")),
+    path("portal/", include("hotline.intake.portal_urls")),
     path("login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/tokens/", orgs_views.account_tokens, name="account-tokens"),

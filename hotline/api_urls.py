@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("hotline.knowledge.urls")),
     path("", include("hotline.integrations.urls")),
     path("", include("hotline.telephony.api_urls")),
+    path("citizen/", include("hotline.intake.api_urls")),
 ]

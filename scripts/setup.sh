@@ -26,6 +26,8 @@ fi
 if [ "${1:-}" = "--test" ]; then
   [ -x /usr/bin/chromium ] || apt_install chromium fonts-noto-cjk
   [ -x /usr/lib/kannel/test/fakesmsc ] || apt_install kannel kannel-extras
+  # E-mail intake tests start a private Dovecot IMAP server on 127.0.0.1 (the system service stays unused).
+  [ -x /usr/sbin/dovecot ] || apt_install dovecot-imapd
   # Telephony end-to-end tests: SIPp (citizens) and baresip (agents) besides the runtime below.
   { command -v sipp && command -v baresip; } >/dev/null 2>&1 || apt_install sip-tester baresip-core
 fi

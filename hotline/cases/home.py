@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy
 
 from hotline.common.paging import paginate
@@ -89,8 +90,17 @@ def queues(request: HttpRequest, user: User) -> dict[str, Any] | None:
             qs = selectors.my_intake_queue(user=user, statuses=statuses)
         else:
             qs = selectors.office_queue(user=user, statuses=statuses, by_deadline=by_deadline)
-        panels.append({"key": key, "title": title, "page": paginate(request, qs, param=f"p_{key}")})
+        page = paginate(request, qs, param=f"p_{key}")
+        if mine == "channel":
+            _with_reply_clock(page.object_list)
+        panels.append({"key": key, "title": title, "page": page})
     return {"panels": panels} if panels else None
+
+
+def _with_reply_clock(cases: Any) -> None:
+    """The channel's reply clock of each citizen request (origin.reply_due_at), for the queue's time column."""
+    for case in cases:
+        case.reply_due = parse_datetime(str((case.origin or {}).get("reply_due_at") or ""))
 
 
 T = "cases/home/"

@@ -413,7 +413,10 @@ class CallbackMethod(models.TextChoices):
 
 class Callback(models.Model):
     case = models.ForeignKey(Case, verbose_name=_("工单"), related_name="callbacks", on_delete=models.CASCADE)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("回访人"), on_delete=models.PROTECT)
+    # None: the citizen rated on their own (SMS reply, portal, app).
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("回访人"), null=True, blank=True, on_delete=models.PROTECT
+    )
     method = models.CharField(_("回访方式"), max_length=8, choices=CallbackMethod.choices)
     rating = models.CharField(_("满意度"), max_length=24, choices=Rating.choices)
     citizen_words = models.TextField(_("市民意见"), blank=True)
@@ -470,8 +473,9 @@ class CaseAttachment(models.Model):
     name = models.CharField(_("文件名"), max_length=200)
     size = models.PositiveIntegerField(_("大小"))
     content_type = models.CharField(_("类型"), max_length=100, blank=True)
+    # None: the citizen uploaded it on a channel (portal, app, e-mail).
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("上传人"), on_delete=models.PROTECT
+        settings.AUTH_USER_MODEL, verbose_name=_("上传人"), null=True, blank=True, on_delete=models.PROTECT
     )
     uploaded_at = models.DateTimeField(_("上传时间"))
 

@@ -17,6 +17,7 @@ from django.db.models import (
     Subquery,
     prefetch_related_objects,
 )
+from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -385,11 +386,14 @@ def my_intake_queue(*, user: User, statuses: list[str]) -> QuerySet[Case]:
 
 
 def channel_requests_queue(*, user: User) -> QuerySet[Case]:
-    """Citizens' own requests (portal, WeChat, SMS, e-mail…) waiting for an agent to take them, oldest first."""
+    """Citizens' own requests (portal, WeChat, SMS, e-mail…) waiting for an agent to take them, by their channel's
+    reply clock (`origin.reply_due_at`, set by the channel: 3 minutes online and by SMS, 24 hours by e-mail), so
+    the overdue ones come first; requests without a clock after them, oldest first."""
     return (
         office_queue(user=user, statuses=[CaseStatus.DRAFT])
         .filter(intake_by__isnull=True)
-        .order_by("created_at", "id")
+        .annotate(reply_due_text=KT("origin__reply_due_at"))
+        .order_by(F("reply_due_text").asc(nulls_last=True), "created_at", "id")
     )
 
 

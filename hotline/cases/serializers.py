@@ -369,7 +369,7 @@ class AttachmentOutput(CachedFieldsMixin, serializers.ModelSerializer):
 class CallbackOutput(CachedFieldsMixin, serializers.ModelSerializer):
     rating_display = serializers.CharField(source="get_rating_display")
     method_display = serializers.CharField(source="get_method_display")
-    actor = serializers.CharField(source="actor.__str__")
+    actor = serializers.SerializerMethodField(help_text="回访人（市民自行评价时为“市民”）")
 
     class Meta:
         model = Callback
@@ -383,6 +383,9 @@ class CallbackOutput(CachedFieldsMixin, serializers.ModelSerializer):
             "citizen_words",
             "created_at",
         ]
+
+    def get_actor(self, callback: Callback) -> str:
+        return str(callback.actor) if callback.actor_id else gettext("市民")
 
 
 class ReturnRequestOutput(CachedFieldsMixin, serializers.ModelSerializer):

@@ -1,8 +1,51 @@
+import logging
+from typing import Any
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+
+logger = logging.getLogger(__name__)
 
 
 class IntakeConfig(AppConfig):
     name = "hotline.intake"
     label = "intake"
     verbose_name = _("市民渠道")
+
+    def ready(self) -> None:
+        from hotline.cases.events import case_transitioned
+        from hotline.common.registry import PeriodicJob, register_job
+
+        from .mail import poll_configured_mailbox
+
+        case_transitioned.connect(on_case_transitioned, dispatch_uid="intake-channel-clocks")
+        register_job(
+            PeriodicJob(
+                "intake-mailbox",
+                _logged_poll(poll_configured_mailbox),
+                "hotline.intake.tasks.poll_mailbox_task",
+                60.0,
+            )
+        )
+
+
+def on_case_transitioned(sender: Any, *, case: Any, from_status: str, to_status: str, **kwargs: Any) -> None:
+    """A citizen request leaving the agents' queue stops its channel clock; an SMS request reaching its callback
+    gets the callback SMS (the citizen rates it by replying 1–5)."""
+    from hotline.cases.models import CaseStatus, Channel
+
+    from . import services
+
+    if from_status == CaseStatus.DRAFT and to_status != CaseStatus.DRAFT:
+        services.channel_first_reply(case=case)
+    if to_status == CaseStatus.CALLBACK and case.channel == Channel.SMS:
+        services.callback_sms_send(case=case)
+
+
+def _logged_poll(poll: Any) -> Any:
+    def run() -> None:
+        count = poll()
+        if count:
+            logger.info("mailbox: %d requests", count)
+
+    return run

@@ -55,6 +55,10 @@ class ChannelMessage(models.Model):
     raw = models.TextField(_("原始报文"), blank=True)
     received_at = models.DateTimeField(_("接收时间"))
     acknowledged_at = models.DateTimeField(_("回执时间"), null=True, blank=True)
+    # The response clock of the channel (3 minutes online and by SMS, 24 hours by e-mail) and when an agent
+    # first acted on the request (accepted it or proposed not to): kept for the reports.
+    reply_due_at = models.DateTimeField(_("回复时限"), null=True, blank=True)
+    first_reply_at = models.DateTimeField(_("首次人工回复时间"), null=True, blank=True)
     reply = models.TextField(_("自动回复"), blank=True)
     case = models.ForeignKey(
         "cases.Case",
@@ -107,3 +111,62 @@ class ChannelRejection(models.Model):
         verbose_name = _("渠道拒收记录")
         verbose_name_plural = _("渠道拒收记录")
         indexes = [models.Index(fields=["channel", "at"], name="channel_rejection_at_idx")]
+
+
+class CitizenAccount(models.Model):
+    """A citizen known by a phone number they proved with an SMS code (portal "my requests", the app)."""
+
+    phone = models.CharField(_("手机号码"), max_length=20, unique=True)
+    created_at = models.DateTimeField(_("注册时间"))
+    last_login_at = models.DateTimeField(_("最近登录"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("市民账号")
+        verbose_name_plural = _("市民账号")
+
+    def __str__(self) -> str:
+        return crypto.mask_phone(self.phone)
+
+
+class CitizenToken(models.Model):
+    """An app/H5 token of a citizen account: only its SHA-256 is stored; distinct from staff API tokens."""
+
+    account = models.ForeignKey(CitizenAccount, verbose_name=_("市民账号"), on_delete=models.CASCADE)
+    key_hash = models.CharField(_("令牌摘要"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("创建时间"))
+    expires_at = models.DateTimeField(_("到期时间"))
+
+    class Meta:
+        verbose_name = _("市民令牌")
+        verbose_name_plural = _("市民令牌")
+
+
+class PhoneCode(models.Model):
+    """A one-time SMS code proving a phone number (portal and app login, portal submission)."""
+
+    phone = models.CharField(_("手机号码"), max_length=20)
+    code_hash = models.CharField(_("验证码"), max_length=128)
+    created_at = models.DateTimeField(_("发送时间"))
+    expires_at = models.DateTimeField(_("有效期"))
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    used_at = models.DateTimeField(_("使用时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("短信验证码")
+        verbose_name_plural = _("短信验证码")
+        indexes = [models.Index(fields=["phone", "created_at"], name="phone_code_phone_idx")]
+
+
+class CallbackInvite(models.Model):
+    """A callback SMS asking the citizen to rate a case by replying 1–5 (CLS-2 by SMS)."""
+
+    case = models.ForeignKey("cases.Case", verbose_name=_("工单"), on_delete=models.CASCADE, related_name="+")
+    phone = models.CharField(_("手机号码"), max_length=20)
+    sent_at = models.DateTimeField(_("发送时间"))
+    answered_at = models.DateTimeField(_("评价时间"), null=True, blank=True)
+    rating = models.CharField(_("评价"), max_length=24, blank=True)
+
+    class Meta:
+        verbose_name = _("短信回访")
+        verbose_name_plural = _("短信回访")
+        indexes = [models.Index(fields=["phone", "sent_at"], name="callback_invite_phone_idx")]

@@ -118,6 +118,9 @@ def test_a_follower_binds_a_phone_and_submits_a_request(city, account, safe, set
     assert case.status == CaseStatus.DRAFT and case.intake_by is None
     assert case.case_type.code == "complaint" and case.citizen_phone == "13800138001"
     assert case.origin["requester_id"] == OPENID and case.origin["requester_account"] == APP_ID
+    assert (
+        case.origin["reply_due_at"] and ChannelMessage.objects.get(case=case).reply_due_at
+    )  # the 3-minute clock
     created = CaseEvent.objects.get(case=case)
     assert created.actor is None and created.data["requester"]["requester_channel"] == "wechat"
     assert case.number in follower.say("我的诉求")

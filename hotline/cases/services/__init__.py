@@ -8,6 +8,7 @@ Split by stage; this package re-exports every public name so callers keep `from 
 """
 
 from .channel import *  # noqa: F403
+from .citizen import *  # noqa: F403
 from .clock_events import *  # noqa: F403
 from .closing import *  # noqa: F403
 from .core import *  # noqa: F403

@@ -29,6 +29,33 @@ from .core import _fail, _require_text, _transition, new_query_password
 from .office import _cancel_open_assignments, _reopen_main_for_redo, _top_main
 
 
+def _callback_outcome(
+    case: Case, *, rating: str, method: str, now: Any
+) -> tuple[str, Assignment | None, dict[str, Any]]:
+    """CLS-3: what a rating does: satisfied closes; the first dissatisfaction is redone; the second goes to
+    special supervision. Returns the target status, the reopened main assignment and the case updates."""
+    from ..models import CallbackMethod, Rating
+
+    if rating not in Rating.values:
+        raise _fail("rating", _("满意度评价无效"))
+    if method not in CallbackMethod.values:
+        raise _fail("method", _("回访方式无效"))
+    updates: dict[str, Any] = {"last_rating": rating}
+    main: Assignment | None = None
+    if rating in SATISFIED_RATINGS:
+        to_status = CaseStatus.CLOSED
+        updates.update(closed_at=now, close_kind=CloseKind.SATISFIED)
+    else:
+        updates["dissatisfied_count"] = case.dissatisfied_count + 1
+        if updates["dissatisfied_count"] == 1:
+            to_status = CaseStatus.REDO
+            main = _reopen_main_for_redo(case)
+            updates["due_at"] = main.due_at
+        else:
+            to_status = CaseStatus.SPECIAL_SUPERVISION
+    return to_status, main, updates
+
+
 def case_callback(
     *,
     case: Case,
@@ -39,27 +66,9 @@ def case_callback(
     citizen_words: str = "",
 ) -> Callback:
     """CLS-2/3: satisfied closes; the first dissatisfaction is redone; the second goes to special supervision."""
-    from ..models import CallbackMethod, Rating
-
-    if rating not in Rating.values:
-        raise _fail("rating", _("满意度评价无效"))
-    if method not in CallbackMethod.values:
-        raise _fail("method", _("回访方式无效"))
     now = clock.now()
     with transaction.atomic():
-        updates: dict[str, Any] = {"last_rating": rating}
-        main: Assignment | None = None
-        if rating in SATISFIED_RATINGS:
-            to_status = CaseStatus.CLOSED
-            updates.update(closed_at=now, close_kind=CloseKind.SATISFIED)
-        else:
-            updates["dissatisfied_count"] = case.dissatisfied_count + 1
-            if updates["dissatisfied_count"] == 1:
-                to_status = CaseStatus.REDO
-                main = _reopen_main_for_redo(case)
-                updates["due_at"] = main.due_at
-            else:
-                to_status = CaseStatus.SPECIAL_SUPERVISION
+        to_status, main, updates = _callback_outcome(case, rating=rating, method=method, now=now)
         _transition(
             case,
             Action.CALLBACK,

@@ -23,6 +23,7 @@ from hotline.common.redaction import redact, secret_pattern
 from hotline.common.validators import MOBILE_RE, normalize_phone
 
 from ..models import ChannelKind, ChannelMessage, WeChatAccount, WeChatFollower
+from ..services import REPLY_LIMITS, reply_clock
 
 # Menu keys → case type codes (the five request types of the seed: 咨询 投诉 建议 求助 其他).
 MENU_TYPES = {
@@ -94,13 +95,15 @@ def receive(*, account: WeChatAccount, message: Incoming, raw: str) -> str:
             channel=ChannelKind.WECHAT, account=account.app_id, external_id=message.external_id
         )
         return cache.get(_retry_key(first.pk)) or first.reply
-    reply, case = _answer(account, message)
+    reply, case = _answer(account, message, record)
     record.reply = redact(reply, SECRET_IN_REPLY)
     if record.reply != reply:
         cache.set(_retry_key(record.pk), reply, RETRY_SECONDS)
     record.case = case
     record.acknowledged_at = clock.now()
-    record.save(update_fields=["reply", "case", "acknowledged_at"])
+    if case is not None:
+        record.reply_due_at = now + REPLY_LIMITS[Channel.WECHAT]
+    record.save(update_fields=["reply", "case", "acknowledged_at", "reply_due_at"])
     return reply
 
 
@@ -108,7 +111,7 @@ def _retry_key(record_pk: int) -> str:
     return f"wechat-reply:{record_pk}"
 
 
-def _answer(account: WeChatAccount, message: Incoming) -> tuple[str, Case | None]:
+def _answer(account: WeChatAccount, message: Incoming, record: ChannelMessage) -> tuple[str, Case | None]:
     follower, _ = WeChatFollower.objects.get_or_create(account=account, open_id=message.sender)
     if message.msg_type == "event":
         if message.event == "subscribe":
@@ -127,7 +130,7 @@ def _answer(account: WeChatAccount, message: Incoming) -> tuple[str, Case | None
         return _start_binding(follower, normalize_phone(bind.group(1))), None
     if code := CODE_RE.match(text):
         return _confirm_binding(follower, code.group(1)), None
-    return _submit(account, follower, text)
+    return _submit(account, follower, text, record)
 
 
 def _case_type(code: str) -> DictItem | None:
@@ -195,7 +198,9 @@ def _my_requests(account: WeChatAccount, follower: WeChatFollower) -> str:
     return "您最近的诉求：\n" + "\n".join(lines) if lines else "您还没有通过本公众号提交的诉求。"
 
 
-def _submit(account: WeChatAccount, follower: WeChatFollower, text: str) -> tuple[str, Case | None]:
+def _submit(
+    account: WeChatAccount, follower: WeChatFollower, text: str, record: ChannelMessage
+) -> tuple[str, Case | None]:
     if not follower.pending_type:
         return "请先点击菜单选择诉求类型（咨询、投诉、建议、求助、其他），再发送诉求内容。", None
     if len(text) < MIN_CONTENT:
@@ -211,6 +216,7 @@ def _submit(account: WeChatAccount, follower: WeChatFollower, text: str) -> tupl
         channel=Channel.WECHAT,
         citizen_phone=follower.phone,
         title=text[:30],
+        origin={"channel_message": record.pk, **reply_clock(Channel.WECHAT, record.received_at)},
     )
     requester = case_services.Requester(
         channel=Channel.WECHAT, account=account.app_id, external_id=follower.open_id

@@ -1,0 +1,52 @@
+"""The texts citizen channels send, as notify message templates (staff edit them in the admin).
+
+Seeded by a migration; `seed_channel_templates` is also what tests call after a flush."""
+
+from __future__ import annotations
+
+from typing import Any
+
+TEMPLATES = [
+    (
+        "channel_login_code",
+        "市民验证码（网站/APP）",
+        "12345热线验证码",
+        "【12345热线】您的验证码{code}，{minutes}分钟内有效。请勿告诉他人；如非本人操作，请忽略。",
+    ),
+    (
+        "channel_received",
+        "网络诉求收到回执（市民）",
+        "您的诉求已收到",
+        "【12345热线】您的诉求已收到，工单编号{number}，查询密码{password}。我们将尽快受理并回复。",
+    ),
+    (
+        "channel_received_public",
+        "网络诉求收到回执（公开诉求，市民）",
+        "您的诉求已收到",
+        "【12345热线】您的诉求已收到，工单编号{number}。我们将尽快受理并回复。",
+    ),
+    (
+        "channel_callback",
+        "短信回访（市民）",
+        "请评价办理结果",
+        # One SMS (70 UCS-2 characters) with a 14-digit case number.
+        "【12345热线】工单{number}已办理，请回复数字评价：5非常满意 4满意 3基本满意 2不满意 1非常不满意",
+    ),
+    (
+        "channel_rating_thanks",
+        "评价感谢（市民）",
+        "感谢您的评价",
+        "【12345热线】已收到您对工单{number}的评价（{rating}），感谢您的支持。",
+    ),
+    (
+        "channel_sms_help",
+        "短信无法识别（市民）",
+        "12345热线",
+        "【12345热线】未能识别您的回复。评价请回复数字1-5；反映问题请直接发送诉求内容（时间、地点、事情经过）。",
+    ),
+]
+
+
+def seed_channel_templates(model: Any) -> None:
+    for code, name, subject, body in TEMPLATES:
+        model.objects.get_or_create(code=code, defaults={"name": name, "subject": subject, "body": body})

@@ -151,7 +151,7 @@ class StatementProfile:
             print(f"      {label:<40} {int(calls):>6} {wall:8.2f} {cpu:8.2f}")
 
 
-PROFILE = {"statements": False, "python": False}
+PROFILE: dict[str, int] = {"statements": 0, "python": 0, "workers": 1}
 
 
 def timed_sweep(batch: int) -> tuple[float, dict[str, int]]:
@@ -166,13 +166,15 @@ def timed_sweep(batch: int) -> tuple[float, dict[str, int]]:
         stack.enter_context(clock.frozen_now(NOW))
         if python_profile is not None:
             python_profile.enable()
-        result = sweep(batch_size=batch)
+        result = sweep(batch_size=batch, workers=PROFILE["workers"])
         if python_profile is not None:
             python_profile.disable()
     seconds = time.perf_counter() - started
     cpu, db_cpu = time.process_time() - cpu, backend_cpu() - db_cpu
     print(
-        f"    CPU: Python {cpu:.1f} s + PostgreSQL {db_cpu:.1f} s; load average {os.getloadavg()[0]:.1f} "
+        f"    CPU: Python {cpu:.1f} s + PostgreSQL {db_cpu:.1f} s"
+        f"{' (the main connection only: the workers use their own)' if PROFILE['workers'] > 1 else ''}; "
+        f"load average {os.getloadavg()[0]:.1f} "
         f"on {os.cpu_count()} cores"
     )
     if profile is not None:
@@ -190,7 +192,7 @@ def overlapping_sweeps(batch: int) -> tuple[float, list[Exception]]:
         try:
             barrier.wait()
             with clock.frozen_now(NOW):
-                sweep(batch_size=batch)
+                sweep(batch_size=batch, workers=PROFILE["workers"])
         except Exception as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
         finally:
@@ -237,7 +239,7 @@ def crashed_then_rerun(batch: int) -> tuple[float, int]:
     sweep_module._record = crash_in_third_batch  # type: ignore[assignment]
     try:
         with clock.frozen_now(NOW):
-            sweep(batch_size=batch)
+            sweep(batch_size=batch, workers=PROFILE["workers"])
     except RuntimeError:
         pass
     finally:
@@ -273,6 +275,7 @@ def main() -> None:
     parser.add_argument("--due-share", type=float, default=0.1, help="share due in (a), (b) and (c)")
     parser.add_argument("--batch", type=int, default=2000)
     parser.add_argument("--skip-all-due", action="store_true", help="leave out (d): every clock due")
+    parser.add_argument("--workers", type=int, default=1, help="threads of each sweep (sweep(workers=…))")
     parser.add_argument("--only-a", action="store_true", help="only (a): one sweep over the due share")
     parser.add_argument(
         "--no-reset",
@@ -282,9 +285,12 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="wall time and PostgreSQL CPU per statement")
     parser.add_argument("--cprofile", action="store_true", help="profile the Python side of each sweep")
     args = parser.parse_args()
-    PROFILE.update(statements=args.profile, python=args.cprofile)
+    PROFILE.update(statements=args.profile, python=args.cprofile, workers=args.workers)
     name = require_postgresql()
-    print(f"数据库 {name}：{args.clocks:,} 个计时中的答复时限，其中约 {args.due_share:.0%} 已到预警/督办时间")
+    print(
+        f"数据库 {name}：{args.clocks:,} 个计时中的答复时限，其中约 {args.due_share:.0%} 已到预警/督办时间；"
+        f"每次扫描 {args.workers} 个线程"
+    )
 
     started = time.perf_counter()
     if not args.no_reset:

@@ -14,12 +14,15 @@ per alert, joined with its audience in SQL) are written set-based.
 from __future__ import annotations
 
 import datetime as dt
+import queue
+import threading
 import uuid
 from collections import defaultdict
 from collections.abc import Hashable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import Q
 from django.urls import reverse
 
@@ -89,35 +92,49 @@ class Recipients:
         self.now = now
         self._by_unit_role: dict[tuple[int, str], list[User]] = {}
         self._audiences: dict[Hashable, list[Reach]] = {}
+        self._lock = threading.RLock()  # a sweep's worker threads share the cache
         office = Unit.objects.filter(kind=UnitKind.OFFICE, is_active=True).first()
         self.office_id = office.pk if office else None
 
     def users(self, unit_id: int | None, roles: list[str]) -> list[User]:
         if unit_id is None:
             return []
-        if not self._by_unit_role:  # every active user with a role, in one query for the whole sweep
-            self._by_unit_role[(0, "")] = []
-            for user in User.objects.filter(is_active=True, unit__isnull=False).prefetch_related("roles"):
-                for role in {r.role for r in user.roles.all()}:
-                    self._by_unit_role.setdefault((user.unit_id, role), []).append(user)  # type: ignore[arg-type]
+        self.load()
         found: list[User] = []
         for role in roles:
             found += [u for u in self._by_unit_role.get((unit_id, role), []) if u not in found]
         return found
 
+    def load(self) -> None:
+        """Every active user with a role, in one query for the whole sweep (on first use)."""
+        with self._lock:
+            if self._by_unit_role:
+                return
+            by_unit_role: dict[tuple[int, str], list[User]] = {(0, ""): []}
+            for user in User.objects.filter(is_active=True, unit__isnull=False).prefetch_related("roles"):
+                for role in {r.role for r in user.roles.all()}:
+                    by_unit_role.setdefault((user.unit_id, role), []).append(user)  # type: ignore[arg-type]
+            self._by_unit_role = by_unit_role
+
     def audience(self, unit: Unit | None, rule: EscalationRule) -> Hashable:
         """A key for the users (and channels) an alert of this rule on this unit reaches."""
         key = (unit.pk if unit else None, rule.pk)
         if key not in self._audiences:
-            users = self.users(unit.pk if unit else None, rule.recipient_roles)
-            if rule.notify_parent_unit and unit is not None:
-                users += [u for u in self.users(unit.parent_id, rule.recipient_roles) if u not in users]
-            self._audiences[key] = reach(users=users, channels=rule.channels or [], now=self.now)
+            with self._lock:
+                users = self.users(unit.pk if unit else None, rule.recipient_roles)
+                if rule.notify_parent_unit and unit is not None:
+                    users += [u for u in self.users(unit.parent_id, rule.recipient_roles) if u not in users]
+                self._audiences[key] = reach(users=users, channels=rule.channels or [], now=self.now)
         return key
+
+    def members(self, key: Hashable) -> list[Reach]:
+        return self._audiences.get(key, [])
 
     @property
     def audiences(self) -> dict[Hashable, list[Reach]]:
-        return self._audiences
+        """A copy: other worker threads of the sweep may add audiences meanwhile."""
+        with self._lock:
+            return dict(self._audiences)
 
 
 @dataclass
@@ -129,6 +146,7 @@ class SweepContext:
     templates: dict[str, MessageTemplate]
     units: dict[int, Unit] = field(default_factory=dict)
     dates: dict[dt.datetime, str] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)  # guards the result across worker threads
 
     def load_units(self, unit_ids: set[int]) -> None:
         missing = {pk for pk in unit_ids if pk not in self.units}
@@ -146,11 +164,12 @@ class SweepContext:
 
     def date(self, moment: dt.datetime) -> str:
         key = moment.replace(second=0, microsecond=0)  # the text shows minutes
-        if key not in self.dates:
+        text = self.dates.get(key)
+        if text is None:
             if len(self.dates) > 100_000:  # deadlines repeat (office hours); keep the cache bounded anyway
                 self.dates.clear()
-            self.dates[key] = chinese_datetime(moment)
-        return self.dates[key]
+            text = self.dates[key] = chinese_datetime(moment)
+        return text
 
 
 @dataclass
@@ -180,7 +199,10 @@ KINDS_OF_MASK = [[kind for bit, kind in KIND_BITS if mask & bit] for mask in ran
 CHUNK = 50_000  # due clocks read from the index at a time, then locked and processed in batches in id order
 
 
-def sweep(*, now: dt.datetime | None = None, batch_size: int = 2000) -> SweepResult:
+def sweep(*, now: dt.datetime | None = None, batch_size: int = 2000, workers: int = 1) -> SweepResult:
+    """Raise every alert owed at `now`. With `workers` > 1 (PostgreSQL only), that many threads, each on its own
+    connection, work through the batches of each chunk side by side (they lock disjoint clocks, as overlapping
+    sweeps do); the first error is raised once the others have finished their batches."""
     now = now or wall_clock.now()
     run_id = uuid.uuid4().hex
     rules = {(r.stage, r.kind): r for r in EscalationRule.objects.filter(is_active=True)}
@@ -196,20 +218,53 @@ def sweep(*, now: dt.datetime | None = None, batch_size: int = 2000) -> SweepRes
         # Clocks are created in time order, as are their cases and assignments: working through a chunk in id
         # order reads and writes neighbouring rows together instead of jumping across the tables.
         chunk.sort()
-        for start in range(0, len(chunk), batch_size):
-            with transaction.atomic():
-                _relax_commit()
-                clocks = _take(now, chunk[start : start + batch_size], context.recipients.office_id)
-                if clocks:
-                    _process(clocks, context, result)
+        batches = [chunk[start : start + batch_size] for start in range(0, len(chunk), batch_size)]
+        if workers > 1 and connection.vendor == "postgresql" and len(batches) > 1:
+            _in_threads(batches, workers, context, result)
+        else:
+            for ids in batches:
+                _batch(ids, context, result)
     return result
+
+
+def _batch(ids: list[int], context: SweepContext, result: SweepResult) -> None:
+    with transaction.atomic():
+        _relax_commit()
+        clocks = _take(context.now, ids, context.recipients.office_id)
+        if clocks:
+            _process(clocks, context, result)
+
+
+def _in_threads(batches: list[list[int]], workers: int, context: SweepContext, result: SweepResult) -> None:
+    context.recipients.load()  # before the threads share it
+    pending: queue.SimpleQueue[list[int]] = queue.SimpleQueue()
+    for ids in batches:
+        pending.put(ids)
+
+    def drain() -> None:
+        try:
+            while True:
+                try:
+                    ids = pending.get_nowait()
+                except queue.Empty:
+                    return
+                _batch(ids, context, result)
+        finally:
+            connections.close_all()  # this thread's connection
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(drain) for _ in range(workers)]
+    for future in futures:
+        future.result()
 
 
 def _relax_commit() -> None:
     """Do not wait for the batch's commit to reach the disk (PostgreSQL's `synchronous_commit = off`, this
     transaction only). A server crash may then forget the last batches committed, as a whole (clocks moved on,
     alerts, events, messages and flags together): the next sweep finds those clocks still due and redoes them,
-    as it does for a batch in flight. Waiting for each flush was a large share of a big sweep's time."""
+    as it does for a batch in flight. The window is the WAL writer's delay (under a second): a message delivered
+    within it could be sent again after such a crash; no alert is ever recorded twice. Waiting for each flush
+    was a large share of a big sweep's time."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit = off")
@@ -294,9 +349,10 @@ def _process(clocks: list[DueClock], ctx: SweepContext, result: SweepResult) -> 
     by_id = {c.id: c for c in clocks}
     mine = [(by_id[clock_id], kind) for clock_id, kind in _insert_alerts(wanted, ctx)]
     _record(mine, ctx)
-    result.clocks += len(clocks)
-    for _, kind in mine:
-        result.alerts[kind] += 1
+    with ctx.lock:
+        result.clocks += len(clocks)
+        for _, kind in mine:
+            result.alerts[kind] += 1
 
 
 def _insert_alerts(wanted: list[tuple[DueClock, str]], ctx: SweepContext) -> list[tuple[int, str]]:
@@ -373,7 +429,7 @@ def _record(alerts: list[tuple[DueClock, str]], ctx: SweepContext) -> None:
         )
         if rule.channels:
             audience = ctx.recipients.audience(unit, rule)
-            if ctx.recipients.audiences[audience]:
+            if ctx.recipients.members(audience):
                 context = {
                     "number": number,
                     "title": title,

@@ -23,7 +23,8 @@ from django.db.models import Count
 
 from bench import require_postgresql
 from bench.case_bench import Result, client_for, measure, ok
-from hotline.cases.models import OPEN_ASSIGNMENT_STATUSES, Assignment
+from hotline.cases.models import OPEN_ASSIGNMENT_STATUSES, Assignment, CaseStatus
+from hotline.cases.selectors import office_queue
 from hotline.demo.org import load_org
 
 TARGET_MS = 300
@@ -112,10 +113,34 @@ def main() -> None:
         ),
         ("case page with timeline", office, lambda i: f"/cases/{rng.randint(1, max_id)}/", TARGET_MS),
         ("open-case board", office, lambda i: "/cases/board/", None),
-        ("supervision (30 days), office", office, lambda i: "/supervision/", SUPERVISION_TARGET_MS),
+        (
+            "supervision (30 days), office: card ledger",
+            office,
+            lambda i: "/supervision/",
+            SUPERVISION_TARGET_MS,
+        ),
+        *[
+            (
+                f"supervision (30 days), office: {tab}",
+                office,
+                lambda i, t=tab: f"/supervision/?tab={t}",
+                SUPERVISION_TARGET_MS,
+            )
+            for tab in ("limits", "results", "quality")
+        ],
     ]
     if handler is not None:
         pages.insert(1, ("unit handler home (worklists)", client_for(handler), lambda i: "/", TARGET_MS))
+        # Issue 11 item 10: the worklist sorted by the running deadline (the current stage's clock), first page.
+        pages.insert(
+            2,
+            (
+                "worklist API by running deadline, busiest unit",
+                client_for(handler),
+                lambda i: "/api/v1/worklist/?tab=open",
+                TARGET_MS,
+            ),
+        )
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM sla_alert")
         (alerts,) = cursor.fetchone()
@@ -130,6 +155,24 @@ def main() -> None:
                 ok(response)
 
         print(Result(label, measure(get, args.iterations, warmup=5), target, "HTML page").line())
+    if args.only in "callback queue by running deadline":
+        # 待回访 sorted by the callback deadline (each case's running clock): the queue's first page and its count,
+        # as the agent's home computes them (that page also carries the office-wide overview counts).
+        agent = org.users["agent1"]
+
+        def callback_queue(i: int) -> None:
+            qs = office_queue(user=agent, statuses=[CaseStatus.CALLBACK], by_deadline=True)
+            list(qs[:20])
+            qs.count()
+
+        print(
+            Result(
+                "callback queue by running deadline, first page + count",
+                measure(callback_queue, args.iterations, warmup=5),
+                TARGET_MS,
+                "selector",
+            ).line()
+        )
 
 
 if __name__ == "__main__":

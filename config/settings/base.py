@@ -269,6 +269,9 @@ CELERY_TASK_ALWAYS_EAGER = False
 # The periodic jobs (and their intervals) are registered by each package (hotline.common.registry); Celery beat
 # (config/celery.py) and run_worker both read that list.
 HOTLINE_SWEEP_SECONDS = float(os.environ.get("HOTLINE_SWEEP_SECONDS", "60"))
+# Threads (each with its own database connection) a large deadline sweep works with (PostgreSQL only; a sweep
+# of one batch always runs alone). Count them in the connection budget when raising it.
+HOTLINE_SWEEP_WORKERS = int(os.environ.get("HOTLINE_SWEEP_WORKERS", "1"))
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # The embedded knowledge index has one writer: its updates go to their own queue, served by one worker process.

@@ -16,6 +16,8 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 
+from hotline.common.pgarrays import TEXT_ARRAY, int_array, json_array
+
 from .models import Channel, Outbox, OutboxStatus
 from .services import sms_send_time
 
@@ -67,29 +69,29 @@ def queue_fanout(
         members = [(keys[key], r) for key, rows in audiences.items() for r in rows]
         with connection.cursor() as cursor:
             cursor.execute(
-                """
+                f"""
                 INSERT INTO notify_outbox (channel, recipient_id, address, template, subject, body, sealed_body, link,
                                            status, attempts, next_attempt_at, last_error, created_at, external_id)
                 SELECT a.channel, a.user_id, a.address, m.template, m.subject, m.body, '', m.link,
                        %s, 0, a.send_at, '', %s, ''
-                FROM unnest(%s::int[], %s::text[], %s::text[], %s::text[], %s::text[])
+                FROM unnest(%s::int[], {TEXT_ARRAY}, {TEXT_ARRAY}, {TEXT_ARRAY}, {TEXT_ARRAY})
                      AS m(audience, template, subject, body, link)
-                JOIN unnest(%s::int[], %s::bigint[], %s::text[], %s::text[], %s::timestamptz[])
+                JOIN unnest(%s::int[], %s::bigint[], {TEXT_ARRAY}, {TEXT_ARRAY}, {TEXT_ARRAY}::timestamptz[])
                      AS a(audience, user_id, channel, address, send_at) USING (audience)
                 """,
                 [
                     OutboxStatus.PENDING,
                     now,
-                    [keys[m.audience] for m in messages],
-                    [m.template for m in messages],
-                    [m.subject for m in messages],
-                    [m.body for m in messages],
-                    [m.link for m in messages],
-                    [k for k, _ in members],
-                    [r.user_id for _, r in members],
-                    [r.channel for _, r in members],
-                    [r.address for _, r in members],
-                    [r.send_at for _, r in members],
+                    int_array(keys[m.audience] for m in messages),
+                    json_array(m.template for m in messages),
+                    json_array(m.subject for m in messages),
+                    json_array(m.body for m in messages),
+                    json_array(m.link for m in messages),
+                    int_array(k for k, _ in members),
+                    int_array(r.user_id for _, r in members),
+                    json_array(r.channel for _, r in members),
+                    json_array(r.address for _, r in members),
+                    json_array(r.send_at for _, r in members),
                 ],
             )
             written = int(cursor.rowcount)

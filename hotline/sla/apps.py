@@ -49,7 +49,9 @@ class SlaConfig(AppConfig):
 
 def _logged_sweep(sweep: Any) -> Any:
     def run() -> None:
-        result = sweep()
+        from django.conf import settings
+
+        result = sweep(workers=getattr(settings, "HOTLINE_SWEEP_WORKERS", 1))
         if result.alerts:
             logger.info("sweep raised %s", dict(result.alerts))
 

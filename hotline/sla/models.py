@@ -130,8 +130,10 @@ class Clock(models.Model):
     `next_alert_at` is the earliest threshold not yet acted on, so the sweep reads only what has come due.
     """
 
+    # No single-column indexes on the keys: (case, due_at, id) and (assignment, …) below serve them, and every
+    # index is one more write for each clock the sweep moves on.
     case = models.ForeignKey(
-        "cases.Case", verbose_name=_("工单"), related_name="clocks", on_delete=models.CASCADE
+        "cases.Case", verbose_name=_("工单"), related_name="clocks", on_delete=models.CASCADE, db_index=False
     )
     assignment = models.ForeignKey(
         "cases.Assignment",
@@ -140,6 +142,7 @@ class Clock(models.Model):
         blank=True,
         related_name="clocks",
         on_delete=models.CASCADE,
+        db_index=False,
     )
     stage = models.CharField(_("环节"), max_length=16, choices=Stage.choices)
     started_at = models.DateTimeField(_("开始时间"))
@@ -161,8 +164,16 @@ class Clock(models.Model):
                 name="clock_next_alert_id_idx",
                 condition=models.Q(stopped_at__isnull=True),
             ),
-            models.Index(fields=["assignment", "stage"], name="clock_assignment_stage_idx"),
-            models.Index(fields=["case", "stage"], name="clock_case_stage_idx"),
+            # A case's or assignment's clocks, nearest deadline first: the worklists sort by the running deadline
+            # (the first running clock, `ORDER BY due_at, id LIMIT 1` per row) and read it from the index alone.
+            models.Index(
+                fields=["assignment", "due_at", "id"],
+                include=["stopped_at", "stage"],
+                name="clock_assignment_due_idx",
+            ),
+            models.Index(
+                fields=["case", "due_at", "id"], include=["stopped_at", "stage"], name="clock_case_due_idx"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -172,15 +183,26 @@ class Clock(models.Model):
 class Alert(models.Model):
     """A warning, yellow card, red card or reminder. At most one of each kind per clock (the sweep relies on it)."""
 
-    clock = models.ForeignKey(Clock, verbose_name=_("计时"), related_name="alerts", on_delete=models.CASCADE)
+    # The unique (clock, kind) and the (unit, kind, raised_at) indexes serve the keys: no single-column copies
+    # (the sweep inserts up to millions of alerts at once, each index is one more write per alert).
+    clock = models.ForeignKey(
+        Clock, verbose_name=_("计时"), related_name="alerts", on_delete=models.CASCADE, db_index=False
+    )
     kind = models.CharField(_("类型"), max_length=16, choices=AlertKind.choices)
     case = models.ForeignKey("cases.Case", verbose_name=_("工单"), related_name="+", on_delete=models.CASCADE)
     unit = models.ForeignKey(
-        "orgs.Unit", verbose_name=_("单位"), null=True, blank=True, related_name="+", on_delete=models.PROTECT
+        "orgs.Unit",
+        verbose_name=_("单位"),
+        null=True,
+        blank=True,
+        related_name="+",
+        on_delete=models.PROTECT,
+        db_index=False,
     )
     raised_at = models.DateTimeField(_("时间"), db_index=True)
-    # The sweep that raised it: each sweep notifies only about the alerts it inserted itself.
-    run_id = models.CharField(_("批次"), max_length=32, db_index=True)
+    # The sweep that raised it: each sweep notifies only about the alerts it inserted itself (PostgreSQL reads
+    # them back from the INSERT; elsewhere they are found by clock and run, through the unique index).
+    run_id = models.CharField(_("批次"), max_length=32)
 
     class Meta:
         verbose_name = _("预警督办记录")

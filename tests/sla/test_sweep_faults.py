@@ -85,3 +85,22 @@ def test_two_overlapping_sweeps_raise_everything_once(city, people):
     notices = Outbox.objects.filter(template="sla_yellow", channel="in_app")
     assert notices.count() == 90 == notices.values("recipient", "body").distinct().count()
     assert not Clock.objects.filter(stopped_at__isnull=True, next_alert_at__lte=OVERDUE).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="worker threads need their own PostgreSQL connections"
+)
+def test_a_sweep_with_worker_threads_raises_what_one_thread_does(city, people):
+    many_cases(city, people, 30)
+    with clock.frozen_now(OVERDUE):
+        result = sweep(
+            batch_size=4, workers=3
+        )  # 60 due clocks (reply and sign-for): 15 batches over 3 threads
+    assert yellow_count() == 30
+    assert Alert.objects.values("clock_id", "kind").distinct().count() == Alert.objects.count()
+    assert sum(result.alerts.values()) == Alert.objects.count() and result.clocks == 60
+    notices = Outbox.objects.filter(template="sla_yellow", channel="in_app")
+    assert notices.count() == 90 == notices.values("recipient", "body").distinct().count()
+    with clock.frozen_now(OVERDUE):
+        assert not sweep(batch_size=4, workers=3).alerts  # nothing owed twice

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from django.db import connection
 
 from hotline.common.models import AuditLog
+from hotline.common.pgarrays import TEXT_ARRAY, int_array, json_array
 
 from ..lifecycle import Action
 from ..models import Case, CaseEvent
@@ -54,22 +55,22 @@ def record_clock_events(*, events: Sequence[ClockEvent], at: dt.datetime) -> int
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
-                """
+                f"""
                 INSERT INTO cases_caseevent
                     (case_id, at, actor_id, unit_id, assignment_id, action, from_status, to_status, opinion, data)
                 SELECT v.case_id, %s, NULL, v.unit_id, v.assignment_id, v.action, c.status, c.status, v.opinion,
-                       '{}'::jsonb
-                FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::text[], %s::text[])
+                       '{{}}'::jsonb
+                FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], {TEXT_ARRAY}, {TEXT_ARRAY})
                      AS v(case_id, unit_id, assignment_id, action, opinion)
                 JOIN cases_case c ON c.id = v.case_id
                 """,
                 [
                     at,
-                    [e.case_id for e in events],
-                    [e.unit_id for e in events],
-                    [e.assignment_id for e in events],
-                    [e.action for e in events],
-                    [e.opinion for e in events],
+                    int_array(e.case_id for e in events),
+                    int_array(e.unit_id for e in events),
+                    int_array(e.assignment_id for e in events),
+                    json_array(e.action for e in events),
+                    json_array(e.opinion for e in events),
                 ],
             )
             return int(cursor.rowcount)
@@ -112,7 +113,7 @@ def mark_overdue(*, case_ids: Sequence[int]) -> list[int]:
                 )
                 SELECT id FROM marked
                 """,
-                [ids, AuditLog.Action.UPDATE, Case._meta.label_lower, OVERDUE_SUMMARY, changes],
+                [int_array(ids), AuditLog.Action.UPDATE, Case._meta.label_lower, OVERDUE_SUMMARY, changes],
             )
             return sorted(row[0] for row in cursor.fetchall())
     fresh = list(Case.objects.filter(pk__in=ids, is_overdue=False).values_list("pk", flat=True))

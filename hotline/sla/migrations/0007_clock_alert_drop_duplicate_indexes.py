@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('cases', '0009_requestkey_table'),
         ('orgs', '0002_repair_unit_paths'),
-        ('sla', '0005_forwarded_stage'),
+        ('sla', '0006_forwarded_step_alert_rules'),
     ]
 
     operations = [

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('notify', '0005_outbox_sealed_body'),
+        ('notify', '0006_redact_stored_query_passwords'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -16,7 +16,7 @@ def _postgresql(sql: str):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cases", "0009_requestkey_table"),
+        ("cases", "0012_citizen_rating_and_upload_without_user"),
     ]
 
     operations = [

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("sla", "0006_clock_alert_drop_duplicate_indexes"),
+        ("sla", "0007_clock_alert_drop_duplicate_indexes"),
     ]
 
     operations = [

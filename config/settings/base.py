@@ -218,6 +218,7 @@ SPECTACULAR_SETTINGS = {
         "AssignmentRoleEnum": "hotline.cases.models.AssignmentRole",
         "UserRoleEnum": "hotline.orgs.models.Role",
         "RatingEnum": "hotline.cases.models.Rating",
+        "GenderEnum": "hotline.citizens.models.Gender",
     },
 }
 

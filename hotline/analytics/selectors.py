@@ -20,6 +20,8 @@ from .measures import MEASURES, Figure, Measure, Scope
 
 PERIODS = ("day", "week", "month", "custom")
 DEFAULT_DAYS = 30
+MIN_YEAR, MAX_YEAR = 2000, 2100  # no arithmetic near date.min/max; no hotline has figures outside
+MAX_PK = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,9 @@ def period_from(params: Mapping[str, str]) -> Period:
                 dates[key] = dt.date.fromisoformat(raw)
             except ValueError:
                 errors[key] = [_("日期格式应为 YYYY-MM-DD")]
+                continue
+            if not MIN_YEAR <= dates[key].year <= MAX_YEAR:
+                errors[key] = [_("日期超出可统计的范围")]
     if errors:
         raise serializers.ValidationError(errors)
     today = timezone.localtime(clock.now()).date()
@@ -85,7 +90,7 @@ def scope_unit(*, user: User, unit_id: str | int | None) -> Unit | None:
         pk = int(unit_id)
     except (TypeError, ValueError) as exc:
         raise serializers.ValidationError({"unit": [_("单位编号应为整数")]}) from exc
-    unit = Unit.objects.filter(pk=pk).first()
+    unit = Unit.objects.filter(pk=pk).first() if 0 < pk <= MAX_PK else None
     if unit is None:
         raise NotFound(_("单位不存在"))
     if not sees_everything(user) and (user.unit is None or not unit.path.startswith(user.unit.path)):

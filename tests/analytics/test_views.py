@@ -43,6 +43,8 @@ def test_api_for_the_office_and_a_unit_leaders_subtree(city, people, api):
         assert as_user(api, people.east_leader).get(API, {"unit": city.liyuan.pk}).status_code == 200
         assert as_user(api, people.east_leader).get(API, {"unit": city.west.pk}).status_code == 404
         assert as_user(api, people.east_leader).get(API, {"unit": 999999}).status_code == 404
+        assert as_user(api, people.leader).get(API, {"unit": 2**70}).status_code in (400, 404)  # never 500
+        assert as_user(api, people.leader).get(API, {"unit": -1}).status_code == 404
 
 
 def test_api_refuses_handlers_and_answers_bad_input_with_field_errors(city, people, api):
@@ -54,6 +56,8 @@ def test_api_refuses_handlers_and_answers_bad_input_with_field_errors(city, peop
         ({"from": "2026-11-30", "to": "2026-11-01"}, "from"),
         ({"period": "year"}, "period"),
         ({"unit": "east"}, "unit"),
+        ({"to": "0001-01-01"}, "to"),
+        ({"from": "9999-12-31", "to": "9999-12-31"}, "from"),
     ):
         response = client.get(API, params)
         assert response.status_code == 400, params

@@ -8,5 +8,6 @@ urlpatterns = [
     path("", include("hotline.knowledge.urls")),
     path("", include("hotline.integrations.urls")),
     path("", include("hotline.telephony.api_urls")),
+    path("", include("hotline.analytics.urls")),
     path("citizen/", include("hotline.intake.api_urls")),
 ]

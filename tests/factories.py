@@ -302,7 +302,7 @@ def _bulletin_sent(city: Any, people: Any) -> Any:
 
     pdf = SimpleUploadedFile("值班表.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
     data = bulletins.BulletinInput(
-        kind=BulletinKind.objects.order_by("pk").first(), subject="区内通知", body="东区内部事项",
+        kind=BulletinKind.objects.get_or_create(name="通知公告")[0], subject="区内通知", body="东区内部事项",
         units=[city.east], attachments=[pdf],
     )  # fmt: skip
     draft = bulletins.bulletin_save_draft(actor=people.east, data=data)

@@ -171,6 +171,12 @@ EXCEPTIONS: dict[str, str] = {
     "and tokens get 401); a partner reads only the cases it sent (tests/integrations/test_superior_exchange.py)",
     "partner-assignment-action": "partner API, as partner-case; a bureau system reaches only its unit's steps "
     "(tests/integrations/test_bureau_api.py)",
+    "portal-case": "public portal: a citizen opens a case by its number and query password (lockout as the "
+    "public lookup); a public case shows only status and reply (tests/intake/test_portal.py)",
+    "api-citizen-request": "citizen app API: a citizen token, staff sessions and tokens refused; another citizen "
+    "gets 404 (tests/intake/test_citizen_api.py)",
+    "api-citizen-rating": "as api-citizen-request",
+    "api-citizen-photos": "as api-citizen-request",
     "open311-discovery": "Open311 discovery document, public; `fmt` is json or xml",
     "open311-services": "Open311 service list, public; `fmt` is json or xml",
     "open311-service": "Open311 service definition (a case type), public",

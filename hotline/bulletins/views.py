@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
 
 from hotline.common.audit import audit_record
 from hotline.common.errors import NotFound, ServiceError
@@ -154,10 +153,11 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
 def act(request: HttpRequest, pk: int) -> HttpResponse:
     user = request_user(request)
-    bulletin = _get(request, pk)
+    bulletin = _get(request, pk)  # 404 first: a bulletin one may not see answers the same to every method
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     action = request.POST.get("action", "")
     try:
         if action == "send":

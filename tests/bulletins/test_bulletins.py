@@ -14,7 +14,7 @@ from hotline.common.models import AuditLog
 
 def _data(city, units, **kw):
     return services.BulletinInput(
-        kind=BulletinKind.objects.get(name="通知公告"), subject=kw.pop("subject", "春节值班安排"),
+        kind=BulletinKind.objects.get_or_create(name="通知公告")[0], subject=kw.pop("subject", "春节值班安排"),
         body=kw.pop("body", "请各单位报送值班表。"), units=units, **kw,
     )  # fmt: skip
 

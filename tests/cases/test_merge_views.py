@@ -82,6 +82,7 @@ def test_hot_clusters_page_merges_a_member(city, people):
     assert client_for(people.xingfu).get("/cases/clusters/").status_code == 403
 
 
+@pytest.mark.django_db(transaction=True)  # the duplicate index is written after the intake commits
 def test_the_case_being_edited_is_no_duplicate_of_itself(city, people):
     """Editing a draft or returned case in the intake form (issue 11, item 1), the duplicate card screened the case
     against itself (相似度 1.00, same number, same name): the form passes its id and the partial leaves it out."""
@@ -103,6 +104,7 @@ def test_the_case_being_edited_is_no_duplicate_of_itself(city, people):
     assert draft.number not in html and 'data-testid="duplicates-none"' in html
 
 
+@pytest.mark.django_db(transaction=True)  # the duplicate index is written after the intake commits
 def test_a_bad_exclude_parameter_is_ignored_never_a_500(city, people):
     draft = submitted_case(city, people)
     client = client_for(people.agent)

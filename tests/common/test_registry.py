@@ -15,6 +15,9 @@ EXPECTED: dict[str, tuple[str | None, float]] = {
     "sla-sweep": ("hotline.sla.tasks.sweep_task", 60.0),
     "duplicates-prune": ("hotline.cases.tasks.prune_duplicate_index_task", 24 * 3600.0),
     "intake-mailbox": ("hotline.intake.tasks.poll_mailbox_task", 60.0),
+    "integrations-deliver": ("hotline.integrations.tasks.deliver_task", 5.0),
+    "case-number-sequences-prune": ("hotline.cases.tasks.prune_number_sequences_task", 24 * 3600.0),
+    "dispatching-retrain": ("hotline.dispatching.tasks.retrain_task", 24 * 3600.0),
 }
 
 

@@ -30,6 +30,7 @@ def test_warm_up_loads_jieba_the_search_index_and_the_caches(db, tmp_path, monke
             "calendar",
             "urls",
             "templates",
+            "dispatch_model",
         }
         assert segmenter._jieba is not None  # the dictionary is loaded: the first request does not pay for it
         assert engine._engines  # the index is open

@@ -6,12 +6,16 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from hotline.bulletins.models import BulletinKind
 from tests.e2e.test_case_loop_browser import Desk
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_send_review_read_and_who_has_not_read(browser, live_server, city, people, screenshot_dir):
+    BulletinKind.objects.get_or_create(
+        name="紧急通知"
+    )  # seeded by a migration; a flushing test may have emptied it
     dispatcher = Desk(browser, live_server.url, "dispatcher", screenshot_dir)
     page = dispatcher.page
     page.goto(f"{live_server.url}/bulletins/new/")

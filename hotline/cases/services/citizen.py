@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from hotline.common import clock, filetypes
+from hotline.common import clock
 from hotline.common.errors import ServiceError
 
 from ..lifecycle import Action
@@ -22,6 +21,7 @@ from ..models import Callback, Case, CaseAttachment, CaseStatus
 from .channel import Requester
 from .closing import _callback_outcome
 from .core import _bump, _clocks_on_transition, _event, _fail
+from .intake import checked_uploads, store_uploads
 
 MAX_CITIZEN_FILES = 9
 
@@ -63,38 +63,11 @@ def case_citizen_attach(
 ) -> list[CaseAttachment]:
     """Files a citizen sends with a request: the attachments allow-list checked by content (common.filetypes),
     the upload size limit, at most MAX_CITIZEN_FILES a request; all or nothing."""
-    limit = settings.HOTLINE_MAX_ATTACHMENT_BYTES
     if case.attachments.count() + len(files) > MAX_CITIZEN_FILES:
         raise _fail("attachments", _("每件诉求最多上传%(n)d个文件") % {"n": MAX_CITIZEN_FILES})
-    kinds = []
-    for upload in files:
-        if upload.size is None or upload.size > limit:
-            raise _fail(
-                "attachments",
-                _("文件“%(name)s”超过大小限制（%(mb)d MB）")
-                % {"name": upload.name, "mb": limit // (1024 * 1024)},
-            )
-        kind = filetypes.check(upload, upload.name or "")
-        if kind is None or (images_only and not kind.content_type.startswith("image/")):
-            raise _fail(
-                "attachments",
-                _("文件“%(name)s”的类型不允许（按文件内容检查）") % {"name": upload.name},
-            )
-        kinds.append(kind)
-    now = clock.now()
+    kinds = checked_uploads(files, images_only=images_only)
     with transaction.atomic():
-        return [
-            CaseAttachment.objects.create(
-                case=case,
-                file=upload,
-                name=(upload.name or "附件")[:200],
-                size=upload.size or 0,
-                content_type=kind.content_type,
-                uploaded_by=None,
-                uploaded_at=now,
-            )
-            for upload, kind in zip(files, kinds, strict=True)
-        ]
+        return store_uploads(case, files, kinds, None)
 
 
 __all__ = ["MAX_CITIZEN_FILES", "case_citizen_attach", "case_citizen_rating"]

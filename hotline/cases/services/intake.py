@@ -248,13 +248,12 @@ def _validate_input(data: CaseInput, *, complete: bool) -> dict[str, Any]:
 MAX_ATTACHMENTS = 20
 
 
-def _save_attachments(case: Case, files: Sequence[UploadedFile], actor: User) -> None:
-    """Only an allow-list of types, checked by content (common.filetypes); stored privately (common.storage)."""
+def checked_uploads(files: Sequence[UploadedFile], *, images_only: bool = False) -> list[Any]:
+    """The file kind of each upload, refusing the whole set if one is too large or not on the allow-list (checked
+    by content, common.filetypes); `images_only` for channels that take photos only."""
     from hotline.common import filetypes
 
     limit = settings.HOTLINE_MAX_ATTACHMENT_BYTES
-    if len(files) > MAX_ATTACHMENTS:
-        raise _fail("attachments", _("一次最多上传%(n)d个附件") % {"n": MAX_ATTACHMENTS})
     kinds = []
     for upload in files:
         if upload.size is None or upload.size > limit:
@@ -264,23 +263,41 @@ def _save_attachments(case: Case, files: Sequence[UploadedFile], actor: User) ->
                 % {"name": upload.name, "mb": limit // (1024 * 1024)},
             )
         kind = filetypes.check(upload, upload.name or "")
-        if kind is None:
+        if kind is None or (images_only and not kind.content_type.startswith("image/")):
             raise _fail(
                 "attachments",
                 _("附件“%(name)s”的类型不允许：只接受图片、PDF、Office 文档、音频和纯文本（按文件内容检查）")
-                % {"name": upload.name},
+                % {"name": upload.name}
+                if not images_only
+                else _("文件“%(name)s”的类型不允许：只接受图片（按文件内容检查）") % {"name": upload.name},
             )
         kinds.append(kind)
-    for upload, kind in zip(files, kinds, strict=True):
+    return kinds
+
+
+def store_uploads(
+    case: Case, files: Sequence[UploadedFile], kinds: Sequence[Any], uploaded_by: User | None
+) -> list[CaseAttachment]:
+    """Store checked uploads privately (common.storage) as the case's attachments."""
+    now = clock.now()
+    return [
         CaseAttachment.objects.create(
             case=case,
             file=upload,
             name=(upload.name or "附件")[:200],
             size=upload.size or 0,
             content_type=kind.content_type,
-            uploaded_by=actor,
-            uploaded_at=clock.now(),
+            uploaded_by=uploaded_by,
+            uploaded_at=now,
         )
+        for upload, kind in zip(files, kinds, strict=True)
+    ]
+
+
+def _save_attachments(case: Case, files: Sequence[UploadedFile], actor: User) -> None:
+    if len(files) > MAX_ATTACHMENTS:
+        raise _fail("attachments", _("一次最多上传%(n)d个附件") % {"n": MAX_ATTACHMENTS})
+    store_uploads(case, files, checked_uploads(files), actor)
 
 
 @dataclass

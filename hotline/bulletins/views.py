@@ -5,8 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseNotAllowed,
+)
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
 from hotline.common.audit import audit_record
 from hotline.common.errors import NotFound, ServiceError
@@ -175,7 +183,7 @@ def act(request: HttpRequest, pk: int) -> HttpResponse:
             services.bulletin_delete(actor=user, bulletin=bulletin)
             return redirect("bulletin-inbox")
         else:
-            raise Http404
+            return HttpResponseBadRequest(_("未知的操作"))
     except ServiceError as exc:
         return redirect(f"{request.path.rsplit('/act/', 1)[0]}/?error={error_text(exc)[:150]}")
     return redirect("bulletin-detail", pk=pk)

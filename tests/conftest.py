@@ -67,6 +67,17 @@ def fresh_reference_caches() -> None:
     cache.clear()  # throttle and lockout counters (shared cache) start from zero in every test
 
 
+@pytest.fixture(autouse=True)
+def clock_not_left_frozen() -> Any:
+    """A test must leave the process-wide clock running; one that leaves it frozen fails here, not in a later,
+    unrelated test."""
+    from hotline.common import clock
+
+    yield
+    leaked, clock._frozen = clock._frozen, None
+    assert leaked is None, f"the test left the clock frozen at {leaked}"
+
+
 @pytest.fixture
 def city(db: Any) -> City:
     from tests.factories import city_build

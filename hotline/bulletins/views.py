@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from hotline.common.audit import audit_record
 from hotline.common.errors import NotFound, ServiceError
-from hotline.common.http import error_text
+from hotline.common.http import error_text, private_download
 from hotline.common.paging import paginate
 from hotline.orgs.http import request_user
 
@@ -198,16 +198,7 @@ def attachment(request: HttpRequest, pk: int) -> FileResponse:
     except (NotFound, FileNotFoundError) as exc:
         raise Http404 from exc
     audit_record(actor=user, action="view", obj=item, summary=f"下载公告附件 {item.name}"[:255])
-    response = FileResponse(
-        handle,
-        as_attachment=True,
-        filename=item.name,
-        content_type=item.content_type or "application/octet-stream",
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_download(handle, filename=item.name, content_type=item.content_type)
 
 
 @login_required

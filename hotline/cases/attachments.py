@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from hotline.common.audit import audit_record
 from hotline.common.errors import NotFound
+from hotline.common.http import private_download
 from hotline.orgs.http import request_user
 from hotline.orgs.models import User
 
@@ -44,16 +45,7 @@ def attachment_response(*, user: User, pk: int) -> FileResponse:
         obj=attachment,
         summary=f"下载工单 {attachment.case.number} 的附件 {attachment.name}"[:255],
     )
-    response = FileResponse(
-        handle,
-        as_attachment=True,
-        filename=attachment.name,
-        content_type=attachment.content_type or "application/octet-stream",
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_download(handle, filename=attachment.name, content_type=attachment.content_type)
 
 
 @login_required

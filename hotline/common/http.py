@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -47,3 +47,14 @@ def error_text(exc: ServiceError, limit: int = 20) -> str:
 def report_error(request: HttpRequest, exc: ServiceError) -> None:
     """Show a service's refusal on the next page (Django messages)."""
     messages.error(request, error_text(exc))
+
+
+def private_download(handle: Any, *, filename: str, content_type: str) -> FileResponse:
+    """A stored private file sent as a download that no browser renders or caches (uploaded by anyone)."""
+    response = FileResponse(
+        handle, as_attachment=True, filename=filename, content_type=content_type or "application/octet-stream"
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response

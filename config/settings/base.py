@@ -292,6 +292,8 @@ SILENCED_SYSTEM_CHECKS = ["models.W040"]
 # processes (empty: in memory, the controller runs in the web process).
 HOTLINE_TELEPHONY = os.environ.get("HOTLINE_TELEPHONY", "auto")  # auto | on | off
 HOTLINE_TELEPHONY_REDIS = os.environ.get("HOTLINE_TELEPHONY_REDIS", "")
+# Push to browsers across processes (boards, chat, call bar); falls back to HOTLINE_TELEPHONY_REDIS.
+HOTLINE_PUSH_REDIS = os.environ.get("HOTLINE_PUSH_REDIS", "")
 HOTLINE_SIP_PORT = int(os.environ.get("HOTLINE_SIP_PORT", "15060"))
 # Media nodes behind Kamailio's dispatcher (scale-out); TTS engine for IVR prompts (dotted path, default espeak-ng).
 HOTLINE_TELEPHONY_NODES = int(os.environ.get("HOTLINE_TELEPHONY_NODES", "1"))

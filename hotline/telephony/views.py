@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
-from django.core.handlers.asgi import ASGIRequest
-from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -19,6 +16,7 @@ from hotline.common import clock
 from hotline.common.audit import audit_access
 from hotline.common.errors import ServiceError
 from hotline.common.http import error_text, get_or_404, report_error
+from hotline.common.push import sse_response
 from hotline.orgs.models import User
 
 from . import push, selectors, services
@@ -112,36 +110,13 @@ def _no_seat() -> str:
     return _("当前账号未绑定坐席工号")
 
 
-def _sync_stream(channel: str) -> Iterator[str]:
-    listener = push.broker().listen(channel, timeout=KEEPALIVE_SECONDS)
-    yield "retry: 2000\n\n"
-    for message in listener:
-        yield f"data: {message}\n\n" if message else ": keep-alive\n\n"
-
-
-async def _async_stream(channel: str) -> AsyncIterator[str]:
-    listener = push.broker().listen(channel, timeout=KEEPALIVE_SECONDS)
-    yield "retry: 2000\n\n"
-    try:
-        while True:
-            message = await asyncio.to_thread(next, listener)
-            yield f"data: {message}\n\n" if message else ": keep-alive\n\n"
-    finally:
-        await asyncio.to_thread(listener.close)
-
-
 @login_required
 def events(request: HttpRequest) -> HttpResponseBase:
     """SSE: the signed-in agent's own state and ringing calls (never anyone else's)."""
     agent = selectors.agent_for_user(user=_user(request))
     if agent is None:
         return HttpResponse(_no_seat(), status=404, content_type="text/plain; charset=utf-8")
-    channel = push.agent_channel(agent.pk)
-    stream = _async_stream(channel) if isinstance(request, ASGIRequest) else _sync_stream(channel)
-    response = StreamingHttpResponse(stream, content_type="text/event-stream")
-    response["Cache-Control"] = "no-cache"
-    response["X-Accel-Buffering"] = "no"
-    return response
+    return sse_response(request, push.agent_channel(agent.pk), keepalive=KEEPALIVE_SECONDS)
 
 
 @login_required

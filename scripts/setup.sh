@@ -40,7 +40,7 @@ fi
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
-# Front-end packages (htmx, Bootstrap) from the npm registry, never committed.
+# Front-end packages (htmx, Bootstrap, ECharts) from the npm registry, never committed.
 if ! command -v npm >/dev/null 2>&1; then
   apt_install nodejs npm
 fi

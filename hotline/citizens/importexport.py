@@ -29,7 +29,7 @@ from hotline.common.audit import audit_record
 from hotline.common.errors import ServiceError
 from hotline.common.spreadsheet import ImportReport as ImportReport
 from hotline.common.spreadsheet import RowError as RowError
-from hotline.common.spreadsheet import _check_header, _write, read_rows
+from hotline.common.spreadsheet import check_header, read_rows, write_table
 
 from . import services
 from .models import (
@@ -191,7 +191,7 @@ def import_citizens(
     *, upload: IO[bytes], file_name: str, actor: Any, dry_run: bool = False, job: ImportJob | None = None
 ) -> ImportReport:
     rows = _limited(read_rows(upload, file_name), CITIZEN_MAX_ROWS, gettext_lazy("市民"))
-    _check_header(rows, ["姓名", "电话"])
+    check_header(rows, ["姓名", "电话"])
     report = ImportReport(total=len(rows), dry_run=dry_run)
     clean_rows: list[tuple[int, services.CleanCitizen]] = []
     seen_ids: dict[str, int] = {}
@@ -286,7 +286,7 @@ def import_contacts(
     *, upload: IO[bytes], file_name: str, actor: Any, dry_run: bool = False, job: ImportJob | None = None
 ) -> ImportReport:
     rows = _limited(read_rows(upload, file_name), CONTACT_MAX_ROWS, gettext_lazy("联系人"))
-    _check_header(rows, ["市民电话", "联系人姓名"])
+    check_header(rows, ["市民电话", "联系人姓名"])
     report = ImportReport(total=len(rows), dry_run=dry_run)
     from hotline.common.validators import normalize_phone
 
@@ -351,7 +351,7 @@ def import_blacklist(
 ) -> ImportReport:
     """CIT-4: at most 10,000 rows per file; an entry for a number already listed is replaced."""
     rows = _limited(read_rows(upload, file_name), BLACKLIST_MAX_ROWS, gettext_lazy("黑名单"))
-    _check_header(rows, ["号码", "原因"])
+    check_header(rows, ["号码", "原因"])
     report = ImportReport(total=len(rows), dry_run=dry_run)
     now = clock.now()
     entries: dict[str, BlacklistEntry] = {}
@@ -444,7 +444,7 @@ def export_citizens(*, citizens: Iterable[Citizen], masked: bool, fmt: str = "xl
                 c.notes,
             ]
 
-    return _write(fmt, CITIZEN_COLUMNS, rows(), "市民")
+    return write_table(fmt, CITIZEN_COLUMNS, rows(), "市民")
 
 
 def export_contacts(*, contacts: Iterable[RelatedContact], masked: bool, fmt: str = "xlsx") -> bytes:
@@ -460,7 +460,7 @@ def export_contacts(*, contacts: Iterable[RelatedContact], masked: bool, fmt: st
                 c.notes,
             ]
 
-    return _write(fmt, CONTACT_COLUMNS, rows(), "相关联系人")
+    return write_table(fmt, CONTACT_COLUMNS, rows(), "相关联系人")
 
 
 def export_blacklist(*, entries: Iterable[BlacklistEntry], fmt: str = "xlsx") -> bytes:
@@ -476,4 +476,4 @@ def export_blacklist(*, entries: Iterable[BlacklistEntry], fmt: str = "xlsx") ->
                 e.treatment_target,
             ]
 
-    return _write(fmt, BLACKLIST_COLUMNS, rows(), "黑名单")
+    return write_table(fmt, BLACKLIST_COLUMNS, rows(), "黑名单")

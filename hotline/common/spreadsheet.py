@@ -85,7 +85,7 @@ def read_rows(upload: IO[bytes], file_name: str) -> Iterator[tuple[int, dict[str
         )
 
 
-def _cell(value: Any) -> str:
+def cell_text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
@@ -108,9 +108,9 @@ def _read_xlsx(upload: IO[bytes]) -> Iterator[tuple[int, dict[str, str]]]:
         ) from exc
     sheet = book.worksheets[0]
     rows = sheet.iter_rows(values_only=True)
-    header = [_cell(v) for v in next(rows, ())]
+    header = [cell_text(v) for v in next(rows, ())]
     for number, values in enumerate(rows, start=2):
-        cells = [_cell(v) for v in values]
+        cells = [cell_text(v) for v in values]
         if any(cells):
             yield number, dict(zip(header, cells, strict=False))
     book.close()
@@ -136,7 +136,7 @@ def _read_csv(upload: IO[bytes]) -> Iterator[tuple[int, dict[str, str]]]:
             yield number, dict(zip(header, cells, strict=False))
 
 
-def _check_header(rows: list[tuple[int, dict[str, str]]], required: list[str]) -> None:
+def check_header(rows: list[tuple[int, dict[str, str]]], required: list[str]) -> None:
     if not rows:
         raise ServiceError(
             _("文件中没有数据行"), field_errors={"file": [_("文件中没有数据行")]}, code="empty"
@@ -147,7 +147,7 @@ def _check_header(rows: list[tuple[int, dict[str, str]]], required: list[str]) -
         raise ServiceError(message, field_errors={"file": [message]}, code="bad_header")
 
 
-def _write(fmt: str, header: list[str], rows: Iterable[list[Any]], title: str) -> bytes:
+def write_table(fmt: str, header: list[str], rows: Iterable[list[Any]], title: str) -> bytes:
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out)

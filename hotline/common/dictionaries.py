@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from .models import DictKind
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from .audit import audit_record
+from .errors import ServiceError
+from .models import DictItem, DictKind
 
 # (code, name, rank)
 DEFAULTS: dict[str, list[tuple[str, str, int]]] = {
@@ -56,3 +61,44 @@ def seed_dictionaries(dict_item_model: Any) -> None:
             dict_item_model.objects.get_or_create(
                 kind=kind, code=code, defaults={"name": name, "rank": rank, "sort_order": order}
             )
+
+
+def dict_item_save(
+    *,
+    kind: str,
+    code: str,
+    name: str,
+    rank: int = 0,
+    sort_order: int = 0,
+    is_active: bool = True,
+    actor: Any = None,
+) -> tuple[DictItem, bool]:
+    """Create or change the item `code` of dictionary `kind`; returns (item, created). Codes are stable ids."""
+    errors: dict[str, list[str]] = {}
+    if kind not in DictKind.values:
+        errors["kind"] = [_("未知的字典：%(kind)s") % {"kind": kind}]
+    if not code.strip() or len(code) > 32:
+        errors["code"] = [_("编码不能为空，且不超过32个字符")]
+    if not name.strip() or len(name) > 64:
+        errors["name"] = [_("名称不能为空，且不超过64个字符")]
+    if not 0 <= rank <= 32767:
+        errors["rank"] = [_("级别须在0到32767之间")]
+    if sort_order < 0:
+        errors["sort_order"] = [_("排序不能为负数")]
+    if errors:
+        raise ServiceError(next(iter(errors.values()))[0], field_errors=errors)
+    with transaction.atomic():
+        item = DictItem.objects.select_for_update().filter(kind=kind, code=code).first()
+        created = item is None
+        before = {} if item is None else {"name": item.name, "rank": item.rank, "is_active": item.is_active}
+        item = item or DictItem(kind=kind, code=code)
+        item.name, item.rank, item.sort_order, item.is_active = name.strip(), rank, sort_order, is_active
+        item.save()
+        audit_record(
+            actor=actor,
+            action="create" if created else "update",
+            obj=item,
+            summary=f"{'新增' if created else '修改'}字典项 {DictKind(kind).label}/{code}",
+            changes=None if created else {"before": before},
+        )
+    return item, created

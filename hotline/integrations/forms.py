@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -37,3 +39,17 @@ class SubscriptionForm(forms.Form):
     events = forms.MultipleChoiceField(
         label=_("订阅事件"), choices=Subscription.Event.choices, widget=forms.CheckboxSelectMultiple
     )
+
+
+class BaseDataImportForm(forms.Form):
+    kind = forms.ChoiceField(label=_("数据类别"), choices=[])
+    file = forms.FileField(label=_("文件（.xlsx 或 .csv）"))
+    dry_run = forms.BooleanField(label=_("试导入（只检查，不保存）"), required=False, initial=True)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from .basedata import KINDS
+
+        super().__init__(*args, **kwargs)
+        kind = self.fields["kind"]
+        assert isinstance(kind, forms.ChoiceField)
+        kind.choices = [(k.code, k.label) for k in KINDS.values()]

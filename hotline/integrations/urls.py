@@ -1,9 +1,12 @@
 from django.urls import path
 
-from . import api, bureau_api, external_api
+from . import api, basedata_api, bureau_api, external_api
 
 urlpatterns = [
     path("partner/ping/", api.PartnerPingApi.as_view(), name="partner-ping"),
+    path(
+        "partner/base-data/<slug:kind>/", basedata_api.PartnerBaseDataApi.as_view(), name="partner-base-data"
+    ),
     path("partner/cases/", external_api.PartnerCaseReceiveApi.as_view(), name="partner-cases"),
     path(
         "partner/cases/<str:external_id>/", external_api.PartnerCaseDetailApi.as_view(), name="partner-case"

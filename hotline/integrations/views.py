@@ -12,8 +12,8 @@ from django.views.decorators.http import require_POST
 from hotline.common.errors import ServiceError
 from hotline.common.http import error_text
 
-from . import selectors, services
-from .forms import PartnerForm, SubscriptionForm
+from . import basedata, selectors, services
+from .forms import BaseDataImportForm, PartnerForm, SubscriptionForm
 from .models import Partner
 from .permissions import may_manage_partners
 
@@ -131,4 +131,50 @@ def _credentials(request: HttpRequest, partner: Partner, issued: services.Issued
         request, "integrations/partner_credentials.html", {"partner": partner, "issued": issued}
     )
     response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+def base_data(request: HttpRequest) -> HttpResponse:
+    """Export units, users and dictionaries; import an edited file with a dry run first (API-3)."""
+    user = _manager(request)
+    form = BaseDataImportForm(request.POST or None, request.FILES or None)
+    report = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            report = basedata.import_file(
+                kind=form.cleaned_data["kind"],
+                upload=upload,
+                file_name=upload.name,
+                actor=user,
+                dry_run=form.cleaned_data["dry_run"],
+            )
+        except ServiceError as exc:
+            form.add_error("file", exc.message)
+    return render(
+        request,
+        "integrations/base_data.html",
+        {"form": form, "report": report, "kinds": basedata.KINDS.values(), "formats": basedata.FORMATS},
+        status=400 if request.method == "POST" and not form.is_valid() else 200,
+    )
+
+
+@login_required
+def base_data_export(request: HttpRequest, kind: str) -> HttpResponse:
+    user = _manager(request)
+    if kind not in basedata.KINDS:
+        raise Http404
+    fmt = request.GET.get("format", "xlsx")
+    try:
+        body = basedata.export(kind=kind, fmt=fmt, actor=user)
+    except ServiceError as exc:
+        return HttpResponse(exc.message, status=400, content_type="text/plain; charset=utf-8")
+    content_types = {
+        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "csv": "text/csv; charset=utf-8",
+        "json": "application/json",
+    }
+    response = HttpResponse(body, content_type=content_types[fmt])
+    response["Content-Disposition"] = f'attachment; filename="base-data-{kind}.{fmt}"'
     return response

@@ -288,3 +288,49 @@ def user_create(
             user.save(update_fields=["is_staff", "is_superuser"])
         audit_record(actor=actor, action="create", obj=user, summary=f"新增用户 {username}")
     return user
+
+
+def user_update(
+    *,
+    user: User,
+    full_name: str,
+    unit: Unit | None,
+    roles: Iterable[str],
+    phone: str = "",
+    is_active: bool = True,
+    actor: User | None = None,
+) -> User:
+    """Change a user's name, unit, phone, roles and whether it may sign in; audited with what was before."""
+    wanted = set(roles)
+    unknown = wanted - set(Role.values)
+    if unknown:
+        raise ServiceError(_("未知角色：%(role)s") % {"role": ", ".join(sorted(unknown))})
+    with transaction.atomic():
+        current = User.objects.select_for_update().get(pk=user.pk)
+        had = sorted(current.roles.values_list("role", flat=True))
+        before = {
+            "full_name": current.full_name,
+            "unit": current.unit_id,
+            "phone": current.phone,
+            "is_active": current.is_active,
+            "roles": had,
+        }
+        current.full_name, current.unit, current.phone, current.is_active = full_name, unit, phone, is_active
+        if (Role.ADMIN in had) != (
+            Role.ADMIN in wanted
+        ):  # the admin role carries Django's staff/superuser flags
+            current.is_staff = current.is_superuser = Role.ADMIN in wanted
+        current.save(update_fields=["full_name", "unit", "phone", "is_active", "is_staff", "is_superuser"])
+        current.roles.exclude(role__in=wanted).delete()
+        UserRole.objects.bulk_create(
+            [UserRole(user=current, role=r) for r in sorted(wanted)], ignore_conflicts=True
+        )
+        current.__dict__.pop("role_set", None)
+        audit_record(
+            actor=actor,
+            action="update",
+            obj=current,
+            summary=f"修改用户 {current.username}",
+            changes={"before": before},
+        )
+    return current

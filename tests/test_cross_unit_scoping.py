@@ -169,6 +169,9 @@ EXCEPTIONS: dict[str, str] = {
     "integ-deliveries-retry": "as integ-partner",
     "integ-base-data-export": "`kind` is a table (units/users/dictionaries), not an object; administrators only, "
     "others 404 (tests/integrations/test_basedata.py)",
+    "integ-key-request-decide": "Open311 key requests are decided by administrators only, others 404 "
+    "(tests/integrations/test_open311_keys.py)",
+    "open311-key-claim": "public claim link: the token is the secret, a guessed one 404 (test_open311_keys.py)",
     "partner-base-data": "partner API with the base-data scope; `kind` names a table (test_basedata.py)",
     "partner-case": "partner API: only a signed request of a registered partner is accepted (staff sessions "
     "and tokens get 401); a partner reads only the cases it sent (tests/integrations/test_superior_exchange.py)",

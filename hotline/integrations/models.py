@@ -219,3 +219,49 @@ class ExternalCase(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["partner", "external_id"], name="integ_external_case_unique")
         ]
+
+
+class ApiKeyRequest(models.Model):
+    """A civic app's request for an Open311 key (API-2): reviewed by an administrator, collected once.
+
+    The requester gets a claim link whose token only they hold (stored as a digest). On approval the app becomes a
+    `civic_app` partner with the open311 scope; its key waits here encrypted until the claim link shows it once,
+    then it is wiped."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待审核")
+        APPROVED = "approved", _("已批准，待领取")
+        CLAIMED = "claimed", _("已领取")
+        REJECTED = "rejected", _("未批准")
+
+    app_name = models.CharField(_("应用名称"), max_length=100)
+    developer = models.CharField(_("开发者或机构"), max_length=100)
+    contact_email = models.EmailField(_("联系邮箱"))
+    purpose = models.TextField(_("用途说明"), max_length=1000)
+    client_ip = models.GenericIPAddressField(_("申请地址"), null=True, blank=True)
+    claim_digest = models.CharField(_("领取令牌摘要"), max_length=64, unique=True)
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    partner = models.OneToOneField(
+        Partner, verbose_name=_("接入系统"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    api_key_sealed = models.TextField(_("待领取密钥（加密存储）"), blank=True)
+    decided_by = models.ForeignKey(
+        "orgs.User",
+        verbose_name=_("审核人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    decision_note = models.CharField(_("审核意见"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("申请时间"))
+
+    class Meta:
+        verbose_name = _("Open311 密钥申请")
+        verbose_name_plural = _("Open311 密钥申请")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "created_at"], name="apikeyreq_status_idx")]
+
+    def __str__(self) -> str:
+        return self.app_name

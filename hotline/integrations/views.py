@@ -7,14 +7,15 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from hotline.common.errors import ServiceError
 from hotline.common.http import error_text
 
-from . import basedata, selectors, services
+from . import basedata, keyrequests, selectors, services
 from .forms import BaseDataImportForm, PartnerForm, SubscriptionForm
-from .models import Partner
+from .models import ApiKeyRequest, Partner
 from .permissions import may_manage_partners
 
 
@@ -33,6 +34,7 @@ def partner_list(request: HttpRequest) -> HttpResponse:
         {
             "partners": selectors.partner_list(user=user),
             "unknown_failures": selectors.unknown_caller_failures(user=user),
+            "key_requests": keyrequests.pending_key_requests(user=user),
         },
     )
 
@@ -178,3 +180,23 @@ def base_data_export(request: HttpRequest, kind: str) -> HttpResponse:
     response = HttpResponse(body, content_type=content_types[fmt])
     response["Content-Disposition"] = f'attachment; filename="base-data-{kind}.{fmt}"'
     return response
+
+
+@login_required
+@require_POST
+def key_request_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    """Approve or reject a civic app's Open311 key request (the app collects the key itself)."""
+    user = _manager(request)
+    found = ApiKeyRequest.objects.filter(pk=pk).first()
+    if found is None:
+        raise Http404
+    try:
+        if request.POST.get("decision") == "approve":
+            keyrequests.key_request_approve(actor=user, request=found)
+        elif request.POST.get("decision") == "reject":
+            keyrequests.key_request_reject(actor=user, request=found, note=request.POST.get("note", ""))
+        else:
+            return HttpResponse(_("未知的操作"), status=400, content_type="text/plain; charset=utf-8")
+    except ServiceError as exc:
+        return HttpResponse(exc.message, status=exc.status_code, content_type="text/plain; charset=utf-8")
+    return redirect("integ-partners")

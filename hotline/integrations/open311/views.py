@@ -41,7 +41,7 @@ def discovery(request: HttpRequest, fmt: str) -> HttpResponse:
         {
             "changeset": "2026-12-07T00:00:00+08:00",
             "contact": getattr(settings, "HOTLINE_OPEN311_CONTACT", "12345 热线办"),
-            "key_service": _("接入密钥由热线办系统管理员发放（接入系统管理）"),
+            "key_service": request.build_absolute_uri(reverse("open311-key-request")),
             "endpoints": [
                 {
                     "specification": "http://wiki.open311.org/GeoReport_v2",

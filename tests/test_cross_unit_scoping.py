@@ -132,6 +132,8 @@ ROUTES: dict[str, str] = {
     # telephony
     "tel-missed-done": "missed_call",
     "tel-case-recordings": "case_pk",
+    # integrations
+    "integ-case-emergency": "case_pk",
     # bulletins: the sender, its recipients (a unit's people) and its reviewer
     "bulletin-detail": "bulletin",
     "bulletin-edit": "bulletin",
@@ -172,6 +174,8 @@ EXCEPTIONS: dict[str, str] = {
     "integ-key-request-decide": "Open311 key requests are decided by administrators only, others 404 "
     "(tests/integrations/test_open311_keys.py)",
     "open311-key-claim": "public claim link: the token is the secret, a guessed one 404 (test_open311_keys.py)",
+    "partner-emergency-feedback": "partner API: a platform reaches only the hand-overs sent to it, others 404 "
+    "(tests/integrations/test_emergency.py)",
     "partner-base-data": "partner API with the base-data scope; `kind` names a table (test_basedata.py)",
     "partner-case": "partner API: only a signed request of a registered partner is accepted (staff sessions "
     "and tokens get 401); a partner reads only the cases it sent (tests/integrations/test_superior_exchange.py)",

@@ -62,6 +62,9 @@ class Action(models.TextChoices):
     UNMERGE = "unmerge", _("撤销并单")
     UNMERGE_OUT = "unmerge_out", _("移出并单诉求")
     SMS_CITIZEN = "sms_citizen", _("短信告知来电人")
+    # Recorded by other packages on a case without changing its status (`services.case_annotate`).
+    EMERGENCY_TRANSFER = "emergency_transfer", _("转应急联动")
+    EMERGENCY_FEEDBACK = "emergency_feedback", _("联动单位反馈")
     # Raised by the deadline sweep, not by people; they appear on the timeline.
     SLA_WARNING = "sla_warning", _("时限预警")
     SLA_YELLOW = "sla_yellow", _("黄牌")

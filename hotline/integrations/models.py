@@ -131,6 +131,7 @@ class Subscription(models.Model):
         STATUS_CHANGED = "status_changed", _("状态变化")
         URGED = "urged", _("催办")
         CLOSED = "closed", _("办结")
+        EMERGENCY = "emergency", _("应急联动转交")
 
     partner = models.ForeignKey(
         Partner, verbose_name=_("接入系统"), on_delete=models.CASCADE, related_name="subscriptions"
@@ -265,3 +266,51 @@ class ApiKeyRequest(models.Model):
 
     def __str__(self) -> str:
         return self.app_name
+
+
+class EmergencyHandover(models.Model):
+    """A case handed to the 110 / 119 / 120 / 122 platform (API-4): pushed through the partner's webhook, the
+    platform acknowledges it and reports back; the hand-over time (asked → acknowledged) is measured against the
+    10-minute rule."""
+
+    class Service(models.TextChoices):
+        POLICE = "110", _("110 公安")
+        FIRE = "119", _("119 消防")
+        AMBULANCE = "120", _("120 急救")
+        TRAFFIC = "122", _("122 交警")
+
+    class Status(models.TextChoices):
+        SENT = "sent", _("已转交，待接收")
+        ACKNOWLEDGED = "acknowledged", _("联动单位已接收")
+        FINISHED = "finished", _("联动单位已处置")
+
+    case = models.ForeignKey("cases.Case", verbose_name=_("工单"), on_delete=models.PROTECT, related_name="+")
+    partner = models.ForeignKey(
+        Partner, verbose_name=_("联动平台"), on_delete=models.PROTECT, related_name="handovers"
+    )
+    service = models.CharField(_("联动类别"), max_length=3, choices=Service.choices)
+    note = models.CharField(_("转交说明"), max_length=500, blank=True)
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.SENT)
+    requested_by = models.ForeignKey(
+        "orgs.User", verbose_name=_("转交人"), null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("转交时间"))
+    acknowledged_at = models.DateTimeField(_("接收时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("处置时间"), null=True, blank=True)
+    external_id = models.CharField(_("联动平台编号"), max_length=64, blank=True)
+    feedback = models.TextField(_("反馈"), blank=True)
+
+    class Meta:
+        verbose_name = _("应急联动转交")
+        verbose_name_plural = _("应急联动转交")
+        ordering = ["-requested_at"]
+        indexes = [models.Index(fields=["partner", "-requested_at"], name="handover_partner_at")]
+
+    def __str__(self) -> str:
+        return f"{self.service} {self.case_id}"
+
+    @property
+    def handover_seconds(self) -> int | None:
+        if self.acknowledged_at is None:
+            return None
+        return int((self.acknowledged_at - self.requested_at).total_seconds())

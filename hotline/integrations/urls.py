@@ -1,11 +1,16 @@
 from django.urls import path
 
-from . import api, basedata_api, bureau_api, external_api
+from . import api, basedata_api, bureau_api, emergency_api, external_api
 
 urlpatterns = [
     path("partner/ping/", api.PartnerPingApi.as_view(), name="partner-ping"),
     path(
         "partner/base-data/<slug:kind>/", basedata_api.PartnerBaseDataApi.as_view(), name="partner-base-data"
+    ),
+    path(
+        "partner/emergency/<int:pk>/feedback/",
+        emergency_api.EmergencyFeedbackApi.as_view(),
+        name="partner-emergency-feedback",
     ),
     path("partner/cases/", external_api.PartnerCaseReceiveApi.as_view(), name="partner-cases"),
     path(

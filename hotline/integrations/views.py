@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -10,12 +11,14 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from hotline.common.errors import ServiceError
+from hotline.cases.selectors import case_get
+from hotline.common import clock
+from hotline.common.errors import NotFound, ServiceError
 from hotline.common.http import error_text
 
-from . import basedata, keyrequests, selectors, services
+from . import basedata, emergency, keyrequests, selectors, services
 from .forms import BaseDataImportForm, PartnerForm, SubscriptionForm
-from .models import ApiKeyRequest, Partner
+from .models import ApiKeyRequest, EmergencyHandover, Partner
 from .permissions import may_manage_partners
 
 
@@ -72,6 +75,9 @@ def partner_detail(request: HttpRequest, pk: int, error: str = "") -> HttpRespon
             "dead": selectors.partner_dead_deliveries(partner=partner),
             "subscription_form": SubscriptionForm(),
             "error": error,
+            "handover": emergency.handover_figure(partner=partner, since=clock.now() - dt.timedelta(days=30))
+            if partner.kind == Partner.Kind.EMERGENCY
+            else None,
         },
     )
 
@@ -200,3 +206,46 @@ def key_request_decide(request: HttpRequest, pk: int) -> HttpResponse:
     except ServiceError as exc:
         return HttpResponse(exc.message, status=exc.status_code, content_type="text/plain; charset=utf-8")
     return redirect("integ-partners")
+
+
+@login_required
+def case_emergency(request: HttpRequest, case_pk: int) -> HttpResponse:
+    """The case page's emergency-linkage panel (loaded by htmx): hand-overs so far and, for agents, dispatchers
+    and monitors, the one-click transfer to 110 / 119 / 120 / 122."""
+    user = request.user
+    try:
+        case = case_get(user=user, pk=case_pk)  # type: ignore[arg-type]
+    except NotFound:
+        raise Http404 from None
+    error = ""
+    if request.method == "POST":
+        partner = Partner.objects.filter(pk=request.POST.get("partner") or 0).first()
+        try:
+            if partner is None:
+                raise ServiceError(_("请选择已启用的联动平台"))
+            emergency.emergency_transfer(
+                case=case,
+                actor=user,  # type: ignore[arg-type]
+                service=request.POST.get("service", ""),
+                partner=partner,
+                note=request.POST.get("note", ""),
+            )
+        except ServiceError as exc:
+            error = exc.message
+    response = render(
+        request,
+        "integrations/_case_emergency.html",
+        {
+            "case": case,
+            "handovers": emergency.case_handovers(case=case),
+            "may_transfer": emergency.may_transfer(user),
+            "partners": emergency.emergency_partners() if emergency.may_transfer(user) else [],
+            "services": EmergencyHandover.Service.choices,
+            "limit_minutes": int(emergency.HANDOVER_LIMIT.total_seconds() // 60),
+            "limit_seconds": int(emergency.HANDOVER_LIMIT.total_seconds()),
+            "error": error,
+        },
+    )
+    if error:
+        response.status_code = 400
+    return response

@@ -11,6 +11,7 @@ urlpatterns = [
     path("partners/<int:pk>/subscriptions/", views.subscription_new, name="integ-subscription-new"),
     path("partners/<int:pk>/retry/", views.deliveries_retry, name="integ-deliveries-retry"),
     path("base-data/", views.base_data, name="integ-base-data"),
+    path("cases/<int:case_pk>/emergency/", views.case_emergency, name="integ-case-emergency"),
     path("key-requests/<int:pk>/", views.key_request_decide, name="integ-key-request-decide"),
     path("base-data/<slug:kind>/export/", views.base_data_export, name="integ-base-data-export"),
 ]

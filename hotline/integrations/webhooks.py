@@ -16,7 +16,7 @@ from hotline.cases.models import Case, CaseEvent, CaseStatus
 from hotline.cases.selectors import case_visible
 from hotline.common import clock
 
-from .models import Delivery, ExternalCase, Subscription
+from .models import Delivery, EmergencyHandover, ExternalCase, Subscription
 
 logger = logging.getLogger(__name__)
 
@@ -57,10 +57,14 @@ def on_case_transitioned(
 
 
 def partner_sees(partner: Any, user: Any, case: Case) -> bool:
-    """A unit's system sees what its unit sees; a platform that sends us cases sees the cases it sent."""
+    """A unit's system sees what its unit sees; a platform that sends us cases sees the cases it sent, and an
+    emergency platform the cases handed to it."""
     if partner.unit_id is not None:
         return case_visible(user=user).filter(pk=case.pk).exists()
-    return ExternalCase.objects.filter(partner=partner, case_id=case.pk).exists()
+    return (
+        ExternalCase.objects.filter(partner=partner, case_id=case.pk).exists()
+        or EmergencyHandover.objects.filter(partner=partner, case_id=case.pk).exists()
+    )
 
 
 # Every case transition asks for the subscriptions: this process keeps them for a few seconds (a change made here is

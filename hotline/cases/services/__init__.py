@@ -13,6 +13,7 @@ from .clock_events import *  # noqa: F403
 from .closing import *  # noqa: F403
 from .core import *  # noqa: F403
 from .intake import *  # noqa: F403
+from .notes import *  # noqa: F403
 from .office import *  # noqa: F403
 from .password_reset import *  # noqa: F403
 from .units import *  # noqa: F403

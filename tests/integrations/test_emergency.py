@@ -48,7 +48,11 @@ def _feedback(client, partner, secret, handover_id, body):
 
 def test_one_click_hands_the_case_to_110_and_the_platform_reports_back(client, city, people, police):
     partner, creds, server = police
-    case = submitted_case(city, people, content="幸福社区12栋楼下有两名男子持刀争吵，情况危急，周围有老人和小孩，请马上派警察到现场处理。来电人在二楼窗口看到，双方情绪激动，已有一人受轻伤，来电人不敢下楼。")
+    case = submitted_case(
+        city,
+        people,
+        content="幸福社区12栋楼下有两名男子持刀争吵，情况危急，周围有老人和小孩，请马上派警察到现场处理。来电人在二楼窗口看到，双方情绪激动，已有一人受轻伤，来电人不敢下楼。",
+    )
     client.force_login(people.agent)
     panel = reverse("integ-case-emergency", args=[case.pk])
     page = client.get(panel).content.decode()

@@ -176,6 +176,9 @@ EXCEPTIONS: dict[str, str] = {
     "open311-key-claim": "public claim link: the token is the secret, a guessed one 404 (test_open311_keys.py)",
     "partner-emergency-feedback": "partner API: a platform reaches only the hand-overs sent to it, others 404 "
     "(tests/integrations/test_emergency.py)",
+    "partner-case-calls": "partner API with the calls:read scope: only cases the partner may see, others 404 "
+    "(tests/integrations/test_partner_calls.py)",
+    "partner-recording-audio": "as partner-case-calls",
     "partner-base-data": "partner API with the base-data scope; `kind` names a table (test_basedata.py)",
     "partner-case": "partner API: only a signed request of a registered partner is accepted (staff sessions "
     "and tokens get 401); a partner reads only the cases it sent (tests/integrations/test_superior_exchange.py)",

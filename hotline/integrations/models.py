@@ -35,6 +35,7 @@ class Partner(models.Model):
         CASES_READ = "cases:read", _("查询已推送诉求")
         BASE_DATA = "base_data", _("基础数据交换")
         OPEN311 = "open311", _("Open311 提交与查询")
+        CALLS_READ = "calls:read", _("调阅通话记录和录音")
 
     code = models.SlugField(_("接入代码"), max_length=40, unique=True)
     name = models.CharField(_("名称"), max_length=100)

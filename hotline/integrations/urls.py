@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api, basedata_api, bureau_api, emergency_api, external_api
+from . import api, basedata_api, bureau_api, calls_api, emergency_api, external_api
 
 urlpatterns = [
     path("partner/ping/", api.PartnerPingApi.as_view(), name="partner-ping"),
@@ -11,6 +11,14 @@ urlpatterns = [
         "partner/emergency/<int:pk>/feedback/",
         emergency_api.EmergencyFeedbackApi.as_view(),
         name="partner-emergency-feedback",
+    ),
+    path(
+        "partner/case-calls/<str:number>/", calls_api.PartnerCaseCallsApi.as_view(), name="partner-case-calls"
+    ),
+    path(
+        "partner/recordings/<int:pk>/audio/",
+        calls_api.PartnerRecordingAudioApi.as_view(),
+        name="partner-recording-audio",
     ),
     path("partner/cases/", external_api.PartnerCaseReceiveApi.as_view(), name="partner-cases"),
     path(

@@ -173,6 +173,16 @@ def case_recordings(*, user: User, case_pk: int) -> QuerySet[Recording]:
     )
 
 
+def case_calls(*, user: User, case_pk: int) -> QuerySet[Call]:
+    """The calls linked to a case the user may see (NotFound otherwise), with their recordings."""
+    from hotline.cases.selectors import case_require_visible
+
+    case_require_visible(user=user, pk=case_pk)
+    return (
+        Call.objects.filter(case_links__case_id=case_pk).prefetch_related("recordings").order_by("started_at")
+    )
+
+
 def recording_get(*, user: User, pk: int) -> Recording:
     """A recording the user may play: one of a call linked to a case the user may see, or any for supervisors
     (quality checks). NotFound for everyone else."""

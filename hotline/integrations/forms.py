@@ -5,6 +5,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from hotline.orgs.models import Unit
+
 from .models import Partner, Subscription
 
 
@@ -12,6 +14,12 @@ class PartnerForm(forms.Form):
     code = forms.CharField(label=_("接入代码"), max_length=40)
     name = forms.CharField(label=_("名称"), max_length=100)
     kind = forms.ChoiceField(label=_("类型"), choices=Partner.Kind.choices)
+    unit = forms.ModelChoiceField(
+        label=_("对应单位"),
+        queryset=Unit.objects.filter(is_active=True).order_by("path"),
+        required=False,
+        help_text=_("委办局系统必填：它只能收到派给该单位（及下级）的诉求"),
+    )
     sign_method = forms.ChoiceField(label=_("签名算法"), choices=Partner.SignMethod.choices)
     encryption = forms.ChoiceField(label=_("报文加密"), choices=Partner.Encryption.choices)
     accept_legacy_cipher = forms.BooleanField(

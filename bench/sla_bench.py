@@ -65,7 +65,7 @@ def reset(clocks: int, due_share: float) -> None:
         cursor.execute(
             """
             WITH a AS (
-                SELECT id, case_id, row_number() OVER (ORDER BY id) - 1 AS k
+                SELECT id, case_id, unit_id, row_number() OVER (ORDER BY id) - 1 AS k
                 FROM cases_assignment WHERE role <> 'cc'
             ), s AS (
                 SELECT n, (n %% %(assignments)s) AS k, random() < %(share)s AS due,
@@ -87,9 +87,9 @@ def reset(clocks: int, due_share: float) -> None:
                            AS remind_at
                 FROM d
             )
-            INSERT INTO sla_clock (case_id, assignment_id, stage, started_at, due_at, warn_at, red_at, remind_at,
-                                   next_alert_at, stopped_at, max_due_at)
-            SELECT a.case_id, a.id, 'reply', t.started_at, t.due_at, t.warn_at, t.red_at, t.remind_at,
+            INSERT INTO sla_clock (case_id, assignment_id, unit_id, stage, started_at, due_at, warn_at, red_at,
+                                   remind_at, next_alert_at, stopped_at, max_due_at)
+            SELECT a.case_id, a.id, a.unit_id, 'reply', t.started_at, t.due_at, t.warn_at, t.red_at, t.remind_at,
                    LEAST(t.remind_at, t.warn_at, t.due_at, t.red_at), NULL, t.due_at + interval '14 days'
             FROM t JOIN a USING (k)
             """,

@@ -147,6 +147,11 @@ class SweepContext:
     dates: dict[dt.datetime, str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)  # guards the result across worker threads
 
+    @property
+    def yellow_stages(self) -> list[str]:
+        """The stages whose clocks get a yellow card (an active rule): the sweep marks the clock as it raises it."""
+        return sorted(stage for stage, kind in self.rules if kind == AlertKind.YELLOW)
+
     def load_units(self, unit_ids: set[int]) -> None:
         missing = {pk for pk in unit_ids if pk not in self.units}
         if missing:
@@ -229,7 +234,7 @@ def sweep(*, now: dt.datetime | None = None, batch_size: int = 2000, workers: in
 def _batch(ids: list[int], context: SweepContext, result: SweepResult) -> None:
     with transaction.atomic():
         _relax_commit()
-        clocks = _take(context.now, ids, context.recipients.office_id)
+        clocks = _take(context.now, ids, context.recipients.office_id, context.yellow_stages)
         if clocks:
             _process(clocks, context, result)
 
@@ -284,9 +289,12 @@ def _due_chunk(
     return [pk for _, pk in rows], (last_at, last_id)
 
 
-def _take(now: dt.datetime, ids: list[int], office_id: int | None) -> list[DueClock]:
+def _take(
+    now: dt.datetime, ids: list[int], office_id: int | None, yellow_stages: list[str]
+) -> list[DueClock]:
     """Lock those of `ids` still due (a concurrent sweep's rows are skipped, its finished ones no longer
-    match), move each to its next threshold, and return them with what their alerts need."""
+    match), move each to its next threshold, note the moment of its yellow card if it gets one now (the alert
+    itself is inserted next, in the same transaction), and return them with what their alerts need."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
@@ -296,39 +304,43 @@ def _take(now: dt.datetime, ids: list[int], office_id: int | None) -> list[DueCl
                     WHERE id = ANY(%(ids)s::bigint[]) AND stopped_at IS NULL AND next_alert_at <= %(now)s
                     ORDER BY id
                     FOR UPDATE SKIP LOCKED
-                ), moved AS (
-                    UPDATE sla_clock c SET next_alert_at = LEAST(
+                )
+                UPDATE sla_clock c SET next_alert_at = LEAST(
                         CASE WHEN c.remind_at > %(now)s THEN c.remind_at END,
                         CASE WHEN c.warn_at > %(now)s THEN c.warn_at END,
                         CASE WHEN c.due_at > %(now)s THEN c.due_at END,
-                        CASE WHEN c.red_at > %(now)s THEN c.red_at END)
-                    FROM picked WHERE c.id = picked.id
-                    RETURNING c.id, c.case_id, c.assignment_id, c.stage, c.due_at,
-                        -- due_kinds(): a reminder or a warning only while the deadline is still ahead
-                        CASE WHEN c.remind_at <= %(now)s AND c.due_at > %(now)s THEN 1 ELSE 0 END
-                        + CASE WHEN c.warn_at <= %(now)s AND c.due_at > %(now)s THEN 2 ELSE 0 END
-                        + CASE WHEN c.due_at <= %(now)s THEN 4 ELSE 0 END
-                        + CASE WHEN c.red_at <= %(now)s THEN 8 ELSE 0 END AS kinds
-                )
-                SELECT moved.id, moved.case_id, moved.assignment_id, moved.stage, moved.due_at,
-                       COALESCE(a.unit_id, %(office)s), moved.kinds
-                FROM moved LEFT JOIN cases_assignment a ON a.id = moved.assignment_id
-                ORDER BY moved.id
+                        CASE WHEN c.red_at > %(now)s THEN c.red_at END),
+                    yellow_at = CASE WHEN c.yellow_at IS NULL AND c.due_at <= %(now)s
+                                          AND c.stage = ANY(%(yellow)s::text[]) THEN %(now)s
+                                     ELSE c.yellow_at END
+                FROM picked WHERE c.id = picked.id
+                RETURNING c.id, c.case_id, c.assignment_id, c.stage, c.due_at, COALESCE(c.unit_id, %(office)s),
+                    -- due_kinds(): a reminder or a warning only while the deadline is still ahead
+                    CASE WHEN c.remind_at <= %(now)s AND c.due_at > %(now)s THEN 1 ELSE 0 END
+                    + CASE WHEN c.warn_at <= %(now)s AND c.due_at > %(now)s THEN 2 ELSE 0 END
+                    + CASE WHEN c.due_at <= %(now)s THEN 4 ELSE 0 END
+                    + CASE WHEN c.red_at <= %(now)s THEN 8 ELSE 0 END
                 """,
-                {"now": now, "ids": int_array(ids), "office": office_id},
+                {
+                    "now": now,
+                    "ids": int_array(ids),
+                    "office": office_id,
+                    "yellow": "{" + ",".join(yellow_stages) + "}",
+                },
             )
+            rows = sorted(cursor.fetchall())
             return [
                 DueClock(pk, case_id, assignment_id, stage, due_at, unit_id, KINDS_OF_MASK[mask])
-                for pk, case_id, assignment_id, stage, due_at, unit_id, mask in cursor.fetchall()
+                for pk, case_id, assignment_id, stage, due_at, unit_id, mask in rows
             ]
     picked = list(
-        Clock.objects.filter(pk__in=ids, stopped_at__isnull=True, next_alert_at__lte=now)
-        .select_related("assignment")
-        .order_by("id")
+        Clock.objects.filter(pk__in=ids, stopped_at__isnull=True, next_alert_at__lte=now).order_by("id")
     )
     for c in picked:
         c.next_alert_at = next_check(c, now)
-    Clock.objects.bulk_update(picked, ["next_alert_at"])
+        if c.yellow_at is None and c.due_at <= now and c.stage in yellow_stages:
+            c.yellow_at = now
+    Clock.objects.bulk_update(picked, ["next_alert_at", "yellow_at"])
     return [
         DueClock(
             c.pk,
@@ -336,7 +348,7 @@ def _take(now: dt.datetime, ids: list[int], office_id: int | None) -> list[DueCl
             c.assignment_id,
             c.stage,
             c.due_at,
-            c.assignment.unit_id if c.assignment else office_id,
+            c.unit_id if c.unit_id is not None else office_id,
             due_kinds(c, now, set()),
         )
         for c in picked

@@ -303,6 +303,20 @@ class Assignment(models.Model):
                 name="assignment_open_due_idx",
                 condition=models.Q(status__in=["pending", "handling", "forwarded", "return_pending"]),
             ),
+            # Time-limit supervision: the assignments received in a period per unit, with their signing and
+            # reply times, from the index alone (not a scan of every assignment ever made).
+            models.Index(
+                fields=["assigned_at"],
+                include=["unit", "role", "status", "signed_at", "finished_at"],
+                name="assignment_assigned_idx",
+            ),
+            # The card ledger's late reports: reports of a period that came after the deadline.
+            models.Index(
+                fields=["finished_at"],
+                include=["unit", "due_at"],
+                name="assignment_reported_idx",
+                condition=models.Q(status="reported"),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -6,9 +6,13 @@ flight, which the next sweep redoes. On PostgreSQL, concurrent sweeps skip each 
 
 Built for the morning after a long holiday, when a whole city's deadlines fall due together: due clocks are
 read in index order in chunks from where the previous chunk ended (keyset, no sort of every due clock), each
-chunk is worked through in id order in batches that lock, move on and read their clocks in one statement, alerts are inserted with ON CONFLICT DO NOTHING RETURNING (no look-up of the
-alerts already raised), and the timeline events, overdue flags (through `cases`) and messages (one rendering
-per alert, joined with its audience in SQL) are written set-based.
+chunk is worked through in id order in batches. On PostgreSQL a batch never leaves the database: one statement
+locks its clocks, moves them on (noting a yellow card on the clock itself) and inserts their alerts with
+ON CONFLICT DO NOTHING into a temporary table of the alerts it raised; from that table the timeline events and
+overdue flags (through `cases`' bulk entry points) and the messages (rendered in SQL from the templates, fanned
+out through `notify`) are written, one statement each. Python handles a few values per batch, not per alert.
+Elsewhere (SQLite), or when a template needs Python's formatting, the batch is read into Python and the same
+rows are written with arrays or the ORM (`_take`, `_process`).
 """
 
 from __future__ import annotations

@@ -194,7 +194,16 @@ class DatabaseCpu:
         params = {
             k: v for k, v in self.conninfo.items() if k in {"dbname", "user", "host", "port", "password"}
         }
-        with psycopg.connect(**params, autocommit=True) as conn, conn.cursor() as cursor:
+        for _ in range(100):  # the server may be out of connections for a moment (a shared machine)
+            try:
+                conn = psycopg.connect(**params, autocommit=True)
+                break
+            except psycopg.OperationalError:
+                if self.stop.wait(0.1):
+                    return
+        else:
+            return
+        with conn, conn.cursor() as cursor:
             for pid in self.pids(cursor):
                 self.start[pid] = self.last[pid] = _pid_cpu(pid)
             while not self.stop.is_set():

@@ -41,18 +41,19 @@ def fill_alerts(n: int) -> None:
         cursor.execute(
             """
             WITH a AS (
-                SELECT id, case_id, row_number() OVER (ORDER BY id DESC) - 1 AS k
+                SELECT id, case_id, unit_id, row_number() OVER (ORDER BY id DESC) - 1 AS k
                 FROM cases_assignment WHERE role <> 'cc'
             ), s AS (
                 SELECT n, n %% %(assignments)s AS k, now() - random() * interval '30 days' AS start,
                        random() < 0.5 AS running
                 FROM generate_series(1, %(n)s) n
             )
-            INSERT INTO sla_clock (case_id, assignment_id, stage, started_at, due_at, warn_at, red_at, remind_at,
-                                   next_alert_at, stopped_at, max_due_at)
-            SELECT a.case_id, a.id, 'reply', s.start, s.start + interval '1 day', NULL, s.start + interval '4 days',
-                   NULL, CASE WHEN s.running THEN s.start + interval '4 days' END,
-                   CASE WHEN s.running THEN NULL ELSE s.start + interval '2 days' END, NULL
+            INSERT INTO sla_clock (case_id, assignment_id, unit_id, stage, started_at, due_at, warn_at, red_at,
+                                   remind_at, next_alert_at, stopped_at, max_due_at, yellow_at)
+            SELECT a.case_id, a.id, a.unit_id, 'reply', s.start, s.start + interval '1 day', NULL,
+                   s.start + interval '4 days', NULL, CASE WHEN s.running THEN s.start + interval '4 days' END,
+                   CASE WHEN s.running THEN NULL ELSE s.start + interval '2 days' END, NULL,
+                   LEAST(s.start + interval '1 day', now())
             FROM s JOIN a USING (k)
             """,
             {"assignments": assignments, "n": n},

@@ -303,6 +303,20 @@ class Assignment(models.Model):
                 name="assignment_open_due_idx",
                 condition=models.Q(status__in=["pending", "handling", "forwarded", "return_pending"]),
             ),
+            # Time-limit supervision: the assignments received in a period per unit, with their signing and
+            # reply times, from the index alone (not a scan of every assignment ever made).
+            models.Index(
+                fields=["assigned_at"],
+                include=["unit", "role", "status", "signed_at", "finished_at"],
+                name="assignment_assigned_idx",
+            ),
+            # The card ledger's late reports: reports of a period that came after the deadline.
+            models.Index(
+                fields=["finished_at"],
+                include=["unit", "due_at"],
+                name="assignment_reported_idx",
+                condition=models.Q(status="reported"),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -431,7 +445,11 @@ class Callback(models.Model):
 class CaseEvent(models.Model):
     """The timeline: one row per action, written in the action's own transaction."""
 
-    case = models.ForeignKey(Case, verbose_name=_("工单"), related_name="events", on_delete=models.CASCADE)
+    # No single-column index on the case: caseevent_case_at_idx (case, at) serves it, and the deadline sweep
+    # writes up to millions of events at once (each index is one more write per event).
+    case = models.ForeignKey(
+        Case, verbose_name=_("工单"), related_name="events", on_delete=models.CASCADE, db_index=False
+    )
     at = models.DateTimeField(_("时间"))
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -246,9 +246,10 @@ def _supervision_event_filters(qs: QuerySet[Case], f: CaseFilters) -> QuerySet[C
             case_id=OuterRef("pk"), stage__in=stages, **_in_period("started_at", f)
         )
         if f.unit:
-            clocks = clocks.filter(assignment__unit_id=f.unit)
-        carded = sla.alert_rows().filter(kind=sla.AlertKind.YELLOW).values("clock_id")
-        late = clocks.filter(Q(stopped_at__gt=F("due_at")) | Q(stopped_at__isnull=True, pk__in=carded))
+            clocks = clocks.filter(unit_id=f.unit)
+        late = clocks.filter(
+            Q(stopped_at__gt=F("due_at")) | Q(stopped_at__isnull=True, yellow_at__isnull=False)
+        )
         qs = qs.filter(Exists(late))
     if f.received:
         rows = Assignment.objects.filter(case_id=OuterRef("pk"), **unit, **_in_period("assigned_at", f))

@@ -57,6 +57,45 @@ def reach(*, users: Iterable[Any], channels: Iterable[str], now: dt.datetime) ->
     return rows
 
 
+def queue_fanout_from(
+    *, messages: str, params: Sequence[Any], audiences: dict[int, list[Reach]], now: dt.datetime
+) -> int:
+    """PostgreSQL: `queue_fanout` for the messages a SELECT yields — (audience, template, subject, body, link),
+    `audience` an integer key of `audiences` — rendered by the caller in SQL: the rows never travel through
+    Python. Call inside a transaction."""
+    members = [(key, r) for key, rows in audiences.items() for r in rows]
+    if not members:
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO notify_outbox (channel, recipient_id, address, template, subject, body, sealed_body, link,
+                                       status, attempts, next_attempt_at, last_error, created_at, external_id)
+            SELECT a.channel, a.user_id, a.address, m.template, m.subject, m.body, '', m.link,
+                   %s, 0, a.send_at, '', %s, ''
+            FROM ({messages}) AS m(audience, template, subject, body, link)
+            JOIN unnest(%s::int[], %s::bigint[], {TEXT_ARRAY}, {TEXT_ARRAY}, {TEXT_ARRAY}::timestamptz[])
+                 AS a(audience, user_id, channel, address, send_at) USING (audience)
+            """,
+            [
+                OutboxStatus.PENDING,
+                now,
+                *params,
+                int_array(k for k, _ in members),
+                int_array(r.user_id for _, r in members),
+                json_array(r.channel for _, r in members),
+                json_array(r.address for _, r in members),
+                json_array(r.send_at for _, r in members),
+            ],
+        )
+        written = int(cursor.rowcount)
+    if written and settings.CELERY_BROKER_URL:
+        from .services import _kick_delivery
+
+        transaction.on_commit(_kick_delivery)
+    return written
+
+
 def queue_fanout(
     *, messages: Sequence[Rendered], audiences: dict[Hashable, list[Reach]], now: dt.datetime
 ) -> int:

@@ -144,6 +144,17 @@ class Clock(models.Model):
         on_delete=models.CASCADE,
         db_index=False,
     )
+    # The assignment's unit (none for the case's own clocks), copied when the clock starts: the supervision page
+    # and the sweep count and address clocks per unit without joining a million assignments.
+    unit = models.ForeignKey(
+        "orgs.Unit",
+        verbose_name=_("单位"),
+        null=True,
+        blank=True,
+        related_name="+",
+        on_delete=models.PROTECT,
+        db_index=False,
+    )
     stage = models.CharField(_("环节"), max_length=16, choices=Stage.choices)
     started_at = models.DateTimeField(_("开始时间"))
     due_at = models.DateTimeField(_("时限"))
@@ -153,6 +164,9 @@ class Clock(models.Model):
     next_alert_at = models.DateTimeField(_("下次检查"), null=True, blank=True)
     stopped_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
     max_due_at = models.DateTimeField(_("最晚可延至"), null=True, blank=True)
+    # When this clock's yellow card was raised (set by the sweep in the statement that raises it): "running with
+    # a yellow card" is read from the clock alone, without joining every card ever raised.
+    yellow_at = models.DateTimeField(_("黄牌时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("计时")
@@ -174,6 +188,13 @@ class Clock(models.Model):
             models.Index(
                 fields=["case", "due_at", "id"], include=["stopped_at", "stage"], name="clock_case_due_idx"
             ),
+            # Time-limit supervision: the clocks of a stage started in a period, late or not, per unit, read from
+            # the index alone.
+            models.Index(
+                fields=["stage", "started_at"],
+                include=["unit", "due_at", "stopped_at", "yellow_at"],
+                name="clock_stage_started_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -189,7 +210,12 @@ class Alert(models.Model):
         Clock, verbose_name=_("计时"), related_name="alerts", on_delete=models.CASCADE, db_index=False
     )
     kind = models.CharField(_("类型"), max_length=16, choices=AlertKind.choices)
-    case = models.ForeignKey("cases.Case", verbose_name=_("工单"), related_name="+", on_delete=models.CASCADE)
+    # Case and unit are copied by the sweep from the clock it has just locked (whose own keys are checked), and
+    # deletions cascade through Django: no database foreign-key check per alert for them (checked at each
+    # commit one row at a time, they were a large share of a big sweep's database time).
+    case = models.ForeignKey(
+        "cases.Case", verbose_name=_("工单"), related_name="+", on_delete=models.CASCADE, db_constraint=False
+    )
     unit = models.ForeignKey(
         "orgs.Unit",
         verbose_name=_("单位"),
@@ -198,8 +224,9 @@ class Alert(models.Model):
         related_name="+",
         on_delete=models.PROTECT,
         db_index=False,
+        db_constraint=False,
     )
-    raised_at = models.DateTimeField(_("时间"), db_index=True)
+    raised_at = models.DateTimeField(_("时间"))
     # The sweep that raised it: each sweep notifies only about the alerts it inserted itself (PostgreSQL reads
     # them back from the INSERT; elsewhere they are found by clock and run, through the unique index).
     run_id = models.CharField(_("批次"), max_length=32)
@@ -208,7 +235,12 @@ class Alert(models.Model):
         verbose_name = _("预警督办记录")
         verbose_name_plural = _("预警督办记录")
         constraints = [models.UniqueConstraint(fields=["clock", "kind"], name="alert_clock_kind_unique")]
-        indexes = [models.Index(fields=["unit", "kind", "raised_at"], name="alert_unit_kind_idx")]
+        indexes = [
+            models.Index(fields=["unit", "kind", "raised_at"], name="alert_unit_kind_idx"),
+            # The card ledger: every alert of a period counted per unit and kind, from the index alone (it
+            # replaces the plain index on raised_at: no extra write per alert).
+            models.Index(fields=["raised_at"], include=["unit", "kind"], name="alert_raised_idx"),
+        ]
 
 
 class Urge(models.Model):

@@ -9,7 +9,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, FilteredRelation, Q, QuerySet
+from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
 
 from hotline.cases import selectors as case_selectors
 from hotline.orgs.models import Unit, User
@@ -147,22 +147,15 @@ def time_limit_supervision(*, user: User, period: Period) -> list[dict[str, Any]
 def _late_by_unit(user: User, stages: tuple[str, ...], period: Period) -> dict[int, int]:
     """Clocks of the period that ran past their deadline: stopped late, or still running with a yellow card.
 
-    The yellow card is joined once (a clock has at most one: unique per clock and kind), which PostgreSQL
-    hashes; an `IN (every yellow card)` list made it re-read or hash all cards ever raised per clock (over 9
-    minutes at 1,000,000 cards), and a correlated EXISTS probes the index once per clock.
+    Read from the clock alone (its unit and `yellow_at` are on it), through the (stage, started_at) index that
+    carries every column the count needs: no join of a million assignments or yellow cards (at 1,000,000 cards
+    the hash join of clocks and cards alone took seconds).
     """
-    clocks = Clock.objects.annotate(
-        yellow=FilteredRelation("alerts", condition=Q(alerts__kind=AlertKind.YELLOW))
-    ).filter(stage__in=stages, started_at__gte=period.start, started_at__lt=period.end)
+    clocks = Clock.objects.filter(stage__in=stages, started_at__gte=period.start, started_at__lt=period.end)
     if not sees_everything(user):
-        clocks = clocks.filter(assignment__unit__in=visible_units(user))
-    late = clocks.filter(Q(stopped_at__gt=F("due_at")) | Q(stopped_at__isnull=True, yellow__id__isnull=False))
-    return dict(
-        late.values("assignment__unit_id")
-        .annotate(n=Count("id"))
-        .order_by()
-        .values_list("assignment__unit_id", "n")
-    )
+        clocks = clocks.filter(unit__in=visible_units(user))
+    late = clocks.filter(Q(stopped_at__gt=F("due_at")) | Q(stopped_at__isnull=True, yellow_at__isnull=False))
+    return dict(late.values("unit_id").annotate(n=Count("id")).order_by().values_list("unit_id", "n"))
 
 
 def result_supervision(*, user: User, period: Period) -> QuerySet[Any]:

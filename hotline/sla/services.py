@@ -162,6 +162,7 @@ def clock_start(
     return Clock.objects.create(
         case=case,
         assignment=assignment,
+        unit_id=assignment.unit_id if assignment is not None else None,
         stage=stage,
         started_at=start,
         due_at=deadline.due_at,
@@ -243,6 +244,7 @@ def clock_extend(*, assignment: Assignment, stage: str, new_due: dt.datetime) ->
     return Clock.objects.create(
         case_id=old.case_id,
         assignment_id=old.assignment_id,
+        unit_id=old.unit_id,
         stage=stage,
         started_at=old.started_at,
         due_at=new_due,

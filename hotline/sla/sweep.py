@@ -6,15 +6,20 @@ flight, which the next sweep redoes. On PostgreSQL, concurrent sweeps skip each 
 
 Built for the morning after a long holiday, when a whole city's deadlines fall due together: due clocks are
 read in index order in chunks from where the previous chunk ended (keyset, no sort of every due clock), each
-chunk is worked through in id order in batches that lock, move on and read their clocks in one statement, alerts are inserted with ON CONFLICT DO NOTHING RETURNING (no look-up of the
-alerts already raised), and the timeline events, overdue flags (through `cases`) and messages (one rendering
-per alert, joined with its audience in SQL) are written set-based.
+chunk is worked through in id order in batches. On PostgreSQL a batch never leaves the database: one statement
+locks its clocks, moves them on (noting a yellow card on the clock itself) and inserts their alerts with
+ON CONFLICT DO NOTHING into a temporary table of the alerts it raised; from that table the timeline events and
+overdue flags (through `cases`' bulk entry points) and the messages (rendered in SQL from the templates, fanned
+out through `notify`) are written, one statement each. Python handles a few values per batch, not per alert.
+Elsewhere (SQLite), or when a template needs Python's formatting, the batch is read into Python and the same
+rows are written with arrays or the ORM (`_take`, `_process`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import queue
+import string
 import threading
 import uuid
 from collections import defaultdict
@@ -25,12 +30,21 @@ from dataclasses import dataclass, field
 from django.db import connection, connections, transaction
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 
-from hotline.cases.services import Action, ClockEvent, case_headlines, mark_overdue, record_clock_events
+from hotline.cases.services import (
+    Action,
+    ClockEvent,
+    case_headlines,
+    mark_overdue,
+    mark_overdue_from,
+    record_clock_events,
+    record_clock_events_from,
+)
 from hotline.common import clock as wall_clock
 from hotline.common.formats import chinese_datetime
 from hotline.common.pgarrays import TEXT_ARRAY, int_array, json_array
-from hotline.notify.fanout import Reach, Rendered, queue_fanout, reach
+from hotline.notify.fanout import Reach, Rendered, queue_fanout, queue_fanout_from, reach
 from hotline.notify.models import MessageTemplate
 from hotline.notify.services import active_templates, render
 from hotline.orgs.models import Unit, UnitKind, User
@@ -146,6 +160,18 @@ class SweepContext:
     units: dict[int, Unit] = field(default_factory=dict)
     dates: dict[dt.datetime, str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)  # guards the result across worker threads
+    # The alert templates as SQL (PostgreSQL; None where a template needs Python's formatting): `_sql_templates`.
+    sql_templates: dict[str, tuple[SqlText, SqlText]] | None = None
+
+    @property
+    def in_sql(self) -> bool:
+        """On PostgreSQL, with templates SQL can render, a batch stays in the database from start to end."""
+        return connection.vendor == "postgresql" and self.sql_templates is not None
+
+    @property
+    def yellow_stages(self) -> list[str]:
+        """The stages whose clocks get a yellow card (an active rule): the sweep marks the clock as it raises it."""
+        return sorted(stage for stage, kind in self.rules if kind == AlertKind.YELLOW)
 
     def load_units(self, unit_ids: set[int]) -> None:
         missing = {pk for pk in unit_ids if pk not in self.units}
@@ -205,8 +231,14 @@ def sweep(*, now: dt.datetime | None = None, batch_size: int = 2000, workers: in
     now = now or wall_clock.now()
     run_id = uuid.uuid4().hex
     rules = {(r.stage, r.kind): r for r in EscalationRule.objects.filter(is_active=True)}
+    templates = active_templates()
     context = SweepContext(
-        now=now, run_id=run_id, rules=rules, recipients=Recipients(now), templates=active_templates()
+        now=now,
+        run_id=run_id,
+        rules=rules,
+        recipients=Recipients(now),
+        templates=templates,
+        sql_templates=_sql_templates(templates) if connection.vendor == "postgresql" else None,
     )
     result = SweepResult()
     after: tuple[dt.datetime, int] | None = None
@@ -229,7 +261,10 @@ def sweep(*, now: dt.datetime | None = None, batch_size: int = 2000, workers: in
 def _batch(ids: list[int], context: SweepContext, result: SweepResult) -> None:
     with transaction.atomic():
         _relax_commit()
-        clocks = _take(context.now, ids, context.recipients.office_id)
+        if context.in_sql:
+            _batch_in_sql(ids, context, result)
+            return
+        clocks = _take(context.now, ids, context.recipients.office_id, context.yellow_stages)
         if clocks:
             _process(clocks, context, result)
 
@@ -284,9 +319,12 @@ def _due_chunk(
     return [pk for _, pk in rows], (last_at, last_id)
 
 
-def _take(now: dt.datetime, ids: list[int], office_id: int | None) -> list[DueClock]:
+def _take(
+    now: dt.datetime, ids: list[int], office_id: int | None, yellow_stages: list[str]
+) -> list[DueClock]:
     """Lock those of `ids` still due (a concurrent sweep's rows are skipped, its finished ones no longer
-    match), move each to its next threshold, and return them with what their alerts need."""
+    match), move each to its next threshold, note the moment of its yellow card if it gets one now (the alert
+    itself is inserted next, in the same transaction), and return them with what their alerts need."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
@@ -296,39 +334,43 @@ def _take(now: dt.datetime, ids: list[int], office_id: int | None) -> list[DueCl
                     WHERE id = ANY(%(ids)s::bigint[]) AND stopped_at IS NULL AND next_alert_at <= %(now)s
                     ORDER BY id
                     FOR UPDATE SKIP LOCKED
-                ), moved AS (
-                    UPDATE sla_clock c SET next_alert_at = LEAST(
+                )
+                UPDATE sla_clock c SET next_alert_at = LEAST(
                         CASE WHEN c.remind_at > %(now)s THEN c.remind_at END,
                         CASE WHEN c.warn_at > %(now)s THEN c.warn_at END,
                         CASE WHEN c.due_at > %(now)s THEN c.due_at END,
-                        CASE WHEN c.red_at > %(now)s THEN c.red_at END)
-                    FROM picked WHERE c.id = picked.id
-                    RETURNING c.id, c.case_id, c.assignment_id, c.stage, c.due_at,
-                        -- due_kinds(): a reminder or a warning only while the deadline is still ahead
-                        CASE WHEN c.remind_at <= %(now)s AND c.due_at > %(now)s THEN 1 ELSE 0 END
-                        + CASE WHEN c.warn_at <= %(now)s AND c.due_at > %(now)s THEN 2 ELSE 0 END
-                        + CASE WHEN c.due_at <= %(now)s THEN 4 ELSE 0 END
-                        + CASE WHEN c.red_at <= %(now)s THEN 8 ELSE 0 END AS kinds
-                )
-                SELECT moved.id, moved.case_id, moved.assignment_id, moved.stage, moved.due_at,
-                       COALESCE(a.unit_id, %(office)s), moved.kinds
-                FROM moved LEFT JOIN cases_assignment a ON a.id = moved.assignment_id
-                ORDER BY moved.id
+                        CASE WHEN c.red_at > %(now)s THEN c.red_at END),
+                    yellow_at = CASE WHEN c.yellow_at IS NULL AND c.due_at <= %(now)s
+                                          AND c.stage = ANY(%(yellow)s::text[]) THEN %(now)s
+                                     ELSE c.yellow_at END
+                FROM picked WHERE c.id = picked.id
+                RETURNING c.id, c.case_id, c.assignment_id, c.stage, c.due_at, COALESCE(c.unit_id, %(office)s),
+                    -- due_kinds(): a reminder or a warning only while the deadline is still ahead
+                    CASE WHEN c.remind_at <= %(now)s AND c.due_at > %(now)s THEN 1 ELSE 0 END
+                    + CASE WHEN c.warn_at <= %(now)s AND c.due_at > %(now)s THEN 2 ELSE 0 END
+                    + CASE WHEN c.due_at <= %(now)s THEN 4 ELSE 0 END
+                    + CASE WHEN c.red_at <= %(now)s THEN 8 ELSE 0 END
                 """,
-                {"now": now, "ids": int_array(ids), "office": office_id},
+                {
+                    "now": now,
+                    "ids": int_array(ids),
+                    "office": office_id,
+                    "yellow": "{" + ",".join(yellow_stages) + "}",
+                },
             )
+            rows = sorted(cursor.fetchall())
             return [
                 DueClock(pk, case_id, assignment_id, stage, due_at, unit_id, KINDS_OF_MASK[mask])
-                for pk, case_id, assignment_id, stage, due_at, unit_id, mask in cursor.fetchall()
+                for pk, case_id, assignment_id, stage, due_at, unit_id, mask in rows
             ]
     picked = list(
-        Clock.objects.filter(pk__in=ids, stopped_at__isnull=True, next_alert_at__lte=now)
-        .select_related("assignment")
-        .order_by("id")
+        Clock.objects.filter(pk__in=ids, stopped_at__isnull=True, next_alert_at__lte=now).order_by("id")
     )
     for c in picked:
         c.next_alert_at = next_check(c, now)
-    Clock.objects.bulk_update(picked, ["next_alert_at"])
+        if c.yellow_at is None and c.due_at <= now and c.stage in yellow_stages:
+            c.yellow_at = now
+    Clock.objects.bulk_update(picked, ["next_alert_at", "yellow_at"])
     return [
         DueClock(
             c.pk,
@@ -336,7 +378,7 @@ def _take(now: dt.datetime, ids: list[int], office_id: int | None) -> list[DueCl
             c.assignment_id,
             c.stage,
             c.due_at,
-            c.assignment.unit_id if c.assignment else office_id,
+            c.unit_id if c.unit_id is not None else office_id,
             due_kinds(c, now, set()),
         )
         for c in picked
@@ -405,8 +447,11 @@ STAGE_LABELS = {value: str(label) for value, label in Stage.choices}
 KIND_LABELS = {value: str(label) for value, label in AlertKind.choices}
 
 
-def _record(alerts: list[tuple[DueClock, str]], ctx: SweepContext) -> None:
+def _record(alerts: list[tuple[DueClock, str]] | SqlBatch, ctx: SweepContext) -> None:
     """Timeline events, notifications and the overdue flag for the alerts this sweep inserted."""
+    if isinstance(alerts, SqlBatch):
+        _record_in_sql(ctx)
+        return
     if not alerts:
         return
     headlines = case_headlines(case_ids=[c.case_id for c, _ in alerts])
@@ -445,3 +490,259 @@ def _record(alerts: list[tuple[DueClock, str]], ctx: SweepContext) -> None:
     record_clock_events(events=events, at=ctx.now)
     queue_fanout(messages=messages, audiences=ctx.recipients.audiences, now=ctx.now)
     mark_overdue(case_ids=sorted(overdue))
+
+
+# --------------------------------------------------------------------------- PostgreSQL: the batch stays in SQL
+# A batch's clocks are moved on and their alerts inserted in one statement, which leaves the alerts it inserted in
+# a temporary table; the timeline events, the overdue flags (both through `cases`) and the messages (through
+# `notify`, rendered in SQL from the templates) are then written from that table, each in one statement. Python
+# handles a few values per batch (its units and their audiences, its cases' headlines), not per alert.
+
+BATCH_TABLE = "sla_sweep_batch"
+
+
+@dataclass(frozen=True)
+class SqlText:
+    """A text built in SQL: an expression over the batch's columns and its parameters."""
+
+    sql: str
+    params: tuple[object, ...] = ()
+
+
+# What a template's placeholders are in SQL, over the batch row `b`, its headline `h` and its unit `u`.
+PLACEHOLDERS = {
+    "number": "h.number",
+    "title": "h.title",
+    "unit": "COALESCE(u.name, '')",
+    "due": "b.due_text",
+    "stage": "b.stage_label",
+    "kind": "b.kind_label",
+}
+
+
+def _sql_text(template: str) -> SqlText | None:
+    """`template.format_map(…)` as SQL concatenation; unknown placeholders stay visible, as `render` leaves them.
+    None if the template needs more than plain `{name}` placeholders (conversions, formats, attributes)."""
+    parts: list[str] = []
+    params: list[object] = []
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError:
+        return None
+    for literal, name, spec, conversion in parsed:
+        if literal:
+            parts.append("%s::text")
+            params.append(literal)
+        if name is None:
+            continue
+        if spec or conversion or not name.isidentifier():
+            return None
+        if name in PLACEHOLDERS:
+            parts.append(PLACEHOLDERS[name])
+        else:
+            parts.append("%s::text")
+            params.append("{" + name + "}")
+    return SqlText(" || ".join(parts) or "''", tuple(params))
+
+
+def _sql_templates(templates: dict[str, MessageTemplate]) -> dict[str, tuple[SqlText, SqlText]] | None:
+    """Subject and body of each alert kind's template as SQL; None (use Python) if one is missing or too rich
+    (the Python path then raises or renders it as before)."""
+    found: dict[str, tuple[SqlText, SqlText]] = {}
+    for kind, code in TEMPLATE_OF_KIND.items():
+        template = templates.get(code)
+        if template is None:
+            return None
+        subject, body = _sql_text(template.subject), _sql_text(template.body)
+        if subject is None or body is None:
+            return None
+        found[kind] = (subject, body)
+    return found
+
+
+def _case_sql(column: str, values: dict[str, str]) -> SqlText:
+    """CASE column WHEN key THEN value … END with the keys and values as parameters."""
+    whens = " ".join("WHEN %s THEN %s::text" for _ in values)
+    return SqlText(f"(CASE {column} {whens} END)", tuple(v for pair in values.items() for v in pair))
+
+
+def _batch_in_sql(ids: list[int], ctx: SweepContext, result: SweepResult) -> None:
+    now = ctx.now
+    pairs = [f"{stage}:{kind}" for stage, kind in ctx.rules]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            CREATE TEMP TABLE IF NOT EXISTS {BATCH_TABLE} (
+                clock_id bigint, case_id bigint, assignment_id bigint, unit_id bigint, stage text, kind text,
+                due_at timestamptz
+            ) ON COMMIT DELETE ROWS
+            """
+        )
+        cursor.execute(f"DELETE FROM {BATCH_TABLE}")  # a test's transaction does not commit between batches
+        cursor.execute(
+            f"""
+            WITH picked AS (
+                SELECT id FROM sla_clock
+                WHERE id = ANY(%(ids)s::bigint[]) AND stopped_at IS NULL AND next_alert_at <= %(now)s
+                ORDER BY id
+                FOR UPDATE SKIP LOCKED
+            ), moved AS (
+                UPDATE sla_clock c SET next_alert_at = LEAST(
+                        CASE WHEN c.remind_at > %(now)s THEN c.remind_at END,
+                        CASE WHEN c.warn_at > %(now)s THEN c.warn_at END,
+                        CASE WHEN c.due_at > %(now)s THEN c.due_at END,
+                        CASE WHEN c.red_at > %(now)s THEN c.red_at END),
+                    yellow_at = CASE WHEN c.yellow_at IS NULL AND c.due_at <= %(now)s
+                                          AND c.stage = ANY(%(yellow)s::text[]) THEN %(now)s
+                                     ELSE c.yellow_at END
+                FROM picked WHERE c.id = picked.id
+                RETURNING c.id, c.case_id, c.assignment_id, COALESCE(c.unit_id, %(office)s) AS unit_id, c.stage,
+                    c.due_at,
+                    -- due_kinds(): a reminder or a warning only while the deadline is still ahead
+                    CASE WHEN c.remind_at <= %(now)s AND c.due_at > %(now)s THEN 1 ELSE 0 END
+                    + CASE WHEN c.warn_at <= %(now)s AND c.due_at > %(now)s THEN 2 ELSE 0 END
+                    + CASE WHEN c.due_at <= %(now)s THEN 4 ELSE 0 END
+                    + CASE WHEN c.red_at <= %(now)s THEN 8 ELSE 0 END AS kinds
+            ), wanted AS (
+                SELECT m.*, k.kind FROM moved m
+                JOIN unnest(%(bits)s::int[], %(kinds)s::text[]) AS k(bit, kind) ON m.kinds & k.bit <> 0
+                WHERE m.stage || ':' || k.kind = ANY(%(pairs)s::text[])
+            ), inserted AS (
+                INSERT INTO sla_alert (clock_id, kind, case_id, unit_id, raised_at, run_id)
+                SELECT id, kind, case_id, unit_id, %(now)s, %(run)s FROM wanted ORDER BY id, kind
+                ON CONFLICT (clock_id, kind) DO NOTHING
+                RETURNING clock_id, kind
+            ), batch AS (
+                INSERT INTO {BATCH_TABLE}
+                SELECT w.id, w.case_id, w.assignment_id, w.unit_id, w.stage, w.kind, w.due_at
+                FROM inserted i JOIN wanted w ON w.id = i.clock_id AND w.kind = i.kind
+                RETURNING kind
+            )
+            SELECT (SELECT count(*) FROM moved), kind, count(*) FROM batch GROUP BY kind
+            UNION ALL SELECT (SELECT count(*) FROM moved), NULL, 0
+            """,
+            {
+                "ids": int_array(ids),
+                "now": now,
+                "yellow": "{" + ",".join(ctx.yellow_stages) + "}",
+                "office": ctx.recipients.office_id,
+                "bits": "{" + ",".join(str(bit) for bit, _ in KIND_BITS) + "}",
+                "kinds": "{" + ",".join(kind for _, kind in KIND_BITS) + "}",
+                "pairs": "{" + ",".join(pairs) + "}",
+                "run": ctx.run_id,
+            },
+        )
+        counts = cursor.fetchall()
+    raised = {str(kind): int(n) for _, kind, n in counts if kind is not None}
+    if raised:
+        _record(SqlBatch(raised), ctx)
+    with ctx.lock:
+        result.clocks += int(counts[0][0]) if counts else 0
+        for kind, n in raised.items():
+            result.alerts[kind] += n
+
+
+@dataclass(frozen=True)
+class SqlBatch:
+    """The alerts a batch inserted, left in BATCH_TABLE (their count per kind)."""
+
+    raised: dict[str, int]
+
+
+def _record_in_sql(ctx: SweepContext) -> None:
+    """Timeline events, notifications and the overdue flag for the alerts left in BATCH_TABLE."""
+    assert ctx.sql_templates is not None
+    stage = _case_sql("b.stage", STAGE_LABELS)
+    kind = _case_sql("b.kind", KIND_LABELS)
+    zone = timezone.get_current_timezone_name()
+    # chinese_datetime(): 2026年11月5日 14:05 in the local time zone
+    labelled = f"""
+        SELECT b.*, {stage.sql} AS stage_label, {kind.sql} AS kind_label,
+               to_char(b.due_at AT TIME ZONE %s, 'YYYY"年"FMMM"月"FMDD"日" HH24:MI') AS due_text
+        FROM {BATCH_TABLE} b
+    """
+    labelled_params = (*stage.params, *kind.params, zone)
+    actions = _case_sql("b.kind", {k: str(EVENT_OF_KIND[k]) for k in AlertKind.values})
+    record_clock_events_from(
+        rows=f"""
+            SELECT b.case_id, b.unit_id, b.assignment_id, {actions.sql},
+                   b.stage_label || '时限 ' || b.due_text || '：' || b.kind_label
+            FROM ({labelled}) b
+        """,
+        params=[*actions.params, *labelled_params],
+        at=ctx.now,
+    )
+    _messages_in_sql(ctx, labelled, labelled_params)
+    carded = [AlertKind.YELLOW, AlertKind.RED]
+    mark_overdue_from(
+        case_ids=f"SELECT case_id FROM {BATCH_TABLE} WHERE kind = ANY(%s::text[])",
+        params=["{" + ",".join(carded) + "}"],
+    )
+
+
+def _messages_in_sql(ctx: SweepContext, labelled: str, labelled_params: tuple[object, ...]) -> None:
+    assert ctx.sql_templates is not None
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT DISTINCT unit_id, stage, kind FROM {BATCH_TABLE}")
+        groups = cursor.fetchall()
+        # Each (unit, rule) an integer audience for the fan-out; groups nobody hears of are left out.
+        audience_of: list[tuple[int | None, str, int]] = []
+        audiences: dict[int, list[Reach]] = {}
+        ctx.load_units({unit_id for unit_id, _, _ in groups if unit_id is not None})
+        for unit_id, stage, kind in groups:
+            rule = ctx.rules.get((stage, kind))
+            if rule is None or not rule.channels:
+                continue
+            members = ctx.recipients.members(ctx.recipients.audience(ctx.unit(unit_id), rule))
+            if members:
+                audiences[len(audience_of)] = members
+                audience_of.append((unit_id, f"{stage}:{kind}", len(audience_of)))
+        if not audiences:
+            return
+        cursor.execute(f"SELECT DISTINCT case_id FROM {BATCH_TABLE}")
+        headlines = case_headlines(case_ids=[row[0] for row in cursor.fetchall()])
+    units = {
+        pk: ctx.units[pk].name for pk in {u for u, _, _ in audience_of if u is not None} if pk in ctx.units
+    }
+    subject = _case_sql_texts("b.kind", {k: v[0] for k, v in ctx.sql_templates.items()})
+    body = _case_sql_texts("b.kind", {k: v[1] for k, v in ctx.sql_templates.items()})
+    templates = _case_sql("b.kind", TEMPLATE_OF_KIND)
+    link = reverse("case-detail", args=[LINK_ID]).split(str(LINK_ID))
+    queue_fanout_from(
+        messages=f"""
+            SELECT aud.audience, {templates.sql}, {subject.sql}, {body.sql},
+                   %s::text || b.case_id::text || %s::text
+            FROM ({labelled}) b
+            JOIN unnest(%s::bigint[], {TEXT_ARRAY}, %s::int[]) AS aud(unit_id, rule, audience)
+                 ON aud.unit_id IS NOT DISTINCT FROM b.unit_id AND aud.rule = b.stage || ':' || b.kind
+            LEFT JOIN unnest(%s::bigint[], {TEXT_ARRAY}, {TEXT_ARRAY}) AS h(case_id, number, title)
+                 ON h.case_id = b.case_id
+            LEFT JOIN unnest(%s::bigint[], {TEXT_ARRAY}) AS u(id, name) ON u.id = b.unit_id
+            ORDER BY b.case_id
+        """,
+        params=[
+            *templates.params,
+            *subject.params,
+            *body.params,
+            link[0],
+            link[1],
+            *labelled_params,
+            int_array(u for u, _, _ in audience_of),
+            json_array(r for _, r, _ in audience_of),
+            int_array(a for _, _, a in audience_of),
+            int_array(headlines),
+            json_array(number for number, _ in headlines.values()),
+            json_array(title for _, title in headlines.values()),
+            int_array(units),
+            json_array(units.values()),
+        ],
+        audiences=audiences,
+        now=ctx.now,
+    )
+
+
+def _case_sql_texts(column: str, texts: dict[str, SqlText]) -> SqlText:
+    """CASE column WHEN key THEN <text built in SQL> … END."""
+    sql = " ".join(f"WHEN %s THEN {text.sql}" for text in texts.values())
+    params = tuple(p for key, text in texts.items() for p in (key, *text.params))
+    return SqlText(f"(CASE {column} {sql} END)", params)

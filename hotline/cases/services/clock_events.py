@@ -4,6 +4,10 @@ overdue flag with its audit rows, and the case headlines its messages quote.
 `cases` stays the only writer of its tables. The sweep calls these inside its batch transaction, with
 thousands of rows at a time, so on PostgreSQL each is one set-based statement (arrays unnested into
 `INSERT … SELECT` / `UPDATE … RETURNING`); elsewhere the ORM's bulk operations do the same.
+
+On PostgreSQL the sweep keeps its batch in the database (a temporary table) and passes the `…_from` entry points a
+SELECT over it instead of arrays: the rows never travel through Python. The SELECT is the caller's own SQL (never
+user input), with its parameters.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import datetime as dt
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection
 
@@ -22,7 +27,15 @@ from ..lifecycle import Action
 from ..models import Case, CaseEvent
 
 # `Action`: the timeline actions the sweep records (SLA_WARNING …), so that sla needs no import of the lifecycle.
-__all__ = ["Action", "ClockEvent", "case_headlines", "mark_overdue", "record_clock_events"]
+__all__ = [
+    "Action",
+    "ClockEvent",
+    "case_headlines",
+    "mark_overdue",
+    "mark_overdue_from",
+    "record_clock_events",
+    "record_clock_events_from",
+]
 
 OVERDUE_SUMMARY = "时限到期，标记为超期"
 
@@ -91,6 +104,58 @@ def record_clock_events(*, events: Sequence[ClockEvent], at: dt.datetime) -> int
     ]
     CaseEvent.objects.bulk_create(rows, batch_size=1000)
     return len(rows)
+
+
+def record_clock_events_from(*, rows: str, params: Sequence[Any], at: dt.datetime) -> int:
+    """PostgreSQL: `record_clock_events` for the rows of a SELECT yielding (case_id, unit_id, assignment_id,
+    action, opinion). Call inside a transaction."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO cases_caseevent
+                (case_id, at, actor_id, unit_id, assignment_id, action, from_status, to_status, opinion, data)
+            SELECT v.case_id, %s, NULL, v.unit_id, v.assignment_id, v.action, c.status, c.status, v.opinion,
+                   '{{}}'::jsonb
+            FROM ({rows}) AS v(case_id, unit_id, assignment_id, action, opinion)
+            JOIN cases_case c ON c.id = v.case_id
+            ORDER BY v.case_id
+            """,
+            [at, *params],
+        )
+        return int(cursor.rowcount)
+
+
+def mark_overdue_from(*, case_ids: str, params: Sequence[Any]) -> int:
+    """PostgreSQL: `mark_overdue` for the case ids a SELECT yields; returns how many were flagged now.
+
+    The cases are locked in id order first (as `mark_overdue` sorts its list), so two sweeps flagging
+    overlapping cases cannot deadlock; the lock does not conflict with the key-share locks of foreign keys."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH locked AS (
+                SELECT id FROM cases_case WHERE id IN ({case_ids}) AND NOT is_overdue
+                ORDER BY id FOR NO KEY UPDATE
+            ), marked AS (
+                UPDATE cases_case c SET is_overdue = true FROM locked
+                WHERE c.id = locked.id AND NOT c.is_overdue
+                RETURNING c.id
+            ), audited AS (
+                INSERT INTO common_auditlog (at, actor_id, action, object_type, object_id, summary, changes)
+                SELECT statement_timestamp(), NULL, %s, %s, marked.id::text, %s, %s::jsonb FROM marked
+            )
+            SELECT count(*) FROM marked
+            """,
+            [
+                *params,
+                AuditLog.Action.UPDATE,
+                Case._meta.label_lower,
+                OVERDUE_SUMMARY,
+                json.dumps({"is_overdue": [False, True]}),
+            ],
+        )
+        row = cursor.fetchone()
+        return int(row[0]) if row else 0
 
 
 def mark_overdue(*, case_ids: Sequence[int]) -> list[int]:

@@ -1,0 +1,107 @@
+"""On PostgreSQL a sweep's batch stays in SQL (alerts, timeline events, overdue flags and messages rendered there,
+issue 11 item 20): it must write exactly what the Python path writes, text for text."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import connection
+
+from hotline.cases.models import Case, CaseEvent
+from hotline.common import clock
+from hotline.common.models import AuditLog
+from hotline.notify.models import MessageTemplate, Outbox
+from hotline.sla import sweep as sweep_module
+from hotline.sla.models import Alert, Clock
+from hotline.sla.sweep import sweep
+from tests.conftest import dispatched_to
+
+pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="the SQL path is PostgreSQL's")
+
+SH = ZoneInfo("Asia/Shanghai")
+START = dt.datetime(2026, 2, 12, 9, tzinfo=SH)  # reply due 26 Feb 09:00 across the spring festival
+MOMENTS = [
+    dt.datetime(2026, 2, 20, 9, tzinfo=SH),  # reminders
+    dt.datetime(2026, 2, 25, 9, 1, tzinfo=SH),  # warnings
+    dt.datetime(2026, 3, 2, 9, 1, tzinfo=SH),  # yellow and red cards
+]
+
+
+def written() -> dict[str, object]:
+    outbox = sorted(
+        Outbox.objects.values_list(
+            "recipient_id", "channel", "address", "template", "subject", "body", "link", "next_attempt_at"
+        )
+    )
+    events = sorted(
+        CaseEvent.objects.filter(action__startswith="sla_").values_list(
+            "case_id", "unit_id", "assignment_id", "action", "from_status", "to_status", "opinion", "at"
+        )
+    )
+    alerts = sorted(Alert.objects.values_list("clock_id", "kind", "case_id", "unit_id", "raised_at"))
+    clocks = sorted(Clock.objects.values_list("id", "next_alert_at", "yellow_at"))
+    overdue = sorted(Case.objects.filter(is_overdue=True).values_list("id", flat=True))
+    audits = AuditLog.objects.filter(summary="时限到期，标记为超期").count()
+    return {"outbox": outbox, "events": events, "alerts": alerts, "clocks": clocks, "overdue": overdue,
+            "audits": audits}  # fmt: skip
+
+
+def run_moments() -> None:
+    for moment in MOMENTS:
+        with clock.frozen_now(moment):
+            sweep(batch_size=3)
+
+
+def test_the_sql_path_writes_what_the_python_path_writes(city, people, monkeypatch):
+    with clock.frozen_now(START):
+        cases = [dispatched_to(city, people, unit) for unit in (city.east, city.east, city.west)]
+    Case.objects.filter(pk=cases[0].pk).update(title="路灯不亮 {unit} 100% 'quoted' \\ 完")
+    yellow = MessageTemplate.objects.get(code="sla_yellow")
+    yellow.body += "{{literal}} {unknown} {title}"
+    yellow.save()
+    before = {pk: (at, y) for pk, at, y in Clock.objects.values_list("id", "next_alert_at", "yellow_at")}
+
+    run_moments()
+    in_sql = written()
+    assert len(in_sql["alerts"]) >= 9 and in_sql["outbox"] and in_sql["overdue"]  # type: ignore[arg-type]
+    assert {kind for _, kind, *_ in in_sql["alerts"]} == {"reminder", "warning", "yellow", "red"}  # type: ignore[attr-defined]
+    bodies = [row[5] for row in in_sql["outbox"] if row[3] == "sla_yellow"]  # type: ignore[attr-defined]
+    assert any("{literal} {unknown} 路灯不亮 {unit} 100% 'quoted' \\ 完" in body for body in bodies)
+
+    # the same again through Python: forget what the SQL path wrote, rewind the clocks
+    Outbox.objects.all().delete()
+    Alert.objects.all().delete()
+    CaseEvent.objects.filter(action__startswith="sla_").delete()
+    Case.objects.update(is_overdue=False)
+    for pk, (at, y) in before.items():
+        Clock.objects.filter(pk=pk).update(next_alert_at=at, yellow_at=y)
+    calls = {"sql": 0}
+    original = sweep_module._record_in_sql
+
+    def counted(*args, **kwargs):
+        calls["sql"] += 1
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(sweep_module, "_record_in_sql", counted)
+    monkeypatch.setattr(sweep_module, "_sql_templates", lambda templates: None)
+    run_moments()
+    in_python = written()
+    assert calls["sql"] == 0  # it really took the Python path
+    in_python["audits"] = int(in_python["audits"]) - int(in_sql["audits"])  # type: ignore[call-overload]
+    assert in_python == in_sql
+
+
+def test_a_template_python_must_format_keeps_the_python_path(city, people, monkeypatch):
+    with clock.frozen_now(START):
+        dispatched_to(city, people, city.east)
+    yellow = MessageTemplate.objects.get(code="sla_yellow")
+    yellow.body = "工单{number!r:>20}"
+    yellow.save()
+    called = {"sql": 0}
+    monkeypatch.setattr(sweep_module, "_record_in_sql", lambda ctx: called.__setitem__("sql", 1))
+    with clock.frozen_now(MOMENTS[-1]):
+        sweep()
+    assert called["sql"] == 0
+    assert Outbox.objects.filter(template="sla_yellow").exists()

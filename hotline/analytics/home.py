@@ -6,58 +6,43 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef
 from django.http import HttpRequest
 
-from hotline.cases.models import OPEN_ASSIGNMENT_STATUSES, Assignment, AssignmentStatus, CaseStatus
-from hotline.cases.selectors import (
-    OPEN_STATUSES,
-    _running_clock,
-    case_visible,
-    overdue_q,
-    timezone_midnight,
-)
 from hotline.common import clock
 from hotline.common.registry import HomePanel
 from hotline.orgs.models import User
+from hotline.orgs.selectors import sees_everything
+
+from . import measures as m
+from .measures import Scope
 
 
-def unit_figures(*, user: User) -> dict[str, int]:
-    """A unit's open work at a glance: to sign, handling, overdue, returned this month."""
+def unit_figures(*, user: User) -> dict[str, Any]:
+    """A unit's own open work at a glance: to sign, handling, overdue, reported in the last 30 days."""
     if user.unit_id is None:
         return {}
     now = clock.now()
-    mine = Assignment.objects.filter(unit_id=user.unit_id)
+    scope = Scope(start=now - dt.timedelta(days=30), end=now, now=now, unit=user.unit, subtree=False)
     return {
-        "to_sign": mine.filter(status=AssignmentStatus.PENDING).count(),
-        "handling": mine.filter(status__in=[AssignmentStatus.HANDLING, AssignmentStatus.FORWARDED]).count(),
-        "overdue": mine.filter(status__in=OPEN_ASSIGNMENT_STATUSES)
-        .filter(Exists(_running_clock(assignment_id=OuterRef("pk")).filter(due_at__lt=now)))
-        .count(),
-        "finished_30d": mine.filter(
-            status=AssignmentStatus.REPORTED, finished_at__gte=now - dt.timedelta(days=30)
-        ).count(),
+        "to_sign": m.assignments_to_sign(scope).value,
+        "handling": m.assignments_handling(scope).value,
+        "overdue": m.assignments_overdue(scope).value,
+        "finished_30d": m.on_time_completion(scope).denominator,
     }
 
 
-def overview(*, user: User) -> dict[str, int]:
-    """Leader's overview counts over what the user may see."""
+def overview(*, user: User) -> dict[str, Any]:
+    """The overview over what the user may see (the centre, or a leader's unit subtree), from the measures."""
     now = clock.now()
-    local_midnight = timezone_midnight(now)
-    qs = case_visible(user=user)
-    closed_30d = qs.filter(status=CaseStatus.CLOSED, closed_at__gte=now - dt.timedelta(days=30))
-    rated = closed_30d.exclude(last_rating="").values("last_rating").annotate(n=Count("id")).order_by()
-    ratings = {row["last_rating"]: row["n"] for row in rated}
-    satisfied = sum(
-        n for r, n in ratings.items() if r in {"very_satisfied", "satisfied", "basically_satisfied"}
-    )
-    total_rated = sum(ratings.values())
+    unit = None if sees_everything(user) else user.unit
+    today = Scope(start=m.timezone_midnight(now), end=now + dt.timedelta(seconds=1), now=now, unit=unit)
+    month = Scope(start=now - dt.timedelta(days=30), end=now + dt.timedelta(seconds=1), now=now, unit=unit)
     return {
-        "today": qs.filter(created_at__gte=local_midnight).count(),
-        "open": qs.filter(status__in=OPEN_STATUSES).count(),
-        "overdue": qs.filter(status__in=OPEN_STATUSES).filter(overdue_q(now)).count(),
-        "closed_30d": closed_30d.count(),
-        "satisfaction_pct": round(100 * satisfied / total_rated) if total_rated else 0,
+        "today": m.intake_volume(today).value,
+        "open": m.open_cases(month).value,
+        "overdue": m.overdue_cases(month).value,
+        "closed_30d": m.closed_cases(month).value,
+        "satisfaction_pct": m.satisfaction(month).value,
     }
 
 

@@ -164,7 +164,11 @@ STATIC_URL = "static/"
 NODE_MODULES = BASE_DIR / "node_modules"
 STATICFILES_DIRS = [
     (prefix, NODE_MODULES / package)
-    for prefix, package in [("vendor/htmx", "htmx.org/dist"), ("vendor/bootstrap", "bootstrap/dist")]
+    for prefix, package in [
+        ("vendor/htmx", "htmx.org/dist"),
+        ("vendor/bootstrap", "bootstrap/dist"),
+        ("vendor/echarts", "echarts/dist"),  # the big screen's charts (hotline/analytics/bigscreen.py)
+    ]
     if (NODE_MODULES / package).is_dir()
 ]
 STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", VAR_DIR / "static"))

@@ -31,3 +31,6 @@ class AnalyticsConfig(AppConfig):
         )
         for panel in PANELS:
             register_home_panel(panel)
+        from .live import connect_receivers
+
+        connect_receivers()

@@ -11,12 +11,14 @@ a unit scope.
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Avg, Count, DurationField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from hotline.cases.models import (
@@ -393,6 +395,71 @@ def assignments_overdue(scope: Scope) -> Figure:
     )
 
 
+def _seconds(value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.timedelta):
+        return round(value.total_seconds(), 1)
+    return round(float(value) / 1000, 1)  # milliseconds
+
+
+def average_wait(scope: Scope) -> Figure:
+    """Seconds callers waited in a queue before a person answered (connect events of the period), by queue."""
+    if scope.unit is not None:
+        return NOT_APPLICABLE
+    events = QueueLog.objects.filter(event=QueueEvent.CONNECT, at__gte=scope.start, at__lt=scope.end)
+    rows = events.values("queue_id").annotate(avg=Avg("wait_ms"), n=Count("id")).order_by("queue_id")
+    total = events.aggregate(avg=Avg("wait_ms"), n=Count("id"))
+    return Figure(
+        value=_seconds(total["avg"]),
+        denominator=total["n"],
+        breakdown=[{"key": r["queue_id"], "n": r["n"], "seconds": _seconds(r["avg"])} for r in rows],
+    )
+
+
+def average_talk(scope: Scope) -> Figure:
+    """Seconds from a person answering to the end of the call, over calls answered and ended in the period,
+    by queue."""
+    if scope.unit is not None:
+        return NOT_APPLICABLE
+    talk = ExpressionWrapper(F("ended_at") - F("answered_at"), output_field=DurationField())
+    calls = Call.objects.filter(
+        answered_at__isnull=False, ended_at__isnull=False, ended_at__gte=scope.start, ended_at__lt=scope.end
+    )
+    rows = calls.values("queue_id").annotate(avg=Avg(talk), n=Count("id")).order_by("queue_id")
+    total = calls.aggregate(avg=Avg(talk), n=Count("id"))
+    return Figure(
+        value=_seconds(total["avg"]),
+        denominator=total["n"],
+        breakdown=[{"key": r["queue_id"], "n": r["n"], "seconds": _seconds(r["avg"])} for r in rows],
+    )
+
+
+def intake_by_type(scope: Scope) -> Figure:
+    """The intake volume (same cases as `intake_volume`) by request type."""
+    rows = (
+        _intake(scope)
+        .values("case_type__code", "case_type__name")
+        .annotate(n=Count("id"))
+        .order_by("-n", "case_type__code")
+    )
+    breakdown = [{"key": r["case_type__code"], "name": r["case_type__name"], "n": r["n"]} for r in rows]
+    return Figure(value=sum(b["n"] for b in breakdown), breakdown=breakdown)
+
+
+KEYWORD_SEPARATORS = re.compile(r"[\s,，、;；/|]+")
+HOT_TOPICS = 10
+
+
+def hot_topics(scope: Scope) -> Figure:
+    """The keywords given most often to the period's intake (each case counts a keyword once), top ten."""
+    counts: collections.Counter[str] = collections.Counter()
+    for words in _intake(scope).exclude(keywords="").values_list("keywords", flat=True).iterator():
+        counts.update({w for w in KEYWORD_SEPARATORS.split(words) if w})
+    breakdown = [{"key": w, "name": w, "n": n} for w, n in counts.most_common(HOT_TOPICS)]
+    return Figure(value=len(counts), breakdown=breakdown)
+
+
 LIVE_MEASURES: list[Measure] = [
     Measure(
         "open_cases", _("在办工单"), COUNT, _("当前未办结的工单数（不含暂存）"), "cases_case", open_cases
@@ -447,6 +514,40 @@ LIVE_MEASURES: list[Measure] = [
         _("未完成的交办中，正在计时的签收或办理时限已过的交办数"),
         "cases_assignment, sla_clock",
         assignments_overdue,
+    ),
+    Measure(
+        "intake_by_type",
+        _("受理量（按诉求类型）"),
+        COUNT,
+        _("统计期内登记的工单数（不含暂存），按诉求类型分列"),
+        "cases_case",
+        intake_by_type,
+    ),
+    Measure(
+        "hot_topics",
+        _("热点诉求"),
+        COUNT,
+        _("统计期内登记工单的关键词，按出现的工单数排列前十（数值为不同关键词数）"),
+        "cases_case",
+        hot_topics,
+    ),
+    Measure(
+        "average_wait",
+        _("平均排队时长"),
+        COUNT,
+        _("统计期内人工接通呼叫的排队等待秒数之和 ÷ 人工接通呼叫数"),
+        "telephony_queuelog",
+        average_wait,
+        unit_scoped=False,
+    ),
+    Measure(
+        "average_talk",
+        _("平均通话时长"),
+        COUNT,
+        _("统计期内结束的人工接通呼叫，从人工应答到挂机的秒数之和 ÷ 这些呼叫数"),
+        "telephony_call",
+        average_talk,
+        unit_scoped=False,
     ),
 ]
 

@@ -15,6 +15,7 @@ from hotline.orgs.selectors import sees_everything
 
 from . import measures as m
 from .measures import Scope
+from .permissions import may_view
 
 
 def unit_figures(*, user: User) -> dict[str, Any]:
@@ -47,7 +48,7 @@ def overview(*, user: User) -> dict[str, Any]:
 
 
 def overview_panel(request: HttpRequest, user: User) -> dict[str, Any]:
-    return {"overview": overview(user=user)}
+    return {"overview": overview(user=user), "live_links": may_view(user)}
 
 
 def unit_figures_panel(request: HttpRequest, user: User) -> dict[str, Any]:

@@ -32,7 +32,7 @@
     }
     if (key === "ranking") {
       return {
-        legend: { textStyle: { color: "#e6eefc", fontSize: 14 } },
+        legend: { top: 0, right: 0, textStyle: { color: "#e6eefc", fontSize: 14 } },
         grid: { left: 160, right: 24, top: 32, bottom: 24 },
         xAxis: Object.assign({ type: "value" }, axis),
         yAxis: Object.assign({ type: "category", data: names.slice().reverse() }, axis),
@@ -47,7 +47,7 @@
       grid: { left: horizontal ? 120 : 48, right: 24, top: 16, bottom: 32 },
       xAxis: Object.assign(horizontal ? { type: "value" } : { type: "category", data: names }, axis),
       yAxis: Object.assign(horizontal ? { type: "category", data: names.slice().reverse() } : { type: "value" }, axis),
-      series: [{ type: key === "trend" ? "line" : "bar", smooth: true, itemStyle: { color: "#7fd3ff" },
+      series: [{ type: key === "trend" ? "line" : "bar", itemStyle: { color: "#7fd3ff" },
         data: horizontal ? rows.map(function (r) { return r.n; }).reverse() : rows.map(function (r) { return r.n; }) }],
     };
   }

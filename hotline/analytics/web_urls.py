@@ -18,3 +18,6 @@ urlpatterns += [
     path("screen/", board_views.screen, name="screen"),
     path("screen/stream/", board_views.screen_stream, name="screen-stream"),
 ]
+from . import call_views  # noqa: E402
+
+urlpatterns += [path("calls/", call_views.call_reports, name="calls")]

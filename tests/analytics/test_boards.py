@@ -153,7 +153,15 @@ def test_board_page_scoping(city, people):
         client_for(people.east_leader).get(f"/analytics/screen/stream/?unit={city.west.pk}").status_code
         == 404
     )
+    assert (
+        client_for(people.east_leader).get(f"/analytics/boards/stream/cases/?unit={city.west.pk}").status_code
+        == 404
+    )
     assert client_for(people.east_leader).get("/analytics/boards/?unit=abc").status_code == 400
+    assert (
+        client_for(people.dispatcher).get(f"/analytics/boards/stream/calls/?unit={city.east.pk}").status_code
+        == 400
+    )
     drill = client_for(people.east_leader).get(f"/analytics/boards/?unit={city.liyuan.pk}")
     assert drill.status_code == 200 and city.liyuan.name in drill.content.decode()
     assert client_for(people.agent).get("/analytics/boards/").status_code == 403

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import threading
 import time
 from typing import Any
@@ -14,7 +15,7 @@ from django.test import Client
 
 from hotline.analytics import bigscreen, boards, live
 from hotline.cases.models import Case, Channel
-from hotline.common import clock
+from hotline.common import clock, push
 from hotline.telephony import services as tel
 from hotline.telephony.models import Call, CallStatus, Number, Queue
 from hotline.telephony.states import AgentEvent
@@ -169,8 +170,32 @@ def test_board_page_scoping(city, people):
     assert screen.status_code == 200 and b'id="screen-data"' in screen.content
 
 
+BOARDS_REDIS = os.environ.get("HOTLINE_TEST_BOARDS_REDIS", "redis://127.0.0.1:6379/5")
+
+
+def redis_up() -> bool:
+    try:
+        import redis
+
+        return bool(redis.Redis.from_url(BOARDS_REDIS, socket_connect_timeout=0.5).ping())
+    except Exception:
+        return False
+
+
+@pytest.fixture(params=["memory", "redis"])
+def broker(request, monkeypatch):
+    """The notice travels through the in-memory broker (one process) or Redis pub/sub (several processes)."""
+    if request.param == "redis":
+        if not redis_up() and not os.environ.get("CI"):
+            pytest.skip("Redis is not running here")
+        monkeypatch.setattr(push, "_broker", push.RedisBroker(BOARDS_REDIS))
+    else:
+        monkeypatch.setattr(push, "_broker", push.MemoryBroker())
+    return request.param
+
+
 @pytest.mark.django_db(transaction=True)
-def test_stream_pushes_each_viewer_its_own_scope(city, people):
+def test_stream_pushes_each_viewer_its_own_scope(city, people, broker):
     dispatched_to(city, people, city.liyuan)
     response = client_for(people.east_leader).get("/analytics/boards/stream/cases/")
     assert response.status_code == 200 and response["Content-Type"] == "text/event-stream"
@@ -180,6 +205,10 @@ def test_stream_pushes_each_viewer_its_own_scope(city, people):
     dispatched_to(city, people, city.guanshan)
     live._publish_notice(live.CASES, 999)
     chunk = next(stream).decode()
+    for _ in range(3):  # Redis acknowledges the subscription first: the stream sends a keep-alive for it
+        if chunk.startswith("data: "):
+            break
+        chunk = next(stream).decode()
     assert chunk.startswith("data: ")
     data = json.loads(chunk[6:])
     assert data["open"] == 2 == Case.objects.filter(main_unit__path__startswith=city.east.path).count()

@@ -7,6 +7,8 @@ intake of the last 14 days. `ECHARTS` is the one place that names the chart libr
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from typing import Any
 
 from django.contrib.staticfiles import finders
@@ -54,13 +56,41 @@ def _trend(scope: Scope) -> list[dict[str, Any]]:
     return [{"day": d.isoformat(), "n": counts.get(d, 0)} for d in days]
 
 
-def snapshot(unit: Unit | None = None, now: dt.datetime | None = None) -> dict[str, Any]:
+# The slow-moving figures (30-day satisfaction, the 14-day trend) are recomputed at most once a minute per
+# scope; everything else is computed on every refresh.
+SLOW_SECONDS = 60.0
+_slow_lock = threading.Lock()
+_slow: dict[int | None, tuple[float, dict[str, Any]]] = {}
+
+
+def _slow_figures(unit: Unit | None, now: dt.datetime, *, fresh: bool) -> dict[str, Any]:
+    key = unit.pk if unit else None
+    with _slow_lock:
+        hit = _slow.get(key)
+    if hit is not None and not fresh and time.monotonic() - hit[0] < SLOW_SECONDS:
+        return hit[1]
+    end = now + dt.timedelta(seconds=1)
+    month = Scope(start=now - dt.timedelta(days=30), end=end, now=now, unit=unit)
+    first = today(now, unit).start - dt.timedelta(days=TREND_DAYS - 1)
+    figures = {
+        "satisfaction": _rate(m.satisfaction(month)),
+        "trend": _trend(Scope(start=first, end=end, now=now, unit=unit)),
+    }
+    with _slow_lock:
+        _slow[key] = (time.monotonic(), figures)
+    return figures
+
+
+def snapshot(
+    unit: Unit | None = None, now: dt.datetime | None = None, *, fresh: bool = False
+) -> dict[str, Any]:
+    """The screen's figures; `fresh` recomputes the slow-moving ones too (tests, a clock set by hand)."""
+    fresh = fresh or now is not None  # a moment given by hand is not the cached "now"
     now = now or clock.now()
     end = now + dt.timedelta(seconds=1)
     day = today(now, unit)
     last_24h = Scope(start=now - dt.timedelta(hours=24), end=end, now=now, unit=unit)
-    month = Scope(start=now - dt.timedelta(days=30), end=end, now=now, unit=unit)
-    fortnight = Scope(start=day.start - dt.timedelta(days=TREND_DAYS - 1), end=end, now=now, unit=unit)
+    slow = _slow_figures(unit, now, fresh=fresh)
     by_channel = m.intake_volume(last_24h)
     by_type = m.intake_by_type(last_24h)
     ranking = m.open_by_unit(day).breakdown[:RANKING]
@@ -76,8 +106,8 @@ def snapshot(unit: Unit | None = None, now: dt.datetime | None = None) -> dict[s
         "overdue": m.overdue_cases(day).value,
         "service_level_20": _rate(m.service_level(20)(day)),
         "answer_rate": _rate(m.answer_rate(day)),
-        "satisfaction": _rate(m.satisfaction(month)),
+        "satisfaction": slow["satisfaction"],
         "hot_topics": [{"name": b["name"], "n": b["n"]} for b in m.hot_topics(last_24h).breakdown],
         "ranking": [{"name": r["name"], "open": r["n"], "overdue": r["overdue"]} for r in ranking],
-        "trend": _trend(fortnight),
+        "trend": slow["trend"],
     }

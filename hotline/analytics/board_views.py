@@ -79,7 +79,9 @@ def calls_stream(request: HttpRequest) -> HttpResponseBase:
     if not sees_everything(user):
         raise PermissionDenied(_("坐席与队列监控仅对热线办和市领导开放"))
     if request.GET.get("unit"):
-        return HttpResponseBadRequest(_("坐席与队列看板不按单位筛选"), content_type="text/plain; charset=utf-8")
+        return HttpResponseBadRequest(
+            _("坐席与队列看板不按单位筛选"), content_type="text/plain; charset=utf-8"
+        )
     return live.snapshot_stream(request, live.CALLS, ("calls",), boards.call_board)
 
 

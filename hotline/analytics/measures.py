@@ -61,7 +61,13 @@ class Scope:
             return Q()
         if not self.subtree:
             return Q(**{f"{field}_id": self.unit.pk})
-        return Q(**{f"{field}__path__startswith": self.unit.path})
+        # The subtree's ids, read once (the unit table is small): a join to the unit table on a path prefix
+        # inside a per-case EXISTS cost seconds at 1,000,000 cases (bench/screen_bench.py), the id list a tenth.
+        return Q(**{f"{field}_id__in": self.subtree_ids()})
+
+    def subtree_ids(self) -> list[int]:
+        assert self.unit is not None
+        return list(Unit.objects.filter(path__startswith=self.unit.path).values_list("pk", flat=True))
 
     def handled_here(self, case_ref: str = "pk") -> Q:
         """Cases given (not copied) to the scope's unit subtree; no condition for the whole centre."""

@@ -84,3 +84,26 @@ def test_overview_satisfaction_is_the_satisfaction_measure(city, people):
         overview = home.overview(user=people.leader)
     assert overview["satisfaction_pct"] == m.satisfaction(live()).value == 66.7
     assert overview["open"] == 3
+
+
+def test_average_wait_and_talk_by_queue(people):
+    from hotline.telephony.models import Call, CallStatus, Queue, QueueEvent, QueueLog
+
+    a, b = Queue.objects.create(code="a", name="A"), Queue.objects.create(code="b", name="B")
+    for i, (queue, wait, talk) in enumerate(((a, 10, 100), (a, 30, 200), (b, 5, None))):
+        start = NOW - dt.timedelta(hours=1, minutes=i)
+        call = Call.objects.create(
+            call_id=f"w{i}", caller="1", dialed="12345", queue=queue, status=CallStatus.ENDED, started_at=start,
+            enqueued_at=start, answered_at=start + dt.timedelta(seconds=wait),
+            ended_at=start + dt.timedelta(seconds=wait + talk) if talk else None,
+        )  # fmt: skip
+        QueueLog.objects.create(
+            call=call, queue=queue, event=QueueEvent.CONNECT, wait_ms=wait * 1000, at=call.answered_at
+        )
+    wait = m.average_wait(live())
+    assert (wait.value, wait.denominator) == (15.0, 3)  # (10 + 30 + 5) / 3
+    assert {r["key"]: r["seconds"] for r in wait.breakdown} == {a.pk: 20.0, b.pk: 5.0}
+    talk = m.average_talk(live())
+    assert (talk.value, talk.denominator) == (150.0, 2)  # the call still talking does not count
+    assert {r["key"]: r["seconds"] for r in talk.breakdown} == {a.pk: 150.0}
+    assert not m.average_wait(live(unit=people.east.unit)).applicable  # calls have no unit

@@ -167,7 +167,7 @@ STATICFILES_DIRS = [
     for prefix, package in [
         ("vendor/htmx", "htmx.org/dist"),
         ("vendor/bootstrap", "bootstrap/dist"),
-        ("vendor/echarts", "echarts/dist"),
+        ("vendor/echarts", "echarts/dist"),  # the big screen's charts (hotline/analytics/bigscreen.py)
     ]
     if (NODE_MODULES / package).is_dir()
 ]

@@ -8,8 +8,14 @@ class AnalyticsConfig(AppConfig):
     verbose_name = _("运行指标")
 
     def ready(self) -> None:
-        from hotline.common.registry import MenuEntry, register_menu_entry, register_permissions
+        from hotline.common.registry import (
+            MenuEntry,
+            register_home_panel,
+            register_menu_entry,
+            register_permissions,
+        )
 
+        from .home import PANELS
         from .permissions import PERMISSIONS
 
         register_permissions(*PERMISSIONS)
@@ -23,3 +29,8 @@ class AnalyticsConfig(AppConfig):
                 active_prefix="analytics:",
             )
         )
+        for panel in PANELS:
+            register_home_panel(panel)
+        from .live import connect_receivers
+
+        connect_receivers()

@@ -47,14 +47,6 @@ def new_case_button(request: HttpRequest, user: User) -> dict[str, Any]:
     return {}
 
 
-def overview(request: HttpRequest, user: User) -> dict[str, Any]:
-    return {"overview": selectors.overview(user=user)}
-
-
-def unit_figures(request: HttpRequest, user: User) -> dict[str, Any]:
-    return {"figures": selectors.unit_figures(user=user)}
-
-
 def supervision(request: HttpRequest, user: User) -> dict[str, Any] | None:
     page = paginate(
         request, selectors.supervision_awaiting_opinion(user=user).order_by("id"), param="p_supervision"
@@ -108,8 +100,6 @@ PANELS = [
     HomePanel(
         "cases.new_case", 10, T + "new_case_button.html", new_case_button, "cases.take_calls", "header"
     ),
-    HomePanel("cases.overview", 100, T + "overview.html", overview, "cases.overview"),
-    HomePanel("cases.unit_figures", 200, T + "unit_figures.html", unit_figures, "cases.unit_work"),
     HomePanel("cases.supervision", 300, T + "supervision.html", supervision, "cases.supervision_opinion"),
     HomePanel("cases.worklist", 400, T + "worklist.html", worklist, "cases.unit_work"),
     HomePanel("cases.extensions", 500, T + "extensions.html", extensions, "cases.decide_extensions"),

@@ -11,7 +11,7 @@ import asyncio
 import json
 import queue
 import threading
-from collections.abc import AsyncIterator, Generator, Iterator
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from typing import Any
 
 from django.conf import settings
@@ -102,32 +102,58 @@ def publish_on_commit(channel: str, message: dict[str, Any]) -> None:
     transaction.on_commit(lambda: publish(channel, message))
 
 
-def _sync_stream(channel: str, keepalive: float) -> Iterator[str]:
+# A stream's transform turns a message of the channel into what this subscriber receives (its own view of a
+# shared "changed" notice, e.g. a board scoped to the viewer's unit); None drops the message.
+Transform = Callable[[str], str | None]
+
+
+def _event(message: str | None, transform: Transform | None) -> str | None:
+    if message and transform is not None:
+        message = transform(message)
+        if message is None:
+            return None
+    return f"data: {message}\n\n" if message else ": keep-alive\n\n"
+
+
+def _sync_stream(channel: str, keepalive: float, transform: Transform | None) -> Iterator[str]:
     listener = broker().listen(channel, timeout=keepalive)
     yield "retry: 2000\n\n"
     for message in listener:
-        yield f"data: {message}\n\n" if message else ": keep-alive\n\n"
+        event = _event(message, transform)
+        if event is not None:
+            yield event
 
 
-async def _async_stream(channel: str, keepalive: float) -> AsyncIterator[str]:
+async def _async_stream(channel: str, keepalive: float, transform: Transform | None) -> AsyncIterator[str]:
     listener = broker().listen(channel, timeout=keepalive)
     yield "retry: 2000\n\n"
     try:
         while True:
             message = await asyncio.to_thread(next, listener)
-            yield f"data: {message}\n\n" if message else ": keep-alive\n\n"
+            event = (
+                await asyncio.to_thread(_event, message, transform)
+                if message and transform
+                else _event(message, None)
+            )
+            if event is not None:
+                yield event
     finally:
         await asyncio.to_thread(listener.close)
 
 
 def sse_response(
-    request: HttpRequest, channel: str, *, keepalive: float = KEEPALIVE_SECONDS
+    request: HttpRequest,
+    channel: str,
+    *,
+    keepalive: float = KEEPALIVE_SECONDS,
+    transform: Transform | None = None,
 ) -> StreamingHttpResponse:
-    """An SSE stream of `channel`; the caller has already checked that the user may read it."""
+    """An SSE stream of `channel`; the caller has already checked that the user may read it. `transform`
+    (run in a worker thread under ASGI: it may query the database) rewrites each message for this subscriber."""
     if isinstance(request, ASGIRequest):
-        stream: Iterator[str] | AsyncIterator[str] = _async_stream(channel, keepalive)
+        stream: Iterator[str] | AsyncIterator[str] = _async_stream(channel, keepalive, transform)
     else:
-        stream = _sync_stream(channel, keepalive)
+        stream = _sync_stream(channel, keepalive, transform)
     response = StreamingHttpResponse(stream, content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"

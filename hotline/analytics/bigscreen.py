@@ -1,0 +1,113 @@
+"""The big screen (MON-3): one snapshot for a 1920×1080 wall, from the measures, refreshed by push.
+
+Intake today and in the last 24 hours by type and channel, the call service level and answer rate today,
+hot topics of the last 24 hours, the unit ranking of open and overdue cases, satisfaction over 30 days, and the
+intake of the last 14 days. `ECHARTS` is the one place that names the chart library's file (npm `echarts`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from typing import Any
+
+from django.contrib.staticfiles import finders
+from django.db.models import Count
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from hotline.common import clock
+from hotline.orgs.models import Unit
+
+from . import measures as m
+from .boards import today
+from .measures import Figure, Scope
+
+ECHARTS = "vendor/echarts/echarts.min.js"
+RANKING = 10
+TREND_DAYS = 14
+
+
+def echarts_available() -> bool:
+    return bool(finders.find(ECHARTS))
+
+
+def _rate(figure: Figure) -> dict[str, Any]:
+    return {
+        "value": figure.value if figure.applicable else None,
+        "numerator": figure.numerator,
+        "denominator": figure.denominator,
+    }
+
+
+def _trend(scope: Scope) -> list[dict[str, Any]]:
+    """Intake per local day over the last TREND_DAYS days (the intake measure's cases, by day)."""
+    tz = timezone.get_current_timezone()
+    rows = (
+        m._intake(scope)  # the intake measure's own cases
+        .annotate(day=TruncDate("created_at", tzinfo=tz))
+        .values("day")
+        .annotate(n=Count("id"))
+        .order_by("day")
+    )
+    counts = {r["day"]: r["n"] for r in rows}
+    first = timezone.localtime(scope.start).date()
+    days = [first + dt.timedelta(days=i) for i in range(TREND_DAYS)]
+    return [{"day": d.isoformat(), "n": counts.get(d, 0)} for d in days]
+
+
+# The slow-moving figures (30-day satisfaction, the 14-day trend) are recomputed at most once a minute per
+# scope; everything else is computed on every refresh.
+SLOW_SECONDS = 60.0
+_slow_lock = threading.Lock()
+_slow: dict[int | None, tuple[float, dict[str, Any]]] = {}
+
+
+def _slow_figures(unit: Unit | None, now: dt.datetime, *, fresh: bool) -> dict[str, Any]:
+    key = unit.pk if unit else None
+    with _slow_lock:
+        hit = _slow.get(key)
+    if hit is not None and not fresh and time.monotonic() - hit[0] < SLOW_SECONDS:
+        return hit[1]
+    end = now + dt.timedelta(seconds=1)
+    month = Scope(start=now - dt.timedelta(days=30), end=end, now=now, unit=unit)
+    first = today(now, unit).start - dt.timedelta(days=TREND_DAYS - 1)
+    figures = {
+        "satisfaction": _rate(m.satisfaction(month)),
+        "trend": _trend(Scope(start=first, end=end, now=now, unit=unit)),
+    }
+    with _slow_lock:
+        _slow[key] = (time.monotonic(), figures)
+    return figures
+
+
+def snapshot(
+    unit: Unit | None = None, now: dt.datetime | None = None, *, fresh: bool = False
+) -> dict[str, Any]:
+    """The screen's figures; `fresh` recomputes the slow-moving ones too (tests, a clock set by hand)."""
+    fresh = fresh or now is not None  # a moment given by hand is not the cached "now"
+    now = now or clock.now()
+    end = now + dt.timedelta(seconds=1)
+    day = today(now, unit)
+    last_24h = Scope(start=now - dt.timedelta(hours=24), end=end, now=now, unit=unit)
+    slow = _slow_figures(unit, now, fresh=fresh)
+    by_channel = m.intake_volume(last_24h)
+    by_type = m.intake_by_type(last_24h)
+    ranking = m.open_by_unit(day).breakdown[:RANKING]
+    return {
+        "board": "screen",
+        "now": timezone.localtime(now).isoformat(),
+        "unit": unit.name if unit else None,
+        "intake_today": m.intake_volume(day).value,
+        "intake_24h": by_channel.value,
+        "by_channel": [{"name": b["name"], "n": b["n"]} for b in by_channel.breakdown],
+        "by_type": [{"name": b["name"], "n": b["n"]} for b in by_type.breakdown],
+        "open": m.open_cases(day).value,
+        "overdue": m.overdue_cases(day).value,
+        "service_level_20": _rate(m.service_level(20)(day)),
+        "answer_rate": _rate(m.answer_rate(day)),
+        "satisfaction": slow["satisfaction"],
+        "hot_topics": [{"name": b["name"], "n": b["n"]} for b in m.hot_topics(last_24h).breakdown],
+        "ranking": [{"name": r["name"], "open": r["n"], "overdue": r["overdue"]} for r in ranking],
+        "trend": slow["trend"],
+    }

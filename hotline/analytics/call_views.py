@@ -1,0 +1,158 @@
+"""The call reports page (/analytics/calls/): one report at a time over a period, printable, exported to Excel
+with the filter stated. The call tables have no unit: only those who see the whole centre read them."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from rest_framework.exceptions import ValidationError
+
+from hotline.orgs.selectors import sees_everything
+
+from . import calls, exports, selectors
+from .board_views import _viewer
+
+REPORTS = {
+    "volume": gettext_lazy("综合话务量"),
+    "queues": gettext_lazy("技能组话务（等待时长分段）"),
+    "agents": gettext_lazy("坐席工作量"),
+    "states": gettext_lazy("坐席状态时长与小休"),
+    "detail": gettext_lazy("通话明细"),
+}
+STATE_LABELS = {
+    "ready": gettext_lazy("空闲"),
+    "not_ready": gettext_lazy("示忙"),
+    "ringing": gettext_lazy("振铃"),
+    "talking": gettext_lazy("通话"),
+    "hold": gettext_lazy("保持"),
+    "wrap_up": gettext_lazy("话后处理"),
+}
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value}%"
+
+
+def _none(value: Any) -> Any:
+    return "—" if value is None else value
+
+
+def table(
+    report: str, window: calls.Window, grain: str
+) -> tuple[list[str], list[list[Any]], list[dict[str, Any]]]:
+    """Header, rows (cells as shown and exported) and the raw rows of one report."""
+    if report == "volume":
+        raw = calls.volume(window, grain)
+        raw = [*raw, calls.totals(raw, window)] if raw else raw
+        header = [_("时段"), _("呼入量"), _("进入排队"), _("人工接通"), _("通话时长（秒）"), _("放弃"),
+                  _("呼出"), _("20秒服务水平"), _("接通率")]  # fmt: skip
+        rows = [
+            [r["bucket"], r["inbound"], r["to_queue"], r["answered"], r["talk_seconds"], r["abandoned"],
+             r["outbound"], _pct(r["service_level"]), _pct(r["answer_rate"])]
+            for r in raw
+        ]  # fmt: skip
+    elif report == "queues":
+        raw = calls.per_queue(window)
+        bands = [calls.BAND_LABELS[k] for k, _l, _h in calls.BANDS]
+        header = [_("技能组"), _("进入"), _("接通"), _("放弃"), _("溢出"), _("平均等待（秒）"), _("20秒服务水平"),
+                  *[_("接通") + b for b in bands], *[_("放弃") + b for b in bands]]  # fmt: skip
+        rows = [
+            [r["queue"], r["entered"], r["answered"], r["abandoned"], r["overflow"], _none(r["average_wait"]),
+             _pct(r["service_level"]), *[r[f"answered_{k}"] for k, _l, _h in calls.BANDS],
+             *[r[f"abandoned_{k}"] for k, _l, _h in calls.BANDS]]
+            for r in raw
+        ]  # fmt: skip
+    elif report == "agents":
+        raw = calls.per_agent(window)
+        header = [_("工号"), _("姓名"), _("分配"), _("接通"), _("未接"), _("接通率"), _("通话时长（秒）"),
+                  _("平均通话（秒）"), _("话后处理（秒）"), _("示忙（秒）"), _("签入次数")]  # fmt: skip
+        rows = [
+            [r["agent"], r["name"], r["offered"], r["answered"], r["no_answer"], _pct(r["answer_rate"]),
+             r["talk_seconds"], _none(r["average_talk"]), r["wrap_up_seconds"], r["not_ready_seconds"], r["logins"]]
+            for r in raw
+        ]  # fmt: skip
+    elif report == "states":
+        raw = calls.agent_states(window)
+        header = [
+            _("工号"),
+            _("姓名"),
+            *[f"{STATE_LABELS[s]}（秒）" for s in calls.STATE_COLUMNS],
+            _("小休明细"),
+        ]
+        rows = [
+            [r["agent"], r["name"], *[r[f"{s}_seconds"] for s in calls.STATE_COLUMNS],
+             "；".join(f"{b['reason']} {b['count']}次 {b['seconds']}秒" for b in r["breaks"])]
+            for r in raw
+        ]  # fmt: skip
+    else:
+        raw = calls.call_detail(window)
+        header = [_("呼叫编号"), _("呼入时间"), _("队列"), _("坐席"), _("排队（秒）"), _("通话（秒）"), _("结果"),
+                  _("关联工单")]  # fmt: skip
+        rows = [
+            [r["call_id"], r["started_at"].strftime("%Y-%m-%d %H:%M:%S"), r["queue"], r["agent"],
+             _none(r["wait_seconds"]), _none(r["talk_seconds"]), r["result"], " ".join(n for _pk, n in r["cases"])]
+            for r in raw
+        ]  # fmt: skip
+    return header, rows, raw
+
+
+@login_required
+def call_reports(request: HttpRequest) -> HttpResponse:
+    user = _viewer(request)
+    if not sees_everything(user):
+        raise PermissionDenied(_("话务报表仅对热线办和市领导开放"))
+    errors: dict[str, list[str]] = {}
+    try:
+        period = selectors.period_from(request.GET)
+    except ValidationError as exc:
+        errors.update(exc.detail)  # type: ignore[arg-type]
+        period = selectors.period_from({})
+    report = request.GET.get("report") or "volume"
+    grain = request.GET.get("grain") or "day"
+    if report not in REPORTS:
+        errors["report"] = [_("报表类型无效")]
+    if grain not in calls.GRAINS:
+        errors["grain"] = [_("统计粒度应为 month、week、day、hour 或 halfhour")]
+    window = calls.Window(period.start, period.end)
+    if errors:
+        context = {"errors": errors, "reports": REPORTS, "grains": calls.GRAIN_LABELS, "period": period}
+        return render(request, "analytics/calls.html", context, status=400)
+    header, rows, raw = table(report, window, grain)
+    filters = {
+        "report": report,
+        "grain": grain if report == "volume" else "",
+        "from": period.first_day.isoformat(),
+        "to": period.last_day.isoformat(),
+    }
+    if request.GET.get("export") == "xlsx":
+        stated = [
+            (_("报表"), str(REPORTS[report])),
+            (_("统计区间"), f"{period.first_day.isoformat()} — {period.last_day.isoformat()}"),
+            (_("统计粒度"), str(calls.GRAIN_LABELS[grain]) if report == "volume" else "—"),
+        ]
+        return exports.table_xlsx(
+            user=user, name=f"calls-{report}", title=str(REPORTS[report]), stated=stated,
+            header=header, rows=rows, formulas=[str(v) for v in calls.FORMULAS.values()], filters=filters,
+        )  # fmt: skip
+    context = {
+        "reports": REPORTS,
+        "report": report,
+        "grains": calls.GRAIN_LABELS,
+        "grain": grain,
+        "period": period,
+        "header": header,
+        "rows": rows,
+        "detail": [{"row": row, "cases": r["cases"]} for row, r in zip(rows, raw, strict=True)]
+        if report == "detail"
+        else [],
+        "formulas": calls.FORMULAS,
+        "export_query": urlencode({**filters, "export": "xlsx"}),
+    }
+    return render(request, "analytics/calls.html", context)

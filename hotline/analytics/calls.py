@@ -1,0 +1,440 @@
+"""Call reports (STAT-1) over telephony's tables: the CDR (`telephony_call`, `telephony_callleg`), the queue log
+and the agent-state log. Each report is one grouped query per table over a period; the formulas are shown
+beside the figures (FORMULAS) and tested on hand-computed rows.
+
+Definitions (the same as the measures in measures.py where both exist):
+- inbound: calls that arrived (`started_at` in the bucket);
+- to queue: of those, calls that asked for a person (`enqueued_at` set);
+- answered: calls a person answered (`answered_at` set); abandoned: disposition "abandoned";
+- talk time: answered → end, over answered calls that ended;
+- service level (20 s): calls connected after waiting ≤ 20 s in a queue ÷ calls to queue;
+- outbound: outbound legs to outside numbers (transfers out, external consults);
+- wait bands: the wait of each queue-log "connect" (answered) and "abandon" event: < 20 s, 20–40, 40–60, > 60 s;
+  a band holds its lower bound (0–19.999 s is "< 20", 20–39.999 s is "20–40", 60 s and more is "> 60").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import ExtractHour, ExtractMinute, TruncDate, TruncMonth, TruncWeek
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from hotline.telephony.models import (
+    Agent,
+    AgentStateLog,
+    Call,
+    CallCase,
+    CallLeg,
+    Disposition,
+    LegRole,
+    NotReadyReason,
+    Queue,
+    QueueEvent,
+    QueueLog,
+)
+from hotline.telephony.states import AgentState
+
+SERVICE_SECONDS = 20
+GRAINS = ("month", "week", "day", "hour", "halfhour")
+GRAIN_LABELS = {
+    "month": _("按月"),
+    "week": _("按周"),
+    "day": _("按日"),
+    "hour": _("按小时（时段）"),
+    "halfhour": _("按半小时（时段）"),
+}
+BANDS = (("lt20", 0, 20), ("20_40", 20, 40), ("40_60", 40, 60), ("gt60", 60, None))
+BAND_LABELS = {"lt20": "<20秒", "20_40": "20–40秒", "40_60": "40–60秒", "gt60": ">60秒"}
+FORMULAS = {
+    "inbound": _("呼入时间在该时段内的呼叫数"),
+    "to_queue": _("呼入后进入人工排队的呼叫数"),
+    "answered": _("人工应答的呼叫数"),
+    "abandoned": _("排队中放弃（挂机）的呼叫数"),
+    "talk": _("人工应答到挂机的秒数之和（已结束的呼叫）"),
+    "service_level": _("排队20秒内（含）接通的呼叫数 ÷ 进入排队的呼叫数"),
+    "answer_rate": _("人工应答的呼叫数 ÷ 进入排队的呼叫数"),
+    "outbound": _("呼出外部号码的话路数（转外线、外部咨询）"),
+    "bands": _("按排队等待时长分段：接通（connect）与放弃（abandon）事件的已等待秒数"),
+    "states": _("坐席离开某状态时记录的该状态持续时长之和（状态日志 previous_ms）"),
+}
+
+
+@dataclass(frozen=True)
+class Window:
+    start: dt.datetime
+    end: dt.datetime
+
+
+def pct(num: int, den: int) -> float | None:
+    return round(100 * num / den, 1) if den else None
+
+
+def _talk() -> ExpressionWrapper:
+    return ExpressionWrapper(F("ended_at") - F("answered_at"), output_field=DurationField())
+
+
+def _seconds(value: Any) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, dt.timedelta):
+        return round(value.total_seconds())
+    return round(float(value) / 1_000_000)  # microseconds (SQLite's duration sums)
+
+
+def _fast_connect() -> Exists:
+    return Exists(
+        QueueLog.objects.filter(
+            call_id=OuterRef("pk"), event=QueueEvent.CONNECT, wait_ms__lte=SERVICE_SECONDS * 1000
+        )
+    )
+
+
+def _calls(window: Window) -> QuerySet[Call]:
+    return Call.objects.filter(started_at__gte=window.start, started_at__lt=window.end)
+
+
+def _bucket(grain: str) -> dict[str, Any]:
+    tz = timezone.get_current_timezone()
+    if grain == "month":
+        return {"b": TruncMonth("started_at", tzinfo=tz)}
+    if grain == "week":
+        return {"b": TruncWeek("started_at", tzinfo=tz)}
+    if grain == "day":
+        return {"b": TruncDate("started_at", tzinfo=tz)}
+    if grain == "hour":
+        return {"b": ExtractHour("started_at", tzinfo=tz)}
+    return {"b": ExtractHour("started_at", tzinfo=tz), "half": ExtractMinute("started_at", tzinfo=tz) / 30}
+
+
+def _label(grain: str, row: dict[str, Any]) -> str:
+    b = row["b"]
+    if grain == "month":
+        return f"{b:%Y-%m}"
+    if grain in ("week", "day"):
+        day = b.date() if isinstance(b, dt.datetime) else b
+        return day.isoformat() if grain == "day" else f"{day.isoformat()} 起"
+    if grain == "hour":
+        return f"{b:02d}:00–{b:02d}:59"
+    start = 30 if row["half"] else 0
+    return f"{b:02d}:{start:02d}–{b:02d}:{start + 29:02d}"
+
+
+def volume(window: Window, grain: str) -> list[dict[str, Any]]:
+    """The comprehensive call volume by bucket: inbound, to queue, answered, talk seconds, abandoned,
+    outbound, service level and answer rate. Hour and half-hour are times of day over the whole period."""
+    if grain not in GRAINS:
+        raise ValueError(grain)
+    bucket = _bucket(grain)
+    keys = list(bucket)
+    rows = (
+        _calls(window)
+        .annotate(**bucket, fast=_fast_connect())
+        .values(*keys)
+        .annotate(
+            inbound=Count("id"),
+            to_queue=Count("id", filter=Q(enqueued_at__isnull=False)),
+            answered=Count("id", filter=Q(answered_at__isnull=False)),
+            abandoned=Count("id", filter=Q(disposition=Disposition.ABANDONED)),
+            talk=Sum(_talk(), filter=Q(answered_at__isnull=False, ended_at__isnull=False)),
+            n_fast=Count("id", filter=Q(fast=True, enqueued_at__isnull=False)),
+        )
+        .order_by(*keys)
+    )
+    outbound_rows = (
+        CallLeg.objects.filter(
+            direction="out", role=LegRole.EXTERNAL, started_at__gte=window.start, started_at__lt=window.end
+        )
+        .annotate(**_bucket(grain))  # legs have `started_at` too
+        .values(*keys)
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    outbound = {tuple(r[k] for k in keys): r["n"] for r in outbound_rows}
+    result = []
+    for r in rows:
+        key = tuple(r[k] for k in keys)
+        result.append(
+            {
+                "bucket": _label(grain, r),
+                "inbound": r["inbound"],
+                "to_queue": r["to_queue"],
+                "answered": r["answered"],
+                "abandoned": r["abandoned"],
+                "talk_seconds": _seconds(r["talk"]),
+                "outbound": outbound.pop(key, 0),
+                "service_level": pct(r["n_fast"], r["to_queue"]),
+                "answer_rate": pct(r["answered"], r["to_queue"]),
+            }
+        )
+    for key, n in sorted(outbound.items(), key=lambda item: str(item[0])):  # buckets with outbound legs only
+        row = dict(zip(keys, key, strict=True))
+        result.append(
+            {
+                "bucket": _label(grain, row),
+                "inbound": 0,
+                "to_queue": 0,
+                "answered": 0,
+                "abandoned": 0,
+                "talk_seconds": 0,
+                "outbound": n,
+                "service_level": None,
+                "answer_rate": None,
+            }
+        )
+    return result
+
+
+def totals(rows: list[dict[str, Any]], window: Window) -> dict[str, Any]:
+    """The period's total row (service level recomputed from counts, not averaged over buckets)."""
+    calls = _calls(window).annotate(fast=_fast_connect())
+    agg = calls.aggregate(
+        to_queue=Count("id", filter=Q(enqueued_at__isnull=False)),
+        n_fast=Count("id", filter=Q(fast=True, enqueued_at__isnull=False)),
+        answered=Count("id", filter=Q(answered_at__isnull=False)),
+    )
+    return {
+        "bucket": str(_("合计")),
+        **{
+            k: sum(r[k] for r in rows)
+            for k in ("inbound", "to_queue", "answered", "abandoned", "talk_seconds", "outbound")
+        },
+        "service_level": pct(agg["n_fast"], agg["to_queue"]),
+        "answer_rate": pct(agg["answered"], agg["to_queue"]),
+    }
+
+
+def _band_case() -> Case:
+    whens = []
+    for key, low, high in BANDS:
+        cond = Q(wait_ms__gte=low * 1000)
+        if high is not None:
+            cond &= Q(wait_ms__lt=high * 1000)
+        whens.append(When(cond, then=Value(key)))
+    return Case(*whens, default=Value("gt60"))
+
+
+def per_queue(window: Window) -> list[dict[str, Any]]:
+    """Per skill group (queue): calls entering it (enqueue + transfer in), answered, abandoned, overflowed out,
+    average wait of the answered, and the answered / abandoned calls by wait band."""
+    log = QueueLog.objects.filter(at__gte=window.start, at__lt=window.end)
+    counts = {
+        r["queue_id"]: r
+        for r in log.values("queue_id")
+        .annotate(
+            entered=Count("id", filter=Q(event__in=[QueueEvent.ENQUEUE, QueueEvent.TRANSFER])),
+            answered=Count("id", filter=Q(event=QueueEvent.CONNECT)),
+            abandoned=Count("id", filter=Q(event=QueueEvent.ABANDON)),
+            overflow=Count("id", filter=Q(event=QueueEvent.OVERFLOW)),
+            wait=Avg("wait_ms", filter=Q(event=QueueEvent.CONNECT)),
+            fast=Count("id", filter=Q(event=QueueEvent.CONNECT, wait_ms__lte=SERVICE_SECONDS * 1000)),
+        )
+        .order_by()
+    }
+    bands: dict[int, dict[str, int]] = {}
+    for r in (
+        log.filter(event__in=[QueueEvent.CONNECT, QueueEvent.ABANDON])
+        .annotate(band=_band_case())
+        .values("queue_id", "event", "band")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        bands.setdefault(r["queue_id"], {})[f"{r['event']}_{r['band']}"] = r["n"]
+    result = []
+    for q in Queue.objects.filter(pk__in=counts).order_by("code"):
+        c = counts[q.pk]
+        b = bands.get(q.pk, {})
+        result.append(
+            {
+                "queue": q.name,
+                "code": q.code,
+                "entered": c["entered"],
+                "answered": c["answered"],
+                "abandoned": c["abandoned"],
+                "overflow": c["overflow"],
+                "average_wait": round(c["wait"] / 1000, 1) if c["wait"] is not None else None,
+                "service_level": pct(c["fast"], c["entered"]),
+                **{f"answered_{k}": b.get(f"connect_{k}", 0) for k, _l, _h in BANDS},
+                **{f"abandoned_{k}": b.get(f"abandon_{k}", 0) for k, _l, _h in BANDS},
+            }
+        )
+    return result
+
+
+def per_agent(window: Window) -> list[dict[str, Any]]:
+    """Per agent: calls offered, answered, not answered (rang out), talk seconds and average talk, wrap-up and
+    not-ready (break) seconds, logins; answer rate = answered ÷ offered."""
+    log = QueueLog.objects.filter(at__gte=window.start, at__lt=window.end, agent__isnull=False)
+    offers = {
+        r["agent_id"]: r
+        for r in log.values("agent_id")
+        .annotate(
+            offered=Count("id", filter=Q(event=QueueEvent.OFFER)),
+            answered=Count("id", filter=Q(event=QueueEvent.CONNECT)),
+            no_answer=Count("id", filter=Q(event=QueueEvent.NO_ANSWER)),
+        )
+        .order_by()
+    }
+    talk = {
+        r["agent_id"]: r
+        for r in Call.objects.filter(
+            agent__isnull=False,
+            answered_at__gte=window.start,
+            answered_at__lt=window.end,
+            ended_at__isnull=False,
+        )
+        .values("agent_id")
+        .annotate(talk=Sum(_talk()), n=Count("id"))
+        .order_by()
+    }
+    states = _state_ms(window)
+    logins = {
+        r["agent_id"]: r["n"]
+        for r in AgentStateLog.objects.filter(at__gte=window.start, at__lt=window.end, event="login")
+        .values("agent_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    }
+    ids = set(offers) | set(talk) | set(states) | set(logins)
+    result = []
+    for a in Agent.objects.filter(pk__in=ids).select_related("user").order_by("agent_id"):
+        o = offers.get(a.pk, {"offered": 0, "answered": 0, "no_answer": 0})
+        t = talk.get(a.pk, {"talk": None, "n": 0})
+        s = states.get(a.pk, {})
+        talk_s = _seconds(t["talk"])
+        result.append(
+            {
+                "agent": a.agent_id,
+                "name": str(a.user) if a.user_id else "",
+                "offered": o["offered"],
+                "answered": o["answered"],
+                "no_answer": o["no_answer"],
+                "answer_rate": pct(o["answered"], o["offered"]),
+                "talk_seconds": talk_s,
+                "average_talk": round(talk_s / t["n"], 1) if t["n"] else None,
+                "wrap_up_seconds": round(s.get(AgentState.WRAP_UP, 0) / 1000),
+                "not_ready_seconds": round(s.get(AgentState.NOT_READY, 0) / 1000),
+                "logins": logins.get(a.pk, 0),
+            }
+        )
+    return result
+
+
+def _state_ms(window: Window) -> dict[int, dict[str, int]]:
+    out: dict[int, dict[str, int]] = {}
+    for r in (
+        AgentStateLog.objects.filter(at__gte=window.start, at__lt=window.end)
+        .values("agent_id", "from_state")
+        .annotate(ms=Sum("previous_ms"))
+        .order_by()
+    ):
+        out.setdefault(r["agent_id"], {})[r["from_state"]] = int(r["ms"] or 0)
+    return out
+
+
+def agent_states(window: Window) -> list[dict[str, Any]]:
+    """Per agent: seconds in each state (ready, not ready, ringing, talking, hold, wrap-up), and the breaks
+    (not ready) by reason: how many and how long. A state counts when the agent left it inside the period."""
+    states = _state_ms(window)
+    breaks: dict[int, dict[str, int]] = {}
+    for r in (
+        AgentStateLog.objects.filter(at__gte=window.start, at__lt=window.end, to_state=AgentState.NOT_READY)
+        .values("agent_id", "reason")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        breaks.setdefault(r["agent_id"], {})[r["reason"] or "other"] = r["n"]
+    # How long each break lasted is logged when the agent leaves "not ready" (previous_ms of the next row);
+    # the reason is the one the agent entered it with: pair each leave with the latest entry before it.
+    rows = (
+        AgentStateLog.objects.filter(at__gte=window.start, at__lt=window.end)
+        .filter(Q(to_state=AgentState.NOT_READY) | Q(from_state=AgentState.NOT_READY))
+        .order_by("agent_id", "at", "id")
+    )
+    reason_now: dict[int, str] = {}
+    durations: dict[int, dict[str, int]] = {}
+    for row in rows.values("agent_id", "from_state", "to_state", "reason", "previous_ms").iterator():
+        agent = row["agent_id"]
+        if row["from_state"] == AgentState.NOT_READY and agent in reason_now:
+            bucket = durations.setdefault(agent, {})
+            bucket[reason_now[agent]] = bucket.get(reason_now[agent], 0) + row["previous_ms"]
+            reason_now.pop(agent)
+        if row["to_state"] == AgentState.NOT_READY:
+            reason_now[agent] = row["reason"] or "other"
+    labels = dict(NotReadyReason.choices)
+    result = []
+    for a in (
+        Agent.objects.filter(pk__in=set(states) | set(breaks)).select_related("user").order_by("agent_id")
+    ):
+        s = states.get(a.pk, {})
+        result.append(
+            {
+                "agent": a.agent_id,
+                "name": str(a.user) if a.user_id else "",
+                **{f"{state}_seconds": round(s.get(state, 0) / 1000) for state in STATE_COLUMNS},
+                "breaks": [
+                    {
+                        "reason": str(labels.get(reason, reason)),
+                        "count": n,
+                        "seconds": round(durations.get(a.pk, {}).get(reason, 0) / 1000),
+                    }
+                    for reason, n in sorted(breaks.get(a.pk, {}).items())
+                ],
+            }
+        )
+    return result
+
+
+STATE_COLUMNS = (
+    AgentState.READY,
+    AgentState.NOT_READY,
+    AgentState.RINGING,
+    AgentState.TALKING,
+    AgentState.HOLD,
+    AgentState.WRAP_UP,
+)
+
+
+def call_detail(window: Window, limit: int = 500) -> list[dict[str, Any]]:
+    """The newest calls of the period with their queue, agent, times, result and the cases linked to them."""
+    calls = list(_calls(window).select_related("queue", "agent").order_by("-started_at", "-id")[:limit])
+    links: dict[int, list[tuple[int, str]]] = {}
+    for link in CallCase.objects.filter(call__in=calls).select_related("case").order_by("linked_at"):
+        links.setdefault(link.call_id, []).append((link.case_id, link.case.number))
+    labels = dict(Disposition.choices)
+    return [
+        {
+            "call_id": c.call_id,
+            "pk": c.pk,
+            "started_at": timezone.localtime(c.started_at),
+            "queue": c.queue.name if c.queue else "",
+            "agent": c.agent.agent_id if c.agent else "",
+            "wait_seconds": round((c.answered_at - c.enqueued_at).total_seconds())
+            if c.answered_at and c.enqueued_at
+            else None,
+            "talk_seconds": round((c.ended_at - c.answered_at).total_seconds())
+            if c.ended_at and c.answered_at
+            else None,
+            "result": str(labels.get(c.disposition, c.disposition)),
+            "cases": links.get(c.pk, []),
+        }
+        for c in calls
+    ]

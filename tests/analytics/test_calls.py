@@ -1,0 +1,217 @@
+"""Call reports (STAT-1) against hand-computed rows, edge cases (no calls, all abandoned), the page, its export
+and who may read it; the fixture generator fills rows the reports read."""
+
+from __future__ import annotations
+
+import datetime as dt
+from io import BytesIO
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from openpyxl import load_workbook
+
+from hotline.analytics import calls
+from hotline.analytics import measures as m
+from hotline.analytics.measures import Scope
+from hotline.common.models import AuditLog
+from hotline.telephony import services as tel
+from hotline.telephony.models import (
+    AgentStateLog,
+    Call,
+    CallCase,
+    CallLeg,
+    CallStatus,
+    Disposition,
+    LegRole,
+    Queue,
+    QueueEvent,
+    QueueLog,
+)
+from hotline.telephony.states import AgentEvent, AgentState
+from tests.conftest import submitted_case
+
+SH = ZoneInfo("Asia/Shanghai")
+DAY = dt.datetime(2026, 11, 24, tzinfo=SH)
+WINDOW = calls.Window(DAY, DAY + dt.timedelta(days=1))
+
+
+def at(hh: int, mm: int, ss: int = 0) -> dt.datetime:
+    return DAY.replace(hour=hh, minute=mm, second=ss)
+
+
+def client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def world(people):
+    queue = Queue.objects.create(code="general", name="综合")
+    agent = tel.agent_create(
+        agent_id="1001", password="secret1", extension="1001", skills=[queue], user=people.agent, actor=None
+    )
+
+    def call(name, started, *, wait=None, talk=None, abandoned=False, queued=True):
+        enqueued = started + dt.timedelta(seconds=10) if queued else None
+        c = Call.objects.create(
+            call_id=name, caller="13800000000", dialed="12345", queue=queue if queued else None,
+            status=CallStatus.ENDED, started_at=started, enqueued_at=enqueued,
+            disposition=Disposition.ABANDONED if abandoned else (Disposition.ANSWERED if talk else Disposition.IVR_END),
+        )  # fmt: skip
+        if queued:
+            QueueLog.objects.create(call=c, queue=queue, event=QueueEvent.ENQUEUE, at=enqueued)
+        if abandoned:
+            c.ended_at = enqueued + dt.timedelta(seconds=wait)
+            QueueLog.objects.create(
+                call=c, queue=queue, event=QueueEvent.ABANDON, wait_ms=wait * 1000, at=c.ended_at
+            )
+        elif talk:
+            c.agent, c.answered_at = agent, enqueued + dt.timedelta(seconds=wait)
+            c.ended_at = c.answered_at + dt.timedelta(seconds=talk)
+            QueueLog.objects.create(
+                call=c, queue=queue, event=QueueEvent.OFFER, agent=agent, at=c.answered_at
+            )
+            QueueLog.objects.create(
+                call=c,
+                queue=queue,
+                event=QueueEvent.CONNECT,
+                agent=agent,
+                wait_ms=wait * 1000,
+                at=c.answered_at,
+            )
+        else:
+            c.ended_at = started + dt.timedelta(seconds=30)
+        c.save()
+        return c
+
+    return queue, agent, call
+
+
+def test_volume_per_queue_per_agent_by_hand(world):
+    queue, agent, call = world
+    c1 = call("c1", at(9, 10), wait=15, talk=120)
+    call("c2", at(9, 40), wait=25, talk=60)
+    call("c5", at(9, 20), wait=20, talk=30)  # exactly 20 s: within the service level, band 20–40
+    call("c3", at(10, 5), wait=45, abandoned=True)
+    call("c4", at(10, 20), queued=False)  # self-service only
+    call("late", at(23, 59) + dt.timedelta(minutes=2), wait=5, talk=10)  # the next day: not counted
+    CallLeg.objects.create(
+        call=c1, leg_id="x1", role=LegRole.EXTERNAL, direction="out", remote="sip:x", started_at=at(9, 12)
+    )
+    QueueLog.objects.create(call=c1, queue=queue, event=QueueEvent.NO_ANSWER, agent=agent, at=at(9, 10, 5))
+    for from_state, ms, reason in (
+        (AgentState.WRAP_UP, 30_000, ""),
+        (AgentState.WRAP_UP, 20_000, ""),
+        (AgentState.READY, 0, "meal"),  # → not ready (meal)
+        (AgentState.NOT_READY, 300_000, ""),  # back from the meal after 5 minutes
+    ):
+        to_state = AgentState.NOT_READY if reason else AgentState.READY
+        AgentStateLog.objects.create(
+            agent=agent, event=AgentEvent.READY, from_state=from_state, to_state=to_state, reason=reason,
+            previous_ms=ms, at=at(12, 0),
+        )  # fmt: skip
+    AgentStateLog.objects.create(
+        agent=agent, event=AgentEvent.LOGIN, from_state=AgentState.LOGGED_OUT, to_state=AgentState.NOT_READY,
+        reason="login", at=at(8, 0),
+    )  # fmt: skip
+
+    hours = calls.volume(WINDOW, "hour")
+    assert [(r["bucket"], r["inbound"], r["to_queue"], r["answered"], r["talk_seconds"], r["abandoned"],
+             r["outbound"], r["service_level"], r["answer_rate"]) for r in hours] == [
+        ("09:00–09:59", 3, 3, 3, 210, 0, 1, 66.7, 100.0),
+        ("10:00–10:59", 2, 1, 0, 0, 1, 0, 0.0, 0.0),
+    ]  # fmt: skip
+    total = calls.totals(hours, WINDOW)
+    assert (total["inbound"], total["to_queue"], total["service_level"], total["answer_rate"]) == (
+        5,
+        4,
+        50.0,
+        75.0,
+    )
+    # the report and the measures are one definition
+    scope = Scope(start=WINDOW.start, end=WINDOW.end, now=WINDOW.end)
+    assert m.service_level(20)(scope).value == total["service_level"]
+    assert m.answer_rate(scope).value == total["answer_rate"]
+    halves = calls.volume(WINDOW, "halfhour")
+    assert [(r["bucket"], r["inbound"]) for r in halves] == [
+        ("09:00–09:29", 2), ("09:30–09:59", 1), ("10:00–10:29", 2)
+    ]  # fmt: skip
+    assert [(r["bucket"], r["inbound"]) for r in calls.volume(WINDOW, "day")] == [("2026-11-24", 5)]
+    assert [(r["bucket"], r["inbound"]) for r in calls.volume(WINDOW, "month")] == [("2026-11", 5)]
+
+    (q,) = calls.per_queue(WINDOW)
+    assert (q["entered"], q["answered"], q["abandoned"], q["average_wait"], q["service_level"]) == (
+        4,
+        3,
+        1,
+        20.0,
+        50.0,
+    )
+    assert (q["answered_lt20"], q["answered_20_40"], q["answered_40_60"], q["answered_gt60"]) == (1, 2, 0, 0)
+    assert (q["abandoned_lt20"], q["abandoned_40_60"]) == (0, 1)
+
+    (a,) = calls.per_agent(WINDOW)
+    assert (a["offered"], a["answered"], a["no_answer"], a["answer_rate"]) == (3, 3, 1, 100.0)
+    assert (a["talk_seconds"], a["average_talk"], a["wrap_up_seconds"], a["not_ready_seconds"], a["logins"]) == (
+        210, 70.0, 50, 300, 1,
+    )  # fmt: skip
+    (s,) = calls.agent_states(WINDOW)
+    assert (s["wrap_up_seconds"], s["not_ready_seconds"]) == (50, 300)
+    assert {b["reason"]: (b["count"], b["seconds"]) for b in s["breaks"]} == {
+        "用餐": (1, 300),
+        "刚签入": (1, 0),
+    }
+
+
+def test_no_calls_and_all_abandoned(world):
+    queue, agent, call = world
+    assert calls.volume(WINDOW, "day") == []
+    assert calls.totals([], WINDOW)["service_level"] is None  # nothing offered: "—", not 0 or 100
+    assert calls.per_queue(WINDOW) == [] and calls.per_agent(WINDOW) == []
+    call("a1", at(9, 0), wait=70, abandoned=True)
+    call("a2", at(9, 5), wait=10, abandoned=True)
+    (row,) = calls.volume(WINDOW, "day")
+    assert (row["to_queue"], row["answered"], row["abandoned"], row["talk_seconds"]) == (2, 0, 2, 0)
+    assert (row["service_level"], row["answer_rate"]) == (0.0, 0.0)
+    (q,) = calls.per_queue(WINDOW)
+    assert q["average_wait"] is None and (q["abandoned_lt20"], q["abandoned_gt60"]) == (1, 1)
+
+
+def test_page_export_detail_links_and_who_may_read(city, people, world):
+    queue, agent, call = world
+    c1 = call("c1", at(9, 10), wait=15, talk=120)
+    case = submitted_case(city, people)
+    CallCase.objects.create(call=c1, case=case, linked_at=at(9, 12))
+    office = client_for(people.dispatcher)
+    query = {"from": "2026-11-24", "to": "2026-11-24"}
+    page = office.get("/analytics/calls/", {**query, "report": "detail"})
+    assert page.status_code == 200
+    assert f'href="/cases/{case.pk}/"' in page.content.decode() and case.number in page.content.decode()
+    for report in ("volume", "queues", "agents", "states"):
+        assert office.get("/analytics/calls/", {**query, "report": report}).status_code == 200
+    export = office.get("/analytics/calls/", {**query, "report": "volume", "grain": "hour", "export": "xlsx"})
+    assert export.status_code == 200
+    sheet = load_workbook(BytesIO(export.content)).active
+    values = [[c for c in row] for row in sheet.iter_rows(values_only=True)]
+    assert values[1][1] == "2026-11-24 — 2026-11-24"
+    assert ["09:00–09:59", 1, 1, 1, 120, 0, 0, "100.0%", "100.0%"] in [list(v[:9]) for v in values]
+    assert AuditLog.objects.filter(object_type="analytics.calls-volume").exists()
+    assert office.get("/analytics/calls/", {"grain": "minute"}).status_code == 400
+    assert office.get("/analytics/calls/", {"report": "nope"}).status_code == 400
+    assert office.get("/analytics/calls/", {"from": "2026-13-01"}).status_code == 400
+    assert client_for(people.east_leader).get("/analytics/calls/").status_code == 403  # calls have no unit
+    assert client_for(people.agent).get("/analytics/calls/").status_code == 403
+
+
+def test_fixture_generator_fills_what_the_reports_read(city, people):
+    call_command("fake_calls", "--days", "2", "--per-day", "40")
+    assert Call.objects.count() == 80
+    now_window = calls.Window(DAY - dt.timedelta(days=3650), DAY + dt.timedelta(days=3650))
+    total = calls.totals(calls.volume(now_window, "day"), now_window)
+    assert total["inbound"] == 80 and total["answered"] + total["abandoned"] == 80
+    assert sum(q["entered"] for q in calls.per_queue(now_window)) == 80
+    with pytest.raises(Exception, match="--append"):
+        call_command("fake_calls", "--days", "1")

@@ -20,6 +20,17 @@ class AnalyticsConfig(AppConfig):
                 "analytics:measures",
                 66,
                 "analytics.view",
-                active_prefix="analytics:",
+                active=("analytics:measures",),
+            )
+        )
+        # --- reports (issue 15, RPT-1 / STAT-2) ---
+        register_menu_entry(
+            MenuEntry(
+                "analytics.reports",
+                _("统计报表"),
+                "analytics:reports",
+                67,
+                "analytics.view",
+                active=("analytics:reports", "analytics:report-run", "analytics:report-save"),
             )
         )

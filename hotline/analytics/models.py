@@ -1,0 +1,5 @@
+"""The analytics app's tables live in its subpackages; Django finds them here."""
+
+from .reports.models import SavedReport
+
+__all__ = ["SavedReport"]

@@ -59,7 +59,10 @@ class Dimension:
                     if not (base is not None and unit.pk == base.pk)
                     else _t("%s（本级）") % unit.name
                 )
-                named[unit.pk], order[unit.pk] = label, (unit.sort_order, unit.path)
+                named[unit.pk], order[unit.pk] = (
+                    label,
+                    (unit.sort_order, *(int(x) for x in unit.path.strip("/").split("/") if x)),
+                )
         named[NONE_KEY], order[NONE_KEY] = _t("（未填）"), (10**9,)
         named[OTHER_KEY], order[OTHER_KEY] = _t("（范围外单位）"), (10**9 + 1,)
         return [

@@ -3,7 +3,6 @@ the user's subtree is 404), group every measure in a few aggregate queries, and 
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,7 +17,6 @@ from django.utils.translation import gettext_lazy as _l
 from rest_framework import serializers
 
 from hotline.cases.models import CaseStatus, Channel
-from hotline.common.errors import NotFound
 from hotline.common.models import DictItem, DictKind
 from hotline.orgs.models import Unit, User
 
@@ -158,10 +156,7 @@ def parse(params: Mapping[str, Any], *, user: User) -> Spec:
     if errors:
         raise serializers.ValidationError(errors)
     data = form.validated_data
-    try:
-        scope = selectors.scope_for(user=user, period=period, unit_id=clean.get("unit"))
-    except serializers.ValidationError:
-        raise
+    scope = selectors.scope_for(user=user, period=period, unit_id=clean.get("unit"))
     measures = [g.REGISTRY[k] for k in data["measure"]]
     if scope.unit is not None:
         unscoped = [str(x.measure.name) for x in measures if not x.measure.unit_scoped]
@@ -381,9 +376,8 @@ def drill_url(spec: Spec, gm: g.Grouped, values: dict[dims.Dimension | None, Any
             lo, hi = dims.time_bounds(dim.key, value)
             start, end = max(start, lo), min(end, hi)
             continue
-        if dim.key == "status" and "status" in params:
-            if value not in spec.filters["status"]:
-                return ""
+        if dim.key == "status" and "status" in spec.filters and value not in spec.filters["status"]:
+            return ""
         if dim.kind == dims.ROLLED and value == getattr(_base_for(spec, dim), "pk", None):
             params["main_unit" if dim.field == "@unit" else "location_unit"] = value  # the base's own row
         else:
@@ -391,20 +385,3 @@ def drill_url(spec: Spec, gm: g.Grouped, values: dict[dims.Dimension | None, Any
     params["created_from"] = start.isoformat()
     params["created_to"] = end.isoformat()
     return f"{reverse('case-search')}?{urlencode(params)}"
-
-
-def spec_error_text(exc: serializers.ValidationError) -> str:
-    detail = exc.detail
-    if isinstance(detail, dict):
-        return "；".join(
-            f"{k}: {m}" for k, msgs in detail.items() for m in (msgs if isinstance(msgs, list) else [msgs])
-        )
-    return "；".join(str(m) for m in detail)  # type: ignore[union-attr]
-
-
-def unit_choices(user: User) -> list[dict[str, Any]]:
-    return selectors.units_to_pick(user=user)
-
-
-def not_found_to(exc: NotFound) -> str:
-    return exc.message

@@ -47,14 +47,14 @@ class CellOutput(serializers.Serializer):
 
 class RowOutput(serializers.Serializer):
     key = serializers.CharField(allow_null=True)
-    label = serializers.CharField()
+    name = serializers.CharField()
     total = serializers.BooleanField()
     cells = CellOutput(many=True)
 
 
 class ColumnOutput(serializers.Serializer):
     key = serializers.CharField(allow_null=True)
-    label = serializers.CharField()
+    name = serializers.CharField()
     measure = serializers.CharField()
     total = serializers.BooleanField()
 
@@ -82,13 +82,13 @@ class CrosstabApi(APIView):
             "filter": [list(x) for x in spec.describe()],
             "params": spec.params,
             "columns": [
-                {"key": _key(c.key), "label": c.label, "measure": c.measure.key, "total": c.total}
+                {"key": _key(c.key), "name": c.label, "measure": c.measure.key, "total": c.total}
                 for c in table.columns
             ],
             "rows": [
                 {
                     "key": _key(r.key),
-                    "label": r.label,
+                    "name": r.label,
                     "total": r.total,
                     "cells": [
                         {

@@ -79,7 +79,7 @@ def crosstab_xlsx(*, user: User, table: Table, title: str) -> HttpResponse:
         actor=user,
         object_type="analytics.crosstab",
         summary=f"导出自定义报表 {title}"[:255],
-        filters=spec.params,
+        filters={k: ",".join(v) for k, v in spec.params.items()},
         rows=len(table.rows),
     )
     buffer = BytesIO()

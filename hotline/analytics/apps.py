@@ -34,3 +34,14 @@ class AnalyticsConfig(AppConfig):
                 active=("analytics:reports", "analytics:report-run", "analytics:report-save"),
             )
         )
+        # --- assessment (issue 15, KPI-1..3) ---
+        register_menu_entry(
+            MenuEntry(
+                "analytics.kpi",
+                _("绩效考核"),
+                "analytics:kpi",
+                68,
+                "analytics.view",
+                active=("analytics:kpi", "analytics:kpi-period"),
+            )
+        )

@@ -31,3 +31,8 @@ urlpatterns += [
     path("kpi/<int:pk>/note/", kpi_views.period_note, name="kpi-note"),
     path("kpi/notes/<int:pk>/reply/", kpi_views.note_reply, name="kpi-note-reply"),
 ]
+
+# --- topics (issue 15, STAT-3) ---
+from .topics import views as topic_views  # noqa: E402
+
+urlpatterns += [path("topics/", topic_views.topics, name="topics")]

@@ -151,6 +151,18 @@ ROUTES: dict[str, str] = {
 # Routes with a kwarg that is not an object of a unit, or where 404 is not the answer for another unit — each
 # with its reason (and where it is tested instead).
 EXCEPTIONS: dict[str, str] = {
+    "kpi-period": "an assessment period is the centre's, not a unit's: a unit leader sees it with the rows of "
+    "its own subtree only (tests/analytics/test_kpi_views.py)",
+    "kpi-compute": "office only: anyone else 404 (tests/analytics/test_kpi_views.py)",
+    "kpi-publish": "office only: anyone else 404 (tests/analytics/test_kpi_views.py)",
+    "kpi-adjust": "office only: anyone else 404 (tests/analytics/test_kpi_views.py)",
+    "kpi-note": "office only: anyone else 404 (tests/analytics/test_kpi_views.py)",
+    "kpi-note-reply": "an improvement note is answered by its unit only; another unit 404 "
+    "(tests/analytics/test_kpi_views.py)",
+    "report-run": "a saved cross-tab is the user's own or shared with the user's unit, not a unit's "
+    "case object; any other user gets 404 and the figures are re-scoped to whoever runs it "
+    "(tests/analytics/test_reports.py)",
+    "report-delete": "only the owner deletes a saved report; anyone else 404 (tests/analytics/test_reports.py)",
     "citizen-import": "`kind` is the import type (citizens/contacts/blacklist), not an object; the page is "
     "for hotline staff only by role (tests/citizens/test_import_jobs.py)",
     "intake-wechat": "public endpoint of a WeChat official account; `app_id` names the account, every message "

@@ -46,7 +46,9 @@ class BreakdownOutput(serializers.Serializer):
 class MeasureOutput(serializers.Serializer):
     key = serializers.CharField()
     name = serializers.CharField()
-    kind = serializers.ChoiceField(choices=["count", "rate"], help_text="count 计数 / rate 百分比")
+    kind = serializers.ChoiceField(
+        choices=["count", "rate", "average"], help_text="count 计数 / rate 百分比 / average 平均（小时）"
+    )
     formula = serializers.CharField(help_text="计算公式（文字）")
     tables = serializers.CharField(help_text="数据来源表")
     applicable = serializers.BooleanField(help_text="false：该指标不按单位统计（如话务指标）")

@@ -26,7 +26,29 @@ class AnalyticsConfig(AppConfig):
                 "analytics:measures",
                 66,
                 "analytics.view",
-                active_prefix="analytics:",
+                active=("analytics:measures",),
+            )
+        )
+        # --- reports (issue 15, RPT-1 / STAT-2) ---
+        register_menu_entry(
+            MenuEntry(
+                "analytics.reports",
+                _("统计报表"),
+                "analytics:reports",
+                67,
+                "analytics.view",
+                active=("analytics:reports", "analytics:report-run", "analytics:report-save"),
+            )
+        )
+        # --- assessment (issue 15, KPI-1..3) ---
+        register_menu_entry(
+            MenuEntry(
+                "analytics.kpi",
+                _("绩效考核"),
+                "analytics:kpi",
+                68,
+                "analytics.view",
+                active=("analytics:kpi", "analytics:kpi-period"),
             )
         )
         for panel in PANELS:

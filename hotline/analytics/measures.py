@@ -33,6 +33,8 @@ from hotline.cases.models import (
     CaseStatus,
     Channel,
     CloseKind,
+    ExtensionRequest,
+    RequestStatus,
 )
 from hotline.cases.selectors import OPEN_STATUSES, overdue_q, timezone_midnight
 from hotline.orgs.models import Unit
@@ -41,6 +43,7 @@ from hotline.telephony.models import Call, QueueEvent, QueueLog
 
 COUNT = "count"
 RATE = "rate"
+AVERAGE = "average"  # a mean (hours), numerator = total seconds over the denominator's rows
 # Cases that were never taken in: a draft was not submitted, a refusal was not accepted.
 NOT_ACCEPTED = [CaseStatus.DRAFT, CaseStatus.PENDING_NOT_ACCEPTED, CaseStatus.NOT_ACCEPTED]
 
@@ -563,6 +566,75 @@ LIVE_MEASURES: list[Measure] = [
         "telephony_call",
         average_talk,
         unit_scoped=False,
+    ),
+]
+
+# --------------------------------------------------------------------------- case reports (STAT-2)
+
+
+def extensions(scope: Scope) -> Figure:
+    """Extension requests made in the period by the scope's units, broken down by the office's ruling."""
+    labels = dict(RequestStatus.choices)
+    rows = (
+        ExtensionRequest.objects.filter(
+            scope.in_units("assignment__unit"), requested_at__gte=scope.start, requested_at__lt=scope.end
+        )
+        .values("status")
+        .annotate(n=Count("id"))
+        .order_by("status")
+    )
+    breakdown = [
+        {"key": r["status"], "name": str(labels.get(r["status"], r["status"])), "n": r["n"]} for r in rows
+    ]
+    return Figure(value=sum(b["n"] for b in breakdown), breakdown=breakdown)
+
+
+def average_of(seconds: int | float | None, count: int) -> Figure:
+    total = int(seconds or 0)
+    return Figure(value=round(total / count / 3600, 1) if count else None, numerator=total, denominator=count)
+
+
+def handling_seconds(assignments: QuerySet[Assignment]) -> tuple[float, int]:
+    """Sum of (reported − assigned) in seconds and the number of assignments, one query on every database."""
+    from django.db.models import DurationField, ExpressionWrapper, Sum
+
+    spent = ExpressionWrapper(F("finished_at") - F("assigned_at"), output_field=DurationField())
+    row = assignments.aggregate(total=Sum(spent), n=Count("id"))
+    total = row["total"]
+    return (total.total_seconds() if total is not None else 0.0), int(row["n"] or 0)
+
+
+def reported_assignments(scope: Scope) -> QuerySet[Assignment]:
+    """Assignments (main or assisting) reported in the period by the scope's units."""
+    return Assignment.objects.filter(
+        scope.in_units(),
+        status=AssignmentStatus.REPORTED,
+        finished_at__gte=scope.start,
+        finished_at__lt=scope.end,
+    ).exclude(role=AssignmentRole.CC)
+
+
+def average_handling_hours(scope: Scope) -> Figure:
+    seconds, n = handling_seconds(reported_assignments(scope))
+    return average_of(seconds, n)
+
+
+MEASURES += [
+    Measure(
+        "extensions",
+        _("延期申请数"),
+        COUNT,
+        _("统计期内承办单位提出的延期申请数，按热线办审核结果分列"),
+        "cases_extensionrequest",
+        extensions,
+    ),
+    Measure(
+        "average_handling_hours",
+        _("平均办理时长"),
+        AVERAGE,
+        _("统计期内上报办结的交办：（上报时间 − 交办时间）之和 ÷ 交办数，单位小时"),
+        "cases_assignment",
+        average_handling_hours,
     ),
 ]
 

@@ -21,3 +21,32 @@ urlpatterns += [
 from . import call_views  # noqa: E402
 
 urlpatterns += [path("calls/", call_views.call_reports, name="calls")]
+
+# --- reports: cross-tab builder, saved reports, presets (issue 15, RPT-1 / STAT-2) ---
+from .reports import views as report_views  # noqa: E402
+
+urlpatterns += [
+    path("reports/", report_views.builder, name="reports"),
+    path("reports/save/", report_views.report_save, name="report-save"),
+    path("reports/<int:pk>/", report_views.report_run, name="report-run"),
+    path("reports/<int:pk>/delete/", report_views.report_delete, name="report-delete"),
+]
+
+# --- assessment (issue 15, KPI-1..3) ---
+from .kpi import views as kpi_views  # noqa: E402
+
+urlpatterns += [
+    path("kpi/", kpi_views.index, name="kpi"),
+    path("kpi/periods/", kpi_views.period_create, name="kpi-period-create"),
+    path("kpi/<int:pk>/", kpi_views.period_detail, name="kpi-period"),
+    path("kpi/<int:pk>/compute/", kpi_views.period_compute, name="kpi-compute"),
+    path("kpi/<int:pk>/publish/", kpi_views.period_publish, name="kpi-publish"),
+    path("kpi/<int:pk>/adjust/", kpi_views.period_adjust, name="kpi-adjust"),
+    path("kpi/<int:pk>/note/", kpi_views.period_note, name="kpi-note"),
+    path("kpi/notes/<int:pk>/reply/", kpi_views.note_reply, name="kpi-note-reply"),
+]
+
+# --- topics (issue 15, STAT-3) ---
+from .topics import views as topic_views  # noqa: E402
+
+urlpatterns += [path("topics/", topic_views.topics, name="topics")]

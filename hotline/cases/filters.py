@@ -37,6 +37,20 @@ class CaseFilterInput(serializers.Serializer):
     extension = serializers.ChoiceField(choices=["requested", "approved"], required=False, default="")
     late_report = serializers.BooleanField(required=False, allow_null=True, default=None)
     dissatisfied = serializers.BooleanField(required=False, allow_null=True, default=None)
+    # the cross-tab's drill-down (issue 15): a cell lists its cases with the same filters
+    not_status = serializers.MultipleChoiceField(
+        choices=CaseStatus.choices, required=False, help_text="排除的状态"
+    )
+    bureau = serializers.IntegerField(required=False, help_text="职能局")
+    nature = serializers.IntegerField(required=False, help_text="性质分类")
+    urgency = serializers.IntegerField(required=False, help_text="紧急程度")
+    main_unit = serializers.IntegerField(required=False, help_text="主办单位")
+    main_unit_tree = serializers.IntegerField(required=False, help_text="主办单位为该单位或其下级")
+    unit_tree = serializers.IntegerField(
+        required=False, help_text="该单位或其下级承办（主办或协办，不含抄送）"
+    )
+    location_unit = serializers.IntegerField(required=False, help_text="事发地单位")
+    location_tree = serializers.IntegerField(required=False, help_text="事发地为该单位或其下级")
     ordering = serializers.ChoiceField(
         choices=list(selectors.SORTABLE), required=False, default="-created_at"
     )
@@ -44,4 +58,5 @@ class CaseFilterInput(serializers.Serializer):
     def to_filters(self) -> selectors.CaseFilters:
         data = dict(self.validated_data)
         data["statuses"] = sorted(data.pop("status", []) or [])
+        data["not_statuses"] = sorted(data.pop("not_status", []) or [])
         return selectors.CaseFilters(**data)

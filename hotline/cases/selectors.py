@@ -27,7 +27,7 @@ from hotline.common.errors import NotFound
 from hotline.common.models import DictItem
 from hotline.common.refcache import RefCache
 from hotline.common.validators import normalize_phone
-from hotline.orgs.models import User
+from hotline.orgs.models import Unit, User
 from hotline.orgs.selectors import UNITS, sees_everything, visible_unit_filter
 from hotline.sla import services as sla
 
@@ -161,6 +161,16 @@ class CaseFilters:
     extension: str = ""  # requested / approved: an extension requested in the period
     late_report: bool | None = None  # reported in the period after the deadline
     dissatisfied: bool | None = None
+    # the cross-tab's drill-down (analytics): the same filters as a cross-tab cell
+    not_statuses: list[str] = field(default_factory=list)
+    bureau: int | None = None
+    nature: int | None = None
+    urgency: int | None = None
+    main_unit: int | None = None
+    main_unit_tree: int | None = None
+    unit_tree: int | None = None  # given (main or assisting, not copied) to the unit or one of its sub-units
+    location_unit: int | None = None
+    location_tree: int | None = None
     ordering: str = "-created_at"
 
 
@@ -210,6 +220,7 @@ def case_search(*, user: User, filters: CaseFilters) -> QuerySet[Case]:
         qs = qs.filter(is_typical=f.typical)
     if f.dissatisfied:
         qs = qs.filter(dissatisfied_count__gt=0)
+    qs = _crosstab_filters(qs, f)
     qs = _supervision_event_filters(qs, f)
     if f.caller_phone or f.citizen:
         from .masking import without_secret_callers
@@ -220,6 +231,32 @@ def case_search(*, user: User, filters: CaseFilters) -> QuerySet[Case]:
         .select_related("case_type", "urgency", "main_unit", "district")
         .order_by(*SORTABLE.get(f.ordering, SORTABLE["-created_at"]))
     )
+
+
+def _tree_path(pk: int) -> str:
+    """The path of a unit's subtree; a unit that does not exist matches nothing."""
+    path = Unit.objects.filter(pk=pk).values_list("path", flat=True).first()
+    return path or "/-/"
+
+
+def _crosstab_filters(qs: QuerySet[Case], f: CaseFilters) -> QuerySet[Case]:
+    """The filters of a cross-tab cell (analytics/crosstab), with the same definitions as its engine."""
+    if f.not_statuses:
+        qs = qs.exclude(status__in=f.not_statuses)
+    for key in ("bureau", "nature", "urgency", "main_unit", "location_unit"):
+        value = getattr(f, key)
+        if value:
+            qs = qs.filter(**{f"{key}_id": value})
+    if f.main_unit_tree:
+        qs = qs.filter(main_unit__path__startswith=_tree_path(f.main_unit_tree))
+    if f.location_tree:
+        qs = qs.filter(location_unit__path__startswith=_tree_path(f.location_tree))
+    if f.unit_tree:
+        given = Assignment.objects.filter(
+            case_id=OuterRef("pk"), unit__path__startswith=_tree_path(f.unit_tree)
+        ).exclude(role=AssignmentRole.CC)
+        qs = qs.filter(Exists(given))
+    return qs
 
 
 def _in_period(field: str, f: CaseFilters) -> dict[str, Any]:

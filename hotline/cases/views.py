@@ -590,8 +590,9 @@ def case_search(request: HttpRequest) -> HttpResponse:
     params = request.GET.copy()
     for key in [k for k, v in params.items() if v == ""]:
         params.pop(key)
-    if "status" in params:
-        params.setlist("status", [v for item in params.getlist("status") for v in item.split(",") if v])
+    for key in ("status", "not_status"):
+        if key in params:
+            params.setlist(key, [v for item in params.getlist(key) for v in item.split(",") if v])
     for key in ("created_from", "created_to"):
         if key in params and len(params[key]) == 10:  # a date picker sends YYYY-MM-DD
             params[key] = f"{params.get(key)}T00:00:00+08:00"

@@ -1,0 +1,6 @@
+"""The analytics app's tables live in its subpackages; Django finds them here."""
+
+from .kpi.models import Adjustment, AssessmentPeriod, ImprovementNote, Indicator, Scheme, Score
+from .reports.models import SavedReport
+
+__all__ = ["Adjustment", "AssessmentPeriod", "ImprovementNote", "Indicator", "SavedReport", "Scheme", "Score"]

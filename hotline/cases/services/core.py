@@ -21,7 +21,7 @@ from hotline.sla import services as sla
 from hotline.sla.services import Stage
 
 from .. import lifecycle
-from ..events import emit_on_commit
+from ..events import emit_on_commit, has_queued_receivers
 from ..lifecycle import Action
 from ..models import (
     Assignment,
@@ -86,6 +86,7 @@ def _event(
         to_status=case.status,
         opinion=opinion,
         data=data or {},
+        queued=has_queued_receivers(),
     )
     audit_record(actor=actor, action="update", obj=case, summary=f"{case.number} {Action(action).label}")
     emit_on_commit(event)

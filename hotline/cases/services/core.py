@@ -16,9 +16,8 @@ from django.utils.translation import gettext as _
 
 from hotline.common import clock
 from hotline.common.audit import audit_row
-from hotline.common.models import AuditLog
 from hotline.common.errors import Conflict, NotAllowed, ServiceError
-from hotline.common.models import DictItem, DictKind
+from hotline.common.models import AuditLog, DictItem, DictKind
 from hotline.common.refcache import RefCache
 from hotline.orgs.models import User
 from hotline.sla import services as sla
@@ -126,7 +125,12 @@ def _events_together() -> Iterator[None]:
     AuditLog.objects.bulk_create([audit for _event, audit in batch])
     for event in events:
         post_save.send(
-            sender=CaseEvent, instance=event, created=True, update_fields=None, raw=False, using=event._state.db
+            sender=CaseEvent,
+            instance=event,
+            created=True,
+            update_fields=None,
+            raw=False,
+            using=event._state.db,
         )
         emit_on_commit(event)
 

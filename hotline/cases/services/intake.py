@@ -338,7 +338,9 @@ def case_intake(
         citizen = intake_citizen(fields=fields, id_card=data.citizen_id_card, actor=actor)
         case = new_draft(fields=fields, citizen=citizen, intake_by=actor, password=password, now=now)
         _save_attachments(case, attachments, actor)
-        with _events_together():  # the create and the agent's action: their events and audit rows in 2 inserts
+        with (
+            _events_together()
+        ):  # the create and the agent's action: their events and audit rows in 2 inserts
             _event(case, actor=actor, action=Action.CREATE, from_status="")
             if action != Action.SAVE_DRAFT:
                 _intake_transition(case, action, actor=actor, expected_version=case.version, **closing)

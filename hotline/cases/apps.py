@@ -49,6 +49,11 @@ class CasesConfig(AppConfig):
                 24 * 3600.0,
             )
         )
+        from .events import run_queued
+
+        # Receivers of case events that run off the request (dispatch suggestions, partner webhooks): every
+        # second in the embedded worker; under Celery, beat every few seconds plus a kick after each commit.
+        register_job(PeriodicJob("case-events", run_queued, "hotline.cases.tasks.case_events_task", 1.0))
         register_job(
             PeriodicJob(
                 "duplicates-prune", index_prune, "hotline.cases.tasks.prune_duplicate_index_task", 24 * 3600.0

@@ -475,12 +475,17 @@ class CaseEvent(models.Model):
     to_status = models.CharField(_("新状态"), max_length=24, blank=True)
     opinion = models.TextField(_("意见"), blank=True)
     data = models.JSONField(_("详情"), default=dict, blank=True)
+    # Waits for the case-events job (cases/events.py: the receivers that run off the request).
+    queued = models.BooleanField(_("待后台处理"), default=False, db_default=False)
 
     class Meta:
         verbose_name = _("工单流转记录")
         verbose_name_plural = _("工单流转记录")
         ordering = ["at", "id"]
-        indexes = [models.Index(fields=["case", "at"], name="caseevent_case_at_idx")]
+        indexes = [
+            models.Index(fields=["case", "at"], name="caseevent_case_at_idx"),
+            models.Index(fields=["id"], condition=models.Q(queued=True), name="caseevent_queued_idx"),
+        ]
 
 
 class CaseAttachment(models.Model):

@@ -17,3 +17,11 @@ def prune_number_sequences_task() -> int:
     from .services import number_sequences_prune
 
     return number_sequences_prune()
+
+
+@shared_task(ignore_result=True)
+def case_events_task() -> int:
+    """Run the queued case-event receivers (cases/events.py), after commit, off the request."""
+    from .events import run_queued
+
+    return run_queued()

@@ -23,7 +23,21 @@ def audit_record(
     summary: str = "",
     changes: dict[str, Any] | None = None,
 ) -> AuditLog:
-    return AuditLog.objects.create(
+    row = audit_row(actor=actor, action=action, obj=obj, summary=summary, changes=changes)
+    row.save()
+    return row
+
+
+def audit_row(
+    *,
+    actor: Any,
+    action: str,
+    obj: models.Model,
+    summary: str = "",
+    changes: dict[str, Any] | None = None,
+) -> AuditLog:
+    """The row `audit_record` writes, not yet saved: for a caller writing several at once (`bulk_create`)."""
+    return AuditLog(
         actor=actor if getattr(actor, "pk", None) else None,
         action=action,
         object_type=obj._meta.label_lower,

@@ -9,12 +9,13 @@ class DispatchingConfig(AppConfig):
 
     def ready(self) -> None:
         from hotline.cases import advice
-        from hotline.cases.events import case_transitioned
+        from hotline.cases.events import connect_queued
         from hotline.common import registry
 
         from . import events, services
 
-        case_transitioned.connect(events.on_case_event, dispatch_uid="dispatching")
+        # Off the request (a model prediction may take tens of ms): the case-events job runs it after commit.
+        connect_queued(events.on_case_event, dispatch_uid="dispatching")
         advice.register_dispatch_advisor(services.stored_advice)
         registry.register_job(
             registry.PeriodicJob(

@@ -413,10 +413,18 @@ def advise(*, case: Case) -> Advice:
 
 def stored_advice(case: Case) -> tuple[Unit, str] | None:
     """The advisor `cases` asks for the dispatch screen: the suggestion stored when the case reached the office."""
-    suggestion = Suggestion.objects.filter(case_id=case.pk).select_related("unit").first()
-    if suggestion is None or suggestion.unit is None or suggestion.source == SuggestionSource.LOCATION:
+    # Asked for every case shown or created: the two columns first (a case just created has none yet), the unit
+    # only when there is one.
+    stored = (
+        Suggestion.objects.filter(case_id=case.pk, unit__isnull=False)
+        .exclude(source=SuggestionSource.LOCATION)
+        .values_list("unit_id", "reason")
+        .first()
+    )
+    if stored is None:
         return None
-    return suggestion.unit, suggestion.reason
+    unit = Unit.objects.filter(pk=stored[0]).first()
+    return (unit, stored[1]) if unit is not None else None
 
 
 def suggestion_for_submitted(*, case: Case) -> Suggestion:

@@ -74,3 +74,67 @@ def test_nothing_is_sent_for_a_rolled_back_action(city, people, received, django
     with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(ServiceError):
         services.case_intake(actor=people.agent, data=case_input(city, content="太短"))
     assert callbacks == [] and received == []
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    """A queued receiver (run by the case-events job), alone: the packages' own ones are put aside."""
+    from hotline.cases import events
+
+    seen: list[dict[str, Any]] = []
+    monkeypatch.setattr(events, "_QUEUED", {})
+
+    def receiver(sender: Any, **kwargs: Any) -> None:
+        seen.append(kwargs)
+
+    events.connect_queued(receiver, dispatch_uid="test-queued")
+    return seen
+
+
+def test_queued_receivers_run_by_the_job_not_at_commit_once_in_order(
+    city, people, queued, received, django_capture_on_commit_callbacks
+):
+    from hotline.cases.events import run_queued
+    from hotline.cases.models import CaseEvent
+
+    with django_capture_on_commit_callbacks(execute=True):
+        first = services.case_intake(actor=people.agent, data=case_input(city)).case
+        second = services.case_intake(actor=people.agent, data=case_input(city)).case
+    assert len(received) == 4 and queued == []  # the light receivers ran at commit, the queued ones wait
+    assert CaseEvent.objects.filter(queued=True).count() == 4
+    assert run_queued() == 4
+    assert [(e["case"].pk, e["action"], e["from_status"], e["to_status"], e["actor"]) for e in queued] == [
+        (first.pk, Action.CREATE, "", CaseStatus.DRAFT, people.agent),
+        (first.pk, Action.SUBMIT, CaseStatus.DRAFT, CaseStatus.SUBMITTED, people.agent),
+        (second.pk, Action.CREATE, "", CaseStatus.DRAFT, people.agent),
+        (second.pk, Action.SUBMIT, CaseStatus.DRAFT, CaseStatus.SUBMITTED, people.agent),
+    ]
+    assert all(e["event"].case_id == e["case"].pk for e in queued)
+    assert run_queued() == 0 and len(queued) == 4  # done once
+    assert not CaseEvent.objects.filter(queued=True).exists()
+
+
+def test_a_failing_queued_receiver_leaves_the_others_and_its_writes_are_undone(
+    city, people, queued, django_capture_on_commit_callbacks
+):
+    from hotline.cases import events
+    from hotline.cases.models import Case
+
+    def broken(sender: Any, *, case: Any, **kwargs: Any) -> None:
+        Case.objects.filter(pk=case.pk).update(title="written by a failing receiver")
+        raise RuntimeError("boom")
+
+    events.connect_queued(broken, dispatch_uid="test-broken")  # runs after test-queued
+    with django_capture_on_commit_callbacks(execute=True):
+        case = services.case_intake(actor=people.agent, data=case_input(city)).case
+    assert events.run_queued() == 2 and len(queued) == 2
+    assert Case.objects.get(pk=case.pk).title != "written by a failing receiver"  # its savepoint rolled back
+
+
+def test_without_queued_receivers_events_are_not_queued(city, people, monkeypatch):
+    from hotline.cases import events
+    from hotline.cases.models import CaseEvent
+
+    monkeypatch.setattr(events, "_QUEUED", {})
+    services.case_intake(actor=people.agent, data=case_input(city))
+    assert CaseEvent.objects.count() == 2 and not CaseEvent.objects.filter(queued=True).exists()

@@ -3,12 +3,14 @@ screen), is sent directly above the office's threshold, and an override is recor
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 
 import pytest
 from django.urls import reverse
 
 from hotline.cases import services as case_services
+from hotline.cases.events import run_queued
 from hotline.cases.models import AssignmentRole, CaseStatus
 from hotline.common import clock
 from hotline.common.registry import periodic_jobs
@@ -31,8 +33,18 @@ def var_dir(settings, tmp_path):
     services._loaded.clear()
 
 
-def _submit(city, people, callbacks, **overrides):
+@contextlib.contextmanager
+def _committed(callbacks):
+    """The commit hooks run, then the case-events job (suggestions and their outcomes are recorded off the
+    request, by the job)."""
     with callbacks(execute=True):
+        yield
+    with callbacks(execute=True):
+        run_queued()
+
+
+def _submit(city, people, callbacks, **overrides):
+    with _committed(callbacks):
         return submitted_case(city, people, **overrides)
 
 
@@ -60,7 +72,7 @@ def test_rule_suggestion_with_reason_then_override_recorded(
     assert answer["suggested_main_unit"]["unit"] == city.east.pk
     assert "油烟、烧烤" in answer["suggested_main_unit"]["reason"]
 
-    with django_capture_on_commit_callbacks(execute=True):
+    with _committed(django_capture_on_commit_callbacks):
         case_services.case_dispatch(
             case=fresh(case),
             actor=people.dispatcher,
@@ -72,10 +84,22 @@ def test_rule_suggestion_with_reason_then_override_recorded(
     assert suggestion.final_unit == city.west and suggestion.decided_by == people.dispatcher
 
 
+def test_the_suggestion_is_made_by_the_case_events_job_not_in_the_request(
+    city, people, django_capture_on_commit_callbacks
+):
+    services.matter_create(actor=people.dispatcher, name="住房", unit=city.housing, keywords="烧烤店")
+    with django_capture_on_commit_callbacks(execute=True):
+        case = submitted_case(city, people)
+    assert not Suggestion.objects.filter(case=case).exists()  # the intake's request did not predict
+    with django_capture_on_commit_callbacks(execute=True):
+        assert run_queued() == 2
+    assert Suggestion.objects.get(case=case).unit == city.housing
+
+
 def test_accepted_suggestion(city, people, django_capture_on_commit_callbacks):
     services.matter_create(actor=people.dispatcher, name="住房", unit=city.housing, keywords="烧烤店")
     case = _submit(city, people, django_capture_on_commit_callbacks)
-    with django_capture_on_commit_callbacks(execute=True):
+    with _committed(django_capture_on_commit_callbacks):
         case_services.case_dispatch(
             case=fresh(case),
             actor=people.dispatcher,
@@ -194,7 +218,7 @@ def test_training_versions_accuracy_and_model_suggestion(city, people, django_ca
     assert suggestion.similar_cases and suggestion.similar_cases[0]["number"]
 
     # an override weighs in the next version; the scheduled job trains only when there is something new
-    with django_capture_on_commit_callbacks(execute=True):
+    with _committed(django_capture_on_commit_callbacks):
         case_services.case_dispatch(
             case=fresh(case),
             actor=people.dispatcher,

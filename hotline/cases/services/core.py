@@ -3,25 +3,28 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import datetime as dt
 import secrets
+from collections.abc import Iterator
 from typing import Any
 
 from django.db import DatabaseError, connection
 from django.db.models import F
+from django.db.models.signals import post_save
 from django.utils.translation import gettext as _
 
 from hotline.common import clock
-from hotline.common.audit import audit_record
+from hotline.common.audit import audit_row
 from hotline.common.errors import Conflict, NotAllowed, ServiceError
-from hotline.common.models import DictItem, DictKind
+from hotline.common.models import AuditLog, DictItem, DictKind
 from hotline.common.refcache import RefCache
 from hotline.orgs.models import User
 from hotline.sla import services as sla
 from hotline.sla.services import Stage
 
 from .. import lifecycle
-from ..events import emit_on_commit
+from ..events import emit_on_commit, has_queued_receivers
 from ..lifecycle import Action
 from ..models import (
     Assignment,
@@ -75,7 +78,7 @@ def _event(
     opinion: str = "",
     data: dict[str, Any] | None = None,
 ) -> CaseEvent:
-    event = CaseEvent.objects.create(
+    event = CaseEvent(
         case=case,
         at=clock.now(),
         actor=actor,
@@ -86,10 +89,50 @@ def _event(
         to_status=case.status,
         opinion=opinion,
         data=data or {},
+        queued=has_queued_receivers(),
     )
-    audit_record(actor=actor, action="update", obj=case, summary=f"{case.number} {Action(action).label}")
+    audit = audit_row(actor=actor, action="update", obj=case, summary=f"{case.number} {Action(action).label}")
+    batch = _event_batch.get()
+    if batch is not None:  # written together when the batch ends (`_events_together`)
+        batch.append((event, audit))
+        return event
+    event.save()
+    audit.save()
     emit_on_commit(event)
     return event
+
+
+_event_batch: contextvars.ContextVar[list[tuple[CaseEvent, AuditLog]] | None] = contextvars.ContextVar(
+    "case_event_batch", default=None
+)
+
+
+@contextlib.contextmanager
+def _events_together() -> Iterator[None]:
+    """The timeline events (and their audit rows) `_event` writes inside the block are inserted together at its
+    end, two statements in all, in the order they were made; each still gets its `post_save` (as `create()` sends
+    it) and its `case_transitioned` after commit. Nothing inside the block may read them back from the database.
+    Call inside a transaction."""
+    batch: list[tuple[CaseEvent, AuditLog]] = []
+    token = _event_batch.set(batch)
+    try:
+        yield
+    finally:
+        _event_batch.reset(token)
+    if not batch:
+        return
+    events = CaseEvent.objects.bulk_create([event for event, _audit in batch])
+    AuditLog.objects.bulk_create([audit for _event, audit in batch])
+    for event in events:
+        post_save.send(
+            sender=CaseEvent,
+            instance=event,
+            created=True,
+            update_fields=None,
+            raw=False,
+            using=event._state.db,
+        )
+        emit_on_commit(event)
 
 
 def _transition(
@@ -329,6 +372,7 @@ __all__ = [
     "_clocks_on_transition",
     "_dict_item",
     "_event",
+    "_events_together",
     "_fail",
     "_finish",
     "_is_top_main",

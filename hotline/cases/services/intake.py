@@ -41,6 +41,7 @@ from .core import (
     _bump,
     _dict_item,
     _event,
+    _events_together,
     _fail,
     _require_text,
     _transition,
@@ -337,11 +338,14 @@ def case_intake(
         citizen = intake_citizen(fields=fields, id_card=data.citizen_id_card, actor=actor)
         case = new_draft(fields=fields, citizen=citizen, intake_by=actor, password=password, now=now)
         _save_attachments(case, attachments, actor)
-        _event(case, actor=actor, action=Action.CREATE, from_status="")
-        if action != Action.SAVE_DRAFT:
-            _intake_transition(case, action, actor=actor, expected_version=case.version, **closing)
-        if sms_template:
-            _sms_citizen(case, sms_template, password=password)
+        with (
+            _events_together()
+        ):  # the create and the agent's action: their events and audit rows in 2 inserts
+            _event(case, actor=actor, action=Action.CREATE, from_status="")
+            if action != Action.SAVE_DRAFT:
+                _intake_transition(case, action, actor=actor, expected_version=case.version, **closing)
+            if sms_template:
+                _sms_citizen(case, sms_template, password=password)
     return IntakeResult(case=case, query_password=password)
 
 

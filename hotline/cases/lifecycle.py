@@ -62,6 +62,8 @@ class Action(models.TextChoices):
     UNMERGE = "unmerge", _("撤销并单")
     UNMERGE_OUT = "unmerge_out", _("移出并单诉求")
     SMS_CITIZEN = "sms_citizen", _("短信告知来电人")
+    # What the citizen adds on their own channel (a later SMS, an online chat transcript): kept on the timeline.
+    CITIZEN_MESSAGE = "citizen_message", _("市民补充信息")
     # Raised by the deadline sweep, not by people; they appear on the timeline.
     SLA_WARNING = "sla_warning", _("时限预警")
     SLA_YELLOW = "sla_yellow", _("黄牌")

@@ -27,9 +27,7 @@ class IntakeConfig(AppConfig):
 
         from .mail import poll_configured_mailbox
 
-        register_permissions(
-            Permission("intake.chat", may_view_queue, _("只有话务员和班长可以使用在线客服"))
-        )
+        register_permissions(Permission("intake.chat", may_view_queue, _("只有话务员和班长可以使用在线客服")))
         register_menu_entry(
             MenuEntry(
                 "intake.chat",

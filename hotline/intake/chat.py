@@ -214,7 +214,11 @@ def chat_close(*, session: ChatSession, agent: User | None = None) -> ChatSessio
 
 
 def transcript(session: ChatSession) -> str:
-    names: dict[str, str] = {ChatAuthor.CITIZEN: _("市民"), ChatAuthor.AGENT: _("客服"), ChatAuthor.SYSTEM: _("系统")}
+    names: dict[str, str] = {
+        ChatAuthor.CITIZEN: _("市民"),
+        ChatAuthor.AGENT: _("客服"),
+        ChatAuthor.SYSTEM: _("系统"),
+    }
     rows = [
         f"[{timezone.localtime(line.at):%Y-%m-%d %H:%M:%S}] {names.get(line.author, line.author)}：{line.text}"
         for line in session.lines.order_by("id")

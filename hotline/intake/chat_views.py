@@ -102,7 +102,7 @@ def citizen_page(request: HttpRequest, token: str) -> HttpResponse:
         {"session": session, "urls": citizen_urls(token), "closed": session.status == ChatStatus.CLOSED},
     )
     response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"  # the token is in the address
+    response["Referrer-Policy"] = "same-origin"  # the token is in the address: never sent to another site
     return response
 
 

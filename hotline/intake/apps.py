@@ -24,7 +24,6 @@ class IntakeConfig(AppConfig):
         )
 
         from .chat import may_view_queue
-
         from .mail import poll_configured_mailbox
 
         register_permissions(Permission("intake.chat", may_view_queue, _("只有话务员和班长可以使用在线客服")))

@@ -137,6 +137,7 @@ ROUTES: dict[str, str] = {
     "bulletin-edit": "bulletin",
     "bulletin-act": "bulletin",
     "bulletin-attachment": "bulletin_attachment",
+    "intake-case-callback-sms": "case_pk",
     # the user's own API tokens
     "api-token-revoke": "token",
     # office records: not a unit's business at all

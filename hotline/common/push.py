@@ -16,7 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
-from django.db import transaction
+from django.db import connections, transaction
 from django.http import HttpRequest, StreamingHttpResponse
 
 KEEPALIVE_SECONDS = 15.0
@@ -218,7 +218,13 @@ async def _async_stream(channel: str, keepalive: float) -> AsyncIterator[str]:
 def sse_response(
     request: HttpRequest, channel: str, *, keepalive: float = KEEPALIVE_SECONDS
 ) -> StreamingHttpResponse:
-    """An SSE stream of `channel`; the caller has already checked that the user may read it."""
+    """An SSE stream of `channel`; the caller has already checked that the user may read it.
+
+    The stream needs no database: the view's connection is closed now (outside a transaction) instead of when
+    the stream ends, or every open stream would hold one (500 chat streams > PostgreSQL's max_connections)."""
+    for conn in connections.all(initialized_only=True):
+        if not conn.in_atomic_block:
+            conn.close()
     if isinstance(request, ASGIRequest):
         stream: Iterator[str] | AsyncIterator[str] = _async_stream(channel, keepalive)
     else:

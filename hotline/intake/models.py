@@ -235,3 +235,28 @@ class ChatLine(models.Model):
         verbose_name = _("会话消息")
         verbose_name_plural = _("会话消息")
         ordering = ["id"]
+
+
+class KeywordRoute(models.Model):
+    """Keyword routing of free text (SMS, e-mail) as data: a message starting with (or, if `anywhere`, containing)
+    the keyword gets that case type. The office edits the list in the admin; lower `order` is tried first."""
+
+    keyword = models.CharField(_("关键词"), max_length=20)
+    case_type = models.ForeignKey(
+        "common.DictItem",
+        verbose_name=_("诉求类型"),
+        on_delete=models.PROTECT,
+        limit_choices_to={"kind": "case_type"},
+        related_name="+",
+    )
+    anywhere = models.BooleanField(_("内容中任意位置匹配"), default=False, help_text=_("否：只匹配开头"))
+    order = models.PositiveSmallIntegerField(_("顺序"), default=100)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("关键词分类规则")
+        verbose_name_plural = _("关键词分类规则")
+        ordering = ["order", "id"]
+
+    def __str__(self) -> str:
+        return self.keyword

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from . import case_panel
 from . import chat_views as chat
 from .sms import views as sms
 from .wechat import views as wechat
@@ -7,6 +8,7 @@ from .wechat import views as wechat
 urlpatterns = [
     path("wechat/<str:app_id>/", wechat.wechat_endpoint, name="intake-wechat"),
     path("sms/kannel/", sms.kannel_mo, name="intake-sms-kannel"),
+    path("case/<int:case_pk>/callback-sms/", case_panel.callback_sms, name="intake-case-callback-sms"),
     path("chat/", chat.agent_queue, name="intake-chat"),
     path("chat/events/", chat.agent_queue_events, name="intake-chat-queue-events"),
     path("chat/<int:pk>/", chat.agent_session_page, name="intake-chat-session"),

@@ -6,6 +6,7 @@ from typing import Any
 
 from hotline.common.push import broker
 
+
 def agent_channel(agent_pk: int) -> str:
     return f"agent:{agent_pk}"
 

@@ -158,8 +158,19 @@ async def _post(port: int, path: str, body: str, cookie: str, csrf: str, pool: a
     except (ConnectionError, asyncio.IncompleteReadError, ValueError, IndexError):
         conn = None
         return 0
+    except asyncio.CancelledError:
+        conn = None  # half-read: never reused
+        raise
     finally:
         await pool.put(conn)
+
+
+async def _timed(post: Any) -> int:
+    """A POST that gets no answer in 15 s counts as failed (under gthread the streams can hold every thread)."""
+    try:
+        return int(await asyncio.wait_for(post, 15.0))
+    except TimeoutError:
+        return 0
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -195,9 +206,9 @@ async def _drive(args: argparse.Namespace, web_port: int, push_port: int, tokens
         i = opened[n % len(opened)] if opened else n % len(streams)
         text = f"bench line {n} session {i}"
         sent[text] = (i, time.time())
-        pending.append(asyncio.create_task(_post(
+        pending.append(asyncio.create_task(_timed(_post(
             web_port, f"/intake/chat/{pks[i]}/send/", f"text={text.replace(' ', '+')}", cookie, csrf, pool
-        )))  # fmt: skip
+        ))))  # fmt: skip
     statuses = list(await asyncio.gather(*pending))
     await asyncio.sleep(2.0)  # the last lines in flight
     delivery, push = [], []

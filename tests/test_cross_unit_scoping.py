@@ -178,6 +178,8 @@ EXCEPTIONS: dict[str, str] = {
     "gets 404 (tests/intake/test_citizen_api.py)",
     "api-citizen-rating": "as api-citizen-request",
     "api-citizen-photos": "as api-citizen-request",
+    "portal-public-case": "public portal: only closed cases the office made public, personal data removed; any "
+    "other number is 404 (tests/intake/test_public_cases.py)",
     "portal-chat": "public portal: an online chat is reached only by its unguessable token (only its hash is "
     "stored); any other token is 404 (tests/intake/test_chat.py)",
     "portal-chat-lines": "as portal-chat",

@@ -114,5 +114,7 @@ def hot(request: HttpRequest) -> HttpResponse:
             .order_by("-n")[:10]
         )
     return render(
-        request, "intake/portal/hot.html", {"pushed": _rows(pushed), "week": asked["week"], "month": asked["month"]}
+        request,
+        "intake/portal/hot.html",
+        {"pushed": _rows(pushed), "week": asked["week"], "month": asked["month"]},
     )

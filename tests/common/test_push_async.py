@@ -7,12 +7,30 @@ import asyncio
 import json
 import os
 import threading
+from typing import Any
 
 import pytest
 
 from hotline.common import push
 
 REDIS_URL = os.environ.get("HOTLINE_TEST_PUSH_REDIS", "redis://127.0.0.1:6379/7")
+
+
+def _run(coro: Any) -> None:
+    """asyncio.run in a thread of its own: the browser tests keep an event loop running in the test thread."""
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            asyncio.run(coro)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the test thread
+            errors.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
 
 
 async def _two_streams_get_their_own_messages(broker: push.MemoryBroker | push.RedisBroker) -> None:
@@ -36,7 +54,7 @@ async def _two_streams_get_their_own_messages(broker: push.MemoryBroker | push.R
 def test_memory_broker_streams_on_the_event_loop(monkeypatch: pytest.MonkeyPatch) -> None:
     broker = push.MemoryBroker()
     monkeypatch.setattr(push, "_broker", broker)
-    asyncio.run(_two_streams_get_their_own_messages(broker))
+    _run(_two_streams_get_their_own_messages(broker))
     assert all(not subs for subs in broker._subs.values())  # closed streams unsubscribed
 
 
@@ -49,7 +67,7 @@ def test_redis_broker_streams_on_the_event_loop(monkeypatch: pytest.MonkeyPatch)
         pytest.skip("no Redis at " + REDIS_URL)
     broker = push.RedisBroker(REDIS_URL)
     monkeypatch.setattr(push, "_broker", broker)
-    asyncio.run(_two_streams_get_their_own_messages(broker))
+    _run(_two_streams_get_their_own_messages(broker))
 
 
 def test_keepalive_when_silent(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -62,4 +80,4 @@ def test_keepalive_when_silent(monkeypatch: pytest.MonkeyPatch) -> None:
         assert await stream.__anext__() == ": keep-alive\n\n"
         await stream.aclose()
 
-    asyncio.run(run())
+    _run(run())

@@ -4,7 +4,8 @@ Threaded sync workers (`gthread`): Django's views are synchronous, so each threa
 own database connection, kept open for DATABASE_CONN_MAX_AGE seconds and health-checked before reuse. The most
 connections the server can hold is workers × threads; it refuses to start when that, plus what the background
 jobs and administrators need (HOTLINE_DB_RESERVED_CONNECTIONS), exceeds PostgreSQL's max_connections.
-The platform has no push (WebSocket/SSE) endpoint, so no ASGI server is needed.
+Push streams (SSE, URLs ending in /events/) each hold a thread here: production serves them with uvicorn
+(scripts/serve-push.sh, started by serve-prod.sh when HOTLINE_PUSH_BIND is set).
 
 Environment: HOTLINE_BIND (127.0.0.1:8000), HOTLINE_WEB_WORKERS (2 × cores + 1), HOTLINE_WEB_THREADS (4),
 HOTLINE_WEB_TIMEOUT (60 s), HOTLINE_VAR_DIR (heartbeat files and the control socket go under it).

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from hotline.analytics import portal as analytics_portal
 from hotline.common import views as common_views
 from hotline.orgs import views as orgs_views
 
@@ -14,6 +15,7 @@ urlpatterns = [
     path("kb/", include("hotline.knowledge.web_urls")),
     path("portal/kb/", include("hotline.knowledge.portal_urls")),
     path("portal/query-password/", include("hotline.cases.portal_urls")),
+    path("portal/data/", analytics_portal.broadcast, name="portal-data"),
     path("portal/", include("hotline.intake.portal_urls")),
     path("login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

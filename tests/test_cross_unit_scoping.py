@@ -139,6 +139,7 @@ ROUTES: dict[str, str] = {
     "bulletin-edit": "bulletin",
     "bulletin-act": "bulletin",
     "bulletin-attachment": "bulletin_attachment",
+    "intake-case-callback-sms": "case_pk",
     # the user's own API tokens
     "api-token-revoke": "token",
     # office records: not a unit's business at all
@@ -202,6 +203,24 @@ EXCEPTIONS: dict[str, str] = {
     "gets 404 (tests/intake/test_citizen_api.py)",
     "api-citizen-rating": "as api-citizen-request",
     "api-citizen-photos": "as api-citizen-request",
+    "portal-public-case": "public portal: only closed cases the office made public, personal data removed; any "
+    "other number is 404 (tests/intake/test_public_cases.py)",
+    "portal-chat": "public portal: an online chat is reached only by its unguessable token (only its hash is "
+    "stored); any other token is 404 (tests/intake/test_chat.py)",
+    "portal-chat-lines": "as portal-chat",
+    "portal-chat-send": "as portal-chat",
+    "portal-chat-events": "as portal-chat",
+    "portal-chat-close": "as portal-chat",
+    "intake-chat-session": "online chat sessions are not a unit's objects: only chat agents (and monitors) see "
+    "the queue, a session taken by an agent is 404 for everyone else, unit users get 404 for any id "
+    "(tests/intake/test_chat.py)",
+    "intake-chat-accept": "as intake-chat-session",
+    "intake-chat-lines": "as intake-chat-session",
+    "intake-chat-events": "as intake-chat-session",
+    "intake-chat-send": "as intake-chat-session",
+    "intake-chat-close": "as intake-chat-session",
+    "intake-chat-case": "as intake-chat-session",
+    "intake-chat-attach": "as intake-chat-session",
     "open311-discovery": "Open311 discovery document, public; `fmt` is json or xml",
     "open311-services": "Open311 service list, public; `fmt` is json or xml",
     "open311-service": "Open311 service definition (a case type), public",

@@ -117,3 +117,33 @@ def units_to_pick(*, user: User) -> list[dict[str, Any]]:
             return []
         qs = qs.filter(path__startswith=user.unit.path)
     return [dict(row) for row in qs.order_by("path").values("pk", "name", "depth")]
+
+
+PUBLIC_MEASURES = ("intake_volume", "satisfaction", "on_time_completion")
+PUBLIC_TOP_UNITS = 10
+
+
+def public_broadcast(*, period: Period) -> dict[str, Any]:
+    """The portal's data broadcast (数据播报): figures of the whole centre only, never a case or a person —
+    the registry's measures (volume by channel, satisfaction, on-time completion) plus volume by request type
+    and by the main unit, counted as the intake-volume measure counts (cases taken in during the period)."""
+    from django.db.models import Count
+
+    from .measures import REGISTRY, _intake
+
+    scope = Scope(start=period.start, end=period.end, now=clock.now(), unit=None)
+    figures = {key: REGISTRY[key].compute(scope) for key in PUBLIC_MEASURES}
+    cases = _intake(scope)
+    by_type = list(cases.values("case_type__name").annotate(n=Count("id")).order_by("-n", "case_type__name"))
+    by_unit = list(
+        cases.exclude(main_unit__isnull=True)
+        .values("main_unit__name")
+        .annotate(n=Count("id"))
+        .order_by("-n", "main_unit__name")[:PUBLIC_TOP_UNITS]
+    )
+    return {
+        "measures": [(REGISTRY[key], figures[key]) for key in PUBLIC_MEASURES],
+        "by_channel": figures["intake_volume"].breakdown,
+        "by_type": [{"name": r["case_type__name"] or "—", "n": r["n"]} for r in by_type],
+        "by_unit": [{"name": r["main_unit__name"], "n": r["n"]} for r in by_unit],
+    }

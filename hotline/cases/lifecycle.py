@@ -65,6 +65,8 @@ class Action(models.TextChoices):
     # Recorded by other packages on a case without changing its status (`services.case_annotate`).
     EMERGENCY_TRANSFER = "emergency_transfer", _("转应急联动")
     EMERGENCY_FEEDBACK = "emergency_feedback", _("联动单位反馈")
+    # What the citizen adds on their own channel (a later SMS, an online chat transcript): kept on the timeline.
+    CITIZEN_MESSAGE = "citizen_message", _("市民补充信息")
     # Raised by the deadline sweep, not by people; they appear on the timeline.
     SLA_WARNING = "sla_warning", _("时限预警")
     SLA_YELLOW = "sla_yellow", _("黄牌")

@@ -16,16 +16,27 @@ from typing import Any
 
 from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
-from django.db import transaction
+from django.db import connections, transaction
 from django.http import HttpRequest, StreamingHttpResponse
 
 KEEPALIVE_SECONDS = 15.0
 
 
+class _LoopSink:
+    """An asyncio subscriber of the memory broker: `put` (from any thread) hands the message to its loop."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.queue: asyncio.Queue[str] = asyncio.Queue()
+
+    def put(self, data: str) -> None:
+        self.loop.call_soon_threadsafe(self.queue.put_nowait, data)
+
+
 class MemoryBroker:
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._subs: dict[str, list[queue.Queue[str]]] = {}
+        self._subs: dict[str, list[queue.Queue[str] | _LoopSink]] = {}
 
     def publish(self, channel: str, message: dict[str, Any]) -> None:
         data = json.dumps(message, ensure_ascii=False)
@@ -54,12 +65,31 @@ class MemoryBroker:
             with self._lock:
                 self._subs[channel].remove(q)
 
+    async def alisten(self, channel: str, *, timeout: float) -> AsyncIterator[str | None]:
+        """As `listen`, for an ASGI server: waits on the event loop, holding no thread. The first item, "", says
+        the subscription is in place."""
+        sink = _LoopSink()
+        with self._lock:
+            self._subs.setdefault(channel, []).append(sink)
+        try:
+            yield ""
+            while True:
+                try:
+                    yield await asyncio.wait_for(sink.queue.get(), timeout)
+                except TimeoutError:
+                    yield None
+        finally:
+            with self._lock:
+                self._subs[channel].remove(sink)
+
 
 class RedisBroker:
     def __init__(self, url: str) -> None:
         import redis
 
+        self._url = url
         self._redis = redis.Redis.from_url(url)
+        self._async: dict[int, Any] = {}  # one asyncio client per event loop (an ASGI worker has one)
 
     def publish(self, channel: str, message: dict[str, Any]) -> None:
         self._redis.publish(f"hotline:push:{channel}", json.dumps(message, ensure_ascii=False))
@@ -76,6 +106,68 @@ class RedisBroker:
                 yield msg["data"].decode() if msg else None
         finally:
             pubsub.close()
+
+    async def alisten(self, channel: str, *, timeout: float) -> AsyncIterator[str | None]:
+        """As `listen`, for an ASGI server: no thread and no Redis connection per stream — one pub/sub
+        connection per event loop carries every channel its streams listen to. The first item, "", says the
+        subscription is in place."""
+        loop = asyncio.get_running_loop()
+        hub = self._async.get(id(loop))
+        if hub is None:
+            hub = self._async[id(loop)] = _RedisHub(self._url)
+        q = await hub.subscribe(channel)
+        try:
+            yield ""
+            while True:
+                try:
+                    yield await asyncio.wait_for(q.get(), timeout)
+                except TimeoutError:
+                    yield None
+        finally:
+            await hub.unsubscribe(channel, q)
+
+
+class _RedisHub:
+    """One asyncio pub/sub connection shared by the streams of an event loop; a reader task hands each message to
+    the queues of its channel."""
+
+    def __init__(self, url: str) -> None:
+        import redis.asyncio
+
+        self._pubsub = redis.asyncio.Redis.from_url(url).pubsub(ignore_subscribe_messages=True)
+        self._subs: dict[str, set[asyncio.Queue[str]]] = {}
+        self._lock = asyncio.Lock()
+        self._reader: asyncio.Task[None] | None = None
+
+    async def subscribe(self, channel: str) -> asyncio.Queue[str]:
+        key = f"hotline:push:{channel}"
+        q: asyncio.Queue[str] = asyncio.Queue()
+        async with self._lock:
+            subs = self._subs.setdefault(key, set())
+            if not subs:
+                await self._pubsub.subscribe(key)
+            subs.add(q)
+            if self._reader is None or self._reader.done():
+                self._reader = asyncio.create_task(self._read())
+        return q
+
+    async def unsubscribe(self, channel: str, q: asyncio.Queue[str]) -> None:
+        key = f"hotline:push:{channel}"
+        async with self._lock:
+            subs = self._subs.get(key)
+            if subs is None:
+                return
+            subs.discard(q)
+            if not subs:
+                del self._subs[key]
+                await self._pubsub.unsubscribe(key)
+
+    async def _read(self) -> None:
+        while True:
+            msg = await self._pubsub.get_message(timeout=1.0)
+            if msg and msg.get("type") == "message":
+                for q in list(self._subs.get(msg["channel"].decode(), ())):
+                    q.put_nowait(msg["data"].decode())
 
 
 _broker: MemoryBroker | RedisBroker | None = None
@@ -125,20 +217,23 @@ def _sync_stream(channel: str, keepalive: float, transform: Transform | None) ->
 
 
 async def _async_stream(channel: str, keepalive: float, transform: Transform | None) -> AsyncIterator[str]:
-    listener = broker().listen(channel, timeout=keepalive)
-    yield "retry: 2000\n\n"
+    """Under ASGI (scripts/serve-push.sh): every stream waits on the event loop, so one worker holds hundreds of
+    them (a thread per stream, as under gunicorn's threads, would not). A transform (it may query the database)
+    runs in a worker thread."""
+    listener = broker().alisten(channel, timeout=keepalive)
     try:
-        while True:
-            message = await asyncio.to_thread(next, listener)
-            event = (
-                await asyncio.to_thread(_event, message, transform)
-                if message and transform
-                else _event(message, None)
-            )
+        async for message in listener:
+            if message == "":  # subscribed: from here on nothing published is missed
+                yield "retry: 2000\n\n"
+                continue
+            if message and transform is not None:
+                event = await asyncio.to_thread(_event, message, transform)
+            else:
+                event = _event(message, None)
             if event is not None:
                 yield event
     finally:
-        await asyncio.to_thread(listener.close)
+        await listener.aclose()  # type: ignore[attr-defined]
 
 
 def sse_response(
@@ -148,8 +243,14 @@ def sse_response(
     keepalive: float = KEEPALIVE_SECONDS,
     transform: Transform | None = None,
 ) -> StreamingHttpResponse:
-    """An SSE stream of `channel`; the caller has already checked that the user may read it. `transform`
-    (run in a worker thread under ASGI: it may query the database) rewrites each message for this subscriber."""
+    """An SSE stream of `channel`; the caller has already checked that the user may read it. `transform` rewrites
+    each message for this subscriber.
+
+    The stream needs no database: the view's connection is closed now (outside a transaction) instead of when
+    the stream ends, or every open stream would hold one (500 chat streams > PostgreSQL's max_connections)."""
+    for conn in connections.all(initialized_only=True):
+        if not conn.in_atomic_block:
+            conn.close()
     if isinstance(request, ASGIRequest):
         stream: Iterator[str] | AsyncIterator[str] = _async_stream(channel, keepalive, transform)
     else:

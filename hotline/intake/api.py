@@ -27,7 +27,7 @@ from hotline.cases.models import Case, CaseAttachment, Channel, Rating
 from hotline.common.throttles import AddressRateThrottle
 
 from . import citizen, services
-from .models import CitizenAccount
+from .models import ChannelKind, CitizenAccount
 
 # --------------------------------------------------------------------------- authentication
 
@@ -347,3 +347,27 @@ class RequestPhotoApi(CitizenView):
             images_only=True,
         )
         return Response(CitizenPhotoOutput(photo).data, status=201)
+
+
+class CitizenChatOutput(serializers.Serializer):
+    token = serializers.CharField(help_text="会话令牌（只返回一次；以下地址均凭它访问）")
+    page_url = serializers.CharField()
+    lines_url = serializers.CharField(help_text="GET：会话消息（?after=<id> 只取之后的）")
+    send_url = serializers.CharField(help_text="POST text=…：发送一条消息")
+    events_url = serializers.CharField(help_text="GET：新消息推送（text/event-stream）")
+    close_url = serializers.CharField(help_text="POST：结束会话")
+
+
+class ChatApi(CitizenView):
+    @extend_schema(
+        summary="市民：发起在线客服会话",
+        description="会话进入人工客服排队；消息收发使用返回的地址（凭会话令牌访问，无需再带市民令牌）。",
+        request=None,
+        responses={201: CitizenChatOutput},
+    )
+    def post(self, request: Request) -> Response:
+        from . import chat, chat_views
+
+        phone = _account(request).phone
+        _session, token = chat.chat_open(channel=ChannelKind.APP, account="app", sender=phone, phone=phone)
+        return Response({"token": token, **chat_views.citizen_urls(token)}, status=201)

@@ -7,6 +7,7 @@ urlpatterns = [
     path("auth/login/", api.LoginApi.as_view(), name="api-citizen-login"),
     path("auth/logout/", api.LogoutApi.as_view(), name="api-citizen-logout"),
     path("types/", api.TypeListApi.as_view(), name="api-citizen-types"),
+    path("chat/", api.ChatApi.as_view(), name="api-citizen-chat"),
     path("requests/", api.RequestListApi.as_view(), name="api-citizen-requests"),
     path("requests/<str:number>/", api.RequestDetailApi.as_view(), name="api-citizen-request"),
     path("requests/<str:number>/rating/", api.RequestRatingApi.as_view(), name="api-citizen-rating"),

@@ -14,10 +14,30 @@ class IntakeConfig(AppConfig):
 
     def ready(self) -> None:
         from hotline.cases.events import case_transitioned
-        from hotline.common.registry import PeriodicJob, register_job
+        from hotline.common.registry import (
+            MenuEntry,
+            PeriodicJob,
+            Permission,
+            register_job,
+            register_menu_entry,
+            register_permissions,
+        )
 
+        from .chat import may_view_queue
         from .mail import poll_configured_mailbox
 
+        register_permissions(Permission("intake.chat", may_view_queue, _("只有话务员和班长可以使用在线客服")))
+        register_menu_entry(
+            MenuEntry(
+                "intake.chat",
+                _("在线客服"),
+                "intake-chat",
+                25,
+                "intake.chat",
+                active_prefix="intake-chat",
+                testid="nav-chat",
+            )
+        )
         case_transitioned.connect(on_case_transitioned, dispatch_uid="intake-channel-clocks")
         register_job(
             PeriodicJob(

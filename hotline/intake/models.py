@@ -170,3 +170,93 @@ class CallbackInvite(models.Model):
         verbose_name = _("短信回访")
         verbose_name_plural = _("短信回访")
         indexes = [models.Index(fields=["phone", "sent_at"], name="callback_invite_phone_idx")]
+
+
+class ChatStatus(models.TextChoices):
+    WAITING = "waiting", _("排队中")
+    ACTIVE = "active", _("服务中")
+    CLOSED = "closed", _("已结束")
+
+
+class ChatSession(models.Model):
+    """An online chat (在线客服) between a citizen and an agent. The citizen holds an unguessable token (only its
+    SHA-256 is stored); the reply clock is the session's ChannelMessage (channel "chat")."""
+
+    token_hash = models.CharField(_("令牌摘要"), max_length=64, unique=True)
+    channel = models.CharField(_("来源渠道"), max_length=16, choices=ChannelKind.choices)
+    sender = models.CharField(_("市民标识"), max_length=128, blank=True)
+    phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=ChatStatus.choices, default=ChatStatus.WAITING
+    )
+    created_at = models.DateTimeField(_("发起时间"))
+    accepted_at = models.DateTimeField(_("接入时间"), null=True, blank=True)
+    agent = models.ForeignKey(
+        "orgs.User", verbose_name=_("客服"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    closed_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    message = models.OneToOneField(
+        ChannelMessage, verbose_name=_("渠道消息"), on_delete=models.PROTECT, related_name="chat_session"
+    )
+    case = models.ForeignKey(
+        "cases.Case",
+        verbose_name=_("工单"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    transcript_saved_at = models.DateTimeField(_("记录存入工单时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("在线客服会话")
+        verbose_name_plural = _("在线客服会话")
+        indexes = [models.Index(fields=["status", "created_at"], name="chat_session_queue_idx")]
+
+
+class ChatAuthor(models.TextChoices):
+    CITIZEN = "citizen", _("市民")
+    AGENT = "agent", _("客服")
+    SYSTEM = "system", _("系统")
+
+
+class ChatLine(models.Model):
+    session = models.ForeignKey(
+        ChatSession, verbose_name=_("会话"), on_delete=models.CASCADE, related_name="lines"
+    )
+    author = models.CharField(_("发言方"), max_length=16, choices=ChatAuthor.choices)
+    agent = models.ForeignKey(
+        "orgs.User", verbose_name=_("客服"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    text = models.TextField(_("内容"))
+    at = models.DateTimeField(_("时间"))
+
+    class Meta:
+        verbose_name = _("会话消息")
+        verbose_name_plural = _("会话消息")
+        ordering = ["id"]
+
+
+class KeywordRoute(models.Model):
+    """Keyword routing of free text (SMS, e-mail) as data: a message starting with (or, if `anywhere`, containing)
+    the keyword gets that case type. The office edits the list in the admin; lower `order` is tried first."""
+
+    keyword = models.CharField(_("关键词"), max_length=20)
+    case_type = models.ForeignKey(
+        "common.DictItem",
+        verbose_name=_("诉求类型"),
+        on_delete=models.PROTECT,
+        limit_choices_to={"kind": "case_type"},
+        related_name="+",
+    )
+    anywhere = models.BooleanField(_("内容中任意位置匹配"), default=False, help_text=_("否：只匹配开头"))
+    order = models.PositiveSmallIntegerField(_("顺序"), default=100)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("关键词分类规则")
+        verbose_name_plural = _("关键词分类规则")
+        ordering = ["order", "id"]
+
+    def __str__(self) -> str:
+        return self.keyword

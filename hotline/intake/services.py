@@ -27,7 +27,7 @@ from hotline.common.throttles import increment
 from hotline.common.validators import MOBILE_RE, normalize_phone
 from hotline.notify.services import build_address_message, queue_messages
 
-from .models import CallbackInvite, ChannelMessage, CitizenAccount, CitizenToken, PhoneCode
+from .models import CallbackInvite, ChannelMessage, CitizenAccount, CitizenToken, KeywordRoute, PhoneCode
 
 # GB/T 33358 and 国办发〔2020〕53号: online messages and SMS answered within 3 minutes, the mailbox within 24 hours.
 REPLY_LIMITS: dict[str, dt.timedelta] = {
@@ -71,12 +71,69 @@ def case_type(code: str) -> DictItem | None:
 
 
 def type_from_text(text: str, default: str = "message") -> DictItem | None:
-    """Keyword routing for free text (SMS, e-mail): a message starting with 投诉/咨询/建议/求助/举报 gets that type."""
-    head = text.strip()[:4]
-    for word, code in TYPE_WORDS.items():
-        if head.startswith(word):
-            return case_type(code) or case_type(default)
+    """Keyword routing for free text (SMS, e-mail), as data (KeywordRoute, edited in the admin): the first active
+    rule whose keyword starts the text (or appears anywhere in it, if the rule says so) gives the type. With no
+    rules at all, the built-in words: a message starting with 投诉/咨询/建议/求助/举报 gets that type."""
+    text = text.strip()
+    routes = list(
+        KeywordRoute.objects.filter(is_active=True, case_type__is_active=True).select_related("case_type")
+    )
+    for route in routes:
+        if text.startswith(route.keyword) or (route.anywhere and route.keyword in text):
+            return route.case_type
+    if not KeywordRoute.objects.exists():
+        for word, code in TYPE_WORDS.items():
+            if text.startswith(word):
+                return case_type(code) or case_type(default)
     return case_type(default)
+
+
+# Statuses in which a citizen's later SMS is added to their case instead of making a new one.
+FINISHED = (CaseStatus.CLOSED, CaseStatus.MERGED, CaseStatus.NOT_ACCEPTED)
+APPEND_DAYS = 30
+
+
+def open_sms_case(*, phone: str) -> Case | None:
+    """The sender's latest unfinished request made by SMS in the last APPEND_DAYS days."""
+    since = clock.now() - dt.timedelta(days=APPEND_DAYS)
+    return (
+        Case.objects.filter(channel=Channel.SMS, citizen_phone=phone, created_at__gte=since)
+        .exclude(status__in=FINISHED)
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def channel_message_append(*, delivery: Delivery, case: Case, ack_sms: str = "") -> ChannelMessage:
+    """A later message of a citizen with an open case: added to that case's timeline (once per delivery) and
+    acknowledged with its number, instead of a second case."""
+    now = clock.now()
+    with transaction.atomic():
+        record, created = _record(delivery, now)
+        if not created:
+            return record
+        requester = case_services.Requester(
+            channel=delivery.channel, account=delivery.account, external_id=delivery.sender
+        )
+        case_services.case_citizen_message(
+            case=case, requester=requester, text=delivery.text, source=delivery.channel
+        )
+        if ack_sms:
+            queue_messages(
+                [
+                    build_address_message(
+                        channel="sms",
+                        address=ack_sms,
+                        template="channel_appended",
+                        context={"number": case.number},
+                    )
+                ]
+            )
+        record.case = case
+        record.kind = "append"
+        record.acknowledged_at = clock.now() if ack_sms else None
+        record.save(update_fields=["case", "kind", "acknowledged_at"])
+    return record
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ EVERYONE = [
 ORDER = [
     "工作台",
     "受理登记",
+    "在线客服",
     "工单查询",
     "在办看板",
     "知识库",
@@ -49,7 +50,7 @@ ORDER = [
 
 # role (or flag) → the entries the menu showed before the registries, in menu order.
 EXPECTED_MENU: dict[str, set[str]] = {
-    Role.AGENT: {*EVERYONE, "受理登记", "热点聚类"},
+    Role.AGENT: {*EVERYONE, "受理登记", "在线客服", "热点聚类"},
     Role.DISPATCHER: {
         *EVERYONE,
         "受理登记",
@@ -60,7 +61,16 @@ EXPECTED_MENU: dict[str, set[str]] = {
         "绩效考核",
         "热点聚类",
     },
-    Role.MONITOR: {*EVERYONE, "督办统计", "运行指标", "统计报表", "绩效考核", "热点聚类", "班长监控"},
+    Role.MONITOR: {
+        *EVERYONE,
+        "在线客服",
+        "督办统计",
+        "运行指标",
+        "统计报表",
+        "绩效考核",
+        "热点聚类",
+        "班长监控",
+    },
     Role.LEADER: {*EVERYONE, "督办统计", "运行指标", "统计报表", "绩效考核", "热点聚类"},
     Role.UNIT_LEADER: {*EVERYONE, "督办统计", "运行指标", "统计报表", "绩效考核"},
     Role.UNIT_HANDLER: set(EVERYONE),
@@ -69,6 +79,7 @@ EXPECTED_MENU: dict[str, set[str]] = {
     Role.ADMIN: {
         *EVERYONE,
         "受理登记",
+        "在线客服",
         "督办统计",
         "派单目录",
         "运行指标",
@@ -85,6 +96,7 @@ EXPECTED_MENU: dict[str, set[str]] = {
     "superuser": {
         *EVERYONE,
         "受理登记",
+        "在线客服",
         "督办统计",
         "派单目录",
         "运行指标",
@@ -167,6 +179,7 @@ def test_menu_entries_link_where_they_did_and_mark_the_current_page(city):
     hrefs = {label: href for label, href, _active in entries}
     assert hrefs == {
         "工作台": reverse("home"),
+        "在线客服": reverse("intake-chat"),
         "受理登记": reverse("case-new"),
         "工单查询": reverse("case-search"),
         "在办看板": reverse("case-board"),

@@ -63,7 +63,7 @@ def test_a_new_package_adds_a_menu_entry_for_the_users_its_permission_admits(cit
     assert [(label, href) for label, href, active in entries if active] == [("派单规则", "/plugin/rules/")]
     agent = _client(city, Role.AGENT)
     labels = [label for label, _href, _active in menu(agent.get(reverse("case-search")).content.decode())]
-    assert "派单规则" not in labels and labels[:3] == ["工作台", "受理登记", "工单查询"]
+    assert "派单规则" not in labels and labels[:4] == ["工作台", "受理登记", "在线客服", "工单查询"]
 
 
 def test_a_new_package_adds_a_home_panel(city, plugin):
@@ -116,4 +116,5 @@ def test_each_package_registers_its_own_permissions():
         "citizens.personal_data",
         "citizens.edit",
         "citizens.blacklist",
+        "intake.chat",
     } <= names

@@ -70,4 +70,25 @@ def case_citizen_attach(
         return store_uploads(case, files, kinds, None)
 
 
-__all__ = ["MAX_CITIZEN_FILES", "case_citizen_attach", "case_citizen_rating"]
+MAX_CITIZEN_MESSAGE = 20000
+
+
+def case_citizen_message(*, case: Case, requester: Requester, text: str, source: str) -> None:
+    """What the citizen adds to their request on a channel (a later SMS while the case is open, the transcript of
+    an online chat): one timeline entry with the text, by no staff user; the case's status does not change."""
+    text = text.strip()
+    if not text:
+        raise _fail("text", _("内容不能为空"))
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=case.pk)
+        _event(
+            case,
+            actor=None,
+            action=Action.CITIZEN_MESSAGE,
+            from_status=case.status,
+            opinion=text[:MAX_CITIZEN_MESSAGE],
+            data={"source": source, "requester": requester.as_origin()},
+        )
+
+
+__all__ = ["MAX_CITIZEN_FILES", "case_citizen_attach", "case_citizen_message", "case_citizen_rating"]

@@ -8,8 +8,9 @@ smsbox calls our endpoint for every MO message through an `sms-service` get-url 
 With `mo-recode = true` smsbox turns UCS-2 Chinese into UTF-8; any other charset it reports is decoded here.
 The key is the deployment's MO secret (`HOTLINE_KANNEL_MO_SECRET`, by default derived from DJANGO_SECRET_KEY).
 
-A reply of 1–5 from a phone that got a callback SMS records the citizen's rating (CLS-2); other text becomes a
-request (keyword routing by its first word) acknowledged with the case number through the outbox.
+A reply of 1–5 from a phone that got a callback SMS records the citizen's rating (CLS-2); other text from a
+phone with an unfinished SMS request is added to that case; otherwise it becomes a request (keyword routing as
+data, KeywordRoute) acknowledged with the case number through the outbox.
 """
 
 from __future__ import annotations
@@ -91,6 +92,8 @@ def receive(*, account: str, message_id: str, sender: str, text: str, raw: str) 
             record.acknowledged_at = services.clock.now()
             record.save(update_fields=["case", "kind", "acknowledged_at"])
             return record
+    if (open_case := services.open_sms_case(phone=phone)) is not None:
+        return services.channel_message_append(delivery=delivery, case=open_case, ack_sms=phone)
     case_type = services.type_from_text(text)
     if case_type is None:
         raise ServiceError("no case type configured for SMS requests", code="misconfigured")

@@ -1,0 +1,329 @@
+"""Online chat: N concurrent sessions (default 500), each with the citizen's SSE stream open; agents' lines are
+POSTed at a steady rate and timed until they arrive on the citizen's stream. Target: delivery p99 < 200 ms.
+
+Servers started here as in production: gunicorn (config/gunicorn.conf.py, gthread) takes the POSTs, and the push
+endpoints are served either by uvicorn (`--push asgi`, scripts/serve-push.sh's command) or by the same gunicorn
+(`--push gthread`: each stream holds a gunicorn thread; the bench reports how many of the N streams it opened).
+Publishers and streams meet in Redis (HOTLINE_PUSH_REDIS, required: the processes differ).
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/hotline_bench HOTLINE_PUSH_REDIS=redis://127.0.0.1:6379/7 \\
+        nice -n 10 python -m bench.chat_bench [--sessions 500] [--rate 50] [--seconds 30] [--push asgi|gthread]
+
+Prints delivery latency (POST sent → line received on the stream) and push latency (line committed → received),
+p50/p95/p99, with the load average and the CPU seconds of the servers and of this client.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.test import Client
+
+from bench import require_postgresql
+from hotline.intake import chat
+from hotline.intake.defaults import seed_channel_templates
+from hotline.notify.models import MessageTemplate
+from hotline.orgs.models import Role, Unit, User
+from hotline.orgs.services import user_create
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGET_P99_MS = 200.0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_port(port: int, seconds: float = 300.0) -> None:
+    """Until the server answers a page (gunicorn binds before its workers have warmed up)."""
+    import urllib.request
+
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/portal/chat/", timeout=60) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise SystemExit(f"server on {port} did not start")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """utime + stime of a process and its children that are still alive (the workers)."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    pids = [pid]
+    try:
+        out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+        pids += [int(p) for p in out]
+    except OSError:
+        pass
+    for p in pids:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
+
+
+def _agent() -> User:
+    user = User.objects.filter(username="chat-bench-agent").first()
+    if user is None:
+        user = user_create(
+            username="chat-bench-agent", password=secrets.token_urlsafe(12), full_name="bench",
+            unit=Unit.objects.order_by("pk").first(), roles=[Role.AGENT],
+        )  # fmt: skip
+    return user
+
+
+class Stream:
+    """One citizen's SSE stream, read line by line; every received line is timed."""
+
+    def __init__(self, port: int, path: str) -> None:
+        self.port, self.path = port, path
+        self.opened = asyncio.Event()
+        self.received: dict[str, tuple[float, str]] = {}
+
+    async def run(self) -> None:
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
+        except OSError:
+            return
+        writer.write(
+            f"GET {self.path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n".encode()
+        )
+        await writer.drain()
+        try:
+            while True:
+                raw = await reader.readline()
+                if not raw:
+                    return
+                line = raw.decode(errors="replace").strip()
+                if line.startswith("retry:"):
+                    self.opened.set()
+                elif line.startswith("data: "):
+                    now = time.time()
+                    data = json.loads(line[6:])
+                    if data.get("type") == "line":
+                        self.received[data["text"]] = (now, data["at"])
+        except (ConnectionError, asyncio.CancelledError):
+            return
+        finally:
+            writer.close()
+
+
+async def _post(port: int, path: str, body: str, cookie: str, csrf: str, pool: asyncio.Queue[Any]) -> int:
+    conn = await pool.get()
+    try:
+        if conn is None:
+            conn = await asyncio.open_connection("127.0.0.1", port)
+        reader, writer = conn
+        payload = body.encode()
+        writer.write(
+            (
+                f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: sessionid={cookie}; csrftoken={csrf}\r\n"
+                f"X-CSRFToken: {csrf}\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                f"Content-Length: {len(payload)}\r\n\r\n"
+            ).encode()
+            + payload
+        )
+        await writer.drain()
+        status = int((await reader.readline()).split()[1])
+        length = 0
+        while (header := await reader.readline()) not in (b"\r\n", b""):
+            if header.lower().startswith(b"content-length:"):
+                length = int(header.split(b":")[1])
+        await reader.readexactly(length)
+        return status
+    except (ConnectionError, asyncio.IncompleteReadError, ValueError, IndexError):
+        conn = None
+        return 0
+    except asyncio.CancelledError:
+        conn = None  # half-read: never reused
+        raise
+    finally:
+        await pool.put(conn)
+
+
+async def _timed(post: Any) -> int:
+    """A POST that gets no answer in 15 s counts as failed (under gthread the streams can hold every thread)."""
+    try:
+        return int(await asyncio.wait_for(post, 15.0))
+    except TimeoutError:
+        return 0
+
+
+def _pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+async def _drive(args: argparse.Namespace, web_port: int, push_port: int, tokens: list[str], pks: list[int],
+                 cookie: str, csrf: str) -> dict[str, Any]:  # fmt: skip
+    streams = [Stream(push_port, f"/portal/chat/{t}/events/") for t in tokens]
+    tasks = [asyncio.create_task(s.run()) for s in streams]
+    deadline = time.monotonic() + args.open_seconds
+    while time.monotonic() < deadline and not all(s.opened.is_set() for s in streams):
+        await asyncio.sleep(0.2)
+    opened = [i for i, s in enumerate(streams) if s.opened.is_set()]
+    print(f"streams open: {len(opened)} / {len(streams)} (within {args.open_seconds:.0f} s)", flush=True)
+    pool: asyncio.Queue[Any] = asyncio.Queue()
+    for _ in range(args.connections):
+        pool.put_nowait(None)
+    sent: dict[str, tuple[int, float]] = {}
+    statuses: list[int] = []
+    total = int(args.rate * args.seconds)
+    interval = 1.0 / args.rate
+    start = time.monotonic()
+    pending = []
+    for n in range(total):
+        target = start + n * interval
+        delay = target - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        i = opened[n % len(opened)] if opened else n % len(streams)
+        text = f"bench line {n} session {i}"
+        sent[text] = (i, time.time())
+        pending.append(asyncio.create_task(_timed(_post(
+            web_port, f"/intake/chat/{pks[i]}/send/", f"text={text.replace(' ', '+')}", cookie, csrf, pool
+        ))))  # fmt: skip
+    statuses = list(await asyncio.gather(*pending))
+    await asyncio.sleep(2.0)  # the last lines in flight
+    delivery, push = [], []
+    lost = 0
+    for text, (i, t0) in sent.items():
+        got = streams[i].received.get(text)
+        if got is None:
+            lost += 1
+            continue
+        t1, at = got
+        delivery.append((t1 - t0) * 1000)
+        push.append((t1 - datetime.fromisoformat(at).timestamp()) * 1000)
+    for t in tasks:
+        t.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    return {
+        "opened": len(opened),
+        "sent": total,
+        "ok": sum(1 for s in statuses if s == 201),
+        "lost": lost,
+        "delivery": delivery,
+        "push": push,
+        "elapsed": time.monotonic() - start,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sessions", type=int, default=500)
+    parser.add_argument(
+        "--rate", type=float, default=50.0, help="agent lines per second, all sessions together"
+    )
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--push", choices=["asgi", "gthread"], default="asgi")
+    parser.add_argument("--connections", type=int, default=16, help="keep-alive connections for the POSTs")
+    parser.add_argument("--open-seconds", type=float, default=30.0)
+    args = parser.parse_args()
+    require_postgresql()
+    if not settings.HOTLINE_PUSH_REDIS:
+        raise SystemExit(
+            "set HOTLINE_PUSH_REDIS (e.g. redis://127.0.0.1:6379/7): the servers are other processes"
+        )
+    call_command("migrate", verbosity=0)
+    seed_channel_templates(MessageTemplate)
+    agent = _agent()
+    tokens, pks = [], []
+    for _ in range(args.sessions):
+        session, token = chat.chat_open(channel="web", account="portal")
+        chat.chat_accept(session=session, agent=agent)
+        tokens.append(token)
+        pks.append(session.pk)
+    client = Client()
+    client.force_login(agent)
+    cookie = client.cookies["sessionid"].value
+    csrf = secrets.token_hex(16)  # 32 characters: an unmasked CSRF secret, same in the cookie and the header
+
+    env = {**os.environ, "HOTLINE_WEB_LOG_LEVEL": "warning", "DJANGO_DEBUG": "0"}
+    env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
+    python = sys.executable
+    bin_dir = Path(python).parent
+    web_port = _free_port()
+    procs = []
+    web = subprocess.Popen(
+        [str(bin_dir / "gunicorn"), "-c", "config/gunicorn.conf.py", "--bind", f"127.0.0.1:{web_port}",
+         "--access-logfile", "/dev/null"],
+        cwd=ROOT,
+        env={**env, "HOTLINE_VAR_DIR": f"/tmp/chat-bench-{web_port}",
+             "HOTLINE_WEB_WORKERS": os.environ.get("HOTLINE_WEB_WORKERS", "2"),
+             "HOTLINE_WEB_THREADS": os.environ.get("HOTLINE_WEB_THREADS", "8")},
+    )  # fmt: skip
+    procs.append(web)
+    push_port = web_port
+    if args.push == "asgi":
+        push_port = _free_port()
+        push = subprocess.Popen(
+            [str(bin_dir / "uvicorn"), "config.asgi:application", "--host", "127.0.0.1", "--port",
+             str(push_port), "--no-access-log", "--log-level", "warning"],
+            cwd=ROOT, env={**env, "DATABASE_CONN_MAX_AGE": "0", "HOTLINE_WARM_UP": "0"},
+        )  # fmt: skip
+        procs.append(push)
+    try:
+        _wait_port(web_port)
+        _wait_port(push_port)
+        time.sleep(2.0)
+        cpu0 = {p.pid: _cpu_seconds(p.pid) for p in procs}
+        self0 = resource.getrusage(resource.RUSAGE_SELF)
+        result = asyncio.run(_drive(args, web_port, push_port, tokens, pks, cookie, csrf))
+        cpu1 = {p.pid: _cpu_seconds(p.pid) for p in procs}
+        self1 = resource.getrusage(resource.RUSAGE_SELF)
+    finally:
+        for p in procs:
+            p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+    load = os.getloadavg()
+    d, pu = result["delivery"], result["push"]
+    print(f"push server: {args.push}; sessions {args.sessions}; streams open {result['opened']}")
+    print(f"lines sent {result['sent']} at {args.rate:.0f}/s over {result['elapsed']:.1f} s; "
+          f"201 {result['ok']}; not delivered {result['lost']}")  # fmt: skip
+    if d:
+        print(f"delivery (POST → stream) ms: p50 {_pct(d, 50):.1f}  p95 {_pct(d, 95):.1f}  p99 {_pct(d, 99):.1f}"
+              f"  max {max(d):.1f}  mean {statistics.mean(d):.1f}   target p99 < {TARGET_P99_MS:.0f} ms: "
+              f"{'met' if _pct(d, 99) < TARGET_P99_MS and not result['lost'] else 'MISSED'}")  # fmt: skip
+        print(
+            f"push (commit → stream) ms:   p50 {_pct(pu, 50):.1f}  p95 {_pct(pu, 95):.1f}  p99 {_pct(pu, 99):.1f}"
+        )
+    names = ["gunicorn (POSTs" + (")" if args.push == "asgi" else " + streams)"), "uvicorn (streams)"]
+    for name, p in zip(names, procs, strict=False):
+        print(f"CPU s {name}: {cpu1[p.pid] - cpu0[p.pid]:.1f}")
+    print(f"CPU s bench client: {self1.ru_utime - self0.ru_utime + self1.ru_stime - self0.ru_stime:.1f}")
+    print(f"load average: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} ({os.cpu_count()} cores)")
+
+
+if __name__ == "__main__":
+    main()

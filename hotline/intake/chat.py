@@ -1,0 +1,314 @@
+"""Online chat (在线客服): a citizen opens a session from the portal, the app or WeChat, waits in the queue, an
+agent accepts it and they write to each other; the transcript goes onto a case (one the agent makes from the chat
+or an existing one) when both exist and the chat has ended.
+
+Every session is a ChannelMessage of channel "chat": received when opened, acknowledged by the automatic
+greeting, answered when the agent writes the first line — the 3-minute online reply clock of the reports.
+Lines are pushed after commit on `chat:session:<pk>` (both sides) and queue changes on `chat:queue` (agents),
+through common.push; the views stream those channels with `sse_response` and take new lines by POST.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import secrets
+import uuid
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from hotline.cases import services as case_services
+from hotline.cases.models import Case
+from hotline.common import clock
+from hotline.common.errors import Conflict, NotFound, ServiceError
+from hotline.common.push import publish_on_commit
+from hotline.notify.services import TemplateMissing, render
+from hotline.orgs.models import Role, User
+
+from .models import ChannelKind, ChannelMessage, ChatAuthor, ChatLine, ChatSession, ChatStatus
+
+QUEUE_CHANNEL = "chat:queue"
+CHAT_REPLY_LIMIT = dt.timedelta(minutes=3)
+MAX_LINE = 2000
+MAX_LINES = 500  # lines a session takes (a flood stops there)
+# Who serves the online chat: the intake agents (话务员); a supervisor (班长) sees the queue.
+CHAT_ROLES = (Role.AGENT,)
+CHAT_VIEW_ROLES = (Role.AGENT, Role.MONITOR)
+# The case channel a chat's request is registered under, by where the chat came from.
+CASE_CHANNEL: dict[str, str] = {ChannelKind.WEB: "web", ChannelKind.APP: "app", ChannelKind.WECHAT: "wechat"}
+
+
+def session_channel(session_pk: int) -> str:
+    return f"chat:session:{session_pk}"
+
+
+def may_serve(user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and user.has_role(*CHAT_ROLES))
+
+
+def may_view_queue(user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and user.has_role(*CHAT_VIEW_ROLES))
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _text(code: str, context: dict[str, Any]) -> str:
+    try:
+        return render(code, context)[1]
+    except TemplateMissing:  # switched off by the office: no automatic line
+        return ""
+
+
+def line_payload(line: ChatLine) -> dict[str, Any]:
+    return {
+        "type": "line",
+        "id": line.pk,
+        "author": line.author,
+        "text": line.text,
+        "at": line.at.isoformat(),
+    }
+
+
+def _add_line(session: ChatSession, author: str, text: str, agent: User | None = None) -> ChatLine:
+    line = ChatLine.objects.create(session=session, author=author, agent=agent, text=text, at=clock.now())
+    publish_on_commit(session_channel(session.pk), line_payload(line))
+    return line
+
+
+def _status_changed(session: ChatSession) -> None:
+    publish_on_commit(session_channel(session.pk), {"type": "status", "status": session.status})
+    publish_on_commit(QUEUE_CHANNEL, {"type": "queue", "session": session.pk, "status": session.status})
+
+
+def chat_open(*, channel: str, account: str, sender: str = "", phone: str = "") -> tuple[ChatSession, str]:
+    """A new session in the queue; returns it with the citizen's token (shown once, only its hash is kept)."""
+    if channel not in CASE_CHANNEL:
+        raise ServiceError(_("渠道无效"), field_errors={"channel": [_("渠道无效")]})
+    token = secrets.token_urlsafe(24)
+    now = clock.now()
+    with transaction.atomic():
+        message = ChannelMessage.objects.create(
+            channel=ChannelKind.CHAT,
+            account=account[:64],
+            external_id=f"chat:{uuid.uuid4()}",
+            sender=(sender or phone)[:128],
+            kind=channel,
+            received_at=now,
+            reply_due_at=now + CHAT_REPLY_LIMIT,
+        )
+        session = ChatSession.objects.create(
+            token_hash=_token_hash(token),
+            channel=channel,
+            sender=sender[:128],
+            phone=phone[:20],
+            created_at=now,
+            message=message,
+        )
+        welcome = _text("chat_welcome", {})
+        if welcome:
+            _add_line(session, ChatAuthor.SYSTEM, welcome)
+            message.acknowledged_at = now
+            message.save(update_fields=["acknowledged_at"])
+        _status_changed(session)
+    return session, token
+
+
+def session_for_token(token: str) -> ChatSession | None:
+    if not token or len(token) > 64:
+        return None
+    return ChatSession.objects.filter(token_hash=_token_hash(token)).first()
+
+
+def _locked(session: ChatSession) -> ChatSession:
+    return ChatSession.objects.select_for_update().get(pk=session.pk)
+
+
+def _clean(text: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise ServiceError(_("消息不能为空"), field_errors={"text": [_("请输入消息内容")]})
+    if len(text) > MAX_LINE:
+        raise ServiceError(_("消息过长"), field_errors={"text": [_("每条消息最多%(n)d字") % {"n": MAX_LINE}]})
+    return text
+
+
+def chat_say_citizen(*, session: ChatSession, text: str) -> ChatLine:
+    text = _clean(text)
+    with transaction.atomic():
+        session = _locked(session)
+        if session.status == ChatStatus.CLOSED:
+            raise ServiceError(_("会话已结束"), code="closed")
+        if session.lines.count() >= MAX_LINES:
+            raise ServiceError(_("本次会话消息过多，请拨打12345或网上提交诉求"), code="throttled")
+        return _add_line(session, ChatAuthor.CITIZEN, text)
+
+
+def chat_accept(*, session: ChatSession, agent: User) -> ChatSession:
+    """The agent takes a waiting session (the first of two agents wins; the other gets 409)."""
+    if not may_serve(agent):
+        raise NotFound(_("会话不存在"))
+    with transaction.atomic():
+        session = _locked(session)
+        if session.status != ChatStatus.WAITING:
+            raise Conflict(_("该会话已被其他客服接入或已结束"))
+        session.status = ChatStatus.ACTIVE
+        session.agent = agent
+        session.accepted_at = clock.now()
+        session.save(update_fields=["status", "agent", "accepted_at"])
+        greeting = _text("chat_accepted", {"agent": agent.username})
+        if greeting:
+            _add_line(session, ChatAuthor.SYSTEM, greeting)
+        _status_changed(session)
+    return session
+
+
+def agent_session(*, user: User, pk: int) -> ChatSession:
+    """A session the agent serves (or waits in the queue, for any chat agent); anything else is 404."""
+    session = ChatSession.objects.select_related("case", "message").filter(pk=pk).first()
+    if session is None or not may_view_queue(user):
+        raise NotFound(_("会话不存在"))
+    if session.agent_id is not None and session.agent_id != user.pk:
+        raise NotFound(_("会话不存在"))
+    return session
+
+
+def chat_say_agent(*, session: ChatSession, agent: User, text: str) -> ChatLine:
+    """The agent's line; the first one stops the session's online reply clock."""
+    text = _clean(text)
+    with transaction.atomic():
+        session = _locked(session)
+        if session.agent_id != agent.pk:
+            raise NotFound(_("会话不存在"))
+        if session.status != ChatStatus.ACTIVE:
+            raise ServiceError(_("会话已结束"), code="closed")
+        line = _add_line(session, ChatAuthor.AGENT, text, agent=agent)
+        ChannelMessage.objects.filter(pk=session.message_id, first_reply_at__isnull=True).update(
+            first_reply_at=line.at, reply=text[:200]
+        )
+    return line
+
+
+def chat_close(*, session: ChatSession, agent: User | None = None) -> ChatSession:
+    """Ended by the citizen (agent None) or by the serving agent; the transcript goes to the linked case."""
+    with transaction.atomic():
+        session = _locked(session)
+        if agent is not None and session.agent_id != agent.pk:
+            raise NotFound(_("会话不存在"))
+        if session.status == ChatStatus.CLOSED:
+            return session
+        goodbye = _text("chat_closed", {})
+        if goodbye:
+            _add_line(session, ChatAuthor.SYSTEM, goodbye)
+        session.status = ChatStatus.CLOSED
+        session.closed_at = clock.now()
+        session.save(update_fields=["status", "closed_at"])
+        _save_transcript(session)
+        _status_changed(session)
+    return session
+
+
+def transcript(session: ChatSession) -> str:
+    names: dict[str, str] = {
+        ChatAuthor.CITIZEN: _("市民"),
+        ChatAuthor.AGENT: _("客服"),
+        ChatAuthor.SYSTEM: _("系统"),
+    }
+    rows = [
+        f"[{timezone.localtime(line.at):%Y-%m-%d %H:%M:%S}] {names.get(line.author, line.author)}：{line.text}"
+        for line in session.lines.order_by("id")
+    ]
+    head = _("在线客服会话记录（会话%(pk)d）") % {"pk": session.pk}
+    return "\n".join([head, *rows])
+
+
+def _requester(session: ChatSession) -> case_services.Requester:
+    return case_services.Requester(
+        channel=CASE_CHANNEL[session.channel],
+        account="chat",
+        external_id=session.sender or f"chat:{session.pk}",
+    )
+
+
+def _save_transcript(session: ChatSession) -> None:
+    """Once the chat has ended and has a case: the whole transcript on the case's timeline (once)."""
+    if session.case_id is None or session.status != ChatStatus.CLOSED or session.transcript_saved_at:
+        return
+    case = Case.objects.get(pk=session.case_id)
+    case_services.case_citizen_message(
+        case=case, requester=_requester(session), text=transcript(session), source="chat"
+    )
+    session.transcript_saved_at = clock.now()
+    session.save(update_fields=["transcript_saved_at"])
+
+
+def _link(session: ChatSession, case: Case) -> None:
+    session.case = case
+    session.save(update_fields=["case"])
+    note = _text("chat_case_created", {"number": case.number})
+    if note and session.status != ChatStatus.CLOSED:
+        _add_line(session, ChatAuthor.SYSTEM, note)
+    _save_transcript(session)
+
+
+def chat_make_case(*, session: ChatSession, agent: User, data: case_services.CaseInput) -> Case:
+    """The agent registers the citizen's request from the chat: a request of the chat's channel on the online
+    queue (origin: the chat session and its reply clock), the transcript added when the chat ends."""
+    with transaction.atomic():
+        session = _locked(session)
+        if session.agent_id != agent.pk:
+            raise NotFound(_("会话不存在"))
+        if session.case_id is not None:
+            raise Conflict(_("该会话已关联工单"))
+        channel = CASE_CHANNEL[session.channel]
+        message = session.message
+        origin = {
+            **(data.origin or {}),
+            "chat_session": session.pk,
+            "channel_message": message.pk,
+            "received_at": message.received_at.astimezone(dt.UTC).isoformat(timespec="seconds"),
+            "reply_due_at": (message.reply_due_at or message.received_at)
+            .astimezone(dt.UTC)
+            .isoformat(timespec="seconds"),
+        }
+        result = case_services.case_request_from_channel(
+            data=dataclasses.replace(data, channel=channel, origin=origin), requester=_requester(session)
+        )
+        _link(session, result.case)
+    return result.case
+
+
+def chat_attach_case(*, session: ChatSession, agent: User, number: str) -> Case:
+    """The transcript goes to an existing case the agent can see (the citizen's earlier request)."""
+    from hotline.cases.selectors import case_visible
+
+    with transaction.atomic():
+        session = _locked(session)
+        if session.agent_id != agent.pk:
+            raise NotFound(_("会话不存在"))
+        if session.case_id is not None:
+            raise Conflict(_("该会话已关联工单"))
+        case = case_visible(user=agent).filter(number=number.strip()[:32]).first()
+        if case is None:
+            raise ServiceError(_("工单不存在"), field_errors={"number": [_("未找到该工单编号")]})
+        _link(session, case)
+    return case
+
+
+def waiting_sessions() -> Any:
+    return (
+        ChatSession.objects.filter(status=ChatStatus.WAITING).select_related("message").order_by("created_at")
+    )
+
+
+def my_sessions(*, agent: User) -> Any:
+    return (
+        ChatSession.objects.filter(agent=agent, status=ChatStatus.ACTIVE)
+        .select_related("message", "case")
+        .order_by("accepted_at")
+    )

@@ -34,7 +34,7 @@ def _run(coro: Any) -> None:
 
 
 async def _two_streams_get_their_own_messages(broker: push.MemoryBroker | push.RedisBroker) -> None:
-    streams = [push._async_stream(f"t:{n}", 5.0) for n in range(300)]
+    streams = [push._async_stream(f"t:{n}", 5.0, None) for n in range(300)]
     # Every stream is subscribed once its retry line is out, all on one event loop thread.
     assert [await s.__anext__() for s in streams] == ["retry: 2000\n\n"] * 300
     threads_before = threading.active_count()
@@ -75,7 +75,7 @@ def test_keepalive_when_silent(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(push, "_broker", broker)
 
     async def run() -> None:
-        stream = push._async_stream("quiet", 0.05)
+        stream = push._async_stream("quiet", 0.05, None)
         assert await stream.__anext__() == "retry: 2000\n\n"
         assert await stream.__anext__() == ": keep-alive\n\n"
         await stream.aclose()

@@ -708,6 +708,11 @@ class CallController:
         live = next((v for v in self.by_leg.values() if v.call_id == command.get("call_id")), None)
         if live is None:
             return  # the call ended meanwhile
+        if command.get("action") == "force_release":  # a supervisor ends the call, whatever state it is in
+            if live.state != "ending":
+                self.engine.hangup(live.citizen_leg)  # its hung-up event closes the CDR and every other leg
+                live.state = "ending"
+            return
         action, agent = command.get("action"), command.get("agent")
         call = Call.objects.get(pk=live.call_pk)
         if agent is not None and agent == live.consult_agent_pk and action == "hangup":
@@ -792,6 +797,28 @@ class CallController:
                 self.engine.disconnect(src, dst)
         if mode == "barge" and live.rec and previous != "barge":
             self.engine.record_add(live.rec, sup)
+        if mode == "intercept":
+            self._intercept(live)
+
+    def _intercept(self, live: Live) -> None:
+        """The supervisor takes the call over: the agent's leg is released (the agent to wrap-up), the caller and
+        the supervisor are bridged; the supervisor's leg is now the call's party (its hang-up ends the call)."""
+        call = Call.objects.get(pk=live.call_pk)
+        sup, citizen = live.monitor_leg, live.citizen_leg
+        if live.agent_leg:
+            leaving = live.agent_leg
+            self.by_leg.pop(leaving, None)
+            self.engine.hangup(leaving)
+            services.call_leg_left(call=call, leg_id=leaving, cause="intercepted")
+        if live.state == "hold":
+            self.engine.retrieve(citizen)
+        self.engine.bridge(citizen, sup)
+        if live.rec:
+            self.engine.record_add(live.rec, sup)
+        services.call_handover(call=call, leg_id=sup, purpose=LegPurpose.INTERCEPT, agent_pk=None)
+        live.agent_leg, live.agent_pk = sup, None
+        live.monitor_leg, live.monitor_mode, live.monitor_answered = "", "", False
+        live.state = "talking"
 
     def on_monitor_hungup(self, live: Live, ev: MediaEvent) -> None:
         self.by_leg.pop(live.monitor_leg, None)

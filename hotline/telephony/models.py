@@ -23,6 +23,7 @@ class NotReadyReason(models.TextChoices):
     MEETING = "meeting", _("会议")
     NO_ANSWER = "no_answer", _("振铃未接")
     LOGIN = "login", _("刚签入")
+    SUPERVISOR = "supervisor", _("班长置忙")
     OTHER = "other", _("其他")
 
 
@@ -241,12 +242,17 @@ class Disposition(models.TextChoices):
     NO_NUMBER = "no_number", _("空号")
     IVR_END = "ivr_end", _("自助流程结束")
     FAILED = "failed", _("失败")
+    NOT_REACHED = "not_reached", _("外呼未接通")
 
 
 class Call(models.Model):
     """One citizen call from arrival to the last hang-up. `time_to_person_ms` is IVR-6's figure."""
 
     call_id = models.CharField(_("呼叫编号"), max_length=40, unique=True)
+    # "out": click-to-call (the agent's phone first, then the citizen); `caller` is then the citizen called.
+    direction = models.CharField(
+        _("方向"), max_length=8, choices=[("in", _("呼入")), ("out", _("呼出"))], default="in"
+    )
     caller = models.CharField(_("主叫号码"), max_length=32, db_index=True)
     dialed = models.CharField(_("被叫号码"), max_length=32)
     number = models.ForeignKey(Number, verbose_name=_("接入号码"), null=True, on_delete=models.SET_NULL)
@@ -299,6 +305,8 @@ class LegPurpose(models.TextChoices):
     CONSULT = "consult", _("咨询")
     CONFERENCE = "conference", _("三方")
     MONITOR = "monitor", _("监听")
+    INTERCEPT = "intercept", _("班长拦截")
+    OUTBOUND = "outbound", _("外呼")
 
 
 class CallLeg(models.Model):
@@ -427,6 +435,14 @@ class MissedCall(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("回拨人"), null=True, blank=True, on_delete=models.SET_NULL
     )
     done_at = models.DateTimeField(_("回拨时间"), null=True, blank=True)
+    callback_call = models.ForeignKey(
+        Call,
+        verbose_name=_("回拨呼叫"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     created_at = models.DateTimeField(_("登记时间"))
 
     class Meta:
@@ -471,6 +487,8 @@ class ControlKind(models.TextChoices):
     WHISPER = "whisper", _("耳语")
     BARGE = "barge", _("强插")
     MONITOR_END = "monitor_end", _("结束监听")
+    INTERCEPT = "intercept", _("拦截")
+    FORCE_RELEASE = "force_release", _("强拆")
 
 
 class CallControl(models.Model):

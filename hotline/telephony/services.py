@@ -114,6 +114,9 @@ def _transition(
     agent.save(update_fields=["state", "state_since", "state_reason", "ready_since", "current_call"])
     payload = agent_payload(agent)
     transaction.on_commit(lambda: push.publish_agent(agent.pk, payload))
+    push.board_on_commit(
+        {"type": "agent_state", "agent": agent.agent_id, "state": target, "at": now.timestamp()}
+    )
     return agent
 
 
@@ -342,6 +345,7 @@ def call_requeue(*, call: Call, queue: Queue, priority: int) -> Call:
         call.enqueued_at = call.enqueued_at or now
         call.save(update_fields=["queue", "priority", "status", "agent"])
         QueueLog.objects.create(call=call, queue=queue, event=QueueEvent.TRANSFER, wait_ms=0, at=now)
+        push.board_on_commit({"type": "call", "call_id": call.call_id, "status": call.status})
     return call
 
 
@@ -378,6 +382,7 @@ def call_arrive(*, call_id: str, leg_id: str, caller: str, dialed: str, node: st
         CallLeg.objects.create(
             call=call, leg_id=leg_id, role="citizen", direction="in", remote=caller, node=node, started_at=now
         )
+        push.board_on_commit({"type": "call", "call_id": call_id, "status": call.status})
     return call
 
 
@@ -388,6 +393,7 @@ def call_enqueue(*, call: Call, queue: Queue, priority: int = 0) -> Call:
         call.enqueued_at = call.enqueued_at or now
         call.save(update_fields=["queue", "priority", "status", "enqueued_at"])
         QueueLog.objects.create(call=call, queue=queue, event=QueueEvent.ENQUEUE, at=now)
+        push.board_on_commit({"type": "call", "call_id": call.call_id, "status": call.status})
     return call
 
 
@@ -434,6 +440,7 @@ def call_overflow(*, call: Call, to_queue: Queue | None) -> Call:
     now = clock.now()
     with transaction.atomic():
         _queue_log(call, QueueEvent.OVERFLOW, agent_id=None, now=now)
+        push.board_on_commit({"type": "call", "call_id": call.call_id, "status": "overflow"})
         if to_queue is None:
             call.status = CallStatus.IVR
             call.save(update_fields=["status"])
@@ -476,6 +483,7 @@ def call_connect(*, call: Call, leg_id: str) -> Call:
             call.answered_at, call.time_to_person_ms = now, _ms(now, call.started_at)
         call.save(update_fields=["status", "answered_at", "time_to_person_ms"])
         _queue_log(call, QueueEvent.CONNECT, agent_id=call.agent_id, now=now)
+        push.board_on_commit({"type": "call", "call_id": call.call_id, "status": call.status})
         if call.agent_id and Agent.objects.filter(pk=call.agent_id, state=AgentState.RINGING).exists():
             agent_event(agent_pk=call.agent_id, event=AgentEvent.ANSWER, call=call)
     return call
@@ -523,6 +531,7 @@ def call_end(*, call: Call, disposition: str = "", cause: str = "call_ended") ->
             agent_event(agent_pk=agent.pk, event=AgentEvent.HANGUP, call=call)
         call.status, call.disposition, call.ended_at = CallStatus.ENDED, disposition, now
         call.save(update_fields=["status", "disposition", "ended_at"])
+        push.board_on_commit({"type": "call", "call_id": call.call_id, "status": call.status})
         if disposition in (Disposition.ABANDONED, Disposition.VOICEMAIL) and call.caller:
             missed_call_add(call=call, reason=disposition, at=now)
     return call
@@ -818,19 +827,21 @@ def call_start_ivr(*, call: Call, version_pk: int) -> None:
 
 # --------------------------------------------------------------------------- supervisor modes (SPV-1)
 
-MONITOR_MODES = ("listen", "whisper", "barge")
+MONITOR_MODES = ("listen", "whisper", "barge", "intercept")
 MONITOR_KIND = {
     "listen": ControlKind.LISTEN,
     "whisper": ControlKind.WHISPER,
     "barge": ControlKind.BARGE,
+    # The supervisor's phone takes the call over: the agent's leg is released (to wrap-up).
+    "intercept": ControlKind.INTERCEPT,
     "end": ControlKind.MONITOR_END,
 }
 
 
 def call_monitor(*, call_id: str, mode: str, actor: Any) -> CallControl:
-    """A supervisor listens to a live call, whispers to its agent or barges in (or ends that): the supervisor's
-    own phone (the extension of the seat bound to the account) is called and joined in the chosen mode. Every
-    change is a call-control row and an audit row."""
+    """A supervisor listens to a live call, whispers to its agent, barges in or intercepts it (or ends that): the
+    supervisor's own phone (the extension of the seat bound to the account) is called and joined in the chosen
+    mode. Every change is a call-control row and an audit row."""
     from .permissions import may_supervise
 
     if not may_supervise(actor):
@@ -882,3 +893,84 @@ def recording_played(*, recording: Recording, actor: Any) -> None:
         obj=recording,
         summary=f"recording_play {recording.call.call_id} cases {cases or '-'}",
     )
+
+
+def call_force_release(*, call_id: str, actor: Any) -> CallControl:
+    """Force release (强拆): a supervisor ends a live call (waiting, ringing or talking); the controller hangs up
+    the caller and everything follows (CDR closed, agent to wrap-up). Audited."""
+    from .permissions import may_supervise
+
+    if not may_supervise(actor):
+        raise NotAllowed(_("只有班长可以强拆通话"))
+    with transaction.atomic():
+        call = (
+            Call.objects.select_for_update(of=("self",))
+            .filter(call_id=call_id[:40])
+            .exclude(status=CallStatus.ENDED)
+            .select_related("agent")
+            .first()
+        )
+        if call is None:
+            raise NotFound(_("通话不存在或已结束"))
+        row = call_control_log(
+            call=call, kind=ControlKind.FORCE_RELEASE, agent_pk=call.agent_id, actor_pk=actor.pk
+        )
+        audit_record(
+            actor=actor,
+            action=AuditLog.Action.UPDATE,
+            obj=call,
+            summary=f"force_release {call.call_id} agent {call.agent.agent_id if call.agent else '-'}",
+        )
+        message = {"action": "force_release", "call_id": call.call_id, "actor": actor.pk}
+        transaction.on_commit(lambda: push.send_control(message))
+    return row
+
+
+# What a supervisor may force on an agent (SPV-1), and the agent-state events that get there from each state.
+FORCE_PATHS: dict[str, dict[str, tuple[str, ...]]] = {
+    "ready": {
+        AgentState.NOT_READY: (AgentEvent.READY,),
+        AgentState.WRAP_UP: (AgentEvent.WRAP_UP_DONE,),
+    },
+    "not_ready": {
+        AgentState.READY: (AgentEvent.NOT_READY,),
+        AgentState.NOT_READY: (AgentEvent.NOT_READY,),
+        AgentState.WRAP_UP: (AgentEvent.NOT_READY,),
+    },
+    "logout": {
+        AgentState.READY: (AgentEvent.LOGOUT,),
+        AgentState.NOT_READY: (AgentEvent.LOGOUT,),
+        AgentState.WRAP_UP: (AgentEvent.NOT_READY, AgentEvent.LOGOUT),
+    },
+}
+
+
+def agent_force_state(*, agent_id: str, target: str, actor: Any) -> Agent:
+    """Force busy / idle / logout (SPV-1) by a supervisor. An agent on a call (ringing, talking, on hold) is refused:
+    the call is force-released first. The state log carries the reason "supervisor"; audited."""
+    from .permissions import may_supervise
+
+    if not may_supervise(actor):
+        raise NotAllowed(_("只有班长可以强制置忙、置闲或签出"))
+    if target not in FORCE_PATHS:
+        raise ServiceError(_("不支持的操作"), field_errors={"target": [_("不支持的操作")]})
+    with transaction.atomic():
+        agent = Agent.objects.select_for_update().filter(agent_id=agent_id.strip()[:16]).first()
+        if agent is None:
+            raise NotFound(_("坐席不存在"))
+        events = FORCE_PATHS[target].get(agent.state)
+        if events is None:
+            message = _("坐席当前状态为“%(state)s”，不能强制该操作") % {
+                "state": AgentState(agent.state).label
+            }
+            raise ServiceError(message, field_errors={"target": [message]}, code="bad_agent_state")
+        for event in events:
+            reason = NotReadyReason.SUPERVISOR if event == AgentEvent.NOT_READY else ""
+            _transition(agent, event, reason=reason)
+        audit_record(
+            actor=actor,
+            action=AuditLog.Action.UPDATE,
+            obj=agent,
+            summary=f"force_{target} agent {agent.agent_id}",
+        )
+    return agent

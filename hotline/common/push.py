@@ -86,7 +86,9 @@ def broker() -> MemoryBroker | RedisBroker:
     global _broker
     with _broker_lock:
         if _broker is None:
-            url = getattr(settings, "HOTLINE_PUSH_REDIS", "") or getattr(settings, "HOTLINE_TELEPHONY_REDIS", "")
+            url = getattr(settings, "HOTLINE_PUSH_REDIS", "") or getattr(
+                settings, "HOTLINE_TELEPHONY_REDIS", ""
+            )
             _broker = RedisBroker(url) if url else MemoryBroker()
         return _broker
 
@@ -118,7 +120,9 @@ async def _async_stream(channel: str, keepalive: float) -> AsyncIterator[str]:
         await asyncio.to_thread(listener.close)
 
 
-def sse_response(request: HttpRequest, channel: str, *, keepalive: float = KEEPALIVE_SECONDS) -> StreamingHttpResponse:
+def sse_response(
+    request: HttpRequest, channel: str, *, keepalive: float = KEEPALIVE_SECONDS
+) -> StreamingHttpResponse:
     """An SSE stream of `channel`; the caller has already checked that the user may read it."""
     if isinstance(request, ASGIRequest):
         stream: Iterator[str] | AsyncIterator[str] = _async_stream(channel, keepalive)

@@ -61,6 +61,7 @@ PRIORITY: dict[str, int] = {CitizenLevel.VIP: 2, CitizenLevel.SENSITIVE: 1}
 TRANSFER_PRIORITY = 5  # a caller transferred to a queue has already waited once: ahead of new calls
 MONITOR_ACTIONS = ("monitor", "monitor_end")
 VOICEMAIL_MAX_SECONDS = 120
+OUTBOUND_RING_FACTOR = 3  # a citizen called out rings this many times an agent's ring timeout
 
 
 @dataclass
@@ -98,6 +99,8 @@ class Live:
     monitor_leg: str = ""
     monitor_mode: str = ""
     monitor_answered: bool = False
+    # Click-to-call: the number to call once the agent's phone answered (dialing_agent → dialing_citizen).
+    dial_number: str = ""
 
 
 _WAV_MS: dict[str, int] = {}
@@ -224,6 +227,8 @@ class CallController:
                 services.leg_end(leg_id=ev.leg, sip_code=ev.data.get("code"), cause=ev.data.get("reason", ""))
             return
         is_citizen = ev.leg == live.citizen_leg
+        if live.state in ("dialing_agent", "dialing_citizen") and self.on_outbound_event(live, ev):
+            return
         if ev.kind == Ev.ANSWERED and not is_citizen and ev.leg == live.consult_leg:
             self.on_consult_answered(live)
         elif ev.kind == Ev.ANSWERED and not is_citizen and ev.leg == live.monitor_leg:
@@ -705,9 +710,19 @@ class CallController:
         if command.get("action") in MONITOR_ACTIONS:
             self.on_monitor_command(command)
             return
+        if command.get("action") == "dial":
+            self.on_dial(command)
+            return
         live = next((v for v in self.by_leg.values() if v.call_id == command.get("call_id")), None)
         if live is None:
             return  # the call ended meanwhile
+        if (
+            command.get("action") == "hangup"
+            and live.state == "dialing_citizen"
+            and command.get("agent") == live.agent_pk
+        ):
+            self.engine.hangup(live.citizen_leg)  # the agent gives up before the citizen answered
+            return
         if command.get("action") == "force_release":  # a supervisor ends the call, whatever state it is in
             if live.state != "ending":
                 self.engine.hangup(live.citizen_leg)  # its hung-up event closes the CDR and every other leg
@@ -744,6 +759,81 @@ class CallController:
             self.consult(live, call, command)
         elif action in ("consult_cancel", "consult_transfer", "conference"):
             self.consult_end(live, call, str(action), command)
+
+    # ------------------------------------------------------------------ click-to-call (outbound)
+    def _hotline_number(self) -> str:
+        from .models import Number
+
+        return (
+            Number.objects.filter(is_active=True).order_by("pk").values_list("number", flat=True).first()
+            or ""
+        )
+
+    def on_dial(self, command: dict[str, Any]) -> None:
+        """The agent's phone is called first; the citizen when it answers (`on_outbound_event`)."""
+        call = Call.objects.filter(call_id=command.get("call_id"), status=CallStatus.RINGING).first()
+        if call is None:
+            return
+        leg = str(command.get("leg"))
+        live = Live(call.pk, call.call_id, "", state="dialing_agent", dial_number=str(command.get("number")))
+        live.agent_leg, live.agent_pk, live.offered_at = leg, command.get("agent"), self.now()
+        self.by_leg[leg] = live
+        self.engine.call_out(
+            leg, f"sip:{command.get('extension')}@{self.registrar}", caller_id=self._hotline_number()
+        )
+        CallLeg.objects.filter(leg_id=leg).update(node=self._node(leg))
+
+    def on_outbound_event(self, live: Live, ev: MediaEvent) -> bool:
+        """A click-to-call before both ends are connected; True when the event was handled here."""
+        call = Call.objects.get(pk=live.call_pk)
+        if ev.kind == Ev.ANSWERED and live.state == "dialing_agent" and ev.leg == live.agent_leg:
+            services.call_leg_connected(call=call, leg_id=live.agent_leg)  # the agent: ringing → talking
+            self.engine.park(live.agent_leg, "hold.wav")  # hears music while the citizen's phone rings
+            leg = f"cit-{uuid.uuid4().hex[:20]}"
+            uri = f"sip:{live.dial_number}@{self.registrar}"
+            services.call_leg_out(
+                call=call,
+                leg_id=leg,
+                role=LegRole.CITIZEN,
+                purpose=LegPurpose.OUTBOUND,
+                remote=uri,
+                node=self._node(live.agent_leg),
+            )
+            live.citizen_leg, live.state, live.offered_at = leg, "dialing_citizen", self.now()
+            self.by_leg[leg] = live
+            self.engine.call_out(leg, uri, caller_id=self._hotline_number(), near=live.agent_leg)
+            return True
+        if ev.kind == Ev.ANSWERED and live.state == "dialing_citizen" and ev.leg == live.citizen_leg:
+            services.outbound_answered(call=call, leg_id=live.citizen_leg)
+            self.engine.bridge(live.citizen_leg, live.agent_leg)
+            self._start_recording(live, [live.citizen_leg, live.agent_leg])
+            live.state = "talking"
+            return True
+        if ev.kind != Ev.HUNGUP:
+            return False
+        code, reason = ev.data.get("code"), ev.data.get("reason", "")
+        if ev.leg == live.agent_leg and live.state == "dialing_agent":  # the agent's phone did not answer
+            self.by_leg.pop(ev.leg, None)
+            services.leg_end(leg_id=ev.leg, sip_code=code, cause=reason)
+            services.call_end(call=call, disposition=Disposition.NOT_REACHED, cause="agent_not_answered")
+            live.state = "ending"
+            return True
+        if ev.leg == live.agent_leg:  # the agent gave up while the citizen's phone rang
+            self.by_leg.pop(ev.leg, None)
+            services.leg_end(leg_id=ev.leg, sip_code=code, cause=reason)
+            self.engine.hangup(live.citizen_leg)
+            live.agent_leg = ""
+            return True
+        if ev.leg == live.citizen_leg:  # not answered, busy, rejected, or cancelled by the agent
+            self.by_leg.pop(ev.leg, None)
+            services.leg_end(leg_id=ev.leg, sip_code=code, cause=reason)
+            if live.agent_leg:
+                self.by_leg.pop(live.agent_leg, None)
+                self.engine.hangup(live.agent_leg)
+            services.call_end(call=call, disposition=Disposition.NOT_REACHED, cause="citizen_not_answered")
+            live.state = "ending"
+            return True
+        return False
 
     # ------------------------------------------------------------------ supervisor modes (SPV-1)
     def on_monitor_command(self, command: dict[str, Any]) -> None:
@@ -841,6 +931,15 @@ class CallController:
             ):
                 self.engine.hangup(live.consult_leg)
                 live.consult_offered_at = float("inf")
+            elif live.state == "dialing_agent" and now - live.offered_at > self.ring_timeout:
+                self.engine.hangup(live.agent_leg)
+                live.offered_at = float("inf")
+            elif (
+                live.state == "dialing_citizen"
+                and now - live.offered_at > OUTBOUND_RING_FACTOR * self.ring_timeout
+            ):
+                self.engine.hangup(live.citizen_leg)
+                live.offered_at = float("inf")
             elif live.voicemail_started and now - live.voicemail_started > VOICEMAIL_MAX_SECONDS:
                 self.engine.hangup(live.citizen_leg)
                 live.voicemail_started = float("inf")

@@ -153,13 +153,13 @@ def queue_board(*, user: User) -> list[dict[str, object]]:
         if row["status"] == CallStatus.QUEUED and row["first"]:
             oldest[row["queue_id"]] = row["first"]
     agents: dict[tuple[int, str], int] = {}
-    for row in (
+    for seat in (
         Agent.objects.exclude(state=AgentState.LOGGED_OUT)
         .values("skills", "state")
         .annotate(n=Count("id"))
         .filter(skills__isnull=False)
     ):
-        agents[(row["skills"], row["state"])] = row["n"]
+        agents[(seat["skills"], seat["state"])] = seat["n"]
     now = clock.now()
     return [
         {

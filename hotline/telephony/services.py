@@ -35,6 +35,7 @@ from .models import (
     IvrStep,
     IvrVersion,
     IvrVersionStatus,
+    LegPurpose,
     LegRole,
     MissedCall,
     NotReadyReason,
@@ -974,3 +975,120 @@ def agent_force_state(*, agent_id: str, target: str, actor: Any) -> Agent:
             summary=f"force_{target} agent {agent.agent_id}",
         )
     return agent
+
+
+# --------------------------------------------------------------------------- click-to-call (ACD-3, CIT-5)
+
+# Where a number to dial comes from: the browser names the page's object, never the number (a masked number is
+# dialled without being revealed).
+DIAL_SOURCES = ("case", "citizen", "citizen_phone", "missed")
+
+
+def dial_number(*, user: Any, source: str, pk: int) -> str:
+    """The number behind a phone shown to this user, resolved by object and scope (NotFound otherwise)."""
+    from hotline.cases.models import Case
+    from hotline.cases.selectors import case_require_visible
+    from hotline.citizens.models import CitizenPhone
+    from hotline.citizens.selectors import citizen_get
+
+    from .selectors import missed_call_get
+
+    if source == "case":
+        case_require_visible(user=user, pk=pk)
+        return Case.objects.filter(pk=pk).values_list("citizen_phone", flat=True).first() or ""
+    if source == "citizen":
+        return citizen_get(user=user, pk=pk).phone
+    if source == "citizen_phone":
+        phone = CitizenPhone.objects.filter(pk=pk).first()
+        if phone is None:
+            raise NotFound(_("号码不存在"))
+        citizen_get(user=user, pk=phone.citizen_id)
+        return phone.number
+    if source == "missed":
+        return missed_call_get(user=user, pk=pk).number
+    raise ServiceError(_("不支持的号码来源"), field_errors={"source": [_("不支持的号码来源")]})
+
+
+def click_to_call(*, agent: Agent, source: str, pk: int, actor: Any) -> Call:
+    """Outbound from a number the user may see: the agent's phone rings first, then the citizen is called and
+    both are bridged and recorded (the call controller does it). A call from a case is linked to it; a call from
+    the callback list closes that entry when the citizen answers. Refused: not one's own seat, on a call,
+    an outbound-blacklisted number (CIT-4). Audited without the number."""
+    from hotline.citizens.models import BlacklistDirection
+    from hotline.citizens.selectors import blacklist_lookup
+
+    number = "".join(ch for ch in dial_number(user=actor, source=source, pk=pk) if ch.isdigit())
+    if not OUTSIDE_NUMBER_RE.match(number):
+        raise ServiceError(
+            _("该号码无法外呼"), field_errors={"number": [_("该号码无法外呼")]}, code="bad_number"
+        )
+    if blacklist_lookup(number, BlacklistDirection.OUTBOUND) is not None:
+        raise ServiceError(_("该号码已列入外呼黑名单"), code="blacklisted")
+    now = clock.now()
+    with transaction.atomic():
+        locked = Agent.objects.select_for_update().get(pk=agent.pk)
+        if getattr(actor, "pk", None) != locked.user_id:
+            raise NotAllowed(_("只能使用自己的坐席外呼"))
+        if locked.state not in (AgentState.READY, AgentState.NOT_READY, AgentState.WRAP_UP):
+            message = _("坐席当前状态为“%(state)s”，不能外呼") % {"state": AgentState(locked.state).label}
+            raise ServiceError(message, code="bad_agent_state")
+        import uuid
+
+        call = Call.objects.create(
+            call_id=uuid.uuid4().hex,
+            direction="out",
+            caller=number,
+            dialed=number,
+            agent=locked,
+            status=CallStatus.RINGING,
+            started_at=now,
+        )
+        _transition(locked, AgentEvent.DIAL, call=call, at=now)
+        leg_id = f"out-{uuid.uuid4().hex[:20]}"
+        CallLeg.objects.create(
+            call=call,
+            leg_id=leg_id,
+            role=LegRole.AGENT,
+            purpose=LegPurpose.OUTBOUND,
+            direction="out",
+            remote=locked.extension,
+            agent=locked,
+            node="",
+            started_at=now,
+        )
+        if source == "case":
+            CallCase.objects.get_or_create(call=call, case_id=pk, defaults={"linked_at": now})
+        if source == "missed":
+            MissedCall.objects.filter(pk=pk).update(callback_call=call)
+        audit_record(
+            actor=actor,
+            action=AuditLog.Action.CREATE,
+            obj=call,
+            summary=f"click_to_call {call.call_id} {source} {pk} agent {locked.agent_id}",
+        )
+        command = {
+            "action": "dial",
+            "call_id": call.call_id,
+            "agent": locked.pk,
+            "leg": leg_id,
+            "extension": locked.extension,
+            "number": number,
+        }
+        transaction.on_commit(lambda: push.send_control(command))
+        push.board_on_commit({"type": "call", "call_id": call.call_id, "status": call.status})
+    return call
+
+
+def outbound_answered(*, call: Call, leg_id: str) -> None:
+    """The citizen answered a click-to-call: the call is talking; a callback-list entry it worked is done."""
+    now = clock.now()
+    with transaction.atomic():
+        CallLeg.objects.filter(leg_id=leg_id, answered_at__isnull=True).update(answered_at=now)
+        Call.objects.filter(pk=call.pk).update(
+            status=CallStatus.TALKING, answered_at=now, time_to_person_ms=0
+        )
+        agent = Agent.objects.filter(pk=call.agent_id or 0).select_related("user").first()
+        MissedCall.objects.filter(callback_call=call, status=CallbackStatus.OPEN).update(
+            status=CallbackStatus.DONE, done_at=now, done_by=agent.user if agent else None
+        )
+        push.board_on_commit({"type": "call", "call_id": call.call_id, "status": CallStatus.TALKING})

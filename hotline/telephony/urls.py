@@ -8,6 +8,7 @@ urlpatterns = [
     path("callbar/state/", views.agent_state, name="tel-agent-state"),
     path("callbar/call/", views.call_action, name="tel-call-action"),
     path("events/", views.events, name="tel-events"),
+    path("dial/", views.dial, name="tel-dial"),
     path("missed/", views.missed_list, name="tel-missed"),
     path("missed/<int:pk>/done/", views.missed_done, name="tel-missed-done"),
     path("ivr/", views.ivr_list, name="tel-ivr-list"),

@@ -169,6 +169,26 @@ def call_action(request: HttpRequest) -> HttpResponse:
     return _bar(request)
 
 
+@login_required
+@require_POST
+def dial(request: HttpRequest) -> HttpResponse:
+    """Click-to-call from a case, a citizen or the callback list: the browser names the object, the server finds
+    the number (masked numbers are never sent to the browser); the call bar comes back showing the call."""
+    user = _user(request)
+    agent = selectors.agent_for_user(user=user)
+    if agent is None:
+        return _bar(request, error=str(_no_seat()), status=404)
+    try:
+        pk = int(request.POST.get("pk", "")[:12])
+    except ValueError:
+        return _bar(request, error=str(_("号码来源有误")), status=400)
+    try:
+        services.click_to_call(agent=agent, source=request.POST.get("source", "")[:16], pk=pk, actor=user)
+    except ServiceError as exc:
+        return _bar(request, error=error_text(exc), status=exc.status_code)
+    return _bar(request)
+
+
 # --------------------------------------------------------------------------- IVR editor (hotline admin)
 
 

@@ -19,7 +19,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,7 +34,7 @@ from hotline.common import clock
 from hotline.common.errors import ServiceError
 from hotline.common.workdays import is_workday
 
-from . import acd, ivr, push, services, tts
+from . import acd, announce, ivr, push, services, tts
 from .engine import Ev, MediaEngine, MediaEvent
 from .models import (
     Agent,
@@ -101,6 +101,11 @@ class Live:
     monitor_answered: bool = False
     # Click-to-call: the number to call once the agent's phone answered (dialing_agent → dialing_citizen).
     dial_number: str = ""
+    # Queue announcements (position, expected wait) and the place-keeping callback key of the current queue.
+    announce_every: int = 0
+    announced_at: float = 0.0
+    callback_key: str = ""
+    kept_place: bool = False
 
 
 _WAV_MS: dict[str, int] = {}
@@ -142,6 +147,8 @@ class CallController:
         self.now = now
         self.by_leg: dict[str, Live] = {}
         self.recordings: dict[str, int] = {}  # rec id → Recording pk, until the node reports the file
+        self._callbacks: list[acd.WaitingCall] = []
+        self._callbacks_read_at = 0.0
         self.node_ready = threading.Event()
         # The agents' call-bar commands (hold, retrieve, hang up), from the web process(es).
         self.control = push.broker().listen(push.CONTROL_CHANNEL, timeout=0)
@@ -241,6 +248,14 @@ class CallController:
             self.on_citizen_answered(live) if is_citizen else self.on_agent_answered(live)
         elif ev.kind == Ev.PLAY_DONE and is_citizen:
             self.on_play_done(live, ev.data.get("prompt", ""))
+        elif (
+            ev.kind == Ev.DTMF
+            and is_citizen
+            and live.state == "queued"
+            and live.callback_key
+            and ev.data.get("digit") == live.callback_key
+        ):
+            self.keep_place(live)
         elif ev.kind == Ev.DIGITS and is_citizen and live.state == "ivr":
             self.on_ivr_digits(live, ev.data.get("digits", ""), ev.data.get("reason", ""))
         elif ev.kind == Ev.HUNGUP:
@@ -316,6 +331,9 @@ class CallController:
         services.call_enqueue(call=call, queue=queue, priority=live.priority)
         live.queue_id = queue.pk
         live.state, live.waiting_since = "queued", self.now()
+        live.announce_every, live.callback_key = queue.announce_seconds, queue.callback_key
+        # The first announcement right after the welcome prompt (or at once), then every `announce_seconds`.
+        live.announced_at = live.waiting_since - queue.announce_seconds
 
     def _play(self, live: Live, prompt: str, *, then: str) -> None:
         live.playing, live.after_play = prompt, then
@@ -486,7 +504,9 @@ class CallController:
         if call.disposition == Disposition.NO_NUMBER:
             return
         disposition = ""
-        if live.voicemail_started:
+        if live.kept_place:
+            disposition = Disposition.KEPT_PLACE
+        elif live.voicemail_started:
             disposition = Disposition.VOICEMAIL
         elif live.ivr_end and not call.answered_at:
             disposition = Disposition.IVR_END
@@ -815,7 +835,12 @@ class CallController:
         if ev.leg == live.agent_leg and live.state == "dialing_agent":  # the agent's phone did not answer
             self.by_leg.pop(ev.leg, None)
             services.leg_end(leg_id=ev.leg, sip_code=code, cause=reason)
+            if live.agent_pk is not None:  # like an unanswered offer: not ready, so it is not rung again
+                services.agent_event(
+                    agent_pk=live.agent_pk, event=AgentEvent.NO_ANSWER, call=call, reason="no_answer"
+                )
             services.call_end(call=call, disposition=Disposition.NOT_REACHED, cause="agent_not_answered")
+            services.queue_callback_not_reached(call=call, agent_answered=False)
             live.state = "ending"
             return True
         if ev.leg == live.agent_leg:  # the agent gave up while the citizen's phone rang
@@ -831,6 +856,7 @@ class CallController:
                 self.by_leg.pop(live.agent_leg, None)
                 self.engine.hangup(live.agent_leg)
             services.call_end(call=call, disposition=Disposition.NOT_REACHED, cause="citizen_not_answered")
+            services.queue_callback_not_reached(call=call, agent_answered=True)
             live.state = "ending"
             return True
         return False
@@ -944,9 +970,15 @@ class CallController:
                 self.engine.hangup(live.citizen_leg)
                 live.voicemail_started = float("inf")
         waiting = {id(v): v for v in self.by_leg.values() if v.state == "queued"}
+        callbacks = self._kept_places(now)
         if waiting:
             self.overflow(list(waiting.values()), now)
-            self.dispatch([v for v in waiting.values() if v.state == "queued"])
+        if waiting or callbacks:
+            self.dispatch([v for v in waiting.values() if v.state == "queued"], callbacks)
+        due = [v for v in waiting.values() if v.state == "queued" and v.announce_every and not v.playing]
+        due = [v for v in due if now - v.announced_at >= v.announce_every]
+        if due:
+            self.announce(due, [v for v in waiting.values() if v.state == "queued"], callbacks, now)
         if self.wrap_up_seconds:
             self.end_wrap_up()
 
@@ -971,8 +1003,65 @@ class CallController:
                 live.state = "voicemail"
                 self._play(live, "voicemail.wav", then="")
 
-    def dispatch(self, lives: list[Live]) -> None:
-        calls = self._waiting(lives)
+    # ------------------------------------------------------------------ queue announcements, kept places (ACD-2)
+    def _kept_places(self, now: float) -> list[acd.WaitingCall]:
+        """Callers who pressed the callback key: they keep their place in the queue (read at most once a second)."""
+        if now - self._callbacks_read_at < 1.0:
+            return self._callbacks
+        from .models import QueueCallback, QueueCallbackStatus
+
+        moment = clock.now()
+        self._callbacks_read_at = now
+        self._callbacks = [
+            acd.WaitingCall(f"cb:{pk}", queue_id, since.timestamp(), priority)
+            for pk, queue_id, since, priority in QueueCallback.objects.filter(
+                Q(not_before__isnull=True) | Q(not_before__lte=moment), status=QueueCallbackStatus.WAITING
+            ).values_list("pk", "queue_id", "waiting_since", "priority")
+        ]
+        return self._callbacks
+
+    def announce(
+        self, due: list[Live], waiting: list[Live], callbacks: Sequence[acd.WaitingCall], now: float
+    ) -> None:
+        """Tell each due caller how many callers are ahead and the expected wait (spoken from clips)."""
+        ahead = acd.positions([*self._waiting(waiting), *callbacks])
+        staffed: dict[int, int] = {}
+        handle: dict[int, float] = {}
+        for live in due:
+            live.announced_at = now
+            if live.queue_id is None or live.call_id not in ahead:
+                continue
+            qid = live.queue_id
+            if qid not in staffed:
+                staffed[qid] = Agent.objects.filter(skills=qid).exclude(state=AgentState.LOGGED_OUT).count()
+                handle[qid] = services.queue_handle_seconds(queue_id=qid)
+            position = ahead[live.call_id]
+            expected = acd.expected_wait_seconds(position, handle_seconds=handle[qid], agents=staffed[qid])
+            try:
+                path = announce.join(announce.queue_position(position, expected, live.callback_key))
+            except tts.TtsError:
+                log.exception("queue announcement could not be spoken")
+                continue
+            call = Call.objects.get(pk=live.call_pk)
+            services.queue_announced(call=call, queue_id=qid, ahead=position, expected_seconds=expected)
+            self._play(live, str(path), then="")
+
+    def keep_place(self, live: Live) -> None:
+        """The caller pressed the callback key: the place is kept, a confirmation is played, then we hang up."""
+        call = Call.objects.get(pk=live.call_pk)
+        services.queue_keep_place(call=call, queue_id=live.queue_id or 0, priority=live.priority)
+        self._callbacks_read_at = 0.0  # seen by the ACD on the next tick
+        live.kept_place, live.state = True, "announce"
+        if live.playing:
+            self.engine.stop_play(live.citizen_leg)
+        try:
+            self._play(live, str(announce.join([announce.KEPT_PLACE])), then="")
+        except tts.TtsError:
+            self.engine.hangup(live.citizen_leg)
+            live.state = "ending"
+
+    def dispatch(self, lives: list[Live], callbacks: Sequence[acd.WaitingCall] = ()) -> None:
+        calls = [*self._waiting(lives), *callbacks]
         if not calls:
             return
         queue_ids = {c.queue_id for c in calls}
@@ -996,6 +1085,16 @@ class CallController:
         rules = {q.pk: q.rule() for q in Queue.objects.filter(pk__in=queue_ids)}
         by_call = {v.call_id: v for v in lives}
         for assignment in acd.assign(calls=calls, agents=snapshot, rules=rules):
+            if assignment.call_id.startswith("cb:"):  # a kept place: call the caller back through this agent
+                command = services.queue_callback_offer(
+                    callback_pk=int(assignment.call_id[3:]),
+                    agent_pk=assignment.agent_id,
+                    leg_id=f"out-{uuid.uuid4().hex[:20]}",
+                )
+                self._callbacks_read_at = 0.0
+                if command is not None:
+                    self.on_dial(command)
+                continue
             live, agent = by_call[assignment.call_id], agents[assignment.agent_id]
             leg = f"out-{uuid.uuid4().hex[:20]}"
             uri = f"sip:{agent.extension}@{self.registrar}"

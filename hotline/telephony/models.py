@@ -4,6 +4,7 @@ the queue log, the agent-state log and the recordings index. Reports are plain S
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -43,6 +44,16 @@ class Queue(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+    )
+    announce_seconds = models.PositiveIntegerField(
+        _("排队播报间隔（秒）"), default=0, help_text=_("播报排队位置和预计等待时间；0 表示不播报")
+    )
+    callback_key = models.CharField(
+        _("排队回电按键"),
+        max_length=1,
+        blank=True,
+        validators=[RegexValidator(r"^[0-9*#]?$", _("按键应为 0–9、* 或 #"))],
+        help_text=_("等待中按此键挂机，轮到时回电（保留排队位置）；留空表示不提供"),
     )
 
     class Meta:
@@ -241,6 +252,7 @@ class Disposition(models.TextChoices):
     VOICEMAIL = "voicemail", _("转语音留言")
     NO_NUMBER = "no_number", _("空号")
     IVR_END = "ivr_end", _("自助流程结束")
+    KEPT_PLACE = "kept_place", _("排队回电")
     FAILED = "failed", _("失败")
     NOT_REACHED = "not_reached", _("外呼未接通")
 
@@ -341,6 +353,9 @@ class QueueEvent(models.TextChoices):
     ABANDON = "abandon", _("放弃")
     OVERFLOW = "overflow", _("溢出")
     TRANSFER = "transfer", _("转入队列")
+    ANNOUNCE = "announce", _("播报位置")
+    KEEP_PLACE = "keep_place", _("保留位置回电")
+    CALLBACK = "callback", _("排队回电")
 
 
 class QueueLog(models.Model):
@@ -349,6 +364,9 @@ class QueueLog(models.Model):
     event = models.CharField(_("事件"), max_length=16, choices=QueueEvent.choices)
     agent = models.ForeignKey(Agent, verbose_name=_("坐席"), null=True, blank=True, on_delete=models.SET_NULL)
     wait_ms = models.PositiveIntegerField(_("已等待（毫秒）"), default=0)
+    # Announcements: the callers ahead and the expected wait spoken.
+    position = models.PositiveIntegerField(_("前面人数"), null=True, blank=True)
+    expected_seconds = models.PositiveIntegerField(_("预计等待（秒）"), null=True, blank=True)
     at = models.DateTimeField(_("时间"), db_index=True)
 
     class Meta:
@@ -510,3 +528,38 @@ class CallControl(models.Model):
         verbose_name = _("通话控制记录")
         verbose_name_plural = _("通话控制记录")
         ordering = ["at", "id"]
+
+
+class QueueCallbackStatus(models.TextChoices):
+    WAITING = "waiting", _("排队中")
+    CALLING = "calling", _("回电中")
+    DONE = "done", _("已回电")
+    FAILED = "failed", _("回电未接通")
+
+
+class QueueCallback(models.Model):
+    """Place-keeping callback (ACD-2): the caller pressed the queue's key and hung up; the entry keeps the call's
+    place (its queue, priority and time of entry) and the ACD calls back through the agent it picks."""
+
+    call = models.OneToOneField(
+        Call, verbose_name=_("原呼叫"), on_delete=models.CASCADE, related_name="queue_callback"
+    )
+    queue = models.ForeignKey(Queue, verbose_name=_("队列"), on_delete=models.CASCADE, related_name="+")
+    number = models.CharField(_("回电号码"), max_length=32)
+    priority = models.SmallIntegerField(_("优先级"), default=0)
+    waiting_since = models.DateTimeField(_("排队开始"))
+    status = models.CharField(
+        _("状态"), max_length=8, choices=QueueCallbackStatus.choices, default=QueueCallbackStatus.WAITING
+    )
+    attempts = models.PositiveSmallIntegerField(_("已回电次数"), default=0)
+    not_before = models.DateTimeField(_("下次回电不早于"), null=True, blank=True)
+    callback_call = models.ForeignKey(
+        Call, verbose_name=_("回电呼叫"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("登记时间"))
+
+    class Meta:
+        verbose_name = _("排队回电")
+        verbose_name_plural = _("排队回电")
+        ordering = ["waiting_since", "id"]
+        indexes = [models.Index(fields=["status", "queue"], name="tel_qcb_status_idx")]

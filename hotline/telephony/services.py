@@ -40,6 +40,8 @@ from .models import (
     MissedCall,
     NotReadyReason,
     Queue,
+    QueueCallback,
+    QueueCallbackStatus,
     QueueEvent,
     QueueLog,
     Recording,
@@ -1080,15 +1082,164 @@ def click_to_call(*, agent: Agent, source: str, pk: int, actor: Any) -> Call:
 
 
 def outbound_answered(*, call: Call, leg_id: str) -> None:
-    """The citizen answered a click-to-call: the call is talking; a callback-list entry it worked is done."""
+    """The citizen answered a click-to-call: the call is talking; a callback-list entry or a kept queue place it
+    worked is done."""
     now = clock.now()
     with transaction.atomic():
         CallLeg.objects.filter(leg_id=leg_id, answered_at__isnull=True).update(answered_at=now)
         Call.objects.filter(pk=call.pk).update(
             status=CallStatus.TALKING, answered_at=now, time_to_person_ms=0
         )
+        QueueCallback.objects.filter(callback_call=call).update(status=QueueCallbackStatus.DONE)
         agent = Agent.objects.filter(pk=call.agent_id or 0).select_related("user").first()
         MissedCall.objects.filter(callback_call=call, status=CallbackStatus.OPEN).update(
             status=CallbackStatus.DONE, done_at=now, done_by=agent.user if agent else None
         )
         push.board_on_commit({"type": "call", "call_id": call.call_id, "status": CallStatus.TALKING})
+
+
+# --------------------------------------------------------------------------- queue announcements, callbacks (ACD-2)
+
+
+def queue_announced(*, call: Call, queue_id: int, ahead: int, expected_seconds: int) -> None:
+    now = clock.now()
+    QueueLog.objects.create(
+        call=call,
+        queue_id=queue_id,
+        event=QueueEvent.ANNOUNCE,
+        wait_ms=_ms(now, call.enqueued_at),
+        position=ahead,
+        expected_seconds=expected_seconds,
+        at=now,
+    )
+
+
+def queue_handle_seconds(*, queue_id: int, default: float = 180.0, sample: int = 50) -> float:
+    """The average talk time of the queue's last answered calls (the expected wait's basis)."""
+    rows = list(
+        Call.objects.filter(queue_id=queue_id, answered_at__isnull=False, ended_at__isnull=False)
+        .order_by("-ended_at")
+        .values_list("answered_at", "ended_at")[:sample]
+    )
+    if len(rows) < 3:
+        return default
+    total = 0.0
+    for start, end in rows:
+        if start is not None and end is not None:
+            total += (end - start).total_seconds()
+    return total / len(rows)
+
+
+def queue_keep_place(*, call: Call, queue_id: int, priority: int) -> QueueCallback:
+    """The caller pressed the queue's callback key: the call's place (queue, priority, time of entry) is kept
+    by a callback entry; the call itself ends as "kept place" (not abandoned, not on the missed list)."""
+    now = clock.now()
+    with transaction.atomic():
+        entry, _created = QueueCallback.objects.get_or_create(
+            call=call,
+            defaults={
+                "queue_id": queue_id,
+                "number": call.caller,
+                "priority": priority,
+                "waiting_since": call.enqueued_at or now,
+                "created_at": now,
+            },
+        )
+        QueueLog.objects.create(
+            call=call,
+            queue_id=queue_id,
+            event=QueueEvent.KEEP_PLACE,
+            wait_ms=_ms(now, call.enqueued_at),
+            at=now,
+        )
+        push.board_on_commit({"type": "call", "call_id": call.call_id, "status": "kept_place"})
+    return entry
+
+
+def queue_callback_offer(*, callback_pk: int, agent_pk: int, leg_id: str) -> dict[str, Any] | None:
+    """The ACD chose an agent for a kept place: an outbound call (agent's phone first, then the caller), as
+    click-to-call does; the command for the controller, or None if the entry or the agent moved meanwhile."""
+    import uuid
+
+    now = clock.now()
+    with transaction.atomic():
+        entry = (
+            QueueCallback.objects.select_for_update()
+            .filter(pk=callback_pk, status=QueueCallbackStatus.WAITING)
+            .first()
+        )
+        agent = Agent.objects.select_for_update().filter(pk=agent_pk, state=AgentState.READY).first()
+        if entry is None or agent is None:
+            return None
+        call = Call.objects.create(
+            call_id=uuid.uuid4().hex,
+            direction="out",
+            caller=entry.number,
+            dialed=entry.number,
+            queue_id=entry.queue_id,
+            priority=entry.priority,
+            agent=agent,
+            status=CallStatus.RINGING,
+            started_at=now,
+            enqueued_at=entry.waiting_since,
+        )
+        _transition(agent, AgentEvent.DIAL, call=call, at=now)
+        CallLeg.objects.create(
+            call=call,
+            leg_id=leg_id,
+            role=LegRole.AGENT,
+            purpose=LegPurpose.OUTBOUND,
+            direction="out",
+            remote=agent.extension,
+            agent=agent,
+            node="",
+            started_at=now,
+        )
+        QueueLog.objects.create(
+            call=entry.call,
+            queue_id=entry.queue_id,
+            event=QueueEvent.CALLBACK,
+            agent=agent,
+            wait_ms=_ms(now, entry.waiting_since),
+            at=now,
+        )
+        entry.status, entry.callback_call, entry.attempts = (
+            QueueCallbackStatus.CALLING,
+            call,
+            entry.attempts + 1,
+        )
+        entry.save(update_fields=["status", "callback_call", "attempts"])
+        push.board_on_commit({"type": "call", "call_id": call.call_id, "status": call.status})
+    return {
+        "action": "dial",
+        "call_id": call.call_id,
+        "agent": agent.pk,
+        "leg": leg_id,
+        "extension": agent.extension,
+        "number": entry.number,
+    }
+
+
+QUEUE_CALLBACK_ATTEMPTS = 3
+
+
+def queue_callback_not_reached(*, call: Call, agent_answered: bool) -> None:
+    """A callback call that did not connect: the agent's phone did not answer → the entry waits again (its
+    place kept); the caller did not answer → retried later, and after the last try it goes to the callback list
+    (missed calls) for an agent."""
+    now = clock.now()
+    with transaction.atomic():
+        entry = QueueCallback.objects.select_for_update().filter(callback_call=call).first()
+        if entry is None:
+            return
+        if not agent_answered:
+            entry.status, entry.attempts = QueueCallbackStatus.WAITING, max(0, entry.attempts - 1)
+        elif entry.attempts >= int(
+            getattr(settings, "HOTLINE_QUEUE_CALLBACK_ATTEMPTS", QUEUE_CALLBACK_ATTEMPTS)
+        ):
+            entry.status = QueueCallbackStatus.FAILED
+            missed_call_add(call=entry.call, reason=Disposition.KEPT_PLACE, at=now)
+        else:
+            retry = int(getattr(settings, "HOTLINE_QUEUE_CALLBACK_RETRY_SECONDS", 120))
+            entry.status, entry.not_before = QueueCallbackStatus.WAITING, now + dt.timedelta(seconds=retry)
+        entry.save(update_fields=["status", "attempts", "not_before"])

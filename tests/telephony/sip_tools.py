@@ -163,6 +163,7 @@ def sipp_citizen(
     script: str = "citizen.xml",
     keys: str = "1",
     keys_after_ms: int = 1000,
+    timeout_s: int = 60,
 ):
     """Start one SIPp citizen call (returns the process; it exits 0 when the call went as scripted). `keys` are
     pressed (RFC 2833, SIPp's pcaps) `keys_after_ms` after the answer, 400 ms apart."""
@@ -202,7 +203,7 @@ def sipp_citizen(
             "1",
             "-nostdin",
             "-timeout",
-            "60",
+            str(timeout_s),
             "-trace_err",
         ],
         cwd=work,

@@ -20,7 +20,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +61,8 @@ PRIORITY: dict[str, int] = {CitizenLevel.VIP: 2, CitizenLevel.SENSITIVE: 1}
 TRANSFER_PRIORITY = 5  # a caller transferred to a queue has already waited once: ahead of new calls
 MONITOR_ACTIONS = ("monitor", "monitor_end")
 VOICEMAIL_MAX_SECONDS = 120
+ASK_CASE_NUMBER = "请输入工单编号，以井号键结束。"
+ASK_QUERY_PASSWORD = "请输入查询密码，以井号键结束。"
 OUTBOUND_RING_FACTOR = 3  # a citizen called out rings this many times an agent's ring timeout
 
 
@@ -106,6 +108,11 @@ class Live:
     announced_at: float = 0.0
     callback_key: str = ""
     kept_place: bool = False
+    # Self-service case progress: which key entry is awaited (number | password), the number keyed, the
+    # spoken answers to delete when the call ends (they may carry a case's result).
+    ss_step: str = ""
+    ss_number: str = ""
+    ss_files: list[str] = field(default_factory=list)
 
 
 _WAV_MS: dict[str, int] = {}
@@ -400,6 +407,11 @@ class CallController:
                 live, call, "number", str(node.get("number")), purpose=LegPurpose.TRANSFER
             )
             live.state, live.offered_at = "offering", self.now()
+        elif kind == ivr.CASE_PROGRESS:
+            live.ss_step, live.ss_number = "number", ""
+            prompt = prompt or self._say(ASK_CASE_NUMBER)
+            self._play(live, prompt, then="")
+            self._collect_case_keys(live, node, prompt, max_digits=20)
         elif kind == ivr.VOICEMAIL:
             live.state = "voicemail"
             self._play(live, prompt or "voicemail.wav", then="")
@@ -412,8 +424,76 @@ class CallController:
                 self.engine.hangup(live.citizen_leg)
                 live.state = "ending"
 
+    def _say(self, text: str) -> str:
+        try:
+            return str(tts.speak(text))
+        except tts.TtsError:
+            log.exception("TTS failed")
+            return ""
+
+    def _collect_case_keys(self, live: Live, node: dict[str, Any], prompt: str, *, max_digits: int) -> None:
+        self.engine.collect_digits(
+            live.citizen_leg,
+            max_digits=max_digits,
+            timeout_ms=wav_ms(prompt) + int(node.get("timeout", 10)) * 1000,
+            terminator="#",
+            flush=live.ivr_tries > 0 and live.ss_step == "number",
+        )
+
+    def on_case_progress_digits(self, live: Live, node: dict[str, Any], digits: str, reason: str) -> None:
+        """Self-service: the case number, then the query password (each ended by #), then the answer spoken."""
+        call = Call.objects.get(pk=live.call_pk)
+        assert live.ivr_version is not None
+        if live.playing:
+            self.engine.stop_play(live.citizen_leg)
+            live.playing = ""
+        if not digits:  # timeout: ask again, then give up (the defined path: `next`)
+            services.ivr_step(
+                call=call, version_pk=live.ivr_version, node=live.ivr_node, event=IvrStepEvent.TIMEOUT
+            )
+            live.ivr_tries += 1
+            self.enter_node(
+                live,
+                live.ivr_node if live.ivr_tries <= int(node.get("retries", 2)) else str(node.get("next")),
+            )
+            return
+        if live.ss_step == "number":
+            services.ivr_step(
+                call=call,
+                version_pk=live.ivr_version,
+                node=live.ivr_node,
+                event=IvrStepEvent.KEYS,
+                digits=digits,
+            )
+            live.ss_step, live.ss_number = "password", digits
+            prompt = self._say(ASK_QUERY_PASSWORD)
+            self._play(live, prompt, then="")
+            self._collect_case_keys(live, node, prompt, max_digits=20)
+            return
+        outcome, text = services.ivr_case_progress(caller=call.caller, number=live.ss_number, password=digits)
+        services.ivr_step(call=call, version_pk=live.ivr_version, node=live.ivr_node, event=outcome)
+        live.ss_step = ""
+        again = outcome == IvrStepEvent.NOT_FOUND and live.ivr_tries < int(node.get("retries", 2))
+        if outcome == IvrStepEvent.NOT_FOUND:
+            live.ivr_tries += 1
+        path = (
+            Path(settings.VAR_DIR) / "telephony" / "selfservice" / f"{live.call_id}-{len(live.ss_files)}.wav"
+        )
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tts.engine().render(text, path)  # not cached: it may tell a case's result
+        except (tts.TtsError, OSError):
+            log.exception("TTS failed for a self-service answer")
+            self.enter_node(live, str(node.get("next")))
+            return
+        live.ss_files.append(str(path))
+        self._play(live, str(path), then="again" if again else "next")
+
     def on_ivr_digits(self, live: Live, digits: str, reason: str) -> None:
         node = (live.ivr_nodes or {}).get(live.ivr_node) or {}
+        if node.get("type") == ivr.CASE_PROGRESS:
+            self.on_case_progress_digits(live, node, digits, reason)
+            return
         if node.get("type") != ivr.MENU:
             return
         call = Call.objects.get(pk=live.call_pk)
@@ -454,6 +534,8 @@ class CallController:
             live.voicemail_started = self.now()
         elif live.state in ("queued", "offering"):
             self.engine.park(live.citizen_leg, "hold.wav")
+        elif live.state == "ivr" and then == "again":
+            self.enter_node(live, live.ivr_node)
         elif live.state == "ivr" and then == "next":
             node = (live.ivr_nodes or {}).get(live.ivr_node) or {}
             self.enter_node(live, str(node.get("next")))
@@ -492,6 +574,8 @@ class CallController:
 
     def on_citizen_hungup(self, live: Live, ev: MediaEvent) -> None:
         self.by_leg.pop(live.citizen_leg, None)
+        for spoken in live.ss_files:
+            Path(spoken).unlink(missing_ok=True)
         services.leg_end(
             leg_id=live.citizen_leg, sip_code=ev.data.get("code"), cause=ev.data.get("reason", "")
         )

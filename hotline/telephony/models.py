@@ -474,6 +474,10 @@ class IvrStepEvent(models.TextChoices):
     KEYS = "keys", _("按键")
     TIMEOUT = "timeout", _("按键超时")
     INVALID = "invalid", _("无效按键")
+    # Self-service case progress (the password keyed is never logged).
+    FOUND = "found", _("查询成功")
+    NOT_FOUND = "not_found", _("编号或密码错误")
+    REFUSED = "refused", _("查询被锁定或限流")
 
 
 class IvrStep(models.Model):
@@ -484,7 +488,7 @@ class IvrStep(models.Model):
         IvrVersion, verbose_name=_("版本"), on_delete=models.PROTECT, related_name="+"
     )
     node = models.CharField(_("节点"), max_length=32)
-    event = models.CharField(_("事件"), max_length=8, choices=IvrStepEvent.choices)
+    event = models.CharField(_("事件"), max_length=12, choices=IvrStepEvent.choices)
     digits = models.CharField(_("按键"), max_length=20, blank=True)
     at = models.DateTimeField(_("时间"), db_index=True)
 

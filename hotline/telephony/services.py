@@ -1243,3 +1243,52 @@ def queue_callback_not_reached(*, call: Call, agent_answered: bool) -> None:
             retry = int(getattr(settings, "HOTLINE_QUEUE_CALLBACK_RETRY_SECONDS", 120))
             entry.status, entry.not_before = QueueCallbackStatus.WAITING, now + dt.timedelta(seconds=retry)
         entry.save(update_fields=["status", "attempts", "not_before"])
+
+
+# --------------------------------------------------------------------------- IVR self-service (case progress)
+
+RATE_PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _digits_read(text: str) -> str:
+    from .announce import DIGITS
+
+    return "".join(DIGITS[int(ch)] if ch.isdigit() else ch for ch in text)
+
+
+def ivr_case_progress(*, caller: str, number: str, password: str) -> tuple[str, str]:
+    """A caller's progress query by keys: (outcome, what to say). The web lookup's guards apply: the per-case
+    lockout of `public_case_lookup` (shared cache) and a per-caller-number throttle at the web's rate."""
+    from hotline.cases.models import AssignmentRole, AssignmentStatus
+    from hotline.cases.public_lookup import LookupLocked, public_case_lookup
+    from hotline.common.throttles import increment
+
+    count, _slash, period = str(settings.HOTLINE_LOOKUP_RATE).partition("/")
+    seconds = RATE_PERIODS.get(period[:1], 60)
+    if increment(f"tel-lookup:{caller or 'unknown'}", seconds) > int(count or 20):
+        return "refused", _("查询过于频繁，请稍后再试。")
+    try:
+        case = public_case_lookup(number=number[:20], password=password[:20])
+    except LookupLocked as locked:
+        return "refused", locked.message
+    except ServiceError:
+        return "not_found", _("工单编号或查询密码不正确。")
+    result = (
+        (
+            case.assignments.filter(
+                parent__isnull=True, role=AssignmentRole.MAIN, status=AssignmentStatus.REPORTED
+            )
+            .order_by("-finished_at")
+            .values_list("result", flat=True)
+            .first()
+        )
+        or case.answer
+        or ""
+    )
+    text = _("工单%(number)s，当前状态：%(status)s。") % {
+        "number": _digits_read(case.number),
+        "status": case.get_status_display(),
+    }
+    if result:
+        text += _("办理结果：%(result)s。") % {"result": str(result)[:150]}
+    return "found", text

@@ -317,6 +317,7 @@ def ivr_type_label(kind: str) -> str:
         "voicemail": _("语音留言"),
         "hangup": _("挂机"),
         "transfer": _("转外部号码"),
+        "case_progress": _("工单进度自助查询"),
     }
     return labels.get(kind, kind)
 

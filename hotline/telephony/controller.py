@@ -63,6 +63,9 @@ MONITOR_ACTIONS = ("monitor", "monitor_end")
 VOICEMAIL_MAX_SECONDS = 120
 ASK_CASE_NUMBER = "请输入工单编号，以井号键结束。"
 ASK_QUERY_PASSWORD = "请输入查询密码，以井号键结束。"
+RATING_THANKS = "感谢您的评价，再见。"
+RATING_GOODBYE = "未收到有效按键，稍后将再次回访，再见。"
+MAX_RATING_CALLS = 10  # rating calls at the same time (they do not take agents, only lines)
 OUTBOUND_RING_FACTOR = 3  # a citizen called out rings this many times an agent's ring timeout
 
 
@@ -113,6 +116,8 @@ class Live:
     ss_step: str = ""
     ss_number: str = ""
     ss_files: list[str] = field(default_factory=list)
+    # Automated rating call (CLS-5): how many times the question was asked.
+    rating_tries: int = 0
 
 
 _WAV_MS: dict[str, int] = {}
@@ -155,6 +160,7 @@ class CallController:
         self.by_leg: dict[str, Live] = {}
         self.recordings: dict[str, int] = {}  # rec id → Recording pk, until the node reports the file
         self._callbacks: list[acd.WaitingCall] = []
+        self._ratings_read_at = 0.0
         self._callbacks_read_at = 0.0
         self.node_ready = threading.Event()
         # The agents' call-bar commands (hold, retrieve, hang up), from the web process(es).
@@ -242,6 +248,8 @@ class CallController:
             return
         is_citizen = ev.leg == live.citizen_leg
         if live.state in ("dialing_agent", "dialing_citizen") and self.on_outbound_event(live, ev):
+            return
+        if live.state in ("rating_dial", "rating") and self.on_rating_event(live, ev):
             return
         if ev.kind == Ev.ANSWERED and not is_citizen and ev.leg == live.consult_leg:
             self.on_consult_answered(live)
@@ -945,6 +953,72 @@ class CallController:
             return True
         return False
 
+    # ------------------------------------------------------------------ automated rating calls (CLS-5)
+    def start_rating_calls(self) -> None:
+        """Dial the rating calls that are due (a few at a time)."""
+        from .models import RatingCall, RatingCallStatus
+
+        busy = sum(1 for v in self.by_leg.values() if v.state in ("rating_dial", "rating"))
+        if busy >= MAX_RATING_CALLS:
+            return
+        due = RatingCall.objects.filter(status=RatingCallStatus.PENDING, next_try_at__lte=clock.now())
+        for pk in due.order_by("next_try_at", "id").values_list("pk", flat=True)[: MAX_RATING_CALLS - busy]:
+            leg = f"rate-{uuid.uuid4().hex[:20]}"
+            call = services.rating_call_start(rating_call_pk=pk, leg_id=leg)
+            if call is None:
+                continue
+            live = Live(call.pk, call.call_id, leg, state="rating_dial", offered_at=self.now())
+            self.by_leg[leg] = live
+            self.engine.call_out(leg, f"sip:{call.caller}@{self.registrar}", caller_id=self._hotline_number())
+            CallLeg.objects.filter(leg_id=leg).update(node=self._node(leg))
+
+    def _ask_rating(self, live: Live, call: Call) -> None:
+        prompt = self._say(services.rating_call_question(call=call))
+        self._play(live, prompt, then="")
+        self.engine.collect_digits(
+            live.citizen_leg, max_digits=1, timeout_ms=wav_ms(prompt) + 10000, flush=live.rating_tries > 0
+        )
+
+    def on_rating_event(self, live: Live, ev: MediaEvent) -> bool:
+        call = Call.objects.get(pk=live.call_pk)
+        if ev.kind == Ev.ANSWERED and ev.leg == live.citizen_leg and live.state == "rating_dial":
+            services.outbound_answered(call=call, leg_id=live.citizen_leg)
+            self._start_recording(live, [live.citizen_leg])
+            live.state = "rating"
+            self._ask_rating(live, call)
+            return True
+        if ev.kind == Ev.DIGITS and ev.leg == live.citizen_leg and live.state == "rating":
+            if live.playing:
+                self.engine.stop_play(live.citizen_leg)
+                live.playing = ""
+            digits = str(ev.data.get("digits", ""))
+            if services.rating_call_record(call=call, key=digits[:1]):
+                live.state = "announce"
+                self._play(live, self._say(RATING_THANKS), then="")
+                return True
+            live.rating_tries += 1
+            if live.rating_tries < 2:
+                self._ask_rating(live, call)
+            else:  # no valid key: tried again later, then left to an agent
+                services.rating_call_not_rated(call=call)
+                live.state = "announce"
+                self._play(live, self._say(RATING_GOODBYE), then="")
+            return True
+        if ev.kind == Ev.HUNGUP and ev.leg == live.citizen_leg:  # not answered, or hung up before a key
+            self.by_leg.pop(ev.leg, None)
+            services.leg_end(leg_id=ev.leg, sip_code=ev.data.get("code"), cause=ev.data.get("reason", ""))
+            services.rating_call_not_rated(call=call)
+            if live.rec:
+                self.engine.stop_record(live.rec)
+            services.call_end(
+                call=call,
+                disposition="" if live.state == "rating" else Disposition.NOT_REACHED,
+                cause="rating_call",
+            )
+            live.state = "ending"
+            return True
+        return False
+
     # ------------------------------------------------------------------ supervisor modes (SPV-1)
     def on_monitor_command(self, command: dict[str, Any]) -> None:
         live = next((v for v in self.by_leg.values() if v.call_id == command.get("call_id")), None)
@@ -1041,6 +1115,12 @@ class CallController:
             ):
                 self.engine.hangup(live.consult_leg)
                 live.consult_offered_at = float("inf")
+            elif (
+                live.state == "rating_dial"
+                and now - live.offered_at > OUTBOUND_RING_FACTOR * self.ring_timeout
+            ):
+                self.engine.hangup(live.citizen_leg)
+                live.offered_at = float("inf")
             elif live.state == "dialing_agent" and now - live.offered_at > self.ring_timeout:
                 self.engine.hangup(live.agent_leg)
                 live.offered_at = float("inf")
@@ -1065,6 +1145,9 @@ class CallController:
             self.announce(due, [v for v in waiting.values() if v.state == "queued"], callbacks, now)
         if self.wrap_up_seconds:
             self.end_wrap_up()
+        if now - self._ratings_read_at >= 2.0:
+            self._ratings_read_at = now
+            self.start_rating_calls()
 
     def _waiting(self, lives: list[Live]) -> list[acd.WaitingCall]:
         return [

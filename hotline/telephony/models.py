@@ -567,3 +567,33 @@ class QueueCallback(models.Model):
         verbose_name_plural = _("排队回电")
         ordering = ["waiting_since", "id"]
         indexes = [models.Index(fields=["status", "queue"], name="tel_qcb_status_idx")]
+
+
+class RatingCallStatus(models.TextChoices):
+    PENDING = "pending", _("待呼叫")
+    CALLING = "calling", _("呼叫中")
+    RATED = "rated", _("已评价")
+    LEFT_TO_AGENT = "to_agent", _("转人工回访")
+
+
+class RatingCall(models.Model):
+    """CLS-5 by phone: after the office accepts a result, the citizen is called and asked the rating (TTS, keys
+    1–5); the rating goes through the cases' callback service. No answer: retried, then left to an agent."""
+
+    case = models.ForeignKey("cases.Case", verbose_name=_("工单"), on_delete=models.CASCADE, related_name="+")
+    number = models.CharField(_("号码"), max_length=32)
+    status = models.CharField(
+        _("状态"), max_length=8, choices=RatingCallStatus.choices, default=RatingCallStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("已呼叫次数"), default=0)
+    next_try_at = models.DateTimeField(_("下次呼叫不早于"))
+    call = models.ForeignKey(
+        Call, verbose_name=_("最近呼叫"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    rating = models.CharField(_("评价"), max_length=24, blank=True)
+    created_at = models.DateTimeField(_("登记时间"))
+
+    class Meta:
+        verbose_name = _("自动回访呼叫")
+        verbose_name_plural = _("自动回访呼叫")
+        indexes = [models.Index(fields=["status", "next_try_at"], name="tel_ratingcall_due_idx")]

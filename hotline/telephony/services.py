@@ -3,6 +3,7 @@ the call ↔ case link. One transaction each; agent events are pushed to the wor
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from collections.abc import Iterable
@@ -44,6 +45,8 @@ from .models import (
     QueueCallbackStatus,
     QueueEvent,
     QueueLog,
+    RatingCall,
+    RatingCallStatus,
     Recording,
 )
 from .states import AgentEvent, AgentState, next_state
@@ -604,7 +607,10 @@ def call_link_case(*, call_id: str, case: Any) -> CallCase:
 
 def on_case_event(sender: Any, instance: Any, created: bool = False, raw: bool = False, **_: Any) -> None:
     """post_save of CaseEvent: a case registered from a call (its origin carries `call_id`) is linked to it in
-    the same transaction."""
+    the same transaction; a result the office accepted gets its automated rating call (CLS-5, when on)."""
+    if created and not raw and instance.action == "review_accept":
+        rating_call_plan(case=instance.case)
+        return
     if not created or raw or instance.action not in ("create", "save_draft"):
         return
     origin = instance.case.origin or {}
@@ -1292,3 +1298,124 @@ def ivr_case_progress(*, caller: str, number: str, password: str) -> tuple[str, 
     if result:
         text += _("办理结果：%(result)s。") % {"result": str(result)[:150]}
     return "found", text
+
+
+# --------------------------------------------------------------------------- automated rating calls (CLS-5)
+
+RATING_KEYS = {
+    "1": "very_satisfied",
+    "2": "satisfied",
+    "3": "basically_satisfied",
+    "4": "dissatisfied",
+    "5": "very_dissatisfied",
+}
+RATING_CALL_ATTEMPTS = 3
+
+
+def rating_call_plan(*, case: Any) -> RatingCall | None:
+    """`HOTLINE_RATING_CALLS` on: a case now waiting for its callback with a phone number gets one rating call."""
+    from hotline.cases.models import CaseStatus
+
+    if not getattr(settings, "HOTLINE_RATING_CALLS", False) or case.status != CaseStatus.CALLBACK:
+        return None
+    number = "".join(ch for ch in str(case.citizen_phone or "") if ch.isdigit())
+    if not OUTSIDE_NUMBER_RE.match(number):
+        return None
+    now = clock.now()
+    return RatingCall.objects.create(case=case, number=number, next_try_at=now, created_at=now)
+
+
+def rating_call_start(*, rating_call_pk: int, leg_id: str, node: str = "") -> Call | None:
+    """Dial a due rating call: an outbound call with no agent (the controller asks, the caller keys)."""
+    import uuid
+
+    from hotline.cases.models import CaseStatus
+
+    now = clock.now()
+    with transaction.atomic():
+        entry = (
+            RatingCall.objects.select_for_update()
+            .select_related("case")
+            .filter(pk=rating_call_pk, status=RatingCallStatus.PENDING)
+            .first()
+        )
+        if entry is None:
+            return None
+        if entry.case.status != CaseStatus.CALLBACK:  # rated meanwhile (SMS, portal, an agent)
+            entry.status = RatingCallStatus.RATED
+            entry.save(update_fields=["status"])
+            return None
+        call = Call.objects.create(
+            call_id=uuid.uuid4().hex,
+            direction="out",
+            caller=entry.number,
+            dialed=entry.number,
+            status=CallStatus.RINGING,
+            started_at=now,
+        )
+        CallLeg.objects.create(
+            call=call,
+            leg_id=leg_id,
+            role=LegRole.CITIZEN,
+            purpose=LegPurpose.OUTBOUND,
+            direction="out",
+            remote=entry.number,
+            node=node,
+            started_at=now,
+        )
+        CallCase.objects.get_or_create(call=call, case=entry.case, defaults={"linked_at": now})
+        entry.status, entry.call, entry.attempts = RatingCallStatus.CALLING, call, entry.attempts + 1
+        entry.save(update_fields=["status", "call", "attempts"])
+    return call
+
+
+def rating_call_question(*, call: Call) -> str:
+    from .announce import DIGITS
+
+    entry = RatingCall.objects.select_related("case").filter(call=call).first()
+    number = "".join(DIGITS[int(ch)] for ch in entry.case.number if ch.isdigit()) if entry else ""
+    return _(
+        "您好，这里是12345热线。您反映的工单%(number)s已办理完毕，请对办理结果进行评价："
+        "非常满意请按1，满意请按2，基本满意请按3，不满意请按4，非常不满意请按5。"
+    ) % {"number": number}
+
+
+def rating_call_record(*, call: Call, key: str) -> bool:
+    """The citizen keyed a rating: recorded through the cases' callback service (method phone) — satisfied
+    closes, dissatisfied is redone or goes to special supervision by the same rules as every callback."""
+    from hotline.cases import services as case_services
+
+    rating = RATING_KEYS.get(key)
+    if rating is None:
+        return False
+    with transaction.atomic():
+        entry = RatingCall.objects.select_for_update().select_related("case").filter(call=call).first()
+        if entry is None or entry.status != RatingCallStatus.CALLING:
+            return False
+        requester = case_services.Requester(channel="phone", account=entry.number, external_id=call.call_id)
+        # Not waiting for its callback any more (rated another way meanwhile): the rating call is over anyway.
+        with contextlib.suppress(ServiceError):
+            case_services.case_citizen_rating(
+                case=entry.case, requester=requester, rating=rating, method="phone"
+            )
+        entry.status, entry.rating = RatingCallStatus.RATED, rating
+        entry.save(update_fields=["status", "rating"])
+    return True
+
+
+def rating_call_not_rated(*, call: Call) -> None:
+    """No answer, busy, or hung up without a key: tried again later, after the last try left to an agent (the
+    case stays waiting for its callback on the agents' list)."""
+    now = clock.now()
+    with transaction.atomic():
+        entry = (
+            RatingCall.objects.select_for_update().filter(call=call, status=RatingCallStatus.CALLING).first()
+        )
+        if entry is None:
+            return
+        if entry.attempts >= int(getattr(settings, "HOTLINE_RATING_CALL_ATTEMPTS", RATING_CALL_ATTEMPTS)):
+            entry.status = RatingCallStatus.LEFT_TO_AGENT
+        else:
+            retry = int(getattr(settings, "HOTLINE_RATING_CALL_RETRY_SECONDS", 1800))
+            entry.status, entry.next_try_at = RatingCallStatus.PENDING, now + dt.timedelta(seconds=retry)
+        entry.save(update_fields=["status", "next_try_at"])

@@ -35,7 +35,9 @@ def test_monitor_board_follows_agents_and_queues_by_push(
 
     services.agent_event(agent_pk=seat.pk, event=AgentEvent.READY)  # no reload: pushed
     expect(row.get_by_test_id("agent-state")).to_have_text("空闲", timeout=10_000)
-    call = services.call_arrive(call_id="mon-1", leg_id="in-1", caller="13812345678", dialed="12345", node="n")
+    call = services.call_arrive(
+        call_id="mon-1", leg_id="in-1", caller="13812345678", dialed="12345", node="n"
+    )
     services.call_enqueue(call=call, queue=queue)
     queue_row = page.get_by_test_id("monitor-queue-general")
     expect(queue_row.get_by_test_id("queue-waiting")).to_have_text("1", timeout=10_000)

@@ -609,7 +609,8 @@ def on_case_event(sender: Any, instance: Any, created: bool = False, raw: bool =
     """post_save of CaseEvent: a case registered from a call (its origin carries `call_id`) is linked to it in
     the same transaction; a result the office accepted gets its automated rating call (CLS-5, when on)."""
     if created and not raw and instance.action == "review_accept":
-        rating_call_plan(case=instance.case)
+        if getattr(settings, "HOTLINE_RATING_CALLS", False):  # off: not even the case row is read
+            rating_call_plan(case=instance.case)
         return
     if not created or raw or instance.action not in ("create", "save_draft"):
         return

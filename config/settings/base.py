@@ -303,3 +303,8 @@ HOTLINE_SIP_PORT = int(os.environ.get("HOTLINE_SIP_PORT", "15060"))
 HOTLINE_TELEPHONY_NODES = int(os.environ.get("HOTLINE_TELEPHONY_NODES", "1"))
 HOTLINE_TTS_ENGINE = os.environ.get("HOTLINE_TTS_ENGINE", "")
 HOTLINE_MISSED_CALLBACK_HOURS = int(os.environ.get("HOTLINE_MISSED_CALLBACK_HOURS", "24"))
+# CLS-5 by phone: after the office accepts a result, call the citizen and ask the rating (TTS, keys 1-5);
+# unanswered calls are retried HOTLINE_RATING_CALL_ATTEMPTS times, RETRY_SECONDS apart, then left to an agent.
+HOTLINE_RATING_CALLS = os.environ.get("HOTLINE_RATING_CALLS", "off") == "on"
+HOTLINE_RATING_CALL_ATTEMPTS = int(os.environ.get("HOTLINE_RATING_CALL_ATTEMPTS", "3"))
+HOTLINE_RATING_CALL_RETRY_SECONDS = int(os.environ.get("HOTLINE_RATING_CALL_RETRY_SECONDS", "1800"))

@@ -119,3 +119,21 @@ def position(*, call_id: str, calls: Sequence[WaitingCall]) -> int:
     mine = next(c for c in calls if c.call_id == call_id)
     same = [c for c in call_order(calls) if c.queue_id == mine.queue_id]
     return [c.call_id for c in same].index(call_id) + 1
+
+
+def positions(calls: Iterable[WaitingCall]) -> dict[str, int]:
+    """How many callers are ahead of each waiting call in its own queue (the order `assign` serves them in)."""
+    by_queue: dict[int, list[WaitingCall]] = {}
+    for call in calls:
+        by_queue.setdefault(call.queue_id, []).append(call)
+    ahead: dict[str, int] = {}
+    for waiting in by_queue.values():
+        for i, call in enumerate(sorted(waiting, key=lambda c: (-c.priority, c.enqueued_at, c.call_id))):
+            ahead[call.call_id] = i
+    return ahead
+
+
+def expected_wait_seconds(ahead: int, *, handle_seconds: float, agents: int) -> int:
+    """Expected wait before an agent takes the call: the callers ahead plus this one, served by `agents` agents
+    each taking `handle_seconds` a call on average (at least one agent is assumed)."""
+    return int((ahead + 1) * handle_seconds / max(1, agents))

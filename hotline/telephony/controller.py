@@ -19,8 +19,8 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,7 @@ from hotline.common import clock
 from hotline.common.errors import ServiceError
 from hotline.common.workdays import is_workday
 
-from . import acd, ivr, push, services, tts
+from . import acd, announce, ivr, push, services, tts
 from .engine import Ev, MediaEngine, MediaEvent
 from .models import (
     Agent,
@@ -61,6 +61,12 @@ PRIORITY: dict[str, int] = {CitizenLevel.VIP: 2, CitizenLevel.SENSITIVE: 1}
 TRANSFER_PRIORITY = 5  # a caller transferred to a queue has already waited once: ahead of new calls
 MONITOR_ACTIONS = ("monitor", "monitor_end")
 VOICEMAIL_MAX_SECONDS = 120
+ASK_CASE_NUMBER = "请输入工单编号，以井号键结束。"
+ASK_QUERY_PASSWORD = "请输入查询密码，以井号键结束。"
+RATING_THANKS = "感谢您的评价，再见。"
+RATING_GOODBYE = "未收到有效按键，稍后将再次回访，再见。"
+MAX_RATING_CALLS = 10  # rating calls at the same time (they do not take agents, only lines)
+OUTBOUND_RING_FACTOR = 3  # a citizen called out rings this many times an agent's ring timeout
 
 
 @dataclass
@@ -98,6 +104,20 @@ class Live:
     monitor_leg: str = ""
     monitor_mode: str = ""
     monitor_answered: bool = False
+    # Click-to-call: the number to call once the agent's phone answered (dialing_agent → dialing_citizen).
+    dial_number: str = ""
+    # Queue announcements (position, expected wait) and the place-keeping callback key of the current queue.
+    announce_every: int = 0
+    announced_at: float = 0.0
+    callback_key: str = ""
+    kept_place: bool = False
+    # Self-service case progress: which key entry is awaited (number | password), the number keyed, the
+    # spoken answers to delete when the call ends (they may carry a case's result).
+    ss_step: str = ""
+    ss_number: str = ""
+    ss_files: list[str] = field(default_factory=list)
+    # Automated rating call (CLS-5): how many times the question was asked.
+    rating_tries: int = 0
 
 
 _WAV_MS: dict[str, int] = {}
@@ -139,6 +159,9 @@ class CallController:
         self.now = now
         self.by_leg: dict[str, Live] = {}
         self.recordings: dict[str, int] = {}  # rec id → Recording pk, until the node reports the file
+        self._callbacks: list[acd.WaitingCall] = []
+        self._ratings_read_at = 0.0
+        self._callbacks_read_at = 0.0
         self.node_ready = threading.Event()
         # The agents' call-bar commands (hold, retrieve, hang up), from the web process(es).
         self.control = push.broker().listen(push.CONTROL_CHANNEL, timeout=0)
@@ -224,6 +247,10 @@ class CallController:
                 services.leg_end(leg_id=ev.leg, sip_code=ev.data.get("code"), cause=ev.data.get("reason", ""))
             return
         is_citizen = ev.leg == live.citizen_leg
+        if live.state in ("dialing_agent", "dialing_citizen") and self.on_outbound_event(live, ev):
+            return
+        if live.state in ("rating_dial", "rating") and self.on_rating_event(live, ev):
+            return
         if ev.kind == Ev.ANSWERED and not is_citizen and ev.leg == live.consult_leg:
             self.on_consult_answered(live)
         elif ev.kind == Ev.ANSWERED and not is_citizen and ev.leg == live.monitor_leg:
@@ -236,6 +263,14 @@ class CallController:
             self.on_citizen_answered(live) if is_citizen else self.on_agent_answered(live)
         elif ev.kind == Ev.PLAY_DONE and is_citizen:
             self.on_play_done(live, ev.data.get("prompt", ""))
+        elif (
+            ev.kind == Ev.DTMF
+            and is_citizen
+            and live.state == "queued"
+            and live.callback_key
+            and ev.data.get("digit") == live.callback_key
+        ):
+            self.keep_place(live)
         elif ev.kind == Ev.DIGITS and is_citizen and live.state == "ivr":
             self.on_ivr_digits(live, ev.data.get("digits", ""), ev.data.get("reason", ""))
         elif ev.kind == Ev.HUNGUP:
@@ -311,6 +346,9 @@ class CallController:
         services.call_enqueue(call=call, queue=queue, priority=live.priority)
         live.queue_id = queue.pk
         live.state, live.waiting_since = "queued", self.now()
+        live.announce_every, live.callback_key = queue.announce_seconds, queue.callback_key
+        # The first announcement right after the welcome prompt (or at once), then every `announce_seconds`.
+        live.announced_at = live.waiting_since - queue.announce_seconds
 
     def _play(self, live: Live, prompt: str, *, then: str) -> None:
         live.playing, live.after_play = prompt, then
@@ -377,6 +415,11 @@ class CallController:
                 live, call, "number", str(node.get("number")), purpose=LegPurpose.TRANSFER
             )
             live.state, live.offered_at = "offering", self.now()
+        elif kind == ivr.CASE_PROGRESS:
+            live.ss_step, live.ss_number = "number", ""
+            prompt = prompt or self._say(ASK_CASE_NUMBER)
+            self._play(live, prompt, then="")
+            self._collect_case_keys(live, node, prompt, max_digits=20)
         elif kind == ivr.VOICEMAIL:
             live.state = "voicemail"
             self._play(live, prompt or "voicemail.wav", then="")
@@ -389,8 +432,76 @@ class CallController:
                 self.engine.hangup(live.citizen_leg)
                 live.state = "ending"
 
+    def _say(self, text: str) -> str:
+        try:
+            return str(tts.speak(text))
+        except tts.TtsError:
+            log.exception("TTS failed")
+            return ""
+
+    def _collect_case_keys(self, live: Live, node: dict[str, Any], prompt: str, *, max_digits: int) -> None:
+        self.engine.collect_digits(
+            live.citizen_leg,
+            max_digits=max_digits,
+            timeout_ms=wav_ms(prompt) + int(node.get("timeout", 10)) * 1000,
+            terminator="#",
+            flush=live.ivr_tries > 0 and live.ss_step == "number",
+        )
+
+    def on_case_progress_digits(self, live: Live, node: dict[str, Any], digits: str, reason: str) -> None:
+        """Self-service: the case number, then the query password (each ended by #), then the answer spoken."""
+        call = Call.objects.get(pk=live.call_pk)
+        assert live.ivr_version is not None
+        if live.playing:
+            self.engine.stop_play(live.citizen_leg)
+            live.playing = ""
+        if not digits:  # timeout: ask again, then give up (the defined path: `next`)
+            services.ivr_step(
+                call=call, version_pk=live.ivr_version, node=live.ivr_node, event=IvrStepEvent.TIMEOUT
+            )
+            live.ivr_tries += 1
+            self.enter_node(
+                live,
+                live.ivr_node if live.ivr_tries <= int(node.get("retries", 2)) else str(node.get("next")),
+            )
+            return
+        if live.ss_step == "number":
+            services.ivr_step(
+                call=call,
+                version_pk=live.ivr_version,
+                node=live.ivr_node,
+                event=IvrStepEvent.KEYS,
+                digits=digits,
+            )
+            live.ss_step, live.ss_number = "password", digits
+            prompt = self._say(ASK_QUERY_PASSWORD)
+            self._play(live, prompt, then="")
+            self._collect_case_keys(live, node, prompt, max_digits=20)
+            return
+        outcome, text = services.ivr_case_progress(caller=call.caller, number=live.ss_number, password=digits)
+        services.ivr_step(call=call, version_pk=live.ivr_version, node=live.ivr_node, event=outcome)
+        live.ss_step = ""
+        again = outcome == IvrStepEvent.NOT_FOUND and live.ivr_tries < int(node.get("retries", 2))
+        if outcome == IvrStepEvent.NOT_FOUND:
+            live.ivr_tries += 1
+        path = (
+            Path(settings.VAR_DIR) / "telephony" / "selfservice" / f"{live.call_id}-{len(live.ss_files)}.wav"
+        )
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tts.engine().render(text, path)  # not cached: it may tell a case's result
+        except (tts.TtsError, OSError):
+            log.exception("TTS failed for a self-service answer")
+            self.enter_node(live, str(node.get("next")))
+            return
+        live.ss_files.append(str(path))
+        self._play(live, str(path), then="again" if again else "next")
+
     def on_ivr_digits(self, live: Live, digits: str, reason: str) -> None:
         node = (live.ivr_nodes or {}).get(live.ivr_node) or {}
+        if node.get("type") == ivr.CASE_PROGRESS:
+            self.on_case_progress_digits(live, node, digits, reason)
+            return
         if node.get("type") != ivr.MENU:
             return
         call = Call.objects.get(pk=live.call_pk)
@@ -431,6 +542,8 @@ class CallController:
             live.voicemail_started = self.now()
         elif live.state in ("queued", "offering"):
             self.engine.park(live.citizen_leg, "hold.wav")
+        elif live.state == "ivr" and then == "again":
+            self.enter_node(live, live.ivr_node)
         elif live.state == "ivr" and then == "next":
             node = (live.ivr_nodes or {}).get(live.ivr_node) or {}
             self.enter_node(live, str(node.get("next")))
@@ -469,6 +582,8 @@ class CallController:
 
     def on_citizen_hungup(self, live: Live, ev: MediaEvent) -> None:
         self.by_leg.pop(live.citizen_leg, None)
+        for spoken in live.ss_files:
+            Path(spoken).unlink(missing_ok=True)
         services.leg_end(
             leg_id=live.citizen_leg, sip_code=ev.data.get("code"), cause=ev.data.get("reason", "")
         )
@@ -481,7 +596,9 @@ class CallController:
         if call.disposition == Disposition.NO_NUMBER:
             return
         disposition = ""
-        if live.voicemail_started:
+        if live.kept_place:
+            disposition = Disposition.KEPT_PLACE
+        elif live.voicemail_started:
             disposition = Disposition.VOICEMAIL
         elif live.ivr_end and not call.answered_at:
             disposition = Disposition.IVR_END
@@ -705,9 +822,24 @@ class CallController:
         if command.get("action") in MONITOR_ACTIONS:
             self.on_monitor_command(command)
             return
+        if command.get("action") == "dial":
+            self.on_dial(command)
+            return
         live = next((v for v in self.by_leg.values() if v.call_id == command.get("call_id")), None)
         if live is None:
             return  # the call ended meanwhile
+        if (
+            command.get("action") == "hangup"
+            and live.state == "dialing_citizen"
+            and command.get("agent") == live.agent_pk
+        ):
+            self.engine.hangup(live.citizen_leg)  # the agent gives up before the citizen answered
+            return
+        if command.get("action") == "force_release":  # a supervisor ends the call, whatever state it is in
+            if live.state != "ending":
+                self.engine.hangup(live.citizen_leg)  # its hung-up event closes the CDR and every other leg
+                live.state = "ending"
+            return
         action, agent = command.get("action"), command.get("agent")
         call = Call.objects.get(pk=live.call_pk)
         if agent is not None and agent == live.consult_agent_pk and action == "hangup":
@@ -739,6 +871,153 @@ class CallController:
             self.consult(live, call, command)
         elif action in ("consult_cancel", "consult_transfer", "conference"):
             self.consult_end(live, call, str(action), command)
+
+    # ------------------------------------------------------------------ click-to-call (outbound)
+    def _hotline_number(self) -> str:
+        from .models import Number
+
+        return (
+            Number.objects.filter(is_active=True).order_by("pk").values_list("number", flat=True).first()
+            or ""
+        )
+
+    def on_dial(self, command: dict[str, Any]) -> None:
+        """The agent's phone is called first; the citizen when it answers (`on_outbound_event`)."""
+        call = Call.objects.filter(call_id=command.get("call_id"), status=CallStatus.RINGING).first()
+        if call is None:
+            return
+        leg = str(command.get("leg"))
+        live = Live(call.pk, call.call_id, "", state="dialing_agent", dial_number=str(command.get("number")))
+        live.agent_leg, live.agent_pk, live.offered_at = leg, command.get("agent"), self.now()
+        self.by_leg[leg] = live
+        self.engine.call_out(
+            leg, f"sip:{command.get('extension')}@{self.registrar}", caller_id=self._hotline_number()
+        )
+        CallLeg.objects.filter(leg_id=leg).update(node=self._node(leg))
+
+    def on_outbound_event(self, live: Live, ev: MediaEvent) -> bool:
+        """A click-to-call before both ends are connected; True when the event was handled here."""
+        call = Call.objects.get(pk=live.call_pk)
+        if ev.kind == Ev.ANSWERED and live.state == "dialing_agent" and ev.leg == live.agent_leg:
+            services.call_leg_connected(call=call, leg_id=live.agent_leg)  # the agent: ringing → talking
+            self.engine.park(live.agent_leg, "hold.wav")  # hears music while the citizen's phone rings
+            leg = f"cit-{uuid.uuid4().hex[:20]}"
+            uri = f"sip:{live.dial_number}@{self.registrar}"
+            services.call_leg_out(
+                call=call,
+                leg_id=leg,
+                role=LegRole.CITIZEN,
+                purpose=LegPurpose.OUTBOUND,
+                remote=uri,
+                node=self._node(live.agent_leg),
+            )
+            live.citizen_leg, live.state, live.offered_at = leg, "dialing_citizen", self.now()
+            self.by_leg[leg] = live
+            self.engine.call_out(leg, uri, caller_id=self._hotline_number(), near=live.agent_leg)
+            return True
+        if ev.kind == Ev.ANSWERED and live.state == "dialing_citizen" and ev.leg == live.citizen_leg:
+            services.outbound_answered(call=call, leg_id=live.citizen_leg)
+            self.engine.bridge(live.citizen_leg, live.agent_leg)
+            self._start_recording(live, [live.citizen_leg, live.agent_leg])
+            live.state = "talking"
+            return True
+        if ev.kind != Ev.HUNGUP:
+            return False
+        code, reason = ev.data.get("code"), ev.data.get("reason", "")
+        if ev.leg == live.agent_leg and live.state == "dialing_agent":  # the agent's phone did not answer
+            self.by_leg.pop(ev.leg, None)
+            services.leg_end(leg_id=ev.leg, sip_code=code, cause=reason)
+            if live.agent_pk is not None:  # like an unanswered offer: not ready, so it is not rung again
+                services.agent_event(
+                    agent_pk=live.agent_pk, event=AgentEvent.NO_ANSWER, call=call, reason="no_answer"
+                )
+            services.call_end(call=call, disposition=Disposition.NOT_REACHED, cause="agent_not_answered")
+            services.queue_callback_not_reached(call=call, agent_answered=False)
+            live.state = "ending"
+            return True
+        if ev.leg == live.agent_leg:  # the agent gave up while the citizen's phone rang
+            self.by_leg.pop(ev.leg, None)
+            services.leg_end(leg_id=ev.leg, sip_code=code, cause=reason)
+            self.engine.hangup(live.citizen_leg)
+            live.agent_leg = ""
+            return True
+        if ev.leg == live.citizen_leg:  # not answered, busy, rejected, or cancelled by the agent
+            self.by_leg.pop(ev.leg, None)
+            services.leg_end(leg_id=ev.leg, sip_code=code, cause=reason)
+            if live.agent_leg:
+                self.by_leg.pop(live.agent_leg, None)
+                self.engine.hangup(live.agent_leg)
+            services.call_end(call=call, disposition=Disposition.NOT_REACHED, cause="citizen_not_answered")
+            services.queue_callback_not_reached(call=call, agent_answered=True)
+            live.state = "ending"
+            return True
+        return False
+
+    # ------------------------------------------------------------------ automated rating calls (CLS-5)
+    def start_rating_calls(self) -> None:
+        """Dial the rating calls that are due (a few at a time)."""
+        from .models import RatingCall, RatingCallStatus
+
+        busy = sum(1 for v in self.by_leg.values() if v.state in ("rating_dial", "rating"))
+        if busy >= MAX_RATING_CALLS:
+            return
+        due = RatingCall.objects.filter(status=RatingCallStatus.PENDING, next_try_at__lte=clock.now())
+        for pk in due.order_by("next_try_at", "id").values_list("pk", flat=True)[: MAX_RATING_CALLS - busy]:
+            leg = f"rate-{uuid.uuid4().hex[:20]}"
+            call = services.rating_call_start(rating_call_pk=pk, leg_id=leg)
+            if call is None:
+                continue
+            live = Live(call.pk, call.call_id, leg, state="rating_dial", offered_at=self.now())
+            self.by_leg[leg] = live
+            self.engine.call_out(leg, f"sip:{call.caller}@{self.registrar}", caller_id=self._hotline_number())
+            CallLeg.objects.filter(leg_id=leg).update(node=self._node(leg))
+
+    def _ask_rating(self, live: Live, call: Call) -> None:
+        prompt = self._say(services.rating_call_question(call=call))
+        self._play(live, prompt, then="")
+        self.engine.collect_digits(
+            live.citizen_leg, max_digits=1, timeout_ms=wav_ms(prompt) + 10000, flush=live.rating_tries > 0
+        )
+
+    def on_rating_event(self, live: Live, ev: MediaEvent) -> bool:
+        call = Call.objects.get(pk=live.call_pk)
+        if ev.kind == Ev.ANSWERED and ev.leg == live.citizen_leg and live.state == "rating_dial":
+            services.outbound_answered(call=call, leg_id=live.citizen_leg)
+            self._start_recording(live, [live.citizen_leg])
+            live.state = "rating"
+            self._ask_rating(live, call)
+            return True
+        if ev.kind == Ev.DIGITS and ev.leg == live.citizen_leg and live.state == "rating":
+            if live.playing:
+                self.engine.stop_play(live.citizen_leg)
+                live.playing = ""
+            digits = str(ev.data.get("digits", ""))
+            if services.rating_call_record(call=call, key=digits[:1]):
+                live.state = "announce"
+                self._play(live, self._say(RATING_THANKS), then="")
+                return True
+            live.rating_tries += 1
+            if live.rating_tries < 2:
+                self._ask_rating(live, call)
+            else:  # no valid key: tried again later, then left to an agent
+                services.rating_call_not_rated(call=call)
+                live.state = "announce"
+                self._play(live, self._say(RATING_GOODBYE), then="")
+            return True
+        if ev.kind == Ev.HUNGUP and ev.leg == live.citizen_leg:  # not answered, or hung up before a key
+            self.by_leg.pop(ev.leg, None)
+            services.leg_end(leg_id=ev.leg, sip_code=ev.data.get("code"), cause=ev.data.get("reason", ""))
+            services.rating_call_not_rated(call=call)
+            if live.rec:
+                self.engine.stop_record(live.rec)
+            services.call_end(
+                call=call,
+                disposition="" if live.state == "rating" else Disposition.NOT_REACHED,
+                cause="rating_call",
+            )
+            live.state = "ending"
+            return True
+        return False
 
     # ------------------------------------------------------------------ supervisor modes (SPV-1)
     def on_monitor_command(self, command: dict[str, Any]) -> None:
@@ -792,6 +1071,28 @@ class CallController:
                 self.engine.disconnect(src, dst)
         if mode == "barge" and live.rec and previous != "barge":
             self.engine.record_add(live.rec, sup)
+        if mode == "intercept":
+            self._intercept(live)
+
+    def _intercept(self, live: Live) -> None:
+        """The supervisor takes the call over: the agent's leg is released (the agent to wrap-up), the caller and
+        the supervisor are bridged; the supervisor's leg is now the call's party (its hang-up ends the call)."""
+        call = Call.objects.get(pk=live.call_pk)
+        sup, citizen = live.monitor_leg, live.citizen_leg
+        if live.agent_leg:
+            leaving = live.agent_leg
+            self.by_leg.pop(leaving, None)
+            self.engine.hangup(leaving)
+            services.call_leg_left(call=call, leg_id=leaving, cause="intercepted")
+        if live.state == "hold":
+            self.engine.retrieve(citizen)
+        self.engine.bridge(citizen, sup)
+        if live.rec:
+            self.engine.record_add(live.rec, sup)
+        services.call_handover(call=call, leg_id=sup, purpose=LegPurpose.INTERCEPT, agent_pk=None)
+        live.agent_leg, live.agent_pk = sup, None
+        live.monitor_leg, live.monitor_mode, live.monitor_answered = "", "", False
+        live.state = "talking"
 
     def on_monitor_hungup(self, live: Live, ev: MediaEvent) -> None:
         self.by_leg.pop(live.monitor_leg, None)
@@ -814,15 +1115,39 @@ class CallController:
             ):
                 self.engine.hangup(live.consult_leg)
                 live.consult_offered_at = float("inf")
+            elif (
+                live.state == "rating_dial"
+                and now - live.offered_at > OUTBOUND_RING_FACTOR * self.ring_timeout
+            ):
+                self.engine.hangup(live.citizen_leg)
+                live.offered_at = float("inf")
+            elif live.state == "dialing_agent" and now - live.offered_at > self.ring_timeout:
+                self.engine.hangup(live.agent_leg)
+                live.offered_at = float("inf")
+            elif (
+                live.state == "dialing_citizen"
+                and now - live.offered_at > OUTBOUND_RING_FACTOR * self.ring_timeout
+            ):
+                self.engine.hangup(live.citizen_leg)
+                live.offered_at = float("inf")
             elif live.voicemail_started and now - live.voicemail_started > VOICEMAIL_MAX_SECONDS:
                 self.engine.hangup(live.citizen_leg)
                 live.voicemail_started = float("inf")
         waiting = {id(v): v for v in self.by_leg.values() if v.state == "queued"}
+        callbacks = self._kept_places(now)
         if waiting:
             self.overflow(list(waiting.values()), now)
-            self.dispatch([v for v in waiting.values() if v.state == "queued"])
+        if waiting or callbacks:
+            self.dispatch([v for v in waiting.values() if v.state == "queued"], callbacks)
+        due = [v for v in waiting.values() if v.state == "queued" and v.announce_every and not v.playing]
+        due = [v for v in due if now - v.announced_at >= v.announce_every]
+        if due:
+            self.announce(due, [v for v in waiting.values() if v.state == "queued"], callbacks, now)
         if self.wrap_up_seconds:
             self.end_wrap_up()
+        if now - self._ratings_read_at >= 2.0:
+            self._ratings_read_at = now
+            self.start_rating_calls()
 
     def _waiting(self, lives: list[Live]) -> list[acd.WaitingCall]:
         return [
@@ -845,8 +1170,65 @@ class CallController:
                 live.state = "voicemail"
                 self._play(live, "voicemail.wav", then="")
 
-    def dispatch(self, lives: list[Live]) -> None:
-        calls = self._waiting(lives)
+    # ------------------------------------------------------------------ queue announcements, kept places (ACD-2)
+    def _kept_places(self, now: float) -> list[acd.WaitingCall]:
+        """Callers who pressed the callback key: they keep their place in the queue (read at most once a second)."""
+        if now - self._callbacks_read_at < 1.0:
+            return self._callbacks
+        from .models import QueueCallback, QueueCallbackStatus
+
+        moment = clock.now()
+        self._callbacks_read_at = now
+        self._callbacks = [
+            acd.WaitingCall(f"cb:{pk}", queue_id, since.timestamp(), priority)
+            for pk, queue_id, since, priority in QueueCallback.objects.filter(
+                Q(not_before__isnull=True) | Q(not_before__lte=moment), status=QueueCallbackStatus.WAITING
+            ).values_list("pk", "queue_id", "waiting_since", "priority")
+        ]
+        return self._callbacks
+
+    def announce(
+        self, due: list[Live], waiting: list[Live], callbacks: Sequence[acd.WaitingCall], now: float
+    ) -> None:
+        """Tell each due caller how many callers are ahead and the expected wait (spoken from clips)."""
+        ahead = acd.positions([*self._waiting(waiting), *callbacks])
+        staffed: dict[int, int] = {}
+        handle: dict[int, float] = {}
+        for live in due:
+            live.announced_at = now
+            if live.queue_id is None or live.call_id not in ahead:
+                continue
+            qid = live.queue_id
+            if qid not in staffed:
+                staffed[qid] = Agent.objects.filter(skills=qid).exclude(state=AgentState.LOGGED_OUT).count()
+                handle[qid] = services.queue_handle_seconds(queue_id=qid)
+            position = ahead[live.call_id]
+            expected = acd.expected_wait_seconds(position, handle_seconds=handle[qid], agents=staffed[qid])
+            try:
+                path = announce.join(announce.queue_position(position, expected, live.callback_key))
+            except tts.TtsError:
+                log.exception("queue announcement could not be spoken")
+                continue
+            call = Call.objects.get(pk=live.call_pk)
+            services.queue_announced(call=call, queue_id=qid, ahead=position, expected_seconds=expected)
+            self._play(live, str(path), then="")
+
+    def keep_place(self, live: Live) -> None:
+        """The caller pressed the callback key: the place is kept, a confirmation is played, then we hang up."""
+        call = Call.objects.get(pk=live.call_pk)
+        services.queue_keep_place(call=call, queue_id=live.queue_id or 0, priority=live.priority)
+        self._callbacks_read_at = 0.0  # seen by the ACD on the next tick
+        live.kept_place, live.state = True, "announce"
+        if live.playing:
+            self.engine.stop_play(live.citizen_leg)
+        try:
+            self._play(live, str(announce.join([announce.KEPT_PLACE])), then="")
+        except tts.TtsError:
+            self.engine.hangup(live.citizen_leg)
+            live.state = "ending"
+
+    def dispatch(self, lives: list[Live], callbacks: Sequence[acd.WaitingCall] = ()) -> None:
+        calls = [*self._waiting(lives), *callbacks]
         if not calls:
             return
         queue_ids = {c.queue_id for c in calls}
@@ -870,6 +1252,16 @@ class CallController:
         rules = {q.pk: q.rule() for q in Queue.objects.filter(pk__in=queue_ids)}
         by_call = {v.call_id: v for v in lives}
         for assignment in acd.assign(calls=calls, agents=snapshot, rules=rules):
+            if assignment.call_id.startswith("cb:"):  # a kept place: call the caller back through this agent
+                command = services.queue_callback_offer(
+                    callback_pk=int(assignment.call_id[3:]),
+                    agent_pk=assignment.agent_id,
+                    leg_id=f"out-{uuid.uuid4().hex[:20]}",
+                )
+                self._callbacks_read_at = 0.0
+                if command is not None:
+                    self.on_dial(command)
+                continue
             live, agent = by_call[assignment.call_id], agents[assignment.agent_id]
             leg = f"out-{uuid.uuid4().hex[:20]}"
             uri = f"sip:{agent.extension}@{self.registrar}"

@@ -39,6 +39,7 @@ USED: dict[str, tuple[str, ...]] = {
     ivr.VOICEMAIL: ("prompt", "audio"),
     ivr.HANGUP: ("prompt", "audio"),
     ivr.TRANSFER: ("number", "fallback"),
+    ivr.CASE_PROGRESS: ("prompt", "audio", "timeout", "retries", "next"),
 }
 MAX_ROWS = ivr.MAX_NODES + 10
 OPTION_RE = re.compile(r"^\s*([^=\s]+)\s*=\s*(\S+)\s*$")

@@ -14,6 +14,9 @@ A graph is JSON: `{"start": "<node id>", "nodes": [{"id": ..., "type": ..., ...}
 - `hangup`: (optional prompt, then) hang up;
 - `transfer`: call an outside `number` (a duty number, the unit's emergency line; IVR-3) with music meanwhile;
   no answer → `fallback` (e.g. voicemail).
+- `case_progress`: self-service (IVR-1): the caller keys in a case number and its query password (each ended
+  by #), the progress is read out by TTS, then → `next`. Wrong number or password: asked again up to `retries`
+  times; the web lookup's guards apply (per-case lockout, per-caller throttle).
 
 `queue`, `voicemail`, `hangup` and `transfer` end a flow. A graph can be published only when `validate()` finds nothing:
 every node reachable from the start, every target an existing node, and from every node an end reachable (no
@@ -32,7 +35,8 @@ from django.utils.translation import gettext as _
 
 PLAY, MENU, HOURS, QUEUE, VOICEMAIL, HANGUP = "play", "menu", "hours", "queue", "voicemail", "hangup"
 TRANSFER = "transfer"
-NODE_TYPES = (PLAY, MENU, HOURS, QUEUE, VOICEMAIL, HANGUP, TRANSFER)
+CASE_PROGRESS = "case_progress"
+NODE_TYPES = (PLAY, MENU, HOURS, QUEUE, VOICEMAIL, HANGUP, TRANSFER, CASE_PROGRESS)
 ENDS = frozenset({QUEUE, VOICEMAIL, HANGUP, TRANSFER})
 # Which fields of a node name other nodes.
 TARGET_FIELDS: dict[str, tuple[str, ...]] = {
@@ -43,6 +47,7 @@ TARGET_FIELDS: dict[str, tuple[str, ...]] = {
     VOICEMAIL: (),
     HANGUP: (),
     TRANSFER: ("fallback",),
+    CASE_PROGRESS: ("next",),
 }
 NEEDS_PROMPT = frozenset({PLAY, MENU, VOICEMAIL})
 NODE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
@@ -261,7 +266,7 @@ def outline(graph: dict[str, Any]) -> list[tuple[int, str, dict[str, Any], str]]
         elif kind == HOURS:
             walk(str(node.get("open") or ""), depth + 1, _("服务时间内"))
             walk(str(node.get("closed") or ""), depth + 1, _("服务时间外"))
-        elif kind == PLAY:
+        elif kind in (PLAY, CASE_PROGRESS):
             walk(str(node.get("next") or ""), depth + 1, "")
         elif kind == TRANSFER:
             walk(str(node.get("fallback") or ""), depth + 1, _("无人接听"))

@@ -225,12 +225,17 @@ class Node:
             rec = pj.AudioMediaRecorder()
             os.makedirs(os.path.dirname(cmd["path"]), exist_ok=True)
             rec.createRecorder(cmd["path"])
-            for leg_id in cmd["legs"]:
-                am = self.leg(leg_id).am
+            # A party may already have hung up (the command crossed its BYE): record who is left; with nobody
+            # left the recording ends at once (the platform still gets its record_done).
+            present = [leg_id for leg_id in cmd["legs"] if leg_id in self.legs]
+            for leg_id in present:
+                am = self.legs[leg_id].am
                 if am is not None:
                     am.startTransmit(rec)
             self.recorders[cmd["rec"]] = (rec, cmd["path"])
-            self.rec_legs[cmd["rec"]] = set(cmd["legs"])
+            self.rec_legs[cmd["rec"]] = set(present)
+            if not present:
+                self.commands.put({"op": "stop_record", "rec": cmd["rec"]})
         elif op == "stop_record":
             self.stop_record(cmd["rec"])
         elif op == "call_out":

@@ -4,6 +4,7 @@ the queue log, the agent-state log and the recordings index. Reports are plain S
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -23,6 +24,7 @@ class NotReadyReason(models.TextChoices):
     MEETING = "meeting", _("会议")
     NO_ANSWER = "no_answer", _("振铃未接")
     LOGIN = "login", _("刚签入")
+    SUPERVISOR = "supervisor", _("班长置忙")
     OTHER = "other", _("其他")
 
 
@@ -42,6 +44,16 @@ class Queue(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+    )
+    announce_seconds = models.PositiveIntegerField(
+        _("排队播报间隔（秒）"), default=0, help_text=_("播报排队位置和预计等待时间；0 表示不播报")
+    )
+    callback_key = models.CharField(
+        _("排队回电按键"),
+        max_length=1,
+        blank=True,
+        validators=[RegexValidator(r"^[0-9*#]?$", _("按键应为 0–9、* 或 #"))],
+        help_text=_("等待中按此键挂机，轮到时回电（保留排队位置）；留空表示不提供"),
     )
 
     class Meta:
@@ -240,13 +252,19 @@ class Disposition(models.TextChoices):
     VOICEMAIL = "voicemail", _("转语音留言")
     NO_NUMBER = "no_number", _("空号")
     IVR_END = "ivr_end", _("自助流程结束")
+    KEPT_PLACE = "kept_place", _("排队回电")
     FAILED = "failed", _("失败")
+    NOT_REACHED = "not_reached", _("外呼未接通")
 
 
 class Call(models.Model):
     """One citizen call from arrival to the last hang-up. `time_to_person_ms` is IVR-6's figure."""
 
     call_id = models.CharField(_("呼叫编号"), max_length=40, unique=True)
+    # "out": click-to-call (the agent's phone first, then the citizen); `caller` is then the citizen called.
+    direction = models.CharField(
+        _("方向"), max_length=8, choices=[("in", _("呼入")), ("out", _("呼出"))], default="in"
+    )
     caller = models.CharField(_("主叫号码"), max_length=32, db_index=True)
     dialed = models.CharField(_("被叫号码"), max_length=32)
     number = models.ForeignKey(Number, verbose_name=_("接入号码"), null=True, on_delete=models.SET_NULL)
@@ -299,6 +317,8 @@ class LegPurpose(models.TextChoices):
     CONSULT = "consult", _("咨询")
     CONFERENCE = "conference", _("三方")
     MONITOR = "monitor", _("监听")
+    INTERCEPT = "intercept", _("班长拦截")
+    OUTBOUND = "outbound", _("外呼")
 
 
 class CallLeg(models.Model):
@@ -333,6 +353,9 @@ class QueueEvent(models.TextChoices):
     ABANDON = "abandon", _("放弃")
     OVERFLOW = "overflow", _("溢出")
     TRANSFER = "transfer", _("转入队列")
+    ANNOUNCE = "announce", _("播报位置")
+    KEEP_PLACE = "keep_place", _("保留位置回电")
+    CALLBACK = "callback", _("排队回电")
 
 
 class QueueLog(models.Model):
@@ -341,6 +364,9 @@ class QueueLog(models.Model):
     event = models.CharField(_("事件"), max_length=16, choices=QueueEvent.choices)
     agent = models.ForeignKey(Agent, verbose_name=_("坐席"), null=True, blank=True, on_delete=models.SET_NULL)
     wait_ms = models.PositiveIntegerField(_("已等待（毫秒）"), default=0)
+    # Announcements: the callers ahead and the expected wait spoken.
+    position = models.PositiveIntegerField(_("前面人数"), null=True, blank=True)
+    expected_seconds = models.PositiveIntegerField(_("预计等待（秒）"), null=True, blank=True)
     at = models.DateTimeField(_("时间"), db_index=True)
 
     class Meta:
@@ -427,6 +453,14 @@ class MissedCall(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("回拨人"), null=True, blank=True, on_delete=models.SET_NULL
     )
     done_at = models.DateTimeField(_("回拨时间"), null=True, blank=True)
+    callback_call = models.ForeignKey(
+        Call,
+        verbose_name=_("回拨呼叫"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     created_at = models.DateTimeField(_("登记时间"))
 
     class Meta:
@@ -440,6 +474,10 @@ class IvrStepEvent(models.TextChoices):
     KEYS = "keys", _("按键")
     TIMEOUT = "timeout", _("按键超时")
     INVALID = "invalid", _("无效按键")
+    # Self-service case progress (the password keyed is never logged).
+    FOUND = "found", _("查询成功")
+    NOT_FOUND = "not_found", _("编号或密码错误")
+    REFUSED = "refused", _("查询被锁定或限流")
 
 
 class IvrStep(models.Model):
@@ -450,7 +488,7 @@ class IvrStep(models.Model):
         IvrVersion, verbose_name=_("版本"), on_delete=models.PROTECT, related_name="+"
     )
     node = models.CharField(_("节点"), max_length=32)
-    event = models.CharField(_("事件"), max_length=8, choices=IvrStepEvent.choices)
+    event = models.CharField(_("事件"), max_length=12, choices=IvrStepEvent.choices)
     digits = models.CharField(_("按键"), max_length=20, blank=True)
     at = models.DateTimeField(_("时间"), db_index=True)
 
@@ -471,6 +509,8 @@ class ControlKind(models.TextChoices):
     WHISPER = "whisper", _("耳语")
     BARGE = "barge", _("强插")
     MONITOR_END = "monitor_end", _("结束监听")
+    INTERCEPT = "intercept", _("拦截")
+    FORCE_RELEASE = "force_release", _("强拆")
 
 
 class CallControl(models.Model):
@@ -492,3 +532,68 @@ class CallControl(models.Model):
         verbose_name = _("通话控制记录")
         verbose_name_plural = _("通话控制记录")
         ordering = ["at", "id"]
+
+
+class QueueCallbackStatus(models.TextChoices):
+    WAITING = "waiting", _("排队中")
+    CALLING = "calling", _("回电中")
+    DONE = "done", _("已回电")
+    FAILED = "failed", _("回电未接通")
+
+
+class QueueCallback(models.Model):
+    """Place-keeping callback (ACD-2): the caller pressed the queue's key and hung up; the entry keeps the call's
+    place (its queue, priority and time of entry) and the ACD calls back through the agent it picks."""
+
+    call = models.OneToOneField(
+        Call, verbose_name=_("原呼叫"), on_delete=models.CASCADE, related_name="queue_callback"
+    )
+    queue = models.ForeignKey(Queue, verbose_name=_("队列"), on_delete=models.CASCADE, related_name="+")
+    number = models.CharField(_("回电号码"), max_length=32)
+    priority = models.SmallIntegerField(_("优先级"), default=0)
+    waiting_since = models.DateTimeField(_("排队开始"))
+    status = models.CharField(
+        _("状态"), max_length=8, choices=QueueCallbackStatus.choices, default=QueueCallbackStatus.WAITING
+    )
+    attempts = models.PositiveSmallIntegerField(_("已回电次数"), default=0)
+    not_before = models.DateTimeField(_("下次回电不早于"), null=True, blank=True)
+    callback_call = models.ForeignKey(
+        Call, verbose_name=_("回电呼叫"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("登记时间"))
+
+    class Meta:
+        verbose_name = _("排队回电")
+        verbose_name_plural = _("排队回电")
+        ordering = ["waiting_since", "id"]
+        indexes = [models.Index(fields=["status", "queue"], name="tel_qcb_status_idx")]
+
+
+class RatingCallStatus(models.TextChoices):
+    PENDING = "pending", _("待呼叫")
+    CALLING = "calling", _("呼叫中")
+    RATED = "rated", _("已评价")
+    LEFT_TO_AGENT = "to_agent", _("转人工回访")
+
+
+class RatingCall(models.Model):
+    """CLS-5 by phone: after the office accepts a result, the citizen is called and asked the rating (TTS, keys
+    1–5); the rating goes through the cases' callback service. No answer: retried, then left to an agent."""
+
+    case = models.ForeignKey("cases.Case", verbose_name=_("工单"), on_delete=models.CASCADE, related_name="+")
+    number = models.CharField(_("号码"), max_length=32)
+    status = models.CharField(
+        _("状态"), max_length=8, choices=RatingCallStatus.choices, default=RatingCallStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("已呼叫次数"), default=0)
+    next_try_at = models.DateTimeField(_("下次呼叫不早于"))
+    call = models.ForeignKey(
+        Call, verbose_name=_("最近呼叫"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    rating = models.CharField(_("评价"), max_length=24, blank=True)
+    created_at = models.DateTimeField(_("登记时间"))
+
+    class Meta:
+        verbose_name = _("自动回访呼叫")
+        verbose_name_plural = _("自动回访呼叫")
+        indexes = [models.Index(fields=["status", "next_try_at"], name="tel_ratingcall_due_idx")]

@@ -130,6 +130,51 @@ def agent_board(*, user: User) -> QuerySet[Agent]:
     )
 
 
+def queue_board(*, user: User) -> list[dict[str, object]]:
+    """Per queue: calls waiting, ringing and talking, the longest wait, agents ready / signed in with its skill."""
+    from django.db.models import Count, Min
+
+    from hotline.common import clock
+
+    from .models import Queue
+    from .permissions import may_supervise
+
+    if not may_supervise(user):
+        return []
+    counts: dict[tuple[int, str], int] = {}
+    oldest: dict[int, dt.datetime] = {}
+    for row in (
+        Call.objects.exclude(status=CallStatus.ENDED)
+        .filter(queue__isnull=False)
+        .values("queue_id", "status")
+        .annotate(n=Count("id"), first=Min("enqueued_at"))
+    ):
+        counts[(row["queue_id"], row["status"])] = row["n"]
+        if row["status"] == CallStatus.QUEUED and row["first"]:
+            oldest[row["queue_id"]] = row["first"]
+    agents: dict[tuple[int, str], int] = {}
+    for seat in (
+        Agent.objects.exclude(state=AgentState.LOGGED_OUT)
+        .values("skills", "state")
+        .annotate(n=Count("id"))
+        .filter(skills__isnull=False)
+    ):
+        agents[(seat["skills"], seat["state"])] = seat["n"]
+    now = clock.now()
+    return [
+        {
+            "queue": q,
+            "waiting": counts.get((q.pk, CallStatus.QUEUED), 0),
+            "ringing": counts.get((q.pk, CallStatus.RINGING), 0),
+            "talking": counts.get((q.pk, CallStatus.TALKING), 0),
+            "longest_wait": int((now - oldest[q.pk]).total_seconds()) if q.pk in oldest else 0,
+            "ready": agents.get((q.pk, AgentState.READY), 0),
+            "signed_in": sum(n for (pk, _state), n in agents.items() if pk == q.pk),
+        }
+        for q in Queue.objects.order_by("code")
+    ]
+
+
 def cdr_list(
     *, user: User, day: dt.date | None = None, caller: str = "", agent_id: str = ""
 ) -> QuerySet[Call]:

@@ -3,6 +3,7 @@ the call ↔ case link. One transaction each; agent events are pushed to the wor
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from collections.abc import Iterable
@@ -35,12 +36,17 @@ from .models import (
     IvrStep,
     IvrVersion,
     IvrVersionStatus,
+    LegPurpose,
     LegRole,
     MissedCall,
     NotReadyReason,
     Queue,
+    QueueCallback,
+    QueueCallbackStatus,
     QueueEvent,
     QueueLog,
+    RatingCall,
+    RatingCallStatus,
     Recording,
 )
 from .states import AgentEvent, AgentState, next_state
@@ -114,6 +120,9 @@ def _transition(
     agent.save(update_fields=["state", "state_since", "state_reason", "ready_since", "current_call"])
     payload = agent_payload(agent)
     transaction.on_commit(lambda: push.publish_agent(agent.pk, payload))
+    push.board_on_commit(
+        {"type": "agent_state", "agent": agent.agent_id, "state": target, "at": now.timestamp()}
+    )
     return agent
 
 
@@ -342,6 +351,7 @@ def call_requeue(*, call: Call, queue: Queue, priority: int) -> Call:
         call.enqueued_at = call.enqueued_at or now
         call.save(update_fields=["queue", "priority", "status", "agent"])
         QueueLog.objects.create(call=call, queue=queue, event=QueueEvent.TRANSFER, wait_ms=0, at=now)
+        push.board_on_commit({"type": "call", "call_id": call.call_id, "status": call.status})
     return call
 
 
@@ -378,6 +388,7 @@ def call_arrive(*, call_id: str, leg_id: str, caller: str, dialed: str, node: st
         CallLeg.objects.create(
             call=call, leg_id=leg_id, role="citizen", direction="in", remote=caller, node=node, started_at=now
         )
+        push.board_on_commit({"type": "call", "call_id": call_id, "status": call.status})
     return call
 
 
@@ -388,6 +399,7 @@ def call_enqueue(*, call: Call, queue: Queue, priority: int = 0) -> Call:
         call.enqueued_at = call.enqueued_at or now
         call.save(update_fields=["queue", "priority", "status", "enqueued_at"])
         QueueLog.objects.create(call=call, queue=queue, event=QueueEvent.ENQUEUE, at=now)
+        push.board_on_commit({"type": "call", "call_id": call.call_id, "status": call.status})
     return call
 
 
@@ -434,6 +446,7 @@ def call_overflow(*, call: Call, to_queue: Queue | None) -> Call:
     now = clock.now()
     with transaction.atomic():
         _queue_log(call, QueueEvent.OVERFLOW, agent_id=None, now=now)
+        push.board_on_commit({"type": "call", "call_id": call.call_id, "status": "overflow"})
         if to_queue is None:
             call.status = CallStatus.IVR
             call.save(update_fields=["status"])
@@ -476,6 +489,7 @@ def call_connect(*, call: Call, leg_id: str) -> Call:
             call.answered_at, call.time_to_person_ms = now, _ms(now, call.started_at)
         call.save(update_fields=["status", "answered_at", "time_to_person_ms"])
         _queue_log(call, QueueEvent.CONNECT, agent_id=call.agent_id, now=now)
+        push.board_on_commit({"type": "call", "call_id": call.call_id, "status": call.status})
         if call.agent_id and Agent.objects.filter(pk=call.agent_id, state=AgentState.RINGING).exists():
             agent_event(agent_pk=call.agent_id, event=AgentEvent.ANSWER, call=call)
     return call
@@ -523,6 +537,7 @@ def call_end(*, call: Call, disposition: str = "", cause: str = "call_ended") ->
             agent_event(agent_pk=agent.pk, event=AgentEvent.HANGUP, call=call)
         call.status, call.disposition, call.ended_at = CallStatus.ENDED, disposition, now
         call.save(update_fields=["status", "disposition", "ended_at"])
+        push.board_on_commit({"type": "call", "call_id": call.call_id, "status": call.status})
         if disposition in (Disposition.ABANDONED, Disposition.VOICEMAIL) and call.caller:
             missed_call_add(call=call, reason=disposition, at=now)
     return call
@@ -592,7 +607,11 @@ def call_link_case(*, call_id: str, case: Any) -> CallCase:
 
 def on_case_event(sender: Any, instance: Any, created: bool = False, raw: bool = False, **_: Any) -> None:
     """post_save of CaseEvent: a case registered from a call (its origin carries `call_id`) is linked to it in
-    the same transaction."""
+    the same transaction; a result the office accepted gets its automated rating call (CLS-5, when on)."""
+    if created and not raw and instance.action == "review_accept":
+        if getattr(settings, "HOTLINE_RATING_CALLS", False):  # off: not even the case row is read
+            rating_call_plan(case=instance.case)
+        return
     if not created or raw or instance.action not in ("create", "save_draft"):
         return
     origin = instance.case.origin or {}
@@ -818,19 +837,21 @@ def call_start_ivr(*, call: Call, version_pk: int) -> None:
 
 # --------------------------------------------------------------------------- supervisor modes (SPV-1)
 
-MONITOR_MODES = ("listen", "whisper", "barge")
+MONITOR_MODES = ("listen", "whisper", "barge", "intercept")
 MONITOR_KIND = {
     "listen": ControlKind.LISTEN,
     "whisper": ControlKind.WHISPER,
     "barge": ControlKind.BARGE,
+    # The supervisor's phone takes the call over: the agent's leg is released (to wrap-up).
+    "intercept": ControlKind.INTERCEPT,
     "end": ControlKind.MONITOR_END,
 }
 
 
 def call_monitor(*, call_id: str, mode: str, actor: Any) -> CallControl:
-    """A supervisor listens to a live call, whispers to its agent or barges in (or ends that): the supervisor's
-    own phone (the extension of the seat bound to the account) is called and joined in the chosen mode. Every
-    change is a call-control row and an audit row."""
+    """A supervisor listens to a live call, whispers to its agent, barges in or intercepts it (or ends that): the
+    supervisor's own phone (the extension of the seat bound to the account) is called and joined in the chosen
+    mode. Every change is a call-control row and an audit row."""
     from .permissions import may_supervise
 
     if not may_supervise(actor):
@@ -882,3 +903,520 @@ def recording_played(*, recording: Recording, actor: Any) -> None:
         obj=recording,
         summary=f"recording_play {recording.call.call_id} cases {cases or '-'}",
     )
+
+
+def call_force_release(*, call_id: str, actor: Any) -> CallControl:
+    """Force release (强拆): a supervisor ends a live call (waiting, ringing or talking); the controller hangs up
+    the caller and everything follows (CDR closed, agent to wrap-up). Audited."""
+    from .permissions import may_supervise
+
+    if not may_supervise(actor):
+        raise NotAllowed(_("只有班长可以强拆通话"))
+    with transaction.atomic():
+        call = (
+            Call.objects.select_for_update(of=("self",))
+            .filter(call_id=call_id[:40])
+            .exclude(status=CallStatus.ENDED)
+            .select_related("agent")
+            .first()
+        )
+        if call is None:
+            raise NotFound(_("通话不存在或已结束"))
+        row = call_control_log(
+            call=call, kind=ControlKind.FORCE_RELEASE, agent_pk=call.agent_id, actor_pk=actor.pk
+        )
+        audit_record(
+            actor=actor,
+            action=AuditLog.Action.UPDATE,
+            obj=call,
+            summary=f"force_release {call.call_id} agent {call.agent.agent_id if call.agent else '-'}",
+        )
+        message = {"action": "force_release", "call_id": call.call_id, "actor": actor.pk}
+        transaction.on_commit(lambda: push.send_control(message))
+    return row
+
+
+# What a supervisor may force on an agent (SPV-1), and the agent-state events that get there from each state.
+FORCE_PATHS: dict[str, dict[str, tuple[str, ...]]] = {
+    "ready": {
+        AgentState.NOT_READY: (AgentEvent.READY,),
+        AgentState.WRAP_UP: (AgentEvent.WRAP_UP_DONE,),
+    },
+    "not_ready": {
+        AgentState.READY: (AgentEvent.NOT_READY,),
+        AgentState.NOT_READY: (AgentEvent.NOT_READY,),
+        AgentState.WRAP_UP: (AgentEvent.NOT_READY,),
+    },
+    "logout": {
+        AgentState.READY: (AgentEvent.LOGOUT,),
+        AgentState.NOT_READY: (AgentEvent.LOGOUT,),
+        AgentState.WRAP_UP: (AgentEvent.NOT_READY, AgentEvent.LOGOUT),
+    },
+}
+
+
+def agent_force_state(*, agent_id: str, target: str, actor: Any) -> Agent:
+    """Force busy / idle / logout (SPV-1) by a supervisor. An agent on a call (ringing, talking, on hold) is refused:
+    the call is force-released first. The state log carries the reason "supervisor"; audited."""
+    from .permissions import may_supervise
+
+    if not may_supervise(actor):
+        raise NotAllowed(_("只有班长可以强制置忙、置闲或签出"))
+    if target not in FORCE_PATHS:
+        raise ServiceError(_("不支持的操作"), field_errors={"target": [_("不支持的操作")]})
+    with transaction.atomic():
+        agent = Agent.objects.select_for_update().filter(agent_id=agent_id.strip()[:16]).first()
+        if agent is None:
+            raise NotFound(_("坐席不存在"))
+        events = FORCE_PATHS[target].get(agent.state)
+        if events is None:
+            message = _("坐席当前状态为“%(state)s”，不能强制该操作") % {
+                "state": AgentState(agent.state).label
+            }
+            raise ServiceError(message, field_errors={"target": [message]}, code="bad_agent_state")
+        for event in events:
+            reason = NotReadyReason.SUPERVISOR if event == AgentEvent.NOT_READY else ""
+            _transition(agent, event, reason=reason)
+        audit_record(
+            actor=actor,
+            action=AuditLog.Action.UPDATE,
+            obj=agent,
+            summary=f"force_{target} agent {agent.agent_id}",
+        )
+    return agent
+
+
+# --------------------------------------------------------------------------- click-to-call (ACD-3, CIT-5)
+
+# Where a number to dial comes from: the browser names the page's object, never the number (a masked number is
+# dialled without being revealed).
+DIAL_SOURCES = ("case", "citizen", "citizen_phone", "missed")
+
+
+def dial_number(*, user: Any, source: str, pk: int) -> str:
+    """The number behind a phone shown to this user, resolved by object and scope (NotFound otherwise)."""
+    from hotline.cases.models import Case
+    from hotline.cases.selectors import case_require_visible
+    from hotline.citizens.models import CitizenPhone
+    from hotline.citizens.selectors import citizen_get
+
+    from .selectors import missed_call_get
+
+    if source == "case":
+        case_require_visible(user=user, pk=pk)
+        return Case.objects.filter(pk=pk).values_list("citizen_phone", flat=True).first() or ""
+    if source == "citizen":
+        return citizen_get(user=user, pk=pk).phone
+    if source == "citizen_phone":
+        phone = CitizenPhone.objects.filter(pk=pk).first()
+        if phone is None:
+            raise NotFound(_("号码不存在"))
+        citizen_get(user=user, pk=phone.citizen_id)
+        return phone.number
+    if source == "missed":
+        return missed_call_get(user=user, pk=pk).number
+    raise ServiceError(_("不支持的号码来源"), field_errors={"source": [_("不支持的号码来源")]})
+
+
+def click_to_call(*, agent: Agent, source: str, pk: int, actor: Any) -> Call:
+    """Outbound from a number the user may see: the agent's phone rings first, then the citizen is called and
+    both are bridged and recorded (the call controller does it). A call from a case is linked to it; a call from
+    the callback list closes that entry when the citizen answers. Refused: not one's own seat, on a call,
+    an outbound-blacklisted number (CIT-4). Audited without the number."""
+    from hotline.citizens.models import BlacklistDirection
+    from hotline.citizens.selectors import blacklist_lookup
+
+    number = "".join(ch for ch in dial_number(user=actor, source=source, pk=pk) if ch.isdigit())
+    if not OUTSIDE_NUMBER_RE.match(number):
+        raise ServiceError(
+            _("该号码无法外呼"), field_errors={"number": [_("该号码无法外呼")]}, code="bad_number"
+        )
+    if blacklist_lookup(number, BlacklistDirection.OUTBOUND) is not None:
+        raise ServiceError(_("该号码已列入外呼黑名单"), code="blacklisted")
+    now = clock.now()
+    with transaction.atomic():
+        locked = Agent.objects.select_for_update().get(pk=agent.pk)
+        if getattr(actor, "pk", None) != locked.user_id:
+            raise NotAllowed(_("只能使用自己的坐席外呼"))
+        if locked.state not in (AgentState.READY, AgentState.NOT_READY, AgentState.WRAP_UP):
+            message = _("坐席当前状态为“%(state)s”，不能外呼") % {"state": AgentState(locked.state).label}
+            raise ServiceError(message, code="bad_agent_state")
+        import uuid
+
+        call = Call.objects.create(
+            call_id=uuid.uuid4().hex,
+            direction="out",
+            caller=number,
+            dialed=number,
+            agent=locked,
+            status=CallStatus.RINGING,
+            started_at=now,
+        )
+        _transition(locked, AgentEvent.DIAL, call=call, at=now)
+        leg_id = f"out-{uuid.uuid4().hex[:20]}"
+        CallLeg.objects.create(
+            call=call,
+            leg_id=leg_id,
+            role=LegRole.AGENT,
+            purpose=LegPurpose.OUTBOUND,
+            direction="out",
+            remote=locked.extension,
+            agent=locked,
+            node="",
+            started_at=now,
+        )
+        if source == "case":
+            CallCase.objects.get_or_create(call=call, case_id=pk, defaults={"linked_at": now})
+        if source == "missed":
+            MissedCall.objects.filter(pk=pk).update(callback_call=call)
+        audit_record(
+            actor=actor,
+            action=AuditLog.Action.CREATE,
+            obj=call,
+            summary=f"click_to_call {call.call_id} {source} {pk} agent {locked.agent_id}",
+        )
+        command = {
+            "action": "dial",
+            "call_id": call.call_id,
+            "agent": locked.pk,
+            "leg": leg_id,
+            "extension": locked.extension,
+            "number": number,
+        }
+        transaction.on_commit(lambda: push.send_control(command))
+        push.board_on_commit({"type": "call", "call_id": call.call_id, "status": call.status})
+    return call
+
+
+def outbound_answered(*, call: Call, leg_id: str) -> None:
+    """The citizen answered a click-to-call: the call is talking; a callback-list entry or a kept queue place it
+    worked is done."""
+    now = clock.now()
+    with transaction.atomic():
+        CallLeg.objects.filter(leg_id=leg_id, answered_at__isnull=True).update(answered_at=now)
+        Call.objects.filter(pk=call.pk).update(
+            status=CallStatus.TALKING, answered_at=now, time_to_person_ms=0
+        )
+        QueueCallback.objects.filter(callback_call=call).update(status=QueueCallbackStatus.DONE)
+        agent = Agent.objects.filter(pk=call.agent_id or 0).select_related("user").first()
+        MissedCall.objects.filter(callback_call=call, status=CallbackStatus.OPEN).update(
+            status=CallbackStatus.DONE, done_at=now, done_by=agent.user if agent else None
+        )
+        push.board_on_commit({"type": "call", "call_id": call.call_id, "status": CallStatus.TALKING})
+
+
+# --------------------------------------------------------------------------- queue announcements, callbacks (ACD-2)
+
+
+def queue_announced(*, call: Call, queue_id: int, ahead: int, expected_seconds: int) -> None:
+    now = clock.now()
+    QueueLog.objects.create(
+        call=call,
+        queue_id=queue_id,
+        event=QueueEvent.ANNOUNCE,
+        wait_ms=_ms(now, call.enqueued_at),
+        position=ahead,
+        expected_seconds=expected_seconds,
+        at=now,
+    )
+
+
+def queue_handle_seconds(*, queue_id: int, default: float = 180.0, sample: int = 50) -> float:
+    """The average talk time of the queue's last answered calls (the expected wait's basis)."""
+    rows = list(
+        Call.objects.filter(queue_id=queue_id, answered_at__isnull=False, ended_at__isnull=False)
+        .order_by("-ended_at")
+        .values_list("answered_at", "ended_at")[:sample]
+    )
+    if len(rows) < 3:
+        return default
+    total = 0.0
+    for start, end in rows:
+        if start is not None and end is not None:
+            total += (end - start).total_seconds()
+    return total / len(rows)
+
+
+def queue_keep_place(*, call: Call, queue_id: int, priority: int) -> QueueCallback:
+    """The caller pressed the queue's callback key: the call's place (queue, priority, time of entry) is kept
+    by a callback entry; the call itself ends as "kept place" (not abandoned, not on the missed list)."""
+    now = clock.now()
+    with transaction.atomic():
+        entry, _created = QueueCallback.objects.get_or_create(
+            call=call,
+            defaults={
+                "queue_id": queue_id,
+                "number": call.caller,
+                "priority": priority,
+                "waiting_since": call.enqueued_at or now,
+                "created_at": now,
+            },
+        )
+        QueueLog.objects.create(
+            call=call,
+            queue_id=queue_id,
+            event=QueueEvent.KEEP_PLACE,
+            wait_ms=_ms(now, call.enqueued_at),
+            at=now,
+        )
+        push.board_on_commit({"type": "call", "call_id": call.call_id, "status": "kept_place"})
+    return entry
+
+
+def queue_callback_offer(*, callback_pk: int, agent_pk: int, leg_id: str) -> dict[str, Any] | None:
+    """The ACD chose an agent for a kept place: an outbound call (agent's phone first, then the caller), as
+    click-to-call does; the command for the controller, or None if the entry or the agent moved meanwhile."""
+    import uuid
+
+    now = clock.now()
+    with transaction.atomic():
+        entry = (
+            QueueCallback.objects.select_for_update()
+            .filter(pk=callback_pk, status=QueueCallbackStatus.WAITING)
+            .first()
+        )
+        agent = Agent.objects.select_for_update().filter(pk=agent_pk, state=AgentState.READY).first()
+        if entry is None or agent is None:
+            return None
+        call = Call.objects.create(
+            call_id=uuid.uuid4().hex,
+            direction="out",
+            caller=entry.number,
+            dialed=entry.number,
+            queue_id=entry.queue_id,
+            priority=entry.priority,
+            agent=agent,
+            status=CallStatus.RINGING,
+            started_at=now,
+            enqueued_at=entry.waiting_since,
+        )
+        _transition(agent, AgentEvent.DIAL, call=call, at=now)
+        CallLeg.objects.create(
+            call=call,
+            leg_id=leg_id,
+            role=LegRole.AGENT,
+            purpose=LegPurpose.OUTBOUND,
+            direction="out",
+            remote=agent.extension,
+            agent=agent,
+            node="",
+            started_at=now,
+        )
+        QueueLog.objects.create(
+            call=entry.call,
+            queue_id=entry.queue_id,
+            event=QueueEvent.CALLBACK,
+            agent=agent,
+            wait_ms=_ms(now, entry.waiting_since),
+            at=now,
+        )
+        entry.status, entry.callback_call, entry.attempts = (
+            QueueCallbackStatus.CALLING,
+            call,
+            entry.attempts + 1,
+        )
+        entry.save(update_fields=["status", "callback_call", "attempts"])
+        push.board_on_commit({"type": "call", "call_id": call.call_id, "status": call.status})
+    return {
+        "action": "dial",
+        "call_id": call.call_id,
+        "agent": agent.pk,
+        "leg": leg_id,
+        "extension": agent.extension,
+        "number": entry.number,
+    }
+
+
+QUEUE_CALLBACK_ATTEMPTS = 3
+
+
+def queue_callback_not_reached(*, call: Call, agent_answered: bool) -> None:
+    """A callback call that did not connect: the agent's phone did not answer → the entry waits again (its
+    place kept); the caller did not answer → retried later, and after the last try it goes to the callback list
+    (missed calls) for an agent."""
+    now = clock.now()
+    with transaction.atomic():
+        entry = QueueCallback.objects.select_for_update().filter(callback_call=call).first()
+        if entry is None:
+            return
+        if not agent_answered:
+            entry.status, entry.attempts = QueueCallbackStatus.WAITING, max(0, entry.attempts - 1)
+        elif entry.attempts >= int(
+            getattr(settings, "HOTLINE_QUEUE_CALLBACK_ATTEMPTS", QUEUE_CALLBACK_ATTEMPTS)
+        ):
+            entry.status = QueueCallbackStatus.FAILED
+            missed_call_add(call=entry.call, reason=Disposition.KEPT_PLACE, at=now)
+        else:
+            retry = int(getattr(settings, "HOTLINE_QUEUE_CALLBACK_RETRY_SECONDS", 120))
+            entry.status, entry.not_before = QueueCallbackStatus.WAITING, now + dt.timedelta(seconds=retry)
+        entry.save(update_fields=["status", "attempts", "not_before"])
+
+
+# --------------------------------------------------------------------------- IVR self-service (case progress)
+
+RATE_PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _digits_read(text: str) -> str:
+    from .announce import DIGITS
+
+    return "".join(DIGITS[int(ch)] if ch.isdigit() else ch for ch in text)
+
+
+def ivr_case_progress(*, caller: str, number: str, password: str) -> tuple[str, str]:
+    """A caller's progress query by keys: (outcome, what to say). The web lookup's guards apply: the per-case
+    lockout of `public_case_lookup` (shared cache) and a per-caller-number throttle at the web's rate."""
+    from hotline.cases.models import AssignmentRole, AssignmentStatus
+    from hotline.cases.public_lookup import LookupLocked, public_case_lookup
+    from hotline.common.throttles import increment
+
+    count, _slash, period = str(settings.HOTLINE_LOOKUP_RATE).partition("/")
+    seconds = RATE_PERIODS.get(period[:1], 60)
+    if increment(f"tel-lookup:{caller or 'unknown'}", seconds) > int(count or 20):
+        return "refused", _("查询过于频繁，请稍后再试。")
+    try:
+        case = public_case_lookup(number=number[:20], password=password[:20])
+    except LookupLocked as locked:
+        return "refused", locked.message
+    except ServiceError:
+        return "not_found", _("工单编号或查询密码不正确。")
+    result = (
+        (
+            case.assignments.filter(
+                parent__isnull=True, role=AssignmentRole.MAIN, status=AssignmentStatus.REPORTED
+            )
+            .order_by("-finished_at")
+            .values_list("result", flat=True)
+            .first()
+        )
+        or case.answer
+        or ""
+    )
+    text = _("工单%(number)s，当前状态：%(status)s。") % {
+        "number": _digits_read(case.number),
+        "status": case.get_status_display(),
+    }
+    if result:
+        text += _("办理结果：%(result)s。") % {"result": str(result)[:150]}
+    return "found", text
+
+
+# --------------------------------------------------------------------------- automated rating calls (CLS-5)
+
+RATING_KEYS = {
+    "1": "very_satisfied",
+    "2": "satisfied",
+    "3": "basically_satisfied",
+    "4": "dissatisfied",
+    "5": "very_dissatisfied",
+}
+RATING_CALL_ATTEMPTS = 3
+
+
+def rating_call_plan(*, case: Any) -> RatingCall | None:
+    """`HOTLINE_RATING_CALLS` on: a case now waiting for its callback with a phone number gets one rating call."""
+    from hotline.cases.models import CaseStatus
+
+    if not getattr(settings, "HOTLINE_RATING_CALLS", False) or case.status != CaseStatus.CALLBACK:
+        return None
+    number = "".join(ch for ch in str(case.citizen_phone or "") if ch.isdigit())
+    if not OUTSIDE_NUMBER_RE.match(number):
+        return None
+    now = clock.now()
+    return RatingCall.objects.create(case=case, number=number, next_try_at=now, created_at=now)
+
+
+def rating_call_start(*, rating_call_pk: int, leg_id: str, node: str = "") -> Call | None:
+    """Dial a due rating call: an outbound call with no agent (the controller asks, the caller keys)."""
+    import uuid
+
+    from hotline.cases.models import CaseStatus
+
+    now = clock.now()
+    with transaction.atomic():
+        entry = (
+            RatingCall.objects.select_for_update()
+            .select_related("case")
+            .filter(pk=rating_call_pk, status=RatingCallStatus.PENDING)
+            .first()
+        )
+        if entry is None:
+            return None
+        if entry.case.status != CaseStatus.CALLBACK:  # rated meanwhile (SMS, portal, an agent)
+            entry.status = RatingCallStatus.RATED
+            entry.save(update_fields=["status"])
+            return None
+        call = Call.objects.create(
+            call_id=uuid.uuid4().hex,
+            direction="out",
+            caller=entry.number,
+            dialed=entry.number,
+            status=CallStatus.RINGING,
+            started_at=now,
+        )
+        CallLeg.objects.create(
+            call=call,
+            leg_id=leg_id,
+            role=LegRole.CITIZEN,
+            purpose=LegPurpose.OUTBOUND,
+            direction="out",
+            remote=entry.number,
+            node=node,
+            started_at=now,
+        )
+        CallCase.objects.get_or_create(call=call, case=entry.case, defaults={"linked_at": now})
+        entry.status, entry.call, entry.attempts = RatingCallStatus.CALLING, call, entry.attempts + 1
+        entry.save(update_fields=["status", "call", "attempts"])
+    return call
+
+
+def rating_call_question(*, call: Call) -> str:
+    from .announce import DIGITS
+
+    entry = RatingCall.objects.select_related("case").filter(call=call).first()
+    number = "".join(DIGITS[int(ch)] for ch in entry.case.number if ch.isdigit()) if entry else ""
+    return _(
+        "您好，这里是12345热线。您反映的工单%(number)s已办理完毕，请对办理结果进行评价："
+        "非常满意请按1，满意请按2，基本满意请按3，不满意请按4，非常不满意请按5。"
+    ) % {"number": number}
+
+
+def rating_call_record(*, call: Call, key: str) -> bool:
+    """The citizen keyed a rating: recorded through the cases' callback service (method phone) — satisfied
+    closes, dissatisfied is redone or goes to special supervision by the same rules as every callback."""
+    from hotline.cases import services as case_services
+
+    rating = RATING_KEYS.get(key)
+    if rating is None:
+        return False
+    with transaction.atomic():
+        entry = RatingCall.objects.select_for_update().select_related("case").filter(call=call).first()
+        if entry is None or entry.status != RatingCallStatus.CALLING:
+            return False
+        requester = case_services.Requester(channel="phone", account=entry.number, external_id=call.call_id)
+        # Not waiting for its callback any more (rated another way meanwhile): the rating call is over anyway.
+        with contextlib.suppress(ServiceError):
+            case_services.case_citizen_rating(
+                case=entry.case, requester=requester, rating=rating, method="phone"
+            )
+        entry.status, entry.rating = RatingCallStatus.RATED, rating
+        entry.save(update_fields=["status", "rating"])
+    return True
+
+
+def rating_call_not_rated(*, call: Call) -> None:
+    """No answer, busy, or hung up without a key: tried again later, after the last try left to an agent (the
+    case stays waiting for its callback on the agents' list)."""
+    now = clock.now()
+    with transaction.atomic():
+        entry = (
+            RatingCall.objects.select_for_update().filter(call=call, status=RatingCallStatus.CALLING).first()
+        )
+        if entry is None:
+            return
+        if entry.attempts >= int(getattr(settings, "HOTLINE_RATING_CALL_ATTEMPTS", RATING_CALL_ATTEMPTS)):
+            entry.status = RatingCallStatus.LEFT_TO_AGENT
+        else:
+            retry = int(getattr(settings, "HOTLINE_RATING_CALL_RETRY_SECONDS", 1800))
+            entry.status, entry.next_try_at = RatingCallStatus.PENDING, now + dt.timedelta(seconds=retry)
+        entry.save(update_fields=["status", "next_try_at"])

@@ -34,6 +34,7 @@ class AgentEvent(models.TextChoices):
     RETRIEVE = "retrieve", _("取回")
     HANGUP = "hangup", _("挂机")
     WRAP_UP_DONE = "wrap_up_done", _("话后处理完成")
+    DIAL = "dial", _("外呼")
 
 
 S, E = AgentState, AgentEvent
@@ -57,6 +58,10 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     (S.HOLD, E.HANGUP): S.WRAP_UP,
     (S.WRAP_UP, E.WRAP_UP_DONE): S.READY,
     (S.WRAP_UP, E.NOT_READY): S.NOT_READY,
+    # Click-to-call: the agent's own phone rings first (then the citizen is called), from any idle state.
+    (S.READY, E.DIAL): S.RINGING,
+    (S.NOT_READY, E.DIAL): S.RINGING,
+    (S.WRAP_UP, E.DIAL): S.RINGING,
 }
 
 # States in which the agent is on a call (the media side must be torn down before a logout).

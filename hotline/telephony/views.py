@@ -169,6 +169,26 @@ def call_action(request: HttpRequest) -> HttpResponse:
     return _bar(request)
 
 
+@login_required
+@require_POST
+def dial(request: HttpRequest) -> HttpResponse:
+    """Click-to-call from a case, a citizen or the callback list: the browser names the object, the server finds
+    the number (masked numbers are never sent to the browser); the call bar comes back showing the call."""
+    user = _user(request)
+    agent = selectors.agent_for_user(user=user)
+    if agent is None:
+        return _bar(request, error=str(_no_seat()), status=404)
+    try:
+        pk = int(request.POST.get("pk", "")[:12])
+    except ValueError:
+        return _bar(request, error=str(_("号码来源有误")), status=400)
+    try:
+        services.click_to_call(agent=agent, source=request.POST.get("source", "")[:16], pk=pk, actor=user)
+    except ServiceError as exc:
+        return _bar(request, error=error_text(exc), status=exc.status_code)
+    return _bar(request)
+
+
 # --------------------------------------------------------------------------- IVR editor (hotline admin)
 
 
@@ -297,6 +317,7 @@ def ivr_type_label(kind: str) -> str:
         "voicemail": _("语音留言"),
         "hangup": _("挂机"),
         "transfer": _("转外部号码"),
+        "case_progress": _("工单进度自助查询"),
     }
     return labels.get(kind, kind)
 
@@ -310,10 +331,24 @@ def _masked(number: str) -> str:
     return mask_phone(number) if number else ""
 
 
+def _board_context(user: User) -> dict[str, Any]:
+    calls = [
+        {"call": c, "caller": _masked(c.caller), "controls": list(c.controls.order_by("-at")[:1])}
+        for c in selectors.live_calls(user=user)[:200]
+    ]
+    return {
+        "agents": selectors.agent_board(user=user),
+        "queues": selectors.queue_board(user=user),
+        "calls": calls,
+        "now": clock.now(),
+    }
+
+
 @login_required
 def monitor(request: HttpRequest) -> HttpResponse:
-    """The live board: agents by state, calls in progress with listen / whisper / barge (the supervisor's own
-    phone rings and joins in that mode)."""
+    """The live board: queues, agents by state (force busy / idle / logout), calls in progress with listen /
+    whisper / barge / intercept (the supervisor's own phone rings and joins in that mode) and force release.
+    The page refreshes itself when the board channel says something changed (SSE)."""
     from .permissions import may_supervise
 
     user = _user(request)
@@ -322,24 +357,46 @@ def monitor(request: HttpRequest) -> HttpResponse:
     status, error = 200, ""
     if request.method == "POST":
         try:
-            services.call_monitor(
-                call_id=request.POST.get("call_id", "")[:40],
-                mode=request.POST.get("mode", "")[:16],
-                actor=user,
-            )
+            if request.POST.get("force"):
+                services.agent_force_state(
+                    agent_id=request.POST.get("agent_id", "")[:16],
+                    target=request.POST.get("force", "")[:16],
+                    actor=user,
+                )
+            elif request.POST.get("release"):
+                services.call_force_release(call_id=request.POST.get("call_id", "")[:40], actor=user)
+            else:
+                services.call_monitor(
+                    call_id=request.POST.get("call_id", "")[:40],
+                    mode=request.POST.get("mode", "")[:16],
+                    actor=user,
+                )
             return redirect("tel-monitor")
         except ServiceError as exc:
             status, error = exc.status_code, error_text(exc)
-    calls = [
-        {"call": c, "caller": _masked(c.caller), "controls": list(c.controls.order_by("-at")[:1])}
-        for c in selectors.live_calls(user=user)[:200]
-    ]
-    return render(
-        request,
-        "telephony/monitor.html",
-        {"agents": selectors.agent_board(user=user), "calls": calls, "error": error, "now": clock.now()},
-        status=status,
-    )
+    context = {**_board_context(user), "error": error}
+    return render(request, "telephony/monitor.html", context, status=status)
+
+
+@login_required
+def monitor_board(request: HttpRequest) -> HttpResponse:
+    """The board alone (the page re-reads it when pushed a change)."""
+    from .permissions import may_supervise
+
+    user = _user(request)
+    if not may_supervise(user):
+        return HttpResponse(status=403)
+    return render(request, "telephony/_monitor_board.html", _board_context(user))
+
+
+@login_required
+def monitor_events(request: HttpRequest) -> HttpResponseBase:
+    """SSE: board changes (agent states, calls arriving, queued, answered, ended) for supervisors."""
+    from .permissions import may_supervise
+
+    if not may_supervise(_user(request)):
+        return HttpResponse(status=403)
+    return sse_response(request, push.BOARD_CHANNEL, keepalive=KEEPALIVE_SECONDS)
 
 
 @login_required

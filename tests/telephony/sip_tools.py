@@ -151,6 +151,35 @@ class Baresip:
                 self.proc.wait(timeout=3)
 
 
+def dtmf_pcap(work: Path, key: str, index: int, *, payload_type: int | None = None) -> str:
+    """A copy of SIPp's RFC 2833 pcap for `key` renumbered as press number `index` (RTP sequence numbers and
+    timestamps moved past the previous presses: SIPp replays a pcap as it is, and the media node's RTP session
+    drops a second press of the same key as a replay of the first), optionally with another payload type."""
+    names = {"*": "star", "#": "pound"}
+    source = Path("/usr/share/sip-tester") / f"dtmf_2833_{names.get(key, key)}.pcap"
+    data = bytearray(source.read_bytes())
+    link = struct.unpack_from("<I", data, 20)[0]
+    link_len = {1: 14, 113: 16, 0: 4}.get(link, 14)
+    pos, n, first_ts = 24, 0, None
+    while pos + 16 <= len(data):
+        incl = struct.unpack_from("<I", data, pos + 8)[0]
+        packet = pos + 16
+        ip = packet + link_len
+        if data[ip] >> 4 == 4 and data[ip + 9] == 17:  # IPv4, UDP
+            rtp = ip + (data[ip] & 0x0F) * 4 + 8
+            ts = struct.unpack_from(">I", data, rtp + 4)[0]
+            first_ts = ts if first_ts is None else first_ts
+            struct.pack_into(">H", data, rtp + 2, (1000 + 200 * index + n) & 0xFFFF)
+            struct.pack_into(">I", data, rtp + 4, (16000 * (index + 1) + ts - first_ts) & 0xFFFFFFFF)
+            if payload_type is not None:
+                data[rtp + 1] = (data[rtp + 1] & 0x80) | payload_type
+            n += 1
+        pos = packet + incl
+    name = f"dtmf_{index}_{names.get(key, key)}{'' if payload_type is None else f'_pt{payload_type}'}.pcap"
+    (work / name).write_bytes(bytes(data))
+    return name
+
+
 def sipp_citizen(
     *,
     work: Path,
@@ -163,6 +192,7 @@ def sipp_citizen(
     script: str = "citizen.xml",
     keys: str = "1",
     keys_after_ms: int = 1000,
+    timeout_s: int = 60,
 ):
     """Start one SIPp citizen call (returns the process; it exits 0 when the call went as scripted). `keys` are
     pressed (RFC 2833, SIPp's pcaps) `keys_after_ms` after the answer, 400 ms apart."""
@@ -171,10 +201,15 @@ def sipp_citizen(
             shutil.copy(pcap, work)
     scenario = f"citizen-{caller}.xml"
     names = {"*": "star", "#": "pound"}
+    # One key: SIPp's own pcap; several: one pcap per press with its own timestamps (a repeated key counts).
+    pcaps = (
+        [f"dtmf_2833_{names.get(k, k)}.pcap" for k in keys]
+        if len(keys) <= 1
+        else [dtmf_pcap(work, k, i) for i, k in enumerate(keys)]
+    )
     presses = "\n".join(
-        f'  <nop><action><exec play_pcap_audio="dtmf_2833_{names.get(k, k)}.pcap"/></action></nop>'
-        '<pause milliseconds="400"/>'
-        for k in keys
+        f'  <nop><action><exec play_pcap_audio="{pcap}"/></action></nop><pause milliseconds="400"/>'
+        for pcap in pcaps
     )
     text = (HERE / "sipp" / script).read_text().replace("TALK_MS", str(talk_ms))
     text = text.replace("DTMF_DELAY_MS", str(keys_after_ms)).replace("DTMF_ACTIONS", presses)
@@ -202,7 +237,7 @@ def sipp_citizen(
             "1",
             "-nostdin",
             "-timeout",
-            "60",
+            str(timeout_s),
             "-trace_err",
         ],
         cwd=work,

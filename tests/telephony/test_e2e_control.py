@@ -261,3 +261,61 @@ def test_supervisor_listens_whispers_and_barges_in_audited(
         "monitor_end",
     ]
     assert Agent.objects.get(agent_id="9001").state == AgentState.LOGGED_OUT  # never offered a call
+
+
+@pytest.mark.django_db(transaction=True)
+def test_supervisor_intercepts_a_call_then_force_releases_another(
+    sip_env: dict[str, Any], controller: Any, tmp_path: Path
+):
+    """Intercept: the supervisor's phone takes the call over (the caller hears the supervisor, not the agent,
+    who goes to wrap-up); force release: the supervisor ends a call, the CDR is closed and the agent freed."""
+    queue, (agent,) = setup_hotline("1001")
+    supervisor = User.objects.create(username="banzhang2", is_superuser=True)
+    services.agent_create(agent_id="9002", password="secret1", extension="1009", user=supervisor, actor=None)
+    phones = sip_env["phones"]
+    sipp = citizen_call(sip_env, "13900000105", 35, 2140)
+    try:
+        pump(controller, phones, lambda u: ACCEPT, state_is(agent, AgentState.TALKING), 20)
+        call = Call.objects.get(caller="13900000105")
+        services.call_monitor(call_id=call.call_id, mode="intercept", actor=supervisor)
+        pump(controller, phones, lambda u: ACCEPT, state_is(agent, AgentState.WRAP_UP), 20)
+        tap(controller, leg_of(call, role="citizen"), tmp_path / "intercepted.wav")
+        run_for(controller, phones, 3)
+        intercepted = stop_tap(controller, phones, tmp_path / "intercepted.wav")
+        assert Call.objects.get(pk=call.pk).status == "talking"
+        phones["1009"].cmd("hangup")  # the supervisor ends the call
+        pump(controller, phones, lambda u: ACCEPT, finished({"caller": "13900000105"}), 20)
+        assert sipp.wait(timeout=60) == 0
+    finally:
+        if sipp.poll() is None:
+            sipp.kill()
+    assert heard(intercepted, 1700.0) > ON and heard(intercepted, 700.0) < OFF
+    legs = list(
+        CallLeg.objects.filter(call=call)
+        .order_by("started_at")
+        .values_list("role", "purpose", "hangup_cause")
+    )
+    assert legs[1] == ("agent", "", "intercepted")
+    assert legs[2][:2] == ("supervisor", "intercept")
+    assert all(CallLeg.objects.filter(call=call).values_list("ended_at", flat=True))
+    assert list(CallControl.objects.filter(call=call).values_list("kind", flat=True)) == ["intercept"]
+    assert Call.objects.get(pk=call.pk).disposition == "answered"
+
+    services.agent_force_state(agent_id="1001", target="ready", actor=supervisor)
+    sipp = citizen_call(sip_env, "13900000106", 36, 2160)
+    try:
+        pump(controller, phones, lambda u: ACCEPT, state_is(agent, AgentState.TALKING), 20)
+        second = Call.objects.get(caller="13900000106")
+        services.call_force_release(call_id=second.call_id, actor=supervisor)
+        pump(controller, phones, lambda u: ACCEPT, finished({"caller": "13900000106"}), 20)
+        assert sipp.wait(timeout=60) == 0  # the caller got our BYE
+    finally:
+        if sipp.poll() is None:
+            sipp.kill()
+    assert Agent.objects.get(pk=agent.pk).state == AgentState.WRAP_UP
+    assert all(CallLeg.objects.filter(call=second).values_list("ended_at", flat=True))
+    assert list(CallControl.objects.filter(call=second).values_list("kind", flat=True)) == ["force_release"]
+    audited = list(
+        AuditLog.objects.filter(actor=supervisor).order_by("at", "id").values_list("summary", flat=True)
+    )
+    assert [s.split()[0] for s in audited] == ["monitor_intercept", "force_ready", "force_release"]

@@ -268,7 +268,7 @@ def render_case_panels(request: HttpRequest, user: Any, case: Any) -> list[str]:
     from django.template.loader import render_to_string
     from django.utils.safestring import mark_safe
 
-    out = []
+    out: list[str] = []
     for panel in case_panels():
         if panel.permission is not None and not user_may(user, panel.permission):
             continue

@@ -79,14 +79,6 @@ class StepOutput(serializers.Serializer):
     dispatch_mode = serializers.CharField()
 
 
-class TransitionOutput(serializers.Serializer):
-    source = serializers.CharField(source="from")
-    target = serializers.CharField(source="to")
-    action = serializers.CharField()
-    label = serializers.CharField()
-    guard = serializers.CharField()
-
-
 class ExportOutput(serializers.Serializer):
     format = serializers.CharField()
     template = serializers.DictField()
@@ -169,7 +161,13 @@ class CaseFlowApi(APIView):
         case = case_selectors.case_get(user=user, pk=pk)
         position = selectors.case_position(case=case)
         if position is None:
-            empty = {"template": None, "template_code": None, "version": None, "current": [], "steps": []}
+            empty: dict[str, Any] = {
+                "template": None,
+                "template_code": None,
+                "version": None,
+                "current": [],
+                "steps": [],
+            }
             return Response({**empty, "transitions": []})
         flow_json = position.flow.as_json()
         return Response(

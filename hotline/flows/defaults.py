@@ -1,4 +1,5 @@
-"""The default template: today's backbone drawn as a flow (every step action where `cases.lifecycle` allows it).
+"""The default template: today's backbone drawn as a flow (every step action where `cases.lifecycle` allows it,
+by the roles it names; no unit level, so it refuses nothing the backbone allows).
 
 The demo city publishes it; a city starts from it and narrows (drop 呈请领导批示 for consultations, add guards,
 set time limits) in a new version.
@@ -7,6 +8,8 @@ set time limits) in a new version.
 from __future__ import annotations
 
 from typing import Any
+
+from hotline.cases.lifecycle import TRANSITIONS as BACKBONE
 
 from .definition import FORMAT
 
@@ -19,7 +22,6 @@ STEPS: list[dict[str, Any]] = [
         "name": "受理登记",
         "statuses": ["draft", "returned"],
         "roles": ["agent", "dispatcher"],
-        "unit_level": "office",
         "dispatch_mode": "manual",
     },
     {
@@ -27,7 +29,6 @@ STEPS: list[dict[str, Any]] = [
         "name": "不予受理确认",
         "statuses": ["pending_not_accepted"],
         "roles": OFFICE_ROLES,
-        "unit_level": "office",
         "limit": {"amount": 1, "unit": "workdays"},
     },
     {
@@ -35,7 +36,6 @@ STEPS: list[dict[str, Any]] = [
         "name": "审核派单",
         "statuses": ["submitted"],
         "roles": OFFICE_ROLES,
-        "unit_level": "office",
         "dispatch_mode": "auto_realtime",
         "limit": {"amount": 2, "unit": "hours"},
     },
@@ -59,7 +59,6 @@ STEPS: list[dict[str, Any]] = [
         "name": "退件审核",
         "statuses": ["return_review"],
         "roles": OFFICE_ROLES,
-        "unit_level": "office",
         "limit": {"amount": 1, "unit": "workdays"},
     },
     {
@@ -67,7 +66,6 @@ STEPS: list[dict[str, Any]] = [
         "name": "结果审核",
         "statuses": ["result_review"],
         "roles": OFFICE_ROLES,
-        "unit_level": "office",
         "limit": {"amount": 1, "unit": "workdays"},
     },
     {
@@ -75,7 +73,6 @@ STEPS: list[dict[str, Any]] = [
         "name": "回访评价",
         "statuses": ["callback"],
         "roles": ["agent", "dispatcher", "monitor"],
-        "unit_level": "office",
         "limit": {"amount": 2, "unit": "workdays"},
     },
     {
@@ -123,6 +120,16 @@ TRANSITIONS: list[tuple[str, str, str, str]] = [
 ]
 
 
+def _roles(step: dict[str, Any]) -> list[str]:
+    """Who acts at a step: everyone the backbone lets take one of the step's actions (the office's own actions
+    on a unit's step included — reassigning, closing); each action still checks its own roles."""
+    roles = set(step.get("roles", []))
+    for source, _target, action, _label in TRANSITIONS:
+        if source == step["code"]:
+            roles |= set(BACKBONE[action].roles)
+    return sorted(roles)
+
+
 def default_flow_json(code: str = "default", name: str = "标准办理流程") -> dict[str, Any]:
     """The default template as an export file (`services.template_import` reads it)."""
     return {
@@ -138,7 +145,7 @@ def default_flow_json(code: str = "default", name: str = "标准办理流程") -
             "valid_to": None,
             "priority": 0,
         },
-        "steps": [dict(step) for step in STEPS],
+        "steps": [{**step, "roles": _roles(step)} for step in STEPS],
         "transitions": [
             {"from": a, "to": b, "action": action, "label": label, "guard": ""}
             for a, b, action, label in TRANSITIONS

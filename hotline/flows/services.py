@@ -441,9 +441,9 @@ _CACHE_LOCK = threading.Lock()
 def case_flow(case: Case) -> FlowDef | None:
     """The definition `case` follows (None: the backbone alone). Published definitions are cached per
     (version, digest): they never change."""
-    cached = getattr(case, "_flow_def", False)
-    if cached is not False:
-        return cached  # type: ignore[no-any-return]
+    if "_flow_def" in case.__dict__:
+        cached: FlowDef | None = case.__dict__["_flow_def"]
+        return cached
     row = CaseFlow.objects.filter(case_id=case.pk).values_list("version_id", "version__digest").first()
     flow = None
     if row is not None:
@@ -456,13 +456,8 @@ def case_flow(case: Case) -> FlowDef | None:
                 if len(_CACHE) > 500:
                     _CACHE.clear()
                 _CACHE[key] = flow
-    case._flow_def = flow  # type: ignore[attr-defined]
+    case.__dict__["_flow_def"] = flow  # for the rest of this request's checks on the same object
     return flow
-
-
-def forget_cached_flow(case: Case) -> None:
-    if hasattr(case, "_flow_def"):
-        del case._flow_def
 
 
 def guard_context(case: Case, user: User | None) -> dict[str, dict[str, Any]]:

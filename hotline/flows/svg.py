@@ -13,7 +13,7 @@ from .definition import FlowDef, StepDef
 from .models import StepKind
 
 W, H, GAP_X, GAP_Y, PAD = 132, 46, 64, 26, 20
-TONES = {
+TONES: dict[str, tuple[str, str]] = {
     StepKind.END: ("#e9ecef", "#6c757d"),
     StepKind.SPLIT: ("#fff3cd", "#b58105"),
     StepKind.JOIN: ("#fff3cd", "#b58105"),

@@ -327,3 +327,15 @@ def test_cases_without_a_template_follow_the_backbone(city, people):
     assert not CaseFlow.objects.filter(case=case).exists()
     case_services.case_ask_leader(case=case, actor=people.dispatcher, expected_version=None, opinion="请示")
     assert fresh(case).status == CaseStatus.LEADER_REVIEW
+
+
+def test_the_default_template_refuses_nothing_the_backbone_allows(city, people):
+    published(people.dispatcher, default_flow_json())
+    case = submitted_case(city, people)
+    assert CaseFlow.objects.filter(case=case).exists()
+    for status in CaseStatus.values:
+        case.status = status  # judged in memory: the template reads the status it is given
+        for user in vars(people).values():
+            backbone = lifecycle.allowed_actions(status=status, user=user)
+            narrowed = lifecycle.allowed_actions(status=status, user=user, case=case)
+            assert set(narrowed) == set(backbone), (status, user)

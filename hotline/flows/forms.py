@@ -68,7 +68,9 @@ class NewTemplateForm(TemplateForm):
 class StepForm(forms.Form):
     code = forms.SlugField(label=_("编码"), max_length=40, widget=forms.TextInput(TEXT))
     name = forms.CharField(label=_("名称"), max_length=60, widget=forms.TextInput(TEXT))
-    kind = forms.ChoiceField(label=_("类型"), choices=StepKind.choices, widget=forms.Select(SMALL))
+    kind = forms.ChoiceField(
+        label=_("类型"), choices=StepKind.choices, initial=StepKind.SINGLE, widget=forms.Select(SMALL)
+    )
     statuses = forms.MultipleChoiceField(
         label=_("对应工单状态"),
         required=False,
@@ -129,8 +131,8 @@ def flow_from_formsets(steps: forms.BaseFormSet, transitions: forms.BaseFormSet)
                 code=row["code"],
                 name=row["name"],
                 kind=row["kind"],
-                statuses=tuple(row["statuses"]),
-                roles=tuple(row["roles"]),
+                statuses=tuple(sorted(set(row["statuses"]))),
+                roles=tuple(sorted(set(row["roles"]))),
                 unit_level=row["unit_level"] or "",
                 limit_amount=row["limit_amount"] or None,
                 limit_unit=row["limit_unit"],

@@ -339,3 +339,12 @@ def test_the_default_template_refuses_nothing_the_backbone_allows(city, people):
             backbone = lifecycle.allowed_actions(status=status, user=user)
             narrowed = lifecycle.allowed_actions(status=status, user=user, case=case)
             assert set(narrowed) == set(backbone), (status, user)
+
+
+def test_a_pinned_case_costs_one_query_per_transition_check(city, people, django_assert_num_queries):
+    published(people.dispatcher, default_flow_json())
+    case = fresh(submitted_case(city, people))
+    with django_assert_num_queries(1):  # the pin (with its digest); the published definition is cached
+        lifecycle.check(Action.ASK_LEADER, case=case, user=people.dispatcher)
+    with django_assert_num_queries(0):  # same case object: remembered
+        lifecycle.check(Action.DISPATCH, case=case, user=people.dispatcher)

@@ -25,6 +25,13 @@ FORMAT = "hotline-flow/1"
 GATEWAYS = frozenset({StepKind.SPLIT, StepKind.JOIN})
 
 
+def _label(choices: Any, value: str) -> str:
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value
+
+
 @dataclass(frozen=True)
 class StepDef:
     code: str
@@ -48,6 +55,23 @@ class StepDef:
             "limit": {"amount": self.limit_amount, "unit": self.limit_unit} if self.limit_amount else None,
             "dispatch_mode": self.dispatch_mode,
         }
+
+    @property
+    def kind_label(self) -> str:
+        return _label(StepKind, self.kind)
+
+    @property
+    def statuses_label(self) -> str:
+        return "、".join(_label(CaseStatus, s) for s in self.statuses)
+
+    @property
+    def actors_label(self) -> str:
+        level = _label(UnitLevel, self.unit_level) if self.unit_level else ""
+        return (level + " " + "、".join(_label(Role, r) for r in self.roles)).strip()
+
+    @property
+    def dispatch_label(self) -> str:
+        return _label(DispatchMode, self.dispatch_mode) if self.dispatch_mode else ""
 
     @property
     def limit_text(self) -> str:

@@ -151,6 +151,7 @@ def test_publish_workflow_shows_validation_problems(city, people):
     version = services.template_import(actor=people.dispatcher, data=broken)
     page = client.get(reverse("flows:flow-version", kwargs={"pk": version.pk}))
     assert "死路" in page.content.decode() and 'data-testid="flow-problems"' in page.content.decode()
+    assert "会签（多单位并行）" in page.content.decode() and "待签收、办理中、重办" in page.content.decode()
     page = client.post(reverse("flows:flow-move", kwargs={"pk": version.pk, "move": "submit"}))
     assert page.status_code == 400 and "特别督办" in page.content.decode()
     assert FlowVersion.objects.get(pk=version.pk).status == VersionStatus.DRAFT

@@ -28,6 +28,7 @@ urlpatterns = [
     path("open311/", include("hotline.integrations.open311.urls")),
     path("bulletins/", include("hotline.bulletins.urls")),
     path("dispatching/", include("hotline.dispatching.urls")),
+    path("flows/", include("hotline.flows.urls")),
     path("analytics/", include("hotline.analytics.web_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),

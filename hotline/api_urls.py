@@ -9,5 +9,6 @@ urlpatterns = [
     path("", include("hotline.integrations.urls")),
     path("", include("hotline.telephony.api_urls")),
     path("", include("hotline.analytics.urls")),
+    path("", include("hotline.flows.api_urls")),
     path("citizen/", include("hotline.intake.api_urls")),
 ]

@@ -140,6 +140,8 @@ ROUTES: dict[str, str] = {
     "bulletin-act": "bulletin",
     "bulletin-attachment": "bulletin_attachment",
     "intake-case-callback-sms": "case_pk",
+    # flows: a case's position in its flow template
+    "api-case-flow": CASE,
     # the user's own API tokens
     "api-token-revoke": "token",
     # office records: not a unit's business at all
@@ -176,6 +178,17 @@ EXCEPTIONS: dict[str, str] = {
     "api-tel-recording-audio": "as tel-recording-audio, through the API (tests/telephony/test_recordings.py)",
     "tel-ivr-edit": "`code` names an IVR flow, configuration for system administrators only, 404 for everyone "
     "else (tests/telephony/test_ivr_editor.py)",
+    "flow-template": "flow templates are office configuration (dispatchers, leaders, admins of the office): every "
+    "other user gets 404 for any id (tests/flows/test_views.py::test_outsiders_get_404_on_every_id)",
+    "flow-template-status": "as flow-template",
+    "flow-version-new": "as flow-template",
+    "flow-version": "as flow-template",
+    "flow-edit": "as flow-template",
+    "flow-export": "as flow-template",
+    "flow-svg": "as flow-template",
+    "flow-move": "as flow-template (`move` is submit / reject / publish)",
+    "api-flow-template": "as flow-template, through the API",
+    "api-flow-version": "as flow-template, through the API",
     "integ-partner": "partner systems are managed by system administrators only: every other user gets 404 for "
     "any id (tests/integrations/test_partner_screen.py::test_other_roles_get_404)",
     "integ-partner-rotate": "as integ-partner",

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "hotline.integrations",
     "hotline.bulletins",
     "hotline.dispatching",
+    "hotline.flows",
     "hotline.analytics",
     "hotline.demo",
 ]

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from hotline.common.errors import NotAllowed, ServiceError
 from hotline.orgs.models import Role, User
 
+from . import flowhooks
 from .models import Case
 from .models import CaseStatus as S
 
@@ -167,8 +168,9 @@ TRANSITIONS: dict[str, Transition] = {
 def check(action: str, *, case: Case | None, user: User, status: str | None = None) -> Transition:
     """Raise unless `user` may take `action` on `case` (None: a case not created yet); return the transition.
 
-    The case itself is passed (not only its status) so that a flow template may later consult it; `status`
-    overrides the status judged (editing a returned case is judged as editing a draft).
+    The case itself is passed (not only its status) so that its flow template (`flowhooks`, FLW-1) may narrow
+    what the backbone allows and add guards; `status` overrides the status judged (editing a returned case is
+    judged as editing a draft).
     """
     if status is None:
         status = case.status if case is not None else NEW
@@ -182,12 +184,18 @@ def check(action: str, *, case: Case | None, user: User, status: str | None = No
             % {"status": status_label, "action": Action(action).label},
             code="bad_status",
         )
+    if case is not None and case.pk is not None:
+        flowhooks.check(action, case=case, user=user, status=status, transition=transition)
     return transition
 
 
-def allowed_actions(*, status: str, user: User) -> list[str]:
-    """Actions the lifecycle allows now; unit-level guards (own assignment) are checked by the services."""
-    return [t.action for t in TRANSITIONS.values() if status in t.sources and user.has_role(*t.roles)]
+def allowed_actions(*, status: str, user: User, case: Case | None = None) -> list[str]:
+    """Actions the lifecycle allows now (narrowed and ordered by `case`'s flow template when given);
+    unit-level guards (own assignment) are checked by the services."""
+    actions = [t.action for t in TRANSITIONS.values() if status in t.sources and user.has_role(*t.roles)]
+    if case is not None and case.pk is not None:
+        actions = flowhooks.narrow(case, user, actions)
+    return actions
 
 
 class Processing(models.TextChoices):

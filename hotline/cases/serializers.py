@@ -535,7 +535,7 @@ class CaseDetailOutput(CaseListOutput):
         return self._caller(case).notes
 
     def get_allowed_actions(self, case: Case) -> list[str]:
-        return lifecycle.allowed_actions(status=case.status, user=self._user())
+        return lifecycle.allowed_actions(status=case.status, user=self._user(), case=case)
 
     def get_return_requests(self, case: Case) -> Any:
         requests = ReturnRequest.objects.filter(assignment__case=case).select_related(

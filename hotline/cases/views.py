@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from hotline.common import registry
 from hotline.common.errors import ServiceError
 from hotline.common.http import get_or_404, redirect_back, report_error
 from hotline.common.models import DictItem, DictKind
@@ -119,7 +120,7 @@ def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """A draft or a case the office returned, edited in the intake form and saved or submitted again (INT-2)."""
     user = _user(request)
     case = _case_or_404(user, pk)
-    if Action.SUBMIT not in lifecycle.allowed_actions(status=case.status, user=user):
+    if Action.SUBMIT not in lifecycle.allowed_actions(status=case.status, user=user, case=case):
         messages.error(request, _("只有暂存或退回的工单可以修改。"))
         return redirect("case-detail", pk=case.pk)
     form = IntakeForm(request.POST or None, request.FILES or None, initial=_edit_initial(case))
@@ -228,7 +229,7 @@ def merge_candidates(request: HttpRequest, pk: int) -> HttpResponse:
             "report": report,
             "threshold": duplicates.THRESHOLD,
             "merge_from": case,
-            "may_merge": Action.MERGE in lifecycle.allowed_actions(status=case.status, user=user),
+            "may_merge": Action.MERGE in lifecycle.allowed_actions(status=case.status, user=user, case=case),
             "not_targets": [str(s) for s in merge.NOT_TARGETS],
         },
     )
@@ -333,7 +334,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     services.case_record_view(case=case, actor=user)
     assignments = list(selectors.case_assignments(case=case))
     mine = [a for a in assignments if a.unit_id == user.unit_id and a.status in OPEN_ASSIGNMENT_STATUSES]
-    allowed = set(lifecycle.allowed_actions(status=case.status, user=user))
+    allowed = set(lifecycle.allowed_actions(status=case.status, user=user, case=case))
     suggested, suggested_reason = services.default_main_unit(case)
     context = {
         "case": case,
@@ -346,6 +347,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "stage": lifecycle.STAGE_OF_STATUS[case.status],
         "suggested": suggested,
         "suggested_reason": suggested_reason,
+        "case_panels": registry.render_case_panels(request, user, case),
         "ratings": Rating.choices,
         "pick_units": Unit.objects.filter(is_active=True).exclude(kind=UnitKind.OFFICE).order_by("path"),
         "return_reasons": DictItem.objects.filter(kind=DictKind.RETURN_REASON, is_active=True),

@@ -9,12 +9,14 @@ list things: the embedded worker, Celery beat, template filters) import no domai
 - permissions: each package's predicates (who may do what, defined in its `permissions.py`), by name, so that the
   menu, templates and other packages can ask without importing the package;
 - menu entries: the main menu of `base.html`, each entry shown to the users its permission admits;
-- home panels: the sections of the home page (`common.views.home`), each rendered by its package.
+- home panels: the sections of the home page (`common.views.home`), each rendered by its package;
+- case panels: cards of the case page contributed by other packages (a flow template's position, …).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
@@ -26,6 +28,8 @@ from .errors import NotAllowed
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -229,3 +233,52 @@ def register_home_panel(panel: HomePanel) -> None:
 
 def home_panels() -> list[HomePanel]:
     return sorted(_PANELS.values(), key=lambda p: (p.order, p.key))
+
+
+# --------------------------------------------------------------------------- case-page panels
+
+
+@dataclass(frozen=True)
+class CasePanel:
+    """A card on the case page (`cases` renders them, in `order`, below the case's own cards), rendered from
+    `template` with what `context(request, user, case)` returns; None hides it. The case page is already scoped:
+    a panel only sees cases its user may see."""
+
+    key: str
+    order: int
+    template: str
+    context: Callable[[HttpRequest, Any, Any], dict[str, Any] | None]
+    permission: str | None = None
+
+
+_CASE_PANELS: dict[str, CasePanel] = {}
+
+
+def register_case_panel(panel: CasePanel) -> None:
+    _CASE_PANELS[panel.key] = panel
+
+
+def case_panels() -> list[CasePanel]:
+    return sorted(_CASE_PANELS.values(), key=lambda p: (p.order, p.key))
+
+
+def render_case_panels(request: HttpRequest, user: Any, case: Any) -> list[str]:
+    """The HTML of every case panel `user` may see that has something to show; a failing panel is logged and
+    left out (it must not take the case page down)."""
+    from django.template.loader import render_to_string
+    from django.utils.safestring import mark_safe
+
+    out: list[str] = []
+    for panel in case_panels():
+        if panel.permission is not None and not user_may(user, panel.permission):
+            continue
+        try:
+            context = panel.context(request, user, case)
+            if context is None:
+                continue
+            html = render_to_string(panel.template, context, request=request)
+        except Exception:
+            logger.exception("case panel %s failed", panel.key)
+            continue
+        out.append(mark_safe(html))  # noqa: S308 - rendered by our own templates
+    return out

@@ -23,6 +23,7 @@ from hotline.cases.models import Case, CaseStatus, CloseKind
 from hotline.orgs.models import Unit, UnitKind, User
 
 from .content import CallerPool, Dictionaries, case_input, draw_request
+from .flows import seed_flow_template
 from .hashing import fast_password_hashing
 from .org import DemoOrg, build_org, demo_exists, load_org, main_accounts
 from .scenarios import SCENARIOS, CaseDriver, Scenario, World
@@ -123,6 +124,7 @@ def seed_demo(
         if progress:
             progress("正在创建单位和账号……")
         org = build_org(password=password, rng=rng)
+        seed_flow_template(actor=org.users["admin"])
         if progress:
             progress(f"正在生成 {cases} 件工单……")
         world = World(org=org, dicts=Dictionaries(), rng=rng)
@@ -137,11 +139,12 @@ def seed_demo(
 
 
 def _seed_extras(org: DemoOrg) -> None:
-    """Knowledge base, screen-pop layouts and blacklist (each idempotent)."""
+    """Knowledge base, screen-pop layouts, blacklist and the flow template (each idempotent)."""
     from .knowledge import seed_citizen_settings, seed_knowledge
 
     admin, editor = org.users["admin"], org.users["kbeditor1"]
     with transaction.atomic():
+        seed_flow_template(actor=admin)
         if seed_knowledge(admin=admin, editor=editor):
             seed_citizen_settings(actor=admin)
 

@@ -55,6 +55,7 @@ def test_a_new_package_adds_a_menu_entry_for_the_users_its_permission_admits(cit
         "运行指标",
         "统计报表",
         "绩效考核",
+        "流程模板",
         "市民档案",
         "热点聚类",
         "内部公告",

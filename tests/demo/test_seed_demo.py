@@ -121,3 +121,18 @@ def test_demo_knowledge_base_layouts_and_blacklist(
         assert kb.kb_search(user=agent, q="夜间施工").total == 1
     finally:
         reset_engines()
+
+
+@pytest.mark.usefixtures("demo")
+def test_demo_cases_follow_the_default_flow_template() -> None:
+    from hotline.flows.models import CaseFlow, FlowTemplate, VersionStatus
+    from hotline.flows.selectors import case_position
+
+    template = FlowTemplate.objects.get(code="default")
+    assert template.versions.get().status == VersionStatus.PUBLISHED
+    assert CaseFlow.objects.count() == Case.objects.count() == 60  # every status reached under the template
+    for case in Case.objects.exclude(status=CaseStatus.MERGED):
+        position = case_position(case=case)
+        assert position is not None and position.current, case.status
+    call_command("seed_demo", "--cases", "5", stdout=StringIO())
+    assert FlowTemplate.objects.count() == 1

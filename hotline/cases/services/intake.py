@@ -21,7 +21,7 @@ from hotline.common.validators import normalize_phone, validate_max_length
 from hotline.orgs.models import Unit, UnitKind, User
 from hotline.orgs.selectors import unit_district
 
-from .. import duplicates, lifecycle
+from .. import duplicates, flowhooks, lifecycle
 from ..intake_fields import INTAKE_FIELD_NAMES, STRUCTURED_FIELDS, TEXT_FIELDS
 from ..lifecycle import Action
 from ..models import (
@@ -371,8 +371,9 @@ def intake_citizen(*, fields: dict[str, Any], id_card: str, actor: User | None) 
 def new_draft(
     *, fields: dict[str, Any], citizen: Any, intake_by: User | None, password: str | None, now: dt.datetime
 ) -> Case:
-    """The new case row, a draft numbered for its day (China time), with the query password hashed."""
-    return Case.objects.create(
+    """The new case row, a draft numbered for its day (China time), with the query password hashed, pinned to
+    its flow template version."""
+    case = Case.objects.create(
         number=next_case_number(now.astimezone(dt.timezone(dt.timedelta(hours=8))).date()),
         status=CaseStatus.DRAFT,
         citizen=citizen,
@@ -381,6 +382,8 @@ def new_draft(
         query_password=crypto.hash_code(password) if password else "",
         **fields,
     )
+    flowhooks.pin(case)  # the flow template version the case keeps to its end (FLW-3)
+    return case
 
 
 def _check_citizen_sms(template: str, data: CaseInput, action: str) -> None:

@@ -49,6 +49,12 @@ class CasesConfig(AppConfig):
                 24 * 3600.0,
             )
         )
+        from .duplicates import embed_pending
+
+        # Embeddings of requests registered or rewritten (marked after commit), a few seconds after intake.
+        register_job(
+            PeriodicJob("duplicates-embed", embed_pending, "hotline.cases.tasks.embed_pending_task", 2.0)
+        )
         register_job(
             PeriodicJob(
                 "duplicates-prune", index_prune, "hotline.cases.tasks.prune_duplicate_index_task", 24 * 3600.0

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from .duplicates import index_prune
+from .duplicates import embed_pending, index_prune
 
 
 @shared_task(ignore_result=False)
@@ -17,3 +17,9 @@ def prune_number_sequences_task() -> int:
     from .services import number_sequences_prune
 
     return number_sequences_prune()
+
+
+@shared_task(ignore_result=False)
+def embed_pending_task() -> int:
+    """Embed the requests registered or rewritten since the last round (duplicate screening; every 2 s)."""
+    return embed_pending()

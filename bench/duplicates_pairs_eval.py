@@ -81,7 +81,9 @@ class Vectors:
         return dict(zip(unique, rows, strict=True))
 
 
-def features(pairs: list[dict[str, Any]], msgs: dict[str, dict[str, str]], vectors: Vectors) -> list[dict[str, Any]]:
+def features(
+    pairs: list[dict[str, Any]], msgs: dict[str, dict[str, str]], vectors: Vectors
+) -> list[dict[str, Any]]:
     inputs = []
     for p in pairs:
         a, b = msgs[p["a"]], msgs[p["b"]]
@@ -115,7 +117,9 @@ def metrics(rows: list[dict[str, Any]], predict: Any) -> tuple[float, float, flo
 def line(name: str, rows: list[dict[str, Any]], predict: Any, target: bool = True) -> None:
     f1, p, r, tp, fp, fn = metrics(rows, predict)
     goal = f"  target F1 ≥ {TARGET_F1:.2f}: {'met' if f1 >= TARGET_F1 else 'missed'}" if target else ""
-    print(f"  {name:<34} n={len(rows):>3}  F1 {f1:.3f}  P {p:.3f}  R {r:.3f}  (tp {tp} fp {fp} fn {fn}){goal}")
+    print(
+        f"  {name:<34} n={len(rows):>3}  F1 {f1:.3f}  P {p:.3f}  R {r:.3f}  (tp {tp} fp {fp} fn {fn}){goal}"
+    )
 
 
 def shipped(r: dict[str, Any]) -> bool:
@@ -187,7 +191,7 @@ def timing(rows: list[dict[str, Any]], msgs: dict[str, dict[str, str]]) -> None:
         f", p99 {times[int(0.99 * (len(times) - 1))]:.2f} ms"
     )
     emb = []
-    for _, _, _, a, b in pre[:20]:
+    for _, _, _, a, _b in pre[:20]:
         text = sim.embed_input(a["title"] + "·", a["content"])  # a text no cache holds
         start = time.process_time()
         from hotline.common import embedding

@@ -459,9 +459,7 @@ def _judge(
             words = round(word_scores.get(cid, 0.0), 3)
             out[cid] = (words, words >= WORD_THRESHOLD)
             continue
-        verdict = sim.judge_vectors(
-            text, sim.request_text(case.title, case.content), query, vector
-        )
+        verdict = sim.judge_vectors(text, sim.request_text(case.title, case.content), query, vector)
         out[cid] = (round(verdict.score, 3), verdict.duplicate)
     return out
 
@@ -496,9 +494,9 @@ def embed_pending(*, batch: int = EMBED_BATCH, budget_seconds: float = 5.0) -> i
     done = 0
     while time.monotonic() - started < budget_seconds:
         ids = list(
-            RequestEmbedding.objects.filter(vector__isnull=True).order_by("-at").values_list("case_id", flat=True)[
-                :batch
-            ]
+            RequestEmbedding.objects.filter(vector__isnull=True)
+            .order_by("-at")
+            .values_list("case_id", flat=True)[:batch]
         )
         if not ids:
             break
@@ -532,7 +530,9 @@ def embed_backfill(*, since: dt.datetime | None = None, batch: int = 500) -> int
             return marked
         last = chunk[-1].pk
         have = set(
-            RequestEmbedding.objects.filter(case_id__in=[c.pk for c in chunk]).values_list("case_id", flat=True)
+            RequestEmbedding.objects.filter(case_id__in=[c.pk for c in chunk]).values_list(
+                "case_id", flat=True
+            )
         )
         rows = [
             RequestEmbedding(
@@ -599,8 +599,9 @@ def hot_clusters(
 def _group_open_requests(
     user: User | None, days: int, min_size: int, threshold: float, limit: int
 ) -> list[tuple[list[int], list[str]]]:
-    """The open cases' stored word vectors are read from the index (no re-segmentation); pairs sharing a word are
-    compared and joined when their damped similarity passes `threshold` (single-link, union-find)."""
+    """The open cases' stored word vectors are read from the index (no re-segmentation); pairs sharing a rare word
+    are compared and joined when they are the same matter (single-link, union-find): judged on their stored
+    embeddings and places as at intake, or by their damped word similarity at `threshold` when not embedded."""
     from hotline.cases.models import RequestKey
 
     since = clock.now() - dt.timedelta(days=days)
@@ -628,29 +629,60 @@ def _group_open_requests(
         return x
 
     damped = {cid: {k: w * damp[k] for k, w in vector.items()} for cid, vector in vectors.items()}
-    compared: set[tuple[int, int]] = set()
+    # Pairs sharing a rare word and somewhat alike in words are the candidates; whether two are the same matter
+    # is then judged as at intake (`cases.similarity`: embeddings + places) where both are embedded, else by the
+    # word cosine at `threshold`.
+    compared: dict[tuple[int, int], float] = {}
     for key, ids in postings.items():
         if damp[key] <= 0 or len(ids) < 2 or len(ids) > CLUSTER_MAX_POSTING:
             continue  # a word most open requests contain joins nothing by itself (rarer shared words will)
         for i, a in enumerate(ids):
             for b in ids[i + 1 :]:
-                ra, rb = find(a), find(b)
-                if ra == rb:
-                    continue  # already joined through other pairs: comparing them changes no group
                 pair = (a, b) if a < b else (b, a)
                 if pair in compared:
                     continue
-                compared.add(pair)
                 va, vb = damped[a], vectors[b]
-                score = sum(w * vb.get(k, 0.0) for k, w in va.items())
-                if score >= threshold:
-                    parent[ra] = rb
+                compared[pair] = sum(w * vb.get(k, 0.0) for k, w in va.items())
+    pairs = {pair: score for pair, score in compared.items() if score >= CLUSTER_PREFILTER}
+    same = _same_matter(pairs, threshold)
+    for a, b in pairs:
+        if same[(a, b)]:
+            ra, rb = find(a), find(b)
+            if ra != rb:
+                parent[ra] = rb
     groups: dict[int, list[int]] = defaultdict(list)
     for cid in vectors:
         groups[find(cid)].append(cid)
     big = sorted((g for g in groups.values() if len(g) >= min_size), key=len, reverse=True)[:limit]
     word_of = _words_of(vectors, big)
     return [(g, word_of.get(i, [])) for i, g in enumerate(big)]
+
+
+CLUSTER_PREFILTER = 0.15  # word cosine below which two requests are not compared for a hot cluster
+
+
+def _same_matter(pairs: dict[tuple[int, int], float], threshold: float) -> dict[tuple[int, int], bool]:
+    """The intake judgement for each candidate pair whose two requests are embedded; the word cosine otherwise."""
+    from hotline.cases.models import RequestEmbedding
+
+    ids = sorted({cid for pair in pairs for cid in pair})
+    stored: dict[int, Any] = {}
+    texts: dict[int, str] = {}
+    for chunk in _chunks(ids, 5000):
+        for cid, vector in RequestEmbedding.objects.filter(
+            case_id__in=chunk, vector__isnull=False
+        ).values_list("case_id", "vector"):
+            stored[cid] = sim.unpack(vector)
+        embedded = [cid for cid in chunk if cid in stored]
+        for cid, title, content in Case.objects.filter(pk__in=embedded).values_list("pk", "title", "content"):
+            texts[cid] = sim.request_text(title, content)
+    out = {}
+    for (a, b), words in pairs.items():
+        if a in stored and b in stored and a in texts and b in texts:
+            out[(a, b)] = sim.judge_vectors(texts[a], texts[b], stored[a], stored[b]).duplicate
+        else:
+            out[(a, b)] = words >= threshold
+    return out
 
 
 def _words_of(vectors: dict[int, dict[int, float]], groups: list[list[int]]) -> dict[int, list[str]]:

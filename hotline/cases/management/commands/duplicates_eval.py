@@ -35,8 +35,12 @@ class Command(BaseCommand):
     help = "Judge JSON-line pairs of requests from stdin as duplicates or not (evaluation contract)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--pairs", action="store_true", help="read JSON lines of pairs on stdin, write judgements")
-        parser.add_argument("--explain", action="store_true", help="add score, cosine and place parts to each line")
+        parser.add_argument(
+            "--pairs", action="store_true", help="read JSON lines of pairs on stdin, write judgements"
+        )
+        parser.add_argument(
+            "--explain", action="store_true", help="add score, cosine and place parts to each line"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not options["pairs"]:

@@ -95,7 +95,7 @@ def features(
         ta, tb = sim.request_text(a["title"], a["content"]), sim.request_text(b["title"], b["content"])
         va = vec[sim.embed_input(a["title"], a["content"])]
         vb = vec[sim.embed_input(b["title"], b["content"])]
-        j = sim.judge_vectors(ta, tb, va, vb)
+        j = sim.judge_vectors(ta, tb, va, vb, full=True)
         words = old.similarity(
             old.terms(old.request_text(a["title"], a["content"])),
             old.terms(old.request_text(b["title"], b["content"])),
@@ -183,7 +183,7 @@ def timing(rows: list[dict[str, Any]], msgs: dict[str, dict[str, str]]) -> None:
     times = []
     for ta, tb, _, _, _ in pre:
         start = time.process_time()
-        sim.judge_vectors(ta, tb, va, va)
+        sim.judge_vectors(ta, tb, va, va, full=True)
         times.append((time.process_time() - start) * 1000)
     times.sort()
     print(

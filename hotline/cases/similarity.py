@@ -123,7 +123,9 @@ def pack(vector: np.ndarray) -> bytes:
     return np.asarray(vector, dtype=np.float16).tobytes()
 
 
-def unpack(data: bytes | memoryview) -> np.ndarray:
+def unpack(data: bytes | memoryview | None) -> np.ndarray:
+    if data is None:
+        raise ValueError("no stored vector")
     return np.frombuffer(bytes(data), dtype=np.float16).astype(np.float32)
 
 

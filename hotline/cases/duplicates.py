@@ -460,7 +460,8 @@ def _judge(
             out[cid] = (words, words >= WORD_THRESHOLD)
             continue
         verdict = sim.judge_vectors(text, sim.request_text(case.title, case.content), query, vector)
-        out[cid] = (round(verdict.score, 3), verdict.duplicate)
+        # shown as 相似度 0–1: the place bonus may lift an identical text a little above 1
+        out[cid] = (round(min(1.0, max(0.0, verdict.score)), 3), verdict.duplicate)
     return out
 
 

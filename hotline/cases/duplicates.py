@@ -59,7 +59,7 @@ INLINE_EMBED_MAX = 3
 # district's name).
 COMMON_SHARE = 0.10
 COMMON_MIN_DF = 50  # …and in at least this many requests (small windows have no statistics to speak of)
-MAX_CANDIDATES = 100
+MAX_CANDIDATES = 50
 # Share of a query's (damped) weight, on its locally most common words, left out of the candidate scan.
 COMMON_PART = 0.1
 NAME_MIN_LENGTH = 2

@@ -146,7 +146,7 @@ def other_measures(rows: list[dict[str, Any]], labelled: list[tuple[str, str, in
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--threshold", type=float, default=d.THRESHOLD)
+    parser.add_argument("--threshold", type=float, default=d.WORD_THRESHOLD)
     parser.add_argument("--random-pairs", type=int, default=1000)
     args = parser.parse_args()
 
@@ -184,7 +184,7 @@ def main() -> None:
     }
     th = args.threshold
     everything = scored["labelled"] + scored["exact"] + scored["random"]
-    print(f"\n阈值 {th:.2f}（出厂值 {d.THRESHOLD:.2f}）")
+    print(f"\n阈值 {th:.2f}（出厂值 {d.WORD_THRESHOLD:.2f}）")
     print(
         f"  人工标注样本 {len(labelled)} 对（相同 {sum(y for *_, y in labelled)}）: AUC {auc(scored['labelled']):.3f}"
     )

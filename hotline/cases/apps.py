@@ -54,6 +54,13 @@ class CasesConfig(AppConfig):
         # Receivers of case events that run off the request (dispatch suggestions, partner webhooks): every
         # second in the embedded worker; under Celery, beat every few seconds plus a kick after each commit.
         register_job(PeriodicJob("case-events", run_queued, "hotline.cases.tasks.case_events_task", 1.0))
+
+        from .duplicates import embed_pending
+
+        # Embeddings of requests registered or rewritten (marked after commit), a few seconds after intake.
+        register_job(
+            PeriodicJob("duplicates-embed", embed_pending, "hotline.cases.tasks.embed_pending_task", 2.0)
+        )
         register_job(
             PeriodicJob(
                 "duplicates-prune", index_prune, "hotline.cases.tasks.prune_duplicate_index_task", 24 * 3600.0

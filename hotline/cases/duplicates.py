@@ -12,6 +12,12 @@ How content similarity works (measured in bench/duplicates_eval.py on 4,326 real
   the requests of the window (over 10 % and over 50 requests), which the index gives for free. The evaluation
   windows are too small for it to act; it guards a real city's stream.
 
+Since INT-5 on real data (bench/duplicates_pairs_eval.py), the words only *find* candidates; whether a candidate
+is the same matter is judged by `cases.similarity` (e5 embeddings + places and area codes), which the word cosine
+alone got wrong on reworded requests and on one complaint template about many places. Each request's embedding is
+stored in `cases.RequestEmbedding` by a worker job after commit (`embed_pending`); the new request is embedded
+while the agent types (the screening partial; the vector is remembered for the submit).
+
 The index is `cases.RequestKey`: per request, its top words, its number and its name as 63-bit hashed keys
 with the word's weight, ordered by (key, at). A check is two index range scans over the keys of one text —
 never a scan of the recent cases — plus one fetch of the best candidates.
@@ -37,12 +43,18 @@ from hotline.common.validators import normalize_phone
 from hotline.orgs.models import User
 
 from . import lifecycle, masking
+from . import similarity as sim
 from .models import Case, CaseStatus
 
 WINDOW_DAYS = 15
 TOP_TERMS = 16
-# Shipped threshold on the cosine of truncated TF-IDF vectors; chosen in bench/duplicates_eval.py.
-THRESHOLD = 0.35
+# Threshold on the cosine of truncated TF-IDF vectors (hot clusters; chosen in bench/duplicates_eval.py).
+WORD_THRESHOLD = 0.35
+# A candidate is reported "similar" when the pair judgement passes this (bench/duplicates_pairs_eval.py).
+THRESHOLD = sim.THRESHOLD
+# Candidates whose stored embedding is not written yet (registered seconds ago) are embedded in the check, up to
+# this many; beyond that they are judged without the embedding's help (word cosine at WORD_THRESHOLD).
+INLINE_EMBED_MAX = 3
 # A word found in more than this share of the window's requests is damped (a local stop word: the city's or a
 # district's name).
 COMMON_SHARE = 0.10
@@ -207,11 +219,12 @@ def index_backfill(*, since: dt.datetime | None = None, batch: int = 2000) -> in
 
 def index_prune(*, older_than_days: int = 120) -> int:
     """Keys older than any window we screen or cluster over are dead weight; a periodic job may drop them."""
-    from hotline.cases.models import RequestKey
+    from hotline.cases.models import RequestEmbedding, RequestKey
 
     cutoff = clock.now() - dt.timedelta(days=older_than_days)
     deleted, _ = RequestKey.objects.filter(at__lt=cutoff).delete()
-    return deleted
+    gone, _ = RequestEmbedding.objects.filter(at__lt=cutoff).delete()
+    return deleted + gone
 
 
 # --------------------------------------------------------------------------- screening
@@ -223,10 +236,7 @@ class Candidate:
     score: float
     same_phone: bool
     same_name: bool
-
-    @property
-    def similar(self) -> bool:
-        return self.score >= THRESHOLD
+    similar: bool = False
 
 
 @dataclass
@@ -400,10 +410,12 @@ def find_duplicates(
     secret = (
         set() if user is None else {cid for cid, case in cases.items() if masking.caller_hidden(case, user)}
     )
+    judged = _judge(title, content, cases, scores)
     found = [
         Candidate(
             case=case,
-            score=round(scores.get(cid, 0.0), 3),
+            score=judged[cid][0],
+            similar=judged[cid][1],
             same_phone="phone" in ident.get(cid, ()) and cid not in secret,
             same_name="name" in ident.get(cid, ()) and cid not in secret,
         )
@@ -416,6 +428,122 @@ def find_duplicates(
     relevant.sort(key=lambda c: (not c.similar, not c.same_phone, -c.score, -c.case.created_at.timestamp()))
     report.candidates = relevant[:limit]
     return report
+
+
+def _judge(
+    title: str, content: str, cases: dict[int, Case], word_scores: dict[int, float]
+) -> dict[int, tuple[float, bool]]:
+    """(score, same matter?) per candidate: the pair judgement of `cases.similarity` on the stored embeddings,
+    the query embedded once (remembered from the partial's earlier calls while the agent typed)."""
+    from hotline.cases.models import RequestEmbedding
+
+    if not cases:
+        return {}
+    text = sim.request_text(title, content)
+    stored = {
+        cid: sim.unpack(vector)
+        for cid, vector in RequestEmbedding.objects.filter(case_id__in=list(cases), vector__isnull=False)
+        .values_list("case_id", "vector")
+        .iterator()
+    }
+    missing = [cid for cid in cases if cid not in stored]
+    # Registered seconds ago, not embedded by the worker yet: the best few by words are embedded here.
+    missing.sort(key=lambda cid: -word_scores.get(cid, 0.0))
+    for cid in missing[:INLINE_EMBED_MAX]:
+        stored[cid] = sim.embed(cases[cid].title, cases[cid].content)
+    query = sim.embed(title, content)
+    out: dict[int, tuple[float, bool]] = {}
+    for cid, case in cases.items():
+        vector = stored.get(cid)
+        if vector is None:
+            words = round(word_scores.get(cid, 0.0), 3)
+            out[cid] = (words, words >= WORD_THRESHOLD)
+            continue
+        verdict = sim.judge_vectors(text, sim.request_text(case.title, case.content), query, vector)
+        # shown as 相似度 0–1: the place bonus may lift an identical text a little above 1
+        out[cid] = (round(min(1.0, max(0.0, verdict.score)), 3), verdict.duplicate)
+    return out
+
+
+# --------------------------------------------------------------------------- stored embeddings
+
+
+EMBED_BATCH = 20
+
+
+def mark_for_embedding(case: Case) -> None:
+    """After commit: the request's embedding is due (a new request, or its text changed). Idempotent."""
+    from hotline.cases.models import RequestEmbedding
+
+    key = sim.text_key(case.title, case.content)
+    row = RequestEmbedding.objects.filter(case_id=case.pk).values_list("text_key", flat=True).first()
+    if row is not None and bytes(row) == key:
+        return
+    RequestEmbedding.objects.update_or_create(
+        case_id=case.pk, defaults={"text_key": key, "vector": None, "at": case.created_at}
+    )
+
+
+def embed_pending(*, batch: int = EMBED_BATCH, budget_seconds: float = 5.0) -> int:
+    """The worker job: embed pending requests, newest first, for at most about `budget_seconds`; returns how
+    many were written. A row whose text changed meanwhile is left pending (its key no longer matches)."""
+    import time
+
+    from hotline.cases.models import RequestEmbedding
+
+    started = time.monotonic()
+    done = 0
+    while time.monotonic() - started < budget_seconds:
+        ids = list(
+            RequestEmbedding.objects.filter(vector__isnull=True)
+            .order_by("-at")
+            .values_list("case_id", flat=True)[:batch]
+        )
+        if not ids:
+            break
+        texts = {c.pk: c for c in Case.objects.filter(pk__in=ids).only("pk", "title", "content")}
+        for cid in ids:
+            case = texts.get(cid)
+            if case is None:
+                continue
+            key = sim.text_key(case.title, case.content)
+            vector = sim.pack(sim.embed(case.title, case.content))
+            done += RequestEmbedding.objects.filter(case_id=cid, text_key=key, vector__isnull=True).update(
+                vector=vector
+            )
+            if time.monotonic() - started >= budget_seconds:
+                break
+    return done
+
+
+def embed_backfill(*, since: dt.datetime | None = None, batch: int = 500) -> int:
+    """Mark cases that have no embedding row (after a bulk load) as pending; the worker job embeds them."""
+    from hotline.cases.models import RequestEmbedding
+
+    qs = Case.objects.order_by("pk").only("pk", "title", "content", "created_at")
+    if since is not None:
+        qs = qs.filter(created_at__gte=since)
+    marked = 0
+    last = 0
+    while True:
+        chunk = list(qs.filter(pk__gt=last)[:batch])
+        if not chunk:
+            return marked
+        last = chunk[-1].pk
+        have = set(
+            RequestEmbedding.objects.filter(case_id__in=[c.pk for c in chunk]).values_list(
+                "case_id", flat=True
+            )
+        )
+        rows = [
+            RequestEmbedding(
+                case_id=c.pk, text_key=sim.text_key(c.title, c.content), vector=None, at=c.created_at
+            )
+            for c in chunk
+            if c.pk not in have
+        ]
+        RequestEmbedding.objects.bulk_create(rows, ignore_conflicts=True)
+        marked += len(rows)
 
 
 # --------------------------------------------------------------------------- hot clusters
@@ -443,7 +571,7 @@ _cluster_cache: dict[tuple[Any, ...], tuple[float, list[tuple[list[int], list[st
 
 
 def hot_clusters(
-    *, user: User | None, days: int = 7, min_size: int = 3, threshold: float = THRESHOLD, limit: int = 20
+    *, user: User | None, days: int = 7, min_size: int = 3, threshold: float = WORD_THRESHOLD, limit: int = 20
 ) -> list[Cluster]:
     """Groups of similar open requests of the last `days` days (same problem reported by many), biggest first."""
     import time
@@ -472,8 +600,9 @@ def hot_clusters(
 def _group_open_requests(
     user: User | None, days: int, min_size: int, threshold: float, limit: int
 ) -> list[tuple[list[int], list[str]]]:
-    """The open cases' stored word vectors are read from the index (no re-segmentation); pairs sharing a word are
-    compared and joined when their damped similarity passes `threshold` (single-link, union-find)."""
+    """The open cases' stored word vectors are read from the index (no re-segmentation); pairs sharing a rare word
+    are compared and joined when they are the same matter (single-link, union-find): judged on their stored
+    embeddings and places as at intake, or by their damped word similarity at `threshold` when not embedded."""
     from hotline.cases.models import RequestKey
 
     since = clock.now() - dt.timedelta(days=days)
@@ -501,29 +630,60 @@ def _group_open_requests(
         return x
 
     damped = {cid: {k: w * damp[k] for k, w in vector.items()} for cid, vector in vectors.items()}
-    compared: set[tuple[int, int]] = set()
+    # Pairs sharing a rare word and somewhat alike in words are the candidates; whether two are the same matter
+    # is then judged as at intake (`cases.similarity`: embeddings + places) where both are embedded, else by the
+    # word cosine at `threshold`.
+    compared: dict[tuple[int, int], float] = {}
     for key, ids in postings.items():
         if damp[key] <= 0 or len(ids) < 2 or len(ids) > CLUSTER_MAX_POSTING:
             continue  # a word most open requests contain joins nothing by itself (rarer shared words will)
         for i, a in enumerate(ids):
             for b in ids[i + 1 :]:
-                ra, rb = find(a), find(b)
-                if ra == rb:
-                    continue  # already joined through other pairs: comparing them changes no group
                 pair = (a, b) if a < b else (b, a)
                 if pair in compared:
                     continue
-                compared.add(pair)
                 va, vb = damped[a], vectors[b]
-                score = sum(w * vb.get(k, 0.0) for k, w in va.items())
-                if score >= threshold:
-                    parent[ra] = rb
+                compared[pair] = sum(w * vb.get(k, 0.0) for k, w in va.items())
+    pairs = {pair: score for pair, score in compared.items() if score >= CLUSTER_PREFILTER}
+    same = _same_matter(pairs, threshold)
+    for a, b in pairs:
+        if same[(a, b)]:
+            ra, rb = find(a), find(b)
+            if ra != rb:
+                parent[ra] = rb
     groups: dict[int, list[int]] = defaultdict(list)
     for cid in vectors:
         groups[find(cid)].append(cid)
     big = sorted((g for g in groups.values() if len(g) >= min_size), key=len, reverse=True)[:limit]
     word_of = _words_of(vectors, big)
     return [(g, word_of.get(i, [])) for i, g in enumerate(big)]
+
+
+CLUSTER_PREFILTER = 0.15  # word cosine below which two requests are not compared for a hot cluster
+
+
+def _same_matter(pairs: dict[tuple[int, int], float], threshold: float) -> dict[tuple[int, int], bool]:
+    """The intake judgement for each candidate pair whose two requests are embedded; the word cosine otherwise."""
+    from hotline.cases.models import RequestEmbedding
+
+    ids = sorted({cid for pair in pairs for cid in pair})
+    stored: dict[int, Any] = {}
+    texts: dict[int, str] = {}
+    for chunk in _chunks(ids, 5000):
+        for cid, vector in RequestEmbedding.objects.filter(
+            case_id__in=chunk, vector__isnull=False
+        ).values_list("case_id", "vector"):
+            stored[cid] = sim.unpack(vector)
+        embedded = [cid for cid in chunk if cid in stored]
+        for cid, title, content in Case.objects.filter(pk__in=embedded).values_list("pk", "title", "content"):
+            texts[cid] = sim.request_text(title, content)
+    out = {}
+    for (a, b), words in pairs.items():
+        if a in stored and b in stored and a in texts and b in texts:
+            out[(a, b)] = sim.judge_vectors(texts[a], texts[b], stored[a], stored[b]).duplicate
+        else:
+            out[(a, b)] = words >= threshold
+    return out
 
 
 def _words_of(vectors: dict[int, dict[int, float]], groups: list[list[int]]) -> dict[int, list[str]]:
@@ -552,6 +712,8 @@ INDEXED_ACTIONS = frozenset({lifecycle.Action.CREATE, lifecycle.Action.SAVE_DRAF
 
 
 def on_case_transitioned(sender: Any, *, case: Case, action: str, **_: Any) -> None:
-    """`case_transitioned` (after commit): a request registered or rewritten is (re)indexed."""
+    """`case_transitioned` (after commit): a request registered or rewritten is (re)indexed, and its embedding
+    marked due for the worker."""
     if action in INDEXED_ACTIONS:
         index_case(case)
+        mark_for_embedding(case)

@@ -630,6 +630,30 @@ class RequestKey(models.Model):
         ]
 
 
+class RequestEmbedding(models.Model):
+    """The meaning of a request for duplicate screening (INT-5): its multilingual-e5-small embedding (float16,
+    768 bytes) of the title and the beginning of the content, and the digest of that text. Written after commit
+    by a worker job (`duplicates.embed_pending`): the intake marks the row pending (`vector` NULL) and never waits
+    for the model. Read by `hotline.cases.duplicates` only, a few rows by primary key per check."""
+
+    case = models.OneToOneField(
+        Case, verbose_name=_("工单"), related_name="+", on_delete=models.CASCADE, primary_key=True
+    )
+    text_key = models.BinaryField(_("文本摘要"), max_length=8)
+    vector = models.BinaryField(_("语义向量"), null=True)
+    at = models.DateTimeField(_("受理时间"))
+
+    class Meta:
+        verbose_name = _("诉求语义向量")
+        verbose_name_plural = _("诉求语义向量")
+        indexes = [
+            # the worker's queue: pending rows only, newest first
+            models.Index(
+                fields=["-at"], name="requestemb_pending_idx", condition=models.Q(vector__isnull=True)
+            ),
+        ]
+
+
 class QueryPasswordReset(models.Model):
     """INT-6: a one-time code sent to the phone or e-mail given at intake, with which the citizen sets a new query
     password themselves. Only the code's hash is kept; staff never see the code or the new password."""

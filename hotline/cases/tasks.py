@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from .duplicates import index_prune
+from .duplicates import embed_pending, index_prune
 
 
 @shared_task(ignore_result=False)
@@ -25,3 +25,9 @@ def case_events_task() -> int:
     from .events import run_queued
 
     return run_queued()
+
+
+@shared_task(ignore_result=False)
+def embed_pending_task() -> int:
+    """Embed the requests registered or rewritten since the last round (duplicate screening; every 2 s)."""
+    return embed_pending()

@@ -25,7 +25,7 @@ OTHER = (
 
 def test_similarity_separates_same_matter_from_other():
     a, b, c = duplicates.terms(CONTENT), duplicates.terms(SIMILAR), duplicates.terms(OTHER)
-    assert duplicates.similarity(a, b) >= duplicates.THRESHOLD
+    assert duplicates.similarity(a, b) >= duplicates.WORD_THRESHOLD
     assert duplicates.similarity(a, c) < 0.1
     assert abs(sum(w * w for w in a.values()) - 1) < 1e-9
 
@@ -166,9 +166,9 @@ def test_common_words_left_out_of_the_scan_change_no_score(city, people):
     got = dict(scored)
     for cid, score in got.items():
         assert abs(score - brute[cid]) < 1e-9
-    assert {cid for cid, s in brute.items() if s >= duplicates.THRESHOLD} <= set(got)
+    assert {cid for cid, s in brute.items() if s >= duplicates.WORD_THRESHOLD} <= set(got)
     assert {c.pk for c in cases[:: len(TOPICS)]} <= {
-        cid for cid, s in got.items() if s >= duplicates.THRESHOLD
+        cid for cid, s in got.items() if s >= duplicates.WORD_THRESHOLD
     }
 
 

@@ -14,6 +14,7 @@ EXPECTED: dict[str, tuple[str | None, float]] = {
     "notify-deliver": ("hotline.notify.tasks.deliver_task", 5.0),
     "sla-sweep": ("hotline.sla.tasks.sweep_task", 60.0),
     "duplicates-prune": ("hotline.cases.tasks.prune_duplicate_index_task", 24 * 3600.0),
+    "duplicates-embed": ("hotline.cases.tasks.embed_pending_task", 2.0),
     "intake-mailbox": ("hotline.intake.tasks.poll_mailbox_task", 60.0),
     "integrations-deliver": ("hotline.integrations.tasks.deliver_task", 5.0),
     "case-number-sequences-prune": ("hotline.cases.tasks.prune_number_sequences_task", 24 * 3600.0),

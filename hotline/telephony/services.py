@@ -1054,17 +1054,7 @@ def click_to_call(*, agent: Agent, source: str, pk: int, actor: Any) -> Call:
         )
         _transition(locked, AgentEvent.DIAL, call=call, at=now)
         leg_id = f"out-{uuid.uuid4().hex[:20]}"
-        CallLeg.objects.create(
-            call=call,
-            leg_id=leg_id,
-            role=LegRole.AGENT,
-            purpose=LegPurpose.OUTBOUND,
-            direction="out",
-            remote=locked.extension,
-            agent=locked,
-            node="",
-            started_at=now,
-        )
+        _outbound_agent_leg(call, locked, leg_id, now)
         if source == "case":
             CallCase.objects.get_or_create(call=call, case_id=pk, defaults={"linked_at": now})
         if source == "missed":
@@ -1163,6 +1153,21 @@ def queue_keep_place(*, call: Call, queue_id: int, priority: int) -> QueueCallba
     return entry
 
 
+def _outbound_agent_leg(call: Call, agent: Agent, leg_id: str, now: dt.datetime) -> CallLeg:
+    """The first leg of an outbound call: the agent's own phone rings before the citizen is dialled."""
+    return CallLeg.objects.create(
+        call=call,
+        leg_id=leg_id,
+        role=LegRole.AGENT,
+        purpose=LegPurpose.OUTBOUND,
+        direction="out",
+        remote=agent.extension,
+        agent=agent,
+        node="",
+        started_at=now,
+    )
+
+
 def queue_callback_offer(*, callback_pk: int, agent_pk: int, leg_id: str) -> dict[str, Any] | None:
     """The ACD chose an agent for a kept place: an outbound call (agent's phone first, then the caller), as
     click-to-call does; the command for the controller, or None if the entry or the agent moved meanwhile."""
@@ -1191,17 +1196,7 @@ def queue_callback_offer(*, callback_pk: int, agent_pk: int, leg_id: str) -> dic
             enqueued_at=entry.waiting_since,
         )
         _transition(agent, AgentEvent.DIAL, call=call, at=now)
-        CallLeg.objects.create(
-            call=call,
-            leg_id=leg_id,
-            role=LegRole.AGENT,
-            purpose=LegPurpose.OUTBOUND,
-            direction="out",
-            remote=agent.extension,
-            agent=agent,
-            node="",
-            started_at=now,
-        )
+        _outbound_agent_leg(call, agent, leg_id, now)
         QueueLog.objects.create(
             call=entry.call,
             queue_id=entry.queue_id,

@@ -174,7 +174,8 @@ def test_board_page_and_stream_for_supervisors_only(people: Any, queue: Queue) -
     assert page.status_code == 200 and b"monitor.js" in page.content
     stream = sup.get("/telephony/monitor/events/")
     assert stream.status_code == 200 and stream["Content-Type"] == "text/event-stream"
-    stream.close()
+    # Not closed here: closing an unread streaming response sends request_finished, whose connection cleanup
+    # would close the test's own (transaction-wrapped) PostgreSQL connection.
     agent = client_for(people.agent)
     for url in ("/telephony/monitor/", "/telephony/monitor/board/", "/telephony/monitor/events/"):
         assert agent.get(url).status_code == 403

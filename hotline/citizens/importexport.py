@@ -29,7 +29,7 @@ from hotline.common.audit import audit_record
 from hotline.common.errors import ServiceError
 from hotline.common.spreadsheet import ImportReport as ImportReport
 from hotline.common.spreadsheet import RowError as RowError
-from hotline.common.spreadsheet import check_header, read_rows, write_table
+from hotline.common.spreadsheet import check_header, read_rows, row_errors, write_table
 
 from . import services
 from .models import (
@@ -123,10 +123,7 @@ FIELD_COLUMNS = {
 
 
 def _errors_of(row: int, exc: ServiceError, columns: dict[str, str] | None = None) -> list[RowError]:
-    columns = columns or FIELD_COLUMNS
-    if not exc.field_errors:
-        return [RowError(row, "", exc.message)]
-    return [RowError(row, columns.get(f, f), m) for f, messages in exc.field_errors.items() for m in messages]
+    return row_errors(row, exc, columns or FIELD_COLUMNS)
 
 
 def _finish(

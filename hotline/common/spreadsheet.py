@@ -72,6 +72,14 @@ class ImportReport:
         }
 
 
+def row_errors(row: int, exc: ServiceError, columns: dict[str, str]) -> list[RowError]:
+    """A refused row's errors, each under its spreadsheet column (`columns`: field → column title; a field without
+    a title keeps its name)."""
+    if not exc.field_errors:
+        return [RowError(row, "", exc.message)]
+    return [RowError(row, columns.get(f, f), m) for f, messages in exc.field_errors.items() for m in messages]
+
+
 def read_rows(upload: IO[bytes], file_name: str) -> Iterator[tuple[int, dict[str, str]]]:
     """(spreadsheet row number, {header: cell text}) for each non-empty data row of an xlsx or csv file."""
     name = (file_name or "").lower()

@@ -28,7 +28,14 @@ from hotline.common.audit import audit_access
 from hotline.common.dictionaries import dict_item_save
 from hotline.common.errors import ServiceError
 from hotline.common.models import DictItem, DictKind
-from hotline.common.spreadsheet import ImportReport, RowError, check_header, read_rows, write_table
+from hotline.common.spreadsheet import (
+    ImportReport,
+    RowError,
+    check_header,
+    read_rows,
+    row_errors,
+    write_table,
+)
 from hotline.orgs import services as org_services
 from hotline.orgs.models import Role, Unit, UnitKind, User
 from hotline.orgs.selectors import UNITS
@@ -51,6 +58,10 @@ class Kind:
     required: tuple[str, ...]  # keys
     rows: Callable[[], Iterator[dict[str, Any]]]
     apply: Callable[[dict[str, str], Any], bool]  # one row through the services; True when created
+
+    @property
+    def titles(self) -> dict[str, str]:
+        return {c.key: c.title for c in self.columns}
 
 
 YES = {"是", "1", "true", "yes", "y", "启用", "on"}
@@ -327,7 +338,7 @@ def export(*, kind: str, fmt: str, actor: Any) -> bytes:
 
 def _keyed(spec: Kind, rows: list[tuple[int, dict[str, Any]]]) -> list[tuple[int, dict[str, str]]]:
     """Rows keyed by the JSON keys, whether they came with the Chinese titles or the keys."""
-    by_title = {c.title: c.key for c in spec.columns}
+    by_title = {title: key for key, title in spec.titles.items()}
     keys = {c.key for c in spec.columns}
     out = []
     for number, row in rows:
@@ -338,13 +349,6 @@ def _keyed(spec: Kind, rows: list[tuple[int, dict[str, Any]]]) -> list[tuple[int
                 keyed[key] = "" if value is None else str(value)
         out.append((number, keyed))
     return out
-
-
-def _errors_of(spec: Kind, number: int, exc: ServiceError) -> list[RowError]:
-    titles = {c.key: c.title for c in spec.columns} | {"password": "用户名"}
-    if not exc.field_errors:
-        return [RowError(number, "", exc.message)]
-    return [RowError(number, titles.get(f, f), m) for f, msgs in exc.field_errors.items() for m in msgs]
 
 
 def import_rows(
@@ -360,14 +364,13 @@ def import_rows(
         for number, row in keyed:
             missing = [k for k in spec.required if not row.get(k, "").strip()]
             if missing:
-                titles = {c.key: c.title for c in spec.columns}
-                report.errors += [RowError(number, titles[k], _("必填")) for k in missing]
+                report.errors += [RowError(number, spec.titles[k], _("必填")) for k in missing]
                 continue
             try:
                 with transaction.atomic():
                     created = spec.apply(row, actor)
             except ServiceError as exc:
-                report.errors += _errors_of(spec, number, exc)
+                report.errors += row_errors(number, exc, spec.titles)
                 continue
             if created:
                 report.created += 1

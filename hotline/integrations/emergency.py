@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from hotline.cases import services as case_services
@@ -23,8 +23,8 @@ from hotline.common.audit import audit_record
 from hotline.common.errors import NotAllowed, NotFound, ServiceError
 from hotline.orgs.models import Role, User
 
-from .models import Delivery, EmergencyHandover, Partner, Subscription
-from .webhooks import case_payload_fields
+from .models import EmergencyHandover, Partner, Subscription
+from .webhooks import case_payload_fields, queue_delivery
 
 HANDOVER_LIMIT = dt.timedelta(minutes=10)
 TRANSFER_ROLES = (Role.AGENT, Role.DISPATCHER, Role.MONITOR)
@@ -72,11 +72,11 @@ def emergency_transfer(
             opinion=f"{label}（{partner.name}）" + (f"：{handover.note}" if handover.note else ""),
             data={"handover": handover.pk, "service": service, "partner": partner.code},
         )
-        _queue_push(handover, now)
+        _queue_push(handover)
     return handover
 
 
-def _queue_push(handover: EmergencyHandover, now: dt.datetime) -> None:
+def _queue_push(handover: EmergencyHandover) -> None:
     subscriptions = [  # a partner has a handful: filtered here, the same on SQLite and PostgreSQL
         s
         for s in Subscription.objects.filter(partner=handover.partner, is_active=True)
@@ -92,19 +92,13 @@ def _queue_push(handover: EmergencyHandover, now: dt.datetime) -> None:
         "case": case_payload_fields(handover.case, user),
     }
     for subscription in subscriptions:
-        try:
-            with transaction.atomic():
-                Delivery.objects.create(
-                    subscription=subscription,
-                    idempotency_key=f"emergency-{handover.pk}-{subscription.pk}",
-                    event=Subscription.Event.EMERGENCY,
-                    case_id=handover.case_id,
-                    payload=payload,
-                    next_attempt_at=now,
-                    created_at=now,
-                )
-        except IntegrityError:  # queued already
-            continue
+        queue_delivery(
+            subscription,
+            key=f"emergency-{handover.pk}-{subscription.pk}",
+            kind=Subscription.Event.EMERGENCY,
+            case_id=handover.case_id,
+            payload=payload,
+        )
 
 
 @dataclass(frozen=True)

@@ -90,20 +90,33 @@ def forget_subscriptions() -> None:
 
 
 def _queue(subscription: Subscription, kind: str, case: Case, event: CaseEvent, user: Any) -> None:
+    queue_delivery(
+        subscription,
+        key=f"{event.pk}-{subscription.pk}-{kind}",
+        kind=kind,
+        case_id=case.pk,
+        payload=case_payload(case=case, event=event, kind=kind, user=user),
+    )
+
+
+def queue_delivery(
+    subscription: Subscription, *, key: str, kind: str, case_id: int, payload: dict[str, Any]
+) -> None:
+    """One push to one subscription, once per idempotency key (a resent signal or a retried action queues nothing)."""
     now = clock.now()
     try:
         with transaction.atomic():
             Delivery.objects.create(
                 subscription=subscription,
-                idempotency_key=f"{event.pk}-{subscription.pk}-{kind}",
+                idempotency_key=key,
                 event=kind,
-                case_id=case.pk,
-                payload=case_payload(case=case, event=event, kind=kind, user=user),
+                case_id=case_id,
+                payload=payload,
                 next_attempt_at=now,
                 created_at=now,
             )
-    except IntegrityError:  # the same event queued twice (a resent signal): one delivery
-        logger.info("delivery for event %s to subscription %s already queued", event.pk, subscription.pk)
+    except IntegrityError:
+        logger.info("delivery %s to subscription %s already queued", key, subscription.pk)
 
 
 def case_payload(*, case: Case, event: CaseEvent, kind: str, user: Any) -> dict[str, Any]:

@@ -84,13 +84,19 @@ def read_rows(upload: IO[bytes], file_name: str) -> Iterator[tuple[int, dict[str
     """(spreadsheet row number, {header: cell text}) for each non-empty data row of an xlsx or csv file."""
     name = (file_name or "").lower()
     if name.endswith(".xlsx"):
-        yield from _read_xlsx(upload)
+        rows = _read_xlsx(upload)
     elif name.endswith(".csv") or name.endswith(".txt"):
-        yield from _read_csv(upload)
+        rows = _read_csv(upload)
     else:
         raise ServiceError(
             _("只支持 .xlsx 或 .csv 文件"), field_errors={"file": [_("只支持 .xlsx 或 .csv 文件")]}
         )
+    for number, row in rows:
+        # As the request bounds do for forms and JSON (common/bounds.py): PostgreSQL refuses NUL in text.
+        if any("\x00" in key or "\x00" in value for key, value in row.items()):
+            message = _("第%(row)s行含空字符（NUL），文件无法导入") % {"row": number}
+            raise ServiceError(message, field_errors={"file": [message]})
+        yield number, row
 
 
 def cell_text(value: Any) -> str:

@@ -11,6 +11,7 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from hotline.common.errors import ServiceError
 from hotline.common.models import AuditLog, DictItem, DictKind
 from hotline.integrations import basedata, signing
 from hotline.integrations.models import Partner
@@ -194,3 +195,11 @@ def test_partners_exchange_base_data_with_the_scope_only(client, city, admin_use
     other, other_creds = partner_create(actor=admin_user, code="other", name="无权系统", scopes=["ping"])
     refused = _signed(client, other, other_creds.secret, "GET", path)
     assert refused.status_code == 403 and refused.json()["reason"] == "scope"
+
+
+def test_a_file_with_nul_characters_is_refused_whole(city, admin_user):
+    upload = _csv("编码,名称,类型", "D-SOUTH,南湖区,区县", "D-NUL,坏\x00名字,区县")
+    with pytest.raises(ServiceError) as refused:
+        basedata.import_file(kind="units", upload=upload, file_name="u.csv", actor=admin_user)
+    assert "第3行" in refused.value.message and "file" in refused.value.field_errors
+    assert not Unit.objects.filter(code__in=["D-SOUTH", "D-NUL"]).exists()

@@ -35,6 +35,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import connection, transaction
 from django.db.models import Case as SqlCase
 from django.db.models import Count, F, FloatField, Sum, Value, When
 
@@ -173,8 +174,6 @@ def index_case(case: Case) -> None:
     """(Re)write the request's keys, replacing any it has: running it twice leaves the same rows.
 
     On PostgreSQL one statement (the delete and the insert in one data-modifying CTE, atomic on its own)."""
-    from django.db import connection, transaction
-
     from hotline.cases.models import RequestKey
 
     rows = index_rows(case)
@@ -472,16 +471,22 @@ EMBED_BATCH = 20
 
 
 def mark_for_embedding(case: Case) -> None:
-    """After commit: the request's embedding is due (a new request, or its text changed). Idempotent."""
+    """After commit: the request's embedding is due (a new request, or its text changed). Idempotent: one
+    statement, which leaves a row whose text is unchanged (and its vector) alone."""
     from hotline.cases.models import RequestEmbedding
 
-    key = sim.text_key(case.title, case.content)
-    row = RequestEmbedding.objects.filter(case_id=case.pk).values_list("text_key", flat=True).first()
-    if row is not None and bytes(row) == key:
-        return
-    RequestEmbedding.objects.update_or_create(
-        case_id=case.pk, defaults={"text_key": key, "vector": None, "at": case.created_at}
-    )
+    table = connection.ops.quote_name(RequestEmbedding._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (case_id, text_key, vector, at) VALUES (%s, %s, NULL, %s) "
+            f"ON CONFLICT (case_id) DO UPDATE SET text_key = EXCLUDED.text_key, vector = NULL, at = EXCLUDED.at "
+            f"WHERE {table}.text_key <> EXCLUDED.text_key",
+            [
+                case.pk,
+                sim.text_key(case.title, case.content),
+                connection.ops.adapt_datetimefield_value(case.created_at),
+            ],
+        )
 
 
 def embed_pending(*, batch: int = EMBED_BATCH, budget_seconds: float = 5.0) -> int:
@@ -715,5 +720,6 @@ def on_case_transitioned(sender: Any, *, case: Case, action: str, **_: Any) -> N
     """`case_transitioned` (after commit): a request registered or rewritten is (re)indexed, and its embedding
     marked due for the worker."""
     if action in INDEXED_ACTIONS:
-        index_case(case)
-        mark_for_embedding(case)
+        with transaction.atomic():  # one commit for both
+            index_case(case)
+            mark_for_embedding(case)

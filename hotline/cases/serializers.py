@@ -571,7 +571,12 @@ class CaseCreatedOutput(CachedFieldsMixin, serializers.ModelSerializer):
         return self.context.get("query_password")
 
     def get_suggested_main_unit(self, case: Case) -> dict[str, Any]:
-        return suggested_main_unit(case)
+        # The catalogue / model suggestion is made after commit by the case-events job: a case just registered
+        # has none stored yet, so the location's default unit is the suggestion (the detail shows the later one).
+        from .services.office import default_main_unit_by_location
+
+        unit, reason = default_main_unit_by_location(case)
+        return {"unit": unit.pk if unit else None, "name": unit.name if unit else "", "reason": reason}
 
 
 class EventOutput(CachedFieldsMixin, serializers.ModelSerializer):

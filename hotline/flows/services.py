@@ -11,9 +11,10 @@ import datetime as dt
 import hashlib
 import json
 import threading
+from collections.abc import Callable
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
@@ -23,6 +24,7 @@ from hotline.cases.selectors import DICT_ITEMS
 from hotline.common import clock
 from hotline.common.audit import audit_record
 from hotline.common.errors import NotAllowed, ServiceError
+from hotline.common.refcache import RefCache
 from hotline.orgs.models import Role, User
 from hotline.orgs.selectors import UNITS
 
@@ -403,33 +405,51 @@ def _specificity(template: FlowTemplate) -> int:
     return sum(1 for rule in (template.case_types, template.bureaus, template.channels) if rule)
 
 
+# Templates and versions are few and read by every intake: cached per process (refreshed when one is saved here,
+# within a minute when another process publishes or pauses one).
+TEMPLATES = RefCache(FlowTemplate)
+VERSIONS = RefCache(FlowVersion)
+
+
 def version_for_new_case(case: Case) -> FlowVersion | None:
     """The newest published version of the active template that fits `case` today (highest priority first,
     then the most specific rules, then the newest template)."""
     today = clock.now().astimezone(dt.timezone(dt.timedelta(hours=8))).date()
     newest: dict[int, FlowVersion] = {}
-    for version in (
-        FlowVersion.objects.filter(status=VersionStatus.PUBLISHED, template__status=TemplateStatus.ACTIVE)
-        .select_related("template")
-        .order_by("template_id", "-number")
-    ):
-        newest.setdefault(version.template_id, version)
-    fitting = [v for v in newest.values() if _matches(v.template, case, today)]
+    for version in VERSIONS.all():
+        if version.status != VersionStatus.PUBLISHED:
+            continue
+        known = newest.get(version.template_id)
+        if known is None or version.number > known.number:
+            newest[version.template_id] = version
+    fitting: list[tuple[FlowTemplate, FlowVersion]] = []
+    for template_id, version in newest.items():
+        template = TEMPLATES.get(template_id)
+        if (
+            template is not None
+            and template.status == TemplateStatus.ACTIVE
+            and _matches(template, case, today)
+        ):
+            fitting.append((template, version))
     if not fitting:
         return None
-    return max(fitting, key=lambda v: (v.template.priority, _specificity(v.template), v.template_id))
+    template, version = max(fitting, key=lambda tv: (tv[0].priority, _specificity(tv[0]), tv[0].pk))
+    version.template = template
+    return version
 
 
-def case_pin(case: Case) -> CaseFlow | None:
-    """Pin a new case to the version it follows to its end (FLW-3). Runs inside the case's creating transaction."""
+def case_pin(case: Case) -> None:
+    """Pin a new case to the version it follows to its end (FLW-3). Runs inside the case's creating transaction:
+    one insert, and the lifecycle's next check takes the definition from here instead of reading the pin back (no
+    other transaction can have pinned a case this one is creating)."""
     version = version_for_new_case(case)
     if version is None:
-        return None
-    try:
-        with transaction.atomic():
-            return CaseFlow.objects.create(case=case, version=version, pinned_at=clock.now())
-    except IntegrityError:  # already pinned
-        return CaseFlow.objects.filter(case=case).first()
+        case.__dict__["_flow_def"] = None
+        return
+    CaseFlow.objects.bulk_create(
+        [CaseFlow(case=case, version=version, pinned_at=clock.now())], ignore_conflicts=True
+    )
+    case.__dict__["_flow_def"] = _definition(version.pk, version.digest, lambda: version)
 
 
 # --------------------------------------------------------------------------- consulted by the lifecycle
@@ -447,16 +467,23 @@ def case_flow(case: Case) -> FlowDef | None:
     row = CaseFlow.objects.filter(case_id=case.pk).values_list("version_id", "version__digest").first()
     flow = None
     if row is not None:
-        key = (row[0], row[1])
-        flow = _CACHE.get(key)
-        if flow is None:
-            version = FlowVersion.objects.select_related("template").get(pk=row[0])
-            flow = definition.from_version(version)
-            with _CACHE_LOCK:
-                if len(_CACHE) > 500:
-                    _CACHE.clear()
-                _CACHE[key] = flow
+        version_id = row[0]
+        flow = _definition(
+            version_id, row[1], lambda: FlowVersion.objects.select_related("template").get(pk=version_id)
+        )
     case.__dict__["_flow_def"] = flow  # for the rest of this request's checks on the same object
+    return flow
+
+
+def _definition(version_id: int, digest: str, load: Callable[[], FlowVersion]) -> FlowDef:
+    key = (version_id, digest)
+    flow = _CACHE.get(key)
+    if flow is None:
+        flow = definition.from_version(load())
+        with _CACHE_LOCK:
+            if len(_CACHE) > 500:
+                _CACHE.clear()
+            _CACHE[key] = flow
     return flow
 
 

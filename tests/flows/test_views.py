@@ -239,7 +239,10 @@ def test_case_page_shows_the_position_to_whoever_sees_the_case(city, people, api
     as_user(api, people.west)
     assert api.get(reverse("api-case-flow", kwargs={"pk": case.pk})).status_code == 404
 
-    FlowTemplate.objects.update(status="paused")
+    from hotline.flows.services import template_set_status
+
+    for template in FlowTemplate.objects.all():
+        template_set_status(actor=people.dispatcher, template=template, move="pause")
     later = submitted_case(city, people)
     as_user(api, people.dispatcher)
     assert api.get(reverse("api-case-flow", kwargs={"pk": later.pk})).json()["template"] is None

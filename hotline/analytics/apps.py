@@ -51,6 +51,19 @@ class AnalyticsConfig(AppConfig):
                 active=("analytics:kpi", "analytics:kpi-period"),
             )
         )
+        # --- scheduled reports (issue 15, RPT-1) ---
+        from hotline.common.registry import PeriodicJob, register_job
+
+        from .reports.schedules import run_due
+
+        register_job(
+            PeriodicJob(
+                "analytics-scheduled-reports",
+                run_due,
+                "hotline.analytics.tasks.scheduled_reports_task",
+                300.0,
+            )
+        )
         for panel in PANELS:
             register_home_panel(panel)
         from .live import connect_receivers

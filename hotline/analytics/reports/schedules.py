@@ -238,7 +238,6 @@ def run_due(*, now: dt.datetime | None = None) -> int:
             schedule = (
                 ReportSchedule.objects.select_for_update(skip_locked=True)
                 .filter(pk=pk, is_active=True, next_run_at__lte=now)
-                .select_related("report")
                 .first()
             )
             if schedule is None:

@@ -64,6 +64,13 @@ class AnalyticsConfig(AppConfig):
                 300.0,
             )
         )
+        # --- the supervision page's figures (sla reads them through the registry) ---
+        from hotline.common.registry import register_figures
+
+        from . import supervision
+
+        register_figures("supervision.card_ledger", supervision.card_ledger)
+        register_figures("supervision.time_limits", supervision.time_limit_supervision)
         for panel in PANELS:
             register_home_panel(panel)
         from .live import connect_receivers

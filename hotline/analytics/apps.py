@@ -71,6 +71,7 @@ class AnalyticsConfig(AppConfig):
 
         register_figures("supervision.card_ledger", supervision.card_ledger)
         register_figures("supervision.time_limits", supervision.time_limit_supervision)
+        register_figures("supervision.formulas", supervision.formulas)
         for panel in PANELS:
             register_home_panel(panel)
         from .live import connect_receivers

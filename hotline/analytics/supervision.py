@@ -7,15 +7,79 @@ grouped query per table (the supervision bench, bench/pages_bench.py, holds them
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q
+from django.utils.translation import gettext_lazy as _
 
 from hotline.cases import selectors as case_selectors
 from hotline.orgs.models import Unit, User
 from hotline.orgs.selectors import sees_everything
 from hotline.sla.models import UNIT_REPLY_STAGES, Alert, AlertKind, Clock, Stage
 from hotline.sla.selectors import Period, _in_units, visible_units
+
+
+@dataclass(frozen=True)
+class SupervisionMeasure:
+    """One column of the supervision tables: its name and the formula shown beside it; the table functions below
+    compute it (one grouped query per table for all its columns: the page's speed)."""
+
+    key: str
+    table: str  # "ledger" | "limits" | "results"
+    name: Any
+    formula: Any
+    source: str
+
+
+SUPERVISION_MEASURES: list[SupervisionMeasure] = [
+    SupervisionMeasure("warnings", "ledger", _("预警"), _("统计期内向该单位发出的时限预警数（按发出时间）"), "sla_alert"),
+    SupervisionMeasure("yellow", "ledger", _("黄牌"), _("统计期内该单位被亮的黄牌数（时限已过仍未签收或答复）"), "sla_alert"),
+    SupervisionMeasure("red", "ledger", _("红牌"), _("统计期内该单位被亮的红牌数（黄牌后仍超期）"), "sla_alert"),
+    SupervisionMeasure("reminders", "ledger", _("办理提醒"), _("统计期内向该单位发出的办理提醒数"), "sla_alert"),
+    SupervisionMeasure(
+        "extensions_requested", "ledger", _("申请延期"), _("统计期内该单位提出的延期申请数（按申请时间）"),
+        "cases_extensionrequest",
+    ),
+    SupervisionMeasure(
+        "extensions_approved", "ledger", _("同意延期"), _("上述延期申请中热线办已同意的数量"), "cases_extensionrequest"
+    ),
+    SupervisionMeasure(
+        "late_reports", "ledger", _("超期上报"), _("统计期内该单位上报办结、且上报时间晚于办理时限的交办数"),
+        "cases_assignment",
+    ),
+    SupervisionMeasure(
+        "received", "limits", _("收到交办"), _("统计期内交给该单位的交办数（主办、协办，不含抄送）"), "cases_assignment"
+    ),
+    SupervisionMeasure(
+        "signed_late", "limits", _("超时签收"),
+        _("签收计时在统计期内开始、签收晚于时限或仍未签收且已亮黄牌的计时数"), "sla_clock",
+    ),
+    SupervisionMeasure(
+        "replied_late", "limits", _("超时答复"),
+        _("答复（办理）计时在统计期内开始、停止晚于时限或仍在计时且已亮黄牌的计时数"), "sla_clock",
+    ),
+    SupervisionMeasure(
+        "avg_hours_to_sign", "limits", _("平均签收用时（小时）"),
+        _("统计期内收到且已签收的交办：（签收时间 − 交办时间）的平均值"), "cases_assignment",
+    ),
+    SupervisionMeasure(
+        "avg_hours_to_reply", "limits", _("平均答复用时（小时）"),
+        _("统计期内收到并已上报的交办：（上报时间 − 签收时间）的平均值"), "cases_assignment",
+    ),
+    SupervisionMeasure(
+        "not_accepted", "results", _("不予受理"),
+        _("统计期内登记、已不予受理或正待审核不予受理的工单"), "cases_case",
+    ),
+]  # fmt: skip
+
+
+def formulas() -> dict[str, dict[str, str]]:
+    """Per table, column key → formula: what the supervision page shows beside its figures."""
+    out: dict[str, dict[str, str]] = {}
+    for x in SUPERVISION_MEASURES:
+        out.setdefault(x.table, {})[x.key] = f"{x.name}：{x.formula}"
+    return out
 
 
 def card_ledger(*, user: User, period: Period) -> list[dict[str, Any]]:

@@ -51,6 +51,11 @@ def time_limit_supervision(*, user: User, period: Period) -> list[dict[str, Any]
     return figures("supervision.time_limits")(user=user, period=period)  # type: ignore[no-any-return]
 
 
+def supervision_formulas() -> dict[str, dict[str, str]]:
+    """Per table (ledger, limits, results), each column's formula, as analytics defines it."""
+    return figures("supervision.formulas")()  # type: ignore[no-any-return]
+
+
 def result_supervision(*, user: User, period: Period) -> QuerySet[Any]:
     """Cases not accepted (or waiting for that decision) in the period."""
     return case_selectors.not_accepted_cases(user=user, start=period.start, end=period.end)

@@ -544,15 +544,15 @@ def ivr_nodes(window: Window) -> list[dict[str, Any]]:
 
 def call_controls(window: Window) -> list[dict[str, Any]]:
     """Per agent: transfers, consults, consult-transfers and conferences it made; holds (count, seconds)."""
-    controls = {
-        r["agent_id"]: r
+    controls: dict[int, dict[str, Any]] = {
+        r["agent_id"]: dict(r)
         for r in CallControl.objects.filter(at__gte=window.start, at__lt=window.end, agent__isnull=False)
         .values("agent_id")
         .annotate(**{key: Count("id", filter=Q(kind=kind)) for key, kind in CONTROL_COLUMNS})
         .order_by()
     }
-    holds = {
-        r["agent_id"]: r
+    holds: dict[int, dict[str, Any]] = {
+        r["agent_id"]: dict(r)
         for r in AgentStateLog.objects.filter(at__gte=window.start, at__lt=window.end)
         .filter(Q(to_state=AgentState.HOLD) | Q(from_state=AgentState.HOLD))
         .values("agent_id")

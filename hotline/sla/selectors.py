@@ -42,18 +42,18 @@ def visible_units(user: User) -> QuerySet[Unit]:
 def card_ledger(*, user: User, period: Period) -> list[dict[str, Any]]:
     """Per unit: warnings, yellow and red cards, reminders, extensions requested/approved, late reports.
     Computed by analytics (hotline/analytics/supervision.py), where each figure is defined."""
-    return figures("supervision.card_ledger")(user=user, period=period)  # type: ignore[no-any-return]
+    return figures("supervision.card_ledger")(user=user, period=period)
 
 
 def time_limit_supervision(*, user: User, period: Period) -> list[dict[str, Any]]:
     """Per unit: assignments received, signed late, replied late, average hours to sign for and to reply.
     Computed by analytics (hotline/analytics/supervision.py), where each figure is defined."""
-    return figures("supervision.time_limits")(user=user, period=period)  # type: ignore[no-any-return]
+    return figures("supervision.time_limits")(user=user, period=period)
 
 
 def supervision_formulas() -> dict[str, dict[str, str]]:
     """Per table (ledger, limits, results), each column's formula, as analytics defines it."""
-    return figures("supervision.formulas")()  # type: ignore[no-any-return]
+    return figures("supervision.formulas")()
 
 
 def result_supervision(*, user: User, period: Period) -> QuerySet[Any]:

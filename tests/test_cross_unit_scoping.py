@@ -166,6 +166,8 @@ EXCEPTIONS: dict[str, str] = {
     "case object; any other user gets 404 and the figures are re-scoped to whoever runs it "
     "(tests/analytics/test_reports.py)",
     "report-delete": "only the owner deletes a saved report; anyone else 404 (tests/analytics/test_reports.py)",
+    "report-schedule-delete": "a report schedule is its owner's, not a unit's object: anyone else 404 "
+    "(tests/analytics/test_report_schedules.py)",
     "citizen-import": "`kind` is the import type (citizens/contacts/blacklist), not an object; the page is "
     "for hotline staff only by role (tests/citizens/test_import_jobs.py)",
     "intake-wechat": "public endpoint of a WeChat official account; `app_id` names the account, every message "

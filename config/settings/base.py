@@ -288,6 +288,13 @@ HOTLINE_KB_INDEX_QUEUE = os.environ.get("HOTLINE_KB_INDEX_QUEUE", "1" if CELERY_
 
 EMAIL_BACKEND = os.environ.get("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "12345@localhost")
+# Outgoing mail (notify's e-mail channel, scheduled reports) with DJANGO_EMAIL_BACKEND=…smtp.EmailBackend.
+EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("DJANGO_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("DJANGO_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("DJANGO_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("DJANGO_EMAIL_USE_TLS", "") == "1"
+EMAIL_TIMEOUT = int(os.environ.get("DJANGO_EMAIL_TIMEOUT", "30"))
 
 # SQLite (development, tests) builds the duplicate-screening index without its INCLUDE column; PostgreSQL, where
 # it matters, has it.

@@ -51,6 +51,27 @@ class AnalyticsConfig(AppConfig):
                 active=("analytics:kpi", "analytics:kpi-period"),
             )
         )
+        # --- scheduled reports (issue 15, RPT-1) ---
+        from hotline.common.registry import PeriodicJob, register_job
+
+        from .reports.schedules import run_due
+
+        register_job(
+            PeriodicJob(
+                "analytics-scheduled-reports",
+                run_due,
+                "hotline.analytics.tasks.scheduled_reports_task",
+                300.0,
+            )
+        )
+        # --- the supervision page's figures (sla reads them through the registry) ---
+        from hotline.common.registry import register_figures
+
+        from . import supervision
+
+        register_figures("supervision.card_ledger", supervision.card_ledger)
+        register_figures("supervision.time_limits", supervision.time_limit_supervision)
+        register_figures("supervision.formulas", supervision.formulas)
         for panel in PANELS:
             register_home_panel(panel)
         from .live import connect_receivers

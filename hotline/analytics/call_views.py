@@ -25,6 +25,9 @@ REPORTS = {
     "agents": gettext_lazy("坐席工作量"),
     "states": gettext_lazy("坐席状态时长与小休"),
     "detail": gettext_lazy("通话明细"),
+    "trunk": gettext_lazy("中继（接入号码）呼入"),
+    "ivr": gettext_lazy("语音导航节点话务量"),
+    "controls": gettext_lazy("转接、咨询、三方与保持"),
 }
 STATE_LABELS = {
     "ready": gettext_lazy("空闲"),
@@ -33,6 +36,16 @@ STATE_LABELS = {
     "talking": gettext_lazy("通话"),
     "hold": gettext_lazy("保持"),
     "wrap_up": gettext_lazy("话后处理"),
+}
+
+
+DRILLED = ("trunk", "ivr", "controls")
+DETAIL_LABELS = {
+    "dialed": gettext_lazy("接入号码"),
+    "ivr_flow": gettext_lazy("语音导航流程"),
+    "ivr_node": gettext_lazy("语音导航节点"),
+    "agent": gettext_lazy("坐席工号"),
+    "control": gettext_lazy("通话控制"),
 }
 
 
@@ -45,7 +58,7 @@ def _none(value: Any) -> Any:
 
 
 def table(
-    report: str, window: calls.Window, grain: str
+    report: str, window: calls.Window, grain: str, detail_filters: dict[str, str] | None = None
 ) -> tuple[list[str], list[list[Any]], list[dict[str, Any]]]:
     """Header, rows (cells as shown and exported) and the raw rows of one report."""
     if report == "volume":
@@ -91,8 +104,34 @@ def table(
              "；".join(f"{b['reason']} {b['count']}次 {b['seconds']}秒" for b in r["breaks"])]
             for r in raw
         ]  # fmt: skip
+    elif report == "trunk":
+        raw = calls.trunk_inbound(window)
+        header = [_("接入号码"), _("名称"), _("呼入量"), _("进入排队"), _("人工接通"), _("排队放弃"), _("自助结束"),
+                  _("黑名单处理"), _("接通率")]  # fmt: skip
+        rows = [
+            [r["dialed"], r["name"], r["inbound"], r["to_queue"], r["answered"], r["abandoned"], r["self_service"],
+             r["blacklisted"], _pct(r["answer_rate"])]
+            for r in raw
+        ]  # fmt: skip
+    elif report == "ivr":
+        raw = calls.ivr_nodes(window)
+        header = [_("语音导航流程"), _("节点"), _("进入次数"), _("呼叫数"), _("按键"), _("按键超时"), _("无效按键"),
+                  _("查询成功"), _("查询失败")]  # fmt: skip
+        rows = [
+            [r["flow"], r["node"], r["entries"], r["calls"], r["keys"], r["timeouts"], r["invalid"], r["found"],
+             r["not_found"]]
+            for r in raw
+        ]  # fmt: skip
+    elif report == "controls":
+        raw = calls.call_controls(window)
+        header = [_("工号"), _("姓名"), _("直接转接"), _("咨询"), _("咨询后转接"), _("三方通话"), _("保持次数"),
+                  _("保持时长（秒）")]  # fmt: skip
+        rows = [
+            [r["agent"], r["name"], *[r[k] for k, _kind in calls.CONTROL_COLUMNS], r["holds"], r["hold_seconds"]]
+            for r in raw
+        ]  # fmt: skip
     else:
-        raw = calls.call_detail(window)
+        raw = calls.call_detail(window, filters=detail_filters)
         header = [_("呼叫编号"), _("呼入时间"), _("队列"), _("坐席"), _("排队（秒）"), _("通话（秒）"), _("结果"),
                   _("关联工单")]  # fmt: skip
         rows = [
@@ -121,25 +160,34 @@ def call_reports(request: HttpRequest) -> HttpResponse:
     if grain not in calls.GRAINS:
         errors["grain"] = [_("统计粒度应为 month、week、day、hour 或 halfhour")]
     window = calls.Window(period.start, period.end)
+    detail_filters = {k: request.GET[k].strip()[:64] for k in calls.DETAIL_FILTERS if request.GET.get(k)}
+    control = detail_filters.get("control")
+    if control and control not in {"any", "hold", *(str(kind) for _key, kind in calls.CONTROL_COLUMNS)}:
+        errors["control"] = [_("通话控制类型无效")]
     if errors:
         context = {"errors": errors, "reports": REPORTS, "grains": calls.GRAIN_LABELS, "period": period}
         return render(request, "analytics/calls.html", context, status=400)
-    header, rows, raw = table(report, window, grain)
+    if report != "detail":
+        detail_filters = {}
+    header, rows, raw = table(report, window, grain, detail_filters)
     filters = {
         "report": report,
         "grain": grain if report == "volume" else "",
         "from": period.first_day.isoformat(),
         "to": period.last_day.isoformat(),
+        **detail_filters,
     }
+    formulas = {**calls.FORMULAS, **calls.FORMULAS_MORE}
     if request.GET.get("export") == "xlsx":
         stated = [
             (_("报表"), str(REPORTS[report])),
             (_("统计区间"), f"{period.first_day.isoformat()} — {period.last_day.isoformat()}"),
             (_("统计粒度"), str(calls.GRAIN_LABELS[grain]) if report == "volume" else "—"),
+            *[(str(DETAIL_LABELS[k]), v) for k, v in detail_filters.items()],
         ]
         return exports.table_xlsx(
             user=user, name=f"calls-{report}", title=str(REPORTS[report]), stated=stated,
-            header=header, rows=rows, formulas=[str(v) for v in calls.FORMULAS.values()], filters=filters,
+            header=header, rows=rows, formulas=[str(v) for v in formulas.values()], filters=filters,
         )  # fmt: skip
     context = {
         "reports": REPORTS,
@@ -152,7 +200,21 @@ def call_reports(request: HttpRequest) -> HttpResponse:
         "detail": [{"row": row, "cases": r["cases"]} for row, r in zip(rows, raw, strict=True)]
         if report == "detail"
         else [],
-        "formulas": calls.FORMULAS,
+        "formulas": formulas,
+        "detail_filters": [(DETAIL_LABELS[k], v) for k, v in detail_filters.items()],
+        # each row of the trunk / IVR / control reports clicks through to the calls behind it
+        "drill_rows": [
+            {
+                "row": row,
+                "href": "?"
+                + urlencode(
+                    {"report": "detail", "from": filters["from"], "to": filters["to"], **r["detail_filter"]}
+                ),
+            }
+            for row, r in zip(rows, raw, strict=True)
+        ]
+        if report in DRILLED
+        else [],
         "export_query": urlencode({**filters, "export": "xlsx"}),
     }
     return render(request, "analytics/calls.html", context)

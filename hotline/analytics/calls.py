@@ -44,10 +44,15 @@ from hotline.telephony.models import (
     AgentStateLog,
     Call,
     CallCase,
+    CallControl,
     CallLeg,
+    ControlKind,
     Disposition,
+    IvrStep,
+    IvrStepEvent,
     LegRole,
     NotReadyReason,
+    Number,
     Queue,
     QueueEvent,
     QueueLog,
@@ -418,9 +423,13 @@ STATE_COLUMNS = (
 )
 
 
-def call_detail(window: Window, limit: int = 500) -> list[dict[str, Any]]:
-    """The newest calls of the period with their queue, agent, times, result and the cases linked to them."""
-    calls = list(_calls(window).select_related("queue", "agent").order_by("-started_at", "-id")[:limit])
+def call_detail(
+    window: Window, limit: int = 500, filters: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """The newest calls of the period with their queue, agent, times, result and the cases linked to them;
+    `filters` narrows them to the calls behind one figure (`detail_calls`)."""
+    source = detail_calls(window, filters) if filters else _calls(window)
+    calls = list(source.select_related("queue", "agent").order_by("-started_at", "-id")[:limit])
     links: dict[int, list[tuple[int, str]]] = {}
     for link in CallCase.objects.filter(call__in=calls).select_related("case").order_by("linked_at"):
         links.setdefault(link.call_id, []).append((link.case_id, link.case.number))
@@ -443,3 +452,168 @@ def call_detail(window: Window, limit: int = 500) -> list[dict[str, Any]]:
         }
         for c in calls
     ]
+
+
+# --------------------------------------------------------------------------- trunk, IVR nodes, call controls
+# Seed 3.8.1's trunk inbound, IVR volume by node, and transfers / consults / conferences / holds. Every row names
+# the call-detail filter (`detail_filter`) its figures click through to.
+#
+# What the tables lack: no carrier trunk (SIP gateway / circuit) is recorded on a call, only the access number
+# dialled (`telephony_number`, `telephony_call.dialed`); the "trunk" report is therefore per access number.
+
+CONTROL_COLUMNS = (
+    ("blind_transfer", ControlKind.BLIND_TRANSFER),
+    ("consult", ControlKind.CONSULT),
+    ("consult_transfer", ControlKind.CONSULT_TRANSFER),
+    ("conference", ControlKind.CONFERENCE),
+)
+FORMULAS_MORE = {
+    "trunk": _(
+        "中继（接入号码）呼入：按被叫接入号码统计呼入的呼叫数，其中进入人工排队、人工接通、排队放弃、"
+        "自助结束、黑名单处理的呼叫数；系统未记录运营商中继（网关）编号"
+    ),
+    "ivr": _(
+        "语音导航节点：每个节点被进入的次数与经过的呼叫数（去重），按键、按键超时、无效按键次数，"
+        "以及该节点上的自助查询结果（语音导航日志）"
+    ),
+    "controls": _(
+        "转接、咨询、三方、保持：坐席发起的直接转接、咨询、咨询后转接、三方通话次数（通话控制记录），"
+        "保持次数与保持秒数（坐席状态日志：进入保持的次数，离开保持时记录的持续时长之和）"
+    ),
+}
+
+
+def trunk_inbound(window: Window) -> list[dict[str, Any]]:
+    """Per access number dialled: inbound calls and what became of them."""
+    names = dict(Number.objects.values_list("number", "name"))
+    rows = (
+        _calls(window)
+        .filter(direction="in")
+        .values("dialed")
+        .annotate(
+            inbound=Count("id"),
+            to_queue=Count("id", filter=Q(enqueued_at__isnull=False)),
+            answered=Count("id", filter=Q(answered_at__isnull=False)),
+            abandoned=Count("id", filter=Q(disposition=Disposition.ABANDONED)),
+            self_service=Count("id", filter=Q(disposition=Disposition.IVR_END)),
+            blacklisted=Count("id", filter=Q(disposition=Disposition.BLACKLISTED)),
+        )
+        .order_by("-inbound", "dialed")
+    )
+    return [
+        {
+            "dialed": r["dialed"],
+            "name": names.get(r["dialed"], ""),
+            **{
+                k: r[k]
+                for k in ("inbound", "to_queue", "answered", "abandoned", "self_service", "blacklisted")
+            },
+            "answer_rate": pct(r["answered"], r["to_queue"]),
+            "detail_filter": {"dialed": r["dialed"]},
+        }
+        for r in rows
+    ]
+
+
+def ivr_nodes(window: Window) -> list[dict[str, Any]]:
+    """Per IVR flow and node: entries, distinct calls, keys, timeouts, invalid keys, self-service results."""
+    rows = (
+        IvrStep.objects.filter(at__gte=window.start, at__lt=window.end)
+        .values("version__flow__code", "version__flow__name", "node")
+        .annotate(
+            entries=Count("id", filter=Q(event=IvrStepEvent.ENTER)),
+            calls=Count("call_id", distinct=True),
+            keys=Count("id", filter=Q(event=IvrStepEvent.KEYS)),
+            timeouts=Count("id", filter=Q(event=IvrStepEvent.TIMEOUT)),
+            invalid=Count("id", filter=Q(event=IvrStepEvent.INVALID)),
+            found=Count("id", filter=Q(event=IvrStepEvent.FOUND)),
+            not_found=Count("id", filter=Q(event__in=[IvrStepEvent.NOT_FOUND, IvrStepEvent.REFUSED])),
+        )
+        .order_by("version__flow__code", "-entries", "node")
+    )
+    return [
+        {
+            "flow": r["version__flow__name"],
+            "node": r["node"],
+            **{k: r[k] for k in ("entries", "calls", "keys", "timeouts", "invalid", "found", "not_found")},
+            "detail_filter": {"ivr_flow": r["version__flow__code"], "ivr_node": r["node"]},
+        }
+        for r in rows
+    ]
+
+
+def call_controls(window: Window) -> list[dict[str, Any]]:
+    """Per agent: transfers, consults, consult-transfers and conferences it made; holds (count, seconds)."""
+    controls: dict[int, dict[str, Any]] = {
+        r["agent_id"]: dict(r)
+        for r in CallControl.objects.filter(at__gte=window.start, at__lt=window.end, agent__isnull=False)
+        .values("agent_id")
+        .annotate(**{key: Count("id", filter=Q(kind=kind)) for key, kind in CONTROL_COLUMNS})
+        .order_by()
+    }
+    holds: dict[int, dict[str, Any]] = {
+        r["agent_id"]: dict(r)
+        for r in AgentStateLog.objects.filter(at__gte=window.start, at__lt=window.end)
+        .filter(Q(to_state=AgentState.HOLD) | Q(from_state=AgentState.HOLD))
+        .values("agent_id")
+        .annotate(
+            holds=Count("id", filter=Q(to_state=AgentState.HOLD)),
+            hold_ms=Sum("previous_ms", filter=Q(from_state=AgentState.HOLD)),
+        )
+        .order_by()
+    }
+    result = []
+    for a in (
+        Agent.objects.filter(pk__in=set(controls) | set(holds)).select_related("user").order_by("agent_id")
+    ):
+        c = controls.get(a.pk, {})
+        h = holds.get(a.pk, {})
+        row = {
+            "agent": a.agent_id,
+            "name": str(a.user) if a.user_id else "",
+            **{key: c.get(key, 0) for key, _kind in CONTROL_COLUMNS},
+            "holds": h.get("holds", 0),
+            "hold_seconds": round(int(h.get("hold_ms") or 0) / 1000),
+            "detail_filter": {"agent": a.agent_id, "control": "any"},
+        }
+        if any(row[k] for k in (*[k for k, _kind in CONTROL_COLUMNS], "holds")):
+            result.append(row)
+    return result
+
+
+DETAIL_FILTERS = ("dialed", "ivr_flow", "ivr_node", "agent", "control")
+
+
+def detail_calls(window: Window, filters: dict[str, str]) -> QuerySet[Call]:
+    """The calls behind a figure of the reports above (the same definitions): by access number dialled, by IVR
+    node passed through, by agent, and with a transfer / consult / conference (`control` = a kind or `any`,
+    `hold` included with `any`)."""
+    calls = _calls(window)
+    if filters.get("dialed"):
+        calls = calls.filter(dialed=filters["dialed"], direction="in")
+    if filters.get("ivr_node"):
+        steps = IvrStep.objects.filter(
+            call_id=OuterRef("pk"), node=filters["ivr_node"], at__gte=window.start, at__lt=window.end
+        )
+        if filters.get("ivr_flow"):
+            steps = steps.filter(version__flow__code=filters["ivr_flow"])
+        calls = calls.filter(Exists(steps))
+    control = filters.get("control", "")
+    agent = filters.get("agent", "")
+    if control:
+        made = CallControl.objects.filter(call_id=OuterRef("pk"))
+        held = AgentStateLog.objects.filter(call_id=OuterRef("pk"), to_state=AgentState.HOLD)
+        if agent:
+            made = made.filter(agent__agent_id=agent)
+            held = held.filter(agent__agent_id=agent)
+        if control == "any":
+            calls = calls.filter(
+                Exists(made.filter(kind__in=[k for _c, k in CONTROL_COLUMNS])) | Exists(held)
+            )
+        elif control == "hold":
+            calls = calls.filter(Exists(held))
+        else:
+            calls = calls.filter(Exists(made.filter(kind=control)))
+    elif agent:
+        calls = calls.filter(agent__agent_id=agent)
+    return calls

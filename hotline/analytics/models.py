@@ -1,6 +1,17 @@
 """The analytics app's tables live in its subpackages; Django finds them here."""
 
-from .kpi.models import Adjustment, AssessmentPeriod, ImprovementNote, Indicator, Scheme, Score
-from .reports.models import SavedReport
+from .kpi.models import Adjustment, AssessmentPeriod, GroupScore, ImprovementNote, Indicator, Scheme, Score
+from .reports.models import ReportSchedule, SavedReport, ScheduledDelivery
 
-__all__ = ["Adjustment", "AssessmentPeriod", "ImprovementNote", "Indicator", "SavedReport", "Scheme", "Score"]
+__all__ = [
+    "Adjustment",
+    "AssessmentPeriod",
+    "GroupScore",
+    "ImprovementNote",
+    "Indicator",
+    "ReportSchedule",
+    "SavedReport",
+    "ScheduledDelivery",
+    "Scheme",
+    "Score",
+]

@@ -50,3 +50,11 @@ urlpatterns += [
 from .topics import views as topic_views  # noqa: E402
 
 urlpatterns += [path("topics/", topic_views.topics, name="topics")]
+
+# --- scheduled reports (issue 15, RPT-1) ---
+from .reports import schedule_views  # noqa: E402
+
+urlpatterns += [
+    path("reports/schedules/", schedule_views.schedule_list, name="report-schedules"),
+    path("reports/schedules/<int:pk>/delete/", schedule_views.schedule_delete, name="report-schedule-delete"),
+]

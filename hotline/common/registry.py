@@ -10,7 +10,8 @@ list things: the embedded worker, Celery beat, template filters) import no domai
   menu, templates and other packages can ask without importing the package;
 - menu entries: the main menu of `base.html`, each entry shown to the users its permission admits;
 - home panels: the sections of the home page (`common.views.home`), each rendered by its package;
-- case panels: cards of the case page contributed by other packages (a flow template's position, …).
+- case panels: cards of the case page contributed by other packages (a flow template's position, …);
+- figures: computations analytics owns and a lower package shows (the sla supervision tables).
 """
 
 from __future__ import annotations
@@ -282,3 +283,19 @@ def render_case_panels(request: HttpRequest, user: Any, case: Any) -> list[str]:
             continue
         out.append(mark_safe(html))  # noqa: S308 - rendered by our own templates
     return out
+
+
+# --- figures: computed by the package that owns every figure (analytics), read by a package below it (the sla
+# supervision page, API and export), which may not import it.
+_FIGURES: dict[str, Callable[..., Any]] = {}
+
+
+def register_figures(name: str, compute: Callable[..., Any]) -> None:
+    _FIGURES[name] = compute
+
+
+def figures(name: str) -> Callable[..., Any]:
+    try:
+        return _FIGURES[name]
+    except KeyError:
+        raise LookupError(f"no package registered the figures {name!r}") from None

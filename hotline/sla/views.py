@@ -82,6 +82,7 @@ def supervision(request: HttpRequest) -> HttpResponse:
         "period_from": timezone.localtime(period.start).date(),
         "period_to": (timezone.localtime(period.end) - dt.timedelta(days=1)).date(),
         "links": _links(period),
+        "formulas": selectors.supervision_formulas().get(tab, {}),
     }
     if tab == "ledger":
         context["cards"] = selectors.card_ledger(user=user, period=period)

@@ -191,3 +191,27 @@ class ImprovementNote(models.Model):
         verbose_name = _("整改通知")
         verbose_name_plural = _("整改通知")
         ordering = ["-created_at", "-id"]
+
+
+class GroupScore(FrozenRow):
+    """An agent group's (telephony skill group's) score in a period: the scheme's agent-group indicators
+    (group_measures.py), graded by the scheme's bands, ranked among the groups; frozen when published."""
+
+    period = models.ForeignKey(
+        AssessmentPeriod, verbose_name=_("考核期"), related_name="group_scores", on_delete=models.CASCADE
+    )
+    queue = models.ForeignKey(
+        "telephony.Queue", verbose_name=_("坐席组（技能组）"), related_name="+", on_delete=models.PROTECT
+    )
+    total = models.DecimalField(_("总分"), max_digits=7, decimal_places=2, null=True)
+    grade = models.CharField(_("等级"), max_length=4, blank=True)
+    rank = models.PositiveIntegerField(_("排名"), null=True)
+    details = models.JSONField(_("明细"), default=list)
+
+    class Meta:
+        verbose_name = _("坐席组考核得分")
+        verbose_name_plural = _("坐席组考核得分")
+        ordering = ["rank", "queue_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["period", "queue"], name="kpi_groupscore_period_queue_unique")
+        ]

@@ -23,10 +23,13 @@ from hotline.orgs.models import Role, Unit, UnitKind, User
 from hotline.orgs.selectors import sees_everything
 
 from .. import measures as m
+from ..group_measures import GROUP_REGISTRY
+from .groups import compute_groups
 from .models import (
     Adjustment,
     AdjustmentKind,
     AssessmentPeriod,
+    GroupScore,
     ImprovementNote,
     PeriodStatus,
     Scheme,
@@ -80,7 +83,9 @@ def validate_scheme(scheme: Scheme) -> None:
     ):
         errors["bands"] = [_('等级划分应为 [{"grade": "A", "min": 90}, …]')]
     for ind in scheme.indicators.all():
-        if ind.measure not in m.REGISTRY or not m.REGISTRY[ind.measure].unit_scoped:
+        if ind.measure in GROUP_REGISTRY:  # an agent-group indicator (kpi/groups.py)
+            pass
+        elif ind.measure not in m.REGISTRY or not m.REGISTRY[ind.measure].unit_scoped:
             errors.setdefault("indicators", []).append(_("指标 %s 不能按单位考核") % ind.measure)
         if ind.weight <= 0:
             errors.setdefault("indicators", []).append(_("权重应大于0"))
@@ -148,6 +153,8 @@ def compute(*, period: AssessmentPeriod, user: User | None = None) -> list[Score
     scheme = period.scheme
     validate_scheme(scheme)
     indicators = list(scheme.indicators.all())
+    group_scores = compute_groups(period=period, indicators=indicators, now=clock.now())
+    indicators = [i for i in indicators if i.measure not in GROUP_REGISTRY]
     adjustments = _adjustments(period)
     now = clock.now()
     scores: dict[int, Score] = {}
@@ -221,6 +228,8 @@ def compute(*, period: AssessmentPeriod, user: User | None = None) -> list[Score
         period.scores.all().delete()
         for score in scores.values():
             score.save()
+        period.group_scores.all().delete()
+        GroupScore.objects.bulk_create(group_scores)
         period.computed_at = now
         period.save(update_fields=["computed_at"])
     return list(scores.values())

@@ -23,10 +23,13 @@ from hotline.common.audit import audit_access
 from hotline.common.errors import NotAllowed, NotFound, ServiceError
 from hotline.common.spreadsheet import safe_row
 from hotline.orgs.models import Unit, UnitKind, User
+from hotline.orgs.selectors import sees_everything
 
 from .. import api as measures_api
 from .. import measures as m
+from ..group_measures import GROUP_REGISTRY
 from . import services
+from .groups import visible_group_scores
 from .models import AssessmentPeriod, ImprovementNote, Scheme
 
 
@@ -116,6 +119,13 @@ def period_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "indicators": [
             (m.REGISTRY[i.measure].name, i) for i in period.scheme.indicators.all() if i.measure in m.REGISTRY
         ],
+        # agent groups (kpi/groups.py): the office's own groups, shown to those who see the whole centre
+        "group_indicators": [
+            (GROUP_REGISTRY[i.measure], i)
+            for i in period.scheme.indicators.all()
+            if i.measure in GROUP_REGISTRY
+        ],
+        "group_scores": visible_group_scores(period=period, centre=True) if sees_everything(user) else None,
     }
     return render(request, "analytics/kpi/period.html", context)
 
@@ -250,6 +260,24 @@ def _export(user: User, period: AssessmentPeriod, scores: list[Any]) -> HttpResp
             cell.number_format = "0.00"
     sheet.column_dimensions["A"].width = 24
     sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    groups = [i for i in indicators if i.measure in GROUP_REGISTRY]
+    group_scores = list(visible_group_scores(period=period, centre=sees_everything(user))) if groups else []
+    if group_scores:  # agent groups: a second sheet, for those who see the whole centre
+        gsheet = book.create_sheet(_("坐席组考核"))
+        gsheet.append(safe_row([_("坐席组（技能组）"), *[str(GROUP_REGISTRY[i.measure].name) for i in groups],
+                                _("总分"), _("等级"), _("排名")]))  # fmt: skip
+        for g in group_scores:
+            points_by = {d["measure"]: d["points"] for d in g.details}
+            gsheet.append(
+                safe_row([g.queue.name, *[float(points_by[i.measure]) if points_by.get(i.measure) else None
+                                          for i in groups],
+                          float(g.total) if g.total is not None else None, g.grade, g.rank])
+            )  # fmt: skip
+        for i in groups:
+            gsheet.append(
+                safe_row([str(GROUP_REGISTRY[i.measure].name), str(GROUP_REGISTRY[i.measure].formula)])
+            )
+        gsheet.page_setup.paperSize = gsheet.PAPERSIZE_A4
     audit_access(
         actor=user,
         object_type="analytics.kpi",

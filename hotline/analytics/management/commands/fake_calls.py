@@ -25,11 +25,19 @@ from hotline.telephony.models import (
     AgentStateLog,
     Call,
     CallCase,
+    CallControl,
     CallLeg,
     CallStatus,
+    ControlKind,
     Disposition,
+    IvrFlow,
+    IvrStep,
+    IvrStepEvent,
+    IvrVersion,
+    IvrVersionStatus,
     LegRole,
     NotReadyReason,
+    Number,
     Queue,
     QueueEvent,
     QueueLog,
@@ -199,4 +207,85 @@ class Command(BaseCommand):
             [CallCase(call_id=c, case_id=k, linked_at=day + dt.timedelta(hours=12)) for c, k in links],
             batch_size=2000,
         )
+        self._ivr_and_controls(rng, calls, by_id)
         return len(calls)
+
+    # Trunk (access number), IVR path and call controls (transfers, consults, conferences, holds): a second
+    # pass over the day's calls, so the rows above stay as they were for a given seed.
+    MENU = (("1", "consult"), ("2", "complaint"), ("3", "progress"), ("0", "agent"))
+    CONTROLS = (
+        ControlKind.BLIND_TRANSFER,
+        ControlKind.CONSULT,
+        ControlKind.CONSULT_TRANSFER,
+        ControlKind.CONFERENCE,
+    )
+
+    def _ivr_and_controls(self, rng: random.Random, calls: list[Call], by_id: dict[str, int]) -> None:
+        version, numbers = self._ivr_setup(calls[0].queue if calls else None)
+        steps: list[IvrStep] = []
+        controls: list[CallControl] = []
+        holds: list[AgentStateLog] = []
+        by_number: dict[int, list[int]] = {}
+        for call in calls:
+            pk = by_id[call.call_id]
+            number = rng.choice(numbers)
+            by_number.setdefault(number.pk, []).append(pk)
+            digit, node = rng.choice(self.MENU)
+            at = call.started_at + dt.timedelta(seconds=2)
+            steps += [
+                IvrStep(call_id=pk, version=version, node="welcome", event=IvrStepEvent.ENTER, at=at),
+                IvrStep(call_id=pk, version=version, node="main_menu", event=IvrStepEvent.ENTER, at=at),
+            ]
+            if rng.random() < 0.05:
+                steps.append(
+                    IvrStep(call_id=pk, version=version, node="main_menu", event=IvrStepEvent.TIMEOUT, at=at)
+                )
+            steps += [
+                IvrStep(call_id=pk, version=version, node="main_menu", event=IvrStepEvent.KEYS, digits=digit, at=at),
+                IvrStep(call_id=pk, version=version, node=node, event=IvrStepEvent.ENTER, at=at),
+            ]  # fmt: skip
+            if call.answered_at is None or call.ended_at is None or call.agent is None:
+                continue
+            talk = call.ended_at - call.answered_at
+            if rng.random() < 0.06:
+                controls.append(
+                    CallControl(call_id=pk, kind=rng.choice(self.CONTROLS), agent=call.agent,
+                                target="2001", at=call.answered_at + talk / 2)
+                )  # fmt: skip
+            if rng.random() < 0.10:
+                held = call.answered_at + talk / 3
+                pause = talk / 6
+                holds += [
+                    AgentStateLog(agent=call.agent, event=AgentEvent.HOLD, from_state=AgentState.TALKING,
+                                  to_state=AgentState.HOLD, call_id=pk, previous_ms=ms(talk / 3), at=held),
+                    AgentStateLog(agent=call.agent, event=AgentEvent.RETRIEVE, from_state=AgentState.HOLD,
+                                  to_state=AgentState.TALKING, call_id=pk, previous_ms=ms(pause), at=held + pause),
+                ]  # fmt: skip
+        for number_pk, pks in by_number.items():
+            Call.objects.filter(pk__in=pks).update(
+                number_id=number_pk, dialed=numbers_by_pk(numbers)[number_pk]
+            )
+        IvrStep.objects.bulk_create(steps, batch_size=5000)
+        CallControl.objects.bulk_create(controls, batch_size=2000)
+        AgentStateLog.objects.bulk_create(holds, batch_size=5000)
+
+    def _ivr_setup(self, queue: Queue | None) -> tuple[IvrVersion, list[Number]]:
+        now = clock.now()
+        flow, _new = IvrFlow.objects.get_or_create(
+            code="fake-main", defaults={"name": "主菜单（模拟）", "created_at": now}
+        )
+        version = flow.versions.filter(status=IvrVersionStatus.PUBLISHED).first() or IvrVersion.objects.create(
+            flow=flow, number=1, status=IvrVersionStatus.PUBLISHED, graph={}, created_at=now, updated_at=now,
+            published_at=now,
+        )  # fmt: skip
+        numbers = list(Number.objects.order_by("number"))
+        if not numbers and queue is not None:
+            numbers = [
+                Number.objects.create(number="12345", name="12345热线", queue=queue, ivr_flow=flow),
+                Number.objects.create(number="96345", name="原企业服务热线", queue=queue, ivr_flow=flow),
+            ]
+        return version, numbers
+
+
+def numbers_by_pk(numbers: list[Number]) -> dict[int, str]:
+    return {n.pk: n.number for n in numbers}

@@ -433,13 +433,21 @@ def stored_advice(case: Case) -> tuple[Unit, str] | None:
     stored = (
         Suggestion.objects.filter(case_id=case.pk, unit__isnull=False)
         .exclude(source=SuggestionSource.LOCATION)
-        .values_list("unit_id", "reason")
+        .values_list("unit_id", "reason", "dispatch_mode")
         .first()
     )
     if stored is None:
         return None
     unit = Unit.objects.filter(pk=stored[0]).first()
-    return (unit, stored[1]) if unit is not None else None
+    reason = stored[1] + MODE_NOTES.get(stored[2], "")
+    return (unit, reason) if unit is not None else None
+
+
+# What the dispatcher reads beside a suggestion its case's flow template does not send at once.
+MODE_NOTES = {
+    DispatchMode.AUTO_SCHEDULED: "（流程模板规定自动定时派单：达到阈值的建议在热线办设定的时间派出）",
+    DispatchMode.MANUAL: "（流程模板规定人工派单：不自动派出）",
+}
 
 
 def dispatch_mode_of(case: Case) -> str:

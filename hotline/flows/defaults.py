@@ -23,7 +23,6 @@ STEPS: list[dict[str, Any]] = [
         "name": "受理登记",
         "statuses": ["draft", "returned"],
         "roles": ["agent", "dispatcher"],
-        "dispatch_mode": "manual",
     },
     {
         "code": "not-accepted-review",

@@ -125,12 +125,15 @@ def test_scheduled_job_leaves_what_the_dispatcher_took_and_what_is_not_sure(
     assert DispatchSettings.objects.get().scheduled_times == ["14:00"]  # kept when not given
 
 
-def test_manual_never_sends(city, people, sure, django_capture_on_commit_callbacks):
+def test_manual_never_sends(client, city, people, sure, django_capture_on_commit_callbacks):
     _template(people.dispatcher, DispatchMode.MANUAL)
     case = _submit(city, people, django_capture_on_commit_callbacks, at(2026, 11, 23, 10))
     suggestion = Suggestion.objects.get(case=case)
     assert suggestion.dispatch_mode == DispatchMode.MANUAL and suggestion.outcome == Outcome.PENDING
     assert suggestion.unit == city.housing and suggestion.confidence == 1.0  # the suggestion is still made
+    client.force_login(people.dispatcher)
+    page = client.get(reverse("case-detail", args=[case.pk])).content.decode()
+    assert "流程模板规定人工派单" in page  # the dispatcher is told why it waits for them
     with clock.frozen_now(at(2026, 11, 23, 14, 1)):
         assert services.scheduled_dispatch_run() == 0
     assert fresh(case).status == CaseStatus.SUBMITTED

@@ -158,6 +158,8 @@ def test_v1_case_finishes_on_v1_while_v2_joins_every_branch(client, city, people
     page = client.get(reverse("case-detail", args=[both.pk])).content.decode()
     assert "市住建局（协办·已办结）" in page and 'class="flow-step current done" data-step="bureau"' in page
     assert 'class="flow-step current" data-step="district"' in page  # the district still works
+    answer = client.get(reverse("api-case-flow", args=[both.pk])).json()
+    assert {(b["step"], b["done"]) for b in answer["parallel"]} == {("district", False), ("bureau", True)}
     report(both, city.east, people.east)
     assert fresh(both).status == CaseStatus.RESULT_REVIEW
 

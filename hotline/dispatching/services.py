@@ -444,7 +444,7 @@ def stored_advice(case: Case) -> tuple[Unit, str] | None:
 
 
 # What the dispatcher reads beside a suggestion its case's flow template does not send at once.
-MODE_NOTES = {
+MODE_NOTES: dict[str, str] = {
     DispatchMode.AUTO_SCHEDULED: "（流程模板规定自动定时派单：达到阈值的建议在热线办设定的时间派出）",
     DispatchMode.MANUAL: "（流程模板规定人工派单：不自动派出）",
 }

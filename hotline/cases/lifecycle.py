@@ -165,12 +165,15 @@ TRANSITIONS: dict[str, Transition] = {
 }
 
 
-def check(action: str, *, case: Case | None, user: User, status: str | None = None) -> Transition:
+def check(
+    action: str, *, case: Case | None, user: User, status: str | None = None, target: str | None = None
+) -> Transition:
     """Raise unless `user` may take `action` on `case` (None: a case not created yet); return the transition.
 
     The case itself is passed (not only its status) so that its flow template (`flowhooks`, FLW-1) may narrow
     what the backbone allows and add guards; `status` overrides the status judged (editing a returned case is
-    judged as editing a draft).
+    judged as editing a draft); `target` is the status the service is about to move the case to, when known
+    (a template's parallel join is judged only when the case leaves its step).
     """
     if status is None:
         status = case.status if case is not None else NEW
@@ -185,7 +188,7 @@ def check(action: str, *, case: Case | None, user: User, status: str | None = No
             code="bad_status",
         )
     if case is not None and case.pk is not None:
-        flowhooks.check(action, case=case, user=user, status=status, transition=transition)
+        flowhooks.check(action, case=case, user=user, status=status, transition=transition, target=target)
     return transition
 
 

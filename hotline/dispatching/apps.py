@@ -25,6 +25,16 @@ class DispatchingConfig(AppConfig):
                 24 * 3600.0,
             )
         )
+        # Cases whose flow template dispatches "automatic scheduled" are sent at the office's times: the job looks
+        # every minute whether one of them has come.
+        registry.register_job(
+            registry.PeriodicJob(
+                "dispatching-scheduled",
+                services.scheduled_dispatch_run,
+                "hotline.dispatching.tasks.scheduled_dispatch_task",
+                60.0,
+            )
+        )
         registry.register_warm_up("dispatch_model", services.warm_up)
         # The permission and menu registries arrive with the `seams` branch (issue 12): register once they exist.
         permission = getattr(registry, "Permission", None)

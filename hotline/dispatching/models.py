@@ -105,6 +105,10 @@ class CatalogueImport(models.Model):
         ordering = ["-created_at", "-id"]
 
 
+def default_scheduled_times() -> list[str]:
+    return ["09:00", "14:00"]
+
+
 class DispatchSettings(models.Model):
     """One row: the office's auto-dispatch settings."""
 
@@ -117,6 +121,9 @@ class DispatchSettings(models.Model):
         validators=[MinValueValidator(Decimal("0.5")), MaxValueValidator(Decimal("1"))],
     )
     use_model = models.BooleanField(_("使用学习模型"), default=True)
+    # When the scheduled job sends the suggestions of cases whose flow template dispatches "automatic scheduled"
+    # (local times "HH:MM", every day): a case that reached the office before a time is sent at that time.
+    scheduled_times = models.JSONField(_("定时派单时间"), default=default_scheduled_times, blank=True)
     auto_actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("自动派单账号"),
@@ -172,6 +179,14 @@ class Outcome(models.TextChoices):
     OVERRIDDEN = "overridden", _("改选单位")
 
 
+class DispatchMode(models.TextChoices):
+    """How the case's flow template wants it sent (a case without a template: automatic real-time, as before)."""
+
+    AUTO_REALTIME = "auto_realtime", _("自动实时")
+    AUTO_SCHEDULED = "auto_scheduled", _("自动定时")
+    MANUAL = "manual", _("人工")
+
+
 class Suggestion(models.Model):
     """The suggested main unit for one case when it reached the office, and what the dispatcher did with it."""
 
@@ -198,6 +213,10 @@ class Suggestion(models.Model):
         on_delete=models.SET_NULL,
     )
     created_at = models.DateTimeField(_("建议时间"))
+    # Read by the scheduled job (it sends only the `auto_scheduled` ones) and shown beside the suggestion.
+    dispatch_mode = models.CharField(
+        _("派单模式"), max_length=16, choices=DispatchMode.choices, default=DispatchMode.AUTO_REALTIME
+    )
     outcome = models.CharField(_("结果"), max_length=16, choices=Outcome.choices, default=Outcome.PENDING)
     final_unit = models.ForeignKey(
         "orgs.Unit",
@@ -220,4 +239,12 @@ class Suggestion(models.Model):
     class Meta:
         verbose_name = _("派单建议")
         verbose_name_plural = _("派单建议")
-        indexes = [models.Index(fields=["outcome", "decided_at"], name="dispatching_sugg_outcome_idx")]
+        indexes = [
+            models.Index(fields=["outcome", "decided_at"], name="dispatching_sugg_outcome_idx"),
+            # The scheduled job's queue: pending suggestions of "automatic scheduled" cases, oldest first.
+            models.Index(
+                fields=["created_at"],
+                name="dispatching_sugg_scheduled_idx",
+                condition=models.Q(outcome="pending", dispatch_mode="auto_scheduled"),
+            ),
+        ]

@@ -3,6 +3,7 @@ their outcomes, and training a model version. Keyword-only, one transaction each
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import logging
 import threading
@@ -13,7 +14,9 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
+from hotline.cases import flowhooks
 from hotline.cases.models import Case, CaseStatus
 from hotline.common import clock
 from hotline.common.audit import audit_record
@@ -24,6 +27,7 @@ from . import rules, selectors
 from .models import (
     MAX_LEVEL,
     CatalogueImport,
+    DispatchMode,
     DispatchSettings,
     LocationRule,
     Matter,
@@ -308,9 +312,17 @@ def _import_row(
 
 
 def settings_update(
-    *, actor: User, auto_dispatch: bool, threshold: Any, use_model: bool, auto_actor: User | None
+    *,
+    actor: User,
+    auto_dispatch: bool,
+    threshold: Any,
+    use_model: bool,
+    auto_actor: User | None,
+    scheduled_times: Any = None,
 ) -> DispatchSettings:
+    """The office's settings; `scheduled_times` (None: unchanged) are when the scheduled job sends."""
     require_manage(actor)
+    times = _parse_times(scheduled_times) if scheduled_times is not None else None
     try:
         value = Decimal(str(threshold))
     except (InvalidOperation, ValueError):
@@ -331,12 +343,15 @@ def settings_update(
             use_model,
             auto_actor,
         )
+        if times is not None:
+            row.scheduled_times = times
         row.save()
         audit_record(
             actor=actor,
             action="update",
             obj=row,
-            summary=f"自动派单设置：{'启用' if auto_dispatch else '停用'}，阈值{row.threshold}",
+            summary=f"自动派单设置：{'启用' if auto_dispatch else '停用'}，阈值{row.threshold}，"
+            f"定时派单{'、'.join(row.scheduled_times) or '无'}",
         )
     return row
 
@@ -418,21 +433,39 @@ def stored_advice(case: Case) -> tuple[Unit, str] | None:
     stored = (
         Suggestion.objects.filter(case_id=case.pk, unit__isnull=False)
         .exclude(source=SuggestionSource.LOCATION)
-        .values_list("unit_id", "reason")
+        .values_list("unit_id", "reason", "dispatch_mode")
         .first()
     )
     if stored is None:
         return None
     unit = Unit.objects.filter(pk=stored[0]).first()
-    return (unit, stored[1]) if unit is not None else None
+    reason = stored[1] + MODE_NOTES.get(stored[2], "")
+    return (unit, reason) if unit is not None else None
+
+
+# What the dispatcher reads beside a suggestion its case's flow template does not send at once.
+MODE_NOTES: dict[str, str] = {
+    DispatchMode.AUTO_SCHEDULED: "（流程模板规定自动定时派单：达到阈值的建议在热线办设定的时间派出）",
+    DispatchMode.MANUAL: "（流程模板规定人工派单：不自动派出）",
+}
+
+
+def dispatch_mode_of(case: Case) -> str:
+    """What the case's flow template says at the office's dispatch step: automatic real-time (also a case without
+    a template, or a step naming no mode), automatic scheduled, or manual."""
+    step = flowhooks.step(case, CaseStatus.SUBMITTED)
+    mode = step.dispatch_mode if step is not None else ""
+    return mode if mode in DispatchMode.values else DispatchMode.AUTO_REALTIME
 
 
 def suggestion_for_submitted(*, case: Case) -> Suggestion:
-    """Store the suggestion for a case that has reached the office; send it directly when auto-dispatch is on and
-    the confidence reaches the office's threshold (through the cases dispatch service, as the auto-dispatch
-    account)."""
+    """Store the suggestion for a case that has reached the office. When auto-dispatch is on and the confidence
+    reaches the office's threshold, the case's flow template decides: automatic real-time sends it now (through
+    the cases dispatch service, as the auto-dispatch account), automatic scheduled leaves it to the
+    `dispatching-scheduled` job at the office's times, manual never sends it."""
     case = Case.objects.select_related("district", "bureau").get(pk=case.pk)
     advice = advise(case=case)
+    mode = dispatch_mode_of(case)
     with transaction.atomic():
         suggestion, _created = Suggestion.objects.update_or_create(
             case=case,
@@ -446,47 +479,134 @@ def suggestion_for_submitted(*, case: Case) -> Suggestion:
                 "matter": advice.matter,
                 "model_version": advice.version,
                 "created_at": clock.now(),
+                "dispatch_mode": mode,
                 "outcome": Outcome.PENDING,
                 "final_unit": None,
                 "decided_at": None,
                 "decided_by": None,
             },
         )
-    config = selectors.dispatch_settings()
-    if (
+    if mode == DispatchMode.AUTO_REALTIME:
+        _send_if_sure(case, suggestion, selectors.dispatch_settings())
+        suggestion.refresh_from_db()
+    return suggestion
+
+
+def _sure(suggestion: Suggestion, config: DispatchSettings) -> bool:
+    return bool(
         config.pk
         and config.auto_dispatch
         and config.auto_actor is not None
-        and advice.unit is not None
-        and advice.source != SuggestionSource.LOCATION
-        and advice.confidence >= float(config.threshold)
-        and case.status == CaseStatus.SUBMITTED
-    ):
-        from hotline.cases.models import AssignmentRole
-        from hotline.cases.services import Target, case_dispatch
+        and suggestion.unit_id is not None
+        and suggestion.source != SuggestionSource.LOCATION
+        and suggestion.confidence >= float(config.threshold)
+    )
 
-        try:
-            case_dispatch(
-                case=case,
-                actor=config.auto_actor,
-                expected_version=case.version,
-                targets=[Target(unit=advice.unit, role=AssignmentRole.MAIN)],
-                opinion=f"智能派单：{advice.reason}"[:500],
-            )
-        except ServiceError as exc:
-            logger.warning("auto-dispatch of case %s refused: %s", case.pk, exc.message)
+
+def _send_if_sure(case: Case, suggestion: Suggestion, config: DispatchSettings) -> bool:
+    """Send the case to the suggested unit when the office's settings allow it and the case still waits for
+    dispatch; True when sent. A refusal (the case moved on, the template refuses the account) is logged and
+    the case left to the dispatcher."""
+    if not _sure(suggestion, config) or case.status != CaseStatus.SUBMITTED:
+        return False
+    from hotline.cases.models import AssignmentRole
+    from hotline.cases.services import Target, case_dispatch
+
+    assert config.auto_actor is not None and suggestion.unit is not None
+    try:
+        case_dispatch(
+            case=case,
+            actor=config.auto_actor,
+            expected_version=case.version,
+            targets=[Target(unit=suggestion.unit, role=AssignmentRole.MAIN)],
+            opinion=f"智能派单：{suggestion.reason}"[:500],
+        )
+    except ServiceError as exc:
+        logger.warning("auto-dispatch of case %s refused: %s", case.pk, exc.message)
+        return False
+    # The dispatch event may be handled before or after this line (it runs on its own commit).
+    Suggestion.objects.filter(pk=suggestion.pk, outcome__in=[Outcome.PENDING, Outcome.ACCEPTED]).update(
+        outcome=Outcome.AUTO,
+        final_unit=suggestion.unit,
+        decided_at=clock.now(),
+        decided_by=config.auto_actor,
+    )
+    return True
+
+
+def _parse_times(value: Any) -> list[str]:
+    """ "HH:MM" times, sorted and unique, from a list or a text separated by commas / spaces."""
+    if value is None:
+        return []
+    items = value.replace("，", ",").replace(",", " ").split() if isinstance(value, str) else value
+    if not isinstance(items, list) or len(items) > 48:
+        raise _fail("scheduled_times", "定时派单时间应为不超过48个 HH:MM 时间")
+    times = set()
+    for item in items:
+        text = str(item).strip()
+        hours, _colon, minutes = text.partition(":")
+        if not (
+            text.isascii()
+            and hours.isdigit()
+            and minutes.isdigit()
+            and len(hours) <= 2
+            and len(minutes) == 2
+            and int(hours) < 24
+            and int(minutes) < 60
+        ):
+            raise _fail("scheduled_times", f"“{text[:20]}”不是 HH:MM 格式的时间")
+        times.add(f"{int(hours):02d}:{minutes}")
+    return sorted(times)
+
+
+def last_scheduled_time(now: dt.datetime, times: list[str]) -> dt.datetime | None:
+    """The latest of the office's dispatch times at or before `now` (today's, else yesterday's last)."""
+    if not times:
+        return None
+    local = timezone.localtime(now)
+    for day in (local.date(), local.date() - dt.timedelta(days=1)):
+        moments = [
+            timezone.make_aware(dt.datetime.combine(day, dt.time.fromisoformat(t)), local.tzinfo)
+            for t in times
+        ]
+        past = [m for m in moments if m <= local]
+        if past:
+            return max(past)
+    return None
+
+
+def scheduled_dispatch_run(*, limit: int = 500) -> int:
+    """The `dispatching-scheduled` job: send the pending suggestions of "automatic scheduled" cases that reached
+    the office before the latest of the office's dispatch times — above the threshold, with auto-dispatch on,
+    the case still waiting for dispatch. Idempotent: a sent case is dispatched and its suggestion marked. A case
+    the dispatch service refuses (logged) is handed to the dispatcher: its suggestion turns manual, so it is not
+    tried again. Returns how many were sent."""
+    config = selectors.dispatch_settings()
+    cutoff = last_scheduled_time(clock.now(), list(config.scheduled_times or []))
+    if cutoff is None or not (config.pk and config.auto_dispatch and config.auto_actor is not None):
+        return 0
+    queue = (
+        Suggestion.objects.filter(
+            outcome=Outcome.PENDING,
+            dispatch_mode=DispatchMode.AUTO_SCHEDULED,
+            created_at__lte=cutoff,
+            case__status=CaseStatus.SUBMITTED,
+            unit__isnull=False,
+            confidence__gte=float(config.threshold),
+        )
+        .exclude(source=SuggestionSource.LOCATION)
+        .select_related("unit", "case")
+        .order_by("created_at", "pk")[:limit]
+    )
+    sent = 0
+    for suggestion in queue:
+        if _send_if_sure(suggestion.case, suggestion, config):
+            sent += 1
         else:
-            # The dispatch event may be handled before or after this line (it runs on its own commit).
-            Suggestion.objects.filter(
-                pk=suggestion.pk, outcome__in=[Outcome.PENDING, Outcome.ACCEPTED]
-            ).update(
-                outcome=Outcome.AUTO,
-                final_unit=advice.unit,
-                decided_at=clock.now(),
-                decided_by=config.auto_actor,
+            Suggestion.objects.filter(pk=suggestion.pk, outcome=Outcome.PENDING).update(
+                dispatch_mode=DispatchMode.MANUAL
             )
-        suggestion.refresh_from_db()
-    return suggestion
+    return sent
 
 
 def suggestion_record_outcome(*, case: Case, actor: User | None) -> Suggestion | None:

@@ -146,6 +146,7 @@ def settings_save(request: HttpRequest) -> HttpResponse:
             threshold=request.POST.get("threshold", ""),
             use_model=request.POST.get("use_model") == "on",
             auto_actor=auto_actor,
+            scheduled_times=request.POST.get("scheduled_times"),
         )
     except ServiceError as exc:
         return _failed(request, exc)

@@ -94,6 +94,20 @@ class ImportOutput(serializers.Serializer):
     status = serializers.CharField()
 
 
+class ParallelUnitOutput(serializers.Serializer):
+    unit = serializers.IntegerField()
+    name = serializers.CharField()
+    role = serializers.CharField()
+    status = serializers.CharField()
+    done = serializers.BooleanField(help_text="已办结且已记录办理结果（意见）")
+
+
+class ParallelOutput(serializers.Serializer):
+    step = serializers.CharField(help_text="会签环节或并行分支环节的编码")
+    done = serializers.BooleanField(help_text="该环节（分支）的单位全部办结；全部为 true 才能进入汇聚")
+    units = ParallelUnitOutput(many=True)
+
+
 class CaseFlowOutput(serializers.Serializer):
     template = serializers.CharField(
         allow_null=True, help_text="null：该工单未适用流程模板，按系统主干流程流转"
@@ -103,6 +117,7 @@ class CaseFlowOutput(serializers.Serializer):
     current = serializers.ListField(child=serializers.DictField())
     steps = StepOutput(many=True)
     transitions = serializers.ListField(child=serializers.DictField())
+    parallel = ParallelOutput(many=True, help_text="当前的会签 / 并行分支环节及各单位进度")
 
 
 class TemplateListApi(APIView):
@@ -168,7 +183,7 @@ class CaseFlowApi(APIView):
                 "current": [],
                 "steps": [],
             }
-            return Response({**empty, "transitions": []})
+            return Response({**empty, "transitions": [], "parallel": []})
         flow_json = position.flow.as_json()
         return Response(
             {
@@ -178,5 +193,22 @@ class CaseFlowApi(APIView):
                 "current": [{"code": s.code, "name": s.name} for s in position.current],
                 "steps": flow_json["steps"],
                 "transitions": flow_json["transitions"],
+                "parallel": [
+                    {
+                        "step": b.step.code,
+                        "done": b.done,
+                        "units": [
+                            {
+                                "unit": u.unit_id,
+                                "name": u.unit_name,
+                                "role": u.role,
+                                "status": u.status,
+                                "done": u.done,
+                            }
+                            for u in b.units
+                        ],
+                    }
+                    for b in position.branches
+                ],
             }
         )

@@ -1,8 +1,9 @@
 """The default template: today's backbone drawn as a flow (every step action where `cases.lifecycle` allows it,
-by the roles it names; no unit level, so it refuses nothing the backbone allows).
+by the roles it names; no unit level, so it refuses nothing the backbone allows; no step time limit, so the sla
+rules set every deadline as for a case without a template).
 
 The demo city publishes it; a city starts from it and narrows (drop 呈请领导批示 for consultations, add guards,
-set time limits) in a new version.
+set step time limits, which then replace the sla rule of that step's clock) in a new version.
 """
 
 from __future__ import annotations
@@ -22,14 +23,12 @@ STEPS: list[dict[str, Any]] = [
         "name": "受理登记",
         "statuses": ["draft", "returned"],
         "roles": ["agent", "dispatcher"],
-        "dispatch_mode": "manual",
     },
     {
         "code": "not-accepted-review",
         "name": "不予受理确认",
         "statuses": ["pending_not_accepted"],
         "roles": OFFICE_ROLES,
-        "limit": {"amount": 1, "unit": "workdays"},
     },
     {
         "code": "dispatch",
@@ -37,14 +36,12 @@ STEPS: list[dict[str, Any]] = [
         "statuses": ["submitted"],
         "roles": OFFICE_ROLES,
         "dispatch_mode": "auto_realtime",
-        "limit": {"amount": 2, "unit": "hours"},
     },
     {
         "code": "leader",
         "name": "领导批示",
         "statuses": ["leader_review"],
         "roles": ["leader"],
-        "limit": {"amount": 1, "unit": "workdays"},
     },
     {
         "code": "handling",
@@ -52,35 +49,30 @@ STEPS: list[dict[str, Any]] = [
         "kind": "countersign",
         "statuses": ["dispatched", "handling", "redo"],
         "roles": UNIT_ROLES,
-        "limit": {"amount": 5, "unit": "workdays"},
     },
     {
         "code": "return-review",
         "name": "退件审核",
         "statuses": ["return_review"],
         "roles": OFFICE_ROLES,
-        "limit": {"amount": 1, "unit": "workdays"},
     },
     {
         "code": "result-review",
         "name": "结果审核",
         "statuses": ["result_review"],
         "roles": OFFICE_ROLES,
-        "limit": {"amount": 1, "unit": "workdays"},
     },
     {
         "code": "callback",
         "name": "回访评价",
         "statuses": ["callback"],
         "roles": ["agent", "dispatcher", "monitor"],
-        "limit": {"amount": 2, "unit": "workdays"},
     },
     {
         "code": "supervision",
         "name": "特别督办",
         "statuses": ["special_supervision"],
         "roles": ["unit_leader"],
-        "limit": {"amount": 3, "unit": "workdays"},
     },
     {"code": "closed", "name": "办结", "kind": "end", "statuses": ["closed"]},
     {"code": "not-accepted", "name": "不予受理", "kind": "end", "statuses": ["not_accepted"]},

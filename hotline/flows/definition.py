@@ -2,7 +2,8 @@
 
 `FlowDef` is what the lifecycle consults (cached per published version: published versions never change) and what
 the SVG view draws. The first step (by order) is the start. Validation refuses: duplicate or unknown step codes,
-unknown statuses / actions / roles / unit levels / kinds, bad guards, steps the start cannot reach, steps from
+unknown statuses / actions / roles / unit levels / kinds, bad guards, a dispatch mode on a step that is not
+where cases wait for dispatch, a time limit on a step no open case is at (a gateway, an end, a draft), steps the start cannot reach, steps from
 which no end can be reached (dead ends), an end step with outgoing flows, a parallel split with fewer than two
 branches or whose branches do not all meet at one join before ending.
 """
@@ -14,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from hotline.cases.lifecycle import TRANSITIONS, Action
+from hotline.cases.lifecycle import FINISHED_STATUSES, TRANSITIONS, Action
 from hotline.cases.models import CaseStatus
 from hotline.orgs.models import Role
 
@@ -264,6 +265,7 @@ def from_json(data: Any) -> FlowDef:
 ACTIONS = frozenset(Action.values)
 STATUSES = frozenset(CaseStatus.values)
 ROLES = frozenset(Role.values)
+TIMED_STATUSES = STATUSES - FINISHED_STATUSES - {CaseStatus.DRAFT}
 
 
 def validate(flow: FlowDef) -> list[Problem]:
@@ -302,6 +304,12 @@ def row_problems(flow: FlowDef) -> list[Problem]:
             add(Problem(where, f"环节“{step.name}”的时限单位“{step.limit_unit}”未知"))
         if step.dispatch_mode not in DispatchMode.values:
             add(Problem(where, f"环节“{step.name}”的调度模式“{step.dispatch_mode}”未知"))
+        elif step.dispatch_mode and CaseStatus.SUBMITTED not in step.statuses:
+            # auto-dispatch reads the mode of the step a case waits at for dispatch, nothing else
+            add(Problem(where, f"环节“{step.name}”不对应“待派单”状态，不能设置调度模式"))
+        if step.limit_amount and not set(step.statuses) & TIMED_STATUSES:
+            # a step's limit runs while a case is at it: not in a draft, not once it has ended, not at a gateway
+            add(Problem(where, f"环节“{step.name}”不对应办理中的工单状态，不能设置时限"))
     for n, t in enumerate(flow.transitions, start=1):
         where = f"transition:{n}"
         source, target = flow.step(t.source), flow.step(t.target)

@@ -47,7 +47,7 @@ class DispatchMode(models.TextChoices):
 
 class LimitUnit(models.TextChoices):
     WORKDAYS = "workdays", _("工作日")
-    HOURS = "hours", _("小时")
+    HOURS = "hours", _("工作小时")  # on the working-day calendar's office hours, as the sla rules count them
 
 
 class UnitLevel(models.TextChoices):

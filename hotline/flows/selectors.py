@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db.models import QuerySet
 
 from hotline.cases.models import Case
 
-from . import definition
+from . import definition, parallel
 from .definition import FlowDef, StepDef
 from .models import CaseFlow, FlowTemplate, FlowVersion
 
@@ -22,10 +22,17 @@ class Position:
     version: FlowVersion
     flow: FlowDef
     current: list[StepDef]
+    # The current parallel steps (a countersign step, the branches before a join) and each unit's progress.
+    branches: list[parallel.BranchProgress] = field(default_factory=list)
 
     @property
     def current_codes(self) -> frozenset[str]:
         return frozenset(s.code for s in self.current)
+
+    @property
+    def done_codes(self) -> frozenset[str]:
+        """Parallel steps whose every unit has finished (drawn as done; the join waits for the others)."""
+        return frozenset(b.step.code for b in self.branches if b.done)
 
 
 def case_position(*, case: Case) -> Position | None:
@@ -36,4 +43,7 @@ def case_position(*, case: Case) -> Position | None:
         return None
     version = pin.version
     flow = definition.from_version(version)
-    return Position(version=version, flow=flow, current=flow.steps_at(case.status))
+    current = flow.steps_at(case.status)
+    parallel_steps = [s for s in current if parallel.is_parallel(flow, s)]
+    branches = parallel.progress(case, parallel_steps) if parallel_steps and case.dispatch_round else []
+    return Position(version=version, flow=flow, current=current, branches=branches)

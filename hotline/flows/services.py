@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
+from hotline.cases import flowhooks
 from hotline.cases.lifecycle import TRANSITIONS, Action, Transition
 from hotline.cases.models import Case, Channel
 from hotline.cases.selectors import DICT_ITEMS
@@ -28,7 +29,7 @@ from hotline.common.refcache import RefCache
 from hotline.orgs.models import Role, User
 from hotline.orgs.selectors import UNITS
 
-from . import definition, guards
+from . import definition, guards, parallel
 from .definition import FORMAT, FlowDef, StepDef, TransitionDef
 from .models import (
     CaseFlow,
@@ -444,7 +445,7 @@ def case_pin(case: Case) -> None:
     other transaction can have pinned a case this one is creating)."""
     version = version_for_new_case(case)
     if version is None:
-        case.__dict__["_flow_def"] = None
+        case.__dict__["_flow_def"] = None  # known now: the clocks of its first transition ask for no query
         return
     CaseFlow.objects.bulk_create(
         [CaseFlow(case=case, version=version, pinned_at=clock.now())], ignore_conflicts=True
@@ -552,9 +553,13 @@ def governed(flow: FlowDef) -> frozenset[str]:
     return STEP_ACTIONS | flow.governed_actions()
 
 
-def flow_check(action: str, *, case: Case, user: User, status: str, transition: Transition) -> None:
+def flow_check(
+    action: str, *, case: Case, user: User, status: str, transition: Transition, target: str | None = None
+) -> None:
     """Refuse what the case's template does not allow at its current step: a step action (or one the template
-    names) with no flow out of this step, taken by someone the step does not name, or whose guards all fail."""
+    names) with no flow out of this step, taken by someone the step does not name, whose guards all fail, or —
+    when the action moves the case on (`target`) — that leaves a parallel step before every unit / branch has
+    finished (`parallel`)."""
     flow = case_flow(case)
     if flow is None or action not in governed(flow):
         return
@@ -574,16 +579,49 @@ def flow_check(action: str, *, case: Case, user: User, status: str, transition: 
             _("流程模板“%(flow)s”规定环节“%(step)s”由%(who)s办理")
             % {"flow": flow.name, "step": candidates[0][0].name, "who": _who(candidates[0][0])}
         )
-    if any(not t.guard for _s, t in acting):
-        return  # an unguarded flow admits it (the context, which may cost a query, is not built)
-    context = guard_context(case, user)
-    if not any(_holds(t, context) for _s, t in acting):
+    # An unguarded flow admits it (the context, which may cost a query, is not built).
+    admitted = [(s, t) for s, t in acting if not t.guard]
+    if not admitted:
+        context = guard_context(case, user)
+        admitted = [(s, t) for s, t in acting if _holds(t, context)]
+    if not admitted:
         guard = next(t.guard for _s, t in acting if t.guard)
         raise ServiceError(
             _("流程模板“%(flow)s”的控制条件不满足，不能“%(action)s”：%(guard)s")
             % {"flow": flow.name, "action": label, "guard": guard},
             code="flow_guard",
         )
+    if target is None or target == status:
+        return  # the case stays where it is: no parallel step is left
+    refusal = None
+    for step, t in admitted:
+        refusal = parallel.join_refusal(flow, case, step, t, status=status, user=user)
+        if refusal is None:
+            return
+    raise ServiceError(refusal or "", code="flow_parallel")
+
+
+def flow_step(case: Case, status: str, *, unit_kind: str = "") -> flowhooks.StepInfo | None:
+    """The step a case in `status` is at in its template (of parallel branches, the one of `unit_kind`'s level,
+    else one open to every level, else the first); None without a template or a step for the status."""
+    flow = case_flow(case)
+    if flow is None:
+        return None
+    steps = flow.steps_at(status)
+    if not steps:
+        return None
+    step = steps[0]
+    if unit_kind and len(steps) > 1:
+        step = next((s for s in steps if s.unit_level == unit_kind), None) or next(
+            (s for s in steps if not s.unit_level), steps[0]
+        )
+    return flowhooks.StepInfo(
+        code=step.code,
+        name=step.name,
+        limit_amount=step.limit_amount,
+        limit_unit=step.limit_unit,
+        dispatch_mode=step.dispatch_mode,
+    )
 
 
 def _who(step: StepDef) -> str:
@@ -622,8 +660,20 @@ class FlowHook:
     def pin(self, case: Case) -> None:
         case_pin(case)
 
-    def check(self, action: str, *, case: Case, user: User, status: str, transition: Transition) -> None:
-        flow_check(action, case=case, user=user, status=status, transition=transition)
+    def check(
+        self,
+        action: str,
+        *,
+        case: Case,
+        user: User,
+        status: str,
+        transition: Transition,
+        target: str | None = None,
+    ) -> None:
+        flow_check(action, case=case, user=user, status=status, transition=transition, target=target)
 
     def narrow(self, case: Case, user: User, actions: list[str]) -> list[str]:
         return flow_narrow(case, user, actions)
+
+    def step(self, case: Case, status: str, *, unit_kind: str = "") -> flowhooks.StepInfo | None:
+        return flow_step(case, status, unit_kind=unit_kind)

@@ -60,7 +60,15 @@ def _layers(flow: FlowDef) -> dict[str, int]:
     return layer
 
 
-def render(flow: FlowDef, *, current: set[str] | frozenset[str] = frozenset(), compact: bool = False) -> str:
+def render(
+    flow: FlowDef,
+    *,
+    current: set[str] | frozenset[str] = frozenset(),
+    done: set[str] | frozenset[str] = frozenset(),
+    compact: bool = False,
+) -> str:
+    """`current`: the case's steps (highlighted); `done`: those of them whose units have all finished (a parallel
+    step waiting for its other branches), drawn as done with a tick."""
     if not flow.steps:
         return ""
     scale = 0.8 if compact else 1.0
@@ -113,18 +121,21 @@ def render(flow: FlowDef, *, current: set[str] | frozenset[str] = frozenset(), c
         x, y = pos[step.code]
         fill, stroke = TONES.get(step.kind, ("#f8f9fa", "#0d6efd"))
         here = step.code in current
+        finished = here and step.code in done
         if here:
-            fill, stroke = "#d1e7dd", "#198754"
+            fill, stroke = ("#e9ecef", "#198754") if finished else ("#d1e7dd", "#198754")
         shape = (
             f'<rect x="{x}" y="{y}" width="{W}" height="{H}" rx="{H / 2 if step.kind == StepKind.END else 8}" '
             f'fill="{fill}" stroke="{stroke}" stroke-width="{3 if here else 1.5}"/>'
         )
         detail = step.limit_text
+        name = ("✓ " if finished else "") + step.name
+        classes = "flow-step" + (" current" if here else "") + (" done" if finished else "")
         parts.append(
-            f'<g class="flow-step{" current" if here else ""}" data-step="{escape(step.code)}">'
+            f'<g class="{classes}" data-step="{escape(step.code)}">'
             f"<title>{escape(step.name)}（{escape(step.code)}）</title>{shape}"
             f'<text x="{x + W / 2}" y="{y + (19 if detail else 28)}" font-size="13" text-anchor="middle" '
-            f'font-weight="{700 if here else 400}">{escape(step.name)}</text>'
+            f'font-weight="{700 if here else 400}">{escape(name)}</text>'
             + (
                 f'<text x="{x + W / 2}" y="{y + 36}" font-size="10" text-anchor="middle" fill="#6c757d">'
                 f"{escape(detail)}</text>"

@@ -344,6 +344,6 @@ def case_position_context(request: HttpRequest, user: Any, case: Case) -> dict[s
         return None
     return {
         "position": position,
-        "svg": _svg(position.flow, current=position.current_codes, compact=True),
+        "svg": _svg(position.flow, current=position.current_codes, done=position.done_codes, compact=True),
         "may_manage": may_manage(user),
     }

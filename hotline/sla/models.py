@@ -45,6 +45,9 @@ class Stage(models.TextChoices):
     FORWARDED = "forwarded", _("下派办理")
     CALLBACK = "callback", _("回访")
     TOTAL = "total", _("总时限")
+    # A flow template's step with its own time limit, while the case waits at it outside the units' work and the
+    # callback (审核派单, 领导批示, 结果审核 …): a case-level clock started when the case enters the step.
+    STEP = "step", _("流程环节")
 
 
 # A unit's deadline to report: to the office (`reply`) or, for a step forwarded down, to the unit above

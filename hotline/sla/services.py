@@ -120,13 +120,31 @@ def thresholds(
     return warn, red, remind
 
 
+StepLimit = tuple[
+    int, str
+]  # (amount, LimitUnit): a flow template step's own limit, replacing the stage's rule
+
+
 def deadline_for(
-    *, stage: str, case: Case, start: dt.datetime, override_due: dt.datetime | None = None
+    *,
+    stage: str,
+    case: Case,
+    start: dt.datetime,
+    override_due: dt.datetime | None = None,
+    step_limit: StepLimit | None = None,
 ) -> Deadline | None:
+    """The deadline of a stage started at `start`: an explicit `override_due` first, then the limit of the case's
+    flow template step (`step_limit`), then the most specific time-limit rule; None when none applies. Warnings
+    and cards follow the stage's escalation rules whichever set the deadline."""
     limit = time_limit_for(stage=stage, case=case)
-    if limit is None and override_due is None:
+    if override_due is not None:
+        due = override_due
+    elif step_limit is not None:
+        due = add_limit(start, step_limit[0], step_limit[1])
+    elif limit is not None:
+        due = add_limit(start, limit.amount, limit.unit)
+    else:
         return None
-    due = override_due or add_limit(start, limit.amount, limit.unit)  # type: ignore[union-attr]
     warn, red, remind = thresholds(stage=stage, started_at=start, due_at=due)
     max_due = calendar.current().shift_working_days(due, limit.max_extension_days) if limit else None
     return Deadline(due_at=due, warn_at=warn, red_at=red, remind_at=remind, max_due_at=max_due)
@@ -150,11 +168,15 @@ def clock_start(
     start: dt.datetime | None = None,
     override_due: dt.datetime | None = None,
     max_due: dt.datetime | None = None,
+    step_limit: StepLimit | None = None,
 ) -> Clock | None:
     """Start the clock of a stage; None when no time limit applies to it. `max_due` replaces the rule's
-    latest extension (a forwarded step may be extended up to the deadline of the unit above, no further)."""
+    latest extension (a forwarded step may be extended up to the deadline of the unit above, no further);
+    `step_limit` is the limit the case's flow template sets for the step it enters (it replaces the rule's)."""
     start = start or wall_clock.now()
-    deadline = deadline_for(stage=stage, case=case, start=start, override_due=override_due)
+    deadline = deadline_for(
+        stage=stage, case=case, start=start, override_due=override_due, step_limit=step_limit
+    )
     if deadline is None:
         return None
     if max_due is not None:

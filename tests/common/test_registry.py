@@ -19,6 +19,7 @@ EXPECTED: dict[str, tuple[str | None, float]] = {
     "integrations-deliver": ("hotline.integrations.tasks.deliver_task", 5.0),
     "case-number-sequences-prune": ("hotline.cases.tasks.prune_number_sequences_task", 24 * 3600.0),
     "dispatching-retrain": ("hotline.dispatching.tasks.retrain_task", 24 * 3600.0),
+    "dispatching-scheduled": ("hotline.dispatching.tasks.scheduled_dispatch_task", 60.0),
     "case-events": ("hotline.cases.tasks.case_events_task", 1.0),
     "analytics-scheduled-reports": ("hotline.analytics.tasks.scheduled_reports_task", 300.0),
 }

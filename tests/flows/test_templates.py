@@ -264,6 +264,13 @@ def test_validation_before_publishing(city, people):
     assert any("控制条件无效" in p for p in problems)
     assert any("不存在的环节“nowhere”" in p for p in problems)
 
+    unread = copy.deepcopy(base)
+    unread["steps"][0]["dispatch_mode"] = "manual"  # intake: cases do not wait there for dispatch
+    unread["steps"][-2]["limit"] = {"amount": 1, "unit": "workdays"}  # an end step: no open case is there
+    problems = _problems(unread)
+    assert any("受理登记" in p and "不能设置调度模式" in p for p in problems)
+    assert any("办结" in p and "不能设置时限" in p for p in problems)
+
     wrong_status = copy.deepcopy(base)
     wrong_status["transitions"].append({"from": "intake", "to": "callback", "action": "review_accept"})
     assert any("不能执行“审核通过”" in p for p in _problems(wrong_status))

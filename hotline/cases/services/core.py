@@ -23,7 +23,7 @@ from hotline.orgs.models import User
 from hotline.sla import services as sla
 from hotline.sla.services import Stage
 
-from .. import lifecycle
+from .. import flowhooks, lifecycle
 from ..events import emit_on_commit, has_queued_receivers
 from ..lifecycle import Action
 from ..models import (
@@ -151,7 +151,9 @@ def _transition(
     if expected_version is not None and expected_version != case.version:
         # The user acted on an old view of the case: say so before judging the action against today's state.
         raise Conflict(_("工单已被他人更新，请刷新后重试"))
-    transition = lifecycle.check(action, case=case, user=actor)
+    transition = lifecycle.check(
+        action, case=case, user=actor, target=to_status or lifecycle.TRANSITIONS[action].target
+    )
     target = to_status or transition.target
     if target is not None and target not in transition.targets():
         raise AssertionError(f"{action} cannot lead to {target}")  # a programming error, not user input
@@ -169,9 +171,36 @@ def _transition(
     )
 
 
+# Statuses in which a flow template step's own limit runs as a case-level `step` clock: the case waits for the
+# office, a leader or a supervising leader. The units' statuses give their limit to each unit's reply deadline,
+# the callback to the callback clock; a draft has no clocks.
+STEP_CLOCK_STATUSES = (
+    frozenset(CaseStatus.values)
+    - lifecycle.FINISHED_STATUSES
+    - lifecycle.IN_UNITS
+    - {
+        CaseStatus.DRAFT,
+        CaseStatus.CALLBACK,
+    }
+)
+_SLA_UNIT = {
+    flowhooks.LIMIT_WORKDAYS: sla.LimitUnit.WORKING_DAYS,
+    flowhooks.LIMIT_HOURS: sla.LimitUnit.WORKING_HOURS,
+}
+
+
+def _step_limit(step: flowhooks.StepInfo | None) -> sla.StepLimit | None:
+    """A template step's time limit as the sla clocks take it (working days or working hours), None without."""
+    if step is None or not step.limit_amount:
+        return None
+    return step.limit_amount, _SLA_UNIT.get(step.limit_unit, sla.LimitUnit.WORKING_DAYS)
+
+
 def _clocks_on_transition(case: Case, from_status: str) -> None:
     """Case-level deadlines follow the status: the total clock runs from submission to the end, the callback
-    clock while the case waits for its callback."""
+    clock while the case waits for its callback, and — for a case on a flow template — a `step` clock while it
+    waits at a step that has its own time limit (from entering the step to leaving it). A template step's limit
+    replaces the stage's rule; a case without a template keeps the rules."""
     to_status = case.status
     if to_status == from_status:
         return
@@ -181,7 +210,17 @@ def _clocks_on_transition(case: Case, from_status: str) -> None:
     if from_status == CaseStatus.CALLBACK:
         sla.clock_stop(case=case, stages=[Stage.CALLBACK])
     if to_status == CaseStatus.CALLBACK:
-        sla.clock_start(case=case, stage=Stage.CALLBACK)
+        sla.clock_start(
+            case=case, stage=Stage.CALLBACK, step_limit=_step_limit(flowhooks.step(case, CaseStatus.CALLBACK))
+        )
+    before = flowhooks.step(case, from_status) if from_status in STEP_CLOCK_STATUSES else None
+    after = flowhooks.step(case, to_status) if to_status in STEP_CLOCK_STATUSES else None
+    if before is None or after is None or before.code != after.code:
+        if _step_limit(before) is not None:
+            sla.clock_stop(case=case, stages=[Stage.STEP])
+        limit = _step_limit(after)
+        if limit is not None:
+            sla.clock_start(case=case, stage=Stage.STEP, step_limit=limit)
     # A draft never had a total clock (it starts at the first submission): no need to look for one.
     if to_status == CaseStatus.SUBMITTED and (
         from_status == CaseStatus.DRAFT or not case.clocks.filter(stage=Stage.TOTAL).exists()
@@ -193,7 +232,9 @@ def _start_unit_clocks(assignment: Assignment, *, due_at: dt.datetime | None = N
     """A unit's sign-for and reply deadlines; the reply deadline is mirrored on the assignment for worklists.
 
     A step forwarded down runs its own stage (`forwarded`): its own limit, never beyond the deadline of the unit
-    above (which is also as far as it may be extended), warned and carded by that stage's rules."""
+    above (which is also as far as it may be extended), warned and carded by that stage's rules. A unit the
+    office sends work to gets the time limit of the case's flow template step (for parallel branches, the branch
+    of its unit level) in place of the `reply` rule; a deadline the dispatcher set comes first."""
     case = assignment.case
     if assignment.status == AssignmentStatus.PENDING:
         sla.clock_start(case=case, assignment=assignment, stage=Stage.SIGN_FOR, start=assignment.assigned_at)
@@ -202,8 +243,16 @@ def _start_unit_clocks(assignment: Assignment, *, due_at: dt.datetime | None = N
         parent_due = assignment.parent.due_at if assignment.parent else None
         if due_at is None:
             due_at = sla.forwarded_due(case=case, parent_due=parent_due, start=clock.now())
+    limit = None
+    if stage == Stage.REPLY and due_at is None and case.status in lifecycle.IN_UNITS:
+        limit = _step_limit(flowhooks.step(case, case.status, unit_kind=assignment.unit.kind))
     reply = sla.clock_start(
-        case=case, assignment=assignment, stage=stage, override_due=due_at, max_due=parent_due
+        case=case,
+        assignment=assignment,
+        stage=stage,
+        override_due=due_at,
+        max_due=parent_due,
+        step_limit=limit,
     )
     assignment.due_at = reply.due_at if reply else None
     assignment.warn_at = reply.warn_at if reply else None

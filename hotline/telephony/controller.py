@@ -203,7 +203,13 @@ class CallController:
                 services.recording_finish(
                     recording=recording, size_bytes=path.stat().st_size if path.exists() else 0
                 )
-            services.call_end(call=call, cause="node_lost" if node else "controller_restart")
+            # A call that had reached a person stays "answered"; one that had not is "failed" (not the caller's
+            # abandonment) and goes on the callback list.
+            services.call_end(
+                call=call,
+                disposition="" if call.answered_at else Disposition.FAILED,
+                cause="node_lost" if node else "controller_restart",
+            )
             for leg, live in list(self.by_leg.items()):
                 if live.call_pk == call.pk:
                     del self.by_leg[leg]

@@ -257,6 +257,16 @@ class CallController:
             return
         if live.state in ("rating_dial", "rating") and self.on_rating_event(live, ev):
             return
+        if (
+            ev.kind == Ev.ANSWERED
+            and ev.leg == live.agent_leg
+            and live.state == "offering"
+            and live.offered_at == float("inf")
+        ):
+            # Answered just as the ring timeout cancelled it (the 200 OK crossed the CANCEL): the node hangs the leg
+            # up, and its hung-up event sends the call back to the head of the queue. Not bridged: bridging it
+            # would end the caller's call when that leg goes.
+            return
         if ev.kind == Ev.ANSWERED and not is_citizen and ev.leg == live.consult_leg:
             self.on_consult_answered(live)
         elif ev.kind == Ev.ANSWERED and not is_citizen and ev.leg == live.monitor_leg:

@@ -92,6 +92,8 @@ failure_route[MEDIA_FAILOVER] {{
         ds_mark_dst("ip");
         if (ds_next_dst()) {{ t_on_failure("MEDIA_FAILOVER"); t_relay(); exit; }}
     }}
+    # A node holding all the legs it can (486 Busy Here) stays active; the call is tried on the next node.
+    if (t_check_status("486") && ds_next_dst()) {{ t_on_failure("MEDIA_FAILOVER"); t_relay(); exit; }}
 }}
 """
 
@@ -187,7 +189,7 @@ def write_location_tables(db_dir: Path) -> None:
 @dataclass
 class Stack:
     """Kamailio and `nodes` media nodes. Ports: SIP proxy `sip_port`; node i (0-based) SIP `node_sip_port + 4i`,
-    control `ctl_port + 4i`, RTP from `rtp_port + 400i` (400 ports). Kamailio's `dispatcher` spreads the hotline
+    control `ctl_port + 4i`, RTP from `rtp_port + rtp_span * i` (`rtp_span` ports, default 400). Kamailio's `dispatcher` spreads the hotline
     numbers over the nodes and fails over when one stops answering."""
 
     work_dir: Path
@@ -198,6 +200,7 @@ class Stack:
     numbers: list[str] = field(default_factory=lambda: ["12345"])
     nodes: int = 1
     kamailio_shm_mb: int = 64
+    rtp_span: int = 400  # RTP ports per node
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     @property
@@ -290,7 +293,9 @@ class Stack:
             "--prompts",
             str(self.prompts),
             "--rtp-port",
-            str(self.rtp_port + 400 * i),
+            str(self.rtp_port + self.rtp_span * i),
+            "--rtp-range",
+            str(self.rtp_span),
         ]
         for number in self.numbers:
             cmd += ["--aor", number]

@@ -233,10 +233,10 @@ def main() -> None:
             profiler.disable()
         elapsed = time.monotonic() - t0
         end = time.monotonic() + 30
-        while (
-            time.monotonic() < end
-            and Call.objects.filter(started_at__gte=started).exclude(status="ended").exists()
-        ):
+        while time.monotonic() < end and (
+            Call.objects.filter(started_at__gte=started).exclude(status="ended").exists()
+            or Recording.objects.filter(call__started_at__gte=started, ended_at__isnull=True).exists()
+        ):  # every call ended and every recording's file reported by its node
             ctrl.run_once(0.02)
         cpu1 = {name: _cpu_seconds(p.pid) for name, p in stack.procs.items()}
         pg1 = _postgres_cpu([pg_pid])

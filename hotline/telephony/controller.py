@@ -66,7 +66,8 @@ ASK_QUERY_PASSWORD = "请输入查询密码，以井号键结束。"
 RATING_THANKS = "感谢您的评价，再见。"
 RATING_GOODBYE = "未收到有效按键，稍后将再次回访，再见。"
 MAX_RATING_CALLS = 10  # rating calls at the same time (they do not take agents, only lines)
-OUTBOUND_RING_FACTOR = 3  # a citizen called out rings this many times an agent's ring timeout
+OUTBOUND_RING_FACTOR = 3
+DISPATCH_IDLE_SECONDS = 0.25  # a citizen called out rings this many times an agent's ring timeout
 
 
 @dataclass
@@ -162,6 +163,11 @@ class CallController:
         self._callbacks: list[acd.WaitingCall] = []
         self._ratings_read_at = 0.0
         self._callbacks_read_at = 0.0
+        # The ACD reads the ready agents from the database: on every tick after something happened here, else at
+        # most every DISPATCH_IDLE_SECONDS (agents made ready in the web process are seen that late at most).
+        self._dispatched_at = 0.0
+        self._dirty = True
+        self._wrap_up_read_at = 0.0
         self.node_ready = threading.Event()
         # The agents' call-bar commands (hold, retrieve, hang up), from the web process(es).
         self.control = push.broker().listen(push.CONTROL_CHANNEL, timeout=0)
@@ -169,12 +175,14 @@ class CallController:
     # ------------------------------------------------------------------ loop
     def run_once(self, timeout: float = 0.05) -> MediaEvent | None:
         while (command := next(self.control)) is not None:
+            self._dirty = True
             try:
                 self.on_control(json.loads(command))
             except Exception:
                 log.exception("telephony command %s failed", command)
         event = self.engine.next_event(timeout)
         if event is not None:
+            self._dirty = True
             try:
                 self.handle(event)
             except Exception:  # one bad event must not stop the hotline
@@ -203,7 +211,13 @@ class CallController:
                 services.recording_finish(
                     recording=recording, size_bytes=path.stat().st_size if path.exists() else 0
                 )
-            services.call_end(call=call, cause="node_lost" if node else "controller_restart")
+            # A call that had reached a person stays "answered"; one that had not is "failed" (not the caller's
+            # abandonment) and goes on the callback list.
+            services.call_end(
+                call=call,
+                disposition="" if call.answered_at else Disposition.FAILED,
+                cause="node_lost" if node else "controller_restart",
+            )
             for leg, live in list(self.by_leg.items()):
                 if live.call_pk == call.pk:
                     del self.by_leg[leg]
@@ -250,6 +264,16 @@ class CallController:
         if live.state in ("dialing_agent", "dialing_citizen") and self.on_outbound_event(live, ev):
             return
         if live.state in ("rating_dial", "rating") and self.on_rating_event(live, ev):
+            return
+        if (
+            ev.kind == Ev.ANSWERED
+            and ev.leg == live.agent_leg
+            and live.state == "offering"
+            and live.offered_at == float("inf")
+        ):
+            # Answered just as the ring timeout cancelled it (the 200 OK crossed the CANCEL): the node hangs the leg
+            # up, and its hung-up event sends the call back to the head of the queue. Not bridged: bridging it
+            # would end the caller's call when that leg goes.
             return
         if ev.kind == Ev.ANSWERED and not is_citizen and ev.leg == live.consult_leg:
             self.on_consult_answered(live)
@@ -1135,15 +1159,17 @@ class CallController:
                 live.voicemail_started = float("inf")
         waiting = {id(v): v for v in self.by_leg.values() if v.state == "queued"}
         callbacks = self._kept_places(now)
-        if waiting:
-            self.overflow(list(waiting.values()), now)
-        if waiting or callbacks:
+        if (waiting or callbacks) and (self._dirty or now - self._dispatched_at >= DISPATCH_IDLE_SECONDS):
+            self._dirty, self._dispatched_at = False, now
+            if waiting:
+                self.overflow(list(waiting.values()), now)
             self.dispatch([v for v in waiting.values() if v.state == "queued"], callbacks)
         due = [v for v in waiting.values() if v.state == "queued" and v.announce_every and not v.playing]
         due = [v for v in due if now - v.announced_at >= v.announce_every]
         if due:
             self.announce(due, [v for v in waiting.values() if v.state == "queued"], callbacks, now)
-        if self.wrap_up_seconds:
+        if self.wrap_up_seconds and now - self._wrap_up_read_at >= 1.0:
+            self._wrap_up_read_at = now
             self.end_wrap_up()
         if now - self._ratings_read_at >= 2.0:
             self._ratings_read_at = now
@@ -1232,24 +1258,27 @@ class CallController:
         if not calls:
             return
         queue_ids = {c.queue_id for c in calls}
-        since = clock.now().replace(hour=0, minute=0, second=0, microsecond=0)
+        rules = {q.pk: q.rule() for q in Queue.objects.filter(pk__in=queue_ids)}
         ready = (
             Agent.objects.filter(state=AgentState.READY, skills__in=queue_ids)
             .distinct()
-            .annotate(today=Count("calls", filter=Q(calls__answered_at__gte=since)))
             .prefetch_related("skills")
         )
+        if any(
+            rule.strategy == acd.FEWEST_CALLS for rule in rules.values()
+        ):  # calls today: only when asked for
+            since = clock.now().replace(hour=0, minute=0, second=0, microsecond=0)
+            ready = ready.annotate(today=Count("calls", filter=Q(calls__answered_at__gte=since)))
         agents = {a.pk: a for a in ready}
         snapshot = [
             acd.ReadyAgent(
                 a.pk,
                 frozenset(s.pk for s in a.skills.all()),
                 a.ready_since.timestamp() if a.ready_since else 0.0,
-                a.today,
+                getattr(a, "today", 0),
             )
             for a in agents.values()
         ]
-        rules = {q.pk: q.rule() for q in Queue.objects.filter(pk__in=queue_ids)}
         by_call = {v.call_id: v for v in lives}
         for assignment in acd.assign(calls=calls, agents=snapshot, rules=rules):
             if assignment.call_id.startswith("cb:"):  # a kept place: call the caller back through this agent

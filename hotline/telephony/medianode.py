@@ -123,9 +123,14 @@ class Node:
         cfg = pj.EpConfig()
         cfg.uaConfig.threadCnt = 0
         cfg.uaConfig.mainThreadOnly = True
-        cfg.uaConfig.maxCalls = 256
-        cfg.logConfig.level = 1
-        cfg.logConfig.consoleLevel = 1
+        # Legs this node holds at once. The PyPI wheel (pjsua2-python) is built with pjproject's default
+        # PJSUA_MAX_CALLS = 4 (since pjproject 2.11) and caps the setting at it: one node holds 4 legs (2 calls with
+        # their agents). More calls take more nodes behind Kamailio's dispatcher, or a pjproject built with a larger
+        # PJSUA_MAX_CALLS in config_site.h (then --max-calls).
+        cfg.uaConfig.maxCalls = a.max_calls
+        level = int(os.environ.get("HOTLINE_MEDIANODE_LOG_LEVEL", "1"))  # pjsip's 0..6 (5: every SIP message)
+        cfg.logConfig.level = level
+        cfg.logConfig.consoleLevel = level
         cfg.medConfig.clockRate = 8000
         cfg.medConfig.sndClockRate = 8000
         cfg.medConfig.noVad = True
@@ -146,7 +151,7 @@ class Node:
             acfg.regConfig.registrarUri = f"sip:{a.registrar}"
             acfg.regConfig.timeoutSec = 300
             acfg.mediaConfig.transportConfig.port = a.rtp_port
-            acfg.mediaConfig.transportConfig.portRange = 400
+            acfg.mediaConfig.transportConfig.portRange = a.rtp_range
             acfg.mediaConfig.transportConfig.boundAddress = "127.0.0.1"
             acc = Account(self, aor)
             acc.create(acfg)
@@ -476,6 +481,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--aor", action="append", required=True, help="a number this node answers (repeatable)")
     p.add_argument("--prompts", required=True)
     p.add_argument("--rtp-port", type=int, default=26000)
+    p.add_argument("--rtp-range", type=int, default=400, help="RTP ports from --rtp-port (2 per leg)")
+    p.add_argument(
+        "--max-calls", type=int, default=4, help="legs at once (capped by pjsua's PJSUA_MAX_CALLS)"
+    )
     args = p.parse_args(argv)
     node = Node(args)
     node.start()

@@ -356,6 +356,7 @@ class QueueEvent(models.TextChoices):
     ANNOUNCE = "announce", _("播报位置")
     KEEP_PLACE = "keep_place", _("保留位置回电")
     CALLBACK = "callback", _("排队回电")
+    FAILED = "failed", _("系统故障中断")
 
 
 class QueueLog(models.Model):

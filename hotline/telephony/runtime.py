@@ -46,7 +46,11 @@ loadmodule "textops.so"
 loadmodule "siputils.so"
 loadmodule "sanity.so"
 loadmodule "dispatcher.so"
-modparam("usrloc", "db_mode", 0)
+loadmodule "db_text.so"
+# Registrations are kept in text files under the run directory (written when Kamailio stops, read when it starts):
+# a restart does not make the phones unreachable until they register again.
+modparam("usrloc", "db_url", "text://{db_dir}")
+modparam("usrloc", "db_mode", 1)
 modparam("rr", "enable_full_lr", 1)
 modparam("tm", "fr_timer", 6000)
 modparam("tm", "fr_inv_timer", 60000)
@@ -88,6 +92,8 @@ failure_route[MEDIA_FAILOVER] {{
         ds_mark_dst("ip");
         if (ds_next_dst()) {{ t_on_failure("MEDIA_FAILOVER"); t_relay(); exit; }}
     }}
+    # A node holding all the legs it can (486 Busy Here) stays active; the call is tried on the next node.
+    if (t_check_status("486") && ds_next_dst()) {{ t_on_failure("MEDIA_FAILOVER"); t_relay(); exit; }}
 }}
 """
 
@@ -163,10 +169,27 @@ def wait_udp_port_bound(port: int, timeout: float) -> bool:
     return False
 
 
+LOCATION_TABLE = (
+    "id(int,auto) ruid(string) username(string) domain(string,null) contact(string) received(string,null) "
+    "path(string,null) expires(int) q(double) callid(string) cseq(int) last_modified(int) flags(int) cflags(int) "
+    "user_agent(string) socket(string,null) methods(int,null) instance(string,null) reg_id(int) server_id(int) "
+    "connection_id(int) keepalive(int) partition(int) \n"
+)
+
+
+def write_location_tables(db_dir: Path) -> None:
+    """The db_text tables usrloc keeps registrations in (schema 9, as Kamailio 5.6 ships it); existing rows kept."""
+    db_dir.mkdir(parents=True, exist_ok=True)
+    (db_dir / "version").write_text("id(int,auto) table_name(string) table_version(int) \n0:location:9\n")
+    location = db_dir / "location"
+    if not location.exists():
+        location.write_text(LOCATION_TABLE)
+
+
 @dataclass
 class Stack:
     """Kamailio and `nodes` media nodes. Ports: SIP proxy `sip_port`; node i (0-based) SIP `node_sip_port + 4i`,
-    control `ctl_port + 4i`, RTP from `rtp_port + 400i` (400 ports). Kamailio's `dispatcher` spreads the hotline
+    control `ctl_port + 4i`, RTP from `rtp_port + rtp_span * i` (`rtp_span` ports, default 400). Kamailio's `dispatcher` spreads the hotline
     numbers over the nodes and fails over when one stops answering."""
 
     work_dir: Path
@@ -176,6 +199,8 @@ class Stack:
     rtp_port: int = 16000
     numbers: list[str] = field(default_factory=lambda: ["12345"])
     nodes: int = 1
+    kamailio_shm_mb: int = 64
+    rtp_span: int = 400  # RTP ports per node
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     @property
@@ -204,15 +229,27 @@ class Stack:
             "".join(f"1 sip:127.0.0.1:{self.node_sip_port + 4 * i}\n" for i in range(self.nodes))
         )
         numbers_re = "^(" + "|".join(re.escape(n) for n in self.numbers) + ")$"
+        db_dir = self.work_dir / "registrations"
+        write_location_tables(db_dir)
         cfg = self.work_dir / "kamailio.cfg"
         cfg.write_text(
             KAMAILIO_CFG.format(
-                sip_port=self.sip_port, mpath=kamailio_modules(), ds_list=ds_list, numbers_re=numbers_re
+                sip_port=self.sip_port,
+                mpath=kamailio_modules(),
+                ds_list=ds_list,
+                numbers_re=numbers_re,
+                db_dir=db_dir,
             )
         )
-        with open(self.work_dir / "kamailio.log", "wb") as log:  # the child keeps its own descriptor
+        self.start_kamailio()
+        for name in self.node_names():
+            self.start_node(name)
+
+    def start_kamailio(self) -> None:
+        cfg = self.work_dir / "kamailio.cfg"
+        with open(self.work_dir / "kamailio.log", "ab") as log:  # the child keeps its own descriptor
             self.procs["kamailio"] = subprocess.Popen(
-                ["kamailio", "-DD", "-E", "-f", str(cfg), "-m", "64", "-M", "8"],
+                ["kamailio", "-DD", "-E", "-f", str(cfg), "-m", str(self.kamailio_shm_mb), "-M", "8"],
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
@@ -220,8 +257,24 @@ class Stack:
         if not wait_udp_port_bound(self.sip_port, 10):
             self.stop()
             raise RuntimeError(f"kamailio did not start, see {self.work_dir / 'kamailio.log'}")
-        for name in self.node_names():
-            self.start_node(name)
+
+    def restart_kamailio(self) -> None:
+        """Kamailio restarted (as `systemctl restart` does: stopped, started again). Calls in progress keep their
+        media (RTP flows between the phones and the media nodes, not through the proxy) and their in-dialog
+        requests (routed by the Record-Route set, which needs no state); registrations are read back."""
+        proc = self.procs.pop("kamailio", None)
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=5)
+        # The old sockets must be released before the new process binds them.
+        end = time.monotonic() + 10
+        while wait_udp_port_bound(self.sip_port, 0.05) and time.monotonic() < end:
+            time.sleep(0.05)
+        self.start_kamailio()
 
     def start_node(self, name: str) -> None:
         i = self.node_names().index(name)
@@ -240,7 +293,9 @@ class Stack:
             "--prompts",
             str(self.prompts),
             "--rtp-port",
-            str(self.rtp_port + 400 * i),
+            str(self.rtp_port + self.rtp_span * i),
+            "--rtp-range",
+            str(self.rtp_span),
         ]
         for number in self.numbers:
             cmd += ["--aor", number]

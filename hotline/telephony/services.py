@@ -522,11 +522,17 @@ def call_end(*, call: Call, disposition: str = "", cause: str = "call_ended") ->
             leg_end(leg_id=leg.leg_id, cause=cause)
         if not disposition:
             disposition = Disposition.ANSWERED if call.answered_at else Disposition.ABANDONED
-        if disposition == Disposition.ABANDONED and call.queue_id and call.enqueued_at:
+        if (
+            disposition in (Disposition.ABANDONED, Disposition.FAILED)
+            and call.queue_id
+            and call.enqueued_at
+            and not call.answered_at
+        ):
+            # Left the queue without reaching a person: by the caller's choice, or lost with its media node.
             QueueLog.objects.create(
                 call=call,
                 queue_id=call.queue_id,
-                event=QueueEvent.ABANDON,
+                event=QueueEvent.ABANDON if disposition == Disposition.ABANDONED else QueueEvent.FAILED,
                 wait_ms=_ms(now, call.enqueued_at),
                 at=now,
             )
@@ -538,7 +544,8 @@ def call_end(*, call: Call, disposition: str = "", cause: str = "call_ended") ->
         call.status, call.disposition, call.ended_at = CallStatus.ENDED, disposition, now
         call.save(update_fields=["status", "disposition", "ended_at"])
         push.board_on_commit({"type": "call", "call_id": call.call_id, "status": call.status})
-        if disposition in (Disposition.ABANDONED, Disposition.VOICEMAIL) and call.caller:
+        lost = disposition == Disposition.FAILED and call.direction == "in"  # the caller is owed a call back
+        if (disposition in (Disposition.ABANDONED, Disposition.VOICEMAIL) or lost) and call.caller:
             missed_call_add(call=call, reason=disposition, at=now)
     return call
 

@@ -15,48 +15,85 @@ from ..engine import Ev, MediaEvent
 
 class PjsuaNodeEngine:
     def __init__(
-        self, *, name: str, host: str = "127.0.0.1", port: int, connect_timeout: float = 10.0
+        self,
+        *,
+        name: str,
+        host: str = "127.0.0.1",
+        port: int,
+        connect_timeout: float = 10.0,
+        reconnect_seconds: float = 0.5,
     ) -> None:
         self.name = name
         self.events: queue.Queue[MediaEvent] = queue.Queue()
         self._lock = threading.Lock()
+        self._address = (host, port)
+        self._reconnect_seconds = reconnect_seconds
+        self._closed = False
         deadline = time.monotonic() + connect_timeout
         while True:
             try:
-                self._sock = socket.create_connection((host, port), timeout=2)
+                sock: socket.socket | None = self._connect()
                 break
             except OSError:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.1)
-        self._sock.settimeout(None)
-        self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self._closed = False
+        self._sock = sock
         threading.Thread(target=self._reader, daemon=True, name=f"media-{name}").start()
 
+    def _connect(self) -> socket.socket:
+        sock = socket.create_connection(self._address, timeout=2)
+        sock.settimeout(None)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return sock
+
     def _reader(self) -> None:
-        buf = b""
+        """Events from the node. When the connection is lost (the node died): NODE_DOWN, then the node is called
+        again every `reconnect_seconds` until it answers — a node that comes back is adopted again (it says
+        NODE_UP on the new connection) without restarting the controller."""
         while True:
-            try:
-                chunk = self._sock.recv(65536)
-            except OSError:
-                chunk = b""
-            if not chunk:
-                if not self._closed:
-                    self.events.put(MediaEvent(Ev.NODE_DOWN, node=self.name))
+            sock = self._sock
+            buf = b""
+            while sock is not None:
+                try:
+                    chunk = sock.recv(65536)
+                except OSError:
+                    chunk = b""
+                if not chunk:
+                    break
+                buf += chunk
+                while b"\n" in buf:
+                    line, buf = buf.split(b"\n", 1)
+                    msg = json.loads(line)
+                    kind = msg.pop("ev")
+                    leg = msg.pop("leg", "")
+                    msg.pop("node", None)
+                    self.events.put(MediaEvent(kind, leg=leg, node=self.name, data=msg))
+            with self._lock:
+                self._sock = None
+            if self._closed:
                 return
-            buf += chunk
-            while b"\n" in buf:
-                line, buf = buf.split(b"\n", 1)
-                msg = json.loads(line)
-                kind = msg.pop("ev")
-                leg = msg.pop("leg", "")
-                msg.pop("node", None)
-                self.events.put(MediaEvent(kind, leg=leg, node=self.name, data=msg))
+            self.events.put(MediaEvent(Ev.NODE_DOWN, node=self.name))
+            while not self._closed:
+                time.sleep(self._reconnect_seconds)
+                try:
+                    sock = self._connect()
+                except OSError:
+                    continue
+                with self._lock:
+                    if self._closed:
+                        sock.close()
+                        return
+                    self._sock = sock
+                break
+            if self._closed:
+                return
 
     def _send(self, op: str, **params: Any) -> None:
         line = (json.dumps({"op": op, **params}) + "\n").encode()
         with self._lock:
+            if self._sock is None:
+                raise ConnectionError(f"media node {self.name} is down")
             self._sock.sendall(line)
 
     # ------------------------------------------------------------------ the port
@@ -131,5 +168,10 @@ class PjsuaNodeEngine:
 
     def close(self) -> None:
         self._closed = True
-        with contextlib.suppress(OSError):
-            self._sock.close()
+        with self._lock:
+            sock = self._sock
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            with contextlib.suppress(OSError):
+                sock.close()

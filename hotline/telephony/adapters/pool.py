@@ -3,7 +3,8 @@ nodes; the pool remembers which node holds each leg, sends every command to that
 on the node of the leg it will be bridged with (`near`), and merges the nodes' events into one stream.
 
 A node that goes away reports NODE_DOWN (with its name): the controller closes the calls that were on it; the
-other nodes carry on.
+other nodes carry on. When it comes back its engine reconnects and reports NODE_UP: the node is alive again and
+takes new calls (Kamailio's dispatcher re-activates it when it answers the OPTIONS probes).
 """
 
 from __future__ import annotations
@@ -45,8 +46,6 @@ class NodePool:
                 elif event.kind == Ev.NODE_UP:
                     self.alive.add(engine.name)
             self.events.put(event)
-            if event.kind == Ev.NODE_DOWN:
-                return
 
     def node_of(self, leg: str) -> str:
         return self.leg_node.get(leg, "")

@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task(ignore_result=True)
+def facts_task() -> int:
+    """Bring the daily facts up to date (analytics/facts): the days marked by case events, today and yesterday."""
+    from .facts.build import refresh
+
+    return refresh()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.urls import reverse
 
 from hotline.analytics import bigscreen
 from hotline.analytics import measures as m
@@ -149,3 +150,19 @@ def test_the_job_builds_everything_the_first_time_and_recomputing_a_day_changes_
     assert centre == 7  # A, B, C, D in November, G in December, F in October, today's case; never the draft E
     east = sum(n for d, s, *_rest, n, _a in full if s == city.east.pk)
     assert east == 3  # A, B and F were dispatched to 东湖区; C went to 西湖区, D and G were not dispatched
+
+
+def test_the_report_page_states_how_fresh_its_figures_are(month, city, people, client):
+    query = {**PERIOD, "rows": "channel", "measure": "intake_volume"}
+    client.force_login(people.dispatcher)
+    with clock.frozen_now(RUN_AT):
+        live = client.get(reverse("analytics:reports"), query).content.decode()
+        assert "数据时效" not in live  # no facts yet: every figure is counted live
+        build.rebuild()
+    with clock.frozen_now(RUN_AT + dt.timedelta(minutes=5)):
+        page = client.get(reverse("analytics:reports"), query).content.decode()
+    assert "数据时效" in page and "2026-12-31 20:00:00" in page  # the facts' last refresh, not the request
+    with clock.frozen_now(RUN_AT):
+        spec = engine.parse({**query, "area": city.east.pk}, user=people.dispatcher)  # not in the facts
+        engine.run(spec)
+    assert "数据时效" not in dict(spec.describe())

@@ -4,6 +4,7 @@ the user's subtree is 404), group every measure in a few aggregate queries, and 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from urllib.parse import urlencode
 from django.db.models import Q, QuerySet
 from django.http import QueryDict
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 from rest_framework import serializers
@@ -99,6 +101,7 @@ class Spec:
     filters: dict[str, Any]  # the validated filters (ids, channel, statuses)
     area: Unit | None
     params: dict[str, list[str]]  # the normalized parameters (saved with a report, in links)
+    facts_as_of: dt.datetime | None = None  # set by run() when a figure came from the daily facts
 
     def describe(self) -> list[tuple[str, str]]:
         """The filter in words, as the sheet and the print state it."""
@@ -112,6 +115,14 @@ class Spec:
         lines.append((_("指标"), "、".join(str(x.measure.name) for x in self.measures)))
         for key, value in self.filters.items():
             lines.append((str(FILTER_LABELS[key]), filter_label(key, value)))
+        if self.facts_as_of is not None:
+            lines.append(
+                (
+                    _("数据时效"),
+                    _("今日数据实时；此前各日来自每日汇总，更新于 %s（工单变动后通常 10 秒内汇总）")
+                    % timezone.localtime(self.facts_as_of).strftime("%Y-%m-%d %H:%M:%S"),
+                )
+            )
         return lines
 
 
@@ -322,13 +333,16 @@ def _fact_rows(
             return None
     from ..facts import read
 
-    return read.counts(
+    got = read.counts(
         spec.scope,
         tuple(columns),
         filters=_filter_q(spec, ""),
         fcr=FACT_MEASURES[gm.key],
         live=lambda scope: _direct_rows(dataclasses.replace(spec, scope=scope), gm, by),
     )
+    if got is not None and spec.facts_as_of is None:
+        spec.facts_as_of = read.freshness()
+    return got
 
 
 def _grouped_counts(

@@ -51,7 +51,7 @@ def _sql(day_expr: str, where: str) -> str:
     columns = ", ".join(DIMENSIONS)
     return f"""
         INSERT INTO {fact} (day, scope, {columns}, n, answered)
-        SELECT day_key, scope, {columns}, COUNT(*), SUM(answered)
+        SELECT day_key, scope, {columns}, COUNT(*) AS n, SUM(answered) AS answered
           FROM ({centre} UNION ALL {units}) f
          GROUP BY day_key, scope, {columns}"""
 

@@ -482,8 +482,8 @@ def intake_by_type(scope: Scope) -> Figure:
         ((items[pk].code, items[pk].name, n) for pk, n in by_id.items() if pk in items),
         key=lambda r: (-r[2], r[0]),
     )
-    breakdown = [{"key": code, "name": name, "n": n} for code, name, n in rows]
-    return Figure(value=sum(b["n"] for b in breakdown), breakdown=breakdown)
+    breakdown: list[dict[str, Any]] = [{"key": code, "name": name, "n": n} for code, name, n in rows]
+    return Figure(value=sum(n for _c, _n, n in rows), breakdown=breakdown)
 
 
 KEYWORD_SEPARATORS = re.compile(r"[\s,，、;；/|]+")

@@ -78,6 +78,7 @@ def counts(
     if not usable(scope):
         return None
     key = scope_key(scope)
+    assert key is not None  # usable
     today = local_day(scope.now)
     midnight = day_bounds(today)[0]
     # whole local days only: a period starting (or, before today, ending) inside a day is counted directly

@@ -77,3 +77,11 @@ class AnalyticsConfig(AppConfig):
         from .live import connect_receivers
 
         connect_receivers()
+        # --- daily facts (issue 15, scale): every case event marks its case's day; the job recomputes it ---
+        from hotline.cases.events import connect_queued
+        from hotline.common.registry import PeriodicJob, register_job
+
+        from .facts.build import mark_case_day, refresh
+
+        connect_queued(mark_case_day, dispatch_uid="analytics-facts")
+        register_job(PeriodicJob("analytics-facts", refresh, "hotline.analytics.tasks.facts_task", 5.0))

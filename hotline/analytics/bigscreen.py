@@ -13,7 +13,7 @@ from typing import Any
 
 from django.contrib.staticfiles import finders
 from django.db.models import Count
-from django.db.models.functions import TruncDate
+from django.db.models.functions import TruncDay
 from django.utils import timezone
 
 from hotline.common import clock
@@ -42,15 +42,23 @@ def _rate(figure: Figure) -> dict[str, Any]:
 
 def _trend(scope: Scope) -> list[dict[str, Any]]:
     """Intake per local day over the last TREND_DAYS days (the intake measure's cases, by day)."""
-    tz = timezone.get_current_timezone()
-    rows = (
-        m._intake(scope)  # the intake measure's own cases
-        .annotate(day=TruncDate("created_at", tzinfo=tz))
-        .values("day")
-        .annotate(n=Count("id"))
-        .order_by("day")
-    )
-    counts = {r["day"]: r["n"] for r in rows}
+    from .facts import read
+
+    def live(s: Scope) -> dict[tuple[Any, ...], tuple[Any, int]]:
+        rows = (
+            m._intake(s)  # the intake measure's own cases
+            .annotate(day=TruncDay("created_at"))
+            .values("day")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        return {(r["day"],): (0, r["n"]) for r in rows}
+
+    got = read.counts(scope, ("day",), live=live)  # the days before today from the daily facts
+    counts = {
+        timezone.localtime(k[0]).date(): den
+        for k, (_n, den) in (got if got is not None else live(scope)).items()
+    }
     first = timezone.localtime(scope.start).date()
     days = [first + dt.timedelta(days=i) for i in range(TREND_DAYS)]
     return [{"day": d.isoformat(), "n": counts.get(d, 0)} for d in days]

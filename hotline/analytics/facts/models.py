@@ -1,0 +1,55 @@
+"""The daily fact table and its bookkeeping (see the package docstring)."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+CENTRE = 0  # the `scope` of the whole centre's rows
+
+
+class CaseFact(models.Model):
+    """Cases registered on `day` (local date of `created_at`, drafts excluded) with the same values, counted once
+    for the whole centre (`scope` = 0) and once for every unit of depth ≤ `build.SCOPE_DEPTH` that was given the
+    case to handle (main or assisting, not a copy) itself or through one of its sub-units — exactly the cases a
+    unit-scoped figure counts (`measures.Scope.handled_here`). Ids are kept without foreign keys: the rows are
+    recomputed, never edited, and a deleted dictionary item or unit leaves a stale id until the next rebuild."""
+
+    day = models.DateField(_("日期"))
+    scope = models.BigIntegerField(_("统计范围"))
+    case_type_id = models.BigIntegerField(null=True)
+    district_id = models.BigIntegerField(null=True)
+    bureau_id = models.BigIntegerField(null=True)
+    channel = models.CharField(max_length=16)
+    status = models.CharField(max_length=24)
+    urgency_id = models.BigIntegerField(null=True)
+    nature_id = models.BigIntegerField(null=True)
+    n = models.IntegerField(_("工单数"))
+    answered = models.IntegerField(_("受理时解答办结数"))
+
+    class Meta:
+        verbose_name = _("每日工单汇总")
+        verbose_name_plural = _("每日工单汇总")
+        indexes = [models.Index(fields=["scope", "day"], name="casefact_scope_day_idx")]
+
+
+class FactDay(models.Model):
+    """A day whose facts must be recomputed (a case registered that day changed)."""
+
+    day = models.DateField(primary_key=True)
+    marked_at = models.DateTimeField(_("标记时间"))
+
+    class Meta:
+        verbose_name = _("待汇总日期")
+        verbose_name_plural = _("待汇总日期")
+
+
+class FactState(models.Model):
+    """One row: whether the facts were built in full, and when they were last brought up to date."""
+
+    built_at = models.DateTimeField(_("全量生成时间"), null=True)
+    refreshed_at = models.DateTimeField(_("最近更新时间"), null=True)
+
+    class Meta:
+        verbose_name = _("汇总状态")
+        verbose_name_plural = _("汇总状态")

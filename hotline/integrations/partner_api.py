@@ -32,7 +32,7 @@ REFUSALS = {
 
 
 class PartnerApiView(APIView):
-    authentication_classes = [PartnerSignatureAuthentication]
+    authentication_classes: list[Any] = [PartnerSignatureAuthentication]
     permission_classes = [AllowAny]  # the signature is the permission: authentication refuses everything else
     throttle_classes: list[Any] = []
     required_scope: str = Partner.Scope.PING

@@ -30,5 +30,5 @@ urlpatterns = [
         bureau_api.PartnerAssignmentActionApi.as_view(),
         name="partner-assignment-action",
     ),
-    path("kb/open/search/", knowledge_api.OpenSearchApi.as_view(), name="api-kb-open-search"),
+    path("kb/open/search/", knowledge_api.PartnerKnowledgeSearchApi.as_view(), name="api-kb-open-search"),
 ]

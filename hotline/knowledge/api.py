@@ -505,20 +505,3 @@ class RankingApi(APIView):
         v = _valid(s.RankingInput, request.query_params)
         rows = selectors.rankings(user=_user(request), **v)
         return Response([{**s.ItemListOutput(item).data, "figure": figure} for item, figure in rows])
-
-
-# --------------------------------------------------------------------------- third parties (KB-8)
-
-
-class ApiClientCreateApi(APIView):
-    @extend_schema(
-        summary="新建第三方检索客户端（密钥只显示这一次）",
-        request=s.ApiClientInput,
-        responses={201: OpenApiTypes.OBJECT},
-    )
-    def post(self, request: Request) -> Response:
-        v = _valid(s.ApiClientInput, request.data)
-        client, key = services.api_client_create(actor=_user(request), **v)
-        return Response(
-            {"id": client.pk, "name": client.name, "key": key, "public_only": client.public_only}, status=201
-        )

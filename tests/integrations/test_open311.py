@@ -123,3 +123,21 @@ def test_discovery(transactional_db, live_server):
         ET.fromstring(requests.get(f"{live_server.url}/open311/discovery.xml", timeout=60).content).tag
         == "discovery"
     )
+
+
+def test_keyed_calls_are_in_the_partners_call_log(client, city, civic_app):
+    """A call with an api_key is a partner's call: logged like a signed one; keyless public reads are not."""
+    from hotline.integrations.models import PartnerCall
+
+    partner, api_key = civic_app
+    base = "/open311/v2/requests.json"
+    assert client.get(base, {"api_key": api_key}).status_code == 200
+    assert client.post(base, {"api_key": api_key, "service_code": "nothing"}).status_code == 400
+    assert client.get(base, {"api_key": "nope.nope"}).status_code == 403
+    assert client.get(base).status_code == 200
+    rows = list(PartnerCall.objects.order_by("id").values_list("partner", "method", "status_code", "reason"))
+    assert rows == [
+        (partner.pk, "GET", 200, ""),
+        (partner.pk, "POST", 400, "open311"),
+        (None, "GET", 403, "bad_api_key"),
+    ]

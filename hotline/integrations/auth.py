@@ -65,7 +65,7 @@ def verify(request: Any, *, now: float | None = None) -> SignedCall:
     partner = active_partner(code[:40])
     if partner is None:
         raise PartnerRefused("unknown_partner", _("接入系统不存在或已停用"))
-    if not _address_allowed(partner.allowed_networks, request_client_ip(request)):
+    if not address_allowed(partner.allowed_networks, request_client_ip(request)):
         raise PartnerRefused("ip_not_allowed", _("来源地址不在白名单内"), 403, partner)
     if method != partner.sign_method:
         raise PartnerRefused("bad_sign_method", _("签名算法与登记的不一致"), 401, partner)
@@ -106,7 +106,7 @@ def verify_api_key(request: Any, *, now: float | None = None) -> SignedCall:
     partner = partner_by_api_key(key) if key else None
     if partner is None:
         raise PartnerRefused("bad_api_key", _("接口密钥无效或已停用"))
-    if not _address_allowed(partner.allowed_networks, request_client_ip(request)):
+    if not address_allowed(partner.allowed_networks, request_client_ip(request)):
         raise PartnerRefused("ip_not_allowed", _("来源地址不在白名单内"), 403, partner)
     current = time.time() if now is None else now
     if replay.count(partner_id=partner.pk, minute=int(current // 60)) > partner.rate_per_minute:
@@ -119,7 +119,7 @@ def _parsed_networks(text: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6N
     return tuple(ipaddress.ip_network(line, strict=False) for line in text.split() if line)
 
 
-def _address_allowed(networks: str, address: str | None) -> bool:
+def address_allowed(networks: str, address: str | None) -> bool:
     if not networks.strip():
         return True
     if address is None:

@@ -27,8 +27,9 @@ from hotline.cases.models import Case, Channel
 from hotline.common import clock
 from hotline.common.errors import ServiceError
 from hotline.common.netaddr import request_client_ip
-from hotline.common.throttles import increment
 
+from .. import replay
+from ..auth import address_allowed
 from ..models import Open311Request, Partner, PartnerCall
 from ..services import call_record, partner_for_api_key
 from . import catalogue, requests_view
@@ -161,11 +162,9 @@ def _post_request(request: HttpRequest, fmt: str) -> HttpResponse:
     if partner is None:
         return errors(fmt, 403, _("api_key 无效"))
     request.open311_partner = partner  # type: ignore[attr-defined]
-    if (
-        increment(f"open311-post:{partner.pk}:{int(clock.now().timestamp() // 60)}", 90)
-        > partner.rate_per_minute
-    ):
-        return errors(fmt, 429, _("请求过于频繁"))
+    refusal = _partner_limits(request, partner, fmt)
+    if refusal:
+        return refusal
     case_type = catalogue.case_type(data.get("service_code", "")[:40])
     problems = []
     if case_type is None:
@@ -224,7 +223,18 @@ def _optional_partner(request: HttpRequest, fmt: str) -> tuple[Partner | None, H
         return None, None
     partner = partner_for_api_key(key[:100])
     request.open311_partner = partner  # type: ignore[attr-defined]
-    return (partner, None) if partner else (None, errors(fmt, 403, _("api_key 无效")))
+    if partner is None:
+        return None, errors(fmt, 403, _("api_key 无效"))
+    return partner, _partner_limits(request, partner, fmt)
+
+
+def _partner_limits(request: HttpRequest, partner: Partner, fmt: str) -> HttpResponse | None:
+    """The partner's address allowlist and per-minute limit (the counter its signed calls share)."""
+    if not address_allowed(partner.allowed_networks, request_client_ip(request)):
+        return errors(fmt, 403, _("来源地址不在白名单内"))
+    if replay.count(partner_id=partner.pk, minute=int(time.time() // 60)) > partner.rate_per_minute:
+        return errors(fmt, 429, _("请求过于频繁"))
+    return None
 
 
 def _window(start: str | None, end: str | None) -> tuple[dt.datetime, dt.datetime]:

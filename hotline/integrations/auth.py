@@ -23,7 +23,7 @@ from hotline.common.netaddr import request_client_ip
 
 from . import replay, signing
 from .models import Partner
-from .services import active_partner, partner_secret
+from .services import active_partner, partner_by_api_key, partner_secret
 
 
 class PartnerRefused(exceptions.APIException):
@@ -65,7 +65,7 @@ def verify(request: Any, *, now: float | None = None) -> SignedCall:
     partner = active_partner(code[:40])
     if partner is None:
         raise PartnerRefused("unknown_partner", _("接入系统不存在或已停用"))
-    if not _address_allowed(partner.allowed_networks, request_client_ip(request)):
+    if not address_allowed(partner.allowed_networks, request_client_ip(request)):
         raise PartnerRefused("ip_not_allowed", _("来源地址不在白名单内"), 403, partner)
     if method != partner.sign_method:
         raise PartnerRefused("bad_sign_method", _("签名算法与登记的不一致"), 401, partner)
@@ -90,12 +90,36 @@ def verify(request: Any, *, now: float | None = None) -> SignedCall:
     return SignedCall(partner=partner, nonce=nonce)
 
 
+def api_key_of(request: Any) -> str:
+    """`X-Api-Key: <prefix>.<secret>` or `Authorization: ApiKey <prefix>.<secret>`."""
+    key = request.META.get("HTTP_X_API_KEY", "")
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    if not key and header.lower().startswith("apikey "):
+        key = header[7:]
+    return str(key).strip()[:100]
+
+
+def verify_api_key(request: Any, *, now: float | None = None) -> SignedCall:
+    """A partner calling with its issued key instead of a signature (read-only endpoints that allow it): the same
+    address allowlist and per-minute limit as a signed call; no nonce, so the key itself must stay secret (TLS)."""
+    key = api_key_of(request)
+    partner = partner_by_api_key(key) if key else None
+    if partner is None:
+        raise PartnerRefused("bad_api_key", _("接口密钥无效或已停用"))
+    if not address_allowed(partner.allowed_networks, request_client_ip(request)):
+        raise PartnerRefused("ip_not_allowed", _("来源地址不在白名单内"), 403, partner)
+    current = time.time() if now is None else now
+    if replay.count(partner_id=partner.pk, minute=int(current // 60)) > partner.rate_per_minute:
+        raise PartnerRefused("rate_limited", _("请求过于频繁"), 429, partner)
+    return SignedCall(partner=partner, nonce="")
+
+
 @lru_cache(maxsize=256)
 def _parsed_networks(text: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
     return tuple(ipaddress.ip_network(line, strict=False) for line in text.split() if line)
 
 
-def _address_allowed(networks: str, address: str | None) -> bool:
+def address_allowed(networks: str, address: str | None) -> bool:
     if not networks.strip():
         return True
     if address is None:
@@ -114,6 +138,33 @@ class PartnerSignatureAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request: Request) -> str:
         return 'HotlineSignature realm="partners"'
+
+
+class PartnerKeyOrSignatureAuthentication(PartnerSignatureAuthentication):
+    """A signed request, or (without signature headers) the partner's `X-Api-Key`."""
+
+    def authenticate(self, request: Request) -> tuple[Any, SignedCall]:
+        from django.contrib.auth.models import AnonymousUser
+
+        raw = request._request
+        if "HTTP_X_HOTLINE_SIGNATURE" in raw.META or not api_key_of(raw):
+            return super().authenticate(request)
+        call = verify_api_key(raw)
+        raw.partner_call = call  # type: ignore[attr-defined]
+        return AnonymousUser(), call
+
+
+class PartnerKeyOrSignatureScheme(OpenApiAuthenticationExtension):
+    target_class = "hotline.integrations.auth.PartnerKeyOrSignatureAuthentication"
+    name = "partnerApiKeyOrSignature"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "X-Api-Key",
+            "description": "The partner's issued key, or the signature headers of a signed request (README).",
+        }
 
 
 class PartnerSignatureScheme(OpenApiAuthenticationExtension):

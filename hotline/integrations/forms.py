@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from hotline.knowledge.models import Space
 from hotline.orgs.models import Unit
 
 from .models import Partner, Subscription
@@ -40,6 +41,14 @@ class PartnerForm(forms.Form):
     rate_per_minute = forms.IntegerField(
         label=_("每分钟请求上限"), min_value=1, max_value=100_000, initial=600
     )
+    knowledge_spaces = forms.ModelMultipleChoiceField(
+        label=_("可检索的知识空间"),
+        queryset=Space.objects.filter(is_active=True).order_by("pk"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("授权“检索知识库”时：可检索哪些知识空间"),
+    )
+    knowledge_public_only = forms.BooleanField(label=_("仅检索公开条目"), required=False, initial=True)
 
 
 class SubscriptionForm(forms.Form):

@@ -36,6 +36,7 @@ class Partner(models.Model):
         BASE_DATA = "base_data", _("基础数据交换")
         OPEN311 = "open311", _("Open311 提交与查询")
         CALLS_READ = "calls:read", _("调阅通话记录和录音")
+        KNOWLEDGE_READ = "knowledge:read", _("检索知识库")
 
     code = models.SlugField(_("接入代码"), max_length=40, unique=True)
     name = models.CharField(_("名称"), max_length=100)
@@ -54,8 +55,18 @@ class Partner(models.Model):
     )
     scopes = models.JSONField(_("授权范围"), default=list)
     rate_per_minute = models.PositiveIntegerField(_("每分钟请求上限"), default=600)
-    api_key_prefix = models.CharField(_("Open311 密钥前缀"), max_length=12, blank=True, db_index=True)
-    api_key_hash = models.CharField(_("Open311 密钥摘要"), max_length=64, blank=True)
+    api_key_prefix = models.CharField(_("接口密钥前缀"), max_length=12, blank=True, db_index=True)
+    # sha256 of the whole key; `secret-sha256:` + sha256 of the part after the dot for a key the knowledge base
+    # issued before its clients became partners (migration 0005), so those keys keep working.
+    api_key_hash = models.CharField(_("接口密钥摘要"), max_length=80, blank=True)
+    knowledge_spaces = models.ManyToManyField(
+        "knowledge.Space",
+        verbose_name=_("可检索的知识空间"),
+        blank=True,
+        related_name="+",
+        help_text=_("授权“检索知识库”时：可检索哪些知识空间"),
+    )
+    knowledge_public_only = models.BooleanField(_("仅检索公开条目"), default=True)
     unit = models.ForeignKey(
         "orgs.Unit",
         verbose_name=_("对应单位"),

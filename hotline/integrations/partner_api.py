@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from hotline.common.bounds import InputRejected, check_json
 from hotline.common.netaddr import request_client_ip
 
 from . import payload
@@ -22,7 +23,10 @@ from .models import Partner, PartnerCall
 from .services import call_record, partner_payload_key
 
 REFUSALS = {
-    400: OpenApiResponse(description="bad_payload: the body is not the partner's encrypted JSON"),
+    400: OpenApiResponse(
+        description="bad_payload: the body is not the partner's (encrypted) JSON; payload_bounds: the JSON carries "
+        "a NUL character, an integer beyond 64 bits, a date out of range or nesting deeper than 32"
+    ),
     401: OpenApiResponse(
         description="missing_signature, bad_nonce, expired, unknown_partner, bad_sign_method, bad_signature, replayed"
     ),
@@ -32,7 +36,7 @@ REFUSALS = {
 
 
 class PartnerApiView(APIView):
-    authentication_classes = [PartnerSignatureAuthentication]
+    authentication_classes: list[Any] = [PartnerSignatureAuthentication]
     permission_classes = [AllowAny]  # the signature is the permission: authentication refuses everything else
     throttle_classes: list[Any] = []
     required_scope: str = Partner.Scope.PING
@@ -69,7 +73,12 @@ class PartnerApiView(APIView):
         return response
 
     def partner_data(self, request: Request) -> Any:
-        """The request's JSON, decrypted with the partner's key when its payloads are encrypted."""
+        """The request's JSON, decrypted with the partner's key when its payloads are encrypted.
+
+        The JSON actually read (decrypted or plain, whatever the content type) passes the same bounds as a plain
+        request's (common/bounds.py: NUL characters, 64-bit integers, dates, nesting depth), so a crafted body inside
+        an envelope is a 400 naming the field, never a 500. Size needs no second check: the envelope is bounded by
+        DATA_UPLOAD_MAX_MEMORY_SIZE before anything reads it, and the plaintext is smaller than its base64."""
         partner = signed_call_of(request).partner
         body = request._request.body
         if not body:
@@ -79,8 +88,16 @@ class PartnerApiView(APIView):
                 body = payload.decrypt(
                     algorithm=partner.encryption, key=partner_payload_key(partner), envelope=body
                 )
+        except payload.PayloadError as exc:
+            raise PartnerRefused("bad_payload", _("报文无法解密或不是 JSON"), 400, partner) from exc
+        try:
+            check_json(body)
             return json.loads(body)
-        except (payload.PayloadError, ValueError) as exc:
+        except InputRejected as rejected:
+            raise PartnerRefused(
+                "payload_bounds", f"{rejected.field}：{rejected.message}", 400, partner
+            ) from rejected
+        except (ValueError, RecursionError) as exc:
             raise PartnerRefused("bad_payload", _("报文无法解密或不是 JSON"), 400, partner) from exc
 
     def partner_response(self, request: Request, data: Any, status: int = 200) -> Any:

@@ -42,3 +42,16 @@ def spend(*, partner_id: int, nonce: str, minute: int, nonce_ttl: int) -> Spent:
         return Spent(fresh=bool(fresh), count=int(count))
     fresh = shared_cache().add(nonce_key, 1, timeout=nonce_ttl)
     return Spent(fresh=fresh, count=increment(rate_key, 90))
+
+
+def count(*, partner_id: int, minute: int) -> int:
+    """Count one request of a partner that carries no nonce (an API-key call) in the same per-minute counter."""
+    rate_key = f"hotline:partner-rate:{partner_id}:{minute}"
+    url = getattr(settings, "HOTLINE_REDIS_URL", "")
+    if url:
+        pipe = _redis(url).pipeline(transaction=False)
+        pipe.incr(rate_key)
+        pipe.expire(rate_key, 90)
+        value, _ = pipe.execute()
+        return int(value)
+    return increment(rate_key, 90)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api, basedata_api, bureau_api, calls_api, emergency_api, external_api
+from . import api, basedata_api, bureau_api, calls_api, emergency_api, external_api, knowledge_api
 
 urlpatterns = [
     path("partner/ping/", api.PartnerPingApi.as_view(), name="partner-ping"),
@@ -30,4 +30,5 @@ urlpatterns = [
         bureau_api.PartnerAssignmentActionApi.as_view(),
         name="partner-assignment-action",
     ),
+    path("kb/open/search/", knowledge_api.PartnerKnowledgeSearchApi.as_view(), name="api-kb-open-search"),
 ]

@@ -12,7 +12,7 @@ from hotline.common.audit import audit_record
 from hotline.common.errors import ServiceError
 
 from . import services
-from .models import ApiClient, Directory, Grant, Item, ItemVersion, Space, SynonymGroup
+from .models import Directory, Grant, Item, ItemVersion, Space, SynonymGroup
 from .permissions import bump_generation
 from .text import split_words
 
@@ -98,12 +98,6 @@ class ItemVersionAdmin(ReadOnlyAdmin):
     list_display = ["item", "number", "status", "submitted_by", "submitted_at", "reviewed_by"]
     list_filter = ["status"]
     exclude = ["content"]
-
-
-@admin.register(ApiClient)
-class ApiClientAdmin(admin.ModelAdmin):
-    list_display = ["name", "key_prefix", "public_only", "is_active", "last_used_at"]
-    readonly_fields = ["key_prefix", "key_hash", "last_used_at"]
 
 
 class SynonymGroupForm(forms.ModelForm):

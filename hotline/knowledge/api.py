@@ -10,7 +10,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
-from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -19,7 +18,6 @@ from hotline.orgs.http import request_user as _user
 
 from . import importexport, selectors, services
 from . import serializers as s
-from .auth import ApiClientAuthentication, client_of
 from .models import ItemState
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -507,44 +505,3 @@ class RankingApi(APIView):
         v = _valid(s.RankingInput, request.query_params)
         rows = selectors.rankings(user=_user(request), **v)
         return Response([{**s.ItemListOutput(item).data, "figure": figure} for item, figure in rows])
-
-
-# --------------------------------------------------------------------------- third parties (KB-8)
-
-
-class ApiClientCreateApi(APIView):
-    @extend_schema(
-        summary="新建第三方检索客户端（密钥只显示这一次）",
-        request=s.ApiClientInput,
-        responses={201: OpenApiTypes.OBJECT},
-    )
-    def post(self, request: Request) -> Response:
-        v = _valid(s.ApiClientInput, request.data)
-        client, key = services.api_client_create(actor=_user(request), **v)
-        return Response(
-            {"id": client.pk, "name": client.name, "key": key, "public_only": client.public_only}, status=201
-        )
-
-
-class OpenSearchApi(APIView):
-    """For third-party systems: `X-Api-Key: <prefix>.<secret>` (or `Authorization: ApiKey …`)."""
-
-    authentication_classes = [ApiClientAuthentication]
-    permission_classes = [AllowAny]
-
-    @extend_schema(
-        summary="第三方知识检索接口（按客户端密钥）",
-        parameters=[s.OpenSearchInput],
-        responses=OpenApiTypes.OBJECT,
-    )
-    def get(self, request: Request) -> Response:
-        client = client_of(request)
-        v = _valid(s.OpenSearchInput, request.query_params)
-        page = selectors.kb_search_for_client(
-            client=client, q=v["q"], space=v["space"], page=v["page"], page_size=v["page_size"]
-        )
-        body = s.search_output(page, page_number=v["page"], page_size=v["page_size"])
-        for row in body["results"]:
-            item = page.items.get(row["id"])
-            row["content"] = item.content if item else ""
-        return Response(body)

@@ -305,34 +305,6 @@ class ViewDay(models.Model):
         indexes = [models.Index(fields=["day", "item"], name="kb_viewday_day_idx")]
 
 
-class ApiClient(models.Model):
-    """A third-party system allowed to search (KB-8). Only a hash of its key is kept."""
-
-    name = models.CharField(_("名称"), max_length=100)
-    key_prefix = models.CharField(_("密钥前缀"), max_length=12, unique=True)
-    key_hash = models.CharField(_("密钥摘要"), max_length=128)
-    spaces = models.ManyToManyField(Space, verbose_name=_("可检索的知识空间"), blank=True, related_name="+")
-    public_only = models.BooleanField(_("仅公开条目"), default=True)
-    is_active = models.BooleanField(_("启用"), default=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("创建人"),
-        null=True,
-        blank=True,
-        related_name="+",
-        on_delete=models.PROTECT,
-    )
-    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
-    last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("知识检索接口客户端")
-        verbose_name_plural = _("知识检索接口客户端")
-
-    def __str__(self) -> str:
-        return self.name
-
-
 class SynonymGroup(models.Model):
     """Words a caller may use for the same thing (`掉了, 丢失, 遗失`): the related-results search of the
     staff search looks for every word of a group when the query contains one. Edited by administrators."""

@@ -22,7 +22,6 @@ from hotline.orgs.models import User
 
 from .engine import SearchFilters, SearchHit, SortKey, get_engine
 from .models import (
-    ApiClient,
     Attachment,
     Directory,
     Favourite,
@@ -366,19 +365,26 @@ def _still_searchable(item: Item, now: dt.datetime) -> bool:
     )
 
 
-def kb_search_for_client(
-    *, client: ApiClient, q: str, space: int | None = None, page: int = 1, page_size: int = 20
+def kb_search_external(
+    *,
+    space_ids: Collection[int],
+    public_only: bool,
+    q: str,
+    space: int | None = None,
+    page: int = 1,
+    page_size: int = 20,
 ) -> SearchPage:
-    """KB-8: third-party systems search the spaces they were given; public items only unless allowed."""
+    """KB-8: a third-party system (an integrations partner) searches the spaces it was given; public items only
+    unless allowed. Inactive spaces are left out."""
     parsed = parse_query(q)
     offset, limit = _page_bounds(page, page_size)
-    allowed = set(client.spaces.filter(is_active=True).values_list("pk", flat=True))
+    allowed = set(Space.objects.filter(pk__in=list(space_ids), is_active=True).values_list("pk", flat=True))
     if space is not None:
         allowed &= {space}
     filters = SearchFilters(
         now=clock.now(),
         space_ids=sorted(allowed) or [0],
-        public_only=client.public_only,
+        public_only=public_only,
         limit=limit,
         offset=offset,
     )
@@ -386,7 +392,7 @@ def kb_search_for_client(
         parsed,
         filters,
         with_items=True,
-        allow=lambda item: item.space_id in allowed and (item.is_public or not client.public_only),
+        allow=lambda item: item.space_id in allowed and (item.is_public or not public_only),
     )
 
 

@@ -173,12 +173,6 @@ class ImportInput(serializers.Serializer):
     file = serializers.FileField()
 
 
-class ApiClientInput(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
-    spaces = serializers.PrimaryKeyRelatedField(queryset=Space.objects.filter(is_active=True), many=True)
-    public_only = serializers.BooleanField(required=False, default=True)
-
-
 # --------------------------------------------------------------------------- output
 
 

@@ -8,8 +8,6 @@ read); these functions check the edit / review / admin rights and answer NotAllo
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -30,7 +28,6 @@ from . import extract
 from .indexing import schedule_reindex
 from .models import (
     MAX_DEPTH,
-    ApiClient,
     Attachment,
     Directory,
     Favourite,
@@ -727,43 +724,3 @@ def helpful_vote(*, user: User, item: Item, helpful: bool) -> HelpfulVote:
         new = "helpful_count" if helpful else "unhelpful_count"
         Item.objects.filter(pk=item.pk).update(**{new: F(new) + 1})
     return vote
-
-
-# --------------------------------------------------------------------------- third-party clients (KB-8)
-
-
-def hash_key(secret: str) -> str:
-    """Keys are 32 random bytes: a plain SHA-256 is enough (no dictionary to guess from) and cheap per call."""
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def api_client_create(
-    *, actor: User, name: str, spaces: Sequence[Space], public_only: bool = True
-) -> tuple[ApiClient, str]:
-    """A client and its key (`prefix.secret`), shown once; only the hash is kept."""
-    if not is_global_admin(actor):
-        raise NotAllowed(_("只有系统管理员可以创建接口客户端"))
-    name = (name or "").strip()
-    if not name:
-        raise _fail("name", _("请填写客户端名称"))
-    prefix = secrets.token_hex(4)
-    secret = secrets.token_urlsafe(32)
-    with transaction.atomic():
-        client = ApiClient.objects.create(
-            name=name, key_prefix=prefix, key_hash=hash_key(secret), public_only=public_only, created_by=actor
-        )
-        client.spaces.set(spaces)
-        audit_record(actor=actor, action="create", obj=client, summary=f"新建知识检索接口客户端 {name}")
-    return client, f"{prefix}.{secret}"
-
-
-def api_client_disable(*, actor: User, client: ApiClient) -> ApiClient:
-    if not is_global_admin(actor):
-        raise NotAllowed(_("只有系统管理员可以停用接口客户端"))
-    with transaction.atomic():
-        client.is_active = False
-        client.save(update_fields=["is_active"])
-        audit_record(
-            actor=actor, action="update", obj=client, summary=f"停用知识检索接口客户端 {client.name}"
-        )
-    return client

@@ -40,6 +40,4 @@ urlpatterns = [
     path("kb/suggest/", api.SuggestApi.as_view(), name="api-kb-suggest"),
     path("kb/favourites/", api.FavouriteListApi.as_view(), name="api-kb-favourites"),
     path("kb/rankings/", api.RankingApi.as_view(), name="api-kb-rankings"),
-    path("kb/api-clients/", api.ApiClientCreateApi.as_view(), name="api-kb-api-clients"),
-    path("kb/open/search/", api.OpenSearchApi.as_view(), name="api-kb-open-search"),
 ]

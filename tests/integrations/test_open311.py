@@ -123,3 +123,39 @@ def test_discovery(transactional_db, live_server):
         ET.fromstring(requests.get(f"{live_server.url}/open311/discovery.xml", timeout=60).content).tag
         == "discovery"
     )
+
+
+def test_keyed_calls_are_in_the_partners_call_log(client, city, civic_app):
+    """A call with an api_key is a partner's call: logged like a signed one; keyless public reads are not."""
+    from hotline.integrations.models import PartnerCall
+
+    partner, api_key = civic_app
+    base = "/open311/v2/requests.json"
+    assert client.get(base, {"api_key": api_key}).status_code == 200
+    assert client.post(base, {"api_key": api_key, "service_code": "nothing"}).status_code == 400
+    assert client.get(base, {"api_key": "nope.nope"}).status_code == 403
+    assert client.get(base).status_code == 200
+    rows = list(PartnerCall.objects.order_by("id").values_list("partner", "method", "status_code", "reason"))
+    assert rows == [
+        (partner.pk, "GET", 200, ""),
+        (partner.pk, "POST", 400, "open311"),
+        (None, "GET", 403, "bad_api_key"),
+    ]
+
+
+def test_a_keyed_caller_gets_its_partners_allowlist_and_limit(client, city, admin_user):
+    _, fenced = partner_create(
+        actor=admin_user, code="fenced-app", name="围栏", scopes=["open311"], allowed_networks="10.0.0.0/8"
+    )
+    base = "/open311/v2/requests.json"
+    assert client.get(base, {"api_key": fenced.api_key}).status_code == 403  # the test client is 127.0.0.1
+    assert client.post(base, {"api_key": fenced.api_key}).status_code == 403
+    _, busy = partner_create(
+        actor=admin_user, code="busy-app", name="忙", scopes=["open311"], rate_per_minute=2
+    )
+    codes = [client.get(base, {"api_key": busy.api_key}).status_code for _ in range(3)]
+    assert codes == [200, 200, 429]
+    _, calm = partner_create(
+        actor=admin_user, code="calm-app", name="闲", scopes=["open311"], rate_per_minute=2
+    )
+    assert client.get(base, {"api_key": calm.api_key}).status_code == 200

@@ -217,3 +217,68 @@ def test_the_readme_curl_snippet_works(transactional_db, live_server, admin_user
     )
     result = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=30)
     assert json.loads(result.stdout)["received"] == {"hello": "12345"}, result.stdout + result.stderr
+
+
+CRAFTED = [
+    (
+        json.dumps({"问题": "路灯\u0000不亮"}).encode(),
+        "问题",
+    ),  # a NUL character (PostgreSQL refuses it in text)
+    (
+        b'{"deep": ' + b"[" * 40 + b"]" * 40 + b"}",
+        "deep",
+    ),  # deeper than the 32 levels a plain request may have
+    (b"[" * 100_000 + b"]" * 100_000, "body"),  # deep enough to exhaust Python's parser (RecursionError)
+    (b'{"n": 123456789012345678901234567890}', "n"),  # beyond 64 bits
+    (b'{"deadline": "0001-01-01T00:00:00+08:00"}', "deadline"),  # a date the calendar arithmetic overflows on
+]
+
+
+@pytest.mark.parametrize("cipher", [payload.AES_256_GCM, payload.SM4_GCM, payload.SM4_CBC])
+@pytest.mark.parametrize("plaintext, field", CRAFTED)
+def test_a_crafted_encrypted_body_gets_the_plain_request_bounds(client, admin_user, cipher, plaintext, field):
+    partner, creds = _partner(admin_user, encryption=cipher)
+    key = __import__("base64").b64decode(creds.encryption_key)
+    body = payload.encrypt(algorithm=cipher, key=key, plaintext=plaintext)
+    response, _ = _send(client, partner, creds.secret, method="POST", body=body)
+    assert response.status_code == 400, response.content
+    answer = response.json()
+    assert answer["reason"] == "payload_bounds" and answer["detail"].startswith(f"{field}：")
+    assert PartnerCall.objects.get(partner=partner).reason == "payload_bounds"
+
+
+def test_a_decrypted_body_that_is_not_utf8_json_is_bad_payload(client, admin_user):
+    partner, creds = _partner(admin_user, encryption=payload.SM4_CBC)
+    key = __import__("base64").b64decode(creds.encryption_key)
+    body = payload.encrypt(algorithm=payload.SM4_CBC, key=key, plaintext=b"\xff\xfe{")
+    response, _ = _send(client, partner, creds.secret, method="POST", body=body)
+    assert response.status_code == 400 and response.json()["reason"] == "bad_payload"
+
+
+def test_a_plain_body_sent_as_text_gets_the_bounds_too(client, admin_user):
+    """The bounds middleware checks JSON bodies by content type; the partner endpoints read the body whatever its
+    content type, so they check it themselves."""
+    partner, creds = _partner(admin_user)
+    body = json.dumps({"问题": "a\u0000b"}).encode()
+    headers = signing.signed_headers(
+        partner=partner.code, secret=creds.secret.encode(), method="POST", path=PING, body=body
+    )
+    extra = {"HTTP_" + k.upper().replace("-", "_"): v for k, v in headers.items()}
+    response = client.post(PING, data=body, content_type="text/plain", **extra)
+    assert response.status_code == 400 and response.json()["reason"] == "payload_bounds"
+
+
+def test_an_oversized_encrypted_body_is_4xx(client, admin_user, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    partner, creds = _partner(admin_user, encryption=payload.AES_256_GCM)
+    key = __import__("base64").b64decode(creds.encryption_key)
+    body = payload.encrypt(
+        algorithm=payload.AES_256_GCM, key=key, plaintext=json.dumps({"x": "y" * 20_000}).encode()
+    )
+    for content_type in ("application/json", "application/octet-stream"):
+        headers = signing.signed_headers(
+            partner=partner.code, secret=creds.secret.encode(), method="POST", path=PING, body=body
+        )
+        extra = {"HTTP_" + k.upper().replace("-", "_"): v for k, v in headers.items()}
+        response = client.post(PING, data=body, content_type=content_type, **extra)
+        assert 400 <= response.status_code < 500, (content_type, response.status_code)

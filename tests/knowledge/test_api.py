@@ -276,36 +276,6 @@ def test_import_with_errors_saves_nothing(kb: KB, api: Any) -> None:
     assert bad.status_code == 400 and "扩展名与内容不符" in bad.json()["detail"]
 
 
-def test_third_party_search_api(kb: KB, city: City, api: Any, commit: Any) -> None:
-    with commit():
-        public = publish(kb, kb.card, "社保卡办理网点", "各银行网点均可办理。", is_public=True)
-        publish(kb, kb.card, "社保卡内部口径", "内部处理口径。")
-    root = kb_user("sysadmin", city.office, Role.ADMIN)
-    created = as_user(api, root).post(
-        "/api/v1/kb/api-clients/", {"name": "政务服务网", "spaces": [kb.space.pk]}, format="json"
-    )
-    assert created.status_code == 201
-    key = created.json()["key"]
-    assert (
-        as_user(api, kb.admin)
-        .post("/api/v1/kb/api-clients/", {"name": "x", "spaces": []}, format="json")
-        .status_code
-        == 403
-    )
-
-    from rest_framework.test import APIClient
-
-    anonymous = APIClient()
-    assert anonymous.get("/api/v1/kb/open/search/", {"q": "社保卡"}).status_code in (401, 403)
-    assert anonymous.get(
-        "/api/v1/kb/open/search/", {"q": "社保卡"}, HTTP_X_API_KEY="bad.key"
-    ).status_code in (401, 403)
-    body = anonymous.get("/api/v1/kb/open/search/", {"q": "社保卡"}, HTTP_X_API_KEY=key).json()
-    assert [r["id"] for r in body["results"]] == [public.pk]  # public items only
-    assert "银行网点" in body["results"][0]["content"]
-    assert anonymous.get("/api/v1/kb/open/search/", {"q": "OR"}, HTTP_X_API_KEY=key).status_code == 400
-
-
 def test_suggestions_from_case_text(kb: KB, people: People, api: Any, commit: Any) -> None:
     with commit():
         card = publish(kb, kb.card, "社保卡丢失补办", "社保卡丢失后先挂失再补办。")

@@ -7,7 +7,11 @@ Reads are public but narrow: without a key, only cases the office published as h
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import secrets
+import time
+from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -22,10 +26,12 @@ from hotline.cases import services as case_services
 from hotline.cases.models import Case, Channel
 from hotline.common import clock
 from hotline.common.errors import ServiceError
-from hotline.common.throttles import increment
+from hotline.common.netaddr import request_client_ip
 
-from ..models import Open311Request, Partner
-from ..services import partner_for_api_key
+from .. import replay
+from ..auth import address_allowed
+from ..models import Open311Request, Partner, PartnerCall
+from ..services import call_record, partner_for_api_key
 from . import catalogue, requests_view
 from .render import errors, respond
 
@@ -75,8 +81,37 @@ def service_definition(request: HttpRequest, code: str, fmt: str) -> HttpRespons
     return respond(fmt, "service_definition", definition)
 
 
+def _logged(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A call that presents an `api_key` is a partner's call: logged in the partner's call log like every signed
+    call (an unknown key as a refused call of nobody). Keyless public reads are not partner calls."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        started = time.monotonic()
+        response = view(request, *args, **kwargs)
+        keyed = request.POST.get("api_key") if request.method == "POST" else request.GET.get("api_key")
+        if keyed:
+            partner = getattr(request, "open311_partner", None)
+            call_record(
+                partner=partner,
+                direction=PartnerCall.Direction.IN,
+                method=request.method or "",
+                path=request.path,
+                status_code=response.status_code,
+                reason=""
+                if response.status_code < 400
+                else ("bad_api_key" if partner is None else "open311"),
+                client_ip=request_client_ip(request),
+                duration_ms=int((time.monotonic() - started) * 1000),
+            )
+        return response
+
+    return wrapped
+
+
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
+@_logged
 def request_list(request: HttpRequest, fmt: str) -> HttpResponse:
     if request.method == "POST":
         return _post_request(request, fmt)
@@ -101,6 +136,7 @@ def request_list(request: HttpRequest, fmt: str) -> HttpResponse:
 
 
 @require_GET
+@_logged
 def request_detail(request: HttpRequest, request_id: str, fmt: str) -> HttpResponse:
     partner, refusal = _optional_partner(request, fmt)
     if refusal:
@@ -125,11 +161,10 @@ def _post_request(request: HttpRequest, fmt: str) -> HttpResponse:
     partner = partner_for_api_key(data.get("api_key", "")[:100])
     if partner is None:
         return errors(fmt, 403, _("api_key 无效"))
-    if (
-        increment(f"open311-post:{partner.pk}:{int(clock.now().timestamp() // 60)}", 90)
-        > partner.rate_per_minute
-    ):
-        return errors(fmt, 429, _("请求过于频繁"))
+    request.open311_partner = partner  # type: ignore[attr-defined]
+    refusal = _partner_limits(request, partner, fmt)
+    if refusal:
+        return refusal
     case_type = catalogue.case_type(data.get("service_code", "")[:40])
     problems = []
     if case_type is None:
@@ -187,7 +222,19 @@ def _optional_partner(request: HttpRequest, fmt: str) -> tuple[Partner | None, H
     if not key:
         return None, None
     partner = partner_for_api_key(key[:100])
-    return (partner, None) if partner else (None, errors(fmt, 403, _("api_key 无效")))
+    request.open311_partner = partner  # type: ignore[attr-defined]
+    if partner is None:
+        return None, errors(fmt, 403, _("api_key 无效"))
+    return partner, _partner_limits(request, partner, fmt)
+
+
+def _partner_limits(request: HttpRequest, partner: Partner, fmt: str) -> HttpResponse | None:
+    """The partner's address allowlist and per-minute limit (the counter its signed calls share)."""
+    if not address_allowed(partner.allowed_networks, request_client_ip(request)):
+        return errors(fmt, 403, _("来源地址不在白名单内"))
+    if replay.count(partner_id=partner.pk, minute=int(time.time() // 60)) > partner.rate_per_minute:
+        return errors(fmt, 429, _("请求过于频繁"))
+    return None
 
 
 def _window(start: str | None, end: str | None) -> tuple[dt.datetime, dt.datetime]:

@@ -260,3 +260,29 @@ class KeywordRoute(models.Model):
 
     def __str__(self) -> str:
         return self.keyword
+
+
+class MailAnswer(models.Model):
+    """An answer e-mailed to the citizen of a mailbox request, threaded to their mail: its own Message-ID lets the
+    citizen's reply (In-Reply-To / References) find the case again."""
+
+    case = models.ForeignKey("cases.Case", verbose_name=_("工单"), on_delete=models.CASCADE, related_name="+")
+    message_id = models.CharField(_("邮件编号(Message-ID)"), max_length=255, unique=True)
+    in_reply_to = models.CharField(_("回复的邮件"), max_length=255, blank=True)
+    address = models.EmailField(_("收件地址"))
+    text = models.TextField(_("答复内容"))
+    author = models.ForeignKey(
+        "orgs.User",
+        verbose_name=_("答复人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    outbox_id = models.PositiveBigIntegerField(_("发件箱编号"))
+    at = models.DateTimeField(_("时间"))
+
+    class Meta:
+        verbose_name = _("邮件答复")
+        verbose_name_plural = _("邮件答复")
+        indexes = [models.Index(fields=["case", "at"], name="mail_answer_case_idx")]

@@ -104,9 +104,12 @@ def open_sms_case(*, phone: str) -> Case | None:
     )
 
 
-def channel_message_append(*, delivery: Delivery, case: Case, ack_sms: str = "") -> ChannelMessage:
+def channel_message_append(
+    *, delivery: Delivery, case: Case, ack_sms: str = "", reply_clock: bool = False
+) -> ChannelMessage:
     """A later message of a citizen with an open case: added to that case's timeline (once per delivery) and
-    acknowledged with its number, instead of a second case."""
+    acknowledged with its number, instead of a second case. `reply_clock`: the message waits for an answer on its
+    channel's clock (a reply to a mailbox answer: 24 hours)."""
     now = clock.now()
     with transaction.atomic():
         record, created = _record(delivery, now)
@@ -132,7 +135,9 @@ def channel_message_append(*, delivery: Delivery, case: Case, ack_sms: str = "")
         record.case = case
         record.kind = "append"
         record.acknowledged_at = clock.now() if ack_sms else None
-        record.save(update_fields=["case", "kind", "acknowledged_at"])
+        if reply_clock:
+            record.reply_due_at = now + REPLY_LIMITS.get(delivery.channel, dt.timedelta(minutes=3))
+        record.save(update_fields=["case", "kind", "acknowledged_at", "reply_due_at"])
     return record
 
 

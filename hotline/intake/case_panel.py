@@ -1,8 +1,13 @@
-"""The case page's panels from intake: answering a mailbox request by e-mail, and the callback-SMS panel (CLS-2 by SMS for requests that did not come by SMS): while a case waits
-for its callback, an agent, dispatcher or monitor who sees the case sends the rating SMS (reply 1–5) to the
-citizen's mobile; the invitations sent are listed. SMS requests get theirs automatically (apps.py)."""
+"""The case page's panels from intake.
+
+Answering a mailbox request by e-mail (邮件往来: the thread and the answer form, mail_answers). The callback-SMS
+panel (CLS-2 by SMS for requests that did not come by SMS): while a case waits for its callback, an agent,
+dispatcher or monitor who sees the case sends the rating SMS (reply 1–5) to the citizen's mobile; the invitations
+sent are listed. SMS requests get theirs automatically (apps.py)."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -79,19 +84,14 @@ def mail_answer(request: HttpRequest, case_pk: int) -> HttpResponse:
                 )
             else:
                 message, text = _("答复邮件已发送。"), ""
-    thread = sorted(
-        [
-            *(
-                {"at": m.received_at, "who": "citizen", "text": m.text}
-                for m in ChannelMessage.objects.filter(channel__in=mail_answers.MAIL_CHANNELS, case=case)[:50]
-            ),
-            *(
-                {"at": a.at, "who": "answer", "text": a.text}
-                for a in MailAnswer.objects.filter(case=case).order_by("at")[:50]
-            ),
-        ],
-        key=lambda row: row["at"],
-    )
+    rows: list[tuple[dt.datetime, str, str]] = [
+        *(
+            (m.received_at, "citizen", m.text)
+            for m in ChannelMessage.objects.filter(channel__in=mail_answers.MAIL_CHANNELS, case=case)[:50]
+        ),
+        *((a.at, "answer", a.text) for a in MailAnswer.objects.filter(case=case).order_by("at")[:50]),
+    ]
+    thread = [{"at": at, "who": who, "text": text} for at, who, text in sorted(rows, key=lambda row: row[0])]
     return render(
         request,
         "intake/_case_mail_answer.html",

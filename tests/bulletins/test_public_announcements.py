@@ -42,6 +42,9 @@ def test_a_public_draft_waits_for_a_reviewer_then_shows_on_the_portal(people, cl
     page = client.get(f"/portal/notices/{published.pk}/")
     assert page.status_code == 200 and "24小时服务" in page.content.decode()
     assert "春节期间12345热线正常服务" in client.get("/portal/notices/").content.decode()
+    listed = client.get("/api/v1/citizen/announcements/").json()  # the app and H5: the same, as JSON
+    assert [a["id"] for a in listed] == [published.pk] and listed[0]["kind"] == "通知公告"
+    assert client.get(f"/api/v1/citizen/announcements/{published.pk}/").json()["body"].startswith("春节期间")
 
 
 def test_even_a_reviewer_cannot_publish_their_own_public_announcement(people):
@@ -114,6 +117,7 @@ def test_internal_and_unreviewed_bulletins_never_reach_the_portal(city, people, 
     )
     for pk in (internal.pk, pending.pk):
         assert client.get(f"/portal/notices/{pk}/").status_code == 404
+        assert client.get(f"/api/v1/citizen/announcements/{pk}/").status_code == 404
     assert "内部值班表" not in client.get("/portal/notices/").content.decode()
 
 

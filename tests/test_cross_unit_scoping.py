@@ -140,6 +140,7 @@ ROUTES: dict[str, str] = {
     "bulletin-act": "bulletin",
     "bulletin-attachment": "bulletin_attachment",
     "intake-case-callback-sms": "case_pk",
+    "intake-case-mail-answer": "case_pk",
     # flows: a case's position in its flow template
     "api-case-flow": CASE,
     # the user's own API tokens
@@ -222,6 +223,9 @@ EXCEPTIONS: dict[str, str] = {
     "other number is 404 (tests/intake/test_public_cases.py)",
     "portal-chat": "public portal: an online chat is reached only by its unguessable token (only its hash is "
     "stored); any other token is 404 (tests/intake/test_chat.py)",
+    "api-citizen-announcement": "as portal-announcement",
+    "portal-announcement": "public portal: only announcements published to the public after review, within their "
+    "validity; anything else is 404 to everyone",
     "portal-chat-lines": "as portal-chat",
     "portal-chat-send": "as portal-chat",
     "portal-chat-events": "as portal-chat",

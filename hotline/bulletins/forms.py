@@ -19,3 +19,17 @@ class BulletinForm(forms.Form):
     body = forms.CharField(
         label=_("正文"), required=False, max_length=50_000, widget=forms.Textarea(attrs={"rows": 10})
     )
+    is_public = forms.BooleanField(
+        label=_("对公众发布（市民门户“最新公告”，须经他人审核）"), required=False,
+        widget=forms.CheckboxInput(attrs={"data-testid": "bulletin-public"}),
+    )  # fmt: skip
+    public_from = forms.DateTimeField(
+        label=_("公开起始时间"), required=False, help_text=_("留空：审核通过即公开"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"],
+    )  # fmt: skip
+    public_until = forms.DateTimeField(
+        label=_("公开截止时间"), required=False, help_text=_("留空：长期有效"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"],
+    )  # fmt: skip

@@ -63,11 +63,21 @@ class Bulletin(models.Model):
     reviewed_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
     review_opinion = models.CharField(_("审核意见"), max_length=200, blank=True)
     is_deleted_by_sender = models.BooleanField(_("发件人已删除"), default=False)
+    # A public announcement (最新公告 on the citizen portal): always reviewed by someone other than its author,
+    # shown from `public_from` (the approval time if empty) until `public_until` (for good if empty).
+    is_public = models.BooleanField(_("对公众发布"), default=False)
+    public_from = models.DateTimeField(_("公开起始时间"), null=True, blank=True)
+    public_until = models.DateTimeField(_("公开截止时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("公告")
         verbose_name_plural = _("公告")
-        indexes = [models.Index(fields=["sender", "status", "-created_at"], name="bulletin_sender_status")]
+        indexes = [
+            models.Index(fields=["sender", "status", "-created_at"], name="bulletin_sender_status"),
+            models.Index(
+                fields=["-public_from"], name="bulletin_public_idx", condition=models.Q(is_public=True)
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.subject

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from hotline.common import clock
 from hotline.common.errors import NotFound
 from hotline.orgs.models import User
 
@@ -104,3 +105,21 @@ def attachment_get(*, user: User, pk: int) -> BulletinAttachment:
     if attachment is None or not _may_see(user, attachment.bulletin):
         raise NotFound("附件不存在或无权查看")
     return attachment
+
+
+def public_announcements() -> QuerySet[Bulletin]:
+    """Announcements published to the public and valid now (the citizen portal's 最新公告), newest first."""
+    now = clock.now()
+    return (
+        Bulletin.objects.filter(is_public=True, status=BulletinStatus.PUBLISHED, public_from__lte=now)
+        .filter(Q(public_until__isnull=True) | Q(public_until__gt=now))
+        .select_related("kind")
+        .order_by("-public_from", "-id")
+    )
+
+
+def public_announcement_get(*, pk: int) -> Bulletin:
+    bulletin = public_announcements().filter(pk=pk).first()
+    if bulletin is None:
+        raise NotFound("公告不存在或已过期")
+    return bulletin

@@ -3,6 +3,7 @@ forwarding, favourites, deleting. Every step is in the audit log (the operation 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +34,9 @@ class BulletinInput:
     attachments: Sequence[UploadedFile] = ()
     reply_to: Bulletin | None = None
     forwarded_from: Bulletin | None = None
+    is_public: bool = False
+    public_from: dt.datetime | None = None
+    public_until: dt.datetime | None = None
     errors: dict[str, list[str]] = field(default_factory=dict)
 
 
@@ -49,14 +53,27 @@ def bulletin_save_draft(*, actor: User, data: BulletinInput, bulletin: Bulletin 
             bulletin = Bulletin.objects.create(
                 kind=data.kind, subject=data.subject.strip(), body=data.body.strip(), sender=actor,
                 sender_unit=actor.unit, created_at=clock.now(), reply_to=data.reply_to,
-                forwarded_from=data.forwarded_from,
+                forwarded_from=data.forwarded_from, is_public=data.is_public, public_from=data.public_from,
+                public_until=data.public_until,
             )  # fmt: skip
             action = "create"
         else:
             bulletin.kind = data.kind
             bulletin.subject, bulletin.body = data.subject.strip(), data.body.strip()
             bulletin.status = BulletinStatus.DRAFT
-            bulletin.save(update_fields=["kind", "subject", "body", "status"])
+            bulletin.is_public, bulletin.public_from = data.is_public, data.public_from
+            bulletin.public_until = data.public_until
+            bulletin.save(
+                update_fields=[
+                    "kind",
+                    "subject",
+                    "body",
+                    "status",
+                    "is_public",
+                    "public_from",
+                    "public_until",
+                ]
+            )
             action = "update"
         bulletin.to_units.set(data.units)
         bulletin.to_users.set(data.users)
@@ -79,19 +96,21 @@ EDITABLE = (BulletinStatus.DRAFT, BulletinStatus.REJECTED)
 
 
 def bulletin_send(*, actor: User, bulletin: Bulletin) -> Bulletin:
-    """Publish, or put before a reviewer when it goes to more units than the threshold."""
+    """Publish, or put before a reviewer when it goes to more units than the threshold — or to the public: a
+    public announcement is always reviewed, by someone other than its author."""
     if bulletin.sender_id != actor.pk or bulletin.status not in EDITABLE:
         raise NotAllowed(_("只能发送自己的草稿或被退回的公告"))
     data = BulletinInput(
         kind=bulletin.kind, subject=bulletin.subject, body=bulletin.body,
-        units=list(bulletin.to_units.all()), users=list(bulletin.to_users.all()),
+        units=list(bulletin.to_units.all()), users=list(bulletin.to_users.all()), is_public=bulletin.is_public,
+        public_from=bulletin.public_from, public_until=bulletin.public_until,
     )  # fmt: skip
     _validate(data, sending=True)
     with transaction.atomic():
         locked = Bulletin.objects.select_for_update().get(pk=bulletin.pk)
         if locked.status not in EDITABLE:
             raise ServiceError(_("公告已发送"), code="conflict")
-        if len(data.units) > review_threshold() and not may_review(actor):
+        if locked.is_public or (len(data.units) > review_threshold() and not may_review(actor)):
             locked.status = BulletinStatus.PENDING
             locked.save(update_fields=["status"])
             audit_record(
@@ -111,6 +130,8 @@ def bulletin_review(*, actor: User, bulletin: Bulletin, approve: bool, opinion: 
         locked = Bulletin.objects.select_for_update().get(pk=bulletin.pk)
         if locked.status != BulletinStatus.PENDING:
             raise ServiceError(_("这条公告不在待审核状态"), code="conflict")
+        if locked.is_public and locked.sender_id == actor.pk:
+            raise NotAllowed(_("对公众发布的公告须由他人审核"))
         locked.reviewer, locked.reviewed_at, locked.review_opinion = actor, clock.now(), opinion.strip()[:200]
         if approve:
             _publish(locked, actor)
@@ -137,7 +158,9 @@ def _publish(bulletin: Bulletin, actor: User) -> None:
         ignore_conflicts=True,
     )
     bulletin.status, bulletin.sent_at = BulletinStatus.PUBLISHED, clock.now()
-    bulletin.save(update_fields=["status", "sent_at"])
+    if bulletin.is_public and bulletin.public_from is None:
+        bulletin.public_from = bulletin.sent_at
+    bulletin.save(update_fields=["status", "sent_at", "public_from"])
     audit_record(
         actor=actor, action="publish", obj=bulletin, summary=f"公告发布：{bulletin.subject}"[:255],
         changes={"recipients": len(people), "units": [u.pk for u in units]},
@@ -195,8 +218,15 @@ def _validate(data: BulletinInput, *, sending: bool) -> None:
         errors["subject"] = [_("请填写标题（最长 200 个字）")]
     if len(data.body) > 50_000:
         errors["body"] = [_("正文太长（最多 50000 个字）")]
-    if sending and not data.units and not data.users:
-        errors["units"] = [_("请选择收件单位或收件人")]
+    if sending and not data.units and not data.users and not data.is_public:
+        errors["units"] = [_("请选择收件单位或收件人，或对公众发布")]
+    if data.public_until is not None:
+        if not data.is_public:
+            errors["public_until"] = [_("只有对公众发布的公告有公开截止时间")]
+        elif data.public_until <= (data.public_from or clock.now()):
+            errors["public_until"] = [_("公开截止时间须晚于起始时间和当前时间")]
+    if data.public_from is not None and not data.is_public:
+        errors["public_from"] = [_("只有对公众发布的公告有公开起始时间")]
     if len(data.units) > MAX_RECIPIENT_UNITS:
         errors["units"] = [_("收件单位太多")]
     if errors:

@@ -92,7 +92,8 @@ def compose(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             kind=form.cleaned_data["kind"], subject=form.cleaned_data["subject"], body=form.cleaned_data["body"],
             units=list(form.cleaned_data["units"]), users=initial.get("users", []),
             attachments=request.FILES.getlist("attachments"), reply_to=initial.get("reply_to"),
-            forwarded_from=initial.get("forwarded_from"),
+            forwarded_from=initial.get("forwarded_from"), is_public=form.cleaned_data["is_public"],
+            public_from=form.cleaned_data["public_from"], public_until=form.cleaned_data["public_until"],
         )  # fmt: skip
         try:
             saved = services.bulletin_save_draft(actor=user, data=data, bulletin=bulletin)
@@ -116,6 +117,8 @@ def _initial(request: HttpRequest, bulletin: Bulletin | None) -> dict[str, Any]:
             "kind": bulletin.kind, "subject": bulletin.subject, "body": bulletin.body,
             "units": list(bulletin.to_units.all()), "users": list(bulletin.to_users.all()),
             "reply_to": bulletin.reply_to, "forwarded_from": bulletin.forwarded_from,
+            "is_public": bulletin.is_public, "public_from": bulletin.public_from,
+            "public_until": bulletin.public_until,
         }  # fmt: skip
     source = request.GET.get("reply") or request.GET.get("reply_all") or request.GET.get("forward")
     if not (source and source.isdigit()):
@@ -153,7 +156,9 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "bulletin": bulletin,
             "mine": selectors.recipient_row(user=user, bulletin=bulletin),
             "read_status": selectors.read_status(user=user, bulletin=bulletin),
-            "may_review": may_review(user) and bulletin.status == "pending",
+            "may_review": may_review(user)
+            and bulletin.status == "pending"
+            and not (bulletin.is_public and bulletin.sender_id == user.pk),
             "attachments": bulletin.attachments.all(),
             "error": request.GET.get("error", "")[:200],
         },

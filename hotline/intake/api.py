@@ -22,8 +22,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from hotline.bulletins import selectors as bulletin_selectors
 from hotline.cases import services as case_services
 from hotline.cases.models import Case, CaseAttachment, Channel, Rating
+from hotline.common.errors import NotFound
 from hotline.common.throttles import AddressRateThrottle
 
 from . import citizen, services
@@ -238,6 +240,42 @@ class TypeListApi(APIView):
     @extend_schema(summary="市民：可选的诉求类型", responses=CitizenTypeOutput(many=True), auth=[])
     def get(self, request: Request) -> Response:
         return Response(CitizenTypeOutput(citizen.citizen_types(), many=True).data)
+
+
+class AnnouncementOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField(source="kind.name")
+    subject = serializers.CharField()
+    body = serializers.CharField()
+    public_from = serializers.DateTimeField()
+    public_until = serializers.DateTimeField(allow_null=True)
+
+
+class AnnouncementListApi(APIView):
+    """Info publishing for the app and H5 (最新公告): what the office published to the public after review, valid
+    now, newest first (at most 50)."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+    throttle_classes = [CitizenAddressThrottle]
+
+    @extend_schema(summary="市民：最新公告", responses=AnnouncementOutput(many=True), auth=[])
+    def get(self, request: Request) -> Response:
+        return Response(AnnouncementOutput(bulletin_selectors.public_announcements()[:50], many=True).data)
+
+
+class AnnouncementDetailApi(APIView):
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+    throttle_classes = [CitizenAddressThrottle]
+
+    @extend_schema(summary="市民：公告详情", responses=AnnouncementOutput, auth=[])
+    def get(self, request: Request, pk: int) -> Response:
+        try:
+            item = bulletin_selectors.public_announcement_get(pk=pk)
+        except NotFound as exc:
+            raise exceptions.NotFound(_("公告不存在或已过期")) from exc
+        return Response(AnnouncementOutput(item).data)
 
 
 class RequestListApi(CitizenView):

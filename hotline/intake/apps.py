@@ -15,14 +15,17 @@ class IntakeConfig(AppConfig):
     def ready(self) -> None:
         from hotline.cases.events import case_transitioned
         from hotline.common.registry import (
+            CasePanel,
             MenuEntry,
             PeriodicJob,
             Permission,
+            register_case_panel,
             register_job,
             register_menu_entry,
             register_permissions,
         )
 
+        from .case_panel import mail_answer_panel_context
         from .chat import may_view_queue
         from .mail import poll_configured_mailbox
 
@@ -36,6 +39,14 @@ class IntakeConfig(AppConfig):
                 "intake.chat",
                 active_prefix="intake-chat",
                 testid="nav-chat",
+            )
+        )
+        register_case_panel(
+            CasePanel(
+                key="intake-mail-answer",
+                order=30,
+                template="intake/_case_mail_answer_slot.html",
+                context=mail_answer_panel_context,
             )
         )
         case_transitioned.connect(on_case_transitioned, dispatch_uid="intake-channel-clocks")
@@ -53,13 +64,19 @@ def on_case_transitioned(sender: Any, *, case: Any, from_status: str, to_status:
     """A citizen request leaving the agents' queue stops its channel clock; an SMS request reaching its callback
     gets the callback SMS (the citizen rates it by replying 1–5)."""
     from hotline.cases.models import CaseStatus, Channel
+    from hotline.common.errors import ServiceError
 
-    from . import services
+    from . import mail_answers, services
 
     if from_status == CaseStatus.DRAFT and to_status != CaseStatus.DRAFT:
         services.channel_first_reply(case=case)
     if to_status == CaseStatus.CALLBACK and case.channel == Channel.SMS:
         services.callback_sms_send(case=case)
+    if kwargs.get("action") == "archive" and case.answer and case.channel in mail_answers.MAIL_CHANNELS:
+        try:  # the agent answered a mailbox request at once: the answer goes to the citizen by e-mail
+            mail_answers.mail_answer_send(case=case, actor=kwargs.get("actor"), text=case.answer)
+        except ServiceError as exc:
+            logger.warning("case %s: no e-mail answer: %s", case.number, exc.message)
 
 
 def _logged_poll(poll: Any) -> Any:

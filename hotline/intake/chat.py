@@ -13,11 +13,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import logging
 import secrets
 import uuid
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,9 +30,11 @@ from hotline.common.errors import Conflict, NotFound, ServiceError
 from hotline.common.push import publish_on_commit
 from hotline.notify.services import TemplateMissing, render
 from hotline.orgs.models import Role, User
+from hotline.telephony.models import Agent
 
 from .models import ChannelKind, ChannelMessage, ChatAuthor, ChatLine, ChatSession, ChatStatus
 
+logger = logging.getLogger(__name__)
 QUEUE_CHANNEL = "chat:queue"
 CHAT_REPLY_LIMIT = dt.timedelta(minutes=3)
 MAX_LINE = 2000
@@ -65,6 +69,10 @@ def _text(code: str, context: dict[str, Any]) -> str:
         return ""
 
 
+def welcome_text() -> str:
+    return _text("chat_welcome", {})
+
+
 def line_payload(line: ChatLine) -> dict[str, Any]:
     return {
         "type": "line",
@@ -75,10 +83,48 @@ def line_payload(line: ChatLine) -> dict[str, Any]:
     }
 
 
-def _add_line(session: ChatSession, author: str, text: str, agent: User | None = None) -> ChatLine:
+def _add_line(
+    session: ChatSession, author: str, text: str, agent: User | None = None, *, to_wechat: bool = True
+) -> ChatLine:
     line = ChatLine.objects.create(session=session, author=author, agent=agent, text=text, at=clock.now())
     publish_on_commit(session_channel(session.pk), line_payload(line))
+    if session.channel == ChannelKind.WECHAT and author != ChatAuthor.CITIZEN and to_wechat:
+        transaction.on_commit(lambda: _to_wechat(session.pk, line.text))
     return line
+
+
+def _to_wechat(session_pk: int, text: str) -> None:
+    """A WeChat follower gets the agent's (and the system's) lines through the customer-service message API; a
+    failure is shown to the agent as a system line in the session."""
+    from .models import WeChatAccount
+    from .wechat.client import WeChatApiError, send_text
+
+    session = ChatSession.objects.select_related("message").get(pk=session_pk)
+    account = WeChatAccount.objects.filter(app_id=session.message.account, is_active=True).first()
+    try:
+        if account is None:
+            raise WeChatApiError(-1, "account not configured")
+        send_text(account, open_id=session.sender, text=text)
+    except WeChatApiError as exc:
+        logger.warning("chat %s: WeChat delivery failed: %s", session_pk, exc)
+        with transaction.atomic():
+            _add_line(
+                session, ChatAuthor.SYSTEM, _("（未能送达微信用户：%(e)s）") % {"e": exc.message[:100]},
+                to_wechat=False,
+            )  # fmt: skip
+
+
+def agent_skills(user: Any) -> set[int] | None:
+    """The skill groups (queue ids) whose chats `user` is offered; None: every chat (a supervisor)."""
+    if user.has_role(Role.MONITOR):
+        return None
+    seat = Agent.objects.filter(user=user).first()
+    return set(seat.skills.values_list("pk", flat=True)) if seat else set()
+
+
+def offered_to(session: ChatSession, user: Any) -> bool:
+    skills = agent_skills(user)
+    return skills is None or session.queue_id is None or session.queue_id in skills
 
 
 def _status_changed(session: ChatSession) -> None:
@@ -86,8 +132,18 @@ def _status_changed(session: ChatSession) -> None:
     publish_on_commit(QUEUE_CHANNEL, {"type": "queue", "session": session.pk, "status": session.status})
 
 
-def chat_open(*, channel: str, account: str, sender: str = "", phone: str = "") -> tuple[ChatSession, str]:
-    """A new session in the queue; returns it with the citizen's token (shown once, only its hash is kept)."""
+def chat_open(
+    *,
+    channel: str,
+    account: str,
+    sender: str = "",
+    phone: str = "",
+    first_text: str = "",
+    passive: bool = False,
+) -> tuple[ChatSession, str]:
+    """A new session in the queue; returns it with the citizen's token (shown once, only its hash is kept).
+    `first_text`: the citizen's first line (routed by keyword to a skill group); `passive`: the channel carries
+    the welcome itself (WeChat's passive reply), so it is not sent again through the message API."""
     if channel not in CASE_CHANNEL:
         raise ServiceError(_("渠道无效"), field_errors={"channel": [_("渠道无效")]})
     token = secrets.token_urlsafe(24)
@@ -112,11 +168,26 @@ def chat_open(*, channel: str, account: str, sender: str = "", phone: str = "") 
         )
         welcome = _text("chat_welcome", {})
         if welcome:
-            _add_line(session, ChatAuthor.SYSTEM, welcome)
+            _add_line(session, ChatAuthor.SYSTEM, welcome, to_wechat=not passive)
             message.acknowledged_at = now
             message.save(update_fields=["acknowledged_at"])
+        if first_text.strip():
+            _route(session, first_text)
+            _add_line(session, ChatAuthor.CITIZEN, _clean(first_text))
         _status_changed(session)
     return session, token
+
+
+def _route(session: ChatSession, text: str) -> None:
+    """A waiting session without a skill group takes the one its first words route to (KeywordRoute)."""
+    from .services import queue_from_text
+
+    if session.queue_id is not None or session.status != ChatStatus.WAITING:
+        return
+    queue = queue_from_text(text)
+    if queue is not None:
+        session.queue = queue
+        session.save(update_fields=["queue"])
 
 
 def session_for_token(token: str) -> ChatSession | None:
@@ -146,6 +217,11 @@ def chat_say_citizen(*, session: ChatSession, text: str) -> ChatLine:
             raise ServiceError(_("会话已结束"), code="closed")
         if session.lines.count() >= MAX_LINES:
             raise ServiceError(_("本次会话消息过多，请拨打12345或网上提交诉求"), code="throttled")
+        first = not session.lines.filter(author=ChatAuthor.CITIZEN).exists()
+        if session.queue_id is None and session.status == ChatStatus.WAITING and first:
+            _route(session, text)
+            if session.queue_id is not None:
+                _status_changed(session)
         return _add_line(session, ChatAuthor.CITIZEN, text)
 
 
@@ -155,6 +231,8 @@ def chat_accept(*, session: ChatSession, agent: User) -> ChatSession:
         raise NotFound(_("会话不存在"))
     with transaction.atomic():
         session = _locked(session)
+        if not offered_to(session, agent):
+            raise NotFound(_("会话不存在"))
         if session.status != ChatStatus.WAITING:
             raise Conflict(_("该会话已被其他客服接入或已结束"))
         session.status = ChatStatus.ACTIVE
@@ -174,6 +252,8 @@ def agent_session(*, user: User, pk: int) -> ChatSession:
     if session is None or not may_view_queue(user):
         raise NotFound(_("会话不存在"))
     if session.agent_id is not None and session.agent_id != user.pk:
+        raise NotFound(_("会话不存在"))
+    if session.agent_id is None and not offered_to(session, user):
         raise NotFound(_("会话不存在"))
     return session
 
@@ -300,9 +380,26 @@ def chat_attach_case(*, session: ChatSession, agent: User, number: str) -> Case:
     return case
 
 
-def waiting_sessions() -> Any:
+def waiting_sessions(*, user: Any = None) -> Any:
+    """The queue: every waiting session, or (given a user) those offered to them by skill group."""
+    rows = ChatSession.objects.filter(status=ChatStatus.WAITING).select_related("message", "queue")
+    skills = agent_skills(user) if user is not None else None
+    if skills is not None:
+        rows = rows.filter(Q(queue__isnull=True) | Q(queue__in=skills))
+    return rows.order_by("created_at")
+
+
+def wechat_open_session(*, app_id: str, open_id: str) -> ChatSession | None:
+    """The follower's chat still waiting or served, if any (their next messages go to it)."""
     return (
-        ChatSession.objects.filter(status=ChatStatus.WAITING).select_related("message").order_by("created_at")
+        ChatSession.objects.filter(
+            channel=ChannelKind.WECHAT,
+            sender=open_id,
+            message__account=app_id[:64],
+            status__in=(ChatStatus.WAITING, ChatStatus.ACTIVE),
+        )
+        .order_by("-created_at")
+        .first()
     )
 
 

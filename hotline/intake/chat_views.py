@@ -204,7 +204,7 @@ class AttachForm(forms.Form):
 def agent_queue(request: HttpRequest) -> HttpResponse:
     user = _require_chat_viewer(request)
     context = {
-        "waiting": chat.waiting_sessions()[:200],
+        "waiting": chat.waiting_sessions(user=user)[:200],
         "mine": chat.my_sessions(agent=user),
         "may_serve": chat.may_serve(user),
     }
@@ -231,7 +231,7 @@ def agent_accept(request: HttpRequest, pk: int) -> HttpResponse:
             request,
             "intake/chat/queue.html",
             {
-                "waiting": chat.waiting_sessions()[:200],
+                "waiting": chat.waiting_sessions(user=_user(request))[:200],
                 "mine": chat.my_sessions(agent=_user(request)),
                 "may_serve": chat.may_serve(_user(request)),
                 "error": exc.message,

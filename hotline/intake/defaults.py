@@ -75,6 +75,16 @@ TEMPLATES = [
         "您反映的问题已登记为工单{number}，可凭工单编号查询办理进度。",
     ),
 ]
+MAIL_TEMPLATES = [
+    (
+        "channel_mail_answer",
+        "邮件答复（市长信箱，市民）",
+        "回复：{subject}（工单{number}）",
+        "您好：\n\n您反映的问题（工单编号{number}）答复如下：\n\n{answer}\n\n如有疑问，可直接回复本邮件，"
+        "我们将在24小时内处理。\n\n12345政务服务便民热线",
+    ),
+]
+TEMPLATES += MAIL_TEMPLATES
 CHAT_TEMPLATES = [t for t in TEMPLATES if t[0].startswith("chat_")]
 
 

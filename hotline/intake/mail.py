@@ -24,12 +24,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils.html import strip_tags
 
-from hotline.cases.models import Channel
+from hotline.cases import services as case_services
+from hotline.cases.models import Case, Channel
 from hotline.common import filetypes
 from hotline.common.errors import ServiceError
 
-from . import services
-from .models import ChannelRejection
+from . import mail_answers, services
+from .models import ChannelMessage, ChannelRejection
 
 logger = logging.getLogger(__name__)
 MAX_FILES = 9
@@ -102,6 +103,18 @@ def ingest(*, config: MailboxConfig, message: object, raw: bytes) -> services.Su
     content = text or subject
     if refused:
         content += "\n\n（未收取的附件：" + "、".join(refused) + "）"
+    delivery = services.Delivery(
+        channel=Channel.EMAIL,
+        account=config.account,
+        external_id=_message_key(message, raw),
+        sender=sender[:128],
+        kind="email",
+        text=content[:5000],
+        raw=raw[:20000].decode("utf-8", "replace"),
+    )
+    earlier = mail_answers.case_for_reply(_thread_ids(message))
+    if earlier is not None and earlier.status not in services.FINISHED:
+        return _append(delivery=delivery, case=earlier, files=files)
     name_values = getattr(message, "from_values", None)
     case_type = services.type_from_text(f"{subject} {text}")
     if case_type is None:
@@ -115,15 +128,6 @@ def ingest(*, config: MailboxConfig, message: object, raw: bytes) -> services.Su
         title=(subject or text)[:100],
         origin={"refused_attachments": refused} if refused else None,
     )
-    delivery = services.Delivery(
-        channel=Channel.EMAIL,
-        account=config.account,
-        external_id=_message_key(message, raw),
-        sender=sender[:128],
-        kind="email",
-        text=content[:5000],
-        raw=raw[:20000].decode("utf-8", "replace"),
-    )
     try:
         return services.channel_request_submit(delivery=delivery, data=data, files=files, ack_email=sender)
     except ServiceError as exc:
@@ -132,6 +136,43 @@ def ingest(*, config: MailboxConfig, message: object, raw: bytes) -> services.Su
             channel=Channel.EMAIL, account=config.account, code=(exc.code or "refused")[:32]
         )
         return None
+
+
+def _thread_ids(message: object) -> list[str]:
+    headers = getattr(message, "headers", {}) or {}
+    values = [*headers.get("in-reply-to", ()), *headers.get("references", ())]
+    return mail_answers.message_ids(" ".join(values))
+
+
+def _append(
+    *, delivery: services.Delivery, case: Case, files: list[SimpleUploadedFile]
+) -> services.Submitted | None:
+    """The citizen's reply in the thread of their case: on that case's timeline (with its files), waiting for an
+    answer on the 24-hour clock."""
+    seen = ChannelMessage.objects.filter(
+        channel=delivery.channel, account=delivery.account[:64], external_id=delivery.external_id[:128]
+    ).first()
+    if seen is not None:  # read again (the poll stopped before moving it): nothing twice
+        return services.Submitted(message=seen, case=case, query_password=None, created=False)
+    try:
+        with transaction.atomic():
+            record = services.channel_message_append(delivery=delivery, case=case, reply_clock=True)
+            if files:
+                requester = case_services.Requester(
+                    channel=delivery.channel, account=delivery.account, external_id=delivery.sender
+                )
+                try:
+                    with transaction.atomic():
+                        case_services.case_citizen_attach(case=case, requester=requester, files=files)
+                except ServiceError as exc:  # the text is kept; the files the case cannot take are named
+                    logger.warning("mail reply %s: files refused: %s", delivery.external_id, exc.message)
+    except ServiceError as exc:
+        logger.warning("mail reply %s refused: %s", delivery.external_id, exc.message)
+        ChannelRejection.objects.create(
+            channel=Channel.EMAIL, account=delivery.account, code=(exc.code or "refused")[:32]
+        )
+        return None
+    return services.Submitted(message=record, case=case, query_password=None, created=False)
 
 
 def poll_mailbox(config: MailboxConfig, *, limit: int = 200) -> int:

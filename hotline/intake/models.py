@@ -25,6 +25,7 @@ class WeChatAccount(models.Model):
     token = models.CharField(_("令牌(Token)"), max_length=64)
     encoding_aes_key_encrypted = models.TextField(_("消息加解密密钥（加密保存）"), blank=True)
     api_base_url = models.URLField(_("接口地址"), default="https://api.weixin.qq.com")
+    app_secret_encrypted = models.TextField(_("AppSecret（加密保存）"), blank=True)
     is_active = models.BooleanField(_("启用"), default=True)
 
     class Meta:
@@ -40,6 +41,13 @@ class WeChatAccount(models.Model):
 
     def set_encoding_aes_key(self, value: str) -> None:
         self.encoding_aes_key_encrypted = crypto.encrypt(value)
+
+    @property
+    def app_secret(self) -> str:
+        return crypto.decrypt(self.app_secret_encrypted) if self.app_secret_encrypted else ""
+
+    def set_app_secret(self, value: str) -> None:
+        self.app_secret_encrypted = crypto.encrypt(value)
 
 
 class ChannelMessage(models.Model):
@@ -207,6 +215,11 @@ class ChatSession(models.Model):
         related_name="+",
     )
     transcript_saved_at = models.DateTimeField(_("记录存入工单时间"), null=True, blank=True)
+    # The skill group whose agents are offered the session (keyword routing); empty: every chat agent.
+    queue = models.ForeignKey(
+        "telephony.Queue", verbose_name=_("技能组"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
 
     class Meta:
         verbose_name = _("在线客服会话")
@@ -238,15 +251,26 @@ class ChatLine(models.Model):
 
 
 class KeywordRoute(models.Model):
-    """Keyword routing of free text (SMS, e-mail) as data: a message starting with (or, if `anywhere`, containing)
-    the keyword gets that case type. The office edits the list in the admin; lower `order` is tried first."""
+    """Keyword routing of free text as data: a message starting with (or, if `anywhere`, containing) the keyword
+    gets that case type (SMS, e-mail) and/or goes to that agents' skill group (an online chat from the portal, the
+    app or WeChat). The office edits the list in the admin; lower `order` is tried first."""
 
     keyword = models.CharField(_("关键词"), max_length=20)
     case_type = models.ForeignKey(
         "common.DictItem",
         verbose_name=_("诉求类型"),
+        null=True,
+        blank=True,
         on_delete=models.PROTECT,
         limit_choices_to={"kind": "case_type"},
+        related_name="+",
+    )
+    queue = models.ForeignKey(
+        "telephony.Queue",
+        verbose_name=_("转入技能组（在线客服）"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     anywhere = models.BooleanField(_("内容中任意位置匹配"), default=False, help_text=_("否：只匹配开头"))
@@ -257,6 +281,38 @@ class KeywordRoute(models.Model):
         verbose_name = _("关键词分类规则")
         verbose_name_plural = _("关键词分类规则")
         ordering = ["order", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(case_type__isnull=False) | models.Q(queue__isnull=False),
+                name="keyword_route_has_target",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.keyword
+
+
+class MailAnswer(models.Model):
+    """An answer e-mailed to the citizen of a mailbox request, threaded to their mail: its own Message-ID lets the
+    citizen's reply (In-Reply-To / References) find the case again."""
+
+    case = models.ForeignKey("cases.Case", verbose_name=_("工单"), on_delete=models.CASCADE, related_name="+")
+    message_id = models.CharField(_("邮件编号(Message-ID)"), max_length=255, unique=True)
+    in_reply_to = models.CharField(_("回复的邮件"), max_length=255, blank=True)
+    address = models.EmailField(_("收件地址"))
+    text = models.TextField(_("答复内容"))
+    author = models.ForeignKey(
+        "orgs.User",
+        verbose_name=_("答复人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    outbox_id = models.PositiveBigIntegerField(_("发件箱编号"))
+    at = models.DateTimeField(_("时间"))
+
+    class Meta:
+        verbose_name = _("邮件答复")
+        verbose_name_plural = _("邮件答复")
+        indexes = [models.Index(fields=["case", "at"], name="mail_answer_case_idx")]

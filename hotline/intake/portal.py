@@ -19,10 +19,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from hotline.bulletins import selectors as bulletin_selectors
 from hotline.cases import services as case_services
 from hotline.cases.models import Case, Channel, Rating
 from hotline.cases.public_lookup import LookupLocked, public_case_lookup
-from hotline.common.errors import ServiceError
+from hotline.common.errors import NotFound, ServiceError
+from hotline.common.paging import paginate
 from hotline.common.throttles import AnonymousAddressRateThrottle
 
 from . import citizen, services
@@ -156,8 +158,35 @@ def _errors_onto(form: forms.Form, exc: ServiceError) -> None:
 # --------------------------------------------------------------------------- pages
 
 
+HOME_ANNOUNCEMENTS = 5
+
+
 def index(request: HttpRequest) -> HttpResponse:
-    return render(request, "intake/portal/index.html", {"phone": request.session.get(SESSION_PHONE)})
+    return render(
+        request,
+        "intake/portal/index.html",
+        {
+            "phone": request.session.get(SESSION_PHONE),
+            "announcements": bulletin_selectors.public_announcements()[:HOME_ANNOUNCEMENTS],
+        },
+    )
+
+
+def announcements(request: HttpRequest) -> HttpResponse:
+    """最新公告: the announcements published to the public with review, valid now."""
+    return render(
+        request,
+        "intake/portal/announcements.html",
+        {"page": paginate(request, bulletin_selectors.public_announcements(), per_page=20)},
+    )
+
+
+def announcement(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        item = bulletin_selectors.public_announcement_get(pk=pk)
+    except NotFound as exc:
+        raise Http404 from exc
+    return render(request, "intake/portal/announcement.html", {"item": item})
 
 
 def submit(request: HttpRequest) -> HttpResponse:

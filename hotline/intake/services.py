@@ -26,6 +26,7 @@ from hotline.common.models import DictItem, DictKind
 from hotline.common.throttles import increment
 from hotline.common.validators import MOBILE_RE, normalize_phone
 from hotline.notify.services import build_address_message, queue_messages
+from hotline.telephony.models import Queue
 
 from .models import CallbackInvite, ChannelMessage, CitizenAccount, CitizenToken, KeywordRoute, PhoneCode
 
@@ -75,17 +76,32 @@ def type_from_text(text: str, default: str = "message") -> DictItem | None:
     rule whose keyword starts the text (or appears anywhere in it, if the rule says so) gives the type. With no
     rules at all, the built-in words: a message starting with 投诉/咨询/建议/求助/举报 gets that type."""
     text = text.strip()
-    routes = list(
-        KeywordRoute.objects.filter(is_active=True, case_type__is_active=True).select_related("case_type")
-    )
+    routes = KeywordRoute.objects.filter(
+        is_active=True, case_type__isnull=False, case_type__is_active=True
+    ).select_related("case_type")
     for route in routes:
-        if text.startswith(route.keyword) or (route.anywhere and route.keyword in text):
+        if _matches(route, text):
             return route.case_type
-    if not KeywordRoute.objects.exists():
+    if not KeywordRoute.objects.filter(case_type__isnull=False).exists():
         for word, code in TYPE_WORDS.items():
             if text.startswith(word):
                 return case_type(code) or case_type(default)
     return case_type(default)
+
+
+def _matches(route: KeywordRoute, text: str) -> bool:
+    return text.startswith(route.keyword) or (route.anywhere and route.keyword in text)
+
+
+def queue_from_text(text: str) -> Queue | None:
+    """Keyword routing to an agents' skill group (an online chat's queue): the first active rule with a queue whose
+    keyword starts the text (or appears anywhere in it, if the rule says so); None: every chat agent."""
+    text = text.strip()
+    routes = KeywordRoute.objects.filter(is_active=True, queue__isnull=False).select_related("queue")
+    for route in routes:
+        if _matches(route, text):
+            return route.queue
+    return None
 
 
 # Statuses in which a citizen's later SMS is added to their case instead of making a new one.
@@ -104,9 +120,12 @@ def open_sms_case(*, phone: str) -> Case | None:
     )
 
 
-def channel_message_append(*, delivery: Delivery, case: Case, ack_sms: str = "") -> ChannelMessage:
+def channel_message_append(
+    *, delivery: Delivery, case: Case, ack_sms: str = "", reply_clock: bool = False
+) -> ChannelMessage:
     """A later message of a citizen with an open case: added to that case's timeline (once per delivery) and
-    acknowledged with its number, instead of a second case."""
+    acknowledged with its number, instead of a second case. `reply_clock`: the message waits for an answer on its
+    channel's clock (a reply to a mailbox answer: 24 hours)."""
     now = clock.now()
     with transaction.atomic():
         record, created = _record(delivery, now)
@@ -132,7 +151,9 @@ def channel_message_append(*, delivery: Delivery, case: Case, ack_sms: str = "")
         record.case = case
         record.kind = "append"
         record.acknowledged_at = clock.now() if ack_sms else None
-        record.save(update_fields=["case", "kind", "acknowledged_at"])
+        if reply_clock:
+            record.reply_due_at = now + REPLY_LIMITS.get(delivery.channel, dt.timedelta(minutes=3))
+        record.save(update_fields=["case", "kind", "acknowledged_at", "reply_due_at"])
     return record
 
 

@@ -9,6 +9,7 @@ urlpatterns = [
     path("wechat/<str:app_id>/", wechat.wechat_endpoint, name="intake-wechat"),
     path("sms/kannel/", sms.kannel_mo, name="intake-sms-kannel"),
     path("case/<int:case_pk>/callback-sms/", case_panel.callback_sms, name="intake-case-callback-sms"),
+    path("case/<int:case_pk>/mail-answer/", case_panel.mail_answer, name="intake-case-mail-answer"),
     path("chat/", chat.agent_queue, name="intake-chat"),
     path("chat/events/", chat.agent_queue_events, name="intake-chat-queue-events"),
     path("chat/<int:pk>/", chat.agent_session_page, name="intake-chat-session"),

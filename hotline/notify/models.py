@@ -67,6 +67,8 @@ class Outbox(models.Model):
     delivered_at = models.DateTimeField(_("送达时间"), null=True, blank=True)
     read_at = models.DateTimeField(_("阅读时间"), null=True, blank=True)
     external_id = models.CharField(_("网关编号"), max_length=64, blank=True)
+    # Extra e-mail headers (Message-ID, In-Reply-To, References of an answer threaded to the citizen's mail).
+    headers = models.JSONField(_("邮件头"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("消息发件箱")

@@ -9,7 +9,7 @@ from collections.abc import Collection, Iterable
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import Case as SqlCase
 from django.db.models import CharField, F, Q, TextField, Value, When
@@ -209,7 +209,13 @@ def _deliver_one(message: Outbox, gateway: SmsGateway) -> None:
                 phone=message.address, text=delivery_text(message), reference=sign_reference(message.pk)
             )
         elif message.channel == Channel.EMAIL:
-            send_mail(message.subject, delivery_text(message), None, [message.address])
+            EmailMessage(
+                message.subject,
+                delivery_text(message),
+                None,
+                [message.address],
+                headers=message.headers or None,
+            ).send()
     except (GatewayError, OSError) as exc:
         attempts = message.attempts + 1
         failed = attempts >= MAX_ATTEMPTS

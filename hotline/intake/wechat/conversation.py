@@ -18,12 +18,14 @@ from django.db import IntegrityError, transaction
 from hotline.cases import services as case_services
 from hotline.cases.models import Case, Channel
 from hotline.common import clock, crypto
+from hotline.common.errors import ServiceError
 from hotline.common.models import DictItem, DictKind
 from hotline.common.redaction import redact, secret_pattern
 from hotline.common.validators import MOBILE_RE, normalize_phone
 
+from .. import chat
 from ..models import ChannelKind, ChannelMessage, WeChatAccount, WeChatFollower
-from ..services import REPLY_LIMITS, reply_clock
+from ..services import REPLY_LIMITS, queue_from_text, reply_clock
 
 # Menu keys → case type codes (the five request types of the seed: 咨询 投诉 建议 求助 其他).
 MENU_TYPES = {
@@ -35,6 +37,11 @@ MENU_TYPES = {
 }
 TYPE_WORDS = {"咨询": "consult", "投诉": "complaint", "建议": "suggest", "求助": "help", "其他": "message"}
 MIN_CONTENT = 10
+# Online chat from WeChat: the menu key or these words open a session; these end it.
+MENU_CHAT = "CHAT"
+CHAT_WORDS = {"人工客服", "在线客服", "转人工", "人工"}
+CHAT_END_WORDS = {"结束会话", "结束客服", "退出客服"}
+CHAT_OPENED = "已为您转接12345在线客服，请稍候，客服接入后将在此回复您。发送“结束会话”可结束。"
 BIND_RE = re.compile(r"^\s*绑定\s*(\+?\d[\d\s-]{6,20})\s*$")
 CODE_RE = re.compile(r"^\s*验证码\s*(\d{6})\s*$")
 BIND_CODE_MINUTES = 10
@@ -118,10 +125,19 @@ def _answer(account: WeChatAccount, message: Incoming, record: ChannelMessage) -
             return WELCOME, None
         if message.event == "click" and message.event_key in MENU_TYPES:
             return _choose_type(follower, MENU_TYPES[message.event_key]), None
+        if message.event == "click" and message.event_key == MENU_CHAT:
+            return _open_chat(account, follower, ""), None
         return "", None
     if message.msg_type != "text":
         return "目前仅支持文字诉求，请用文字描述您的诉求（时间、地点、事情经过和您的请求）。", None
     text = message.text.strip()
+    session = chat.wechat_open_session(app_id=account.app_id, open_id=follower.open_id)
+    if session is not None:  # in an online chat: the text is the citizen's next line
+        return _chat_line(session, text), None
+    if text in CHAT_WORDS:
+        return _open_chat(account, follower, ""), None
+    if not follower.pending_type and queue_from_text(text) is not None:  # keyword-routed to a skill group
+        return _open_chat(account, follower, text), None
     if text in TYPE_WORDS:
         return _choose_type(follower, TYPE_WORDS[text]), None
     if text in {"我的诉求", "查询", "进度"}:
@@ -131,6 +147,30 @@ def _answer(account: WeChatAccount, message: Incoming, record: ChannelMessage) -
     if code := CODE_RE.match(text):
         return _confirm_binding(follower, code.group(1)), None
     return _submit(account, follower, text, record)
+
+
+def _open_chat(account: WeChatAccount, follower: WeChatFollower, first_text: str) -> str:
+    """An online chat in the agents' queue; the welcome goes back as the passive reply, the agent's lines later
+    through the customer-service message API."""
+    try:
+        chat.chat_open(
+            channel=ChannelKind.WECHAT, account=account.app_id, sender=follower.open_id, phone=follower.phone,
+            first_text=first_text, passive=True,
+        )  # fmt: skip
+    except ServiceError as exc:
+        return exc.message
+    return chat.welcome_text() or CHAT_OPENED
+
+
+def _chat_line(session: chat.ChatSession, text: str) -> str:
+    try:
+        if text in CHAT_END_WORDS:
+            chat.chat_close(session=session)  # the goodbye line goes out through the message API
+        else:
+            chat.chat_say_citizen(session=session, text=text)
+    except ServiceError as exc:
+        return exc.message
+    return ""  # `success`: the agent answers through the message API
 
 
 def _case_type(code: str) -> DictItem | None:

@@ -1,0 +1,98 @@
+"""A loopback stand-in for WeChat's API servers (https://api.weixin.qq.com): the access-token endpoint and the
+customer-service message endpoint, speaking WeChat's JSON, recording what the platform sent."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+PORTS = range(18700, 18800)  # this suite's share of 127.0.0.1
+
+
+def free_port() -> int:
+    for port in PORTS:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port in 18700-18799")
+
+
+class StandIn:
+    def __init__(self, app_id: str, secret: str) -> None:
+        self.app_id, self.secret = app_id, secret
+        self.tokens_issued = 0
+        self.sent: list[dict[str, Any]] = []
+        self.expire_next = False  # answer the next send with 42001 (access_token expired)
+        self.down = False
+        self.lock = threading.Lock()
+        self.url = ""
+
+    def token(self) -> str:
+        return f"TOKEN-{self.tokens_issued}"
+
+    def handle(
+        self, method: str, path: str, query: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, Any]]:
+        with self.lock:
+            if self.down:
+                return 503, {"errcode": -1, "errmsg": "system busy"}
+            if path == "/cgi-bin/token" and method == "GET":
+                if query.get("appid") != self.app_id or query.get("secret") != self.secret:
+                    return 200, {"errcode": 40125, "errmsg": "invalid appsecret"}
+                self.tokens_issued += 1
+                return 200, {"access_token": self.token(), "expires_in": 7200}
+            if path == "/cgi-bin/message/custom/send" and method == "POST":
+                if query.get("access_token") != self.token():
+                    return 200, {"errcode": 40001, "errmsg": "invalid credential"}
+                if self.expire_next:
+                    self.expire_next = False
+                    return 200, {"errcode": 42001, "errmsg": "access_token expired"}
+                self.sent.append(json.loads(body.decode("utf-8")))
+                return 200, {"errcode": 0, "errmsg": "ok"}
+            return 404, {"errcode": 404, "errmsg": "not found"}
+
+
+@contextmanager
+def wechat_api(app_id: str, secret: str) -> Iterator[StandIn]:
+    standin = StandIn(app_id, secret)
+
+    class Handler(BaseHTTPRequestHandler):
+        def _answer(self, method: str) -> None:
+            url = urllib.parse.urlsplit(self.path)
+            query = dict(urllib.parse.parse_qsl(url.query))
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            status, payload = standin.handle(method, url.path, query, body)
+            data = json.dumps(payload, ensure_ascii=False).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self) -> None:  # noqa: N802
+            self._answer("GET")
+
+        def do_POST(self) -> None:  # noqa: N802
+            self._answer("POST")
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+    standin.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield standin
+    finally:
+        server.shutdown()
+        server.server_close()

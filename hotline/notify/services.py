@@ -255,7 +255,7 @@ def expand_due(*, limit: int = 200) -> int:
             claimed = Outbox.objects.filter(pk=notice.pk, status=OutboxStatus.PENDING).update(
                 status=OutboxStatus.SENT, sent_at=now
             )
-            if not claimed:
+            if not claimed or notice.audience_id is None:
                 continue
             members = AudienceMember.objects.filter(audience_id=notice.audience_id, channel=notice.channel)
             rows = [

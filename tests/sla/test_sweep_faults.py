@@ -15,7 +15,7 @@ from hotline.sla import sweep as sweep_module
 from hotline.sla.models import Alert, AlertKind, Clock
 from hotline.sla.sweep import sweep
 from tests.conftest import dispatched_to
-from tests.notices import per_recipient
+from tests.notices import RecordingGateway, deliver_everything, per_recipient
 
 SH = ZoneInfo("Asia/Shanghai")
 START = dt.datetime(2026, 11, 23, 10, tzinfo=SH)
@@ -33,6 +33,9 @@ def yellow_count() -> int:
 
 
 def test_a_crash_in_the_middle_loses_nothing_and_doubles_nothing(city, people, monkeypatch):
+    people.east.phone, people.east_leader.phone = "13900000001", "13900000002"
+    for user in (people.east, people.east_leader):
+        user.save(update_fields=["phone"])
     many_cases(city, people, 5)
     original = sweep_module._record
     calls = {"n": 0}
@@ -57,6 +60,13 @@ def test_a_crash_in_the_middle_loses_nothing_and_doubles_nothing(city, people, m
     # per case: reply yellow to the handler and the leader, sign-for yellow to the handler; never twice
     notices = per_recipient(Outbox.objects.filter(template="sla_yellow", channel="in_app"), "body")
     assert len(notices) == 15 == len(set(notices))
+    # and one SMS per recipient of each card: the crashed batch's notices were rolled back with its alerts
+    sms = per_recipient(Outbox.objects.filter(channel="sms"), "body")
+    gateway = RecordingGateway()
+    with clock.frozen_now(OVERDUE):
+        deliver_everything(gateway)
+    assert len(gateway.sent) == len(sms) == len(set(gateway.sent)) > 15
+    assert sorted(gateway.sent) == sorted((address, body) for _, address, body in sms)
 
 
 @pytest.mark.django_db(transaction=True)

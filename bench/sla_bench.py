@@ -48,7 +48,10 @@ def reset(clocks: int, due_share: float) -> None:
     """
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE sla_alert, sla_clock RESTART IDENTITY CASCADE")
-        cursor.execute("TRUNCATE notify_deliverylog, notify_outbox RESTART IDENTITY CASCADE")
+        cursor.execute(
+            "TRUNCATE notify_deliverylog, notify_noticeread, notify_outbox, notify_audiencemember, notify_audience "
+            "RESTART IDENTITY CASCADE"
+        )
         cursor.execute(
             f"DELETE FROM cases_caseevent WHERE id > {sweep_events_after()} AND action LIKE 'sla_%%'"
         )
@@ -321,23 +324,40 @@ def crashed_then_rerun(batch: int) -> tuple[float, int]:
     return seconds, calls["n"]
 
 
-def written() -> tuple[int, int, int]:
+def written() -> tuple[int, int, int, int]:
+    """Alerts, outbox rows (one per alert and channel), timeline events, and the messages those rows mean per
+    recipient (each row counted once per member of its audience on its channel)."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT (SELECT count(*) FROM sla_alert), (SELECT count(*) FROM notify_outbox), "
-            f"(SELECT count(*) FROM cases_caseevent WHERE id > {sweep_events_after()} AND action LIKE 'sla_%%')"
+            f"(SELECT count(*) FROM cases_caseevent WHERE id > {sweep_events_after()} AND action LIKE 'sla_%%'), "
+            """(SELECT coalesce(sum(m.n), 0) FROM notify_outbox o JOIN (
+                    SELECT audience_id, channel, count(*) AS n FROM notify_audiencemember GROUP BY 1, 2
+                ) m USING (audience_id, channel))"""
         )
         row = cursor.fetchone()
-    return int(row[0]), int(row[1]), int(row[2])
+    return int(row[0]), int(row[1]), int(row[2]), int(row[3])
 
 
 def duplicate_messages() -> int:
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT count(*) - count(DISTINCT (recipient_id, channel, template, link, body)) FROM notify_outbox"
+            "SELECT count(*) - count(DISTINCT (recipient_id, audience_id, channel, template, link, body)) "
+            "FROM notify_outbox"
         )
         (dupes,) = cursor.fetchone()
     return int(dupes)
+
+
+def overdue_audit_rows() -> tuple[int, int]:
+    """Audit rows of the overdue flag (one per batch) and the cases they list."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*), coalesce(sum(jsonb_array_length(changes->'cases')), 0) FROM common_auditlog "
+            "WHERE object_type = 'cases.case' AND changes ? 'is_overdue' AND changes ? 'cases'"
+        )
+        row = cursor.fetchone()
+    return int(row[0]), int(row[1])
 
 
 def main() -> None:
@@ -374,9 +394,11 @@ def main() -> None:
     # Identical notices can be legitimate (two clocks of one case in one unit carded at once): the baseline.
     same_messages = duplicate_messages()
     verdict = "OK" if seconds < 10 else "MISSED"
+    audit_rows, audit_cases = overdue_audit_rows()
     print(
         f"(a) one sweep = {seconds:.2f} s (target < 10 s) {verdict}; alerts {alerts}, "
-        f"messages {single[1]:,}, timeline events {single[2]:,}"
+        f"outbox rows {single[1]:,} (messages per recipient {single[3]:,}), timeline events {single[2]:,}, "
+        f"overdue audit rows / cases listed {audit_rows:,} / {audit_cases:,}"
     )
     seconds, alerts_again = timed_sweep(args.batch)
     print(f"    the same sweep again = {seconds:.2f} s, new alerts {alerts_again or 0} (expected 0)")
@@ -414,7 +436,7 @@ def main() -> None:
         verdict = "OK" if seconds < 120 else "MISSED"
         print(
             f"(d) every clock due: one sweep = {seconds:.2f} s (target < 120 s) {verdict}; alerts {alerts}, "
-            f"messages {total[1]:,}, timeline events {total[2]:,}"
+            f"outbox rows {total[1]:,} (messages per recipient {total[3]:,}), timeline events {total[2]:,}"
         )
 
     cost = deadline_cost()

@@ -13,8 +13,7 @@ from django.views.decorators.http import require_POST
 from hotline.common.errors import ServiceError
 from hotline.common.http import error_text, get_or_404
 from hotline.common.paging import paginate
-from hotline.notify.models import Outbox
-from hotline.notify.services import inbox_mark_read
+from hotline.notify.services import inbox_link, inbox_mark_read
 from hotline.orgs.http import request_user
 
 from . import masking, selectors, services
@@ -74,7 +73,7 @@ def hot_questions(request: HttpRequest) -> HttpResponse:
 def notice_open(request: HttpRequest, pk: int) -> HttpResponse:
     """Clicking a notice marks it read and follows its link (on this site only)."""
     user = request_user(request)
-    found = Outbox.objects.filter(pk=pk, recipient=user).values_list("link", flat=True).first()
+    found = inbox_link(user=user, pk=pk)
     if found is None:
         raise Http404  # someone else's notice
     inbox_mark_read(user=user, ids=[pk])

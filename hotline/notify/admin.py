@@ -23,6 +23,7 @@ class OutboxAdmin(PersonalDataAdminMixin):
         "created_at",
         "channel",
         "recipient",
+        "audience",
         "address",
         "subject",
         "status",

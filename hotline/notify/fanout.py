@@ -1,14 +1,18 @@
 """Many rendered messages, each to an audience (a list of users on their channels), written in one go.
 
 The deadline sweep sends thousands of notices per batch, each to the same few audiences (the handlers and
-leaders of a unit). Building one `Outbox` object per user and channel in Python dominated a large sweep; here
-the caller renders each message once and names its audience, and PostgreSQL joins the two (one
-`INSERT … SELECT` over unnested arrays). Elsewhere the rows are built and bulk-inserted.
+leaders of a unit). Each notice is written once per channel, naming its audience (`models.Audience`, whose id
+is derived from its members, written in the same transaction if new): the in-app inbox reads it by membership,
+delivery expands an SMS or e-mail notice into one message per member (`services.expand_due`). On PostgreSQL the
+caller may render the messages in SQL (`queue_fanout_from`: one `INSERT … SELECT`); otherwise the rows are built
+and bulk-inserted (`queue_fanout`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +22,7 @@ from django.db import connection, transaction
 
 from hotline.common.pgarrays import TEXT_ARRAY, int_array, json_array
 
-from .models import Channel, Outbox, OutboxStatus
+from .models import Audience, AudienceMember, Channel, Outbox, OutboxStatus
 from .services import sms_send_time
 
 
@@ -57,35 +61,95 @@ def reach(*, users: Iterable[Any], channels: Iterable[str], now: dt.datetime) ->
     return rows
 
 
+def audience_id(members: Sequence[Reach]) -> int:
+    """The id of the audience of exactly these members (user, channel, address): 63 bits of their SHA-256, so
+    every sweep computes the same id without a look-up (a collision among a city's few thousand audiences has a
+    probability of about 1e-12)."""
+    key = sorted({(r.user_id, r.channel, r.address) for r in members})
+    digest = hashlib.sha256(json.dumps(key, ensure_ascii=False).encode()).digest()
+    return int.from_bytes(digest[:8], "big") & ((1 << 63) - 1)
+
+
+def ensure_audiences(audiences: dict[Hashable, list[Reach]]) -> dict[Hashable, int]:
+    """The audience id of each non-empty audience, writing those not stored yet, in the caller's transaction.
+
+    Written in id order, so two sweeps writing the same new audiences wait for each other instead of
+    deadlocking; existing ones are left as they are (ON CONFLICT DO NOTHING)."""
+    ids = {key: audience_id(rows) for key, rows in audiences.items() if rows}
+    members: dict[int, set[tuple[int, str, str]]] = {}
+    for key, rows in audiences.items():
+        if key in ids:
+            members.setdefault(ids[key], set()).update((r.user_id, r.channel, r.address) for r in rows)
+    if not members:
+        return ids
+    Audience.objects.bulk_create([Audience(id=pk) for pk in sorted(members)], ignore_conflicts=True)
+    AudienceMember.objects.bulk_create(
+        [
+            AudienceMember(audience_id=pk, user_id=user, channel=channel, address=address)
+            for pk in sorted(members)
+            for user, channel, address in sorted(members[pk])
+        ],
+        ignore_conflicts=True,
+    )
+    return ids
+
+
+@dataclass(frozen=True)
+class _Lane:
+    """One audience on one channel: a notice to the audience is one outbox row per lane."""
+
+    audience_id: int
+    channel: str
+    send_at: dt.datetime
+    status: str
+    sent_at: dt.datetime | None
+
+
+def _lanes(members: Sequence[Reach], audience: int, now: dt.datetime) -> list[_Lane]:
+    """In-app notices are delivered when written (the inbox reads them); SMS and e-mail wait for delivery."""
+    send_at: dict[str, dt.datetime] = {}
+    for r in members:
+        send_at.setdefault(r.channel, r.send_at)
+    return [
+        _Lane(audience, channel, at, OutboxStatus.DELIVERED, now)
+        if channel == Channel.IN_APP
+        else _Lane(audience, channel, at, OutboxStatus.PENDING, None)
+        for channel, at in sorted(send_at.items())
+    ]
+
+
 def queue_fanout_from(
     *, messages: str, params: Sequence[Any], audiences: dict[int, list[Reach]], now: dt.datetime
 ) -> int:
     """PostgreSQL: `queue_fanout` for the messages a SELECT yields — (audience, template, subject, body, link),
     `audience` an integer key of `audiences` — rendered by the caller in SQL: the rows never travel through
     Python. Call inside a transaction."""
-    members = [(key, r) for key, rows in audiences.items() for r in rows]
-    if not members:
+    ids = ensure_audiences(audiences)  # type: ignore[arg-type]
+    lanes = [(key, lane) for key, pk in ids.items() for lane in _lanes(audiences[key], pk, now)]  # type: ignore[index]
+    if not lanes:
         return 0
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
             INSERT INTO notify_outbox (channel, recipient_id, address, template, subject, body, sealed_body, link,
-                                       status, attempts, next_attempt_at, last_error, created_at, external_id)
-            SELECT a.channel, a.user_id, a.address, m.template, m.subject, m.body, '', m.link,
-                   %s, 0, a.send_at, '', %s, ''
+                                       status, attempts, next_attempt_at, last_error, created_at, sent_at,
+                                       delivered_at, external_id, audience_id)
+            SELECT a.channel, NULL, '', m.template, m.subject, m.body, '', m.link,
+                   a.status, 0, a.send_at, '', %s, a.sent_at, a.sent_at, '', a.audience_id
             FROM ({messages}) AS m(audience, template, subject, body, link)
-            JOIN unnest(%s::int[], %s::bigint[], {TEXT_ARRAY}, {TEXT_ARRAY}, {TEXT_ARRAY}::timestamptz[])
-                 AS a(audience, user_id, channel, address, send_at) USING (audience)
+            JOIN unnest(%s::int[], %s::bigint[], {TEXT_ARRAY}, {TEXT_ARRAY}::timestamptz[], {TEXT_ARRAY},
+                        {TEXT_ARRAY}::timestamptz[])
+                 AS a(audience, audience_id, channel, send_at, status, sent_at) USING (audience)
             """,
             [
-                OutboxStatus.PENDING,
                 now,
                 *params,
-                int_array(k for k, _ in members),
-                int_array(r.user_id for _, r in members),
-                json_array(r.channel for _, r in members),
-                json_array(r.address for _, r in members),
-                json_array(r.send_at for _, r in members),
+                int_array(k for k, _ in lanes),  # type: ignore[misc]
+                int_array(lane.audience_id for _, lane in lanes),
+                json_array(lane.channel for _, lane in lanes),
+                json_array(lane.send_at for _, lane in lanes),
+                json_array(lane.status for _, lane in lanes),
+                json_array(lane.sent_at for _, lane in lanes),
             ],
         )
         written = int(cursor.rowcount)
@@ -99,61 +163,33 @@ def queue_fanout_from(
 def queue_fanout(
     *, messages: Sequence[Rendered], audiences: dict[Hashable, list[Reach]], now: dt.datetime
 ) -> int:
-    """Write one outbox row per message and member of its audience, in the caller's transaction."""
-    keys = {key: n for n, key in enumerate(audiences)}
+    """Write one outbox row per message and channel of its audience, in the caller's transaction."""
     messages = [m for m in messages if audiences.get(m.audience)]
     if not messages:
         return 0
-    if connection.vendor == "postgresql":
-        members = [(keys[key], r) for key, rows in audiences.items() for r in rows]
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"""
-                INSERT INTO notify_outbox (channel, recipient_id, address, template, subject, body, sealed_body, link,
-                                           status, attempts, next_attempt_at, last_error, created_at, external_id)
-                SELECT a.channel, a.user_id, a.address, m.template, m.subject, m.body, '', m.link,
-                       %s, 0, a.send_at, '', %s, ''
-                FROM unnest(%s::int[], {TEXT_ARRAY}, {TEXT_ARRAY}, {TEXT_ARRAY}, {TEXT_ARRAY})
-                     AS m(audience, template, subject, body, link)
-                JOIN unnest(%s::int[], %s::bigint[], {TEXT_ARRAY}, {TEXT_ARRAY}, {TEXT_ARRAY}::timestamptz[])
-                     AS a(audience, user_id, channel, address, send_at) USING (audience)
-                """,
-                [
-                    OutboxStatus.PENDING,
-                    now,
-                    int_array(keys[m.audience] for m in messages),
-                    json_array(m.template for m in messages),
-                    json_array(m.subject for m in messages),
-                    json_array(m.body for m in messages),
-                    json_array(m.link for m in messages),
-                    int_array(k for k, _ in members),
-                    int_array(r.user_id for _, r in members),
-                    json_array(r.channel for _, r in members),
-                    json_array(r.address for _, r in members),
-                    json_array(r.send_at for _, r in members),
-                ],
-            )
-            written = int(cursor.rowcount)
-    else:
-        rows = [
-            Outbox(
-                channel=r.channel,
-                recipient_id=r.user_id,
-                address=r.address,
-                template=m.template,
-                subject=m.subject,
-                body=m.body,
-                link=m.link,
-                next_attempt_at=r.send_at,
-                created_at=now,
-            )
-            for m in messages
-            for r in audiences[m.audience]
-        ]
-        Outbox.objects.bulk_create(rows, batch_size=1000)
-        written = len(rows)
-    if written and settings.CELERY_BROKER_URL:
+    used = {m.audience for m in messages}
+    ids = ensure_audiences({key: rows for key, rows in audiences.items() if key in used})
+    lanes = {key: _lanes(audiences[key], pk, now) for key, pk in ids.items()}
+    rows = [
+        Outbox(
+            channel=lane.channel,
+            audience_id=lane.audience_id,
+            template=m.template,
+            subject=m.subject,
+            body=m.body,
+            link=m.link,
+            status=lane.status,
+            next_attempt_at=lane.send_at,
+            created_at=now,
+            sent_at=lane.sent_at,
+            delivered_at=lane.sent_at,
+        )
+        for m in messages
+        for lane in lanes[m.audience]
+    ]
+    Outbox.objects.bulk_create(rows, batch_size=1000)
+    if rows and settings.CELERY_BROKER_URL:
         from .services import _kick_delivery
 
         transaction.on_commit(_kick_delivery)
-    return written
+    return len(rows)

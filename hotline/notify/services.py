@@ -20,7 +20,7 @@ from hotline.common.db import copy_insert
 
 from .dlr import sign_reference, verify_reference
 from .gateways import GatewayError, SmsGateway, configured_gateway
-from .models import Channel, DeliveryLog, MessageTemplate, Outbox, OutboxStatus
+from .models import AudienceMember, Channel, DeliveryLog, MessageTemplate, NoticeRead, Outbox, OutboxStatus
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
@@ -242,17 +242,61 @@ def _deliver_one(message: Outbox, gateway: SmsGateway) -> None:
     _log(message, "sent", message.external_id)
 
 
+def expand_due(*, limit: int = 200) -> int:
+    """Turn due SMS / e-mail notices to an audience into one message per member on that channel.
+
+    Each notice is claimed (pending → sent) and expanded in one transaction: a crash leaves it pending with no
+    member message, a second worker finds it claimed, and the members' messages are unique per notice and
+    user — so every member gets exactly one message, delivered (and retried, and reported) like any other.
+    Returns how many member messages were written."""
+    now = clock.now()
+    due = list(
+        Outbox.objects.filter(
+            audience__isnull=False, status=OutboxStatus.PENDING, next_attempt_at__lte=now
+        ).order_by("next_attempt_at", "id")[:limit]
+    )
+    written = 0
+    for notice in due:
+        with transaction.atomic():
+            claimed = Outbox.objects.filter(pk=notice.pk, status=OutboxStatus.PENDING).update(
+                status=OutboxStatus.SENT, sent_at=now
+            )
+            if not claimed or notice.audience_id is None:
+                continue
+            members = AudienceMember.objects.filter(audience_id=notice.audience_id, channel=notice.channel)
+            rows = [
+                Outbox(
+                    channel=notice.channel,
+                    recipient_id=m.user_id,
+                    address=m.address,
+                    template=notice.template,
+                    subject=notice.subject,
+                    body=notice.body,
+                    link=notice.link,
+                    next_attempt_at=notice.next_attempt_at,
+                    created_at=notice.created_at,
+                    parent_id=notice.pk,
+                )
+                for m in members.order_by("user_id")
+            ]
+            Outbox.objects.bulk_create(rows, ignore_conflicts=True)
+            written += len(rows)
+    return written
+
+
 def deliver_due(*, limit: int = 200, gateway: SmsGateway | None = None) -> int:
-    """Send what is due. Safe to run in several workers at once; a crash leaves messages to retry."""
+    """Send what is due (notices to an audience expanded first). Safe to run in several workers at once; a crash
+    leaves messages to retry."""
     gateway = gateway or configured_gateway()
+    expand_due(limit=limit)
     now = clock.now()
     Outbox.objects.filter(status=OutboxStatus.SENDING, next_attempt_at__lt=now - STUCK_AFTER).update(
         status=OutboxStatus.PENDING
     )
     due = list(
-        Outbox.objects.filter(status=OutboxStatus.PENDING, next_attempt_at__lte=now).order_by(
-            "next_attempt_at", "id"
-        )[:limit]
+        Outbox.objects.filter(
+            status=OutboxStatus.PENDING, next_attempt_at__lte=now, audience__isnull=True
+        ).order_by("next_attempt_at", "id")[:limit]
     )
     sent = 0
     for message in due:
@@ -284,12 +328,40 @@ def delivery_report(*, reference: str, status: str, answer: str = "") -> Outbox 
     return message
 
 
+def addressed_to(user: Any) -> Any:
+    """In-app notices to `user`: those addressed to the user, and those to an audience the user is in (fan-out
+    on read: nothing is written per member when the notice is sent)."""
+    audiences = AudienceMember.objects.filter(user=user, channel=Channel.IN_APP).values("audience_id")
+    return Outbox.objects.filter(channel=Channel.IN_APP).filter(Q(recipient=user) | Q(audience__in=audiences))
+
+
 def inbox(*, user: Any, unread_only: bool = True) -> Any:
-    qs = Outbox.objects.filter(recipient=user, channel=Channel.IN_APP).order_by("-created_at")
-    return qs.filter(read_at__isnull=True) if unread_only else qs
+    qs = addressed_to(user).order_by("-created_at", "-id")
+    if unread_only:
+        # A notice to the user alone keeps its read time on the row; one to an audience in `NoticeRead`.
+        qs = qs.filter(read_at__isnull=True).exclude(reads__user=user)
+    return qs
+
+
+def inbox_link(*, user: Any, pk: int) -> str | None:
+    """The link of the user's in-app notice `pk`; None if it is not the user's."""
+    found = addressed_to(user).filter(pk=pk).values_list("link", flat=True).first()
+    return None if found is None else str(found)
 
 
 def inbox_mark_read(*, user: Any, ids: Iterable[int]) -> int:
-    return Outbox.objects.filter(
-        recipient=user, channel=Channel.IN_APP, pk__in=list(ids), read_at__isnull=True
-    ).update(read_at=clock.now())
+    ids = list(ids)
+    now = clock.now()
+    marked = Outbox.objects.filter(
+        recipient=user, channel=Channel.IN_APP, pk__in=ids, read_at__isnull=True
+    ).update(read_at=now)
+    shared = list(
+        addressed_to(user)
+        .filter(pk__in=ids, audience__isnull=False)
+        .exclude(reads__user=user)
+        .values_list("pk", flat=True)
+    )
+    NoticeRead.objects.bulk_create(
+        [NoticeRead(message_id=pk, user=user, read_at=now) for pk in shared], ignore_conflicts=True
+    )
+    return marked + len(shared)

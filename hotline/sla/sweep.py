@@ -296,9 +296,11 @@ def _relax_commit() -> None:
     """Do not wait for the batch's commit to reach the disk (PostgreSQL's `synchronous_commit = off`, this
     transaction only). A server crash may then forget the last batches committed, as a whole (clocks moved on,
     alerts, events, messages and flags together): the next sweep finds those clocks still due and redoes them,
-    as it does for a batch in flight. The window is the WAL writer's delay (under a second): a message delivered
-    within it could be sent again after such a crash; no alert is ever recorded twice. Waiting for each flush
-    was a large share of a big sweep's time."""
+    as it does for a batch in flight. The window is the WAL writer's delay (under a second). No SMS can be sent
+    twice through it: a notice is sent only after delivery has expanded it into member messages and committed that
+    with the default synchronous commit, whose flush covers all earlier WAL — the sweep's batch included — so a
+    batch whose notice was sent is never forgotten. No alert is ever recorded twice. Waiting for each flush was a
+    large share of a big sweep's time."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit = off")

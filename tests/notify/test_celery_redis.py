@@ -70,6 +70,8 @@ def celery_worker_on_redis() -> Iterator[Any]:
 
 
 def test_sweep_and_delivery_run_on_celery_workers(city, people, celery_worker_on_redis):
+    people.east.phone = "13900000001"  # the yellow card's SMS is what delivery sends
+    people.east.save(update_fields=["phone"])
     with clock.frozen_now(dt.datetime(2026, 11, 23, 10, tzinfo=ZoneInfo("Asia/Shanghai"))):
         dispatched_to(city, people, city.east)
     with clock.frozen_now(dt.datetime(2026, 12, 1, 10, tzinfo=ZoneInfo("Asia/Shanghai"))):
@@ -77,3 +79,4 @@ def test_sweep_and_delivery_run_on_celery_workers(city, people, celery_worker_on
         assert counts["yellow"] >= 1 and Alert.objects.filter(kind="yellow").exists()
         assert deliver_task.delay().get(timeout=30) >= 1
     assert Outbox.objects.filter(channel="in_app", status=OutboxStatus.DELIVERED).exists()
+    assert Outbox.objects.filter(channel="sms", address="13900000001", status=OutboxStatus.SENT).exists()

@@ -17,6 +17,7 @@ from hotline.sla import services as sla
 from hotline.sla.models import Alert, Clock, Stage, TimeLimit
 from hotline.sla.sweep import sweep
 from tests.conftest import dict_item, dispatched_to, fresh
+from tests.notices import usernames
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -74,13 +75,8 @@ def test_a_case_walks_across_spring_festival_into_yellow_then_red(city, people):
     timeline = list(CaseEvent.objects.filter(case=case).values_list("action", flat=True))
     assert {"sla_warning", "sla_yellow", "sla_red", "sla_reminder"} <= set(timeline)
     # yellow to the handler and the unit leader, red to the unit leader (and the parent unit's leaders: none)
-    yellow = Outbox.objects.filter(template="sla_yellow", channel="in_app")
-    assert sorted(yellow.values_list("recipient__username", flat=True)) == ["east", "east_leader"]
-    assert list(
-        Outbox.objects.filter(template="sla_red", channel="in_app").values_list(
-            "recipient__username", flat=True
-        )
-    ) == ["east_leader"]
+    assert usernames(template="sla_yellow", channel="in_app") == ["east", "east_leader"]
+    assert usernames(template="sla_red", channel="in_app") == ["east_leader"]
 
 
 def test_reporting_in_time_stops_the_clock(city, people):

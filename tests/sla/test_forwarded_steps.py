@@ -20,6 +20,7 @@ from hotline.orgs.services import user_create
 from hotline.sla.models import Alert, Clock, EscalationRule, Stage
 from hotline.sla.sweep import sweep
 from tests.conftest import dispatched_to
+from tests.notices import per_recipient
 
 SH = ZoneInfo("Asia/Shanghai")
 pytestmark = pytest.mark.django_db
@@ -55,11 +56,8 @@ def kinds(assignment: Assignment, stage: str) -> list[str]:
 
 
 def in_app(template: str, user) -> list[str]:
-    return list(
-        Outbox.objects.filter(template=template, channel="in_app", recipient=user).values_list(
-            "body", flat=True
-        )
-    )
+    notices = per_recipient(Outbox.objects.filter(template=template, channel="in_app"), "body")
+    return [body for name, _, body in notices if name == user.username]
 
 
 def test_the_forwarded_step_runs_its_own_stage_and_the_parent_keeps_the_reply_stage(city, people):

@@ -15,6 +15,7 @@ from hotline.sla import sweep as sweep_module
 from hotline.sla.models import Alert, AlertKind, Clock
 from hotline.sla.sweep import sweep
 from tests.conftest import dispatched_to
+from tests.notices import RecordingGateway, deliver_everything, per_recipient
 
 SH = ZoneInfo("Asia/Shanghai")
 START = dt.datetime(2026, 11, 23, 10, tzinfo=SH)
@@ -32,6 +33,9 @@ def yellow_count() -> int:
 
 
 def test_a_crash_in_the_middle_loses_nothing_and_doubles_nothing(city, people, monkeypatch):
+    people.east.phone, people.east_leader.phone = "13900000001", "13900000002"
+    for user in (people.east, people.east_leader):
+        user.save(update_fields=["phone"])
     many_cases(city, people, 5)
     original = sweep_module._record
     calls = {"n": 0}
@@ -54,8 +58,15 @@ def test_a_crash_in_the_middle_loses_nothing_and_doubles_nothing(city, people, m
     per_clock = Alert.objects.values("clock_id", "kind").distinct().count()
     assert per_clock == Alert.objects.count()
     # per case: reply yellow to the handler and the leader, sign-for yellow to the handler; never twice
-    notices = Outbox.objects.filter(template="sla_yellow", channel="in_app")
-    assert notices.count() == 15 == notices.values("recipient", "body").distinct().count()
+    notices = per_recipient(Outbox.objects.filter(template="sla_yellow", channel="in_app"), "body")
+    assert len(notices) == 15 == len(set(notices))
+    # and one SMS per recipient of each card: the crashed batch's notices were rolled back with its alerts
+    sms = per_recipient(Outbox.objects.filter(channel="sms"), "body")
+    gateway = RecordingGateway()
+    with clock.frozen_now(OVERDUE):
+        deliver_everything(gateway)
+    assert len(gateway.sent) == len(sms) == len(set(gateway.sent)) > 15
+    assert sorted(gateway.sent) == sorted((address, body) for _, address, body in sms)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -84,8 +95,8 @@ def test_two_overlapping_sweeps_raise_everything_once(city, people):
             thread.join()
     assert errors == []
     assert yellow_count() == 30
-    notices = Outbox.objects.filter(template="sla_yellow", channel="in_app")
-    assert notices.count() == 90 == notices.values("recipient", "body").distinct().count()
+    notices = per_recipient(Outbox.objects.filter(template="sla_yellow", channel="in_app"), "body")
+    assert len(notices) == 90 == len(set(notices))
     assert not Clock.objects.filter(stopped_at__isnull=True, next_alert_at__lte=OVERDUE).exists()
 
 
@@ -102,7 +113,7 @@ def test_a_sweep_with_worker_threads_raises_what_one_thread_does(city, people):
     assert yellow_count() == 30
     assert Alert.objects.values("clock_id", "kind").distinct().count() == Alert.objects.count()
     assert sum(result.alerts.values()) == Alert.objects.count() and result.clocks == 60
-    notices = Outbox.objects.filter(template="sla_yellow", channel="in_app")
-    assert notices.count() == 90 == notices.values("recipient", "body").distinct().count()
+    notices = per_recipient(Outbox.objects.filter(template="sla_yellow", channel="in_app"), "body")
+    assert len(notices) == 90 == len(set(notices))
     with clock.frozen_now(OVERDUE):
         assert not sweep(batch_size=4, workers=3).alerts  # nothing owed twice

@@ -1,7 +1,8 @@
 """What the deadline sweep asks of the case package, in bulk: timeline events for the alerts it raised, the
 overdue flag with its audit rows, and the case headlines its messages quote.
 
-`cases` stays the only writer of its tables. The sweep calls these inside its batch transaction, with
+`cases` stays the only writer of its tables. Flagging cases overdue writes one audit row per call listing the cases
+flagged (`changes["cases"]`), not one per case: the timeline event of each card is the case's own record. The sweep calls these inside its batch transaction, with
 thousands of rows at a time, so on PostgreSQL each is one set-based statement (arrays unnested into
 `INSERT … SELECT` / `UPDATE … RETURNING`); elsewhere the ORM's bulk operations do the same.
 
@@ -13,7 +14,6 @@ user input), with its parameters.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -142,56 +142,39 @@ def mark_overdue_from(*, case_ids: str, params: Sequence[Any]) -> int:
                 RETURNING c.id
             ), audited AS (
                 INSERT INTO common_auditlog (at, actor_id, action, object_type, object_id, summary, changes)
-                SELECT statement_timestamp(), NULL, %s, %s, marked.id::text, %s, %s::jsonb FROM marked
+                SELECT statement_timestamp(), NULL, %s, %s, '', %s,
+                       jsonb_build_object('is_overdue', '[false, true]'::jsonb, 'cases', jsonb_agg(id ORDER BY id))
+                FROM marked HAVING count(*) > 0
             )
             SELECT count(*) FROM marked
             """,
-            [
-                *params,
-                AuditLog.Action.UPDATE,
-                Case._meta.label_lower,
-                OVERDUE_SUMMARY,
-                json.dumps({"is_overdue": [False, True]}),
-            ],
+            [*params, AuditLog.Action.UPDATE, Case._meta.label_lower, OVERDUE_SUMMARY],
         )
         row = cursor.fetchone()
         return int(row[0]) if row else 0
 
 
 def mark_overdue(*, case_ids: Sequence[int]) -> list[int]:
-    """Flag cases overdue (those not flagged yet) with one audit row each; returns the cases flagged now."""
+    """Flag cases overdue (those not flagged yet) with one audit row listing them; returns the cases flagged now."""
     if not case_ids:
         return []
     ids = sorted(set(case_ids))
-    changes = json.dumps({"is_overdue": [False, True]})
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
-                """
-                WITH marked AS (
-                    UPDATE cases_case SET is_overdue = true
-                    WHERE id = ANY(%s::bigint[]) AND NOT is_overdue
-                    RETURNING id
-                ), audited AS (
-                    INSERT INTO common_auditlog (at, actor_id, action, object_type, object_id, summary, changes)
-                    SELECT statement_timestamp(), NULL, %s, %s, marked.id::text, %s, %s::jsonb FROM marked
-                )
-                SELECT id FROM marked
-                """,
-                [int_array(ids), AuditLog.Action.UPDATE, Case._meta.label_lower, OVERDUE_SUMMARY, changes],
+                "UPDATE cases_case SET is_overdue = true WHERE id = ANY(%s::bigint[]) AND NOT is_overdue RETURNING id",
+                [int_array(ids)],
             )
-            return sorted(row[0] for row in cursor.fetchall())
-    fresh = list(Case.objects.filter(pk__in=ids, is_overdue=False).values_list("pk", flat=True))
-    Case.objects.filter(pk__in=fresh).update(is_overdue=True)
-    logs = [
-        AuditLog(
+            fresh = sorted(row[0] for row in cursor.fetchall())
+    else:
+        fresh = list(Case.objects.filter(pk__in=ids, is_overdue=False).values_list("pk", flat=True))
+        Case.objects.filter(pk__in=fresh).update(is_overdue=True)
+    if fresh:
+        AuditLog.objects.create(
             action=AuditLog.Action.UPDATE,
             object_type=Case._meta.label_lower,
-            object_id=str(pk),
+            object_id="",
             summary=OVERDUE_SUMMARY,
-            changes={"is_overdue": [False, True]},
+            changes={"is_overdue": [False, True], "cases": sorted(fresh)},
         )
-        for pk in fresh
-    ]
-    AuditLog.objects.bulk_create(logs, batch_size=1000)
     return sorted(fresh)

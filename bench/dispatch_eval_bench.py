@@ -10,7 +10,10 @@ embedding included, one thread), cache cold.
     nice -n 10 python bench/dispatch_eval_bench.py [--data ../shared/data/teddy2020_c] [--folds 5] [--quick]
 
 `--quick`: no nested selection, the shipped configuration only. `--baseline` adds the plain char TF-IDF + linear
-SVM. Title embeddings are cached under HOTLINE_VAR_DIR/dispatching (first run ≈ 3–10 min of one core for the pool).
+SVM. `--candidates` prints the k-fold accuracy (mean and sd over folds, `--repeats` seeds) of each candidate on its
+own: char TF-IDF + linear SVM, jieba word TF-IDF + linear SVM, the title's e5 embedding with a logistic regression
+and with a cosine kNN, the taxonomy's names as zero-shot label descriptions, char + e5 averaged, with the taxonomy
+as extra examples, and with self-training on the unlabelled pool (the shipped model). Title embeddings are cached under HOTLINE_VAR_DIR/dispatching (first run ≈ 3–10 min of one core for the pool).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,7 +34,7 @@ import numpy as np  # noqa: E402
 from sklearn.model_selection import StratifiedKFold  # noqa: E402
 
 from hotline.dispatching.learning import datasets  # noqa: E402
-from hotline.dispatching.learning.classifier import Config, TextClassifier  # noqa: E402
+from hotline.dispatching.learning.classifier import Config, Message, TextClassifier  # noqa: E402
 from hotline.dispatching.learning.embed import EmbeddingCache, available  # noqa: E402
 from hotline.dispatching.learning.selection import select_config  # noqa: E402
 from hotline.dispatching.learning.shared_data import shared_data_dir  # noqa: E402
@@ -58,6 +62,116 @@ def baseline_accuracy(rows: list[datasets.Row], folds: int) -> float:
     return hits / len(y)
 
 
+def candidates(
+    rows: list[datasets.Row],
+    pool: list[Message],
+    taxonomy: dict[str, list[str]],
+    cache: EmbeddingCache | None,
+    folds: int,
+    repeats: int,
+) -> None:
+    """Each candidate alone, same folds for all; nothing here chooses the shipped configuration."""
+    import jieba  # the bench needs no Django (hotline.common.segmenter reads its settings)
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.svm import LinearSVC
+
+    from hotline.dispatching.learning.texts import full_text, title_view
+
+    y = np.asarray([r.label for r in rows], dtype=object)
+    texts = [full_text(r.message.title, r.message.content) for r in rows]
+    pool_texts = [full_text(m.title, m.content) for m in pool]
+    jieba.setLogLevel(60)
+    words = {t: " ".join(w for w in jieba.lcut(t) if w.strip()) for t in texts + pool_texts}
+    emb = cache.embed([title_view(r.message.title, r.message.content) for r in rows]) if cache else None
+    names = [(label, name) for label, ns in taxonomy.items() if label in set(y.tolist()) for name in ns]
+    name_emb = cache.embed([n for _, n in names]) if cache and names else None
+    name_labels = np.asarray([label for label, _ in names], dtype=object)
+
+    def sparse(kind: str) -> Any:
+        def fit_predict(train: np.ndarray, test: np.ndarray) -> np.ndarray:
+            if kind == "char":
+                vec = TfidfVectorizer(
+                    analyzer="char", ngram_range=(1, 3), sublinear_tf=True, max_features=100_000
+                )
+                docs = texts
+                vec.fit([docs[i] for i in train] + pool_texts)
+            else:
+                vec = TfidfVectorizer(analyzer=str.split, sublinear_tf=True)
+                docs = [words[t] for t in texts]
+                vec.fit([docs[i] for i in train] + [words[t] for t in pool_texts])
+            model = LinearSVC().fit(vec.transform([docs[i] for i in train]), y[train].astype(str))
+            return model.predict(vec.transform([docs[i] for i in test]))
+
+        return fit_predict
+
+    def e5_lr(train: np.ndarray, test: np.ndarray) -> np.ndarray:
+        assert emb is not None
+        return (
+            LogisticRegression(C=16.0, max_iter=3000).fit(emb[train], y[train].astype(str)).predict(emb[test])
+        )
+
+    def e5_knn(train: np.ndarray, test: np.ndarray, k: int = 10) -> np.ndarray:
+        assert emb is not None
+        sims = emb[test] @ emb[train].T
+        out = []
+        for row in sims:
+            votes: dict[str, float] = {}
+            for j in np.argsort(-row)[:k]:
+                votes[str(y[train][j])] = votes.get(str(y[train][j]), 0.0) + float(row[j])
+            out.append(max(votes, key=lambda label: votes[label]))
+        return np.asarray(out)
+
+    def zero_shot(train: np.ndarray, test: np.ndarray) -> np.ndarray:
+        assert emb is not None and name_emb is not None
+        sims = emb[test] @ name_emb.T
+        labels = sorted(set(name_labels.tolist()))
+        best = np.stack([sims[:, name_labels == label].max(axis=1) for label in labels], axis=1)
+        return np.asarray(labels)[best.argmax(axis=1)]
+
+    def classifier(config: Config, described: bool, unlabelled: bool) -> Any:
+        def fit_predict(train: np.ndarray, test: np.ndarray) -> np.ndarray:
+            model = TextClassifier(config, cache).fit(
+                [rows[i].message for i in train],
+                [rows[i].label for i in train],
+                unlabeled=pool if unlabelled else (),
+                descriptions=taxonomy if described else None,
+            )
+            return np.asarray([p.label for p in model.predict([rows[i].message for i in test])], dtype=object)
+
+        return fit_predict
+
+    use_e = cache is not None
+    listed: list[tuple[str, Any]] = [
+        ("char 1-3-gram TF-IDF + linear SVM", sparse("char")),
+        ("jieba word TF-IDF + linear SVM", sparse("word")),
+    ]
+    if use_e:
+        listed += [
+            ("e5 title embedding + logistic regression", e5_lr),
+            ("e5 title embedding, cosine kNN (k=10)", e5_knn),
+            ("taxonomy names, zero-shot (nearest name)", zero_shot),
+            ("char + e5 averaged", classifier(Config(self_training_rounds=0), False, False)),
+        ]
+    listed += [
+        (
+            "… + taxonomy names as examples",
+            classifier(Config(use_embeddings=use_e, self_training_rounds=0), True, False),
+        ),
+        ("… + self-training on the pool (shipped)", classifier(Config(use_embeddings=use_e), True, True)),
+    ]
+    print(f"candidates, {folds}-fold stratified CV × {repeats} seed(s) (mean, sd over folds):")
+    for name, fit_predict in listed:
+        scores = []
+        for seed in range(repeats):
+            for train, test in StratifiedKFold(folds, shuffle=True, random_state=seed).split(
+                y, y.astype(str)
+            ):
+                predicted = fit_predict(train, test)
+                scores.append(float(np.mean(predicted.astype(str) == y[test].astype(str))))
+        print(f"  {name:<44} {statistics.mean(scores):.1%} ± {statistics.pstdev(scores):.1%}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     shared = shared_data_dir()
@@ -66,6 +180,10 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--baseline", action="store_true")
     parser.add_argument("--no-embeddings", action="store_true")
+    parser.add_argument(
+        "--candidates", action="store_true", help="each candidate's k-fold accuracy, then stop"
+    )
+    parser.add_argument("--repeats", type=int, default=1, help="seeds of the --candidates folds")
     args = parser.parse_args()
     data = Path(args.data)
     if not (data / "messages_labeled_sample495.csv").exists():
@@ -80,6 +198,9 @@ def main() -> None:
     cache = EmbeddingCache() if use_e else None
     y = np.asarray([r.label for r in rows])
     print(f"{len(rows)} labelled ({len(set(y))} classes), {len(pool)} unlabelled, embeddings: {use_e}")
+    if args.candidates:
+        candidates(rows, pool, taxonomy, cache, args.folds, args.repeats)
+        return
     if args.baseline:
         print(
             f"baseline char TF-IDF + linear SVM, {args.folds}-fold: {baseline_accuracy(rows, args.folds):.1%}"

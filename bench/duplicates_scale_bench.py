@@ -6,6 +6,11 @@
     python -m bench.duplicates_scale_bench --fill  # keys + one stored embedding per case, then measures
     python -m bench.duplicates_scale_bench         # measures again
 
+When a full 1 M load does not fit (≈ 40 min of a loaded 2-core box), `python -m bench.load_cases 100000` then
+`--clone 10 --fill` copies the case rows (only them: no assignments, events or callbacks, which a check never
+reads) 9 more times with new ids and numbers and the **same** creation times, so the 15-day window holds as many
+cases as a 1 M load's (≈ 1,370 a day over two years), with the same callers' numbers and texts.
+
 `--fill` (idempotent) writes, with COPY: the duplicate-screening word keys of the cases of the last `KEY_DAYS`
 days (the check scans 15) and a `RequestEmbedding` row (float16 vector) for **every** case. The loader draws
 texts from a pool of 5,000; `EMBEDDED_TEXTS` of them (the most frequent in the window) are embedded for real
@@ -50,6 +55,32 @@ TARGET_MS = 100
 
 def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def clone(times: int) -> None:
+    """Copy the loaded case rows `times - 1` more times (new ids and numbers, same times); idempotent."""
+    with connection.cursor() as cur:
+        cur.execute("SELECT count(*), max(id) FROM cases_case WHERE number NOT LIKE '%%-c%%'")
+        base, top = cur.fetchone()
+        cur.execute("SELECT column_name FROM information_schema.columns WHERE table_name = 'cases_case'")
+        columns = [c for (c,) in cur.fetchall() if c not in ("id", "number")]
+        listed = ", ".join(columns)
+        for k in range(1, times):
+            cur.execute("SELECT EXISTS (SELECT 1 FROM cases_case WHERE number LIKE %s)", [f"%-c{k}"])
+            if cur.fetchone()[0]:
+                continue
+            start = time.perf_counter()
+            cur.execute(
+                f"INSERT INTO cases_case (id, number, {listed}) SELECT id + %s, number || %s, {listed}"
+                " FROM cases_case WHERE number NOT LIKE '%%-c%%'",
+                [k * (top + 1), f"-c{k}"],
+            )
+            log(f"副本 {k}：{cur.rowcount:,} 件，{time.perf_counter() - start:.1f} s")
+        cur.execute(
+            "SELECT setval(pg_get_serial_sequence('cases_case', 'id'), (SELECT max(id) FROM cases_case))"
+        )
+        cur.execute("ANALYZE cases_case")
+        log(f"工单：{base:,} 件 × {times}")
 
 
 def fill(rng: random.Random) -> None:
@@ -191,10 +222,13 @@ def main() -> None:
     parser.add_argument("--fill", action="store_true")
     parser.add_argument("--iterations", type=int, default=300)
     parser.add_argument("--seed", type=int, default=16)
+    parser.add_argument("--clone", type=int, default=0, help="copy the loaded case rows to N times as many")
     args = parser.parse_args()
     print(f"数据库 {require_postgresql()}")
     rng = random.Random(args.seed)
     duplicates._segmenter()
+    if args.clone > 1:
+        clone(args.clone)
     if args.fill:
         fill(rng)
     measure(args.iterations, rng)

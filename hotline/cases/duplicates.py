@@ -35,6 +35,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from django.db import connection, transaction
 from django.db.models import Case as SqlCase
 from django.db.models import Count, F, FloatField, Sum, Value, When
@@ -397,10 +398,14 @@ def find_duplicates(
     scored, _ = _word_scores(query=query, since=since, exclude=exclude, limit=MAX_CANDIDATES, also=ident)
     scores = dict(scored)
     wanted = set(ident) | {cid for cid, s in scored}
+    # Judged first on what the index holds (stored vectors; texts only of the few close in meaning), so that
+    # only the candidates worth showing are read as cases — most of the word candidates are not.
+    judged = _judge(title, content, wanted, scores)
+    shown = {cid for cid in wanted if cid in ident or judged[cid][1]}
     cases = {
         c.pk: c
         for c in _visible(user)
-        .filter(pk__in=wanted)
+        .filter(pk__in=shown)
         .exclude(status__in=_EXCLUDED)
         .select_related("case_type", "main_unit")
     }
@@ -409,7 +414,6 @@ def find_duplicates(
     secret = (
         set() if user is None else {cid for cid, case in cases.items() if masking.caller_hidden(case, user)}
     )
-    judged = _judge(title, content, cases, scores)
     found = [
         Candidate(
             case=case,
@@ -430,35 +434,50 @@ def find_duplicates(
 
 
 def _judge(
-    title: str, content: str, cases: dict[int, Case], word_scores: dict[int, float]
+    title: str, content: str, ids: set[int], word_scores: dict[int, float]
 ) -> dict[int, tuple[float, bool]]:
-    """(score, same matter?) per candidate: the pair judgement of `cases.similarity` on the stored embeddings,
-    the query embedded once (remembered from the partial's earlier calls while the agent typed)."""
+    """(score, same matter?) per candidate id: the pair judgement of `cases.similarity` on the stored embeddings,
+    the query embedded once (remembered from the partial's earlier calls while the agent typed). A candidate's
+    text is read only when its vector is close enough for its places to matter, or when it has no vector yet."""
     from hotline.cases.models import RequestEmbedding
 
-    if not cases:
+    if not ids:
         return {}
-    text = sim.request_text(title, content)
     stored = {
         cid: sim.unpack(vector)
-        for cid, vector in RequestEmbedding.objects.filter(case_id__in=list(cases), vector__isnull=False)
+        for cid, vector in RequestEmbedding.objects.filter(case_id__in=list(ids), vector__isnull=False)
         .values_list("case_id", "vector")
         .iterator()
     }
-    missing = [cid for cid in cases if cid not in stored]
+    missing = [cid for cid in ids if cid not in stored]
     # Registered seconds ago, not embedded by the worker yet: the best few by words are embedded here.
     missing.sort(key=lambda cid: -word_scores.get(cid, 0.0))
-    for cid in missing[:INLINE_EMBED_MAX]:
-        stored[cid] = sim.embed(cases[cid].title, cases[cid].content)
+    inline = missing[:INLINE_EMBED_MAX]
     query = sim.embed(title, content)
+    cosines = {cid: float(np.dot(query, vector)) for cid, vector in stored.items()}
+    near = [cid for cid, cosine in cosines.items() if sim.may_be_duplicate(cosine)]
+    texts = (
+        {
+            cid: (t, c)
+            for cid, t, c in Case.objects.filter(pk__in=near + inline).values_list("pk", "title", "content")
+        }
+        if near or inline
+        else {}
+    )
+    for cid in inline:
+        if cid in texts:
+            stored[cid] = sim.embed(*texts[cid])
+    text = sim.request_text(title, content)
     out: dict[int, tuple[float, bool]] = {}
-    for cid, case in cases.items():
+    for cid in ids:
         vector = stored.get(cid)
         if vector is None:
             words = round(word_scores.get(cid, 0.0), 3)
             out[cid] = (words, words >= WORD_THRESHOLD)
             continue
-        verdict = sim.judge_vectors(text, sim.request_text(case.title, case.content), query, vector)
+        other = texts.get(cid)
+        # far apart in meaning: judged on the cosine alone (judge_vectors reads no text there either)
+        verdict = sim.judge_vectors(text, sim.request_text(*other) if other else "", query, vector)
         # shown as 相似度 0–1: the place bonus may lift an identical text a little above 1
         out[cid] = (round(min(1.0, max(0.0, verdict.score)), 3), verdict.duplicate)
     return out

@@ -229,13 +229,18 @@ def combine(
     return cosine + bonus * overlap - penalty * float(place_conflict) - area_penalty * float(area_conflict_)
 
 
+def may_be_duplicate(cosine: float) -> bool:
+    """Whether places could still make a pair this close in meaning a duplicate (they add at most PLACE_BONUS)."""
+    return cosine + PLACE_BONUS >= THRESHOLD
+
+
 def judge_vectors(
     text_a: str, text_b: str, vec_a: np.ndarray, vec_b: np.ndarray, *, full: bool = False
 ) -> Judgement:
     """The pair's score and its parts. Unless `full` (the benchmark's grid wants every part), a pair too far apart
     in meaning for places to matter is answered from the cosine alone."""
     cosine = float(np.dot(vec_a, vec_b))
-    if not full and cosine + PLACE_BONUS < THRESHOLD:
+    if not full and not may_be_duplicate(cosine):
         # Places can only add PLACE_BONUS: too far apart in meaning whatever they name (most candidates of a
         # check end here, without reading their places).
         return Judgement(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.db import connection
@@ -231,3 +232,34 @@ def test_the_index_follows_the_commit_and_rewriting_it_is_idempotent(
         event=None,
     )
     assert sorted(RequestKey.objects.filter(case=case).values_list("key", "weight")) == keys
+
+
+@pytest.mark.django_db(transaction=True)  # the duplicate index is written after the intake commits
+def test_check_reads_as_cases_only_the_candidates_it_shows(city, people, monkeypatch):
+    """Word candidates far from the request in meaning (their stored vectors) are judged on the vectors alone:
+    no case row of theirs is read. One close in meaning is read, judged on its text and shown."""
+    import numpy as np
+
+    from hotline.cases import similarity
+    from hotline.cases.models import RequestEmbedding
+
+    alike = [submitted_case(city, people, citizen_phone=f"1390000002{i}", content=CONTENT) for i in range(4)]
+    query, far = np.zeros(384, dtype=np.float32), np.zeros(384, dtype=np.float32)
+    query[0], far[1] = 1.0, 1.0
+    RequestEmbedding.objects.filter(case_id__in=[c.pk for c in alike]).update(vector=similarity.pack(far))
+    monkeypatch.setattr(similarity, "embed", lambda title, content: query)
+
+    def case_reads(queries: CaptureQueriesContext) -> list[str]:
+        return [q["sql"] for q in queries if '"cases_case"."content"' in q["sql"]]
+
+    with CaptureQueriesContext(connection) as queries:
+        report = duplicates.find_duplicates(user=people.agent, content=CONTENT, phone="13700000000")
+    assert report.similar == 0 and report.candidates == []
+    assert case_reads(queries) == []  # four word candidates, none read
+
+    RequestEmbedding.objects.filter(case_id=alike[0].pk).update(vector=similarity.pack(query))
+    with CaptureQueriesContext(connection) as queries:
+        report = duplicates.find_duplicates(user=people.agent, content=CONTENT, phone="13700000000")
+    assert [c.case.pk for c in report.candidates] == [alike[0].pk] and report.similar == 1
+    read_ids = {int(n) for sql in case_reads(queries) for n in re.findall(r"\d+", sql.split(" IN (")[-1])}
+    assert alike[0].pk in read_ids and not read_ids & {c.pk for c in alike[1:]}

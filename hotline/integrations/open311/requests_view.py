@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from hotline.cases.models import Case, CaseStatus
 from hotline.cases.selectors import public_reply_texts
@@ -32,15 +32,19 @@ def _own_rows(
     limit: int,
 ) -> QuerySet[Case]:
     """The partner's own requests, newest first, at most `limit`, in one query: its link rows are walked in their
-    (partner, case time) index order, each case probed only for the status / service filters (an EXISTS), and
+    (partner, case time) index order, each case probed only for the status / service filters (by primary key), and
     the walk stops at `limit` matches — so the cases probed are one page's worth unless the filters reject most of
     them, however many requests the partner has. The window is applied on the link's copy of the case's time."""
     links = Open311Request.objects.filter(partner=partner)
     if window is not None:
         links = links.filter(case_created_at__gte=window[0], case_created_at__lte=window[1])
     if service_codes or statuses:
+        # A scalar subquery (a per-row probe the planner keeps), not EXISTS: PostgreSQL turns an EXISTS into a
+        # semi-join that scans every case matching the filters, which grows with the whole table.
         matching = _filtered(Case.objects.filter(pk=OuterRef("case_id")), None, service_codes, statuses, None)
-        links = links.filter(Exists(matching))
+        links = links.annotate(matching=Subquery(matching.order_by().values("pk")[:1])).filter(
+            matching__isnull=False
+        )
     page = links.order_by("-case_created_at", "-case_id").values("case_id")[:limit]
     return Case.objects.filter(pk__in=page).order_by("-created_at", "-id")
 

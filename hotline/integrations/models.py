@@ -34,6 +34,8 @@ class Partner(models.Model):
         CASES_RESULT = "cases:result", _("回复办理结果")
         CASES_READ = "cases:read", _("查询已推送诉求")
         BASE_DATA = "base_data", _("基础数据交换")
+        # Citizens are personal data: exchanging them needs this scope besides base_data.
+        CITIZENS = "citizens", _("市民档案交换（个人信息）")
         OPEN311 = "open311", _("Open311 提交与查询")
         CALLS_READ = "calls:read", _("调阅通话记录和录音")
         KNOWLEDGE_READ = "knowledge:read", _("检索知识库")

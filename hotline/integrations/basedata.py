@@ -304,7 +304,7 @@ CITIZEN_COLUMNS = (
     Column("notes", "备注"),
 )
 PHONE_SEPARATORS = str.maketrans({"；": ";", "，": ";", ",": ";", "、": ";", "/": ";", " ": ";"})
-GENDER_LABELS = {Gender.MALE: "男", Gender.FEMALE: "女"}
+GENDER_LABELS: dict[str, str] = {Gender.MALE: "男", Gender.FEMALE: "女"}
 
 
 def _citizen_rows() -> Iterator[dict[str, Any]]:

@@ -118,17 +118,21 @@ def _prepare(public: int, own: int) -> tuple[str, str]:
     partner, creds = partner_create(
         actor=admin, code=f"bench-{time.time_ns()}", name="bench", scopes=["open311"]
     )
+    # Earlier runs' bench partners give their links up, so every run's partner has the same `own` newest cases.
+    Open311Request.objects.filter(partner__code__startswith="bench-").delete()
     taken = set(Open311Request.objects.values_list("case_id", flat=True))
     recent = [
-        pk
-        for pk in Case.objects.order_by("-created_at").values_list("pk", flat=True)[: own * 2]
+        (pk, at)
+        for pk, at in Case.objects.order_by("-created_at").values_list("pk", "created_at")[: own * 2]
         if pk not in taken
     ]
     now = clock.now()
     Open311Request.objects.bulk_create(
         [
-            Open311Request(partner=partner, token=f"b{partner.pk}-{pk}", case_id=pk, created_at=now)
-            for pk in recent[:own]
+            Open311Request(
+                partner=partner, token=f"b{partner.pk}-{pk}", case_id=pk, created_at=now, case_created_at=at
+            )
+            for pk, at in recent[:own]
         ]
     )
     some = Case.objects.filter(is_public=True, push_hot=True).values_list("number", flat=True).first() or ""

@@ -198,7 +198,7 @@ EXCEPTIONS: dict[str, str] = {
     "integ-partner-toggle": "as integ-partner",
     "integ-subscription-new": "as integ-partner",
     "integ-deliveries-retry": "as integ-partner",
-    "integ-base-data-export": "`kind` is a table (units/users/dictionaries), not an object; administrators only, "
+    "integ-base-data-export": "`kind` is a table (units/users/dictionaries/citizens), not an object; administrators only, "
     "others 404 (tests/integrations/test_basedata.py)",
     "integ-key-request-decide": "Open311 key requests are decided by administrators only, others 404 "
     "(tests/integrations/test_open311_keys.py)",
@@ -208,7 +208,8 @@ EXCEPTIONS: dict[str, str] = {
     "partner-case-calls": "partner API with the calls:read scope: only cases the partner may see, others 404 "
     "(tests/integrations/test_partner_calls.py)",
     "partner-recording-audio": "as partner-case-calls",
-    "partner-base-data": "partner API with the base-data scope; `kind` names a table (test_basedata.py)",
+    "partner-base-data": "partner API with the base-data scope (citizens: the citizens scope too); `kind` names a "
+    "table (test_basedata.py)",
     "partner-case": "partner API: only a signed request of a registered partner is accepted (staff sessions "
     "and tokens get 401); a partner reads only the cases it sent (tests/integrations/test_superior_exchange.py)",
     "partner-assignment-action": "partner API, as partner-case; a bureau system reaches only its unit's steps "

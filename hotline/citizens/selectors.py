@@ -90,6 +90,15 @@ def citizens_by_number(number: str, *, limit: int = 5) -> list[Citizen]:
     return list(Citizen.objects.filter(phone=number).order_by("-id")[:limit])
 
 
+def citizen_matching(*, id_card: str, phone: str) -> Citizen | None:
+    """The profile an imported row stands for: the one with its ID-card number, else the owner of its number."""
+    if id_card:
+        found = Citizen.objects.filter(id_card_hash=crypto.lookup_hash(id_card)).first()
+        if found is not None:
+            return found
+    return citizen_for_number(phone)
+
+
 def citizen_for_number(number: str) -> Citizen | None:
     """The profile a caller's number stands for: the newest owning it (one query). The screen pop shows it and
     intake files the request under it, so both always agree for a number a family shares."""

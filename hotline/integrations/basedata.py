@@ -1,4 +1,4 @@
-"""Base data exchanged with other systems (API-3): units, users and dictionaries as xlsx, csv or JSON.
+"""Base data exchanged with other systems (API-3): units, users, dictionaries and citizens as xlsx, csv or JSON.
 
 Export writes the columns the import reads, so a file can be edited and imported back. Import policy, as for
 citizens (`hotline.citizens.importexport`): **good rows saved, bad rows reported** — each row is applied through
@@ -9,6 +9,10 @@ Rows are read by their Chinese column titles (files) or by the English keys (JSO
 Users imported this way can never be given, or stripped of, the administrator role, and administrators cannot be
 changed by an import: a partner with the base-data scope must not be able to make itself an administrator. New
 users get no usable password (an administrator sets one, or the user resets it).
+
+Citizens are personal data: a partner needs the `citizens` scope besides `base_data`, every export is audited with
+its row count, and ID-card numbers are never exported in clear (masked). Rows go through the citizens services
+(`citizen_clean`, `citizen_create` / `citizen_update`), so their validation and audit apply.
 """
 
 from __future__ import annotations
@@ -24,6 +28,10 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from hotline.citizens import selectors as citizen_selectors
+from hotline.citizens import services as citizen_services
+from hotline.citizens.models import Citizen, CitizenLevel, Gender
+from hotline.common import crypto
 from hotline.common.audit import audit_access
 from hotline.common.dictionaries import dict_item_save
 from hotline.common.errors import ServiceError
@@ -281,6 +289,75 @@ def _apply_dict(row: dict[str, str], actor: Any) -> bool:
     return created
 
 
+# --------------------------------------------------------------------------- citizens
+
+CITIZEN_COLUMNS = (
+    Column("name", "姓名"),
+    Column("gender", "性别"),
+    Column("phones", "电话"),
+    Column("email", "电子邮箱"),
+    Column("address", "地址"),
+    Column("work_unit", "工作单位"),
+    Column("post_code", "邮编"),
+    Column("id_card", "身份证号"),
+    Column("level", "级别"),
+    Column("notes", "备注"),
+)
+PHONE_SEPARATORS = str.maketrans({"；": ";", "，": ";", ",": ";", "、": ";", "/": ";", " ": ";"})
+GENDER_LABELS: dict[str, str] = {Gender.MALE: "男", Gender.FEMALE: "女"}
+
+
+def _citizen_rows() -> Iterator[dict[str, Any]]:
+    """Personal data: the ID-card number is never exported in clear (masked, or empty when none is on file)."""
+    levels = {value: str(label) for value, label in CitizenLevel.choices}
+    for citizen in Citizen.objects.prefetch_related("phones").order_by("id").iterator(chunk_size=1000):
+        numbers = [p.number for p in citizen.phones.all()] or ([citizen.phone] if citizen.phone else [])
+        id_card = citizen.id_card if citizen.id_card_encrypted else ""
+        yield {
+            "name": citizen.name,
+            "gender": GENDER_LABELS.get(citizen.gender, ""),
+            "phones": ";".join(numbers),
+            "email": citizen.email,
+            "address": citizen.address,
+            "work_unit": citizen.work_unit,
+            "post_code": citizen.post_code,
+            "id_card": crypto.mask_id_card(id_card) if id_card else "",
+            "level": levels.get(citizen.level, citizen.level),
+            "notes": citizen.notes,
+        }
+
+
+def _apply_citizen(row: dict[str, str], actor: Any) -> bool:
+    """One citizen through the citizens services (their validation and audit). Matched as the citizens import
+    matches: the profile with the same ID-card number, else the one owning the first phone number. A masked
+    ID-card number (an exported file edited and sent back) is read as "not given", which keeps the one on file."""
+    id_card = row.get("id_card", "").strip()
+    if "*" in id_card:
+        id_card = ""
+    gender = row.get("gender", "").strip()
+    data = citizen_services.CitizenInput(
+        name=row.get("name", ""),
+        phones=[p for p in row.get("phones", "").translate(PHONE_SEPARATORS).split(";") if p],
+        gender={"男": Gender.MALE, "女": Gender.FEMALE}.get(gender, gender),
+        email=row.get("email", ""),
+        address=row.get("address", ""),
+        work_unit=row.get("work_unit", ""),
+        post_code=row.get("post_code", ""),
+        id_card=id_card,
+        level=_choice(row.get("level", "") or CitizenLevel.NORMAL, CitizenLevel.choices, "level"),
+        notes=row.get("notes", ""),
+    )
+    clean = citizen_services.citizen_clean(data)
+    if not clean.phones:
+        raise ServiceError(_("请填写至少一个电话"), field_errors={"phones": [_("请填写至少一个电话")]})
+    current = citizen_selectors.citizen_matching(id_card=clean.id_card, phone=clean.phones[0])
+    if current is None:
+        citizen_services.citizen_create(actor=actor, data=data)
+        return True
+    citizen_services.citizen_update(citizen=current, actor=actor, data=data)
+    return False
+
+
 KINDS: dict[str, Kind] = {
     "units": Kind(
         "units", gettext_lazy("单位"), UNIT_COLUMNS, ("code", "name", "kind"), _unit_rows, _apply_unit
@@ -289,7 +366,12 @@ KINDS: dict[str, Kind] = {
     "dictionaries": Kind(
         "dictionaries", gettext_lazy("字典"), DICT_COLUMNS, ("kind", "code", "name"), _dict_rows, _apply_dict
     ),
+    "citizens": Kind(
+        "citizens", gettext_lazy("市民"), CITIZEN_COLUMNS, ("name", "phones"), _citizen_rows, _apply_citizen
+    ),
 }
+# Kinds holding personal data: a partner needs this scope for them besides base_data.
+PERSONAL = {"citizens"}
 
 
 def kind_of(code: str) -> Kind:

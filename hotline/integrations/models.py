@@ -34,6 +34,8 @@ class Partner(models.Model):
         CASES_RESULT = "cases:result", _("回复办理结果")
         CASES_READ = "cases:read", _("查询已推送诉求")
         BASE_DATA = "base_data", _("基础数据交换")
+        # Citizens are personal data: exchanging them needs this scope besides base_data.
+        CITIZENS = "citizens", _("市民档案交换（个人信息）")
         OPEN311 = "open311", _("Open311 提交与查询")
         CALLS_READ = "calls:read", _("调阅通话记录和录音")
         KNOWLEDGE_READ = "knowledge:read", _("检索知识库")
@@ -206,11 +208,19 @@ class Open311Request(models.Model):
     token = models.CharField(_("令牌"), max_length=40, unique=True)
     case_id = models.BigIntegerField(_("工单"), unique=True)
     created_at = models.DateTimeField(_("提交时间"))
+    # The case's requested time (`Case.created_at`, which never changes after intake), so a partner's own requests
+    # are listed newest first and windowed from this table's index alone, probing only the cases of one page.
+    case_created_at = models.DateTimeField(_("工单受理时间"))
 
     class Meta:
         verbose_name = _("Open311 诉求")
         verbose_name_plural = _("Open311 诉求")
-        indexes = [models.Index(fields=["partner", "-created_at"], name="integ_o311_partner_created")]
+        indexes = [
+            models.Index(fields=["partner", "-created_at"], name="integ_o311_partner_created"),
+            models.Index(
+                fields=["partner", "-case_created_at", "-case_id"], name="integ_o311_partner_case_time"
+            ),
+        ]
 
 
 class ExternalCase(models.Model):

@@ -203,3 +203,96 @@ def test_a_file_with_nul_characters_is_refused_whole(city, admin_user):
         basedata.import_file(kind="units", upload=upload, file_name="u.csv", actor=admin_user)
     assert "第3行" in refused.value.message and "file" in refused.value.field_errors
     assert not Unit.objects.filter(code__in=["D-SOUTH", "D-NUL"]).exists()
+
+
+def _citizen_partner(admin_user, city, scopes):
+    service = user_create(
+        username="svc-cit", password="pw-123456", full_name="民政系统", unit=city.office, roles=[]
+    )
+    partner, creds = partner_create(actor=admin_user, code="civil-affairs", name="民政系统", scopes=scopes)
+    Partner.objects.filter(pk=partner.pk).update(service_user=service)
+    partner.refresh_from_db()
+    return partner, creds, service
+
+
+def test_partners_exchange_citizens_with_the_personal_data_scope_only(client, city, admin_user):
+    from hotline.citizens.models import Citizen
+    from hotline.citizens.services import CitizenInput, citizen_create
+
+    citizen_create(
+        actor=admin_user,
+        data=CitizenInput(name="王芳", phones=["13812345678"], id_card="11010519491231002X", gender="female"),
+    )
+    path = reverse("partner-base-data", args=["citizens"])
+    base_only, base_creds = partner_create(
+        actor=admin_user, code="hr-only", name="人事系统", scopes=[Partner.Scope.BASE_DATA]
+    )
+    refused = _signed(client, base_only, base_creds.secret, "GET", path)
+    assert refused.status_code == 403 and refused.json()["reason"] == "scope"
+    body = json.dumps({"rows": [{"name": "李雷", "phones": "13900001111"}]}).encode()
+    assert _signed(client, base_only, base_creds.secret, "POST", path, body).status_code == 403
+    assert not Citizen.objects.filter(name="李雷").exists()
+
+    partner, creds, service = _citizen_partner(
+        admin_user, city, [Partner.Scope.BASE_DATA, Partner.Scope.CITIZENS]
+    )
+    answer = _signed(client, partner, creds.secret, "GET", path)
+    assert answer.status_code == 200, answer.content
+    (row,) = answer.json()["rows"]
+    assert row["name"] == "王芳" and row["phones"] == "13812345678" and row["gender"] == "女"
+    assert row["id_card"] == "110105********002X"  # never in clear
+    assert b"11010519491231002X" not in answer.content
+    audit = AuditLog.objects.get(object_type="integrations.basedata.citizens", actor=service)
+    assert audit.changes["rows"] == 1 and "接入系统 civil-affairs" in audit.summary
+
+    rows = [
+        {"name": "李雷", "phones": "13900001111;13900002222", "id_card": "110105199001011232"},
+        {"name": "韩梅梅", "phones": "12"},  # a bad number: refused by the citizens validation
+        row
+        | {
+            "address": "东湖区幸福路 1 号"
+        },  # the exported row sent back: its masked ID card keeps the one on file
+    ]
+    dry = _signed(
+        client, partner, creds.secret, "POST", path, json.dumps({"rows": rows, "dry_run": True}).encode()
+    )
+    assert dry.status_code == 200, dry.content
+    assert dry.json() | {"errors": []} == {
+        "dry_run": True, "total": 3, "created": 1, "updated": 1, "rejected": 1, "errors": [],
+    }  # fmt: skip
+    assert [(e["row"], e["column"]) for e in dry.json()["errors"]] == [(2, "电话")]
+    assert not Citizen.objects.filter(name="李雷").exists()
+    assert Citizen.objects.get(name="王芳").address == ""
+
+    done = _signed(client, partner, creds.secret, "POST", path, json.dumps({"rows": rows}).encode())
+    assert done.json()["created"] == 1 and done.json()["updated"] == 1 and done.json()["rejected"] == 1
+    li = Citizen.objects.get(name="李雷")
+    assert li.id_card == "110105199001011232" and sorted(p.number for p in li.phones.all()) == [
+        "13900001111",
+        "13900002222",
+    ]
+    wang = Citizen.objects.get(name="王芳")
+    assert wang.address == "东湖区幸福路 1 号" and wang.id_card == "11010519491231002X"
+    assert AuditLog.objects.filter(action="create", object_type__contains="citizen", actor=service).exists()
+
+
+def test_citizens_export_as_xlsx_masks_id_cards_and_is_audited(city, admin_user):
+    from hotline.citizens.services import CitizenInput, citizen_create
+
+    citizen_create(
+        actor=admin_user, data=CitizenInput(name="王芳", phones=["13812345678"], id_card="11010519491231002X")
+    )
+    body = basedata.export(kind="citizens", fmt="xlsx", actor=admin_user)
+    sheet = load_workbook(io.BytesIO(body)).active
+    values = [[c.value for c in r] for r in sheet.iter_rows()]
+    assert values[0][:3] == ["姓名", "性别", "电话"] and values[1][0] == "王芳"
+    assert "110105********002X" in values[1] and "11010519491231002X" not in values[1]
+    audit = AuditLog.objects.filter(object_type="integrations.basedata.citizens").latest("pk")
+    assert audit.changes["rows"] == 1 and audit.actor == admin_user
+    report = basedata.import_file(
+        kind="citizens",
+        upload=_csv("姓名,电话,身份证号", "张三,13700000000,123", "李四,13700000001,"),
+        file_name="c.csv",
+        actor=admin_user,
+    )
+    assert (report.created, report.rejected) == (1, 1) and report.errors[0].column == "身份证号"

@@ -159,3 +159,48 @@ def test_a_keyed_caller_gets_its_partners_allowlist_and_limit(client, city, admi
         actor=admin_user, code="calm-app", name="闲", scopes=["open311"], rate_per_minute=2
     )
     assert client.get(base, {"api_key": calm.api_key}).status_code == 200
+
+
+def test_a_partners_own_requests_are_paged_by_the_links_case_time(city, people, civic_app, client):
+    """Keyed listing walks the partner's links newest first a page at a time: filters that reject a whole page
+    still find older matches, the window applies to the case's time, and a post records that time on its link."""
+    from hotline.integrations.models import Open311Request
+    from hotline.integrations.open311 import requests_view
+    from tests.conftest import submitted_case
+
+    partner, api_key = civic_app
+    now = clock.now()
+    cases = [submitted_case(city, people) for _ in range(7)]
+    for age, case in enumerate(cases):  # cases[0] newest
+        at = now - dt.timedelta(days=age)
+        Case.objects.filter(pk=case.pk).update(
+            created_at=at, status=CaseStatus.CLOSED if age < 3 else CaseStatus.SUBMITTED
+        )
+        Open311Request.objects.create(
+            partner=partner, token=f"t{case.pk}", case_id=case.pk, created_at=now, case_created_at=at
+        )
+    window = (now - dt.timedelta(days=90), now)
+    numbers = [
+        c.number for c in Case.objects.order_by("-created_at", "-id").filter(pk__in=[c.pk for c in cases])
+    ]
+
+    def listed(**kw):
+        return [r["service_request_id"] for r in requests_view.search(partner=partner, **kw)]
+
+    assert listed(window=window, limit=3) == numbers[:3]
+    assert listed(window=window, limit=2, statuses=["open"]) == numbers[3:5]  # past a page of closed ones
+    assert listed(window=window, limit=10, statuses=["open"]) == numbers[3:]
+    assert (
+        listed(window=(now - dt.timedelta(days=4, hours=1), now), limit=10, statuses=["open"]) == numbers[3:5]
+    )
+    assert listed(window=window, limit=10, service_codes=["consultation"]) == []
+
+    response = client.post(
+        "/open311/v2/requests.json",
+        {"api_key": api_key, "service_code": "complaint", "description": "小区门口路灯坏了三天，晚上很黑",
+         "address_string": "东湖区幸福路 12 号", "phone": "13812345678"},
+    )  # fmt: skip
+    assert response.status_code == 201, response.content
+    posted = Case.objects.get(number=response.json()[0]["service_request_id"])
+    assert Open311Request.objects.get(case_id=posted.pk).case_created_at == posted.created_at
+    assert listed(window=(window[0], clock.now()), limit=1) == [posted.number]

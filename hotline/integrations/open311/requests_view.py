@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from hotline.cases.models import Case, CaseStatus
 from hotline.cases.selectors import public_reply_texts
@@ -22,6 +22,31 @@ def _public() -> QuerySet[Case]:
 
 def _own(partner: Partner) -> QuerySet[Case]:
     return Case.objects.filter(pk__in=Open311Request.objects.filter(partner=partner).values("case_id"))
+
+
+def _own_rows(
+    partner: Partner,
+    service_codes: list[str] | None,
+    statuses: list[str] | None,
+    window: tuple[dt.datetime, dt.datetime] | None,
+    limit: int,
+) -> QuerySet[Case]:
+    """The partner's own requests, newest first, at most `limit`, in one query: its link rows are walked in their
+    (partner, case time) index order, each case probed only for the status / service filters (by primary key), and
+    the walk stops at `limit` matches — so the cases probed are one page's worth unless the filters reject most of
+    them, however many requests the partner has. The window is applied on the link's copy of the case's time."""
+    links = Open311Request.objects.filter(partner=partner)
+    if window is not None:
+        links = links.filter(case_created_at__gte=window[0], case_created_at__lte=window[1])
+    if service_codes or statuses:
+        # A scalar subquery (a per-row probe the planner keeps), not EXISTS: PostgreSQL turns an EXISTS into a
+        # semi-join that scans every case matching the filters, which grows with the whole table.
+        matching = _filtered(Case.objects.filter(pk=OuterRef("case_id")), None, service_codes, statuses, None)
+        links = links.annotate(matching=Subquery(matching.order_by().values("pk")[:1])).filter(
+            matching__isnull=False
+        )
+    page = links.order_by("-case_created_at", "-case_id").values("case_id")[:limit]
+    return Case.objects.filter(pk__in=page).order_by("-created_at", "-id")
 
 
 FIELDS = (
@@ -42,10 +67,16 @@ def search(
     """Newest first, at most `limit`. The public cases and the partner's own are two indexed queries merged here
     (one query with an OR between them scans the whole table); rows are read as values, not model instances (a
     thousand wide case rows cost more to build than to fetch)."""
-    sources = [_public()] + ([_own(partner)] if partner is not None else [])
     found: dict[int, dict[str, Any]] = {}
-    for qs in sources:
-        for row in _filtered(qs, ids, service_codes, statuses, window).values(*FIELDS)[:limit]:
+    for row in _filtered(_public(), ids, service_codes, statuses, window).values(*FIELDS)[:limit]:
+        found[row["pk"]] = row
+    if partner is not None:
+        own = (
+            _filtered(_own(partner), ids, service_codes, statuses, window).values(*FIELDS)[:limit]
+            if ids  # a handful of numbers: found through the case's number index
+            else _own_rows(partner, service_codes, statuses, window, limit).values(*FIELDS)
+        )
+        for row in own:
             found[row["pk"]] = row
     rows = sorted(found.values(), key=lambda r: (r["created_at"], r["pk"]), reverse=True)[:limit]
     replies = public_reply_texts([r for r in rows if r["is_public"] and r["status"] in CLOSED])

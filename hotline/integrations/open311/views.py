@@ -203,8 +203,9 @@ def _post_request(request: HttpRequest, fmt: str) -> HttpResponse:
                 requester=requester,
             )  # fmt: skip
             Open311Request.objects.create(
-                partner=partner, token=token, case_id=result.case.pk, created_at=clock.now()
-            )
+                partner=partner, token=token, case_id=result.case.pk, created_at=clock.now(),
+                case_created_at=result.case.created_at,
+            )  # fmt: skip
     except ServiceError as exc:
         messages = [f"{field}: {' '.join(msgs)}" for field, msgs in exc.field_errors.items()] or [exc.message]
         return errors(fmt, 400, *messages)

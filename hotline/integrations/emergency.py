@@ -2,8 +2,9 @@
 
 The hand-over is recorded on the case's timeline, pushed to the platform's webhook (the `emergency` event,
 signed, retried like every push), acknowledged by the platform through the partner API and followed by its
-feedback; the platform then also receives the case's later status changes. The voice side — transferring the
-caller — is the call bar's blind transfer to the platform's number. The hand-over figure is the time from the
+feedback; the platform then also receives the case's later status changes. The voice side: when the person
+handing over is an agent talking (or holding) on a call linked to the case, the same click blind-transfers the
+caller to the service's number (110 / 119 / 120 / 122, routed by the trunk) through the call bar's own action. The hand-over figure is the time from the
 agent's click to the platform's acknowledgement, against the 10-minute rule."""
 
 from __future__ import annotations
@@ -38,10 +39,51 @@ def emergency_partners() -> list[Partner]:
     return list(Partner.objects.filter(kind=Partner.Kind.EMERGENCY, is_active=True).order_by("code"))
 
 
+def _linked_live_agent(actor: User, case: Case) -> Any:
+    """The actor's seat when it is on a call (talking or holding) linked to `case`, else None."""
+    from hotline.telephony.models import Agent, CallCase
+    from hotline.telephony.states import AgentState
+
+    agent = (
+        Agent.objects.filter(user=actor, state__in=(AgentState.TALKING, AgentState.HOLD))
+        .exclude(current_call=None)
+        .first()
+    )
+    if agent is None or agent.current_call_id is None:
+        return None
+    if not CallCase.objects.filter(call_id=agent.current_call_id, case=case).exists():
+        return None
+    return agent
+
+
+def _transfer_voice(actor: User, case: Case, number: str) -> str:
+    """Blind-transfer the linked call to `number`; returns the number, or "" when there is no such call or the
+    call bar refuses (the data hand-over goes ahead either way)."""
+    from hotline.telephony import services as tel_services
+
+    agent = _linked_live_agent(actor, case)
+    if agent is None:
+        return ""
+    try:
+        tel_services.agent_call_action(
+            agent=agent, action="transfer", actor=actor, target_kind="number", target=number
+        )
+    except ServiceError:
+        return ""
+    return number
+
+
 def emergency_transfer(
-    *, case: Case, actor: User, service: str, partner: Partner, note: str = ""
+    *,
+    case: Case,
+    actor: User,
+    service: str,
+    partner: Partner,
+    note: str = "",
+    transfer_call: bool = True,
 ) -> EmergencyHandover:
-    """Hand `case` (already fetched through the actor's scope) to an emergency platform."""
+    """Hand `case` (already fetched through the actor's scope) to an emergency platform; with `transfer_call`,
+    the caller's linked call goes to the service's number too."""
     if not may_transfer(actor):
         raise NotAllowed(_("只有话务员、派单员和班长可以转应急联动"))
     if service not in EmergencyHandover.Service.values:
@@ -57,6 +99,7 @@ def emergency_transfer(
     now = clock.now()
     label = EmergencyHandover.Service(service).label
     with transaction.atomic():
+        voice = _transfer_voice(actor, case, service) if transfer_call else ""
         handover = EmergencyHandover.objects.create(
             case=case,
             partner=partner,
@@ -64,12 +107,14 @@ def emergency_transfer(
             note=note.strip()[:500],
             requested_by=actor,
             requested_at=now,
+            voice_number=voice,
         )
+        said = _("，通话已转接 %(n)s") % {"n": voice} if voice else ""
         case_services.case_annotate(
             case=case,
             actor=actor,
             action=Action.EMERGENCY_TRANSFER,
-            opinion=f"{label}（{partner.name}）" + (f"：{handover.note}" if handover.note else ""),
+            opinion=f"{label}（{partner.name}）{said}" + (f"：{handover.note}" if handover.note else ""),
             data={"handover": handover.pk, "service": service, "partner": partner.code},
         )
         _queue_push(handover)
@@ -89,6 +134,7 @@ def _queue_push(handover: EmergencyHandover) -> None:
         "service": handover.service,
         "note": handover.note,
         "requested_at": handover.requested_at.isoformat(),
+        "voice_transferred_to": handover.voice_number or None,  # the caller is on the line to that number
         "case": case_payload_fields(handover.case, user),
     }
     for subscription in subscriptions:

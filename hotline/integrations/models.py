@@ -321,6 +321,8 @@ class EmergencyHandover(models.Model):
     finished_at = models.DateTimeField(_("处置时间"), null=True, blank=True)
     external_id = models.CharField(_("联动平台编号"), max_length=64, blank=True)
     feedback = models.TextField(_("反馈"), blank=True)
+    # The number the caller's call was blind-transferred to with the hand-over ("" when no linked call was on).
+    voice_number = models.CharField(_("通话转接号码"), max_length=20, blank=True)
 
     class Meta:
         verbose_name = _("应急联动转交")

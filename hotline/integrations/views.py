@@ -229,6 +229,7 @@ def case_emergency(request: HttpRequest, case_pk: int) -> HttpResponse:
                 service=request.POST.get("service", ""),
                 partner=partner,
                 note=request.POST.get("note", ""),
+                transfer_call=request.POST.get("transfer_call") == "on",
             )
         except ServiceError as exc:
             error = exc.message

@@ -133,3 +133,73 @@ def test_scope_roles_and_other_platforms(client, city, people, police, admin_use
     assert refused.status_code == 404
     handover.refresh_from_db()
     assert handover.acknowledged_at is None
+
+
+@pytest.fixture
+def agent_on_call(people, settings):
+    """people.agent's seat talking with a citizen on call `em01`."""
+    from hotline.telephony import services as tel
+    from hotline.telephony.models import Agent, Number, Queue
+    from hotline.telephony.states import AgentEvent
+
+    settings.HOTLINE_TELEPHONY = "on"
+    queue = Queue.objects.create(code="general", name="综合")
+    Number.objects.create(number="12345", name="热线", queue=queue)
+    seat = tel.agent_create(
+        agent_id="1001", password="secret1", extension="1001", skills=[queue], user=people.agent, actor=None
+    )
+    tel.agent_event(agent_pk=seat.pk, event=AgentEvent.LOGIN)
+    tel.agent_event(agent_pk=seat.pk, event=AgentEvent.READY)
+    call = tel.call_arrive(call_id="em01", leg_id="in-1", caller="13812345678", dialed="12345", node="n")
+    call = tel.call_enqueue(call=call, queue=queue)
+    tel.call_offer(call=call, agent_pk=seat.pk, leg_id="out-1", remote="sip:1001@x", node="n")
+    tel.call_connect(call=call, leg_id="out-1")
+    return Agent.objects.get(pk=seat.pk), call
+
+
+def test_one_click_also_transfers_the_linked_call_to_the_service_number(
+    client, city, people, police, agent_on_call, django_capture_on_commit_callbacks
+):
+    from hotline.telephony import push
+    from hotline.telephony import services as tel
+
+    partner, _creds, server = police
+    seat, call = agent_on_call
+    case = submitted_case(
+        city,
+        people,
+        content="幸福社区12栋楼下有两名男子持刀争吵，情况危急，周围有老人和小孩，请马上派警察到现场处理。来电人在二楼窗口看到，双方情绪激动，已有一人受轻伤，来电人仍在线。",
+    )
+    listener = push.broker().listen(push.CONTROL_CHANNEL, timeout=0.01)
+    client.force_login(people.agent)
+    panel = reverse("integ-case-emergency", args=[case.pk])
+    assert 'name="transfer_call"' in client.get(panel).content.decode()
+
+    # the call is not linked to this case: the data goes alone, nothing reaches the call controller
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(panel, {"service": "110", "partner": partner.pk, "transfer_call": "on"})
+    first = EmergencyHandover.objects.get()
+    assert first.voice_number == "" and next(listener) is None
+
+    EmergencyHandover.objects.update(status=EmergencyHandover.Status.FINISHED)
+    tel.call_link_case(call_id=call.call_id, case=case)
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = client.post(panel, {"service": "110", "partner": partner.pk, "transfer_call": "on"})
+    assert answer.status_code == 200 and "通话已转接 110" in answer.content.decode()
+    handover = EmergencyHandover.objects.latest("pk")
+    assert handover.voice_number == "110"
+    sent = json.loads(next(listener) or "{}")
+    assert sent["action"] == "transfer" and sent["target_kind"] == "number" and sent["target"] == "110"
+    assert sent["call_id"] == "em01" and sent["agent"] == seat.pk
+    assert case.events.filter(action=Action.EMERGENCY_TRANSFER, opinion__contains="通话已转接 110").exists()
+    deliver_due()
+    pushed = {
+        p["handover_id"]: p["voice_transferred_to"] for p in server.received if p["event"] == "emergency"
+    }
+    assert pushed == {first.pk: None, handover.pk: "110"}
+
+    # unticked: no voice transfer even with the linked call on
+    EmergencyHandover.objects.update(status=EmergencyHandover.Status.FINISHED)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(panel, {"service": "110", "partner": partner.pk})
+    assert EmergencyHandover.objects.latest("pk").voice_number == "" and next(listener) is None

@@ -194,6 +194,7 @@ EXCEPTIONS: dict[str, str] = {
     "api-flow-version": "as flow-template, through the API",
     "integ-partner": "partner systems are managed by system administrators only: every other user gets 404 for "
     "any id (tests/integrations/test_partner_screen.py::test_other_roles_get_404)",
+    "integ-partner-edit": "as integ-partner",
     "integ-partner-rotate": "as integ-partner",
     "integ-partner-toggle": "as integ-partner",
     "integ-subscription-new": "as integ-partner",

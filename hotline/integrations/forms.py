@@ -51,6 +51,17 @@ class PartnerForm(forms.Form):
     knowledge_public_only = forms.BooleanField(label=_("仅检索公开条目"), required=False, initial=True)
 
 
+class PartnerEditForm(forms.Form):
+    """What may change on a registered partner (see services.partner_update)."""
+
+    name = PartnerForm.base_fields["name"]
+    allowed_networks = PartnerForm.base_fields["allowed_networks"]
+    scopes = PartnerForm.base_fields["scopes"]
+    rate_per_minute = PartnerForm.base_fields["rate_per_minute"]
+    knowledge_spaces = PartnerForm.base_fields["knowledge_spaces"]
+    knowledge_public_only = PartnerForm.base_fields["knowledge_public_only"]
+
+
 class SubscriptionForm(forms.Form):
     url = forms.URLField(label=_("推送地址"), max_length=500, assume_scheme="https")
     events = forms.MultipleChoiceField(

@@ -89,6 +89,54 @@ def partner_create(
     return partner, issued
 
 
+def partner_update(
+    *,
+    actor: Any,
+    partner: Partner,
+    name: str,
+    allowed_networks: str,
+    scopes: list[str],
+    rate_per_minute: int,
+    knowledge_spaces: Sequence[Any] = (),
+    knowledge_public_only: bool = True,
+) -> Partner:
+    """Change what a partner may do and from where. Its code, kind, unit and cryptography stay (they are its
+    identity and its credentials: register a new partner or rotate the credentials instead). Scopes that need an
+    API key when the partner has none are refused: rotate the credentials after adding them."""
+    _require_manager(actor)
+    fields = _clean(
+        code=partner.code,
+        name=name,
+        kind=partner.kind,
+        sign_method=partner.sign_method,
+        encryption=partner.encryption,
+        accept_legacy_cipher=True,  # accepted when it was registered; unchanged here
+        allowed_networks=allowed_networks,
+        scopes=scopes,
+        rate_per_minute=rate_per_minute,
+    )
+    if _uses_api_key(fields["scopes"]) and not partner.api_key_hash:
+        message = _("该授权范围需要接口密钥：请先保存其他授权，再“更换密钥”后添加")
+        raise ServiceError(message, field_errors={"scopes": [message]})
+    changed = {k: fields[k] for k in ("name", "allowed_networks", "scopes", "rate_per_minute")}
+    with transaction.atomic():
+        Partner.objects.filter(pk=partner.pk).update(
+            **changed, knowledge_public_only=knowledge_public_only, updated_at=clock.now()
+        )
+        partner.knowledge_spaces.set(knowledge_spaces)
+        audit_record(
+            actor=actor,
+            action="update",
+            obj=partner,
+            summary=f"修改接入系统 {partner.code}",
+            changes={**changed, "knowledge_spaces": sorted(s.pk for s in knowledge_spaces)},
+        )
+        forget_partners()
+        transaction.on_commit(forget_partners)
+    partner.refresh_from_db()
+    return partner
+
+
 def partner_rotate_credentials(*, actor: Any, partner: Partner) -> IssuedCredentials:
     """New secret (and payload key): the old ones stop working at once."""
     _require_manager(actor)

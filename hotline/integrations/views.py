@@ -17,7 +17,7 @@ from hotline.common.errors import NotFound, ServiceError
 from hotline.common.http import error_text
 
 from . import basedata, emergency, keyrequests, selectors, services
-from .forms import BaseDataImportForm, PartnerForm, SubscriptionForm
+from .forms import BaseDataImportForm, PartnerEditForm, PartnerForm, SubscriptionForm
 from .models import ApiKeyRequest, EmergencyHandover, Partner
 from .permissions import may_manage_partners
 
@@ -58,6 +58,36 @@ def partner_new(request: HttpRequest) -> HttpResponse:
         else:
             return _credentials(request, partner, issued)
     return render(request, "integrations/partner_form.html", {"form": form})
+
+
+@login_required
+def partner_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _manager(request)
+    partner = _partner(request, pk)
+    initial = {
+        "name": partner.name,
+        "allowed_networks": partner.allowed_networks,
+        "scopes": partner.scopes,
+        "rate_per_minute": partner.rate_per_minute,
+        "knowledge_spaces": list(partner.knowledge_spaces.all()),
+        "knowledge_public_only": partner.knowledge_public_only,
+    }
+    form = PartnerEditForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.partner_update(actor=user, partner=partner, **form.cleaned_data)
+        except ServiceError as exc:
+            for field, messages in exc.field_errors.items():
+                for message in messages:
+                    form.add_error(field if field in form.fields else None, message)
+            if not exc.field_errors:
+                form.add_error(None, exc.message)
+        else:
+            return redirect("integ-partner", pk=partner.pk)
+    response = render(request, "integrations/partner_form.html", {"form": form, "partner": partner})
+    if request.method == "POST":
+        response.status_code = 400
+    return response
 
 
 @login_required

@@ -6,6 +6,7 @@ urlpatterns = [
     path("partners/", views.partner_list, name="integ-partners"),
     path("partners/new/", views.partner_new, name="integ-partner-new"),
     path("partners/<int:pk>/", views.partner_detail, name="integ-partner"),
+    path("partners/<int:pk>/edit/", views.partner_edit, name="integ-partner-edit"),
     path("partners/<int:pk>/rotate/", views.partner_rotate, name="integ-partner-rotate"),
     path("partners/<int:pk>/toggle/", views.partner_toggle, name="integ-partner-toggle"),
     path("partners/<int:pk>/subscriptions/", views.subscription_new, name="integ-subscription-new"),

@@ -90,8 +90,45 @@ def test_other_roles_get_404(client, admin_user, people):
             "/integrations/partners/",
             "/integrations/partners/new/",
             f"/integrations/partners/{partner.pk}/",
+            f"/integrations/partners/{partner.pk}/edit/",
         ):
             assert client.get(url).status_code == 404, (user, url)
         assert client.post(f"/integrations/partners/{partner.pk}/rotate/").status_code == 404
         assert client.post(f"/integrations/partners/{partner.pk}/toggle/").status_code == 404
-    assert Partner.objects.get().is_active
+        edit = client.post(f"/integrations/partners/{partner.pk}/edit/", {"name": "x", "rate_per_minute": 1})
+        assert edit.status_code == 404
+    assert Partner.objects.get().is_active and Partner.objects.get().name == "税务"
+
+
+def test_edit_scopes_spaces_allowlist_and_rate(client, admin_user):
+    from hotline.common.models import AuditLog
+    from hotline.integrations.services import partner_create
+    from hotline.knowledge.models import Space
+
+    space = Space.objects.create(code="public-kb", name="公共知识库")
+    partner, _ = partner_create(actor=admin_user, code="tax", name="税务", scopes=["ping"])
+    client.force_login(admin_user)
+    url = f"/integrations/partners/{partner.pk}/edit/"
+    assert 'value="税务"' in client.get(url).content.decode()
+    refused = client.post(url, {"name": "税务", "scopes": ["ping", "knowledge:read"], "rate_per_minute": 60})
+    assert refused.status_code == 400 and "更换密钥" in refused.content.decode()  # needs an API key first
+    bad = client.post(
+        url, {"name": "税务", "scopes": ["ping"], "rate_per_minute": 0, "allowed_networks": "x"}
+    )
+    assert bad.status_code == 400 and Partner.objects.get().rate_per_minute == 600
+    saved = client.post(
+        url,
+        {
+            "name": "市税务局",
+            "scopes": ["ping", "cases:read"],
+            "rate_per_minute": 60,
+            "allowed_networks": "10.1.0.0/16",
+            "knowledge_spaces": [space.pk],
+        },
+    )
+    assert saved.status_code == 302
+    partner = Partner.objects.get()
+    assert (partner.name, partner.scopes, partner.rate_per_minute) == ("市税务局", ["cases:read", "ping"], 60)
+    assert partner.allowed_networks == "10.1.0.0/16" and list(partner.knowledge_spaces.all()) == [space]
+    assert partner.knowledge_public_only is False  # the unticked box
+    assert AuditLog.objects.filter(object_id=str(partner.pk), summary__startswith="修改接入系统").exists()

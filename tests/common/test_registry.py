@@ -22,6 +22,7 @@ EXPECTED: dict[str, tuple[str | None, float]] = {
     "dispatching-scheduled": ("hotline.dispatching.tasks.scheduled_dispatch_task", 60.0),
     "case-events": ("hotline.cases.tasks.case_events_task", 1.0),
     "analytics-scheduled-reports": ("hotline.analytics.tasks.scheduled_reports_task", 300.0),
+    "analytics-facts": ("hotline.analytics.tasks.facts_task", 5.0),
 }
 
 

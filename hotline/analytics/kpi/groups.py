@@ -4,8 +4,6 @@ telephony skill group, with the same linear points, weights and grading bands as
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
-from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -34,7 +32,7 @@ def compute_groups(
     *, period: AssessmentPeriod, indicators: list[Indicator], now: dt.datetime
 ) -> list[GroupScore]:
     """Unsaved scores for every skill group (none when the scheme has no agent-group indicator)."""
-    from .services import grade_of, points, q2
+    from .services import grade_of, weigh
 
     wanted = group_indicators(indicators)
     if not wanted:
@@ -42,27 +40,7 @@ def compute_groups(
     scores = []
     for queue in Queue.objects.order_by("code"):
         scope = scope_of(period, queue, now)
-        details: list[dict[str, Any]] = []
-        weighted, weights = Decimal(0), Decimal(0)
-        for ind in wanted:
-            measure = gm.GROUP_REGISTRY[ind.measure]
-            figure = measure.compute(scope)
-            row: dict[str, Any] = {
-                "measure": ind.measure,
-                "name": str(measure.name),
-                "value": figure.value,
-                "numerator": figure.numerator,
-                "denominator": figure.denominator,
-                "weight": str(ind.weight),
-                "points": None,
-            }
-            if figure.value is not None:
-                p = points(figure.value, full_at=ind.full_at, zero_at=ind.zero_at)
-                row["points"] = str(p)
-                weighted += p * ind.weight
-                weights += ind.weight
-            details.append(row)
-        total = q2(weighted / weights) if weights else None
+        details, total = weigh(wanted, gm.GROUP_REGISTRY, scope)
         scores.append(
             GroupScore(
                 period=period,

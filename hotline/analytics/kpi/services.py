@@ -31,6 +31,7 @@ from .models import (
     AssessmentPeriod,
     GroupScore,
     ImprovementNote,
+    Indicator,
     PeriodStatus,
     Scheme,
     Score,
@@ -62,6 +63,34 @@ def points(value: float, *, full_at: Decimal, zero_at: Decimal) -> Decimal:
         return Decimal(100) if Decimal(str(value)) == full_at else Decimal(0)
     raw = (Decimal(str(value)) - zero_at) / (full_at - zero_at) * 100
     return q2(min(Decimal(100), max(Decimal(0), raw)))
+
+
+def weigh(
+    indicators: list[Indicator], registry: Any, scope: Any
+) -> tuple[list[dict[str, Any]], Decimal | None]:
+    """Each indicator's figure for `scope` and its points (a row per indicator, as stored in a score's details),
+    and the weighted mean of the points of the figures that apply (None when none does)."""
+    details: list[dict[str, Any]] = []
+    weighted, weights = Decimal(0), Decimal(0)
+    for ind in indicators:
+        measure = registry[ind.measure]
+        figure = measure.compute(scope)
+        row: dict[str, Any] = {
+            "measure": ind.measure,
+            "name": str(measure.name),
+            "value": figure.value,
+            "numerator": figure.numerator,
+            "denominator": figure.denominator,
+            "weight": str(ind.weight),
+            "points": None,
+        }
+        if figure.applicable and figure.value is not None:
+            p = points(figure.value, full_at=ind.full_at, zero_at=ind.zero_at)
+            row["points"] = str(p)
+            weighted += p * ind.weight
+            weights += ind.weight
+        details.append(row)
+    return details, (q2(weighted / weights) if weights else None)
 
 
 def grade_of(total: Decimal | None, bands: list[dict[str, Any]]) -> str:
@@ -162,26 +191,7 @@ def compute(*, period: AssessmentPeriod, user: User | None = None) -> list[Score
     for unit in scored_directly(scheme):
         units[unit.pk] = unit
         scope = _scope(period, unit, now)
-        details, weighted, weights = [], Decimal(0), Decimal(0)
-        for ind in indicators:
-            measure = m.REGISTRY[ind.measure]
-            figure = measure.compute(scope)
-            row: dict[str, Any] = {
-                "measure": ind.measure,
-                "name": str(measure.name),
-                "value": figure.value,
-                "numerator": figure.numerator,
-                "denominator": figure.denominator,
-                "weight": str(ind.weight),
-                "points": None,
-            }
-            if figure.applicable and figure.value is not None:
-                p = points(figure.value, full_at=ind.full_at, zero_at=ind.zero_at)
-                row["points"] = str(p)
-                weighted += p * ind.weight
-                weights += ind.weight
-            details.append(row)
-        base: Decimal | None = q2(weighted / weights) if weights else None
+        details, base = weigh(indicators, m.REGISTRY, scope)
         volume = m.intake_volume(scope).value or 0
         adj = adjustments.get(unit.pk, Decimal(0))
         scores[unit.pk] = Score(

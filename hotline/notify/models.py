@@ -102,7 +102,9 @@ class Outbox(models.Model):
     read_at = models.DateTimeField(_("阅读时间"), null=True, blank=True)
     external_id = models.CharField(_("网关编号"), max_length=64, blank=True)
     # Extra e-mail headers (Message-ID, In-Reply-To, References of an answer threaded to the citizen's mail).
-    headers = models.JSONField(_("邮件头"), default=dict, blank=True)
+    headers = models.JSONField(
+        _("邮件头"), default=dict, db_default={}, blank=True
+    )  # raw SQL inserts (the sweep)
     # A notice to an audience (no recipient). No database constraint: the audience is written in the same
     # transaction or before, and audiences are never deleted (a per-row check cost the sweep's inserts).
     audience = models.ForeignKey(

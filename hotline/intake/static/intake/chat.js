@@ -30,6 +30,10 @@
       list.appendChild(row);
       list.scrollTop = list.scrollHeight;
     }
+    function activeNow() {
+      // A transcript fetched before the close can answer after it: a closed chat never reopens on screen.
+      if (state && box.dataset.status !== "closed") state.textContent = box.dataset.activeText || "";
+    }
     function closed() {
       box.dataset.status = "closed";
       if (state) state.textContent = box.dataset.closedText || "";
@@ -41,7 +45,7 @@
         .then(function (data) {
           data.lines.forEach(add);
           if (data.status === "closed") closed();
-          else if (state && data.status === "active") state.textContent = box.dataset.activeText || "";
+          else if (data.status === "active") activeNow();
         });
     }
     var source;
@@ -53,7 +57,7 @@
         if (msg.type === "line") add(msg);
         else if (msg.type === "status") {
           if (msg.status === "closed") { closed(); source.close(); }
-          else if (state && msg.status === "active") state.textContent = box.dataset.activeText || "";
+          else if (msg.status === "active") activeNow();
         }
       };
       source.onopen = function () { box.dataset.live = "1"; load(); };

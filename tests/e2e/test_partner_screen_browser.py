@@ -51,6 +51,22 @@ def test_register_a_partner_see_its_traffic_and_approve_a_key_request(
     expect(page.get_by_test_id("failure-table")).to_contain_text("bad_signature")
     admin.shot("partners-02-traffic")
 
+    # Editing: a bad network is refused on the form; an allowlist without 127.0.0.1 shuts the partner out.
+    page.get_by_test_id("edit-partner").click()
+    page.get_by_label("来源地址白名单").fill("10.0.0.300")
+    page.get_by_role("button", name="保存").click()
+    expect(page.get_by_test_id("error-allowed_networks")).to_be_visible()
+    page.get_by_label("来源地址白名单").fill("10.20.0.0/16")
+    page.get_by_label("每分钟请求上限").fill("120")
+    page.get_by_role("button", name="保存").click()
+    expect(page.get_by_text("10.20.0.0/16")).to_be_visible()
+    expect(page.get_by_text("120", exact=True)).to_be_visible()
+    assert _ping(live_server.url, "tax-system", secret) == 403
+    page.get_by_test_id("edit-partner").click()
+    page.get_by_label("来源地址白名单").fill("127.0.0.1")
+    page.get_by_role("button", name="保存").click()
+    assert _ping(live_server.url, "tax-system", secret) == 200
+
     app = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN").new_page()
     app.goto(f"{live_server.url}/open311/keys/")
     app.get_by_label("应用名称").fill("江城随手拍")

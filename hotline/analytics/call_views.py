@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework.exceptions import ValidationError
 
+from hotline.common.paging import paginate
 from hotline.orgs.selectors import sees_everything
 
 from . import calls, exports, selectors
@@ -25,6 +26,7 @@ REPORTS = {
     "agents": gettext_lazy("坐席工作量"),
     "states": gettext_lazy("坐席状态时长与小休"),
     "detail": gettext_lazy("通话明细"),
+    "logins": gettext_lazy("签入签出明细"),
     "trunk": gettext_lazy("中继（接入号码）呼入"),
     "ivr": gettext_lazy("语音导航节点话务量"),
     "controls": gettext_lazy("转接、咨询、三方与保持"),
@@ -40,6 +42,8 @@ STATE_LABELS = {
 
 
 DRILLED = ("trunk", "ivr", "controls")
+DETAIL_PER_PAGE = 50
+EXPORT_LIMIT = 100_000  # rows of one exported call detail; the file says so when the period has more
 DETAIL_LABELS = {
     "dialed": gettext_lazy("接入号码"),
     "ivr_flow": gettext_lazy("语音导航流程"),
@@ -58,9 +62,14 @@ def _none(value: Any) -> Any:
 
 
 def table(
-    report: str, window: calls.Window, grain: str, detail_filters: dict[str, str] | None = None
+    report: str,
+    window: calls.Window,
+    grain: str,
+    detail_filters: dict[str, str] | None = None,
+    page_calls: list[Any] | None = None,
 ) -> tuple[list[str], list[list[Any]], list[dict[str, Any]]]:
-    """Header, rows (cells as shown and exported) and the raw rows of one report."""
+    """Header, rows (cells as shown and exported) and the raw rows of one report; the call detail shows
+    `page_calls` (one page on the screen) or, exported, up to EXPORT_LIMIT calls."""
     if report == "volume":
         raw = calls.volume(window, grain)
         raw = [*raw, calls.totals(raw, window)] if raw else raw
@@ -130,8 +139,18 @@ def table(
             [r["agent"], r["name"], *[r[k] for k, _kind in calls.CONTROL_COLUMNS], r["holds"], r["hold_seconds"]]
             for r in raw
         ]  # fmt: skip
+    elif report == "logins":
+        raw = calls.login_sessions(window)
+        header = [_("工号"), _("姓名"), _("签入时间"), _("签出时间"), _("签出方式"), _("在线时长（秒）")]
+        rows = [
+            [r["agent"], r["name"], r["login_at"].strftime("%Y-%m-%d %H:%M:%S"),
+             r["logout_at"].strftime("%Y-%m-%d %H:%M:%S") if r["logout_at"] else _("仍在线"), r["ended_by"] or "—",
+             r["seconds"]]
+            for r in raw
+        ]  # fmt: skip
     else:
-        raw = calls.call_detail(window, filters=detail_filters)
+        source = calls.detail_source(window, detail_filters)
+        raw = calls.call_detail(list(page_calls if page_calls is not None else source[:EXPORT_LIMIT]))
         header = [_("呼叫编号"), _("呼入时间"), _("队列"), _("坐席"), _("排队（秒）"), _("通话（秒）"), _("结果"),
                   _("关联工单")]  # fmt: skip
         rows = [
@@ -169,7 +188,12 @@ def call_reports(request: HttpRequest) -> HttpResponse:
         return render(request, "analytics/calls.html", context, status=400)
     if report != "detail":
         detail_filters = {}
-    header, rows, raw = table(report, window, grain, detail_filters)
+    page = None
+    if report == "detail" and request.GET.get("export") != "xlsx":
+        page = paginate(request, calls.detail_source(window, detail_filters), per_page=DETAIL_PER_PAGE)
+    header, rows, raw = table(
+        report, window, grain, detail_filters, list(page.object_list) if page is not None else None
+    )
     filters = {
         "report": report,
         "grain": grain if report == "volume" else "",
@@ -185,6 +209,8 @@ def call_reports(request: HttpRequest) -> HttpResponse:
             (_("统计粒度"), str(calls.GRAIN_LABELS[grain]) if report == "volume" else "—"),
             *[(str(DETAIL_LABELS[k]), v) for k, v in detail_filters.items()],
         ]
+        if report == "detail" and len(rows) == EXPORT_LIMIT:
+            stated.append((_("说明"), _("仅导出最新的 %(n)s 条，请缩小统计区间") % {"n": EXPORT_LIMIT}))
         return exports.table_xlsx(
             user=user, name=f"calls-{report}", title=str(REPORTS[report]), stated=stated,
             header=header, rows=rows, formulas=[str(v) for v in formulas.values()], filters=filters,
@@ -216,5 +242,6 @@ def call_reports(request: HttpRequest) -> HttpResponse:
         if report in DRILLED
         else [],
         "export_query": urlencode({**filters, "export": "xlsx"}),
+        "page": page,
     }
     return render(request, "analytics/calls.html", context)

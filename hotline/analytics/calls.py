@@ -57,7 +57,7 @@ from hotline.telephony.models import (
     QueueEvent,
     QueueLog,
 )
-from hotline.telephony.states import AgentState
+from hotline.telephony.states import AgentEvent, AgentState
 
 SERVICE_SECONDS = 20
 GRAINS = ("month", "week", "day", "hour", "halfhour")
@@ -423,13 +423,16 @@ STATE_COLUMNS = (
 )
 
 
-def call_detail(
-    window: Window, limit: int = 500, filters: dict[str, str] | None = None
-) -> list[dict[str, Any]]:
-    """The newest calls of the period with their queue, agent, times, result and the cases linked to them;
-    `filters` narrows them to the calls behind one figure (`detail_calls`)."""
+def detail_source(window: Window, filters: dict[str, str] | None = None) -> QuerySet[Call]:
+    """The calls of the call detail, newest first; `filters` narrows them to the calls behind one figure
+    (`detail_calls`)."""
     source = detail_calls(window, filters) if filters else _calls(window)
-    calls = list(source.select_related("queue", "agent").order_by("-started_at", "-id")[:limit])
+    return source.select_related("queue", "agent").order_by("-started_at", "-id")
+
+
+def call_detail(calls: list[Call]) -> list[dict[str, Any]]:
+    """Rows of the call detail for `calls` (one page, or an export): queue, agent, times, result and the cases
+    linked to each call."""
     links: dict[int, list[tuple[int, str]]] = {}
     for link in CallCase.objects.filter(call__in=calls).select_related("case").order_by("linked_at"):
         links.setdefault(link.call_id, []).append((link.case_id, link.case.number))
@@ -452,6 +455,56 @@ def call_detail(
         }
         for c in calls
     ]
+
+
+def _ended_by(reason: str) -> str:
+    return str(_("班长强制签出") if reason == NotReadyReason.SUPERVISOR else _("签出"))
+
+
+def login_sessions(window: Window) -> list[dict[str, Any]]:
+    """Seed 3.8.1's login details: each sign-in inside the period with its sign-out (by the agent, a supervisor's
+    forced logout, or a reset) and how long the agent stayed signed in; a session still open has no end."""
+    entries = AgentStateLog.objects.filter(
+        event=AgentEvent.LOGIN, at__gte=window.start, at__lt=window.end
+    ).values_list("agent_id", "at")
+    starts: dict[int, list[Any]] = {}
+    for agent, at in entries.order_by("agent_id", "at", "id"):
+        starts.setdefault(agent, []).append(at)
+    if not starts:
+        return []
+    ends: dict[int, list[tuple[Any, str]]] = {}
+    leaving = (
+        AgentStateLog.objects.filter(
+            agent_id__in=starts, to_state=AgentState.LOGGED_OUT, at__gte=min(min(v) for v in starts.values())
+        )
+        .order_by("agent_id", "at", "id")
+        .values_list("agent_id", "at", "reason")
+    )
+    for agent, at, reason in leaving:
+        ends.setdefault(agent, []).append((at, reason))
+    agents = {a.pk: a for a in Agent.objects.filter(pk__in=starts).select_related("user")}
+    now = timezone.now()
+    rows = []
+    for agent_pk, logins in starts.items():
+        outs = ends.get(agent_pk, [])
+        for i, start in enumerate(logins):
+            following = logins[i + 1] if i + 1 < len(logins) else None
+            end = next(
+                ((at, ev) for at, ev in outs if at >= start and (following is None or at <= following)), None
+            )
+            seat = agents[agent_pk]
+            rows.append(
+                {
+                    "agent": seat.agent_id,
+                    "name": str(seat.user) if seat.user_id else "",
+                    "login_at": timezone.localtime(start),
+                    "logout_at": timezone.localtime(end[0]) if end else None,
+                    "ended_by": _ended_by(end[1]) if end else "",
+                    "seconds": round(((end[0] if end else now) - start).total_seconds()),
+                }
+            )
+    rows.sort(key=lambda r: (r["login_at"], r["agent"]), reverse=True)
+    return rows
 
 
 # --------------------------------------------------------------------------- trunk, IVR nodes, call controls

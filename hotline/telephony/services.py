@@ -982,7 +982,9 @@ def agent_force_state(*, agent_id: str, target: str, actor: Any) -> Agent:
             }
             raise ServiceError(message, field_errors={"target": [message]}, code="bad_agent_state")
         for event in events:
-            reason = NotReadyReason.SUPERVISOR if event == AgentEvent.NOT_READY else ""
+            # a forced logout is told apart from the agent's own in the login-details report
+            forced = event in (AgentEvent.NOT_READY, AgentEvent.LOGOUT)
+            reason = NotReadyReason.SUPERVISOR if forced else ""
             _transition(agent, event, reason=reason)
         audit_record(
             actor=actor,

@@ -215,3 +215,47 @@ def test_fixture_generator_fills_what_the_reports_read(city, people):
     assert sum(q["entered"] for q in calls.per_queue(now_window)) == 80
     with pytest.raises(Exception, match="--append"):
         call_command("fake_calls", "--days", "1")
+
+
+def test_login_details_pair_each_sign_in_with_its_sign_out(city, people, world):
+    """Seed 3.8.1 登录明细: two sessions of one agent, the second ended by a supervisor; a third still open."""
+    from hotline.common import clock
+
+    _queue, agent, _call = world
+    with clock.frozen_now(at(8, 0)):
+        tel.agent_event(agent_pk=agent.pk, event=AgentEvent.LOGIN)
+    with clock.frozen_now(at(8, 30)):
+        tel.agent_event(agent_pk=agent.pk, event=AgentEvent.LOGOUT)
+    with clock.frozen_now(at(9, 0)):
+        tel.agent_event(agent_pk=agent.pk, event=AgentEvent.LOGIN)
+    with clock.frozen_now(at(11, 0)):
+        tel.agent_force_state(agent_id="1001", target="logout", actor=people.monitor)
+    with clock.frozen_now(at(13, 0)):
+        tel.agent_event(agent_pk=agent.pk, event=AgentEvent.LOGIN)
+    rows = calls.login_sessions(WINDOW)
+    assert [(r["login_at"].hour, r["logout_at"] and r["logout_at"].hour, r["ended_by"]) for r in rows] == [
+        (13, None, ""),
+        (9, 11, "班长强制签出"),
+        (8, 8, "签出"),
+    ]
+    assert [r["seconds"] for r in rows[1:]] == [7200, 1800]
+    page = client_for(people.dispatcher).get(
+        "/analytics/calls/", {"from": "2026-11-24", "to": "2026-11-24", "report": "logins"}
+    )
+    assert page.status_code == 200 and "仍在线" in page.content.decode()
+    assert calls.login_sessions(calls.Window(DAY + dt.timedelta(days=1), DAY + dt.timedelta(days=2))) == []
+
+
+def test_call_detail_pages_with_the_true_count_and_exports_every_call(city, people, world):
+    _queue, _agent, call = world
+    for i in range(53):
+        call(f"p{i:02d}", at(10, i), wait=5, talk=30)
+    office = client_for(people.dispatcher)
+    query = {"from": "2026-11-24", "to": "2026-11-24", "report": "detail"}
+    first = office.get("/analytics/calls/", query).content.decode()
+    assert "共 53 件" in first and "p52" in first and "p02" not in first  # newest first, 50 a page
+    second = office.get("/analytics/calls/", {**query, "page": "2"}).content.decode()
+    assert "p02" in second and "p00" in second and "p52" not in second
+    export = office.get("/analytics/calls/", {**query, "export": "xlsx"})
+    ids = {row[0] for row in load_workbook(BytesIO(export.content)).active.iter_rows(values_only=True)}
+    assert {f"p{i:02d}" for i in range(53)} <= ids

@@ -97,7 +97,7 @@ def test_force_busy_idle_logout_by_a_supervisor_only_and_audited(people: Any, qu
     services.agent_force_state(agent_id="1001", target="logout", actor=people.monitor)
     assert Agent.objects.get(pk=seat.pk).state == AgentState.LOGGED_OUT
     moves = list(AgentStateLog.objects.filter(agent=seat).order_by("at", "id").values_list("event", "reason"))
-    assert moves[-2:] == [("not_ready", "supervisor"), ("logout", "")]
+    assert moves[-2:] == [("not_ready", "supervisor"), ("logout", "supervisor")]  # told apart from own logout
     summaries = list(
         AuditLog.objects.filter(actor=people.monitor).order_by("at", "id").values_list("summary", flat=True)
     )

@@ -188,3 +188,56 @@ def test_recipients_only_from_the_schedulers_scope_and_bad_input_is_400(mailed, 
     assert client.get(url).status_code == 403
     client.force_login(people.east_leader)
     assert client.post(delete).status_code == 302 and not ReportSchedule.objects.exists()
+
+
+def test_a_call_report_is_mailed_to_the_centre_only(mailed, city, people, client):
+    """Call reports (no unit side) can be scheduled by and for those who see the whole centre."""
+    from rest_framework.exceptions import ValidationError
+
+    from hotline.telephony.models import Call, CallStatus, Disposition
+
+    Call.objects.create(
+        call_id="sched-1", caller="13800000000", dialed="12345", status=CallStatus.ENDED,
+        started_at=dt.datetime(2026, 11, 12, 9, tzinfo=SH), disposition=Disposition.IVR_END,
+    )  # fmt: skip
+    with pytest.raises(ValidationError) as refused:
+        schedules.schedule_create(
+            user=people.east_leader, preset="calls:volume", frequency="monthly",
+            recipient_ids=[people.east_leader.pk],
+        )  # fmt: skip
+    assert "话务报表" in str(refused.value.detail["report"])
+    with pytest.raises(ValidationError) as refused, clock.frozen_now(CREATED):
+        schedules.schedule_create(
+            user=people.dispatcher, preset="calls:volume", frequency="monthly",
+            recipient_ids=[people.dispatcher.pk, people.east_leader.pk],
+        )  # fmt: skip
+    assert "话务报表" in str(refused.value.detail["recipients"])
+    with pytest.raises(ValidationError):
+        schedules.schedule_create(
+            user=people.dispatcher,
+            preset="calls:nope",
+            frequency="monthly",
+            recipient_ids=[people.dispatcher.pk],
+        )
+    with clock.frozen_now(CREATED):
+        schedule = schedules.schedule_create(
+            user=people.dispatcher,
+            preset="calls:volume",
+            frequency="monthly",
+            recipient_ids=[people.dispatcher.pk],
+        )
+    assert schedules.source_name(schedule) == "综合话务量"
+    with clock.frozen_now(SLOT):
+        assert schedules.run_due() == 1
+    (received,) = mailed.messages
+    sheet = _sheet(received)
+    assert sheet["统计区间"][0] == "2026-11-01 — 2026-11-30"
+    assert sheet["2026-11-12"][0] == 1  # one inbound call on the 12th, daily buckets
+    assert "综合话务量" in str(received.message["Subject"])
+    assert AuditLog.objects.filter(object_type="analytics.calls-volume", actor=people.dispatcher).exists()
+    client.force_login(people.dispatcher)
+    page = client.get(reverse("analytics:report-schedules")).content.decode()
+    assert 'value="preset:calls:volume"' in page and "综合话务量" in page
+    client.force_login(people.east_leader)
+    east = client.get(reverse("analytics:report-schedules")).content.decode()
+    assert "preset:calls:" not in east

@@ -23,7 +23,8 @@ from .views import _errors, _viewer
 
 def _context(user: User) -> dict[str, Any]:
     return {
-        "schedules": schedules.visible_schedules(user=user),
+        "schedules": [(s, schedules.source_name(s)) for s in schedules.visible_schedules(user=user)],
+        "call_reports": schedules.call_presets() if sees_everything(user) else [],
         "reports": services.visible_reports(user=user),
         "presets": [p for p in presets.presets() if sees_everything(user) or not p.centre_only],
         "frequencies": Frequency.choices,

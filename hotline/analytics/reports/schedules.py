@@ -1,8 +1,10 @@
-"""Scheduled reports (RPT-1): a saved cross-tab or a preset e-mailed as Excel every day, week or month.
+"""Scheduled reports (RPT-1): a saved cross-tab, a preset or a call report e-mailed as Excel every day, week or
+month.
 
 Each recipient gets the report run as that recipient — `engine.parse(params, user=recipient)`: a district leader
 gets the district's subtree, a unit outside the recipient's subtree is refused — over the last complete period
 before the run (daily: the day before; weekly: Monday to Sunday of the week before; monthly: the month before).
+A call report (`preset` = "calls:<report>") has no unit side: only recipients who see the whole centre get it.
 
 Mail goes through Django's e-mail backend (`EMAIL_BACKEND`, `EMAIL_HOST`…, `DEFAULT_FROM_EMAIL`), the same the
 notify outbox delivers e-mail through; the outbox keeps text only, so the attachment is sent here. Each copy is a
@@ -31,6 +33,8 @@ from hotline.common.models import AuditLog
 from hotline.orgs.models import User
 from hotline.orgs.selectors import sees_everything
 
+from .. import call_tables, calls
+from .. import exports as table_exports
 from ..crosstab import engine
 from ..permissions import ANALYTICS_ROLES, may_view
 from . import exports, presets, services
@@ -86,6 +90,15 @@ def recipients_in_scope(*, user: User) -> QuerySet[User]:
 class Source:
     name: str
     params: dict[str, list[str]]
+    call_report: str = ""  # a report of call_tables.REPORTS instead of a cross-tab
+
+
+CALLS_PREFIX = "calls:"
+
+
+def call_presets() -> list[tuple[str, str]]:
+    """(preset key, name) of every call report a schedule may send."""
+    return [(CALLS_PREFIX + key, str(name)) for key, name in call_tables.REPORTS.items()]
 
 
 def _source(schedule: ReportSchedule) -> Source:
@@ -93,10 +106,22 @@ def _source(schedule: ReportSchedule) -> Source:
         report = schedule.report
         assert report is not None
         return Source(report.name, dict(report.params))
+    if schedule.preset.startswith(CALLS_PREFIX):
+        key = schedule.preset.removeprefix(CALLS_PREFIX)
+        if key not in call_tables.REPORTS:
+            raise NotFound(_("预置报表不存在"))
+        return Source(str(call_tables.REPORTS[key]), {}, call_report=key)
     preset = presets.preset(schedule.preset)
     if preset is None:
         raise NotFound(_("预置报表不存在"))
     return Source(str(preset.name), dict(preset.params))
+
+
+def source_name(schedule: ReportSchedule) -> str:
+    try:
+        return _source(schedule).name
+    except NotFound:
+        return schedule.preset
 
 
 def _params_for(source: Source, first: dt.date, last: dt.date) -> dict[str, list[str]]:
@@ -125,6 +150,11 @@ def schedule_create(
             errors["report"] = [_("报表编号应为整数")]
         except NotFound:
             errors["report"] = [_("报表不存在")]
+    elif preset.startswith(CALLS_PREFIX):
+        if preset not in dict(call_presets()):
+            errors["report"] = [_("请选择一张自定义报表或预置报表")]
+        elif not sees_everything(user):
+            errors["report"] = [_("话务报表仅对热线办和市领导开放")]
     elif not preset or presets.preset(preset) is None:
         errors["report"] = [_("请选择一张自定义报表或预置报表")]
     if frequency not in Frequency.values:
@@ -154,7 +184,7 @@ def schedule_create(
     source = Source(report.name, dict(report.params)) if report else _source(ReportSchedule(preset=preset))
     today = timezone.localtime(clock.now()).date()
     for recipient in recipients:
-        problem = _refusal(recipient, _params_for(source, today, today))
+        problem = _refusal(recipient, source, _params_for(source, today, today))
         if problem:
             errors.setdefault("recipients", []).append(f"{recipient}：{problem}")
     if errors:
@@ -180,10 +210,12 @@ def schedule_create(
     return schedule
 
 
-def _refusal(recipient: User, params: dict[str, list[str]]) -> str:
+def _refusal(recipient: User, source: Source, params: dict[str, list[str]]) -> str:
     """Why this recipient cannot get this report in their own scope ("" when they can)."""
     if not may_view(recipient):
         return str(may_view.refusal)
+    if source.call_report:
+        return "" if sees_everything(recipient) else _("话务报表仅对热线办和市领导开放")
     try:
         engine.parse(params, user=recipient)
     except NotFound:
@@ -272,24 +304,27 @@ def _run_one(schedule: ReportSchedule, now: dt.datetime) -> int:
         delivery = previous or ScheduledDelivery(schedule=schedule, slot=slot, recipient=recipient)
         delivery.at = now
         problem = "" if recipient.email else _("收件人没有邮箱")
-        problem = problem or _refusal(recipient, params)
+        problem = problem or _refusal(recipient, source, params)
         if problem:
             delivery.status, delivery.detail = DeliveryStatus.SKIPPED, problem[:500]
             delivery.save()
             continue
-        table = engine.run(engine.parse(params, user=recipient))
         title = f"{source.name}（{first.isoformat()} — {last.isoformat()}）"
-        workbook = exports.crosstab_xlsx(user=recipient, table=table, title=source.name)
+        content, described = (
+            _call_workbook(recipient, source, first, last)
+            if source.call_report
+            else _crosstab_workbook(recipient, source, params)
+        )
         message = EmailMessage(
             subject=_("【12345热线】定时报表：%s") % title,
             body="\n".join(
                 [_("附件为定时发送的统计报表，按您的权限范围统计。"), ""]
-                + [f"{label}：{value}" for label, value in table.spec.describe()]
+                + [f"{label}：{value}" for label, value in described]
             ),
             to=[recipient.email],
             connection=connection,
         )
-        message.attach(f"report-{first.isoformat()}.xlsx", workbook.content, XLSX)
+        message.attach(f"report-{first.isoformat()}.xlsx", content, XLSX)
         delivery.attempts += 1
         try:
             connection = connection or get_connection()
@@ -308,6 +343,39 @@ def _run_one(schedule: ReportSchedule, now: dt.datetime) -> int:
         schedule.next_run_at = next_slot(schedule.frequency, schedule.hour, max(now, slot))
         schedule.save(update_fields=["last_run_at", "next_run_at"])
     return sent
+
+
+def _crosstab_workbook(
+    recipient: User, source: Source, params: dict[str, list[str]]
+) -> tuple[bytes, list[tuple[str, str]]]:
+    table = engine.run(engine.parse(params, user=recipient))
+    workbook = exports.crosstab_xlsx(user=recipient, table=table, title=source.name)
+    return workbook.content, [(str(label), str(value)) for label, value in table.spec.describe()]
+
+
+def _call_workbook(
+    recipient: User, source: Source, first: dt.date, last: dt.date
+) -> tuple[bytes, list[tuple[str, str]]]:
+    """A call report over [first, last] as the page exports it (daily buckets for the volume report)."""
+    start = timezone.make_aware(dt.datetime.combine(first, dt.time.min))
+    end = timezone.make_aware(dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min))
+    header, rows, _raw = call_tables.table(source.call_report, calls.Window(start, end), "day")
+    stated = [
+        (_("报表"), source.name),
+        (_("统计区间"), f"{first.isoformat()} — {last.isoformat()}"),
+        (_("统计粒度"), str(calls.GRAIN_LABELS["day"]) if source.call_report == "volume" else "—"),
+    ]
+    workbook = table_exports.table_xlsx(
+        user=recipient,
+        name=f"calls-{source.call_report}",
+        title=source.name,
+        stated=stated,
+        header=header,
+        rows=rows,
+        formulas=[str(v) for v in {**calls.FORMULAS, **calls.FORMULAS_MORE}.values()],
+        filters={"report": source.call_report, "from": first.isoformat(), "to": last.isoformat()},
+    )
+    return workbook.content, stated
 
 
 def deliveries(*, schedule: ReportSchedule) -> QuerySet[ScheduledDelivery]:

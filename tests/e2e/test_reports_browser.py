@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from playwright.sync_api import expect
 
-from hotline.analytics.models import SavedReport
+from hotline.analytics.models import ReportSchedule, SavedReport
 from tests.analytics.reports_fixture import build
 from tests.e2e.test_case_loop_browser import Desk
 
@@ -67,4 +68,27 @@ def test_build_drill_save_rerun_and_export(browser, live_server, city, people, s
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][0] == "类型×区县月报"
     assert ["合计", 4, 1, 5] in [list(r[:4]) for r in rows]
+
+    # schedule the saved report and a call report to be e-mailed weekly (RPT-1), then remove one
+    people.dispatcher.email = "office@example.test"
+    people.dispatcher.save(update_fields=["email"])
+    page.get_by_role("link", name="统计报表").click()
+    page.get_by_test_id("schedules-link").click()
+    form = page.get_by_test_id("schedule-form")
+    form.get_by_label("报表", exact=True).select_option(label="类型×区县月报")
+    form.get_by_label("频率").select_option("weekly")
+    form.get_by_label("发送时刻").select_option(label="8:00")
+    form.get_by_label("收件人（可多选）").select_option(str(people.dispatcher.pk))
+    page.get_by_test_id("schedule-save").click()
+    form.get_by_label("报表", exact=True).select_option(label="综合话务量")
+    form.get_by_label("收件人（可多选）").select_option(str(people.dispatcher.pk))
+    page.get_by_test_id("schedule-save").click()
+    listed = page.get_by_test_id("schedules")
+    expect(listed).to_contain_text("类型×区县月报")
+    expect(listed).to_contain_text("综合话务量")
+    expect(listed.locator("tr", has_text="类型×区县月报")).to_contain_text("每周（上周一至周日） 8:00")
+    desk.shot("31-schedules")
+    listed.locator("tr", has_text="综合话务量").get_by_role("button", name="删除").click()
+    expect(listed).not_to_contain_text("综合话务量")
+    assert ReportSchedule.objects.get().report == report
     desk.close()

@@ -49,9 +49,8 @@ def backend_cpu() -> float:
     """CPU seconds of this thread's PostgreSQL backend so far (same machine: /proc)."""
     from django.db import connection
 
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
+    connection.ensure_connection()
+    pid = connection.connection.info.backend_pid  # psycopg 3: known without a query
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
@@ -121,8 +120,22 @@ def portal(submissions: int, profile: bool = False) -> None:
 def email(count: int) -> None:
     from imap_tools import MailBoxUnencrypted
 
-    from hotline.intake.mail import poll_mailbox
+    from hotline.intake import mail as mail_intake
+    from hotline.intake.mail import mail_workers, poll_mailbox
     from tests.intake.test_mail_imap import mail, private_dovecot
+
+    # The workers' PostgreSQL backends: each thread's backend CPU read around every message it ingests.
+    real_ingest, lock, backends = mail_intake.ingest, threading.Lock(), [0.0]
+
+    def ingest(**kwargs: Any) -> Any:
+        before = backend_cpu()
+        try:
+            return real_ingest(**kwargs)
+        finally:
+            with lock:
+                backends[0] += backend_cpu() - before
+
+    mail_intake.ingest = ingest  # type: ignore[assignment]
 
     with private_dovecot() as config:
         started = time.perf_counter()
@@ -142,10 +155,12 @@ def email(count: int) -> None:
             if batch == 0:
                 break
         took, took_cpu = time.perf_counter() - started, time.process_time() - started_cpu
-        took_db = backend_cpu() - started_db
+        took_db = backend_cpu() - started_db + backends[0]
+    mail_intake.ingest = real_ingest  # type: ignore[assignment]
     print(
         f"(b) {made:,} e-mails ingested in {took:.1f} s  target 1,000 < 60 s  ({took_cpu:.1f} s CPU of this "
-        f"process, {took_db:.1f} s of its PostgreSQL backend; putting them in: {put:.1f} s)"
+        f"process, {took_db:.1f} s of its PostgreSQL backends; {mail_workers()} workers; putting them in: "
+        f"{put:.1f} s)"
     )
 
 

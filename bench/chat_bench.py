@@ -22,7 +22,6 @@ import os
 import resource
 import secrets
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -47,9 +46,9 @@ TARGET_P99_MS = 200.0
 
 
 def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    from tests.ports import free_port  # HOTLINE_TEST_PORTS keeps the servers in a given range
+
+    return free_port()
 
 
 def _wait_port(port: int, seconds: float = 300.0) -> None:

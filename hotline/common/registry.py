@@ -3,6 +3,7 @@ list things: the embedded worker, Celery beat, template filters) import no domai
 
 - periodic jobs: each package registers its jobs once, with one interval; `manage.py run_worker` (no broker)
   and Celery beat (production) both read this list;
+- listeners: loops `manage.py run_worker` runs in threads (work handed over through the push broker);
 - choice labels: template filters show a status, action or stage by the label of the package's choices;
 - the working-day calendar: `sla` owns it (data), `common.workdays` reads it through here;
 - warm-ups: what a fresh server process loads before its first request (common.serving);
@@ -54,6 +55,20 @@ def register_job(job: PeriodicJob) -> None:
 
 def periodic_jobs() -> list[PeriodicJob]:
     return sorted(_JOBS.values(), key=lambda job: job.seconds)
+
+
+_LISTENERS: dict[str, Callable[[Any], object]] = {}
+
+
+def register_listener(name: str, run: Callable[[Any], object]) -> None:
+    """A loop the embedded worker runs in a thread beside its periodic jobs: `run(stop)` returns once the
+    `threading.Event` `stop` is set (e.g. delivering outbox rows as soon as their transaction commits, the
+    periodic job staying the backstop)."""
+    _LISTENERS[name] = run
+
+
+def listeners() -> list[tuple[str, Callable[[Any], object]]]:
+    return sorted(_LISTENERS.items())
 
 
 _WARM_UPS: dict[str, Callable[[], object]] = {}

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import Subquery
 from django.utils.translation import gettext as _
 
 from hotline.cases import services as case_services
@@ -68,7 +69,11 @@ def reply_clock(channel: str, received_at: dt.datetime) -> dict[str, str]:
 
 
 def case_type(code: str) -> DictItem | None:
-    return DictItem.objects.filter(kind=DictKind.CASE_TYPE, code=code, is_active=True).first()
+    """An active request type by code, from the process's dictionary cache (cases.selectors.DICT_ITEMS)."""
+    from hotline.cases.selectors import DICT_ITEMS
+
+    item = DICT_ITEMS.get_by(kind=DictKind.CASE_TYPE, code=code)
+    return item if item is not None and item.is_active else None
 
 
 def type_from_text(text: str, default: str = "message") -> DictItem | None:
@@ -339,14 +344,15 @@ def phone_code_check(*, phone: str, code: str, consume: bool = True) -> str:
 
 
 def phone_code_consume(*, phone: str) -> None:
-    """Use up the phone's current code (checked with consume=False); refused if it was used meanwhile."""
+    """Use up the phone's current code (checked with consume=False); refused if it was used meanwhile.
+    One statement: the newest live code is found and marked used in the same UPDATE."""
     now = clock.now()
     latest = (
         PhoneCode.objects.filter(phone=phone, used_at__isnull=True, expires_at__gt=now)
         .order_by("-created_at")
-        .first()
+        .values("pk")[:1]
     )
-    if latest is None or not PhoneCode.objects.filter(pk=latest.pk, used_at__isnull=True).update(used_at=now):
+    if not PhoneCode.objects.filter(pk=Subquery(latest), used_at__isnull=True).update(used_at=now):
         raise ServiceError(_("验证码不正确或已过期"), field_errors={"code": [_("验证码不正确或已过期")]})
 
 

@@ -13,15 +13,17 @@ class NotifyConfig(AppConfig):
     verbose_name = _("消息通知")
 
     def ready(self) -> None:
-        from hotline.common.registry import PeriodicJob, register_job
+        from hotline.common.registry import PeriodicJob, register_job, register_listener
 
-        from .services import deliver_due
+        from .services import deliver_due, listen_for_delivery
 
         register_job(
             PeriodicJob(
                 "notify-deliver", _logged_delivery(deliver_due), "hotline.notify.tasks.deliver_task", 5.0
             )
         )
+        # Right after commit: the rows queue_messages hands over (the job above stays the backstop and retries).
+        register_listener("notify-deliver-now", listen_for_delivery)
 
 
 def _logged_delivery(deliver_due: Any) -> Any:

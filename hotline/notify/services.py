@@ -37,12 +37,19 @@ class _Keep(dict[str, Any]):
 
 
 def render(
-    code: str, context: dict[str, Any], *, templates: dict[str, MessageTemplate] | None = None
+    code: str,
+    context: dict[str, Any],
+    *,
+    templates: dict[str, MessageTemplate] | None = None,
+    read: dict[str, MessageTemplate] | None = None,
 ) -> tuple[str, str]:
-    """Subject and body of a template with {placeholders} filled; unknown placeholders stay visible."""
+    """Subject and body of a template with {placeholders} filled; unknown placeholders stay visible.
+    `templates`: rows already read (by code); `read`: filled with the row read here, for a second rendering."""
     template = templates.get(code) if templates is not None else None
     if template is None:
         template = MessageTemplate.objects.filter(code=code, is_active=True).first()
+        if template is not None and read is not None:
+            read[code] = template
     if template is None:
         raise TemplateMissing(f"message template {code!r} is missing")
     values = _Keep(context)  # str.format_map: string.Formatter's rules, in C (the sweep renders thousands)
@@ -125,11 +132,14 @@ def build_address_message(
 
     `secrets` name placeholders (a query password) that only the recipient may read: the stored body shows them
     as ******, the full text is kept encrypted for delivery alone (`delivery_text`)."""
-    subject, body = render(template, context)
+    read: dict[str, MessageTemplate] = {}
+    subject, body = render(template, context, read=read)
     sealed = ""
     if secrets and any(context.get(k) for k in secrets):
         sealed = crypto.encrypt(body)
-        _, body = render(template, {**context, **{k: REDACTED for k in secrets if context.get(k)}})
+        _, body = render(
+            template, {**context, **{k: REDACTED for k in secrets if context.get(k)}}, templates=read
+        )
     now = clock.now()
     when = sms_send_time(now) if channel == Channel.SMS else now
     return Outbox(
@@ -154,7 +164,10 @@ def citizen_templates() -> list[MessageTemplate]:
 
 
 def queue_messages(rows: list[Outbox], *, fast: bool = False) -> list[Outbox]:
-    """Write outbox rows in the caller's transaction; with Celery, delivery starts right after commit.
+    """Write outbox rows in the caller's transaction; delivery starts right after commit: the SMS and e-mails
+    due now are handed to the delivery worker through the push broker (`listen_for_delivery`), and with Celery
+    a delivery round is queued. The rows stay the record: whatever the hand-over misses (no worker listening,
+    a failed send to retry) the periodic delivery job sends.
 
     `fast` copies the rows in without returning their ids (for the sweep's thousands of notices).
     """
@@ -165,7 +178,75 @@ def queue_messages(rows: list[Outbox], *, fast: bool = False) -> list[Outbox]:
         created = Outbox.objects.bulk_create(rows)
     if created and settings.CELERY_BROKER_URL:
         transaction.on_commit(_kick_delivery)
+    now = clock.now()
+    due = [
+        row.pk
+        for row in created
+        if row.pk is not None
+        and row.audience_id is None
+        and row.channel in (Channel.SMS, Channel.EMAIL)
+        and row.next_attempt_at <= now
+    ]
+    if due:
+        transaction.on_commit(lambda: _hand_over(due))
     return created
+
+
+DELIVER_CHANNEL = "notify:deliver"  # push channel: ids of outbox rows just committed, for the delivery worker
+
+
+def _hand_over(ids: list[int]) -> None:
+    from hotline.common import push
+
+    try:
+        push.publish(DELIVER_CHANNEL, {"ids": ids})
+    except Exception:  # the broker is down: the periodic job delivers them
+        logger.warning("outbox hand-over of %d messages failed; left to the delivery job", len(ids))
+
+
+def deliver_ids(ids: Iterable[int], *, gateway: SmsGateway | None = None) -> int:
+    """Send these outbox rows now if they are still pending and due (claimed one by one as `deliver_due`
+    does, so a row the job or another worker took is skipped); returns how many were sent or retried."""
+    now = clock.now()
+    rows = list(
+        Outbox.objects.filter(
+            pk__in=list(ids), status=OutboxStatus.PENDING, next_attempt_at__lte=now, audience__isnull=True
+        ).order_by("id")
+    )
+    if not rows:
+        return 0
+    gateway = gateway or configured_gateway()
+    sent = 0
+    for message in rows:
+        if _claim(message):
+            _deliver_one(message, gateway)
+            sent += 1
+    return sent
+
+
+def listen_for_delivery(stop: Any, *, idle: float = 1.0) -> None:
+    """The delivery worker's listener: sends the rows `queue_messages` hands over as soon as their transaction
+    has committed, until `stop` (a threading.Event) is set. Ids arriving together are sent in one round."""
+    import json
+
+    from hotline.common import push
+
+    messages = push.broker().listen(DELIVER_CHANNEL, timeout=idle)
+    try:
+        for data in messages:
+            if stop.is_set():
+                return
+            if data is None:
+                continue
+            ids: list[int] = []
+            try:
+                ids = [int(pk) for pk in json.loads(data).get("ids", [])]
+            except (ValueError, TypeError, AttributeError):
+                logger.warning("bad outbox hand-over %r", data[:200])
+            if ids:
+                deliver_ids(ids)
+    finally:
+        messages.close()
 
 
 def notify_users(

@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
-import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,6 +21,7 @@ from hotline.intake.mail import poll_mailbox
 from hotline.intake.models import ChannelMessage, MailAnswer
 from hotline.notify.models import Outbox, OutboxStatus
 from hotline.notify.services import deliver_due
+from tests import ports
 from tests.conftest import fresh
 from tests.intake.test_mail_imap import deliver, mail, private_dovecot
 
@@ -32,14 +32,7 @@ PORTS = range(18700, 18800)  # this suite's share of 127.0.0.1
 
 
 def _port() -> int:
-    for port in PORTS:
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port in 18700-18799")
+    return ports.free_port(PORTS)
 
 
 class Inbox:

@@ -7,7 +7,6 @@ import datetime as dt
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ from hotline.common.registry import periodic_jobs
 from hotline.intake.mail import MailboxConfig, poll_mailbox
 from hotline.intake.models import ChannelMessage, ChannelRejection
 from hotline.notify.models import Outbox
+from tests import ports
 
 DOVECOT = "/usr/sbin/dovecot"
 pytestmark = pytest.mark.skipif(
@@ -37,9 +37,7 @@ PNG = (
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return ports.free_port()
 
 
 @contextmanager

@@ -4,7 +4,6 @@ customer-service message endpoint, speaking WeChat's JSON, recording what the pl
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import urllib.parse
 from collections.abc import Iterator
@@ -12,18 +11,13 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests import ports
+
 PORTS = range(18700, 18800)  # this suite's share of 127.0.0.1
 
 
 def free_port() -> int:
-    for port in PORTS:
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port in 18700-18799")
+    return ports.free_port(PORTS)
 
 
 class StandIn:

@@ -16,6 +16,7 @@ import pytest
 from hotline.notify import services
 from hotline.notify.gateways import KannelGateway
 from hotline.notify.models import DeliveryLog, Outbox, OutboxStatus
+from tests import ports
 
 BEARERBOX, SMSBOX, FAKESMSC = "/usr/sbin/bearerbox", "/usr/sbin/smsbox", "/usr/lib/kannel/test/fakesmsc"
 pytestmark = [
@@ -28,9 +29,7 @@ pytestmark = [
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return ports.free_port()
 
 
 def wait_port(port: int, timeout: float = 10) -> None:

@@ -19,13 +19,13 @@ from hotline.cases import services as case_services
 from hotline.cases.models import Case, Channel
 from hotline.common import clock, crypto
 from hotline.common.errors import ServiceError
-from hotline.common.models import DictItem, DictKind
+from hotline.common.models import DictItem
 from hotline.common.redaction import redact, secret_pattern
 from hotline.common.validators import MOBILE_RE, normalize_phone
 
 from .. import chat
 from ..models import ChannelKind, ChannelMessage, WeChatAccount, WeChatFollower
-from ..services import REPLY_LIMITS, queue_from_text, reply_clock
+from ..services import REPLY_LIMITS, case_type, queue_from_text, reply_clock
 
 # Menu keys → case type codes (the five request types of the seed: 咨询 投诉 建议 求助 其他).
 MENU_TYPES = {
@@ -83,25 +83,35 @@ def incoming(fields: dict[str, str]) -> Incoming:
 
 
 def receive(*, account: WeChatAccount, message: Incoming, raw: str) -> str:
-    """Handle one delivery and return the passive reply text. A retried delivery returns the first reply."""
+    """Handle one delivery and return the passive reply text. A retried delivery returns the first reply.
+
+    One transaction for the whole message (one commit, not one per statement): the delivery row, what the message
+    does, the reply stored. A retry arriving while the first is still being answered waits on the row's unique
+    key and then reads the first reply; a message whose handling failed leaves nothing, so WeChat's retry
+    handles it again."""
     now = clock.now()
-    try:
-        with transaction.atomic():
-            record = ChannelMessage.objects.create(
-                channel=ChannelKind.WECHAT,
-                account=account.app_id,
-                external_id=message.external_id,
-                sender=message.sender,
-                kind=message.event or message.msg_type,
-                text=message.text[:5000],
-                raw=raw[:20000],
-                received_at=now,
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                record = ChannelMessage.objects.create(
+                    channel=ChannelKind.WECHAT,
+                    account=account.app_id,
+                    external_id=message.external_id,
+                    sender=message.sender,
+                    kind=message.event or message.msg_type,
+                    text=message.text[:5000],
+                    raw=raw[:20000],
+                    received_at=now,
+                )
+        except IntegrityError:
+            first = ChannelMessage.objects.get(
+                channel=ChannelKind.WECHAT, account=account.app_id, external_id=message.external_id
             )
-    except IntegrityError:
-        first = ChannelMessage.objects.get(
-            channel=ChannelKind.WECHAT, account=account.app_id, external_id=message.external_id
-        )
-        return cache.get(_retry_key(first.pk)) or first.reply
+            return cache.get(_retry_key(first.pk)) or first.reply
+        return _answered(account, message, record, now)
+
+
+def _answered(account: WeChatAccount, message: Incoming, record: ChannelMessage, now: dt.datetime) -> str:
     reply, case = _answer(account, message, record)
     record.reply = redact(reply, SECRET_IN_REPLY)
     if record.reply != reply:
@@ -174,7 +184,7 @@ def _chat_line(session: chat.ChatSession, text: str) -> str:
 
 
 def _case_type(code: str) -> DictItem | None:
-    return DictItem.objects.filter(kind=DictKind.CASE_TYPE, code=code, is_active=True).first()
+    return case_type(code)  # the process's dictionary cache
 
 
 def _choose_type(follower: WeChatFollower, code: str) -> str:

@@ -3,6 +3,8 @@ outbox delivery, bulk citizen imports, the deadline sweep,
 pruning the duplicate-screening index), each at its interval.
 
 Used by scripts/start.sh so a newcomer needs no broker; production runs the same jobs under Celery beat.
+Beside the jobs, the registered listeners run in threads (outbox rows delivered as soon as their transaction
+commits, handed over through the push broker); `--once` runs the jobs only.
 """
 
 from __future__ import annotations
@@ -14,9 +16,9 @@ import time
 from typing import Any
 
 from django.core.management.base import BaseCommand
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 
-from hotline.common.registry import periodic_jobs
+from hotline.common.registry import listeners, periodic_jobs
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +36,7 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, lambda *_: stop.set())
         jobs = periodic_jobs()
         next_run = {job.name: 0.0 for job in jobs}
+        threads = [] if options["once"] else [_start(name, run, stop) for name, run in listeners()]
         while not stop.is_set():
             close_old_connections()
             for job in jobs:
@@ -47,3 +50,21 @@ class Command(BaseCommand):
             if options["once"]:
                 break
             stop.wait(options["tick"])
+        for thread in threads:
+            thread.join(timeout=10)
+
+
+def _start(name: str, run: Any, stop: threading.Event) -> threading.Thread:
+    def loop() -> None:
+        while not stop.is_set():
+            try:
+                run(stop)
+            except Exception:  # a listener that fails is restarted; the periodic jobs cover what it missed
+                logger.exception("listener %s failed", name)
+                stop.wait(5.0)
+            finally:
+                connections.close_all()  # this thread's own connections
+
+    thread = threading.Thread(target=loop, name=f"listener-{name}", daemon=True)
+    thread.start()
+    return thread

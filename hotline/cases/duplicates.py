@@ -739,6 +739,39 @@ def on_case_transitioned(sender: Any, *, case: Case, action: str, **_: Any) -> N
     """`case_transitioned` (after commit): a request registered or rewritten is (re)indexed, and its embedding
     marked due for the worker."""
     if action in INDEXED_ACTIONS:
+        index_and_mark(case)
+
+
+def index_and_mark(case: Case) -> None:
+    """`index_case` and `mark_for_embedding` together, committed together. On PostgreSQL one statement (its
+    data-modifying CTEs are atomic on their own: no transaction around it, so no BEGIN and COMMIT round trips
+    after every intake)."""
+    from hotline.cases.models import RequestEmbedding, RequestKey
+
+    if connection.vendor != "postgresql":
         with transaction.atomic():  # one commit for both
             index_case(case)
             mark_for_embedding(case)
+        return
+    rows = index_rows(case)
+    keys = connection.ops.quote_name(RequestKey._meta.db_table)
+    embeddings = connection.ops.quote_name(RequestEmbedding._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH gone AS (DELETE FROM {keys} WHERE case_id = %s), "
+            f'added AS (INSERT INTO {keys} ("key", weight, case_id, "at") '
+            "SELECT k, w, %s, %s FROM UNNEST(%s::bigint[], %s::double precision[]) AS t(k, w)) "
+            f"INSERT INTO {embeddings} (case_id, text_key, vector, at) VALUES (%s, %s, NULL, %s) "
+            "ON CONFLICT (case_id) DO UPDATE SET text_key = EXCLUDED.text_key, vector = NULL, at = EXCLUDED.at "
+            f"WHERE {embeddings}.text_key <> EXCLUDED.text_key",
+            [
+                case.pk,
+                case.pk,
+                case.created_at,
+                [r.key for r in rows],
+                [r.weight for r in rows],
+                case.pk,
+                sim.text_key(case.title, case.content),
+                case.created_at,
+            ],
+        )

@@ -81,7 +81,7 @@ class AnalyticsConfig(AppConfig):
         from hotline.cases.events import connect_queued
         from hotline.common.registry import PeriodicJob, register_job
 
-        from .facts.build import mark_case_day, refresh
+        from .facts.build import mark_case_days, refresh
 
-        connect_queued(mark_case_day, dispatch_uid="analytics-facts")
+        connect_queued(mark_case_days, dispatch_uid="analytics-facts", many=True)
         register_job(PeriodicJob("analytics-facts", refresh, "hotline.analytics.tasks.facts_task", 5.0))

@@ -162,13 +162,23 @@ def meaningful_name(name: str) -> bool:
 def index_rows(case: Case) -> list[Any]:
     from hotline.cases.models import RequestKey
 
-    rows = []
-    for kind_key in (phone_key(case.citizen_phone), name_key(case.citizen_name)):
-        if kind_key is not None:
-            rows.append(RequestKey(key=kind_key, weight=0.0, case_id=case.pk, at=case.created_at))
-    for word, weight in terms(request_text(case.title, case.content)).items():
-        rows.append(RequestKey(key=hashed("w", word), weight=weight, case_id=case.pk, at=case.created_at))
-    return rows
+    return [
+        RequestKey(key=key, weight=weight, case_id=case.pk, at=case.created_at)
+        for key, weight in index_keys(case)
+    ]
+
+
+def index_keys(case: Case) -> list[tuple[int, float]]:
+    """The request's index keys and their weights: its phone and name (weight 0), then its words."""
+    keys = [
+        (kind_key, 0.0)
+        for kind_key in (phone_key(case.citizen_phone), name_key(case.citizen_name))
+        if kind_key is not None
+    ]
+    keys += [
+        (hashed("w", word), weight) for word, weight in terms(request_text(case.title, case.content)).items()
+    ]
+    return keys
 
 
 def index_case(case: Case) -> None:
@@ -177,17 +187,18 @@ def index_case(case: Case) -> None:
     On PostgreSQL one statement (the delete and the insert in one data-modifying CTE, atomic on its own)."""
     from hotline.cases.models import RequestKey
 
-    rows = index_rows(case)
     if connection.vendor == "postgresql":
+        keys = index_keys(case)
         table = connection.ops.quote_name(RequestKey._meta.db_table)
         with connection.cursor() as cursor:
             cursor.execute(
                 f"WITH gone AS (DELETE FROM {table} WHERE case_id = %s) "
                 f'INSERT INTO {table} ("key", weight, case_id, "at") '
                 "SELECT k, w, %s, %s FROM UNNEST(%s::bigint[], %s::double precision[]) AS t(k, w)",
-                [case.pk, case.pk, case.created_at, [r.key for r in rows], [r.weight for r in rows]],
+                [case.pk, case.pk, case.created_at, [k for k, _w in keys], [w for _k, w in keys]],
             )
         return
+    rows = index_rows(case)
     with transaction.atomic():
         RequestKey.objects.filter(case_id=case.pk).delete()
         RequestKey.objects.bulk_create(rows)
@@ -739,6 +750,39 @@ def on_case_transitioned(sender: Any, *, case: Case, action: str, **_: Any) -> N
     """`case_transitioned` (after commit): a request registered or rewritten is (re)indexed, and its embedding
     marked due for the worker."""
     if action in INDEXED_ACTIONS:
+        index_and_mark(case)
+
+
+def index_and_mark(case: Case) -> None:
+    """`index_case` and `mark_for_embedding` together, committed together. On PostgreSQL one statement (its
+    data-modifying CTEs are atomic on their own: no transaction around it, so no BEGIN and COMMIT round trips
+    after every intake)."""
+    from hotline.cases.models import RequestEmbedding, RequestKey
+
+    if connection.vendor != "postgresql":
         with transaction.atomic():  # one commit for both
             index_case(case)
             mark_for_embedding(case)
+        return
+    index = index_keys(case)
+    keys = connection.ops.quote_name(RequestKey._meta.db_table)
+    embeddings = connection.ops.quote_name(RequestEmbedding._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH gone AS (DELETE FROM {keys} WHERE case_id = %s), "
+            f'added AS (INSERT INTO {keys} ("key", weight, case_id, "at") '
+            "SELECT k, w, %s, %s FROM UNNEST(%s::bigint[], %s::double precision[]) AS t(k, w)) "
+            f"INSERT INTO {embeddings} (case_id, text_key, vector, at) VALUES (%s, %s, NULL, %s) "
+            "ON CONFLICT (case_id) DO UPDATE SET text_key = EXCLUDED.text_key, vector = NULL, at = EXCLUDED.at "
+            f"WHERE {embeddings}.text_key <> EXCLUDED.text_key",
+            [
+                case.pk,
+                case.pk,
+                case.created_at,
+                [k for k, _w in index],
+                [w for _k, w in index],
+                case.pk,
+                sim.text_key(case.title, case.content),
+                case.created_at,
+            ],
+        )

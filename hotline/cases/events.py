@@ -27,9 +27,11 @@ commit.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -43,12 +45,35 @@ logger = logging.getLogger(__name__)
 case_transitioned = Signal()
 
 Receiver = Callable[..., Any]
-_QUEUED: dict[str, Receiver] = {}
 
 
-def connect_queued(receiver: Receiver, *, dispatch_uid: str) -> None:
-    """Run `receiver` for every case event by the case-events job, after commit and off the request."""
-    _QUEUED[dispatch_uid] = receiver
+@dataclass(frozen=True)
+class _Queued:
+    receiver: Receiver
+    many: bool = False
+    wants: Callable[[CaseEvent], bool] | None = None
+    around: Callable[[], contextlib.AbstractContextManager[Any]] | None = None
+
+
+_QUEUED: dict[str, _Queued] = {}
+
+
+def connect_queued(
+    receiver: Receiver,
+    *,
+    dispatch_uid: str,
+    many: bool = False,
+    wants: Callable[[CaseEvent], bool] | None = None,
+    around: Callable[[], contextlib.AbstractContextManager[Any]] | None = None,
+) -> None:
+    """Run `receiver` for every case event by the case-events job, after commit and off the request.
+
+    `wants(event)` False: the receiver is not called for that event (nor a savepoint opened for it). `many`:
+    the receiver is called once per batch of events, `receiver(sender=Case, events=[...])` in the order they
+    were written, in one savepoint (for set-based writes: one statement for the whole batch); a failure undoes
+    and logs the whole batch's work of that receiver. `around()`: a context manager the job enters around each
+    batch (e.g. to read reference rows once per batch rather than once per event)."""
+    _QUEUED[dispatch_uid] = _Queued(receiver, many=many, wants=wants, around=around)
 
 
 def has_queued_receivers() -> bool:
@@ -120,18 +145,25 @@ def run_queued(*, limit: int = 2000) -> int:
             )
             if not batch:
                 break
-            for event in batch:
-                _run_receivers(event)
+            with contextlib.ExitStack() as stack:
+                for queued in list(_QUEUED.values()):
+                    if queued.around is not None:
+                        stack.enter_context(queued.around())
+                for event in batch:
+                    _run_receivers(event)
+                _run_batch_receivers(batch)
             CaseEvent.objects.filter(pk__in=[e.pk for e in batch]).update(queued=False)
         done += len(batch)
     return done
 
 
 def _run_receivers(event: CaseEvent) -> None:
-    for uid, receiver in list(_QUEUED.items()):
+    for uid, queued in list(_QUEUED.items()):
+        if queued.many or (queued.wants is not None and not queued.wants(event)):
+            continue
         try:
             with transaction.atomic():
-                receiver(
+                queued.receiver(
                     sender=Case,
                     case=event.case,
                     action=event.action,
@@ -142,3 +174,19 @@ def _run_receivers(event: CaseEvent) -> None:
                 )
         except Exception:  # one receiver's failure leaves the others (and the next events) alone
             logger.exception("queued case-event receiver %s failed on event %s", uid, event.pk)
+
+
+def _run_batch_receivers(batch: list[CaseEvent]) -> None:
+    for uid, queued in list(_QUEUED.items()):
+        if not queued.many:
+            continue
+        events = [e for e in batch if queued.wants is None or queued.wants(e)]
+        if not events:
+            continue
+        try:
+            with transaction.atomic():
+                queued.receiver(sender=Case, events=events)
+        except Exception:  # as for one event: the others (receivers and batches) are left alone
+            logger.exception(
+                "queued case-event receiver %s failed on events %s–%s", uid, events[0].pk, events[-1].pk
+            )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from typing import Any
 
@@ -15,6 +16,9 @@ from .models import AuditLog
 current_ip: ContextVar[str | None] = ContextVar("current_ip", default=None)
 
 
+_together: ContextVar[list[AuditLog] | None] = ContextVar("audit_together", default=None)
+
+
 def audit_record(
     *,
     actor: Any,
@@ -24,8 +28,38 @@ def audit_record(
     changes: dict[str, Any] | None = None,
 ) -> AuditLog:
     row = audit_row(actor=actor, action=action, obj=obj, summary=summary, changes=changes)
-    row.save()
+    audit_write([row])
     return row
+
+
+def audit_write(rows: Sequence[AuditLog]) -> None:
+    """Insert `rows` (`audit_row`'s) now, or at the end of the enclosing `audit_together` block."""
+    pending = _together.get()
+    if pending is not None:
+        pending.extend(rows)
+    elif len(rows) == 1:
+        rows[0].save()
+    elif rows:
+        AuditLog.objects.bulk_create(rows)
+
+
+@contextlib.contextmanager
+def audit_together() -> Iterator[None]:
+    """The audit rows written inside the block (`audit_record`, `audit_write`) are inserted together when it ends
+    without an error, one statement, in the order they were made (a service that writes several rows in one
+    transaction, e.g. an intake: the citizen's row and the case's). Call inside the transaction, which commits
+    after the block; nothing inside may read the rows back. A block inside another adds to the outer one."""
+    if _together.get() is not None:
+        yield
+        return
+    rows: list[AuditLog] = []
+    token = _together.set(rows)
+    try:
+        yield
+    finally:
+        _together.reset(token)
+    if rows:
+        AuditLog.objects.bulk_create(rows)
 
 
 def audit_row(

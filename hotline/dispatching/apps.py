@@ -12,10 +12,15 @@ class DispatchingConfig(AppConfig):
         from hotline.cases.events import connect_queued
         from hotline.common import registry
 
-        from . import events, services
+        from . import events, selectors, services
 
         # Off the request (a model prediction may take tens of ms): the case-events job runs it after commit.
-        connect_queued(events.on_case_event, dispatch_uid="dispatching")
+        connect_queued(
+            events.on_case_event,
+            dispatch_uid="dispatching",
+            wants=events.wants,
+            around=selectors.reads_shared,
+        )
         advice.register_dispatch_advisor(services.stored_advice)
         registry.register_job(
             registry.PeriodicJob(

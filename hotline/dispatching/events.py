@@ -11,6 +11,14 @@ from hotline.cases.models import CaseStatus
 from . import services
 
 
+def wants(event: Any) -> bool:
+    """The events `on_case_event` acts on (the case-events job calls it for no other)."""
+    return (event.to_status == CaseStatus.SUBMITTED and event.action != Action.DISPATCH) or event.action in (
+        Action.DISPATCH,
+        Action.REASSIGN,
+    )
+
+
 def on_case_event(
     sender: Any, *, case: Any, action: str, from_status: str, to_status: str, actor: Any, **kwargs: Any
 ) -> None:

@@ -377,7 +377,7 @@ def advise(*, case: Case) -> Advice:
     probability; the location default 0 (never sent automatically)."""
     text = f"{case.title}。{case.content}"
     district, bureau = case.district, case.bureau
-    matches = rules.match_matters(text, selectors.matters(active_only=True))
+    matches = rules.match_matters(text, selectors.active_matters())
     resolved = []
     for match in matches:
         owner = rules.effective(match.matter)
@@ -486,9 +486,8 @@ def suggestion_for_submitted(*, case: Case) -> Suggestion:
                 "decided_by": None,
             },
         )
-    if mode == DispatchMode.AUTO_REALTIME:
-        _send_if_sure(case, suggestion, selectors.dispatch_settings())
-        suggestion.refresh_from_db()
+    if mode == DispatchMode.AUTO_REALTIME and _send_if_sure(case, suggestion, selectors.dispatch_settings()):
+        suggestion.refresh_from_db()  # the dispatch recorded its outcome
     return suggestion
 
 

@@ -138,3 +138,46 @@ def test_without_queued_receivers_events_are_not_queued(city, people, monkeypatc
     monkeypatch.setattr(events, "_QUEUED", {})
     services.case_intake(actor=people.agent, data=case_input(city))
     assert CaseEvent.objects.count() == 2 and not CaseEvent.objects.filter(queued=True).exists()
+
+
+def test_queued_receivers_take_only_the_events_they_want_and_batch_receivers_the_whole_batch(
+    city, people, monkeypatch, django_capture_on_commit_callbacks
+):
+    import contextlib
+
+    from hotline.cases import events
+    from hotline.cases.models import Case
+
+    monkeypatch.setattr(events, "_QUEUED", {})
+    singles: list[tuple[int, str]] = []
+    batches: list[list[tuple[int, str]]] = []
+    rounds: list[str] = []
+
+    @contextlib.contextmanager
+    def around():
+        rounds.append("in")
+        yield
+        rounds.append("out")
+
+    def one(sender: Any, *, case: Any, action: str, **kwargs: Any) -> None:
+        singles.append((case.pk, action))
+
+    def many(sender: Any, *, events: list[Any], **kwargs: Any) -> None:
+        batches.append([(e.case_id, e.action) for e in events])
+
+    def broken_many(sender: Any, *, events: list[Any], **kwargs: Any) -> None:
+        Case.objects.filter(pk=events[0].case_id).update(title="written by a failing receiver")
+        raise RuntimeError("boom")
+
+    events.connect_queued(one, dispatch_uid="t-one", wants=lambda e: e.action == Action.CREATE, around=around)
+    events.connect_queued(many, dispatch_uid="t-many", many=True, wants=lambda e: e.action == Action.SUBMIT)
+    events.connect_queued(broken_many, dispatch_uid="t-broken", many=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        first = services.case_intake(actor=people.agent, data=case_input(city)).case
+        second = services.case_intake(actor=people.agent, data=case_input(city)).case
+    assert events.run_queued() == 4
+    assert singles == [(first.pk, Action.CREATE), (second.pk, Action.CREATE)]
+    assert batches == [[(first.pk, Action.SUBMIT), (second.pk, Action.SUBMIT)]]  # one call for the batch
+    assert rounds == ["in", "out"]  # entered once around the batch
+    assert Case.objects.get(pk=first.pk).title != "written by a failing receiver"  # its savepoint rolled back
+    assert events.run_queued() == 0 and len(batches) == 1

@@ -122,10 +122,18 @@ def rebuild() -> int:
 
 
 def mark_case_day(*, case: Case, **_: Any) -> None:
-    """Queued receiver of every case event: the day the case was registered must be recomputed."""
+    """The day `case` was registered must be recomputed."""
     FactDay.objects.bulk_create(
         [FactDay(day=local_day(case.created_at), marked_at=clock.now())], ignore_conflicts=True
     )
+
+
+def mark_case_days(*, events: list[Any], **_: Any) -> None:
+    """Queued receiver of every case event, once per batch of events: the days their cases were registered must
+    be recomputed (one statement for the batch, each day once)."""
+    now = clock.now()
+    days = sorted({local_day(event.case.created_at) for event in events})
+    FactDay.objects.bulk_create([FactDay(day=day, marked_at=now) for day in days], ignore_conflicts=True)
 
 
 _last_safety = [0.0]

@@ -15,7 +15,7 @@ from django.db.models.signals import post_save
 from django.utils.translation import gettext as _
 
 from hotline.common import clock
-from hotline.common.audit import audit_row
+from hotline.common.audit import audit_row, audit_write
 from hotline.common.errors import Conflict, NotAllowed, ServiceError
 from hotline.common.models import AuditLog, DictItem, DictKind
 from hotline.common.refcache import RefCache
@@ -122,7 +122,7 @@ def _events_together() -> Iterator[None]:
     if not batch:
         return
     events = CaseEvent.objects.bulk_create([event for event, _audit in batch])
-    AuditLog.objects.bulk_create([audit for _event, audit in batch])
+    audit_write([audit for _event, audit in batch])
     for event in events:
         post_save.send(
             sender=CaseEvent,

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from hotline.citizens.services import CitizenInput, CleanCitizen, citizen_clean, citizen_upsert_from_intake
 from hotline.common import clock, crypto
+from hotline.common.audit import audit_together
 from hotline.common.errors import ServiceError
 from hotline.common.models import DictItem, DictKind
 from hotline.common.validators import normalize_phone, validate_max_length
@@ -333,7 +334,7 @@ def case_intake(
     password = None if data.is_public else new_query_password()
     # Word segmentation for the duplicate index happens here, not under the day's case-number lock.
     duplicates.prepare(fields.get("title", ""), fields.get("content", ""))
-    with transaction.atomic():
+    with transaction.atomic(), audit_together():  # the citizen's audit row goes with the case's
         now = clock.now()
         citizen = intake_citizen(fields=fields, id_card=data.citizen_id_card, actor=actor)
         case = new_draft(fields=fields, citizen=citizen, intake_by=actor, password=password, now=now)

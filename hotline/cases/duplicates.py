@@ -19,8 +19,10 @@ stored in `cases.RequestEmbedding` by a worker job after commit (`embed_pending`
 while the agent types (the screening partial; the vector is remembered for the submit).
 
 The index is `cases.RequestKey`: per request, its top words, its number and its name as 63-bit hashed keys
-with the word's weight, ordered by (key, at). A check is two index range scans over the keys of one text —
-never a scan of the recent cases — plus one fetch of the best candidates.
+with the word's weight, ordered by (key, at). Candidates by content come from the window's stored embeddings held
+per process (`VectorIndex`: one matrix product, refreshed from `RequestEmbedding` at each check); the word keys
+find the same number / name and the requests whose vector is not written yet. SQL then reads only the few
+candidates' texts and case rows.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import functools
 import hashlib
 import math
 import re
+import threading
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -37,8 +40,8 @@ from typing import Any
 
 import numpy as np
 from django.db import connection, transaction
+from django.db.models import BinaryField, Count, F, FloatField, Sum, Value, When
 from django.db.models import Case as SqlCase
-from django.db.models import Count, F, FloatField, Sum, Value, When
 
 from hotline.common import clock, segmenter
 from hotline.common.validators import normalize_phone
@@ -269,13 +272,15 @@ def _word_scores(
     exclude: Sequence[int],
     limit: int,
     also: Iterable[int] = (),
+    among: Sequence[int] | None = None,
 ) -> tuple[list[tuple[int, float]], dict[str, float]]:
     """Damped cosine of the query's words against the requests of the window sharing them, best first.
 
     Cost is bounded by splitting the query's words: the window's most common words (after damping, together
     weighing at most `COMMON_PART` of the query) are not scanned — they add at most that much to any score, so
     the ranking is found from the other words' postings, and the common words' exact part is then added for
-    the requests kept (and for `also`, the same-number / same-name requests) by their ids.
+    the requests kept (and for `also`, the same-number / same-name requests) by their ids. `among`: only these
+    requests are scored (those the vector index cannot judge yet).
     """
     from hotline.cases.models import RequestKey
 
@@ -302,6 +307,8 @@ def _word_scores(
         return Sum(F("weight") * SqlCase(*whens, default=Value(0.0), output_field=FloatField()))
 
     qs = RequestKey.objects.filter(key__in=list(rare), at__gte=since)
+    if among is not None:
+        qs = qs.filter(case_id__in=list(among))
     if exclude:
         qs = qs.exclude(case_id__in=list(exclude))
     rows = qs.values("case_id").annotate(score=weighted(rare)).order_by("-score")[:limit]
@@ -357,6 +364,7 @@ def forget_statistics() -> None:
     _df_cache.clear()
     _window_cache.clear()
     _cluster_cache.clear()
+    VECTORS.clear()
 
 
 _window_cache: dict[str, tuple[float, int]] = {}
@@ -399,19 +407,34 @@ def find_duplicates(
     exclude = [exclude_case] if exclude_case else []
     pk, nk = phone_key(phone), name_key(name) if meaningful_name(name) else None
     ident: dict[int, set[str]] = defaultdict(set)
-    for key, label in ((pk, "phone"), (nk, "name")):
-        if key is None:
-            continue
-        ids = RequestKey.objects.filter(key=key, at__gte=since).exclude(case_id__in=exclude)
-        for case_id in ids.values_list("case_id", flat=True)[:500]:
-            ident[case_id].add(label)
-    query = terms(request_text(title, content))
-    scored, _ = _word_scores(query=query, since=since, exclude=exclude, limit=MAX_CANDIDATES, also=ident)
-    scores = dict(scored)
-    wanted = set(ident) | {cid for cid, s in scored}
-    # Judged first on what the index holds (stored vectors; texts only of the few close in meaning), so that
-    # only the candidates worth showing are read as cases — most of the word candidates are not.
-    judged = _judge(title, content, wanted, scores)
+    keys = {key: label for key, label in ((pk, "phone"), (nk, "name")) if key is not None}
+    if keys:
+        rows = RequestKey.objects.filter(key__in=list(keys), at__gte=since).exclude(case_id__in=exclude)
+        for key, case_id in rows.values_list("key", "case_id")[:1000]:
+            ident[case_id].add(keys[key])
+    # Candidates by meaning: one matrix product over the window's stored vectors held in this process; only
+    # those close enough for the judgement to pass can be the same matter (`similarity.may_be_duplicate`).
+    query_vector = sim.embed(title, content)
+    held = VECTORS.search(query_vector, since=since, exclude=exclude, limit=MAX_CANDIDATES, also=ident)
+    # Requests without a vector yet (registered seconds ago, the worker has not embedded them): found by words
+    # among those only, as before the vectors (the best few are embedded in the check).
+    unknown_ident = [cid for cid in ident if cid not in held.known]
+    scores: dict[int, float] = {}
+    if held.waiting or unknown_ident:
+        among = None if len(held.waiting) > WAITING_MAX else [*held.waiting, *unknown_ident]
+        scored, _ = _word_scores(
+            query=terms(request_text(title, content)),
+            since=since,
+            exclude=exclude,
+            limit=MAX_CANDIDATES,
+            also=unknown_ident,
+            among=among,
+        )
+        scores = {cid: score for cid, score in scored if cid not in held.held}
+    wanted = set(ident) | set(held.near) | set(scores)
+    # Judged on the vectors held (texts only of the few close in meaning), so that only the candidates worth
+    # showing are read as cases.
+    judged = _judge(title, content, wanted, scores, known=held.known, query=query_vector)
     shown = {cid for cid in wanted if cid in ident or judged[cid][1]}
     cases = {
         c.pk: c
@@ -445,7 +468,13 @@ def find_duplicates(
 
 
 def _judge(
-    title: str, content: str, ids: set[int], word_scores: dict[int, float]
+    title: str,
+    content: str,
+    ids: set[int],
+    word_scores: dict[int, float],
+    *,
+    known: dict[int, np.ndarray] | None = None,
+    query: np.ndarray | None = None,
 ) -> dict[int, tuple[float, bool]]:
     """(score, same matter?) per candidate id: the pair judgement of `cases.similarity` on the stored embeddings,
     the query embedded once (remembered from the partial's earlier calls while the agent typed). A candidate's
@@ -454,17 +483,21 @@ def _judge(
 
     if not ids:
         return {}
-    stored = {
-        cid: sim.unpack(vector)
-        for cid, vector in RequestEmbedding.objects.filter(case_id__in=list(ids), vector__isnull=False)
-        .values_list("case_id", "vector")
-        .iterator()
-    }
+    stored = dict(known or {})
+    unread = [cid for cid in ids if cid not in stored]
+    if unread:
+        stored.update(
+            (cid, sim.unpack(vector))
+            for cid, vector in RequestEmbedding.objects.filter(case_id__in=unread, vector__isnull=False)
+            .values_list("case_id", "vector")
+            .iterator()
+        )
     missing = [cid for cid in ids if cid not in stored]
     # Registered seconds ago, not embedded by the worker yet: the best few by words are embedded here.
     missing.sort(key=lambda cid: -word_scores.get(cid, 0.0))
     inline = missing[:INLINE_EMBED_MAX]
-    query = sim.embed(title, content)
+    if query is None:
+        query = sim.embed(title, content)
     cosines = {cid: float(np.dot(query, vector)) for cid, vector in stored.items()}
     near = [cid for cid, cosine in cosines.items() if sim.may_be_duplicate(cosine)]
     texts = (
@@ -492,6 +525,204 @@ def _judge(
         # shown as 相似度 0–1: the place bonus may lift an identical text a little above 1
         out[cid] = (round(min(1.0, max(0.0, verdict.score)), 3), verdict.duplicate)
     return out
+
+
+# --------------------------------------------------------------------------- the window's vectors in memory
+
+# How far back (in case ids) each refresh re-reads, for rows committed out of id order by concurrent intakes.
+REFRESH_LOOKBACK = 200
+# Everything is re-read this often (the window moves on; a request whose text changed has a new vector).
+REBUILD_SECONDS = 900
+# More requests than this without a vector (a bulk load not embedded yet): the words search the whole window.
+WAITING_MAX = 2000
+
+
+class VectorIndex:
+    """The stored embeddings of the screening window, held per process as one float32 matrix (≈ 1.5 KB a
+    request: 48,000 requests ≈ 74 MB), so that a check finds its candidates by one matrix product instead of
+    scanning the word index. Each check first reads what was stored since the last one (rows above the highest
+    case id read, less `REFRESH_LOOKBACK`, and the rows that were still waiting for their vector); the whole
+    window is re-read every `REBUILD_SECONDS` or when a check asks for a longer window."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.clear()
+
+    def clear(self) -> None:
+        self.matrix = np.zeros((0, sim_dim()), dtype=np.float32)
+        self.ids = np.zeros(0, dtype=np.int64)
+        self.at = np.zeros(0, dtype=np.float64)
+        self.count = 0
+        self.row: dict[int, int] = {}
+        self.pending: dict[int, float] = {}  # case id → its time: rows without a vector yet
+        self.keys: dict[int, bytes] = {}  # case id → the text key of the vector held
+        self.high = 0
+        self.since: dt.datetime | None = None
+        self.built = 0.0
+
+    def search(
+        self,
+        query: np.ndarray,
+        *,
+        since: dt.datetime,
+        exclude: Sequence[int],
+        limit: int,
+        also: Iterable[int],
+    ) -> Found:
+        """Brought up to date, then: the close requests (`near`), the vectors of those and of `also`, and the
+        window's requests still without a vector."""
+        import time
+
+        with self._lock:
+            if self.since is None or since < self.since or time.monotonic() - self.built > REBUILD_SECONDS:
+                self._rebuild(since)
+            else:
+                self._refresh()
+            near = self._near(query, since=since, exclude=exclude, limit=limit)
+            known = {
+                cid: self.matrix[i].copy() for cid in {*near, *also} if (i := self.row.get(cid)) is not None
+            }
+            floor = since.timestamp()
+            waiting = [cid for cid, stamp in self.pending.items() if stamp >= floor and cid not in exclude]
+            return Found(near=near, known=known, waiting=waiting, held=frozenset(self.row))
+
+    def _rows(self, qs: Any) -> None:
+        """Take (case id, text key, vector or None, time) rows; a vector left out (None) of a row held whose
+        text key is unchanged keeps the one held; a held row with a new text key is read again."""
+        again = []
+        for cid, key, vector, at in qs.iterator(chunk_size=5000):
+            self.high = max(self.high, cid)
+            stamp, key = at.timestamp(), bytes(key)
+            if vector is None:
+                if cid in self.row and self.keys.get(cid) == key:
+                    continue  # held, unchanged (its vector was not sent again)
+                if cid in self.row:
+                    again.append(cid)
+                    continue
+                self.pending[cid] = stamp
+                continue
+            self.pending.pop(cid, None)
+            self.keys[cid] = key
+            self._put(cid, sim.unpack(vector), stamp)
+        if again:
+            from hotline.cases.models import RequestEmbedding
+
+            for cid in again:
+                self._drop(cid)
+            self._rows(
+                RequestEmbedding.objects.filter(case_id__in=again).values_list(
+                    "case_id", "text_key", "vector", "at"
+                )
+            )
+
+    def _drop(self, cid: int) -> None:
+        i = self.row.pop(cid, None)
+        self.keys.pop(cid, None)
+        if i is not None:
+            self.at[i] = -np.inf  # never in a window again (the row is reused at the next rebuild)
+
+    def _put(self, cid: int, vector: np.ndarray, stamp: float) -> None:
+        i = self.row.get(cid)
+        if i is None:
+            if self.count == len(self.ids):
+                size = max(1024, 2 * self.count)
+                self.matrix = np.resize(self.matrix, (size, self.matrix.shape[1]))
+                self.ids = np.resize(self.ids, size)
+                self.at = np.resize(self.at, size)
+            i = self.count
+            self.count += 1
+            self.row[cid] = i
+        self.matrix[i] = vector
+        self.ids[i] = cid
+        self.at[i] = stamp
+
+    def _rebuild(self, since: dt.datetime) -> None:
+        import time
+
+        from hotline.cases.models import RequestEmbedding
+
+        _one_blas_thread()
+        self.clear()
+        self.since = since - dt.timedelta(days=1)  # checks a little later still find their whole window
+        self._rows(
+            RequestEmbedding.objects.filter(at__gte=self.since)
+            .order_by()
+            .values_list("case_id", "text_key", "vector", "at")
+        )
+        self.built = time.monotonic()
+
+    def _refresh(self) -> None:
+        from django.db.models import Q
+
+        from hotline.cases.models import RequestEmbedding
+
+        assert self.since is not None
+        # the rows of the look-back (and those waiting) with their text keys; vectors only of rows not held
+        held = [cid for cid in range(self.high - REFRESH_LOOKBACK + 1, self.high + 1) if cid in self.row]
+        recent = Q(case_id__gt=self.high - REFRESH_LOOKBACK)
+        if self.pending:
+            recent |= Q(case_id__in=list(self.pending))
+        vector: Any = F("vector")
+        if held:
+            vector = SqlCase(
+                When(case_id__in=held, then=Value(None)), default=F("vector"), output_field=BinaryField()
+            )
+        self._rows(
+            RequestEmbedding.objects.filter(recent, at__gte=self.since)
+            .order_by()
+            .annotate(v=vector)
+            .values_list("case_id", "text_key", "v", "at")
+        )
+
+    def _near(
+        self, query: np.ndarray, *, since: dt.datetime, exclude: Sequence[int], limit: int
+    ) -> dict[int, float]:
+        """Case id → cosine for the requests of the window close enough to be judged the same matter, the
+        `limit` closest."""
+        n = self.count
+        if n == 0:
+            return {}
+        cosines = self.matrix[:n] @ np.asarray(query, dtype=np.float32)
+        hits = np.flatnonzero(
+            (cosines + sim.PLACE_BONUS >= sim.THRESHOLD) & (self.at[:n] >= since.timestamp())
+        )
+        if len(hits) > limit + len(exclude):
+            hits = hits[np.argpartition(-cosines[hits], limit + len(exclude))[: limit + len(exclude)]]
+        out = {int(self.ids[i]): float(cosines[i]) for i in hits}
+        for cid in exclude:
+            out.pop(cid, None)
+        return dict(sorted(out.items(), key=lambda item: -item[1])[:limit])
+
+
+@dataclass(frozen=True)
+class Found:
+    near: dict[int, float]
+    known: dict[int, np.ndarray]
+    waiting: list[int]
+    held: frozenset[int]
+
+
+def _one_blas_thread() -> None:
+    """The matrix product on one BLAS thread: several server processes share two cores, and a threaded product
+    waiting for busy cores took ten times as long as on one thread (measured at load 20). Once per process."""
+    global _BLAS_LIMITED
+    if not _BLAS_LIMITED:
+        _BLAS_LIMITED = True
+        try:
+            from threadpoolctl import threadpool_limits
+        except ImportError:  # pragma: no cover - shipped with scikit-learn
+            return
+        threadpool_limits(1, "blas")
+
+
+_BLAS_LIMITED = False
+
+
+def sim_dim() -> int:
+    return 384  # multilingual-e5-small
+
+
+VECTORS = VectorIndex()
 
 
 # --------------------------------------------------------------------------- stored embeddings

@@ -5,6 +5,9 @@
 - `check(action, case=, user=, status=, transition=)` runs after the backbone allowed the action
   (`lifecycle.check`) and raises `ServiceError` / `NotAllowed` when the case's template refuses it;
 - `narrow(case, user, actions)` returns the backbone's allowed actions as the template admits and orders them;
+- `units(case, status, units)` judges the units a dispatch sends the case to (each `(unit kind, role)`) against
+  the unit step it enters: a single step takes exactly one acting unit, a serial step returns the order in which
+  the units act (the next unit's assignment is created when the one before finishes); raises `ServiceError`;
 - `step(case, status, unit_kind=)` describes the template's step a case in `status` is at (its time limit, which
   the case services hand to the sla clocks, and its dispatch mode, which auto-dispatch reads), None without one.
 
@@ -13,6 +16,7 @@ Without a registered hook (or for a case without a template) the backbone alone 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -59,6 +63,8 @@ class FlowHook(Protocol):
 
     def narrow(self, case: Case, user: User, actions: list[str]) -> list[str]: ...
 
+    def units(self, case: Case, status: str, units: Sequence[tuple[str, str]]) -> list[int] | None: ...
+
     def step(self, case: Case, status: str, *, unit_kind: str = "") -> StepInfo | None: ...
 
 
@@ -87,6 +93,16 @@ def narrow(case: Case, user: User, actions: list[str]) -> list[str]:
     for hook in _HOOK:
         actions = hook.narrow(case, user, actions)
     return actions
+
+
+def units(case: Case, status: str, units: Sequence[tuple[str, str]]) -> list[int] | None:
+    """The order (indexes into `units`, copies left out) in which the units of a dispatch act one after another at
+    a serial step the case enters in `status`; None when they act at once. Refuses (`ServiceError`) what the
+    step does not admit: more than one acting unit at a single step, a unit whose level is not in a serial
+    step's order, a serial step's main unit not last."""
+    for hook in _HOOK:
+        return hook.units(case, status, units)
+    return None
 
 
 def step(case: Case, status: str, *, unit_kind: str = "") -> StepInfo | None:

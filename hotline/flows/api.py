@@ -77,6 +77,7 @@ class StepOutput(serializers.Serializer):
     unit_level = serializers.CharField()
     limit = serializers.DictField(allow_null=True)
     dispatch_mode = serializers.CharField()
+    sequence = serializers.ListField(child=serializers.CharField())
 
 
 class ExportOutput(serializers.Serializer):

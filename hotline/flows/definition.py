@@ -2,7 +2,9 @@
 
 `FlowDef` is what the lifecycle consults (cached per published version: published versions never change) and what
 the SVG view draws. The first step (by order) is the start. Validation refuses: duplicate or unknown step codes,
-unknown statuses / actions / roles / unit levels / kinds, bad guards, a dispatch mode on a step that is not
+unknown statuses / actions / roles / unit levels / kinds, bad guards, a countersign or serial step where no unit
+acts, a serial step without an order of at least two unit levels (or with one unit level of its own, or as a
+parallel branch), an order on a step that is not serial, a dispatch mode on a step that is not
 where cases wait for dispatch, a time limit on a step no open case is at (a gateway, an end, a draft), steps the start cannot reach, steps from
 which no end can be reached (dead ends), an end step with outgoing flows, a parallel split with fewer than two
 branches or whose branches do not all meet at one join before ending.
@@ -15,7 +17,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from hotline.cases.lifecycle import FINISHED_STATUSES, TRANSITIONS, Action
+from django.utils.translation import gettext as _
+
+from hotline.cases.lifecycle import FINISHED_STATUSES, IN_UNITS, TRANSITIONS, Action
 from hotline.cases.models import CaseStatus
 from hotline.orgs.models import Role
 
@@ -44,6 +48,8 @@ class StepDef:
     limit_amount: int | None = None
     limit_unit: str = LimitUnit.WORKDAYS
     dispatch_mode: str = ""
+    # A serial step: the unit levels in the order their units act (the main unit's level last).
+    sequence: tuple[str, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -55,7 +61,17 @@ class StepDef:
             "unit_level": self.unit_level,
             "limit": {"amount": self.limit_amount, "unit": self.limit_unit} if self.limit_amount else None,
             "dispatch_mode": self.dispatch_mode,
+            "sequence": list(self.sequence),
         }
+
+    @property
+    def is_unit_step(self) -> bool:
+        """Units act at this step (the case is with the units in one of its statuses)."""
+        return bool(set(self.statuses) & IN_UNITS)
+
+    @property
+    def sequence_label(self) -> str:
+        return "→".join(_label(UnitLevel, level) for level in self.sequence)
 
     @property
     def kind_label(self) -> str:
@@ -68,6 +84,8 @@ class StepDef:
     @property
     def actors_label(self) -> str:
         level = _label(UnitLevel, self.unit_level) if self.unit_level else ""
+        if self.sequence:
+            level = (level + " " + _("依次：") + self.sequence_label).strip()
         return (level + " " + "、".join(_label(Role, r) for r in self.roles)).strip()
 
     @property
@@ -169,6 +187,7 @@ def from_version(version: FlowVersion) -> FlowDef:
                 limit_amount=s.limit_amount,
                 limit_unit=s.limit_unit,
                 dispatch_mode=s.dispatch_mode,
+                sequence=tuple(s.sequence or ()),
             )
             for s in steps
         ],
@@ -242,6 +261,7 @@ def from_json(data: Any) -> FlowDef:
                 limit_amount=amount or None,
                 limit_unit=str(limit.get("unit") or LimitUnit.WORKDAYS),
                 dispatch_mode=_text(item, "dispatch_mode", "调度模式", limit=16),
+                sequence=_strings(item.get("sequence"), "办理顺序"),
             )
         )
     transitions = []
@@ -307,6 +327,7 @@ def row_problems(flow: FlowDef) -> list[Problem]:
         elif step.dispatch_mode and CaseStatus.SUBMITTED not in step.statuses:
             # auto-dispatch reads the mode of the step a case waits at for dispatch, nothing else
             add(Problem(where, f"环节“{step.name}”不对应“待派单”状态，不能设置调度模式"))
+        problems.extend(_kind_problems(step))
         if step.limit_amount and not set(step.statuses) & TIMED_STATUSES:
             # a step's limit runs while a case is at it: not in a draft, not once it has ended, not at a gateway
             add(Problem(where, f"环节“{step.name}”不对应办理中的工单状态，不能设置时限"))
@@ -335,6 +356,38 @@ def row_problems(flow: FlowDef) -> list[Problem]:
         reason = guards.validate(t.guard)
         if reason:
             add(Problem(where, f"第{n}条流向的控制条件无效：{reason}"))
+    return problems
+
+
+SEQUENCE_LEVELS = frozenset(UnitLevel.values) - {UnitLevel.ANY, UnitLevel.OFFICE}
+
+
+def _kind_problems(step: StepDef) -> list[Problem]:
+    """Countersign and serial steps are steps where units act; a serial step lists the unit levels in the order
+    their units act (at least two, each once) and names no single unit level; only a serial step has an order."""
+    where, name = f"step:{step.code}", step.name
+    problems: list[Problem] = []
+    if step.sequence and step.kind != StepKind.SERIAL:
+        problems.append(Problem(where, f"环节“{name}”不是串行环节，不能设置办理顺序"))
+    if step.kind in (StepKind.COUNTERSIGN, StepKind.SERIAL) and not step.is_unit_step:
+        problems.append(
+            Problem(
+                where, f"环节“{name}”（{step.kind_label}）须对应单位办理的工单状态（待签收、办理中、重办）"
+            )
+        )
+    if step.kind != StepKind.SERIAL:
+        return problems
+    unknown = [level for level in step.sequence if level not in SEQUENCE_LEVELS]
+    if unknown:
+        problems.append(Problem(where, f"串行环节“{name}”的办理顺序中单位层级“{unknown[0]}”无效"))
+    elif len(set(step.sequence)) != len(step.sequence):
+        problems.append(Problem(where, f"串行环节“{name}”的办理顺序中单位层级重复"))
+    elif len(step.sequence) < 2:
+        problems.append(Problem(where, f"串行环节“{name}”须按办理顺序列出至少两个单位层级"))
+    if step.unit_level:
+        problems.append(
+            Problem(where, f"串行环节“{name}”由办理顺序中各层级的单位依次办理，不能限定单一单位层级")
+        )
     return problems
 
 
@@ -382,6 +435,10 @@ def _graph_problems(flow: FlowDef) -> list[Problem]:
     for step in flow.steps:
         if step.kind == StepKind.SPLIT:
             problems.extend(_split_problems(flow, graph, step))
+        elif step.kind == StepKind.SERIAL and any(
+            getattr(flow.step(t.target), "kind", "") == StepKind.JOIN for t in flow.outgoing(step.code)
+        ):
+            problems.append(Problem(f"step:{step.code}", f"串行环节“{step.name}”不能作为并行分支"))
         elif step.kind == StepKind.JOIN and incoming[step.code] < 2:
             problems.append(Problem(f"step:{step.code}", f"并行汇聚“{step.name}”至少需要两条流入的流向"))
     return problems

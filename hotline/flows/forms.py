@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
@@ -92,6 +93,26 @@ class StepForm(forms.Form):
     dispatch_mode = forms.ChoiceField(
         label=_("调度模式"), required=False, choices=DispatchMode.choices, widget=forms.Select(SMALL)
     )
+    sequence = forms.CharField(
+        label=_("办理顺序（串行环节）"),
+        required=False,
+        max_length=100,
+        help_text=_("单位层级依次列出，如：街道乡镇→区县"),
+        widget=forms.TextInput({**TEXT, "placeholder": _("街道乡镇→区县")}),
+    )
+
+    def clean_sequence(self) -> tuple[str, ...]:
+        """Unit levels by name or code, separated by →, 、, commas or spaces."""
+        by_name = {str(label): value for value, label in UnitLevel.choices if value}
+        levels = []
+        for token in re.split(r"[→>,，、\s]+", self.cleaned_data.get("sequence") or ""):
+            if not token:
+                continue
+            level = by_name.get(token, token)
+            if level not in UnitLevel.values or not level:
+                raise forms.ValidationError(_("未知的单位层级“%(level)s”") % {"level": token})
+            levels.append(level)
+        return tuple(levels)
 
 
 ACTION_CHOICES = [("", _("（分支，无操作）")), *Action.choices]
@@ -137,6 +158,7 @@ def flow_from_formsets(steps: forms.BaseFormSet, transitions: forms.BaseFormSet)
                 limit_amount=row["limit_amount"] or None,
                 limit_unit=row["limit_unit"],
                 dispatch_mode=row["dispatch_mode"] or "",
+                sequence=tuple(row.get("sequence") or ()),
             )
             for row in _kept(steps)
         ],
@@ -165,6 +187,7 @@ def formset_initial(flow: FlowDef) -> tuple[list[dict[str, Any]], list[dict[str,
             "limit_amount": s.limit_amount,
             "limit_unit": s.limit_unit,
             "dispatch_mode": s.dispatch_mode,
+            "sequence": s.sequence_label,
         }
         for s in flow.steps
     ]

@@ -190,6 +190,8 @@ class FlowStep(FrozenWhenPublished):
     dispatch_mode = models.CharField(
         _("调度模式"), max_length=16, choices=DispatchMode.choices, default=DispatchMode.NONE, blank=True
     )
+    # A serial step: the unit levels in the order their units act (`definition.StepDef.sequence`).
+    sequence = models.JSONField(_("办理顺序"), default=list, blank=True)
     order = models.PositiveSmallIntegerField(_("顺序"), default=0)
 
     class Meta:

@@ -77,7 +77,7 @@ def branches_of(flow: FlowDef, step: StepDef, t: TransitionDef, status: str) -> 
     return None
 
 
-def _branch_for(branches: list[StepDef], unit_kind: str) -> StepDef | None:
+def branch_for(branches: list[StepDef], unit_kind: str) -> StepDef | None:
     """A unit belongs to the branch of its unit level, else to a branch open to every level."""
     return next((b for b in branches if b.unit_level == unit_kind), None) or next(
         (b for b in branches if not b.unit_level), None
@@ -96,7 +96,7 @@ def progress(case: Case, branches: list[StepDef], *, finishing: User | None = No
     )
     units: dict[str, list[UnitProgress]] = {b.code: [] for b in branches}
     for row in rows:
-        branch = _branch_for(branches, row.unit.kind)
+        branch = branch_for(branches, row.unit.kind)
         if branch is None:
             continue
         done = row.status in DONE and bool(row.result.strip())

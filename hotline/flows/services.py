@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db import transaction
@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from hotline.cases import flowhooks
 from hotline.cases.lifecycle import TRANSITIONS, Action, Transition
-from hotline.cases.models import Case, Channel
+from hotline.cases.models import AssignmentRole, Case, Channel
 from hotline.cases.selectors import DICT_ITEMS
 from hotline.common import clock
 from hotline.common.audit import audit_record
@@ -37,7 +37,9 @@ from .models import (
     FlowTemplate,
     FlowTransition,
     FlowVersion,
+    StepKind,
     TemplateStatus,
+    UnitLevel,
     VersionStatus,
 )
 from .permissions import require_manage
@@ -206,6 +208,7 @@ def _write_definition(version: FlowVersion, flow: FlowDef) -> None:
             limit_amount=s.limit_amount,
             limit_unit=s.limit_unit,
             dispatch_mode=s.dispatch_mode,
+            sequence=list(s.sequence),
             order=order,
         )
     for order, t in enumerate(flow.transitions):
@@ -624,9 +627,71 @@ def flow_step(case: Case, status: str, *, unit_kind: str = "") -> flowhooks.Step
     )
 
 
-def _who(step: StepDef) -> str:
-    from .models import UnitLevel
+def flow_units(case: Case, status: str, units: Sequence[tuple[str, str]]) -> list[int] | None:
+    """`flowhooks.units`: the units of a dispatch (each `(unit kind, role)`) judged against the unit step(s) the
+    case enters in `status` — a single step takes exactly one acting unit (copies do not act), a serial step
+    orders its units by the template's order of unit levels with the main unit last (it collects the others'
+    opinions and reports for all, as the backbone already requires). Of parallel branches, each unit belongs to
+    the branch of its level."""
+    flow = case_flow(case)
+    if flow is None:
+        return None
+    steps = [s for s in flow.steps_at(status) if s.is_unit_step]
+    if not steps:
+        return None
+    mine: dict[str, list[int]] = {s.code: [] for s in steps}
+    for i, (kind, role) in enumerate(units):
+        if role == AssignmentRole.CC:
+            continue
+        step = steps[0] if len(steps) == 1 else parallel.branch_for(steps, kind)
+        if step is not None:
+            mine[step.code].append(i)
+    order: list[int] | None = None
+    for step in steps:
+        if step.kind == StepKind.SINGLE and len(mine[step.code]) > 1:
+            raise ServiceError(
+                _("流程模板“%(flow)s”规定环节“%(step)s”只由一个单位办理，不能同时交办%(count)d个单位")
+                % {"flow": flow.name, "step": step.name, "count": len(mine[step.code])},
+                code="flow_single",
+            )
+        if step.kind == StepKind.SERIAL:
+            order = _serial_order(flow, step, units, mine[step.code])
+    return order
 
+
+def _serial_order(
+    flow: FlowDef, step: StepDef, units: Sequence[tuple[str, str]], mine: list[int]
+) -> list[int]:
+    stray = next((i for i in mine if units[i][0] not in step.sequence), None)
+    if stray is not None:
+        kind = units[stray][0]
+        raise ServiceError(
+            _("流程模板“%(flow)s”的串行环节“%(step)s”依次由%(order)s办理，不能交办给%(level)s单位")
+            % {
+                "flow": flow.name,
+                "step": step.name,
+                "order": step.sequence_label,
+                "level": UnitLevel(kind).label if kind in UnitLevel.values else kind,
+            },
+            code="flow_serial",
+        )
+
+    def rank(i: int) -> int:
+        return step.sequence.index(units[i][0])
+
+    main = next((i for i in mine if units[i][1] == AssignmentRole.MAIN), None)
+    if main is not None and any(rank(i) > rank(main) for i in mine):
+        raise ServiceError(
+            _(
+                "流程模板“%(flow)s”的串行环节“%(step)s”依次由%(order)s办理，主办单位最后办理并上报，须是顺序中最后一级的单位"
+            )
+            % {"flow": flow.name, "step": step.name, "order": step.sequence_label},
+            code="flow_serial",
+        )
+    return sorted(mine, key=lambda i: (i == main, rank(i), i))
+
+
+def _who(step: StepDef) -> str:
     roles = "、".join(str(Role(r).label) for r in step.roles) or _("任意角色")
     level = str(UnitLevel(step.unit_level).label) if step.unit_level else ""
     return f"{level}{roles}"
@@ -674,6 +739,9 @@ class FlowHook:
 
     def narrow(self, case: Case, user: User, actions: list[str]) -> list[str]:
         return flow_narrow(case, user, actions)
+
+    def units(self, case: Case, status: str, units: Sequence[tuple[str, str]]) -> list[int] | None:
+        return flow_units(case, status, units)
 
     def step(self, case: Case, status: str, *, unit_kind: str = "") -> flowhooks.StepInfo | None:
         return flow_step(case, status, unit_kind=unit_kind)

@@ -48,10 +48,12 @@ ESCALATION_RULES = [
     ("warning", "total", -1, ["dispatcher"], False, ["in_app", "sms"]),
     ("yellow", "total", 0, ["dispatcher"], False, ["in_app", "sms"]),
     ("red", "total", 3, ["dispatcher", "leader"], False, ["in_app", "sms"]),
-    # a flow template step with its own time limit (审核派单, 结果审核 …): the office hears of it, as for the total
-    ("warning", "step", -1, ["dispatcher"], False, ["in_app", "sms"]),
-    ("yellow", "step", 0, ["dispatcher"], False, ["in_app", "sms"]),
-    ("red", "step", 1, ["dispatcher", "leader"], False, ["in_app", "sms"]),
+    # a flow template step with its own time limit: at the office's steps (审核派单, 结果审核 …) the office hears of
+    # it, as for the total; at a unit's step (特别督办: the main unit's leader must give an opinion) the clock is
+    # the unit's, and its leaders hear of it (a unit has no dispatchers, the office no unit leaders)
+    ("warning", "step", -1, ["dispatcher", "unit_leader"], False, ["in_app", "sms"]),
+    ("yellow", "step", 0, ["dispatcher", "unit_leader"], False, ["in_app", "sms"]),
+    ("red", "step", 1, ["dispatcher", "leader", "unit_leader"], False, ["in_app", "sms"]),
 ]
 OFFICE_HOURS = [(dt.time(8, 30), dt.time(12, 0)), (dt.time(13, 30), dt.time(17, 30))]
 

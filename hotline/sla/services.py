@@ -169,10 +169,12 @@ def clock_start(
     override_due: dt.datetime | None = None,
     max_due: dt.datetime | None = None,
     step_limit: StepLimit | None = None,
+    unit_id: int | None = None,
 ) -> Clock | None:
     """Start the clock of a stage; None when no time limit applies to it. `max_due` replaces the rule's
     latest extension (a forwarded step may be extended up to the deadline of the unit above, no further);
-    `step_limit` is the limit the case's flow template sets for the step it enters (it replaces the rule's)."""
+    `step_limit` is the limit the case's flow template sets for the step it enters (it replaces the rule's).
+    The clock's alerts go to the people of its unit — the assignment's, else `unit_id`, else the office."""
     start = start or wall_clock.now()
     deadline = deadline_for(
         stage=stage, case=case, start=start, override_due=override_due, step_limit=step_limit
@@ -184,7 +186,7 @@ def clock_start(
     return Clock.objects.create(
         case=case,
         assignment=assignment,
-        unit_id=assignment.unit_id if assignment is not None else None,
+        unit_id=assignment.unit_id if assignment is not None else unit_id,
         stage=stage,
         started_at=start,
         due_at=deadline.due_at,

@@ -257,9 +257,42 @@ def test_check_reads_as_cases_only_the_candidates_it_shows(city, people, monkeyp
     assert report.similar == 0 and report.candidates == []
     assert case_reads(queries) == []  # four word candidates, none read
 
-    RequestEmbedding.objects.filter(case_id=alike[0].pk).update(vector=similarity.pack(query))
+    # its request rewritten and embedded again (a new text key: the process's vector index reads it again)
+    RequestEmbedding.objects.filter(case_id=alike[0].pk).update(
+        vector=similarity.pack(query), text_key=b"rewritten"
+    )
     with CaptureQueriesContext(connection) as queries:
         report = duplicates.find_duplicates(user=people.agent, content=CONTENT, phone="13700000000")
     assert [c.case.pk for c in report.candidates] == [alike[0].pk] and report.similar == 1
     read_ids = {int(n) for sql in case_reads(queries) for n in re.findall(r"\d+", sql.split(" IN (")[-1])}
     assert alike[0].pk in read_ids and not read_ids & {c.pk for c in alike[1:]}
+
+
+@pytest.mark.django_db(transaction=True)  # the duplicate index is written after the intake commits
+def test_candidates_come_from_the_vectors_held_in_the_process(city, people, monkeypatch):
+    """A request close in meaning is found without a single word key (one matrix product over the window's vectors
+    held per process); one stored after the first check is found by the next (incremental refresh); one whose
+    vector is not written yet is still found by its words."""
+    import numpy as np
+
+    from hotline.cases import similarity
+    from hotline.cases.models import RequestEmbedding
+
+    query = np.zeros(384, dtype=np.float32)
+    query[0] = 1.0
+    monkeypatch.setattr(similarity, "embed", lambda title, content: query)
+    first = submitted_case(city, people, citizen_phone="13900000031")
+    RequestEmbedding.objects.filter(case_id=first.pk).update(vector=similarity.pack(query))
+    RequestKey.objects.filter(case_id=first.pk).delete()  # no word can find it
+    report = duplicates.find_duplicates(user=people.agent, content=CONTENT)
+    assert [c.case.pk for c in report.candidates] == [first.pk] and report.similar == 1
+    assert duplicates.VECTORS.count == 1
+
+    second = submitted_case(city, people, citizen_phone="13900000032")
+    RequestEmbedding.objects.filter(case_id=second.pk).update(vector=similarity.pack(query))
+    RequestKey.objects.filter(case_id=second.pk).delete()
+    waiting = submitted_case(city, people, citizen_phone="13900000033")  # its vector not written yet
+    assert RequestEmbedding.objects.get(case_id=waiting.pk).vector is None
+    report = duplicates.find_duplicates(user=people.agent, content=CONTENT)
+    assert {c.case.pk for c in report.candidates} == {first.pk, second.pk, waiting.pk}
+    assert report.similar == 3 and duplicates.VECTORS.count == 2

@@ -154,3 +154,37 @@ def test_each_step_runs_its_own_clock(city, people):
     clocks = list(Clock.objects.filter(case=case, stage=Stage.STEP).order_by("id"))
     assert [c.stopped_at is None for c in clocks] == [False, True]
     assert clocks[1].due_at == at(2026, 11, 23, 11)  # the leader step's 1 working hour
+
+
+def test_special_supervision_step_alerts_go_to_the_main_units_leaders(city, people):
+    """At 特别督办 the main unit's leader must give an opinion: the step's clock is the main unit's, so its
+    warnings and cards reach that unit's leaders (by the step rules' `unit_leader`), not the office's dispatchers."""
+    from hotline.cases.models import Rating
+
+    publish(people.dispatcher, with_limits(default_flow_json(), {"supervision": (1, "workdays")}))
+    with clock.frozen_now(MONDAY_10):
+        case = dispatched_to(city, people, city.east)
+        main = main_of(case)
+        case_services.assignment_sign_for(assignment=main, actor=people.east, expected_version=None)
+        for rating in (Rating.DISSATISFIED, Rating.VERY_DISSATISFIED):
+            case_services.assignment_report(
+                assignment=main_of(case),
+                actor=people.east,
+                expected_version=None,
+                result="已责令烧烤店整改。",
+            )
+            case_services.case_review_accept(case=fresh(case), actor=people.dispatcher, expected_version=None)
+            case_services.case_callback(
+                case=fresh(case), actor=people.agent, expected_version=None, rating=rating, method="phone"
+            )
+    assert fresh(case).status == CaseStatus.SPECIAL_SUPERVISION
+    step = Clock.objects.get(case=case, stage=Stage.STEP)
+    assert step.unit_id == city.east.pk and step.due_at == at(2026, 11, 24, 10)
+    with clock.frozen_now(at(2026, 11, 24, 10, 1)):
+        sweep()
+    alert = Alert.objects.get(clock=step)
+    assert alert.kind == "yellow" and alert.unit_id == city.east.pk
+    told = usernames(template="sla_yellow")
+    assert people.east_leader.username in told
+    assert people.dispatcher.username not in told and people.east.username not in told
+    # the office's own steps still go to the office (test_a_step_clock_warns_and_cards_by_the_sla_rules)

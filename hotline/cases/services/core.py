@@ -220,12 +220,19 @@ def _clocks_on_transition(case: Case, from_status: str) -> None:
             sla.clock_stop(case=case, stages=[Stage.STEP])
         limit = _step_limit(after)
         if limit is not None:
-            sla.clock_start(case=case, stage=Stage.STEP, step_limit=limit)
+            unit_id = case.main_unit_id if to_status in UNIT_STEP_STATUSES else None  # None: the office's
+            sla.clock_start(case=case, stage=Stage.STEP, step_limit=limit, unit_id=unit_id)
     # A draft never had a total clock (it starts at the first submission): no need to look for one.
     if to_status == CaseStatus.SUBMITTED and (
         from_status == CaseStatus.DRAFT or not case.clocks.filter(stage=Stage.TOTAL).exists()
     ):
         sla.clock_start(case=case, stage=Stage.TOTAL, start=case.submitted_at or clock.now())
+
+
+# Case-level statuses at which the main unit, not the office, must act: a step clock there is the main unit's, and
+# the sla rules' roles pick its people — for special supervision its leaders, who must give their opinion before
+# the unit redoes the case.
+UNIT_STEP_STATUSES = frozenset({CaseStatus.SPECIAL_SUPERVISION})
 
 
 def _start_unit_clocks(assignment: Assignment, *, due_at: dt.datetime | None = None) -> None:

@@ -15,6 +15,7 @@ from hotline.common.errors import ServiceError
 from hotline.orgs.models import Unit, UnitKind, User
 from hotline.sla import services as sla
 
+from .. import flowhooks, lifecycle
 from ..lifecycle import Action
 from ..models import (
     OPEN_ASSIGNMENT_STATUSES,
@@ -22,6 +23,7 @@ from ..models import (
     AssignmentRole,
     AssignmentStatus,
     Case,
+    CaseEvent,
     CaseStatus,
     CloseKind,
     ExtensionRequest,
@@ -166,6 +168,44 @@ def _create_assignments(
     return rows
 
 
+def serial_next(case: Case, round_no: int, *, actor: User) -> Assignment | None:
+    """At a serial step, the next unit's assignment once every acting unit before it has finished (the order is
+    on the round's dispatch event); None when no unit is waiting or one is still at work. Call inside the
+    transaction of the action that finished the unit before."""
+    event = (
+        CaseEvent.objects.filter(case_id=case.pk, action__in=[Action.DISPATCH, Action.REASSIGN])
+        .order_by("-id")
+        .only("data", "opinion")
+        .first()
+    )
+    plan = (event.data or {}).get("serial") if event is not None else None
+    if not plan:
+        return None
+    rows = Assignment.objects.filter(case_id=case.pk, round=round_no, parent__isnull=True).exclude(
+        role=AssignmentRole.CC
+    )
+    if rows.filter(status__in=OPEN_ASSIGNMENT_STATUSES).exists():
+        return None
+    taken = set(rows.values_list("unit_id", flat=True))
+    waiting = next((p for p in plan if p["unit"] not in taken), None)
+    if waiting is None:
+        return None
+    unit = Unit.objects.get(pk=waiting["unit"])
+    (row,) = _create_assignments(
+        case,
+        [Target(unit, waiting["role"])],
+        actor=actor,
+        opinion=event.opinion if event is not None else "",
+        parent=None,
+        round_no=round_no,
+        due_at=None,
+    )
+    if row.role == AssignmentRole.MAIN:
+        case.due_at = row.due_at  # the main unit's reply deadline is the case's
+        Case.objects.filter(pk=case.pk).update(due_at=case.due_at)
+    return row
+
+
 def _with_superior_cc(targets: Sequence[Target]) -> list[Target]:
     """DSP-2: the main unit's superior is copied automatically."""
     main = next(t for t in targets if t.role == AssignmentRole.MAIN)
@@ -203,6 +243,15 @@ def _dispatch(
     if due_at is not None and due_at <= now:
         raise _fail("due_at", _("办理时限不能早于当前时间"))
     main = next(t for t in targets if t.role == AssignmentRole.MAIN)
+    # The case's template judges the units: one at a single step; at a serial step they act one after another
+    # (only the first gets its assignment now, copies at once; the order is kept on the dispatch's event).
+    order = flowhooks.units(
+        case, lifecycle.TRANSITIONS[action].target or "", [(t.unit.kind, t.role) for t in targets]
+    )
+    data = _describe(targets)
+    if order is not None:
+        data["serial"] = [{"unit": targets[i].unit.pk, "role": targets[i].role} for i in order]
+        targets = [targets[order[0]], *(t for t in targets if t.role == AssignmentRole.CC)]
     with transaction.atomic():
         _cancel_open_assignments(case)
         round_no = case.dispatch_round + 1
@@ -212,7 +261,7 @@ def _dispatch(
             actor=actor,
             expected_version=expected_version,
             opinion=opinion,
-            data=_describe(targets),
+            data=data,
             main_unit=main.unit,
             dispatch_round=round_no,
             dispatched_at=now,
@@ -460,4 +509,5 @@ __all__ = [
     "default_main_unit",
     "default_main_unit_by_location",
     "extension_decide",
+    "serial_next",
 ]

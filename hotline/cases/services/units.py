@@ -16,6 +16,7 @@ from hotline.orgs.models import Unit, UnitKind, User
 from hotline.sla import services as sla
 from hotline.sla.services import Stage
 
+from .. import flowhooks
 from ..lifecycle import Action
 from ..models import (
     OPEN_ASSIGNMENT_STATUSES,
@@ -41,7 +42,14 @@ from .core import (
     _require_text,
     _transition,
 )
-from .office import Target, _create_assignments, _describe, _validate_extra_targets, _validate_targets
+from .office import (
+    Target,
+    _create_assignments,
+    _describe,
+    _validate_extra_targets,
+    _validate_targets,
+    serial_next,
+)
 
 # --------------------------------------------------------------------------- units (HND)
 
@@ -355,6 +363,8 @@ def assignment_give_opinion(
             assignment, Action.GIVE_OPINION, actor=actor, expected_version=expected_version, opinion=opinion
         )
         _finish(assignment, AssignmentStatus.OPINION_GIVEN, result=opinion)
+        if assignment.parent_id is None:
+            serial_next(assignment.case, assignment.round, actor=actor)  # a serial step's next unit
     return assignment
 
 
@@ -414,6 +424,19 @@ def assignment_add_assisting(
         ).values_list("unit_id", flat=True)
     )
     _validate_extra_targets(targets, allowed=lambda u: u.pk not in taken)
+    if assignment.parent_id is None:
+        # the case's template judges the step's units with the new ones: one at a single step, and at a serial
+        # step the order was fixed at dispatch
+        acting = list(
+            Assignment.objects.filter(case_id=assignment.case_id, round=assignment.round, parent__isnull=True)
+            .exclude(status__in=[AssignmentStatus.CANCELLED, AssignmentStatus.RETURNED])
+            .values_list("unit__kind", "role")
+        )
+        added = [(t.unit.kind, t.role) for t in targets]
+        if flowhooks.units(assignment.case, assignment.case.status, [*acting, *added]) is not None:
+            raise ServiceError(
+                _("串行环节的办理单位及其顺序在派单时确定，不能增加协办单位"), code="flow_serial"
+            )
     with transaction.atomic():
         _unit_action(
             assignment,

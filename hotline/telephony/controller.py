@@ -34,7 +34,7 @@ from hotline.common import clock
 from hotline.common.errors import ServiceError
 from hotline.common.workdays import is_workday
 
-from . import acd, announce, ivr, push, services, tts
+from . import acd, announce, ivr, ivr_run, push, services, tts
 from .engine import Ev, MediaEngine, MediaEvent
 from .models import (
     Agent,
@@ -95,6 +95,9 @@ class Live:
     playing: str = ""
     after_play: str = ""
     ivr_end: bool = False
+    # IVR logic nodes: the variables menus / collect nodes set, the call's facts (read at the first condition).
+    ivr_vars: dict[str, str] = field(default_factory=dict)
+    ivr_facts: dict[str, str] | None = None
     # Agent call control: the consulted (or blind-transfer) party's leg, its agent (None: an outside number),
     # ringing | talking | conference, when it was called.
     consult_leg: str = ""
@@ -424,6 +427,10 @@ class CallController:
                 timeout_ms=wav_ms(prompt) + int(node.get("timeout", 5)) * 1000,
                 flush=live.ivr_tries > 0,  # a replay after an invalid key starts clean
             )
+        elif kind == ivr.COLLECT:
+            ivr_run.enter_collect(self, live, node, prompt)
+        elif kind == ivr.CONDITION:
+            self.enter_node(live, ivr_run.condition_target(live, node, call), hops=hops + 1)
         elif kind == ivr.HOURS:
             moment = timezone.localtime(clock.now())
             target = node.get("open") if ivr.is_open(node, moment, is_workday) else node.get("closed")
@@ -526,10 +533,15 @@ class CallController:
         if node.get("type") == ivr.CASE_PROGRESS:
             self.on_case_progress_digits(live, node, digits, reason)
             return
+        if node.get("type") == ivr.COLLECT:
+            ivr_run.on_collect_digits(self, live, node, Call.objects.get(pk=live.call_pk), digits, reason)
+            return
         if node.get("type") != ivr.MENU:
             return
         call = Call.objects.get(pk=live.call_pk)
         target = ivr.menu_choice(node, digits, reason)
+        if target:
+            ivr_run.remember_menu_key(live, node, digits)
         event = (
             IvrStepEvent.KEYS if target else (IvrStepEvent.TIMEOUT if not digits else IvrStepEvent.INVALID)
         )

@@ -479,6 +479,8 @@ class IvrStepEvent(models.TextChoices):
     FOUND = "found", _("查询成功")
     NOT_FOUND = "not_found", _("编号或密码错误")
     REFUSED = "refused", _("查询被锁定或限流")
+    # Condition nodes: the branch taken (`digits` holds its number, 0 = none held: the else path).
+    BRANCH = "branch", _("条件分支")
 
 
 class IvrStep(models.Model):

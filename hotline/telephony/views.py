@@ -318,6 +318,8 @@ def ivr_type_label(kind: str) -> str:
         "hangup": _("挂机"),
         "transfer": _("转外部号码"),
         "case_progress": _("工单进度自助查询"),
+        "collect": _("收号（固定位数）"),
+        "condition": _("条件判断"),
     }
     return labels.get(kind, kind)
 

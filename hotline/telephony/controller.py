@@ -519,8 +519,8 @@ class CallController:
             Path(settings.VAR_DIR) / "telephony" / "selfservice" / f"{live.call_id}-{len(live.ss_files)}.wav"
         )
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tts.engine().render(text, path)  # not cached: it may tell a case's result
+            # Numbers, dates and amounts from clips; the rest spoken for this answer only (it may tell a result).
+            announce.render(announce.compose(text, free_text=True), path)
         except (tts.TtsError, OSError):
             log.exception("TTS failed for a self-service answer")
             self.enter_node(live, str(node.get("next")))

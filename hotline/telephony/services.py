@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hotline.common import clock
@@ -1259,12 +1260,6 @@ def queue_callback_not_reached(*, call: Call, agent_answered: bool) -> None:
 RATE_PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-def _digits_read(text: str) -> str:
-    from .announce import DIGITS
-
-    return "".join(DIGITS[int(ch)] if ch.isdigit() else ch for ch in text)
-
-
 def ivr_case_progress(*, caller: str, number: str, password: str) -> tuple[str, str]:
     """A caller's progress query by keys: (outcome, what to say). The web lookup's guards apply: the per-case
     lockout of `public_case_lookup` (shared cache) and a per-caller-number throttle at the web's rate."""
@@ -1294,8 +1289,11 @@ def ivr_case_progress(*, caller: str, number: str, password: str) -> tuple[str, 
         or case.answer
         or ""
     )
-    text = _("工单%(number)s，当前状态：%(status)s。") % {
-        "number": _digits_read(case.number),
+    # Spoken by `announce.compose`: the number digit by digit, the date and any amount in the result from clips.
+    created = timezone.localtime(case.created_at)
+    text = _("工单%(number)s，受理日期%(date)s，当前状态：%(status)s。") % {
+        "number": case.number,
+        "date": f"{created.year}年{created.month}月{created.day}日",
         "status": case.get_status_display(),
     }
     if result:

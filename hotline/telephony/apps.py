@@ -21,6 +21,19 @@ class TelephonyConfig(AppConfig):
         from .permissions import _registered
 
         register_permissions(*_registered())
+
+        from hotline.common.registry import PeriodicJob, register_job
+
+        from .services import recordings_expire
+
+        register_job(
+            PeriodicJob(
+                "telephony-recordings-expire",
+                recordings_expire,
+                "hotline.telephony.tasks.recordings_expire_task",
+                3600.0,
+            )
+        )
         register_menu_entry(
             MenuEntry(
                 "telephony.monitor",

@@ -405,6 +405,8 @@ class Recording(models.Model):
     ended_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
     size_bytes = models.PositiveIntegerField(_("文件大小"), default=0)
     duration_ms = models.PositiveIntegerField(_("时长（毫秒）"), default=0)
+    # REC-1 retention: the file was deleted when its kind's retention ran out (the row stays for the CDR).
+    deleted_at = models.DateTimeField(_("按保存期限删除时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("录音")

@@ -235,7 +235,7 @@ def recording_get(*, user: User, pk: int) -> Recording:
 
     from .permissions import may_supervise
 
-    recording = Recording.objects.select_related("call").filter(pk=pk).first()
+    recording = Recording.objects.select_related("call").filter(pk=pk, deleted_at__isnull=True).first()
     if recording is None:
         raise NotFound(_("录音不存在或无权收听"))
     if may_supervise(user):

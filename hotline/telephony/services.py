@@ -602,6 +602,44 @@ def recording_finish(*, recording: Recording, size_bytes: int) -> Recording:
     return recording
 
 
+RETENTION_KINDS = ("inbound", "outbound", "voicemail")
+
+
+def recordings_expire(*, batch: int = 500) -> int:
+    """REC-1 retention (`HOTLINE_RECORDING_RETENTION_DAYS`, per kind; 0 = kept for ever): delete the files of the
+    recordings that ended before their kind's limit and mark their rows (`deleted_at`; the CDR keeps the row). A
+    voicemail still waiting on the callback list is kept until the callback is done. Returns how many went."""
+    from pathlib import Path
+
+    from django.db.models import Q
+
+    days = getattr(settings, "HOTLINE_RECORDING_RETENTION_DAYS", {}) or {}
+    now = clock.now()
+    kinds = {
+        "voicemail": Q(call__disposition=Disposition.VOICEMAIL),
+        "outbound": Q(call__direction="out") & ~Q(call__disposition=Disposition.VOICEMAIL),
+        "inbound": Q(call__direction="in") & ~Q(call__disposition=Disposition.VOICEMAIL),
+    }
+    done = 0
+    for kind in RETENTION_KINDS:
+        keep = int(days.get(kind, 0) or 0)
+        if keep <= 0:
+            continue
+        expired = (
+            Recording.objects.filter(
+                kinds[kind], deleted_at__isnull=True, ended_at__lt=now - dt.timedelta(days=keep)
+            )
+            .exclude(call__missed__status=CallbackStatus.OPEN, call__missed__recording_id__isnull=False)
+            .order_by("ended_at")
+        )
+        while rows := list(expired.values_list("pk", "path")[:batch]):
+            for _pk, path in rows:
+                (Path(settings.VAR_DIR) / path).unlink(missing_ok=True)
+            Recording.objects.filter(pk__in=[pk for pk, _path in rows]).update(deleted_at=now)
+            done += len(rows)
+    return done
+
+
 # --------------------------------------------------------------------------- call ↔ case
 
 

@@ -16,6 +16,12 @@ class TelephonyConfig(AppConfig):
 
         post_save.connect(on_case_event, sender=CaseEvent, dispatch_uid="telephony-call-case")
 
+        from hotline.citizens import history
+
+        from .history import CallSource
+
+        history.register(CallSource())  # calls in the contact history (CIT-3) and the screen pop
+
         from hotline.common.registry import MenuEntry, register_menu_entry, register_permissions
 
         from .permissions import _registered

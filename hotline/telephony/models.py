@@ -602,3 +602,44 @@ class RatingCall(models.Model):
         verbose_name = _("自动回访呼叫")
         verbose_name_plural = _("自动回访呼叫")
         indexes = [models.Index(fields=["status", "next_try_at"], name="tel_ratingcall_due_idx")]
+
+
+class AgentNoteKind(models.TextChoices):
+    MESSAGE = "message", _("班长消息")
+    HELP = "help", _("坐席求助")
+
+
+class AgentNote(models.Model):
+    """SPV-1: a supervisor's message to an agent (shown in the call bar until the agent has read it) or an agent's
+    help request (shown on the supervisors' board until a supervisor takes it). Both audited."""
+
+    agent = models.ForeignKey(Agent, verbose_name=_("坐席"), on_delete=models.CASCADE, related_name="notes")
+    kind = models.CharField(_("类型"), max_length=8, choices=AgentNoteKind.choices)
+    text = models.CharField(_("内容"), max_length=200, blank=True)
+    call = models.ForeignKey(
+        Call, verbose_name=_("当时的通话"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("发送人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("发送时间"), db_index=True)
+    # The agent read the message / a supervisor took the help request.
+    handled_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("处理人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("班长消息与坐席求助")
+        verbose_name_plural = _("班长消息与坐席求助")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["kind", "handled_at"], name="tel_note_open_idx")]

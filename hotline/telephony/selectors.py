@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.conf import settings
 from django.db.models import QuerySet
@@ -287,3 +288,34 @@ def ivr_facts(*, caller: str, moment: dt.datetime) -> dict[str, str]:
         facts["business"] = case["case_type__code"] or ""
         facts["urgency"] = case["urgency__code"] or ""
     return facts
+
+
+def agent_messages(*, agent: Agent, limit: int = 3) -> list[Any]:
+    """The supervisors' messages the agent has not read yet (newest first), for the call bar."""
+    from .models import AgentNote, AgentNoteKind
+
+    return list(
+        AgentNote.objects.filter(agent=agent, kind=AgentNoteKind.MESSAGE, handled_at__isnull=True)
+        .select_related("author")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def agent_help_pending(*, agent: Agent) -> bool:
+    from .models import AgentNote, AgentNoteKind
+
+    return AgentNote.objects.filter(agent=agent, kind=AgentNoteKind.HELP, handled_at__isnull=True).exists()
+
+
+def help_requests(*, user: User) -> list[Any]:
+    """Open help requests for the supervisors' board (oldest first); nothing for anyone else."""
+    from .models import AgentNote, AgentNoteKind
+    from .permissions import may_supervise
+
+    if not may_supervise(user):
+        return []
+    return list(
+        AgentNote.objects.filter(kind=AgentNoteKind.HELP, handled_at__isnull=True)
+        .select_related("agent", "call")
+        .order_by("created_at", "id")[:50]
+    )

@@ -23,6 +23,8 @@ from hotline.common.models import AuditLog
 from . import ivr, push, tts
 from .models import (
     Agent,
+    AgentNote,
+    AgentNoteKind,
     AgentStateLog,
     Call,
     CallbackStatus,
@@ -1030,6 +1032,106 @@ def agent_force_state(*, agent_id: str, target: str, actor: Any) -> Agent:
             summary=f"force_{target} agent {agent.agent_id}",
         )
     return agent
+
+
+# --------------------------------------------------------------------------- messages and help requests (SPV-1)
+
+NOTE_MAX_CHARS = 200
+
+
+def _note_text(text: str, *, required: bool) -> str:
+    text = (text or "").strip()
+    if required and not text:
+        raise ServiceError(_("请填写内容"), field_errors={"text": [_("请填写内容")]})
+    if len(text) > NOTE_MAX_CHARS:
+        message = _("内容不能超过 %(n)d 字") % {"n": NOTE_MAX_CHARS}
+        raise ServiceError(message, field_errors={"text": [message]})
+    return text
+
+
+def supervisor_message(*, agent_id: str, text: str, actor: Any) -> AgentNote:
+    """A supervisor's message to an agent: pushed to the agent's call bar at once, shown there until read."""
+    from .permissions import may_supervise
+
+    if not may_supervise(actor):
+        raise NotAllowed(_("只有班长可以给坐席发消息"))
+    text = _note_text(text, required=True)
+    with transaction.atomic():
+        agent = Agent.objects.filter(agent_id=agent_id.strip()[:16]).first()
+        if agent is None:
+            raise NotFound(_("坐席不存在"))
+        note = AgentNote.objects.create(
+            agent=agent, kind=AgentNoteKind.MESSAGE, text=text, author=actor, created_at=clock.now()
+        )
+        audit_record(
+            actor=actor,
+            action=AuditLog.Action.CREATE,
+            obj=note,
+            summary=f"supervisor_message agent {agent.agent_id}",
+        )
+        message = {"type": "supervisor_message", "agent": agent.agent_id, "note": note.pk, "text": text}
+        transaction.on_commit(lambda: push.publish_agent(agent.pk, message))
+    return note
+
+
+def help_request(*, agent: Agent, text: str = "", actor: Any) -> AgentNote:
+    """An agent asks the supervisors for help (with the call it is on, if any): pushed to the board."""
+    text = _note_text(text, required=False)
+    with transaction.atomic():
+        locked = Agent.objects.select_for_update().get(pk=agent.pk)
+        if getattr(actor, "pk", None) != locked.user_id and not getattr(actor, "is_superuser", False):
+            raise NotAllowed(_("只能操作自己的坐席"))
+        if AgentNote.objects.filter(agent=locked, kind=AgentNoteKind.HELP, handled_at__isnull=True).exists():
+            raise ServiceError(_("已发出求助，请等待班长处理"), code="help_pending")
+        note = AgentNote.objects.create(
+            agent=locked,
+            kind=AgentNoteKind.HELP,
+            text=text,
+            call_id=locked.current_call_id,
+            author=_user_or_none(actor),
+            created_at=clock.now(),
+        )
+        audit_record(
+            actor=actor,
+            action=AuditLog.Action.CREATE,
+            obj=note,
+            summary=f"help_request agent {locked.agent_id}",
+        )
+        push.board_on_commit({"type": "help_request", "agent": locked.agent_id, "note": note.pk})
+    return note
+
+
+def note_handled(*, note_pk: int, actor: Any, agent: Agent | None = None) -> AgentNote:
+    """A help request taken by a supervisor, or (`agent` given) a message read by its agent. Audited."""
+    from .permissions import may_supervise
+
+    with transaction.atomic():
+        notes = AgentNote.objects.select_for_update().select_related("agent")
+        if agent is not None:
+            note = notes.filter(pk=note_pk, agent=agent, kind=AgentNoteKind.MESSAGE).first()
+            if note is not None and getattr(actor, "pk", None) != agent.user_id:
+                note = None
+        else:
+            if not may_supervise(actor):
+                raise NotAllowed(_("只有班长可以处理求助"))
+            note = notes.filter(pk=note_pk, kind=AgentNoteKind.HELP).first()
+        if note is None:
+            raise NotFound(_("消息不存在"))
+        if note.handled_at is None:
+            note.handled_at, note.handled_by = clock.now(), actor
+            note.save(update_fields=["handled_at", "handled_by"])
+            audit_record(
+                actor=actor,
+                action=AuditLog.Action.UPDATE,
+                obj=note,
+                summary=f"{note.kind}_handled agent {note.agent.agent_id}",
+            )
+            if note.kind == AgentNoteKind.HELP:
+                push.board_on_commit({"type": "help_handled", "agent": note.agent.agent_id, "note": note.pk})
+                message = {"type": "help_handled", "agent": note.agent.agent_id, "note": note.pk}
+                agent_pk = note.agent_id
+                transaction.on_commit(lambda: push.publish_agent(agent_pk, message))
+    return note
 
 
 # --------------------------------------------------------------------------- click-to-call (ACD-3, CIT-5)

@@ -34,7 +34,7 @@ from hotline.common import clock
 from hotline.common.errors import ServiceError
 from hotline.common.workdays import is_workday
 
-from . import acd, announce, ivr, ivr_run, push, services, tts
+from . import acd, announce, ivr, ivr_run, push, seat, services, tts
 from .engine import Ev, MediaEngine, MediaEvent
 from .models import (
     Agent,
@@ -98,6 +98,7 @@ class Live:
     # IVR logic nodes: the variables menus / collect nodes set, the call's facts (read at the first condition).
     ivr_vars: dict[str, str] = field(default_factory=dict)
     ivr_facts: dict[str, str] | None = None
+    ivr_return: bool = False  # an agent transferred the caller into the IVR and waits on hold for `back`
     # Agent call control: the consulted (or blind-transfer) party's leg, its agent (None: an outside number),
     # ringing | talking | conference, when it was called.
     consult_leg: str = ""
@@ -429,6 +430,8 @@ class CallController:
             )
         elif kind == ivr.COLLECT:
             ivr_run.enter_collect(self, live, node, prompt)
+        elif kind == ivr.BACK:
+            ivr_run.back(self, live, call)
         elif kind == ivr.CONDITION:
             self.enter_node(live, ivr_run.condition_target(live, node, call), hops=hops + 1)
         elif kind == ivr.HOURS:
@@ -596,6 +599,12 @@ class CallController:
         else:
             self._start_recording(live, [live.citizen_leg, live.agent_leg])
         live.state = "talking"
+        if live.agent_pk is not None:  # "1001号话务员为您服务" to the caller (not recorded; not `playing`)
+            spoken = seat.announcement(
+                Agent.objects.filter(pk=live.agent_pk).values_list("agent_id", flat=True).first() or ""
+            )
+            if spoken:
+                self.engine.play(live.citizen_leg, spoken)
         if live.monitor_leg and live.monitor_answered:
             self._apply_monitor(live, live.monitor_mode, previous="")
 
@@ -730,6 +739,9 @@ class CallController:
 
     def blind_transfer(self, live: Live, call: Call, command: dict[str, Any]) -> None:
         kind, target = command.get("target_kind"), command.get("target")
+        if kind == "ivr":  # the agent waits on hold; the flow's `back` node returns the caller
+            ivr_run.transfer_to_ivr(self, live, call, command)
+            return
         services.call_control_log(
             call=call,
             kind=ControlKind.BLIND_TRANSFER,
@@ -756,7 +768,9 @@ class CallController:
             CallLeg.objects.filter(leg_id=leg).update(purpose=LegPurpose.TRANSFER)
             live.agent_leg, live.agent_pk = leg, agent.pk
             self.by_leg[leg] = live
-            self.engine.call_out(leg, uri, caller_id=call.caller, near=live.citizen_leg)
+            self.engine.call_out(
+                leg, uri, caller_id=call.caller, near=live.citizen_leg, **seat.offer_options(agent)
+            )
         else:
             live.agent_leg, live.agent_pk = self._call_party(
                 live, call, "number", target, purpose=LegPurpose.TRANSFER
@@ -1312,7 +1326,9 @@ class CallController:
             )
             live.state, live.agent_leg, live.agent_pk, live.offered_at = "offering", leg, agent.pk, self.now()
             self.by_leg[leg] = live
-            self.engine.call_out(leg, uri, caller_id=call.caller, near=live.citizen_leg)
+            self.engine.call_out(
+                leg, uri, caller_id=call.caller, near=live.citizen_leg, **seat.offer_options(agent)
+            )
 
     def end_wrap_up(self) -> None:
         limit = clock.now() - dt.timedelta(seconds=self.wrap_up_seconds)

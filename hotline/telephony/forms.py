@@ -45,6 +45,7 @@ USED: dict[str, tuple[str, ...]] = {
     ivr.CASE_PROGRESS: ("prompt", "audio", "timeout", "retries", "next"),
     ivr.COLLECT: ("prompt", "audio", "digits", "timeout", "retries", "var", "next", "fallback", "invalid"),
     ivr.CONDITION: ("branches", "fallback"),
+    ivr.BACK: (),
 }
 MAX_ROWS = ivr.MAX_NODES + 10
 OPTION_RE = re.compile(r"^\s*([^=\s]+)\s*=\s*(\S+)\s*$")

@@ -20,12 +20,14 @@ A graph is JSON: `{"start": "<node id>", "nodes": [{"id": ..., "type": ..., ...}
 - `collect`: say the prompt and collect exactly `digits` keys (0–9; # ends early) into the variable `var`; a
   complete entry → `next`; nothing keyed in `timeout` seconds → asked again up to `retries` times, then →
   `fallback`; a short or malformed entry (e.g. ended by # too early, or a *) → asked again, then → `invalid`.
+- `back`: back to the agent who transferred the caller into this flow (ACD-3 "to the IVR and back": the agent
+  waits on hold meanwhile); without one (the agent hung up, or the call came straight in) → the number's queue.
 - `condition`: `branches` (`[{"when": <expression>, "next": <node>}, ...]`, the first that holds wins, else →
   `fallback`); the expressions are the whitelisted language of `ivr_expr` over the caller's level, the business
   type and urgency of the caller's open case, the working-day calendar, the time, and the variables the menu and
   collect nodes set (a menu's `var` keeps the key pressed).
 
-`queue`, `voicemail`, `hangup` and `transfer` end a flow. A graph can be published only when `validate()` finds nothing:
+`queue`, `voicemail`, `hangup`, `transfer` and `back` end a flow. A graph can be published only when `validate()` finds nothing:
 every node reachable from the start, every target an existing node, and from every node an end reachable (no
 dead end, no loop without a way out).
 """
@@ -43,9 +45,9 @@ from django.utils.translation import gettext as _
 PLAY, MENU, HOURS, QUEUE, VOICEMAIL, HANGUP = "play", "menu", "hours", "queue", "voicemail", "hangup"
 TRANSFER = "transfer"
 CASE_PROGRESS = "case_progress"
-COLLECT, CONDITION = "collect", "condition"
-NODE_TYPES = (PLAY, MENU, HOURS, QUEUE, VOICEMAIL, HANGUP, TRANSFER, CASE_PROGRESS, COLLECT, CONDITION)
-ENDS = frozenset({QUEUE, VOICEMAIL, HANGUP, TRANSFER})
+COLLECT, CONDITION, BACK = "collect", "condition", "back"
+NODE_TYPES = (PLAY, MENU, HOURS, QUEUE, VOICEMAIL, HANGUP, TRANSFER, CASE_PROGRESS, COLLECT, CONDITION, BACK)
+ENDS = frozenset({QUEUE, VOICEMAIL, HANGUP, TRANSFER, BACK})
 # Which fields of a node name other nodes.
 TARGET_FIELDS: dict[str, tuple[str, ...]] = {
     PLAY: ("next",),
@@ -58,6 +60,7 @@ TARGET_FIELDS: dict[str, tuple[str, ...]] = {
     CASE_PROGRESS: ("next",),
     COLLECT: ("next", "fallback", "invalid"),
     CONDITION: ("fallback",),
+    BACK: (),
 }
 NEEDS_PROMPT = frozenset({PLAY, MENU, VOICEMAIL, COLLECT})
 MAX_BRANCHES = 10

@@ -79,3 +79,54 @@ def condition_target(live: Live, node: dict[str, Any], call: Call) -> str:
         digits=str(index + 1),
     )
     return target or str(node.get("fallback"))
+
+
+def transfer_to_ivr(ctrl: CallController, live: Live, call: Call, command: dict[str, Any]) -> None:
+    """ACD-3 "to the IVR and back": the caller leaves the agent for a published flow (e.g. to key a password or
+    hear a case's progress); the agent waits on hold with music; the flow's `back` node bridges them again."""
+    from .models import ControlKind, IvrVersion, IvrVersionStatus
+    from .states import AgentEvent
+
+    version = (
+        IvrVersion.objects.filter(flow_id=command.get("target"), status=IvrVersionStatus.PUBLISHED)
+        .only("pk", "graph")
+        .first()
+    )
+    if version is None or not live.agent_leg or live.agent_pk is None:
+        return
+    services.call_control_log(
+        call=call,
+        kind=ControlKind.IVR_TRANSFER,
+        agent_pk=live.agent_pk,
+        actor_pk=command.get("actor"),
+        target=f"ivr:{command.get('target_label', '')}",
+    )
+    ctrl.engine.unbridge(live.citizen_leg, live.agent_leg)
+    ctrl.engine.park(live.agent_leg, "hold.wav")
+    services.agent_event(agent_pk=live.agent_pk, event=AgentEvent.HOLD, call=call)
+    services.call_start_ivr(call=call, version_pk=version.pk)
+    live.ivr_version, live.ivr_nodes = version.pk, ivr.nodes_by_id(version.graph)
+    live.ivr_node, live.ivr_tries, live.ivr_return, live.state = "", 0, True, "ivr"
+    ctrl.enter_node(live, str(version.graph.get("start", "")))
+
+
+def back(ctrl: CallController, live: Live, call: Call) -> None:
+    """The `back` node: to the agent who waits on hold, else (hung up meanwhile, or no agent) the queue."""
+    from .models import ControlKind, Queue
+    from .states import AgentEvent
+
+    if live.playing:
+        ctrl.engine.stop_play(live.citizen_leg)
+        live.playing = ""
+    if live.ivr_return and live.agent_leg and live.agent_pk is not None:
+        ctrl.engine.bridge(live.citizen_leg, live.agent_leg)
+        services.agent_event(agent_pk=live.agent_pk, event=AgentEvent.RETRIEVE, call=call)
+        services.call_control_log(call=call, kind=ControlKind.IVR_BACK, agent_pk=live.agent_pk)
+        live.ivr_return, live.state = False, "talking"
+        return
+    live.ivr_return = False
+    queue = Queue.objects.get(pk=live.queue_id or call.queue_id or 0)
+    if call.enqueued_at or call.answered_at:
+        ctrl._requeue(live, call, queue)  # had waited or talked already: ahead of new calls
+    else:
+        ctrl._enqueue(live, call, queue, "")

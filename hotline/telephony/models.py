@@ -92,6 +92,9 @@ class Agent(models.Model):
     current_call = models.ForeignKey(
         "Call", verbose_name=_("当前通话"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # ACD-3 auto answer: offers to this seat carry the intercom headers (Call-Info answer-after=0, Alert-Info
+    # auto answer) that SIP phones honour by answering at once.
+    auto_answer = models.BooleanField(_("自动应答"), default=False, db_default=False)
 
     class Meta:
         verbose_name = _("坐席")
@@ -516,6 +519,8 @@ class ControlKind(models.TextChoices):
     MONITOR_END = "monitor_end", _("结束监听")
     INTERCEPT = "intercept", _("拦截")
     FORCE_RELEASE = "force_release", _("强拆")
+    IVR_TRANSFER = "ivr_transfer", _("转语音导航")
+    IVR_BACK = "ivr_back", _("语音导航返回坐席")
 
 
 class CallControl(models.Model):

@@ -190,7 +190,7 @@ CALL_ACTIONS: dict[str, str | None] = {
     "consult_transfer": AgentState.TALKING,
     "conference": AgentState.TALKING,
 }
-TARGET_KINDS = {"transfer": ("agent", "queue", "number"), "consult": ("agent", "number")}
+TARGET_KINDS = {"transfer": ("agent", "queue", "number", "ivr"), "consult": ("agent", "number")}
 OUTSIDE_NUMBER_RE = re.compile(r"^[0-9]{3,20}$")
 
 
@@ -211,6 +211,12 @@ def _call_target(agent: Agent, action: str, kind: str, target: str) -> dict[str,
             }
             raise ServiceError(message, field_errors={"target": [message]}, code="agent_busy")
         return {"target_kind": kind, "target": other.pk, "target_label": other.agent_id}
+    if kind == "ivr":  # to an IVR flow and back (its `back` node returns the caller to this agent)
+        flow = IvrFlow.objects.filter(code=target, versions__status=IvrVersionStatus.PUBLISHED).first()
+        if flow is None:
+            message = _("语音导航流程不存在或未发布")
+            raise ServiceError(message, field_errors={"target": [message]})
+        return {"target_kind": kind, "target": flow.pk, "target_label": flow.code}
     if kind == "queue":
         queue = Queue.objects.filter(code=target).first()
         if queue is None:

@@ -344,6 +344,7 @@ def ivr_type_label(kind: str) -> str:
         "case_progress": _("工单进度自助查询"),
         "collect": _("收号（固定位数）"),
         "condition": _("条件判断"),
+        "back": _("返回坐席/队列"),
     }
     return labels.get(kind, kind)
 

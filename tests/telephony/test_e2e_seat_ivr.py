@@ -182,3 +182,76 @@ def test_an_agent_transfers_the_caller_to_the_ivr_and_gets_them_back(
     ]
     assert call.legs.filter(role="agent").count() == 1  # the same agent leg throughout
     assert call.recordings.get().duration_ms > 5000
+
+
+def register(extension: str, contact_port: int) -> None:
+    """REGISTER an extension at Kamailio with a SIPp phone as its contact (one UDP request)."""
+    import socket
+    import uuid
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.settimeout(5)
+    local = sock.getsockname()[1]
+    msg = (
+        f"REGISTER sip:{PROXY} SIP/2.0\r\n"
+        f"Via: SIP/2.0/UDP 127.0.0.1:{local};branch=z9hG4bK{uuid.uuid4().hex[:16]}\r\n"
+        "Max-Forwards: 70\r\n"
+        f"From: <sip:{extension}@{PROXY}>;tag={uuid.uuid4().hex[:8]}\r\n"
+        f"To: <sip:{extension}@{PROXY}>\r\n"
+        f"Call-ID: {uuid.uuid4().hex}\r\nCSeq: 1 REGISTER\r\n"
+        f"Contact: <sip:{extension}@127.0.0.1:{contact_port}>\r\nExpires: 300\r\nContent-Length: 0\r\n\r\n"
+    )
+    try:
+        sock.sendto(msg.encode(), ("127.0.0.1", BASE))
+        assert sock.recv(4096).decode(errors="replace").startswith("SIP/2.0 200")
+    finally:
+        sock.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_auto_answer_seat_is_offered_with_the_intercom_headers(
+    sip_env: dict[str, Any], controller: Any
+) -> None:
+    """The seat's phone (SIPp) answers at once, and only an INVITE carrying Call-Info answer-after=0."""
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    queue = Queue.objects.create(code="general", name="综合")
+    Number.objects.create(number="12345", name="热线", queue=queue)
+    agent = services.agent_create(
+        agent_id="1005", password="secret1", extension="1005", skills=[queue], actor=None
+    )
+    Agent.objects.filter(pk=agent.pk).update(auto_answer=True)
+    services.agent_event(agent_pk=agent.pk, event=AgentEvent.LOGIN)
+    services.agent_event(agent_pk=agent.pk, event=AgentEvent.READY)
+    work = sip_env["work"]
+    shutil.copy(Path(__file__).parent / "sipp" / "intercom_uas.xml", work / "intercom_uas.xml")
+    phone = subprocess.Popen(
+        ["sipp", "-sf", "intercom_uas.xml", "-i", "127.0.0.1", "-p", str(BASE + 57), "-mi", "127.0.0.1",
+         "-mp", str(MEDIA_BASE + 60), "-m", "1", "-nostdin", "-timeout", "60", "-trace_err"],
+        cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    sipp = None
+    try:
+        register("1005", BASE + 57)
+        sipp = sipp_citizen(
+            work=work,
+            proxy=PROXY,
+            number="12345",
+            caller="13900000303",
+            sip_port=BASE + 58,
+            media_port=MEDIA_BASE + 80,
+            keys="",
+            talk_ms=4000,
+        )
+        pump(controller, sip_env["phones"], lambda user: "hangup", finished({"caller": "13900000303"}), 30)
+        assert sipp.wait(timeout=60) == 0
+        assert phone.wait(timeout=30) == 0  # the header was there (check_it), answered without ringing
+    finally:
+        for proc in (sipp, phone):
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+    call = Call.objects.get(caller="13900000303")
+    assert (call.disposition, call.agent_id) == ("answered", agent.pk)

@@ -314,6 +314,20 @@ HOTLINE_SIP_PORT = int(os.environ.get("HOTLINE_SIP_PORT", "15060"))
 HOTLINE_TELEPHONY_NODES = int(os.environ.get("HOTLINE_TELEPHONY_NODES", "1"))
 HOTLINE_TTS_ENGINE = os.environ.get("HOTLINE_TTS_ENGINE", "")
 HOTLINE_MISSED_CALLBACK_HOURS = int(os.environ.get("HOTLINE_MISSED_CALLBACK_HOURS", "24"))
+# ACD-3: the caller hears "<agent ID>号话务员为您服务" when an agent answers.
+HOTLINE_AGENT_ID_ANNOUNCEMENT = os.environ.get("HOTLINE_AGENT_ID_ANNOUNCEMENT", "on") == "on"
+# REC-1 retention: days a recording is kept, per kind (inbound calls, outbound calls, voicemail); 0 keeps it for
+# ever. A periodic job deletes expired files and marks their rows. Env: "inbound=730,outbound=365,voicemail=180".
+HOTLINE_RECORDING_RETENTION_DAYS = {
+    kind: int(days)
+    for kind, _sep, days in (
+        part.partition("=")
+        for part in os.environ.get(
+            "HOTLINE_RECORDING_RETENTION_DAYS", "inbound=730,outbound=730,voicemail=365"
+        ).split(",")
+        if part.strip()
+    )
+}
 # CLS-5 by phone: after the office accepts a result, call the citizen and ask the rating (TTS, keys 1-5);
 # unanswered calls are retried HOTLINE_RATING_CALL_ATTEMPTS times, RETRY_SECONDS apart, then left to an agent.
 HOTLINE_RATING_CALLS = os.environ.get("HOTLINE_RATING_CALLS", "off") == "on"

@@ -21,7 +21,7 @@ class NumberAdmin(admin.ModelAdmin):
 @admin.register(Agent)
 class AgentAdmin(admin.ModelAdmin):
     list_display = ["agent_id", "extension", "user", "state", "state_reason", "state_since"]
-    fields = ["agent_id", "password", "extension", "user", "skills"]
+    fields = ["agent_id", "password", "extension", "user", "skills", "auto_answer"]
     filter_horizontal = ["skills"]
 
     def save_model(self, request: Any, obj: Agent, form: Any, change: bool) -> None:

@@ -16,11 +16,30 @@ class TelephonyConfig(AppConfig):
 
         post_save.connect(on_case_event, sender=CaseEvent, dispatch_uid="telephony-call-case")
 
+        from hotline.citizens import history
+
+        from .history import CallSource
+
+        history.register(CallSource())  # calls in the contact history (CIT-3) and the screen pop
+
         from hotline.common.registry import MenuEntry, register_menu_entry, register_permissions
 
         from .permissions import _registered
 
         register_permissions(*_registered())
+
+        from hotline.common.registry import PeriodicJob, register_job
+
+        from .services import recordings_expire
+
+        register_job(
+            PeriodicJob(
+                "telephony-recordings-expire",
+                recordings_expire,
+                "hotline.telephony.tasks.recordings_expire_task",
+                3600.0,
+            )
+        )
         register_menu_entry(
             MenuEntry(
                 "telephony.monitor",

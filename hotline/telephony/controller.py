@@ -34,7 +34,7 @@ from hotline.common import clock
 from hotline.common.errors import ServiceError
 from hotline.common.workdays import is_workday
 
-from . import acd, announce, ivr, push, services, tts
+from . import acd, announce, ivr, ivr_run, push, seat, services, tts
 from .engine import Ev, MediaEngine, MediaEvent
 from .models import (
     Agent,
@@ -95,6 +95,10 @@ class Live:
     playing: str = ""
     after_play: str = ""
     ivr_end: bool = False
+    # IVR logic nodes: the variables menus / collect nodes set, the call's facts (read at the first condition).
+    ivr_vars: dict[str, str] = field(default_factory=dict)
+    ivr_facts: dict[str, str] | None = None
+    ivr_return: bool = False  # an agent transferred the caller into the IVR and waits on hold for `back`
     # Agent call control: the consulted (or blind-transfer) party's leg, its agent (None: an outside number),
     # ringing | talking | conference, when it was called.
     consult_leg: str = ""
@@ -424,6 +428,12 @@ class CallController:
                 timeout_ms=wav_ms(prompt) + int(node.get("timeout", 5)) * 1000,
                 flush=live.ivr_tries > 0,  # a replay after an invalid key starts clean
             )
+        elif kind == ivr.COLLECT:
+            ivr_run.enter_collect(self, live, node, prompt)
+        elif kind == ivr.BACK:
+            ivr_run.back(self, live, call)
+        elif kind == ivr.CONDITION:
+            self.enter_node(live, ivr_run.condition_target(live, node, call), hops=hops + 1)
         elif kind == ivr.HOURS:
             moment = timezone.localtime(clock.now())
             target = node.get("open") if ivr.is_open(node, moment, is_workday) else node.get("closed")
@@ -512,8 +522,8 @@ class CallController:
             Path(settings.VAR_DIR) / "telephony" / "selfservice" / f"{live.call_id}-{len(live.ss_files)}.wav"
         )
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tts.engine().render(text, path)  # not cached: it may tell a case's result
+            # Numbers, dates and amounts from clips; the rest spoken for this answer only (it may tell a result).
+            announce.render(announce.compose(text, free_text=True), path)
         except (tts.TtsError, OSError):
             log.exception("TTS failed for a self-service answer")
             self.enter_node(live, str(node.get("next")))
@@ -526,10 +536,15 @@ class CallController:
         if node.get("type") == ivr.CASE_PROGRESS:
             self.on_case_progress_digits(live, node, digits, reason)
             return
+        if node.get("type") == ivr.COLLECT:
+            ivr_run.on_collect_digits(self, live, node, Call.objects.get(pk=live.call_pk), digits, reason)
+            return
         if node.get("type") != ivr.MENU:
             return
         call = Call.objects.get(pk=live.call_pk)
         target = ivr.menu_choice(node, digits, reason)
+        if target:
+            ivr_run.remember_menu_key(live, node, digits)
         event = (
             IvrStepEvent.KEYS if target else (IvrStepEvent.TIMEOUT if not digits else IvrStepEvent.INVALID)
         )
@@ -584,6 +599,12 @@ class CallController:
         else:
             self._start_recording(live, [live.citizen_leg, live.agent_leg])
         live.state = "talking"
+        if live.agent_pk is not None:  # "1001号话务员为您服务" to the caller (not recorded; not `playing`)
+            spoken = seat.announcement(
+                Agent.objects.filter(pk=live.agent_pk).values_list("agent_id", flat=True).first() or ""
+            )
+            if spoken:
+                self.engine.play(live.citizen_leg, spoken)
         if live.monitor_leg and live.monitor_answered:
             self._apply_monitor(live, live.monitor_mode, previous="")
 
@@ -718,6 +739,9 @@ class CallController:
 
     def blind_transfer(self, live: Live, call: Call, command: dict[str, Any]) -> None:
         kind, target = command.get("target_kind"), command.get("target")
+        if kind == "ivr":  # the agent waits on hold; the flow's `back` node returns the caller
+            ivr_run.transfer_to_ivr(self, live, call, command)
+            return
         services.call_control_log(
             call=call,
             kind=ControlKind.BLIND_TRANSFER,
@@ -744,7 +768,9 @@ class CallController:
             CallLeg.objects.filter(leg_id=leg).update(purpose=LegPurpose.TRANSFER)
             live.agent_leg, live.agent_pk = leg, agent.pk
             self.by_leg[leg] = live
-            self.engine.call_out(leg, uri, caller_id=call.caller, near=live.citizen_leg)
+            self.engine.call_out(
+                leg, uri, caller_id=call.caller, near=live.citizen_leg, **seat.offer_options(agent)
+            )
         else:
             live.agent_leg, live.agent_pk = self._call_party(
                 live, call, "number", target, purpose=LegPurpose.TRANSFER
@@ -1300,7 +1326,9 @@ class CallController:
             )
             live.state, live.agent_leg, live.agent_pk, live.offered_at = "offering", leg, agent.pk, self.now()
             self.by_leg[leg] = live
-            self.engine.call_out(leg, uri, caller_id=call.caller, near=live.citizen_leg)
+            self.engine.call_out(
+                leg, uri, caller_id=call.caller, near=live.citizen_leg, **seat.offer_options(agent)
+            )
 
     def end_wrap_up(self) -> None:
         limit = clock.now() - dt.timedelta(seconds=self.wrap_up_seconds)

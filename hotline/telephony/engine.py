@@ -61,8 +61,17 @@ class MediaEngine(Protocol):
 
     def stop_record(self, rec: str) -> None: ...
 
-    def call_out(self, leg: str, uri: str, *, caller_id: str = "", near: str = "") -> None:
-        """Call `uri` as a new leg; `near`: the leg it will be bridged with (a pool of nodes places it there)."""
+    def call_out(
+        self,
+        leg: str,
+        uri: str,
+        *,
+        caller_id: str = "",
+        near: str = "",
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        """Call `uri` as a new leg; `near`: the leg it will be bridged with (a pool of nodes places it there);
+        `headers`: extra SIP headers of the INVITE (e.g. the auto-answer ones)."""
 
     def bridge(self, leg_a: str, leg_b: str) -> None: ...
 

@@ -17,8 +17,17 @@ A graph is JSON: `{"start": "<node id>", "nodes": [{"id": ..., "type": ..., ...}
 - `case_progress`: self-service (IVR-1): the caller keys in a case number and its query password (each ended
   by #), the progress is read out by TTS, then → `next`. Wrong number or password: asked again up to `retries`
   times; the web lookup's guards apply (per-case lockout, per-caller throttle).
+- `collect`: say the prompt and collect exactly `digits` keys (0–9; # ends early) into the variable `var`; a
+  complete entry → `next`; nothing keyed in `timeout` seconds → asked again up to `retries` times, then →
+  `fallback`; a short or malformed entry (e.g. ended by # too early, or a *) → asked again, then → `invalid`.
+- `back`: back to the agent who transferred the caller into this flow (ACD-3 "to the IVR and back": the agent
+  waits on hold meanwhile); without one (the agent hung up, or the call came straight in) → the number's queue.
+- `condition`: `branches` (`[{"when": <expression>, "next": <node>}, ...]`, the first that holds wins, else →
+  `fallback`); the expressions are the whitelisted language of `ivr_expr` over the caller's level, the business
+  type and urgency of the caller's open case, the working-day calendar, the time, and the variables the menu and
+  collect nodes set (a menu's `var` keeps the key pressed).
 
-`queue`, `voicemail`, `hangup` and `transfer` end a flow. A graph can be published only when `validate()` finds nothing:
+`queue`, `voicemail`, `hangup`, `transfer` and `back` end a flow. A graph can be published only when `validate()` finds nothing:
 every node reachable from the start, every target an existing node, and from every node an end reachable (no
 dead end, no loop without a way out).
 """
@@ -36,8 +45,9 @@ from django.utils.translation import gettext as _
 PLAY, MENU, HOURS, QUEUE, VOICEMAIL, HANGUP = "play", "menu", "hours", "queue", "voicemail", "hangup"
 TRANSFER = "transfer"
 CASE_PROGRESS = "case_progress"
-NODE_TYPES = (PLAY, MENU, HOURS, QUEUE, VOICEMAIL, HANGUP, TRANSFER, CASE_PROGRESS)
-ENDS = frozenset({QUEUE, VOICEMAIL, HANGUP, TRANSFER})
+COLLECT, CONDITION, BACK = "collect", "condition", "back"
+NODE_TYPES = (PLAY, MENU, HOURS, QUEUE, VOICEMAIL, HANGUP, TRANSFER, CASE_PROGRESS, COLLECT, CONDITION, BACK)
+ENDS = frozenset({QUEUE, VOICEMAIL, HANGUP, TRANSFER, BACK})
 # Which fields of a node name other nodes.
 TARGET_FIELDS: dict[str, tuple[str, ...]] = {
     PLAY: ("next",),
@@ -48,8 +58,12 @@ TARGET_FIELDS: dict[str, tuple[str, ...]] = {
     HANGUP: (),
     TRANSFER: ("fallback",),
     CASE_PROGRESS: ("next",),
+    COLLECT: ("next", "fallback", "invalid"),
+    CONDITION: ("fallback",),
+    BACK: (),
 }
-NEEDS_PROMPT = frozenset({PLAY, MENU, VOICEMAIL})
+NEEDS_PROMPT = frozenset({PLAY, MENU, VOICEMAIL, COLLECT})
+MAX_BRANCHES = 10
 NODE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 KEYS_RE = re.compile(r"^[0-9*#]{1,20}$")
 NUMBER_RE = re.compile(r"^[0-9]{3,20}$")
@@ -75,7 +89,23 @@ def targets(node: dict[str, Any]) -> list[str]:
     out = [str(node.get(f) or "") for f in TARGET_FIELDS.get(kind, ())]
     if kind == MENU:
         out += [str(v or "") for v in (node.get("options") or {}).values()]
+    if kind == CONDITION:
+        out += [str(b.get("next") or "") for b in branches_of(node)]
     return [t for t in out if t]
+
+
+def branches_of(node: dict[str, Any]) -> list[dict[str, Any]]:
+    branches = node.get("branches")
+    return [b for b in branches if isinstance(b, dict)] if isinstance(branches, list) else []
+
+
+def variables(graph: dict[str, Any]) -> set[str]:
+    """The variables the graph's menu and collect nodes set (`var`), usable in conditions."""
+    return {
+        str(n["var"])
+        for n in graph.get("nodes", [])
+        if isinstance(n, dict) and n.get("type") in (MENU, COLLECT) and n.get("var")
+    }
 
 
 def parse_ranges(text: str) -> list[tuple[dt.time, dt.time]]:
@@ -109,6 +139,7 @@ def validate(
     if len(nodes) > MAX_NODES:
         problems.append(Problem("", "nodes", _("节点不能超过 %(n)d 个") % {"n": MAX_NODES}))
     seen: set[str] = set()
+    declared = variables(graph)
     for node in nodes:
         if not isinstance(node, dict):
             problems.append(Problem("", "nodes", _("流程格式错误")))
@@ -123,6 +154,8 @@ def validate(
             problems.append(Problem(nid, "type", _("未知的节点类型")))
             continue
         problems += _check_node(nid, kind, node, queues, audios)
+        if kind in (MENU, COLLECT, CONDITION):
+            problems += _check_logic(nid, kind, node, declared)
     ids = nodes_by_id(graph)
     start = str(graph.get("start") or "")
     if start not in ids:
@@ -145,6 +178,12 @@ def validate(
                             _("按键 %(key)s 指向的节点“%(id)s”不存在") % {"key": key, "id": target},
                         )
                     )
+        for branch in branches_of(node) if node.get("type") == CONDITION else []:
+            target = str(branch.get("next") or "")
+            if target not in ids:
+                problems.append(
+                    Problem(nid, "branches", _("条件分支指向的节点“%(id)s”不存在") % {"id": target})
+                )
     if problems:
         return problems
     # Reachability from the start, then: from every node an end must be reachable.
@@ -184,8 +223,8 @@ def _check_node(
         out.append(Problem(nid, "audio", _("录音提示“%(name)s”不存在") % {"name": audio}))
     if kind in NEEDS_PROMPT and not prompt.strip() and not audio:
         out.append(Problem(nid, "prompt", _("请填写提示语或选择录音")))
-    if kind == MENU:
-        digits = node.get("digits", 1)
+    digits = node.get("digits", 1)
+    if kind in (MENU, COLLECT):
         if not isinstance(digits, int) or not 1 <= digits <= 20:
             out.append(Problem(nid, "digits", _("按键位数应为 1–20")))
             digits = 1
@@ -195,6 +234,7 @@ def _check_node(
         retries = node.get("retries", 2)
         if not isinstance(retries, int) or not 0 <= retries <= 5:
             out.append(Problem(nid, "retries", _("重听次数应为 0–5")))
+    if kind == MENU:
         options = node.get("options")
         if not isinstance(options, dict) or not options:
             out.append(Problem(nid, "options", _("菜单至少需要一个按键选项")))
@@ -219,6 +259,34 @@ def _check_node(
         out.append(Problem(nid, "number", _("转接号码应为 3–20 位数字")))
     if kind == QUEUE and str(node.get("queue") or "") not in queues:
         out.append(Problem(nid, "queue", _("请选择存在的队列")))
+    return out
+
+
+def _check_logic(nid: str, kind: str, node: dict[str, Any], declared: set[str]) -> list[Problem]:
+    """Variables (menu / collect) and conditions (condition nodes): names and expressions that parse."""
+    from . import ivr_expr
+
+    out: list[Problem] = []
+    var = node.get("var")
+    if kind in (MENU, COLLECT) and var not in (None, ""):
+        if not isinstance(var, str) or not ivr_expr.VAR_RE.match(var) or var in ivr_expr.KEYWORDS:
+            out.append(Problem(nid, "var", _("变量名应为小写字母开头的字母、数字、_（最多 20 位）")))
+        elif var in ivr_expr.FACTS:
+            out.append(Problem(nid, "var", _("变量名“%(var)s”是系统条件，不能用作变量") % {"var": var}))
+    if kind == CONDITION:
+        raw = node.get("branches")
+        branches = branches_of(node)
+        if not isinstance(raw, list) or not branches or len(branches) != len(raw):
+            out.append(Problem(nid, "branches", _("条件节点至少需要一个分支（条件 => 节点）")))
+        elif len(branches) > MAX_BRANCHES:
+            out.append(Problem(nid, "branches", _("条件分支不能超过 %(n)d 个") % {"n": MAX_BRANCHES}))
+        for branch in branches:
+            try:
+                ivr_expr.parse(str(branch.get("when") or ""), variables=declared)
+            except ivr_expr.ExprError as exc:
+                out.append(Problem(nid, "branches", f"{branch.get('when') or ''}: {exc}"))
+            if not str(branch.get("next") or ""):
+                out.append(Problem(nid, "branches", _("请选择条件成立时的下一步节点")))
     return out
 
 
@@ -270,10 +338,29 @@ def outline(graph: dict[str, Any]) -> list[tuple[int, str, dict[str, Any], str]]
             walk(str(node.get("next") or ""), depth + 1, "")
         elif kind == TRANSFER:
             walk(str(node.get("fallback") or ""), depth + 1, _("无人接听"))
+        elif kind == COLLECT:
+            walk(str(node.get("next") or ""), depth + 1, _("输入完整"))
+            walk(str(node.get("fallback") or ""), depth + 1, _("超时"))
+            walk(str(node.get("invalid") or ""), depth + 1, _("输入无效"))
+        elif kind == CONDITION:
+            for branch in branches_of(node):
+                walk(
+                    str(branch.get("next") or ""), depth + 1, _("若 %(when)s") % {"when": branch.get("when")}
+                )
+            walk(str(node.get("fallback") or ""), depth + 1, _("其他情况"))
 
     if graph.get("start"):
         walk(str(graph["start"]), 0, "")
     return out
+
+
+def collected(node: dict[str, Any], digits: str, reason: str) -> str:
+    """A collect node's outcome: "ok" (exactly `digits` keys 0–9), "timeout" (nothing keyed) or "invalid"."""
+    if not digits and reason == "timeout":
+        return "timeout"
+    if len(digits) == int(node.get("digits", 1)) and digits.isdigit():
+        return "ok"
+    return "invalid"
 
 
 def prompt_texts(graph: dict[str, Any]) -> list[str]:

@@ -246,7 +246,12 @@ class Node:
         elif op == "call_out":
             leg = Leg(self, self.accounts[0], cmd["leg"], outbound=True)
             self.legs[cmd["leg"]] = leg
-            leg.makeCall(cmd["uri"], pj.CallOpParam(True))
+            prm = pj.CallOpParam(True)
+            for name, value in (cmd.get("headers") or {}).items():  # e.g. the auto-answer headers
+                header = pj.SipHeader()
+                header.hName, header.hValue = str(name), str(value)
+                prm.txOption.headers.append(header)
+            leg.makeCall(cmd["uri"], prm)
         elif op == "bridge":
             a, b = cmd["a"], cmd["b"]
             self.stop_play(a)

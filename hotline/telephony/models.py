@@ -92,6 +92,9 @@ class Agent(models.Model):
     current_call = models.ForeignKey(
         "Call", verbose_name=_("当前通话"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # ACD-3 auto answer: offers to this seat carry the intercom headers (Call-Info answer-after=0, Alert-Info
+    # auto answer) that SIP phones honour by answering at once.
+    auto_answer = models.BooleanField(_("自动应答"), default=False, db_default=False)
 
     class Meta:
         verbose_name = _("坐席")
@@ -405,6 +408,8 @@ class Recording(models.Model):
     ended_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
     size_bytes = models.PositiveIntegerField(_("文件大小"), default=0)
     duration_ms = models.PositiveIntegerField(_("时长（毫秒）"), default=0)
+    # REC-1 retention: the file was deleted when its kind's retention ran out (the row stays for the CDR).
+    deleted_at = models.DateTimeField(_("按保存期限删除时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("录音")
@@ -479,6 +484,8 @@ class IvrStepEvent(models.TextChoices):
     FOUND = "found", _("查询成功")
     NOT_FOUND = "not_found", _("编号或密码错误")
     REFUSED = "refused", _("查询被锁定或限流")
+    # Condition nodes: the branch taken (`digits` holds its number, 0 = none held: the else path).
+    BRANCH = "branch", _("条件分支")
 
 
 class IvrStep(models.Model):
@@ -512,6 +519,8 @@ class ControlKind(models.TextChoices):
     MONITOR_END = "monitor_end", _("结束监听")
     INTERCEPT = "intercept", _("拦截")
     FORCE_RELEASE = "force_release", _("强拆")
+    IVR_TRANSFER = "ivr_transfer", _("转语音导航")
+    IVR_BACK = "ivr_back", _("语音导航返回坐席")
 
 
 class CallControl(models.Model):
@@ -598,3 +607,44 @@ class RatingCall(models.Model):
         verbose_name = _("自动回访呼叫")
         verbose_name_plural = _("自动回访呼叫")
         indexes = [models.Index(fields=["status", "next_try_at"], name="tel_ratingcall_due_idx")]
+
+
+class AgentNoteKind(models.TextChoices):
+    MESSAGE = "message", _("班长消息")
+    HELP = "help", _("坐席求助")
+
+
+class AgentNote(models.Model):
+    """SPV-1: a supervisor's message to an agent (shown in the call bar until the agent has read it) or an agent's
+    help request (shown on the supervisors' board until a supervisor takes it). Both audited."""
+
+    agent = models.ForeignKey(Agent, verbose_name=_("坐席"), on_delete=models.CASCADE, related_name="notes")
+    kind = models.CharField(_("类型"), max_length=8, choices=AgentNoteKind.choices)
+    text = models.CharField(_("内容"), max_length=200, blank=True)
+    call = models.ForeignKey(
+        Call, verbose_name=_("当时的通话"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("发送人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("发送时间"), db_index=True)
+    # The agent read the message / a supervisor took the help request.
+    handled_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("处理人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("班长消息与坐席求助")
+        verbose_name_plural = _("班长消息与坐席求助")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["kind", "handled_at"], name="tel_note_open_idx")]

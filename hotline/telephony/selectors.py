@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.conf import settings
 from django.db.models import QuerySet
@@ -235,7 +236,7 @@ def recording_get(*, user: User, pk: int) -> Recording:
 
     from .permissions import may_supervise
 
-    recording = Recording.objects.select_related("call").filter(pk=pk).first()
+    recording = Recording.objects.select_related("call").filter(pk=pk, deleted_at__isnull=True).first()
     if recording is None:
         raise NotFound(_("录音不存在或无权收听"))
     if may_supervise(user):
@@ -244,3 +245,77 @@ def recording_get(*, user: User, pk: int) -> Recording:
     if not case_visible(user=user).filter(pk__in=linked).exists():
         raise NotFound(_("录音不存在或无权收听"))
     return recording
+
+
+def ivr_facts(*, caller: str, moment: dt.datetime) -> dict[str, str]:
+    """What an IVR condition may test about a call (`ivr_expr.FACTS`): the caller's citizen level, the case type
+    and urgency of the caller's newest open case (matched by the caller's profile or the number), whether the
+    day is a working day and the local time. Two queries, only when a condition node is entered."""
+    from django.db.models import Q
+
+    from hotline.cases.lifecycle import FINISHED_STATUSES
+    from hotline.cases.models import Case
+    from hotline.citizens.selectors import citizen_for_number
+    from hotline.common.validators import normalize_phone
+    from hotline.common.workdays import is_workday
+
+    local = timezone.localtime(moment)
+    facts = {
+        "level": "normal",
+        "business": "",
+        "urgency": "",
+        "open_case": "no",
+        "workday": "yes" if is_workday(local.date()) else "no",
+        "time": local.strftime("%H:%M"),
+    }
+    number = normalize_phone(caller)
+    if not number:
+        return facts
+    citizen = citizen_for_number(number)
+    if citizen is not None:
+        facts["level"] = citizen.level or "normal"
+    mine = Q(citizen_phone=number) | (Q(citizen_id=citizen.pk) if citizen is not None else Q(pk__in=[]))
+    case = (
+        Case.objects.filter(mine)
+        .exclude(status__in=FINISHED_STATUSES)
+        .exclude(status="draft")
+        .order_by("-created_at")
+        .values("case_type__code", "urgency__code")
+        .first()
+    )
+    if case is not None:
+        facts["open_case"] = "yes"
+        facts["business"] = case["case_type__code"] or ""
+        facts["urgency"] = case["urgency__code"] or ""
+    return facts
+
+
+def agent_messages(*, agent: Agent, limit: int = 3) -> list[Any]:
+    """The supervisors' messages the agent has not read yet (newest first), for the call bar."""
+    from .models import AgentNote, AgentNoteKind
+
+    return list(
+        AgentNote.objects.filter(agent=agent, kind=AgentNoteKind.MESSAGE, handled_at__isnull=True)
+        .select_related("author")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def agent_help_pending(*, agent: Agent) -> bool:
+    from .models import AgentNote, AgentNoteKind
+
+    return AgentNote.objects.filter(agent=agent, kind=AgentNoteKind.HELP, handled_at__isnull=True).exists()
+
+
+def help_requests(*, user: User) -> list[Any]:
+    """Open help requests for the supervisors' board (oldest first); nothing for anyone else."""
+    from .models import AgentNote, AgentNoteKind
+    from .permissions import may_supervise
+
+    if not may_supervise(user):
+        return []
+    return list(
+        AgentNote.objects.filter(kind=AgentNoteKind.HELP, handled_at__isnull=True)
+        .select_related("agent", "call")
+        .order_by("created_at", "id")[:50]
+    )

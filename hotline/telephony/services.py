@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hotline.common import clock
@@ -22,6 +23,8 @@ from hotline.common.models import AuditLog
 from . import ivr, push, tts
 from .models import (
     Agent,
+    AgentNote,
+    AgentNoteKind,
     AgentStateLog,
     Call,
     CallbackStatus,
@@ -187,7 +190,7 @@ CALL_ACTIONS: dict[str, str | None] = {
     "consult_transfer": AgentState.TALKING,
     "conference": AgentState.TALKING,
 }
-TARGET_KINDS = {"transfer": ("agent", "queue", "number"), "consult": ("agent", "number")}
+TARGET_KINDS = {"transfer": ("agent", "queue", "number", "ivr"), "consult": ("agent", "number")}
 OUTSIDE_NUMBER_RE = re.compile(r"^[0-9]{3,20}$")
 
 
@@ -208,6 +211,12 @@ def _call_target(agent: Agent, action: str, kind: str, target: str) -> dict[str,
             }
             raise ServiceError(message, field_errors={"target": [message]}, code="agent_busy")
         return {"target_kind": kind, "target": other.pk, "target_label": other.agent_id}
+    if kind == "ivr":  # to an IVR flow and back (its `back` node returns the caller to this agent)
+        flow = IvrFlow.objects.filter(code=target, versions__status=IvrVersionStatus.PUBLISHED).first()
+        if flow is None:
+            message = _("语音导航流程不存在或未发布")
+            raise ServiceError(message, field_errors={"target": [message]})
+        return {"target_kind": kind, "target": flow.pk, "target_label": flow.code}
     if kind == "queue":
         queue = Queue.objects.filter(code=target).first()
         if queue is None:
@@ -599,6 +608,44 @@ def recording_finish(*, recording: Recording, size_bytes: int) -> Recording:
     recording.duration_ms = max(0, size_bytes - 44) // 16
     recording.save(update_fields=["ended_at", "size_bytes", "duration_ms"])
     return recording
+
+
+RETENTION_KINDS = ("inbound", "outbound", "voicemail")
+
+
+def recordings_expire(*, batch: int = 500) -> int:
+    """REC-1 retention (`HOTLINE_RECORDING_RETENTION_DAYS`, per kind; 0 = kept for ever): delete the files of the
+    recordings that ended before their kind's limit and mark their rows (`deleted_at`; the CDR keeps the row). A
+    voicemail still waiting on the callback list is kept until the callback is done. Returns how many went."""
+    from pathlib import Path
+
+    from django.db.models import Q
+
+    days = getattr(settings, "HOTLINE_RECORDING_RETENTION_DAYS", {}) or {}
+    now = clock.now()
+    kinds = {
+        "voicemail": Q(call__disposition=Disposition.VOICEMAIL),
+        "outbound": Q(call__direction="out") & ~Q(call__disposition=Disposition.VOICEMAIL),
+        "inbound": Q(call__direction="in") & ~Q(call__disposition=Disposition.VOICEMAIL),
+    }
+    done = 0
+    for kind in RETENTION_KINDS:
+        keep = int(days.get(kind, 0) or 0)
+        if keep <= 0:
+            continue
+        expired = (
+            Recording.objects.filter(
+                kinds[kind], deleted_at__isnull=True, ended_at__lt=now - dt.timedelta(days=keep)
+            )
+            .exclude(call__missed__status=CallbackStatus.OPEN, call__missed__recording_id__isnull=False)
+            .order_by("ended_at")
+        )
+        while rows := list(expired.values_list("pk", "path")[:batch]):
+            for _pk, path in rows:
+                (Path(settings.VAR_DIR) / path).unlink(missing_ok=True)
+            Recording.objects.filter(pk__in=[pk for pk, _path in rows]).update(deleted_at=now)
+            done += len(rows)
+    return done
 
 
 # --------------------------------------------------------------------------- call ↔ case
@@ -995,6 +1042,106 @@ def agent_force_state(*, agent_id: str, target: str, actor: Any) -> Agent:
     return agent
 
 
+# --------------------------------------------------------------------------- messages and help requests (SPV-1)
+
+NOTE_MAX_CHARS = 200
+
+
+def _note_text(text: str, *, required: bool) -> str:
+    text = (text or "").strip()
+    if required and not text:
+        raise ServiceError(_("请填写内容"), field_errors={"text": [_("请填写内容")]})
+    if len(text) > NOTE_MAX_CHARS:
+        message = _("内容不能超过 %(n)d 字") % {"n": NOTE_MAX_CHARS}
+        raise ServiceError(message, field_errors={"text": [message]})
+    return text
+
+
+def supervisor_message(*, agent_id: str, text: str, actor: Any) -> AgentNote:
+    """A supervisor's message to an agent: pushed to the agent's call bar at once, shown there until read."""
+    from .permissions import may_supervise
+
+    if not may_supervise(actor):
+        raise NotAllowed(_("只有班长可以给坐席发消息"))
+    text = _note_text(text, required=True)
+    with transaction.atomic():
+        agent = Agent.objects.filter(agent_id=agent_id.strip()[:16]).first()
+        if agent is None:
+            raise NotFound(_("坐席不存在"))
+        note = AgentNote.objects.create(
+            agent=agent, kind=AgentNoteKind.MESSAGE, text=text, author=actor, created_at=clock.now()
+        )
+        audit_record(
+            actor=actor,
+            action=AuditLog.Action.CREATE,
+            obj=note,
+            summary=f"supervisor_message agent {agent.agent_id}",
+        )
+        message = {"type": "supervisor_message", "agent": agent.agent_id, "note": note.pk, "text": text}
+        transaction.on_commit(lambda: push.publish_agent(agent.pk, message))
+    return note
+
+
+def help_request(*, agent: Agent, text: str = "", actor: Any) -> AgentNote:
+    """An agent asks the supervisors for help (with the call it is on, if any): pushed to the board."""
+    text = _note_text(text, required=False)
+    with transaction.atomic():
+        locked = Agent.objects.select_for_update().get(pk=agent.pk)
+        if getattr(actor, "pk", None) != locked.user_id and not getattr(actor, "is_superuser", False):
+            raise NotAllowed(_("只能操作自己的坐席"))
+        if AgentNote.objects.filter(agent=locked, kind=AgentNoteKind.HELP, handled_at__isnull=True).exists():
+            raise ServiceError(_("已发出求助，请等待班长处理"), code="help_pending")
+        note = AgentNote.objects.create(
+            agent=locked,
+            kind=AgentNoteKind.HELP,
+            text=text,
+            call_id=locked.current_call_id,
+            author=_user_or_none(actor),
+            created_at=clock.now(),
+        )
+        audit_record(
+            actor=actor,
+            action=AuditLog.Action.CREATE,
+            obj=note,
+            summary=f"help_request agent {locked.agent_id}",
+        )
+        push.board_on_commit({"type": "help_request", "agent": locked.agent_id, "note": note.pk})
+    return note
+
+
+def note_handled(*, note_pk: int, actor: Any, agent: Agent | None = None) -> AgentNote:
+    """A help request taken by a supervisor, or (`agent` given) a message read by its agent. Audited."""
+    from .permissions import may_supervise
+
+    with transaction.atomic():
+        notes = AgentNote.objects.select_for_update().select_related("agent")
+        if agent is not None:
+            note = notes.filter(pk=note_pk, agent=agent, kind=AgentNoteKind.MESSAGE).first()
+            if note is not None and getattr(actor, "pk", None) != agent.user_id:
+                note = None
+        else:
+            if not may_supervise(actor):
+                raise NotAllowed(_("只有班长可以处理求助"))
+            note = notes.filter(pk=note_pk, kind=AgentNoteKind.HELP).first()
+        if note is None:
+            raise NotFound(_("消息不存在"))
+        if note.handled_at is None:
+            note.handled_at, note.handled_by = clock.now(), actor
+            note.save(update_fields=["handled_at", "handled_by"])
+            audit_record(
+                actor=actor,
+                action=AuditLog.Action.UPDATE,
+                obj=note,
+                summary=f"{note.kind}_handled agent {note.agent.agent_id}",
+            )
+            if note.kind == AgentNoteKind.HELP:
+                push.board_on_commit({"type": "help_handled", "agent": note.agent.agent_id, "note": note.pk})
+                message = {"type": "help_handled", "agent": note.agent.agent_id, "note": note.pk}
+                agent_pk = note.agent_id
+                transaction.on_commit(lambda: push.publish_agent(agent_pk, message))
+    return note
+
+
 # --------------------------------------------------------------------------- click-to-call (ACD-3, CIT-5)
 
 # Where a number to dial comes from: the browser names the page's object, never the number (a masked number is
@@ -1261,12 +1408,6 @@ def queue_callback_not_reached(*, call: Call, agent_answered: bool) -> None:
 RATE_PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-def _digits_read(text: str) -> str:
-    from .announce import DIGITS
-
-    return "".join(DIGITS[int(ch)] if ch.isdigit() else ch for ch in text)
-
-
 def ivr_case_progress(*, caller: str, number: str, password: str) -> tuple[str, str]:
     """A caller's progress query by keys: (outcome, what to say). The web lookup's guards apply: the per-case
     lockout of `public_case_lookup` (shared cache) and a per-caller-number throttle at the web's rate."""
@@ -1296,8 +1437,11 @@ def ivr_case_progress(*, caller: str, number: str, password: str) -> tuple[str, 
         or case.answer
         or ""
     )
-    text = _("工单%(number)s，当前状态：%(status)s。") % {
-        "number": _digits_read(case.number),
+    # Spoken by `announce.compose`: the number digit by digit, the date and any amount in the result from clips.
+    created = timezone.localtime(case.created_at)
+    text = _("工单%(number)s，受理日期%(date)s，当前状态：%(status)s。") % {
+        "number": case.number,
+        "date": f"{created.year}年{created.month}月{created.day}日",
         "status": case.get_status_display(),
     }
     if result:

@@ -7,6 +7,7 @@ urlpatterns = [
     path("callbar/login/", views.agent_login, name="tel-agent-login"),
     path("callbar/state/", views.agent_state, name="tel-agent-state"),
     path("callbar/call/", views.call_action, name="tel-call-action"),
+    path("callbar/note/", views.agent_note, name="tel-agent-note"),
     path("events/", views.events, name="tel-events"),
     path("dial/", views.dial, name="tel-dial"),
     path("missed/", views.missed_list, name="tel-missed"),

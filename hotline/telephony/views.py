@@ -54,6 +54,8 @@ def _bar(request: HttpRequest, *, error: str = "", status: int = 200) -> HttpRes
         "events_url": reverse("tel-events") if agent else "",
         "missed_count": selectors.missed_calls(user=user).count() if agent else 0,
         "consult": selectors.open_consult(call=call) if call is not None else None,
+        "messages": selectors.agent_messages(agent=agent) if agent else [],
+        "help_pending": selectors.agent_help_pending(agent=agent) if agent else False,
     }
     if call is not None:
         # Masked for a seat user whose role does not see numbers (the offer audited the unmasked view).
@@ -101,6 +103,28 @@ def agent_state(request: HttpRequest) -> HttpResponse:
             reason=request.POST.get("reason", ""),
             actor=_user(request),
         )
+    except ServiceError as exc:
+        return _bar(request, error=error_text(exc), status=exc.status_code)
+    return _bar(request)
+
+
+@login_required
+@require_POST
+def agent_note(request: HttpRequest) -> HttpResponse:
+    """The agent's own notes: ask the supervisors for help, or mark a supervisor's message read."""
+    user = _user(request)
+    agent = selectors.agent_for_user(user=user)
+    if agent is None:
+        return _bar(request, error=str(_no_seat()), status=404)
+    try:
+        if request.POST.get("read"):
+            try:
+                pk = int(request.POST.get("read", "")[:12])
+            except ValueError:
+                return _bar(request, error=str(_("消息不存在")), status=404)
+            services.note_handled(note_pk=pk, actor=user, agent=agent)
+        else:
+            services.help_request(agent=agent, text=request.POST.get("text", "")[:400], actor=user)
     except ServiceError as exc:
         return _bar(request, error=error_text(exc), status=exc.status_code)
     return _bar(request)
@@ -318,6 +342,9 @@ def ivr_type_label(kind: str) -> str:
         "hangup": _("挂机"),
         "transfer": _("转外部号码"),
         "case_progress": _("工单进度自助查询"),
+        "collect": _("收号（固定位数）"),
+        "condition": _("条件判断"),
+        "back": _("返回坐席/队列"),
     }
     return labels.get(kind, kind)
 
@@ -340,6 +367,7 @@ def _board_context(user: User) -> dict[str, Any]:
         "agents": selectors.agent_board(user=user),
         "queues": selectors.queue_board(user=user),
         "calls": calls,
+        "help_requests": selectors.help_requests(user=user),
         "now": clock.now(),
     }
 
@@ -363,6 +391,18 @@ def monitor(request: HttpRequest) -> HttpResponse:
                     target=request.POST.get("force", "")[:16],
                     actor=user,
                 )
+            elif request.POST.get("message_to"):
+                services.supervisor_message(
+                    agent_id=request.POST.get("message_to", "")[:16],
+                    text=request.POST.get("text", "")[:400],
+                    actor=user,
+                )
+            elif request.POST.get("help_done"):
+                try:
+                    note_pk = int(request.POST.get("help_done", "")[:12])
+                except ValueError:
+                    note_pk = 0
+                services.note_handled(note_pk=note_pk, actor=user)
             elif request.POST.get("release"):
                 services.call_force_release(call_id=request.POST.get("call_id", "")[:40], actor=user)
             else:

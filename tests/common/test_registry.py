@@ -23,6 +23,7 @@ EXPECTED: dict[str, tuple[str | None, float]] = {
     "case-events": ("hotline.cases.tasks.case_events_task", 1.0),
     "analytics-scheduled-reports": ("hotline.analytics.tasks.scheduled_reports_task", 300.0),
     "analytics-facts": ("hotline.analytics.tasks.facts_task", 5.0),
+    "telephony-recordings-expire": ("hotline.telephony.tasks.recordings_expire_task", 3600.0),
 }
 
 

@@ -29,6 +29,11 @@ from hotline.telephony.states import AgentEvent
 from .sip_tools import Baresip, missing
 
 BASE = int(os.environ.get("HOTLINE_TEST_SIP_BASE", "25060"))
+# HOTLINE_TEST_TEL_COMPACT=1 packs the layout into BASE..BASE+999 (several runs on one machine, each in its own
+# range of 1,000 ports): the node's RTP +100..+499, the phones' RTP +500+100i, SIPp media from MEDIA_BASE (+900).
+# Only the tests that take their SIPp media ports from MEDIA_BASE fit in it.
+COMPACT = os.environ.get("HOTLINE_TEST_TEL_COMPACT", "") == "1"
+MEDIA_BASE = BASE + (900 if COMPACT else 2300)
 PROXY = f"127.0.0.1:{BASE}"
 # Deadlines are generous multiples of what an idle machine needs (they only bound a failing test's wait).
 PATIENCE = float(os.environ.get("HOTLINE_TEST_TEL_PATIENCE", "3"))
@@ -47,7 +52,11 @@ def start_sip_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
     keep = os.environ.get("HOTLINE_TEST_TEL_DIR")  # to read the processes' logs after a run
     work = Path(keep) if keep else tmp_path_factory.mktemp("tel")
     stack = Stack(
-        work_dir=work, sip_port=BASE, node_sip_port=BASE + 10, ctl_port=BASE + 11, rtp_port=BASE + 940
+        work_dir=work,
+        sip_port=BASE,
+        node_sip_port=BASE + 10,
+        ctl_port=BASE + 11,
+        rtp_port=BASE + (100 if COMPACT else 940),
     )
     phones: dict[str, Baresip] = {}
     try:
@@ -59,7 +68,7 @@ def start_sip_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
                 registrar=PROXY,
                 sip_port=BASE + 40 + 4 * i,  # baresip also takes sip_port + 1 (TLS)
                 ctrl_port=BASE + 42 + 4 * i,
-                rtp=BASE + 2540 + 100 * i,
+                rtp=BASE + (500 if COMPACT else 2540) + 100 * i,
                 freq=freq,
             )
         deadline = time.monotonic() + 30

@@ -15,7 +15,7 @@ from hotline.telephony import services
 from hotline.telephony.models import Call, Flow, IvrStep, Number, Queue
 from tests.conftest import case_input
 
-from .e2e import BASE, PROXY, controller_var_dir, finished, pump
+from .e2e import BASE, MEDIA_BASE, PROXY, controller_var_dir, finished, pump
 from .sip_tools import sipp_citizen
 
 
@@ -45,7 +45,7 @@ def test_caller_hears_the_case_progress_after_keying_number_and_password(
         number="12345",
         caller="13800000041",
         sip_port=BASE + 39,
-        media_port=BASE + 2220,
+        media_port=MEDIA_BASE + 40,
         script="citizen_keys_hung_up_on.xml",
         keys=f"{case.number}#{password}#",
         keys_after_ms=1500,

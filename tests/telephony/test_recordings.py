@@ -77,3 +77,51 @@ def test_other_systems_fetch_recordings_through_the_api_scoped_and_audited(
     fetched = api.get(f"/api/v1/telephony/recordings/{recording.pk}/audio/")
     assert fetched.status_code == 200 and b"".join(fetched.streaming_content)[:4] == b"RIFF"
     assert AuditLog.objects.filter(actor=people.agent, summary__startswith="recording_play").count() == 1
+
+
+def test_retention_deletes_expired_files_per_kind_marks_rows_and_keeps_open_voicemails(
+    city: Any, people: Any, settings: Any, tmp_path: Path
+) -> None:
+    """REC-1 retention as configuration: days per kind; expired files go, their rows stay marked; a voicemail
+    still on the open callback list is kept; 0 keeps a kind for ever; the page no longer offers a deleted file."""
+    import datetime as dt
+
+    from hotline.common import clock
+    from hotline.telephony.models import Call, MissedCall, Recording
+
+    settings.VAR_DIR = tmp_path
+    case, answered = recorded_call(city, people, tmp_path)
+
+    def recording(call_id: str, **call_fields: Any) -> Recording:
+        call = services.call_arrive(
+            call_id=call_id, leg_id=f"in-{call_id}", caller="13812345679", dialed="12345", node="n"
+        )
+        Call.objects.filter(pk=call.pk).update(**call_fields)
+        relative = f"telephony/recordings/2026/12/07/{call_id}.wav"
+        (tmp_path / relative).write_bytes(b"RIFF")
+        row = services.recording_start(call=call, path=relative)
+        return services.recording_finish(recording=row, size_bytes=4)
+
+    kept_message = recording("vm-open", disposition="voicemail")
+    MissedCall.objects.create(
+        call=kept_message.call, number="13812345679", reason="voicemail", recording=kept_message,
+        due_at=clock.now(), created_at=clock.now(),
+    )  # fmt: skip
+    old_message = recording("vm-done", disposition="voicemail")
+    outbound = recording("out-1", direction="out", disposition="answered")
+    settings.HOTLINE_RECORDING_RETENTION_DAYS = {"inbound": 30, "outbound": 0, "voicemail": 10}
+    later = clock.now() + dt.timedelta(days=11)
+    with clock.frozen_now(later):
+        assert services.recordings_expire() == 1  # the closed voicemail only: inbound calls keep 30 days
+    assert not (tmp_path / old_message.path).exists() and (tmp_path / kept_message.path).exists()
+    with clock.frozen_now(later + dt.timedelta(days=20)):
+        assert services.recordings_expire() == 1  # now the answered inbound call; outbound kept (0)
+        assert services.recordings_expire() == 0  # nothing twice
+    rows = dict(Recording.objects.values_list("call__call_id", "deleted_at"))
+    assert rows["rec01"] is not None and rows["vm-done"] is not None
+    assert rows["vm-open"] is None and rows["out-1"] is None and (tmp_path / outbound.path).exists()
+    assert not (tmp_path / answered.path).exists()
+    agent = client_for(people.agent)
+    panel = agent.get(f"/telephony/case/{case.pk}/recordings/").content.decode()
+    assert "已按保存期限删除" in panel and f"/telephony/recordings/{answered.pk}/audio/" not in panel
+    assert agent.get(f"/telephony/recordings/{answered.pk}/audio/").status_code == 404

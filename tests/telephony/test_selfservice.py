@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from hotline.cases import services as case_services
-from hotline.telephony import ivr, services
+from hotline.telephony import announce, ivr, services
 from tests.conftest import case_input
 
 
@@ -24,7 +24,12 @@ def test_right_number_and_password_say_the_status(keyed_case: tuple[Any, str], s
     outcome, text = services.ivr_case_progress(caller="13800000009", number=case.number, password=password)
     assert outcome == "found"
     assert case.get_status_display() in text and password not in text
-    assert text.startswith("工单二零")  # the number read digit by digit
+    assert text.startswith(f"工单{case.number}，受理日期")
+    parts = announce.compose(text, free_text=True)
+    # The number read digit by digit from clips, the date from clips, the status spoken for this answer only.
+    digits = announce.digit_words(case.number)
+    assert parts[1 : 1 + len(digits)] == digits and "年" in parts and "日" in parts
+    assert announce.Free(case.get_status_display()) in parts
 
 
 def test_wrong_passwords_lock_the_case_like_the_web_lookup(

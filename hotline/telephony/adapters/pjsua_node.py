@@ -127,8 +127,16 @@ class PjsuaNodeEngine:
     def stop_record(self, rec: str) -> None:
         self._send("stop_record", rec=rec)
 
-    def call_out(self, leg: str, uri: str, *, caller_id: str = "", near: str = "") -> None:
-        self._send("call_out", leg=leg, uri=uri, caller_id=caller_id)
+    def call_out(
+        self,
+        leg: str,
+        uri: str,
+        *,
+        caller_id: str = "",
+        near: str = "",
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self._send("call_out", leg=leg, uri=uri, caller_id=caller_id, headers=headers or {})
 
     def bridge(self, leg_a: str, leg_b: str) -> None:
         self._send("bridge", a=leg_a, b=leg_b)

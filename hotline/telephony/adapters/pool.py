@@ -94,12 +94,20 @@ class NodePool:
         self.leg_node[f"rec:{rec}"] = node.name
         node.tap(rec, leg, path)
 
-    def call_out(self, leg: str, uri: str, *, caller_id: str = "", near: str = "") -> None:
+    def call_out(
+        self,
+        leg: str,
+        uri: str,
+        *,
+        caller_id: str = "",
+        near: str = "",
+        headers: dict[str, str] | None = None,
+    ) -> None:
         name = self.leg_node.get(near) if near else None
         if name is None or name not in self.alive:
             name = sorted(self.alive)[0]
         self.leg_node[leg] = name
-        self.engines[name].call_out(leg, uri, caller_id=caller_id)
+        self.engines[name].call_out(leg, uri, caller_id=caller_id, headers=headers)
 
     def bridge(self, leg_a: str, leg_b: str) -> None:
         self._on(leg_a).bridge(leg_a, leg_b)

@@ -29,7 +29,8 @@
     source = new EventSource(url);
     source.addEventListener("message", function (event) {
       var message = JSON.parse(event.data);
-      if (message.type === "ringing" || message.type === "agent_state") {
+      if (message.type === "ringing" || message.type === "agent_state" ||
+          message.type === "supervisor_message" || message.type === "help_handled") {
         refresh();
       }
     });

@@ -1,6 +1,6 @@
 """The analytics app's tables live in its subpackages; Django finds them here."""
 
-from .facts.models import CaseFact, FactDay, FactState
+from .facts.models import CaseFact, CaseMonthFact, FactDay, FactState
 from .kpi.models import Adjustment, AssessmentPeriod, GroupScore, ImprovementNote, Indicator, Scheme, Score
 from .reports.models import ReportSchedule, SavedReport, ScheduledDelivery
 
@@ -8,6 +8,7 @@ __all__ = [
     "Adjustment",
     "AssessmentPeriod",
     "CaseFact",
+    "CaseMonthFact",
     "FactDay",
     "FactState",
     "GroupScore",

@@ -5,17 +5,22 @@
     python -m bench.load_cases 20000                    # the template: 20,000 simulated, consistent cases
     python manage.py fake_calls --days 1 --per-day 20   # queues and agents for the calls
     nice -n 10 python -m bench.scale_load --cases 10000000 --calls 50000000
+    # or both at once, in two processes: ... --skip-calls & ... --skip-cases
 
 Cases: the template's cases are copied (INSERT … SELECT over generate_series) until the target is reached, each
 copy's timestamps moved back by a copy-specific shift below 12 hours, so days, hours, statuses, life cycles and
-proportions stay those of the simulation (old cases closed, recent ones open). Each copy brings its cases'
+proportions stay those of the simulation (old cases closed, recent ones open). What a copied case is about and where
+(type, nature, urgency, bureau, district, place, channel, keywords) is taken from another template case picked per
+copy, so a day's cases spread over as many combinations as real days of that size (the daily facts get their
+realistic millions of rows; plain copies gave 50,000). Each copy brings its cases'
 assignments and callbacks, and of the timeline only the events the measures read (`callback`,
 `supervision_opinion`) — the full timeline (6.5 events a case) would add ~65 M rows and ~16 GB that no figure here
 reads. Numbers stay unique (the template's day + copy × 1000 + its sequence) and the day counters move past them.
 
 Calls: `--calls` CDR rows generated outright over the template's two years (in time order, ~92 % reaching a queue,
 exponential waits of mean 25 s, abandoned past 90 s or at 6 %, talk 1–6 min), with one queue-log row per queued call
-(its `connect` or `abandon` with the wait) — what the answer rate and service levels read.
+(its `connect` or `abandon` with the wait, written by the same statement) — what the answer rate and service levels
+read. The tables referring to calls are emptied first.
 
 The secondary indexes and constraints of the grown tables are dropped before and rebuilt after (unique ones
 validated; foreign keys added back NOT VALID: the rows are copies of valid rows and ids of existing rows; say

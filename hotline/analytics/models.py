@@ -1,12 +1,13 @@
 """The analytics app's tables live in its subpackages; Django finds them here."""
 
-from .facts.models import CaseFact, CaseMonthFact, FactDay, FactState
+from .facts.models import AreaFact, CaseFact, CaseMonthFact, FactDay, FactState
 from .kpi.models import Adjustment, AssessmentPeriod, GroupScore, ImprovementNote, Indicator, Scheme, Score
 from .reports.models import ReportSchedule, SavedReport, ScheduledDelivery
 
 __all__ = [
     "Adjustment",
     "AssessmentPeriod",
+    "AreaFact",
     "CaseFact",
     "CaseMonthFact",
     "FactDay",

@@ -17,7 +17,7 @@ from hotline.cases.models import Assignment, AssignmentRole, Case, CaseStatus, C
 from hotline.common import clock
 from hotline.orgs.models import Unit
 
-from .models import CaseFact, CaseMonthFact, FactDay, FactState
+from .models import AreaFact, CaseFact, CaseMonthFact, FactDay, FactState
 
 # Units this deep or higher get their own rows (districts, city bureaus, streets, district bureaus); a deeper
 # unit's figures are few enough to count directly.
@@ -28,15 +28,19 @@ SAFETY_SECONDS = 60.0
 DIMENSIONS = ("case_type_id", "district_id", "bureau_id", "channel", "status", "urgency_id", "nature_id")
 
 
-def _sql(day_expr: str, where: str) -> str:
+# the place where a case happened, kept apart (its ~140 values would multiply the main rows): the by-place report
+AREA_DIMENSIONS = ("location_unit_id",)
+
+
+def _sql(day_expr: str, where: str, model: Any = CaseFact, dimensions: tuple[str, ...] = DIMENSIONS) -> str:
     """INSERT … SELECT of the facts of the cases matching `where` (`{alias}` is the case table's alias), dated by
     `day_expr`: each case once for the centre, and once per unit of depth ≤ SCOPE_DEPTH above (or at) a unit it
     was given to handle."""
-    fact, case = CaseFact._meta.db_table, Case._meta.db_table
+    fact, case = model._meta.db_table, Case._meta.db_table
     assignment, unit = Assignment._meta.db_table, Unit._meta.db_table
-    cols = ", ".join(f"{{alias}}.{d}" for d in DIMENSIONS)
+    cols = ", ".join(f"{{alias}}.{d}" for d in dimensions)
     answered = "CASE WHEN {alias}.close_kind = %(answered)s THEN 1 ELSE 0 END"
-    named = ", ".join(f"{{alias}}.{d} AS {d}" for d in DIMENSIONS)
+    named = ", ".join(f"{{alias}}.{d} AS {d}" for d in dimensions)
     centre = (
         f"SELECT {day_expr} AS day_key, 0 AS scope, {named}, {answered} AS answered FROM {case} {{alias}} "
         f"WHERE {where}"
@@ -50,7 +54,7 @@ def _sql(day_expr: str, where: str) -> str:
                     ON m.unit_id = a.unit_id
                  WHERE a.role <> %(cc)s AND a.case_id IN (SELECT {{alias}}.id FROM {case} {{alias}} WHERE {where})) p
           JOIN {case} {{alias}} ON {{alias}}.id = p.case_id""".format(alias="c1")
-    columns = ", ".join(DIMENSIONS)
+    columns = ", ".join(dimensions)
     return f"""
         INSERT INTO {fact} (day, scope, {columns}, n, answered)
         SELECT day_key, scope, {columns}, COUNT(*) AS n, SUM(answered) AS answered
@@ -87,6 +91,7 @@ def recompute_day(day: dt.date) -> None:
     with transaction.atomic():
         FactDay.objects.filter(day=day).delete()
         CaseFact.objects.filter(day=day).delete()
+        AreaFact.objects.filter(day=day).delete()
         with connection.cursor() as cursor:
             ops = connection.ops
             params = _params(
@@ -95,6 +100,7 @@ def recompute_day(day: dt.date) -> None:
                 end=ops.adapt_datetimefield_value(end),
             )
             cursor.execute(_sql("%(day)s", where), params)
+            cursor.execute(_sql("%(day)s", where, AreaFact, AREA_DIMENSIONS), params)
 
 
 def month_of(day: dt.date) -> dt.date:
@@ -155,14 +161,16 @@ def rebuild() -> int:
         FactDay.objects.all().delete()
         CaseFact.objects.all().delete()
         CaseMonthFact.objects.all().delete()
+        AreaFact.objects.all().delete()
         if connection.vendor == "postgresql":
-            sql = _sql("({alias}.created_at AT TIME ZONE %(tz)s)::date", "{alias}.status <> %(draft)s")
+            day_sql, where = "({alias}.created_at AT TIME ZONE %(tz)s)::date", "{alias}.status <> %(draft)s"
             with connection.cursor() as cursor:
                 # every case at once: hash joins (the planner misjudges the unit-ancestor join and would probe
                 # the assignments unit by unit)
                 cursor.execute("SET LOCAL enable_nestloop = off")
                 cursor.execute("SET LOCAL work_mem = '256MB'")
-                cursor.execute(sql, _params(tz=settings.TIME_ZONE))
+                cursor.execute(_sql(day_sql, where), _params(tz=settings.TIME_ZONE))
+                cursor.execute(_sql(day_sql, where, AreaFact, AREA_DIMENSIONS), _params(tz=settings.TIME_ZONE))
         else:
             first = Case.objects.order_by("created_at").values_list("created_at", flat=True).first()
             if first is not None:

@@ -56,6 +56,22 @@ class CaseMonthFact(models.Model):
         indexes = [models.Index(fields=["scope", "month"], name="casemonthfact_scope_month_idx")]
 
 
+class AreaFact(models.Model):
+    """The same cases as `CaseFact` (same day, same scopes) counted by the place they happened (`location_unit`),
+    for the report by place; its own table, so that the place's many values do not multiply the main rows."""
+
+    day = models.DateField(_("日期"))
+    scope = models.BigIntegerField(_("统计范围"))
+    location_unit_id = models.BigIntegerField(null=True)
+    n = models.IntegerField(_("工单数"))
+    answered = models.IntegerField(_("受理时解答办结数"))
+
+    class Meta:
+        verbose_name = _("每日工单汇总（事发地）")
+        verbose_name_plural = _("每日工单汇总（事发地）")
+        indexes = [models.Index(fields=["scope", "day"], name="areafact_scope_day_idx")]
+
+
 class FactDay(models.Model):
     """A day whose facts must be recomputed (a case registered that day changed)."""
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from . import build
 from .build import SCOPE_DEPTH, day_bounds, local_day
-from .models import CENTRE, CaseFact, CaseMonthFact, FactState
+from .models import CENTRE, AreaFact, CaseFact, CaseMonthFact, FactState
 
 if TYPE_CHECKING:
     from ..measures import Scope
@@ -77,10 +77,14 @@ def counts(
     filters: Q | None = None,
     fcr: bool = False,
     live: Callable[[Scope], Counts],
+    area: bool = False,
 ) -> Counts | None:
     """Intake (or, `fcr`, first-contact resolution: answered over accepted) of `scope` grouped by `by` (fact
     columns, or "day" / "week" / "month"). `live(scope)` counts the part of the period from today's midnight on
-    directly, in the same form. None when the facts cannot answer."""
+    directly, in the same form. `area`: from the facts by place (`AreaFact`: `location_unit_id` only, no status,
+    no monthly rows). None when the facts cannot answer."""
+    if area and fcr:
+        return None
     if not usable(scope):
         return None
     key = scope_key(scope)
@@ -102,7 +106,7 @@ def counts(
         # daily rows
         months: tuple[dt.date, dt.date] | None = None
         through = state_months_through()
-        if through is not None and "day" not in by and "week" not in by:
+        if through is not None and not area and "day" not in by and "week" not in by:
             m_first = first if first.day == 1 else build.next_month(first)
             m_last = build.month_of(last + dt.timedelta(days=1)) - dt.timedelta(
                 days=1
@@ -112,7 +116,7 @@ def counts(
                 months = (m_first, m_last)
         parts: list[tuple[Any, str, Q]] = []
         if months is None:
-            parts.append((CaseFact, "day", Q(day__gte=first, day__lte=last)))
+            parts.append((AreaFact if area else CaseFact, "day", Q(day__gte=first, day__lte=last)))
         else:
             parts.append((CaseMonthFact, "month", Q(month__gte=months[0], month__lte=months[1])))
             parts.append(

@@ -170,7 +170,9 @@ def rebuild() -> int:
                 cursor.execute("SET LOCAL enable_nestloop = off")
                 cursor.execute("SET LOCAL work_mem = '256MB'")
                 cursor.execute(_sql(day_sql, where), _params(tz=settings.TIME_ZONE))
-                cursor.execute(_sql(day_sql, where, AreaFact, AREA_DIMENSIONS), _params(tz=settings.TIME_ZONE))
+                cursor.execute(
+                    _sql(day_sql, where, AreaFact, AREA_DIMENSIONS), _params(tz=settings.TIME_ZONE)
+                )
         else:
             first = Case.objects.order_by("created_at").values_list("created_at", flat=True).first()
             if first is not None:

@@ -7,6 +7,7 @@ intake of the last 14 days. `ECHARTS` is the one place that names the chart libr
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 import time
 from typing import Any
@@ -22,6 +23,8 @@ from hotline.orgs.models import Unit
 from . import measures as m
 from .boards import today
 from .measures import Figure, Scope
+
+logger = logging.getLogger(__name__)
 
 ECHARTS = "vendor/echarts/echarts.min.js"
 RANKING = 10
@@ -124,6 +127,8 @@ def _recompute_state(unit: Unit | None) -> None:
         with _slow_lock:
             _state[key] = (time.monotonic(), figures)
         live.COALESCER.mark(live.CASES)  # the screens refresh again, now with these
+    except Exception:  # the screen keeps its last figures; the next refresh tries again
+        logger.exception("big screen: recomputing the state figures failed")
     finally:
         with _slow_lock:
             _state_running.discard(key)
@@ -136,8 +141,9 @@ def _cached_state(unit: Unit | None, now: dt.datetime, *, fresh: bool) -> dict[s
     key = unit.pk if unit else None
     with _slow_lock:
         hit = _state.get(key)
-    # inside a transaction the figures are computed here: another thread would not see its uncommitted rows
-    if hit is None or fresh or connection.in_atomic_block:
+    # Computed here: the first time, on demand, inside a transaction (another thread would not see its
+    # uncommitted rows), and on the embedded SQLite (a small city; one writer at a time, no thread of its own).
+    if hit is None or fresh or connection.in_atomic_block or connection.vendor != "postgresql":
         figures = _state_figures(unit, now)
         with _slow_lock:
             _state[key] = (time.monotonic(), figures)

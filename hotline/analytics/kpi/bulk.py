@@ -106,7 +106,7 @@ def _handled(key: str, scope: Scope, owner: dict[int, int]) -> dict[int, tuple[A
     form = HANDLED[key]
     rows = HANDLED_ROWS[key](scope)
     inner = rows.annotate(_c=F(form.case), _d=form.den, _n=form.num if form.num is not None else F(form.case))
-    sql, params = inner.values_list("_c", "_d", "_n").query.sql_with_params()
+    sql, params = inner.values_list("_c", "_d", "_n").order_by().query.sql_with_params()
     if not owner:
         return {}
     pairs = ", ".join(["(%s, %s)"] * len(owner))
@@ -115,8 +115,9 @@ def _handled(key: str, scope: Scope, owner: dict[int, int]) -> dict[int, tuple[A
     query = f"""
         WITH r (c, d, n) AS ({sql}),
              m (unit_id, scored) AS (VALUES {pairs}),
-             p AS (SELECT DISTINCT a.case_id, m.scored FROM {a} a JOIN m ON m.unit_id = a.unit_id
-                    WHERE a.role <> %s AND a.case_id IN (SELECT c FROM r))
+             ra AS MATERIALIZED (SELECT a.case_id, a.unit_id FROM {a} a
+                                  WHERE a.role <> %s AND a.case_id IN (SELECT c FROM r)),
+             p AS (SELECT DISTINCT ra.case_id, m.scored FROM ra JOIN m ON m.unit_id = ra.unit_id)
         SELECT p.scored, {agg.format("r.d")}, {agg.format("r.n")}
           FROM r JOIN p ON p.case_id = r.c
          GROUP BY p.scored"""

@@ -5,17 +5,22 @@
     python -m bench.load_cases 20000                    # the template: 20,000 simulated, consistent cases
     python manage.py fake_calls --days 1 --per-day 20   # queues and agents for the calls
     nice -n 10 python -m bench.scale_load --cases 10000000 --calls 50000000
+    # or both at once, in two processes: ... --skip-calls & ... --skip-cases
 
 Cases: the template's cases are copied (INSERT … SELECT over generate_series) until the target is reached, each
 copy's timestamps moved back by a copy-specific shift below 12 hours, so days, hours, statuses, life cycles and
-proportions stay those of the simulation (old cases closed, recent ones open). Each copy brings its cases'
+proportions stay those of the simulation (old cases closed, recent ones open). What a copied case is about and where
+(type, nature, urgency, bureau, district, place, channel, keywords) is taken from another template case picked per
+copy, so a day's cases spread over as many combinations as real days of that size (the daily facts get their
+realistic millions of rows; plain copies gave 50,000). Each copy brings its cases'
 assignments and callbacks, and of the timeline only the events the measures read (`callback`,
 `supervision_opinion`) — the full timeline (6.5 events a case) would add ~65 M rows and ~16 GB that no figure here
 reads. Numbers stay unique (the template's day + copy × 1000 + its sequence) and the day counters move past them.
 
 Calls: `--calls` CDR rows generated outright over the template's two years (in time order, ~92 % reaching a queue,
 exponential waits of mean 25 s, abandoned past 90 s or at 6 %, talk 1–6 min), with one queue-log row per queued call
-(its `connect` or `abandon` with the wait) — what the answer rate and service levels read.
+(its `connect` or `abandon` with the wait, written by the same statement) — what the answer rate and service levels
+read. The tables referring to calls are emptied first.
 
 The secondary indexes and constraints of the grown tables are dropped before and rebuilt after (unique ones
 validated; foreign keys added back NOT VALID: the rows are copies of valid rows and ids of existing rows; say
@@ -37,6 +42,10 @@ from bench import require_postgresql
 
 CASE_TABLES = ("cases_case", "cases_assignment", "cases_callback", "cases_caseevent")
 CALL_TABLES = ("telephony_call", "telephony_queuelog")
+SUBJECT_COLUMNS = (
+    "case_type_id", "nature_id", "urgency_id", "bureau_id", "district_id", "location_unit_id", "location",
+    "channel", "keywords",
+)  # fmt: skip
 MAX_SHIFT = 43_200  # seconds; a copy's cases move back by less than 12 hours
 
 
@@ -146,9 +155,15 @@ def grow_cases(conn: psycopg.Connection[Any], target: int, chunk: int, validate:
         return f"t.{col} - {shift}"
 
     case_cols = columns(conn, "cases_case")
+    # what a case is about and where (type, nature, urgency, bureau, district, place, channel, keywords) comes
+    # from another template case `d`, picked per copy: each copy mixes the template's subjects anew, so a day's
+    # cases spread over as many type × district × bureau × … combinations as simulated days of their size do
+    # (the joint distribution stays the simulation's), instead of repeating the template's 27 cases a day
+    subject = {c: f"d.{c}" for c in SUBJECT_COLUMNS if c in case_cols}
     case_sel = select_list(
         case_cols,
         {
+            **subject,
             "id": f"t.id + k * {T}",
             "number": "substr(t.number, 1, 8) || lpad((k * 1000 + substr(t.number, 9)::int)::text, 6, '0')",
             **{
@@ -183,7 +198,8 @@ def grow_cases(conn: psycopg.Connection[Any], target: int, chunk: int, validate:
         k = f"generate_series({first}, {last}) AS k"
         with conn.transaction():
             step(conn, f"cases copies {first}-{last}",
-                 f"INSERT INTO cases_case ({', '.join(case_cols)}) SELECT {case_sel} FROM cases_case t, {k} "
+                 f"INSERT INTO cases_case ({', '.join(case_cols)}) SELECT {case_sel} FROM cases_case t "
+                 f"CROSS JOIN {k} JOIN cases_case d ON d.id = 1 + (t.id * 7919 + k * 104729) % {T} "
                  f"WHERE t.id <= {T}")  # fmt: skip
             step(conn, "  assignments",
                  f"INSERT INTO cases_assignment ({', '.join(a_cols)}) SELECT {a_sel} FROM cases_assignment t, {k} "
@@ -209,10 +225,17 @@ def make_calls(conn: psycopg.Connection[Any], total: int, chunk: int, validate: 
     agents = [r[0] for r in conn.execute("SELECT id FROM telephony_agent ORDER BY id").fetchall()]
     if not queues or not agents:
         raise SystemExit("no queues or agents: run `manage.py fake_calls --days 1 --per-day 20` first")
-    conn.execute(
-        "TRUNCATE telephony_queuelog, telephony_callleg, telephony_callcase, telephony_agentstatelog"
-    )
     conn.execute("UPDATE telephony_agent SET current_call_id = NULL")
+    # every table that refers to a call (the fixture's few calls go; the generated ones refer to nothing)
+    referring = [
+        r[0]
+        for r in conn.execute(
+            "SELECT DISTINCT conrelid::regclass::text FROM pg_constraint "
+            "WHERE confrelid = 'telephony_call'::regclass AND conrelid <> confrelid AND contype = 'f' "
+            "AND conrelid::regclass::text <> 'telephony_agent'"
+        ).fetchall()
+    ]
+    conn.execute(f"TRUNCATE {', '.join(referring)}")
     conn.execute("DELETE FROM telephony_call")
     indexes, constraints = drop_schema(conn, CALL_TABLES)
     start, end = conn.execute(
@@ -226,8 +249,8 @@ def make_calls(conn: psycopg.Connection[Any], total: int, chunk: int, validate: 
         last = min(total, first + chunk - 1)
         with conn.transaction():
             # r1: reaches a queue? r2: wait; r3: abandons anyway? r4: talk; ivr: seconds in self-service
-            step(conn, f"calls {first:,}-{last:,}",
-                 f"""INSERT INTO telephony_call (id, call_id, caller, dialed, priority, status, disposition,
+            step(conn, f"calls {first:,}-{last:,} and their queue-log rows (one statement)",
+                 f"""WITH calls AS (INSERT INTO telephony_call (id, call_id, caller, dialed, priority, status, disposition,
                         blacklist_treatment, started_at, enqueued_at, answered_at, ended_at, time_to_person_ms,
                         agent_id, number_id, queue_id, ivr_version_id, direction)
                  SELECT i, 'b' || i, '13' || lpad(((i * 2654435761) %% 1000000000)::text, 9, '0'), '12345', 0,
@@ -251,15 +274,14 @@ def make_calls(conn: psycopg.Connection[Any], total: int, chunk: int, validate: 
                                         random() AS r3,
                                         make_interval(secs => 60 + random() * 300) AS talk,
                                         make_interval(secs => 5 + random() * 35) AS ivr
-                                   FROM generate_series(%(first)s::bigint, %(last)s::bigint) AS i) x) y""",
+                                   FROM generate_series(%(first)s::bigint, %(last)s::bigint) AS i) x) y
+                 RETURNING id, enqueued_at, answered_at, ended_at, agent_id, queue_id)
+                 INSERT INTO telephony_queuelog (event, wait_ms, at, agent_id, call_id, queue_id)
+                 SELECT CASE WHEN answered_at IS NULL THEN 'abandon' ELSE 'connect' END,
+                        (extract(epoch FROM coalesce(answered_at, ended_at) - enqueued_at) * 1000)::int,
+                        coalesce(answered_at, ended_at), agent_id, id, queue_id
+                   FROM calls WHERE enqueued_at IS NOT NULL""",
                  {"start": start, "step": span / total, "first": first, "last": last})  # fmt: skip
-            step(conn, "  queue log (connect / abandon)",
-                 """INSERT INTO telephony_queuelog (event, wait_ms, at, agent_id, call_id, queue_id)
-                    SELECT CASE WHEN answered_at IS NULL THEN 'abandon' ELSE 'connect' END,
-                           (extract(epoch FROM coalesce(answered_at, ended_at) - enqueued_at) * 1000)::int,
-                           coalesce(answered_at, ended_at), agent_id, id, queue_id
-                      FROM telephony_call WHERE id BETWEEN %s AND %s AND enqueued_at IS NOT NULL""",
-                 [first, last])  # fmt: skip
     generated = time.perf_counter() - started
     log(f"calls generated in {generated:.1f} s")
     rebuilt = restore_schema(conn, indexes, constraints, validate)
@@ -299,7 +321,8 @@ def main() -> None:
         if not args.skip_calls:
             make_calls(conn, args.calls, args.call_chunk, args.validate)
         v = time.perf_counter()
-        for table in (*CASE_TABLES, *CALL_TABLES):
+        grown = (() if args.skip_cases else CASE_TABLES) + (() if args.skip_calls else CALL_TABLES)
+        for table in grown:
             conn.execute(f"VACUUM (ANALYZE) {table}")
         log(f"VACUUM ANALYZE: {time.perf_counter() - v:.1f} s")
         sizes(conn)

@@ -13,7 +13,7 @@ from hotline.analytics import bigscreen
 from hotline.analytics import measures as m
 from hotline.analytics.crosstab import engine
 from hotline.analytics.facts import build, read
-from hotline.analytics.facts.models import CaseFact, FactDay, FactState
+from hotline.analytics.facts.models import AreaFact, CaseFact, CaseMonthFact, FactDay, FactState
 from hotline.cases import services
 from hotline.cases.events import run_queued
 from hotline.common import clock
@@ -29,7 +29,9 @@ CROSS_TABS = [
     {"rows": "bureau", "measure": ["intake_volume", "first_contact_resolution"]},
     {"rows": "urgency", "cols": "nature", "measure": "intake_volume"},
     {"rows": "district", "measure": "intake_volume", "status": "closed,handling,submitted"},
-    {"rows": "area", "measure": "intake_volume"},  # not in the facts: answered directly
+    {"rows": "area", "measure": "intake_volume"},  # the facts by place
+    {"rows": "area", "cols": "month", "measure": "intake_volume"},
+    {"rows": "area", "measure": "intake_volume", "channel": "web"},  # not in the facts by place: directly
 ]
 
 
@@ -76,6 +78,10 @@ def test_every_figure_from_the_facts_equals_the_direct_queries(month, city, peop
                 continue
             via, direct = both(lambda user=user, params=params: table(user, **params))
             assert via == direct, params
+    for area in (city.east, city.guanshan, city.west):  # by place under a place: its subtree's rows
+        params = {"rows": "area", "measure": "intake_volume", "area": str(area.pk)}
+        via, direct = both(lambda params=params: table(people.dispatcher, **params))
+        assert via == direct, area.name
     for scope in scopes(city):
         for fn in (m.intake_volume, m.intake_by_type, m.first_contact_resolution):
             via, direct = both(lambda fn=fn, scope=scope: fn(scope))
@@ -166,3 +172,64 @@ def test_the_report_page_states_how_fresh_its_figures_are(month, city, people, c
         spec = engine.parse({**query, "area": city.east.pk}, user=people.dispatcher)  # not in the facts
         engine.run(spec)
     assert "数据时效" not in dict(spec.describe())
+
+
+def month_rows():
+    key = ("month", "scope", "case_type_id", "district_id", "bureau_id", "channel", "status", "n", "answered")
+    return sorted(CaseMonthFact.objects.values_list(*key))
+
+
+def test_whole_months_are_read_from_the_monthly_rows_and_the_edges_from_the_daily_ones(month, city, people):
+    with clock.frozen_now(RUN_AT):
+        build.rebuild()
+    assert FactState.objects.get().months_through == dt.date(2026, 11, 1)  # December is not over
+    # every month before December is the sum of its days
+    assert {r[0] for r in month_rows()} == {dt.date(2026, 10, 1), dt.date(2026, 11, 1)}
+    november = sum(r[-2] for r in month_rows() if r[0] == dt.date(2026, 11, 1) and r[1] == 0)
+    assert november == 4  # A, B, C, D
+    by_month = {"rows": "channel", "cols": "month", "measure": "intake_volume"}
+    by_day = {"rows": "channel", "cols": "day", "measure": "intake_volume"}
+    before_month, before_day = table(people.dispatcher, **by_month), table(people.dispatcher, **by_day)
+    CaseMonthFact.objects.filter(scope=0).update(n=100)  # tampered: what reads whole months changes
+    assert table(people.dispatcher, **by_month) != before_month
+    # days and weeks read the daily rows only (the per-day cells; the totals beside them are whole months)
+    assert [r[1][:-1] for r in table(people.dispatcher, **by_day)[:-1]] == [
+        r[1][:-1] for r in before_day[:-1]
+    ]
+    # a period starting mid-November reads November's days, not its month
+    mid = {**by_month, "from": "2026-11-20"}
+    via = table(people.dispatcher, **mid)
+    with read.disabled():
+        assert via == table(people.dispatcher, **mid)
+
+
+def test_a_recomputed_day_brings_its_month_up_to_date_and_a_month_just_ended_is_summed(month, city, people):
+    with clock.frozen_now(RUN_AT):
+        build.rebuild()
+    summed = month_rows()
+    CaseMonthFact.objects.filter(month=dt.date(2026, 11, 1)).update(n=100)
+    FactDay.objects.create(day=dt.date(2026, 11, 23), marked_at=RUN_AT)
+    with clock.frozen_now(RUN_AT):
+        build.refresh()
+    assert month_rows() == summed
+    with clock.frozen_now(RUN_AT + dt.timedelta(days=1)):  # 1 January: December is over
+        build.refresh()
+    assert FactState.objects.get().months_through == dt.date(2026, 12, 1)
+    december = sum(r[-2] for r in month_rows() if r[0] == dt.date(2026, 12, 1) and r[1] == 0)
+    assert december == 2  # G and the case registered on the 31st
+    with clock.frozen_now(RUN_AT + dt.timedelta(days=1)):
+        via = table(people.dispatcher, rows="status", cols="month", measure="intake_volume")
+        with read.disabled():
+            assert via == table(people.dispatcher, rows="status", cols="month", measure="intake_volume")
+
+
+def test_the_report_by_place_reads_the_facts_by_place(month, city, people):
+    with clock.frozen_now(RUN_AT):
+        build.rebuild()
+    assert sum(AreaFact.objects.filter(scope=0).values_list("n", flat=True)) == sum(
+        CaseFact.objects.filter(scope=0).values_list("n", flat=True)
+    )
+    by_place = {"rows": "area", "measure": "intake_volume"}
+    before = table(people.dispatcher, **by_place)
+    AreaFact.objects.filter(scope=0).update(n=100)
+    assert table(people.dispatcher, **by_place) != before

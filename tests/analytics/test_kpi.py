@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from hotline.analytics.kpi import services as kpi
 from hotline.analytics.kpi.models import AssessmentPeriod, Indicator, Scheme, Score
-from hotline.cases.models import Assignment, AssignmentStatus
+from hotline.cases.models import Assignment, AssignmentRole, AssignmentStatus, Callback
 from hotline.common import clock
 from hotline.common.errors import NotFound, ServiceError
 from hotline.notify.models import Outbox
@@ -206,3 +206,49 @@ def test_a_scheme_with_a_measure_without_a_unit_side_is_refused(city, people):
     with pytest.raises(ServiceError) as err:
         period_of(s, people)
     assert "indicators" in err.value.field_errors
+
+
+@pytest.mark.parametrize("depth", [1, 2])
+def test_every_indicator_for_all_units_at_once_equals_the_unit_by_unit_figure(city, people, depth):
+    """The set-based indicators (kpi/bulk.py) against the measure's own unit-scoped query, for every scored
+    unit: the month's fixture (a redone case called back twice, an extension, late and on-time reports) plus a
+    case handled by two units of one district (counted once for the district) and a copy (not counted)."""
+    from hotline.analytics import measures as m
+    from hotline.analytics.kpi import bulk
+
+    build(city, people)
+    with clock.frozen_now(T0):
+        shared = dispatched_to(
+            city,
+            people,
+            city.guanshan,
+            (city.liyuan, AssignmentRole.ASSISTING),
+            (city.west, AssignmentRole.CC),
+        )
+    reported(shared, due=T0 + dt.timedelta(days=5), finished=T0 + dt.timedelta(days=1))
+    for rating in ("satisfied", "dissatisfied"):  # rated twice (the state machine is not the point here)
+        Callback.objects.create(
+            case=shared,
+            actor=people.agent,
+            method="phone",
+            rating=rating,
+            created_at=T0 + dt.timedelta(days=6),
+        )
+    s = scheme(depth, ("on_time_completion", 1, 100, 0))
+    units = kpi.scored_directly(s)
+    with clock.frozen_now(RUN_AT):
+        period = period_of(s, people)
+        template = kpi._scope(period, units[0], clock.now())
+        checked = 0
+        for key in sorted(bulk.SUPPORTED):
+            got = bulk.figures(key, template, units)
+            assert got is not None
+            for unit in units:
+                own = m.measure(key).compute(kpi._scope(period, unit, clock.now()))
+                assert (got[unit.pk].value, got[unit.pk].numerator, got[unit.pk].denominator) == (
+                    own.value,
+                    own.numerator,
+                    own.denominator,
+                ), (key, unit.name)
+                checked += own.denominator or own.value or 0
+        assert checked > 5  # the fixture gives the figures something to count

@@ -320,26 +320,49 @@ def _fact_rows(
     spec: Spec, gm: g.Grouped, by: list[dims.Dimension]
 ) -> dict[tuple[Any, ...], tuple[Any, int]] | None:
     """The same figure from the daily facts (days before today) plus a direct count of today; None when the
-    facts cannot answer (another measure, a rolled unit dimension, an area filter, a deep unit scope)."""
-    if gm.key not in FACT_MEASURES or spec.area is not None:
+    facts cannot answer (another measure, a rolled unit dimension, a place filter outside the report by place,
+    a deep unit scope)."""
+    if gm.key not in FACT_MEASURES:
+        return None
+    # by place (rolled up from the place of each case) with no other filter: the facts by place
+    area = any(d.kind == dims.ROLLED and d.field == "location_unit" for d in by)
+    if area and (set(spec.filters) - {"area"} or gm.key != "intake_volume"):
+        return None
+    if spec.area is not None and not area:
         return None
     columns: list[str] = []
     for dim in by:
         if dim.kind == dims.TIME:
             columns.append(dim.key)
-        elif dim.kind == dims.FIELD:
+        elif dim.kind == dims.FIELD and not area:
             columns.append(dim.field + ("_id" if (dim.dict_kind or dim.unit) else ""))
+        elif dim.kind == dims.ROLLED and dim.field == "location_unit":
+            columns.append("location_unit_id")
         else:
             return None
     from ..facts import read
 
+    filters = _filter_q(spec, "")
+    if spec.area is not None:  # the facts hold the place's id: its subtree's ids stand for the path prefix
+        filters = Q(location_unit_id__in=Unit.objects.filter(path__startswith=spec.area.path).values("pk"))
     got = read.counts(
         spec.scope,
         tuple(columns),
-        filters=_filter_q(spec, ""),
+        filters=filters,
         fcr=FACT_MEASURES[gm.key],
         live=lambda scope: _direct_rows(dataclasses.replace(spec, scope=scope), gm, by),
+        area=area,
     )
+    if got is not None and area:  # a place's id → its path, as the direct rows give it (rolled up by `_key`)
+        place = [i for i, c in enumerate(columns) if c == "location_unit_id"]
+        ids = {k[i] for k in got for i in place if isinstance(k[i], int)}
+        paths = dict(Unit.objects.filter(pk__in=ids).values_list("pk", "path"))
+        merged: dict[tuple[Any, ...], list[Any]] = defaultdict(lambda: [0, 0])
+        for k, (num, den) in got.items():
+            key = tuple(paths.get(v, v) if i in place and isinstance(v, int) else v for i, v in enumerate(k))
+            merged[key][0] += num or 0
+            merged[key][1] += den
+        got = {k: (v[0], v[1]) for k, v in merged.items()}
     if got is not None and spec.facts_as_of is None:
         spec.facts_as_of = read.freshness()
     return got

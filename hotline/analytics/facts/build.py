@@ -1,5 +1,7 @@
 """Computing the facts from the case tables: one local day at a time (the same SQL on SQLite and PostgreSQL), or
-every day at once on PostgreSQL (a full build), and the `analytics-facts` job that keeps them up to date."""
+every day at once on PostgreSQL (a full build); the monthly rows from the daily ones (every whole month before
+the current one, again whenever one of its days is recomputed); and the `analytics-facts` job that keeps them up
+to date."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from hotline.cases.models import Assignment, AssignmentRole, Case, CaseStatus, C
 from hotline.common import clock
 from hotline.orgs.models import Unit
 
-from .models import CaseFact, FactDay, FactState
+from .models import AreaFact, CaseFact, CaseMonthFact, FactDay, FactState
 
 # Units this deep or higher get their own rows (districts, city bureaus, streets, district bureaus); a deeper
 # unit's figures are few enough to count directly.
@@ -26,15 +28,19 @@ SAFETY_SECONDS = 60.0
 DIMENSIONS = ("case_type_id", "district_id", "bureau_id", "channel", "status", "urgency_id", "nature_id")
 
 
-def _sql(day_expr: str, where: str) -> str:
+# the place where a case happened, kept apart (its ~140 values would multiply the main rows): the by-place report
+AREA_DIMENSIONS = ("location_unit_id",)
+
+
+def _sql(day_expr: str, where: str, model: Any = CaseFact, dimensions: tuple[str, ...] = DIMENSIONS) -> str:
     """INSERT … SELECT of the facts of the cases matching `where` (`{alias}` is the case table's alias), dated by
     `day_expr`: each case once for the centre, and once per unit of depth ≤ SCOPE_DEPTH above (or at) a unit it
     was given to handle."""
-    fact, case = CaseFact._meta.db_table, Case._meta.db_table
+    fact, case = model._meta.db_table, Case._meta.db_table
     assignment, unit = Assignment._meta.db_table, Unit._meta.db_table
-    cols = ", ".join(f"{{alias}}.{d}" for d in DIMENSIONS)
+    cols = ", ".join(f"{{alias}}.{d}" for d in dimensions)
     answered = "CASE WHEN {alias}.close_kind = %(answered)s THEN 1 ELSE 0 END"
-    named = ", ".join(f"{{alias}}.{d} AS {d}" for d in DIMENSIONS)
+    named = ", ".join(f"{{alias}}.{d} AS {d}" for d in dimensions)
     centre = (
         f"SELECT {day_expr} AS day_key, 0 AS scope, {named}, {answered} AS answered FROM {case} {{alias}} "
         f"WHERE {where}"
@@ -48,7 +54,7 @@ def _sql(day_expr: str, where: str) -> str:
                     ON m.unit_id = a.unit_id
                  WHERE a.role <> %(cc)s AND a.case_id IN (SELECT {{alias}}.id FROM {case} {{alias}} WHERE {where})) p
           JOIN {case} {{alias}} ON {{alias}}.id = p.case_id""".format(alias="c1")
-    columns = ", ".join(DIMENSIONS)
+    columns = ", ".join(dimensions)
     return f"""
         INSERT INTO {fact} (day, scope, {columns}, n, answered)
         SELECT day_key, scope, {columns}, COUNT(*) AS n, SUM(answered) AS answered
@@ -85,6 +91,7 @@ def recompute_day(day: dt.date) -> None:
     with transaction.atomic():
         FactDay.objects.filter(day=day).delete()
         CaseFact.objects.filter(day=day).delete()
+        AreaFact.objects.filter(day=day).delete()
         with connection.cursor() as cursor:
             ops = connection.ops
             params = _params(
@@ -93,6 +100,58 @@ def recompute_day(day: dt.date) -> None:
                 end=ops.adapt_datetimefield_value(end),
             )
             cursor.execute(_sql("%(day)s", where), params)
+            cursor.execute(_sql("%(day)s", where, AreaFact, AREA_DIMENSIONS), params)
+
+
+def month_of(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def next_month(month: dt.date) -> dt.date:
+    return (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+
+
+def recompute_month(month: dt.date) -> None:
+    """Replace one month's monthly rows by the sum of its daily rows (one INSERT … SELECT)."""
+    fact, monthly = CaseFact._meta.db_table, CaseMonthFact._meta.db_table
+    columns = ", ".join(DIMENSIONS)
+    ops = connection.ops
+    with transaction.atomic():
+        CaseMonthFact.objects.filter(month=month).delete()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""INSERT INTO {monthly} (month, scope, {columns}, n, answered)
+                    SELECT %s, scope, {columns}, SUM(n), SUM(answered) FROM {fact}
+                     WHERE day >= %s AND day < %s
+                     GROUP BY scope, {columns}""",
+                [ops.adapt_datefield_value(d) for d in (month, month, next_month(month))],
+            )
+
+
+def bring_months_up_to_date(days: list[dt.date] | None = None) -> list[dt.date]:
+    """Monthly rows for every whole month before the current one not yet summed, and again for the months of
+    `days` (recomputed daily rows) already summed. Returns the months recomputed."""
+    state = FactState.objects.filter(pk=1).first()
+    if state is None or state.built_at is None:
+        return []
+    last_whole = month_of(local_day(clock.now())) - dt.timedelta(days=1)
+    last_whole = month_of(last_whole)
+    through = state.months_through
+    months = sorted({month_of(d) for d in days or [] if through is not None and month_of(d) <= through})
+    if through is None:
+        first = CaseFact.objects.order_by("day").values_list("day", flat=True).first()
+        start = month_of(first) if first is not None else last_whole
+    else:
+        start = next_month(through)
+    month = start
+    while month <= last_whole:
+        months.append(month)
+        month = next_month(month)
+    for month in months:
+        recompute_month(month)
+    if through is None or last_whole > through:
+        FactState.objects.filter(pk=1).update(months_through=last_whole)
+    return months
 
 
 def rebuild() -> int:
@@ -101,14 +160,19 @@ def rebuild() -> int:
     with transaction.atomic():
         FactDay.objects.all().delete()
         CaseFact.objects.all().delete()
+        CaseMonthFact.objects.all().delete()
+        AreaFact.objects.all().delete()
         if connection.vendor == "postgresql":
-            sql = _sql("({alias}.created_at AT TIME ZONE %(tz)s)::date", "{alias}.status <> %(draft)s")
+            day_sql, where = "({alias}.created_at AT TIME ZONE %(tz)s)::date", "{alias}.status <> %(draft)s"
             with connection.cursor() as cursor:
                 # every case at once: hash joins (the planner misjudges the unit-ancestor join and would probe
                 # the assignments unit by unit)
                 cursor.execute("SET LOCAL enable_nestloop = off")
                 cursor.execute("SET LOCAL work_mem = '256MB'")
-                cursor.execute(sql, _params(tz=settings.TIME_ZONE))
+                cursor.execute(_sql(day_sql, where), _params(tz=settings.TIME_ZONE))
+                cursor.execute(
+                    _sql(day_sql, where, AreaFact, AREA_DIMENSIONS), _params(tz=settings.TIME_ZONE)
+                )
         else:
             first = Case.objects.order_by("created_at").values_list("created_at", flat=True).first()
             if first is not None:
@@ -117,7 +181,10 @@ def rebuild() -> int:
                     recompute_day(day)
                     day += dt.timedelta(days=1)
         now = clock.now()
-        FactState.objects.update_or_create(pk=1, defaults={"built_at": now, "refreshed_at": now})
+        FactState.objects.update_or_create(
+            pk=1, defaults={"built_at": now, "refreshed_at": now, "months_through": None}
+        )
+        bring_months_up_to_date()
     return CaseFact.objects.count()
 
 
@@ -155,5 +222,6 @@ def refresh(*, limit: int = 200) -> int:
         days += [d for d in (today, today - dt.timedelta(days=1)) if d not in days]
     for day in days:
         recompute_day(day)
+    bring_months_up_to_date(days)  # the months of the days just recomputed, and a month just ended
     FactState.objects.filter(pk=1).update(refreshed_at=clock.now())
     return len(days)

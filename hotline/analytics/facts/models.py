@@ -33,6 +33,45 @@ class CaseFact(models.Model):
         indexes = [models.Index(fields=["scope", "day"], name="casefact_scope_day_idx")]
 
 
+class CaseMonthFact(models.Model):
+    """The daily facts of one whole local month added up (`month` is its first day), for the months before the
+    current one up to `FactState.months_through`: a year's figure reads twelve months of these instead of 365
+    days of daily rows. Recomputed from the daily rows whenever one of its days is (`build.recompute_months`)."""
+
+    month = models.DateField(_("月份"))
+    scope = models.BigIntegerField(_("统计范围"))
+    case_type_id = models.BigIntegerField(null=True)
+    district_id = models.BigIntegerField(null=True)
+    bureau_id = models.BigIntegerField(null=True)
+    channel = models.CharField(max_length=16)
+    status = models.CharField(max_length=24)
+    urgency_id = models.BigIntegerField(null=True)
+    nature_id = models.BigIntegerField(null=True)
+    n = models.IntegerField(_("工单数"))
+    answered = models.IntegerField(_("受理时解答办结数"))
+
+    class Meta:
+        verbose_name = _("每月工单汇总")
+        verbose_name_plural = _("每月工单汇总")
+        indexes = [models.Index(fields=["scope", "month"], name="casemonthfact_scope_month_idx")]
+
+
+class AreaFact(models.Model):
+    """The same cases as `CaseFact` (same day, same scopes) counted by the place they happened (`location_unit`),
+    for the report by place; its own table, so that the place's many values do not multiply the main rows."""
+
+    day = models.DateField(_("日期"))
+    scope = models.BigIntegerField(_("统计范围"))
+    location_unit_id = models.BigIntegerField(null=True)
+    n = models.IntegerField(_("工单数"))
+    answered = models.IntegerField(_("受理时解答办结数"))
+
+    class Meta:
+        verbose_name = _("每日工单汇总（事发地）")
+        verbose_name_plural = _("每日工单汇总（事发地）")
+        indexes = [models.Index(fields=["scope", "day"], name="areafact_scope_day_idx")]
+
+
 class FactDay(models.Model):
     """A day whose facts must be recomputed (a case registered that day changed)."""
 
@@ -49,6 +88,8 @@ class FactState(models.Model):
 
     built_at = models.DateTimeField(_("全量生成时间"), null=True)
     refreshed_at = models.DateTimeField(_("最近更新时间"), null=True)
+    # the last month (its first day) whose monthly rows are complete; later months are read from the daily rows
+    months_through = models.DateField(_("月汇总截至"), null=True)
 
     class Meta:
         verbose_name = _("汇总状态")

@@ -1,5 +1,5 @@
-"""Reading a grouped intake figure from the facts: the days before today from `CaseFact`, today from the case
-table (live), added up. `None` when the facts cannot answer (not built, switched off, a scope or grouping they do
+"""Reading a grouped intake figure from the facts: the whole months before the current one from `CaseMonthFact`,
+the other days before today from `CaseFact`, today from the case table (live), added up. `None` when the facts cannot answer (not built, switched off, a scope or grouping they do
 not hold): the caller then runs its direct query for the whole period."""
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from django.conf import settings
 from django.db.models import Q, Sum
 from django.utils import timezone
 
+from . import build
 from .build import SCOPE_DEPTH, day_bounds, local_day
-from .models import CENTRE, CaseFact, FactState
+from .models import CENTRE, AreaFact, CaseFact, CaseMonthFact, FactState
 
 if TYPE_CHECKING:
     from ..measures import Scope
@@ -38,6 +39,11 @@ def disabled() -> Iterator[None]:
 
 def state() -> FactState | None:
     return FactState.objects.filter(pk=1, built_at__isnull=False).first()
+
+
+def state_months_through() -> dt.date | None:
+    s = state()
+    return s.months_through if s else None
 
 
 def scope_key(scope: Scope) -> int | None:
@@ -71,10 +77,14 @@ def counts(
     filters: Q | None = None,
     fcr: bool = False,
     live: Callable[[Scope], Counts],
+    area: bool = False,
 ) -> Counts | None:
     """Intake (or, `fcr`, first-contact resolution: answered over accepted) of `scope` grouped by `by` (fact
     columns, or "day" / "week" / "month"). `live(scope)` counts the part of the period from today's midnight on
-    directly, in the same form. None when the facts cannot answer."""
+    directly, in the same form. `area`: from the facts by place (`AreaFact`: `location_unit_id` only, no status,
+    no monthly rows). None when the facts cannot answer."""
+    if area and fcr:
+        return None
     if not usable(scope):
         return None
     key = scope_key(scope)
@@ -92,18 +102,39 @@ def counts(
     if first <= last:
         from ..measures import NOT_ACCEPTED
 
-        qs = CaseFact.objects.filter(scope=key, day__gte=first, day__lte=last)
-        if filters is not None:
-            qs = qs.filter(filters)
-        if fcr:
-            qs = qs.exclude(status__in=NOT_ACCEPTED)
-        columns = [("day" if b in TIME_KEYS else b) for b in by]
-        sums = {"den": Sum("n"), "num": Sum("answered")}
-        rows = qs.values(*columns).annotate(**sums).order_by() if columns else [qs.aggregate(**sums)]
-        for row in rows:
-            k = tuple(_bucket(b, row["day"]) if b in TIME_KEYS else row[b] for b in by)
-            out[k][0] += (row["num"] or 0) if fcr else 0
-            out[k][1] += row["den"] or 0
+        # whole months from the monthly rows when the grouping is no finer than a month, the edges from the
+        # daily rows
+        months: tuple[dt.date, dt.date] | None = None
+        through = state_months_through()
+        if through is not None and not area and "day" not in by and "week" not in by:
+            m_first = first if first.day == 1 else build.next_month(first)
+            m_last = build.month_of(last + dt.timedelta(days=1)) - dt.timedelta(
+                days=1
+            )  # last whole month's end
+            m_last = min(m_last, build.next_month(through) - dt.timedelta(days=1))
+            if m_first <= m_last:
+                months = (m_first, m_last)
+        parts: list[tuple[Any, str, Q]] = []
+        if months is None:
+            parts.append((AreaFact if area else CaseFact, "day", Q(day__gte=first, day__lte=last)))
+        else:
+            parts.append((CaseMonthFact, "month", Q(month__gte=months[0], month__lte=months[1])))
+            parts.append(
+                (CaseFact, "day", Q(day__gte=first, day__lt=months[0]) | Q(day__gt=months[1], day__lte=last))
+            )
+        for model, time_column, period in parts:
+            qs = model.objects.filter(period, scope=key)
+            if filters is not None:
+                qs = qs.filter(filters)
+            if fcr:
+                qs = qs.exclude(status__in=NOT_ACCEPTED)
+            columns = [(time_column if b in TIME_KEYS else b) for b in by]
+            sums = {"den": Sum("n"), "num": Sum("answered")}
+            rows = qs.values(*columns).annotate(**sums).order_by() if columns else [qs.aggregate(**sums)]
+            for row in rows:
+                k = tuple(_bucket(b, row[time_column]) if b in TIME_KEYS else row[b] for b in by)
+                out[k][0] += (row["num"] or 0) if fcr else 0
+                out[k][1] += row["den"] or 0
     if scope.end > midnight:
         for k, (num, den) in live(dataclasses.replace(scope, start=max(scope.start, midnight))).items():
             out[k][0] += num or 0

@@ -24,6 +24,7 @@ from hotline.orgs.selectors import sees_everything
 
 from .. import measures as m
 from ..group_measures import GROUP_REGISTRY
+from . import bulk
 from .groups import compute_groups
 from .models import (
     Adjustment,
@@ -66,15 +67,16 @@ def points(value: float, *, full_at: Decimal, zero_at: Decimal) -> Decimal:
 
 
 def weigh(
-    indicators: list[Indicator], registry: Any, scope: Any
+    indicators: list[Indicator], registry: Any, scope: Any, known: dict[str, Any] | None = None
 ) -> tuple[list[dict[str, Any]], Decimal | None]:
     """Each indicator's figure for `scope` and its points (a row per indicator, as stored in a score's details),
-    and the weighted mean of the points of the figures that apply (None when none does)."""
+    and the weighted mean of the points of the figures that apply (None when none does). `known`: figures
+    already computed for `scope`, by measure key (the set-based ones of `bulk`)."""
     details: list[dict[str, Any]] = []
     weighted, weights = Decimal(0), Decimal(0)
     for ind in indicators:
         measure = registry[ind.measure]
-        figure = measure.compute(scope)
+        figure = (known or {}).get(ind.measure) or measure.compute(scope)
         row: dict[str, Any] = {
             "measure": ind.measure,
             "name": str(measure.name),
@@ -188,11 +190,19 @@ def compute(*, period: AssessmentPeriod, user: User | None = None) -> list[Score
     now = clock.now()
     scores: dict[int, Score] = {}
     units: dict[int, Unit] = {}
-    for unit in scored_directly(scheme):
+    scored = scored_directly(scheme)
+    # every indicator (and the volume weighing superiors) for all scored units at once where it can be
+    bulk_figures: dict[str, dict[int, m.Figure]] = {}
+    for key in {i.measure for i in indicators} | {"intake_volume"}:
+        got = bulk.figures(key, _scope(period, scored[0], now), scored) if scored else None
+        if got is not None:
+            bulk_figures[key] = got
+    for unit in scored:
         units[unit.pk] = unit
         scope = _scope(period, unit, now)
-        details, base = weigh(indicators, m.REGISTRY, scope)
-        volume = m.intake_volume(scope).value or 0
+        known = {key: figs[unit.pk] for key, figs in bulk_figures.items()}
+        details, base = weigh(indicators, m.REGISTRY, scope, known)
+        volume = (known.get("intake_volume") or m.intake_volume(scope)).value or 0
         adj = adjustments.get(unit.pk, Decimal(0))
         scores[unit.pk] = Score(
             period=period,

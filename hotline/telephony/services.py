@@ -107,6 +107,23 @@ def _event_atomic() -> Any:
     return transaction.atomic(savepoint=False)
 
 
+@contextlib.contextmanager
+def _agent_state_atomic(*, savepoint: bool = True) -> Iterator[None]:
+    """The transaction of an agent-state change made on its own (the agent's buttons, the bench): on PostgreSQL,
+    with HOTLINE_AGENT_STATE_ASYNC_COMMIT (default on), its commit does not wait for the WAL to reach the disk,
+    so the new state reaches the agent's screen without that wait (most of the 100 ms budget on a loaded
+    server). What it risks: a PostgreSQL crash within ~0.2 s (wal_writer_delay) may forget that last state change
+    and its log row — never a call's CDR: inside the call controller's pass (or any other transaction) the
+    change commits with that transaction, synchronously."""
+    connection = transaction.get_connection()
+    top = not connection.in_atomic_block
+    with transaction.atomic(savepoint=savepoint):
+        if top and connection.vendor == "postgresql" and settings.HOTLINE_AGENT_STATE_ASYNC_COMMIT:
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO off")
+        yield
+
+
 def _ms(later: dt.datetime, earlier: dt.datetime | None) -> int:
     return max(0, int((later - earlier).total_seconds() * 1000)) if earlier else 0
 
@@ -214,7 +231,7 @@ def agent_set_state(*, agent: Agent, event: str, reason: str = "", actor: Any) -
         raise ServiceError(_("不支持的操作"), field_errors={"event": [_("不支持的操作")]})
     if event == AgentEvent.NOT_READY and reason not in NotReadyReason.values:
         raise ServiceError(_("请选择示忙原因"), field_errors={"reason": [_("请选择示忙原因")]})
-    with transaction.atomic():
+    with _agent_state_atomic():
         locked = Agent.objects.select_for_update().get(pk=agent.pk)
         if getattr(actor, "pk", None) != locked.user_id and not getattr(actor, "is_superuser", False):
             raise NotAllowed(_("只能操作自己的坐席"))
@@ -251,7 +268,7 @@ def agent_event(
     agent is in one of those states (checked on the locked row: one read, not two). Inside a service's
     transaction it takes no savepoint of its own (a failure rolls the whole service back, as before, in two
     round trips fewer)."""
-    with transaction.atomic(savepoint=False):
+    with _agent_state_atomic(savepoint=False):
         agent = Agent.objects.select_for_update().get(pk=agent_pk)
         if only_from and agent.state not in only_from:
             return agent

@@ -208,3 +208,28 @@ def test_a_controller_killed_mid_pass_loses_no_cdr(monkeypatch: pytest.MonkeyPat
     assert QueueLog.objects.filter(event="connect").count() == 2
     assert AgentStateLog.objects.filter(to_state=AgentState.TALKING).count() == 2
     assert {args for args in engine2.ops("hangup")} == {("in-1",), ("in-2",), ("in-3",)}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_agents_own_state_change_does_not_wait_for_the_wal_flush_but_a_call_pass_does() -> None:
+    """The ready / not-ready change made on its own commits asynchronously on PostgreSQL (its push is not held up
+    by the disk); the same change inside a call's transaction (the controller's pass) commits with it,
+    synchronously (a CDR is never at risk)."""
+    from django.db import connection, transaction
+
+    (agent,) = _hotline_with_agents("1001")
+    statements: list[str] = []
+
+    def spy(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(spy):
+        services.agent_event(agent_pk=agent.pk, event=AgentEvent.NOT_READY, reason="break")
+    on_its_own = any("synchronous_commit" in sql for sql in statements)
+    statements.clear()
+    with connection.execute_wrapper(spy), transaction.atomic():
+        services.agent_event(agent_pk=agent.pk, event=AgentEvent.READY)
+    assert on_its_own == (connection.vendor == "postgresql")
+    assert not any("synchronous_commit" in sql for sql in statements)
+    assert Agent.objects.get(pk=agent.pk).state == AgentState.READY

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import resource
 import secrets
@@ -35,6 +34,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from bench import require_postgresql
+from bench.sse import SseStream
 from hotline.intake import chat
 from hotline.intake.defaults import seed_channel_templates
 from hotline.notify.models import MessageTemplate
@@ -95,40 +95,16 @@ def _agent() -> User:
     return user
 
 
-class Stream:
-    """One citizen's SSE stream, read line by line; every received line is timed."""
+class Stream(SseStream):
+    """One citizen's SSE stream; every chat line received is timed."""
 
     def __init__(self, port: int, path: str) -> None:
-        self.port, self.path = port, path
-        self.opened = asyncio.Event()
+        super().__init__(port, path)
         self.received: dict[str, tuple[float, str]] = {}
 
-    async def run(self) -> None:
-        try:
-            reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
-        except OSError:
-            return
-        writer.write(
-            f"GET {self.path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n".encode()
-        )
-        await writer.drain()
-        try:
-            while True:
-                raw = await reader.readline()
-                if not raw:
-                    return
-                line = raw.decode(errors="replace").strip()
-                if line.startswith("retry:"):
-                    self.opened.set()
-                elif line.startswith("data: "):
-                    now = time.time()
-                    data = json.loads(line[6:])
-                    if data.get("type") == "line":
-                        self.received[data["text"]] = (now, data["at"])
-        except (ConnectionError, asyncio.CancelledError):
-            return
-        finally:
-            writer.close()
+    def on_data(self, data: dict[str, Any], received_at: float) -> None:
+        if data.get("type") == "line":
+            self.received[data["text"]] = (received_at, data["at"])
 
 
 async def _post(port: int, path: str, body: str, cookie: str, csrf: str, pool: asyncio.Queue[Any]) -> int:

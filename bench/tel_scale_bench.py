@@ -12,8 +12,9 @@ Two figures, two runs:
     # ≥ 20 new calls/s through IVR → queue → agent
     nice -n 10 python -m bench.tel_scale_bench --calls 400 --rate 20 --hold 4 --agents 120
 
-DATABASE_URL must point at PostgreSQL. `--base` moves every port (default 40060: Kamailio BASE, citizens +3, agents +5,
-node i SIP +10+4i and control +11+4i, RTP +1400+40i (40 ports each), SIPp media +6400 / +6600). Prints SIPp's successful and failed
+DATABASE_URL must point at PostgreSQL. `--base` moves every port, all within BASE..BASE+999 (default 40000: Kamailio
+BASE, citizens +3, agents +5, node i SIP +10+4i and control +11+4i (up to 70 nodes), RTP +300+8i (8 ports each: a node
+holds 4 legs), SIPp media +900 (citizens) / +950 (agents)). Prints SIPp's successful and failed
 calls, the platform's outcome per call (answered, recorded, failed), the peak of calls in progress (from the CDR),
 the time to reach a person p50/p99, the calls/s actually achieved, the CPU seconds of every process, and the load.
 """
@@ -147,7 +148,7 @@ def main() -> None:
     parser.add_argument("--agents", type=int, default=110)
     parser.add_argument("--ring", type=int, default=300, help="ms an agent's phone rings before answering")
     parser.add_argument("--wrap", type=int, default=1, help="after-call work seconds")
-    parser.add_argument("--base", type=int, default=40060)
+    parser.add_argument("--base", type=int, default=40000)
     parser.add_argument(
         "--nodes", type=int, default=2, help="media nodes (each holds 4 legs with the PyPI pjsua2 wheel)"
     )
@@ -156,6 +157,8 @@ def main() -> None:
         "--profile", action="store_true", help="cProfile the controller, print the top functions"
     )
     args = parser.parse_args()
+    if not 1 <= args.nodes <= 70:
+        raise SystemExit("--nodes: 1..70 (every port stays within BASE..BASE+999)")
     require_postgresql()
     from hotline.telephony.adapters.pjsua_node import PjsuaNodeEngine
     from hotline.telephony.adapters.pool import NodePool
@@ -177,9 +180,9 @@ def main() -> None:
         sip_port=base,
         node_sip_port=base + 10,
         ctl_port=base + 11,
-        rtp_port=base + 1400,
+        rtp_port=base + 300,
         nodes=args.nodes,
-        rtp_span=40,
+        rtp_span=8,
         kamailio_shm_mb=256,  # the recipe: 64 MB is not enough under load
     )
     procs: dict[str, subprocess.Popen[bytes]] = {}
@@ -199,7 +202,7 @@ def main() -> None:
         agents_port = base + 5
         procs["sipp agents"] = sipp(
             ["-sf", "agent_uas.xml", "-i", "127.0.0.1", "-p", str(agents_port), "-mi", "127.0.0.1", "-mp",
-             str(base + 6600), "-rtp_echo"],
+             str(base + 950), "-rtp_echo"],
             work,
         )  # fmt: skip
         for i in range(args.agents):
@@ -219,7 +222,7 @@ def main() -> None:
         t0 = time.monotonic()
         procs["sipp citizens"] = sipp(
             ["-sf", "citizen_load.xml", "-inf", "callers.csv", "-s", "12345", stack.registrar, "-i", "127.0.0.1",
-             "-p", str(base + 3), "-mi", "127.0.0.1", "-mp", str(base + 6400), "-r", str(args.rate), "-m",
+             "-p", str(base + 3), "-mi", "127.0.0.1", "-mp", str(base + 900), "-r", str(args.rate), "-m",
              str(args.calls), "-l", str(args.calls), "-timeout", str(int(args.calls / args.rate + args.hold + 120))],
             work,
         )  # fmt: skip

@@ -309,6 +309,9 @@ HOTLINE_TELEPHONY = os.environ.get("HOTLINE_TELEPHONY", "auto")  # auto | on | o
 HOTLINE_TELEPHONY_REDIS = os.environ.get("HOTLINE_TELEPHONY_REDIS", "")
 # Push to browsers across processes (boards, chat, call bar); falls back to HOTLINE_TELEPHONY_REDIS.
 HOTLINE_PUSH_REDIS = os.environ.get("HOTLINE_PUSH_REDIS", "")
+# An agent-state change made on its own (ready / not ready) commits without waiting for the WAL flush (its push
+# to the screen is not held up; a PostgreSQL crash may forget the last ~0.2 s of them). Calls' CDRs never.
+HOTLINE_AGENT_STATE_ASYNC_COMMIT = os.environ.get("HOTLINE_AGENT_STATE_ASYNC_COMMIT", "1") == "1"
 HOTLINE_SIP_PORT = int(os.environ.get("HOTLINE_SIP_PORT", "15060"))
 # Media nodes behind Kamailio's dispatcher (scale-out); TTS engine for IVR prompts (dotted path, default espeak-ng).
 HOTLINE_TELEPHONY_NODES = int(os.environ.get("HOTLINE_TELEPHONY_NODES", "1"))

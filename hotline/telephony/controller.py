@@ -13,6 +13,7 @@ Everything runs on one thread (`run_once` in a loop): events are handled one at 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -68,6 +70,51 @@ RATING_GOODBYE = "未收到有效按键，稍后将再次回访，再见。"
 MAX_RATING_CALLS = 10  # rating calls at the same time (they do not take agents, only lines)
 OUTBOUND_RING_FACTOR = 3
 DISPATCH_IDLE_SECONDS = 0.25  # a citizen called out rings this many times an agent's ring timeout
+BATCH_EVENTS = 64  # events handled per pass of the loop before the timers and the ACD run once
+QUEUE_RULES_SECONDS = 1.0  # queue rules (strategy, wait limit, overflow) are re-read at most this often
+
+
+# Attributes of the controller a pass may change (restored when a pass is rolled back).
+_PASS_STATE = (
+    "_callbacks",
+    "_callbacks_read_at",
+    "_ratings_read_at",
+    "_dispatched_at",
+    "_dirty",
+    "_wrap_up_read_at",
+    "_rules",
+    "_rules_read_at",
+)
+# What a pass asks of the media engine (sent after its transaction committed); everything else (node_of, name,
+# alive) is read straight through.
+_ENGINE_COMMANDS = frozenset(
+    (
+        "answer play stop_play park collect_digits record stop_record record_add tap call_out bridge unbridge "
+        "connect disconnect hold retrieve transfer hangup"
+    ).split()
+)
+
+
+class _Deferred:
+    """The media engine during a pass: commands are queued and sent in order once the pass committed."""
+
+    def __init__(self, engine: MediaEngine) -> None:
+        self._engine = engine
+        self._queued: list[tuple[Callable[..., None], tuple[Any, ...], dict[str, Any]]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._engine, name)
+        if name not in _ENGINE_COMMANDS:
+            return attr
+        return lambda *args, **kwargs: self._queued.append((attr, args, kwargs))
+
+    def send(self) -> None:
+        for command, args, kwargs in self._queued:
+            try:
+                command(*args, **kwargs)
+            except Exception:  # e.g. the leg's node is gone: its events tell the rest
+                log.exception("media command %s%s failed", getattr(command, "__name__", command), args)
+        self._queued.clear()
 
 
 @dataclass
@@ -123,6 +170,9 @@ class Live:
     ss_files: list[str] = field(default_factory=list)
     # Automated rating call (CLS-5): how many times the question was asked.
     rating_tries: int = 0
+    # The call's row as this controller last wrote it (it is the only writer of a live call's row): read once,
+    # not on every event (`CallController._call`).
+    row: Call | None = field(default=None, repr=False)
 
 
 _WAV_MS: dict[str, int] = {}
@@ -172,27 +222,110 @@ class CallController:
         self._dispatched_at = 0.0
         self._dirty = True
         self._wrap_up_read_at = 0.0
+        self._rules: dict[int, acd.QueueRule] = {}
+        self._rules_read_at = -QUEUE_RULES_SECONDS
         self.node_ready = threading.Event()
         # The agents' call-bar commands (hold, retrieve, hang up), from the web process(es).
         self.control = push.broker().listen(push.CONTROL_CHANNEL, timeout=0)
 
     # ------------------------------------------------------------------ loop
     def run_once(self, timeout: float = 0.05) -> MediaEvent | None:
+        """One pass: the events that have arrived (waiting up to `timeout` for the first, at most BATCH_EVENTS),
+        the agents' commands, then the timers and the ACD once — all in ONE transaction (group commit: the
+        round trips to PostgreSQL are paid per pass, not per call; the pass's queue-log and agent-state rows go
+        in one INSERT per table). What the pass asks of the media engine is sent only after that transaction
+        committed: whatever a caller or an agent experienced has its CDR on disk, and a controller killed
+        mid-pass leaves nothing done that is not recorded (the next one's `recover` closes the open calls, and
+        the node's legs it does not know are hung up). If anything in the pass fails, the pass is rolled back,
+        this controller's memory restored, and its items handled again one transaction each (as they were
+        before group commit), so one bad event cannot take the others down. Returns the first event."""
+        first = self.engine.next_event(timeout)
+        events: list[MediaEvent] = []
+        event = first
+        while event is not None:
+            events.append(event)
+            event = self.engine.next_event(0) if len(events) < BATCH_EVENTS else None
+        commands = []
         while (command := next(self.control)) is not None:
+            commands.append(command)
+        if events or commands:
             self._dirty = True
-            try:
-                self.on_control(json.loads(command))
-            except Exception:
-                log.exception("telephony command %s failed", command)
-        event = self.engine.next_event(timeout)
-        if event is not None:
-            self._dirty = True
-            try:
-                self.handle(event)
-            except Exception:  # one bad event must not stop the hotline
-                log.exception("telephony event %s failed", event)
-        self.tick()
-        return event
+        snapshot = self._snapshot()
+        real, deferred = self.engine, _Deferred(self.engine)
+        self.engine = deferred
+        try:
+            with transaction.atomic(), services.logs_written_behind():
+                for command in commands:
+                    self.on_control(json.loads(command))
+                for event in events:
+                    self.handle(event)
+                self.tick()
+        except Exception:
+            log.exception("telephony pass failed: its %d events handled one by one", len(events))
+            self.engine = real
+            self._restore(snapshot)
+            with services.logs_written_behind():
+                for command in commands:
+                    self._one(self.on_control, command, decode=True)
+                for event in events:
+                    self._one(self.handle, event)
+                self.tick()
+            return first
+        finally:
+            self.engine = real
+        deferred.send()
+        return first
+
+    def _one(self, handler: Callable[[Any], None], item: Any, *, decode: bool = False) -> None:
+        """A command or an event in a transaction of its own; one that fails must not stop the hotline."""
+        mark = services.logs_mark()
+        try:
+            with transaction.atomic():
+                handler(json.loads(item) if decode else item)
+        except Exception:
+            log.exception("telephony %s failed", item)
+            services.logs_drop_after(mark)
+            self._forget_rows()
+
+    def _snapshot(self) -> dict[str, Any]:
+        """This controller's memory before a pass (shallow: a live call's fields are replaced, not mutated,
+        except its spoken-files list and its cached row, which is dropped on restore)."""
+        lives: dict[int, Live] = {}
+        for live in self.by_leg.values():
+            if id(live) not in lives:
+                lives[id(live)] = dataclasses.replace(live, ss_files=list(live.ss_files))
+        return {
+            "by_leg": {leg: lives[id(live)] for leg, live in self.by_leg.items()},
+            "attrs": {name: getattr(self, name) for name in _PASS_STATE},
+            "recordings": dict(self.recordings),
+        }
+
+    def _restore(self, snapshot: dict[str, Any]) -> None:
+        self.by_leg = snapshot["by_leg"]
+        self.recordings = snapshot["recordings"]
+        for name, value in snapshot["attrs"].items():
+            setattr(self, name, value)
+        self._forget_rows()
+
+    def _call(self, live: Live) -> Call:
+        """The live call's row, read once (with its number and queue) and kept: every write to a live call goes
+        through this controller's services on this instance."""
+        if live.row is None:
+            live.row = Call.objects.select_related("number", "queue").get(pk=live.call_pk)
+        return live.row
+
+    def _forget_rows(self) -> None:
+        """After a failed (rolled-back) event the cached rows may hold what was not committed: read them again."""
+        for live in self.by_leg.values():
+            live.row = None
+
+    def _queue_rules(self, queue_ids: set[int]) -> dict[int, acd.QueueRule]:
+        """Every queue's rule, re-read at most every QUEUE_RULES_SECONDS (and when a queue is new to it)."""
+        now = self.now()
+        if now - self._rules_read_at >= QUEUE_RULES_SECONDS or not queue_ids <= self._rules.keys():
+            self._rules = {q.pk: q.rule() for q in Queue.objects.all()}
+            self._rules_read_at = now
+        return {pk: self._rules[pk] for pk in queue_ids if pk in self._rules}
 
     def serve_forever(self, stop: threading.Event) -> None:
         self.recover()
@@ -312,7 +445,7 @@ class CallController:
         call = services.call_arrive(
             call_id=uuid.uuid4().hex, leg_id=ev.leg, caller=caller, dialed=dialed, node=ev.node
         )
-        live = Live(call.pk, call.call_id, ev.leg, queue_id=call.queue_id)
+        live = Live(call.pk, call.call_id, ev.leg, queue_id=call.queue_id, row=call)
         self.by_leg[ev.leg] = live
         if call.number is None:
             self.engine.hangup(ev.leg, code=404)
@@ -335,7 +468,7 @@ class CallController:
 
     def on_citizen_answered(self, live: Live) -> None:
         services.leg_answered(leg_id=live.citizen_leg)
-        call = Call.objects.select_related("number").get(pk=live.call_pk)
+        call = self._call(live)
         if live.state == "announce":
             target = call.blacklist_treatment and self._entry_prompt(call.caller)
             self._play(live, target or "blacklist.wav", then="")
@@ -362,7 +495,12 @@ class CallController:
                 live.state = "ivr"
                 self.enter_node(live, str(version.graph.get("start", "")))
                 return
-        queue = Queue.objects.get(pk=live.queue_id or call.queue_id or 0)
+        queue_pk = live.queue_id or call.queue_id or 0
+        queue = (
+            call.queue
+            if call.queue is not None and call.queue.pk == queue_pk
+            else Queue.objects.get(pk=queue_pk)
+        )
         self._enqueue(live, call, queue, call.number.welcome_prompt if call.number else "")
 
     def _enqueue(self, live: Live, call: Call, queue: Queue, prompt: str) -> None:
@@ -402,7 +540,7 @@ class CallController:
     def enter_node(self, live: Live, node_id: str, *, hops: int = 0) -> None:
         nodes = live.ivr_nodes or {}
         node = nodes.get(node_id)
-        call = Call.objects.get(pk=live.call_pk)
+        call = self._call(live)
         if node is None or hops > 20:  # a published graph is validated; this guards against a loop of checks
             log.error("IVR %s: no way on from node %r", live.ivr_version, node_id)
             self.engine.hangup(live.citizen_leg)
@@ -484,7 +622,7 @@ class CallController:
 
     def on_case_progress_digits(self, live: Live, node: dict[str, Any], digits: str, reason: str) -> None:
         """Self-service: the case number, then the query password (each ended by #), then the answer spoken."""
-        call = Call.objects.get(pk=live.call_pk)
+        call = self._call(live)
         assert live.ivr_version is not None
         if live.playing:
             self.engine.stop_play(live.citizen_leg)
@@ -541,7 +679,7 @@ class CallController:
             return
         if node.get("type") != ivr.MENU:
             return
-        call = Call.objects.get(pk=live.call_pk)
+        call = self._call(live)
         target = ivr.menu_choice(node, digits, reason)
         if target:
             ivr_run.remember_menu_key(live, node, digits)
@@ -588,7 +726,7 @@ class CallController:
             self.enter_node(live, str(node.get("next")))
 
     def on_agent_answered(self, live: Live) -> None:
-        call = Call.objects.get(pk=live.call_pk)
+        call = self._call(live)
         if live.agent_pk is None:  # an outside number (a blind transfer, the IVR's duty number)
             services.call_leg_connected(call=call, leg_id=live.agent_leg, first_person=True)
         else:
@@ -615,30 +753,28 @@ class CallController:
         path.parent.mkdir(parents=True, exist_ok=True)
         live.rec = live.call_id
         self.engine.record(live.rec, str(path), legs)
-        call = Call.objects.get(pk=live.call_pk)
+        call = self._call(live)
         self.recordings[live.rec] = services.recording_start(call=call, path=relative).pk
 
     def on_record_done(self, ev: MediaEvent) -> None:
         pk = self.recordings.pop(ev.data.get("rec", ""), None)
         if pk is not None:
-            services.recording_finish(
-                recording=Recording.objects.get(pk=pk), size_bytes=int(ev.data.get("bytes", 0))
-            )
+            # Only the three columns the file tells are written: no read of the row first.
+            services.recording_finish(recording=Recording(pk=pk), size_bytes=int(ev.data.get("bytes", 0)))
 
     def on_citizen_hungup(self, live: Live, ev: MediaEvent) -> None:
         self.by_leg.pop(live.citizen_leg, None)
         for spoken in live.ss_files:
             Path(spoken).unlink(missing_ok=True)
-        services.leg_end(
-            leg_id=live.citizen_leg, sip_code=ev.data.get("code"), cause=ev.data.get("reason", "")
-        )
+        hungup = (live.citizen_leg, ev.data.get("code"), str(ev.data.get("reason", "")))
         for other in (live.agent_leg, live.consult_leg, live.monitor_leg):
             if other:
                 self.engine.hangup(other)
         if live.rec:
             self.engine.stop_record(live.rec)
-        call = Call.objects.get(pk=live.call_pk)
+        call = self._call(live)
         if call.disposition == Disposition.NO_NUMBER:
+            services.leg_end(leg_id=hungup[0], sip_code=hungup[1], cause=hungup[2])
             return
         disposition = ""
         if live.kept_place:
@@ -649,13 +785,13 @@ class CallController:
             disposition = Disposition.IVR_END
         elif call.blacklist_treatment and not call.answered_at:
             disposition = Disposition.BLACKLISTED
-        services.call_end(call=call, disposition=disposition)
+        services.call_end(call=call, disposition=disposition, hungup=hungup)
         live.state = "ending"
 
     def on_agent_hungup(self, live: Live, ev: MediaEvent) -> None:
         self.by_leg.pop(live.agent_leg, None)
         code, reason = ev.data.get("code"), ev.data.get("reason", "")
-        call = Call.objects.get(pk=live.call_pk)
+        call = self._call(live)
         if live.state == "offering":
             if live.agent_pk is None:  # an outside number did not answer
                 services.leg_end(leg_id=live.agent_leg, sip_code=code, cause=reason)
@@ -800,7 +936,7 @@ class CallController:
         )
 
     def on_consult_answered(self, live: Live) -> None:
-        call = Call.objects.get(pk=live.call_pk)
+        call = self._call(live)
         services.call_leg_connected(call=call, leg_id=live.consult_leg)
         live.consult_state = "talking"
         if live.agent_leg:
@@ -811,7 +947,7 @@ class CallController:
     def on_consult_hungup(self, live: Live, ev: MediaEvent) -> None:
         leg, state = live.consult_leg, live.consult_state
         self.by_leg.pop(leg, None)
-        call = Call.objects.get(pk=live.call_pk)
+        call = self._call(live)
         services.call_leg_left(
             call=call, leg_id=leg, sip_code=ev.data.get("code"), cause=ev.data.get("reason", "")
         )
@@ -891,7 +1027,7 @@ class CallController:
                 live.state = "ending"
             return
         action, agent = command.get("action"), command.get("agent")
-        call = Call.objects.get(pk=live.call_pk)
+        call = self._call(live)
         if agent is not None and agent == live.consult_agent_pk and action == "hangup":
             self.engine.hangup(
                 live.consult_leg
@@ -947,7 +1083,7 @@ class CallController:
 
     def on_outbound_event(self, live: Live, ev: MediaEvent) -> bool:
         """A click-to-call before both ends are connected; True when the event was handled here."""
-        call = Call.objects.get(pk=live.call_pk)
+        call = self._call(live)
         if ev.kind == Ev.ANSWERED and live.state == "dialing_agent" and ev.leg == live.agent_leg:
             services.call_leg_connected(call=call, leg_id=live.agent_leg)  # the agent: ringing → talking
             self.engine.park(live.agent_leg, "hold.wav")  # hears music while the citizen's phone rings
@@ -1030,7 +1166,7 @@ class CallController:
         )
 
     def on_rating_event(self, live: Live, ev: MediaEvent) -> bool:
-        call = Call.objects.get(pk=live.call_pk)
+        call = self._call(live)
         if ev.kind == Ev.ANSWERED and ev.leg == live.citizen_leg and live.state == "rating_dial":
             services.outbound_answered(call=call, leg_id=live.citizen_leg)
             self._start_recording(live, [live.citizen_leg])
@@ -1082,7 +1218,7 @@ class CallController:
         if not live.monitor_leg:
             leg = f"sup-{uuid.uuid4().hex[:20]}"
             uri = f"sip:{command.get('extension')}@{self.registrar}"
-            call = Call.objects.get(pk=live.call_pk)
+            call = self._call(live)
             services.call_leg_out(
                 call=call,
                 leg_id=leg,
@@ -1100,7 +1236,7 @@ class CallController:
             self._apply_monitor(live, mode, previous=previous)
 
     def on_monitor_answered(self, live: Live) -> None:
-        call = Call.objects.get(pk=live.call_pk)
+        call = self._call(live)
         services.call_leg_connected(call=call, leg_id=live.monitor_leg)
         live.monitor_answered = True
         self._apply_monitor(live, live.monitor_mode, previous="")
@@ -1127,7 +1263,7 @@ class CallController:
     def _intercept(self, live: Live) -> None:
         """The supervisor takes the call over: the agent's leg is released (the agent to wrap-up), the caller and
         the supervisor are bridged; the supervisor's leg is now the call's party (its hang-up ends the call)."""
-        call = Call.objects.get(pk=live.call_pk)
+        call = self._call(live)
         sup, citizen = live.monitor_leg, live.citizen_leg
         if live.agent_leg:
             leaving = live.agent_leg
@@ -1209,11 +1345,11 @@ class CallController:
         ]
 
     def overflow(self, lives: list[Live], now: float) -> None:
-        rules = {q.pk: q.rule() for q in Queue.objects.filter(pk__in={v.queue_id for v in lives})}
+        rules = self._queue_rules({v.queue_id for v in lives if v.queue_id is not None})
         by_call = {v.call_id: v for v in lives}
         for item in acd.overflows(calls=self._waiting(lives), rules=rules, now=now):
             live = by_call[item.call_id]
-            call = Call.objects.get(pk=live.call_pk)
+            call = self._call(live)
             if item.queue_id is not None:
                 services.call_overflow(call=call, to_queue=Queue.objects.get(pk=item.queue_id))
                 live.queue_id, live.waiting_since = item.queue_id, now
@@ -1261,13 +1397,13 @@ class CallController:
             except tts.TtsError:
                 log.exception("queue announcement could not be spoken")
                 continue
-            call = Call.objects.get(pk=live.call_pk)
+            call = self._call(live)
             services.queue_announced(call=call, queue_id=qid, ahead=position, expected_seconds=expected)
             self._play(live, str(path), then="")
 
     def keep_place(self, live: Live) -> None:
         """The caller pressed the callback key: the place is kept, a confirmation is played, then we hang up."""
-        call = Call.objects.get(pk=live.call_pk)
+        call = self._call(live)
         services.queue_keep_place(call=call, queue_id=live.queue_id or 0, priority=live.priority)
         self._callbacks_read_at = 0.0  # seen by the ACD on the next tick
         live.kept_place, live.state = True, "announce"
@@ -1284,26 +1420,32 @@ class CallController:
         if not calls:
             return
         queue_ids = {c.queue_id for c in calls}
-        rules = {q.pk: q.rule() for q in Queue.objects.filter(pk__in=queue_ids)}
-        ready = (
-            Agent.objects.filter(state=AgentState.READY, skills__in=queue_ids)
-            .distinct()
-            .prefetch_related("skills")
-        )
-        if any(
-            rule.strategy == acd.FEWEST_CALLS for rule in rules.values()
-        ):  # calls today: only when asked for
-            since = clock.now().replace(hour=0, minute=0, second=0, microsecond=0)
-            ready = ready.annotate(today=Count("calls", filter=Q(calls__answered_at__gte=since)))
-        agents = {a.pk: a for a in ready}
-        snapshot = [
-            acd.ReadyAgent(
-                a.pk,
-                frozenset(s.pk for s in a.skills.all()),
-                a.ready_since.timestamp() if a.ready_since else 0.0,
-                getattr(a, "today", 0),
+        rules = self._queue_rules(queue_ids)
+        # The ready agents with these skills in one read of plain values (no model instances: this runs on every
+        # pass with callers waiting).
+        extension: dict[int, str] = {}
+        auto_answer: dict[int, bool] = {}
+        idle_since: dict[int, float] = {}
+        skills: dict[int, set[int]] = {}
+        for pk, ext, auto, ready_since, skill in Agent.objects.filter(
+            state=AgentState.READY, skills__in=queue_ids
+        ).values_list("pk", "extension", "auto_answer", "ready_since", "skills"):
+            extension[pk], auto_answer[pk] = ext, auto
+            idle_since[pk] = ready_since.timestamp() if ready_since else 0.0
+            skills.setdefault(pk, set()).add(skill)
+        today: dict[int, int] = {}
+        if extension and any(rule.strategy == acd.FEWEST_CALLS for rule in rules.values()):
+            since = clock.now().replace(
+                hour=0, minute=0, second=0, microsecond=0
+            )  # calls today: when asked for
+            today = dict(
+                Call.objects.filter(agent_id__in=list(extension), answered_at__gte=since)
+                .values_list("agent_id")
+                .annotate(n=Count("id"))
+                .values_list("agent_id", "n")
             )
-            for a in agents.values()
+        snapshot = [
+            acd.ReadyAgent(pk, frozenset(skills[pk]), idle_since[pk], today.get(pk, 0)) for pk in extension
         ]
         by_call = {v.call_id: v for v in lives}
         for assignment in acd.assign(calls=calls, agents=snapshot, rules=rules):
@@ -1317,20 +1459,22 @@ class CallController:
                 if command is not None:
                     self.on_dial(command)
                 continue
-            live, agent = by_call[assignment.call_id], agents[assignment.agent_id]
+            live, agent_pk = by_call[assignment.call_id], assignment.agent_id
             leg = f"out-{uuid.uuid4().hex[:20]}"
-            uri = f"sip:{agent.extension}@{self.registrar}"
-            call = Call.objects.select_related("queue").get(pk=live.call_pk)
+            uri = f"sip:{extension[agent_pk]}@{self.registrar}"
+            call = self._call(live)
             services.call_offer(
-                call=call, agent_pk=agent.pk, leg_id=leg, remote=uri, node=self._node(live.citizen_leg)
+                call=call, agent_pk=agent_pk, leg_id=leg, remote=uri, node=self._node(live.citizen_leg)
             )
-            live.state, live.agent_leg, live.agent_pk, live.offered_at = "offering", leg, agent.pk, self.now()
+            live.state, live.agent_leg, live.agent_pk, live.offered_at = "offering", leg, agent_pk, self.now()
             self.by_leg[leg] = live
             self.engine.call_out(
-                leg, uri, caller_id=call.caller, near=live.citizen_leg, **seat.offer_options(agent)
+                leg,
+                uri,
+                caller_id=call.caller,
+                near=live.citizen_leg,
+                **seat.answer_options(auto_answer[agent_pk]),
             )
 
     def end_wrap_up(self) -> None:
-        limit = clock.now() - dt.timedelta(seconds=self.wrap_up_seconds)
-        for agent in Agent.objects.filter(state=AgentState.WRAP_UP, state_since__lte=limit):
-            services.agent_event(agent_pk=agent.pk, event=AgentEvent.WRAP_UP_DONE)
+        services.agents_end_wrap_up(before=clock.now() - dt.timedelta(seconds=self.wrap_up_seconds))

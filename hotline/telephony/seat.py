@@ -23,7 +23,11 @@ ANNOUNCE_TAIL = "号话务员为您服务"
 
 def offer_options(agent: Any) -> dict[str, Any]:
     """Extra arguments of `call_out` for an offer to this agent (none unless the seat answers automatically)."""
-    return {"headers": dict(AUTO_ANSWER_HEADERS)} if getattr(agent, "auto_answer", False) else {}
+    return answer_options(bool(getattr(agent, "auto_answer", False)))
+
+
+def answer_options(auto_answer: bool) -> dict[str, Any]:
+    return {"headers": dict(AUTO_ANSWER_HEADERS)} if auto_answer else {}
 
 
 def announcement(agent_id: str) -> str:

@@ -6,12 +6,13 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import re
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -53,6 +54,77 @@ from .models import (
     Recording,
 )
 from .states import AgentEvent, AgentState, next_state
+
+_behind = threading.local()
+
+
+def _log_row(model: type[models.Model], **fields: Any) -> None:
+    """An append-only log row (agent-state log, queue log, IVR steps): inserted now, or, inside
+    `logs_written_behind` (the call controller's pass), kept and inserted with the pass's other log rows in one
+    statement per table. The CDR (calls, legs, recordings) is never held back."""
+    rows = getattr(_behind, "rows", None)
+    if rows is None:
+        model._default_manager.create(**fields)
+    else:
+        rows.append(model(**fields))
+
+
+def logs_mark() -> int:
+    """Where the held rows end now (`logs_drop_after`: an event that rolled back takes its rows with it)."""
+    return len(getattr(_behind, "rows", None) or ())
+
+
+def logs_drop_after(mark: int) -> None:
+    rows = getattr(_behind, "rows", None)
+    if rows is not None:
+        del rows[mark:]
+
+
+@contextlib.contextmanager
+def logs_written_behind() -> Iterator[None]:
+    """Hold this thread's log rows until the block ends, then insert them: one transaction, one INSERT per table.
+    If the block fails the rows are flushed all the same (each belongs to a committed event: a failed event
+    dropped its own with `logs_drop_after`); a process killed inside the block loses at most these rows, never a
+    CDR row."""
+    if getattr(_behind, "rows", None) is not None:  # nested: the outer block writes them
+        yield
+        return
+    _behind.rows = []
+    try:
+        yield
+    finally:
+        rows, _behind.rows = _behind.rows, None
+        if rows:
+            by_model: dict[type[models.Model], list[models.Model]] = {}
+            for row in rows:
+                by_model.setdefault(type(row), []).append(row)
+            with transaction.atomic():
+                for model, batch in by_model.items():
+                    model._default_manager.bulk_create(batch)
+
+
+def _event_atomic() -> Any:
+    """The transaction of a call-controller write. The controller runs each media event in one transaction of
+    its own; a write inside it takes no savepoint (two round trips each): a failure rolls the whole event back.
+    Alone (tests, the web process), it is a transaction of its own as before."""
+    return transaction.atomic(savepoint=False)
+
+
+@contextlib.contextmanager
+def _agent_state_atomic(*, savepoint: bool = True) -> Iterator[None]:
+    """The transaction of an agent-state change made on its own (the agent's buttons, the bench): on PostgreSQL,
+    with HOTLINE_AGENT_STATE_ASYNC_COMMIT (default on), its commit does not wait for the WAL to reach the disk,
+    so the new state reaches the agent's screen without that wait (most of the 100 ms budget on a loaded
+    server). What it risks: a PostgreSQL crash within ~0.2 s (wal_writer_delay) may forget that last state change
+    and its log row — never a call's CDR: inside the call controller's pass (or any other transaction) the
+    change commits with that transaction, synchronously."""
+    connection = transaction.get_connection()
+    top = not connection.in_atomic_block
+    with transaction.atomic(savepoint=savepoint):
+        if top and connection.vendor == "postgresql" and settings.HOTLINE_AGENT_STATE_ASYNC_COMMIT:
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO off")
+        yield
 
 
 def _ms(later: dt.datetime, earlier: dt.datetime | None) -> int:
@@ -102,7 +174,8 @@ def _transition(
     """Move a locked agent row; write the state log; push the new state after commit."""
     target = next_state(agent.state, event)
     now = at or clock.now()
-    AgentStateLog.objects.create(
+    _log_row(
+        AgentStateLog,
         agent=agent,
         event=event,
         from_state=agent.state,
@@ -161,7 +234,7 @@ def agent_set_state(*, agent: Agent, event: str, reason: str = "", actor: Any) -
         raise ServiceError(_("不支持的操作"), field_errors={"event": [_("不支持的操作")]})
     if event == AgentEvent.NOT_READY and reason not in NotReadyReason.values:
         raise ServiceError(_("请选择示忙原因"), field_errors={"reason": [_("请选择示忙原因")]})
-    with transaction.atomic():
+    with _agent_state_atomic():
         locked = Agent.objects.select_for_update().get(pk=agent.pk)
         if getattr(actor, "pk", None) != locked.user_id and not getattr(actor, "is_superuser", False):
             raise NotAllowed(_("只能操作自己的坐席"))
@@ -172,10 +245,36 @@ def agent_set_state(*, agent: Agent, event: str, reason: str = "", actor: Any) -
     return locked
 
 
-def agent_event(*, agent_pk: int, event: str, call: Call | None = None, reason: str = "") -> Agent:
-    """A move the call controller makes (offer, answer, no answer, hang-up)."""
+def agents_end_wrap_up(*, before: dt.datetime) -> int:
+    """After-call work that ends after a configured time: every agent in wrap-up since `before` is ready again
+    (locked and moved in one transaction; rows another writer holds are left for the next pass)."""
     with transaction.atomic():
+        agents = list(
+            Agent.objects.select_for_update(skip_locked=True).filter(
+                state=AgentState.WRAP_UP, state_since__lte=before
+            )
+        )
+        for agent in agents:
+            _transition(agent, AgentEvent.WRAP_UP_DONE)
+    return len(agents)
+
+
+def agent_event(
+    *,
+    agent_pk: int,
+    event: str,
+    call: Call | None = None,
+    reason: str = "",
+    only_from: tuple[str, ...] = (),
+) -> Agent:
+    """A move the call controller makes (offer, answer, no answer, hang-up); with `only_from`, made only if the
+    agent is in one of those states (checked on the locked row: one read, not two). Inside a service's
+    transaction it takes no savepoint of its own (a failure rolls the whole service back, as before, in two
+    round trips fewer)."""
+    with _agent_state_atomic(savepoint=False):
         agent = Agent.objects.select_for_update().get(pk=agent_pk)
+        if only_from and agent.state not in only_from:
+            return agent
         return _transition(agent, event, call=call, reason=reason)
 
 
@@ -307,7 +406,7 @@ def call_leg_out(
 def call_leg_connected(*, call: Call, leg_id: str, first_person: bool = False) -> None:
     """A consult / transfer / supervisor leg answered (the call's own answer time is not touched, unless this is
     the first person the caller reaches: an outside duty number the IVR called)."""
-    with transaction.atomic():
+    with _event_atomic():
         if first_person:
             locked = Call.objects.select_for_update().get(pk=call.pk)
             locked.status = CallStatus.TALKING
@@ -315,22 +414,26 @@ def call_leg_connected(*, call: Call, leg_id: str, first_person: bool = False) -
                 now = clock.now()
                 locked.answered_at, locked.time_to_person_ms = now, _ms(now, locked.started_at)
             locked.save(update_fields=["status", "answered_at", "time_to_person_ms"])
+            call.status, call.answered_at = locked.status, locked.answered_at
+            call.time_to_person_ms = locked.time_to_person_ms
         leg = CallLeg.objects.select_for_update().get(leg_id=leg_id)
         leg.answered_at = leg.answered_at or clock.now()
         leg.save(update_fields=["answered_at"])
         if leg.agent_id:
-            agent = Agent.objects.get(pk=leg.agent_id)
-            if agent.state == AgentState.RINGING:
-                agent_event(agent_pk=agent.pk, event=AgentEvent.ANSWER, call=call)
+            agent_event(
+                agent_pk=leg.agent_id, event=AgentEvent.ANSWER, call=call, only_from=(AgentState.RINGING,)
+            )
 
 
 def call_leg_left(*, call: Call, leg_id: str, sip_code: int | None = None, cause: str = "") -> None:
     """A leg left a call that goes on (the transferring agent, a consulted party, a supervisor): its CDR row is
     closed, its agent goes to wrap-up (or not ready if it never answered)."""
-    with transaction.atomic():
-        leg = CallLeg.objects.filter(leg_id=leg_id).first()
-        leg_end(leg_id=leg_id, sip_code=sip_code, cause=cause)
-        if leg is None or leg.agent_id is None or leg.role == LegRole.SUPERVISOR:
+    with _event_atomic():
+        leg = CallLeg.objects.select_for_update().filter(leg_id=leg_id).first()
+        if leg is None or leg.ended_at is not None:
+            return  # closed with its call (`call_end` released its agent) or by an earlier event
+        _close_leg(leg, clock.now(), sip_code=sip_code, cause=cause)
+        if leg.agent_id is None or leg.role == LegRole.SUPERVISOR:
             return
         agent = Agent.objects.select_for_update().get(pk=leg.agent_id)
         if agent.current_call_id != call.pk:
@@ -346,20 +449,21 @@ def call_leg_left(*, call: Call, leg_id: str, sip_code: int | None = None, cause
 def call_handover(*, call: Call, leg_id: str, purpose: str, agent_pk: int | None) -> None:
     """The call now belongs to this leg's party (a transfer completed, or the transferring agent left a
     conference): the call's agent follows, the leg's purpose records how it joined."""
-    with transaction.atomic():
+    with _event_atomic():
         CallLeg.objects.filter(leg_id=leg_id).update(purpose=purpose)
         if agent_pk is not None:
             Call.objects.filter(pk=call.pk).update(agent_id=agent_pk)
+            call.agent_id = agent_pk
 
 
 def call_requeue(*, call: Call, queue: Queue, priority: int) -> Call:
     """Blind transfer to a queue: the caller waits again (ahead of ordinary calls), nobody is offered yet."""
     now = clock.now()
-    with transaction.atomic():
+    with _event_atomic():
         call.queue, call.priority, call.status, call.agent = queue, priority, CallStatus.QUEUED, None
         call.enqueued_at = call.enqueued_at or now
         call.save(update_fields=["queue", "priority", "status", "agent"])
-        QueueLog.objects.create(call=call, queue=queue, event=QueueEvent.TRANSFER, wait_ms=0, at=now)
+        _log_row(QueueLog, call=call, queue=queue, event=QueueEvent.TRANSFER, wait_ms=0, at=now)
         push.board_on_commit({"type": "call", "call_id": call.call_id, "status": call.status})
     return call
 
@@ -369,7 +473,8 @@ def call_requeue(*, call: Call, queue: Queue, priority: int) -> Call:
 
 def _queue_log(call: Call, event: str, *, agent_id: int | None, now: dt.datetime) -> None:
     if call.queue_id is not None:
-        QueueLog.objects.create(
+        _log_row(
+            QueueLog,
             call=call,
             queue_id=call.queue_id,
             event=event,
@@ -383,7 +488,7 @@ def call_arrive(*, call_id: str, leg_id: str, caller: str, dialed: str, node: st
     from .models import Number
 
     now = clock.now()
-    with transaction.atomic():
+    with _event_atomic():
         number = Number.objects.filter(number=dialed, is_active=True).select_related("queue").first()
         call = Call.objects.create(
             call_id=call_id,
@@ -403,11 +508,11 @@ def call_arrive(*, call_id: str, leg_id: str, caller: str, dialed: str, node: st
 
 def call_enqueue(*, call: Call, queue: Queue, priority: int = 0) -> Call:
     now = clock.now()
-    with transaction.atomic():
+    with _event_atomic():
         call.queue, call.priority, call.status = queue, priority, CallStatus.QUEUED
         call.enqueued_at = call.enqueued_at or now
         call.save(update_fields=["queue", "priority", "status", "enqueued_at"])
-        QueueLog.objects.create(call=call, queue=queue, event=QueueEvent.ENQUEUE, at=now)
+        _log_row(QueueLog, call=call, queue=queue, event=QueueEvent.ENQUEUE, at=now)
         push.board_on_commit({"type": "call", "call_id": call.call_id, "status": call.status})
     return call
 
@@ -453,7 +558,7 @@ def call_offer(*, call: Call, agent_pk: int, leg_id: str, remote: str, node: str
 def call_overflow(*, call: Call, to_queue: Queue | None) -> Call:
     """The call waited past its queue's limit: on to the overflow queue, or (None) to voicemail."""
     now = clock.now()
-    with transaction.atomic():
+    with _event_atomic():
         _queue_log(call, QueueEvent.OVERFLOW, agent_id=None, now=now)
         push.board_on_commit({"type": "call", "call_id": call.call_id, "status": "overflow"})
         if to_queue is None:
@@ -462,7 +567,8 @@ def call_overflow(*, call: Call, to_queue: Queue | None) -> Call:
         else:
             call.queue = to_queue
             call.save(update_fields=["queue"])
-            QueueLog.objects.create(
+            _log_row(
+                QueueLog,
                 call=call,
                 queue=to_queue,
                 event=QueueEvent.ENQUEUE,
@@ -475,14 +581,16 @@ def call_overflow(*, call: Call, to_queue: Queue | None) -> Call:
 def call_offer_failed(*, call: Call, leg_id: str, sip_code: int | None, cause: str) -> None:
     """The agent's phone did not answer: agent not ready (no answer), the call back to the head of its queue."""
     now = clock.now()
-    with transaction.atomic():
+    with _event_atomic():
         leg_end(leg_id=leg_id, sip_code=sip_code, cause=cause)
         if call.agent_id:
-            agent = Agent.objects.get(pk=call.agent_id)
-            if agent.state == AgentState.RINGING:
-                agent_event(
-                    agent_pk=agent.pk, event=AgentEvent.NO_ANSWER, call=call, reason=NotReadyReason.NO_ANSWER
-                )
+            agent_event(
+                agent_pk=call.agent_id,
+                event=AgentEvent.NO_ANSWER,
+                call=call,
+                reason=NotReadyReason.NO_ANSWER,
+                only_from=(AgentState.RINGING,),
+            )
             _queue_log(call, QueueEvent.NO_ANSWER, agent_id=call.agent_id, now=now)
         call.status, call.agent = CallStatus.QUEUED, None
         call.save(update_fields=["status", "agent"])
@@ -491,7 +599,7 @@ def call_offer_failed(*, call: Call, leg_id: str, sip_code: int | None, cause: s
 def call_connect(*, call: Call, leg_id: str) -> Call:
     """The agent answered: the citizen reached a person (IVR-6 time measured here)."""
     now = clock.now()
-    with transaction.atomic():
+    with _event_atomic():
         CallLeg.objects.filter(leg_id=leg_id).update(answered_at=now)
         call.status = CallStatus.TALKING
         if call.answered_at is None:  # the first person only: a transferred call keeps its figure
@@ -499,8 +607,10 @@ def call_connect(*, call: Call, leg_id: str) -> Call:
         call.save(update_fields=["status", "answered_at", "time_to_person_ms"])
         _queue_log(call, QueueEvent.CONNECT, agent_id=call.agent_id, now=now)
         push.board_on_commit({"type": "call", "call_id": call.call_id, "status": call.status})
-        if call.agent_id and Agent.objects.filter(pk=call.agent_id, state=AgentState.RINGING).exists():
-            agent_event(agent_pk=call.agent_id, event=AgentEvent.ANSWER, call=call)
+        if call.agent_id:
+            agent_event(
+                agent_pk=call.agent_id, event=AgentEvent.ANSWER, call=call, only_from=(AgentState.RINGING,)
+            )
     return call
 
 
@@ -508,27 +618,42 @@ def leg_answered(*, leg_id: str) -> None:
     CallLeg.objects.filter(leg_id=leg_id, answered_at__isnull=True).update(answered_at=clock.now())
 
 
+def _close_leg(leg: CallLeg, now: dt.datetime, *, sip_code: int | None = None, cause: str = "") -> None:
+    leg.ended_at, leg.sip_code, leg.hangup_cause = now, sip_code, cause[:64]
+    leg.billsec = _ms(now, leg.answered_at) // 1000 if leg.answered_at else 0
+    leg.save(update_fields=["ended_at", "sip_code", "hangup_cause", "billsec"])
+
+
 def leg_end(*, leg_id: str, sip_code: int | None = None, cause: str = "") -> None:
     now = clock.now()
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         leg = CallLeg.objects.select_for_update().filter(leg_id=leg_id, ended_at__isnull=True).first()
         if leg is None:
             return
-        leg.ended_at, leg.sip_code, leg.hangup_cause = now, sip_code, cause[:64]
-        leg.billsec = _ms(now, leg.answered_at) // 1000 if leg.answered_at else 0
-        leg.save(update_fields=["ended_at", "sip_code", "hangup_cause", "billsec"])
+        _close_leg(leg, now, sip_code=sip_code, cause=cause)
 
 
-def call_end(*, call: Call, disposition: str = "", cause: str = "call_ended") -> Call:
-    """The last leg is gone: close open legs, the queue log (abandoned if it never reached a person), the agent
-    (talking → wrap-up, ringing → ready), the recording."""
+def call_end(
+    *,
+    call: Call,
+    disposition: str = "",
+    cause: str = "call_ended",
+    hungup: tuple[str, int | None, str] | None = None,
+) -> Call:
+    """The last leg is gone: close open legs (`hungup`: the leg whose hang-up ends the call, with its SIP code and
+    reason), the queue log (abandoned if it never reached a person), the agent (talking → wrap-up, ringing →
+    ready), the recording."""
     now = clock.now()
-    with transaction.atomic():
+    given = call
+    with _event_atomic():
         call = Call.objects.select_for_update().get(pk=call.pk)
         if call.status == CallStatus.ENDED:
             return call
-        for leg in call.legs.filter(ended_at__isnull=True):
-            leg_end(leg_id=leg.leg_id, cause=cause)
+        for leg in call.legs.select_for_update().filter(ended_at__isnull=True):
+            if hungup is not None and leg.leg_id == hungup[0]:
+                _close_leg(leg, now, sip_code=hungup[1], cause=hungup[2])
+            else:
+                _close_leg(leg, now, cause=cause)
         if not disposition:
             disposition = Disposition.ANSWERED if call.answered_at else Disposition.ABANDONED
         if (
@@ -538,7 +663,8 @@ def call_end(*, call: Call, disposition: str = "", cause: str = "call_ended") ->
             and not call.answered_at
         ):
             # Left the queue without reaching a person: by the caller's choice, or lost with its media node.
-            QueueLog.objects.create(
+            _log_row(
+                QueueLog,
                 call=call,
                 queue_id=call.queue_id,
                 event=QueueEvent.ABANDON if disposition == Disposition.ABANDONED else QueueEvent.FAILED,
@@ -546,12 +672,13 @@ def call_end(*, call: Call, disposition: str = "", cause: str = "call_ended") ->
                 at=now,
             )
         # Every agent still on this call (the answering one, a consulted one, one ringing).
-        for agent in Agent.objects.filter(
+        for agent in Agent.objects.select_for_update().filter(
             current_call=call, state__in=(AgentState.RINGING, AgentState.TALKING, AgentState.HOLD)
         ):
-            agent_event(agent_pk=agent.pk, event=AgentEvent.HANGUP, call=call)
+            _transition(agent, AgentEvent.HANGUP, call=call)
         call.status, call.disposition, call.ended_at = CallStatus.ENDED, disposition, now
         call.save(update_fields=["status", "disposition", "ended_at"])
+        given.status, given.disposition, given.ended_at = call.status, disposition, now
         push.board_on_commit({"type": "call", "call_id": call.call_id, "status": call.status})
         lost = disposition == Disposition.FAILED and call.direction == "in"  # the caller is owed a call back
         if (disposition in (Disposition.ABANDONED, Disposition.VOICEMAIL) or lost) and call.caller:
@@ -880,13 +1007,20 @@ def ivr_prompt_upload(*, name: str, label: str = "", data: bytes, actor: Any) ->
 
 
 def ivr_step(*, call: Call, version_pk: int, node: str, event: str, digits: str = "") -> None:
-    IvrStep.objects.create(
-        call=call, version_id=version_pk, node=node[:32], event=event, digits=digits[:20], at=clock.now()
+    _log_row(
+        IvrStep,
+        call=call,
+        version_id=version_pk,
+        node=node[:32],
+        event=event,
+        digits=digits[:20],
+        at=clock.now(),
     )
 
 
 def call_start_ivr(*, call: Call, version_pk: int) -> None:
     Call.objects.filter(pk=call.pk).update(ivr_version_id=version_pk)
+    call.ivr_version_id = version_pk
 
 
 # --------------------------------------------------------------------------- supervisor modes (SPV-1)
@@ -1243,6 +1377,7 @@ def outbound_answered(*, call: Call, leg_id: str) -> None:
         Call.objects.filter(pk=call.pk).update(
             status=CallStatus.TALKING, answered_at=now, time_to_person_ms=0
         )
+        call.status, call.answered_at, call.time_to_person_ms = CallStatus.TALKING, now, 0
         QueueCallback.objects.filter(callback_call=call).update(status=QueueCallbackStatus.DONE)
         agent = Agent.objects.filter(pk=call.agent_id or 0).select_related("user").first()
         MissedCall.objects.filter(callback_call=call, status=CallbackStatus.OPEN).update(
@@ -1256,7 +1391,8 @@ def outbound_answered(*, call: Call, leg_id: str) -> None:
 
 def queue_announced(*, call: Call, queue_id: int, ahead: int, expected_seconds: int) -> None:
     now = clock.now()
-    QueueLog.objects.create(
+    _log_row(
+        QueueLog,
         call=call,
         queue_id=queue_id,
         event=QueueEvent.ANNOUNCE,
@@ -1298,7 +1434,8 @@ def queue_keep_place(*, call: Call, queue_id: int, priority: int) -> QueueCallba
                 "created_at": now,
             },
         )
-        QueueLog.objects.create(
+        _log_row(
+            QueueLog,
             call=call,
             queue_id=queue_id,
             event=QueueEvent.KEEP_PLACE,
@@ -1353,7 +1490,8 @@ def queue_callback_offer(*, callback_pk: int, agent_pk: int, leg_id: str) -> dic
         )
         _transition(agent, AgentEvent.DIAL, call=call, at=now)
         _outbound_agent_leg(call, agent, leg_id, now)
-        QueueLog.objects.create(
+        _log_row(
+            QueueLog,
             call=entry.call,
             queue_id=entry.queue_id,
             event=QueueEvent.CALLBACK,

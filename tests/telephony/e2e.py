@@ -6,6 +6,12 @@ Ports (HOTLINE_TEST_SIP_BASE moves them all, default 25060): Kamailio BASE; medi
 citizens +20..+39 (SIPp), media +1840..; phones SIP +40+4i (and +41+4i, baresip's TLS), ctrl_tcp +42+4i, RTP
 +2540+100i; the node's RTP +940..+1340. Kannel's test ports (13xxx) and the recipe's 15060 are left alone.
 
+The two-node stack (Kamailio's dispatcher over two media nodes, two phones) of the scale-out and fault tests is
+built by `start_two_nodes` and driven by `run_pool_controller`, one module at a time, all within
+TWO_NODES_BASE..+699 (HOTLINE_TEST_SIP_BASE2, default BASE + 3100): Kamailio +0, node i SIP +10+4i and
+control +11+4i, citizens +20+i, phones SIP +40+4i and ctrl_tcp +42+4i, the nodes' RTP +100..+299, the phones'
++300+100i, citizens' media +500+20i.
+
 Waiting is always on events (a database state, a process exit) with generous deadlines: the machine running
 them may be loaded.
 """
@@ -35,51 +41,109 @@ BASE = int(os.environ.get("HOTLINE_TEST_SIP_BASE", "25060"))
 COMPACT = os.environ.get("HOTLINE_TEST_TEL_COMPACT", "") == "1"
 MEDIA_BASE = BASE + (900 if COMPACT else 2300)
 PROXY = f"127.0.0.1:{BASE}"
+TWO_NODES_BASE = int(os.environ.get("HOTLINE_TEST_SIP_BASE2", str(BASE + 3100)))
+TWO_NODES_PROXY = f"127.0.0.1:{TWO_NODES_BASE}"
 # Deadlines are generous multiples of what an idle machine needs (they only bound a failing test's wait).
 PATIENCE = float(os.environ.get("HOTLINE_TEST_TEL_PATIENCE", "3"))
 # Each phone sends its own tone, so who hears whom shows in the recordings (Goertzel).
 PHONES = (("1001", 700.0), ("1002", 1000.0), ("1003", 1300.0), ("1009", 1700.0))
 
 
-def start_sip_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """Kamailio, one media node and the phones (1001, 1002 agents; 1003 a second agent or an outside number;
-    1009 the supervisor), registered."""
+def start_stack(
+    work: Path,
+    *,
+    base: int,
+    nodes: int,
+    phones: tuple[tuple[str, float], ...],
+    node_rtp: int,
+    node_rtp_span: int,
+    phone_rtp: int,
+) -> Iterator[dict[str, Any]]:
+    """Kamailio at `base` and `nodes` media nodes behind it (node i SIP base+10+4i, control base+11+4i, RTP from
+    base+node_rtp), the phones (SIP base+40+4i, ctrl_tcp base+42+4i, RTP base+phone_rtp+100i) registered;
+    everything stopped by PID afterwards. Skips (with the reason) when the binaries are absent."""
     absent = missing()
     if absent:
         pytest.skip(f"telephony binaries absent: {', '.join(absent)}")
     from hotline.telephony.runtime import Stack
 
-    keep = os.environ.get("HOTLINE_TEST_TEL_DIR")  # to read the processes' logs after a run
-    work = Path(keep) if keep else tmp_path_factory.mktemp("tel")
     stack = Stack(
         work_dir=work,
-        sip_port=BASE,
-        node_sip_port=BASE + 10,
-        ctl_port=BASE + 11,
-        rtp_port=BASE + (100 if COMPACT else 940),
+        sip_port=base,
+        node_sip_port=base + 10,
+        ctl_port=base + 11,
+        rtp_port=base + node_rtp,
+        nodes=nodes,
+        rtp_span=node_rtp_span,
     )
-    phones: dict[str, Baresip] = {}
+    started: dict[str, Baresip] = {}
     try:
         stack.start()
-        for i, (user, freq) in enumerate(PHONES):
-            phones[user] = Baresip(
+        for i, (user, freq) in enumerate(phones):
+            started[user] = Baresip(
                 user=user,
                 work=work,
-                registrar=PROXY,
-                sip_port=BASE + 40 + 4 * i,  # baresip also takes sip_port + 1 (TLS)
-                ctrl_port=BASE + 42 + 4 * i,
-                rtp=BASE + (500 if COMPACT else 2540) + 100 * i,
+                registrar=stack.registrar,
+                sip_port=base + 40 + 4 * i,  # baresip also takes sip_port + 1 (TLS)
+                ctrl_port=base + 42 + 4 * i,
+                rtp=base + phone_rtp + 100 * i,
                 freq=freq,
             )
         deadline = time.monotonic() + 30
-        while not all(p.registered() for p in phones.values()):
-            assert time.monotonic() < deadline, "agents did not register at Kamailio"
+        while not all(p.registered() for p in started.values()):
+            assert time.monotonic() < deadline, "phones did not register at Kamailio"
             time.sleep(0.2)
-        yield {"work": work, "stack": stack, "phones": phones}
+        yield {"work": work, "stack": stack, "phones": started, "base": base, "proxy": stack.registrar}
     finally:
-        for phone in phones.values():
+        for phone in started.values():
             phone.stop()
         stack.stop()
+
+
+def _work_dir(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
+    keep = os.environ.get("HOTLINE_TEST_TEL_DIR")  # to read the processes' logs after a run
+    if keep:
+        return Path(keep) / name if name != "tel" else Path(keep)
+    return tmp_path_factory.mktemp(name)
+
+
+def start_sip_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """Kamailio, one media node and the phones (1001, 1002 agents; 1003 a second agent or an outside number;
+    1009 the supervisor), registered."""
+    yield from start_stack(
+        _work_dir(tmp_path_factory, "tel"),
+        base=BASE,
+        nodes=1,
+        phones=PHONES,
+        node_rtp=100 if COMPACT else 940,
+        node_rtp_span=400,
+        phone_rtp=500 if COMPACT else 2540,
+    )
+
+
+def start_two_nodes(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[dict[str, Any]]:
+    """Kamailio's dispatcher in front of two media nodes, agents 1001 and 1002 (the scale-out and fault tests;
+    each module starts its own, one after the other, on the same TWO_NODES_BASE ports)."""
+    yield from start_stack(
+        _work_dir(tmp_path_factory, name),
+        base=TWO_NODES_BASE,
+        nodes=2,
+        phones=PHONES[:2],
+        node_rtp=100,
+        node_rtp_span=100,
+        phone_rtp=300,
+    )
+
+
+def _ready_controller(ctrl: Any, env: dict[str, Any], what: str) -> Any:
+    deadline = time.monotonic() + 30
+    while not ctrl.node_ready.is_set():
+        assert time.monotonic() < deadline, f"{what} not registered"
+        ctrl.run_once(0.05)
+    for phone in env["phones"].values():
+        while phone.next_event():
+            pass
+    return ctrl
 
 
 def run_controller(sip_env: dict[str, Any], settings: Any, tmp_path: Path) -> Iterator[Any]:
@@ -89,16 +153,43 @@ def run_controller(sip_env: dict[str, Any], settings: Any, tmp_path: Path) -> It
     settings.VAR_DIR = tmp_path
     engine = PjsuaNodeEngine(name="node1", port=BASE + 11)
     ctrl = CallController(engine, registrar=PROXY, ring_timeout=8)
-    deadline = time.monotonic() + 30
-    while not ctrl.node_ready.is_set():
-        assert time.monotonic() < deadline, "media node not registered"
-        ctrl.run_once(0.05)
-    for phone in sip_env["phones"].values():
-        while phone.next_event():
-            pass
-    yield ctrl
+    yield _ready_controller(ctrl, sip_env, "media node")
     ctrl.close()
     engine.close()
+
+
+def run_pool_controller(env: dict[str, Any], settings: Any, tmp_path: Path) -> Iterator[Any]:
+    """The call controller over every media node of `env` (a `NodePool`), once they are registered."""
+    from hotline.telephony.adapters.pjsua_node import PjsuaNodeEngine
+    from hotline.telephony.adapters.pool import NodePool
+    from hotline.telephony.controller import CallController
+
+    settings.VAR_DIR = tmp_path
+    stack = env["stack"]
+    pool = NodePool([PjsuaNodeEngine(name=n, port=stack.node_ctl_port(n)) for n in stack.node_names()])
+    ctrl = CallController(pool, registrar=env["proxy"], ring_timeout=8)
+    yield _ready_controller(ctrl, env, "media nodes")
+    ctrl.close()
+    pool.close()
+
+
+def two_nodes_citizen(
+    env: dict[str, Any], caller: str, i: int, script: str = "citizen_hung_up_on.xml", talk_ms: int = 8000
+) -> Any:
+    """A SIPp citizen calling 12345 on a two-node stack (its i-th: SIP base+20+i, media base+500+20i)."""
+    from .sip_tools import sipp_citizen
+
+    return sipp_citizen(
+        work=env["work"],
+        proxy=env["proxy"],
+        number="12345",
+        caller=caller,
+        sip_port=env["base"] + 20 + i,
+        media_port=env["base"] + 500 + 20 * i,
+        script=script,
+        keys="",
+        talk_ms=talk_ms,
+    )
 
 
 def pump(

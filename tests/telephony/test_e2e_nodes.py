@@ -1,12 +1,10 @@
 """Scale-out and faults, end to end: two pjsua2 media nodes behind Kamailio's dispatcher (their own Kamailio and
-phones, away from the shared environment's ports). Calls are spread over both nodes; one node is killed in the
+phones: `e2e.start_two_nodes`, shared with the fault tests). Calls are spread over both nodes; one node is killed in the
 middle of a call: that call's CDR is closed and its agent is not left "talking", the other node's call goes on,
 and the next call goes to the surviving node."""
 
 from __future__ import annotations
 
-import os
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,85 +14,21 @@ import pytest
 from hotline.telephony.models import Agent, Call, CallLeg
 from hotline.telephony.states import AgentState
 
-from .e2e import BASE, pump, setup_hotline, state_is
-from .sip_tools import Baresip, missing, sipp_citizen
-
-BASE2 = BASE + 200
-PROXY2 = f"127.0.0.1:{BASE2}"
+from .e2e import pump, run_pool_controller, setup_hotline, start_two_nodes, state_is, two_nodes_citizen
 
 
 @pytest.fixture(scope="module")
 def two_nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    absent = missing()
-    if absent:
-        pytest.skip(f"telephony binaries absent: {', '.join(absent)}")
-    from hotline.telephony.runtime import Stack
-
-    keep = os.environ.get("HOTLINE_TEST_TEL_DIR")
-    work = Path(keep) / "nodes" if keep else tmp_path_factory.mktemp("tel2")
-    stack = Stack(
-        work_dir=work,
-        sip_port=BASE2,
-        node_sip_port=BASE2 + 10,
-        ctl_port=BASE2 + 11,
-        rtp_port=BASE2 + 1400,
-        nodes=2,
-    )
-    phones: dict[str, Baresip] = {}
-    try:
-        stack.start()
-        for i, (user, freq) in enumerate((("1001", 700.0), ("1002", 1000.0))):
-            phones[user] = Baresip(
-                user=user,
-                work=work,
-                registrar=PROXY2,
-                sip_port=BASE2 + 40 + 4 * i,
-                ctrl_port=BASE2 + 42 + 4 * i,
-                rtp=BASE2 + 1000 + 100 * i,
-                freq=freq,
-            )
-        deadline = time.monotonic() + 30
-        while not all(p.registered() for p in phones.values()):
-            assert time.monotonic() < deadline, "phones did not register"
-            time.sleep(0.2)
-        yield {"work": work, "stack": stack, "phones": phones}
-    finally:
-        for phone in phones.values():
-            phone.stop()
-        stack.stop()
+    yield from start_two_nodes(tmp_path_factory, "nodes")
 
 
 @pytest.fixture
 def pool_controller(two_nodes: dict[str, Any], settings: Any, tmp_path: Path) -> Iterator[Any]:
-    from hotline.telephony.adapters.pjsua_node import PjsuaNodeEngine
-    from hotline.telephony.adapters.pool import NodePool
-    from hotline.telephony.controller import CallController
-
-    settings.VAR_DIR = tmp_path
-    stack = two_nodes["stack"]
-    pool = NodePool([PjsuaNodeEngine(name=n, port=stack.node_ctl_port(n)) for n in stack.node_names()])
-    ctrl = CallController(pool, registrar=PROXY2, ring_timeout=8)
-    deadline = time.monotonic() + 30
-    while not ctrl.node_ready.is_set():
-        assert time.monotonic() < deadline, "media nodes not registered"
-        ctrl.run_once(0.05)
-    yield ctrl
-    ctrl.close()
-    pool.close()
+    yield from run_pool_controller(two_nodes, settings, tmp_path)
 
 
 def citizen(env: dict[str, Any], caller: str, i: int, script: str = "citizen_hung_up_on.xml") -> Any:
-    return sipp_citizen(
-        work=env["work"],
-        proxy=PROXY2,
-        number="12345",
-        caller=caller,
-        sip_port=BASE2 + 20 + i,
-        media_port=BASE2 + 2200 + 20 * i,
-        script=script,
-        keys="",
-        talk_ms=8000,
-    )
+    return two_nodes_citizen(env, caller, i, script=script, talk_ms=8000)
 
 
 def node_of(caller: str) -> str:

@@ -1,6 +1,6 @@
 """Faults end to end with the real processes (see `e2e.py`): Kamailio restarted in the middle of a call, and a media
 node that dies and comes back, on their own stack (Kamailio, two pjsua2 media nodes behind its dispatcher, two
-baresip agents; ports BASE+3000.., away from the shared environment and the two-node test).
+baresip agents: `e2e.start_two_nodes`, shared with the scale-out test).
 
 - Kamailio restarted mid-call: the call keeps its media (what the caller hears is measured after the restart),
   the platform's state does not move (the call stays "talking"), the agent's hang-up from the phone goes through the
@@ -14,7 +14,6 @@ baresip agents; ports BASE+3000.., away from the shared environment and the two-
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,92 +25,37 @@ from hotline.telephony import services
 from hotline.telephony.models import Agent, Call, CallLeg, MissedCall, QueueLog
 from hotline.telephony.states import AgentEvent, AgentState
 
-from .e2e import BASE, heard, pump, run_for, setup_hotline, state_is, stop_tap, tap
-from .sip_tools import Baresip, missing, sipp_citizen
+from .e2e import (
+    heard,
+    pump,
+    run_for,
+    run_pool_controller,
+    setup_hotline,
+    start_two_nodes,
+    state_is,
+    stop_tap,
+    tap,
+    two_nodes_citizen,
+)
 
-BASE3 = BASE + 3000
-PROXY3 = f"127.0.0.1:{BASE3}"
 ACCEPT = "accept"
 ON = 0.2  # a party's tone is heard: its share of the energy in some second
 
 
 @pytest.fixture(scope="module")
 def fault_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    absent = missing()
-    if absent:
-        pytest.skip(f"telephony binaries absent: {', '.join(absent)}")
-    from hotline.telephony.runtime import Stack
-
-    keep = os.environ.get("HOTLINE_TEST_TEL_DIR")
-    work = Path(keep) / "faults" if keep else tmp_path_factory.mktemp("tel3")
-    stack = Stack(
-        work_dir=work,
-        sip_port=BASE3,
-        node_sip_port=BASE3 + 10,
-        ctl_port=BASE3 + 11,
-        rtp_port=BASE3 + 1400,
-        nodes=2,
-    )
-    phones: dict[str, Baresip] = {}
-    try:
-        stack.start()
-        for i, (user, freq) in enumerate((("1001", 700.0), ("1002", 1000.0))):
-            phones[user] = Baresip(
-                user=user,
-                work=work,
-                registrar=PROXY3,
-                sip_port=BASE3 + 40 + 4 * i,
-                ctrl_port=BASE3 + 42 + 4 * i,
-                rtp=BASE3 + 1000 + 100 * i,
-                freq=freq,
-            )
-        deadline = time.monotonic() + 30
-        while not all(p.registered() for p in phones.values()):
-            assert time.monotonic() < deadline, "phones did not register"
-            time.sleep(0.2)
-        yield {"work": work, "stack": stack, "phones": phones}
-    finally:
-        for phone in phones.values():
-            phone.stop()
-        stack.stop()
+    yield from start_two_nodes(tmp_path_factory, "faults")
 
 
 @pytest.fixture
 def fault_controller(fault_env: dict[str, Any], settings: Any, tmp_path: Path) -> Iterator[Any]:
-    from hotline.telephony.adapters.pjsua_node import PjsuaNodeEngine
-    from hotline.telephony.adapters.pool import NodePool
-    from hotline.telephony.controller import CallController
-
-    settings.VAR_DIR = tmp_path
-    stack = fault_env["stack"]
-    pool = NodePool([PjsuaNodeEngine(name=n, port=stack.node_ctl_port(n)) for n in stack.node_names()])
-    ctrl = CallController(pool, registrar=PROXY3, ring_timeout=8)
-    deadline = time.monotonic() + 30
-    while not ctrl.node_ready.is_set():
-        assert time.monotonic() < deadline, "media nodes not registered"
-        ctrl.run_once(0.05)
-    for phone in fault_env["phones"].values():
-        while phone.next_event():
-            pass
-    yield ctrl
-    ctrl.close()
-    pool.close()
+    yield from run_pool_controller(fault_env, settings, tmp_path)
 
 
 def citizen(
     env: dict[str, Any], caller: str, i: int, script: str = "citizen_hung_up_on.xml", talk_ms: int = 4000
 ) -> Any:
-    return sipp_citizen(
-        work=env["work"],
-        proxy=PROXY3,
-        number="12345",
-        caller=caller,
-        sip_port=BASE3 + 20 + i,
-        media_port=BASE3 + 2200 + 20 * i,
-        script=script,
-        keys="",
-        talk_ms=talk_ms,
-    )
+    return two_nodes_citizen(env, caller, i, script=script, talk_ms=talk_ms)
 
 
 def node_of(caller: str) -> str:

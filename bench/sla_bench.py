@@ -366,7 +366,7 @@ def main() -> None:
     )
     parser.add_argument("--clocks", type=int, default=1_000_000)
     parser.add_argument("--due-share", type=float, default=0.1, help="share due in (a), (b) and (c)")
-    parser.add_argument("--batch", type=int, default=5000)
+    parser.add_argument("--batch", type=int, default=2000)
     parser.add_argument("--skip-all-due", action="store_true", help="leave out (d): every clock due")
     parser.add_argument("--workers", type=int, default=1, help="threads of each sweep (sweep(workers=…))")
     parser.add_argument("--only-a", action="store_true", help="only (a): one sweep over the due share")

@@ -224,7 +224,7 @@ KINDS_OF_MASK = [[kind for bit, kind in KIND_BITS if mask & bit] for mask in ran
 CHUNK = 50_000  # due clocks read from the index at a time, then locked and processed in batches in id order
 
 
-def sweep(*, now: dt.datetime | None = None, batch_size: int = 5000, workers: int = 1) -> SweepResult:
+def sweep(*, now: dt.datetime | None = None, batch_size: int = 2000, workers: int = 1) -> SweepResult:
     """Raise every alert owed at `now`. With `workers` > 1 (PostgreSQL only), that many threads, each on its own
     connection, work through the batches of each chunk side by side (they lock disjoint clocks, as overlapping
     sweeps do); the first error is raised once the others have finished their batches."""

@@ -459,8 +459,20 @@ class CaseEvent(models.Model):
         related_name="+",
         on_delete=models.PROTECT,
     )
+    # Unit and assignment: no index (nothing reads events by them; units and assignments are never deleted, a
+    # deletion through the admin would scan) and no database foreign-key check (the writers take them from rows
+    # they hold: the deadline sweep writes up to millions of events at once, and each check, run at commit one row
+    # at a time with a share lock on the unit or assignment, was a large share of its database time). Deletion
+    # still protects and cascades through Django.
     unit = models.ForeignKey(
-        Unit, verbose_name=_("操作单位"), null=True, blank=True, related_name="+", on_delete=models.PROTECT
+        Unit,
+        verbose_name=_("操作单位"),
+        null=True,
+        blank=True,
+        related_name="+",
+        on_delete=models.PROTECT,
+        db_index=False,
+        db_constraint=False,
     )
     assignment = models.ForeignKey(
         Assignment,
@@ -469,6 +481,8 @@ class CaseEvent(models.Model):
         blank=True,
         related_name="events",
         on_delete=models.CASCADE,
+        db_index=False,
+        db_constraint=False,
     )
     action = models.CharField(_("操作"), max_length=32)
     from_status = models.CharField(_("原状态"), max_length=24, blank=True)

@@ -207,10 +207,17 @@ class Clock(models.Model):
 class Alert(models.Model):
     """A warning, yellow card, red card or reminder. At most one of each kind per clock (the sweep relies on it)."""
 
-    # The unique (clock, kind) and the (unit, kind, raised_at) indexes serve the keys: no single-column copies
-    # (the sweep inserts up to millions of alerts at once, each index is one more write per alert).
+    # The unique (clock, kind) index serves the clock key: no single-column copy (the sweep inserts up to millions
+    # of alerts at once, each index is one more write per alert). No database foreign-key check either: the sweep
+    # inserts an alert in the statement that locks and moves its clock on, and deleting a clock cascades to its
+    # alerts through Django (a check per alert, run at each commit, was a share of a big sweep's database time).
     clock = models.ForeignKey(
-        Clock, verbose_name=_("计时"), related_name="alerts", on_delete=models.CASCADE, db_index=False
+        Clock,
+        verbose_name=_("计时"),
+        related_name="alerts",
+        on_delete=models.CASCADE,
+        db_index=False,
+        db_constraint=False,
     )
     kind = models.CharField(_("类型"), max_length=16, choices=AlertKind.choices)
     # Case and unit are copied by the sweep from the clock it has just locked (whose own keys are checked), and
@@ -238,8 +245,9 @@ class Alert(models.Model):
         verbose_name = _("预警督办记录")
         verbose_name_plural = _("预警督办记录")
         constraints = [models.UniqueConstraint(fields=["clock", "kind"], name="alert_clock_kind_unique")]
+        # No (unit, kind, raised_at) index: the card ledger of a unit reads the period from alert_raised_idx and
+        # filters its units in the index; nothing else reads alerts by unit.
         indexes = [
-            models.Index(fields=["unit", "kind", "raised_at"], name="alert_unit_kind_idx"),
             # The card ledger: every alert of a period counted per unit and kind, from the index alone (it
             # replaces the plain index on raised_at: no extra write per alert).
             models.Index(fields=["raised_at"], include=["unit", "kind"], name="alert_raised_idx"),

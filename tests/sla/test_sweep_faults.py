@@ -117,3 +117,27 @@ def test_a_sweep_with_worker_threads_raises_what_one_thread_does(city, people):
     assert len(notices) == 90 == len(set(notices))
     with clock.frozen_now(OVERDUE):
         assert not sweep(batch_size=4, workers=3).alerts  # nothing owed twice
+
+
+def test_without_database_keys_deleting_a_clock_still_removes_its_alerts(city, people):
+    """Alerts keep no database key to their clock, nor timeline events to their unit and assignment (the sweep
+    writes millions of them at once): deleting a clock must still remove its alerts, and an event's assignment
+    its events, through Django; a unit named by an event stays protected."""
+    from django.db.models import ProtectedError
+
+    from hotline.cases.models import CaseEvent
+
+    many_cases(city, people, 1)
+    with clock.frozen_now(OVERDUE):
+        sweep()
+    alert = Alert.objects.select_related("clock").filter(kind=AlertKind.YELLOW).first()
+    assert alert is not None
+    event = CaseEvent.objects.filter(action="sla_yellow", assignment__isnull=False).first()
+    assert event is not None and event.unit_id is not None
+    with pytest.raises(ProtectedError):
+        event.unit.delete()  # type: ignore[union-attr]
+    alerts = set(alert.clock.alerts.values_list("pk", flat=True))
+    alert.clock.delete()
+    assert not Alert.objects.filter(pk__in=alerts).exists()
+    event.assignment.delete()  # type: ignore[union-attr]
+    assert not CaseEvent.objects.filter(pk=event.pk).exists()

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sla', '0011_flow_step_stage'),
+        ('sla', '0012_step_rules_unit_leaders'),
     ]
 
     operations = [

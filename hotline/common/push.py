@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import os
 import queue
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from typing import Any
 
@@ -20,6 +23,13 @@ from django.db import connections, transaction
 from django.http import HttpRequest, StreamingHttpResponse
 
 KEEPALIVE_SECONDS = 15.0
+RECONNECT_SECONDS = 1.0  # wait before a pub/sub reader reconnects after Redis dropped it
+log = logging.getLogger(__name__)
+
+
+def client_name() -> str:
+    """How this process's pub/sub connections are named in Redis (`CLIENT LIST`): one process, one name."""
+    return f"hotline-push-{os.getpid()}"
 
 
 class _LoopSink:
@@ -88,7 +98,7 @@ class RedisBroker:
         import redis
 
         self._url = url
-        self._redis = redis.Redis.from_url(url)
+        self._redis = redis.Redis.from_url(url, client_name=client_name())
         self._async: dict[int, Any] = {}  # one asyncio client per event loop (an ASGI worker has one)
 
     def publish(self, channel: str, message: dict[str, Any]) -> None:
@@ -100,9 +110,18 @@ class RedisBroker:
         return self._messages(pubsub, timeout)
 
     def _messages(self, pubsub: Any, timeout: float) -> Generator[str | None, None, None]:
+        import redis
+
         try:
             while True:
-                msg = pubsub.get_message(timeout=timeout)
+                try:
+                    msg = pubsub.get_message(timeout=timeout)
+                except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+                    # Redis restarted or dropped us: the next read reconnects and subscribes again (redis-py's
+                    # on_connect); what was published in between is lost, as with any pub/sub.
+                    log.warning("push: Redis pub/sub connection lost (%s); reconnecting", exc)
+                    time.sleep(RECONNECT_SECONDS)
+                    msg = None
                 yield msg["data"].decode() if msg else None
         finally:
             pubsub.close()
@@ -134,7 +153,9 @@ class _RedisHub:
     def __init__(self, url: str) -> None:
         import redis.asyncio
 
-        self._pubsub = redis.asyncio.Redis.from_url(url).pubsub(ignore_subscribe_messages=True)
+        self._pubsub = redis.asyncio.Redis.from_url(url, client_name=client_name()).pubsub(
+            ignore_subscribe_messages=True
+        )
         self._subs: dict[str, set[asyncio.Queue[str]]] = {}
         self._lock = asyncio.Lock()
         self._reader: asyncio.Task[None] | None = None
@@ -163,8 +184,16 @@ class _RedisHub:
                 await self._pubsub.unsubscribe(key)
 
     async def _read(self) -> None:
+        import redis
+
         while True:
-            msg = await self._pubsub.get_message(timeout=1.0)
+            try:
+                msg = await self._pubsub.get_message(timeout=1.0)
+            except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+                # as in RedisBroker._messages: the next read reconnects and subscribes every channel again
+                log.warning("push: Redis pub/sub connection lost (%s); reconnecting", exc)
+                await asyncio.sleep(RECONNECT_SECONDS)
+                continue
             if msg and msg.get("type") == "message":
                 for q in list(self._subs.get(msg["channel"].decode(), ())):
                     q.put_nowait(msg["data"].decode())

@@ -58,14 +58,18 @@ def test_memory_broker_streams_on_the_event_loop(monkeypatch: pytest.MonkeyPatch
     assert all(not subs for subs in broker._subs.values())  # closed streams unsubscribed
 
 
-def test_redis_broker_streams_on_the_event_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+def _redis_broker() -> push.RedisBroker:
     import redis
 
     try:
         redis.Redis.from_url(REDIS_URL).ping()
     except redis.RedisError:
         pytest.skip("no Redis at " + REDIS_URL)
-    broker = push.RedisBroker(REDIS_URL)
+    return push.RedisBroker(REDIS_URL)
+
+
+def test_redis_broker_streams_on_the_event_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    broker = _redis_broker()
     monkeypatch.setattr(push, "_broker", broker)
     _run(_two_streams_get_their_own_messages(broker))
 
@@ -81,3 +85,44 @@ def test_keepalive_when_silent(monkeypatch: pytest.MonkeyPatch) -> None:
         await stream.aclose()
 
     _run(run())
+
+
+def _drop_our_pubsub_connections() -> int:
+    """What a Redis restart does to this process: its pub/sub connections are closed by the server."""
+    import redis
+
+    admin = redis.Redis.from_url(REDIS_URL)
+    ours = [c for c in admin.client_list(_type="pubsub") if c.get("name") == push.client_name()]
+    for client in ours:
+        admin.client_kill_filter(_id=client["id"])
+    return len(ours)
+
+
+async def _stream_outlives_a_dropped_connection(broker: push.RedisBroker) -> None:
+    stream = broker.alisten("t:reconnect", timeout=0.2)
+    assert await stream.__anext__() == ""
+    assert await asyncio.to_thread(_drop_our_pubsub_connections) >= 1
+    got = None
+    for _ in range(100):  # the reader waits RECONNECT_SECONDS, then reads again and subscribes anew
+        await asyncio.to_thread(broker.publish, "t:reconnect", {"n": 1})
+        got = await stream.__anext__()
+        if got:
+            break
+    assert got is not None and json.loads(got) == {"n": 1}
+    await stream.aclose()
+
+
+def test_redis_streams_reconnect_after_the_connection_drops(monkeypatch: pytest.MonkeyPatch) -> None:
+    broker = _redis_broker()
+    monkeypatch.setattr(push, "RECONNECT_SECONDS", 0.1)
+    _run(_stream_outlives_a_dropped_connection(broker))
+    listener = broker.listen("t:reconnect-sync", timeout=0.1)  # the sync reader (the call controller's)
+    assert _drop_our_pubsub_connections() >= 1
+    got = None
+    for _ in range(100):
+        broker.publish("t:reconnect-sync", {"n": 2})
+        got = next(listener)
+        if got:
+            break
+    assert got is not None and json.loads(got) == {"n": 2}
+    listener.close()

@@ -28,6 +28,7 @@ class IntakeConfig(AppConfig):
         from .case_panel import mail_answer_panel_context
         from .chat import may_view_queue
         from .mail import poll_configured_mailbox
+        from .sms.outbound import may_send as may_send_sms
 
         register_permissions(Permission("intake.chat", may_view_queue, _("只有话务员和班长可以使用在线客服")))
         register_menu_entry(
@@ -39,6 +40,18 @@ class IntakeConfig(AppConfig):
                 "intake.chat",
                 active_prefix="intake-chat",
                 testid="nav-chat",
+            )
+        )
+        register_permissions(Permission("intake.sms", may_send_sms, _("您无权使用短信平台")))
+        register_menu_entry(
+            MenuEntry(
+                "intake.sms",
+                _("市民渠道"),
+                "intake-sms",
+                27,
+                "intake.sms",
+                active=("intake-sms", "intake-sms-settings", "intake-sms-summary", "intake-texts"),
+                testid="nav-channels",
             )
         )
         register_case_panel(

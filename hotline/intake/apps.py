@@ -83,6 +83,10 @@ def on_case_transitioned(sender: Any, *, case: Any, from_status: str, to_status:
 
     if from_status == CaseStatus.DRAFT and to_status != CaseStatus.DRAFT:
         services.channel_first_reply(case=case)
+    if case.channel == Channel.WECHAT:  # the follower is told of each new stage, after commit
+        from .wechat import progress
+
+        progress.on_transition(case=case, from_status=from_status, to_status=to_status)
     if to_status == CaseStatus.CALLBACK and case.channel == Channel.SMS:
         services.callback_sms_send(case=case)
     if kwargs.get("action") == "archive" and case.answer and case.channel in mail_answers.MAIL_CHANNELS:

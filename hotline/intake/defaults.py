@@ -75,6 +75,15 @@ TEMPLATES = [
         "您反映的问题已登记为工单{number}，可凭工单编号查询办理进度。",
     ),
 ]
+WECHAT_TEMPLATES = [
+    (
+        "wechat_progress",
+        "微信办理进度通知（市民）",
+        "诉求办理进度",
+        "您的诉求（工单{number}）办理进度：{stage}。{reply}",
+    ),
+]
+TEMPLATES += WECHAT_TEMPLATES
 MAIL_TEMPLATES = [
     (
         "channel_mail_answer",

@@ -95,6 +95,8 @@ class WeChatFollower(models.Model):
     open_id = models.CharField(_("OpenID"), max_length=64)
     phone = models.CharField(_("绑定手机号"), max_length=20, blank=True)
     pending_type = models.CharField(_("待提交诉求类型"), max_length=32, blank=True)
+    # Photos (WeChat MediaIds) sent while composing a request: attached to the case its text makes.
+    pending_media = models.JSONField(_("待提交照片"), default=list, db_default=[], blank=True)
     bind_code_hash = models.CharField(_("绑定验证码"), max_length=128, blank=True)
     bind_phone = models.CharField(_("待绑定手机号"), max_length=20, blank=True)
     bind_code_expires_at = models.DateTimeField(_("验证码有效期"), null=True, blank=True)

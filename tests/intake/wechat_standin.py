@@ -4,6 +4,7 @@ customer-service message endpoint, speaking WeChat's JSON, recording what the pl
 from __future__ import annotations
 
 import json
+import os
 import socket
 import threading
 import urllib.parse
@@ -12,7 +13,9 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-PORTS = range(18700, 18800)  # this suite's share of 127.0.0.1
+# This suite's share of 127.0.0.1 (HOTLINE_TEST_PORT_BASE moves it, for parallel runs on one machine).
+PORT_BASE = int(os.environ.get("HOTLINE_TEST_PORT_BASE", "18700"))
+PORTS = range(PORT_BASE, PORT_BASE + 100)
 
 
 def free_port() -> int:
@@ -23,7 +26,7 @@ def free_port() -> int:
             except OSError:
                 continue
             return port
-    raise RuntimeError("no free port in 18700-18799")
+    raise RuntimeError(f"no free port in {PORTS.start}-{PORTS.stop - 1}")
 
 
 class StandIn:
@@ -33,6 +36,8 @@ class StandIn:
         self.sent: list[dict[str, Any]] = []
         self.expire_next = False  # answer the next send with 42001 (access_token expired)
         self.down = False
+        self.media: dict[str, tuple[bytes, str]] = {}  # media_id → (content, content type)
+        self.media_fetched: list[str] = []
         self.lock = threading.Lock()
         self.url = ""
 
@@ -41,7 +46,7 @@ class StandIn:
 
     def handle(
         self, method: str, path: str, query: dict[str, str], body: bytes
-    ) -> tuple[int, dict[str, Any]]:
+    ) -> tuple[int, dict[str, Any] | tuple[bytes, str]]:
         with self.lock:
             if self.down:
                 return 503, {"errcode": -1, "errmsg": "system busy"}
@@ -58,6 +63,13 @@ class StandIn:
                     return 200, {"errcode": 42001, "errmsg": "access_token expired"}
                 self.sent.append(json.loads(body.decode("utf-8")))
                 return 200, {"errcode": 0, "errmsg": "ok"}
+            if path == "/cgi-bin/media/get" and method == "GET":
+                if query.get("access_token") != self.token():
+                    return 200, {"errcode": 40001, "errmsg": "invalid credential"}
+                self.media_fetched.append(query.get("media_id", ""))
+                if query.get("media_id") not in self.media:
+                    return 200, {"errcode": 40007, "errmsg": "invalid media_id"}
+                return 200, self.media[query["media_id"]]
             return 404, {"errcode": 404, "errmsg": "not found"}
 
 
@@ -71,9 +83,17 @@ def wechat_api(app_id: str, secret: str) -> Iterator[StandIn]:
             query = dict(urllib.parse.parse_qsl(url.query))
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             status, payload = standin.handle(method, url.path, query, body)
-            data = json.dumps(payload, ensure_ascii=False).encode()
+            if isinstance(payload, tuple):  # a media file, as WeChat sends it
+                data, content_type = payload
+                ext = {"image/png": "png", "image/gif": "gif"}.get(content_type, "jpg")
+                disposition = f'attachment; filename="{query.get("media_id", "media")}.{ext}"'
+            else:
+                data = json.dumps(payload, ensure_ascii=False).encode()
+                content_type, disposition = "application/json; charset=utf-8", ""
             self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Type", content_type)
+            if disposition:
+                self.send_header("Content-Disposition", disposition)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)

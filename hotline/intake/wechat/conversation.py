@@ -26,6 +26,7 @@ from hotline.common.validators import MOBILE_RE, normalize_phone
 from .. import chat
 from ..models import ChannelKind, ChannelMessage, WeChatAccount, WeChatFollower
 from ..services import REPLY_LIMITS, queue_from_text, reply_clock
+from . import media, news
 
 # Menu keys → case type codes (the five request types of the seed: 咨询 投诉 建议 求助 其他).
 MENU_TYPES = {
@@ -62,6 +63,7 @@ class Incoming:
     text: str = ""
     event: str = ""
     event_key: str = ""
+    media_id: str = ""
 
 
 def external_id(fields: dict[str, str]) -> str:
@@ -79,6 +81,7 @@ def incoming(fields: dict[str, str]) -> Incoming:
         text=fields.get("Content", ""),
         event=fields.get("Event", "").lower(),
         event_key=fields.get("EventKey", ""),
+        media_id=fields.get("MediaId", "")[:128],
     )
 
 
@@ -127,7 +130,13 @@ def _answer(account: WeChatAccount, message: Incoming, record: ChannelMessage) -
             return _choose_type(follower, MENU_TYPES[message.event_key]), None
         if message.event == "click" and message.event_key == MENU_CHAT:
             return _open_chat(account, follower, ""), None
+        if message.event == "click" and message.event_key == news.MENU_NEWS:
+            return _news(news.announcements(), "目前没有公告。"), None
+        if message.event == "click" and message.event_key == news.MENU_KB:
+            return "请发送“知识 关键词”查询政策和常见问题，例如：知识 社保卡补办。", None
         return "", None
+    if message.msg_type == "image" and message.media_id:
+        return _photo(account, follower, message.media_id), None
     if message.msg_type != "text":
         return "目前仅支持文字诉求，请用文字描述您的诉求（时间、地点、事情经过和您的请求）。", None
     text = message.text.strip()
@@ -142,11 +151,35 @@ def _answer(account: WeChatAccount, message: Incoming, record: ChannelMessage) -
         return _choose_type(follower, TYPE_WORDS[text]), None
     if text in {"我的诉求", "查询", "进度"}:
         return _my_requests(account, follower), None
+    if text in news.NEWS_WORDS:
+        return _news(news.announcements(), "目前没有公告。"), None
+    if kb := news.KB_RE.match(text):
+        return _news(news.knowledge(kb.group(1).strip()), "没有找到相关的知识，请换个关键词试试。"), None
     if bind := BIND_RE.match(text):
         return _start_binding(follower, normalize_phone(bind.group(1))), None
     if code := CODE_RE.match(text):
         return _confirm_binding(follower, code.group(1)), None
     return _submit(account, follower, text, record)
+
+
+def _news(articles: list[news.Article], empty: str) -> str:
+    return news.encode(articles) if articles else empty
+
+
+def _photo(account: WeChatAccount, follower: WeChatFollower, media_id: str) -> str:
+    """A photo with the request being composed (held until its text arrives), else added to the follower's open
+    request; fetched from the media API after commit."""
+    if follower.pending_type:
+        if len(follower.pending_media) >= media.MAX_PENDING:
+            return f"每件诉求最多附{media.MAX_PENDING}张照片。请发送文字描述提交诉求。"
+        follower.pending_media = [*follower.pending_media, media_id]
+        follower.save(update_fields=["pending_media", "updated_at"])
+        return f"已收到第{len(follower.pending_media)}张照片。请继续发送诉求内容：时间、地点、事情经过和您的请求。"
+    case = media.open_case(account, follower)
+    if case is None:
+        return "请先点击菜单选择诉求类型，再发送照片和诉求内容。"
+    media.attach_later(account=account, case=case, open_id=follower.open_id, media_ids=[media_id])
+    return f"照片已收到，将补充到工单{case.number}。"
 
 
 def _open_chat(account: WeChatAccount, follower: WeChatFollower, first_text: str) -> str:
@@ -262,8 +295,12 @@ def _submit(
         channel=Channel.WECHAT, account=account.app_id, external_id=follower.open_id
     )
     result = case_services.case_request_from_channel(data=data, requester=requester)
+    media.attach_later(
+        account=account, case=result.case, open_id=follower.open_id, media_ids=follower.pending_media
+    )
     follower.pending_type = ""
-    follower.save(update_fields=["pending_type", "updated_at"])
+    follower.pending_media = []
+    follower.save(update_fields=["pending_type", "pending_media", "updated_at"])
     reply = f"您的诉求已受理，工单号 {result.case.number}"
     if result.query_password:
         reply += f"，查询密码 {result.query_password}（请妥善保存）"

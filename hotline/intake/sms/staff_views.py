@@ -32,7 +32,9 @@ def _user(request: HttpRequest) -> User:
 
 
 def _tabs(user: User, active: str) -> dict[str, Any]:
-    return {"tab": active, "may_manage": outbound.may_manage(user)}
+    from ..texts import may_edit_texts
+
+    return {"tab": active, "may_manage": outbound.may_manage(user), "may_edit_texts": may_edit_texts(user)}
 
 
 @login_required

@@ -185,7 +185,7 @@ def text_save(*, actor: Any, code: str, subject: str, body: str, is_active: bool
         after = {"subject": subject, "body": body, "is_active": is_active}
         audit_record(
             actor=actor,
-            action="citizen_text_edit",
+            action="citizen_text",
             obj=template,
             summary=default.name,
             changes={k: [before[k], after[k]] for k in after if before[k] != after[k]},

@@ -55,7 +55,7 @@ def test_bad_edits_are_refused_naming_the_problem(people, subject, body, field, 
     assert any(words in e for e in refused.value.field_errors[field])
     after = MessageTemplate.objects.get(code="channel_received")
     assert (after.subject, after.body) == (before.subject, before.body)
-    assert not AuditLog.objects.filter(action="citizen_text_edit").exists()
+    assert not AuditLog.objects.filter(action="citizen_text").exists()
 
 
 def test_an_edit_reaches_the_wechat_follower_and_restoring_brings_the_default_back(people, account):
@@ -69,7 +69,7 @@ def test_an_edit_reaches_the_wechat_follower_and_restoring_brings_the_default_ba
         follower2.text_of(follower2.post({"MsgType": "event", "Event": "subscribe"}))
         == "您好！江城12345为您服务。"
     )
-    audit = AuditLog.objects.get(action="citizen_text_edit")
+    audit = AuditLog.objects.get(action="citizen_text")
     assert audit.actor_id == people.monitor.pk and "body" in audit.changes
     texts.text_save(
         actor=people.monitor,

@@ -119,7 +119,7 @@ def test_extensions_must_not_prefix_each_other_and_are_audited(city, people):
     outbound.sms_extension_set(actor=people.monitor, unit=city.east, code="")  # taken away
     assert list(SmsExtension.objects.values_list("code", flat=True)) == ["08"]
     actions = set(AuditLog.objects.values_list("action", flat=True))
-    assert {"sms_extension_set", "sms_extension_remove"} <= actions
+    assert {"sms_ext_set", "sms_ext_remove"} <= actions
 
 
 def test_a_reply_to_the_extension_goes_to_the_units_case(city, people, channel_templates):

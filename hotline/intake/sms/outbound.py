@@ -95,7 +95,7 @@ def sms_phrase_remove(*, actor: User, pk: int) -> None:
         phrase = SmsPhrase.objects.filter(pk=pk).first()
         if phrase is None:
             raise ServiceError(_("短语不存在"), code="not_found")
-        audit_record(actor=actor, action="sms_phrase_remove", obj=phrase, summary=phrase.text[:100])
+        audit_record(actor=actor, action="sms_phrase_del", obj=phrase, summary=phrase.text[:100])
         phrase.delete()
 
 
@@ -108,7 +108,7 @@ def sms_extension_set(*, actor: User, unit: Unit, code: str) -> SmsExtension | N
         current = SmsExtension.objects.select_for_update().filter(unit=unit).first()
         if not code:
             if current is not None:
-                audit_record(actor=actor, action="sms_extension_remove", obj=current, summary=unit.name)
+                audit_record(actor=actor, action="sms_ext_remove", obj=current, summary=unit.name)
                 current.delete()
             return None
         if not EXTENSION_RE.match(code):
@@ -124,7 +124,7 @@ def sms_extension_set(*, actor: User, unit: Unit, code: str) -> SmsExtension | N
         extension.save()
         audit_record(
             actor=actor,
-            action="sms_extension_set",
+            action="sms_ext_set",
             obj=extension,
             summary=unit.name,
             changes={"code": [before, code]},

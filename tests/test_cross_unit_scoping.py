@@ -225,6 +225,7 @@ EXCEPTIONS: dict[str, str] = {
     "other number is 404 (tests/intake/test_public_cases.py)",
     "portal-chat": "public portal: an online chat is reached only by its unguessable token (only its hash is "
     "stored); any other token is 404 (tests/intake/test_chat.py)",
+    "api-citizen-public-case": "as portal-public-case (tests/intake/test_citizen_public_api.py)",
     "api-citizen-announcement": "as portal-announcement",
     "portal-announcement": "public portal: only announcements published to the public after review, within their "
     "validity; anything else is 404 to everyone",

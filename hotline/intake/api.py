@@ -12,7 +12,7 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser
 from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import exceptions, serializers
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.generics import GenericAPIView
@@ -409,3 +409,202 @@ class ChatApi(CitizenView):
         phone = _account(request).phone
         _session, token = chat.chat_open(channel=ChannelKind.APP, account="app", sender=phone, phone=phone)
         return Response({"token": token, **chat_views.citizen_urls(token)}, status=201)
+
+
+# --------------------------------------------------------------------------- public information (no login)
+
+
+class PublicView(GenericAPIView):
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+    throttle_classes = [CitizenAddressThrottle]
+
+
+class PublicCaseOutput(serializers.Serializer):
+    number = serializers.CharField()
+    type = serializers.CharField(allow_null=True)
+    district = serializers.CharField(help_text="所在区（不显示详细地址）")
+    title = serializers.CharField(help_text="已去除个人信息")
+    reply = serializers.CharField(help_text="承办单位答复（已去除个人信息）")
+    closed_at = serializers.DateTimeField(allow_null=True)
+
+
+class PublicCaseDetailOutput(PublicCaseOutput):
+    content = serializers.CharField(help_text="诉求内容（已去除个人信息）")
+    created_at = serializers.DateTimeField()
+
+
+class PublicCaseListApi(PublicView):
+    """诉求公开: closed cases the office made public at closing, newest first, by type, with the units' replies;
+    names, phone/ID numbers, e-mail and house numbers masked, the place only as its district."""
+
+    serializer_class = PublicCaseOutput
+
+    @extend_schema(
+        summary="市民：公开诉求（按类型，含答复）",
+        parameters=[OpenApiParameter("type", str, description="诉求类型编码（见 types/）", required=False)],
+        responses=PublicCaseOutput(many=True),
+        auth=[],
+    )
+    def get(self, request: Request) -> Response:
+        from . import public_cases
+
+        wanted = (request.query_params.get("type") or "")[:32]
+        page = self.paginate_queryset(public_cases.public_values(type_code=wanted))
+        return self.get_paginated_response(
+            PublicCaseOutput(public_cases.rows(list(page or [])), many=True).data
+        )
+
+
+class PublicCaseDetailApi(PublicView):
+    serializer_class = PublicCaseDetailOutput
+
+    @extend_schema(summary="市民：公开诉求详情", responses=PublicCaseDetailOutput, auth=[])
+    def get(self, request: Request, number: str) -> Response:
+        from . import public_cases
+
+        detail = public_cases.public_case(number)
+        if detail is None:
+            raise exceptions.NotFound(_("未找到该公开诉求"))
+        return Response(PublicCaseDetailOutput(detail).data)
+
+
+class HotTypeOutput(serializers.Serializer):
+    type = serializers.CharField(allow_null=True)
+    count = serializers.IntegerField()
+
+
+class HotOutput(serializers.Serializer):
+    pushed = PublicCaseOutput(many=True, help_text="办结时推送为热点的公开诉求")
+    week = HotTypeOutput(many=True, help_text="近一周反映最多的诉求类型")
+    month = HotTypeOutput(many=True, help_text="近一月反映最多的诉求类型")
+
+
+class HotApi(PublicView):
+    serializer_class = HotOutput
+
+    @extend_schema(summary="市民：热点问题", responses=HotOutput, auth=[])
+    def get(self, request: Request) -> Response:
+        from . import public_cases
+
+        return Response(HotOutput(public_cases.hot_data()).data)
+
+
+class KnowledgeHitOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    snippet = serializers.CharField(help_text="摘要（纯文本）")
+    url = serializers.CharField(help_text="门户上的知识页面")
+
+
+class KnowledgeSearchOutput(serializers.Serializer):
+    total = serializers.IntegerField()
+    results = KnowledgeHitOutput(many=True)
+
+
+class KnowledgeSearchApi(PublicView):
+    serializer_class = KnowledgeSearchOutput
+
+    @extend_schema(
+        summary="市民：知识库检索（公开知识）",
+        parameters=[
+            OpenApiParameter("q", str, description="关键词", required=True),
+            OpenApiParameter("page", int, description="页码（从1开始）", required=False),
+        ],
+        responses=KnowledgeSearchOutput,
+        auth=[],
+    )
+    def get(self, request: Request) -> Response:
+        from django.urls import reverse
+        from django.utils.html import strip_tags
+
+        from hotline.common.errors import ServiceError
+        from hotline.knowledge import selectors as kb_selectors
+
+        q = (request.query_params.get("q") or "").strip()[:200]
+        if not q:
+            raise exceptions.ValidationError({"q": [_("请输入关键词")]})
+        raw_page = request.query_params.get("page") or "1"
+        page = int(raw_page) if raw_page.isdigit() else 0
+        if not 1 <= page <= 100:
+            raise exceptions.ValidationError({"page": [_("页码为1至100")]})
+        try:
+            found = kb_selectors.public_search(q=q, page=page, page_size=10)
+        except ServiceError as exc:
+            raise exceptions.ValidationError({"q": [exc.message]}) from exc
+        results = [
+            {
+                "id": hit.item_id,
+                "title": strip_tags(hit.title_html),
+                "snippet": strip_tags(hit.snippet_html),
+                "url": reverse("portal-kb-item", args=[hit.item_id]),
+            }
+            for hit in found.hits
+            if hit.item_id in found.items
+        ]
+        return Response(KnowledgeSearchOutput({"total": found.total, "results": results}).data)
+
+
+class PasswordCodeThrottle(AddressRateThrottle):
+    scope = "citizen_password_code"
+    rate = "20/hour"
+
+
+class PasswordResetThrottle(AddressRateThrottle):
+    scope = "citizen_password_reset"
+    rate = "30/hour"
+
+
+class PasswordCodeInput(serializers.Serializer):
+    number = serializers.CharField(max_length=32, help_text="工单编号")
+    contact = serializers.CharField(max_length=100, help_text="受理时登记的手机号码或电子邮箱")
+
+
+class PasswordResetInput(serializers.Serializer):
+    number = serializers.CharField(max_length=32, help_text="工单编号")
+    code = serializers.RegexField(r"^\d{6}$", max_length=6, help_text="验证码（6位数字）")
+
+
+class PasswordResetOutput(serializers.Serializer):
+    number = serializers.CharField()
+    query_password = serializers.CharField(help_text="新的查询密码（只返回给市民本人，工作人员看不到）")
+
+
+PASSWORD_CODE_SENT = "若工单编号与联系方式相符，验证码已发送至该联系方式，15分钟内有效。"
+
+
+class PasswordCodeApi(PublicView):
+    """INT-6 for the app: a code to the phone or e-mail given at intake (the same answer whether or not they
+    match; a case gets at most one code a minute and five a day; the code is sealed in the outbox)."""
+
+    serializer_class = PasswordCodeInput
+    throttle_classes = [PasswordCodeThrottle]
+
+    @extend_schema(
+        summary="市民：找回查询密码（发送验证码）",
+        request=PasswordCodeInput,
+        responses={202: inline_serializer("CitizenPasswordCodeSent", {"detail": serializers.CharField()})},
+        auth=[],
+    )
+    def post(self, request: Request) -> Response:
+        data = PasswordCodeInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        case_services.query_password_code_request(**data.validated_data)
+        return Response({"detail": PASSWORD_CODE_SENT}, status=202)
+
+
+class PasswordResetApi(PublicView):
+    serializer_class = PasswordResetInput
+    throttle_classes = [PasswordResetThrottle]
+
+    @extend_schema(
+        summary="市民：找回查询密码（凭验证码设置新密码）",
+        request=PasswordResetInput,
+        responses=PasswordResetOutput,
+        auth=[],
+    )
+    def post(self, request: Request) -> Response:
+        data = PasswordResetInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        password = case_services.query_password_reset(**data.validated_data)
+        return Response({"number": data.validated_data["number"].strip(), "query_password": password})

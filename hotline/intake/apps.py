@@ -28,6 +28,7 @@ class IntakeConfig(AppConfig):
         from .case_panel import mail_answer_panel_context
         from .chat import may_view_queue
         from .mail import poll_configured_mailbox
+        from .sms.outbound import may_send as may_send_sms
 
         register_permissions(Permission("intake.chat", may_view_queue, _("只有话务员和班长可以使用在线客服")))
         register_menu_entry(
@@ -39,6 +40,18 @@ class IntakeConfig(AppConfig):
                 "intake.chat",
                 active_prefix="intake-chat",
                 testid="nav-chat",
+            )
+        )
+        register_permissions(Permission("intake.sms", may_send_sms, _("您无权使用短信平台")))
+        register_menu_entry(
+            MenuEntry(
+                "intake.sms",
+                _("市民渠道"),
+                "intake-sms",
+                27,
+                "intake.sms",
+                active=("intake-sms", "intake-sms-settings", "intake-sms-summary", "intake-texts"),
+                testid="nav-channels",
             )
         )
         register_case_panel(
@@ -70,6 +83,10 @@ def on_case_transitioned(sender: Any, *, case: Any, from_status: str, to_status:
 
     if from_status == CaseStatus.DRAFT and to_status != CaseStatus.DRAFT:
         services.channel_first_reply(case=case)
+    if case.channel == Channel.WECHAT:  # the follower is told of each new stage, after commit
+        from .wechat import progress
+
+        progress.on_transition(case=case, from_status=from_status, to_status=to_status)
     if to_status == CaseStatus.CALLBACK and case.channel == Channel.SMS:
         services.callback_sms_send(case=case)
     if kwargs.get("action") == "archive" and case.answer and case.channel in mail_answers.MAIL_CHANNELS:

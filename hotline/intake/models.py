@@ -95,6 +95,8 @@ class WeChatFollower(models.Model):
     open_id = models.CharField(_("OpenID"), max_length=64)
     phone = models.CharField(_("绑定手机号"), max_length=20, blank=True)
     pending_type = models.CharField(_("待提交诉求类型"), max_length=32, blank=True)
+    # Photos (WeChat MediaIds) sent while composing a request: attached to the case its text makes.
+    pending_media = models.JSONField(_("待提交照片"), default=list, db_default=[], blank=True)
     bind_code_hash = models.CharField(_("绑定验证码"), max_length=128, blank=True)
     bind_phone = models.CharField(_("待绑定手机号"), max_length=20, blank=True)
     bind_code_expires_at = models.DateTimeField(_("验证码有效期"), null=True, blank=True)
@@ -316,3 +318,70 @@ class MailAnswer(models.Model):
         verbose_name = _("邮件答复")
         verbose_name_plural = _("邮件答复")
         indexes = [models.Index(fields=["case", "at"], name="mail_answer_case_idx")]
+
+
+class SmsPhrase(models.Model):
+    """A common phrase (常用短语) staff pick when composing an SMS; the office keeps the list."""
+
+    text = models.CharField(_("短语"), max_length=300)
+    order = models.PositiveSmallIntegerField(_("顺序"), default=100)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("短信常用短语")
+        verbose_name_plural = _("短信常用短语")
+        ordering = ["order", "id"]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class SmsExtension(models.Model):
+    """A unit's extension number (扩展号): its messages go out from the service number followed by these digits
+    (e.g. 12345 + 07 → 1234507), so a citizen's reply arrives addressed to it and is routed back to that unit."""
+
+    unit = models.OneToOneField(
+        "orgs.Unit", verbose_name=_("单位"), on_delete=models.PROTECT, related_name="sms_extension"
+    )
+    code = models.CharField(_("扩展号"), max_length=6, unique=True)
+
+    class Meta:
+        verbose_name = _("短信扩展号")
+        verbose_name_plural = _("短信扩展号")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class SmsSent(models.Model):
+    """An SMS staff sent from the SMS screen: which unit (and extension) sent it to which phone, about which case.
+    The per-day / per-unit summaries count these with their outbox status; a reply to the extension finds the
+    case again through it."""
+
+    outbox_id = models.PositiveBigIntegerField(_("发件箱编号"), unique=True)
+    unit = models.ForeignKey(
+        "orgs.Unit", verbose_name=_("发送单位"), on_delete=models.PROTECT, related_name="+"
+    )
+    extension = models.CharField(_("扩展号"), max_length=6, blank=True)
+    phone = models.CharField(_("手机号码"), max_length=20)
+    case = models.ForeignKey(
+        "cases.Case",
+        verbose_name=_("工单"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    author = models.ForeignKey(
+        "orgs.User", verbose_name=_("发送人"), on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(_("发送时间"))
+
+    class Meta:
+        verbose_name = _("短信发送记录")
+        verbose_name_plural = _("短信发送记录")
+        indexes = [
+            models.Index(fields=["unit", "at"], name="sms_sent_unit_idx"),
+            models.Index(fields=["extension", "phone", "at"], name="sms_sent_reply_idx"),
+        ]

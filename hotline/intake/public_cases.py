@@ -68,27 +68,25 @@ def _rows(values: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def public_list(request: HttpRequest) -> HttpResponse:
-    types = list(citizen.citizen_types())
-    wanted = (request.GET.get("type") or "")[:32]
+def public_values(*, type_code: str = "") -> Any:
+    """Rows (values) of the public cases, newest first, of one type if given: for `rows`."""
     qs = _public().select_related(None)
-    if wanted:
-        qs = qs.filter(case_type__code=wanted)
-    qs = qs.order_by("-closed_at", "-id").values(*FIELDS, "case_type__name", "district__name")
-    page = Paginator(qs, 20).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "intake/portal/public_cases.html",
-        {"types": types, "wanted": wanted, "page": page, "rows": _rows(list(page.object_list))},
-    )
+    if type_code:
+        qs = qs.filter(case_type__code=type_code)
+    return qs.order_by("-closed_at", "-id").values(*FIELDS, "case_type__name", "district__name")
 
 
-def public_detail(request: HttpRequest, number: str) -> HttpResponse:
+def rows(values: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What the public sees of those rows (personal data removed)."""
+    return _rows(values)
+
+
+def public_case(number: str) -> dict[str, Any] | None:
     case = _public().select_related("case_type", "district").filter(number=number[:32]).first()
     if case is None:
-        raise Http404
+        return None
     names = (case.citizen_name,)
-    context = {
+    return {
         "number": case.number,
         "type": case.case_type.name if case.case_type else "",
         "district": case.district.name if case.district else "",
@@ -98,23 +96,42 @@ def public_detail(request: HttpRequest, number: str) -> HttpResponse:
         "content": depersonalize(case.content, names=names),
         "reply": depersonalize(public_reply(case), names=names),
     }
-    return render(request, "intake/portal/public_case.html", context)
 
 
-def hot(request: HttpRequest) -> HttpResponse:
+def hot_data() -> dict[str, list[dict[str, Any]]]:
+    """Hot questions: cases pushed as hot at closing, and the types asked most in the last week and month."""
     pushed = list(hot_questions(days=90).values(*FIELDS, "case_type__name", "district__name")[:20])
     now = clock.now()
     asked = {}
     for label, days in (("week", 7), ("month", 30)):
-        asked[label] = list(
-            Case.objects.filter(created_at__gte=now - dt.timedelta(days=days))
+        asked[label] = [
+            {"type": row["case_type__name"], "count": row["n"], **row}
+            for row in Case.objects.filter(created_at__gte=now - dt.timedelta(days=days))
             .exclude(status=CaseStatus.DRAFT)
             .values("case_type__name")
             .annotate(n=Count("id"))
             .order_by("-n")[:10]
-        )
+        ]
+    return {"pushed": _rows(pushed), "week": asked["week"], "month": asked["month"]}
+
+
+def public_list(request: HttpRequest) -> HttpResponse:
+    types = list(citizen.citizen_types())
+    wanted = (request.GET.get("type") or "")[:32]
+    page = Paginator(public_values(type_code=wanted), 20).get_page(request.GET.get("page"))
     return render(
         request,
-        "intake/portal/hot.html",
-        {"pushed": _rows(pushed), "week": asked["week"], "month": asked["month"]},
+        "intake/portal/public_cases.html",
+        {"types": types, "wanted": wanted, "page": page, "rows": _rows(list(page.object_list))},
     )
+
+
+def public_detail(request: HttpRequest, number: str) -> HttpResponse:
+    context = public_case(number)
+    if context is None:
+        raise Http404
+    return render(request, "intake/portal/public_case.html", context)
+
+
+def hot(request: HttpRequest) -> HttpResponse:
+    return render(request, "intake/portal/hot.html", hot_data())

@@ -1,13 +1,18 @@
 from django.urls import path
 
-from . import case_panel
+from . import case_panel, texts_views
 from . import chat_views as chat
+from .sms import staff_views as sms_staff
 from .sms import views as sms
 from .wechat import views as wechat
 
 urlpatterns = [
     path("wechat/<str:app_id>/", wechat.wechat_endpoint, name="intake-wechat"),
     path("sms/kannel/", sms.kannel_mo, name="intake-sms-kannel"),
+    path("sms/", sms_staff.sms_page, name="intake-sms"),
+    path("sms/settings/", sms_staff.sms_settings, name="intake-sms-settings"),
+    path("sms/summary/", sms_staff.sms_summary, name="intake-sms-summary"),
+    path("texts/", texts_views.texts_page, name="intake-texts"),
     path("case/<int:case_pk>/callback-sms/", case_panel.callback_sms, name="intake-case-callback-sms"),
     path("case/<int:case_pk>/mail-answer/", case_panel.mail_answer, name="intake-case-mail-answer"),
     path("chat/", chat.agent_queue, name="intake-chat"),

@@ -18,14 +18,15 @@ class GatewayError(Exception):
 
 
 class SmsGateway(Protocol):
-    def send(self, *, phone: str, text: str, reference: str) -> str:
-        """Hand the message over; return the gateway's id for it."""
+    def send(self, *, phone: str, text: str, reference: str, sender: str = "") -> str:
+        """Hand the message over (from `sender`, a unit's extension number, when given); return the gateway's id
+        for it."""
         ...
 
 
 class LogGateway:
-    def send(self, *, phone: str, text: str, reference: str) -> str:
-        logger.info("SMS to %s (ref %s): %s", phone, reference, text)
+    def send(self, *, phone: str, text: str, reference: str, sender: str = "") -> str:
+        logger.info("SMS to %s from %s (ref %s): %s", phone, sender or "-", reference, text)
         return f"log-{reference}"
 
 
@@ -47,7 +48,7 @@ class KannelGateway:
         self.sender, self.dlr_url, self.timeout = sender, dlr_url, timeout
         self.dlr_key = dlr_secret() if dlr_key is None else dlr_key
 
-    def send(self, *, phone: str, text: str, reference: str) -> str:
+    def send(self, *, phone: str, text: str, reference: str, sender: str = "") -> str:
         params = {
             "username": self.username,
             "password": self.password,
@@ -60,8 +61,8 @@ class KannelGateway:
             "dlr-url": f"{self.dlr_url}?{urllib.parse.urlencode({'key': self.dlr_key, 'ref': reference})}"
             "&status=%d&answer=%A",
         }
-        if self.sender:
-            params["from"] = self.sender
+        if sender or self.sender:
+            params["from"] = sender or self.sender
         query = urllib.parse.urlencode(params)
         try:
             with urllib.request.urlopen(f"{self.url}?{query}", timeout=self.timeout) as response:  # noqa: S310

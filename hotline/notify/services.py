@@ -286,8 +286,15 @@ def _deliver_one(message: Outbox, gateway: SmsGateway) -> None:
     now = clock.now()
     try:
         if message.channel == Channel.SMS:
+            # A unit's message goes out from its extension (service number + digits): the reply comes back to it.
+            sender = (
+                {"sender": message.headers["sms_from"]} if (message.headers or {}).get("sms_from") else {}
+            )
             message.external_id = gateway.send(
-                phone=message.address, text=delivery_text(message), reference=sign_reference(message.pk)
+                phone=message.address,
+                text=delivery_text(message),
+                reference=sign_reference(message.pk),
+                **sender,
             )
         elif message.channel == Channel.EMAIL:
             EmailMessage(

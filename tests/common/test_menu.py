@@ -31,6 +31,7 @@ ORDER = [
     "工作台",
     "受理登记",
     "在线客服",
+    "市民渠道",
     "工单查询",
     "在办看板",
     "知识库",
@@ -51,10 +52,11 @@ ORDER = [
 
 # role (or flag) → the entries the menu showed before the registries, in menu order.
 EXPECTED_MENU: dict[str, set[str]] = {
-    Role.AGENT: {*EVERYONE, "受理登记", "在线客服", "热点聚类"},
+    Role.AGENT: {*EVERYONE, "受理登记", "在线客服", "市民渠道", "热点聚类"},
     Role.DISPATCHER: {
         *EVERYONE,
         "受理登记",
+        "市民渠道",
         "督办统计",
         "派单目录",
         "运行指标",
@@ -66,6 +68,7 @@ EXPECTED_MENU: dict[str, set[str]] = {
     Role.MONITOR: {
         *EVERYONE,
         "在线客服",
+        "市民渠道",
         "督办统计",
         "运行指标",
         "统计报表",
@@ -74,14 +77,15 @@ EXPECTED_MENU: dict[str, set[str]] = {
         "班长监控",
     },
     Role.LEADER: {*EVERYONE, "督办统计", "运行指标", "统计报表", "绩效考核", "流程模板", "热点聚类"},
-    Role.UNIT_LEADER: {*EVERYONE, "督办统计", "运行指标", "统计报表", "绩效考核"},
-    Role.UNIT_HANDLER: set(EVERYONE),
+    Role.UNIT_LEADER: {*EVERYONE, "市民渠道", "督办统计", "运行指标", "统计报表", "绩效考核"},
+    Role.UNIT_HANDLER: {*EVERYONE, "市民渠道"},
     Role.KB_EDITOR: set(EVERYONE),
     Role.KB_REVIEWER: set(EVERYONE),
     Role.ADMIN: {
         *EVERYONE,
         "受理登记",
         "在线客服",
+        "市民渠道",
         "督办统计",
         "派单目录",
         "流程模板",
@@ -100,6 +104,7 @@ EXPECTED_MENU: dict[str, set[str]] = {
         *EVERYONE,
         "受理登记",
         "在线客服",
+        "市民渠道",
         "督办统计",
         "派单目录",
         "流程模板",
@@ -184,6 +189,7 @@ def test_menu_entries_link_where_they_did_and_mark_the_current_page(city):
     assert hrefs == {
         "工作台": reverse("home"),
         "在线客服": reverse("intake-chat"),
+        "市民渠道": reverse("intake-sms"),
         "受理登记": reverse("case-new"),
         "工单查询": reverse("case-search"),
         "在办看板": reverse("case-board"),

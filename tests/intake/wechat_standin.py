@@ -13,7 +13,7 @@ from typing import Any
 
 from tests import ports
 
-PORTS = range(18700, 18800)  # this suite's share of 127.0.0.1
+PORTS = range(18700, 18800)  # this suite's share of 127.0.0.1 (HOTLINE_TEST_PORTS moves it: tests/ports.py)
 
 
 def free_port() -> int:
@@ -27,6 +27,8 @@ class StandIn:
         self.sent: list[dict[str, Any]] = []
         self.expire_next = False  # answer the next send with 42001 (access_token expired)
         self.down = False
+        self.media: dict[str, tuple[bytes, str]] = {}  # media_id → (content, content type)
+        self.media_fetched: list[str] = []
         self.lock = threading.Lock()
         self.url = ""
 
@@ -35,7 +37,7 @@ class StandIn:
 
     def handle(
         self, method: str, path: str, query: dict[str, str], body: bytes
-    ) -> tuple[int, dict[str, Any]]:
+    ) -> tuple[int, dict[str, Any] | tuple[bytes, str]]:
         with self.lock:
             if self.down:
                 return 503, {"errcode": -1, "errmsg": "system busy"}
@@ -52,6 +54,13 @@ class StandIn:
                     return 200, {"errcode": 42001, "errmsg": "access_token expired"}
                 self.sent.append(json.loads(body.decode("utf-8")))
                 return 200, {"errcode": 0, "errmsg": "ok"}
+            if path == "/cgi-bin/media/get" and method == "GET":
+                if query.get("access_token") != self.token():
+                    return 200, {"errcode": 40001, "errmsg": "invalid credential"}
+                self.media_fetched.append(query.get("media_id", ""))
+                if query.get("media_id") not in self.media:
+                    return 200, {"errcode": 40007, "errmsg": "invalid media_id"}
+                return 200, self.media[query["media_id"]]
             return 404, {"errcode": 404, "errmsg": "not found"}
 
 
@@ -65,9 +74,17 @@ def wechat_api(app_id: str, secret: str) -> Iterator[StandIn]:
             query = dict(urllib.parse.parse_qsl(url.query))
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             status, payload = standin.handle(method, url.path, query, body)
-            data = json.dumps(payload, ensure_ascii=False).encode()
+            if isinstance(payload, tuple):  # a media file, as WeChat sends it
+                data, content_type = payload
+                ext = {"image/png": "png", "image/gif": "gif"}.get(content_type, "jpg")
+                disposition = f'attachment; filename="{query.get("media_id", "media")}.{ext}"'
+            else:
+                data = json.dumps(payload, ensure_ascii=False).encode()
+                content_type, disposition = "application/json; charset=utf-8", ""
             self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Type", content_type)
+            if disposition:
+                self.send_header("Content-Disposition", disposition)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)

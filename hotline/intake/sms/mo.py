@@ -30,6 +30,7 @@ from hotline.notify.services import build_address_message, queue_messages
 
 from .. import services
 from ..models import ChannelMessage
+from . import outbound
 
 
 def mo_secret() -> str:
@@ -92,6 +93,8 @@ def receive(*, account: str, message_id: str, sender: str, text: str, raw: str) 
             record.acknowledged_at = services.clock.now()
             record.save(update_fields=["case", "kind", "acknowledged_at"])
             return record
+    if (routed := outbound.extension_reply(delivery=delivery)) is not None:  # a reply to a unit's extension
+        return routed
     if (open_case := services.open_sms_case(phone=phone)) is not None:
         return services.channel_message_append(delivery=delivery, case=open_case, ack_sms=phone)
     case_type = services.type_from_text(text)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import mimetypes
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -86,3 +87,42 @@ def send_text(account: WeChatAccount, *, open_id: str, text: str) -> None:
                 cache.delete(_token_key(account))
                 continue
             raise
+
+
+MAX_MEDIA_BYTES = 10 * 1024 * 1024  # WeChat's own limit for an image message is 10 MB
+
+
+def get_media(account: WeChatAccount, *, media_id: str) -> tuple[bytes, str, str]:
+    """A follower's image (or other temporary media, kept 3 days by WeChat): (content, content type, file name)
+    from GET /cgi-bin/media/get. WeChat answers JSON only for an error (40007 invalid media_id, token errors)."""
+    base = account.api_base_url.rstrip("/")
+    for attempt in (1, 2):
+        token = access_token(account, fresh=attempt == 2)
+        query = urllib.parse.urlencode({"access_token": token, "media_id": media_id})
+        request = urllib.request.Request(f"{base}/cgi-bin/media/get?{query}")
+        try:
+            with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
+                content_type = response.headers.get_content_type()
+                data = response.read(MAX_MEDIA_BYTES + 1)
+                disposition = response.headers.get("Content-Disposition", "")
+        except OSError as exc:
+            raise WeChatApiError(-1, f"unreachable: {exc}") from exc
+        if len(data) > MAX_MEDIA_BYTES:
+            raise WeChatApiError(-2, "media too large")
+        if content_type in {"application/json", "text/plain"}:
+            try:
+                answer = json.loads(data.decode("utf-8"))
+            except ValueError as exc:
+                raise WeChatApiError(-1, "bad answer") from exc
+            code = int(answer.get("errcode", -1) or -1) if isinstance(answer, dict) else -1
+            if code in TOKEN_ERRORS and attempt == 1:
+                cache.delete(_token_key(account))
+                continue
+            raise WeChatApiError(code, str(answer.get("errmsg", "")) if isinstance(answer, dict) else "")
+        name = ""
+        if 'filename="' in disposition:
+            name = disposition.split('filename="', 1)[1].split('"', 1)[0]
+        if not name:
+            name = media_id[:40] + (mimetypes.guess_extension(content_type) or ".jpg")
+        return data, content_type, name.replace("/", "_").replace("\\", "_")[:100]
+    raise WeChatApiError(-1, "no media")

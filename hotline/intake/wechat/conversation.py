@@ -23,9 +23,10 @@ from hotline.common.models import DictItem
 from hotline.common.redaction import redact, secret_pattern
 from hotline.common.validators import MOBILE_RE, normalize_phone
 
-from .. import chat
+from .. import chat, texts
 from ..models import ChannelKind, ChannelMessage, WeChatAccount, WeChatFollower
 from ..services import REPLY_LIMITS, case_type, queue_from_text, reply_clock
+from . import media, news
 
 # Menu keys → case type codes (the five request types of the seed: 咨询 投诉 建议 求助 其他).
 MENU_TYPES = {
@@ -41,7 +42,6 @@ MIN_CONTENT = 10
 MENU_CHAT = "CHAT"
 CHAT_WORDS = {"人工客服", "在线客服", "转人工", "人工"}
 CHAT_END_WORDS = {"结束会话", "结束客服", "退出客服"}
-CHAT_OPENED = "已为您转接12345在线客服，请稍候，客服接入后将在此回复您。发送“结束会话”可结束。"
 BIND_RE = re.compile(r"^\s*绑定\s*(\+?\d[\d\s-]{6,20})\s*$")
 CODE_RE = re.compile(r"^\s*验证码\s*(\d{6})\s*$")
 BIND_CODE_MINUTES = 10
@@ -51,7 +51,6 @@ BIND_CODE_TTL = dt.timedelta(minutes=BIND_CODE_MINUTES)
 # kept in the shared cache only as long as WeChat may retry the delivery (three tries within 15 s).
 SECRET_IN_REPLY = secret_pattern(("查询密码",))
 RETRY_SECONDS = 60
-WELCOME = "欢迎关注12345政务服务便民热线。请点击菜单选择诉求类型（咨询、投诉、建议、求助、其他），或发送“绑定 手机号”绑定手机，发送“我的诉求”查看办理进度。"
 
 
 @dataclass(frozen=True)
@@ -62,6 +61,7 @@ class Incoming:
     text: str = ""
     event: str = ""
     event_key: str = ""
+    media_id: str = ""
 
 
 def external_id(fields: dict[str, str]) -> str:
@@ -79,6 +79,7 @@ def incoming(fields: dict[str, str]) -> Incoming:
         text=fields.get("Content", ""),
         event=fields.get("Event", "").lower(),
         event_key=fields.get("EventKey", ""),
+        media_id=fields.get("MediaId", "")[:128],
     )
 
 
@@ -132,14 +133,20 @@ def _answer(account: WeChatAccount, message: Incoming, record: ChannelMessage) -
     follower, _ = WeChatFollower.objects.get_or_create(account=account, open_id=message.sender)
     if message.msg_type == "event":
         if message.event == "subscribe":
-            return WELCOME, None
+            return texts.text("wechat_welcome"), None
         if message.event == "click" and message.event_key in MENU_TYPES:
             return _choose_type(follower, MENU_TYPES[message.event_key]), None
         if message.event == "click" and message.event_key == MENU_CHAT:
             return _open_chat(account, follower, ""), None
+        if message.event == "click" and message.event_key == news.MENU_NEWS:
+            return _news(news.announcements(), "wechat_no_news"), None
+        if message.event == "click" and message.event_key == news.MENU_KB:
+            return texts.text("wechat_kb_hint"), None
         return "", None
+    if message.msg_type == "image" and message.media_id:
+        return _photo(account, follower, message.media_id), None
     if message.msg_type != "text":
-        return "目前仅支持文字诉求，请用文字描述您的诉求（时间、地点、事情经过和您的请求）。", None
+        return texts.text("wechat_text_only"), None
     text = message.text.strip()
     session = chat.wechat_open_session(app_id=account.app_id, open_id=follower.open_id)
     if session is not None:  # in an online chat: the text is the citizen's next line
@@ -152,11 +159,35 @@ def _answer(account: WeChatAccount, message: Incoming, record: ChannelMessage) -
         return _choose_type(follower, TYPE_WORDS[text]), None
     if text in {"我的诉求", "查询", "进度"}:
         return _my_requests(account, follower), None
+    if text in news.NEWS_WORDS:
+        return _news(news.announcements(), "wechat_no_news"), None
+    if kb := news.KB_RE.match(text):
+        return _news(news.knowledge(kb.group(1).strip()), "wechat_kb_none"), None
     if bind := BIND_RE.match(text):
         return _start_binding(follower, normalize_phone(bind.group(1))), None
     if code := CODE_RE.match(text):
         return _confirm_binding(follower, code.group(1)), None
     return _submit(account, follower, text, record)
+
+
+def _news(articles: list[news.Article], empty: str) -> str:
+    return news.encode(articles) if articles else texts.text(empty)
+
+
+def _photo(account: WeChatAccount, follower: WeChatFollower, media_id: str) -> str:
+    """A photo with the request being composed (held until its text arrives), else added to the follower's open
+    request; fetched from the media API after commit."""
+    if follower.pending_type:
+        if len(follower.pending_media) >= media.MAX_PENDING:
+            return f"每件诉求最多附{media.MAX_PENDING}张照片。请发送文字描述提交诉求。"
+        follower.pending_media = [*follower.pending_media, media_id]
+        follower.save(update_fields=["pending_media", "updated_at"])
+        return texts.text("wechat_photo_held", {"count": len(follower.pending_media)})
+    case = media.open_case(account, follower)
+    if case is None:
+        return texts.text("wechat_photo_no_request")
+    media.attach_later(account=account, case=case, open_id=follower.open_id, media_ids=[media_id])
+    return texts.text("wechat_photo_added", {"number": case.number})
 
 
 def _open_chat(account: WeChatAccount, follower: WeChatFollower, first_text: str) -> str:
@@ -169,7 +200,7 @@ def _open_chat(account: WeChatAccount, follower: WeChatFollower, first_text: str
         )  # fmt: skip
     except ServiceError as exc:
         return exc.message
-    return chat.welcome_text() or CHAT_OPENED
+    return chat.welcome_text() or texts.text("wechat_chat_opened")
 
 
 def _chat_line(session: chat.ChatSession, text: str) -> str:
@@ -193,7 +224,7 @@ def _choose_type(follower: WeChatFollower, code: str) -> str:
         return "该诉求类型暂不可用，请选择其他类型。"
     follower.pending_type = code
     follower.save(update_fields=["pending_type", "updated_at"])
-    return f"您选择了“{item.name}”。请直接发送诉求内容：时间、地点、事情经过和您的请求。"
+    return texts.text("wechat_type_chosen", {"type": item.name})
 
 
 def _start_binding(follower: WeChatFollower, phone: str) -> str:
@@ -245,18 +276,18 @@ def _my_requests(account: WeChatAccount, follower: WeChatFollower) -> str:
         origin__requester_id=follower.open_id,
     ).order_by("-created_at")[:5]
     lines = [f"{c.number} {c.title or c.content[:12]}：{c.get_status_display()}" for c in cases]
-    return "您最近的诉求：\n" + "\n".join(lines) if lines else "您还没有通过本公众号提交的诉求。"
+    return "您最近的诉求：\n" + "\n".join(lines) if lines else texts.text("wechat_no_requests")
 
 
 def _submit(
     account: WeChatAccount, follower: WeChatFollower, text: str, record: ChannelMessage
 ) -> tuple[str, Case | None]:
     if not follower.pending_type:
-        return "请先点击菜单选择诉求类型（咨询、投诉、建议、求助、其他），再发送诉求内容。", None
+        return texts.text("wechat_need_type"), None
     if len(text) < MIN_CONTENT:
-        return f"诉求内容太短（至少{MIN_CONTENT}个字），请写清时间、地点、事情经过和您的请求。", None
+        return texts.text("wechat_too_short", {"min": MIN_CONTENT}), None
     if not follower.phone:
-        return "提交诉求前请先绑定手机号，以便办理单位联系和回访：发送“绑定 手机号”。", None
+        return texts.text("wechat_need_phone"), None
     case_type = _case_type(follower.pending_type)
     if case_type is None:
         return "该诉求类型暂不可用，请重新选择。", None
@@ -272,9 +303,12 @@ def _submit(
         channel=Channel.WECHAT, account=account.app_id, external_id=follower.open_id
     )
     result = case_services.case_request_from_channel(data=data, requester=requester)
+    media.attach_later(
+        account=account, case=result.case, open_id=follower.open_id, media_ids=follower.pending_media
+    )
     follower.pending_type = ""
-    follower.save(update_fields=["pending_type", "updated_at"])
-    reply = f"您的诉求已受理，工单号 {result.case.number}"
-    if result.query_password:
-        reply += f"，查询密码 {result.query_password}（请妥善保存）"
-    return reply + "。发送“我的诉求”可查看办理进度。", result.case
+    follower.pending_media = []
+    follower.save(update_fields=["pending_type", "pending_media", "updated_at"])
+    # The password sentence is the code's (masked in the stored reply by its words), not the editable template's.
+    note = f"，查询密码 {result.query_password}（请妥善保存）" if result.query_password else ""
+    return texts.text("wechat_submitted", {"number": result.case.number, "password_note": note}), result.case

@@ -157,3 +157,30 @@ class MessageCrypto:
         return build_xml(
             {"Encrypt": encrypted, "MsgSignature": signature, "TimeStamp": timestamp, "Nonce": nonce}
         )
+
+
+@dataclass(frozen=True)
+class Article:
+    title: str
+    description: str
+    url: str
+    pic_url: str = ""
+
+
+MAX_ARTICLES = 8  # WeChat shows at most 8 articles in a passive news reply
+
+
+def news_reply(*, to_user: str, from_user: str, articles: list[Article], created: int) -> str:
+    """A passive reply of type news (图文消息): up to 8 articles, each a link with a title and a summary."""
+    items = "".join(
+        "<item>"
+        f"<Title>{_cdata(a.title)}</Title><Description>{_cdata(a.description)}</Description>"
+        f"<PicUrl>{_cdata(a.pic_url)}</PicUrl><Url>{_cdata(a.url)}</Url>"
+        "</item>"
+        for a in articles[:MAX_ARTICLES]
+    )
+    return (
+        f"<xml><ToUserName>{_cdata(to_user)}</ToUserName><FromUserName>{_cdata(from_user)}</FromUserName>"
+        f"<CreateTime>{created}</CreateTime><MsgType>{_cdata('news')}</MsgType>"
+        f"<ArticleCount>{min(len(articles), MAX_ARTICLES)}</ArticleCount><Articles>{items}</Articles></xml>"
+    )

@@ -15,13 +15,14 @@ from django.views.decorators.csrf import csrf_exempt
 from hotline.common.netaddr import request_client_ip
 
 from ..models import ChannelKind, ChannelRejection, WeChatAccount
-from . import conversation
+from . import conversation, news
 from .protocol import (
     Account,
     MessageCrypto,
     ProtocolError,
     check_signature,
     check_timestamp,
+    news_reply,
     parse_xml,
     text_reply,
 )
@@ -64,12 +65,21 @@ def wechat_endpoint(request: HttpRequest, app_id: str) -> HttpResponse:
     )
     if not reply:
         return HttpResponse("success", content_type="text/plain")
-    body = text_reply(
-        to_user=fields["FromUserName"],
-        from_user=fields.get("ToUserName", ""),
-        content=reply,
-        created=int(time.time()),
-    )
+    articles = news.decode(reply)
+    if articles is not None:  # a news reply (announcements, knowledge)
+        body = news_reply(
+            to_user=fields["FromUserName"],
+            from_user=fields.get("ToUserName", ""),
+            articles=articles,
+            created=int(time.time()),
+        )
+    else:
+        body = text_reply(
+            to_user=fields["FromUserName"],
+            from_user=fields.get("ToUserName", ""),
+            content=reply,
+            created=int(time.time()),
+        )
     if crypto is not None:
         body = crypto.encrypt(body, timestamp=q.get("timestamp", ""), nonce=q.get("nonce", ""))
     return HttpResponse(body, content_type="application/xml; charset=utf-8")

@@ -1,0 +1,54 @@
+"""市民文案: every citizen-facing text on one screen, edited with its placeholders checked (rules in `texts`)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from hotline.common.errors import ServiceError
+
+from . import texts
+from .sms import outbound
+
+
+@login_required
+def texts_page(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not texts.may_edit_texts(user):
+        raise Http404
+    errors: dict[str, list[str]] = {}
+    error, edited = "", ""
+    values: dict[str, str] = {}
+    if request.method == "POST":
+        edited = request.POST.get("code", "")[:50]
+        values = {"subject": request.POST.get("subject", ""), "body": request.POST.get("body", "")}
+        try:
+            if request.POST.get("action") == "reset":
+                texts.text_reset(actor=user, code=edited)
+            else:
+                texts.text_save(
+                    actor=user,
+                    code=edited,
+                    subject=values["subject"],
+                    body=values["body"],
+                    is_active=request.POST.get("is_active") == "on",
+                )
+        except ServiceError as exc:
+            errors, error = exc.field_errors, exc.message
+        else:
+            request.session["texts_flash"] = _("已保存")
+            return redirect(f"{request.path}#text-{edited}")
+    context = {
+        "tab": "texts",
+        "may_manage": outbound.may_manage(user),
+        "may_edit_texts": True,
+        "groups": texts.rows(),
+        "edited": edited,
+        "values": values,
+        "errors": errors,
+        "error": error,
+        "flash": request.session.pop("texts_flash", ""),
+    }
+    return render(request, "intake/texts.html", context, status=400 if error else 200)

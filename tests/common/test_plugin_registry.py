@@ -46,6 +46,7 @@ def test_a_new_package_adds_a_menu_entry_for_the_users_its_permission_admits(cit
     assert labels == [
         "工作台",
         "受理登记",
+        "市民渠道",
         "工单查询",
         "在办看板",
         "派单规则",
@@ -64,7 +65,13 @@ def test_a_new_package_adds_a_menu_entry_for_the_users_its_permission_admits(cit
     assert [(label, href) for label, href, active in entries if active] == [("派单规则", "/plugin/rules/")]
     agent = _client(city, Role.AGENT)
     labels = [label for label, _href, _active in menu(agent.get(reverse("case-search")).content.decode())]
-    assert "派单规则" not in labels and labels[:4] == ["工作台", "受理登记", "在线客服", "工单查询"]
+    assert "派单规则" not in labels and labels[:5] == [
+        "工作台",
+        "受理登记",
+        "在线客服",
+        "市民渠道",
+        "工单查询",
+    ]
 
 
 def test_a_new_package_adds_a_home_panel(city, plugin):

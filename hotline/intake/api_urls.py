@@ -1,5 +1,7 @@
 from django.urls import path
 
+from hotline.cases import password_api
+
 from . import api
 
 urlpatterns = [
@@ -14,8 +16,9 @@ urlpatterns = [
     path("public-cases/<str:number>/", api.PublicCaseDetailApi.as_view(), name="api-citizen-public-case"),
     path("hot/", api.HotApi.as_view(), name="api-citizen-hot"),
     path("kb/search/", api.KnowledgeSearchApi.as_view(), name="api-citizen-kb-search"),
-    path("password/code/", api.PasswordCodeApi.as_view(), name="api-citizen-password-code"),
-    path("password/reset/", api.PasswordResetApi.as_view(), name="api-citizen-password-reset"),
+    # the app's path to query-password recovery (INT-6): the public API's views, under the citizen prefix too
+    path("password/code/", password_api.CodeRequestApi.as_view(), name="api-citizen-password-code"),
+    path("password/reset/", password_api.ResetApi.as_view(), name="api-citizen-password-reset"),
     path("requests/", api.RequestListApi.as_view(), name="api-citizen-requests"),
     path("requests/<str:number>/", api.RequestDetailApi.as_view(), name="api-citizen-request"),
     path("requests/<str:number>/rating/", api.RequestRatingApi.as_view(), name="api-citizen-rating"),

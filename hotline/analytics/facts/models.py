@@ -8,14 +8,9 @@ from django.utils.translation import gettext_lazy as _
 CENTRE = 0  # the `scope` of the whole centre's rows
 
 
-class CaseFact(models.Model):
-    """Cases registered on `day` (local date of `created_at`, drafts excluded) with the same values, counted once
-    for the whole centre (`scope` = 0) and once for every unit of depth ≤ `build.SCOPE_DEPTH` that was given the
-    case to handle (main or assisting, not a copy) itself or through one of its sub-units — exactly the cases a
-    unit-scoped figure counts (`measures.Scope.handled_here`). Ids are kept without foreign keys: the rows are
-    recomputed, never edited, and a deleted dictionary item or unit leaves a stale id until the next rebuild."""
+class _CaseCounts(models.Model):
+    """What a daily and a monthly fact row count: cases with the same values, for one scope."""
 
-    day = models.DateField(_("日期"))
     scope = models.BigIntegerField(_("统计范围"))
     case_type_id = models.BigIntegerField(null=True)
     district_id = models.BigIntegerField(null=True)
@@ -28,27 +23,30 @@ class CaseFact(models.Model):
     answered = models.IntegerField(_("受理时解答办结数"))
 
     class Meta:
+        abstract = True
+
+
+class CaseFact(_CaseCounts):
+    """Cases registered on `day` (local date of `created_at`, drafts excluded) with the same values, counted once
+    for the whole centre (`scope` = 0) and once for every unit of depth ≤ `build.SCOPE_DEPTH` that was given the
+    case to handle (main or assisting, not a copy) itself or through one of its sub-units — exactly the cases a
+    unit-scoped figure counts (`measures.Scope.handled_here`). Ids are kept without foreign keys: the rows are
+    recomputed, never edited, and a deleted dictionary item or unit leaves a stale id until the next rebuild."""
+
+    day = models.DateField(_("日期"))
+
+    class Meta:
         verbose_name = _("每日工单汇总")
         verbose_name_plural = _("每日工单汇总")
         indexes = [models.Index(fields=["scope", "day"], name="casefact_scope_day_idx")]
 
 
-class CaseMonthFact(models.Model):
+class CaseMonthFact(_CaseCounts):
     """The daily facts of one whole local month added up (`month` is its first day), for the months before the
     current one up to `FactState.months_through`: a year's figure reads twelve months of these instead of 365
     days of daily rows. Recomputed from the daily rows whenever one of its days is (`build.recompute_months`)."""
 
     month = models.DateField(_("月份"))
-    scope = models.BigIntegerField(_("统计范围"))
-    case_type_id = models.BigIntegerField(null=True)
-    district_id = models.BigIntegerField(null=True)
-    bureau_id = models.BigIntegerField(null=True)
-    channel = models.CharField(max_length=16)
-    status = models.CharField(max_length=24)
-    urgency_id = models.BigIntegerField(null=True)
-    nature_id = models.BigIntegerField(null=True)
-    n = models.IntegerField(_("工单数"))
-    answered = models.IntegerField(_("受理时解答办结数"))
 
     class Meta:
         verbose_name = _("每月工单汇总")

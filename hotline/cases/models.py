@@ -646,10 +646,10 @@ class RequestKey(models.Model):
 
 class RequestEmbedding(models.Model):
     """The meaning of a request for duplicate screening (INT-5): its multilingual-e5-small embedding (float16,
-    768 bytes) of the title and the beginning of the content, and the digest of that text. Written after commit
-    by a worker job (`duplicates.embed_pending`): the intake marks the row pending (`vector` NULL) and never waits
-    for the model. Read by `hotline.cases.duplicates` only: the screening window's rows into each process's vector
-index (then the rows stored since, at each check), and by hot clusters."""
+    768 bytes) of the title and the beginning of the content, and the digest of that text. Written after commit by
+    a worker job (`duplicates.embed_pending`): the intake marks the row pending (`vector` NULL) and never waits for
+    the model. Read by `hotline.cases.duplicates` only: the screening window's rows into each process's vector
+    index (then the rows stored since, at each check), and by hot clusters."""
 
     case = models.OneToOneField(
         Case, verbose_name=_("工单"), related_name="+", on_delete=models.CASCADE, primary_key=True

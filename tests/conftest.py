@@ -60,7 +60,10 @@ class People:
 
 
 def _forget_cached_rows() -> None:
+    from hotline.analytics import bigscreen
+
     RefCache.invalidate_all()
+    bigscreen.forget()
     sla_calendar.invalidate()
     duplicates.forget_statistics()
 

@@ -135,35 +135,54 @@ def _recompute_state(unit: Unit | None) -> None:
         connection.close()
 
 
-def _cached_state(unit: Unit | None, now: dt.datetime, *, fresh: bool) -> dict[str, Any]:
+def forget() -> None:
+    """Drop every cached figure (tests: the rows they were computed from are gone)."""
+    with _slow_lock:
+        _slow.clear()
+        _state.clear()
+
+
+def _cached_state(unit: Unit | None, now: dt.datetime, *, fresh: bool, opening: bool) -> dict[str, Any]:
     from django.db import connection
 
     key = unit.pk if unit else None
     with _slow_lock:
         hit = _state.get(key)
-    # Computed here: the first time, on demand, inside a transaction (another thread would not see its
-    # uncommitted rows), and on the embedded SQLite (a small city; one writer at a time, no thread of its own).
-    if hit is None or fresh or connection.in_atomic_block or connection.vendor != "postgresql":
+    stale = hit is None or time.monotonic() - hit[0] >= STATE_SECONDS
+    # Computed here: the first time, on demand, when a screen opens on stale figures (the notice of a background
+    # recompute could reach the wall before its stream is open, leaving it stale until the next change), inside a
+    # transaction (another thread would not see its uncommitted rows), and on the embedded SQLite (a small city;
+    # one writer at a time, no thread of its own).
+    if (
+        hit is None
+        or fresh
+        or (opening and stale)
+        or connection.in_atomic_block
+        or connection.vendor != "postgresql"
+    ):
         figures = _state_figures(unit, now)
         with _slow_lock:
             _state[key] = (time.monotonic(), figures)
         return figures
-    if time.monotonic() - hit[0] >= STATE_SECONDS:
-        with _slow_lock:
-            start = key not in _state_running
-            _state_running.add(key)
-        if start:
-            threading.Thread(
-                target=_recompute_state, args=(unit,), daemon=True, name="bigscreen-state"
-            ).start()
+    # Every refresh follows a change: recompute in the background now if the figures are older than
+    # STATE_SECONDS, else as soon as they are (a change just after a computation must still reach the wall).
+    with _slow_lock:
+        start = key not in _state_running
+        _state_running.add(key)
+    if start:
+        delay = 0.0 if stale else max(0.0, STATE_SECONDS - (time.monotonic() - hit[0]))
+        timer = threading.Timer(delay, _recompute_state, args=(unit,))
+        timer.daemon, timer.name = True, "bigscreen-state"
+        timer.start()
     return hit[1]
 
 
 def snapshot(
-    unit: Unit | None = None, now: dt.datetime | None = None, *, fresh: bool = False
+    unit: Unit | None = None, now: dt.datetime | None = None, *, fresh: bool = False, opening: bool = False
 ) -> dict[str, Any]:
     """The screen's figures; `fresh` recomputes the slow-moving and the state figures too, before answering
-    (tests, a clock set by hand). Computed on every refresh: today's and the last 24 hours' intake (indexed on
+    (tests, a clock set by hand); `opening` (the page itself, not a pushed refresh) recomputes stale state
+    figures before answering. Computed on every refresh: today's and the last 24 hours' intake (indexed on
     the registration time); the 14-day trend reads the daily facts (slow figures)."""
     fresh = fresh or now is not None  # a moment given by hand is not the cached "now"
     now = now or clock.now()
@@ -171,7 +190,7 @@ def snapshot(
     day = today(now, unit)
     last_24h = Scope(start=now - dt.timedelta(hours=24), end=end, now=now, unit=unit)
     slow = _slow_figures(unit, now, fresh=fresh)
-    state = _cached_state(unit, now, fresh=fresh)
+    state = _cached_state(unit, now, fresh=fresh, opening=opening)
     by_channel = m.intake_volume(last_24h)
     by_type = m.intake_by_type(last_24h)
     return {

@@ -93,7 +93,7 @@ def screen(request: HttpRequest) -> HttpResponse:
     except ValidationError:
         return _bad_unit()
     context = {
-        "data": bigscreen.snapshot(unit),
+        "data": bigscreen.snapshot(unit, opening=True),
         "echarts": bigscreen.ECHARTS if bigscreen.echarts_available() else "",
         "stream": f"{request.path}stream/{_unit_query(request)}",
     }

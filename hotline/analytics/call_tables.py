@@ -149,3 +149,8 @@ def table(
             for r in raw
         ]  # fmt: skip
     return header, rows, raw
+
+
+def formulas() -> dict[str, Any]:
+    """Every call report's formula, as shown under the page's table and in its exports."""
+    return {**calls.FORMULAS, **calls.FORMULAS_MORE}

@@ -15,7 +15,7 @@ from rest_framework.exceptions import ValidationError
 from hotline.common.paging import paginate
 from hotline.orgs.selectors import sees_everything
 
-from . import calls, exports, selectors
+from . import call_tables, calls, exports, selectors
 from .board_views import _viewer
 from .call_tables import DETAIL_LABELS, DETAIL_PER_PAGE, DRILLED, EXPORT_LIMIT, REPORTS, table
 
@@ -60,7 +60,7 @@ def call_reports(request: HttpRequest) -> HttpResponse:
         "to": period.last_day.isoformat(),
         **detail_filters,
     }
-    formulas = {**calls.FORMULAS, **calls.FORMULAS_MORE}
+    formulas = call_tables.formulas()
     if request.GET.get("export") == "xlsx":
         stated = [
             (_("报表"), str(REPORTS[report])),

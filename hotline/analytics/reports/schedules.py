@@ -372,7 +372,7 @@ def _call_workbook(
         stated=stated,
         header=header,
         rows=rows,
-        formulas=[str(v) for v in {**calls.FORMULAS, **calls.FORMULAS_MORE}.values()],
+        formulas=[str(v) for v in call_tables.formulas().values()],
         filters={"report": source.call_report, "from": first.isoformat(), "to": last.isoformat()},
     )
     return workbook.content, stated

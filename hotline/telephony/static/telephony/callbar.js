@@ -1,15 +1,36 @@
 // The workbench call bar: keeps one EventSource on the signed-in agent's channel and re-renders the bar
 // (server-side, through htmx) whenever the agent's state changes or a call rings. No inline script (CSP).
+//
+// Pushes, button posts and re-reads overlap on a busy server, so two rules keep the newest state on screen:
+// - one re-read at a time, and a push that arrives meanwhile asks for one more read afterwards (htmx's own queue
+//   would keep the bar element of when it was asked for; a bar swapped in between then takes the answer unseen);
+// - a re-read whose bar was replaced on its way (by a button's answer) is lost, so it asks for a fresh read. A
+//   button's answer rendered before a push was read cannot replace that read's bar: its own target is gone.
 (function () {
   "use strict";
   var source = null;
   var sourceUrl = "";
+  var reading = false;
+  var readAgain = false;
 
   function refresh() {
     var bar = document.getElementById("callbar");
-    if (bar && window.htmx && bar.dataset.barUrl) {
-      window.htmx.ajax("GET", bar.dataset.barUrl, { target: "#callbar", swap: "outerHTML" });
+    if (!bar || !window.htmx || !bar.dataset.barUrl) {
+      return;
     }
+    if (reading) {
+      readAgain = true;
+      return;
+    }
+    reading = true;
+    readAgain = false;
+    var done = function () {
+      reading = false;
+      if (readAgain) {
+        refresh();
+      }
+    };
+    window.htmx.ajax("GET", bar.dataset.barUrl, { target: "#callbar", swap: "outerHTML" }).then(done, done);
   }
 
   function connect() {
@@ -27,6 +48,8 @@
       return;
     }
     source = new EventSource(url);
+    // (Re)connected: what was pushed while the stream was down is read now.
+    source.addEventListener("open", refresh);
     source.addEventListener("message", function (event) {
       var message = JSON.parse(event.data);
       if (message.type === "ringing" || message.type === "agent_state" ||
@@ -37,12 +60,22 @@
   }
 
   document.addEventListener("htmx:afterSettle", connect);
-  // A refused action (4xx) re-renders the bar with its error instead of being dropped by htmx.
   document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    if (!target || target.id !== "callbar") {
+      return;
+    }
+    // A refused action (4xx) re-renders the bar with its error instead of being dropped by htmx.
     var status = event.detail.xhr.status;
-    if (event.detail.target && event.detail.target.id === "callbar" && status >= 400 && status < 500) {
+    if (status >= 400 && status < 500) {
       event.detail.shouldSwap = true;
       event.detail.isError = false;
+    }
+    if (!document.body.contains(target)) {
+      readAgain = true;
+      if (!reading) {
+        refresh();
+      }
     }
   });
 })();

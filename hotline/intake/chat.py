@@ -328,7 +328,7 @@ def _say_at_once(pk: int, agent: User, text: str) -> ChatLine | None:
             f"SELECT l.id, s.channel FROM l CROSS JOIN s"
         )
     at = clock.now()
-    params = {"pk": pk, "agent": agent.pk, "active": ChatStatus.ACTIVE, "author": ChatAuthor.AGENT,
+    params: dict[str, Any] = {"pk": pk, "agent": agent.pk, "active": ChatStatus.ACTIVE, "author": ChatAuthor.AGENT,
               "text": text, "at": at, "reply": text[:200]}  # fmt: skip
     with connection.cursor() as cursor:
         cursor.execute(_SAY_SQL[0], params)

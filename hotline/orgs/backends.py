@@ -38,7 +38,7 @@ class UserWithUnitBackend(ModelBackend):
             )
         if user is None or not self.user_can_authenticate(user):
             return None
-        user.__dict__["role_set"] = frozenset(filter(None, (user.role_csv or "").split(",")))
+        user.__dict__["role_set"] = frozenset(filter(None, (getattr(user, "role_csv", "") or "").split(",")))
         return user
 
 
@@ -73,6 +73,6 @@ def _user_with_unit(user_id: Any) -> User | None:
     user = User.from_db(connection.alias, user_names, row[:n])
     unit_row = row[n:-1]
     unit = Unit.from_db(connection.alias, unit_names, unit_row) if unit_row[0] is not None else None
-    User._meta.get_field("unit").set_cached_value(user, unit)  # type: ignore[union-attr]
+    User._meta.get_field("unit").set_cached_value(user, unit)
     user.role_csv = row[-1]  # type: ignore[attr-defined]
     return user

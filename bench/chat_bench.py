@@ -31,6 +31,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
 
 from bench import require_postgresql
@@ -83,6 +84,24 @@ def _cpu_seconds(pid: int) -> float:
         except (OSError, IndexError, ValueError):
             pass
     return total
+
+
+def _backends_cpu() -> dict[int, float]:
+    """CPU seconds so far of every PostgreSQL backend on this database but the bench's own (same machine: /proc):
+    the servers' connections (gunicorn keeps its threads' connections between requests)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return {pid: _cpu_seconds_of(pid) for (pid,) in cursor.fetchall()}
+
+
+def _cpu_seconds_of(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 def _agent() -> User:
@@ -156,7 +175,7 @@ def _pct(values: list[float], q: float) -> float:
 
 
 async def _drive(args: argparse.Namespace, web_port: int, push_port: int, tokens: list[str], pks: list[int],
-                 cookie: str, csrf: str) -> dict[str, Any]:  # fmt: skip
+                 cookie: str, csrf: str, mark: Any) -> dict[str, Any]:  # fmt: skip
     streams = [Stream(push_port, f"/portal/chat/{t}/events/") for t in tokens]
     tasks = [asyncio.create_task(s.run()) for s in streams]
     deadline = time.monotonic() + args.open_seconds
@@ -164,6 +183,8 @@ async def _drive(args: argparse.Namespace, web_port: int, push_port: int, tokens
         await asyncio.sleep(0.2)
     opened = [i for i, s in enumerate(streams) if s.opened.is_set()]
     print(f"streams open: {len(opened)} / {len(streams)} (within {args.open_seconds:.0f} s)", flush=True)
+    await asyncio.sleep(1.0)  # the last stream's request finished
+    await asyncio.to_thread(mark)  # the CPU figures count the lines from here, not the streams' opening
     pool: asyncio.Queue[Any] = asyncio.Queue()
     for _ in range(args.connections):
         pool.put_nowait(None)
@@ -268,11 +289,21 @@ def main() -> None:
         _wait_port(web_port)
         _wait_port(push_port)
         time.sleep(2.0)
-        cpu0 = {p.pid: _cpu_seconds(p.pid) for p in procs}
-        self0 = resource.getrusage(resource.RUSAGE_SELF)
-        result = asyncio.run(_drive(args, web_port, push_port, tokens, pks, cookie, csrf))
+        opening = {p.pid: _cpu_seconds(p.pid) for p in procs}
+        cpu0: dict[int, float] = {}
+        db0: dict[int, float] = {}
+        self0 = [resource.getrusage(resource.RUSAGE_SELF)]
+
+        def mark() -> None:
+            cpu0.update({p.pid: _cpu_seconds(p.pid) for p in procs})
+            db0.update(_backends_cpu())
+            connection.close()  # this thread's own
+            self0[0] = resource.getrusage(resource.RUSAGE_SELF)
+
+        result = asyncio.run(_drive(args, web_port, push_port, tokens, pks, cookie, csrf, mark))
         cpu1 = {p.pid: _cpu_seconds(p.pid) for p in procs}
         self1 = resource.getrusage(resource.RUSAGE_SELF)
+        db1 = _backends_cpu()
     finally:
         for p in procs:
             p.send_signal(signal.SIGTERM)
@@ -294,9 +325,22 @@ def main() -> None:
             f"push (commit → stream) ms:   p50 {_pct(pu, 50):.1f}  p95 {_pct(pu, 95):.1f}  p99 {_pct(pu, 99):.1f}"
         )
     names = ["gunicorn (POSTs" + (")" if args.push == "asgi" else " + streams)"), "uvicorn (streams)"]
+    per = max(1, result["ok"])  # per line stored (201)
     for name, p in zip(names, procs, strict=False):
-        print(f"CPU s {name}: {cpu1[p.pid] - cpu0[p.pid]:.1f}")
-    print(f"CPU s bench client: {self1.ru_utime - self0.ru_utime + self1.ru_stime - self0.ru_stime:.1f}")
+        used = cpu1[p.pid] - cpu0[p.pid]
+        print(f"CPU s {name}: {used:.1f} ({used / per * 1000:.1f} ms per line)")
+    db = sum(cpu - db0.get(pid, 0.0) for pid, cpu in db1.items())
+    print(f"CPU s PostgreSQL backends (those open at the end): {db:.1f} ({db / per * 1000:.1f} ms per line)")
+    print(
+        f"CPU s bench client: {self1.ru_utime - self0[0].ru_utime + self1.ru_stime - self0[0].ru_stime:.1f}"
+    )
+    print(
+        f"CPU s opening the {result['opened']} streams: "
+        + ", ".join(
+            f"{name.split()[0]} {cpu0[p.pid] - opening[p.pid]:.1f}"
+            for name, p in zip(names, procs, strict=False)
+        )
+    )
     print(f"load average: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} ({os.cpu_count()} cores)")
 
 

@@ -6,6 +6,7 @@ for them."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 _TRACK = """
@@ -33,9 +34,13 @@ def track_streams(context: Any) -> None:
     context.add_init_script(_TRACK)
 
 
-def wait_stream_open(page: Any, at_least: int = 1, timeout: float = 15_000) -> None:
-    """Wait until the page has opened `at_least` streams (opens after a reconnect count too)."""
-    page.wait_for_function(f"(window.__hotlineStreamsOpen || 0) >= {int(at_least)}", timeout=timeout)
+def wait_stream_open(page: Any, at_least: int = 1, timeout: float = 15.0) -> None:
+    """Wait until the page has opened `at_least` streams (opens after a reconnect count too). Polled from here
+    with `evaluate`: `wait_for_function` polls by evaluating a string in the page, which the CSP refuses."""
+    deadline = time.monotonic() + timeout
+    while streams_open(page) < at_least:
+        assert time.monotonic() < deadline, f"the page opened no push stream within {timeout:.0f} s"
+        page.wait_for_timeout(50)
 
 
 def streams_open(page: Any) -> int:

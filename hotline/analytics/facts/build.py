@@ -169,6 +169,7 @@ def rebuild() -> int:
                 # the assignments unit by unit)
                 cursor.execute("SET LOCAL enable_nestloop = off")
                 cursor.execute("SET LOCAL work_mem = '256MB'")
+                cursor.execute("SET LOCAL jit = off")  # the disabled nested loops' cost made it compile
                 cursor.execute(_sql(day_sql, where), _params(tz=settings.TIME_ZONE))
                 cursor.execute(
                     _sql(day_sql, where, AreaFact, AREA_DIMENSIONS), _params(tz=settings.TIME_ZONE)

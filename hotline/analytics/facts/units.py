@@ -213,10 +213,20 @@ def _insert(series: str, start: dt.datetime | None, end: dt.datetime | None) -> 
         )
 
 
+def _no_jit() -> None:
+    """PostgreSQL: no JIT compilation for the statements of this transaction. These statements look costly to
+    the planner (the disabled nested loops of a full build count 10^10 each) and were compiled for seconds each,
+    even over a test's few rows."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
+
+
 def recompute_day(day: dt.date) -> None:
     """Replace one day's unit facts (its mark removed first, in the same transaction, as `build.recompute_day`)."""
     start, end = day_bounds(day)
     with transaction.atomic():
+        _no_jit()
         UnitFactDay.objects.filter(day=day).delete()
         UnitFact.objects.filter(day=day).delete()
         for series in SERIES:
@@ -233,6 +243,7 @@ def rebuild() -> int:
                 # every row at once: hash joins (as `build.rebuild`: the planner misjudges the unit-ancestor join)
                 cursor.execute("SET LOCAL enable_nestloop = off")
                 cursor.execute("SET LOCAL work_mem = '256MB'")
+            _no_jit()
             for series in SERIES:
                 _insert(series, None, None)
         else:

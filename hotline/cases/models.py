@@ -440,6 +440,8 @@ class Callback(models.Model):
         verbose_name = _("回访记录")
         verbose_name_plural = _("回访记录")
         ordering = ["created_at", "id"]
+        # the callbacks of a period (satisfaction; a day's unit facts, analytics/facts/units.py)
+        indexes = [models.Index(fields=["created_at"], name="callback_created_idx")]
 
 
 class CaseEvent(models.Model):
@@ -499,6 +501,12 @@ class CaseEvent(models.Model):
         indexes = [
             models.Index(fields=["case", "at"], name="caseevent_case_at_idx"),
             models.Index(fields=["id"], condition=models.Q(queued=True), name="caseevent_queued_idx"),
+            # the callbacks and redo opinions of a period (redo rate; a day's unit facts, analytics/facts/units.py)
+            models.Index(
+                fields=["at"],
+                condition=models.Q(action__in=["callback", "supervision_opinion"]),
+                name="caseevent_callback_at_idx",
+            ),
         ]
 
 

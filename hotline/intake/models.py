@@ -377,6 +377,14 @@ class SmsSent(models.Model):
         "orgs.User", verbose_name=_("发送人"), on_delete=models.PROTECT, related_name="+"
     )
     at = models.DateTimeField(_("发送时间"))
+    group_send = models.ForeignKey(
+        "SmsGroupSend",
+        verbose_name=_("通讯组群发"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="recipient_rows",
+    )
 
     class Meta:
         verbose_name = _("短信发送记录")
@@ -385,3 +393,64 @@ class SmsSent(models.Model):
             models.Index(fields=["unit", "at"], name="sms_sent_unit_idx"),
             models.Index(fields=["extension", "phone", "at"], name="sms_sent_reply_idx"),
         ]
+
+
+class SmsGroup(models.Model):
+    """A unit's contact group (通讯组): numbers staff send one SMS to at once. Seen and used by the unit (and the
+    units above it for their leaders, the office for all); the numbers are shown masked."""
+
+    unit = models.ForeignKey(
+        "orgs.Unit", verbose_name=_("所属单位"), on_delete=models.PROTECT, related_name="+"
+    )
+    name = models.CharField(_("组名"), max_length=60)
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        "orgs.User", verbose_name=_("创建人"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("创建时间"))
+
+    class Meta:
+        verbose_name = _("短信通讯组")
+        verbose_name_plural = _("短信通讯组")
+        ordering = ["name", "id"]
+        constraints = [models.UniqueConstraint(fields=["unit", "name"], name="sms_group_name_once")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SmsGroupMember(models.Model):
+    group = models.ForeignKey(
+        SmsGroup, verbose_name=_("通讯组"), on_delete=models.CASCADE, related_name="members"
+    )
+    phone = models.CharField(_("手机号码"), max_length=20)
+    label = models.CharField(_("备注名"), max_length=40, blank=True)
+
+    class Meta:
+        verbose_name = _("通讯组成员")
+        verbose_name_plural = _("通讯组成员")
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["group", "phone"], name="sms_group_member_once")]
+
+
+class SmsGroupSend(models.Model):
+    """One SMS sent to a whole group: its recipients are the SmsSent rows pointing here, each with its own
+    delivery report (the outbox row's status, sent and delivered times)."""
+
+    group = models.ForeignKey(
+        SmsGroup, verbose_name=_("通讯组"), on_delete=models.PROTECT, related_name="sends"
+    )
+    unit = models.ForeignKey(
+        "orgs.Unit", verbose_name=_("发送单位"), on_delete=models.PROTECT, related_name="+"
+    )
+    text = models.TextField(_("短信内容"))
+    recipients = models.PositiveIntegerField(_("接收人数"))
+    author = models.ForeignKey(
+        "orgs.User", verbose_name=_("发送人"), on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(_("发送时间"))
+
+    class Meta:
+        verbose_name = _("通讯组群发")
+        verbose_name_plural = _("通讯组群发")
+        ordering = ["-at", "-id"]

@@ -175,23 +175,29 @@ class SendResult:
     from_number: str = ""
 
 
-def sms_send(*, actor: User, phones: str, text: str, case_number: str = "") -> SendResult:
-    """One SMS per phone from the actor's unit (and its extension), through the outbox; a case named must be one
-    the actor may see (another unit's number is refused as unknown)."""
-    _require(may_send(actor))
-    numbers = parse_phones(phones)
+def clean_text(text: str) -> str:
     text = (text or "").strip()
     if not text or len(text) > MAX_TEXT:
         message = _("短信内容不能为空，最多%(n)s字") % {"n": MAX_TEXT}
         raise ServiceError(message, field_errors={"text": [message]})
-    case: Case | None = None
+    return text
+
+
+def case_for_sms(*, actor: User, case_number: str) -> Case | None:
+    """The case an SMS is about: one the actor may see (another unit's number is refused as unknown)."""
     if case_number := (case_number or "").strip()[:32]:
         case = case_visible(user=actor).filter(number=case_number).first()
         if case is None:
             raise ServiceError(_("未找到该工单"), field_errors={"case_number": [_("未找到该工单")]})
-    unit = actor.unit
-    if unit is None:
-        raise ServiceError(_("您没有所属单位，无法发送短信"), code="no_unit")
+        return case
+    return None
+
+
+def queue_sms(
+    *, actor: User, unit: Unit, numbers: list[str], text: str, case: Case | None, group_send: Any = None
+) -> SendResult:
+    """One outbox SMS per number from `unit` (and its extension) with its SmsSent row; the caller holds the
+    transaction and writes the audit row."""
     extension = SmsExtension.objects.filter(unit=unit).first()
     sender = from_number(extension)
     now = clock.now()
@@ -209,30 +215,46 @@ def sms_send(*, actor: User, phones: str, text: str, case_number: str = "") -> S
         )
         for phone in numbers
     ]
+    created = queue_messages(rows)
+    sent = SmsSent.objects.bulk_create(
+        [
+            SmsSent(
+                outbox_id=row.pk,
+                unit=unit,
+                extension=extension.code if extension else "",
+                phone=row.address,
+                case=case,
+                author=actor,
+                at=now,
+                group_send=group_send,
+            )
+            for row in created
+        ]
+    )
+    return SendResult(sent=sent, from_number=sender)
+
+
+def sms_send(*, actor: User, phones: str, text: str, case_number: str = "") -> SendResult:
+    """One SMS per phone from the actor's unit (and its extension), through the outbox; a case named must be one
+    the actor may see (another unit's number is refused as unknown)."""
+    _require(may_send(actor))
+    numbers = parse_phones(phones)
+    text = clean_text(text)
+    case = case_for_sms(actor=actor, case_number=case_number)
+    unit = actor.unit
+    if unit is None:
+        raise ServiceError(_("您没有所属单位，无法发送短信"), code="no_unit")
     with transaction.atomic():
-        created = queue_messages(rows)
-        sent = SmsSent.objects.bulk_create(
-            [
-                SmsSent(
-                    outbox_id=row.pk,
-                    unit=unit,
-                    extension=extension.code if extension else "",
-                    phone=row.address,
-                    case=case,
-                    author=actor,
-                    at=now,
-                )
-                for row in created
-            ]
-        )
+        result = queue_sms(actor=actor, unit=unit, numbers=numbers, text=text, case=case)
         audit_record(
             actor=actor,
             action="sms_send",
-            obj=case if case is not None else sent[0],
-            summary=_("发送短信%(n)s条（%(sender)s）") % {"n": len(sent), "sender": sender},
-            changes={"count": len(sent), "from": sender},
+            obj=case if case is not None else result.sent[0],
+            summary=_("发送短信%(n)s条（%(sender)s）")
+            % {"n": len(result.sent), "sender": result.from_number},
+            changes={"count": len(result.sent), "from": result.from_number},
         )
-    return SendResult(sent=sent, from_number=sender)
+    return result
 
 
 # --------------------------------------------------------------------------- replies to an extension

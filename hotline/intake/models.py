@@ -454,3 +454,58 @@ class SmsGroupSend(models.Model):
         verbose_name = _("通讯组群发")
         verbose_name_plural = _("通讯组群发")
         ordering = ["-at", "-id"]
+
+
+class WeChatNoticeTemplate(models.Model):
+    """A notice sent as a WeChat template message (模板消息) instead of a customer-service text: the template id
+    the office chose in the account's back office and which text goes into each of its fields ({placeholders} of
+    the notice, e.g. keyword1 = {number}). Edited on the citizen texts screen beside the notice's text."""
+
+    code = models.SlugField(_("通知编码"), max_length=50, unique=True)
+    template_id = models.CharField(_("模板ID"), max_length=64)
+    fields = models.JSONField(_("字段对应"), default=list, blank=True)  # [[key, text with placeholders], …]
+    url = models.CharField(_("跳转链接"), max_length=300, blank=True)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("微信模板消息")
+        verbose_name_plural = _("微信模板消息")
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class WeChatTemplateSendStatus(models.TextChoices):
+    SENT = "sent", _("已发送")
+    UNSUBSCRIBED = "unsubscribed", _("用户未关注")
+    FAILED = "failed", _("发送失败")
+
+
+class WeChatTemplateSend(models.Model):
+    """One template message to a follower, as WeChat answered it (msgid, or the errcode: 43004 the follower has
+    unsubscribed, recorded and not retried)."""
+
+    account = models.ForeignKey(WeChatAccount, verbose_name=_("公众号"), on_delete=models.CASCADE)
+    code = models.CharField(_("通知编码"), max_length=50)
+    template_id = models.CharField(_("模板ID"), max_length=64)
+    open_id = models.CharField(_("OpenID"), max_length=64)
+    case = models.ForeignKey(
+        "cases.Case",
+        verbose_name=_("工单"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    data = models.JSONField(_("模板数据"), default=dict)
+    status = models.CharField(_("状态"), max_length=16, choices=WeChatTemplateSendStatus.choices)
+    msg_id = models.CharField(_("消息编号(msgid)"), max_length=32, blank=True)
+    errcode = models.IntegerField(_("错误码"), default=0)
+    errmsg = models.CharField(_("错误信息"), max_length=200, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("调用次数"), default=1)
+    at = models.DateTimeField(_("时间"))
+
+    class Meta:
+        verbose_name = _("微信模板消息记录")
+        verbose_name_plural = _("微信模板消息记录")
+        indexes = [models.Index(fields=["code", "at"], name="wechat_template_send_idx")]

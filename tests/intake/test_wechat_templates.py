@@ -199,3 +199,53 @@ def test_the_texts_screen_sets_the_template_and_lists_the_sends(city, people):
         ).status_code
         == 404
     )
+
+
+def test_api_sets_the_template_and_lists_the_sends(city, people, api, account):
+    from rest_framework.test import APIClient
+
+    office = APIClient()
+    office.force_authenticate(people.monitor)
+    listed = office.get("/api/v1/wechat/notice-templates/").json()
+    assert (
+        listed[0]["code"] == "wechat_progress"
+        and not listed[0]["is_active"]
+        and "stage" in listed[0]["placeholders"]
+    )
+    bad = office.put(
+        "/api/v1/wechat/notice-templates/wechat_progress/",
+        {"template_id": TEMPLATE_ID, "fields": "keyword1={code}"},
+        format="json",
+    )
+    assert bad.status_code == 400 and "fields" in bad.json()["errors"]
+    ok = office.put(
+        "/api/v1/wechat/notice-templates/wechat_progress/",
+        {"template_id": TEMPLATE_ID, "fields": FIELDS},
+        format="json",
+    )
+    assert ok.status_code == 200 and ok.json()["fields"][0] == ["first", "您的诉求有新进展"]
+    assert (
+        office.put(
+            "/api/v1/wechat/notice-templates/unknown/", {"template_id": "x", "fields": "a=b"}, format="json"
+        ).status_code
+        == 404
+    )
+    api.unsubscribed.add(OPENID)
+    notice_templates.send(
+        account=account, row=WeChatNoticeTemplate.objects.get(), open_id=OPENID, context={"number": "1"}
+    )
+    sends = office.get("/api/v1/wechat/template-sends/").json()
+    assert [(s["status"], s["errcode"], s["attempts"]) for s in sends] == [("unsubscribed", 43004, 1)]
+    unit = APIClient()
+    unit.force_authenticate(people.east)
+    assert unit.get("/api/v1/wechat/notice-templates/").status_code == 404
+    assert unit.get("/api/v1/wechat/template-sends/").status_code == 404
+    assert (
+        unit.put(
+            "/api/v1/wechat/notice-templates/wechat_progress/",
+            {"template_id": "x", "fields": "keyword1={number}"},
+            format="json",
+        ).status_code
+        == 404
+    )
+    assert WeChatNoticeTemplate.objects.get().template_id == TEMPLATE_ID

@@ -491,7 +491,7 @@ def _record(alerts: list[tuple[DueClock, str]] | SqlBatch, ctx: SweepContext) ->
             overdue.add(c.case_id)
     record_clock_events(events=events, at=ctx.now)
     queue_fanout(messages=messages, audiences=ctx.recipients.audiences, now=ctx.now)
-    mark_overdue(case_ids=sorted(overdue))
+    mark_overdue(case_ids=sorted(overdue), at=ctx.now)
 
 
 # --------------------------------------------------------------------------- PostgreSQL: the batch stays in SQL
@@ -679,6 +679,7 @@ def _record_in_sql(ctx: SweepContext) -> None:
     mark_overdue_from(
         case_ids=f"SELECT case_id FROM {BATCH_TABLE} WHERE kind = ANY(%s::text[])",
         params=["{" + ",".join(carded) + "}"],
+        at=ctx.now,
     )
 
 

@@ -160,6 +160,8 @@ class SweepContext:
     units: dict[int, Unit] = field(default_factory=dict)
     dates: dict[dt.datetime, str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)  # guards the result across worker threads
+    # Audiences this sweep's committed batches stored: later batches do not write them again (`ensure_audiences`).
+    stored_audiences: set[int] = field(default_factory=set)
     # The alert templates as SQL (PostgreSQL; None where a template needs Python's formatting): `_sql_templates`.
     sql_templates: dict[str, tuple[SqlText, SqlText]] | None = None
 
@@ -741,6 +743,7 @@ def _messages_in_sql(ctx: SweepContext, labelled: str, labelled_params: tuple[ob
         ],
         audiences=audiences,
         now=ctx.now,
+        stored=ctx.stored_audiences,
     )
 
 

@@ -184,7 +184,7 @@ class Case(models.Model):
     is_typical = models.BooleanField(_("典型案例"), default=False)
     query_password = models.CharField(_("查询密码"), max_length=128, blank=True)
 
-    is_overdue = models.BooleanField(_("超期"), default=False)
+    # "Overdue" (QRY-3, set by the deadline sweep) is not a column here: see `OverdueMark`.
     is_perfunctory = models.BooleanField(_("敷衍办理"), default=False)
     is_wrong = models.BooleanField(_("错误办理"), default=False)
     violation_note = models.CharField(_("违规说明"), max_length=200, blank=True)
@@ -675,6 +675,28 @@ class RequestEmbedding(models.Model):
                 fields=["-at"], name="requestemb_pending_idx", condition=models.Q(vector__isnull=True)
             ),
         ]
+
+
+class OverdueMark(models.Model):
+    """QRY-3's automatic supervision mark "超期": a yellow card was raised on one of the case's deadlines. One
+    narrow row per case so marked, never removed (the mark is a record of the past, like the card).
+
+    Kept out of the wide `cases_case` row (~1 KB, ~22 indexes) on purpose: the deadline sweep marks tens of
+    thousands of cases at once after a holiday, and an update of the case row was often not HOT (every index
+    took a new entry); an insert here writes one small row and its primary key. Written only by
+    `services.clock_events.mark_overdue(_from)`; read through `selectors.overdue_q` / `supervision_of`."""
+
+    case = models.OneToOneField(
+        Case, verbose_name=_("工单"), related_name="overdue_mark", on_delete=models.CASCADE, primary_key=True
+    )
+    at = models.DateTimeField(_("标记时间"))
+
+    class Meta:
+        verbose_name = _("超期标记")
+        verbose_name_plural = _("超期标记")
+
+    def __str__(self) -> str:
+        return f"{self.case_id}@{self.at:%Y-%m-%d %H:%M}"
 
 
 class QueryPasswordReset(models.Model):

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0018_caseevent_unit_assignment_without_index_or_db_constraint'),
+        ('cases', '0019_callback_time_indexes'),
     ]
 
     operations = [

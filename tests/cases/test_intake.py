@@ -186,16 +186,16 @@ class _SeeingHook:
     def pin(self, case: Case) -> None:
         pass
 
-    def check(self, action, *, case, user, status, transition, target=None) -> None:  # noqa: ANN001
+    def check(self, action, *, case, user, status, transition, target=None) -> None:
         self.checks.append((action, status, case.status, case.version, target, case.submitted_at))
 
-    def narrow(self, case, user, actions):  # noqa: ANN001, ANN201
+    def narrow(self, case, user, actions):
         return actions
 
-    def units(self, case, status, units) -> None:  # noqa: ANN001
+    def units(self, case, status, units) -> None:
         return None
 
-    def step(self, case, status, *, unit_kind="") -> None:  # noqa: ANN001
+    def step(self, case, status, *, unit_kind="") -> None:
         return None
 
 
@@ -252,7 +252,7 @@ def test_a_flow_refusal_of_the_intake_action_leaves_nothing(city, people, monkey
     from hotline.cases import flowhooks
 
     class Refusing(_SeeingHook):
-        def check(self, action, *, case, user, status, transition, target=None) -> None:  # noqa: ANN001
+        def check(self, action, *, case, user, status, transition, target=None) -> None:
             raise ServiceError("模板不允许", code="flow_refused")
 
     monkeypatch.setattr(flowhooks, "_HOOK", [Refusing()])

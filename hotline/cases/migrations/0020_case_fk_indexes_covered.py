@@ -15,7 +15,7 @@ FIELDS = {
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("cases", "0018_caseevent_unit_assignment_without_index_or_db_constraint"),
+        ("cases", "0019_callback_time_indexes"),
         ("orgs", "0002_repair_unit_paths"),
     ]
 

@@ -133,8 +133,15 @@ class Case(models.Model):
         related_name="+",
         on_delete=models.PROTECT,
     )
+    # No index of its own: case_district_created_idx (district, created_at) serves every look-up by district.
     district = models.ForeignKey(
-        Unit, verbose_name=_("所属区县"), null=True, blank=True, related_name="+", on_delete=models.PROTECT
+        Unit,
+        verbose_name=_("所属区县"),
+        null=True,
+        blank=True,
+        related_name="+",
+        on_delete=models.PROTECT,
+        db_index=False,
     )
     title = models.CharField(_("标题"), max_length=100, blank=True)
     content = models.TextField(_("诉求内容"))
@@ -151,8 +158,15 @@ class Case(models.Model):
         related_name="+",
         on_delete=models.PROTECT,
     )
+    # No index of its own: case_mainunit_created_idx (main_unit, created_at) serves every look-up by main unit.
     main_unit = models.ForeignKey(
-        Unit, verbose_name=_("主办单位"), null=True, blank=True, related_name="+", on_delete=models.PROTECT
+        Unit,
+        verbose_name=_("主办单位"),
+        null=True,
+        blank=True,
+        related_name="+",
+        on_delete=models.PROTECT,
+        db_index=False,
     )
     dispatch_round = models.PositiveSmallIntegerField(_("派单轮次"), default=0)
     due_at = models.DateTimeField(_("办理时限"), null=True, blank=True, db_index=True)

@@ -15,7 +15,7 @@ FIELDS = {
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("cases", "0019_callback_time_indexes"),
+        ("cases", "0020_overdue_mark"),
         ("orgs", "0002_repair_unit_paths"),
     ]
 

@@ -119,26 +119,26 @@ def serial_progress(case: Case, step: StepDef) -> SerialProgress | None:
     plan = (event.data or {}).get("serial") if event is not None else None
     if not plan:
         return None
-    rows: dict[int, Assignment] = {}
-    for row in (
+    # each unit's latest row of the round
+    latest: dict[int, str] = dict(
         Assignment.objects.filter(case_id=case.pk, round=case.dispatch_round, parent__isnull=True)
         .exclude(role=AssignmentRole.CC)
         .order_by("id")
-    ):
-        rows[row.unit_id] = row  # the unit's latest row of the round
+        .values_list("unit_id", "status")
+    )
     ids = [int(p["unit"]) for p in plan]
     names = dict(Unit.objects.filter(pk__in=ids).values_list("pk", "name"))
     turns = []
     for n, (unit_id, p) in enumerate(zip(ids, plan, strict=True), start=1):
-        row = rows.get(unit_id)
-        if row is None:
-            state, status = "waiting", ""
-        elif row.status in parallel.DONE:
-            state, status = "done", row.status
-        elif row.status in OPEN_ASSIGNMENT_STATUSES:
-            state, status = "current", row.status
+        status = latest.get(unit_id, "")
+        if not status:
+            state = "waiting"
+        elif status in parallel.DONE:
+            state = "done"
+        elif status in OPEN_ASSIGNMENT_STATUSES:
+            state = "current"
         else:
-            state, status = "gone", row.status
+            state = "gone"
         turns.append(
             SerialTurn(n, unit_id, names.get(unit_id, str(unit_id)), str(p.get("role", "")), state, status)
         )

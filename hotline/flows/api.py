@@ -114,8 +114,7 @@ class SerialUnitOutput(serializers.Serializer):
     unit = serializers.IntegerField()
     name = serializers.CharField()
     role = serializers.CharField()
-    state = serializers.ChoiceField(
-        choices=["done", "current", "waiting", "gone"],
+    state = serializers.CharField(
         help_text="done 已办结；current 正在办理；waiting 等待前序单位办结（尚未交办）；gone 已撤销/退回",
     )
     status = serializers.CharField(help_text="交办记录的状态；等待中的单位为空")

@@ -436,34 +436,42 @@ def find_duplicates(
     # showing are read as cases.
     judged = _judge(title, content, wanted, scores, known=held.known, query=query_vector)
     shown = {cid for cid in wanted if cid in ident or judged[cid][1]}
-    cases = {
-        c.pk: c
-        for c in _visible(user)
+    # Which of them the user may see, by id, time and secrecy only: every candidate is counted, but only the
+    # `limit` shown are read as whole cases (with their type and unit).
+    visible = list(
+        _visible(user)
         .filter(pk__in=shown)
         .exclude(status__in=_EXCLUDED)
-        .select_related("case_type", "main_unit")
-    }
+        .values_list("pk", "created_at", "secrecy_id")
+    )
     # A secret caller's request never matches a typed name or number for those who may not know the caller:
     # "same name: yes" would confirm a guess (ORG-4). It may still match by content.
-    secret = (
-        set() if user is None else {cid for cid, case in cases.items() if masking.caller_hidden(case, user)}
-    )
-    found = [
-        Candidate(
-            case=case,
-            score=judged[cid][0],
-            similar=judged[cid][1],
-            same_phone="phone" in ident.get(cid, ()) and cid not in secret,
-            same_name="name" in ident.get(cid, ()) and cid not in secret,
+    hides = user is not None and not masking.sees_secret_callers(user)
+    ranked = []
+    for cid, created_at, secrecy_id in visible:
+        secret = hides and masking.secrecy_is_secret(secrecy_id)
+        ranked.append(
+            (
+                cid,
+                created_at,
+                judged[cid][0],
+                judged[cid][1],
+                "phone" in ident.get(cid, ()) and not secret,
+                "name" in ident.get(cid, ()) and not secret,
+            )
         )
-        for cid, case in cases.items()
+    report.same_phone = sum(1 for r in ranked if r[4])
+    report.same_name = sum(1 for r in ranked if r[5])
+    report.similar = sum(1 for r in ranked if r[3])
+    relevant = [r for r in ranked if r[3] or r[4] or r[5]]
+    relevant.sort(key=lambda r: (not r[3], not r[4], -r[2], -r[1].timestamp()))
+    relevant = relevant[:limit]
+    cases = Case.objects.select_related("case_type", "main_unit").in_bulk([r[0] for r in relevant])
+    report.candidates = [
+        Candidate(case=cases[cid], score=score, similar=similar, same_phone=phone_, same_name=name_)
+        for cid, _, score, similar, phone_, name_ in relevant
+        if cid in cases
     ]
-    report.same_phone = sum(1 for c in found if c.same_phone)
-    report.same_name = sum(1 for c in found if c.same_name)
-    report.similar = sum(1 for c in found if c.similar)
-    relevant = [c for c in found if c.same_phone or c.same_name or c.similar]
-    relevant.sort(key=lambda c: (not c.similar, not c.same_phone, -c.score, -c.case.created_at.timestamp()))
-    report.candidates = relevant[:limit]
     return report
 
 

@@ -44,11 +44,16 @@ def sees_numbers(user: User) -> bool:
 
 
 def is_secret(case: Case) -> bool:
-    if not case.secrecy_id:
+    return secrecy_is_secret(case.secrecy_id)
+
+
+def secrecy_is_secret(secrecy_id: int | None) -> bool:
+    """Whether a case of secrecy level `secrecy_id` has a secret caller (no query: the levels are cached)."""
+    if not secrecy_id:
         return False
     from .selectors import DICT_ITEMS  # cached: a list of cases costs no query per row
 
-    level = DICT_ITEMS.get(case.secrecy_id)
+    level = DICT_ITEMS.get(secrecy_id)
     return bool(level and level.rank >= 1)
 
 

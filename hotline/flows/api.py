@@ -109,6 +109,22 @@ class ParallelOutput(serializers.Serializer):
     units = ParallelUnitOutput(many=True)
 
 
+class SerialUnitOutput(serializers.Serializer):
+    order = serializers.IntegerField(help_text="办理顺序（从 1 起）")
+    unit = serializers.IntegerField()
+    name = serializers.CharField()
+    role = serializers.CharField()
+    state = serializers.CharField(
+        help_text="done 已办结；current 正在办理；waiting 等待前序单位办结（尚未交办）；gone 已撤销/退回",
+    )
+    status = serializers.CharField(help_text="交办记录的状态；等待中的单位为空")
+
+
+class SerialOutput(serializers.Serializer):
+    step = serializers.CharField(help_text="串行环节的编码")
+    units = SerialUnitOutput(many=True)
+
+
 class CaseFlowOutput(serializers.Serializer):
     template = serializers.CharField(
         allow_null=True, help_text="null：该工单未适用流程模板，按系统主干流程流转"
@@ -119,6 +135,7 @@ class CaseFlowOutput(serializers.Serializer):
     steps = StepOutput(many=True)
     transitions = serializers.ListField(child=serializers.DictField())
     parallel = ParallelOutput(many=True, help_text="当前的会签 / 并行分支环节及各单位进度")
+    serial = SerialOutput(allow_null=True, help_text="当前串行环节的单位顺序及各单位进度；null：不在串行环节")
 
 
 class TemplateListApi(APIView):
@@ -184,7 +201,7 @@ class CaseFlowApi(APIView):
                 "current": [],
                 "steps": [],
             }
-            return Response({**empty, "transitions": [], "parallel": []})
+            return Response({**empty, "transitions": [], "parallel": [], "serial": None})
         flow_json = position.flow.as_json()
         return Response(
             {
@@ -211,5 +228,21 @@ class CaseFlowApi(APIView):
                     }
                     for b in position.branches
                 ],
+                "serial": None
+                if position.serial is None
+                else {
+                    "step": position.serial.step.code,
+                    "units": [
+                        {
+                            "order": t.order,
+                            "unit": t.unit_id,
+                            "name": t.unit_name,
+                            "role": t.role,
+                            "state": t.state,
+                            "status": t.status,
+                        }
+                        for t in position.serial.turns
+                    ],
+                },
             }
         )

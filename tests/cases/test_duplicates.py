@@ -269,6 +269,32 @@ def test_check_reads_as_cases_only_the_candidates_it_shows(city, people, monkeyp
 
 
 @pytest.mark.django_db(transaction=True)  # the duplicate index is written after the intake commits
+def test_every_candidate_is_counted_but_only_those_shown_are_read_as_cases(city, people, monkeypatch):
+    """Six requests the same in meaning: all six are counted, the best `limit` are shown, and only those are read
+    as whole cases (with their type and unit); the rest are ranked on their ids, times and secrecy alone."""
+    import numpy as np
+
+    from hotline.cases import similarity
+    from hotline.cases.models import RequestEmbedding
+
+    alike = [submitted_case(city, people, citizen_phone=f"1390000004{i}", content=CONTENT) for i in range(6)]
+    query = np.zeros(384, dtype=np.float32)
+    query[0] = 1.0
+    RequestEmbedding.objects.filter(case_id__in=[c.pk for c in alike]).update(vector=similarity.pack(query))
+    monkeypatch.setattr(similarity, "embed", lambda title, content: query)
+    with CaptureQueriesContext(connection) as queries:
+        report = duplicates.find_duplicates(user=people.agent, content=CONTENT, phone="13900000043", limit=2)
+    assert report.similar == 6 and report.same_phone == 1
+    # the same number first, then the newest of the equally close
+    assert [c.case.pk for c in report.candidates] == [alike[3].pk, alike[5].pk]
+    assert report.candidates[0].same_phone and report.candidates[0].case.case_type.code == "complaint"
+    whole = [q["sql"] for q in queries if '"cases_case"."citizen_name"' in q["sql"]]
+    assert len(whole) == 1
+    read_ids = {int(n) for n in re.findall(r"\d+", whole[0].split(" IN (")[-1])}
+    assert read_ids == {alike[3].pk, alike[5].pk}
+
+
+@pytest.mark.django_db(transaction=True)  # the duplicate index is written after the intake commits
 def test_candidates_come_from_the_vectors_held_in_the_process(city, people, monkeypatch):
     """A request close in meaning is found without a single word key (one matrix product over the window's vectors
     held per process); one stored after the first check is found by the next (incremental refresh); one whose

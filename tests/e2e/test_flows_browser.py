@@ -84,3 +84,48 @@ def test_editor_to_publish(browser, live_server, city, people, screenshot_dir):
     expect(card.locator("g.flow-step.current")).to_have_attribute("data-step", "intake")
     expect(page.get_by_test_id("case-flow-current")).to_contain_text("受理登记（时限 1工作日）")
     desk.shot("flows-03-case-position")
+
+
+def test_case_page_shows_a_serial_steps_order(browser, live_server, city, people, screenshot_dir):
+    """A serial step (职能局 → 区县): the case page lists the units in the order they act, who is handling now and
+    who is still waiting their turn; when the first unit has given its opinion the next one is shown handling."""
+    from hotline.cases.models import AssignmentRole
+    from hotline.flows.models import StepKind
+    from tests.conftest import submitted_case
+    from tests.flows.test_parallel import RESULT, assignment, dispatch, publish, sign
+    from tests.flows.test_step_kinds import unit_step_variant
+
+    publish(people.dispatcher, unit_step_variant(StepKind.SERIAL, ["bureau", "district"]))
+    case = submitted_case(city, people)
+    dispatch(
+        case,
+        people,
+        (city.east, AssignmentRole.MAIN),
+        (city.tax, AssignmentRole.ASSISTING),
+        (city.housing, AssignmentRole.ASSISTING),
+    )
+    desk = Desk(browser, live_server.url, "dispatcher", screenshot_dir)
+    page = desk.page
+    page.goto(f"{live_server.url}/cases/{case.pk}/")
+    serial = page.get_by_test_id("case-flow-serial")
+    expect(page.get_by_test_id("case-flow-serial-current")).to_have_text(f"当前办理：{city.tax.name}")
+    expect(serial).to_contain_text("尚有2个单位等待办理")
+    turns = serial.locator("li")
+    expect(turns).to_have_count(3)
+    expect(turns.nth(0)).to_have_attribute("data-state", "current")
+    expect(turns.nth(1)).to_contain_text(f"{city.housing.name}（协办·等待前序单位办结）")
+    expect(turns.nth(2)).to_contain_text(f"{city.east.name}（主办·等待前序单位办结）")
+    desk.shot("flows-04-serial-order")
+
+    sign(case, city.tax, people.tax)
+    case_services.assignment_give_opinion(
+        assignment=assignment(case, city.tax), actor=people.tax, expected_version=None, opinion=RESULT
+    )
+    page.reload()
+    expect(page.get_by_test_id("case-flow-serial-current")).to_have_text(f"当前办理：{city.housing.name}")
+    expect(turns.nth(0)).to_have_attribute("data-state", "done")
+    expect(turns.nth(0)).to_contain_text("已办结")
+    expect(turns.nth(1)).to_have_attribute("data-state", "current")
+    expect(turns.nth(2)).to_have_attribute("data-state", "waiting")
+    expect(serial).to_contain_text("尚有1个单位等待办理")
+    desk.context.close()

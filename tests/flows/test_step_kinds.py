@@ -167,3 +167,86 @@ def test_serial_order_across_three_units_and_a_reassignment_starts_a_new_order(c
         opinion="属地有误，改派西区并由住建局先行核查。",
     )
     assert acting_units(case) == {city.housing.name}
+
+
+def _serial_card(case, user) -> str:
+    from django.test import Client
+    from django.urls import reverse
+
+    client = Client()
+    client.force_login(user)
+    page = client.get(reverse("case-detail", kwargs={"pk": case.pk}))
+    assert page.status_code == 200
+    html = page.content.decode()
+    start = html.find('data-testid="case-flow-serial"')
+    assert start >= 0, "no serial order on the case page"
+    return html[start : html.find("</ol>", start)]
+
+
+def _states(html: str) -> list[tuple[str, str]]:
+    import re
+
+    return re.findall(r'<li data-state="(\w+)" data-unit="\d+"[^>]*>([^（<]+)（', html)
+
+
+def test_case_page_and_api_list_the_serial_order_who_handles_and_who_waits(city, people, api):
+    from django.urls import reverse
+
+    from tests.conftest import as_user
+
+    publish(people.dispatcher, unit_step_variant(StepKind.SERIAL, ["bureau", "district"]))
+    case = submitted_case(city, people)
+    dispatch(
+        case,
+        people,
+        (city.east, AssignmentRole.MAIN),
+        (city.tax, AssignmentRole.ASSISTING),
+        (city.housing, AssignmentRole.ASSISTING),
+    )
+    # the dispatcher sees the whole order: the first bureau handles, the other bureau and the main unit wait
+    card = _serial_card(case, people.dispatcher)
+    assert _states(card) == [
+        ("current", city.tax.name),
+        ("waiting", city.housing.name),
+        ("waiting", city.east.name),
+    ]
+    assert "当前办理：<strong>" + city.tax.name in card and "尚有2个单位等待办理" in card
+    assert "等待前序单位办结" in card and "职能局→区县" in card
+
+    sign(case, city.tax, people.tax)
+    case_services.assignment_give_opinion(
+        assignment=assignment(case, city.tax), actor=people.tax, expected_version=None, opinion=RESULT
+    )
+    # the waiting unit (the main one, whose assignment does not exist yet) sees the order too: it is after housing
+    assert _states(_serial_card(case, people.housing)) == [
+        ("done", city.tax.name),
+        ("current", city.housing.name),
+        ("waiting", city.east.name),
+    ]
+    as_user(api, people.dispatcher)
+    body = api.get(reverse("api-case-flow", kwargs={"pk": case.pk})).json()
+    assert body["serial"]["step"] == "handling"
+    assert [(u["order"], u["name"], u["state"], u["role"]) for u in body["serial"]["units"]] == [
+        (1, city.tax.name, "done", AssignmentRole.ASSISTING),
+        (2, city.housing.name, "current", AssignmentRole.ASSISTING),
+        (3, city.east.name, "waiting", AssignmentRole.MAIN),
+    ]
+    as_user(api, people.west)  # a unit outside the case reads nothing of it
+    assert api.get(reverse("api-case-flow", kwargs={"pk": case.pk})).status_code == 404
+
+    sign(case, city.housing, people.housing)
+    case_services.assignment_give_opinion(
+        assignment=assignment(case, city.housing), actor=people.housing, expected_version=None, opinion=RESULT
+    )
+    card = _serial_card(case, people.east)
+    assert _states(card) == [
+        ("done", city.tax.name),
+        ("done", city.housing.name),
+        ("current", city.east.name),
+    ]
+    assert "等待办理" not in card
+    sign(case, city.east, people.east)
+    report(case, city.east, people.east)
+    # the case has left the serial step: no order shown any more
+    as_user(api, people.dispatcher)
+    assert api.get(reverse("api-case-flow", kwargs={"pk": case.pk})).json()["serial"] is None

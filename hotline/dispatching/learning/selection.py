@@ -13,8 +13,8 @@ from .embed import EmbeddingCache
 
 CANDIDATES: list[dict[str, Any]] = [
     {},
-    {"self_training_rounds": 0},
-    {"embed_weight": 0.65},
+    {"zero_shot_weight": 0.2},
+    {"embed_weight": 0.5, "zero_shot_weight": 0.2},
 ]
 
 
@@ -38,7 +38,7 @@ def select_config(
         return base
     best, best_score = base, -1.0
     for change in CANDIDATES:
-        if not use_embeddings and "embed_weight" in change:
+        if not use_embeddings and ("embed_weight" in change or "zero_shot_weight" in change):
             continue
         config = replace(base, **change)
         model = TextClassifier(config, cache).fit(

@@ -48,7 +48,16 @@ class UnitModel:
         embeddings: bool = True,
     ) -> UnitModel:
         cache = EmbeddingCache() if embeddings else None
-        classifier = TextClassifier(Config(use_embeddings=embeddings, self_training_rounds=0), cache)
+        # the catalogue's descriptions (keywords, examples) are not validated as zero-shot labels: the mix that
+        # was measured before the taxonomy's zero-shot view
+        config = Config(
+            use_embeddings=embeddings,
+            self_training_rounds=0,
+            svm_temperature=4.0,
+            embed_weight=0.5,
+            zero_shot_weight=0.0,
+        )
+        classifier = TextClassifier(config, cache)
         classifier.fit(
             [Message(c.title, c.content) for c in cases],
             [c.unit_id for c in cases],

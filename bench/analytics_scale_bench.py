@@ -37,7 +37,7 @@ from bench import require_postgresql
 from bench.screen_bench import backend_cpu_ms
 from hotline.analytics import bigscreen
 from hotline.analytics.crosstab import engine
-from hotline.analytics.facts import build, read
+from hotline.analytics.facts import build, read, units
 from hotline.analytics.facts.models import CaseFact
 from hotline.analytics.kpi import services as kpi
 from hotline.analytics.kpi.models import AssessmentPeriod, Indicator, Scheme
@@ -117,6 +117,15 @@ def freshness_costs(args: argparse.Namespace) -> None:
         )
         n, size = cur.fetchone()
     print(f"   monthly rollup: {n:,} rows, {size} (whole months through {read.state_months_through()})")
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT count(*), pg_size_pretty(pg_total_relation_size('analytics_unitfact')) FROM analytics_unitfact"
+        )
+        n, size = cur.fetchone()
+    print(f"   unit facts (unit efficiency, satisfaction by unit): {n:,} rows, {size}")
+    if args.rebuild:
+        walls, cpus, dbs, rows = timed(units.rebuild, 1)
+        line(f"C full build of the unit facts alone ({rows:,} rows)", walls, cpus, dbs, None)
     through = read.state_months_through()
     if through is not None:
         walls, cpus, dbs, _ = timed(lambda: build.recompute_month(through), 1)
@@ -131,6 +140,9 @@ def freshness_costs(args: argparse.Namespace) -> None:
     days = iter([today - dt.timedelta(days=i) for i in range(1, 1 + args.runs)])
     walls, cpus, dbs, _ = timed(lambda: build.recompute_day(next(days)), args.runs)
     line("C recompute one marked day (a past day, ~13.7 k cases)", walls, cpus, dbs, None)
+    days = iter([today - dt.timedelta(days=i) for i in range(1, 1 + args.runs)])
+    walls, cpus, dbs, _ = timed(lambda: units.recompute_day(next(days)), args.runs)
+    line("C recompute one marked day's unit facts", walls, cpus, dbs, None)
     walls, cpus, dbs, _ = timed(lambda: build.recompute_day(today), 1)
     line("C recompute today (so far)", walls, cpus, dbs, None)
     from hotline.cases.models import Case
@@ -170,6 +182,8 @@ def reports(args: argparse.Namespace, users: list[User]) -> None:
     y = year()
     for user in users:
         for preset in presets.presets():
+            if args.presets and preset.key not in args.presets.split(","):
+                continue
             if preset.centre_only and user.unit is not None and not user.in_office:
                 continue
             params = {**preset.params, **y}
@@ -275,6 +289,7 @@ def main() -> None:
     parser.add_argument("--mv", action="store_true", help="time approach B: a materialized view refresh")
     parser.add_argument("--direct", action="store_true", help="time the direct queries once and compare")
     parser.add_argument("--only", default="", help="comma list: fresh,reports,crosstab,screen,kpi")
+    parser.add_argument("--presets", default="", help="comma list of STAT-2 preset keys (default: every one)")
     args = parser.parse_args()
     require_postgresql()
     header()

@@ -109,6 +109,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--seed", type=int, default=12345)
+    parser.add_argument("--port", type=int, default=0, help="the server's port (default: any free one)")
     args = parser.parse_args(argv)
 
     db_name = require_postgresql()
@@ -126,7 +127,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     from hotline.cases.events import run_queued
 
     run_queued(limit=10**6)  # what earlier runs left queued is not this run's work
-    port = free_port()
+    port = args.port or free_port()
     var = tempfile.mkdtemp(prefix="intake-bench-")
     env = {
         **os.environ,

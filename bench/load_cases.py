@@ -66,7 +66,7 @@ CASE_COLUMNS = (
     "title", "content", "keywords", "is_typical_recording", "extra", "answer", "dispatch_round", "due_at",
     "created_at", "submitted_at", "dispatched_at", "closed_at", "updated_at", "not_accepted_text",
     "leader_instruction", "close_kind", "close_reason", "dissatisfied_count", "last_rating", "is_public",
-    "push_hot", "is_typical", "query_password", "is_overdue", "is_perfunctory", "is_wrong", "violation_note",
+    "push_hot", "is_typical", "query_password", "is_perfunctory", "is_wrong", "violation_note",
     "bureau_id", "case_type_id", "citizen_id", "district_id", "intake_by_id", "location_unit_id", "main_unit_id",
     "nature_id", "not_accepted_reason_id", "secrecy_id", "urgency_id",
 )  # fmt: skip
@@ -577,7 +577,7 @@ class CaseSim:
             req.content, req.keywords, False, "{}", f["answer"], self.round, ts(f["due_at"]), _ts(created),
             ts(f["submitted_at"]), ts(f["dispatched_at"]), ts(f["closed_at"]), _ts(self.t), f["not_accepted_text"],
             f["leader_instruction"], f["close_kind"], f["close_reason"], f["dissatisfied_count"], f["last_rating"],
-            is_public, False, False, "" if is_public else p.query_password, False, False, False, "",
+            is_public, False, False, "" if is_public else p.query_password, False, False, "",
             req.bureau_id, req.case_type_id, citizen + 1, req.district_id, self.agent[0], req.community_id,
             f["main_unit_id"], req.nature_id, f["not_accepted_reason_id"],
             p.secrecy[1] if rng.random() < 0.15 else p.secrecy[0], urgency,

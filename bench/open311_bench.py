@@ -70,15 +70,15 @@ def fill(n: int) -> None:
                 citizen_email, citizen_address, citizen_work_unit, citizen_post_code, citizen_notes, location,
                 title, content, keywords, is_typical_recording, extra, answer, dispatch_round, created_at,
                 submitted_at, closed_at, updated_at, not_accepted_text, leader_instruction, close_kind, close_reason,
-                dissatisfied_count, last_rating, is_public, push_hot, is_typical, query_password, is_overdue,
+                dissatisfied_count, last_rating, is_public, push_hot, is_typical, query_password,
                 is_perfunctory, is_wrong, violation_note, case_type_id, main_unit_id
             )
             SELECT 'O' || lpad(s.n::text, 11, '0'), 'phone', '{}'::jsonb, (%(statuses)s::text[])[s.st + 1], 1,
                    '', '', '', '', '', '', '', '', '东湖区幸福路 ' || (s.n %% 500) || ' 号',
                    '路灯不亮', '东湖区幸福路附近路灯连续多日不亮，夜间出行不便，请尽快维修。', '', false, '{}'::jsonb,
                    '', 1, s.at, s.at, CASE WHEN s.st < 14 THEN s.at + interval '5 days' END,
-                   s.at + interval '5 days', '', '', '', '', 0, '', false, false, false, '', false, false, false,
-                   '', t.ids[1 + (s.n %% array_length(t.ids, 1))], (%(units)s::bigint[])[1 + (s.n %% %(nunits)s)]
+                   s.at + interval '5 days', '', '', '', '', 0, '', false, false, false, '', false, false, '',
+                   t.ids[1 + (s.n %% array_length(t.ids, 1))], (%(units)s::bigint[])[1 + (s.n %% %(nunits)s)]
             FROM s, t
             """,
             {

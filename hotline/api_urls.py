@@ -13,4 +13,5 @@ urlpatterns = [
     path("", include("hotline.analytics.urls")),
     path("", include("hotline.flows.api_urls")),
     path("citizen/", include("hotline.intake.api_urls")),
+    path("", include("hotline.intake.staff_api_urls")),
 ]

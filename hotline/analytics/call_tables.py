@@ -31,7 +31,7 @@ STATE_LABELS = {
 }
 
 
-DRILLED = ("trunk", "ivr", "controls")
+DRILLED = ("trunk", "ivr", "controls", "agents")
 DETAIL_PER_PAGE = 50
 EXPORT_LIMIT = 100_000  # rows of one exported call detail; the file says so when the period has more
 DETAIL_LABELS = {
@@ -83,11 +83,13 @@ def table(
         ]  # fmt: skip
     elif report == "agents":
         raw = calls.per_agent(window)
-        header = [_("工号"), _("姓名"), _("分配"), _("接通"), _("未接"), _("接通率"), _("通话时长（秒）"),
-                  _("平均通话（秒）"), _("话后处理（秒）"), _("示忙（秒）"), _("签入次数")]  # fmt: skip
+        header = [_("工号"), _("姓名"), _("分配"), _("接通"), _("未接"), _("接通率"), _("20秒服务水平"),
+                  _("通话时长（秒）"), _("平均通话（秒）"), _("话后处理（秒）"), _("示忙（秒）"), _("占用率"),
+                  _("签入次数")]  # fmt: skip
         rows = [
             [r["agent"], r["name"], r["offered"], r["answered"], r["no_answer"], _pct(r["answer_rate"]),
-             r["talk_seconds"], _none(r["average_talk"]), r["wrap_up_seconds"], r["not_ready_seconds"], r["logins"]]
+             _pct(r["service_level"]), r["talk_seconds"], _none(r["average_talk"]), r["wrap_up_seconds"],
+             r["not_ready_seconds"], _pct(r["occupancy"]), r["logins"]]
             for r in raw
         ]  # fmt: skip
     elif report == "states":

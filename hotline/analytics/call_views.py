@@ -87,7 +87,7 @@ def call_reports(request: HttpRequest) -> HttpResponse:
         else [],
         "formulas": formulas,
         "detail_filters": [(DETAIL_LABELS[k], v) for k, v in detail_filters.items()],
-        # each row of the trunk / IVR / control reports clicks through to the calls behind it
+        # each row of the trunk / IVR / control / agent reports clicks through to the calls behind it
         "drill_rows": [
             {
                 "row": row,

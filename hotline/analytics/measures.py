@@ -135,8 +135,13 @@ def _intake_by(scope: Scope, field: str) -> dict[Any, int]:
 
 
 def intake_volume(scope: Scope) -> Figure:
+    return intake_by_channel_figure(_intake_by(scope, "channel"))
+
+
+def intake_by_channel_figure(by_channel: dict[Any, int]) -> Figure:
+    """The intake volume's figure from its counts per channel (also the big screen's one grouped query)."""
     labels = dict(Channel.choices)
-    rows = sorted(_intake_by(scope, "channel").items(), key=lambda kv: (-kv[1], kv[0]))
+    rows = sorted(((k, n) for k, n in by_channel.items() if n), key=lambda kv: (-kv[1], kv[0]))
     breakdown = [{"key": k, "name": str(labels.get(k, k)), "n": n} for k, n in rows]
     return Figure(value=sum(b["n"] for b in breakdown), breakdown=breakdown)
 
@@ -474,9 +479,14 @@ def average_talk(scope: Scope) -> Figure:
 
 def intake_by_type(scope: Scope) -> Figure:
     """The intake volume (same cases as `intake_volume`) by request type."""
+    return intake_by_type_figure(_intake_by(scope, "case_type_id"))
+
+
+def intake_by_type_figure(by_id: dict[Any, int]) -> Figure:
+    """The intake by type's figure from its counts per type id (also the big screen's one grouped query)."""
     from hotline.common.models import DictItem
 
-    by_id = _intake_by(scope, "case_type_id")
+    by_id = {k: n for k, n in by_id.items() if n}
     items = {i.pk: i for i in DictItem.objects.filter(pk__in=list(by_id))}
     rows = sorted(
         ((items[pk].code, items[pk].name, n) for pk, n in by_id.items() if pk in items),

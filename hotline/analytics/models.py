@@ -1,6 +1,6 @@
 """The analytics app's tables live in its subpackages; Django finds them here."""
 
-from .facts.models import AreaFact, CaseFact, CaseMonthFact, FactDay, FactState
+from .facts.models import AreaFact, CaseFact, CaseMonthFact, FactDay, FactState, UnitFact, UnitFactDay
 from .kpi.models import Adjustment, AssessmentPeriod, GroupScore, ImprovementNote, Indicator, Scheme, Score
 from .reports.models import ReportSchedule, SavedReport, ScheduledDelivery
 
@@ -20,4 +20,6 @@ __all__ = [
     "ScheduledDelivery",
     "Scheme",
     "Score",
+    "UnitFact",
+    "UnitFactDay",
 ]

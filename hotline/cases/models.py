@@ -133,8 +133,15 @@ class Case(models.Model):
         related_name="+",
         on_delete=models.PROTECT,
     )
+    # No index of its own: case_district_created_idx (district, created_at) serves every look-up by district.
     district = models.ForeignKey(
-        Unit, verbose_name=_("所属区县"), null=True, blank=True, related_name="+", on_delete=models.PROTECT
+        Unit,
+        verbose_name=_("所属区县"),
+        null=True,
+        blank=True,
+        related_name="+",
+        on_delete=models.PROTECT,
+        db_index=False,
     )
     title = models.CharField(_("标题"), max_length=100, blank=True)
     content = models.TextField(_("诉求内容"))
@@ -151,8 +158,15 @@ class Case(models.Model):
         related_name="+",
         on_delete=models.PROTECT,
     )
+    # No index of its own: case_mainunit_created_idx (main_unit, created_at) serves every look-up by main unit.
     main_unit = models.ForeignKey(
-        Unit, verbose_name=_("主办单位"), null=True, blank=True, related_name="+", on_delete=models.PROTECT
+        Unit,
+        verbose_name=_("主办单位"),
+        null=True,
+        blank=True,
+        related_name="+",
+        on_delete=models.PROTECT,
+        db_index=False,
     )
     dispatch_round = models.PositiveSmallIntegerField(_("派单轮次"), default=0)
     due_at = models.DateTimeField(_("办理时限"), null=True, blank=True, db_index=True)
@@ -184,7 +198,7 @@ class Case(models.Model):
     is_typical = models.BooleanField(_("典型案例"), default=False)
     query_password = models.CharField(_("查询密码"), max_length=128, blank=True)
 
-    is_overdue = models.BooleanField(_("超期"), default=False)
+    # "Overdue" (QRY-3, set by the deadline sweep) is not a column here: see `OverdueMark`.
     is_perfunctory = models.BooleanField(_("敷衍办理"), default=False)
     is_wrong = models.BooleanField(_("错误办理"), default=False)
     violation_note = models.CharField(_("违规说明"), max_length=200, blank=True)
@@ -440,6 +454,8 @@ class Callback(models.Model):
         verbose_name = _("回访记录")
         verbose_name_plural = _("回访记录")
         ordering = ["created_at", "id"]
+        # the callbacks of a period (satisfaction; a day's unit facts, analytics/facts/units.py)
+        indexes = [models.Index(fields=["created_at"], name="callback_created_idx")]
 
 
 class CaseEvent(models.Model):
@@ -499,6 +515,12 @@ class CaseEvent(models.Model):
         indexes = [
             models.Index(fields=["case", "at"], name="caseevent_case_at_idx"),
             models.Index(fields=["id"], condition=models.Q(queued=True), name="caseevent_queued_idx"),
+            # the callbacks and redo opinions of a period (redo rate; a day's unit facts, analytics/facts/units.py)
+            models.Index(
+                fields=["at"],
+                condition=models.Q(action__in=["callback", "supervision_opinion"]),
+                name="caseevent_callback_at_idx",
+            ),
         ]
 
 
@@ -667,6 +689,28 @@ class RequestEmbedding(models.Model):
                 fields=["-at"], name="requestemb_pending_idx", condition=models.Q(vector__isnull=True)
             ),
         ]
+
+
+class OverdueMark(models.Model):
+    """QRY-3's automatic supervision mark "超期": a yellow card was raised on one of the case's deadlines. One
+    narrow row per case so marked, never removed (the mark is a record of the past, like the card).
+
+    Kept out of the wide `cases_case` row (~1 KB, ~22 indexes) on purpose: the deadline sweep marks tens of
+    thousands of cases at once after a holiday, and an update of the case row was often not HOT (every index
+    took a new entry); an insert here writes one small row and its primary key. Written only by
+    `services.clock_events.mark_overdue(_from)`; read through `selectors.overdue_q` / `supervision_of`."""
+
+    case = models.OneToOneField(
+        Case, verbose_name=_("工单"), related_name="overdue_mark", on_delete=models.CASCADE, primary_key=True
+    )
+    at = models.DateTimeField(_("标记时间"))
+
+    class Meta:
+        verbose_name = _("超期标记")
+        verbose_name_plural = _("超期标记")
+
+    def __str__(self) -> str:
+        return f"{self.case_id}@{self.at:%Y-%m-%d %H:%M}"
 
 
 class QueryPasswordReset(models.Model):

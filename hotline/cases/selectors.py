@@ -42,6 +42,7 @@ from .models import (
     CaseEvent,
     CaseStatus,
     ExtensionRequest,
+    OverdueMark,
     RequestStatus,
     ReturnRequest,
 )
@@ -106,8 +107,9 @@ def assignment_get(*, user: User, pk: int) -> Assignment:
 
 
 def overdue_q(now: dt.datetime | None = None) -> Q:
-    """Overdue at some point (a yellow card was raised, or the handling deadline has passed): supervision."""
-    return Q(is_overdue=True) | Q(due_at__lt=now or clock.now(), status__in=IN_UNITS)
+    """Overdue at some point (a yellow card was raised: its `OverdueMark`; or the handling deadline has passed):
+    supervision. A plain lookup (a one-to-one join), so that analytics can prefix it for a related case."""
+    return Q(overdue_mark__isnull=False) | Q(due_at__lt=now or clock.now(), status__in=IN_UNITS)
 
 
 def overdue_now_q(now: dt.datetime | None = None) -> Q:
@@ -332,7 +334,8 @@ def _supervision_q(kind: str) -> Q:
 def supervision_of(case: Case) -> list[str]:
     S = lifecycle.Supervision
     marks: list[str] = []
-    if case.is_overdue or (case.due_at and case.due_at < clock.now() and case.status in IN_UNITS):
+    late = bool(case.due_at and case.due_at < clock.now() and case.status in IN_UNITS)
+    if late or OverdueMark.objects.filter(case_id=case.pk).exists():
         marks.append(S.OVERDUE)
     if case.is_perfunctory:
         marks.append(S.PERFUNCTORY)

@@ -262,16 +262,23 @@ def screen_pop(*, user: User, number: str) -> dict[str, Any]:
         "blacklist": blacklist_data(entry),
         "blacklisted": entry is not None,
     }
+    unknown = citizen is None
     if citizen is not None and not citizen_visible(user=user).filter(pk=citizen.pk).exists():
         citizen = None  # a unit user who never saw this citizen's cases learns nothing about them
     result["known"] = citizen is not None
     if citizen is None:
+        # A caller with no citizen record still has a past on this number (calls, missed calls, requests
+        # registered without a profile): the contact history by number, each source scoped to the user. Not for
+        # a citizen hidden from this user above.
+        entries = (
+            history.contact_history(user=user, numbers=[number], limit=RECENT) if unknown and number else []
+        )
         result.update(
             citizen={**EMPTY_PROFILE, "phones": [mask(number, masked=masked)] if number else []},
             contacts=[],
             open_cases=[],
             recent_cases=[],
-            history=[],
+            history=[{**e.__dict__, "number": mask(e.number, masked=masked)} for e in entries],
             counts={"total": 0, "complaints": 0, "consultations": 0, "open": 0},
         )
         return result

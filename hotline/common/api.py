@@ -55,6 +55,16 @@ class CachedFieldsMixin:
             cached = super().get_fields()  # type: ignore[misc]
             cls._cached_fields = cached  # type: ignore[attr-defined]
         return {
-            name: copy.deepcopy(field) if isinstance(field, serializers.BaseSerializer) else copy.copy(field)
+            name: copy.deepcopy(field)
+            if isinstance(field, serializers.BaseSerializer)
+            else _shallow_copy(field)
             for name, field in cached.items()
         }
+
+
+def _shallow_copy(field: serializers.Field) -> serializers.Field:
+    """`copy.copy` of a field (DRF fields define no `__copy__` and keep their state in `__dict__`), without the
+    generic `__reduce_ex__` round trip: a request to the wide serializers copies dozens of fields."""
+    new = object.__new__(type(field))
+    new.__dict__.update(field.__dict__)
+    return new

@@ -13,6 +13,7 @@ class IntakeConfig(AppConfig):
     verbose_name = _("市民渠道")
 
     def ready(self) -> None:
+        from hotline.cases.advice import register_dispatch_advisor
         from hotline.cases.events import case_transitioned
         from hotline.common.registry import (
             CasePanel,
@@ -28,6 +29,7 @@ class IntakeConfig(AppConfig):
         from .case_panel import mail_answer_panel_context
         from .chat import may_view_queue
         from .mail import poll_configured_mailbox
+        from .sms.outbound import extension_advice
         from .sms.outbound import may_send as may_send_sms
 
         register_permissions(Permission("intake.chat", may_view_queue, _("只有话务员和班长可以使用在线客服")))
@@ -43,6 +45,7 @@ class IntakeConfig(AppConfig):
             )
         )
         register_permissions(Permission("intake.sms", may_send_sms, _("您无权使用短信平台")))
+        register_dispatch_advisor(extension_advice)
         register_menu_entry(
             MenuEntry(
                 "intake.sms",
@@ -50,7 +53,15 @@ class IntakeConfig(AppConfig):
                 "intake-sms",
                 27,
                 "intake.sms",
-                active=("intake-sms", "intake-sms-settings", "intake-sms-summary", "intake-texts"),
+                active=(
+                    "intake-sms",
+                    "intake-sms-settings",
+                    "intake-sms-summary",
+                    "intake-sms-groups",
+                    "intake-sms-group",
+                    "intake-sms-group-send",
+                    "intake-texts",
+                ),
                 testid="nav-channels",
             )
         )

@@ -377,6 +377,14 @@ class SmsSent(models.Model):
         "orgs.User", verbose_name=_("发送人"), on_delete=models.PROTECT, related_name="+"
     )
     at = models.DateTimeField(_("发送时间"))
+    group_send = models.ForeignKey(
+        "SmsGroupSend",
+        verbose_name=_("通讯组群发"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="recipient_rows",
+    )
 
     class Meta:
         verbose_name = _("短信发送记录")
@@ -385,3 +393,119 @@ class SmsSent(models.Model):
             models.Index(fields=["unit", "at"], name="sms_sent_unit_idx"),
             models.Index(fields=["extension", "phone", "at"], name="sms_sent_reply_idx"),
         ]
+
+
+class SmsGroup(models.Model):
+    """A unit's contact group (通讯组): numbers staff send one SMS to at once. Seen and used by the unit (and the
+    units above it for their leaders, the office for all); the numbers are shown masked."""
+
+    unit = models.ForeignKey(
+        "orgs.Unit", verbose_name=_("所属单位"), on_delete=models.PROTECT, related_name="+"
+    )
+    name = models.CharField(_("组名"), max_length=60)
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        "orgs.User", verbose_name=_("创建人"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("创建时间"))
+
+    class Meta:
+        verbose_name = _("短信通讯组")
+        verbose_name_plural = _("短信通讯组")
+        ordering = ["name", "id"]
+        constraints = [models.UniqueConstraint(fields=["unit", "name"], name="sms_group_name_once")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SmsGroupMember(models.Model):
+    group = models.ForeignKey(
+        SmsGroup, verbose_name=_("通讯组"), on_delete=models.CASCADE, related_name="members"
+    )
+    phone = models.CharField(_("手机号码"), max_length=20)
+    label = models.CharField(_("备注名"), max_length=40, blank=True)
+
+    class Meta:
+        verbose_name = _("通讯组成员")
+        verbose_name_plural = _("通讯组成员")
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["group", "phone"], name="sms_group_member_once")]
+
+
+class SmsGroupSend(models.Model):
+    """One SMS sent to a whole group: its recipients are the SmsSent rows pointing here, each with its own
+    delivery report (the outbox row's status, sent and delivered times)."""
+
+    group = models.ForeignKey(
+        SmsGroup, verbose_name=_("通讯组"), on_delete=models.PROTECT, related_name="sends"
+    )
+    unit = models.ForeignKey(
+        "orgs.Unit", verbose_name=_("发送单位"), on_delete=models.PROTECT, related_name="+"
+    )
+    text = models.TextField(_("短信内容"))
+    recipients = models.PositiveIntegerField(_("接收人数"))
+    author = models.ForeignKey(
+        "orgs.User", verbose_name=_("发送人"), on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(_("发送时间"))
+
+    class Meta:
+        verbose_name = _("通讯组群发")
+        verbose_name_plural = _("通讯组群发")
+        ordering = ["-at", "-id"]
+
+
+class WeChatNoticeTemplate(models.Model):
+    """A notice sent as a WeChat template message (模板消息) instead of a customer-service text: the template id
+    the office chose in the account's back office and which text goes into each of its fields ({placeholders} of
+    the notice, e.g. keyword1 = {number}). Edited on the citizen texts screen beside the notice's text."""
+
+    code = models.SlugField(_("通知编码"), max_length=50, unique=True)
+    template_id = models.CharField(_("模板ID"), max_length=64)
+    fields = models.JSONField(_("字段对应"), default=list, blank=True)  # [[key, text with placeholders], …]
+    url = models.CharField(_("跳转链接"), max_length=300, blank=True)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("微信模板消息")
+        verbose_name_plural = _("微信模板消息")
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class WeChatTemplateSendStatus(models.TextChoices):
+    SENT = "sent", _("已发送")
+    UNSUBSCRIBED = "unsubscribed", _("用户未关注")
+    FAILED = "failed", _("发送失败")
+
+
+class WeChatTemplateSend(models.Model):
+    """One template message to a follower, as WeChat answered it (msgid, or the errcode: 43004 the follower has
+    unsubscribed, recorded and not retried)."""
+
+    account = models.ForeignKey(WeChatAccount, verbose_name=_("公众号"), on_delete=models.CASCADE)
+    code = models.CharField(_("通知编码"), max_length=50)
+    template_id = models.CharField(_("模板ID"), max_length=64)
+    open_id = models.CharField(_("OpenID"), max_length=64)
+    case = models.ForeignKey(
+        "cases.Case",
+        verbose_name=_("工单"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    data = models.JSONField(_("模板数据"), default=dict)
+    status = models.CharField(_("状态"), max_length=16, choices=WeChatTemplateSendStatus.choices)
+    msg_id = models.CharField(_("消息编号(msgid)"), max_length=32, blank=True)
+    errcode = models.IntegerField(_("错误码"), default=0)
+    errmsg = models.CharField(_("错误信息"), max_length=200, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("调用次数"), default=1)
+    at = models.DateTimeField(_("时间"))
+
+    class Meta:
+        verbose_name = _("微信模板消息记录")
+        verbose_name_plural = _("微信模板消息记录")
+        indexes = [models.Index(fields=["code", "at"], name="wechat_template_send_idx")]

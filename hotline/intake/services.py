@@ -134,11 +134,12 @@ def open_sms_case(*, phone: str) -> Case | None:
 
 
 def channel_message_append(
-    *, delivery: Delivery, case: Case, ack_sms: str = "", reply_clock: bool = False
+    *, delivery: Delivery, case: Case, ack_sms: str = "", reply_clock: bool = False, ack_from: str = ""
 ) -> ChannelMessage:
     """A later message of a citizen with an open case: added to that case's timeline (once per delivery) and
-    acknowledged with its number, instead of a second case. `reply_clock`: the message waits for an answer on its
-    channel's clock (a reply to a mailbox answer: 24 hours)."""
+        acknowledged with its number, instead of a second case. `reply_clock`: the message waits for an answer on its
+        channel's clock (a reply to a mailbox answer: 24 hours). `ack_from`: the SMS sender number of the receipt (a unit's
+    extension number), else the service number."""
     now = clock.now()
     with transaction.atomic():
         record, created = _record(delivery, now)
@@ -151,16 +152,12 @@ def channel_message_append(
             case=case, requester=requester, text=delivery.text, source=delivery.channel
         )
         if ack_sms:
-            queue_messages(
-                [
-                    build_address_message(
-                        channel="sms",
-                        address=ack_sms,
-                        template="channel_appended",
-                        context={"number": case.number},
-                    )
-                ]
+            receipt = build_address_message(
+                channel="sms", address=ack_sms, template="channel_appended", context={"number": case.number}
             )
+            if ack_from:
+                receipt.headers = {"sms_from": ack_from}
+            queue_messages([receipt])
         record.case = case
         record.kind = "append"
         record.acknowledged_at = clock.now() if ack_sms else None
@@ -219,7 +216,9 @@ def _record(delivery: Delivery, now: dt.datetime) -> tuple[ChannelMessage, bool]
         )
 
 
-def _acknowledge(*, case: Case, password: str | None, sms: str = "", email: str = "") -> None:
+def _acknowledge(
+    *, case: Case, password: str | None, sms: str = "", email: str = "", sms_from: str = ""
+) -> None:
     """The receipt with the case number (and query password, sealed in the outbox) to the citizen's phone/mail.
     The template from the process's cache (`texts.TEMPLATES`); read from the database if not active there."""
     template = "channel_received" if password else "channel_received_public"
@@ -238,6 +237,9 @@ def _acknowledge(*, case: Case, password: str | None, sms: str = "", email: str 
         for channel, address in (("sms", sms), ("email", email))
         if address
     ]
+    for row in rows:
+        if sms_from and row.channel == "sms":
+            row.headers = {"sms_from": sms_from}
     if rows:
         queue_messages(rows)
 
@@ -251,6 +253,7 @@ def channel_request_submit(
     ack_sms: str = "",
     ack_email: str = "",
     consume_code_of: str = "",
+    ack_from: str = "",
 ) -> Submitted:
     """Make the citizen's request once: the delivery row, the draft on the agents' queue with the channel's reply
     clock, the files, the receipt. A retried delivery returns the first one's case (no password: it was given
@@ -274,7 +277,9 @@ def channel_request_submit(
             case_services.case_citizen_attach(
                 case=result.case, requester=requester, files=files, images_only=images_only
             )
-        _acknowledge(case=result.case, password=result.query_password, sms=ack_sms, email=ack_email)
+        _acknowledge(
+            case=result.case, password=result.query_password, sms=ack_sms, email=ack_email, sms_from=ack_from
+        )
         record.case = result.case
         record.reply_due_at = due
         record.acknowledged_at = clock.now() if (ack_sms or ack_email) else None

@@ -2,6 +2,7 @@ from django.urls import path
 
 from . import case_panel, texts_views
 from . import chat_views as chat
+from .sms import group_views as sms_groups
 from .sms import staff_views as sms_staff
 from .sms import views as sms
 from .wechat import views as wechat
@@ -12,6 +13,9 @@ urlpatterns = [
     path("sms/", sms_staff.sms_page, name="intake-sms"),
     path("sms/settings/", sms_staff.sms_settings, name="intake-sms-settings"),
     path("sms/summary/", sms_staff.sms_summary, name="intake-sms-summary"),
+    path("sms/groups/", sms_groups.group_list, name="intake-sms-groups"),
+    path("sms/groups/<int:pk>/", sms_groups.group_detail, name="intake-sms-group"),
+    path("sms/groups/sends/<int:pk>/", sms_groups.group_send_report, name="intake-sms-group-send"),
     path("texts/", texts_views.texts_page, name="intake-texts"),
     path("case/<int:case_pk>/callback-sms/", case_panel.callback_sms, name="intake-case-callback-sms"),
     path("case/<int:case_pk>/mail-answer/", case_panel.mail_answer, name="intake-case-mail-answer"),

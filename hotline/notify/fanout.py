@@ -70,18 +70,26 @@ def audience_id(members: Sequence[Reach]) -> int:
     return int.from_bytes(digest[:8], "big") & ((1 << 63) - 1)
 
 
-def ensure_audiences(audiences: dict[Hashable, list[Reach]]) -> dict[Hashable, int]:
+def ensure_audiences(
+    audiences: dict[Hashable, list[Reach]], stored: set[int] | None = None
+) -> dict[Hashable, int]:
     """The audience id of each non-empty audience, writing those not stored yet, in the caller's transaction.
 
     Written in id order, so two sweeps writing the same new audiences wait for each other instead of
-    deadlocking; existing ones are left as they are (ON CONFLICT DO NOTHING)."""
+    deadlocking; existing ones are left as they are (ON CONFLICT DO NOTHING). `stored`, if given, is the caller's
+    set of audiences known to be committed (e.g. one sweep's): those are not written again, and the ones written
+    here join it once this transaction has committed (never before: a rolled-back batch's audiences are not
+    stored). An audience's id is its members' digest, so a committed one never changes."""
     ids = {key: audience_id(rows) for key, rows in audiences.items() if rows}
     members: dict[int, set[tuple[int, str, str]]] = {}
     for key, rows in audiences.items():
-        if key in ids:
+        if key in ids and (stored is None or ids[key] not in stored):
             members.setdefault(ids[key], set()).update((r.user_id, r.channel, r.address) for r in rows)
     if not members:
         return ids
+    if stored is not None:
+        written = set(members)
+        transaction.on_commit(lambda: stored.update(written))
     Audience.objects.bulk_create([Audience(id=pk) for pk in sorted(members)], ignore_conflicts=True)
     AudienceMember.objects.bulk_create(
         [
@@ -119,12 +127,17 @@ def _lanes(members: Sequence[Reach], audience: int, now: dt.datetime) -> list[_L
 
 
 def queue_fanout_from(
-    *, messages: str, params: Sequence[Any], audiences: dict[int, list[Reach]], now: dt.datetime
+    *,
+    messages: str,
+    params: Sequence[Any],
+    audiences: dict[int, list[Reach]],
+    now: dt.datetime,
+    stored: set[int] | None = None,
 ) -> int:
     """PostgreSQL: `queue_fanout` for the messages a SELECT yields — (audience, template, subject, body, link),
     `audience` an integer key of `audiences` — rendered by the caller in SQL: the rows never travel through
-    Python. Call inside a transaction."""
-    ids = ensure_audiences(audiences)  # type: ignore[arg-type]
+    Python. Call inside a transaction. `stored`: see `ensure_audiences`."""
+    ids = ensure_audiences(audiences, stored)  # type: ignore[arg-type]
     lanes = [(key, lane) for key, pk in ids.items() for lane in _lanes(audiences[key], pk, now)]  # type: ignore[index]
     if not lanes:
         return 0

@@ -160,6 +160,8 @@ class SweepContext:
     units: dict[int, Unit] = field(default_factory=dict)
     dates: dict[dt.datetime, str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)  # guards the result across worker threads
+    # Audiences this sweep's committed batches stored: later batches do not write them again (`ensure_audiences`).
+    stored_audiences: set[int] = field(default_factory=set)
     # The alert templates as SQL (PostgreSQL; None where a template needs Python's formatting): `_sql_templates`.
     sql_templates: dict[str, tuple[SqlText, SqlText]] | None = None
 
@@ -491,7 +493,7 @@ def _record(alerts: list[tuple[DueClock, str]] | SqlBatch, ctx: SweepContext) ->
             overdue.add(c.case_id)
     record_clock_events(events=events, at=ctx.now)
     queue_fanout(messages=messages, audiences=ctx.recipients.audiences, now=ctx.now)
-    mark_overdue(case_ids=sorted(overdue))
+    mark_overdue(case_ids=sorted(overdue), at=ctx.now)
 
 
 # --------------------------------------------------------------------------- PostgreSQL: the batch stays in SQL
@@ -679,6 +681,7 @@ def _record_in_sql(ctx: SweepContext) -> None:
     mark_overdue_from(
         case_ids=f"SELECT case_id FROM {BATCH_TABLE} WHERE kind = ANY(%s::text[])",
         params=["{" + ",".join(carded) + "}"],
+        at=ctx.now,
     )
 
 
@@ -740,6 +743,7 @@ def _messages_in_sql(ctx: SweepContext, labelled: str, labelled_params: tuple[ob
         ],
         audiences=audiences,
         now=ctx.now,
+        stored=ctx.stored_audiences,
     )
 
 

@@ -580,6 +580,8 @@ class CallController:
             queue = Queue.objects.filter(code=node.get("queue")).first() or Queue.objects.get(
                 pk=live.queue_id or call.queue_id or 0
             )
+            # Urgency routed here (a condition on the open case's urgency or a keyed choice) raises the place.
+            live.priority = max(live.priority, int(node.get("priority") or 0))
             self._enqueue(live, call, queue, prompt)
         elif kind == ivr.TRANSFER:  # a duty / emergency number: music while it rings, no answer → fallback
             self.engine.park(live.citizen_leg, "hold.wav")

@@ -31,14 +31,15 @@ FIELDS = (
     "var",
     "invalid",
     "branches",
+    "priority",
 )
-INT_FIELDS = ("digits", "timeout", "retries")
+INT_FIELDS = ("digits", "timeout", "retries", "priority")
 # Which inputs a node type uses (the others are dropped when the graph is built).
 USED: dict[str, tuple[str, ...]] = {
     ivr.PLAY: ("prompt", "audio", "next"),
     ivr.MENU: ("prompt", "audio", "digits", "timeout", "retries", "options", "fallback", "var"),
     ivr.HOURS: ("ranges", "days", "open", "closed"),
-    ivr.QUEUE: ("prompt", "audio", "queue"),
+    ivr.QUEUE: ("prompt", "audio", "queue", "priority"),
     ivr.VOICEMAIL: ("prompt", "audio"),
     ivr.HANGUP: ("prompt", "audio"),
     ivr.TRANSFER: ("number", "fallback"),

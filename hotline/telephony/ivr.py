@@ -10,6 +10,10 @@ A graph is JSON: `{"start": "<node id>", "nodes": [{"id": ..., "type": ..., ...}
 - `hours`: the service-hours check: inside `ranges` ("08:30-12:00,13:30-17:30") on working days of the
   working-day calendar (`days` = `workdays`) or every day (`everyday`) → `open`, otherwise → `closed`;
 - `queue`: (optional prompt, then) music on hold in the queue `queue` (a queue code): a person answers;
+  `priority` (0–4, optional) raises the caller's place in that queue (ACD-2 caller priority): a condition on
+  `urgency` (the caller's open case) or on a keyed variable routes urgent callers to a queue node with a
+  priority, and they are served before the ordinary callers already waiting (never below the priority the
+  caller's citizen level gives; a transferred caller keeps the transfer priority above all);
 - `voicemail`: say the prompt, then record the caller's message (it lands on the callback list);
 - `hangup`: (optional prompt, then) hang up;
 - `transfer`: call an outside `number` (a duty number, the unit's emergency line; IVR-3) with music meanwhile;
@@ -70,6 +74,9 @@ NUMBER_RE = re.compile(r"^[0-9]{3,20}$")
 RANGE_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
 MAX_NODES = 100
 MAX_PROMPT_CHARS = 500
+MAX_QUEUE_PRIORITY = (
+    4  # below the transfer priority (a caller sent back by an agent stays ahead of new calls)
+)
 
 
 @dataclass(frozen=True)
@@ -259,6 +266,18 @@ def _check_node(
         out.append(Problem(nid, "number", _("转接号码应为 3–20 位数字")))
     if kind == QUEUE and str(node.get("queue") or "") not in queues:
         out.append(Problem(nid, "queue", _("请选择存在的队列")))
+    if kind == QUEUE and "priority" in node:
+        priority = node["priority"]
+        if (
+            not isinstance(priority, int)
+            or isinstance(priority, bool)
+            or not 0 <= priority <= MAX_QUEUE_PRIORITY
+        ):
+            out.append(
+                Problem(
+                    nid, "priority", _("排队优先级应为 0–%(n)d（越大越先接听）") % {"n": MAX_QUEUE_PRIORITY}
+                )
+            )
     return out
 
 

@@ -307,6 +307,28 @@ def agent_help_pending(*, agent: Agent) -> bool:
     return AgentNote.objects.filter(agent=agent, kind=AgentNoteKind.HELP, handled_at__isnull=True).exists()
 
 
+HELP_HANDLED_SHOWN_SECONDS = 600
+
+
+def agent_help_handled(*, agent: Agent) -> Any:
+    """The agent's newest help request if a supervisor took it in the last `HELP_HANDLED_SHOWN_SECONDS` (the
+    call bar says so, with who and when), else None."""
+    from hotline.common import clock
+
+    from .models import AgentNote, AgentNoteKind
+
+    since = clock.now() - dt.timedelta(seconds=HELP_HANDLED_SHOWN_SECONDS)
+    newest = (
+        AgentNote.objects.filter(agent=agent, kind=AgentNoteKind.HELP)
+        .select_related("handled_by")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if newest is None or newest.handled_at is None or newest.handled_at < since:
+        return None
+    return newest
+
+
 def help_requests(*, user: User) -> list[Any]:
     """Open help requests for the supervisors' board (oldest first); nothing for anyone else."""
     from .models import AgentNote, AgentNoteKind

@@ -56,6 +56,7 @@ def _bar(request: HttpRequest, *, error: str = "", status: int = 200) -> HttpRes
         "consult": selectors.open_consult(call=call) if call is not None else None,
         "messages": selectors.agent_messages(agent=agent) if agent else [],
         "help_pending": selectors.agent_help_pending(agent=agent) if agent else False,
+        "help_handled": selectors.agent_help_handled(agent=agent) if agent else None,
     }
     if call is not None:
         # Masked for a seat user whose role does not see numbers (the offer audited the unmasked view).

@@ -158,6 +158,18 @@ def test_volume_per_queue_per_agent_by_hand(world):
     assert (a["talk_seconds"], a["average_talk"], a["wrap_up_seconds"], a["not_ready_seconds"], a["logins"]) == (
         210, 70.0, 50, 300, 1,
     )  # fmt: skip
+    # the agent's 20 s service level: c1 (15 s) and c5 (exactly 20 s) of the 3 calls offered to it
+    assert a["service_level"] == 66.7
+    # occupancy: busy 50 s of wrap-up over 50 s busy + 0 s ready; then 210 s talking and 90 s ready left
+    assert a["occupancy"] == 100.0
+    for from_state, ms in ((AgentState.TALKING, 210_000), (AgentState.READY, 90_000)):
+        AgentStateLog.objects.create(
+            agent=agent, event=AgentEvent.HANGUP, from_state=from_state, to_state=AgentState.WRAP_UP,
+            previous_ms=ms, at=at(13, 0),
+        )  # fmt: skip
+    (a,) = calls.per_agent(WINDOW)
+    assert a["occupancy"] == round(100 * 260 / 350, 1)  # (210 + 50) ÷ (210 + 50 + 90); not-ready excluded
+    assert a["detail_filter"] == {"agent": "1001"}
     (s,) = calls.agent_states(WINDOW)
     assert (s["wrap_up_seconds"], s["not_ready_seconds"]) == (50, 300)
     assert {b["reason"]: (b["count"], b["seconds"]) for b in s["breaks"]} == {
@@ -192,6 +204,12 @@ def test_page_export_detail_links_and_who_may_read(city, people, world):
     assert f'href="/cases/{case.pk}/"' in page.content.decode() and case.number in page.content.decode()
     for report in ("volume", "queues", "agents", "states"):
         assert office.get("/analytics/calls/", {**query, "report": report}).status_code == 200
+    # the agent report: service level and occupancy with their formulas, each row clicks through to its calls
+    agents = office.get("/analytics/calls/", {**query, "report": "agents"}).content.decode()
+    assert "占用率" in agents and "坐席20秒服务水平" in agents
+    assert 'href="?report=detail&amp;from=2026-11-24&amp;to=2026-11-24&amp;agent=1001"' in agents
+    detail = office.get("/analytics/calls/", {**query, "report": "detail", "agent": "1001"}).content.decode()
+    assert "c1" in detail
     export = office.get("/analytics/calls/", {**query, "report": "volume", "grain": "hour", "export": "xlsx"})
     assert export.status_code == 200
     sheet = load_workbook(BytesIO(export.content)).active

@@ -175,3 +175,88 @@ def test_sms_to_the_caller_at_intake(city, people):
     assert "手机号码" in err.value.field_errors["sms_template"][0]
     with pytest.raises(ServiceError):
         services.case_intake(actor=people.agent, data=case_input(city), sms_template="sla_red")
+
+
+class _SeeingHook:
+    """A flow hook that only records what the lifecycle's check shows it."""
+
+    def __init__(self) -> None:
+        self.checks: list[tuple[str, str, str, int, str | None, object]] = []
+
+    def pin(self, case: Case) -> None:
+        pass
+
+    def check(self, action, *, case, user, status, transition, target=None) -> None:
+        self.checks.append((action, status, case.status, case.version, target, case.submitted_at))
+
+    def narrow(self, case, user, actions):
+        return actions
+
+    def units(self, case, status, units) -> None:
+        return None
+
+    def step(self, case, status, *, unit_kind="") -> None:
+        return None
+
+
+@pytest.mark.parametrize(
+    ("action", "target", "extra"),
+    [
+        (Action.SUBMIT, CaseStatus.SUBMITTED, {}),
+        (Action.ARCHIVE, CaseStatus.CLOSED, {"answer": "已告知办理流程。"}),
+        (
+            Action.PROPOSE_NOT_ACCEPTED,
+            CaseStatus.PENDING_NOT_ACCEPTED,
+            {"not_accepted_text": "已起诉"},
+        ),
+    ],
+)
+def test_the_intake_action_is_in_the_inserted_row_and_judged_on_the_draft(
+    city, people, monkeypatch, action, target, extra
+):
+    """Issue 12: the case is inserted already moved by the agent's action (no draft insert + UPDATE writing every
+    index of the case table twice), yet the lifecycle and the flow template judge the action on the draft, and
+    the timeline, audit rows and version are those of a draft created and then moved on."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from hotline.cases import flowhooks
+
+    hook = _SeeingHook()
+    monkeypatch.setattr(flowhooks, "_HOOK", [hook])
+    if action == Action.PROPOSE_NOT_ACCEPTED:
+        extra = {**extra, "not_accepted_reason": dict_item(DictKind.NOT_ACCEPTED_REASON, "litigation")}
+    with CaptureQueriesContext(connection) as queries:
+        case = services.case_intake(actor=people.agent, data=case_input(city), action=action, **extra).case
+    table = Case._meta.db_table
+    writes = [
+        q["sql"].split(" ", 1)[0]
+        for q in queries.captured_queries
+        if q["sql"].startswith((f'INSERT INTO "{table}" ', f'UPDATE "{table}" '))
+    ]
+    assert writes == ["INSERT"]
+    assert hook.checks == [(action, CaseStatus.DRAFT, CaseStatus.DRAFT, 1, target, None)]
+    row = fresh(case)
+    assert (row.status, row.version) == (case.status, case.version) == (target, 2)
+    assert (row.submitted_at is not None) == (action == Action.SUBMIT)
+    assert [(e.action, e.from_status, e.to_status) for e in row.events.order_by("pk")] == [
+        (Action.CREATE, "", CaseStatus.DRAFT),
+        (action, CaseStatus.DRAFT, target),
+    ]
+    audits = AuditLog.objects.filter(object_type="cases.case", object_id=str(case.pk)).order_by("pk")
+    assert [a.action for a in audits] == ["update", "update"]
+    assert row.clocks.filter(stage="total").exists() == (action == Action.SUBMIT)
+
+
+def test_a_flow_refusal_of_the_intake_action_leaves_nothing(city, people, monkeypatch):
+    from hotline.cases import flowhooks
+
+    class Refusing(_SeeingHook):
+        def check(self, action, *, case, user, status, transition, target=None) -> None:
+            raise ServiceError("模板不允许", code="flow_refused")
+
+    monkeypatch.setattr(flowhooks, "_HOOK", [Refusing()])
+    before = Case.objects.count(), CaseEvent.objects.count()
+    with pytest.raises(ServiceError):
+        services.case_intake(actor=people.agent, data=case_input(city))
+    assert (Case.objects.count(), CaseEvent.objects.count()) == before

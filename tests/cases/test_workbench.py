@@ -11,7 +11,7 @@ from django.test import Client
 from django.utils import timezone, translation
 
 from hotline.cases import selectors, services
-from hotline.cases.models import Assignment, AssignmentRole, Case, CaseStatus, Rating
+from hotline.cases.models import Assignment, AssignmentRole, Case, CaseStatus, OverdueMark, Rating
 from hotline.common import clock
 from hotline.common.models import AuditLog
 from hotline.common.templatetags.hotline import cn_short
@@ -89,7 +89,7 @@ def test_overdue_only_lists_cases_whose_running_deadline_has_passed(city, people
         assignment=main_of(late_sign_for, city.housing), actor=people.housing, expected_version=None
     )
     # its sign-for yellow card marked it overdue once; its reply deadline is still days ahead
-    Case.objects.filter(pk=late_sign_for.pk).update(is_overdue=True)
+    OverdueMark.objects.create(case=late_sign_for, at=clock.now())
     late_reply = dispatched_to(city, people, city.tax)
     Clock.objects.filter(case=late_reply, stage=Stage.REPLY).update(
         due_at=clock.now() - dt.timedelta(hours=1)

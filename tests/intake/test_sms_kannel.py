@@ -14,8 +14,12 @@ from pathlib import Path
 import pytest
 from django.db import OperationalError
 
-from hotline.cases.models import Callback, Case, CaseStatus, Channel, Rating
+from hotline.cases import services
+from hotline.cases.lifecycle import Action
+from hotline.cases.models import Callback, Case, CaseEvent, CaseStatus, Channel, Rating
+from hotline.cases.services import default_main_unit
 from hotline.intake.models import CallbackInvite, ChannelMessage
+from hotline.intake.sms import outbound
 from hotline.intake.sms.mo import mo_secret
 from hotline.notify import services as notify
 from hotline.notify.models import Outbox
@@ -62,13 +66,20 @@ get-url = "{endpoint}?key={mo_secret()}&id=%I&from=%p&to=%P&charset=%C&coding=%c
         )
         self.start_smsbox()
 
-    def citizen_sends(self, sender: str, text: str) -> None:
-        """One MO message in UCS-2 (as a Chinese handset sends it)."""
+    def citizen_sends(self, sender: str, text: str, to: str = "12345") -> None:
+        """One MO message in UCS-2 (as a Chinese handset sends it), to the service number or one with a unit's
+        extension appended."""
         data = urllib.parse.quote_from_bytes(text.encode("utf-16-be"))
         stdin = self.processes["fakesmsc"].stdin
         assert stdin is not None
-        stdin.write(f"{sender} 12345 ucs2 {data}\n".encode())
+        stdin.write(f"{sender} {to} ucs2 {data}\n".encode())
         stdin.flush()
+
+    def received_from(self) -> list[tuple[str, str]]:
+        """(sender number, text) of each message the phone got: the number shows which extension it came from."""
+        lines = self.fake_log.read_text(errors="replace") if self.fake_log.exists() else ""
+        found = re.findall(r"Got message \d+: <(\S+) (\S+) ucs-2 (\S+)>", lines)
+        return [(sender, urllib.parse.unquote_to_bytes(t).decode("utf-16-be")) for sender, _, t in found]
 
 
 def wait_for(predicate, timeout: float = 15) -> bool:
@@ -138,6 +149,63 @@ def test_sms_request_acknowledged_and_rated_by_reply(
     assert invite.answered_at and invite.rating == Rating.SATISFIED
     deliver(gateway)
     assert wait_for(lambda: any("感谢您的支持" in t for t in kannel_mo.received()))
+
+
+def test_sms_to_a_units_extension_goes_to_the_unit_and_is_answered_from_it(
+    kannel_mo, live_server, city, people, channel_templates, monkeypatch
+):
+    """SMS-1 extension numbers through the real Kannel: a citizen texts 12345 + the district's extension 07; the
+    request lands advised to that district, the receipt comes back from 1234507; once dispatched there, the
+    district's SMS about the case and the citizen's answer to it travel the same way and join the case."""
+    monkeypatch.setenv("HOTLINE_SMS_QUIET_HOURS", "")
+    monkeypatch.setenv("HOTLINE_SMS_SENDER", "12345")
+    gateway = gateway_for(kannel_mo, live_server)
+    gateway.dlr_url = f"http://127.0.0.1:{free_port()}/notify/kannel/dlr/"
+    outbound.sms_extension_set(actor=people.monitor, unit=city.east, code="07")
+    text = "投诉：东区建设路128号路灯不亮已经一周了，晚上行人很不安全"
+    kannel_mo.citizen_sends(PHONE, text, to="1234507")
+    assert wait_for(lambda: Case.objects.filter(channel=Channel.SMS).exists(), timeout=20), (
+        kannel_mo.dir / "smsbox.log"
+    ).read_text()[-2000:]
+    case = Case.objects.get(channel=Channel.SMS)
+    assert case.content == text and case.citizen_phone == PHONE and case.status == CaseStatus.DRAFT
+    message = ChannelMessage.objects.get(channel=Channel.SMS)
+    assert message.account == "1234507" and message.case_id == case.pk
+    assert case.origin["sms_extension"] == "07" and case.origin["sms_unit"] == city.east.pk
+    unit, reason = default_main_unit(case)  # what the dispatcher is offered
+    assert unit == city.east and "1234507" in reason
+
+    # The receipt with the case number reaches the phone through Kannel, sent from the extension number.
+    assert deliver(gateway) == 1
+    assert wait_for(lambda: any(case.number in t for _, t in kannel_mo.received_from()))
+    sender, ack = next((f, t) for f, t in kannel_mo.received_from() if case.number in t)
+    assert sender == "1234507" and re.search(r"查询密码\d{8}", ack)
+
+    # Dispatched to the district as advised; its handler asks for a detail; the answer comes back to the case.
+    services.case_take_intake_action(
+        case=fresh(case), actor=people.agent, action=Action.SUBMIT, expected_version=None
+    )
+    services.case_dispatch(
+        case=fresh(case),
+        actor=people.dispatcher,
+        expected_version=None,
+        targets=[services.Target(unit, "main")],
+    )
+    outbound.sms_send(actor=people.east, phones=PHONE, text="请问是建设路哪一侧？", case_number=case.number)
+    deliver(gateway)
+    assert wait_for(lambda: ("1234507", "请问是建设路哪一侧？") in kannel_mo.received_from())
+    kannel_mo.citizen_sends(PHONE, "东侧，靠近公交站", to="1234507")
+    assert wait_for(
+        lambda: CaseEvent.objects.filter(
+            case=case, action=Action.CITIZEN_MESSAGE, opinion="东侧，靠近公交站"
+        ).exists(),
+        timeout=20,
+    )
+    assert Case.objects.count() == 1
+    deliver(gateway)
+    assert wait_for(
+        lambda: sum(1 for f, t in kannel_mo.received_from() if f == "1234507" and case.number in t) == 2
+    )
 
 
 def deliver(gateway) -> int:

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from hotline.cases.lifecycle import Action
 from hotline.cases.models import Case, CaseEvent
+from hotline.cases.services import default_main_unit
 from hotline.common.errors import NotAllowed, ServiceError
 from hotline.common.models import AuditLog
 from hotline.intake.models import ChannelMessage, SmsExtension, SmsPhrase, SmsSent
@@ -136,12 +137,22 @@ def test_a_reply_to_the_extension_goes_to_the_units_case(city, people, channel_t
     assert message.case_id == case.pk and message.kind == "append"
     assert Outbox.objects.filter(template="channel_appended", address="13911112222").count() == 1
     assert Case.objects.count() == 1  # no second case
-    # a phone the unit never wrote to: kept as the unit's reply, no case made
-    assert mo(id="mo-2", **{"from": "13911119999"}, to="1234507", text="你们是哪个单位") == 200
+    receipt = Outbox.objects.get(template="channel_appended", address="13911112222")
+    assert receipt.headers["sms_from"] == "1234507"  # the receipt comes from the extension too
+    # a phone the unit wrote a notice to (no case): the answer is kept as the unit's reply, no case made
+    outbound.sms_send(actor=people.east, phones="13911118888", text="明日停水，请做好准备。")
+    assert mo(id="mo-2", **{"from": "13911118888"}, to="1234507", text="收到") == 200
     kept = ChannelMessage.objects.get(external_id="mo-2")
     assert kept.kind == "unit_reply" and kept.case is None and Case.objects.count() == 1
+    # a phone the unit never wrote to: a request of its own, advised to the unit, acknowledged from the extension
+    assert mo(id="mo-3", **{"from": "13911119999"}, to="1234507", text="投诉：东区幸福路井盖缺失") == 200
+    new = ChannelMessage.objects.get(external_id="mo-3").case
+    assert new is not None and new.origin["sms_extension"] == "07" and new.origin["sms_unit"] == city.east.pk
+    assert default_main_unit(new)[0] == city.east and "1234507" in default_main_unit(new)[1]
+    ack = Outbox.objects.get(template="channel_received", address="13911119999")
+    assert ack.headers["sms_from"] == "1234507"
     replies = outbound.recent_replies(user=people.east)
-    assert {r["text"] for r in replies} == {"地点在幸福路12号门口", "你们是哪个单位"}
+    assert {r["text"] for r in replies} == {"地点在幸福路12号门口", "收到", "投诉：东区幸福路井盖缺失"}
     assert outbound.recent_replies(user=people.west) == []  # another unit sees none of them
 
 

@@ -1,5 +1,6 @@
-"""A loopback stand-in for WeChat's API servers (https://api.weixin.qq.com): the access-token endpoint and the
-customer-service message endpoint, speaking WeChat's JSON, recording what the platform sent."""
+"""A loopback stand-in for WeChat's API servers (https://api.weixin.qq.com): the access-token endpoint, the
+customer-service and template message endpoints and temporary media, speaking WeChat's JSON, recording what the
+platform sent."""
 
 from __future__ import annotations
 
@@ -31,6 +32,17 @@ class StandIn:
         self.media_fetched: list[str] = []
         self.lock = threading.Lock()
         self.url = ""
+        self.templates: dict[str, set[str]] = {}  # template id → its field keys (40037 for another id)
+        self.templates_sent: list[dict[str, Any]] = []
+        self.template_calls = 0
+        self.unsubscribed: set[str] = set()  # open ids answered 43004 (require subscribe)
+        self.refuse_tokens = False  # every template call answered 40001, whatever the token
+
+    def rotate_token(self) -> None:
+        """The token given out stops working (another server fetched a new one, or it expired): calls with it get
+        40001 until the platform fetches a fresh one."""
+        with self.lock:
+            self.tokens_issued += 1
 
     def token(self) -> str:
         return f"TOKEN-{self.tokens_issued}"
@@ -54,6 +66,25 @@ class StandIn:
                     return 200, {"errcode": 42001, "errmsg": "access_token expired"}
                 self.sent.append(json.loads(body.decode("utf-8")))
                 return 200, {"errcode": 0, "errmsg": "ok"}
+            if path == "/cgi-bin/message/template/send" and method == "POST":
+                self.template_calls += 1
+                if self.refuse_tokens or query.get("access_token") != self.token():
+                    return 200, {"errcode": 40001, "errmsg": "invalid credential, access_token is invalid"}
+                message = json.loads(body.decode("utf-8"))
+                if message.get("touser") in self.unsubscribed:
+                    return 200, {"errcode": 43004, "errmsg": "require subscribe"}
+                keys = self.templates.get(message.get("template_id", ""))
+                if keys is None:
+                    return 200, {"errcode": 40037, "errmsg": "invalid template_id"}
+                data = message.get("data")
+                if (
+                    not isinstance(data, dict)
+                    or set(data) - keys
+                    or not all("value" in v for v in data.values())
+                ):
+                    return 200, {"errcode": 47003, "errmsg": "argument invalid! data.value invalid"}
+                self.templates_sent.append(message)
+                return 200, {"errcode": 0, "errmsg": "ok", "msgid": 200228332 + len(self.templates_sent)}
             if path == "/cgi-bin/media/get" and method == "GET":
                 if query.get("access_token") != self.token():
                     return 200, {"errcode": 40001, "errmsg": "invalid credential"}

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import connection
 
-from hotline.cases.models import Case, CaseEvent
+from hotline.cases.models import Case, CaseEvent, OverdueMark
 from hotline.common import clock
 from hotline.common.models import AuditLog
 from hotline.notify.models import AudienceMember, MessageTemplate, Outbox
@@ -44,7 +44,7 @@ def written(audits_after: int = 0) -> dict[str, object]:
     )
     alerts = sorted(Alert.objects.values_list("clock_id", "kind", "case_id", "unit_id", "raised_at"))
     clocks = sorted(Clock.objects.values_list("id", "next_alert_at", "yellow_at"))
-    overdue = sorted(Case.objects.filter(is_overdue=True).values_list("id", flat=True))
+    overdue = sorted(OverdueMark.objects.values_list("case_id", "at"))
     # one audit row per batch that flagged cases, listing them
     audits = sorted(
         row["cases"]
@@ -82,7 +82,7 @@ def test_the_sql_path_writes_what_the_python_path_writes(city, people, monkeypat
     Outbox.objects.all().delete()  # the audiences stay: the same ids are found again
     Alert.objects.all().delete()
     CaseEvent.objects.filter(action__startswith="sla_").delete()
-    Case.objects.update(is_overdue=False)
+    OverdueMark.objects.all().delete()
     for pk, (at, y) in before.items():
         Clock.objects.filter(pk=pk).update(next_alert_at=at, yellow_at=y)
     calls = {"sql": 0}

@@ -63,3 +63,38 @@ def test_calls_join_the_contact_history_and_the_screen_pop_scoped(api: Any, city
     pop = as_user(api, people.xingfu).get("/api/v1/citizens/screen-pop/", {"number": "13812345678"}).json()
     assert [h["ref"] for h in pop["history"] if h["source"] == "call"] == ["c-case"]
     assert all(h["number"] == "138****5678" for h in pop["history"])  # masked for the unit
+
+
+def test_an_unknown_callers_screen_pop_shows_the_calls_from_the_number(
+    api: Any, city: Any, people: Any
+) -> None:
+    """No citizen record for the number (nobody registered a request from it): the screen pop still lists its
+    earlier calls, newest first, for hotline staff; a unit sees none of them (no case of theirs is linked)."""
+    from django.test import Client
+
+    from hotline.citizens.models import Citizen
+
+    Number.objects.create(
+        number="12345", name="热线", queue=Queue.objects.create(code="general", name="综合")
+    )
+    a_call("u-missed", "13700000001", minutes_ago=90, answered=False)
+    a_call("u-talked", "13700000001", minutes_ago=30)
+    a_call("u-other", "13700000002", minutes_ago=20)
+    assert not Citizen.objects.exists()
+
+    pop = as_user(api, people.agent).get("/api/v1/citizens/screen-pop/", {"number": "13700000001"}).json()
+    assert pop["known"] is False
+    assert [(h["source"], h["ref"]) for h in pop["history"]] == [("call", "u-talked"), ("call", "u-missed")]
+    assert pop["history"][1]["status"] == "abandoned"
+    unit = as_user(api, people.xingfu).get("/api/v1/citizens/screen-pop/", {"number": "13700000001"}).json()
+    assert unit["known"] is False and unit["history"] == []
+    fresh = as_user(api, people.agent).get("/api/v1/citizens/screen-pop/", {"number": "13700000009"}).json()
+    assert fresh["history"] == []
+
+    # The intake form's caller card (the screen pop a ringing call opens, loaded by htmx) shows them too.
+    client = Client()
+    client.force_login(people.agent)
+    card = client.get("/partials/citizen/", {"citizen_phone": "13700000001"}).content.decode()
+    assert 'data-testid="citizen-new"' in card and 'data-testid="pop-history"' in card
+    shown = card[card.index('data-testid="pop-history"') :]
+    assert shown.count("<li>") == 2 and "人工接听" in shown and "排队放弃" in shown

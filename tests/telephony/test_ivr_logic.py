@@ -18,7 +18,8 @@ from hotline.orgs.models import User
 from hotline.telephony import ivr, ivr_expr, selectors, services
 from hotline.telephony.controller import CallController
 from hotline.telephony.engine import Ev, MediaEvent
-from hotline.telephony.models import Call, Flow, IvrStep, Number, Queue
+from hotline.telephony.models import Agent, Call, Flow, IvrStep, Number, Queue
+from hotline.telephony.states import AgentEvent, AgentState
 
 from .test_controller_races import ScriptedEngine
 from .test_ivr import FakeVoice
@@ -55,7 +56,7 @@ ROUTING: dict[str, Any] = {
             "fallback": "general_q",
         },
         {"id": "vip_q", "type": "queue", "queue": "vip"},
-        {"id": "urgent_q", "type": "queue", "queue": "urgent"},
+        {"id": "urgent_q", "type": "queue", "queue": "urgent", "priority": 2},
         {"id": "complaint_q", "type": "queue", "queue": "complaints"},
         {"id": "general_q", "type": "queue", "queue": "general"},
         {"id": "bye", "type": "hangup", "prompt": "输入有误，再见。"},
@@ -282,7 +283,106 @@ def test_the_editor_reads_and_shows_condition_branches_and_collect_nodes(
     page = response.content.decode()
     assert "条件判断" in page and "收号（固定位数）" in page
     assert "level in (vip, sensitive) =&gt; vip_q" in page
+    assert "优先 2" in page  # the preview shows the urgent queue node's priority
     post["n-0-branches"] = "level == vip vip_q"  # no "=>"
     response = client.post(f"/telephony/ivr/{flow.code}/", {**post, "action": "publish"})
     assert response.status_code == 400
     assert "格式应为 条件 =&gt; 节点" in response.content.decode()
+
+
+URGENT_FIRST: dict[str, Any] = {
+    "start": "route",
+    "nodes": [
+        {
+            "id": "route",
+            "type": "condition",
+            "branches": [{"when": "urgency in (urgent, very_urgent)", "next": "fast"}],
+            "fallback": "ask",
+        },
+        {
+            "id": "ask",
+            "type": "menu",
+            "prompt": "情况紧急请按1，其他请按2。",
+            "options": {"1": "fast", "2": "slow"},
+            "fallback": "slow",
+        },
+        {"id": "fast", "type": "queue", "queue": "general", "priority": 3},
+        {"id": "slow", "type": "queue", "queue": "general"},
+    ],
+}
+
+
+def test_a_queue_nodes_priority_is_validated() -> None:
+    assert problems(URGENT_FIRST) == set()
+    for bad in (5, -1, "3", True):
+        graph = {
+            "start": "route",
+            "nodes": [{**n, "priority": bad} if n["id"] == "fast" else n for n in URGENT_FIRST["nodes"]],
+        }
+        assert problems(graph) == {("fast", "priority")}, bad
+
+
+@pytest.mark.django_db(transaction=True)
+def test_urgency_routed_by_the_ivr_puts_the_caller_ahead_of_those_already_waiting(
+    settings: Any, tmp_path: Path, city: Any, people: Any
+) -> None:
+    """Three callers wait for the one agent: an ordinary one (keyed 2), then one whose open case is very urgent
+    (the condition), then one who keyed 1 (urgent). The agent, ready at last, gets the very urgent caller, then
+    the one who keyed 1, then the ordinary caller who came first; the priorities are kept on the calls."""
+    from tests.conftest import dict_item, submitted_case
+
+    settings.VAR_DIR = tmp_path
+    settings.HOTLINE_TTS_ENGINE = "tests.telephony.test_ivr.FakeVoice"
+    publish(URGENT_FIRST)
+    agent = services.agent_create(
+        agent_id="1001",
+        password="secret1",
+        extension="1001",
+        skills=[Queue.objects.get(code="general")],
+        actor=None,
+    )
+    services.agent_event(agent_pk=agent.pk, event=AgentEvent.LOGIN)
+    submitted_case(city, people, citizen_phone="13900000042", urgency=dict_item("urgency", "very_urgent"))
+    engine = ScriptedEngine()
+    now = [1000.0]
+    ctrl = CallController(engine, registrar="127.0.0.1:5060", ring_timeout=20, now=lambda: now[0])
+    try:
+        for caller, keys in (("13900000041", "2"), ("13900000042", None), ("13900000043", "1")):
+            leg = f"in-{caller}"
+            engine.events.put(
+                MediaEvent(Ev.INCOMING, leg=leg, node="node1", data={"caller": caller, "dialed": "12345"})
+            )
+            engine.events.put(MediaEvent(Ev.ANSWERED, leg=leg, node="node1"))
+            ctrl.run_once(0)
+            ctrl.run_once(0)
+            if keys:
+                engine.events.put(MediaEvent(Ev.DIGITS, leg=leg, data={"digits": keys, "reason": "max"}))
+                ctrl.run_once(0)
+            now[0] += 1
+        calls = {c.caller: c for c in Call.objects.all()}
+        assert {caller: (c.status, c.priority) for caller, c in calls.items()} == {
+            "13900000041": ("queued", 0),
+            "13900000042": ("queued", 3),
+            "13900000043": ("queued", 3),
+        }
+        assert calls["13900000041"].enqueued_at < calls["13900000042"].enqueued_at
+        served = []
+        for _ in calls:
+            if Agent.objects.get(pk=agent.pk).state == AgentState.NOT_READY:
+                services.agent_event(agent_pk=agent.pk, event=AgentEvent.READY)
+            now[0] += 1
+            ctrl.run_once(0)
+            ctrl.run_once(0)
+            ringing = Call.objects.get(agent=agent, status="ringing")
+            served.append(ringing.caller)
+            # The caller hangs up while the agent's phone rings: out of the race for the next round.
+            engine.events.put(
+                MediaEvent(Ev.HUNGUP, leg=f"in-{ringing.caller}", node="node1", data={"code": 200})
+            )
+            ctrl.run_once(0)
+            agent_leg = engine.ops("call_out")[-1][0]
+            engine.events.put(MediaEvent(Ev.HUNGUP, leg=agent_leg, node="node1", data={"code": 487}))
+            ctrl.run_once(0)
+    finally:
+        ctrl.close()
+    assert served == ["13900000042", "13900000043", "13900000041"]

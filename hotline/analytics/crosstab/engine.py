@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -322,6 +323,10 @@ def _fact_rows(
     """The same figure from the daily facts (days before today) plus a direct count of today; None when the
     facts cannot answer (another measure, a rolled unit dimension, a place filter outside the report by place,
     a deep unit scope)."""
+    from ..facts import units
+
+    if gm.key in units.MEASURES:
+        return _unit_fact_rows(spec, gm, by)
     if gm.key not in FACT_MEASURES:
         return None
     # by place (rolled up from the place of each case) with no other filter: the facts by place
@@ -364,6 +369,52 @@ def _fact_rows(
             merged[key][1] += den
         got = {k: (v[0], v[1]) for k, v in merged.items()}
     if got is not None and spec.facts_as_of is None:
+        spec.facts_as_of = read.freshness()
+    return got
+
+
+def _unit_fact_rows(
+    spec: Spec, gm: g.Grouped, by: list[dims.Dimension]
+) -> dict[tuple[Any, ...], tuple[Any, int]] | None:
+    """A unit measure (unit efficiency, satisfaction) from the unit facts (`facts/units.py`) for the days
+    before today, today directly; None when they cannot answer (a case filter, a dimension other than the
+    handling unit and time)."""
+    from ..facts import read, units
+
+    if spec.filters or spec.area is not None:
+        return None
+    keys: list[str] = []
+    for dim in by:
+        if dim.kind == dims.TIME:
+            keys.append(dim.key)
+        elif dim.kind == dims.ROLLED and dim.field == "@unit":
+            keys.append("unit")
+        else:
+            return None
+
+    def live(scope: Scope, gm: g.Grouped = gm) -> dict[tuple[Any, ...], tuple[Any, int]]:
+        return _direct_rows(dataclasses.replace(spec, scope=scope), gm, by)
+
+    live_before = None
+    if gm.key == units.SIGN_FOR:  # clocks not signed yet: late or not depends on now, counted directly
+        unsigned = dataclasses.replace(
+            gm, rows=lambda scope: gm.rows(scope).filter(assignment__signed_at__isnull=True)
+        )
+        live_before = functools.partial(live, gm=unsigned)
+    got = units.counts(spec.scope, gm.key, tuple(keys), live=live, live_before=live_before)
+    if got is None:
+        return None
+    if "unit" in keys:  # a unit's id → its path, as the direct rows give it (rolled up by `_key`)
+        at = keys.index("unit")
+        ids = {k[at] for k in got if isinstance(k[at], int)}
+        paths = dict(Unit.objects.filter(pk__in=ids).values_list("pk", "path"))
+        merged: dict[tuple[Any, ...], list[Any]] = defaultdict(lambda: [0, 0])
+        for k, (num, den) in got.items():
+            key = tuple(paths.get(v, v) if i == at and isinstance(v, int) else v for i, v in enumerate(k))
+            merged[key][0] += num or 0
+            merged[key][1] += den
+        got = {k: (v[0], v[1]) for k, v in merged.items()}
+    if spec.facts_as_of is None:
         spec.facts_as_of = read.freshness()
     return got
 

@@ -88,7 +88,40 @@ class FactState(models.Model):
     refreshed_at = models.DateTimeField(_("最近更新时间"), null=True)
     # the last month (its first day) whose monthly rows are complete; later months are read from the daily rows
     months_through = models.DateField(_("月汇总截至"), null=True)
+    # when the unit facts (`UnitFact`) were built in full; None: not yet (the unit reports count directly)
+    units_built_at = models.DateTimeField(_("单位指标全量生成时间"), null=True)
 
     class Meta:
         verbose_name = _("汇总状态")
         verbose_name_plural = _("汇总状态")
+
+
+class UnitFact(models.Model):
+    """The unit reports' measures per local day of the row's own time (`facts/units.py`): per scope (as
+    `CaseFact`), grouping unit (the assignment's unit, or the case's main unit) and series (`measure`), the
+    denominator `n` and numerator `num` (for the mean handling time: microseconds). `prev_day` only for the redo
+    series, which count distinct cases (see `facts/units.py`)."""
+
+    day = models.DateField(_("日期"))
+    scope = models.BigIntegerField(_("统计范围"))
+    measure = models.CharField(_("指标"), max_length=24)
+    unit_id = models.BigIntegerField(null=True)
+    prev_day = models.DateField(_("上次发生日期"), null=True)
+    n = models.BigIntegerField(_("分母"))
+    num = models.BigIntegerField(_("分子"))
+
+    class Meta:
+        verbose_name = _("每日单位指标汇总")
+        verbose_name_plural = _("每日单位指标汇总")
+        indexes = [models.Index(fields=["scope", "measure", "day"], name="unitfact_scope_measure_day_idx")]
+
+
+class UnitFactDay(models.Model):
+    """A day whose unit facts must be recomputed (an event of a case with rows on that day was queued)."""
+
+    day = models.DateField(primary_key=True)
+    marked_at = models.DateTimeField(_("标记时间"))
+
+    class Meta:
+        verbose_name = _("待汇总日期（单位指标）")
+        verbose_name_plural = _("待汇总日期（单位指标）")

@@ -1,5 +1,5 @@
 """What the deadline sweep asks of the case package, in bulk: timeline events for the alerts it raised, the
-overdue flag with its audit rows, and the case headlines its messages quote.
+overdue mark (`OverdueMark`) with its audit rows, and the case headlines its messages quote.
 
 `cases` stays the only writer of its tables. Flagging cases overdue writes one audit row per call listing the cases
 flagged (`changes["cases"]`), not one per case: the timeline event of each card is the case's own record. The sweep calls these inside its batch transaction, with
@@ -24,7 +24,7 @@ from hotline.common.models import AuditLog
 from hotline.common.pgarrays import TEXT_ARRAY, int_array, json_array
 
 from ..lifecycle import Action
-from ..models import Case, CaseEvent
+from ..models import Case, CaseEvent, OverdueMark
 
 # `Action`: the timeline actions the sweep records (SLA_WARNING …), so that sla needs no import of the lifecycle.
 __all__ = [
@@ -125,50 +125,55 @@ def record_clock_events_from(*, rows: str, params: Sequence[Any], at: dt.datetim
         return int(cursor.rowcount)
 
 
-def mark_overdue_from(*, case_ids: str, params: Sequence[Any]) -> int:
-    """PostgreSQL: `mark_overdue` for the case ids a SELECT yields; returns how many were flagged now.
+def mark_overdue_from(*, case_ids: str, params: Sequence[Any], at: dt.datetime) -> int:
+    """PostgreSQL: `mark_overdue` for the case ids a SELECT yields; returns how many were marked now.
 
-    The cases are locked in id order first (as `mark_overdue` sorts its list), so two sweeps flagging
-    overlapping cases cannot deadlock; the lock does not conflict with the key-share locks of foreign keys."""
+    One narrow row per case (`OverdueMark`), inserted in case id order with ON CONFLICT DO NOTHING: a case marked
+    before, or by an overlapping sweep, is skipped (an overlapping sweep's uncommitted row is waited for, then
+    skipped), and two sweeps inserting overlapping cases in the same order cannot deadlock. The wide case row
+    is not touched."""
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            WITH locked AS (
-                SELECT id FROM cases_case WHERE id IN ({case_ids}) AND NOT is_overdue
-                ORDER BY id FOR NO KEY UPDATE
-            ), marked AS (
-                UPDATE cases_case c SET is_overdue = true FROM locked
-                WHERE c.id = locked.id AND NOT c.is_overdue
-                RETURNING c.id
+            WITH marked AS (
+                INSERT INTO cases_overduemark (case_id, at)
+                SELECT DISTINCT v.case_id, %s::timestamptz FROM ({case_ids}) AS v(case_id) ORDER BY v.case_id
+                ON CONFLICT (case_id) DO NOTHING
+                RETURNING case_id
             ), audited AS (
                 INSERT INTO common_auditlog (at, actor_id, action, object_type, object_id, summary, changes)
                 SELECT statement_timestamp(), NULL, %s, %s, '', %s,
-                       jsonb_build_object('is_overdue', '[false, true]'::jsonb, 'cases', jsonb_agg(id ORDER BY id))
+                       jsonb_build_object(
+                           'is_overdue', '[false, true]'::jsonb, 'cases', jsonb_agg(case_id ORDER BY case_id))
                 FROM marked HAVING count(*) > 0
             )
             SELECT count(*) FROM marked
             """,
-            [*params, AuditLog.Action.UPDATE, Case._meta.label_lower, OVERDUE_SUMMARY],
+            [at, *params, AuditLog.Action.UPDATE, Case._meta.label_lower, OVERDUE_SUMMARY],
         )
         row = cursor.fetchone()
         return int(row[0]) if row else 0
 
 
-def mark_overdue(*, case_ids: Sequence[int]) -> list[int]:
-    """Flag cases overdue (those not flagged yet) with one audit row listing them; returns the cases flagged now."""
+def mark_overdue(*, case_ids: Sequence[int], at: dt.datetime) -> list[int]:
+    """Mark cases overdue (those not marked yet) with one audit row listing them; returns the cases marked now.
+    The audit row keeps the shape it had when the mark was a column of the case (`is_overdue` false → true)."""
     if not case_ids:
         return []
     ids = sorted(set(case_ids))
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
-                "UPDATE cases_case SET is_overdue = true WHERE id = ANY(%s::bigint[]) AND NOT is_overdue RETURNING id",
-                [int_array(ids)],
+                "INSERT INTO cases_overduemark (case_id, at) SELECT id, %s FROM unnest(%s::bigint[]) AS id "
+                "ORDER BY id ON CONFLICT (case_id) DO NOTHING RETURNING case_id",
+                [at, int_array(ids)],
             )
             fresh = sorted(row[0] for row in cursor.fetchall())
     else:
-        fresh = list(Case.objects.filter(pk__in=ids, is_overdue=False).values_list("pk", flat=True))
-        Case.objects.filter(pk__in=fresh).update(is_overdue=True)
+        marked = set(OverdueMark.objects.filter(case_id__in=ids).values_list("case_id", flat=True))
+        existing = set(Case.objects.filter(pk__in=ids).values_list("pk", flat=True))
+        fresh = [pk for pk in ids if pk in existing and pk not in marked]
+        OverdueMark.objects.bulk_create([OverdueMark(case_id=pk, at=at) for pk in fresh])
     if fresh:
         AuditLog.objects.create(
             action=AuditLog.Action.UPDATE,

@@ -171,6 +171,39 @@ def _transition(
     )
 
 
+@contextlib.contextmanager
+def _seen_as(case: Case, before: dict[str, Any]) -> Iterator[None]:
+    """Inside the block the in-memory case shows the values of `before` (what it held before its first
+    transition, see `_transition_inserted`); at its end it shows its row again."""
+    after = {name: getattr(case, name) for name in before}
+    for name, value in before.items():
+        setattr(case, name, value)
+    try:
+        yield
+    finally:
+        for name, value in after.items():
+            setattr(case, name, value)
+
+
+def _transition_inserted(
+    case: Case, action: str, *, actor: User, before: dict[str, Any], opinion: str = ""
+) -> CaseEvent:
+    """`_transition` for a case whose row was inserted already moved by `action` (issue 12: the intake's submit
+    is one insert, not a draft insert and an update writing every index of the case table twice).
+
+    `before` holds what the action changed (status, version and the action's fields) as they were before it: the
+    lifecycle (and the case's flow template) judge the action on the case seen in that state, exactly as
+    `_transition` would have, and the timeline event goes from that status. Call inside the transaction that
+    inserted the case, before anything else reads it back."""
+    from_status, target = before["status"], case.status
+    with _seen_as(case, before):
+        transition = lifecycle.check(action, case=case, user=actor, target=target)
+    if target not in transition.targets():
+        raise AssertionError(f"{action} cannot lead to {target}")  # a programming error, not user input
+    _clocks_on_transition(case, from_status)
+    return _event(case, actor=actor, action=action, from_status=from_status, opinion=opinion)
+
+
 # Statuses in which a flow template step's own limit runs as a case-level `step` clock: the case waits for the
 # office, a leader or a supervising leader. The units' statuses give their limit to each unit's reply deadline,
 # the callback to the callback clock; a draft has no clocks.
@@ -438,7 +471,9 @@ __all__ = [
     "_require_status",
     "_require_text",
     "_start_unit_clocks",
+    "_seen_as",
     "_transition",
+    "_transition_inserted",
     "new_query_password",
     "next_case_number",
     "number_sequences_prune",

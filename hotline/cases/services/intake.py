@@ -45,7 +45,9 @@ from .core import (
     _events_together,
     _fail,
     _require_text,
+    _seen_as,
     _transition,
+    _transition_inserted,
     new_query_password,
     next_case_number,
 )
@@ -337,14 +339,23 @@ def case_intake(
     with transaction.atomic(), audit_together():  # the citizen's audit row goes with the case's
         now = clock.now()
         citizen = intake_citizen(fields=fields, id_card=data.citizen_id_card, actor=actor)
-        case = new_draft(fields=fields, citizen=citizen, intake_by=actor, password=password, now=now)
+        # The agent's action is in the inserted row (one insert instead of a draft's insert and an update that
+        # wrote every index of the case table twice); the lifecycle judges it on the case seen as the draft it
+        # was, and the timeline and audit rows are those of a draft created and then moved on.
+        taken = None if action == Action.SAVE_DRAFT else (action, _intake_updates(action, closing))
+        case, draft = new_case(
+            fields=fields, citizen=citizen, intake_by=actor, password=password, now=now, taken=taken
+        )
         _save_attachments(case, attachments, actor)
         with (
             _events_together()
         ):  # the create and the agent's action: their events and audit rows in 2 inserts
-            _event(case, actor=actor, action=Action.CREATE, from_status="")
-            if action != Action.SAVE_DRAFT:
-                _intake_transition(case, action, actor=actor, expected_version=case.version, **closing)
+            if draft is None:
+                _event(case, actor=actor, action=Action.CREATE, from_status="")
+            else:
+                with _seen_as(case, draft):
+                    _event(case, actor=actor, action=Action.CREATE, from_status="")
+                _transition_inserted(case, action, actor=actor, before=draft, opinion=_opinion(closing))
             if sms_template:
                 _sms_citizen(case, sms_template, password=password)
     return IntakeResult(case=case, query_password=password)
@@ -374,7 +385,24 @@ def new_draft(
 ) -> Case:
     """The new case row, a draft numbered for its day (China time), with the query password hashed, pinned to
     its flow template version."""
-    case = Case.objects.create(
+    case, _draft = new_case(fields=fields, citizen=citizen, intake_by=intake_by, password=password, now=now)
+    return case
+
+
+def new_case(
+    *,
+    fields: dict[str, Any],
+    citizen: Any,
+    intake_by: User | None,
+    password: str | None,
+    now: dt.datetime,
+    taken: tuple[str, dict[str, Any]] | None = None,
+) -> tuple[Case, dict[str, Any] | None]:
+    """`new_draft`, or with `taken` (an intake action and the fields it sets) the row inserted as that action
+    leaves the draft: its target status, the action's fields, the version after one transition. Returns the case
+    and what those fields held in the draft (None without `taken`), for `_transition_inserted`, which must follow
+    in the transaction."""
+    case = Case(
         number=next_case_number(now.astimezone(dt.timezone(dt.timedelta(hours=8))).date()),
         status=CaseStatus.DRAFT,
         citizen=citizen,
@@ -383,8 +411,16 @@ def new_draft(
         query_password=crypto.hash_code(password) if password else "",
         **fields,
     )
+    draft = None
+    if taken is not None:
+        action, updates = taken
+        moved = {"status": lifecycle.TRANSITIONS[action].target, "version": case.version + 1, **updates}
+        draft = {name: getattr(case, name) for name in moved}
+        for name, value in moved.items():
+            setattr(case, name, value)
+    case.save(force_insert=True)
     flowhooks.pin(case)  # the flow template version the case keeps to its end (FLW-3)
-    return case
+    return case, draft
 
 
 def _check_citizen_sms(template: str, data: CaseInput, action: str) -> None:
@@ -448,16 +484,28 @@ def _closing_fields(action: str, answer: str, reason: DictItem | None, text: str
     return {}
 
 
-def _intake_transition(
-    case: Case, action: str, *, actor: User, expected_version: int | None, **fields: Any
-) -> None:
+def _intake_updates(action: str, closing: dict[str, Any]) -> dict[str, Any]:
+    """The case fields an intake action sets besides its status: the closing fields and its time."""
+    fields = dict(closing)
     now = clock.now()
     if action == Action.SUBMIT:
         fields["submitted_at"] = now
     elif action == Action.ARCHIVE:
         fields.update(closed_at=now, close_kind=CloseKind.ANSWERED)
-    opinion = fields.get("answer") or fields.get("not_accepted_text") or ""
-    _transition(case, action, actor=actor, expected_version=expected_version, opinion=opinion, **fields)
+    return fields
+
+
+def _opinion(fields: dict[str, Any]) -> str:
+    return fields.get("answer") or fields.get("not_accepted_text") or ""
+
+
+def _intake_transition(
+    case: Case, action: str, *, actor: User, expected_version: int | None, **fields: Any
+) -> None:
+    fields = _intake_updates(action, fields)
+    _transition(
+        case, action, actor=actor, expected_version=expected_version, opinion=_opinion(fields), **fields
+    )
 
 
 def case_edit(*, case: Case, actor: User, expected_version: int | None, data: CaseInput) -> Case:

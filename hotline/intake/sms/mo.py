@@ -93,14 +93,28 @@ def receive(*, account: str, message_id: str, sender: str, text: str, raw: str) 
             record.acknowledged_at = services.clock.now()
             record.save(update_fields=["case", "kind", "acknowledged_at"])
             return record
-    if (routed := outbound.extension_reply(delivery=delivery)) is not None:  # a reply to a unit's extension
+    # Sent to a unit's extension (service number + its digits): a reply to what the unit wrote goes back to it;
+    # anything else is a request of the citizen's own, routed to that unit; either is acknowledged from the
+    # extension, so the citizen's next message reaches the unit again.
+    extension = outbound.extension_of_account(account)
+    if extension is not None and (routed := outbound.extension_reply(delivery=delivery, extension=extension)):
         return routed
+    ack_from = outbound.from_number(extension) if extension is not None else ""
     if (open_case := services.open_sms_case(phone=phone)) is not None:
-        return services.channel_message_append(delivery=delivery, case=open_case, ack_sms=phone)
+        return services.channel_message_append(
+            delivery=delivery, case=open_case, ack_sms=phone, ack_from=ack_from
+        )
     case_type = services.type_from_text(text)
     if case_type is None:
         raise ServiceError("no case type configured for SMS requests", code="misconfigured")
     data = services.case_services.CaseInput(
-        case_type=case_type, content=text, channel=Channel.SMS, citizen_phone=phone, title=text[:30]
+        case_type=case_type,
+        content=text,
+        channel=Channel.SMS,
+        citizen_phone=phone,
+        title=text[:30],
+        origin=outbound.extension_origin(extension) if extension is not None else None,
     )
-    return services.channel_request_submit(delivery=delivery, data=data, ack_sms=phone).message
+    return services.channel_request_submit(
+        delivery=delivery, data=data, ack_sms=phone, ack_from=ack_from
+    ).message

@@ -5,7 +5,9 @@ per-unit summaries.
 Messages go through the notify outbox (delivery, retries, Kannel delivery reports) like every other SMS. A unit
 with an extension (SmsExtension) sends from the service number followed by it (HOTLINE_SMS_SENDER, default
 12345, + 07 → 1234507: Kannel's `from`); a reply reaches smsbox addressed to that number (`%P`, our `to`) and
-`extension_reply` finds the unit's last message to that phone (30 days) and adds the reply to its case.
+`extension_reply` finds the unit's last message to that phone (30 days) and adds the reply to its case. A message
+to the extension from a phone the unit never wrote to is a new request advised to that unit (`extension_advice`,
+registered with cases.advice), acknowledged from the extension number.
 """
 
 from __future__ import annotations
@@ -175,23 +177,29 @@ class SendResult:
     from_number: str = ""
 
 
-def sms_send(*, actor: User, phones: str, text: str, case_number: str = "") -> SendResult:
-    """One SMS per phone from the actor's unit (and its extension), through the outbox; a case named must be one
-    the actor may see (another unit's number is refused as unknown)."""
-    _require(may_send(actor))
-    numbers = parse_phones(phones)
+def clean_text(text: str) -> str:
     text = (text or "").strip()
     if not text or len(text) > MAX_TEXT:
         message = _("短信内容不能为空，最多%(n)s字") % {"n": MAX_TEXT}
         raise ServiceError(message, field_errors={"text": [message]})
-    case: Case | None = None
+    return text
+
+
+def case_for_sms(*, actor: User, case_number: str) -> Case | None:
+    """The case an SMS is about: one the actor may see (another unit's number is refused as unknown)."""
     if case_number := (case_number or "").strip()[:32]:
         case = case_visible(user=actor).filter(number=case_number).first()
         if case is None:
             raise ServiceError(_("未找到该工单"), field_errors={"case_number": [_("未找到该工单")]})
-    unit = actor.unit
-    if unit is None:
-        raise ServiceError(_("您没有所属单位，无法发送短信"), code="no_unit")
+        return case
+    return None
+
+
+def queue_sms(
+    *, actor: User, unit: Unit, numbers: list[str], text: str, case: Case | None, group_send: Any = None
+) -> SendResult:
+    """One outbox SMS per number from `unit` (and its extension) with its SmsSent row; the caller holds the
+    transaction and writes the audit row."""
     extension = SmsExtension.objects.filter(unit=unit).first()
     sender = from_number(extension)
     now = clock.now()
@@ -209,30 +217,46 @@ def sms_send(*, actor: User, phones: str, text: str, case_number: str = "") -> S
         )
         for phone in numbers
     ]
+    created = queue_messages(rows)
+    sent = SmsSent.objects.bulk_create(
+        [
+            SmsSent(
+                outbox_id=row.pk,
+                unit=unit,
+                extension=extension.code if extension else "",
+                phone=row.address,
+                case=case,
+                author=actor,
+                at=now,
+                group_send=group_send,
+            )
+            for row in created
+        ]
+    )
+    return SendResult(sent=sent, from_number=sender)
+
+
+def sms_send(*, actor: User, phones: str, text: str, case_number: str = "") -> SendResult:
+    """One SMS per phone from the actor's unit (and its extension), through the outbox; a case named must be one
+    the actor may see (another unit's number is refused as unknown)."""
+    _require(may_send(actor))
+    numbers = parse_phones(phones)
+    text = clean_text(text)
+    case = case_for_sms(actor=actor, case_number=case_number)
+    unit = actor.unit
+    if unit is None:
+        raise ServiceError(_("您没有所属单位，无法发送短信"), code="no_unit")
     with transaction.atomic():
-        created = queue_messages(rows)
-        sent = SmsSent.objects.bulk_create(
-            [
-                SmsSent(
-                    outbox_id=row.pk,
-                    unit=unit,
-                    extension=extension.code if extension else "",
-                    phone=row.address,
-                    case=case,
-                    author=actor,
-                    at=now,
-                )
-                for row in created
-            ]
-        )
+        result = queue_sms(actor=actor, unit=unit, numbers=numbers, text=text, case=case)
         audit_record(
             actor=actor,
             action="sms_send",
-            obj=case if case is not None else sent[0],
-            summary=_("发送短信%(n)s条（%(sender)s）") % {"n": len(sent), "sender": sender},
-            changes={"count": len(sent), "from": sender},
+            obj=case if case is not None else result.sent[0],
+            summary=_("发送短信%(n)s条（%(sender)s）")
+            % {"n": len(result.sent), "sender": result.from_number},
+            changes={"count": len(result.sent), "from": result.from_number},
         )
-    return SendResult(sent=sent, from_number=sender)
+    return result
 
 
 # --------------------------------------------------------------------------- replies to an extension
@@ -256,22 +280,45 @@ def last_sent(*, extension: SmsExtension, phone: str) -> SmsSent | None:
     )
 
 
-def extension_reply(*, delivery: services.Delivery) -> ChannelMessage | None:
-    """A citizen's reply to a unit's extension: added to the case the unit wrote about (timeline 市民补充信息,
-    receipt naming it) when that case is open; else kept as the unit's reply (shown on its SMS screen). None when
-    the message was not addressed to an extension (the caller goes on as for the service number)."""
-    extension = extension_of_account(delivery.account)
-    if extension is None:
-        return None
+def extension_reply(*, delivery: services.Delivery, extension: SmsExtension) -> ChannelMessage | None:
+    """A citizen's reply to a unit's extension the unit wrote to in the last REPLY_DAYS days: added to the case
+    the unit wrote about (timeline 市民补充信息, receipt from the extension naming it) when that case is open; else
+    kept as the unit's reply (shown on its SMS screen). None when the unit never wrote to this phone: the message
+    is then a request of its own, routed to the unit (`extension_origin`)."""
     sent = last_sent(extension=extension, phone=delivery.sender)
-    if sent is not None and sent.case is not None and sent.case.status not in services.FINISHED:
-        return services.channel_message_append(delivery=delivery, case=sent.case, ack_sms=delivery.sender)
+    if sent is None:
+        return None
+    if sent.case is not None and sent.case.status not in services.FINISHED:
+        return services.channel_message_append(
+            delivery=delivery, case=sent.case, ack_sms=delivery.sender, ack_from=from_number(extension)
+        )
     with transaction.atomic():
         record, created = services._record(delivery, clock.now())
         if created:
             record.kind = "unit_reply"
             record.save(update_fields=["kind"])
     return record
+
+
+def extension_origin(extension: SmsExtension) -> dict[str, Any]:
+    """What a request sent to a unit's extension keeps in its origin: the dispatcher is advised that unit."""
+    return {"sms_extension": extension.code, "sms_unit": extension.unit_id}
+
+
+def extension_advice(case: Case) -> tuple[Unit, str] | None:
+    """Dispatch advice (cases.advice): a request the citizen sent to a unit's extension number goes to that unit."""
+    unit_id = (case.origin or {}).get("sms_unit")
+    if not unit_id or case.channel != ChannelKind.SMS:
+        return None
+    unit = Unit.objects.filter(pk=unit_id, is_active=True).first()
+    if unit is None:
+        return None
+    code = (case.origin or {}).get("sms_extension", "")
+    reason = _("市民发送至%(unit)s的短信扩展号%(number)s") % {
+        "unit": unit.name,
+        "number": service_number() + code,
+    }
+    return unit, reason
 
 
 # --------------------------------------------------------------------------- screens' reads (scoped)

@@ -4,7 +4,7 @@
 Spoken over HTTP to the account's `api_base_url` (https://api.weixin.qq.com in production; tests point it at a
 loopback stand-in speaking WeChat's JSON). The token (GET /cgi-bin/token) is cached in the shared cache until
 shortly before it expires; an answer saying the token is invalid or expired (40001, 40014, 42001) drops it and
-tries once more with a fresh one.
+tries once more with a fresh one. Progress notices may go as template messages (模板消息, `send_template`).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ class WeChatApiError(Exception):
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
+        self.attempts = 1
 
 
 def _call(url: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -87,6 +88,35 @@ def send_text(account: WeChatAccount, *, open_id: str, text: str) -> None:
                 cache.delete(_token_key(account))
                 continue
             raise
+
+
+UNSUBSCRIBED = 43004  # "require subscribe": the follower has left the account
+
+
+def send_template(
+    account: WeChatAccount, *, open_id: str, template_id: str, data: dict[str, dict[str, str]], url: str = ""
+) -> tuple[str, int]:
+    """A template message (模板消息, POST /cgi-bin/message/template/send): (WeChat's msgid, calls made). A token
+    error (40001 invalid credential, 42001 expired…) fetches a fresh token and retries once; any other errcode
+    (43004 unsubscribed, 40037 bad template id…) is raised at once, its `attempts` set."""
+    body: dict[str, Any] = {"touser": open_id, "template_id": template_id, "data": data}
+    if url:
+        body["url"] = url
+    base = account.api_base_url.rstrip("/")
+    for attempt in (1, 2):
+        try:
+            token = access_token(account, fresh=attempt == 2)
+            answer = _call(
+                f"{base}/cgi-bin/message/template/send?access_token={urllib.parse.quote(token)}", body
+            )
+        except WeChatApiError as exc:
+            if exc.code in TOKEN_ERRORS and attempt == 1:
+                cache.delete(_token_key(account))
+                continue
+            exc.attempts = attempt
+            raise
+        return str(answer.get("msgid", ""))[:32], attempt
+    raise WeChatApiError(-1, "unreachable")  # pragma: no cover (the loop returns or raises)
 
 
 MAX_MEDIA_BYTES = 10 * 1024 * 1024  # WeChat's own limit for an image message is 10 MB

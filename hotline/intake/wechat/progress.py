@@ -1,6 +1,7 @@
 """Progress notices to a WeChat follower: when their request moves to another stage (受理登记 → 审核派单 → 单位签收 →
 单位办理 → 结果审核 → 回访评价 → 办结), the follower who made it gets the text of the `wechat_progress` template
-through the customer-service message API (the office edits it with the other citizen texts).
+through the customer-service message API (the office edits it with the other citizen texts) — or, when the office
+has set one, as a template message (模板消息, notice_templates), recorded with WeChat's answer.
 
 Subscribed to `case_transitioned` (intake's apps.py); sent only after the transition commits (a Celery task when a
 broker is configured, else right after commit). A notice that fails (the account not configured, WeChat
@@ -21,6 +22,7 @@ from hotline.notify.services import TemplateMissing, render
 
 from .. import citizen
 from ..models import WeChatAccount
+from . import notice_templates
 
 logger = logging.getLogger(__name__)
 TEMPLATE = "wechat_progress"
@@ -69,9 +71,27 @@ def send_progress(case_pk: int, stage: str) -> bool:
     if account is None:
         logger.warning("case %s: no WeChat account for the progress notice", case.number)
         return False
+    open_id = str(origin.get("requester_id", ""))
+    if (template := notice_templates.active_template(TEMPLATE)) is not None:
+        reply = citizen.case_reply(case) if case.status in REPLY_STATUSES else ""
+        context = {
+            "number": case.number,
+            "stage": stage,
+            "reply": reply,
+            "title": case.title,
+            "type": case.case_type.name if case.case_type_id else "",
+        }
+        record = notice_templates.send(
+            account=account, row=template, open_id=open_id, context=context, case=case
+        )
+        if record.status != "sent":
+            logger.warning(
+                "case %s: WeChat template notice %s: %s", case.number, record.status, record.errcode
+            )
+        return record.status == "sent"
     try:
         text = progress_text(case, stage)
-        send_text(account, open_id=str(origin.get("requester_id", "")), text=text)
+        send_text(account, open_id=open_id, text=text)
     except TemplateMissing:
         return False  # switched off by the office
     except WeChatApiError as exc:

@@ -1,0 +1,421 @@
+"""Per-unit facts: the unit reports' measures (unit efficiency, satisfaction by unit) pre-aggregated per local day
+of the row that puts it in a period, per scope and per grouping unit (`UnitFact`).
+
+Each measure is the cross-tab's grouped form (`crosstab/grouped.py`): the same rows, the same unit, the same
+numerator and denominator, written here once more in SQL and checked equal to it by
+`tests/analytics/test_unit_facts.py` on a seeded dataset.
+
+- `on_time_sign_for` (sign-for clocks by the day they started, the clock's assignment's unit): only the clocks
+  of signed assignments are settled; an unsigned running clock becomes "late" when its deadline passes, so those
+  are counted live (`read`).
+- `on_time_completion` (reported assignments by the day of the report, their unit; on time when by the
+  deadline or without one) and `average_handling_hours` (the same without copies; seconds from assignment to
+  report, kept in microseconds).
+- `satisfaction` (callbacks by their day, the case's main unit; satisfied ratings).
+- `redo_rate` counts distinct cases: a case called back on three days of a period is one case. Per (case, day
+  with such an event) the row keeps the day of the case's previous such event (`prev_day`); the cases of a period
+  [first, last] are then exactly its rows with no previous day, or one before `first` (each case is counted at
+  its first event of the period). Two series: `redo_callback` (callbacks, the denominator) and `redo_redo`
+  (events that sent the case back to be redone, the numerator).
+
+Scopes as in `CaseFact`: the centre (0), and every unit of depth ≤ SCOPE_DEPTH above or at the row's own unit
+(assignment measures, `Scope.in_units`) or above or at a unit given the case to handle (case measures,
+`Scope.handled_here`). A day is recomputed when a case event of one of its cases is queued (`mark_unit_days`:
+the days of that case's earlier events — reports, callbacks, dispatches — are the days its rows may sit on),
+once the mark is a minute old (`MARK_DELAY_SECONDS`): the days before today lag a change by about a minute.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Q, Sum
+
+from hotline.cases.models import (
+    SATISFIED_RATINGS,
+    Assignment,
+    AssignmentRole,
+    AssignmentStatus,
+    Callback,
+    Case,
+    CaseEvent,
+    CaseStatus,
+)
+from hotline.common import clock
+from hotline.orgs.models import Unit
+from hotline.sla.models import Clock, Stage
+
+from .build import SCOPE_DEPTH, day_bounds, local_day
+from .models import FactState, UnitFact, UnitFactDay
+
+Counts = dict[tuple[Any, ...], tuple[Any, int]]  # {raw keys: (numerator, denominator)}
+
+SIGN_FOR = "on_time_sign_for"
+COMPLETION = "on_time_completion"
+HANDLING = "average_handling_hours"
+SATISFACTION = "satisfaction"
+REDO = "redo_rate"
+REDO_DEN, REDO_NUM = "redo_callback", "redo_redo"
+MEASURES = (SIGN_FOR, COMPLETION, HANDLING, SATISFACTION, REDO)
+# A marked day is recomputed once its mark is this old. Every event of an old case marks the days of the case's
+# earlier events (a superset of the days its rows sit on), so the recent weeks are marked over and over on a busy
+# day; a day's recompute is ~0.25 s of database CPU at 1,000,000 cases — at most once a minute per day.
+MARK_DELAY_SECONDS = 60.0
+
+
+def _local_date(column: str) -> tuple[str, list[Any]]:
+    sql, params = connection.ops.datetime_cast_date_sql(column, (), settings.TIME_ZONE)
+    return sql, list(params)
+
+
+def _micros(later: str, earlier: str) -> str:
+    if connection.vendor == "postgresql":
+        return f"(EXTRACT(EPOCH FROM ({later} - {earlier})) * 1000000)::bigint"
+    return f"django_timestamp_diff({later}, {earlier})"
+
+
+def _ancestors() -> str:
+    """unit id → each of its ancestors (itself included) of depth ≤ SCOPE_DEPTH."""
+    unit = Unit._meta.db_table
+    return f"""SELECT u.id AS unit_id, anc.id AS ancestor FROM {unit} u
+                 JOIN {unit} anc ON anc.depth <= {int(SCOPE_DEPTH)}
+                                AND substr(u.path, 1, length(anc.path)) = anc.path"""
+
+
+def _handled_scopes(case_rows: str) -> str:
+    """(case_id, scope) of the cases in `case_rows` (a SELECT of case ids): the centre and every scope unit
+    above a unit given the case to handle (not a copy), each once."""
+    assignment = Assignment._meta.db_table
+    return f"""SELECT k.case_id, 0 AS scope FROM (SELECT DISTINCT case_id FROM ({case_rows}) k0) k
+               UNION ALL
+               SELECT DISTINCT a.case_id, m.ancestor FROM {assignment} a
+                 JOIN ({_ancestors()}) m ON m.unit_id = a.unit_id
+                WHERE a.role <> '{AssignmentRole.CC}' AND a.case_id IN ({case_rows})"""
+
+
+def _own_rows(measure: str, where: str, where_params: list[Any]) -> tuple[str, list[Any]]:
+    """SELECT day, scope, unit_id, prev_day, n, num of an assignment measure: rows credited to the centre and to
+    every scope unit above (or at) the row's own unit. `where` filters the measure's time column (`{t}`)."""
+    assignment, clock_table = Assignment._meta.db_table, Clock._meta.db_table
+    if measure == SIGN_FOR:
+        day, params = _local_date("c.started_at")
+        rows = f"""SELECT {day} AS day, a.unit_id AS unit_id, 1 AS n,
+                          CASE WHEN a.signed_at <= c.due_at THEN 1 ELSE 0 END AS num
+                     FROM {clock_table} c JOIN {assignment} a ON a.id = c.assignment_id
+                    WHERE c.stage = '{Stage.SIGN_FOR}' AND a.signed_at IS NOT NULL
+                      AND {where.format(t="c.started_at")}"""
+    else:
+        day, params = _local_date("a.finished_at")
+        if measure == COMPLETION:
+            value = "CASE WHEN a.due_at IS NULL OR a.finished_at <= a.due_at THEN 1 ELSE 0 END"
+            cc = ""
+        else:
+            value, cc = _micros("a.finished_at", "a.assigned_at"), f" AND a.role <> '{AssignmentRole.CC}'"
+        rows = f"""SELECT {day} AS day, a.unit_id AS unit_id, 1 AS n, {value} AS num
+                     FROM {assignment} a
+                    WHERE a.status = '{AssignmentStatus.REPORTED}'{cc} AND {where.format(t="a.finished_at")}"""
+    # added up per (day, unit) once, then credited to the centre and to each scope unit above the unit
+    sql = f"""WITH r AS (SELECT day, unit_id, SUM(n) AS n, SUM(num) AS num FROM ({rows}) r0 GROUP BY day, unit_id)
+              SELECT r.day AS day, 0 AS scope, r.unit_id AS unit_id, CAST(NULL AS DATE) AS prev_day, r.n AS n,
+                     r.num AS num FROM r
+              UNION ALL
+              SELECT r.day, m.ancestor, r.unit_id, CAST(NULL AS DATE), r.n, r.num
+                FROM r JOIN ({_ancestors()}) m ON m.unit_id = r.unit_id"""
+    return sql, params + where_params
+
+
+def _satisfaction(where: str, where_params: list[Any]) -> tuple[str, list[Any]]:
+    callback, case = Callback._meta.db_table, Case._meta.db_table
+    day, params = _local_date("b.created_at")
+    satisfied = ", ".join(f"'{r}'" for r in SATISFIED_RATINGS)
+    rows = f"""SELECT {day} AS day, b.case_id AS case_id, 1 AS n,
+                      CASE WHEN b.rating IN ({satisfied}) THEN 1 ELSE 0 END AS num
+                 FROM {callback} b WHERE {where.format(t="b.created_at")}"""
+    ids = f"SELECT b.case_id FROM {callback} b WHERE {where.format(t='b.created_at')}"
+    sql = f"""SELECT r.day AS day, s.scope AS scope, k.main_unit_id AS unit_id, CAST(NULL AS DATE) AS prev_day, SUM(r.n) AS n,
+                     SUM(r.num) AS num
+                FROM ({rows}) r
+                JOIN ({_handled_scopes(ids)}) s ON s.case_id = r.case_id
+                JOIN {case} k ON k.id = r.case_id
+               GROUP BY r.day, s.scope, k.main_unit_id"""
+    return sql, params + where_params + where_params + where_params
+
+
+def _redo(
+    series: str, where: str, where_params: list[Any], bounds: tuple[Any, Any, dt.date, dt.date] | None
+) -> tuple[str, list[Any]]:
+    """Per (day, scope, main unit, previous day) the number of cases with a `series` event that day whose previous
+    such event was on `prev_day` (NULL: none before). `bounds`: (start, end, first day, last day) of the range."""
+    event, case = CaseEvent._meta.db_table, Case._meta.db_table
+    if series == REDO_DEN:
+        cond = "e.action = 'callback'"
+    else:
+        cond = f"e.action IN ('callback', 'supervision_opinion') AND e.to_status = '{CaseStatus.REDO}'"
+    day, day_params = _local_date("e.at")
+    # the cases with an event in the range, and each of their such events up to its end (the previous day)
+    ids = f"SELECT e.case_id FROM {event} e WHERE {cond} AND {where.format(t='e.at')}"
+    upto, upto_params = ("", []) if bounds is None else (" AND e.at < %s", [bounds[1]])
+    days = f"""SELECT DISTINCT e.case_id, {day} AS day FROM {event} e
+                WHERE {cond}{upto} AND e.case_id IN ({ids})"""
+    lagged = f"""SELECT d.case_id, d.day, LAG(d.day) OVER (PARTITION BY d.case_id ORDER BY d.day) AS prev_day
+                   FROM ({days}) d"""
+    in_range, range_params = "1 = 1", []
+    if bounds is not None:
+        ops = connection.ops
+        in_range = "p.day >= %s AND p.day <= %s"
+        range_params = [ops.adapt_datefield_value(bounds[2]), ops.adapt_datefield_value(bounds[3])]
+    sql = f"""SELECT p.day AS day, s.scope AS scope, k.main_unit_id AS unit_id, p.prev_day AS prev_day,
+                     COUNT(*) AS n, 0 AS num
+                FROM ({lagged}) p
+                JOIN ({_handled_scopes(ids)}) s ON s.case_id = p.case_id
+                JOIN {case} k ON k.id = p.case_id
+               WHERE {in_range}
+               GROUP BY p.day, s.scope, k.main_unit_id, p.prev_day"""
+    params = day_params + upto_params + where_params + where_params + where_params + range_params
+    return sql, params
+
+
+def _select(series: str, start: dt.datetime | None, end: dt.datetime | None) -> tuple[str, list[Any]]:
+    """SELECT day, scope, unit_id, prev_day, n, num of one series over the rows whose time is in [start, end)
+    (every row without bounds)."""
+    ops = connection.ops
+    bounds: tuple[Any, Any, dt.date, dt.date] | None = None
+    if start is None or end is None:
+        where, params = "1 = 1", list[Any]()
+    else:
+        where = "{t} >= %s AND {t} < %s"
+        params = [ops.adapt_datetimefield_value(start), ops.adapt_datetimefield_value(end)]
+        bounds = (params[0], params[1], local_day(start), local_day(end - dt.timedelta(microseconds=1)))
+    if series in (SIGN_FOR, COMPLETION, HANDLING):
+        return _own_rows(series, where, params)
+    if series == SATISFACTION:
+        return _satisfaction(where, params)
+    return _redo(series, where, params, bounds)
+
+
+SERIES = (SIGN_FOR, COMPLETION, HANDLING, SATISFACTION, REDO_DEN, REDO_NUM)
+
+
+def _insert(series: str, start: dt.datetime | None, end: dt.datetime | None) -> None:
+    sql, params = _select(series, start, end)
+    table = UnitFact._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (day, scope, unit_id, prev_day, n, num, measure) "
+            f"SELECT f.day, f.scope, f.unit_id, f.prev_day, f.n, f.num, %s FROM ({sql}) f",
+            [series, *params],
+        )
+
+
+def _no_jit() -> None:
+    """PostgreSQL: no JIT compilation for the statements of this transaction. These statements look costly to
+    the planner (the disabled nested loops of a full build count 10^10 each) and were compiled for seconds each,
+    even over a test's few rows."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
+
+
+def recompute_day(day: dt.date) -> None:
+    """Replace one day's unit facts (its mark removed first, in the same transaction, as `build.recompute_day`)."""
+    start, end = day_bounds(day)
+    with transaction.atomic():
+        _no_jit()
+        UnitFactDay.objects.filter(day=day).delete()
+        UnitFact.objects.filter(day=day).delete()
+        for series in SERIES:
+            _insert(series, start, end)
+
+
+def rebuild() -> int:
+    """Every day's unit facts from scratch (PostgreSQL: one statement per series; elsewhere day by day)."""
+    with transaction.atomic():
+        UnitFactDay.objects.all().delete()
+        UnitFact.objects.all().delete()
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                # every row at once: hash joins (as `build.rebuild`: the planner misjudges the unit-ancestor join)
+                cursor.execute("SET LOCAL enable_nestloop = off")
+                cursor.execute("SET LOCAL work_mem = '256MB'")
+            _no_jit()
+            for series in SERIES:
+                _insert(series, None, None)
+        else:
+            first = Case.objects.order_by("created_at").values_list("created_at", flat=True).first()
+            if first is not None:
+                day, last = local_day(first), local_day(clock.now())
+                while day <= last:
+                    recompute_day(day)
+                    day += dt.timedelta(days=1)
+    return UnitFact.objects.count()
+
+
+def mark_unit_days(*, events: list[Any], **_: Any) -> None:
+    """Queued receiver of every case event, once per batch: the days before today of the events of the batch's
+    cases (reports, callbacks, dispatches: where their unit facts may sit) must be recomputed — a case's main
+    unit, its handling units, an assignment's report or signing change figures filed on those days."""
+    from django.db.models.functions import TruncDate
+
+    midnight = day_bounds(local_day(clock.now()))[0]
+    ids = {event.case_id for event in events if event.case.created_at < midnight}  # today's: no old days
+    if not ids:
+        return
+    days = (
+        CaseEvent.objects.filter(case_id__in=ids, at__lt=midnight)
+        .annotate(day=TruncDate("at"))
+        .values_list("day", flat=True)
+        .distinct()
+    )
+    now = clock.now()
+    UnitFactDay.objects.bulk_create(
+        [UnitFactDay(day=d, marked_at=now) for d in set(days)], ignore_conflicts=True
+    )
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def live_redo(scope_key: int, start: dt.datetime, end: dt.datetime) -> list[tuple[Any, ...]]:
+    """Today's redo rows (day, unit_id, prev_day, series, n) for one scope, computed like the facts."""
+    out = []
+    for series in (REDO_DEN, REDO_NUM):
+        sql, params = _select(series, start, end)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT f.day, f.unit_id, f.prev_day, f.n FROM ({sql}) f WHERE f.scope = %s",
+                [*params, scope_key],
+            )
+            out += [(d, u, p, series, n) for d, u, p, n in cursor.fetchall()]
+    return out
+
+
+def redo_counts(rows: list[tuple[Any, ...]], first: dt.date, key_of: Any) -> dict[tuple[Any, ...], list[int]]:
+    """(numerator, denominator) per key from redo rows (day, unit_id, prev_day, series, n): a case counts at its
+    first event of the period (no previous day, or one before `first`)."""
+    out: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0])
+    for day, unit_id, prev_day, series, n in rows:
+        if prev_day is not None:
+            if isinstance(prev_day, str):
+                prev_day = dt.date.fromisoformat(prev_day)
+            if prev_day >= first:
+                continue
+        if isinstance(day, str):
+            day = dt.date.fromisoformat(day)
+        out[key_of(day, unit_id)][0 if series == REDO_NUM else 1] += n
+    return out
+
+
+def usable(scope: Any) -> bool:
+    from . import read
+
+    if not read.usable(scope):
+        return False
+    return FactState.objects.filter(pk=1, units_built_at__isnull=False).exists()
+
+
+def counts(
+    scope: Any,
+    measure: str,
+    by: tuple[str, ...],
+    *,
+    live: Callable[[Any], Counts],
+    live_before: Callable[[Any], Counts] | None = None,
+) -> Counts | None:
+    """One unit measure of `scope` grouped by `by` ("unit": the grouping unit's id; "day" / "week" / "month"):
+    the days before today from the facts, today from `live(scope from midnight)` (the direct query; for the redo
+    rate the facts' own query over today's events, so that a case is still counted once), and
+    `live_before(scope until midnight)` added (the sign-for clocks not settled yet). None when the facts cannot
+    answer (not built, a deep scope, a period not on whole days)."""
+    from . import read
+
+    if measure not in MEASURES or not usable(scope):
+        return None
+    key = read.scope_key(scope)
+    assert key is not None
+    today = local_day(scope.now)
+    midnight = day_bounds(today)[0]
+    if day_bounds(local_day(scope.start))[0] != scope.start:
+        return None
+    if scope.end <= midnight and day_bounds(local_day(scope.end))[0] != scope.end:
+        return None
+    period_first = local_day(scope.start)
+    first, last = (
+        period_first,
+        min(local_day(scope.end - dt.timedelta(microseconds=1)), today - dt.timedelta(days=1)),
+    )
+
+    def key_of(day: Any, unit_id: Any) -> tuple[Any, ...]:
+        return tuple(unit_id if b == "unit" else read._bucket(b, day) for b in by)
+
+    # numerators kept exact: integers (microseconds for the mean handling time) until the end
+    micros = measure == HANDLING
+    out: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0])
+
+    def add(counts: Counts) -> None:
+        for k, (num, den) in counts.items():
+            if micros and num:
+                num = round(float(num) * 1_000_000)
+            out[k][0] += int(num or 0)
+            out[k][1] += int(den or 0)
+
+    series = (REDO_DEN, REDO_NUM) if measure == REDO else (measure,)
+    if first <= last:
+        qs = UnitFact.objects.filter(scope=key, measure__in=series, day__gte=first, day__lte=last)
+        if measure == REDO:
+            qs = qs.filter(Q(prev_day__isnull=True) | Q(prev_day__lt=period_first))
+        columns = ["measure"]
+        if "unit" in by:
+            columns.append("unit_id")
+        if any(b in read.TIME_KEYS for b in by):
+            columns.append("day")
+        for r in qs.values(*columns).annotate(n_=Sum("n"), num_=Sum("num")).order_by():
+            k = key_of(r.get("day"), r.get("unit_id"))
+            if measure == REDO:
+                out[k][0 if r["measure"] == REDO_NUM else 1] += int(r["n_"] or 0)
+            else:
+                out[k][0] += int(r["num_"] or 0)
+                out[k][1] += int(r["n_"] or 0)
+    if scope.end > midnight:
+        today_scope = dataclasses.replace(scope, start=max(scope.start, midnight))
+        if measure == REDO:
+            rows = live_redo(key, today_scope.start, today_scope.end)
+            for k, (num, den) in redo_counts(rows, period_first, key_of).items():
+                out[k][0] += num
+                out[k][1] += den
+        else:
+            add(live(today_scope))
+    if live_before is not None and scope.start < midnight:
+        add(live_before(dataclasses.replace(scope, end=min(scope.end, midnight))))
+    result: Counts = {}
+    for k, (num, den) in out.items():
+        result[k] = ((num / 1_000_000) if micros else num, den)
+    return result
+
+
+def refresh(*, limit: int = 200, safety: bool = False) -> int:
+    """Part of the `analytics-facts` job: a full build the first time, then the marked days (oldest first) and,
+    with `safety`, today and yesterday. Returns the number of days recomputed (-1: a full build)."""
+    state = FactState.objects.filter(pk=1).first()
+    if state is None or state.units_built_at is None:
+        rebuild()
+        FactState.objects.update_or_create(pk=1, defaults={"units_built_at": clock.now()})
+        return -1
+    # a mark waits MARK_DELAY_SECONDS: the events of a busy minute on a day's cases cost one recompute of it
+    due = clock.now() - dt.timedelta(seconds=MARK_DELAY_SECONDS)
+    days = list(
+        UnitFactDay.objects.filter(marked_at__lte=due)
+        .order_by("marked_at")
+        .values_list("day", flat=True)[:limit]
+    )
+    if safety:
+        today = local_day(clock.now())
+        days += [d for d in (today, today - dt.timedelta(days=1)) if d not in days]
+    for day in days:
+        recompute_day(day)
+    return len(days)

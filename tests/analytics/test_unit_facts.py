@@ -1,0 +1,167 @@
+"""Unit facts (hotline/analytics/facts/units.py): the unit reports (unit efficiency, satisfaction by unit) read
+from the facts equal the live SQL on a seeded dataset — including a case called back on two days of the period
+(the redo rate counts it once), a callback today on such a case (counted live, still once), a sign-for clock
+never signed whose deadline passed (counted live) — as the office, a district and a street; and a change to an
+old case reaches them through the case-events job and the facts job."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from hotline.analytics.crosstab import engine
+from hotline.analytics.facts import build, read, units
+from hotline.analytics.facts.models import FactState, UnitFact, UnitFactDay
+from hotline.analytics.reports import presets
+from hotline.cases import services
+from hotline.cases.events import run_queued
+from hotline.common import clock
+from tests.analytics.reports_fixture import PERIOD, RUN_AT, T0, main_of
+from tests.analytics.reports_fixture import build as build_month
+from tests.conftest import dispatched_to, fresh
+
+D = dt.timedelta(days=1)
+H = dt.timedelta(hours=1)
+
+
+def _loop(case, people, handler, *, report_at, callback_at, rating):
+    with clock.frozen_now(report_at):
+        services.assignment_report(
+            assignment=main_of(case), actor=handler, expected_version=None, result="已处理"
+        )
+    with clock.frozen_now(report_at + H):
+        services.case_review_accept(case=fresh(case), actor=people.dispatcher, expected_version=None)
+    with clock.frozen_now(callback_at):
+        services.case_callback(
+            case=fresh(case), actor=people.agent, expected_version=None, rating=rating, method="phone"
+        )
+
+
+@pytest.fixture
+def month(city, people):
+    month = build_month(city, people)
+    # H: a street's case, redone on 30 December, called back again today (the second callback counted live)
+    with clock.frozen_now(T0 + D):
+        h = dispatched_to(city, people, city.liyuan)
+    with clock.frozen_now(T0 + D + H):
+        services.assignment_sign_for(assignment=main_of(h), actor=people.liyuan, expected_version=None)
+    _loop(h, people, people.liyuan, report_at=T0 + 30 * D, callback_at=RUN_AT - 36 * H, rating="dissatisfied")
+    _loop(h, people, people.liyuan, report_at=RUN_AT - 6 * H, callback_at=RUN_AT - 2 * H, rating="satisfied")
+    month.h = h
+    return month
+
+
+REPORTS = ["unit_efficiency", "satisfaction_by_unit"]
+VARIANTS = [
+    dict(PERIOD),
+    {"period": "custom", "from": "2026-11-27", "to": "2026-12-31"},  # after A's first callback
+    {"period": "custom", "from": "2026-11-01", "to": "2026-12-30"},  # ends before today: no live part
+]
+
+
+def table(user, params):
+    with clock.frozen_now(RUN_AT):
+        spec = engine.parse(params, user=user)
+        t = engine.run(spec)
+    return spec, [(r.label, [(c.value, c.numerator, c.denominator) for c in r.cells]) for r in t.rows]
+
+
+def compare(user, params):
+    spec, via = table(user, params)
+    with read.disabled():
+        _spec, direct = table(user, params)
+    assert via == direct, (user, params)
+    return spec, via
+
+
+def all_params():
+    for key in REPORTS:
+        preset = presets.preset(key)
+        assert preset is not None
+        for variant in VARIANTS:
+            yield {**preset.params, **variant}
+            yield {**preset.params, **variant, "cols": "month", "measure": preset.params["measure"][:1]}
+
+
+def test_the_unit_reports_from_the_facts_equal_the_live_sql(month, city, people):
+    with clock.frozen_now(RUN_AT):
+        run_queued()
+        build.rebuild()
+    assert FactState.objects.get().units_built_at is not None
+    assert UnitFact.objects.filter(measure=units.REDO_DEN).exists()
+    for user in (people.dispatcher, people.east_leader, people.liyuan_leader):
+        for params in all_params():
+            spec, rows = compare(user, params)
+            assert spec.facts_as_of is not None, params  # really from the facts
+    # the redo rate counts cases: A (called back on 26 and 28 November) is one case, twice in the direct query
+    _spec, rows = compare(people.dispatcher, {**presets.preset("unit_efficiency").params, **PERIOD})
+    total = rows[-1][1]
+    assert total[2][1:] == (2, 3)  # redone: A, H; called back: A, B, H (H on 30 December and today)
+
+
+def test_the_figures_really_come_from_the_facts(month, city, people):
+    with clock.frozen_now(RUN_AT):
+        build.rebuild()
+    params = {**presets.preset("satisfaction_by_unit").params, **PERIOD}
+    _spec, before = table(people.dispatcher, params)
+    UnitFact.objects.filter(scope=0, measure=units.SATISFACTION).update(n=50)
+    _spec, after = table(people.dispatcher, params)
+    assert after != before
+
+
+def test_unsigned_clocks_and_today_are_counted_live(month, city, people):
+    """C was never signed for: its clock is not in the facts (it turns late when its deadline passes)."""
+    with clock.frozen_now(RUN_AT):
+        build.rebuild()
+    assert not UnitFact.objects.filter(measure=units.SIGN_FOR, day=dt.date(2026, 11, 23), n__gt=2).exists()
+    UnitFact.objects.filter(day=RUN_AT.date()).update(n=99, num=99)  # today: never read from the facts
+    params = {**presets.preset("unit_efficiency").params, **PERIOD}
+    _spec, rows = compare(people.dispatcher, params)
+    sign_for = rows[-1][1][0]
+    assert sign_for[1:] == (2, 4)  # A and H on time; B late, C unsigned past its deadline
+
+
+def test_a_day_recomputed_changes_nothing_and_a_change_to_an_old_case_reaches_the_facts(month, city, people):
+    with clock.frozen_now(RUN_AT):
+        run_queued()
+        build.rebuild()
+    key = ("day", "scope", "measure", "unit_id", "prev_day", "n", "num")
+    full = sorted(UnitFact.objects.values_list(*key))
+    with clock.frozen_now(RUN_AT):
+        for day in sorted({row[0] for row in full}):
+            units.recompute_day(day)
+    assert sorted(UnitFact.objects.values_list(*key)) == full
+    # C is finally signed, reported and called back: its clock started on 23 November
+    params = {**presets.preset("unit_efficiency").params, **PERIOD}
+    with clock.frozen_now(RUN_AT - H):
+        services.assignment_sign_for(assignment=main_of(month.c), actor=people.west, expected_version=None)
+    with clock.frozen_now(RUN_AT):
+        run_queued()
+    assert dt.date(2026, 11, 23) in set(UnitFactDay.objects.values_list("day", flat=True))
+    _spec, via = table(people.dispatcher, params)
+    with read.disabled():
+        assert via != table(people.dispatcher, params)[1]  # the facts of 23 November are behind until the job
+    with clock.frozen_now(RUN_AT + dt.timedelta(seconds=10)):
+        build.refresh()
+    assert UnitFactDay.objects.exists()  # a mark waits a minute (a busy minute's marks: one recompute)
+    with clock.frozen_now(RUN_AT + dt.timedelta(seconds=units.MARK_DELAY_SECONDS)):
+        assert build.refresh() >= 1
+    assert not UnitFactDay.objects.exists()
+    compare(people.dispatcher, params)
+    compare(people.east_leader, params)
+
+
+def test_the_job_builds_the_unit_facts_of_facts_built_before_them(month, city, people):
+    with clock.frozen_now(RUN_AT):
+        build.rebuild()
+    UnitFact.objects.all().delete()
+    FactState.objects.update(units_built_at=None)
+    params = {**presets.preset("satisfaction_by_unit").params, **PERIOD}
+    spec, _rows = table(people.dispatcher, params)
+    assert spec.facts_as_of is None  # not built: counted directly
+    with clock.frozen_now(RUN_AT):
+        build.refresh()
+    assert FactState.objects.get().units_built_at is not None
+    spec, _rows = compare(people.dispatcher, params)
+    assert spec.facts_as_of is not None

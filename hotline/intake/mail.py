@@ -22,7 +22,7 @@ import queue
 import re
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -36,6 +36,9 @@ from hotline.common.errors import ServiceError
 
 from . import mail_answers, services
 from .models import ChannelMessage, ChannelRejection
+
+if TYPE_CHECKING:
+    from imap_tools import MailMessage
 
 logger = logging.getLogger(__name__)
 MAX_FILES = 9
@@ -242,10 +245,10 @@ def _ingest_each(
 
 
 @functools.cache
-def _keeping_raw() -> type:
+def _keeping_raw() -> type[MailMessage]:
     """imap-tools' message class keeping the fetched bytes (`raw`): serializing the parsed message again for the
     delivery row and the Message-ID-less key cost ~5 % of a mail's CPU (header folding)."""
-    from imap_tools import MailMessage
+    from imap_tools import MailMessage  # noqa: F811  (imported where the mail intake runs only)
 
     class RawMailMessage(MailMessage):
         def __init__(self, fetch_data: list[Any]) -> None:

@@ -24,12 +24,16 @@ from hotline.cases.models import Case, CaseStatus, Channel, Rating
 from hotline.common import clock, crypto
 from hotline.common.errors import ServiceError
 from hotline.common.models import DictItem, DictKind
+from hotline.common.refcache import RefCache
 from hotline.common.throttles import increment
 from hotline.common.validators import MOBILE_RE, normalize_phone
 from hotline.notify.services import build_address_message, queue_messages
 from hotline.telephony.models import Queue
 
 from .models import CallbackInvite, ChannelMessage, CitizenAccount, CitizenToken, KeywordRoute, PhoneCode
+from .texts import TEMPLATES
+
+KEYWORD_ROUTES: RefCache[KeywordRoute] = RefCache(KeywordRoute)  # in Meta order (order, id)
 
 # GB/T 33358 and 国办发〔2020〕53号: online messages and SMS answered within 3 minutes, the mailbox within 24 hours.
 REPLY_LIMITS: dict[str, dt.timedelta] = {
@@ -79,15 +83,19 @@ def case_type(code: str) -> DictItem | None:
 def type_from_text(text: str, default: str = "message") -> DictItem | None:
     """Keyword routing for free text (SMS, e-mail), as data (KeywordRoute, edited in the admin): the first active
     rule whose keyword starts the text (or appears anywhere in it, if the rule says so) gives the type. With no
-    rules at all, the built-in words: a message starting with 投诉/咨询/建议/求助/举报 gets that type."""
+    rules at all, the built-in words: a message starting with 投诉/咨询/建议/求助/举报 gets that type. The rules and
+    types come from the process's caches (`KEYWORD_ROUTES`, `DICT_ITEMS`: a rule edited in another process counts
+    here within their refresh time)."""
+    from hotline.cases.selectors import DICT_ITEMS
+
     text = text.strip()
-    routes = KeywordRoute.objects.filter(
-        is_active=True, case_type__isnull=False, case_type__is_active=True
-    ).select_related("case_type")
+    routes = [route for route in KEYWORD_ROUTES.all() if route.case_type_id is not None]
     for route in routes:
-        if _matches(route, text):
-            return route.case_type
-    if not KeywordRoute.objects.filter(case_type__isnull=False).exists():
+        if route.is_active and _matches(route, text):
+            item = DICT_ITEMS.get(route.case_type_id)
+            if item is not None and item.is_active:
+                return item
+    if not routes:
         for word, code in TYPE_WORDS.items():
             if text.startswith(word):
                 return case_type(code) or case_type(default)
@@ -211,12 +219,20 @@ def _record(delivery: Delivery, now: dt.datetime) -> tuple[ChannelMessage, bool]
 def _acknowledge(
     *, case: Case, password: str | None, sms: str = "", email: str = "", sms_from: str = ""
 ) -> None:
-    """The receipt with the case number (and query password, sealed in the outbox) to the citizen's phone/mail."""
+    """The receipt with the case number (and query password, sealed in the outbox) to the citizen's phone/mail.
+    The template from the process's cache (`texts.TEMPLATES`); read from the database if not active there."""
     template = "channel_received" if password else "channel_received_public"
     context = {"number": case.number, "password": password or ""}
+    cached = TEMPLATES.get_by(code=template)
+    templates = {template: cached} if cached is not None and cached.is_active else None
     rows = [
         build_address_message(
-            channel=channel, address=address, template=template, context=context, secrets=("password",)
+            channel=channel,
+            address=address,
+            template=template,
+            context=context,
+            secrets=("password",),
+            templates=templates,
         )
         for channel, address in (("sms", sms), ("email", email))
         if address

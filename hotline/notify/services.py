@@ -126,14 +126,21 @@ REDACTED = "******"
 
 
 def build_address_message(
-    *, channel: str, address: str, template: str, context: dict[str, Any], secrets: Collection[str] = ()
+    *,
+    channel: str,
+    address: str,
+    template: str,
+    context: dict[str, Any],
+    secrets: Collection[str] = (),
+    templates: dict[str, MessageTemplate] | None = None,
 ) -> Outbox:
     """An unsaved message to someone who is not a user (a citizen's phone or e-mail).
 
     `secrets` name placeholders (a query password) that only the recipient may read: the stored body shows them
-    as ******, the full text is kept encrypted for delivery alone (`delivery_text`)."""
-    read: dict[str, MessageTemplate] = {}
-    subject, body = render(template, context, read=read)
+    as ******, the full text is kept encrypted for delivery alone (`delivery_text`). `templates`: active rows
+    already at hand (by code), else the template is read."""
+    read: dict[str, MessageTemplate] = dict(templates or {})
+    subject, body = render(template, context, templates=read, read=read)
     sealed = ""
     if secrets and any(context.get(k) for k in secrets):
         sealed = crypto.encrypt(body)

@@ -127,3 +127,38 @@ def test_the_screen_lists_saves_refuses_and_hides_from_others(people):
     other.force_login(people.east)
     assert other.get("/intake/texts/").status_code == 404
     assert other.post("/intake/texts/", {"code": "channel_appended", "action": "reset"}).status_code == 404
+
+
+def test_an_edited_receipt_is_sent_from_the_next_request_on(people):
+    """The receipt's template comes from the process's cache: an edit on the screen counts from the next request."""
+    from hotline.cases import services as case_services
+    from hotline.cases.models import Channel
+    from hotline.common.models import DictItem, DictKind
+    from hotline.intake import services
+    from hotline.notify.models import Outbox
+    from hotline.notify.services import delivery_text
+
+    complaint, _ = DictItem.objects.get_or_create(
+        kind=DictKind.CASE_TYPE, code="complaint", defaults={"name": "投诉", "is_active": True}
+    )
+
+    def submit(external_id: str, phone: str) -> str:
+        result = services.channel_request_submit(
+            delivery=services.Delivery(
+                channel=Channel.WEB, account="portal", external_id=external_id, sender=phone, text="路灯坏了"
+            ),
+            data=case_services.CaseInput(case_type=complaint, content="路灯坏了", citizen_phone=phone),
+            ack_sms=phone,
+        )
+        assert result.case is not None
+        return delivery_text(Outbox.objects.get(address=phone, template="channel_received"))
+
+    assert "旧文案" not in submit("t-1", "13911110001")  # the cache is filled with the shipped text
+    texts.text_save(
+        actor=people.monitor,
+        code="channel_received",
+        subject="您的诉求已收到",
+        body="旧文案换新：工单编号{number}，查询密码{password}。",
+    )
+    assert "旧文案" not in delivery_text(Outbox.objects.get(address="13911110001"))  # sent: kept as it was
+    assert "旧文案换新：工单编号" in submit("t-2", "13911110002")

@@ -745,12 +745,14 @@ class CallController:
         else:
             self._start_recording(live, [live.citizen_leg, live.agent_leg])
         live.state = "talking"
-        if live.agent_pk is not None:  # "1001号话务员为您服务" to the caller (not recorded; not `playing`)
+        if (
+            live.agent_pk is not None
+        ):  # "1001号话务员为您服务" to the caller, in the recording (not `playing`)
             spoken = seat.announcement(
                 Agent.objects.filter(pk=live.agent_pk).values_list("agent_id", flat=True).first() or ""
             )
             if spoken:
-                self.engine.play(live.citizen_leg, spoken)
+                self.engine.play(live.citizen_leg, spoken, rec=live.rec)
         if live.monitor_leg and live.monitor_answered:
             self._apply_monitor(live, live.monitor_mode, previous="")
 

@@ -55,7 +55,7 @@ class World:
         self.up.add(leg)
         self.at(0, MediaEvent(Ev.ANSWERED, leg=leg, node=self.name))
 
-    def play(self, leg: str, prompt: str, *, loop: bool = False) -> None:
+    def play(self, leg: str, prompt: str, *, loop: bool = False, rec: str = "") -> None:
         self.at(self.prompt_s, MediaEvent(Ev.PLAY_DONE, leg=leg, node=self.name, data={"prompt": prompt}))
 
     def call_out(self, leg: str, uri: str, *, caller_id: str = "", near: str = "") -> None:

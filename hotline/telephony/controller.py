@@ -36,7 +36,7 @@ from hotline.common import clock
 from hotline.common.errors import ServiceError
 from hotline.common.workdays import is_workday
 
-from . import acd, announce, ivr, ivr_run, push, seat, services, tts
+from . import acd, announce, ivr, ivr_run, push, seat, selectors, services, tts
 from .engine import Ev, MediaEngine, MediaEvent
 from .models import (
     Agent,
@@ -495,6 +495,12 @@ class CallController:
                 live.state = "ivr"
                 self.enter_node(live, str(version.graph.get("start", "")))
                 return
+        if not call.blacklist_treatment:
+            # IVR-6: the caller's open case, read as an IVR condition reads it (`selectors.ivr_facts`), raises the
+            # place when it is urgent, as the menu path's urgent queue node does.
+            if live.ivr_facts is None:
+                live.ivr_facts = selectors.ivr_facts(caller=call.caller, moment=clock.now())
+            live.priority = max(live.priority, ivr.URGENCY_PRIORITY.get(live.ivr_facts["urgency"], 0))
         queue_pk = live.queue_id or call.queue_id or 0
         queue = (
             call.queue
@@ -739,12 +745,14 @@ class CallController:
         else:
             self._start_recording(live, [live.citizen_leg, live.agent_leg])
         live.state = "talking"
-        if live.agent_pk is not None:  # "1001号话务员为您服务" to the caller (not recorded; not `playing`)
+        if (
+            live.agent_pk is not None
+        ):  # "1001号话务员为您服务" to the caller, in the recording (not `playing`)
             spoken = seat.announcement(
                 Agent.objects.filter(pk=live.agent_pk).values_list("agent_id", flat=True).first() or ""
             )
             if spoken:
-                self.engine.play(live.citizen_leg, spoken)
+                self.engine.play(live.citizen_leg, spoken, rec=live.rec)
         if live.monitor_leg and live.monitor_answered:
             self._apply_monitor(live, live.monitor_mode, previous="")
 

@@ -43,8 +43,9 @@ class MediaEngine(Protocol):
 
     def answer(self, leg: str) -> None: ...
 
-    def play(self, leg: str, prompt: str, *, loop: bool = False) -> None:
-        """Play a WAV prompt (a file name in the prompts directory) to the leg; `loop` for music on hold."""
+    def play(self, leg: str, prompt: str, *, loop: bool = False, rec: str = "") -> None:
+        """Play a WAV prompt (a file name in the prompts directory) to the leg; `loop` for music on hold; `rec`:
+        a running recording the prompt goes into as well (the agent-ID announcement is part of the call)."""
 
     def stop_play(self, leg: str) -> None: ...
 

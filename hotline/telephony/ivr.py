@@ -77,6 +77,10 @@ MAX_PROMPT_CHARS = 500
 MAX_QUEUE_PRIORITY = (
     4  # below the transfer priority (a caller sent back by an agent stays ahead of new calls)
 )
+# The default path (IVR-6) has no menu to route urgency through a queue node: there, the urgency of the caller's
+# open case (the `urgency` fact an IVR condition tests) raises the place by itself, as a queue node with this
+# priority would (above a VIP's citizen level, below a transferred caller).
+URGENCY_PRIORITY: dict[str, int] = {"urgent": 3, "very_urgent": MAX_QUEUE_PRIORITY}
 
 
 @dataclass(frozen=True)

@@ -210,6 +210,9 @@ class Node:
             path = prompt_path(self.args.prompts, cmd["prompt"])
             player.createPlayer(path, 0 if loop else pj.PJMEDIA_FILE_NO_LOOP)
             player.startTransmit(leg.am)
+            recorder = self.recorders.get(cmd.get("rec") or "")
+            if recorder is not None:  # the prompt is part of the recorded call (the agent-ID announcement)
+                player.startTransmit(recorder[0])
             self.players[cmd["leg"]] = player
         elif op == "stop_play":
             self.stop_play(cmd["leg"])

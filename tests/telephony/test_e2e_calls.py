@@ -14,12 +14,14 @@ import pytest
 from hotline.citizens.models import BlacklistEntry, BlacklistTreatment
 from hotline.common import clock
 from hotline.common.errors import ServiceError
-from hotline.telephony import services
+from hotline.telephony import seat, services
 from hotline.telephony.models import Agent, AgentStateLog, Call, CallLeg, MissedCall, QueueLog, Recording
 from hotline.telephony.states import AgentEvent, AgentState
 
 from .e2e import BASE, PROXY, controller_var_dir, finished, listen, pump, setup_hotline
-from .sip_tools import goertzel_share, sipp_citizen
+from .sip_tools import goertzel_share, sipp_citizen, tone
+
+ANNOUNCED_HZ = 1900.0
 
 
 @pytest.mark.django_db(transaction=True)
@@ -27,6 +29,12 @@ def test_default_path_reaches_the_longest_idle_agent_recorded_with_cdr(
     sip_env: dict[str, Any], controller: Any
 ):
     queue, (agent,) = setup_hotline("1001")
+    # The agent-ID announcement ("一零零一号话务员为您服务") from recorded clips that are a 1900 Hz tone, 1.5 s in all:
+    # told apart from both parties' audio in the recording.
+    clips = Path(controller_var_dir()) / "telephony" / "clips"
+    clips.mkdir(parents=True, exist_ok=True)
+    for text, seconds in (("一", 0.25), ("零", 0.25), (seat.ANNOUNCE_TAIL, 0.5)):
+        tone(clips / f"{text}.wav", ANNOUNCED_HZ, seconds)
     pushed, stop = listen(agent)
     sipp = sipp_citizen(
         work=sip_env["work"],
@@ -68,6 +76,9 @@ def test_default_path_reaches_the_longest_idle_agent_recorded_with_cdr(
     samples = list(memoryview(raw).cast("h"))
     window = samples[rate : rate * 2]
     assert goertzel_share(window, rate, 700.0) > 0.2, "agent's audio missing from the recording"
+    # The announcement the caller heard when the agent answered is in the recording, at its start, and only there.
+    assert goertzel_share(samples[rate // 10 : rate], rate, ANNOUNCED_HZ) > 0.1, "announcement not recorded"
+    assert goertzel_share(samples[rate * 19 // 10 :], rate, ANNOUNCED_HZ) < 0.02
     # Screen pop: the agent's workbench was told who is calling and which call it is.
     ringing = [m for m in pushed if m.get("type") == "ringing"]
     # (a seat bound to no user account sees the number masked, like any screen for a role that sees masks: ORG-4)

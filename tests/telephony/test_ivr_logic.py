@@ -386,3 +386,68 @@ def test_urgency_routed_by_the_ivr_puts_the_caller_ahead_of_those_already_waitin
     finally:
         ctrl.close()
     assert served == ["13900000042", "13900000043", "13900000041"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_the_default_path_an_urgent_open_case_puts_the_caller_ahead(
+    settings: Any, tmp_path: Path, city: Any, people: Any
+) -> None:
+    """IVR-6, no menu: four callers wait for the one agent: an ordinary one, one whose open case is of normal
+    urgency, one whose open case is urgent, one whose open case is very urgent (the same `urgency` fact an IVR
+    condition reads). The very urgent caller is served first, then the urgent one, then the others in the
+    order they came; the priorities are kept on the calls."""
+    from tests.conftest import dict_item, submitted_case
+
+    settings.VAR_DIR = tmp_path
+    general = Queue.objects.create(code="general", name="general")
+    Number.objects.create(number="12345", name="热线", queue=general, flow=Flow.DIRECT_QUEUE)
+    agent = services.agent_create(
+        agent_id="1001", password="secret1", extension="1001", skills=[general], actor=None
+    )
+    services.agent_event(agent_pk=agent.pk, event=AgentEvent.LOGIN)
+    for phone, urgency in (
+        ("13900000052", "normal"),
+        ("13900000053", "urgent"),
+        ("13900000054", "very_urgent"),
+    ):
+        submitted_case(city, people, citizen_phone=phone, urgency=dict_item("urgency", urgency))
+    engine = ScriptedEngine()
+    now = [1000.0]
+    ctrl = CallController(engine, registrar="127.0.0.1:5060", ring_timeout=20, now=lambda: now[0])
+    try:
+        for caller in ("13900000051", "13900000052", "13900000053", "13900000054"):
+            leg = f"in-{caller}"
+            engine.events.put(
+                MediaEvent(Ev.INCOMING, leg=leg, node="node1", data={"caller": caller, "dialed": "12345"})
+            )
+            engine.events.put(MediaEvent(Ev.ANSWERED, leg=leg, node="node1"))
+            ctrl.run_once(0)
+            ctrl.run_once(0)
+            now[0] += 1
+        calls = {c.caller: c for c in Call.objects.all()}
+        assert {caller: (c.status, c.priority) for caller, c in calls.items()} == {
+            "13900000051": ("queued", 0),
+            "13900000052": ("queued", 0),
+            "13900000053": ("queued", ivr.URGENCY_PRIORITY["urgent"]),
+            "13900000054": ("queued", ivr.URGENCY_PRIORITY["very_urgent"]),
+        }
+        assert 0 < ivr.URGENCY_PRIORITY["urgent"] < ivr.URGENCY_PRIORITY["very_urgent"]
+        served = []
+        for _ in calls:
+            if Agent.objects.get(pk=agent.pk).state == AgentState.NOT_READY:
+                services.agent_event(agent_pk=agent.pk, event=AgentEvent.READY)
+            now[0] += 1
+            ctrl.run_once(0)
+            ctrl.run_once(0)
+            ringing = Call.objects.get(agent=agent, status="ringing")
+            served.append(ringing.caller)
+            engine.events.put(
+                MediaEvent(Ev.HUNGUP, leg=f"in-{ringing.caller}", node="node1", data={"code": 200})
+            )
+            ctrl.run_once(0)
+            agent_leg = engine.ops("call_out")[-1][0]
+            engine.events.put(MediaEvent(Ev.HUNGUP, leg=agent_leg, node="node1", data={"code": 487}))
+            ctrl.run_once(0)
+    finally:
+        ctrl.close()
+    assert served == ["13900000054", "13900000053", "13900000051", "13900000052"]

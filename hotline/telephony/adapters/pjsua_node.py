@@ -100,8 +100,11 @@ class PjsuaNodeEngine:
     def answer(self, leg: str) -> None:
         self._send("answer", leg=leg)
 
-    def play(self, leg: str, prompt: str, *, loop: bool = False) -> None:
-        self._send("play", leg=leg, prompt=prompt, loop=loop)
+    def play(self, leg: str, prompt: str, *, loop: bool = False, rec: str = "") -> None:
+        if rec:
+            self._send("play", leg=leg, prompt=prompt, loop=loop, rec=rec)
+        else:
+            self._send("play", leg=leg, prompt=prompt, loop=loop)
 
     def stop_play(self, leg: str) -> None:
         self._send("stop_play", leg=leg)

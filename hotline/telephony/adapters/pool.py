@@ -60,8 +60,8 @@ class NodePool:
     def answer(self, leg: str) -> None:
         self._on(leg).answer(leg)
 
-    def play(self, leg: str, prompt: str, *, loop: bool = False) -> None:
-        self._on(leg).play(leg, prompt, loop=loop)
+    def play(self, leg: str, prompt: str, *, loop: bool = False, rec: str = "") -> None:
+        self._on(leg).play(leg, prompt, loop=loop, rec=rec)
 
     def stop_play(self, leg: str) -> None:
         self._on(leg).stop_play(leg)

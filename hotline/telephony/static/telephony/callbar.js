@@ -48,8 +48,15 @@
       return;
     }
     source = new EventSource(url);
-    // (Re)connected: what was pushed while the stream was down is read now.
-    source.addEventListener("open", refresh);
+    // Reconnected: what was pushed while the stream was down is read now. Not on the first open: the bar was
+    // just rendered, and re-rendering it would wipe what the agent is typing into it (the sign-in password).
+    var opened = false;
+    source.addEventListener("open", function () {
+      if (opened) {
+        refresh();
+      }
+      opened = true;
+    });
     source.addEventListener("message", function (event) {
       var message = JSON.parse(event.data);
       if (message.type === "ringing" || message.type === "agent_state" ||

@@ -252,6 +252,8 @@ class UnitWorld:
     kb: KbWorld
     bulletin: Any  # sent by the east handler to the east district
     bulletin_attachment: Any
+    sms_group: Any  # the east district's SMS contact group, sent to once
+    sms_group_send: Any
 
 
 def unit_world(city: Any, people: Any) -> UnitWorld:
@@ -274,6 +276,7 @@ def unit_world(city: Any, people: Any) -> UnitWorld:
     )
     tokens.token_issue(user=people.east)
     bulletin = _bulletin_sent(city, people)
+    sms_group, sms_group_send = _sms_group_sent(people)
     return UnitWorld(
         case=Case.objects.get(pk=case.pk),
         assignment=Assignment.objects.get(pk=assignment.pk),
@@ -291,7 +294,16 @@ def unit_world(city: Any, people: Any) -> UnitWorld:
         kb=kb_directory_for(city, city.tax),
         bulletin=bulletin,
         bulletin_attachment=bulletin.attachments.get(),
+        sms_group=sms_group,
+        sms_group_send=sms_group_send,
     )
+
+
+def _sms_group_sent(people: Any) -> tuple[Any, Any]:
+    from hotline.intake.sms import groups
+
+    group = groups.sms_group_create(actor=people.east, name="网格员", phones="王主任 13911112222")
+    return group, groups.sms_group_send(actor=people.east, pk=group.pk, text="明日停水，请转告居民。")
 
 
 def _bulletin_sent(city: Any, people: Any) -> Any:

@@ -56,6 +56,9 @@ KINDS: dict[str, Callable[[UnitWorld], dict[str, Any]]] = {
     "case_pk": lambda w: {"case_pk": w.case.pk},
     "bulletin": lambda w: {"pk": w.bulletin.pk},
     "bulletin_attachment": lambda w: {"pk": w.bulletin_attachment.pk},
+    "sms_group": lambda w: {"pk": w.sms_group.pk},
+    "sms_group_member": lambda w: {"pk": w.sms_group.pk, "member": w.sms_group.members.get().pk},
+    "sms_group_send": lambda w: {"pk": w.sms_group_send.pk},
 }
 
 ROUTES: dict[str, str] = {
@@ -141,6 +144,14 @@ ROUTES: dict[str, str] = {
     "bulletin-attachment": "bulletin_attachment",
     "intake-case-callback-sms": "case_pk",
     "intake-case-mail-answer": "case_pk",
+    # SMS contact groups: a unit's own (leaders above it and the office see them too)
+    "intake-sms-group": "sms_group",
+    "intake-sms-group-send": "sms_group_send",
+    "api-sms-group": "sms_group",
+    "api-sms-group-members": "sms_group",
+    "api-sms-group-member": "sms_group_member",
+    "api-sms-group-send": "sms_group",
+    "api-sms-group-send-report": "sms_group_send",
     # flows: a case's position in its flow template
     "api-case-flow": CASE,
     # the user's own API tokens
@@ -158,6 +169,8 @@ EXCEPTIONS: dict[str, str] = {
     "kpi-period": "an assessment period is the centre's, not a unit's: a unit leader sees it with the rows of "
     "its own subtree only (tests/analytics/test_kpi_views.py)",
     "kpi-compute": "office only: anyone else 404 (tests/analytics/test_kpi_views.py)",
+    "api-wechat-template": "`code` names a notice's WeChat template, office configuration: anyone else 404 "
+    "(tests/intake/test_wechat_templates.py)",
     "kpi-publish": "office only: anyone else 404 (tests/analytics/test_kpi_views.py)",
     "kpi-adjust": "office only: anyone else 404 (tests/analytics/test_kpi_views.py)",
     "kpi-note": "office only: anyone else 404 (tests/analytics/test_kpi_views.py)",

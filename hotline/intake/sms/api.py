@@ -143,9 +143,11 @@ class GroupMembersApi(APIView):
         responses=inline_serializer("SmsGroupMembersAdded", {"added": serializers.IntegerField()}),
     )
     def post(self, request: Request, pk: int) -> Response:
+        user = request_user(request)
+        groups.group_get(user=user, pk=pk)  # another unit's group is 404 whatever the body
         data = SmsMembersInput(data=request.data)
         data.is_valid(raise_exception=True)
-        added = groups.sms_group_members_add(actor=request_user(request), pk=pk, **data.validated_data)
+        added = groups.sms_group_members_add(actor=user, pk=pk, **data.validated_data)
         return Response({"added": added})
 
 
@@ -160,6 +162,7 @@ class GroupSendApi(APIView):
     @extend_schema(summary="向通讯组群发短信", request=SmsSendInput, responses={201: SmsSendOutput})
     def post(self, request: Request, pk: int) -> Response:
         user = request_user(request)
+        groups.group_get(user=user, pk=pk)  # another unit's group is 404 whatever the body
         data = SmsSendInput(data=request.data)
         data.is_valid(raise_exception=True)
         send = groups.sms_group_send(actor=user, pk=pk, **data.validated_data)

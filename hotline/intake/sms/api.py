@@ -143,11 +143,10 @@ class GroupMembersApi(APIView):
         responses=inline_serializer("SmsGroupMembersAdded", {"added": serializers.IntegerField()}),
     )
     def post(self, request: Request, pk: int) -> Response:
-        user = request_user(request)
-        groups.group_get(user=user, pk=pk)  # another unit's group is 404 whatever the body
+        user, group = _group(request, pk)  # another unit's group is 404 whatever the body
         data = SmsMembersInput(data=request.data)
         data.is_valid(raise_exception=True)
-        added = groups.sms_group_members_add(actor=user, pk=pk, **data.validated_data)
+        added = groups.sms_group_members_add(actor=user, pk=group.pk, **data.validated_data)
         return Response({"added": added})
 
 
@@ -161,11 +160,10 @@ class GroupMemberDetailApi(APIView):
 class GroupSendApi(APIView):
     @extend_schema(summary="向通讯组群发短信", request=SmsSendInput, responses={201: SmsSendOutput})
     def post(self, request: Request, pk: int) -> Response:
-        user = request_user(request)
-        groups.group_get(user=user, pk=pk)  # another unit's group is 404 whatever the body
+        user, group = _group(request, pk)  # another unit's group is 404 whatever the body
         data = SmsSendInput(data=request.data)
         data.is_valid(raise_exception=True)
-        send = groups.sms_group_send(actor=user, pk=pk, **data.validated_data)
+        send = groups.sms_group_send(actor=user, pk=group.pk, **data.validated_data)
         return Response(_send_data(user, send.pk), status=status.HTTP_201_CREATED)
 
 

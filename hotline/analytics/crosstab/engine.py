@@ -362,18 +362,25 @@ def _fact_rows(
         area=area,
     )
     if got is not None and area:  # a place's id → its path, as the direct rows give it (rolled up by `_key`)
-        place = [i for i, c in enumerate(columns) if c == "location_unit_id"]
-        ids = {k[i] for k in got for i in place if isinstance(k[i], int)}
-        paths = dict(Unit.objects.filter(pk__in=ids).values_list("pk", "path"))
-        merged: dict[tuple[Any, ...], list[Any]] = defaultdict(lambda: [0, 0])
-        for k, (num, den) in got.items():
-            key = tuple(paths.get(v, v) if i in place and isinstance(v, int) else v for i, v in enumerate(k))
-            merged[key][0] += num or 0
-            merged[key][1] += den
-        got = {k: (v[0], v[1]) for k, v in merged.items()}
+        got = _unit_ids_to_paths(got, [i for i, c in enumerate(columns) if c == "location_unit_id"])
     if got is not None and spec.facts_as_of is None:
         spec.facts_as_of = read.freshness()
     return got
+
+
+def _unit_ids_to_paths(
+    got: dict[tuple[Any, ...], tuple[Any, int]], positions: list[int]
+) -> dict[tuple[Any, ...], tuple[Any, int]]:
+    """Fact rows keyed by unit ids at `positions`, re-keyed by the units' paths (as the direct rows key them),
+    the counts of keys that meet summed."""
+    ids = {k[i] for k in got for i in positions if isinstance(k[i], int)}
+    paths = dict(Unit.objects.filter(pk__in=ids).values_list("pk", "path"))
+    merged: dict[tuple[Any, ...], list[Any]] = defaultdict(lambda: [0, 0])
+    for k, (num, den) in got.items():
+        key = tuple(paths.get(v, v) if i in positions and isinstance(v, int) else v for i, v in enumerate(k))
+        merged[key][0] += num or 0
+        merged[key][1] += den
+    return {k: (v[0], v[1]) for k, v in merged.items()}
 
 
 def _unit_fact_rows(
@@ -408,15 +415,7 @@ def _unit_fact_rows(
     if got is None:
         return None
     if "unit" in keys:  # a unit's id → its path, as the direct rows give it (rolled up by `_key`)
-        at = keys.index("unit")
-        ids = {k[at] for k in got if isinstance(k[at], int)}
-        paths = dict(Unit.objects.filter(pk__in=ids).values_list("pk", "path"))
-        merged: dict[tuple[Any, ...], list[Any]] = defaultdict(lambda: [0, 0])
-        for k, (num, den) in got.items():
-            key = tuple(paths.get(v, v) if i == at and isinstance(v, int) else v for i, v in enumerate(k))
-            merged[key][0] += num or 0
-            merged[key][1] += den
-        got = {k: (v[0], v[1]) for k, v in merged.items()}
+        got = _unit_ids_to_paths(got, [keys.index("unit")])
     if spec.facts_as_of is None:
         spec.facts_as_of = read.freshness()
     return got

@@ -323,6 +323,26 @@ def test_a_queue_nodes_priority_is_validated() -> None:
 
 
 @pytest.mark.django_db(transaction=True)
+def _served_in_turn(ctrl: Any, engine: Any, agent: Any, count: int, now: list[float]) -> list[str]:
+    """The callers the one agent is offered, in order: each rings, hangs up while ringing (out of the race for
+    the next round), and the agent is made ready again."""
+    served = []
+    for _ in range(count):
+        if Agent.objects.get(pk=agent.pk).state == AgentState.NOT_READY:
+            services.agent_event(agent_pk=agent.pk, event=AgentEvent.READY)
+        now[0] += 1
+        ctrl.run_once(0)
+        ctrl.run_once(0)
+        ringing = Call.objects.get(agent=agent, status="ringing")
+        served.append(ringing.caller)
+        engine.events.put(MediaEvent(Ev.HUNGUP, leg=f"in-{ringing.caller}", node="node1", data={"code": 200}))
+        ctrl.run_once(0)
+        agent_leg = engine.ops("call_out")[-1][0]
+        engine.events.put(MediaEvent(Ev.HUNGUP, leg=agent_leg, node="node1", data={"code": 487}))
+        ctrl.run_once(0)
+    return served
+
+
 def test_urgency_routed_by_the_ivr_puts_the_caller_ahead_of_those_already_waiting(
     settings: Any, tmp_path: Path, city: Any, people: Any
 ) -> None:
@@ -366,23 +386,7 @@ def test_urgency_routed_by_the_ivr_puts_the_caller_ahead_of_those_already_waitin
             "13900000043": ("queued", 3),
         }
         assert calls["13900000041"].enqueued_at < calls["13900000042"].enqueued_at
-        served = []
-        for _ in calls:
-            if Agent.objects.get(pk=agent.pk).state == AgentState.NOT_READY:
-                services.agent_event(agent_pk=agent.pk, event=AgentEvent.READY)
-            now[0] += 1
-            ctrl.run_once(0)
-            ctrl.run_once(0)
-            ringing = Call.objects.get(agent=agent, status="ringing")
-            served.append(ringing.caller)
-            # The caller hangs up while the agent's phone rings: out of the race for the next round.
-            engine.events.put(
-                MediaEvent(Ev.HUNGUP, leg=f"in-{ringing.caller}", node="node1", data={"code": 200})
-            )
-            ctrl.run_once(0)
-            agent_leg = engine.ops("call_out")[-1][0]
-            engine.events.put(MediaEvent(Ev.HUNGUP, leg=agent_leg, node="node1", data={"code": 487}))
-            ctrl.run_once(0)
+        served = _served_in_turn(ctrl, engine, agent, len(calls), now)
     finally:
         ctrl.close()
     assert served == ["13900000042", "13900000043", "13900000041"]
@@ -432,22 +436,7 @@ def test_on_the_default_path_an_urgent_open_case_puts_the_caller_ahead(
             "13900000054": ("queued", ivr.URGENCY_PRIORITY["very_urgent"]),
         }
         assert 0 < ivr.URGENCY_PRIORITY["urgent"] < ivr.URGENCY_PRIORITY["very_urgent"]
-        served = []
-        for _ in calls:
-            if Agent.objects.get(pk=agent.pk).state == AgentState.NOT_READY:
-                services.agent_event(agent_pk=agent.pk, event=AgentEvent.READY)
-            now[0] += 1
-            ctrl.run_once(0)
-            ctrl.run_once(0)
-            ringing = Call.objects.get(agent=agent, status="ringing")
-            served.append(ringing.caller)
-            engine.events.put(
-                MediaEvent(Ev.HUNGUP, leg=f"in-{ringing.caller}", node="node1", data={"code": 200})
-            )
-            ctrl.run_once(0)
-            agent_leg = engine.ops("call_out")[-1][0]
-            engine.events.put(MediaEvent(Ev.HUNGUP, leg=agent_leg, node="node1", data={"code": 487}))
-            ctrl.run_once(0)
+        served = _served_in_turn(ctrl, engine, agent, len(calls), now)
     finally:
         ctrl.close()
     assert served == ["13900000054", "13900000053", "13900000051", "13900000052"]

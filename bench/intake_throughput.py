@@ -149,14 +149,25 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     url = f"http://127.0.0.1:{port}{url_path}"
     try:
+        # Ready when it answers. As behind nginx (`X-Forwarded-Proto: https`) and without following redirects:
+        # production settings redirect plain http to https, and following that sent a TLS handshake to this
+        # plain-http port on every try (gunicorn logged each as an invalid request, "bare LF as line
+        # terminator", and the probe never succeeded, so the bench waited out all its tries).
         for _ in range(300):
             try:
-                requests.get(f"http://127.0.0.1:{port}/login/", timeout=30)
+                requests.get(
+                    f"http://127.0.0.1:{port}/login/",
+                    headers={"X-Forwarded-Proto": "https"},
+                    allow_redirects=False,
+                    timeout=30,
+                )
                 break
             except requests.RequestException:
                 if server.poll() is not None:
                     raise SystemExit("the server did not start (see its errors above)") from None
                 time.sleep(0.2)
+        else:
+            raise SystemExit("the server did not answer within 300 tries")
         counter = iter(range(10**9))
         lock = threading.Lock()
         created = [0]

@@ -466,26 +466,29 @@ def suggestion_for_submitted(*, case: Case) -> Suggestion:
     case = Case.objects.select_related("district", "bureau").get(pk=case.pk)
     advice = advise(case=case)
     mode = dispatch_mode_of(case)
-    with transaction.atomic():
-        suggestion, _created = Suggestion.objects.update_or_create(
-            case=case,
-            defaults={
-                "unit": advice.unit,
-                "source": advice.source,
-                "confidence": advice.confidence,
-                "reason": advice.reason[:500],
-                "matched_terms": advice.terms,
-                "similar_cases": advice.similar,
-                "matter": advice.matter,
-                "model_version": advice.version,
-                "created_at": clock.now(),
-                "dispatch_mode": mode,
-                "outcome": Outcome.PENDING,
-                "final_unit": None,
-                "decided_at": None,
-                "decided_by": None,
-            },
-        )
+    values = {
+        "unit": advice.unit,
+        "source": advice.source,
+        "confidence": advice.confidence,
+        "reason": advice.reason[:500],
+        "matched_terms": advice.terms,
+        "similar_cases": advice.similar,
+        "matter": advice.matter,
+        "model_version": advice.version,
+        "created_at": clock.now(),
+        "dispatch_mode": mode,
+        "outcome": Outcome.PENDING,
+        "final_unit": None,
+        "decided_at": None,
+        "decided_by": None,
+    }
+    # The case's one suggestion, written or rewritten in one statement (INSERT … ON CONFLICT (case) DO UPDATE,
+    # its id returned): update_or_create took a savepoint, a SELECT … FOR UPDATE, a second savepoint and the
+    # INSERT for every case reaching the office.
+    suggestion = Suggestion(case=case, **values)
+    Suggestion.objects.bulk_create(
+        [suggestion], update_conflicts=True, unique_fields=["case"], update_fields=list(values)
+    )
     if mode == DispatchMode.AUTO_REALTIME and _send_if_sure(case, suggestion, selectors.dispatch_settings()):
         suggestion.refresh_from_db()  # the dispatch recorded its outcome
     return suggestion

@@ -9,7 +9,7 @@ from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from hotline.common.api import CachedFieldsMixin
+from hotline.common.api import CachedFieldsMixin, ChoiceDisplayField
 from hotline.common.models import DictItem, DictKind
 from hotline.orgs.models import Unit, User
 
@@ -263,8 +263,8 @@ def suggested_main_unit(case: Case) -> dict[str, Any]:
 
 
 class CaseListOutput(CachedFieldsMixin, serializers.ModelSerializer):
-    status_display = serializers.CharField(source="get_status_display")
-    channel_display = serializers.CharField(source="get_channel_display")
+    status_display = ChoiceDisplayField(Case._meta.get_field("status"))
+    channel_display = ChoiceDisplayField(Case._meta.get_field("channel"))
     processing = serializers.SerializerMethodField()
     case_type = serializers.CharField(source="case_type.name")
     urgency = serializers.CharField(source="urgency.name", default="")
@@ -550,7 +550,7 @@ class CaseDetailOutput(CaseListOutput):
 class CaseCreatedOutput(CachedFieldsMixin, serializers.ModelSerializer):
     """The answer to an intake: what the agent needs next (the full case is one GET away)."""
 
-    status_display = serializers.CharField(source="get_status_display")
+    status_display = ChoiceDisplayField(Case._meta.get_field("status"))
     query_password = serializers.SerializerMethodField()
     suggested_main_unit = serializers.SerializerMethodField()
 

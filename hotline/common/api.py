@@ -6,7 +6,10 @@ import copy
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
 from django.http import Http404
+from django.utils.encoding import force_str
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, pagination, serializers
 from rest_framework.response import Response
@@ -60,6 +63,36 @@ class CachedFieldsMixin:
             else _shallow_copy(field)
             for name, field in cached.items()
         }
+
+
+class ChoiceDisplayField(serializers.CharField):
+    """A model field's `get_FOO_display()` (the choice's label in the active language, else the value itself),
+    from labels cached per field and language: Django's own builds a dict of every choice and translates each
+    label on every call (a status has 15), which showed in the intake's answer."""
+
+    _labels: dict[tuple[models.Field[Any, Any], str | None], dict[Any, str]] = {}
+
+    def __init__(self, model_field: models.Field[Any, Any], **kwargs: Any) -> None:
+        kwargs.setdefault("source", model_field.attname)
+        self.model_field = model_field
+        super().__init__(**kwargs)
+
+    def to_representation(self, value: Any) -> Any:
+        return choice_display(self.model_field, value)
+
+
+def choice_display(model_field: models.Field[Any, Any], value: Any) -> Any:
+    """What `instance.get_<field>_display()` returns for `value`, its labels cached per language."""
+    key = (model_field, get_language())
+    labels = ChoiceDisplayField._labels.get(key)
+    if labels is None:
+        labels = {k: force_str(v) for k, v in model_field.flatchoices}
+        ChoiceDisplayField._labels[key] = labels
+    try:
+        label = labels.get(value, value)
+    except TypeError:  # an unhashable value: never a choice
+        label = value
+    return force_str(label, strings_only=True)
 
 
 def _shallow_copy(field: serializers.Field) -> serializers.Field:

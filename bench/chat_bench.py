@@ -117,6 +117,8 @@ class ConnectionSampler(threading.Thread):
         self.stop = threading.Event()
         self.peak_db = 0
         self.peak_all = 0
+        self.peak_opening = 0  # on the bench's database, until the streams are open (`mark`)
+        self.opening = True
         self.max_connections = 0
 
     def run(self) -> None:
@@ -136,6 +138,8 @@ class ConnectionSampler(threading.Thread):
             while not self.stop.is_set():
                 on_db, everyone = conn.execute(sql).fetchone()  # type: ignore[misc]
                 self.peak_db = max(self.peak_db, on_db)
+                if self.opening:
+                    self.peak_opening = max(self.peak_opening, on_db)
                 self.peak_all = max(self.peak_all, everyone)
                 self.stop.wait(0.01)
 
@@ -347,13 +351,15 @@ def main() -> None:
         db0: dict[int, float] = {}
         self0 = [resource.getrusage(resource.RUSAGE_SELF)]
 
+        sampler = ConnectionSampler()
+
         def mark() -> None:
+            sampler.opening = False
             cpu0.update({p.pid: _cpu_seconds(p.pid) for p in procs})
             db0.update(_backends_cpu())
             connection.close()  # this thread's own
             self0[0] = resource.getrusage(resource.RUSAGE_SELF)
 
-        sampler = ConnectionSampler()
         sampler.start()
         try:
             result = asyncio.run(_drive(args, web_port, push_port, tokens, pks, cookie, csrf, mark))
@@ -376,8 +382,9 @@ def main() -> None:
     slots = os.environ.get("HOTLINE_PUSH_DB_SLOTS", str(settings.HOTLINE_PUSH_DB_SLOTS))
     print(f"push server: {args.push}{' (uvloop, httptools)' if args.uvicorn_fast else ''}; lines by the "
           f"{args.side}; sessions {args.sessions}; streams open {result['opened']}")  # fmt: skip
-    print(f"PostgreSQL connections, peak: {sampler.peak_db} on the bench's database, {sampler.peak_all} on the "
-          f"server (every database; max_connections {sampler.max_connections}); stream-open slots {slots}")  # fmt: skip
+    print(f"PostgreSQL connections, peak: {sampler.peak_opening} on the bench's database while the streams opened "
+          f"(stream-open slots {slots}), {sampler.peak_db} in the whole run; {sampler.peak_all} on the server "
+          f"(every database; max_connections {sampler.max_connections})")  # fmt: skip
     print(f"lines sent {result['sent']} at {args.rate:.0f}/s over {result['elapsed']:.1f} s; "
           f"201 {result['ok']}; not delivered {result['lost']}")  # fmt: skip
     if d:

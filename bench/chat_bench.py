@@ -293,7 +293,9 @@ def main() -> None:
     parser.add_argument("--push", choices=["asgi", "gthread"], default="asgi")
     parser.add_argument("--connections", type=int, default=16, help="keep-alive connections for the POSTs")
     parser.add_argument("--open-seconds", type=float, default=60.0)
-    parser.add_argument("--side", choices=["agent", "citizen"], default="agent", help="whose lines are posted")
+    parser.add_argument(
+        "--side", choices=["agent", "citizen"], default="agent", help="whose lines are posted"
+    )
     parser.add_argument("--uvicorn-fast", action="store_true", help="uvicorn --loop uvloop --http httptools")
     args = parser.parse_args()
     require_postgresql()
@@ -316,7 +318,8 @@ def main() -> None:
     csrf = secrets.token_hex(16)  # 32 characters: an unmasked CSRF secret, same in the cookie and the header
 
     env = {**os.environ, "HOTLINE_WEB_LOG_LEVEL": "warning", "DJANGO_DEBUG": "0"}
-    if args.side == "citizen":  # every line comes from 127.0.0.1: the per-address line throttle would stop them
+    if args.side == "citizen":
+        # every line comes from 127.0.0.1: the per-address line throttle would stop them
         env["HOTLINE_CHAT_LINE_RATE"] = f"{int(args.rate * args.seconds) * 2}/hour"
     env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
     python = sys.executable

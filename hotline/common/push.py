@@ -322,7 +322,9 @@ def _sync_stream(channel: str, keepalive: float, transform: Transform | None) ->
     listener = broker().listen(channel, timeout=keepalive)
     yield "retry: 2000\n\n"
     for message in listener:
-        event = _event(message, None) if not message or transform is None else _bounded_event(message, transform)
+        event = (
+            _event(message, None) if not message or transform is None else _bounded_event(message, transform)
+        )
         if event is not None:
             yield event
 

@@ -61,9 +61,7 @@ def test_a_burst_beyond_the_slots_queues_and_every_open_succeeds(slots: Any) -> 
     assert recorder.peak == 2  # never more than the slots at once (and the burst did fill them)
 
 
-def test_connections_are_closed_before_the_slot_is_freed(
-    slots: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_connections_are_closed_before_the_slot_is_freed(slots: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     slots.HOTLINE_PUSH_DB_SLOTS = 1
     recorder = Recorder()
     monkeypatch.setattr(push, "close_connections", lambda: recorder.events.append("closed"))

@@ -8,9 +8,14 @@ Publishers and streams meet in Redis (HOTLINE_PUSH_REDIS, required: the processe
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/hotline_bench HOTLINE_PUSH_REDIS=redis://127.0.0.1:6379/7 \\
         nice -n 10 python -m bench.chat_bench [--sessions 500] [--rate 50] [--seconds 30] [--push asgi|gthread]
+        [--side agent|citizen] [--uvicorn-fast]
 
 Prints delivery latency (POST sent → line received on the stream) and push latency (line committed → received),
-p50/p95/p99, with the load average and the CPU seconds of the servers and of this client.
+p50/p95/p99, with the load average and the CPU seconds of the servers and of this client, and the peak of
+PostgreSQL connections on the bench's database (sampled every 10 ms while the streams open and the lines go).
+`--side citizen` posts the citizens' lines (each to its own session, by its token) instead of the agent's;
+`--uvicorn-fast` runs uvicorn with `--loop uvloop --http httptools` (uvicorn[standard]). The stream opens' database
+work is bounded by HOTLINE_PUSH_DB_SLOTS (passed on to uvicorn, default 8).
 """
 
 from __future__ import annotations
@@ -24,7 +29,9 @@ import signal
 import statistics
 import subprocess
 import sys
+import threading
 import time
+from collections import Counter
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -91,9 +98,50 @@ def _backends_cpu() -> dict[int, float]:
     the servers' connections (gunicorn keeps its threads' connections between requests)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+            "AND application_name <> %s",
+            [SAMPLER_NAME],
         )
         return {pid: _cpu_seconds_of(pid) for (pid,) in cursor.fetchall()}
+
+
+SAMPLER_NAME = "chat-bench-sampler"
+
+
+class ConnectionSampler(threading.Thread):
+    """Counts PostgreSQL connections every 10 ms on its own connection (not counted): those to the bench's database
+    (the servers', the bench's own) and the server's whole count (every engineer's); keeps the peaks."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.stop = threading.Event()
+        self.peak_db = 0
+        self.peak_all = 0
+        self.peak_opening = 0  # on the bench's database, until the streams are open (`mark`)
+        self.opening = True
+        self.max_connections = 0
+
+    def run(self) -> None:
+        import psycopg
+
+        d = connection.settings_dict
+        with psycopg.connect(
+            dbname=d["NAME"], user=d["USER"], password=d["PASSWORD"] or None, host=d["HOST"] or None,
+            port=d["PORT"] or None, autocommit=True, application_name=SAMPLER_NAME,
+        ) as conn:  # fmt: skip
+            self.max_connections = int(conn.execute("SHOW max_connections").fetchone()[0])  # type: ignore[index]
+            sql = (
+                "SELECT count(*) FILTER (WHERE datname = current_database()), "
+                "count(*) FILTER (WHERE backend_type = 'client backend') "
+                "FROM pg_stat_activity WHERE pid <> pg_backend_pid()"
+            )
+            while not self.stop.is_set():
+                on_db, everyone = conn.execute(sql).fetchone()  # type: ignore[misc]
+                self.peak_db = max(self.peak_db, on_db)
+                if self.opening:
+                    self.peak_opening = max(self.peak_opening, on_db)
+                self.peak_all = max(self.peak_all, everyone)
+                self.stop.wait(0.01)
 
 
 def _cpu_seconds_of(pid: int) -> float:
@@ -182,7 +230,10 @@ async def _drive(args: argparse.Namespace, web_port: int, push_port: int, tokens
     while time.monotonic() < deadline and not all(s.opened.is_set() for s in streams):
         await asyncio.sleep(0.2)
     opened = [i for i, s in enumerate(streams) if s.opened.is_set()]
-    print(f"streams open: {len(opened)} / {len(streams)} (within {args.open_seconds:.0f} s)", flush=True)
+    opening = time.monotonic() - (deadline - args.open_seconds)
+    refused = Counter(s.status or "no answer" for s in streams if not s.opened.is_set())
+    print(f"streams open: {len(opened)} / {len(streams)} in {opening:.1f} s (waited up to {args.open_seconds:.0f} s)"
+          + (f"; not open: {dict(refused)}" if refused else ""), flush=True)  # fmt: skip
     await asyncio.sleep(1.0)  # the last stream's request finished
     await asyncio.to_thread(mark)  # the CPU figures count the lines from here, not the streams' opening
     pool: asyncio.Queue[Any] = asyncio.Queue()
@@ -202,8 +253,9 @@ async def _drive(args: argparse.Namespace, web_port: int, push_port: int, tokens
         i = opened[n % len(opened)] if opened else n % len(streams)
         text = f"bench line {n} session {i}"
         sent[text] = (i, time.time())
+        path = f"/portal/chat/{tokens[i]}/send/" if args.side == "citizen" else f"/intake/chat/{pks[i]}/send/"
         pending.append(asyncio.create_task(_timed(_post(
-            web_port, f"/intake/chat/{pks[i]}/send/", f"text={text.replace(' ', '+')}", cookie, csrf, pool
+            web_port, path, f"text={text.replace(' ', '+')}", cookie, csrf, pool
         ))))  # fmt: skip
     statuses = list(await asyncio.gather(*pending))
     await asyncio.sleep(2.0)  # the last lines in flight
@@ -240,7 +292,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--push", choices=["asgi", "gthread"], default="asgi")
     parser.add_argument("--connections", type=int, default=16, help="keep-alive connections for the POSTs")
-    parser.add_argument("--open-seconds", type=float, default=30.0)
+    parser.add_argument("--open-seconds", type=float, default=60.0)
+    parser.add_argument(
+        "--side", choices=["agent", "citizen"], default="agent", help="whose lines are posted"
+    )
+    parser.add_argument("--uvicorn-fast", action="store_true", help="uvicorn --loop uvloop --http httptools")
     args = parser.parse_args()
     require_postgresql()
     if not settings.HOTLINE_PUSH_REDIS:
@@ -262,6 +318,9 @@ def main() -> None:
     csrf = secrets.token_hex(16)  # 32 characters: an unmasked CSRF secret, same in the cookie and the header
 
     env = {**os.environ, "HOTLINE_WEB_LOG_LEVEL": "warning", "DJANGO_DEBUG": "0"}
+    if args.side == "citizen":
+        # every line comes from 127.0.0.1: the per-address line throttle would stop them
+        env["HOTLINE_CHAT_LINE_RATE"] = f"{int(args.rate * args.seconds) * 2}/hour"
     env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
     python = sys.executable
     bin_dir = Path(python).parent
@@ -279,9 +338,10 @@ def main() -> None:
     push_port = web_port
     if args.push == "asgi":
         push_port = _free_port()
+        fast = ["--loop", "uvloop", "--http", "httptools"] if args.uvicorn_fast else []
         push = subprocess.Popen(
             [str(bin_dir / "uvicorn"), "config.asgi:application", "--host", "127.0.0.1", "--port",
-             str(push_port), "--no-access-log", "--log-level", "warning"],
+             str(push_port), "--no-access-log", "--log-level", "warning", *fast],
             cwd=ROOT, env={**env, "DATABASE_CONN_MAX_AGE": "0", "HOTLINE_WARM_UP": "0"},
         )  # fmt: skip
         procs.append(push)
@@ -294,13 +354,21 @@ def main() -> None:
         db0: dict[int, float] = {}
         self0 = [resource.getrusage(resource.RUSAGE_SELF)]
 
+        sampler = ConnectionSampler()
+
         def mark() -> None:
+            sampler.opening = False
             cpu0.update({p.pid: _cpu_seconds(p.pid) for p in procs})
             db0.update(_backends_cpu())
             connection.close()  # this thread's own
             self0[0] = resource.getrusage(resource.RUSAGE_SELF)
 
-        result = asyncio.run(_drive(args, web_port, push_port, tokens, pks, cookie, csrf, mark))
+        sampler.start()
+        try:
+            result = asyncio.run(_drive(args, web_port, push_port, tokens, pks, cookie, csrf, mark))
+        finally:
+            sampler.stop.set()
+            sampler.join(5)
         cpu1 = {p.pid: _cpu_seconds(p.pid) for p in procs}
         self1 = resource.getrusage(resource.RUSAGE_SELF)
         db1 = _backends_cpu()
@@ -314,7 +382,12 @@ def main() -> None:
                 p.kill()
     load = os.getloadavg()
     d, pu = result["delivery"], result["push"]
-    print(f"push server: {args.push}; sessions {args.sessions}; streams open {result['opened']}")
+    slots = os.environ.get("HOTLINE_PUSH_DB_SLOTS", str(settings.HOTLINE_PUSH_DB_SLOTS))
+    print(f"push server: {args.push}{' (uvloop, httptools)' if args.uvicorn_fast else ''}; lines by the "
+          f"{args.side}; sessions {args.sessions}; streams open {result['opened']}")  # fmt: skip
+    print(f"PostgreSQL connections, peak: {sampler.peak_opening} on the bench's database while the streams opened "
+          f"(stream-open slots {slots}), {sampler.peak_db} in the whole run; {sampler.peak_all} on the server "
+          f"(every database; max_connections {sampler.max_connections})")  # fmt: skip
     print(f"lines sent {result['sent']} at {args.rate:.0f}/s over {result['elapsed']:.1f} s; "
           f"201 {result['ok']}; not delivered {result['lost']}")  # fmt: skip
     if d:

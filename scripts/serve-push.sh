@@ -13,7 +13,8 @@ if [ -z "${HOTLINE_PUSH_REDIS:-}${HOTLINE_TELEPHONY_REDIS:-}" ]; then
   exit 2
 fi
 bind=${HOTLINE_PUSH_BIND:-127.0.0.1:8001}
-# A stream's view reads the database once (who may listen); no connection is kept between requests.
+# A stream's view reads the database once (who may listen), inside one of HOTLINE_PUSH_DB_SLOTS (default 8: the
+# most connections a burst of stream opens takes at once); no connection is kept between requests.
 export DATABASE_CONN_MAX_AGE=0
 # The push server needs none of what the pages warm up (jieba, the search index, templates).
 export HOTLINE_WARM_UP=${HOTLINE_PUSH_WARM_UP:-0}

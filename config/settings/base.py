@@ -309,6 +309,13 @@ HOTLINE_TELEPHONY = os.environ.get("HOTLINE_TELEPHONY", "auto")  # auto | on | o
 HOTLINE_TELEPHONY_REDIS = os.environ.get("HOTLINE_TELEPHONY_REDIS", "")
 # Push to browsers across processes (boards, chat, call bar); falls back to HOTLINE_TELEPHONY_REDIS.
 HOTLINE_PUSH_REDIS = os.environ.get("HOTLINE_PUSH_REDIS", "")
+# The most database connections a process's SSE stream opens (sign-in, session, who may listen) use at once: a
+# burst of opens beyond it waits its turn, for up to the given seconds (then 503), instead of each opening a
+# PostgreSQL connection at the same moment (common/push.py `stream_view`). Open streams hold none.
+HOTLINE_PUSH_DB_SLOTS = int(os.environ.get("HOTLINE_PUSH_DB_SLOTS", "8"))
+HOTLINE_PUSH_DB_WAIT_SECONDS = float(os.environ.get("HOTLINE_PUSH_DB_WAIT_SECONDS", "30"))
+# Online chat: the citizens' lines per client address (all their sessions together).
+HOTLINE_CHAT_LINE_RATE = os.environ.get("HOTLINE_CHAT_LINE_RATE", "600/hour")
 # An agent-state change made on its own (ready / not ready) commits without waiting for the WAL flush (its push
 # to the screen is not held up; a PostgreSQL crash may forget the last ~0.2 s of them). Calls' CDRs never.
 HOTLINE_AGENT_STATE_ASYNC_COMMIT = os.environ.get("HOTLINE_AGENT_STATE_ASYNC_COMMIT", "1") == "1"

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 
 from hotline.common.errors import NotAllowed, NotFound
+from hotline.common.push import stream_view
 from hotline.orgs.models import Unit, User
 from hotline.orgs.selectors import sees_everything
 
@@ -62,6 +63,7 @@ def board(request: HttpRequest) -> HttpResponse:
     return render(request, "analytics/board.html", context)
 
 
+@stream_view
 @login_required
 def cases_stream(request: HttpRequest) -> HttpResponseBase:
     user = _viewer(request)
@@ -73,6 +75,7 @@ def cases_stream(request: HttpRequest) -> HttpResponseBase:
     return live.snapshot_stream(request, live.CASES, key, lambda: boards.case_board(unit))
 
 
+@stream_view
 @login_required
 def calls_stream(request: HttpRequest) -> HttpResponseBase:
     user = _viewer(request)
@@ -100,6 +103,7 @@ def screen(request: HttpRequest) -> HttpResponse:
     return render(request, "analytics/screen.html", context)
 
 
+@stream_view
 @login_required
 def screen_stream(request: HttpRequest) -> HttpResponseBase:
     user = _viewer(request)

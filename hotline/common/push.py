@@ -8,6 +8,8 @@ chosen by the owning package (`agent:<pk>`, `board:unit:<pk>` ...); `sse_respons
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import json
 import logging
 import os
@@ -20,7 +22,8 @@ from typing import Any
 from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
 from django.db import connections, transaction
-from django.http import HttpRequest, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
+from django.utils.translation import gettext as _
 
 KEEPALIVE_SECONDS = 15.0
 RECONNECT_SECONDS = 1.0  # wait before a pub/sub reader reconnects after Redis dropped it
@@ -236,11 +239,92 @@ def _event(message: str | None, transform: Transform | None) -> str | None:
     return f"data: {message}\n\n" if message else ": keep-alive\n\n"
 
 
+# --------------------------------------------------------------------------- the streams' database work, bounded
+#
+# A stream's view reads the database once (sign-in, session, who may listen) and then holds no connection while
+# it streams. Under ASGI every request's sync part runs in a thread of its own, so a burst of stream opens (500
+# citizens' chats at once) would open one PostgreSQL connection each at the same moment, past max_connections.
+# `db_section` runs that work inside a process-wide semaphore of HOTLINE_PUSH_DB_SLOTS (the most connections
+# the stream opens of one process take at once) and closes the thread's connections before it lets the next one
+# in; a burst beyond the slots waits its turn (up to HOTLINE_PUSH_DB_WAIT_SECONDS, then 503).
+
+
+class StreamsBusy(Exception):
+    """No slot for a stream's database work came free in time."""
+
+
+_slots: threading.BoundedSemaphore | None = None
+_slots_lock = threading.Lock()
+
+
+def _db_slots() -> threading.BoundedSemaphore:
+    global _slots
+    with _slots_lock:
+        if _slots is None:
+            _slots = threading.BoundedSemaphore(max(1, int(getattr(settings, "HOTLINE_PUSH_DB_SLOTS", 8))))
+        return _slots
+
+
+def close_connections() -> None:
+    """This thread's database connections closed (not one inside a transaction: a test's, or the caller's)."""
+    for conn in connections.all(initialized_only=True):
+        if not conn.in_atomic_block:
+            conn.close()
+
+
+@contextlib.contextmanager
+def db_section() -> Iterator[None]:
+    """A bounded piece of a stream's database work: waits for one of the process's slots (StreamsBusy after
+    HOTLINE_PUSH_DB_WAIT_SECONDS), and on leaving closes the connections it opened before freeing the slot."""
+    slots = _db_slots()
+    if not slots.acquire(timeout=float(getattr(settings, "HOTLINE_PUSH_DB_WAIT_SECONDS", 30.0))):
+        raise StreamsBusy
+    try:
+        yield
+    finally:
+        try:
+            close_connections()
+        finally:
+            slots.release()
+
+
+def stream_view(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """For a view answering with `sse_response`, outermost (above `login_required`, whose sign-in read is part of
+    the work): the view runs inside `db_section`, so stream opens use at most HOTLINE_PUSH_DB_SLOTS connections
+    at once and none once streaming. A burst beyond the slots queues; one that waited too long gets 503."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        try:
+            with db_section():
+                return view(request, *args, **kwargs)
+        except StreamsBusy:
+            response = HttpResponse(
+                _("服务繁忙，请稍后重试"), status=503, content_type="text/plain; charset=utf-8"
+            )
+            response["Retry-After"] = "2"
+            return response
+
+    wrapped.bounded_stream = True  # type: ignore[attr-defined]  # tests/common/test_push_slots.py
+    return wrapped
+
+
+def _bounded_event(message: str, transform: Transform) -> str | None:
+    """A transform (it may query the database) inside a slot, its connection closed after."""
+    try:
+        with db_section():
+            return _event(message, transform)
+    except StreamsBusy:
+        return None
+
+
 def _sync_stream(channel: str, keepalive: float, transform: Transform | None) -> Iterator[str]:
     listener = broker().listen(channel, timeout=keepalive)
     yield "retry: 2000\n\n"
     for message in listener:
-        event = _event(message, transform)
+        event = (
+            _event(message, None) if not message or transform is None else _bounded_event(message, transform)
+        )
         if event is not None:
             yield event
 
@@ -248,7 +332,7 @@ def _sync_stream(channel: str, keepalive: float, transform: Transform | None) ->
 async def _async_stream(channel: str, keepalive: float, transform: Transform | None) -> AsyncIterator[str]:
     """Under ASGI (scripts/serve-push.sh): every stream waits on the event loop, so one worker holds hundreds of
     them (a thread per stream, as under gunicorn's threads, would not). A transform (it may query the database)
-    runs in a worker thread."""
+    runs in a worker thread, inside a `db_section`."""
     listener = broker().alisten(channel, timeout=keepalive)
     try:
         async for message in listener:
@@ -256,7 +340,7 @@ async def _async_stream(channel: str, keepalive: float, transform: Transform | N
                 yield "retry: 2000\n\n"
                 continue
             if message and transform is not None:
-                event = await asyncio.to_thread(_event, message, transform)
+                event = await asyncio.to_thread(_bounded_event, message, transform)
             else:
                 event = _event(message, None)
             if event is not None:
@@ -273,13 +357,11 @@ def sse_response(
     transform: Transform | None = None,
 ) -> StreamingHttpResponse:
     """An SSE stream of `channel`; the caller has already checked that the user may read it. `transform` rewrites
-    each message for this subscriber.
+    each message for this subscriber (inside a `db_section`, as the view should be: `stream_view`).
 
     The stream needs no database: the view's connection is closed now (outside a transaction) instead of when
     the stream ends, or every open stream would hold one (500 chat streams > PostgreSQL's max_connections)."""
-    for conn in connections.all(initialized_only=True):
-        if not conn.in_atomic_block:
-            conn.close()
+    close_connections()
     if isinstance(request, ASGIRequest):
         stream: Iterator[str] | AsyncIterator[str] = _async_stream(channel, keepalive, transform)
     else:

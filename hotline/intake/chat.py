@@ -214,8 +214,25 @@ def _clean(text: str) -> str:
     return text
 
 
-def chat_say_citizen(*, session: ChatSession, text: str) -> ChatLine:
+def chat_say_citizen(*, session: ChatSession | str, text: str) -> ChatLine:
+    """The citizen's line (any channel); the first one of a waiting session without a skill group routes it.
+
+    `session` may be the citizen's token: the portal's send view (the citizens' side of a busy chat desk) then
+    loads nothing, and on PostgreSQL one statement (`_citizen_says_at_once`) finds and locks the session by its
+    token, checks it is open and under MAX_LINES, and inserts the line. Anything that statement does not take
+    (no such token, closed, full, or a first line still to be routed) goes the general way below, which says
+    why (NotFound, "closed", "throttled") or routes. The push goes out after commit either way."""
     text = _clean(text)
+    if isinstance(session, str):
+        token = session
+        if connection.vendor == "postgresql" and token and len(token) <= 64:
+            line = _citizen_says_at_once(_token_hash(token), text)
+            if line is not None:
+                return line
+        found = session_for_token(token)
+        if found is None:
+            raise NotFound(_("会话不存在"))
+        session = found
     with transaction.atomic():
         session = _locked(session)
         if session.status == ChatStatus.CLOSED:
@@ -228,6 +245,42 @@ def chat_say_citizen(*, session: ChatSession, text: str) -> ChatLine:
             if session.queue_id is not None:
                 _status_changed(session)
         return _add_line(session, ChatAuthor.CITIZEN, text)
+
+
+_CITIZEN_SQL: list[str] = []
+
+
+def _citizen_says_at_once(token_hash: str, text: str) -> ChatLine | None:
+    """PostgreSQL: the citizen's line in one statement — lock the session of `token_hash` if it is not closed and
+    needs no routing (a skill group already, no longer waiting, or the citizen has written before), insert the
+    line if the session holds fewer than MAX_LINES. None (nothing written) otherwise. A close, which locks the
+    same row, is either before (no line) or after. The line count is read as the statement starts: lines
+    committed while it waited for the lock are not counted, so a flood stops at MAX_LINES plus a few."""
+    if not _CITIZEN_SQL:
+        q = connection.ops.quote_name
+        sessions, lines = q(ChatSession._meta.db_table), q(ChatLine._meta.db_table)
+        _CITIZEN_SQL.append(
+            f"WITH s AS (SELECT c.id, c.channel FROM {sessions} c WHERE c.token_hash = %(hash)s "
+            f"AND c.status <> %(closed)s AND (c.queue_id IS NOT NULL OR c.status <> %(waiting)s "
+            f"OR EXISTS (SELECT 1 FROM {lines} x WHERE x.session_id = c.id AND x.author = %(author)s)) "
+            f"FOR UPDATE OF c), "
+            f"l AS (INSERT INTO {lines} (session_id, author, agent_id, text, at) "
+            f"SELECT s.id, %(author)s, NULL, %(text)s, %(at)s FROM s "
+            f"WHERE (SELECT count(*) FROM {lines} n WHERE n.session_id = s.id) < %(max)s RETURNING id, session_id) "
+            f"SELECT l.id, l.session_id, s.channel FROM l CROSS JOIN s"
+        )
+    at = clock.now()
+    params: dict[str, Any] = {"hash": token_hash, "closed": ChatStatus.CLOSED, "waiting": ChatStatus.WAITING,
+              "author": ChatAuthor.CITIZEN, "text": text, "at": at, "max": MAX_LINES}  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(_CITIZEN_SQL[0], params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    line = ChatLine(pk=row[0], session_id=row[1], author=ChatAuthor.CITIZEN, text=text, at=at)
+    line._state.adding = False
+    _announce(line, row[2])
+    return line
 
 
 def chat_accept(*, session: ChatSession, agent: User) -> ChatSession:

@@ -16,7 +16,7 @@ from hotline.common import clock
 from hotline.common.audit import audit_access
 from hotline.common.errors import ServiceError
 from hotline.common.http import error_text, get_or_404, report_error
-from hotline.common.push import sse_response
+from hotline.common.push import sse_response, stream_view
 from hotline.orgs.models import User
 
 from . import push, selectors, services
@@ -135,6 +135,7 @@ def _no_seat() -> str:
     return _("当前账号未绑定坐席工号")
 
 
+@stream_view
 @login_required
 def events(request: HttpRequest) -> HttpResponseBase:
     """SSE: the signed-in agent's own state and ringing calls (never anyone else's)."""
@@ -430,6 +431,7 @@ def monitor_board(request: HttpRequest) -> HttpResponse:
     return render(request, "telephony/_monitor_board.html", _board_context(user))
 
 
+@stream_view
 @login_required
 def monitor_events(request: HttpRequest) -> HttpResponseBase:
     """SSE: board changes (agent states, calls arriving, queued, answered, ended) for supervisors."""

@@ -14,6 +14,9 @@ embedding included, one thread), cache cold.
 `dispatch_eval` trains (configuration chosen by `select_config` on the training rows alone) on the other 397
 labelled messages + the unlabelled pool + the taxonomy, scored once on the 98.
 
+`--train-cv`: the shipped classifier under k-fold CV (× `--repeats` seeds) on the 397 training messages only (the
+held-out 98 dropped first): the figure changes are chosen by. `--timing`: the time per prediction only.
+
 `--quick`: no nested selection, the shipped configuration only. `--baseline` adds the plain char TF-IDF + linear
 SVM. `--candidates` prints the k-fold accuracy (mean and sd over folds, `--repeats` seeds) of each candidate on its
 own: char TF-IDF + linear SVM, jieba word TF-IDF + linear SVM, the title's e5 embedding with a logistic regression

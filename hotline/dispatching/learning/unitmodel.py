@@ -56,6 +56,7 @@ class UnitModel:
             svm_temperature=4.0,
             embed_weight=0.5,
             zero_shot_weight=0.0,
+            combine="average",
         )
         classifier = TextClassifier(config, cache)
         classifier.fit(

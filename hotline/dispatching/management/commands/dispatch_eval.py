@@ -3,7 +3,7 @@
     python manage.py dispatch_eval --train LABELLED.csv --predict < messages.jsonl > labels.jsonl
 
 Trains on the labelled CSV (columns as messages_labeled_sample495.csv: 留言主题, 留言详情, 一级标签), plus the
-unlabelled messages (--unlabeled, self-training) and the taxonomy (--taxonomy, its names as label descriptions);
+unlabelled messages (--unlabeled: the TF-IDF vocabulary; self-training if configured) and the taxonomy (--taxonomy, its names as label descriptions);
 when these two options are not given, `messages_unlabeled*.csv` and `taxonomy_three_level.csv` beside the
 training CSV are used if present. Then reads JSON lines {"id","title","content"} on stdin and writes
 {"id","label","confidence"} lines (label: a first-level category seen in the training labels). Embeddings

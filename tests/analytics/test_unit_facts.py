@@ -16,6 +16,7 @@ from hotline.analytics.facts.models import FactState, UnitFact, UnitFactDay
 from hotline.analytics.reports import presets
 from hotline.cases import services
 from hotline.cases.events import run_queued
+from hotline.cases.models import CaseEvent
 from hotline.common import clock
 from tests.analytics.reports_fixture import PERIOD, RUN_AT, T0, main_of
 from tests.analytics.reports_fixture import build as build_month
@@ -165,3 +166,46 @@ def test_the_job_builds_the_unit_facts_of_facts_built_before_them(month, city, p
     assert FactState.objects.get().units_built_at is not None
     spec, _rows = compare(people.dispatcher, params)
     assert spec.facts_as_of is not None
+
+
+def test_every_case_action_is_classified_for_the_day_marks():
+    """A new action must be put in one of the two sets (one that is in neither still marks: the safe default)."""
+    from hotline.cases.lifecycle import Action
+
+    assert units.PAST_CHANGING_ACTIONS.isdisjoint(units.PAST_KEEPING_ACTIONS)
+    assert set(Action.values) == set(units.PAST_CHANGING_ACTIONS | units.PAST_KEEPING_ACTIONS)
+
+
+def test_only_an_event_that_can_change_a_past_day_marks_it(month, city, people):
+    """C (dispatched on 23 November, never signed for): the office's reminder and the unit's handling note cannot
+    change a day before today and mark nothing; signing for it changes its clock's day (23 November) and marks
+    it."""
+    with clock.frozen_now(RUN_AT):
+        run_queued()
+        build.rebuild()
+    UnitFactDay.objects.all().delete()
+    with clock.frozen_now(RUN_AT - 2 * H):
+        services.case_urge(case=fresh(month.c), actor=people.dispatcher, expected_version=None, message="请尽快办理")
+    with clock.frozen_now(RUN_AT):
+        run_queued()
+    assert not UnitFactDay.objects.exists()
+    with clock.frozen_now(RUN_AT - H):
+        services.assignment_sign_for(assignment=main_of(month.c), actor=people.west, expected_version=None)
+        services.assignment_record_handling(
+            assignment=main_of(month.c), actor=people.west, expected_version=None, result="已联系"
+        )
+    with clock.frozen_now(RUN_AT):
+        run_queued()
+    assert dt.date(2026, 11, 23) in set(UnitFactDay.objects.values_list("day", flat=True))
+    # a satisfied callback writes a row of its own day only; a dissatisfied one (to be redone) reopens the main
+    # assignment reported on an earlier day. A's two callbacks, replayed through the receiver:
+    UnitFactDay.objects.all().delete()
+    redo, closed = (
+        CaseEvent.objects.filter(case=month.a, action="callback", to_status=status).get()
+        for status in ("redo", "closed")
+    )
+    with clock.frozen_now(RUN_AT):
+        units.mark_unit_days(events=[closed])
+        assert not UnitFactDay.objects.exists()
+        units.mark_unit_days(events=[redo])
+    assert UnitFactDay.objects.exists()

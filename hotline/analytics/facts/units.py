@@ -37,6 +37,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q, Sum
 
+from hotline.cases.lifecycle import Action
 from hotline.cases.models import (
     SATISFIED_RATINGS,
     Assignment,
@@ -256,14 +257,93 @@ def rebuild() -> int:
     return UnitFact.objects.count()
 
 
+# What each case action can do to the unit facts of the days before today (the rows above: sign-for clocks by
+# their start, reported assignments by their report, callbacks and redo events by their day, credited to the
+# case's main unit and to the scopes of every unit given the case to handle).
+# - It can change them: it signs for an assignment whose clock started earlier; it adds a unit to handle the case
+#   or changes its main unit (the scopes and grouping unit of its earlier callbacks and redo events); it reopens
+#   an assignment reported earlier (that report's completion row goes); merging moves a request between cases.
+PAST_CHANGING_ACTIONS = frozenset(
+    {
+        Action.DISPATCH,
+        Action.REASSIGN,
+        Action.APPROVE_RETURN,
+        Action.FORWARD,
+        Action.ADD_ASSISTING,
+        Action.SIGN_FOR,
+        Action.SEND_BACK,  # its parent back to handling, its siblings cancelled (rare; marked to be safe)
+        Action.REJECT_RETURN,  # reopens the returned assignment
+        Action.RETURN_OPINION,  # reopens an assisting unit's reported opinion
+        Action.REVIEW_REJECT,  # reopens the main assignment reported earlier
+        Action.SUPERVISION_OPINION,  # idem
+        Action.CALLBACK,  # only when it sends the case to be redone (`_changes_past_days`): reopens the main
+        Action.MERGE,
+        Action.MERGE_IN,
+        Action.UNMERGE,
+        Action.UNMERGE_OUT,
+    }
+)
+# - It cannot: it writes only rows of today (a report or an assisting opinion finishes its assignment now, a
+#   callback that closes the case is a row of today), touches what no unit fact reads (notes, reminders, warnings
+#   and cards of the deadline sweep — most events of old cases —, messages, marks, extensions of open
+#   assignments, which have no completion row yet) or comes before any dispatch. An action in neither set (a
+#   kind added later) marks, as every event did before.
+PAST_KEEPING_ACTIONS = frozenset(
+    {
+        Action.CREATE,
+        Action.SAVE_DRAFT,
+        Action.SUBMIT,
+        Action.ARCHIVE,
+        Action.PROPOSE_NOT_ACCEPTED,
+        Action.CONFIRM_NOT_ACCEPTED,
+        Action.REJECT_NOT_ACCEPTED,
+        Action.RETURN_TO_AGENT,
+        Action.CLOSE_DIRECTLY,
+        Action.ASK_LEADER,
+        Action.LEADER_INSTRUCT,
+        Action.RECORD_HANDLING,
+        Action.REPORT,
+        Action.RETURN_TO_OFFICE,  # the open assignment waits for the office's ruling: no row of an earlier day
+        Action.REQUEST_EXTENSION,
+        Action.DECIDE_EXTENSION,  # moves the deadlines of open assignments only
+        Action.GIVE_OPINION,
+        Action.REVIEW_ACCEPT,
+        Action.OFFICE_CLOSE,  # cancels the open assignments (no completion row; their units stay handling units)
+        Action.SET_CLOSE_MARKS,
+        Action.SET_VIOLATION,
+        Action.RESET_PASSWORD,
+        Action.URGE,
+        Action.SMS_CITIZEN,
+        Action.EMERGENCY_TRANSFER,
+        Action.EMERGENCY_FEEDBACK,
+        Action.CITIZEN_MESSAGE,
+        Action.SLA_WARNING,
+        Action.SLA_YELLOW,
+        Action.SLA_RED,
+        Action.SLA_REMINDER,
+    }
+)
+
+
+def _changes_past_days(event: Any) -> bool:
+    if event.action == Action.CALLBACK:
+        return bool(event.to_status == CaseStatus.REDO)  # satisfied: closed; twice dissatisfied: supervised
+    return event.action not in PAST_KEEPING_ACTIONS
+
+
 def mark_unit_days(*, events: list[Any], **_: Any) -> None:
-    """Queued receiver of every case event, once per batch: the days before today of the events of the batch's
-    cases (reports, callbacks, dispatches: where their unit facts may sit) must be recomputed — a case's main
-    unit, its handling units, an assignment's report or signing change figures filed on those days."""
+    """Queued receiver of every case event, once per batch: for the events that can change a day before today
+    (`PAST_CHANGING_ACTIONS`), the days before today of their cases' events (reports, callbacks, dispatches:
+    where their unit facts may sit) must be recomputed — a case's main unit, its handling units, an assignment's
+    report or signing change figures filed on those days."""
     from django.db.models.functions import TruncDate
 
     midnight = day_bounds(local_day(clock.now()))[0]
-    ids = {event.case_id for event in events if event.case.created_at < midnight}  # today's: no old days
+    ids = {
+        event.case_id
+        for event in events
+        if _changes_past_days(event) and event.case.created_at < midnight  # today's cases: no old days
+    }
     if not ids:
         return
     days = (

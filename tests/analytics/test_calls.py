@@ -309,7 +309,10 @@ def test_volume_and_skill_group_rows_click_through_to_their_calls(city, people, 
     ]
     assert ids({"hour": "09"}) == ["c1", "c2", "n1"]  # the same hour on both days, as the bucket counts
     halves = calls.volume(two_days, "halfhour")
-    assert {r["bucket"]: (r["inbound"], r["detail_filter"]["hour"]) for r in halves}["09:30–09:59"] == (1, "09:30")
+    assert {r["bucket"]: (r["inbound"], r["detail_filter"]["hour"]) for r in halves}["09:30–09:59"] == (
+        1,
+        "09:30",
+    )
     assert ids({"hour": "09:30"}) == ["c2"] and ids({"hour": "09:00"}) == ["c1", "n1"]
     for row in halves:
         assert len(ids(row["detail_filter"])) == row["inbound"]
@@ -333,7 +336,9 @@ def test_volume_and_skill_group_rows_click_through_to_their_calls(city, people, 
     page = office.get("/analytics/calls/", {**query, "report": "volume", "grain": "day"}).content.decode()
     assert 'href="?report=detail&amp;from=2026-11-25&amp;to=2026-11-25"' in page
     assert 'href="?report=detail&amp;from=2026-11-24&amp;to=2026-11-25"' in page  # the total row
-    page = office.get("/analytics/calls/", {**query, "report": "volume", "grain": "halfhour"}).content.decode()
+    page = office.get(
+        "/analytics/calls/", {**query, "report": "volume", "grain": "halfhour"}
+    ).content.decode()
     assert 'href="?report=detail&amp;from=2026-11-24&amp;to=2026-11-25&amp;hour=09%3A30"' in page
     page = office.get("/analytics/calls/", {**query, "report": "queues"}).content.decode()
     assert 'href="?report=detail&amp;from=2026-11-24&amp;to=2026-11-25&amp;queue=tax"' in page

@@ -255,7 +255,11 @@ def test_sla_alerts_count_the_sweeps_warnings_and_cards_to_the_scopes_units(city
         CaseEvent.objects.create(case=case, at=at, unit=unit, action=action)
     whole = m.sla_alerts(scope())
     assert whole.value == 3
-    assert [(b["key"], b["n"]) for b in whole.breakdown] == [("sla_warning", 1), ("sla_yellow", 1), ("sla_red", 1)]
+    assert [(b["key"], b["n"]) for b in whole.breakdown] == [
+        ("sla_warning", 1),
+        ("sla_yellow", 1),
+        ("sla_red", 1),
+    ]
     assert m.sla_alerts(scope(unit=city.east)).value == 2  # the street's, through the district's subtree
     assert m.sla_alerts(scope(unit=city.liyuan)).value == 2
     assert m.sla_alerts(scope(unit=city.west)).value == 1

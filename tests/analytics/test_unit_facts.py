@@ -185,7 +185,9 @@ def test_only_an_event_that_can_change_a_past_day_marks_it(month, city, people):
         build.rebuild()
     UnitFactDay.objects.all().delete()
     with clock.frozen_now(RUN_AT - 2 * H):
-        services.case_urge(case=fresh(month.c), actor=people.dispatcher, expected_version=None, message="请尽快办理")
+        services.case_urge(
+            case=fresh(month.c), actor=people.dispatcher, expected_version=None, message="请尽快办理"
+        )
     with clock.frozen_now(RUN_AT):
         run_queued()
     assert not UnitFactDay.objects.exists()
@@ -246,7 +248,10 @@ def test_whole_months_come_from_the_monthly_rows_and_follow_a_recomputed_day(mon
     for user in (people.dispatcher, people.east_leader):
         for key in REPORTS:
             compare(user, {**presets.preset(key).params, **PERIOD})
-            compare(user, {**presets.preset(key).params, "period": "custom", "from": "2026-11-01", "to": "2026-11-30"})
+            compare(
+                user,
+                {**presets.preset(key).params, "period": "custom", "from": "2026-11-01", "to": "2026-11-30"},
+            )
     params = {**presets.preset("unit_efficiency").params, **PERIOD}
     _spec, before = table(people.dispatcher, params)
     saved = list(UnitMonthFact.objects.filter(scope=0).values_list("pk", "n"))

@@ -637,9 +637,13 @@ def sla_alerts(scope: Scope) -> Figure:
     from hotline.cases.lifecycle import Action
 
     labels = dict(Action.choices)
-    got = dict(sla_alert_rows(scope).values("action").annotate(n=Count("id")).values_list("action", "n"))
-    breakdown = [{"key": k, "name": str(labels.get(k, k)), "n": got.get(k, 0)} for k in SLA_ALERTS]
-    return Figure(value=sum(b["n"] for b in breakdown), breakdown=breakdown)
+    got: dict[str, int] = dict(
+        sla_alert_rows(scope).values("action").annotate(n=Count("id")).values_list("action", "n")
+    )
+    breakdown: list[dict[str, Any]] = [
+        {"key": k, "name": str(labels.get(k, k)), "n": got.get(k, 0)} for k in SLA_ALERTS
+    ]
+    return Figure(value=sum(got.get(k, 0) for k in SLA_ALERTS), breakdown=breakdown)
 
 
 def average_of(seconds: int | float | None, count: int) -> Figure:

@@ -38,7 +38,7 @@ from bench.screen_bench import backend_cpu_ms
 from hotline.analytics import bigscreen
 from hotline.analytics.crosstab import engine
 from hotline.analytics.facts import build, read, units
-from hotline.analytics.facts.models import CaseFact
+from hotline.analytics.facts.models import CaseFact, FactState
 from hotline.analytics.kpi import services as kpi
 from hotline.analytics.kpi.models import AssessmentPeriod, Indicator, Scheme
 from hotline.analytics.measures import Scope
@@ -123,6 +123,14 @@ def freshness_costs(args: argparse.Namespace) -> None:
         )
         n, size = cur.fetchone()
     print(f"   unit facts (unit efficiency, satisfaction by unit): {n:,} rows, {size}")
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT count(*), pg_size_pretty(pg_total_relation_size('analytics_unitmonthfact')) "
+            "FROM analytics_unitmonthfact"
+        )
+        n, size = cur.fetchone()
+    unit_through = FactState.objects.values_list("unit_months_through", flat=True).first()
+    print(f"   unit facts' monthly rollup: {n:,} rows, {size} (whole months through {unit_through})")
     if args.rebuild:
         walls, cpus, dbs, rows = timed(units.rebuild, 1)
         line(f"C full build of the unit facts alone ({rows:,} rows)", walls, cpus, dbs, None)
@@ -136,6 +144,9 @@ def freshness_costs(args: argparse.Namespace) -> None:
             dbs,
             None,
         )
+    if unit_through is not None:
+        walls, cpus, dbs, _ = timed(lambda: units.recompute_month(unit_through), 1)
+        line(f"C recompute one month's unit rollup ({unit_through:%Y-%m})", walls, cpus, dbs, None)
     today = timezone.localtime(clock.now()).date()
     days = iter([today - dt.timedelta(days=i) for i in range(1, 1 + args.runs)])
     walls, cpus, dbs, _ = timed(lambda: build.recompute_day(next(days)), args.runs)

@@ -31,7 +31,7 @@ STATE_LABELS = {
 }
 
 
-DRILLED = ("trunk", "ivr", "controls", "agents")
+DRILLED = ("volume", "queues", "trunk", "ivr", "controls", "agents")
 DETAIL_PER_PAGE = 50
 EXPORT_LIMIT = 100_000  # rows of one exported call detail; the file says so when the period has more
 DETAIL_LABELS = {
@@ -40,6 +40,8 @@ DETAIL_LABELS = {
     "ivr_node": gettext_lazy("语音导航节点"),
     "agent": gettext_lazy("坐席工号"),
     "control": gettext_lazy("通话控制"),
+    "queue": gettext_lazy("技能组"),
+    "hour": gettext_lazy("时段"),
 }
 
 

@@ -42,6 +42,8 @@ def call_reports(request: HttpRequest) -> HttpResponse:
     control = detail_filters.get("control")
     if control and control not in {"any", "hold", *(str(kind) for _key, kind in calls.CONTROL_COLUMNS)}:
         errors["control"] = [_("通话控制类型无效")]
+    if detail_filters.get("hour") and not calls.HOUR_FILTER.match(detail_filters["hour"]):
+        errors["hour"] = [_("时段应为 00–23 点或半点（如 09、09:30）")]
     if errors:
         context = {"errors": errors, "reports": REPORTS, "grains": calls.GRAIN_LABELS, "period": period}
         return render(request, "analytics/calls.html", context, status=400)

@@ -16,6 +16,7 @@ Definitions (the same as the measures in measures.py where both exist):
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -153,6 +154,27 @@ def _label(grain: str, row: dict[str, Any]) -> str:
     return f"{b:02d}:{start:02d}–{b:02d}:{start + 29:02d}"
 
 
+def _bucket_filter(grain: str, row: dict[str, Any], window: Window) -> dict[str, str]:
+    """The call-detail filter of one volume bucket: its days (a month or week cut to the period) or, for the
+    times of day, its hour or half-hour over the whole period."""
+    b = row["b"]
+    if grain == "hour":
+        return {"hour": f"{b:02d}"}
+    if grain == "halfhour":
+        return {"hour": f"{b:02d}:{30 if row['half'] else 0:02d}"}
+    first = b.date() if isinstance(b, dt.datetime) else b
+    if grain == "day":
+        last = first
+    elif grain == "week":
+        last = first + dt.timedelta(days=6)
+    else:
+        last = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+    tz = timezone.get_current_timezone()
+    period_first = timezone.localtime(window.start, tz).date()
+    period_last = timezone.localtime(window.end - dt.timedelta(microseconds=1), tz).date()
+    return {"from": max(first, period_first).isoformat(), "to": min(last, period_last).isoformat()}
+
+
 def volume(window: Window, grain: str) -> list[dict[str, Any]]:
     """The comprehensive call volume by bucket: inbound, to queue, answered, talk seconds, abandoned,
     outbound, service level and answer rate. Hour and half-hour are times of day over the whole period."""
@@ -190,6 +212,7 @@ def volume(window: Window, grain: str) -> list[dict[str, Any]]:
         result.append(
             {
                 "bucket": _label(grain, r),
+                "detail_filter": _bucket_filter(grain, r, window),
                 "inbound": r["inbound"],
                 "to_queue": r["to_queue"],
                 "answered": r["answered"],
@@ -205,6 +228,7 @@ def volume(window: Window, grain: str) -> list[dict[str, Any]]:
         result.append(
             {
                 "bucket": _label(grain, row),
+                "detail_filter": _bucket_filter(grain, row, window),
                 "inbound": 0,
                 "to_queue": 0,
                 "answered": 0,
@@ -228,6 +252,7 @@ def totals(rows: list[dict[str, Any]], window: Window) -> dict[str, Any]:
     )
     return {
         "bucket": str(_("合计")),
+        "detail_filter": {},
         **{
             k: sum(r[k] for r in rows)
             for k in ("inbound", "to_queue", "answered", "abandoned", "talk_seconds", "outbound")
@@ -281,6 +306,7 @@ def per_queue(window: Window) -> list[dict[str, Any]]:
             {
                 "queue": q.name,
                 "code": q.code,
+                "detail_filter": {"queue": q.code},
                 "entered": c["entered"],
                 "answered": c["answered"],
                 "abandoned": c["abandoned"],
@@ -650,14 +676,33 @@ def call_controls(window: Window) -> list[dict[str, Any]]:
     return result
 
 
-DETAIL_FILTERS = ("dialed", "ivr_flow", "ivr_node", "agent", "control")
+DETAIL_FILTERS = ("dialed", "ivr_flow", "ivr_node", "agent", "control", "queue", "hour")
+HOUR_FILTER = re.compile(r"^([01][0-9]|2[0-3])(:[03]0)?$")  # "09" (an hour) or "09:30" (a half-hour)
 
 
 def detail_calls(window: Window, filters: dict[str, str]) -> QuerySet[Call]:
     """The calls behind a figure of the reports above (the same definitions): by access number dialled, by IVR
-    node passed through, by agent, and with a transfer / consult / conference (`control` = a kind or `any`,
-    `hold` included with `any`)."""
+    node passed through, by agent, with a transfer / consult / conference (`control` = a kind or `any`, `hold`
+    included with `any`), by skill group entered (`queue`: its code; an enqueue or transfer into it, as the skill
+    group report counts) and by time of day (`hour`: "09" or "09:30", local time, as the volume by hour and
+    half-hour). The volume by month, week and day clicks through with the bucket's days as the period."""
     calls = _calls(window)
+    if filters.get("queue"):
+        entered = QueueLog.objects.filter(
+            call_id=OuterRef("pk"),
+            queue__code=filters["queue"],
+            event__in=[QueueEvent.ENQUEUE, QueueEvent.TRANSFER],
+            at__gte=window.start,
+            at__lt=window.end,
+        )
+        calls = calls.filter(Exists(entered))
+    hour = HOUR_FILTER.match(filters.get("hour", ""))
+    if hour:
+        tz = timezone.get_current_timezone()
+        calls = calls.annotate(_hour=ExtractHour("started_at", tzinfo=tz)).filter(_hour=int(hour.group(1)))
+        if hour.group(2):
+            half = Q(started_at__minute__gte=30)
+            calls = calls.filter(half if hour.group(2) == ":30" else ~half)
     if filters.get("dialed"):
         calls = calls.filter(dialed=filters["dialed"], direction="in")
     if filters.get("ivr_node"):

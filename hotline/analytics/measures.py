@@ -620,6 +620,32 @@ def extensions(scope: Scope) -> Figure:
     return Figure(value=sum(b["n"] for b in breakdown), breakdown=breakdown)
 
 
+# the deadline sweep's alerts to a unit (cases/lifecycle.py: SLA_WARNING, SLA_YELLOW, SLA_RED), in this order
+SLA_ALERTS = ("sla_warning", "sla_yellow", "sla_red")
+
+
+def sla_alert_rows(scope: Scope) -> QuerySet[CaseEvent]:
+    """The warnings, yellow and red cards the deadline sweep gave the scope's units in the period (the event's
+    unit is the unit whose clock ran late)."""
+    return CaseEvent.objects.filter(
+        scope.in_units("unit"), action__in=SLA_ALERTS, at__gte=scope.start, at__lt=scope.end
+    )
+
+
+def sla_alerts(scope: Scope) -> Figure:
+    """KPI-2's "warnings received": the sweep's alerts to the scope's units, broken down by kind."""
+    from hotline.cases.lifecycle import Action
+
+    labels = dict(Action.choices)
+    got: dict[str, int] = dict(
+        sla_alert_rows(scope).values("action").annotate(n=Count("id")).values_list("action", "n")
+    )
+    breakdown: list[dict[str, Any]] = [
+        {"key": k, "name": str(labels.get(k, k)), "n": got.get(k, 0)} for k in SLA_ALERTS
+    ]
+    return Figure(value=sum(got.get(k, 0) for k in SLA_ALERTS), breakdown=breakdown)
+
+
 def average_of(seconds: int | float | None, count: int) -> Figure:
     total = int(seconds or 0)
     return Figure(value=round(total / count / 3600, 1) if count else None, numerator=total, denominator=count)
@@ -651,6 +677,14 @@ def average_handling_hours(scope: Scope) -> Figure:
 
 
 MEASURES += [
+    Measure(
+        "sla_alerts",
+        _("时限预警与黄红牌"),
+        COUNT,
+        _("统计期内时限巡检对本单位（含下级）发出的预警、黄牌、红牌次数，分项列出（工单流转记录）"),
+        "cases_caseevent",
+        sla_alerts,
+    ),
     Measure(
         "extensions",
         _("延期申请数"),

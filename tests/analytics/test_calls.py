@@ -277,3 +277,83 @@ def test_call_detail_pages_with_the_true_count_and_exports_every_call(city, peop
     export = office.get("/analytics/calls/", {**query, "export": "xlsx"})
     ids = {row[0] for row in load_workbook(BytesIO(export.content)).active.iter_rows(values_only=True)}
     assert {f"p{i:02d}" for i in range(53)} <= ids
+
+
+def test_volume_and_skill_group_rows_click_through_to_their_calls(city, people, world):
+    """Each volume bucket (days of a month / week / day cut to the period; an hour or half-hour of the day) and
+    each skill group row links to the call detail of exactly the calls it counts; the total row to the
+    period's calls. Only whole-centre readers see them; a bad time of day is a 400."""
+    queue, agent, call = world
+    call("c1", at(9, 10), wait=15, talk=120)
+    call("c2", at(9, 40), wait=25, talk=60)
+    call("c3", at(10, 5), wait=45, abandoned=True)
+    call("c4", at(10, 20), queued=False)  # self-service only: in the volume, in no skill group
+    call("n1", at(9, 15) + dt.timedelta(days=1), wait=5, talk=10)  # 25 November
+    other = Queue.objects.create(code="tax", name="税务")
+    o1 = Call.objects.create(
+        call_id="o1", caller="13900000000", dialed="12345", queue=other, status=CallStatus.ENDED,
+        started_at=at(11, 0), enqueued_at=at(11, 0, 5), disposition=Disposition.ABANDONED,
+        ended_at=at(11, 1),
+    )  # fmt: skip
+    QueueLog.objects.create(call=o1, queue=other, event=QueueEvent.ENQUEUE, at=at(11, 0, 5))
+    two_days = calls.Window(DAY, DAY + dt.timedelta(days=2))
+
+    def ids(filters, window=two_days):
+        return sorted(calls.detail_source(window, filters).values_list("call_id", flat=True))
+
+    hours = calls.volume(two_days, "hour")
+    assert [(r["bucket"], r["inbound"], r["detail_filter"]) for r in hours] == [
+        ("09:00–09:59", 3, {"hour": "09"}),
+        ("10:00–10:59", 2, {"hour": "10"}),
+        ("11:00–11:59", 1, {"hour": "11"}),
+    ]
+    assert ids({"hour": "09"}) == ["c1", "c2", "n1"]  # the same hour on both days, as the bucket counts
+    halves = calls.volume(two_days, "halfhour")
+    assert {r["bucket"]: (r["inbound"], r["detail_filter"]["hour"]) for r in halves}["09:30–09:59"] == (
+        1,
+        "09:30",
+    )
+    assert ids({"hour": "09:30"}) == ["c2"] and ids({"hour": "09:00"}) == ["c1", "n1"]
+    for row in halves:
+        assert len(ids(row["detail_filter"])) == row["inbound"]
+    days = calls.volume(two_days, "day")
+    assert [r["detail_filter"] for r in days] == [
+        {"from": "2026-11-24", "to": "2026-11-24"},
+        {"from": "2026-11-25", "to": "2026-11-25"},
+    ]
+    (month,) = calls.volume(two_days, "month")
+    (week,) = calls.volume(two_days, "week")  # Monday 23 November's week, cut to the period
+    assert month["detail_filter"] == week["detail_filter"] == {"from": "2026-11-24", "to": "2026-11-25"}
+    assert calls.totals(days, two_days)["detail_filter"] == {}
+    queues = {r["code"]: r for r in calls.per_queue(two_days)}
+    assert queues["general"]["detail_filter"] == {"queue": "general"}
+    assert ids({"queue": "general"}) == ["c1", "c2", "c3", "n1"]
+    assert len(ids({"queue": "general"})) == queues["general"]["entered"]
+    assert ids({"queue": "tax"}) == ["o1"]
+
+    office = client_for(people.dispatcher)
+    query = {"from": "2026-11-24", "to": "2026-11-25"}
+    page = office.get("/analytics/calls/", {**query, "report": "volume", "grain": "day"}).content.decode()
+    assert 'href="?report=detail&amp;from=2026-11-25&amp;to=2026-11-25"' in page
+    assert 'href="?report=detail&amp;from=2026-11-24&amp;to=2026-11-25"' in page  # the total row
+    page = office.get(
+        "/analytics/calls/", {**query, "report": "volume", "grain": "halfhour"}
+    ).content.decode()
+    assert 'href="?report=detail&amp;from=2026-11-24&amp;to=2026-11-25&amp;hour=09%3A30"' in page
+    page = office.get("/analytics/calls/", {**query, "report": "queues"}).content.decode()
+    assert 'href="?report=detail&amp;from=2026-11-24&amp;to=2026-11-25&amp;queue=tax"' in page
+    detail = office.get("/analytics/calls/", {**query, "report": "detail", "queue": "tax"})
+    assert detail.status_code == 200
+    body = detail.content.decode()
+    assert "o1" in body and "c1" not in body and "技能组" in body  # the filter is stated
+    body = office.get("/analytics/calls/", {**query, "report": "detail", "hour": "09:30"}).content.decode()
+    assert "c2" in body and ">c1<" not in body
+    export = office.get("/analytics/calls/", {**query, "report": "detail", "queue": "tax", "export": "xlsx"})
+    values = [list(r) for r in load_workbook(BytesIO(export.content)).active.iter_rows(values_only=True)]
+    assert ["技能组", "tax"] in [v[:2] for v in values]
+    assert [v[0] for v in values].count("o1") == 1 and "c1" not in [v[0] for v in values]
+    for bad in ("24", "9", "09:15", "x"):
+        assert office.get("/analytics/calls/", {**query, "report": "detail", "hour": bad}).status_code == 400
+    for user in (people.east_leader, people.agent):
+        response = client_for(user).get("/analytics/calls/", {**query, "report": "detail", "queue": "tax"})
+        assert response.status_code == 403  # the call tables have no unit: the whole centre's readers only

@@ -98,7 +98,7 @@ def test_every_grouped_total_equals_its_measure(month, people):
     """The grouped forms and measures.py cannot drift: the grand total of each is the measure's own figure."""
     with clock.frozen_now(RUN_AT):
         spec = engine.parse(
-            {**PERIOD, "rows": "case_type", "measure": [x.key for x in g.GROUPED][:8]}, user=people.dispatcher
+            {**PERIOD, "rows": "case_type", "measure": [x.key for x in g.GROUPED]}, user=people.dispatcher
         )
         table = engine.run(spec)
         total = table.rows[-1]

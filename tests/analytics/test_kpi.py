@@ -234,6 +234,10 @@ def test_every_indicator_for_all_units_at_once_equals_the_unit_by_unit_figure(ci
             rating=rating,
             created_at=T0 + dt.timedelta(days=6),
         )
+    from hotline.cases.models import CaseEvent
+
+    for unit, action in ((city.guanshan, "sla_yellow"), (city.liyuan, "sla_warning"), (city.west, "sla_red")):
+        CaseEvent.objects.create(case=shared, at=T0 + dt.timedelta(days=2), unit=unit, action=action)
     s = scheme(depth, ("on_time_completion", 1, 100, 0))
     units = kpi.scored_directly(s)
     with clock.frozen_now(RUN_AT):

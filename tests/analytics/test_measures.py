@@ -236,3 +236,32 @@ def test_registry_has_one_definition_per_key():
     ):  # fmt: skip
         measure = m.measure(key)
         assert str(measure.formula) and str(measure.name)
+
+
+def test_sla_alerts_count_the_sweeps_warnings_and_cards_to_the_scopes_units(city, people):
+    """KPI-2's warnings received: by hand, one warning and one yellow card to a street of east, a red card to
+    west, a reminder (not an alert) and one warning before the period."""
+    from hotline.cases.models import CaseEvent
+
+    with clock.frozen_now(START):
+        case = dispatched_to(city, people, city.liyuan)
+    for unit, action, at in (
+        (city.liyuan, "sla_warning", START + dt.timedelta(days=1)),
+        (city.liyuan, "sla_yellow", START + dt.timedelta(days=2)),
+        (city.west, "sla_red", START + dt.timedelta(days=3)),
+        (city.liyuan, "sla_reminder", START + dt.timedelta(days=3)),
+        (city.liyuan, "sla_warning", BEFORE),
+    ):
+        CaseEvent.objects.create(case=case, at=at, unit=unit, action=action)
+    whole = m.sla_alerts(scope())
+    assert whole.value == 3
+    assert [(b["key"], b["n"]) for b in whole.breakdown] == [
+        ("sla_warning", 1),
+        ("sla_yellow", 1),
+        ("sla_red", 1),
+    ]
+    assert m.sla_alerts(scope(unit=city.east)).value == 2  # the street's, through the district's subtree
+    assert m.sla_alerts(scope(unit=city.liyuan)).value == 2
+    assert m.sla_alerts(scope(unit=city.west)).value == 1
+    assert m.sla_alerts(scope(unit=city.guanshan)).value == 0
+    assert m.measure("sla_alerts").formula

@@ -16,6 +16,7 @@ from hotline.analytics.facts.models import FactState, UnitFact, UnitFactDay
 from hotline.analytics.reports import presets
 from hotline.cases import services
 from hotline.cases.events import run_queued
+from hotline.cases.models import CaseEvent
 from hotline.common import clock
 from tests.analytics.reports_fixture import PERIOD, RUN_AT, T0, main_of
 from tests.analytics.reports_fixture import build as build_month
@@ -165,3 +166,109 @@ def test_the_job_builds_the_unit_facts_of_facts_built_before_them(month, city, p
     assert FactState.objects.get().units_built_at is not None
     spec, _rows = compare(people.dispatcher, params)
     assert spec.facts_as_of is not None
+
+
+def test_every_case_action_is_classified_for_the_day_marks():
+    """A new action must be put in one of the two sets (one that is in neither still marks: the safe default)."""
+    from hotline.cases.lifecycle import Action
+
+    assert units.PAST_CHANGING_ACTIONS.isdisjoint(units.PAST_KEEPING_ACTIONS)
+    assert set(Action.values) == set(units.PAST_CHANGING_ACTIONS | units.PAST_KEEPING_ACTIONS)
+
+
+def test_only_an_event_that_can_change_a_past_day_marks_it(month, city, people):
+    """C (dispatched on 23 November, never signed for): the office's reminder and the unit's handling note cannot
+    change a day before today and mark nothing; signing for it changes its clock's day (23 November) and marks
+    it."""
+    with clock.frozen_now(RUN_AT):
+        run_queued()
+        build.rebuild()
+    UnitFactDay.objects.all().delete()
+    with clock.frozen_now(RUN_AT - 2 * H):
+        services.case_urge(
+            case=fresh(month.c), actor=people.dispatcher, expected_version=None, message="请尽快办理"
+        )
+    with clock.frozen_now(RUN_AT):
+        run_queued()
+    assert not UnitFactDay.objects.exists()
+    with clock.frozen_now(RUN_AT - H):
+        services.assignment_sign_for(assignment=main_of(month.c), actor=people.west, expected_version=None)
+        services.assignment_record_handling(
+            assignment=main_of(month.c), actor=people.west, expected_version=None, result="已联系"
+        )
+    with clock.frozen_now(RUN_AT):
+        run_queued()
+    assert dt.date(2026, 11, 23) in set(UnitFactDay.objects.values_list("day", flat=True))
+    # a satisfied callback writes a row of its own day only; a dissatisfied one (to be redone) reopens the main
+    # assignment reported on an earlier day. A's two callbacks, replayed through the receiver:
+    UnitFactDay.objects.all().delete()
+    redo, closed = (
+        CaseEvent.objects.filter(case=month.a, action="callback", to_status=status).get()
+        for status in ("redo", "closed")
+    )
+    with clock.frozen_now(RUN_AT):
+        units.mark_unit_days(events=[closed])
+        assert not UnitFactDay.objects.exists()
+        units.mark_unit_days(events=[redo])
+    assert UnitFactDay.objects.exists()
+
+
+def _monthly_sums_equal_the_daily_rows():
+    from django.db.models import Sum
+
+    from hotline.analytics.facts.models import UnitMonthFact
+
+    key = ("scope", "measure", "unit_id", "prev_day")
+    through = FactState.objects.get().unit_months_through
+    assert through == dt.date(2026, 11, 1)  # November is the last whole month before RUN_AT
+    daily = {
+        (r["scope"], r["measure"], r["unit_id"], r["prev_day"]): (r["n_"], r["num_"])
+        for r in UnitFact.objects.filter(day__gte=through, day__lt=dt.date(2026, 12, 1))
+        .values(*key)
+        .annotate(n_=Sum("n"), num_=Sum("num"))
+        .order_by()
+    }
+    monthly = {
+        (r.scope, r.measure, r.unit_id, r.prev_day): (r.n, r.num)
+        for r in UnitMonthFact.objects.filter(month=through)
+    }
+    assert daily and monthly == daily
+
+
+def test_whole_months_come_from_the_monthly_rows_and_follow_a_recomputed_day(month, city, people):
+    """The unit reports over whole months read `UnitMonthFact` (tampering with it shows), equal to the live SQL
+    (the comparison test above runs over November from the monthly rows too); a change to an old case recomputes
+    its day and then its month."""
+    from hotline.analytics.facts.models import UnitMonthFact
+
+    with clock.frozen_now(RUN_AT):
+        run_queued()
+        build.rebuild()
+    _monthly_sums_equal_the_daily_rows()
+    for user in (people.dispatcher, people.east_leader):
+        for key in REPORTS:
+            compare(user, {**presets.preset(key).params, **PERIOD})
+            compare(
+                user,
+                {**presets.preset(key).params, "period": "custom", "from": "2026-11-01", "to": "2026-11-30"},
+            )
+    params = {**presets.preset("unit_efficiency").params, **PERIOD}
+    _spec, before = table(people.dispatcher, params)
+    saved = list(UnitMonthFact.objects.filter(scope=0).values_list("pk", "n"))
+    UnitMonthFact.objects.filter(scope=0).update(n=500)
+    _spec, tampered = table(people.dispatcher, params)
+    assert tampered != before
+    for pk, n in saved:
+        UnitMonthFact.objects.filter(pk=pk).update(n=n)
+    # by day: the days from the daily rows, the row totals from the months
+    compare(people.dispatcher, {**params, "cols": "day", "measure": params["measure"][:1]})
+    # C is signed for: its clock's day (23 November) is recomputed, then November's monthly rows
+    with clock.frozen_now(RUN_AT - H):
+        services.assignment_sign_for(assignment=main_of(month.c), actor=people.west, expected_version=None)
+    with clock.frozen_now(RUN_AT):
+        run_queued()
+    with clock.frozen_now(RUN_AT + dt.timedelta(seconds=units.MARK_DELAY_SECONDS)):
+        assert build.refresh() >= 1
+    _monthly_sums_equal_the_daily_rows()
+    compare(people.dispatcher, params)
+    compare(people.east_leader, params)

@@ -160,6 +160,14 @@ GROUPED: list[Grouped] = [
         den=lambda: Count("id"),
     ),
     Grouped(
+        m.measure("sla_alerts"),
+        m.sla_alert_rows,
+        case="case__",
+        unit="unit",
+        time="at",
+        den=lambda: Count("id"),
+    ),
+    Grouped(
         m.measure("average_handling_hours"),
         m.reported_assignments,
         case="case__",

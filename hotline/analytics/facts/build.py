@@ -187,9 +187,16 @@ def rebuild() -> int:
         now = clock.now()
         FactState.objects.update_or_create(
             pk=1,
-            defaults={"built_at": now, "refreshed_at": now, "months_through": None, "units_built_at": now},
+            defaults={
+                "built_at": now,
+                "refreshed_at": now,
+                "months_through": None,
+                "units_built_at": now,
+                "unit_months_through": None,
+            },
         )
         bring_months_up_to_date()
+        units.bring_months_up_to_date()
     return CaseFact.objects.count()
 
 

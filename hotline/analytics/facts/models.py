@@ -90,6 +90,8 @@ class FactState(models.Model):
     months_through = models.DateField(_("月汇总截至"), null=True)
     # when the unit facts (`UnitFact`) were built in full; None: not yet (the unit reports count directly)
     units_built_at = models.DateTimeField(_("单位指标全量生成时间"), null=True)
+    # the last month whose monthly unit rows (`UnitMonthFact`) are complete; later months from the daily rows
+    unit_months_through = models.DateField(_("单位指标月汇总截至"), null=True)
 
     class Meta:
         verbose_name = _("汇总状态")
@@ -114,6 +116,27 @@ class UnitFact(models.Model):
         verbose_name = _("每日单位指标汇总")
         verbose_name_plural = _("每日单位指标汇总")
         indexes = [models.Index(fields=["scope", "measure", "day"], name="unitfact_scope_measure_day_idx")]
+
+
+class UnitMonthFact(models.Model):
+    """The daily unit facts of one whole local month added up (`month` is its first day), for the months before
+    the current one up to `FactState.unit_months_through`: a year's unit report reads twelve months of these
+    instead of 365 days. `prev_day` is kept as in the daily rows (the redo series count a case at its first event
+    of the period, whatever day the period starts on). Recomputed from the daily rows whenever one of its days
+    is (`units.recompute_month`)."""
+
+    month = models.DateField(_("月份"))
+    scope = models.BigIntegerField(_("统计范围"))
+    measure = models.CharField(_("指标"), max_length=24)
+    unit_id = models.BigIntegerField(null=True)
+    prev_day = models.DateField(_("上次发生日期"), null=True)
+    n = models.BigIntegerField(_("分母"))
+    num = models.BigIntegerField(_("分子"))
+
+    class Meta:
+        verbose_name = _("每月单位指标汇总")
+        verbose_name_plural = _("每月单位指标汇总")
+        indexes = [models.Index(fields=["scope", "measure", "month"], name="unitmonthfact_scope_meas_idx")]
 
 
 class UnitFactDay(models.Model):

@@ -23,6 +23,10 @@ Scopes as in `CaseFact`: the centre (0), and every unit of depth ≤ SCOPE_DEPTH
 `Scope.handled_here`). A day is recomputed when a case event of one of its cases is queued (`mark_unit_days`:
 the days of that case's earlier events — reports, callbacks, dispatches — are the days its rows may sit on),
 once the mark is a minute old (`MARK_DELAY_SECONDS`): the days before today lag a change by about a minute.
+Only the actions that can change a day before today mark (`PAST_CHANGING_ACTIONS`).
+
+The whole months before the current one are also kept added up (`UnitMonthFact`, `recompute_month`): a report
+over a year reads about twelve months of rows per unit, the edges of the period from the daily rows.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q, Sum
 
+from hotline.cases.lifecycle import Action
 from hotline.cases.models import (
     SATISFIED_RATINGS,
     Assignment,
@@ -51,8 +56,8 @@ from hotline.common import clock
 from hotline.orgs.models import Unit
 from hotline.sla.models import Clock, Stage
 
-from .build import SCOPE_DEPTH, day_bounds, local_day
-from .models import FactState, UnitFact, UnitFactDay
+from .build import SCOPE_DEPTH, day_bounds, local_day, month_of, next_month
+from .models import FactState, UnitFact, UnitFactDay, UnitMonthFact
 
 Counts = dict[tuple[Any, ...], tuple[Any, int]]  # {raw keys: (numerator, denominator)}
 
@@ -233,11 +238,54 @@ def recompute_day(day: dt.date) -> None:
             _insert(series, start, end)
 
 
+def recompute_month(month: dt.date) -> None:
+    """Replace one month's monthly unit rows by the sum of its daily rows (one INSERT … SELECT)."""
+    daily, monthly = UnitFact._meta.db_table, UnitMonthFact._meta.db_table
+    ops = connection.ops
+    with transaction.atomic():
+        UnitMonthFact.objects.filter(month=month).delete()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""INSERT INTO {monthly} (month, scope, measure, unit_id, prev_day, n, num)
+                    SELECT %s, scope, measure, unit_id, prev_day, SUM(n), SUM(num) FROM {daily}
+                     WHERE day >= %s AND day < %s
+                     GROUP BY scope, measure, unit_id, prev_day""",
+                [ops.adapt_datefield_value(d) for d in (month, month, next_month(month))],
+            )
+
+
+def bring_months_up_to_date(days: list[dt.date] | None = None) -> list[dt.date]:
+    """Monthly unit rows for every whole month before the current one not yet summed, and again for the months
+    of `days` (recomputed daily rows) already summed. Returns the months recomputed."""
+    state = FactState.objects.filter(pk=1).first()
+    if state is None or state.units_built_at is None:
+        return []
+    last_whole = month_of(month_of(local_day(clock.now())) - dt.timedelta(days=1))
+    through = state.unit_months_through
+    months = sorted({month_of(d) for d in days or [] if through is not None and month_of(d) <= through})
+    if through is None:
+        first = UnitFact.objects.order_by("day").values_list("day", flat=True).first()
+        start = month_of(first) if first is not None else last_whole
+    else:
+        start = next_month(through)
+    month = start
+    while month <= last_whole:
+        months.append(month)
+        month = next_month(month)
+    for month in months:
+        recompute_month(month)
+    if through is None or last_whole > through:
+        FactState.objects.filter(pk=1).update(unit_months_through=last_whole)
+    return months
+
+
 def rebuild() -> int:
     """Every day's unit facts from scratch (PostgreSQL: one statement per series; elsewhere day by day)."""
     with transaction.atomic():
         UnitFactDay.objects.all().delete()
         UnitFact.objects.all().delete()
+        UnitMonthFact.objects.all().delete()
+        FactState.objects.filter(pk=1).update(unit_months_through=None)
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 # every row at once: hash joins (as `build.rebuild`: the planner misjudges the unit-ancestor join)
@@ -256,14 +304,93 @@ def rebuild() -> int:
     return UnitFact.objects.count()
 
 
+# What each case action can do to the unit facts of the days before today (the rows above: sign-for clocks by
+# their start, reported assignments by their report, callbacks and redo events by their day, credited to the
+# case's main unit and to the scopes of every unit given the case to handle).
+# - It can change them: it signs for an assignment whose clock started earlier; it adds a unit to handle the case
+#   or changes its main unit (the scopes and grouping unit of its earlier callbacks and redo events); it reopens
+#   an assignment reported earlier (that report's completion row goes); merging moves a request between cases.
+PAST_CHANGING_ACTIONS = frozenset(
+    {
+        Action.DISPATCH,
+        Action.REASSIGN,
+        Action.APPROVE_RETURN,
+        Action.FORWARD,
+        Action.ADD_ASSISTING,
+        Action.SIGN_FOR,
+        Action.SEND_BACK,  # its parent back to handling, its siblings cancelled (rare; marked to be safe)
+        Action.REJECT_RETURN,  # reopens the returned assignment
+        Action.RETURN_OPINION,  # reopens an assisting unit's reported opinion
+        Action.REVIEW_REJECT,  # reopens the main assignment reported earlier
+        Action.SUPERVISION_OPINION,  # idem
+        Action.CALLBACK,  # only when it sends the case to be redone (`_changes_past_days`): reopens the main
+        Action.MERGE,
+        Action.MERGE_IN,
+        Action.UNMERGE,
+        Action.UNMERGE_OUT,
+    }
+)
+# - It cannot: it writes only rows of today (a report or an assisting opinion finishes its assignment now, a
+#   callback that closes the case is a row of today), touches what no unit fact reads (notes, reminders, warnings
+#   and cards of the deadline sweep — most events of old cases —, messages, marks, extensions of open
+#   assignments, which have no completion row yet) or comes before any dispatch. An action in neither set (a
+#   kind added later) marks, as every event did before.
+PAST_KEEPING_ACTIONS = frozenset(
+    {
+        Action.CREATE,
+        Action.SAVE_DRAFT,
+        Action.SUBMIT,
+        Action.ARCHIVE,
+        Action.PROPOSE_NOT_ACCEPTED,
+        Action.CONFIRM_NOT_ACCEPTED,
+        Action.REJECT_NOT_ACCEPTED,
+        Action.RETURN_TO_AGENT,
+        Action.CLOSE_DIRECTLY,
+        Action.ASK_LEADER,
+        Action.LEADER_INSTRUCT,
+        Action.RECORD_HANDLING,
+        Action.REPORT,
+        Action.RETURN_TO_OFFICE,  # the open assignment waits for the office's ruling: no row of an earlier day
+        Action.REQUEST_EXTENSION,
+        Action.DECIDE_EXTENSION,  # moves the deadlines of open assignments only
+        Action.GIVE_OPINION,
+        Action.REVIEW_ACCEPT,
+        Action.OFFICE_CLOSE,  # cancels the open assignments (no completion row; their units stay handling units)
+        Action.SET_CLOSE_MARKS,
+        Action.SET_VIOLATION,
+        Action.RESET_PASSWORD,
+        Action.URGE,
+        Action.SMS_CITIZEN,
+        Action.EMERGENCY_TRANSFER,
+        Action.EMERGENCY_FEEDBACK,
+        Action.CITIZEN_MESSAGE,
+        Action.SLA_WARNING,
+        Action.SLA_YELLOW,
+        Action.SLA_RED,
+        Action.SLA_REMINDER,
+    }
+)
+
+
+def _changes_past_days(event: Any) -> bool:
+    if event.action == Action.CALLBACK:
+        return bool(event.to_status == CaseStatus.REDO)  # satisfied: closed; twice dissatisfied: supervised
+    return event.action not in PAST_KEEPING_ACTIONS
+
+
 def mark_unit_days(*, events: list[Any], **_: Any) -> None:
-    """Queued receiver of every case event, once per batch: the days before today of the events of the batch's
-    cases (reports, callbacks, dispatches: where their unit facts may sit) must be recomputed — a case's main
-    unit, its handling units, an assignment's report or signing change figures filed on those days."""
+    """Queued receiver of every case event, once per batch: for the events that can change a day before today
+    (`PAST_CHANGING_ACTIONS`), the days before today of their cases' events (reports, callbacks, dispatches:
+    where their unit facts may sit) must be recomputed — a case's main unit, its handling units, an assignment's
+    report or signing change figures filed on those days."""
     from django.db.models.functions import TruncDate
 
     midnight = day_bounds(local_day(clock.now()))[0]
-    ids = {event.case_id for event in events if event.case.created_at < midnight}  # today's: no old days
+    ids = {
+        event.case_id
+        for event in events
+        if _changes_past_days(event) and event.case.created_at < midnight  # today's cases: no old days
+    }
     if not ids:
         return
     days = (
@@ -366,21 +493,34 @@ def counts(
 
     series = (REDO_DEN, REDO_NUM) if measure == REDO else (measure,)
     if first <= last:
-        qs = UnitFact.objects.filter(scope=key, measure__in=series, day__gte=first, day__lte=last)
-        if measure == REDO:
-            qs = qs.filter(Q(prev_day__isnull=True) | Q(prev_day__lt=period_first))
-        columns = ["measure"]
-        if "unit" in by:
-            columns.append("unit_id")
-        if any(b in read.TIME_KEYS for b in by):
-            columns.append("day")
-        for r in qs.values(*columns).annotate(n_=Sum("n"), num_=Sum("num")).order_by():
-            k = key_of(r.get("day"), r.get("unit_id"))
+        # whole months from the monthly rows when the grouping is no finer than a month, the edges from the
+        # daily rows
+        parts: list[tuple[Any, str, Q]] = [(UnitFact, "day", Q(day__gte=first, day__lte=last))]
+        through = FactState.objects.filter(pk=1).values_list("unit_months_through", flat=True).first()
+        if through is not None and "day" not in by and "week" not in by:
+            m_first = first if first.day == 1 else next_month(first)
+            m_last = min(month_of(last + dt.timedelta(days=1)), next_month(through)) - dt.timedelta(days=1)
+            if m_first <= m_last:
+                parts = [
+                    (UnitMonthFact, "month", Q(month__gte=m_first, month__lte=m_last)),
+                    (UnitFact, "day", Q(day__gte=first, day__lt=m_first) | Q(day__gt=m_last, day__lte=last)),
+                ]
+        for model, time_column, period in parts:
+            qs = model.objects.filter(period, scope=key, measure__in=series)
             if measure == REDO:
-                out[k][0 if r["measure"] == REDO_NUM else 1] += int(r["n_"] or 0)
-            else:
-                out[k][0] += int(r["num_"] or 0)
-                out[k][1] += int(r["n_"] or 0)
+                qs = qs.filter(Q(prev_day__isnull=True) | Q(prev_day__lt=period_first))
+            columns = ["measure"]
+            if "unit" in by:
+                columns.append("unit_id")
+            if any(b in read.TIME_KEYS for b in by):
+                columns.append(time_column)
+            for r in qs.values(*columns).annotate(n_=Sum("n"), num_=Sum("num")).order_by():
+                k = key_of(r.get(time_column), r.get("unit_id"))
+                if measure == REDO:
+                    out[k][0 if r["measure"] == REDO_NUM else 1] += int(r["n_"] or 0)
+                else:
+                    out[k][0] += int(r["num_"] or 0)
+                    out[k][1] += int(r["n_"] or 0)
     if scope.end > midnight:
         today_scope = dataclasses.replace(scope, start=max(scope.start, midnight))
         if measure == REDO:
@@ -405,6 +545,7 @@ def refresh(*, limit: int = 200, safety: bool = False) -> int:
     if state is None or state.units_built_at is None:
         rebuild()
         FactState.objects.update_or_create(pk=1, defaults={"units_built_at": clock.now()})
+        bring_months_up_to_date()
         return -1
     # a mark waits MARK_DELAY_SECONDS: the events of a busy minute on a day's cases cost one recompute of it
     due = clock.now() - dt.timedelta(seconds=MARK_DELAY_SECONDS)
@@ -418,4 +559,5 @@ def refresh(*, limit: int = 200, safety: bool = False) -> int:
         days += [d for d in (today, today - dt.timedelta(days=1)) if d not in days]
     for day in days:
         recompute_day(day)
+    bring_months_up_to_date(days)  # the months of the days just recomputed, and a month just ended
     return len(days)

@@ -34,7 +34,7 @@ from ..crosstab import grouped as g
 from ..measures import Figure, Scope
 
 # measures over the unit's own rows: key → the grouped form's unit field
-OWN_ROWS = ("on_time_sign_for", "on_time_completion", "average_handling_hours", "extensions")
+OWN_ROWS = ("on_time_sign_for", "on_time_completion", "average_handling_hours", "extensions", "sla_alerts")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -8,12 +8,15 @@ follower as the requester. Replies are short Chinese texts sent back passively (
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import connection, models, transaction
+from django.utils import timezone
 
 from hotline.cases import services as case_services
 from hotline.cases.models import Case, Channel
@@ -87,29 +90,73 @@ def receive(*, account: WeChatAccount, message: Incoming, raw: str) -> str:
     """Handle one delivery and return the passive reply text. A retried delivery returns the first reply.
 
     One transaction for the whole message (one commit, not one per statement): the delivery row, what the message
-    does, the reply stored. A retry arriving while the first is still being answered waits on the row's unique
-    key and then reads the first reply; a message whose handling failed leaves nothing, so WeChat's retry
-    handles it again."""
+    does, the reply stored. The row goes in with `INSERT … ON CONFLICT DO NOTHING` (no savepoint): a retry arriving
+    while the first is still being answered waits on the row's unique key and then, inserting nothing, reads the
+    first reply; a message whose handling failed leaves nothing, so WeChat's retry handles it again."""
     now = clock.now()
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                record = ChannelMessage.objects.create(
-                    channel=ChannelKind.WECHAT,
-                    account=account.app_id,
-                    external_id=message.external_id,
-                    sender=message.sender,
-                    kind=message.event or message.msg_type,
-                    text=message.text[:5000],
-                    raw=raw[:20000],
-                    received_at=now,
-                )
-        except IntegrityError:
+        record = _record(account, message, raw, now)
+        if record is None:
             first = ChannelMessage.objects.get(
                 channel=ChannelKind.WECHAT, account=account.app_id, external_id=message.external_id
             )
             return cache.get(_retry_key(first.pk)) or first.reply
         return _answered(account, message, record, now)
+
+
+_INSERT_SQL: str = ""
+_UPDATE_SQL: str = ""
+
+
+def _sql() -> tuple[str, str]:
+    """The delivery row's INSERT (nothing on a retry) and its final UPDATE, written once per process."""
+    global _INSERT_SQL, _UPDATE_SQL
+    if not _INSERT_SQL:
+        meta = ChannelMessage._meta
+        table = connection.ops.quote_name(meta.db_table)
+        names = ("channel", "account", "external_id", "sender", "kind", "text", "raw", "received_at", "reply")
+        columns = ", ".join(connection.ops.quote_name(meta.get_field(n).column) for n in names)
+        unique = ", ".join(
+            connection.ops.quote_name(meta.get_field(n).column) for n in ("channel", "account", "external_id")
+        )
+        _INSERT_SQL = (
+            f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(names))}) "
+            f"ON CONFLICT ({unique}) DO NOTHING RETURNING {connection.ops.quote_name(meta.pk.column)}"
+        )
+        sets = ", ".join(
+            f"{connection.ops.quote_name(meta.get_field(n).column)} = %s"
+            for n in ("reply", "case", "acknowledged_at", "reply_due_at")
+        )
+        _UPDATE_SQL = f"UPDATE {table} SET {sets} WHERE {connection.ops.quote_name(meta.pk.column)} = %s"
+    return _INSERT_SQL, _UPDATE_SQL
+
+
+def _record(account: WeChatAccount, message: Incoming, raw: str, now: dt.datetime) -> ChannelMessage | None:
+    """The delivery row, inserted; None when it is a retry (the row exists)."""
+    record = ChannelMessage(
+        channel=ChannelKind.WECHAT,
+        account=account.app_id,
+        external_id=message.external_id,
+        sender=message.sender,
+        kind=message.event or message.msg_type,
+        text=message.text[:5000],
+        raw=raw[:20000],
+        received_at=now,
+    )
+    field = ChannelMessage._meta.get_field
+    values = [
+        record.channel, record.account, record.external_id, record.sender, record.kind, record.text, record.raw,
+        field("received_at").get_db_prep_value(now, connection), "",
+    ]  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(_sql()[0], values)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    record.pk = row[0]
+    record._state.adding = False
+    record._state.db = connection.alias
+    return record
 
 
 def _answered(account: WeChatAccount, message: Incoming, record: ChannelMessage, now: dt.datetime) -> str:
@@ -121,7 +168,18 @@ def _answered(account: WeChatAccount, message: Incoming, record: ChannelMessage,
     record.acknowledged_at = clock.now()
     if case is not None:
         record.reply_due_at = now + REPLY_LIMITS[Channel.WECHAT]
-    record.save(update_fields=["reply", "case", "acknowledged_at", "reply_due_at"])
+    field = ChannelMessage._meta.get_field
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _sql()[1],
+            [
+                record.reply,
+                case.pk if case is not None else None,
+                field("acknowledged_at").get_db_prep_value(record.acknowledged_at, connection),
+                field("reply_due_at").get_db_prep_value(record.reply_due_at, connection),
+                record.pk,
+            ],
+        )
     return reply
 
 
@@ -129,8 +187,72 @@ def _retry_key(record_pk: int) -> str:
     return f"wechat-reply:{record_pk}"
 
 
+_FOLLOWER_FIELDS = (
+    "id", "phone", "pending_type", "pending_media", "bind_code_hash", "bind_phone", "bind_code_expires_at",
+    "updated_at",
+)  # fmt: skip
+_FOLLOWER_SQL: str = ""
+
+
+def _follower_sql() -> str:
+    """The follower with the id of their open chat (waiting or served) in one statement, written once per process
+    (they were two ORM queries on every message, compiled each time)."""
+    global _FOLLOWER_SQL
+    if not _FOLLOWER_SQL:
+        q = connection.ops.quote_name
+        follower, session, msg = WeChatFollower._meta, chat.ChatSession._meta, ChannelMessage._meta
+        columns = ", ".join(f"f.{q(follower.get_field(n).column)}" for n in _FOLLOWER_FIELDS)
+        _FOLLOWER_SQL = (
+            f"SELECT {columns}, (SELECT s.{q(session.pk.column)} FROM {q(session.db_table)} s "
+            f"JOIN {q(msg.db_table)} m ON m.{q(msg.pk.column)} = s.{q(session.get_field('message').column)} "
+            f"WHERE s.{q(session.get_field('channel').column)} = %s AND s.{q(session.get_field('sender').column)} = f.{q(follower.get_field('open_id').column)} "
+            f"AND m.{q(msg.get_field('account').column)} = %s AND s.{q(session.get_field('status').column)} IN (%s, %s) "
+            f"ORDER BY s.{q(session.get_field('created_at').column)} DESC LIMIT 1) "
+            f"FROM {q(follower.db_table)} f WHERE f.{q(follower.get_field('account').column)} = %s "
+            f"AND f.{q(follower.get_field('open_id').column)} = %s"
+        )
+    return _FOLLOWER_SQL
+
+
+def _follower(account: WeChatAccount, open_id: str) -> tuple[WeChatFollower, chat.ChatSession | None]:
+    """The follower (made on their first message) and their open chat, if any. The chat is its primary key only:
+    every chat service locks the session by it first (`chat._locked`)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _follower_sql(),
+            [
+                ChannelKind.WECHAT,
+                account.app_id[:64],
+                chat.ChatStatus.WAITING,
+                chat.ChatStatus.ACTIVE,
+                account.pk,
+                open_id,
+            ],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        follower, _ = WeChatFollower.objects.get_or_create(account=account, open_id=open_id)
+        return follower, None
+    meta = WeChatFollower._meta
+    values: dict[str, Any] = {}
+    for name, value in zip(_FOLLOWER_FIELDS, row, strict=False):
+        field = meta.get_field(name)
+        if isinstance(field, models.JSONField):
+            value = json.loads(value) if isinstance(value, str) else value
+        elif isinstance(field, models.DateTimeField) and value is not None:
+            value = field.to_python(value)
+            if timezone.is_naive(value):
+                value = value.replace(tzinfo=dt.UTC)
+        values[meta.get_field(name).attname] = value
+    follower = WeChatFollower(account=account, open_id=open_id, **values)
+    follower._state.adding = False
+    follower._state.db = connection.alias
+    session_id = row[len(_FOLLOWER_FIELDS)]
+    return follower, (chat.ChatSession(pk=session_id) if session_id is not None else None)
+
+
 def _answer(account: WeChatAccount, message: Incoming, record: ChannelMessage) -> tuple[str, Case | None]:
-    follower, _ = WeChatFollower.objects.get_or_create(account=account, open_id=message.sender)
+    follower, session = _follower(account, message.sender)
     if message.msg_type == "event":
         if message.event == "subscribe":
             return texts.text("wechat_welcome"), None
@@ -148,7 +270,6 @@ def _answer(account: WeChatAccount, message: Incoming, record: ChannelMessage) -
     if message.msg_type != "text":
         return texts.text("wechat_text_only"), None
     text = message.text.strip()
-    session = chat.wechat_open_session(app_id=account.app_id, open_id=follower.open_id)
     if session is not None:  # in an online chat: the text is the citizen's next line
         return _chat_line(session, text), None
     if text in CHAT_WORDS:

@@ -65,6 +65,8 @@ class Incoming:
     event: str = ""
     event_key: str = ""
     media_id: str = ""
+    template_msg_id: str = ""  # TEMPLATESENDJOBFINISH: the template message's MsgID …
+    status: str = ""  # … and WeChat's Status of it
 
 
 def external_id(fields: dict[str, str]) -> str:
@@ -83,6 +85,8 @@ def incoming(fields: dict[str, str]) -> Incoming:
         event=fields.get("Event", "").lower(),
         event_key=fields.get("EventKey", ""),
         media_id=fields.get("MediaId", "")[:128],
+        template_msg_id=fields.get("MsgID", ""),
+        status=fields.get("Status", ""),
     )
 
 
@@ -252,6 +256,13 @@ def _follower(account: WeChatAccount, open_id: str) -> tuple[WeChatFollower, cha
 
 
 def _answer(account: WeChatAccount, message: Incoming, record: ChannelMessage) -> tuple[str, Case | None]:
+    if message.msg_type == "event" and message.event == "templatesendjobfinish":
+        from .notice_templates import template_delivery_record
+
+        template_delivery_record(
+            account=account, open_id=message.sender, msg_id=message.template_msg_id, status=message.status
+        )
+        return "", None  # `success`: WeChat expects no reply to its report
     follower, session = _follower(account, message.sender)
     if message.msg_type == "event":
         if message.event == "subscribe":

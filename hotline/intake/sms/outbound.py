@@ -26,8 +26,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hotline.cases.models import Case
-from hotline.citizens.selectors import sees_personal_data
 from hotline.cases.selectors import case_visible
+from hotline.citizens.selectors import sees_personal_data
 from hotline.common import clock, crypto
 from hotline.common.audit import audit_access, audit_record
 from hotline.common.errors import NotAllowed, ServiceError

@@ -52,7 +52,11 @@ def build(followers: list[str], start_id: int) -> list[tuple[int, str, bytes]]:
     for step, (_, fields) in enumerate(STEPS):
         for open_id in followers:
             msg_id += 1
-            inner: dict[str, Any] = {"ToUserName": "gh_10f6c3c3ac5a", "FromUserName": open_id, "CreateTime": int(ts)}
+            inner: dict[str, Any] = {
+                "ToUserName": "gh_10f6c3c3ac5a",
+                "FromUserName": open_id,
+                "CreateTime": int(ts),
+            }
             inner.update(fields)
             if fields["MsgType"] != "event":
                 inner["MsgId"] = msg_id
@@ -95,7 +99,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     run = uuid.uuid4().hex[:8]
     open_ids = [f"p{run}{i:019d}" for i in range(args.warmup + args.followers)]
     WeChatFollower.objects.bulk_create(
-        [WeChatFollower(account=account, open_id=o, phone=f"138{i % 10**8:08d}") for i, o in enumerate(open_ids)]
+        [
+            WeChatFollower(account=account, open_id=o, phone=f"138{i % 10**8:08d}")
+            for i, o in enumerate(open_ids)
+        ]
     )
     base = uuid.uuid4().int % 10**12 * 10**6
     warm = build(open_ids[: args.warmup], base)
@@ -140,8 +147,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     app = sum(r[1] for r in per_step.values())
     db = sum(r[2] for r in per_step.values())
     sql = sum(r[3] for r in per_step.values())
-    print(f"database {name}; {os.cpu_count()} cores, load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}")
-    print(f"{n} messages one after another in one process, {wall:.1f} s wall" + (" (profiled)" if profiler else ""))
+    print(
+        f"database {name}; {os.cpu_count()} cores, load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}"
+    )
+    print(
+        f"{n} messages one after another in one process, {wall:.1f} s wall"
+        + (" (profiled)" if profiler else "")
+    )
     print(f"{'step':<18}{'app CPU-ms':>11}{'PG CPU-ms':>11}{'statements':>12}")
     for i, (label, _) in enumerate(STEPS):
         k, a, d, s = per_step[i]

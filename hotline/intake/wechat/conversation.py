@@ -112,26 +112,35 @@ _INSERT_SQL: str = ""
 _UPDATE_SQL: str = ""
 
 
+def _field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field)
+    return field
+
+
+def _col(model: type[models.Model], name: str) -> str:
+    """A column's quoted name (for the statements written once per process)."""
+    return connection.ops.quote_name(str(_field(model, name).column))
+
+
+def _table(model: type[models.Model]) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
 def _sql() -> tuple[str, str]:
     """The delivery row's INSERT (nothing on a retry) and its final UPDATE, written once per process."""
     global _INSERT_SQL, _UPDATE_SQL
     if not _INSERT_SQL:
-        meta = ChannelMessage._meta
-        table = connection.ops.quote_name(meta.db_table)
+        m = ChannelMessage
         names = ("channel", "account", "external_id", "sender", "kind", "text", "raw", "received_at", "reply")
-        columns = ", ".join(connection.ops.quote_name(meta.get_field(n).column) for n in names)
-        unique = ", ".join(
-            connection.ops.quote_name(meta.get_field(n).column) for n in ("channel", "account", "external_id")
-        )
+        columns = ", ".join(_col(m, n) for n in names)
+        unique = ", ".join(_col(m, n) for n in ("channel", "account", "external_id"))
         _INSERT_SQL = (
-            f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(names))}) "
-            f"ON CONFLICT ({unique}) DO NOTHING RETURNING {connection.ops.quote_name(meta.pk.column)}"
+            f"INSERT INTO {_table(m)} ({columns}) VALUES ({', '.join(['%s'] * len(names))}) "
+            f"ON CONFLICT ({unique}) DO NOTHING RETURNING {_col(m, 'id')}"
         )
-        sets = ", ".join(
-            f"{connection.ops.quote_name(meta.get_field(n).column)} = %s"
-            for n in ("reply", "case", "acknowledged_at", "reply_due_at")
-        )
-        _UPDATE_SQL = f"UPDATE {table} SET {sets} WHERE {connection.ops.quote_name(meta.pk.column)} = %s"
+        sets = ", ".join(f"{_col(m, n)} = %s" for n in ("reply", "case", "acknowledged_at", "reply_due_at"))
+        _UPDATE_SQL = f"UPDATE {_table(m)} SET {sets} WHERE {_col(m, 'id')} = %s"
     return _INSERT_SQL, _UPDATE_SQL
 
 
@@ -147,10 +156,9 @@ def _record(account: WeChatAccount, message: Incoming, raw: str, now: dt.datetim
         raw=raw[:20000],
         received_at=now,
     )
-    field = ChannelMessage._meta.get_field
     values = [
         record.channel, record.account, record.external_id, record.sender, record.kind, record.text, record.raw,
-        field("received_at").get_db_prep_value(now, connection), "",
+        _field(ChannelMessage, "received_at").get_db_prep_value(now, connection), "",
     ]  # fmt: skip
     with connection.cursor() as cursor:
         cursor.execute(_sql()[0], values)
@@ -172,15 +180,16 @@ def _answered(account: WeChatAccount, message: Incoming, record: ChannelMessage,
     record.acknowledged_at = clock.now()
     if case is not None:
         record.reply_due_at = now + REPLY_LIMITS[Channel.WECHAT]
-    field = ChannelMessage._meta.get_field
     with connection.cursor() as cursor:
         cursor.execute(
             _sql()[1],
             [
                 record.reply,
                 case.pk if case is not None else None,
-                field("acknowledged_at").get_db_prep_value(record.acknowledged_at, connection),
-                field("reply_due_at").get_db_prep_value(record.reply_due_at, connection),
+                _field(ChannelMessage, "acknowledged_at").get_db_prep_value(
+                    record.acknowledged_at, connection
+                ),
+                _field(ChannelMessage, "reply_due_at").get_db_prep_value(record.reply_due_at, connection),
                 record.pk,
             ],
         )
@@ -203,17 +212,15 @@ def _follower_sql() -> str:
     (they were two ORM queries on every message, compiled each time)."""
     global _FOLLOWER_SQL
     if not _FOLLOWER_SQL:
-        q = connection.ops.quote_name
-        follower, session, msg = WeChatFollower._meta, chat.ChatSession._meta, ChannelMessage._meta
-        columns = ", ".join(f"f.{q(follower.get_field(n).column)}" for n in _FOLLOWER_FIELDS)
+        f, s, m = WeChatFollower, chat.ChatSession, ChannelMessage
+        columns = ", ".join(f"f.{_col(f, n)}" for n in _FOLLOWER_FIELDS)
         _FOLLOWER_SQL = (
-            f"SELECT {columns}, (SELECT s.{q(session.pk.column)} FROM {q(session.db_table)} s "
-            f"JOIN {q(msg.db_table)} m ON m.{q(msg.pk.column)} = s.{q(session.get_field('message').column)} "
-            f"WHERE s.{q(session.get_field('channel').column)} = %s AND s.{q(session.get_field('sender').column)} = f.{q(follower.get_field('open_id').column)} "
-            f"AND m.{q(msg.get_field('account').column)} = %s AND s.{q(session.get_field('status').column)} IN (%s, %s) "
-            f"ORDER BY s.{q(session.get_field('created_at').column)} DESC LIMIT 1) "
-            f"FROM {q(follower.db_table)} f WHERE f.{q(follower.get_field('account').column)} = %s "
-            f"AND f.{q(follower.get_field('open_id').column)} = %s"
+            f"SELECT {columns}, (SELECT s.{_col(s, 'id')} FROM {_table(s)} s "
+            f"JOIN {_table(m)} m ON m.{_col(m, 'id')} = s.{_col(s, 'message')} "
+            f"WHERE s.{_col(s, 'channel')} = %s AND s.{_col(s, 'sender')} = f.{_col(f, 'open_id')} "
+            f"AND m.{_col(m, 'account')} = %s AND s.{_col(s, 'status')} IN (%s, %s) "
+            f"ORDER BY s.{_col(s, 'created_at')} DESC LIMIT 1) "
+            f"FROM {_table(f)} f WHERE f.{_col(f, 'account')} = %s AND f.{_col(f, 'open_id')} = %s"
         )
     return _FOLLOWER_SQL
 
@@ -237,17 +244,16 @@ def _follower(account: WeChatAccount, open_id: str) -> tuple[WeChatFollower, cha
     if row is None:
         follower, _ = WeChatFollower.objects.get_or_create(account=account, open_id=open_id)
         return follower, None
-    meta = WeChatFollower._meta
     values: dict[str, Any] = {}
     for name, value in zip(_FOLLOWER_FIELDS, row, strict=False):
-        field = meta.get_field(name)
+        field = _field(WeChatFollower, name)
         if isinstance(field, models.JSONField):
             value = json.loads(value) if isinstance(value, str) else value
         elif isinstance(field, models.DateTimeField) and value is not None:
             value = field.to_python(value)
             if timezone.is_naive(value):
                 value = value.replace(tzinfo=dt.UTC)
-        values[meta.get_field(name).attname] = value
+        values[field.attname] = value
     follower = WeChatFollower(account=account, open_id=open_id, **values)
     follower._state.adding = False
     follower._state.db = connection.alias

@@ -481,6 +481,14 @@ class WeChatTemplateSendStatus(models.TextChoices):
     FAILED = "failed", _("发送失败")
 
 
+class WeChatTemplateDelivery(models.TextChoices):
+    """What WeChat's TEMPLATESENDJOBFINISH push said of a sent template message."""
+
+    DELIVERED = "delivered", _("已送达")
+    BLOCKED = "blocked", _("用户拒收")
+    FAILED = "failed", _("发送失败")
+
+
 class WeChatTemplateSend(models.Model):
     """One template message to a follower, as WeChat answered it (msgid, or the errcode: 43004 the follower has
     unsubscribed, recorded and not retried)."""
@@ -504,8 +512,25 @@ class WeChatTemplateSend(models.Model):
     errmsg = models.CharField(_("错误信息"), max_length=200, blank=True)
     attempts = models.PositiveSmallIntegerField(_("调用次数"), default=1)
     at = models.DateTimeField(_("时间"))
+    # WeChat's TEMPLATESENDJOBFINISH event for this msgid: Status as sent ("success", "failed:user block",
+    # "failed: system failed") and when it arrived (the first report counts; a retried push changes nothing).
+    delivery = models.CharField(
+        _("送达结果"),
+        max_length=16,
+        choices=WeChatTemplateDelivery.choices,
+        blank=True,
+        default="",
+        db_default="",
+    )
+    delivery_status = models.CharField(
+        _("微信推送状态"), max_length=64, blank=True, default="", db_default=""
+    )
+    delivery_reported_at = models.DateTimeField(_("送达结果时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("微信模板消息记录")
         verbose_name_plural = _("微信模板消息记录")
-        indexes = [models.Index(fields=["code", "at"], name="wechat_template_send_idx")]
+        indexes = [
+            models.Index(fields=["code", "at"], name="wechat_template_send_idx"),
+            models.Index(fields=["account", "msg_id"], name="wechat_template_msgid_idx"),
+        ]

@@ -108,12 +108,12 @@ def _matches(route: KeywordRoute, text: str) -> bool:
 
 def queue_from_text(text: str) -> Queue | None:
     """Keyword routing to an agents' skill group (an online chat's queue): the first active rule with a queue whose
-    keyword starts the text (or appears anywhere in it, if the rule says so); None: every chat agent."""
+    keyword starts the text (or appears anywhere in it, if the rule says so); None: every chat agent. The rules
+    come from the process's cache (`KEYWORD_ROUTES`); the queue is read only for a matching rule."""
     text = text.strip()
-    routes = KeywordRoute.objects.filter(is_active=True, queue__isnull=False).select_related("queue")
-    for route in routes:
-        if _matches(route, text):
-            return route.queue
+    for route in KEYWORD_ROUTES.all():
+        if route.is_active and route.queue_id is not None and _matches(route, text):
+            return Queue.objects.filter(pk=route.queue_id).first()
     return None
 
 

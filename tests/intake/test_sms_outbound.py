@@ -219,3 +219,37 @@ def test_screens_send_and_manage_phrases(city, people):
         == 404
         and not SmsPhrase.objects.exists()
     )
+
+
+def test_the_send_screen_masks_numbers_and_reveals_them_only_to_allowed_roles_audited(
+    city, people, channel_templates
+):
+    """短信发送's lists (recent sends, replies received) show numbers masked as every other screen does; a role
+    that sees personal data reveals them on request, and that view is audited."""
+    outbound.sms_extension_set(actor=people.monitor, unit=city.east, code="07")
+    outbound.sms_send(actor=people.east, phones="13911112222", text="请于明日到现场确认处理结果。")
+    assert mo(id="mo-7", **{"from": "13911119999"}, to="1234507", text="投诉：东区幸福路井盖缺失") == 200
+    client = Client()
+    client.force_login(people.east)
+    page = client.get("/intake/sms/").content.decode()
+    sent = page.split('data-testid="sms-sent"')[1]
+    replies = page.split('data-testid="sms-replies"')[1].split("</table>")[0]
+    assert "139****2222" in sent and "139****9999" in replies
+    assert "13911112222" not in page and "13911119999" not in page
+    assert 'data-testid="sms-reveal"' not in page  # this role may not see full numbers
+    refused = client.post("/intake/sms/", {"action": "reveal"})
+    assert refused.status_code == 400 and "13911119999" not in refused.content.decode()
+    assert not AuditLog.objects.filter(object_type="intake.smssent", action=AuditLog.Action.VIEW).exists()
+    assert SmsSent.objects.count() == 1  # the reveal is not a send
+
+    office = Client()
+    office.force_login(people.monitor)
+    masked = office.get("/intake/sms/").content.decode()
+    assert 'data-testid="sms-reveal"' in masked and "13911112222" not in masked
+    revealed = office.post("/intake/sms/", {"action": "reveal"})
+    assert revealed.status_code == 200
+    body = revealed.content.decode()
+    assert "13911112222" in body and "13911119999" in body and 'data-testid="revealed"' in body
+    audit = AuditLog.objects.get(object_type="intake.smssent", action=AuditLog.Action.VIEW)
+    assert audit.actor == people.monitor and audit.changes["rows"] == 2
+    assert SmsSent.objects.count() == 1

@@ -249,3 +249,70 @@ def test_api_sets_the_template_and_lists_the_sends(city, people, api, account):
         == 404
     )
     assert WeChatNoticeTemplate.objects.get().template_id == TEMPLATE_ID
+
+
+def _job_finish(follower: Follower, msg_id: str, status: str, created: int) -> Any:
+    """WeChat's TEMPLATESENDJOBFINISH push as its servers send it (MsgID as a bare number), signed (and in safe
+    mode encrypted) by the follower's protocol helper."""
+    return follower.post(
+        {"MsgType": "event", "Event": "TEMPLATESENDJOBFINISH", "MsgID": int(msg_id), "Status": status},
+        timestamp=created,
+    )
+
+
+@pytest.mark.parametrize("safe", [True, False])
+def test_template_send_job_finish_is_recorded_on_the_send_once(city, people, api, account, safe):
+    import time
+
+    from hotline.intake.models import ChannelMessage
+
+    row = notice_templates.notice_template_save(
+        actor=people.monitor, code="wechat_progress", template_id=TEMPLATE_ID, fields=FIELDS
+    )
+    first = notice_templates.send(account=account, row=row, open_id=OPENID, context={"number": "20260001"})
+    second = notice_templates.send(account=account, row=row, open_id=OPENID, context={"number": "20260002"})
+    third = notice_templates.send(account=account, row=row, open_id=OPENID, context={"number": "20260003"})
+    other = notice_templates.send(account=account, row=row, open_id="o-someone-else", context={"number": "9"})
+    assert first.msg_id and len({first.msg_id, second.msg_id, third.msg_id, other.msg_id}) == 4
+    follower = Follower(safe=safe)
+    now = int(time.time())
+
+    answer = _job_finish(follower, first.msg_id, "success", now)
+    assert answer.status_code == 200 and answer.content == b"success"  # no reply expected by WeChat
+    first.refresh_from_db()
+    assert (first.delivery, first.delivery_status) == ("delivered", "success") and first.delivery_reported_at
+    reported = first.delivery_reported_at
+    # WeChat's retry of the same push (same CreateTime): one delivery row, nothing changed
+    assert _job_finish(follower, first.msg_id, "success", now).content == b"success"
+    # a later, contradicting report for the same msgid: the first report counts
+    assert _job_finish(follower, first.msg_id, "failed: system failed", now + 1).status_code == 200
+    first.refresh_from_db()
+    assert (first.delivery, first.delivery_reported_at) == ("delivered", reported)
+    assert ChannelMessage.objects.filter(kind="templatesendjobfinish").count() == 2
+
+    _job_finish(follower, second.msg_id, "failed:user block", now + 2)
+    _job_finish(follower, third.msg_id, "failed: system failed", now + 3)
+    second.refresh_from_db()
+    third.refresh_from_db()
+    assert (second.delivery, second.delivery_status) == ("blocked", "failed:user block")
+    assert (third.delivery, third.delivery_status) == ("failed", "failed: system failed")
+    # a report naming another follower's msgid, and an unknown msgid: answered, nothing recorded
+    assert _job_finish(follower, other.msg_id, "success", now + 4).content == b"success"
+    assert _job_finish(follower, "999999999", "success", now + 5).content == b"success"
+    other.refresh_from_db()
+    assert other.delivery == "" and other.delivery_reported_at is None
+    # a forged push (bad signature) is refused and changes nothing
+    forged = Client().post(
+        f"/intake/wechat/{APP_ID}/?timestamp={now}&nonce=1&signature=bad",
+        f"<xml><ToUserName>gh</ToUserName><FromUserName>o-someone-else</FromUserName><CreateTime>{now}</CreateTime>"
+        f"<MsgType>event</MsgType><Event>TEMPLATESENDJOBFINISH</Event><MsgID>{other.msg_id}</MsgID>"
+        "<Status>success</Status></xml>",
+        content_type="text/xml",
+    )
+    assert forged.status_code == 401
+    other.refresh_from_db()
+    assert other.delivery == ""
+    # the texts screen lists the result beside the send
+    client = Client()
+    client.force_login(people.monitor)
+    assert "已送达（success）" in client.get("/intake/texts/").content.decode()

@@ -45,7 +45,13 @@ def sms_page(request: HttpRequest) -> HttpResponse:
     values = {"phones": "", "text": "", "case_number": request.GET.get("case", "")[:32]}
     errors: dict[str, list[str]] = {}
     error = ""
-    if request.method == "POST":
+    revealed: tuple[list[dict[str, Any]], list[dict[str, Any]]] | None = None
+    if request.method == "POST" and request.POST.get("action") == "reveal":
+        try:
+            revealed = outbound.recent_reveal(user=user)  # full numbers, audited
+        except ServiceError as exc:  # a role that may not see them (as on the contact group's screen)
+            error = exc.message
+    elif request.method == "POST":
         values = {k: request.POST.get(k, "") for k in values}
         try:
             result = outbound.sms_send(actor=user, **values)
@@ -66,8 +72,10 @@ def sms_page(request: HttpRequest) -> HttpResponse:
         "flash": request.session.pop("sms_flash", ""),
         "phrases": outbound.phrases(),
         "from_number": outbound.from_number(extension),
-        "sent": outbound.recent_sent(user=user),
-        "replies": outbound.recent_replies(user=user),
+        "sent": revealed[0] if revealed else outbound.recent_sent(user=user),
+        "replies": revealed[1] if revealed else outbound.recent_replies(user=user),
+        "revealed": revealed is not None,
+        "may_reveal": outbound.may_reveal(user),
     }
     return render(request, "intake/sms/send.html", context, status=400 if error else 200)
 

@@ -112,6 +112,9 @@ class WeChatTemplateSendListApi(APIView):
                     "attempts": s.attempts,
                     "msg_id": s.msg_id,
                     "at": s.at,
+                    "delivery": s.delivery,
+                    "delivery_status": s.delivery_status,
+                    "delivery_reported_at": s.delivery_reported_at,
                 }
                 for s in notice_templates.recent_sends(limit=100)
             ]

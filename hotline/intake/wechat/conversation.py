@@ -8,12 +8,15 @@ follower as the requester. Replies are short Chinese texts sent back passively (
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import connection, models, transaction
+from django.utils import timezone
 
 from hotline.cases import services as case_services
 from hotline.cases.models import Case, Channel
@@ -62,6 +65,8 @@ class Incoming:
     event: str = ""
     event_key: str = ""
     media_id: str = ""
+    template_msg_id: str = ""  # TEMPLATESENDJOBFINISH: the template message's MsgID …
+    status: str = ""  # … and WeChat's Status of it
 
 
 def external_id(fields: dict[str, str]) -> str:
@@ -80,6 +85,8 @@ def incoming(fields: dict[str, str]) -> Incoming:
         event=fields.get("Event", "").lower(),
         event_key=fields.get("EventKey", ""),
         media_id=fields.get("MediaId", "")[:128],
+        template_msg_id=fields.get("MsgID", ""),
+        status=fields.get("Status", ""),
     )
 
 
@@ -87,29 +94,81 @@ def receive(*, account: WeChatAccount, message: Incoming, raw: str) -> str:
     """Handle one delivery and return the passive reply text. A retried delivery returns the first reply.
 
     One transaction for the whole message (one commit, not one per statement): the delivery row, what the message
-    does, the reply stored. A retry arriving while the first is still being answered waits on the row's unique
-    key and then reads the first reply; a message whose handling failed leaves nothing, so WeChat's retry
-    handles it again."""
+    does, the reply stored. The row goes in with `INSERT … ON CONFLICT DO NOTHING` (no savepoint): a retry arriving
+    while the first is still being answered waits on the row's unique key and then, inserting nothing, reads the
+    first reply; a message whose handling failed leaves nothing, so WeChat's retry handles it again."""
     now = clock.now()
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                record = ChannelMessage.objects.create(
-                    channel=ChannelKind.WECHAT,
-                    account=account.app_id,
-                    external_id=message.external_id,
-                    sender=message.sender,
-                    kind=message.event or message.msg_type,
-                    text=message.text[:5000],
-                    raw=raw[:20000],
-                    received_at=now,
-                )
-        except IntegrityError:
+        record = _record(account, message, raw, now)
+        if record is None:
             first = ChannelMessage.objects.get(
                 channel=ChannelKind.WECHAT, account=account.app_id, external_id=message.external_id
             )
             return cache.get(_retry_key(first.pk)) or first.reply
         return _answered(account, message, record, now)
+
+
+_INSERT_SQL: str = ""
+_UPDATE_SQL: str = ""
+
+
+def _field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field)
+    return field
+
+
+def _col(model: type[models.Model], name: str) -> str:
+    """A column's quoted name (for the statements written once per process)."""
+    return connection.ops.quote_name(str(_field(model, name).column))
+
+
+def _table(model: type[models.Model]) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _sql() -> tuple[str, str]:
+    """The delivery row's INSERT (nothing on a retry) and its final UPDATE, written once per process."""
+    global _INSERT_SQL, _UPDATE_SQL
+    if not _INSERT_SQL:
+        m = ChannelMessage
+        names = ("channel", "account", "external_id", "sender", "kind", "text", "raw", "received_at", "reply")
+        columns = ", ".join(_col(m, n) for n in names)
+        unique = ", ".join(_col(m, n) for n in ("channel", "account", "external_id"))
+        _INSERT_SQL = (
+            f"INSERT INTO {_table(m)} ({columns}) VALUES ({', '.join(['%s'] * len(names))}) "
+            f"ON CONFLICT ({unique}) DO NOTHING RETURNING {_col(m, 'id')}"
+        )
+        sets = ", ".join(f"{_col(m, n)} = %s" for n in ("reply", "case", "acknowledged_at", "reply_due_at"))
+        _UPDATE_SQL = f"UPDATE {_table(m)} SET {sets} WHERE {_col(m, 'id')} = %s"
+    return _INSERT_SQL, _UPDATE_SQL
+
+
+def _record(account: WeChatAccount, message: Incoming, raw: str, now: dt.datetime) -> ChannelMessage | None:
+    """The delivery row, inserted; None when it is a retry (the row exists)."""
+    record = ChannelMessage(
+        channel=ChannelKind.WECHAT,
+        account=account.app_id,
+        external_id=message.external_id,
+        sender=message.sender,
+        kind=message.event or message.msg_type,
+        text=message.text[:5000],
+        raw=raw[:20000],
+        received_at=now,
+    )
+    values = [
+        record.channel, record.account, record.external_id, record.sender, record.kind, record.text, record.raw,
+        _field(ChannelMessage, "received_at").get_db_prep_value(now, connection), "",
+    ]  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(_sql()[0], values)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    record.pk = row[0]
+    record._state.adding = False
+    record._state.db = connection.alias
+    return record
 
 
 def _answered(account: WeChatAccount, message: Incoming, record: ChannelMessage, now: dt.datetime) -> str:
@@ -121,7 +180,19 @@ def _answered(account: WeChatAccount, message: Incoming, record: ChannelMessage,
     record.acknowledged_at = clock.now()
     if case is not None:
         record.reply_due_at = now + REPLY_LIMITS[Channel.WECHAT]
-    record.save(update_fields=["reply", "case", "acknowledged_at", "reply_due_at"])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _sql()[1],
+            [
+                record.reply,
+                case.pk if case is not None else None,
+                _field(ChannelMessage, "acknowledged_at").get_db_prep_value(
+                    record.acknowledged_at, connection
+                ),
+                _field(ChannelMessage, "reply_due_at").get_db_prep_value(record.reply_due_at, connection),
+                record.pk,
+            ],
+        )
     return reply
 
 
@@ -129,8 +200,76 @@ def _retry_key(record_pk: int) -> str:
     return f"wechat-reply:{record_pk}"
 
 
+_FOLLOWER_FIELDS = (
+    "id", "phone", "pending_type", "pending_media", "bind_code_hash", "bind_phone", "bind_code_expires_at",
+    "updated_at",
+)  # fmt: skip
+_FOLLOWER_SQL: str = ""
+
+
+def _follower_sql() -> str:
+    """The follower with the id of their open chat (waiting or served) in one statement, written once per process
+    (they were two ORM queries on every message, compiled each time)."""
+    global _FOLLOWER_SQL
+    if not _FOLLOWER_SQL:
+        f, s, m = WeChatFollower, chat.ChatSession, ChannelMessage
+        columns = ", ".join(f"f.{_col(f, n)}" for n in _FOLLOWER_FIELDS)
+        _FOLLOWER_SQL = (
+            f"SELECT {columns}, (SELECT s.{_col(s, 'id')} FROM {_table(s)} s "
+            f"JOIN {_table(m)} m ON m.{_col(m, 'id')} = s.{_col(s, 'message')} "
+            f"WHERE s.{_col(s, 'channel')} = %s AND s.{_col(s, 'sender')} = f.{_col(f, 'open_id')} "
+            f"AND m.{_col(m, 'account')} = %s AND s.{_col(s, 'status')} IN (%s, %s) "
+            f"ORDER BY s.{_col(s, 'created_at')} DESC LIMIT 1) "
+            f"FROM {_table(f)} f WHERE f.{_col(f, 'account')} = %s AND f.{_col(f, 'open_id')} = %s"
+        )
+    return _FOLLOWER_SQL
+
+
+def _follower(account: WeChatAccount, open_id: str) -> tuple[WeChatFollower, chat.ChatSession | None]:
+    """The follower (made on their first message) and their open chat, if any. The chat is its primary key only:
+    every chat service locks the session by it first (`chat._locked`)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _follower_sql(),
+            [
+                ChannelKind.WECHAT,
+                account.app_id[:64],
+                chat.ChatStatus.WAITING,
+                chat.ChatStatus.ACTIVE,
+                account.pk,
+                open_id,
+            ],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        follower, _ = WeChatFollower.objects.get_or_create(account=account, open_id=open_id)
+        return follower, None
+    values: dict[str, Any] = {}
+    for name, value in zip(_FOLLOWER_FIELDS, row, strict=False):
+        field = _field(WeChatFollower, name)
+        if isinstance(field, models.JSONField):
+            value = json.loads(value) if isinstance(value, str) else value
+        elif isinstance(field, models.DateTimeField) and value is not None:
+            value = field.to_python(value)
+            if timezone.is_naive(value):
+                value = value.replace(tzinfo=dt.UTC)
+        values[field.attname] = value
+    follower = WeChatFollower(account=account, open_id=open_id, **values)
+    follower._state.adding = False
+    follower._state.db = connection.alias
+    session_id = row[len(_FOLLOWER_FIELDS)]
+    return follower, (chat.ChatSession(pk=session_id) if session_id is not None else None)
+
+
 def _answer(account: WeChatAccount, message: Incoming, record: ChannelMessage) -> tuple[str, Case | None]:
-    follower, _ = WeChatFollower.objects.get_or_create(account=account, open_id=message.sender)
+    if message.msg_type == "event" and message.event == "templatesendjobfinish":
+        from .notice_templates import template_delivery_record
+
+        template_delivery_record(
+            account=account, open_id=message.sender, msg_id=message.template_msg_id, status=message.status
+        )
+        return "", None  # `success`: WeChat expects no reply to its report
+    follower, session = _follower(account, message.sender)
     if message.msg_type == "event":
         if message.event == "subscribe":
             return texts.text("wechat_welcome"), None
@@ -148,7 +287,6 @@ def _answer(account: WeChatAccount, message: Incoming, record: ChannelMessage) -
     if message.msg_type != "text":
         return texts.text("wechat_text_only"), None
     text = message.text.strip()
-    session = chat.wechat_open_session(app_id=account.app_id, open_id=follower.open_id)
     if session is not None:  # in an online chat: the text is the citizen's next line
         return _chat_line(session, text), None
     if text in CHAT_WORDS:

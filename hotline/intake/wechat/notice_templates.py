@@ -23,7 +23,13 @@ from hotline.common.audit import audit_record
 from hotline.common.errors import NotAllowed, ServiceError
 
 from .. import texts
-from ..models import WeChatAccount, WeChatNoticeTemplate, WeChatTemplateSend, WeChatTemplateSendStatus
+from ..models import (
+    WeChatAccount,
+    WeChatNoticeTemplate,
+    WeChatTemplateDelivery,
+    WeChatTemplateSend,
+    WeChatTemplateSendStatus,
+)
 
 # The notices that may go as template messages, with the placeholders each offers.
 NOTICES = {
@@ -201,3 +207,26 @@ def send(
 
 def recent_sends(limit: int = 20) -> list[WeChatTemplateSend]:
     return list(WeChatTemplateSend.objects.select_related("case").order_by("-at", "-id")[:limit])
+
+
+def delivery_of(status: str) -> str:
+    """WeChat's Status text → our delivery result: "success", "failed:user block" (the follower refuses the
+    account's template messages), anything else "failed…" ("failed: system failed")."""
+    plain = "".join(status.split()).lower()
+    if plain == "success":
+        return WeChatTemplateDelivery.DELIVERED
+    if plain.startswith("failed:userblock"):
+        return WeChatTemplateDelivery.BLOCKED
+    return WeChatTemplateDelivery.FAILED
+
+
+def template_delivery_record(*, account: WeChatAccount, open_id: str, msg_id: str, status: str) -> int:
+    """WeChat's TEMPLATESENDJOBFINISH push: the result is recorded on the send whose msgid (and follower) it
+    names. Idempotent: the first report counts, a repeated push changes nothing. Returns the rows updated (0 for
+    an unknown msgid or a repeat)."""
+    msg_id, status = msg_id.strip()[:32], status.strip()[:64]
+    if not msg_id or not status:
+        return 0
+    return WeChatTemplateSend.objects.filter(
+        account=account, msg_id=msg_id, open_id=open_id[:64], delivery_reported_at__isnull=True
+    ).update(delivery=delivery_of(status), delivery_status=status, delivery_reported_at=clock.now())

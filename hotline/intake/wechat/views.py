@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import time
 
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseNotAllowed
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseNotAllowed
 from django.views.decorators.csrf import csrf_exempt
 
 from hotline.common.netaddr import request_client_ip
+from hotline.common.refcache import RefCache
 
 from ..models import ChannelKind, ChannelRejection, WeChatAccount
 from . import conversation, news
@@ -39,13 +39,30 @@ def _refuse(account: WeChatAccount, request: HttpRequest, error: ProtocolError) 
     return HttpResponse(error.code, status=status, content_type="text/plain")
 
 
-def _protocol_account(account: WeChatAccount) -> Account:
-    return Account(app_id=account.app_id, token=account.token, encoding_aes_key=account.encoding_aes_key)
+# The accounts from the process's cache (refreshed on a save here, within a minute elsewhere): every message
+# names its account, and reading it was one query and the AES key's decryption per message.
+ACCOUNTS: RefCache[WeChatAccount] = RefCache(WeChatAccount)
+_CRYPTO: dict[tuple[str, str, str], MessageCrypto] = {}
+
+
+def _crypto(account: WeChatAccount) -> MessageCrypto:
+    key = (account.app_id, account.token, account.encoding_aes_key_encrypted)
+    crypto = _CRYPTO.get(key)
+    if crypto is None:
+        crypto = MessageCrypto(
+            Account(app_id=account.app_id, token=account.token, encoding_aes_key=account.encoding_aes_key)
+        )
+        if len(_CRYPTO) > 64:
+            _CRYPTO.clear()
+        _CRYPTO[key] = crypto
+    return crypto
 
 
 @csrf_exempt
 def wechat_endpoint(request: HttpRequest, app_id: str) -> HttpResponse:
-    account = get_object_or_404(WeChatAccount, app_id=app_id, is_active=True)
+    account = ACCOUNTS.get_by(app_id=app_id)
+    if account is None or not account.is_active:
+        raise Http404
     q = request.GET
     try:
         check_timestamp(q.get("timestamp", ""), now=time.time())
@@ -93,7 +110,7 @@ def _open(account: WeChatAccount, request: HttpRequest) -> tuple[bytes, MessageC
         if not account.encoding_aes_key:
             raise ProtocolError("bad_mode", "该公众号未配置安全模式")
         envelope = parse_xml(request.body)
-        crypto = MessageCrypto(_protocol_account(account))
+        crypto = _crypto(account)
         raw = crypto.decrypt(
             encrypt=envelope.get("Encrypt", ""),
             msg_signature=q.get("msg_signature", ""),

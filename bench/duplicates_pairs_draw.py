@@ -118,9 +118,7 @@ def main() -> None:
         t = template(m)
         if len(t) >= 6 and ("#" in t or "@" in t):
             by_tpl[t].append(m)
-    cands = [
-        (a, b) for ms in by_tpl.values() if 2 <= len(ms) <= 10 for a, b in itertools.combinations(ms, 2)
-    ]
+    cands = [(a, b) for ms in by_tpl.values() if 2 <= len(ms) <= 10 for a, b in itertools.combinations(ms, 2)]
     add("s9template", cands, args.per)
 
     # s9near
@@ -176,8 +174,10 @@ def main() -> None:
             json.dumps(
                 {
                     "gen": gen,
-                    "a": {k: a[k] for k in ("id", "file", "user", "time", "title")} | {"content": a["content"][:400]},
-                    "b": {k: b[k] for k in ("id", "file", "user", "time", "title")} | {"content": b["content"][:400]},
+                    "a": {k: a[k] for k in ("id", "file", "user", "time", "title")}
+                    | {"content": a["content"][:400]},
+                    "b": {k: b[k] for k in ("id", "file", "user", "time", "title")}
+                    | {"content": b["content"][:400]},
                 },
                 ensure_ascii=False,
             )

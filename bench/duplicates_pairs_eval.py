@@ -95,7 +95,7 @@ def features(
         ta, tb = sim.request_text(a["title"], a["content"]), sim.request_text(b["title"], b["content"])
         va = vec[sim.embed_input(a["title"], a["content"])]
         vb = vec[sim.embed_input(b["title"], b["content"])]
-        j = sim.judge_vectors(ta, tb, va, vb, full=True)
+        j = sim.judge_vectors(ta, tb, va, vb, full=True, titles=(a["title"], b["title"]))
         words = old.similarity(
             old.terms(old.request_text(a["title"], a["content"])),
             old.terms(old.request_text(b["title"], b["content"])),
@@ -129,8 +129,11 @@ def shipped(r: dict[str, Any]) -> bool:
 def tune(dev: list[dict[str, Any]]) -> None:
     print("\n--tune: grid on the dev split only (best 10 by F1, then fewer false alarms)")
     grid = []
-    for bonus, penalty, area in itertools.product(
-        (0.0, 0.02, 0.04, 0.06, 0.08, 0.10), (0.0, 0.02, 0.04, 0.06, 0.08), (0.0, 0.04, 0.08, 0.12)
+    for bonus, penalty, area, titled in itertools.product(
+        (0.0, 0.02, 0.04, 0.06, 0.08, 0.10),
+        (0.0, 0.02, 0.04, 0.06, 0.08),
+        (0.0, 0.04, 0.08, 0.12),
+        (0.0, 0.02, 0.04, 0.06, 0.10),
     ):
         scores = [
             sim.combine(
@@ -141,6 +144,8 @@ def tune(dev: list[dict[str, Any]]) -> None:
                 bonus=bonus,
                 penalty=penalty,
                 area_penalty=area,
+                title_conflict_=r["j"].title_conflict,
+                title_penalty=titled,
             )
             for r in dev
         ]
@@ -148,11 +153,11 @@ def tune(dev: list[dict[str, Any]]) -> None:
             f1, p, rc, _, fp, _ = metrics(
                 [dict(r, s=s) for r, s in zip(dev, scores, strict=True)], lambda r, t=t: r["s"] >= t
             )
-            grid.append((f1, -fp, bonus, penalty, area, t, p, rc))
+            grid.append((f1, -fp, bonus, penalty, area, titled, t, p, rc))
     grid.sort(reverse=True)
-    for f1, _nfp, bonus, penalty, area, t, p, rc in grid[:10]:
+    for f1, _nfp, bonus, penalty, area, titled, t, p, rc in grid[:10]:
         print(
-            f"  bonus {bonus:.2f} penalty {penalty:.2f} area {area:.2f} threshold {t:.3f}: "
+            f"  bonus {bonus:.2f} penalty {penalty:.2f} area {area:.2f} title {titled:.2f} threshold {t:.3f}: "
             f"F1 {f1:.3f} P {p:.3f} R {rc:.3f}"
         )
     best_old = max(
@@ -211,29 +216,47 @@ def main() -> None:
     parser.add_argument("--pairs", type=Path, default=PAIRS)
     parser.add_argument("--tune", action="store_true")
     parser.add_argument("--no-timing", action="store_true")
+    parser.add_argument(
+        "--heldout",
+        action="store_true",
+        help="also score the held-out split (once, at the end, with the final threshold); dev only without it",
+    )
     args = parser.parse_args()
     msgs = load_messages(args.data)
     vectors = Vectors()
-    rows = features(load_pairs(args.pairs), msgs, vectors)
+    pairs = [p for p in load_pairs(args.pairs) if args.heldout or p["split"] != "heldout"]
+    rows = features(pairs, msgs, vectors)
     dev = [r for r in rows if r["split"] == "dev"]
-    held = [r for r in rows if r["split"] == "heldout"]
+    held = [r for r in rows if r["split"] == "heldout"] if args.heldout else []
     print(
         f"labelled pairs: {len(rows)} ({sum(r['label'] for r in rows)} same matter, "
         f"{sum(int(r['borderline']) for r in rows)} borderline); dev {len(dev)}, held-out {len(held)}"
     )
     print(
         f"shipped judgement: cosine of e5 embeddings + places; threshold {sim.THRESHOLD}, bonus {sim.PLACE_BONUS}, "
-        f"penalty {sim.PLACE_PENALTY}, area penalty {sim.AREA_PENALTY}"
+        f"penalty {sim.PLACE_PENALTY}, area penalty {sim.AREA_PENALTY}, title place penalty {sim.TITLE_PLACE_PENALTY}"
     )
-    for name, part in (("dev (weights chosen here)", dev), ("HELD-OUT (not tuned on)", held), ("all", rows)):
-        line(name, part, shipped)
-    line("held-out, borderline pairs left out", [r for r in held if r["borderline"] == "0"], shipped)
-    for gen in sorted({r["generator"] for r in rows}):
-        line(f"held-out, drawn by {gen}", [r for r in held if r["generator"] == gen], shipped, target=False)
+    line("dev (weights chosen here)", dev, shipped)
+    for gen in sorted({r["generator"] for r in dev}):
+        line(f"dev, drawn by {gen}", [r for r in dev if r["generator"] == gen], shipped, target=False)
+    line("dev, borderline pairs left out", [r for r in dev if r["borderline"] == "0"], shipped)
+    if args.heldout:
+        line("HELD-OUT (not tuned on)", held, shipped)
+        line("held-out, borderline pairs left out", [r for r in held if r["borderline"] == "0"], shipped)
+        for gen in sorted({r["generator"] for r in held}):
+            line(
+                f"held-out, drawn by {gen}", [r for r in held if r["generator"] == gen], shipped, target=False
+            )
+        line("all", dev + held, shipped)
+    else:
+        print("  (held-out split not scored: give --heldout, once, with the final threshold)")
     print("\nsame pairs, the old detector (jieba TF-IDF top-16 cosine):")
-    line(f"held-out at its threshold {old.WORD_THRESHOLD}", held, lambda r: r["old"] >= old.WORD_THRESHOLD)
-    line(f"all at its threshold {old.WORD_THRESHOLD}", rows, lambda r: r["old"] >= old.WORD_THRESHOLD)
-    line("cosine alone at the same threshold, held-out", held, lambda r: r["j"].cosine >= sim.THRESHOLD)
+    line(f"dev at its threshold {old.WORD_THRESHOLD}", dev, lambda r: r["old"] >= old.WORD_THRESHOLD)
+    line("cosine alone at the same threshold, dev", dev, lambda r: r["j"].cosine >= sim.THRESHOLD)
+    if args.heldout:
+        line(
+            f"held-out at its threshold {old.WORD_THRESHOLD}", held, lambda r: r["old"] >= old.WORD_THRESHOLD
+        )
     if args.pairs == PAIRS and OLD_PAIRS.exists():
         legacy = []
         with OLD_PAIRS.open(encoding="utf-8") as f:

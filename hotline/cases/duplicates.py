@@ -529,7 +529,13 @@ def _judge(
             continue
         other = texts.get(cid)
         # far apart in meaning: judged on the cosine alone (judge_vectors reads no text there either)
-        verdict = sim.judge_vectors(text, sim.request_text(*other) if other else "", query, vector)
+        verdict = sim.judge_vectors(
+            text,
+            sim.request_text(*other) if other else "",
+            query,
+            vector,
+            titles=(title, other[0]) if other else None,
+        )
         # shown as 相似度 0–1: the place bonus may lift an identical text a little above 1
         out[cid] = (round(min(1.0, max(0.0, verdict.score)), 3), verdict.duplicate)
     return out
@@ -943,6 +949,7 @@ def _same_matter(pairs: dict[tuple[int, int], float], threshold: float) -> dict[
     ids = sorted({cid for pair in pairs for cid in pair})
     stored: dict[int, Any] = {}
     texts: dict[int, str] = {}
+    titles: dict[int, str] = {}
     for chunk in _chunks(ids, 5000):
         for cid, vector in RequestEmbedding.objects.filter(
             case_id__in=chunk, vector__isnull=False
@@ -951,10 +958,13 @@ def _same_matter(pairs: dict[tuple[int, int], float], threshold: float) -> dict[
         embedded = [cid for cid in chunk if cid in stored]
         for cid, title, content in Case.objects.filter(pk__in=embedded).values_list("pk", "title", "content"):
             texts[cid] = sim.request_text(title, content)
+            titles[cid] = title
     out = {}
     for (a, b), words in pairs.items():
         if a in stored and b in stored and a in texts and b in texts:
-            out[(a, b)] = sim.judge_vectors(texts[a], texts[b], stored[a], stored[b]).duplicate
+            out[(a, b)] = sim.judge_vectors(
+                texts[a], texts[b], stored[a], stored[b], titles=(titles[a], titles[b])
+            ).duplicate
         else:
             out[(a, b)] = words >= threshold
     return out

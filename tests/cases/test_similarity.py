@@ -67,6 +67,42 @@ def test_judgement_accepts_rewording_and_refuses_another_place():
     assert named.place_conflict and not named.area_conflict
 
 
+def test_titles_naming_different_places_conflict_unless_the_other_request_names_it():
+    def conflict(title_a: str, content_a: str, title_b: str, content_b: str) -> bool:
+        text_a, text_b = (
+            similarity.request_text(title_a, content_a),
+            similarity.request_text(title_b, content_b),
+        )
+        return similarity.title_conflict(title_a, text_a, title_b, text_b)
+
+    assert conflict("举报柏家塘小区KTV噪音扰民", "深夜唱歌。", "燕联小区3栋KTV噪音扰民", "深夜唱歌。")
+    # characters swapped by a typo or the anonymisation: one company
+    assert not conflict(
+        "聚利人普惠投资公司涉嫌诈骗", "平台停兑。", "惠普利聚人投资公司涉嫌诈骗", "平台停兑。"
+    )
+    # the other title names another place, but its body names this one: one estate's matter
+    assert not conflict(
+        "伊景园滨河苑捆绑销售车位", "车位。", "武广新城坑客户购房金额", "我们是伊景园滨河苑的业主"
+    )
+    # a title naming no place is no conflict
+    assert not conflict("路灯坏了", "不亮。", "燕联小区路灯坏了", "不亮。")
+
+
+def test_one_template_about_two_estates_named_in_the_titles_is_not_one_matter():
+    other = similarity.judge(
+        similarity.Request("金桂苑小区3栋门口路灯坏了", LIGHT),
+        similarity.Request("银杏湾小区12栋门口路灯坏了", LIGHT_OTHER_ESTATE),
+    )
+    assert other.title_conflict and not other.duplicate, other
+    # the titles decide it: without their penalty the template would pass as one matter
+    assert other.score + similarity.TITLE_PLACE_PENALTY >= similarity.THRESHOLD, other
+    same = similarity.judge(
+        similarity.Request("金桂苑小区路灯坏了", LIGHT),
+        similarity.Request("金桂苑3栋楼下路灯一个月不亮", LIGHT_REWORDED),
+    )
+    assert same.duplicate and not same.title_conflict, same
+
+
 def test_vectors_round_trip_in_their_stored_form():
     vector = similarity.embed("路灯坏了", LIGHT)
     assert vector.shape == (384,) and abs(float(vector @ vector) - 1) < 1e-3

@@ -73,5 +73,6 @@ class Command(BaseCommand):
                     place_overlap=verdict.overlap,
                     place_conflict=verdict.place_conflict,
                     area_conflict=verdict.area_conflict,
+                    title_conflict=verdict.title_conflict,
                 )
             out.write(json.dumps(line, ensure_ascii=False))

@@ -106,10 +106,15 @@ def assignment_get(*, user: User, pk: int) -> Assignment:
     return assignment
 
 
-def overdue_q(now: dt.datetime | None = None) -> Q:
+def overdue_q(now: dt.datetime | None = None, *, prefix: str = "") -> Q:
     """Overdue at some point (a yellow card was raised: its `OverdueMark`; or the handling deadline has passed):
-    supervision. A plain lookup (a one-to-one join), so that analytics can prefix it for a related case."""
-    return Q(overdue_mark__isnull=False) | Q(due_at__lt=now or clock.now(), status__in=IN_UNITS)
+    supervision. `prefix` ("case__") states it for a related case (analytics' rows per assignment).
+
+    The mark is an EXISTS per case, not a join: ORed with the deadline test, a join made PostgreSQL hash every
+    mark ever written (0.4 s for a count over 10 k open cases with 750 k marks) where a look-up per case suffices.
+    """
+    marked = Exists(OverdueMark.objects.filter(case_id=OuterRef(f"{prefix}pk")))
+    return Q(marked) | Q(**{f"{prefix}due_at__lt": now or clock.now(), f"{prefix}status__in": IN_UNITS})
 
 
 def overdue_now_q(now: dt.datetime | None = None) -> Q:

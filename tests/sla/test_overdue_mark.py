@@ -65,8 +65,8 @@ def test_a_carded_case_is_overdue_everywhere_without_its_row_being_written(api, 
     assert AuditLog.objects.filter(object_type="cases.case", summary="时限到期，标记为超期").count() == 1
 
 
-def test_overdue_as_exists_selects_what_the_join_selected(city, people):
-    """`overdue_q` reads the mark as an EXISTS per case (the join ORed with the deadline test hashed every mark on
+def test_overdue_looked_up_per_case_selects_what_the_join_selected(city, people):
+    """`overdue_q` looks the mark up per case (the join ORed with the deadline test hashed every mark on
     PostgreSQL): the same cases as the join's form, for cases and, prefixed, for their assignments."""
     with clock.frozen_now(START):
         marked_ahead, late, calm, marked_closed, late_closed = (

@@ -287,7 +287,8 @@ def all_due() -> bool:
     """Every running clock is due (a database reset with --due-share 1.0)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT NOT EXISTS (SELECT 1 FROM sla_clock WHERE stopped_at IS NULL AND next_alert_at > %s)", [NOW]
+            "SELECT NOT EXISTS (SELECT 1 FROM sla_clock WHERE stopped_at IS NULL AND next_alert_at > %s)",
+            [NOW],
         )
         (every,) = cursor.fetchone()
     return bool(every)

@@ -283,6 +283,17 @@ def overlapping_sweeps(batch: int) -> tuple[float, list[Exception]]:
     return time.perf_counter() - started, errors
 
 
+def all_due() -> bool:
+    """Every running clock is due (a database reset with --due-share 1.0)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT NOT EXISTS (SELECT 1 FROM sla_clock WHERE stopped_at IS NULL AND next_alert_at > %s)",
+            [NOW],
+        )
+        (every,) = cursor.fetchone()
+    return bool(every)
+
+
 def duplicate_alerts() -> int:
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) - count(DISTINCT (clock_id, kind)) FROM sla_alert")
@@ -396,14 +407,16 @@ def main() -> None:
     print(f"  准备计时数据 {time.perf_counter() - started:.1f} s")
     if args.reset_only:
         return
+    # On a copy of a database reset with --due-share 1.0, (a) is (d): every clock due, its target < 120 s.
+    label, target = ("(d) every clock due:", 120) if args.no_reset and all_due() else ("(a)", 10)
     seconds, alerts = timed_sweep(args.batch)
     single = written()
     # Identical notices can be legitimate (two clocks of one case in one unit carded at once): the baseline.
     same_messages = duplicate_messages()
-    verdict = "OK" if seconds < 10 else "MISSED"
+    verdict = "OK" if seconds < target else "MISSED"
     audit_rows, audit_cases = overdue_audit_rows()
     print(
-        f"(a) one sweep = {seconds:.2f} s (target < 10 s) {verdict}; alerts {alerts}, "
+        f"{label} one sweep = {seconds:.2f} s (target < {target} s) {verdict}; alerts {alerts}, "
         f"outbox rows {single[1]:,} (messages per recipient {single[3]:,}), timeline events {single[2]:,}, "
         f"overdue audit rows / cases listed {audit_rows:,} / {audit_cases:,}"
     )

@@ -339,14 +339,17 @@ def _open_here(scope: Scope) -> QuerySet[Case]:
 
 
 def _prefixed(q: Q, prefix: str) -> Q:
-    """The same condition on a related case (`case__...`): one definition of overdue for cases and assignments."""
+    """The same condition on a related case (`case__...`): one definition for cases and assignments. Plain
+    lookups only: a condition with a subquery takes the prefix itself (`overdue_q(now, prefix="case__")`)."""
     out = Q()
     out.connector, out.negated = q.connector, q.negated
     for child in q.children:
         if isinstance(child, Q):
             out.children.append(_prefixed(child, prefix))
         else:
-            key, value = child  # type: ignore[misc]
+            if not isinstance(child, tuple):
+                raise TypeError(f"cannot prefix {child!r}: build the condition with its prefix")
+            key, value = child
             out.children.append((prefix + key, value))
     return out
 
@@ -395,7 +398,7 @@ def open_by_unit(scope: Scope) -> Figure:
         .annotate(
             open=Count("case_id", distinct=True),
             due_today=Count("case_id", distinct=True, filter=_prefixed(_due_today_q(scope.now), "case__")),
-            overdue=Count("case_id", distinct=True, filter=_prefixed(overdue_q(scope.now), "case__")),
+            overdue=Count("case_id", distinct=True, filter=overdue_q(scope.now, prefix="case__")),
         )
         .order_by("-overdue", "-open", "unit__name")
     )

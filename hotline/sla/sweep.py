@@ -719,7 +719,9 @@ def _messages_in_sql(ctx: SweepContext, labelled: str, labelled_params: tuple[ob
                    %s::text || b.case_id::text || %s::text
             FROM ({labelled}) b
             JOIN unnest(%s::bigint[], {TEXT_ARRAY}, %s::int[]) AS aud(unit_id, rule, audience)
-                 ON aud.unit_id IS NOT DISTINCT FROM b.unit_id AND aud.rule = b.stage || ':' || b.kind
+                 -- plain equalities, so that the join can hash: IS NOT DISTINCT FROM cannot, and filtered every
+                 -- pair of alert and audience of the batch (~325 k per batch of 2,000 clocks)
+                 ON COALESCE(aud.unit_id, 0) = COALESCE(b.unit_id, 0) AND aud.rule = b.stage || ':' || b.kind
             LEFT JOIN unnest(%s::bigint[], {TEXT_ARRAY}, {TEXT_ARRAY}) AS h(case_id, number, title)
                  ON h.case_id = b.case_id
             LEFT JOIN unnest(%s::bigint[], {TEXT_ARRAY}) AS u(id, name) ON u.id = b.unit_id

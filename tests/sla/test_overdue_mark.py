@@ -7,10 +7,13 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+import pytest
+from django.db.models import Q
+
 from hotline.analytics import measures as m
 from hotline.analytics.measures import Scope
 from hotline.cases import selectors
-from hotline.cases.models import Case, OverdueMark
+from hotline.cases.models import Assignment, Case, OverdueMark
 from hotline.common import clock
 from hotline.common.models import AuditLog
 from hotline.sla.sweep import sweep
@@ -60,3 +63,31 @@ def test_a_carded_case_is_overdue_everywhere_without_its_row_being_written(api, 
         sweep()
     assert OverdueMark.objects.filter(case=carded).count() == 1
     assert AuditLog.objects.filter(object_type="cases.case", summary="时限到期，标记为超期").count() == 1
+
+
+def test_overdue_looked_up_per_case_selects_what_the_join_selected(city, people):
+    """`overdue_q` looks the mark up per case (the join ORed with the deadline test hashed every mark on
+    PostgreSQL): the same cases as the join's form, for cases and, prefixed, for their assignments."""
+    with clock.frozen_now(START):
+        marked_ahead, late, calm, marked_closed, late_closed = (
+            dispatched_to(city, people, city.west) for _ in range(5)
+        )
+    ahead, behind = LATER + dt.timedelta(days=30), START
+    Case.objects.filter(pk__in=[marked_ahead.pk, calm.pk]).update(due_at=ahead)
+    Case.objects.filter(pk__in=[late.pk, marked_closed.pk, late_closed.pk]).update(due_at=behind)
+    Case.objects.filter(pk__in=[marked_closed.pk, late_closed.pk]).update(status="closed")
+    OverdueMark.objects.bulk_create([OverdueMark(case=c, at=START) for c in (marked_ahead, marked_closed)])
+    ours = {marked_ahead.pk, late.pk, calm.pk, marked_closed.pk, late_closed.pk}
+
+    joined = Q(overdue_mark__isnull=False) | Q(due_at__lt=LATER, status__in=selectors.IN_UNITS)
+    cases = set(Case.objects.filter(selectors.overdue_q(LATER), pk__in=ours).values_list("pk", flat=True))
+    assert cases == {marked_ahead.pk, late.pk, marked_closed.pk}
+    assert cases == set(Case.objects.filter(joined, pk__in=ours).values_list("pk", flat=True))
+
+    def assigned(condition: Q) -> set[int]:
+        return set(Assignment.objects.filter(condition, case_id__in=ours).values_list("case_id", flat=True))
+
+    assert assigned(selectors.overdue_q(LATER, prefix="case__")) == cases
+    assert assigned(m._prefixed(joined, "case__")) == cases
+    with pytest.raises(TypeError):  # a subquery cannot be prefixed after the fact: it takes `prefix` itself
+        m._prefixed(selectors.overdue_q(LATER), "case__")

@@ -4,7 +4,10 @@ collects DTMF, records and bridges calls in its conference bridge, and does only
 It imports no Django. The platform drives it over one local TCP connection (127.0.0.1) with JSON lines:
 commands `{"op": "answer", "leg": "..."}` in, normalised events `{"ev": "answered", "leg": "..."}` out (see
 `engine.py`). pjsua2 runs with no worker threads: the main loop pumps pjsip and runs the queued commands, so
-every pjsua2 call happens on one thread.
+every pjsua2 call happens on one thread. The loop sleeps in pjsip's poll until a SIP or RTP-control event, a
+pjsip timer, its own next deadline, or a command: the thread reading commands wakes the poll with a CRLF
+keep-alive datagram to the node's own SIP port (which pjsip ignores). An idle node no longer wakes 100 times a
+second: with ~50 nodes on a machine (the wheel's 4 legs a node) those wake-ups were most of their CPU.
 
     python -m hotline.telephony.medianode --name node1 --sip-port 25070 --ctl-port 25071 \
         --registrar 127.0.0.1:25060 --aor 12345 --prompts DIR --rtp-port 26000
@@ -28,6 +31,9 @@ from typing import Any
 import pjsua2 as pj
 
 USER_RE = re.compile(r"sips?:([^@;>]+)@")
+# The longest the loop sleeps with nothing due (ms). Callbacks pjsua2 queues from its media threads for the main
+# thread run when the wait ends, so this bounds their delay when nothing else wakes the loop.
+IDLE_WAIT_MS = int(os.environ.get("HOTLINE_MEDIANODE_IDLE_WAIT_MS", "100"))
 
 
 def prompt_path(prompts: str, prompt: str) -> str:
@@ -70,6 +76,24 @@ class Node:
         self.finished_records: list[tuple[float, str, str]] = []
         self.registered: dict[str, int] = {}
         self.running = True
+        self.waker = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+
+    def wake(self) -> None:
+        """Ends the main loop's wait in pjsip's poll now (a command is queued)."""
+        with contextlib.suppress(OSError):
+            self.waker.sendto(b"\r\n\r\n", ("127.0.0.1", self.args.sip_port))
+
+    def wait_ms(self) -> int:
+        """How long the loop may sleep in pjsip's poll: short while a prompt may end (its end-of-file callback is
+        delivered by the loop) or a finished recording is due, until the next DTMF deadline, else long. Commands
+        and SIP traffic end the wait at once."""
+        if self.finished_records or any(not p.loop for p in self.players.values()):
+            return 20
+        wait = IDLE_WAIT_MS
+        if self.collect:
+            due = min(c["deadline"] for c in self.collect.values()) - time.time()
+            wait = min(wait, max(0, int(due * 1000) + 1))
+        return wait
 
     # ------------------------------------------------------------------ control connection
     def emit(self, ev: str, **data: Any) -> None:
@@ -95,6 +119,7 @@ class Node:
                     self.client.close()
                 self.client = conn
             self.commands.put({"op": "_hello"})
+            self.wake()
             threading.Thread(target=self.read_commands, args=(conn,), daemon=True).start()
 
     def read_commands(self, conn: socket.socket) -> None:
@@ -114,6 +139,7 @@ class Node:
                         self.commands.put(json.loads(line))
                     except ValueError:
                         self.emit("error", op="?", message="bad json")
+            self.wake()
 
     # ------------------------------------------------------------------ pjsua2
     def start(self) -> None:
@@ -159,7 +185,7 @@ class Node:
 
     def loop(self) -> None:
         while self.running:
-            self.ep.libHandleEvents(10)
+            self.ep.libHandleEvents(self.wait_ms())
             while True:
                 try:
                     cmd = self.commands.get_nowait()

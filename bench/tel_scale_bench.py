@@ -131,6 +131,29 @@ def sipp_counts(work: Path, scenario: str) -> tuple[int, int]:
     return int(last[head.index("SuccessfulCall(C)")]), int(last[head.index("FailedCall(C)")])
 
 
+def thread_cpu(pid: int) -> dict[str, float]:
+    """CPU seconds of a process by thread name (pjsua2's `media` RTP thread, its conference `clock`, `python`)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out: dict[str, float] = {}
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            name = (task / "comm").read_text().strip()
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[name] = out.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
+def nodes_by_thread(procs: dict[str, subprocess.Popen[bytes]]) -> dict[str, float]:
+    total: dict[str, float] = {}
+    for name, proc in procs.items():
+        if name.startswith("node"):
+            for thread, seconds in thread_cpu(proc.pid).items():
+                total[thread] = total.get(thread, 0.0) + seconds
+    return total
+
+
 def peak_overlap(spans: list[tuple[dt.datetime, dt.datetime]]) -> int:
     marks = sorted([(a, 1) for a, _b in spans] + [(b, -1) for _a, b in spans])
     peak = now = 0
@@ -222,6 +245,7 @@ def main() -> None:
             ctrl.run_once(0.05)
         time.sleep(3)  # Kamailio's probes see every node
         cpu0 = {name: _cpu_seconds(p.pid) for name, p in stack.procs.items()}
+        threads0 = nodes_by_thread(stack.procs)
         pg_pid = backend_pid()
         pg0 = _postgres_cpu([pg_pid])
         self0 = resource.getrusage(resource.RUSAGE_SELF)
@@ -252,6 +276,7 @@ def main() -> None:
         ):  # every call ended and every recording's file reported by its node
             ctrl.run_once(0.02)
         cpu1 = {name: _cpu_seconds(p.pid) for name, p in stack.procs.items()}
+        threads1 = nodes_by_thread(stack.procs)
         pg1 = _postgres_cpu([pg_pid])
         self1 = resource.getrusage(resource.RUSAGE_SELF)
         cpu1["sipp agents"] = _cpu_seconds(procs["sipp agents"].pid)
@@ -305,6 +330,8 @@ def main() -> None:
           + f", controller (this process) {controller_cpu:.1f}"
           + f", PostgreSQL (the controller's backend) {pg1 - pg0:.1f}, SIPp citizens {citizens_cpu:.1f}"
           + f" (every child from rusage, node start-ups included: {children.ru_utime + children.ru_stime:.1f})")  # fmt: skip
+    print("media nodes' CPU s by thread: " + ", ".join(
+        f"{k} {threads1[k] - threads0.get(k, 0.0):.1f}" for k in sorted(threads1)))  # fmt: skip
     n = max(1, calls.count())
     parts = {
         "media nodes": nodes_cpu,

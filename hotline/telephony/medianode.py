@@ -76,6 +76,9 @@ class Node:
         self.finished_records: list[tuple[float, str, str]] = []
         self.registered: dict[str, int] = {}
         self.running = True
+        # Callers held at once: each may need its agent's leg on this node too (bridged in its conference).
+        self.max_callers = max(1, args.max_calls // 2)
+        self.refused: list[Leg] = []  # callers answered 486 (full), kept until their call is gone
         self.waker = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 
     def wake(self) -> None:
@@ -280,7 +283,13 @@ class Node:
                 header = pj.SipHeader()
                 header.hName, header.hValue = str(name), str(value)
                 prm.txOption.headers.append(header)
-            leg.makeCall(cmd["uri"], prm)
+            try:
+                leg.makeCall(cmd["uri"], prm)
+            except Exception as exc:  # e.g. no call slot left (PJ_ETOOMANY): the leg never existed
+                # Dropped here: a later hang-up of a leg pjsua never made would abort the node (pjsua asserts).
+                self.legs.pop(cmd["leg"], None)
+                self.dead.append(leg)
+                self.emit("hungup", leg=cmd["leg"], code=503, reason=f"not placed: {exc}"[:200])
         elif op == "bridge":
             a, b = cmd["a"], cmd["b"]
             self.stop_play(a)
@@ -412,6 +421,10 @@ class Node:
 
     # ------------------------------------------------------------------ leg callbacks
     def on_disconnected(self, leg: Leg, code: int, reason: str) -> None:
+        if leg in self.refused:  # a caller turned away (node full): nothing to tell
+            self.refused.remove(leg)
+            self.dead.append(leg)
+            return
         self.legs.pop(leg.leg_id, None)
         self.players.pop(leg.leg_id, None)
         self.collect.pop(leg.leg_id, None)
@@ -495,6 +508,15 @@ class Account(pj.Account):
         self.node.emit("registered", aor=self.aor, code=int(prm.code))
 
     def onIncomingCall(self, prm: pj.OnIncomingCallParam) -> None:
+        if sum(1 for held in self.node.legs.values() if not held.outbound) >= self.node.max_callers:
+            # Full: every caller here may need a second leg (its agent) on this node, so a caller is taken only
+            # while there is room for both. 486: Kamailio's dispatcher tries the next node. Never reported.
+            refused = Leg(self.node, self, "", prm.callId)
+            self.node.refused.append(refused)
+            busy = pj.CallOpParam()
+            busy.statusCode = 486
+            refused.answer(busy)
+            return
         leg_id = f"in-{uuid.uuid4().hex[:20]}"
         leg = Leg(self.node, self, leg_id, prm.callId)
         self.node.legs[leg_id] = leg

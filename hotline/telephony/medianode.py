@@ -33,7 +33,12 @@ import pjsua2 as pj
 USER_RE = re.compile(r"sips?:([^@;>]+)@")
 # The longest the loop sleeps with nothing due (ms). Callbacks pjsua2 queues from its media threads for the main
 # thread run when the wait ends, so this bounds their delay when nothing else wakes the loop.
-IDLE_WAIT_MS = int(os.environ.get("HOTLINE_MEDIANODE_IDLE_WAIT_MS", "100"))
+IDLE_WAIT_MS = int(os.environ.get("HOTLINE_MEDIANODE_IDLE_WAIT_MS", "1000"))  # no call on the node
+CALLS_WAIT_MS = 200  # calls on the node, nothing due (a key pressed while no digits are awaited, a re-INVITE)
+# Audio frame and RTP packet length (ms). 40 ms instead of pjsua's 20 halves the conference bridge's ticks and
+# the packets this node sends (and an echoing peer sends back); the payload is the same G.711. Phones accept any
+# ptime they are sent; a caller's 20 ms packets are still taken as they come.
+PTIME_MS = int(os.environ.get("HOTLINE_MEDIANODE_PTIME_MS", "40"))
 
 
 def prompt_path(prompts: str, prompt: str) -> str:
@@ -92,11 +97,10 @@ class Node:
         and SIP traffic end the wait at once."""
         if self.finished_records or any(not p.loop for p in self.players.values()):
             return 20
-        wait = IDLE_WAIT_MS
-        if self.collect:
+        if self.collect:  # keys are awaited: their callbacks come through the loop
             due = min(c["deadline"] for c in self.collect.values()) - time.time()
-            wait = min(wait, max(0, int(due * 1000) + 1))
-        return wait
+            return min(50, max(0, int(due * 1000) + 1))
+        return CALLS_WAIT_MS if self.legs else IDLE_WAIT_MS
 
     # ------------------------------------------------------------------ control connection
     def emit(self, ev: str, **data: Any) -> None:
@@ -163,6 +167,8 @@ class Node:
         cfg.medConfig.clockRate = 8000
         cfg.medConfig.sndClockRate = 8000
         cfg.medConfig.noVad = True
+        cfg.medConfig.ptime = PTIME_MS
+        cfg.medConfig.audioFramePtime = PTIME_MS
         self.ep.libInit(cfg)
         t = pj.TransportConfig()
         t.port = a.sip_port

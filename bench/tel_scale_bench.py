@@ -131,6 +131,29 @@ def sipp_counts(work: Path, scenario: str) -> tuple[int, int]:
     return int(last[head.index("SuccessfulCall(C)")]), int(last[head.index("FailedCall(C)")])
 
 
+def thread_cpu(pid: int) -> dict[str, float]:
+    """CPU seconds of a process by thread name (pjsua2's `media` RTP thread, its conference `clock`, `python`)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out: dict[str, float] = {}
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            name = (task / "comm").read_text().strip()
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[name] = out.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
+def nodes_by_thread(procs: dict[str, subprocess.Popen[bytes]]) -> dict[str, float]:
+    total: dict[str, float] = {}
+    for name, proc in procs.items():
+        if name.startswith("node"):
+            for thread, seconds in thread_cpu(proc.pid).items():
+                total[thread] = total.get(thread, 0.0) + seconds
+    return total
+
+
 def peak_overlap(spans: list[tuple[dt.datetime, dt.datetime]]) -> int:
     marks = sorted([(a, 1) for a, _b in spans] + [(b, -1) for _a, b in spans])
     peak = now = 0
@@ -174,6 +197,12 @@ def main() -> None:
     work.mkdir(parents=True)
     settings.VAR_DIR = work / "var"
     prepare_agents(args.agents)
+    # The agent-ID announcements ("7001号话务员为您服务") are rendered once per seat and cached, as on a running
+    # system; rendering them (espeak-ng, per clip) is not part of the timed calls.
+    from hotline.telephony import seat
+
+    for i in range(args.agents):
+        seat.announcement(f"7{i:03d}")
     base = args.base
     stack = Stack(
         work_dir=work / "run",
@@ -216,6 +245,7 @@ def main() -> None:
             ctrl.run_once(0.05)
         time.sleep(3)  # Kamailio's probes see every node
         cpu0 = {name: _cpu_seconds(p.pid) for name, p in stack.procs.items()}
+        threads0 = nodes_by_thread(stack.procs)
         pg_pid = backend_pid()
         pg0 = _postgres_cpu([pg_pid])
         self0 = resource.getrusage(resource.RUSAGE_SELF)
@@ -227,11 +257,15 @@ def main() -> None:
             work,
         )  # fmt: skip
         agents_cpu0 = _cpu_seconds(procs["sipp agents"].pid)
+        children0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         profiler = cProfile.Profile() if args.profile else None
         if profiler is not None:
             profiler.enable()
         while procs["sipp citizens"].poll() is None:
             ctrl.run_once(0.02)
+        # SIPp citizens is the only child reaped since `children0` (the nodes and Kamailio still run).
+        children1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        citizens_cpu = (children1.ru_utime - children0.ru_utime) + (children1.ru_stime - children0.ru_stime)
         if profiler is not None:
             profiler.disable()
         elapsed = time.monotonic() - t0
@@ -242,6 +276,7 @@ def main() -> None:
         ):  # every call ended and every recording's file reported by its node
             ctrl.run_once(0.02)
         cpu1 = {name: _cpu_seconds(p.pid) for name, p in stack.procs.items()}
+        threads1 = nodes_by_thread(stack.procs)
         pg1 = _postgres_cpu([pg_pid])
         self1 = resource.getrusage(resource.RUSAGE_SELF)
         cpu1["sipp agents"] = _cpu_seconds(procs["sipp agents"].pid)
@@ -289,9 +324,30 @@ def main() -> None:
         "which one it measures)"
     )
     cpu = {name: cpu1.get(name, 0.0) - cpu0.get(name, 0.0) for name in cpu0}
+    controller_cpu = self1.ru_utime - self0.ru_utime + self1.ru_stime - self0.ru_stime
+    nodes_cpu = sum(v for k, v in cpu.items() if k.startswith("node"))
     print("CPU s: " + ", ".join(f"{k} {v:.1f}" for k, v in cpu.items())
-          + f", controller (this process) {self1.ru_utime - self0.ru_utime + self1.ru_stime - self0.ru_stime:.1f}"
-          + f", PostgreSQL (the controller's backend) {pg1 - pg0:.1f}, SIPp citizens + every stopped child (from rusage) {children.ru_utime + children.ru_stime:.1f}")  # fmt: skip
+          + f", controller (this process) {controller_cpu:.1f}"
+          + f", PostgreSQL (the controller's backend) {pg1 - pg0:.1f}, SIPp citizens {citizens_cpu:.1f}"
+          + f" (every child from rusage, node start-ups included: {children.ru_utime + children.ru_stime:.1f})")  # fmt: skip
+    print("media nodes' CPU s by thread: " + ", ".join(
+        f"{k} {threads1[k] - threads0.get(k, 0.0):.1f}" for k in sorted(threads1)))  # fmt: skip
+    n = max(1, calls.count())
+    parts = {
+        "media nodes": nodes_cpu,
+        "controller": controller_cpu,
+        "PostgreSQL": pg1 - pg0,
+        "Kamailio": cpu.get("kamailio", 0.0),
+        "SIPp agents": cpu.get("sipp agents", 0.0),
+        "SIPp citizens": citizens_cpu,
+    }
+    total = sum(parts.values())
+    print("CPU ms per call (window from the first call to every call ended): " + ", ".join(
+        f"{k} {v * 1000 / n:.1f}" for k, v in parts.items()) + f"; platform (nodes + controller + PostgreSQL + "
+        f"Kamailio) {(nodes_cpu + controller_cpu + pg1 - pg0 + cpu.get('kamailio', 0.0)) * 1000 / n:.1f}, all "
+        f"{total * 1000 / n:.1f}; cores busy at {args.rate:g} calls/s: platform "
+        f"{(nodes_cpu + controller_cpu + pg1 - pg0 + cpu.get('kamailio', 0.0)) / n * args.rate:.2f}, all "
+        f"{total / n * args.rate:.2f} of {os.cpu_count()}")  # fmt: skip
     if profiler is not None:
         pstats.Stats(profiler).sort_stats("tottime").print_stats(15)
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)

@@ -52,6 +52,7 @@ from .models import (
     IvrVersionStatus,
     LegPurpose,
     LegRole,
+    Number,
     Queue,
     Recording,
 )
@@ -130,6 +131,9 @@ class Live:
     waiting_since: float = 0.0  # in the current queue (overflow timing)
     agent_leg: str = ""
     agent_pk: int | None = None
+    # (agent pk, agent ID) of the ACD's last offer, as the offer read it: the agent-ID announcement needs no read
+    # when that agent answers (any other agent on the leg is read).
+    agent_code: tuple[int, str] = (0, "")
     offered_at: float = 0.0
     rec: str = ""
     voicemail_started: float = 0.0
@@ -224,6 +228,8 @@ class CallController:
         self._wrap_up_read_at = 0.0
         self._rules: dict[int, acd.QueueRule] = {}
         self._rules_read_at = -QUEUE_RULES_SECONDS
+        self._numbers: dict[str, Number | None] = {}
+        self._numbers_read_at = -QUEUE_RULES_SECONDS
         self.node_ready = threading.Event()
         # The agents' call-bar commands (hold, retrieve, hang up), from the web process(es).
         self.control = push.broker().listen(push.CONTROL_CHANNEL, timeout=0)
@@ -326,6 +332,17 @@ class CallController:
             self._rules = {q.pk: q.rule() for q in Queue.objects.all()}
             self._rules_read_at = now
         return {pk: self._rules[pk] for pk in queue_ids if pk in self._rules}
+
+    def _number(self, dialed: str) -> Number | None:
+        """The active number dialled (with its queue), read at most every QUEUE_RULES_SECONDS per number."""
+        now = self.now()
+        if now - self._numbers_read_at >= QUEUE_RULES_SECONDS:
+            self._numbers, self._numbers_read_at = {}, now
+        if dialed not in self._numbers:
+            self._numbers[dialed] = (
+                Number.objects.filter(number=dialed, is_active=True).select_related("queue").first()
+            )
+        return self._numbers[dialed]
 
     def serve_forever(self, stop: threading.Event) -> None:
         self.recover()
@@ -443,7 +460,12 @@ class CallController:
     def on_incoming(self, ev: MediaEvent) -> None:
         caller, dialed = ev.data.get("caller", ""), ev.data.get("dialed", "")
         call = services.call_arrive(
-            call_id=uuid.uuid4().hex, leg_id=ev.leg, caller=caller, dialed=dialed, node=ev.node
+            call_id=uuid.uuid4().hex,
+            leg_id=ev.leg,
+            caller=caller,
+            dialed=dialed,
+            node=ev.node,
+            number=self._number(dialed),
         )
         live = Live(call.pk, call.call_id, ev.leg, queue_id=call.queue_id, row=call)
         self.by_leg[ev.leg] = live
@@ -748,8 +770,11 @@ class CallController:
         if (
             live.agent_pk is not None
         ):  # "1001号话务员为您服务" to the caller, in the recording (not `playing`)
+            pk, code = live.agent_code
             spoken = seat.announcement(
-                Agent.objects.filter(pk=live.agent_pk).values_list("agent_id", flat=True).first() or ""
+                code
+                if pk == live.agent_pk and code
+                else Agent.objects.filter(pk=live.agent_pk).values_list("agent_id", flat=True).first() or ""
             )
             if spoken:
                 self.engine.play(live.citizen_leg, spoken, rec=live.rec)
@@ -1473,10 +1498,11 @@ class CallController:
             leg = f"out-{uuid.uuid4().hex[:20]}"
             uri = f"sip:{extension[agent_pk]}@{self.registrar}"
             call = self._call(live)
-            services.call_offer(
+            offered = services.call_offer(
                 call=call, agent_pk=agent_pk, leg_id=leg, remote=uri, node=self._node(live.citizen_leg)
             )
             live.state, live.agent_leg, live.agent_pk, live.offered_at = "offering", leg, agent_pk, self.now()
+            live.agent_code = (agent_pk, offered.agent_id)
             self.by_leg[leg] = live
             self.engine.call_out(
                 leg,

@@ -4,7 +4,10 @@ collects DTMF, records and bridges calls in its conference bridge, and does only
 It imports no Django. The platform drives it over one local TCP connection (127.0.0.1) with JSON lines:
 commands `{"op": "answer", "leg": "..."}` in, normalised events `{"ev": "answered", "leg": "..."}` out (see
 `engine.py`). pjsua2 runs with no worker threads: the main loop pumps pjsip and runs the queued commands, so
-every pjsua2 call happens on one thread.
+every pjsua2 call happens on one thread. The loop sleeps in pjsip's poll until a SIP or RTP-control event, a
+pjsip timer, its own next deadline, or a command: the thread reading commands wakes the poll with a CRLF
+keep-alive datagram to the node's own SIP port (which pjsip ignores). An idle node no longer wakes 100 times a
+second: with ~50 nodes on a machine (the wheel's 4 legs a node) those wake-ups were most of their CPU.
 
     python -m hotline.telephony.medianode --name node1 --sip-port 25070 --ctl-port 25071 \
         --registrar 127.0.0.1:25060 --aor 12345 --prompts DIR --rtp-port 26000
@@ -28,6 +31,14 @@ from typing import Any
 import pjsua2 as pj
 
 USER_RE = re.compile(r"sips?:([^@;>]+)@")
+# The longest the loop sleeps with nothing due (ms). Callbacks pjsua2 queues from its media threads for the main
+# thread run when the wait ends, so this bounds their delay when nothing else wakes the loop.
+IDLE_WAIT_MS = int(os.environ.get("HOTLINE_MEDIANODE_IDLE_WAIT_MS", "1000"))  # no call on the node
+CALLS_WAIT_MS = 200  # calls on the node, nothing due (a key pressed while no digits are awaited, a re-INVITE)
+# Audio frame and RTP packet length (ms). 40 ms instead of pjsua's 20 halves the conference bridge's ticks and
+# the packets this node sends (and an echoing peer sends back); the payload is the same G.711. Phones accept any
+# ptime they are sent; a caller's 20 ms packets are still taken as they come.
+PTIME_MS = int(os.environ.get("HOTLINE_MEDIANODE_PTIME_MS", "40"))
 
 
 def prompt_path(prompts: str, prompt: str) -> str:
@@ -70,6 +81,26 @@ class Node:
         self.finished_records: list[tuple[float, str, str]] = []
         self.registered: dict[str, int] = {}
         self.running = True
+        # Callers held at once: each may need its agent's leg on this node too (bridged in its conference).
+        self.max_callers = max(1, args.max_calls // 2)
+        self.refused: list[Leg] = []  # callers answered 486 (full), kept until their call is gone
+        self.waker = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+
+    def wake(self) -> None:
+        """Ends the main loop's wait in pjsip's poll now (a command is queued)."""
+        with contextlib.suppress(OSError):
+            self.waker.sendto(b"\r\n\r\n", ("127.0.0.1", self.args.sip_port))
+
+    def wait_ms(self) -> int:
+        """How long the loop may sleep in pjsip's poll: short while a prompt may end (its end-of-file callback is
+        delivered by the loop) or a finished recording is due, until the next DTMF deadline, else long. Commands
+        and SIP traffic end the wait at once."""
+        if self.finished_records or any(not p.loop for p in self.players.values()):
+            return 20
+        if self.collect:  # keys are awaited: their callbacks come through the loop
+            due = min(c["deadline"] for c in self.collect.values()) - time.time()
+            return min(50, max(0, int(due * 1000) + 1))
+        return CALLS_WAIT_MS if self.legs else IDLE_WAIT_MS
 
     # ------------------------------------------------------------------ control connection
     def emit(self, ev: str, **data: Any) -> None:
@@ -95,6 +126,7 @@ class Node:
                     self.client.close()
                 self.client = conn
             self.commands.put({"op": "_hello"})
+            self.wake()
             threading.Thread(target=self.read_commands, args=(conn,), daemon=True).start()
 
     def read_commands(self, conn: socket.socket) -> None:
@@ -114,6 +146,7 @@ class Node:
                         self.commands.put(json.loads(line))
                     except ValueError:
                         self.emit("error", op="?", message="bad json")
+            self.wake()
 
     # ------------------------------------------------------------------ pjsua2
     def start(self) -> None:
@@ -134,6 +167,8 @@ class Node:
         cfg.medConfig.clockRate = 8000
         cfg.medConfig.sndClockRate = 8000
         cfg.medConfig.noVad = True
+        cfg.medConfig.ptime = PTIME_MS
+        cfg.medConfig.audioFramePtime = PTIME_MS
         self.ep.libInit(cfg)
         t = pj.TransportConfig()
         t.port = a.sip_port
@@ -159,7 +194,7 @@ class Node:
 
     def loop(self) -> None:
         while self.running:
-            self.ep.libHandleEvents(10)
+            self.ep.libHandleEvents(self.wait_ms())
             while True:
                 try:
                     cmd = self.commands.get_nowait()
@@ -254,7 +289,13 @@ class Node:
                 header = pj.SipHeader()
                 header.hName, header.hValue = str(name), str(value)
                 prm.txOption.headers.append(header)
-            leg.makeCall(cmd["uri"], prm)
+            try:
+                leg.makeCall(cmd["uri"], prm)
+            except Exception as exc:  # e.g. no call slot left (PJ_ETOOMANY): the leg never existed
+                # Dropped here: a later hang-up of a leg pjsua never made would abort the node (pjsua asserts).
+                self.legs.pop(cmd["leg"], None)
+                self.dead.append(leg)
+                self.emit("hungup", leg=cmd["leg"], code=503, reason=f"not placed: {exc}"[:200])
         elif op == "bridge":
             a, b = cmd["a"], cmd["b"]
             self.stop_play(a)
@@ -386,6 +427,10 @@ class Node:
 
     # ------------------------------------------------------------------ leg callbacks
     def on_disconnected(self, leg: Leg, code: int, reason: str) -> None:
+        if leg in self.refused:  # a caller turned away (node full): nothing to tell
+            self.refused.remove(leg)
+            self.dead.append(leg)
+            return
         self.legs.pop(leg.leg_id, None)
         self.players.pop(leg.leg_id, None)
         self.collect.pop(leg.leg_id, None)
@@ -469,6 +514,15 @@ class Account(pj.Account):
         self.node.emit("registered", aor=self.aor, code=int(prm.code))
 
     def onIncomingCall(self, prm: pj.OnIncomingCallParam) -> None:
+        if sum(1 for held in self.node.legs.values() if not held.outbound) >= self.node.max_callers:
+            # Full: every caller here may need a second leg (its agent) on this node, so a caller is taken only
+            # while there is room for both. 486: Kamailio's dispatcher tries the next node. Never reported.
+            refused = Leg(self.node, self, "", prm.callId)
+            self.node.refused.append(refused)
+            busy = pj.CallOpParam()
+            busy.statusCode = 486
+            refused.answer(busy)
+            return
         leg_id = f"in-{uuid.uuid4().hex[:20]}"
         leg = Leg(self.node, self, leg_id, prm.callId)
         self.node.legs[leg_id] = leg

@@ -484,12 +484,20 @@ def _queue_log(call: Call, event: str, *, agent_id: int | None, now: dt.datetime
         )
 
 
-def call_arrive(*, call_id: str, leg_id: str, caller: str, dialed: str, node: str) -> Call:
+_UNREAD: Any = object()
+
+
+def call_arrive(
+    *, call_id: str, leg_id: str, caller: str, dialed: str, node: str, number: Any = _UNREAD
+) -> Call:
+    """A call came in. `number`: the active `Number` dialled (with its queue), or None, when the caller (the call
+    controller, which keeps them for a second) has already read it."""
     from .models import Number
 
     now = clock.now()
     with _event_atomic():
-        number = Number.objects.filter(number=dialed, is_active=True).select_related("queue").first()
+        if number is _UNREAD:
+            number = Number.objects.filter(number=dialed, is_active=True).select_related("queue").first()
         call = Call.objects.create(
             call_id=call_id,
             caller=caller,

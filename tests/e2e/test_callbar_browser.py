@@ -13,6 +13,7 @@ from hotline.telephony import services
 from hotline.telephony.models import CallCase, Number, Queue
 from hotline.telephony.states import AgentState
 from tests.conftest import CONTENT
+from tests.e2e.sse import track_streams, wait_stream_open
 from tests.e2e.test_case_loop_browser import Desk
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -63,4 +64,52 @@ def test_agent_signs_in_goes_ready_and_sees_the_ringing_call(
     page.get_by_role("button", name="提交热线办（Alt+T）").click()
     number = page.get_by_test_id("case-number").inner_text()
     assert CallCase.objects.filter(call=call, case__number=number).exists()
+    desk.context.close()
+
+
+def test_a_push_while_the_agent_types_a_transfer_target_keeps_what_is_typed(
+    browser: Any, live_server: Any, settings: Any, city: Any, people: Any, screenshot_dir: Any
+) -> None:
+    """The bar is re-rendered whole on every push: a half-typed transfer target (and the chosen target kind) must
+    survive it, still focused, and the agent's next keys go on from where they were."""
+    settings.HOTLINE_TELEPHONY = "on"
+    queue = Queue.objects.create(code="general", name="综合")
+    Number.objects.create(number="12345", name="热线", queue=queue)
+    seat = services.agent_create(
+        agent_id="1001", password="secret1", extension="1001", skills=[queue], user=people.agent, actor=None
+    )
+    desk = Desk(browser, live_server.url, "agent", screenshot_dir)
+    track_streams(desk.context)
+    page = desk.page
+    page.reload()
+    page.get_by_test_id("callbar-password").fill("secret1")
+    page.get_by_test_id("callbar-login").click()
+    expect(page.get_by_test_id("callbar-state")).to_contain_text("示忙")
+    page.get_by_test_id("callbar-ready").click()
+    expect(page.get_by_test_id("callbar-state")).to_have_text("空闲")
+    wait_stream_open(page)
+
+    # A call reaches the seat and is answered: the bar (pushed) shows the transfer form.
+    call = services.call_arrive(
+        call_id="c0ffee01", leg_id="in-1", caller="13812345678", dialed="12345", node="n1"
+    )
+    call = services.call_enqueue(call=call, queue=queue)
+    services.call_offer(call=call, agent_pk=seat.pk, leg_id="out-1", remote="sip:1001@127.0.0.1", node="n1")
+    services.call_connect(call=call, leg_id="out-1")
+    target = page.get_by_test_id("callbar-target")
+    expect(target).to_be_visible(timeout=10_000)
+    expect(page.get_by_test_id("callbar-state")).to_have_text("通话")
+
+    page.get_by_test_id("callbar-target-kind").select_option("queue")
+    target.click()
+    page.keyboard.type("gene")
+    # A supervisor's message is pushed meanwhile: the bar is read again and swapped whole.
+    services.supervisor_message(agent_id="1001", text="注意通话时长", actor=people.monitor)
+    expect(page.get_by_test_id("callbar-message")).to_contain_text("注意通话时长", timeout=15_000)
+    expect(target).to_have_value("gene")
+    expect(target).to_be_focused()
+    expect(page.get_by_test_id("callbar-target-kind")).to_have_value("queue")
+    page.keyboard.type("ral")
+    expect(target).to_have_value("general")
+    desk.shot("callbar-02-typed-kept")
     desk.context.close()

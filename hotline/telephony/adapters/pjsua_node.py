@@ -25,6 +25,7 @@ class PjsuaNodeEngine:
     ) -> None:
         self.name = name
         self.events: queue.Queue[MediaEvent] = queue.Queue()
+        self._events_lock = threading.Lock()
         self._lock = threading.Lock()
         self._address = (host, port)
         self._reconnect_seconds = reconnect_seconds
@@ -40,6 +41,20 @@ class PjsuaNodeEngine:
                 time.sleep(0.1)
         self._sock = sock
         threading.Thread(target=self._reader, daemon=True, name=f"media-{name}").start()
+
+    def _put(self, event: MediaEvent) -> None:
+        with self._events_lock:
+            self.events.put(event)
+
+    def attach(self, inbox: queue.Queue[MediaEvent]) -> None:
+        """From now on events go into `inbox` (a pool's queue shared by its nodes); those already here first."""
+        with self._events_lock:
+            while True:
+                try:
+                    inbox.put(self.events.get_nowait())
+                except queue.Empty:
+                    break
+            self.events = inbox
 
     def _connect(self) -> socket.socket:
         sock = socket.create_connection(self._address, timeout=2)
@@ -68,12 +83,12 @@ class PjsuaNodeEngine:
                     kind = msg.pop("ev")
                     leg = msg.pop("leg", "")
                     msg.pop("node", None)
-                    self.events.put(MediaEvent(kind, leg=leg, node=self.name, data=msg))
+                    self._put(MediaEvent(kind, leg=leg, node=self.name, data=msg))
             with self._lock:
                 self._sock = None
             if self._closed:
                 return
-            self.events.put(MediaEvent(Ev.NODE_DOWN, node=self.name))
+            self._put(MediaEvent(Ev.NODE_DOWN, node=self.name))
             while not self._closed:
                 time.sleep(self._reconnect_seconds)
                 try:

@@ -6,12 +6,76 @@
 //   would keep the bar element of when it was asked for; a bar swapped in between then takes the answer unseen);
 // - a re-read whose bar was replaced on its way (by a button's answer) is lost, so it asks for a fresh read. A
 //   button's answer rendered before a push was read cannot replace that read's bar: its own target is gone.
+// A re-read replaces the whole bar, so what the agent is typing into it (a transfer target, a help request, the
+// sign-in password) is carried over: every field of the old bar the agent changed or is in is copied into the
+// field of the same id in the new bar, with the focus and the caret. A button's answer (a POST) is not: it is the
+// result of what was typed.
 (function () {
   "use strict";
   var source = null;
   var sourceUrl = "";
   var reading = false;
   var readAgain = false;
+  var typed = null;
+
+  function changed(field) {
+    if (field.tagName === "SELECT") {
+      var option = field.options[field.selectedIndex];
+      return !!option && !option.defaultSelected;
+    }
+    return field.value !== field.defaultValue;
+  }
+
+  function keepTyped(bar) {
+    var kept = [];
+    var fields = bar.querySelectorAll("input[id], select[id], textarea[id]");
+    for (var i = 0; i < fields.length; i++) {
+      var field = fields[i];
+      if (field.type === "hidden" || field.type === "submit" || field.type === "button") {
+        continue;
+      }
+      var focused = field === document.activeElement;
+      if (!focused && !changed(field)) {
+        continue;
+      }
+      var item = { id: field.id, value: field.value, focused: focused, start: null, end: null };
+      try {
+        item.start = field.selectionStart;
+        item.end = field.selectionEnd;
+      } catch (e) {
+        // fields without a caret (select, number)
+      }
+      kept.push(item);
+    }
+    return kept;
+  }
+
+  function restoreTyped() {
+    var kept = typed;
+    var bar = document.getElementById("callbar");
+    if (!kept || !bar) {
+      return;
+    }
+    typed = null;
+    for (var i = 0; i < kept.length; i++) {
+      var item = kept[i];
+      var field = document.getElementById(item.id);
+      if (!field || !bar.contains(field)) {
+        continue;
+      }
+      field.value = item.value;
+      if (item.focused) {
+        field.focus();
+        if (item.start !== null) {
+          try {
+            field.setSelectionRange(item.start, item.end);
+          } catch (e) {
+            // fields without a caret
+          }
+        }
+      }
+    }
+  }
 
   function refresh() {
     var bar = document.getElementById("callbar");
@@ -66,7 +130,11 @@
     });
   }
 
-  document.addEventListener("htmx:afterSettle", connect);
+  document.addEventListener("htmx:afterSwap", restoreTyped);
+  document.addEventListener("htmx:afterSettle", function () {
+    restoreTyped();
+    connect();
+  });
   document.addEventListener("htmx:beforeSwap", function (event) {
     var target = event.detail.target;
     if (!target || target.id !== "callbar") {
@@ -84,5 +152,8 @@
         refresh();
       }
     }
+    var config = event.detail.requestConfig;
+    var reread = !!config && String(config.verb).toLowerCase() === "get";
+    typed = reread && event.detail.shouldSwap && document.body.contains(target) ? keepTyped(target) : null;
   });
 })();

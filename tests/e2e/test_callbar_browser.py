@@ -113,3 +113,40 @@ def test_a_push_while_the_agent_types_a_transfer_target_keeps_what_is_typed(
     expect(target).to_have_value("general")
     desk.shot("callbar-02-typed-kept")
     desk.context.close()
+
+
+def test_a_failed_re_read_is_tried_again_so_a_pushed_message_still_shows(
+    browser: Any, live_server: Any, settings: Any, city: Any, people: Any, screenshot_dir: Any
+) -> None:
+    """A push makes the bar read itself again; when that read fails (a 5xx on a busy server), the bar must try
+    again rather than show the old state until a next push that may never come."""
+    settings.HOTLINE_TELEPHONY = "on"
+    queue = Queue.objects.create(code="general", name="综合")
+    services.agent_create(
+        agent_id="1001", password="secret1", extension="1001", skills=[queue], user=people.agent, actor=None
+    )
+    desk = Desk(browser, live_server.url, "agent", screenshot_dir)
+    track_streams(desk.context)
+    page = desk.page
+    page.reload()
+    page.get_by_test_id("callbar-password").fill("secret1")
+    page.get_by_test_id("callbar-login").click()
+    expect(page.get_by_test_id("callbar-state")).to_contain_text("示忙")
+    wait_stream_open(page)
+
+    bar_url = page.get_by_test_id("callbar").get_attribute("data-bar-url")
+    failed: list[str] = []
+
+    def fail_the_first_read(route: Any) -> None:
+        if route.request.method == "GET" and not failed:
+            failed.append(route.request.url)
+            route.fulfill(status=500, body="busy")
+            return
+        route.continue_()
+
+    page.route(f"**{bar_url}", fail_the_first_read)
+    # One push, so one re-read: it fails, and only a retry can show the message.
+    services.supervisor_message(agent_id="1001", text="请注意排队情况", actor=people.monitor)
+    expect(page.get_by_test_id("callbar-message")).to_contain_text("请注意排队情况", timeout=15_000)
+    assert len(failed) == 1
+    desk.context.close()

@@ -10,6 +10,8 @@
 // sign-in password) is carried over: every field of the old bar the agent changed or is in is copied into the
 // field of the same id in the new bar, with the focus and the caret. A button's answer (a POST) is not: it is the
 // result of what was typed.
+// A re-read that fails (a 5xx, or no answer) is tried again a little later, a few times: otherwise the bar would
+// show the old state until the next push, which may never come (a ringing call).
 (function () {
   "use strict";
   var source = null;
@@ -17,6 +19,8 @@
   var reading = false;
   var readAgain = false;
   var typed = null;
+  var failedReads = 0;
+  var MAX_RETRIES = 5;
 
   function changed(field) {
     if (field.tagName === "SELECT") {
@@ -97,6 +101,20 @@
     window.htmx.ajax("GET", bar.dataset.barUrl, { target: "#callbar", swap: "outerHTML" }).then(done, done);
   }
 
+  function retryLater() {
+    if (failedReads >= MAX_RETRIES) {
+      return;
+    }
+    failedReads += 1;
+    window.setTimeout(refresh, 400 * failedReads);
+  }
+
+  function isBarRead(detail) {
+    var target = detail.target;
+    var config = detail.requestConfig;
+    return !!target && target.id === "callbar" && !!config && String(config.verb).toLowerCase() === "get";
+  }
+
   function connect() {
     var bar = document.getElementById("callbar");
     var url = bar ? bar.dataset.eventsUrl || "" : "";
@@ -130,6 +148,11 @@
     });
   }
 
+  document.addEventListener("htmx:sendError", function (event) {
+    if (isBarRead(event.detail)) {
+      retryLater();
+    }
+  });
   document.addEventListener("htmx:afterSwap", restoreTyped);
   document.addEventListener("htmx:afterSettle", function () {
     restoreTyped();
@@ -152,8 +175,12 @@
         refresh();
       }
     }
-    var config = event.detail.requestConfig;
-    var reread = !!config && String(config.verb).toLowerCase() === "get";
+    var reread = isBarRead(event.detail);
+    if (reread && status >= 500) {
+      retryLater();
+    } else if (reread && status < 400) {
+      failedReads = 0;
+    }
     typed = reread && event.detail.shouldSwap && document.body.contains(target) ? keepTyped(target) : null;
   });
 })();

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db import models
 
+from .fastinsert import fast_insert_many
 from .models import AuditLog
 
 # Set by RequestContextMiddleware for the duration of every request (pages, API, admin) so services need not pass
@@ -59,7 +60,7 @@ def audit_together() -> Iterator[None]:
     finally:
         _together.reset(token)
     if rows:
-        AuditLog.objects.bulk_create(rows)
+        fast_insert_many(rows)  # AuditLog.objects.bulk_create(rows), its SQL compiled once per process
 
 
 def audit_row(

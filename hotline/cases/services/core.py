@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from hotline.common import clock
 from hotline.common.audit import audit_row, audit_write
 from hotline.common.errors import Conflict, NotAllowed, ServiceError
+from hotline.common.fastinsert import fast_insert_many
 from hotline.common.models import AuditLog, DictItem, DictKind
 from hotline.common.refcache import RefCache
 from hotline.orgs.models import User
@@ -121,7 +122,8 @@ def _events_together() -> Iterator[None]:
         _event_batch.reset(token)
     if not batch:
         return
-    events = CaseEvent.objects.bulk_create([event for event, _audit in batch])
+    events = [event for event, _audit in batch]
+    fast_insert_many(events)  # CaseEvent.objects.bulk_create(events), its SQL compiled once per process
     audit_write([audit for _event, audit in batch])
     for event in events:
         post_save.send(

@@ -75,16 +75,8 @@ def test_a_push_while_the_agent_types_a_transfer_target_keeps_what_is_typed(
     settings.HOTLINE_TELEPHONY = "on"
     queue = Queue.objects.create(code="general", name="综合")
     Number.objects.create(number="12345", name="热线", queue=queue)
-    seat = services.agent_create(
-        agent_id="1001", password="secret1", extension="1001", skills=[queue], user=people.agent, actor=None
-    )
-    desk = Desk(browser, live_server.url, "agent", screenshot_dir)
-    track_streams(desk.context)
+    seat, desk = _signed_in_seat(browser, live_server, people, screenshot_dir, queue)
     page = desk.page
-    page.reload()
-    page.get_by_test_id("callbar-password").fill("secret1")
-    page.get_by_test_id("callbar-login").click()
-    expect(page.get_by_test_id("callbar-state")).to_contain_text("示忙")
     page.get_by_test_id("callbar-ready").click()
     expect(page.get_by_test_id("callbar-state")).to_have_text("空闲")
     wait_stream_open(page)
@@ -122,16 +114,8 @@ def test_a_failed_re_read_is_tried_again_so_a_pushed_message_still_shows(
     again rather than show the old state until a next push that may never come."""
     settings.HOTLINE_TELEPHONY = "on"
     queue = Queue.objects.create(code="general", name="综合")
-    services.agent_create(
-        agent_id="1001", password="secret1", extension="1001", skills=[queue], user=people.agent, actor=None
-    )
-    desk = Desk(browser, live_server.url, "agent", screenshot_dir)
-    track_streams(desk.context)
+    _, desk = _signed_in_seat(browser, live_server, people, screenshot_dir, queue)
     page = desk.page
-    page.reload()
-    page.get_by_test_id("callbar-password").fill("secret1")
-    page.get_by_test_id("callbar-login").click()
-    expect(page.get_by_test_id("callbar-state")).to_contain_text("示忙")
     wait_stream_open(page)
 
     bar_url = page.get_by_test_id("callbar").get_attribute("data-bar-url")
@@ -150,3 +134,20 @@ def test_a_failed_re_read_is_tried_again_so_a_pushed_message_still_shows(
     expect(page.get_by_test_id("callbar-message")).to_contain_text("请注意排队情况", timeout=15_000)
     assert len(failed) == 1
     desk.context.close()
+
+
+def _signed_in_seat(
+    browser: Any, live_server: Any, people: Any, screenshot_dir: Any, queue: Queue
+) -> tuple[Any, Desk]:
+    """Seat 1001 of the agent, signed in from the bar (not ready yet), with the page's streams tracked."""
+    seat = services.agent_create(
+        agent_id="1001", password="secret1", extension="1001", skills=[queue], user=people.agent, actor=None
+    )
+    desk = Desk(browser, live_server.url, "agent", screenshot_dir)
+    track_streams(desk.context)
+    page = desk.page
+    page.reload()
+    page.get_by_test_id("callbar-password").fill("secret1")
+    page.get_by_test_id("callbar-login").click()
+    expect(page.get_by_test_id("callbar-state")).to_contain_text("示忙")
+    return seat, desk

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -111,6 +112,25 @@ def next_month(month: dt.date) -> dt.date:
     return (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
 
 
+def months_to_sum(
+    days: list[dt.date] | None, *, through: dt.date | None, first_day: Callable[[], dt.date | None]
+) -> tuple[list[dt.date], dt.date]:
+    """The months a monthly rollup summed `through` a month must (re)sum: those of `days` (recomputed daily rows)
+    it already holds, then every whole month before the current one it does not hold yet (from the month of
+    `first_day()`, the first daily row, when it holds none). Returns them and the last whole month."""
+    last_whole = month_of(month_of(local_day(clock.now())) - dt.timedelta(days=1))
+    months = sorted({month_of(d) for d in days or [] if through is not None and month_of(d) <= through})
+    if through is None:
+        first = first_day()
+        month = month_of(first) if first is not None else last_whole
+    else:
+        month = next_month(through)
+    while month <= last_whole:
+        months.append(month)
+        month = next_month(month)
+    return months, last_whole
+
+
 def recompute_month(month: dt.date) -> None:
     """Replace one month's monthly rows by the sum of its daily rows (one INSERT … SELECT)."""
     fact, monthly = CaseFact._meta.db_table, CaseMonthFact._meta.db_table
@@ -134,19 +154,12 @@ def bring_months_up_to_date(days: list[dt.date] | None = None) -> list[dt.date]:
     state = FactState.objects.filter(pk=1).first()
     if state is None or state.built_at is None:
         return []
-    last_whole = month_of(local_day(clock.now())) - dt.timedelta(days=1)
-    last_whole = month_of(last_whole)
     through = state.months_through
-    months = sorted({month_of(d) for d in days or [] if through is not None and month_of(d) <= through})
-    if through is None:
-        first = CaseFact.objects.order_by("day").values_list("day", flat=True).first()
-        start = month_of(first) if first is not None else last_whole
-    else:
-        start = next_month(through)
-    month = start
-    while month <= last_whole:
-        months.append(month)
-        month = next_month(month)
+    months, last_whole = months_to_sum(
+        days,
+        through=through,
+        first_day=lambda: CaseFact.objects.order_by("day").values_list("day", flat=True).first(),
+    )
     for month in months:
         recompute_month(month)
     if through is None or last_whole > through:

@@ -56,7 +56,7 @@ from hotline.common import clock
 from hotline.orgs.models import Unit
 from hotline.sla.models import Clock, Stage
 
-from .build import SCOPE_DEPTH, day_bounds, local_day, month_of, next_month
+from .build import SCOPE_DEPTH, day_bounds, local_day, month_of, months_to_sum, next_month
 from .models import FactState, UnitFact, UnitFactDay, UnitMonthFact
 
 Counts = dict[tuple[Any, ...], tuple[Any, int]]  # {raw keys: (numerator, denominator)}
@@ -260,18 +260,12 @@ def bring_months_up_to_date(days: list[dt.date] | None = None) -> list[dt.date]:
     state = FactState.objects.filter(pk=1).first()
     if state is None or state.units_built_at is None:
         return []
-    last_whole = month_of(month_of(local_day(clock.now())) - dt.timedelta(days=1))
     through = state.unit_months_through
-    months = sorted({month_of(d) for d in days or [] if through is not None and month_of(d) <= through})
-    if through is None:
-        first = UnitFact.objects.order_by("day").values_list("day", flat=True).first()
-        start = month_of(first) if first is not None else last_whole
-    else:
-        start = next_month(through)
-    month = start
-    while month <= last_whole:
-        months.append(month)
-        month = next_month(month)
+    months, last_whole = months_to_sum(
+        days,
+        through=through,
+        first_day=lambda: UnitFact.objects.order_by("day").values_list("day", flat=True).first(),
+    )
     for month in months:
         recompute_month(month)
     if through is None or last_whole > through:

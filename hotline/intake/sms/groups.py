@@ -17,7 +17,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.utils.translation import gettext as _
 
-from hotline.citizens.selectors import sees_personal_data
 from hotline.common import clock, crypto
 from hotline.common.audit import audit_access, audit_record
 from hotline.common.errors import NotAllowed, NotFound, ServiceError
@@ -39,7 +38,7 @@ def may_use(user: Any) -> bool:
 
 
 def may_reveal(user: Any) -> bool:
-    return bool(may_use(user) and sees_personal_data(user))
+    return outbound.may_reveal(user)
 
 
 def _require(user: User) -> None:

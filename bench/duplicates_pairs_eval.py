@@ -129,11 +129,12 @@ def shipped(r: dict[str, Any]) -> bool:
 def tune(dev: list[dict[str, Any]]) -> None:
     print("\n--tune: grid on the dev split only (best 10 by F1, then fewer false alarms)")
     grid = []
-    for bonus, penalty, area, titled in itertools.product(
+    for bonus, penalty, area, titled, subject in itertools.product(
         (0.0, 0.02, 0.04, 0.06, 0.08, 0.10),
         (0.0, 0.02, 0.04, 0.06, 0.08),
         (0.0, 0.04, 0.08, 0.12),
         (0.0, 0.02, 0.04, 0.06, 0.10),
+        (0.0, 0.01, 0.02, 0.03, 0.05),
     ):
         scores = [
             sim.combine(
@@ -146,24 +147,91 @@ def tune(dev: list[dict[str, Any]]) -> None:
                 area_penalty=area,
                 title_conflict_=r["j"].title_conflict,
                 title_penalty=titled,
+                subject_conflict_=r["j"].subject_conflict,
+                subject_penalty=subject,
             )
             for r in dev
         ]
-        for t in [x / 200 for x in range(150, 196)]:
+        for t in [x / 400 for x in range(360, 392)]:
             f1, p, rc, _, fp, _ = metrics(
                 [dict(r, s=s) for r, s in zip(dev, scores, strict=True)], lambda r, t=t: r["s"] >= t
             )
-            grid.append((f1, -fp, bonus, penalty, area, titled, t, p, rc))
+            grid.append((f1, -fp, bonus, penalty, area, titled, subject, t, p, rc))
     grid.sort(reverse=True)
-    for f1, _nfp, bonus, penalty, area, titled, t, p, rc in grid[:10]:
+    for f1, _nfp, bonus, penalty, area, titled, subject, t, p, rc in grid[:10]:
         print(
-            f"  bonus {bonus:.2f} penalty {penalty:.2f} area {area:.2f} title {titled:.2f} threshold {t:.3f}: "
+            f"  bonus {bonus:.2f} penalty {penalty:.2f} area {area:.2f} title {titled:.2f} subject {subject:.2f} "
+            f"threshold {t:.4f}: "
             f"F1 {f1:.3f} P {p:.3f} R {rc:.3f}"
         )
     best_old = max(
         (metrics(dev, lambda r, t=t: r["old"] >= t)[0], t) for t in [x / 100 for x in range(5, 90)]
     )
     print(f"  old word detector, best threshold on dev: {best_old[1]:.2f} (F1 {best_old[0]:.3f})")
+
+
+def cross_validate(dev: list[dict[str, Any]], folds: int = 5, seeds: int = 20) -> None:
+    """Stratified k-fold CV on the dev split: the threshold (and, for the second line, the subject penalty) chosen
+    on the training folds by F1 (ties: the value nearest the shipped one), the held-back fold judged with them;
+    tp / fp / fn summed over the folds give one F1 per seed."""
+    import random
+
+    thresholds = [x / 400 for x in range(360, 396)]
+
+    def scores(subject: float) -> list[float]:
+        j = [r["j"] for r in dev]
+        return [
+            sim.combine(
+                x.cosine,
+                x.overlap,
+                x.place_conflict,
+                x.area_conflict,
+                title_conflict_=x.title_conflict,
+                subject_conflict_=x.subject_conflict,
+                subject_penalty=subject,
+            )
+            for x in j
+        ]
+
+    def counts(idx: list[int], s: list[float], t: float) -> tuple[int, int, int]:
+        tp = sum(1 for i in idx if s[i] >= t and dev[i]["label"])
+        fp = sum(1 for i in idx if s[i] >= t and not dev[i]["label"])
+        fn = sum(1 for i in idx if s[i] < t and dev[i]["label"])
+        return tp, fp, fn
+
+    def f1(tp: int, fp: int, fn: int) -> float:
+        return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+
+    variants = {
+        "session 9 judgement (no subject check), threshold re-tuned": {0.0: scores(0.0)},
+        "with the subject check, penalty + threshold re-tuned": {
+            p: scores(p) for p in (0.0, 0.01, 0.02, 0.03, 0.05)
+        },
+    }
+    print(f"\n--cv: dev only, stratified {folds}-fold × {seeds} seeds (F1 of the pooled folds per seed)")
+    for name, options in variants.items():
+        per_seed = []
+        for seed in range(seeds):
+            rng = random.Random(seed)
+            fold_of: dict[int, int] = {}
+            for label in (0, 1):
+                idx = [i for i, r in enumerate(dev) if r["label"] == label]
+                rng.shuffle(idx)
+                for k, i in enumerate(idx):
+                    fold_of[i] = k % folds
+            tp = fp = fn = 0
+            for fold in range(folds):
+                train = [i for i in fold_of if fold_of[i] != fold]
+                test = [i for i in fold_of if fold_of[i] == fold]
+                best = max(
+                    (f1(*counts(train, s, t)), -abs(t - sim.THRESHOLD), -abs(p - sim.SUBJECT_PENALTY), p, t)
+                    for p, s in options.items()
+                    for t in thresholds
+                )
+                a, b, c = counts(test, options[best[3]], best[4])
+                tp, fp, fn = tp + a, fp + b, fn + c
+            per_seed.append(f1(tp, fp, fn))
+        print(f"  {name:<58} F1 {statistics.mean(per_seed):.3f} ± {statistics.pstdev(per_seed):.3f}")
 
 
 def timing(rows: list[dict[str, Any]], msgs: dict[str, dict[str, str]]) -> None:
@@ -217,6 +285,9 @@ def main() -> None:
     parser.add_argument("--tune", action="store_true")
     parser.add_argument("--no-timing", action="store_true")
     parser.add_argument(
+        "--cv", action="store_true", help="cross-validate the threshold choice on the dev split"
+    )
+    parser.add_argument(
         "--heldout",
         action="store_true",
         help="also score the held-out split (once, at the end, with the final threshold); dev only without it",
@@ -234,7 +305,8 @@ def main() -> None:
     )
     print(
         f"shipped judgement: cosine of e5 embeddings + places; threshold {sim.THRESHOLD}, bonus {sim.PLACE_BONUS}, "
-        f"penalty {sim.PLACE_PENALTY}, area penalty {sim.AREA_PENALTY}, title place penalty {sim.TITLE_PLACE_PENALTY}"
+        f"penalty {sim.PLACE_PENALTY}, area penalty {sim.AREA_PENALTY}, title place penalty {sim.TITLE_PLACE_PENALTY}, "
+        f"subject penalty {sim.SUBJECT_PENALTY} (cover < {sim.SUBJECT_COVER})"
     )
     line("dev (weights chosen here)", dev, shipped)
     for gen in sorted({r["generator"] for r in dev}):
@@ -269,6 +341,8 @@ def main() -> None:
         line(f"old detector at {old.WORD_THRESHOLD}", old_rows, lambda r: r["old"] >= old.WORD_THRESHOLD)
     if args.tune:
         tune(dev)
+    if args.cv:
+        cross_validate(dev)
     if not args.no_timing:
         timing(rows, msgs)
     usage = resource.getrusage(resource.RUSAGE_SELF)

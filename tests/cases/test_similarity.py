@@ -11,6 +11,7 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from django.core.management import call_command
 
@@ -101,6 +102,54 @@ def test_one_template_about_two_estates_named_in_the_titles_is_not_one_matter():
         similarity.Request("金桂苑3栋楼下路灯一个月不亮", LIGHT_REWORDED),
     )
     assert same.duplicate and not same.title_conflict, same
+
+
+def test_one_school_with_another_problem_in_the_titles_is_a_subject_conflict():
+    def conflict(title_a: str, content_a: str, title_b: str, content_b: str) -> bool:
+        text_a, text_b = (
+            similarity.request_text(title_a, content_a),
+            similarity.request_text(title_b, content_b),
+        )
+        return similarity.subject_conflict(title_a, text_a, title_b, text_b)
+
+    # the place, the codes and the request verb are not the subject
+    assert similarity.subject_words("投诉K市职业技术学院中秋节不放假") == ("学院", "中秋节", "放假")
+    # one school, two problems: neither title's problem is named in the other request
+    assert conflict(
+        "投诉K市职业技术学院中秋节不放假",
+        "K市职业技术学院中秋节不放假，作为法定节日学校不应该强制军训。",
+        "投诉K市职业技术学院收费不合理",
+        "学院单招强制预交费用，存在不公平交易行为，签字不合理条约，不办理退学手续。",
+    )
+    # one problem told in other words: the other request names most of this title's subject
+    assert not conflict("金桂苑小区路灯坏了", LIGHT, "金桂苑3栋楼下路灯一个月不亮", LIGHT_REWORDED)
+    # titles with no subject words say nothing
+    assert not conflict("投诉金桂苑小区", LIGHT, "反映金桂苑小区问题", LIGHT_REWORDED)
+
+
+def test_the_subject_check_lowers_only_a_close_pair_and_is_skipped_where_it_cannot_decide():
+    a = similarity.Request(
+        "投诉K市职业技术学院中秋节不放假", "K市职业技术学院中秋节不放假，作为法定节日学校不应该强制军训。"
+    )
+    b = similarity.Request(
+        "投诉K市职业技术学院收费不合理",
+        "学院单招强制预交费用，存在不公平交易行为，签字不合理条约，不办理退学手续。",
+    )
+    vec = similarity.embed(a.title, a.content)
+    # identical vectors: far above the band where the penalty could change the verdict — not computed
+    high = similarity.judge_vectors(a.text, b.text, vec, vec, titles=(a.title, b.title))
+    assert high.duplicate and not high.subject_conflict, high
+    full = similarity.judge_vectors(a.text, b.text, vec, vec, titles=(a.title, b.title), full=True)
+    assert full.subject_conflict and full.duplicate
+    assert full.score == pytest.approx(high.score - similarity.SUBJECT_PENALTY, abs=1e-4)
+    # a vector whose cosine puts the pair just above the threshold: the subject check refuses it
+    other = np.random.default_rng(3).standard_normal(vec.shape[0]).astype(np.float32)
+    other -= float(np.dot(other, vec)) * vec
+    other /= np.linalg.norm(other)
+    target = similarity.THRESHOLD + similarity.SUBJECT_PENALTY / 2 - similarity.PLACE_BONUS
+    close = target * vec + np.sqrt(1 - target * target) * other
+    judged = similarity.judge_vectors(a.text, b.text, vec, close, titles=(a.title, b.title))
+    assert judged.overlap == 1.0 and judged.subject_conflict and not judged.duplicate, judged
 
 
 def test_vectors_round_trip_in_their_stored_form():

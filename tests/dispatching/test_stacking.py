@@ -36,8 +36,9 @@ def test_the_stacker_is_fitted_over_the_views_and_predicts_a_distribution():
     messages, labels = _data()
     model = TextClassifier(Config(), FakeCache()).fit(messages, labels)  # type: ignore[arg-type]
     assert model.stack_model_ is not None
-    # features: the char SVM's and the embedding LR's log-probabilities, two labels each (no descriptions)
-    assert model.stack_model_.n_features_in_ == 4
+    # features: the char SVM's, the embedding LR's and the word SVM's log-probabilities, two labels each (no
+    # descriptions: no zero-shot view)
+    assert model.stack_model_.n_features_in_ == 6
     predicted = model.predict([Message("学校食堂", "问题反映请处理"), Message("道路破损", "问题反映请处理")])
     assert [p.label for p in predicted] == ["教育文体", "交通运输"]
     for p in predicted:
@@ -62,3 +63,17 @@ def test_the_average_keeps_no_stacker_and_a_stacked_model_pickles():
     restored = pickle.loads(pickle.dumps(stacked)).with_cache(FakeCache())  # type: ignore[arg-type]
     query = [Message("学校食堂", "问题反映请处理")]
     assert restored.predict(query)[0].confidence == stacked.predict(query)[0].confidence
+
+
+def test_the_word_view_can_be_left_out_and_a_model_pickled_before_it_still_predicts():
+    messages, labels = _data()
+    without = TextClassifier(Config(word_view=False), FakeCache()).fit(messages, labels)  # type: ignore[arg-type]
+    assert without.word_model_ is None and without.stack_model_ is not None
+    assert without.stack_model_.n_features_in_ == 4
+    # a model pickled before the word view: no word attributes at all
+    state = without.__getstate__()
+    del state["word_model_"], state["word_tfidf_"]
+    old = TextClassifier.__new__(TextClassifier)
+    old.__dict__.update(state)
+    old.with_cache(FakeCache())  # type: ignore[arg-type]
+    assert old.predict([Message("学校食堂", "问题反映请处理")])[0].label == "教育文体"

@@ -35,7 +35,13 @@ def _loop(case, people, handler, *, report_at, callback_at, rating):
         services.case_review_accept(case=fresh(case), actor=people.dispatcher, expected_version=None)
     with clock.frozen_now(callback_at):
         services.case_callback(
-            case=fresh(case), actor=people.agent, expected_version=None, rating=rating, method="phone"
+            case=fresh(case),
+            actor=people.agent,
+            expected_version=None,
+            rating=rating,
+            method="phone",
+            responded="yes",
+            solution="solved",
         )
 
 

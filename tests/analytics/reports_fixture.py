@@ -73,7 +73,7 @@ def build(city, people) -> Month:
             rating="dissatisfied",
             method="phone",
             responded="yes",
-            solution="solved",
+            solution="unsolved",
         )
     with clock.frozen_now(T0 + 4 * d):
         services.assignment_report(
@@ -115,8 +115,8 @@ def build(city, people) -> Month:
             expected_version=None,
             rating="satisfied",
             method="phone",
-            responded="yes",
-            solution="solved",
+            responded="no",
+            solution="partly",
         )
     # deadlines pinned, so that the figures can be worked out by hand
     for case in (a, b, c):

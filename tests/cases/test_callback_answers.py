@@ -89,3 +89,29 @@ def test_a_citizens_own_rating_leaves_the_answers_unasked(city, people):
     services.case_citizen_rating(case=case, requester=requester, rating="satisfied", method="sms")
     callback = Callback.objects.get()
     assert (callback.responded, callback.solution) == ("", "")
+
+
+def test_the_bench_fill_gives_old_staff_callbacks_plausible_answers(city, people):
+    """bench/fill_callback_answers.py (databases loaded before the fields): staff callbacks get answers with about
+    the generator's shares; a citizen's own rating stays unasked."""
+    from bench.fill_callback_answers import fill
+    from hotline.common import clock
+
+    case = reported(city, people)
+    now = clock.now()
+    Callback.objects.bulk_create(
+        [
+            Callback(case=case, actor=people.agent, method="phone", rating=rating, created_at=now)
+            for rating in ["satisfied"] * 400 + ["dissatisfied"] * 200
+        ]
+        + [Callback(case=case, method="sms", rating="satisfied", created_at=now)]
+    )
+    assert fill() == 600
+    good = Callback.objects.filter(rating="satisfied", actor__isnull=False)
+    bad = Callback.objects.filter(rating="dissatisfied")
+    assert 0.9 < good.filter(responded="yes").count() / 400 <= 1
+    assert 0.75 < good.filter(solution="solved").count() / 400 < 0.95
+    assert 0.55 < bad.filter(responded="yes").count() / 200 < 0.87
+    assert bad.filter(solution="unsolved").count() > bad.filter(solution="solved").count()
+    assert set(Callback.objects.filter(actor__isnull=True).values_list("responded", "solution")) == {("", "")}
+    assert fill() == 0  # already filled

@@ -90,7 +90,9 @@ def test_demo_callbacks_record_whether_the_unit_responded_and_the_problem_was_so
     from hotline.cases.models import Callback
 
     staff = Callback.objects.filter(actor__isnull=False)
-    assert staff.exists() and not staff.filter(responded="").exists() and not staff.filter(solution="").exists()
+    assert (
+        staff.exists() and not staff.filter(responded="").exists() and not staff.filter(solution="").exists()
+    )
     assert set(staff.values_list("responded", flat=True)) <= {"yes", "no"}
     assert len(set(staff.values_list("solution", flat=True))) >= 2  # not all alike
 

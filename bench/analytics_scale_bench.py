@@ -273,11 +273,14 @@ def assessment(office: User) -> None:
         defaults={"depth": 1, "bands": [{"grade": "A", "min": 90}, {"grade": "B", "min": 75},
                                          {"grade": "C", "min": 60}, {"grade": "D", "min": 0}]},
     )  # fmt: skip
-    if not scheme.indicators.exists():
-        for i, (measure, weight, full, zero) in enumerate(
-            [("on_time_sign_for", 20, 100, 0), ("on_time_completion", 30, 100, 0), ("redo_rate", 20, 0, 30),
-             ("satisfaction", 30, 100, 0)]
-        ):  # fmt: skip
+    # the unit indicators of KPI-2 (the last three since the tenth session: a scheme made before gets them added)
+    have = set(scheme.indicators.values_list("measure", flat=True))
+    for i, (measure, weight, full, zero) in enumerate(
+        [("on_time_sign_for", 20, 100, 0), ("on_time_completion", 30, 100, 0), ("redo_rate", 20, 0, 30),
+         ("satisfaction", 30, 100, 0), ("redispatch_rate", 10, 0, 30), ("response_rate", 10, 100, 0),
+         ("solution_rate", 10, 100, 0)]
+    ):  # fmt: skip
+        if measure not in have:
             Indicator.objects.create(
                 scheme=scheme, measure=measure, weight=weight, full_at=full, zero_at=zero, sort_order=i
             )

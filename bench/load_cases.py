@@ -77,7 +77,16 @@ ASSIGNMENT_COLUMNS = (
 EVENT_COLUMNS = (
     "case_id", "at", "actor_id", "unit_id", "assignment_id", "action", "from_status", "to_status", "opinion", "data",
 )  # fmt: skip
-CALLBACK_COLUMNS = ("case_id", "actor_id", "method", "rating", "citizen_words", "created_at")
+CALLBACK_COLUMNS = (
+    "case_id",
+    "actor_id",
+    "method",
+    "rating",
+    "responded",
+    "solution",
+    "citizen_words",
+    "created_at",
+)
 CITIZEN_COLUMNS = (
     "id", "name", "gender", "phone", "email", "address", "work_unit", "post_code", "id_card_encrypted",
     "id_card_hash", "level", "notes", "created_at",
@@ -553,9 +562,16 @@ class CaseSim:
             to, row = ("redo", top) if f["dissatisfied_count"] == 1 else ("special_supervision", None)
             if row is not None:
                 self.reopen(top)
+        # the answers beside the rating from their own stream (seeded by the case), so that the simulation's main
+        # stream, and every case and figure it drew before these fields existed, stays the same
+        answers = random.Random(self.case_id * 4 + f["dissatisfied_count"])
+        responded, solution = catalog.callback_answers(satisfied, answers)
         self.event("callback", actor, to=to, assignment=row, opinion=words,
-                   data=f'{{"rating": "{rating}", "method": "{method}"}}')  # fmt: skip
-        self.batch.callbacks.append((self.case_id, actor[0], method, rating, words, _ts(self.t)))
+                   data=f'{{"rating": "{rating}", "method": "{method}", "responded": "{responded}", '
+                        f'"solution": "{solution}"}}')  # fmt: skip
+        self.batch.callbacks.append(
+            (self.case_id, actor[0], method, rating, responded, solution, words, _ts(self.t))
+        )
 
     # ------------------------------------------------------------------ rows
 

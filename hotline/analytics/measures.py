@@ -211,6 +211,64 @@ def satisfaction(scope: Scope) -> Figure:
     return rate(callbacks.aggregate(den=Count("id"), num=Count("id", filter=Q(rating__in=SATISFIED_RATINGS))))
 
 
+# The other two of the callback's "three rates": each over the callbacks of the period that recorded the answer
+# (a citizen's own rating by SMS digit or on the portal, and callbacks from before the question was asked, record
+# none: they are outside the denominator, not counted as "no").
+RESPONDED = "yes"
+SOLVED = "solved"
+
+
+def responded_rows(scope: Scope) -> QuerySet[Callback]:
+    """Callbacks of the period, on cases the scope handled, that recorded whether the unit contacted the
+    citizen."""
+    return Callback.objects.filter(
+        scope.handled_here("case_id"), created_at__gte=scope.start, created_at__lt=scope.end
+    ).exclude(responded="")
+
+
+def solution_rows(scope: Scope) -> QuerySet[Callback]:
+    """The same callbacks that recorded whether the problem was solved."""
+    return Callback.objects.filter(
+        scope.handled_here("case_id"), created_at__gte=scope.start, created_at__lt=scope.end
+    ).exclude(solution="")
+
+
+def response_rate(scope: Scope) -> Figure:
+    return rate(
+        responded_rows(scope).aggregate(den=Count("id"), num=Count("id", filter=Q(responded=RESPONDED)))
+    )
+
+
+def solution_rate(scope: Scope) -> Figure:
+    return rate(solution_rows(scope).aggregate(den=Count("id"), num=Count("id", filter=Q(solution=SOLVED))))
+
+
+def redispatch_rows(scope: Scope) -> QuerySet[Assignment]:
+    """The office's dispatches to the scope's units in the period: top-level main assignments (a dispatch
+    round's main unit, also a serial step's later main unit; not a unit's own forwarding down, not assisting
+    units or copies), by the time they were made."""
+    return Assignment.objects.filter(
+        scope.in_units(),
+        parent__isnull=True,
+        role=AssignmentRole.MAIN,
+        assigned_at__gte=scope.start,
+        assigned_at__lt=scope.end,
+    )
+
+
+# A dispatch had to be made again when its case has a later dispatch round. Only the office's re-dispatches open
+# a round (`cases/services/office._dispatch`: 改派 REASSIGN, 同意退件并改派 APPROVE_RETURN; the first DISPATCH is
+# only from "submitted", to which a dispatched case never returns); a redo after a callback, a unit's forwarding
+# down or sending back, a rejected return reuse the round.
+REDISPATCHED = Q(case__dispatch_round__gt=F("round"))
+
+
+def redispatch_rate(scope: Scope) -> Figure:
+    """Dispatches (main, top level) to the scope's units made in the period, and of them those whose case was
+    later dispatched again by the office. A case dispatched to the unit twice counts twice."""
+    return rate(redispatch_rows(scope).aggregate(den=Count("id"), num=Count("id", filter=REDISPATCHED)))
+
+
 # --------------------------------------------------------------------------- calls
 
 
@@ -327,6 +385,38 @@ MEASURES: list[Measure] = [
         _("（非常满意 + 满意 + 基本满意）的回访数 ÷ 统计期内回访总数（五级评价）"),
         "cases_callback",
         satisfaction,
+    ),
+    Measure(
+        "response_rate",
+        _("响应率"),
+        RATE,
+        _(
+            "回访中市民表示承办单位已与其联系的回访数 ÷ 统计期内记录了联系情况的回访数（市民自行评价未记录，不计）"
+        ),
+        "cases_callback",
+        response_rate,
+    ),
+    Measure(
+        "solution_rate",
+        _("解决率"),
+        RATE,
+        _(
+            "回访中市民表示问题已解决的回访数 ÷ 统计期内记录了解决情况的回访数"
+            "（部分解决、未解决计入分母；市民自行评价未记录，不计）"
+        ),
+        "cases_callback",
+        solution_rate,
+    ),
+    Measure(
+        "redispatch_rate",
+        _("改派率"),
+        RATE,
+        _(
+            "统计期内热线办派给本单位（含下级）主办的派单中，此后经退件改派或直接改派重新派单的派单数 ÷ "
+            "这些派单数（按派单时间统计；同一工单两次派给本单位计两次）"
+        ),
+        "cases_assignment, cases_case",
+        redispatch_rate,
     ),
 ]
 

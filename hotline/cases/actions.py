@@ -175,6 +175,8 @@ def callback(case: Case, *, actor: User, data: dict[str, Any], version: int | No
         expected_version=version,
         rating=data["rating"],
         method=data["method"],
+        responded=data["responded"],
+        solution=data["solution"],
         citizen_words=data["citizen_words"],
     )
     return None

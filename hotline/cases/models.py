@@ -439,6 +439,21 @@ class CallbackMethod(models.TextChoices):
     WEB = "web", _("网上回访")
 
 
+class CallbackResponse(models.TextChoices):
+    """回访时市民所说：承办单位是否与其联系（响应率）。"""
+
+    YES = "yes", _("已联系")
+    NO = "no", _("未联系")
+
+
+class CallbackSolution(models.TextChoices):
+    """回访时市民所说：诉求是否解决（解决率；部分解决不计为已解决）。"""
+
+    SOLVED = "solved", _("已解决")
+    PARTLY = "partly", _("部分解决")
+    UNSOLVED = "unsolved", _("未解决")
+
+
 class Callback(models.Model):
     case = models.ForeignKey(Case, verbose_name=_("工单"), related_name="callbacks", on_delete=models.CASCADE)
     # None: the citizen rated on their own (SMS reply, portal, app).
@@ -448,6 +463,25 @@ class Callback(models.Model):
     method = models.CharField(_("回访方式"), max_length=8, choices=CallbackMethod.choices)
     rating = models.CharField(_("满意度"), max_length=24, choices=Rating.choices)
     citizen_words = models.TextField(_("市民意见"), blank=True)
+    # The "three rates" the callback measures beside satisfaction: did the unit contact the citizen (response),
+    # was the problem solved (solution). "" = not asked: a citizen's own rating (an SMS digit, the portal) and
+    # callbacks recorded before these fields existed; such callbacks are outside those rates' denominators.
+    responded = models.CharField(
+        _("承办单位是否联系"),
+        max_length=8,
+        choices=CallbackResponse.choices,
+        blank=True,
+        default="",
+        db_default="",
+    )
+    solution = models.CharField(
+        _("问题是否解决"),
+        max_length=8,
+        choices=CallbackSolution.choices,
+        blank=True,
+        default="",
+        db_default="",
+    )
     created_at = models.DateTimeField(_("回访时间"))
 
     class Meta:

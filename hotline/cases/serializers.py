@@ -20,6 +20,8 @@ from .models import (
     AssignmentRole,
     Callback,
     CallbackMethod,
+    CallbackResponse,
+    CallbackSolution,
     Case,
     CaseAttachment,
     CaseEvent,
@@ -225,6 +227,12 @@ class ExtensionDecisionInput(VersionInput):
 class CallbackInput(VersionInput):
     rating = serializers.ChoiceField(choices=Rating.choices)
     method = serializers.ChoiceField(choices=CallbackMethod.choices, default=CallbackMethod.PHONE)
+    responded = serializers.ChoiceField(
+        choices=CallbackResponse.choices, help_text="市民所说：承办单位是否与其联系（响应率）"
+    )
+    solution = serializers.ChoiceField(
+        choices=CallbackSolution.choices, help_text="市民所说：问题是否解决（解决率；部分解决不计为已解决）"
+    )
     citizen_words = serializers.CharField(required=False, allow_blank=True, default="")
 
 
@@ -369,6 +377,8 @@ class AttachmentOutput(CachedFieldsMixin, serializers.ModelSerializer):
 class CallbackOutput(CachedFieldsMixin, serializers.ModelSerializer):
     rating_display = serializers.CharField(source="get_rating_display")
     method_display = serializers.CharField(source="get_method_display")
+    responded_display = serializers.CharField(source="get_responded_display")
+    solution_display = serializers.CharField(source="get_solution_display")
     actor = serializers.SerializerMethodField(help_text="回访人（市民自行评价时为“市民”）")
 
     class Meta:
@@ -380,6 +390,10 @@ class CallbackOutput(CachedFieldsMixin, serializers.ModelSerializer):
             "method_display",
             "rating",
             "rating_display",
+            "responded",
+            "responded_display",
+            "solution",
+            "solution_display",
             "citizen_words",
             "created_at",
         ]

@@ -6,6 +6,7 @@ the tests all find the same units (`OFFICE`, `B01`, `D01`, `D01B01`, `D01S02`, `
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 
 CITY = "江城市"
@@ -435,3 +436,16 @@ CALLBACK_BAD_WORDS = (
     "处理结果与实际情况不符，现场还是老样子。",
     "承诺的事情没有兑现，不满意。",
 )
+# What callbacks say beside the rating, as shares (invented, plausible): a satisfied citizen was nearly always
+# contacted and mostly has the problem solved; a dissatisfied one was often not contacted and mostly not solved.
+# (responded yes share, (solved, partly) shares; the rest unsolved), by satisfied / dissatisfied.
+CALLBACK_ANSWER_SHARES = {True: (0.97, (0.86, 0.11)), False: (0.72, (0.08, 0.32))}
+
+
+def callback_answers(satisfied: bool, rng: random.Random) -> tuple[str, str]:
+    """A callback's (responded, solution) values drawn with `CALLBACK_ANSWER_SHARES` (the demo and bench data)."""
+    contacted, (solved, partly) = CALLBACK_ANSWER_SHARES[satisfied]
+    responded = "yes" if rng.random() < contacted else "no"
+    draw = rng.random()
+    solution = "solved" if draw < solved else "partly" if draw < solved + partly else "unsolved"
+    return responded, solution

@@ -484,6 +484,9 @@ class CaseDriver:
             words = rng.choice(catalog.CALLBACK_BAD_WORDS)
         actor = self.w.pick(rng.choice((Role.AGENT, Role.AGENT, Role.MONITOR)))
         method = "phone" if rng.random() < 0.8 else "sms"
+        responded, solution = catalog.callback_answers(
+            satisfied, random.Random(f"{self.case.number}/{self.case.dissatisfied_count}")
+        )
         self._run(
             "callback",
             lambda: svc.case_callback(
@@ -492,6 +495,8 @@ class CaseDriver:
                 expected_version=self._version(),
                 rating=rating,
                 method=method,
+                responded=responded,
+                solution=solution,
                 citizen_words=words,
             ),
         )

@@ -67,7 +67,13 @@ def build(city, people) -> Month:
         services.case_review_accept(case=fresh(a), actor=people.dispatcher, expected_version=None)
     with clock.frozen_now(T0 + 3 * d):
         services.case_callback(
-            case=fresh(a), actor=people.agent, expected_version=None, rating="dissatisfied", method="phone"
+            case=fresh(a),
+            actor=people.agent,
+            expected_version=None,
+            rating="dissatisfied",
+            method="phone",
+            responded="yes",
+            solution="unsolved",
         )
     with clock.frozen_now(T0 + 4 * d):
         services.assignment_report(
@@ -77,7 +83,13 @@ def build(city, people) -> Month:
         services.case_review_accept(case=fresh(a), actor=people.dispatcher, expected_version=None)
     with clock.frozen_now(T0 + 5 * d):
         services.case_callback(
-            case=fresh(a), actor=people.agent, expected_version=None, rating="satisfied", method="phone"
+            case=fresh(a),
+            actor=people.agent,
+            expected_version=None,
+            rating="satisfied",
+            method="phone",
+            responded="yes",
+            solution="solved",
         )
     # B: signed a day late, asks for more time, reports after its deadline, satisfied
     with clock.frozen_now(T0 + d):
@@ -98,7 +110,13 @@ def build(city, people) -> Month:
         services.case_review_accept(case=fresh(b), actor=people.dispatcher, expected_version=None)
     with clock.frozen_now(T0 + 4 * d):
         services.case_callback(
-            case=fresh(b), actor=people.agent, expected_version=None, rating="satisfied", method="phone"
+            case=fresh(b),
+            actor=people.agent,
+            expected_version=None,
+            rating="satisfied",
+            method="phone",
+            responded="no",
+            solution="partly",
         )
     # deadlines pinned, so that the figures can be worked out by hand
     for case in (a, b, c):

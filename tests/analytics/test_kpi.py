@@ -226,13 +226,28 @@ def test_every_indicator_for_all_units_at_once_equals_the_unit_by_unit_figure(ci
             (city.west, AssignmentRole.CC),
         )
     reported(shared, due=T0 + dt.timedelta(days=5), finished=T0 + dt.timedelta(days=1))
-    for rating in ("satisfied", "dissatisfied"):  # rated twice (the state machine is not the point here)
-        Callback.objects.create(
+    for rating, responded, solution in (("satisfied", "yes", "solved"), ("dissatisfied", "no", "partly")):
+        Callback.objects.create(  # rated twice (the state machine is not the point here)
             case=shared,
             actor=people.agent,
             method="phone",
             rating=rating,
+            responded=responded,
+            solution=solution,
             created_at=T0 + dt.timedelta(days=6),
+        )
+    # a case dispatched to one street of 东湖区 and reassigned to another (re-dispatch rate)
+    from hotline.cases import services
+
+    with clock.frozen_now(T0):
+        moved = dispatched_to(city, people, city.guanshan)
+    with clock.frozen_now(T0 + dt.timedelta(days=1)):
+        services.case_reassign(
+            case=moved,
+            actor=people.dispatcher,
+            expected_version=None,
+            targets=[services.Target(city.liyuan, AssignmentRole.MAIN)],
+            opinion="派错街道",
         )
     from hotline.cases.models import CaseEvent
 

@@ -16,11 +16,12 @@ from hotline.analytics.facts.models import FactState, UnitFact, UnitFactDay
 from hotline.analytics.reports import presets
 from hotline.cases import services
 from hotline.cases.events import run_queued
-from hotline.cases.models import CaseEvent
+from hotline.cases.models import AssignmentRole, Callback, CaseEvent
 from hotline.common import clock
+from hotline.common.models import DictKind
 from tests.analytics.reports_fixture import PERIOD, RUN_AT, T0, main_of
 from tests.analytics.reports_fixture import build as build_month
-from tests.conftest import dispatched_to, fresh
+from tests.conftest import dict_item, dispatched_to, fresh
 
 D = dt.timedelta(days=1)
 H = dt.timedelta(hours=1)
@@ -35,7 +36,13 @@ def _loop(case, people, handler, *, report_at, callback_at, rating):
         services.case_review_accept(case=fresh(case), actor=people.dispatcher, expected_version=None)
     with clock.frozen_now(callback_at):
         services.case_callback(
-            case=fresh(case), actor=people.agent, expected_version=None, rating=rating, method="phone"
+            case=fresh(case),
+            actor=people.agent,
+            expected_version=None,
+            rating=rating,
+            method="phone",
+            responded="yes",
+            solution="solved",
         )
 
 
@@ -50,6 +57,31 @@ def month(city, people):
     _loop(h, people, people.liyuan, report_at=T0 + 30 * D, callback_at=RUN_AT - 36 * H, rating="dissatisfied")
     _loop(h, people, people.liyuan, report_at=RUN_AT - 6 * H, callback_at=RUN_AT - 2 * H, rating="satisfied")
     month.h = h
+    # K: dispatched to 关山街道, returned and sent to 梨园街道, then reassigned to 东湖区 on 26 December: the
+    # dispatch days of its first two rounds (25 and 26 November) hold re-dispatched rows
+    with clock.frozen_now(T0 + 2 * D):
+        k = dispatched_to(city, people, city.guanshan)
+        services.assignment_return_to_office(
+            assignment=main_of(k),
+            actor=people.guanshan,
+            expected_version=None,
+            reason=dict_item(DictKind.RETURN_REASON, "not_our_duty"),
+            text="不属于本街道",
+            suggested_unit=city.liyuan,
+        )
+    with clock.frozen_now(T0 + 3 * D):
+        services.case_approve_return(case=fresh(k), actor=people.dispatcher, expected_version=None)
+    with clock.frozen_now(T0 + 33 * D):
+        services.case_reassign(
+            case=fresh(k),
+            actor=people.dispatcher,
+            expected_version=None,
+            targets=[services.Target(city.east, AssignmentRole.MAIN)],
+            opinion="由区统筹办理",
+        )
+    month.k = k
+    # a citizen's own rating (no answers to the two questions) on B
+    Callback.objects.create(case=month.b, method="sms", rating="satisfied", created_at=T0 + 6 * D)
     return month
 
 
@@ -98,7 +130,13 @@ def test_the_unit_reports_from_the_facts_equal_the_live_sql(month, city, people)
     # the redo rate counts cases: A (called back on 26 and 28 November) is one case, twice in the direct query
     _spec, rows = compare(people.dispatcher, {**presets.preset("unit_efficiency").params, **PERIOD})
     total = rows[-1][1]
-    assert total[2][1:] == (2, 3)  # redone: A, H; called back: A, B, H (H on 30 December and today)
+    assert total[3][1:] == (2, 3)  # redone: A, H; called back: A, B, H (H on 30 December and today)
+    # re-dispatched: K's first two rounds, of the period's dispatches A, B, C, H and K's three rounds
+    assert total[2][1:] == (2, 7)
+    _spec, rows = compare(people.dispatcher, {**presets.preset("satisfaction_by_unit").params, **PERIOD})
+    # contacted: A twice, H twice, not B; solved: A's second, H twice (not A's first, not B's partly); the
+    # citizen's own rating on B is outside both
+    assert [c[1:] for c in rows[-1][1]] == [(4, 5), (3, 5), (4, 6)]
 
 
 def test_the_figures_really_come_from_the_facts(month, city, people):
@@ -120,7 +158,9 @@ def test_unsigned_clocks_and_today_are_counted_live(month, city, people):
     params = {**presets.preset("unit_efficiency").params, **PERIOD}
     _spec, rows = compare(people.dispatcher, params)
     sign_for = rows[-1][1][0]
-    assert sign_for[1:] == (2, 4)  # A and H on time; B late, C unsigned past its deadline
+    # A and H on time; B late, C and K's last round (东湖区, 26 December) unsigned past their deadlines (K's
+    # earlier rounds were withdrawn before signing: not counted)
+    assert sign_for[1:] == (2, 5)
 
 
 def test_a_day_recomputed_changes_nothing_and_a_change_to_an_old_case_reaches_the_facts(month, city, people):
@@ -166,6 +206,36 @@ def test_the_job_builds_the_unit_facts_of_facts_built_before_them(month, city, p
     assert FactState.objects.get().units_built_at is not None
     spec, _rows = compare(people.dispatcher, params)
     assert spec.facts_as_of is not None
+
+
+def test_a_reassignment_today_reaches_the_redispatch_rows_of_the_old_dispatch_day(month, city, people):
+    """K is reassigned once more today: its round-3 dispatch (26 December, to 东湖区) becomes re-dispatched. The
+    reassignment marks the days of K's earlier events; the job brings the facts back to the live SQL."""
+    with clock.frozen_now(RUN_AT):
+        run_queued()
+        build.rebuild()
+    params = {**presets.preset("unit_efficiency").params, **PERIOD, "measure": ["redispatch_rate"]}
+    _spec, before = compare(people.dispatcher, params)
+    assert before[-1][1][0][1:] == (2, 7)
+    UnitFactDay.objects.all().delete()
+    with clock.frozen_now(RUN_AT - H):
+        services.case_reassign(
+            case=fresh(month.k),
+            actor=people.dispatcher,
+            expected_version=None,
+            targets=[services.Target(city.guanshan, AssignmentRole.MAIN)],
+            opinion="仍由街道办理",
+        )
+    with clock.frozen_now(RUN_AT):
+        run_queued()
+    assert {dt.date(2026, 11, 25), dt.date(2026, 11, 26), dt.date(2026, 12, 26)} <= set(
+        UnitFactDay.objects.values_list("day", flat=True)
+    )
+    with clock.frozen_now(RUN_AT + dt.timedelta(seconds=units.MARK_DELAY_SECONDS)):
+        assert build.refresh() >= 1
+    _spec, after = compare(people.dispatcher, params)
+    assert after[-1][1][0][1:] == (3, 8)  # today's round-4 dispatch (live), and round 3 now re-dispatched
+    compare(people.east_leader, params)
 
 
 def test_every_case_action_is_classified_for_the_day_marks():

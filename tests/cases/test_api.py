@@ -93,12 +93,23 @@ def test_longest_path_through_the_loop(api, city, people):
         api,
         people.agent,
         f"/api/v1/cases/{cid}/callback/",
-        {"rating": "dissatisfied", "method": "phone", "citizen_words": "还是很吵"},
+        {
+            "rating": "dissatisfied",
+            "method": "phone",
+            "responded": "yes",
+            "solution": "unsolved",
+            "citizen_words": "还是很吵",
+        },
     )
     assert case["status"] == "redo"
     post(api, people.east, f"/api/v1/assignments/{district}/report/", {"result": "再次检查并处罚"})
     post(api, people.dispatcher, f"/api/v1/cases/{cid}/review-accept/")
-    case = post(api, people.agent, f"/api/v1/cases/{cid}/callback/", {"rating": "very_dissatisfied"})
+    case = post(
+        api,
+        people.agent,
+        f"/api/v1/cases/{cid}/callback/",
+        {"rating": "very_dissatisfied", "responded": "no", "solution": "partly"},
+    )
     assert case["status"] == "special_supervision"
     post(api, people.east, f"/api/v1/cases/{cid}/supervision-opinion/", {"opinion": "x"}, status=403)
     case = post(

@@ -36,6 +36,8 @@ def test_review_accept_then_satisfied_callback_closes(city, people):
         rating=Rating.SATISFIED,
         method="phone",
         citizen_words="谢谢",
+        responded="yes",
+        solution="solved",
     )
     case = fresh(case)
     assert (
@@ -64,6 +66,8 @@ def test_dissatisfied_twice_leads_to_special_supervision(city, people):
         expected_version=None,
         rating=Rating.DISSATISFIED,
         method="phone",
+        responded="yes",
+        solution="solved",
     )
     assert fresh(case).status == CaseStatus.REDO
     report_again(case, city.east, people.east)
@@ -74,6 +78,8 @@ def test_dissatisfied_twice_leads_to_special_supervision(city, people):
         expected_version=None,
         rating=Rating.VERY_DISSATISFIED,
         method="sms",
+        responded="yes",
+        solution="solved",
     )
     case = fresh(case)
     assert case.status == CaseStatus.SPECIAL_SUPERVISION and case.dissatisfied_count == 2
@@ -96,6 +102,8 @@ def test_dissatisfied_twice_leads_to_special_supervision(city, people):
         expected_version=None,
         rating=Rating.BASICALLY_SATISFIED,
         method="phone",
+        responded="yes",
+        solution="solved",
     )
     assert fresh(case).status == CaseStatus.CLOSED
 
@@ -109,6 +117,8 @@ def test_office_may_close_anyway_with_a_reason(city, people):
         expected_version=None,
         rating=Rating.DISSATISFIED,
         method="phone",
+        responded="yes",
+        solution="solved",
     )
     with pytest.raises(ServiceError):
         services.case_office_close(
@@ -129,7 +139,13 @@ def test_callback_only_when_waiting_for_callback(city, people):
     case = reported(city, people)
     with pytest.raises(ServiceError, match="结果待审核"):
         services.case_callback(
-            case=case, actor=people.agent, expected_version=None, rating="satisfied", method="phone"
+            case=case,
+            actor=people.agent,
+            expected_version=None,
+            rating="satisfied",
+            method="phone",
+            responded="yes",
+            solution="solved",
         )
     with pytest.raises(NotAllowed):
         services.case_review_accept(case=case, actor=people.east, expected_version=None)
@@ -139,7 +155,13 @@ def test_close_marks_and_query_password(city, people):
     case = reported(city, people)
     services.case_review_accept(case=case, actor=people.dispatcher, expected_version=None)
     services.case_callback(
-        case=fresh(case), actor=people.agent, expected_version=None, rating="satisfied", method="web"
+        case=fresh(case),
+        actor=people.agent,
+        expected_version=None,
+        rating="satisfied",
+        method="web",
+        responded="yes",
+        solution="solved",
     )
     case, password = services.case_set_close_marks(
         case=fresh(case),

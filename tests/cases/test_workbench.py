@@ -237,7 +237,13 @@ def _closed(city, people, **marks):
     case = reported(city, people)
     services.case_review_accept(case=fresh(case), actor=people.dispatcher, expected_version=None)
     services.case_callback(
-        case=fresh(case), actor=people.agent, expected_version=None, rating=Rating.SATISFIED, method="phone"
+        case=fresh(case),
+        actor=people.agent,
+        expected_version=None,
+        rating=Rating.SATISFIED,
+        method="phone",
+        responded="yes",
+        solution="solved",
     )
     services.case_set_close_marks(
         case=fresh(case),

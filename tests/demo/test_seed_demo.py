@@ -86,6 +86,18 @@ def test_cases_are_plausible_and_their_timelines_ordered() -> None:
 
 
 @pytest.mark.usefixtures("demo")
+def test_demo_callbacks_record_whether_the_unit_responded_and_the_problem_was_solved() -> None:
+    from hotline.cases.models import Callback
+
+    staff = Callback.objects.filter(actor__isnull=False)
+    assert (
+        staff.exists() and not staff.filter(responded="").exists() and not staff.filter(solution="").exists()
+    )
+    assert set(staff.values_list("responded", flat=True)) <= {"yes", "no"}
+    assert len(set(staff.values_list("solution", flat=True))) >= 2  # not all alike
+
+
+@pytest.mark.usefixtures("demo")
 def test_command_is_idempotent_and_prints_the_accounts() -> None:
     before = (Unit.objects.count(), User.objects.count(), Case.objects.count())
     out = StringIO()

@@ -131,6 +131,8 @@ def test_one_case_through_the_whole_loop(browser, live_server, city, people, scr
     agent.open_case(number)
     callback = agent.page.get_by_test_id("callback-form")
     callback.get_by_label("满意", exact=True).check()
+    callback.get_by_label("已联系", exact=True).check()
+    callback.get_by_label("已解决", exact=True).check()
     callback.get_by_placeholder("市民意见").fill("处理及时，谢谢")
     agent.shot("09-callback")
     callback.get_by_role("button", name="提交回访").click()

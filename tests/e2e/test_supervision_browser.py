@@ -29,6 +29,8 @@ def test_special_supervision_and_the_supervision_page(browser, live_server, city
     agent = Desk(browser, base, "agent", screenshot_dir)
     agent.open_case(case.number)
     agent.page.get_by_test_id("callback-form").get_by_label("不满意", exact=True).check()
+    agent.page.get_by_test_id("callback-form").get_by_label("已联系", exact=True).check()
+    agent.page.get_by_test_id("callback-form").get_by_label("未解决", exact=True).check()
     agent.page.get_by_role("button", name="提交回访").click()
     assert agent.status() == "重办"
 
@@ -44,6 +46,8 @@ def test_special_supervision_and_the_supervision_page(browser, live_server, city
 
     agent.open_case(case.number)
     agent.page.get_by_test_id("callback-form").get_by_label("非常不满意", exact=True).check()
+    agent.page.get_by_test_id("callback-form").get_by_label("已联系", exact=True).check()
+    agent.page.get_by_test_id("callback-form").get_by_label("未解决", exact=True).check()
     agent.page.get_by_role("button", name="提交回访").click()
     assert agent.status() == "特别督办"
 

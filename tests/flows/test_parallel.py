@@ -127,6 +127,8 @@ def test_v1_case_finishes_on_v1_while_v2_joins_every_branch(client, city, people
         rating=Rating.SATISFIED,
         method="phone",
         citizen_words="谢谢",
+        responded="yes",
+        solution="solved",
     )
     assert fresh(old).status == CaseStatus.CLOSED and CaseFlow.objects.get(case=old).version == v1
 

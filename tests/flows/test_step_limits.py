@@ -175,7 +175,13 @@ def test_special_supervision_step_alerts_go_to_the_main_units_leaders(city, peop
             )
             case_services.case_review_accept(case=fresh(case), actor=people.dispatcher, expected_version=None)
             case_services.case_callback(
-                case=fresh(case), actor=people.agent, expected_version=None, rating=rating, method="phone"
+                case=fresh(case),
+                actor=people.agent,
+                expected_version=None,
+                rating=rating,
+                method="phone",
+                responded="yes",
+                solution="solved",
             )
     assert fresh(case).status == CaseStatus.SPECIAL_SUPERVISION
     step = Clock.objects.get(case=case, stage=Stage.STEP)

@@ -158,7 +158,13 @@ def test_callback_and_total_clocks_follow_the_status(city, people):
         callback = Clock.objects.get(case=case, stage=Stage.CALLBACK)
         assert callback.due_at == at(2026, 11, 25, 10) and callback.stopped_at is None
         services.case_callback(
-            case=fresh(case), actor=people.agent, expected_version=None, rating="satisfied", method="phone"
+            case=fresh(case),
+            actor=people.agent,
+            expected_version=None,
+            rating="satisfied",
+            method="phone",
+            responded="yes",
+            solution="solved",
         )
     assert not Clock.objects.filter(case=case, stopped_at__isnull=True).exists()
 

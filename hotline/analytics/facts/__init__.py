@@ -8,8 +8,8 @@ same figure summed from a day × dimensions table costs milliseconds (`bench/ana
   recomputed) and `FactState` (built or not, when last brought up to date).
 - `build`: recomputes whole days from the case tables (one INSERT … SELECT per day, the same SQL on SQLite and
   PostgreSQL); the `analytics-facts` job recomputes the days marked after each case event and today.
-- `units`: `UnitFact`, the unit reports' measures (sign-for, completion, handling time, satisfaction, redo rate
-  counted by distinct cases) per day of the row's own time and grouping unit, read by the cross-tab engine;
+- `units`: `UnitFact`, the unit reports' measures (sign-for, completion, handling time, satisfaction, response and
+  solution rates, re-dispatch rate, redo rate counted by distinct cases) per day of the row's own time and grouping unit, read by the cross-tab engine;
   unsettled sign-for clocks and today counted live.
 - `read`: answers a grouped intake figure from the facts for the days before today and from the case table for
   today (so today's figures stay live); anything the facts cannot answer falls back to the direct queries.

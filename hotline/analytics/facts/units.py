@@ -11,7 +11,11 @@ numerator and denominator, written here once more in SQL and checked equal to it
 - `on_time_completion` (reported assignments by the day of the report, their unit; on time when by the
   deadline or without one) and `average_handling_hours` (the same without copies; seconds from assignment to
   report, kept in microseconds).
-- `satisfaction` (callbacks by their day, the case's main unit; satisfied ratings).
+- `satisfaction` (callbacks by their day, the case's main unit; satisfied ratings), `response_rate` and
+  `solution_rate` (the same, over the callbacks that recorded the answer; contacted / solved).
+- `redispatch_rate` (the office's dispatches — top-level main assignments — by the day they were made, their
+  unit; re-dispatched when the case has a later dispatch round). A later 改派 changes the row of the dispatch's
+  day: REASSIGN and APPROVE_RETURN mark the case's earlier days (`PAST_CHANGING_ACTIONS`).
 - `redo_rate` counts distinct cases: a case called back on three days of a period is one case. Per (case, day
   with such an event) the row keeps the day of the case's previous such event (`prev_day`); the cases of a period
   [first, last] are then exactly its rows with no previous day, or one before `first` (each case is counted at
@@ -56,6 +60,7 @@ from hotline.common import clock
 from hotline.orgs.models import Unit
 from hotline.sla.models import Clock, Stage
 
+from ..measures import RESPONDED, SOLVED
 from .build import SCOPE_DEPTH, day_bounds, local_day, month_of, months_to_sum, next_month
 from .models import FactState, UnitFact, UnitFactDay, UnitMonthFact
 
@@ -65,9 +70,21 @@ SIGN_FOR = "on_time_sign_for"
 COMPLETION = "on_time_completion"
 HANDLING = "average_handling_hours"
 SATISFACTION = "satisfaction"
+RESPONSE = "response_rate"
+SOLUTION = "solution_rate"
+REDISPATCH = "redispatch_rate"
 REDO = "redo_rate"
 REDO_DEN, REDO_NUM = "redo_callback", "redo_redo"
-MEASURES = (SIGN_FOR, COMPLETION, HANDLING, SATISFACTION, REDO)
+MEASURES = (SIGN_FOR, COMPLETION, HANDLING, SATISFACTION, RESPONSE, SOLUTION, REDISPATCH, REDO)
+# the callback measures: (the callbacks counted, the numerator's condition), on the callback `b`
+CALLBACK_SERIES = {
+    SATISFACTION: (
+        "1 = 1",
+        "b.rating IN ({})".format(", ".join(f"'{r}'" for r in sorted(SATISFIED_RATINGS))),
+    ),
+    RESPONSE: ("b.responded <> ''", f"b.responded = '{RESPONDED}'"),
+    SOLUTION: ("b.solution <> ''", f"b.solution = '{SOLVED}'"),
+}
 # A marked day is recomputed once its mark is this old. Every event of an old case marks the days of the case's
 # earlier events (a superset of the days its rows sit on), so the recent weeks are marked over and over on a busy
 # day; a day's recompute is ~0.25 s of database CPU at 1,000,000 cases — at most once a minute per day.
@@ -115,6 +132,15 @@ def _own_rows(measure: str, where: str, where_params: list[Any]) -> tuple[str, l
                      FROM {clock_table} c JOIN {assignment} a ON a.id = c.assignment_id
                     WHERE c.stage = '{Stage.SIGN_FOR}' AND a.signed_at IS NOT NULL
                       AND {where.format(t="c.started_at")}"""
+    elif measure == REDISPATCH:
+        # the office's dispatches (top-level main assignments) by the day they were made; re-dispatched when the
+        # case has a later dispatch round (measures.REDISPATCHED)
+        day, params = _local_date("a.assigned_at")
+        rows = f"""SELECT {day} AS day, a.unit_id AS unit_id, 1 AS n,
+                          CASE WHEN k.dispatch_round > a.round THEN 1 ELSE 0 END AS num
+                     FROM {assignment} a JOIN {Case._meta.db_table} k ON k.id = a.case_id
+                    WHERE a.parent_id IS NULL AND a.role = '{AssignmentRole.MAIN}'
+                      AND {where.format(t="a.assigned_at")}"""
     else:
         day, params = _local_date("a.finished_at")
         if measure == COMPLETION:
@@ -135,14 +161,15 @@ def _own_rows(measure: str, where: str, where_params: list[Any]) -> tuple[str, l
     return sql, params + where_params
 
 
-def _satisfaction(where: str, where_params: list[Any]) -> tuple[str, list[Any]]:
+def _callbacks(series: str, where: str, where_params: list[Any]) -> tuple[str, list[Any]]:
+    """A callback measure (satisfaction, response, solution: `CALLBACK_SERIES`) per day, scope and main unit."""
     callback, case = Callback._meta.db_table, Case._meta.db_table
     day, params = _local_date("b.created_at")
-    satisfied = ", ".join(f"'{r}'" for r in SATISFIED_RATINGS)
+    counted, hit = CALLBACK_SERIES[series]
     rows = f"""SELECT {day} AS day, b.case_id AS case_id, 1 AS n,
-                      CASE WHEN b.rating IN ({satisfied}) THEN 1 ELSE 0 END AS num
-                 FROM {callback} b WHERE {where.format(t="b.created_at")}"""
-    ids = f"SELECT b.case_id FROM {callback} b WHERE {where.format(t='b.created_at')}"
+                      CASE WHEN {hit} THEN 1 ELSE 0 END AS num
+                 FROM {callback} b WHERE {counted} AND {where.format(t="b.created_at")}"""
+    ids = f"SELECT b.case_id FROM {callback} b WHERE {counted} AND {where.format(t='b.created_at')}"
     sql = f"""SELECT r.day AS day, s.scope AS scope, k.main_unit_id AS unit_id, CAST(NULL AS DATE) AS prev_day, SUM(r.n) AS n,
                      SUM(r.num) AS num
                 FROM ({rows}) r
@@ -197,14 +224,14 @@ def _select(series: str, start: dt.datetime | None, end: dt.datetime | None) -> 
         where = "{t} >= %s AND {t} < %s"
         params = [ops.adapt_datetimefield_value(start), ops.adapt_datetimefield_value(end)]
         bounds = (params[0], params[1], local_day(start), local_day(end - dt.timedelta(microseconds=1)))
-    if series in (SIGN_FOR, COMPLETION, HANDLING):
+    if series in (SIGN_FOR, COMPLETION, HANDLING, REDISPATCH):
         return _own_rows(series, where, params)
-    if series == SATISFACTION:
-        return _satisfaction(where, params)
+    if series in CALLBACK_SERIES:
+        return _callbacks(series, where, params)
     return _redo(series, where, params, bounds)
 
 
-SERIES = (SIGN_FOR, COMPLETION, HANDLING, SATISFACTION, REDO_DEN, REDO_NUM)
+SERIES = (SIGN_FOR, COMPLETION, HANDLING, SATISFACTION, RESPONSE, SOLUTION, REDISPATCH, REDO_DEN, REDO_NUM)
 
 
 def _insert(series: str, start: dt.datetime | None, end: dt.datetime | None) -> None:

@@ -34,7 +34,14 @@ from ..crosstab import grouped as g
 from ..measures import Figure, Scope
 
 # measures over the unit's own rows: key → the grouped form's unit field
-OWN_ROWS = ("on_time_sign_for", "on_time_completion", "average_handling_hours", "extensions", "sla_alerts")
+OWN_ROWS = (
+    "on_time_sign_for",
+    "on_time_completion",
+    "average_handling_hours",
+    "extensions",
+    "sla_alerts",
+    "redispatch_rate",
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,6 +62,8 @@ def _if(cond: Q, then: Any) -> Any:
 HANDLED: dict[str, HandledForm] = {
     "intake_volume": HandledForm("id", F("id"), None),
     "satisfaction": HandledForm("case_id", F("id"), _if(Q(rating__in=SATISFIED_RATINGS), F("id"))),
+    "response_rate": HandledForm("case_id", F("id"), _if(Q(responded=m.RESPONDED), F("id"))),
+    "solution_rate": HandledForm("case_id", F("id"), _if(Q(solution=m.SOLVED), F("id"))),
     "redo_rate": HandledForm(
         "case_id",
         _if(Q(action="callback"), F("case_id")),
@@ -67,6 +76,8 @@ HANDLED_ROWS: dict[str, Callable[[Scope], QuerySet[Any]]] = {
     "intake_volume": m._intake,
     "satisfaction": g._callback_rows,
     "redo_rate": g._redo_rows,
+    "response_rate": m.responded_rows,
+    "solution_rate": m.solution_rows,
 }
 SUPPORTED = frozenset(OWN_ROWS) | frozenset(HANDLED)
 

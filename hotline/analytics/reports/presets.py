@@ -50,13 +50,19 @@ def presets() -> list[Preset]:
             {
                 **month,
                 "rows": ["unit"],
-                "measure": ["on_time_sign_for", "on_time_completion", "redo_rate", "average_handling_hours"],
+                "measure": [
+                    "on_time_sign_for",
+                    "on_time_completion",
+                    "redispatch_rate",
+                    "redo_rate",
+                    "average_handling_hours",
+                ],
             },
         ),
         Preset(
             "satisfaction_by_unit",
-            _("各单位满意率"),
-            {**month, "rows": ["unit"], "measure": ["satisfaction"]},
+            _("各单位响应率、解决率、满意率"),
+            {**month, "rows": ["unit"], "measure": ["response_rate", "solution_rate", "satisfaction"]},
         ),
     ]
     if consult is not None:

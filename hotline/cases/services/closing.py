@@ -56,6 +56,22 @@ def _callback_outcome(
     return to_status, main, updates
 
 
+def callback_answers(*, responded: str, solution: str, required: bool) -> dict[str, str]:
+    """The callback's two questions beside the rating (the "three rates"): did the unit contact the citizen, was
+    the problem solved. A staff callback must record both; a citizen's own rating may leave them "" (not asked).
+    Bad values → field errors."""
+    from ..models import CallbackResponse, CallbackSolution
+
+    errors: dict[str, list[str]] = {}
+    if responded not in CallbackResponse.values and (required or responded != ""):
+        errors["responded"] = [_("请选择承办单位是否联系市民") if responded == "" else _("联系情况无效")]
+    if solution not in CallbackSolution.values and (required or solution != ""):
+        errors["solution"] = [_("请选择问题是否解决") if solution == "" else _("解决情况无效")]
+    if errors:
+        raise ServiceError(_("回访内容不完整"), field_errors=errors)
+    return {"responded": responded, "solution": solution}
+
+
 def case_callback(
     *,
     case: Case,
@@ -63,10 +79,14 @@ def case_callback(
     expected_version: int | None,
     rating: str,
     method: str,
+    responded: str,
+    solution: str,
     citizen_words: str = "",
 ) -> Callback:
-    """CLS-2/3: satisfied closes; the first dissatisfaction is redone; the second goes to special supervision."""
+    """CLS-2/3: satisfied closes; the first dissatisfaction is redone; the second goes to special supervision.
+    The callback also records whether the unit contacted the citizen and whether the problem was solved."""
     now = clock.now()
+    answers = callback_answers(responded=responded, solution=solution, required=True)
     with transaction.atomic():
         to_status, main, updates = _callback_outcome(case, rating=rating, method=method, now=now)
         _transition(
@@ -77,7 +97,7 @@ def case_callback(
             to_status=to_status,
             assignment=main,
             opinion=citizen_words,
-            data={"rating": rating, "method": method},
+            data={"rating": rating, "method": method, **answers},
             **updates,
         )
         return Callback.objects.create(
@@ -87,6 +107,7 @@ def case_callback(
             rating=rating,
             citizen_words=citizen_words.strip(),
             created_at=now,
+            **answers,
         )
 
 

@@ -9,10 +9,10 @@ threads POST /api/v1/cases/ (public cases, the demo city's realistic requests; `
 behind nginx) for `--seconds` after a warm-up. Prints creates/s and CPU-ms per create, split into the server's
 workers and the PostgreSQL backends serving them (read from /proc), beside the targets (issue 12: ≥ 150
 creates/s, ≤ 10 CPU-ms per create, with 8 clients on 2 cores). Then runs the case-events job (the receivers
-moved off the request: dispatch suggestions) over the events the run queued, in this process, and prints its
-CPU-ms per create too: that work is not in the request any more, but it is not free. The machine's load average
-is printed: figures taken on a busy machine are lower than on an idle one. Each run adds its cases to the
-database.
+moved off the request: dispatch suggestions, the duplicate index's keys and embedding mark) over the events the
+run queued, in this process, and prints its CPU-ms per create too: that work is not in the request any more, but
+it is not free. The machine's load average is printed: figures taken on a busy machine are lower than on an idle
+one. Each run adds its cases to the database.
 """
 
 from __future__ import annotations

@@ -14,13 +14,13 @@ class CasesConfig(AppConfig):
 
         register_open_work(open_assignments)
 
-        # Duplicate screening indexes every request when it is registered or rewritten, right after the
-        # transaction that wrote its timeline event commits (before the agent's next screening; not under the
-        # intake's transaction). The write is idempotent.
-        from .duplicates import on_case_transitioned
-        from .events import case_transitioned
+        # Duplicate screening indexes every request when it is registered or rewritten: the case-events job does
+        # it (off the request, a batch of cases in one statement; every second, or kicked after commit under
+        # Celery), so the check sees a new request within the job's cadence. The write is idempotent.
+        from .duplicates import on_case_events, wants_index
+        from .events import connect_queued
 
-        case_transitioned.connect(on_case_transitioned, dispatch_uid="duplicates-index")
+        connect_queued(on_case_events, dispatch_uid="duplicates-index", many=True, wants=wants_index)
 
         from hotline.common.registry import PeriodicJob, register_choices, register_job, register_warm_up
 

@@ -94,14 +94,8 @@ def _idf() -> tuple[dict[str, float], float, frozenset[str]]:
 def terms(text: str) -> dict[str, float]:
     """The request's TOP_TERMS heaviest words with L2-normalised TF-IDF weights.
 
-    Remembered for the last few texts: intake computes them before its transaction (`prepare`), so the index
-    written inside it (while the day's case-number row is locked) costs no word segmentation."""
+    Remembered for the last few texts (a check and the index of the same text segment it once)."""
     return dict(_terms(text))
-
-
-def prepare(title: str, content: str) -> None:
-    """Segment a request's text ahead of the transaction that will index it."""
-    _terms(request_text(title, content))
 
 
 @functools.lru_cache(maxsize=64)
@@ -995,43 +989,65 @@ def _chunks(items: Sequence[int], size: int) -> Iterable[Sequence[int]]:
 INDEXED_ACTIONS = frozenset({lifecycle.Action.CREATE, lifecycle.Action.SAVE_DRAFT})
 
 
-def on_case_transitioned(sender: Any, *, case: Case, action: str, **_: Any) -> None:
-    """`case_transitioned` (after commit): a request registered or rewritten is (re)indexed, and its embedding
-    marked due for the worker."""
-    if action in INDEXED_ACTIONS:
-        index_and_mark(case)
+def wants_index(event: Any) -> bool:
+    return event.action in INDEXED_ACTIONS
+
+
+def on_case_events(sender: Any, *, events: Sequence[Any], **_: Any) -> None:
+    """Queued receiver of `case_transitioned` (the case-events job, after commit and off the request): each
+    request registered or rewritten in the batch is (re)indexed from its text as the job reads it, and its
+    embedding marked due for the worker. A case with several such events in the batch is indexed once."""
+    cases = {event.case_id: event.case for event in events if event.action in INDEXED_ACTIONS}
+    if cases:
+        index_and_mark_many(list(cases.values()))
 
 
 def index_and_mark(case: Case) -> None:
-    """`index_case` and `mark_for_embedding` together, committed together. On PostgreSQL one statement (its
-    data-modifying CTEs are atomic on their own: no transaction around it, so no BEGIN and COMMIT round trips
-    after every intake)."""
+    """`index_case` and `mark_for_embedding` together, committed together."""
+    index_and_mark_many([case])
+
+
+def index_and_mark_many(cases: Sequence[Case]) -> None:
+    """`index_case` and `mark_for_embedding` for each of `cases` (distinct), committed together. On PostgreSQL
+    one statement for them all (its data-modifying CTEs are atomic on their own)."""
     from hotline.cases.models import RequestEmbedding, RequestKey
 
     if connection.vendor != "postgresql":
         with transaction.atomic():  # one commit for both
-            index_case(case)
-            mark_for_embedding(case)
+            for case in cases:
+                index_case(case)
+                mark_for_embedding(case)
         return
-    index = index_keys(case)
+    case_ids: list[int] = []
+    key_values: list[int] = []
+    weights: list[float] = []
+    ats: list[dt.datetime] = []
+    for case in cases:
+        for key, weight in index_keys(case):
+            case_ids.append(case.pk)
+            key_values.append(key)
+            weights.append(weight)
+            ats.append(case.created_at)
     keys = connection.ops.quote_name(RequestKey._meta.db_table)
     embeddings = connection.ops.quote_name(RequestEmbedding._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"WITH gone AS (DELETE FROM {keys} WHERE case_id = %s), "
+            f"WITH gone AS (DELETE FROM {keys} WHERE case_id = ANY(%s::bigint[])), "
             f'added AS (INSERT INTO {keys} ("key", weight, case_id, "at") '
-            "SELECT k, w, %s, %s FROM UNNEST(%s::bigint[], %s::double precision[]) AS t(k, w)) "
-            f"INSERT INTO {embeddings} (case_id, text_key, vector, at) VALUES (%s, %s, NULL, %s) "
+            "SELECT k, w, c, a FROM UNNEST(%s::bigint[], %s::double precision[], %s::bigint[], "
+            "%s::timestamptz[]) AS t(k, w, c, a)) "
+            f"INSERT INTO {embeddings} (case_id, text_key, vector, at) "
+            "SELECT c, t, NULL, a FROM UNNEST(%s::bigint[], %s::bytea[], %s::timestamptz[]) AS e(c, t, a) "
             "ON CONFLICT (case_id) DO UPDATE SET text_key = EXCLUDED.text_key, vector = NULL, at = EXCLUDED.at "
             f"WHERE {embeddings}.text_key <> EXCLUDED.text_key",
             [
-                case.pk,
-                case.pk,
-                case.created_at,
-                [k for k, _w in index],
-                [w for _k, w in index],
-                case.pk,
-                sim.text_key(case.title, case.content),
-                case.created_at,
+                [case.pk for case in cases],
+                key_values,
+                weights,
+                case_ids,
+                ats,
+                [case.pk for case in cases],
+                [sim.text_key(case.title, case.content) for case in cases],
+                [case.created_at for case in cases],
             ],
         )

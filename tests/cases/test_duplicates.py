@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from hotline.cases import duplicates
+from hotline.cases.events import run_queued
 from hotline.cases.models import RequestKey
 from hotline.common import clock
 from tests.conftest import CONTENT, as_user, dispatched_to, submitted_case
@@ -34,6 +35,7 @@ def test_similarity_separates_same_matter_from_other():
 @pytest.mark.django_db(transaction=True)  # the duplicate index is written after the intake commits
 def test_intake_indexes_the_request(city, people):
     case = submitted_case(city, people)
+    run_queued()  # the case-events job (the worker, every second) indexes the requests
     keys = RequestKey.objects.filter(case=case)
     assert keys.count() == 2 + len(duplicates.terms(duplicates.request_text(case.title, case.content)))
     assert keys.filter(key=duplicates.phone_key("13812345678")).exists()
@@ -45,6 +47,7 @@ def test_candidates_by_phone_name_and_content(city, people):
     by_phone = submitted_case(city, people, citizen_phone="13812345678", citizen_name="钱多多", content=OTHER)
     by_name = submitted_case(city, people, citizen_phone="13900000002", citizen_name="孙悟空", content=OTHER)
     unrelated = submitted_case(city, people, citizen_phone="13900000003", citizen_name="李白", content=OTHER)
+    run_queued()  # the case-events job (the worker, every second) indexes the requests
     report = duplicates.find_duplicates(
         user=people.agent, content=SIMILAR, phone="138 1234 5678", name="孙悟空"
     )
@@ -85,6 +88,7 @@ def test_check_is_a_few_indexed_queries(city, people):
 @pytest.mark.django_db(transaction=True)  # the duplicate index is written after the intake commits
 def test_api_get_and_post_scoped(api, city, people):
     case = dispatched_to(city, people, city.xingfu)
+    run_queued()  # the case-events job (the worker, every second) indexes the requests
     r = as_user(api, people.agent).post("/api/v1/cases/duplicates/", {"content": SIMILAR, "phone": ""})
     assert r.status_code == 200
     body = r.json()
@@ -109,6 +113,7 @@ def test_hot_clusters(api, city, people):
         for i, text in enumerate([CONTENT, SIMILAR, CONTENT + "今晚又吵到三点。"])
     ]
     submitted_case(city, people, citizen_phone="13900000009", content=OTHER)
+    run_queued()  # the case-events job (the worker, every second) indexes the requests
     clusters = duplicates.hot_clusters(user=people.dispatcher, days=7, min_size=3)
     assert len(clusters) == 1 and {c.pk for c in clusters[0].cases} == {c.pk for c in group}
     assert clusters[0].terms
@@ -152,6 +157,7 @@ def test_common_words_left_out_of_the_scan_change_no_score(city, people):
         )
         for i in range(60)
     ]
+    run_queued()  # the case-events job (the worker, every second) indexes the requests
     query_text = preamble + TOPICS[0] + "已经反映过多次。"
     query = duplicates.terms(query_text)
     since = clock.now() - dt.timedelta(days=duplicates.WINDOW_DAYS)
@@ -191,10 +197,10 @@ def test_worker_and_task_prune_old_keys(city, people):
 
 
 @pytest.mark.django_db(transaction=True)  # the duplicate index is written after the intake commits
-def test_intake_segments_the_text_before_its_transaction(city, people, monkeypatch):
-    """The day's case-number row is locked from the number to the commit: no word segmentation inside."""
+def test_intake_segments_no_text_the_case_events_job_does(city, people, monkeypatch):
+    """The day's case-number row is locked from the number to the commit: no word segmentation inside. Issue 12
+    moved the duplicate keys onto the case event: the request segments nothing, the case-events job does."""
 
-    depth_outside = len(connection.atomic_blocks)
     depths: list[int] = []
     real = duplicates._segmenter
 
@@ -205,33 +211,50 @@ def test_intake_segments_the_text_before_its_transaction(city, people, monkeypat
     monkeypatch.setattr(duplicates, "_segmenter", spy)
     duplicates._terms.cache_clear()
     submitted_case(city, people, content=CONTENT + "（测试分词在事务之外）")
-    assert depths and set(depths) == {depth_outside}
-    assert RequestKey.objects.exists()
+    assert depths == [] and not RequestKey.objects.exists()
+    run_queued()
+    assert depths and RequestKey.objects.exists()
 
 
 def test_the_index_follows_the_commit_and_rewriting_it_is_idempotent(
     city, people, django_capture_on_commit_callbacks
 ):
-    """Issue 12: the keys are written after the intake commits (not inside its transaction), by the
-    case_transitioned receiver; writing them again (a repeated event, a backfill) leaves the same rows."""
-    from hotline.cases.events import case_transitioned
+    """Issue 12: the keys are written after the intake commits (not inside its transaction), by the case-events
+    job's receiver; writing them again (a repeated event, a backfill) leaves the same rows."""
+    from hotline.cases.models import Case, CaseEvent
 
     with django_capture_on_commit_callbacks(execute=True):
         case = submitted_case(city, people)
         assert not RequestKey.objects.filter(case=case).exists()
+    assert not RequestKey.objects.filter(case=case).exists()  # not in the request: the job writes them
+    run_queued()
     keys = sorted(RequestKey.objects.filter(case=case).values_list("key", "weight"))
     assert len(keys) == 2 + len(duplicates.terms(duplicates.request_text(case.title, case.content)))
     duplicates.index_case(case)
-    case_transitioned.send(
-        sender=type(case),
-        case=case,
-        action="create",
-        from_status="",
-        to_status="draft",
-        actor=None,
-        event=None,
-    )
+    created = CaseEvent.objects.filter(case=case, action="create").select_related("case")
+    duplicates.on_case_events(sender=Case, events=[*created, *created])
     assert sorted(RequestKey.objects.filter(case=case).values_list("key", "weight")) == keys
+
+
+@pytest.mark.django_db(transaction=True)  # the case events are queued by the intake's commit
+def test_the_check_sees_a_new_request_within_the_case_events_jobs_cadence(city, people):
+    """Issue 12: the duplicate keys follow the commit on the case event. A request just registered is found by the
+    next screening once the case-events job has run: the worker runs it every second (under Celery, beat runs it
+    and each commit kicks it), and its create event is queued for the index receiver."""
+    from hotline.cases.events import _QUEUED
+    from hotline.cases.models import CaseEvent
+    from hotline.common.registry import periodic_jobs
+
+    job = next(j for j in periodic_jobs() if j.name == "case-events")
+    assert job.seconds <= 1.0 and job.run is run_queued
+    index = _QUEUED["duplicates-index"]
+    case = submitted_case(city, people, citizen_phone="13900000077", citizen_name="周小川")
+    created = CaseEvent.objects.get(case=case, action="create")
+    assert created.queued and index.many and index.wants is not None and index.wants(created)
+    run_queued()
+    report = duplicates.find_duplicates(user=people.agent, content=SIMILAR, phone="13900000077")
+    found = {c.case.pk: c for c in report.candidates}
+    assert case.pk in found and found[case.pk].same_phone and found[case.pk].similar
 
 
 @pytest.mark.django_db(transaction=True)  # the duplicate index is written after the intake commits
@@ -244,6 +267,7 @@ def test_check_reads_as_cases_only_the_candidates_it_shows(city, people, monkeyp
     from hotline.cases.models import RequestEmbedding
 
     alike = [submitted_case(city, people, citizen_phone=f"1390000002{i}", content=CONTENT) for i in range(4)]
+    run_queued()  # the case-events job (the worker, every second) indexes the requests
     query, far = np.zeros(384, dtype=np.float32), np.zeros(384, dtype=np.float32)
     query[0], far[1] = 1.0, 1.0
     RequestEmbedding.objects.filter(case_id__in=[c.pk for c in alike]).update(vector=similarity.pack(far))
@@ -278,6 +302,7 @@ def test_every_candidate_is_counted_but_only_those_shown_are_read_as_cases(city,
     from hotline.cases.models import RequestEmbedding
 
     alike = [submitted_case(city, people, citizen_phone=f"1390000004{i}", content=CONTENT) for i in range(6)]
+    run_queued()  # the case-events job (the worker, every second) indexes the requests
     query = np.zeros(384, dtype=np.float32)
     query[0] = 1.0
     RequestEmbedding.objects.filter(case_id__in=[c.pk for c in alike]).update(vector=similarity.pack(query))
@@ -308,6 +333,7 @@ def test_candidates_come_from_the_vectors_held_in_the_process(city, people, monk
     query[0] = 1.0
     monkeypatch.setattr(similarity, "embed", lambda title, content: query)
     first = submitted_case(city, people, citizen_phone="13900000031")
+    run_queued()  # the case-events job (the worker, every second) indexes the requests
     RequestEmbedding.objects.filter(case_id=first.pk).update(vector=similarity.pack(query))
     RequestKey.objects.filter(case_id=first.pk).delete()  # no word can find it
     report = duplicates.find_duplicates(user=people.agent, content=CONTENT)
@@ -315,9 +341,11 @@ def test_candidates_come_from_the_vectors_held_in_the_process(city, people, monk
     assert duplicates.VECTORS.count == 1
 
     second = submitted_case(city, people, citizen_phone="13900000032")
+    run_queued()  # the case-events job (the worker, every second) indexes the requests
     RequestEmbedding.objects.filter(case_id=second.pk).update(vector=similarity.pack(query))
     RequestKey.objects.filter(case_id=second.pk).delete()
     waiting = submitted_case(city, people, citizen_phone="13900000033")  # its vector not written yet
+    run_queued()  # the case-events job (the worker, every second) indexes the requests
     assert RequestEmbedding.objects.get(case_id=waiting.pk).vector is None
     report = duplicates.find_duplicates(user=people.agent, content=CONTENT)
     assert {c.case.pk for c in report.candidates} == {first.pk, second.pk, waiting.pk}

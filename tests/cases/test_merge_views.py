@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from hotline.cases.events import run_queued
 from hotline.cases.models import CaseStatus, CoRequester
 from tests.conftest import CONTENT, dispatched_to, fresh, submitted_case
 
@@ -18,6 +19,7 @@ def client_for(user) -> Client:
 @pytest.mark.django_db(transaction=True)  # the duplicate index is written after the intake commits
 def test_intake_duplicate_card(city, people):
     open_case = dispatched_to(city, people, city.xingfu, citizen_phone="13812345678", citizen_name="王建国")
+    run_queued()  # the case-events job (the worker, every second) indexes the requests
     client = client_for(people.agent)
     assert 'data-testid="duplicates-card"' in client.get("/cases/new/").content.decode()
     idle = client.post("/partials/duplicates/", {}).content.decode()
@@ -38,6 +40,7 @@ def test_intake_duplicate_card(city, people):
 def test_merge_and_undo_from_the_case_page(city, people):
     target = dispatched_to(city, people, city.xingfu, citizen_phone="13812345678")
     new = submitted_case(city, people, citizen_phone="13912345678", citizen_name="赵先生")
+    run_queued()  # the case-events job (the worker, every second) indexes the requests
     agent, office = client_for(people.agent), client_for(people.dispatcher)
     page = agent.get(f"/cases/{new.pk}/").content.decode()
     assert 'data-testid="merge-panel"' in page
@@ -71,6 +74,7 @@ def test_hot_clusters_page_merges_a_member(city, people):
     first = dispatched_to(city, people, city.xingfu)
     second = submitted_case(city, people, citizen_phone="13911112222")
     third = submitted_case(city, people, citizen_phone="13933334444")
+    run_queued()  # the case-events job (the worker, every second) indexes the requests
     office = client_for(people.dispatcher)
     html = office.get("/cases/clusters/", {"days": 7, "min_size": 3}).content.decode()
     assert html.count('data-testid="cluster"') == 1
@@ -95,6 +99,7 @@ def test_the_case_being_edited_is_no_duplicate_of_itself(city, people):
         data=case_input(city, citizen_phone="13812345678", citizen_name="王建国"),
         action=Action.SAVE_DRAFT,
     ).case
+    run_queued()  # the case-events job (the worker, every second) indexes the requests
     client = client_for(people.agent)
     form = client.get(f"/cases/{draft.pk}/edit/").content.decode()
     assert f'hx-vals=\'{{"exclude": "{draft.pk}"}}\'' in form and "exclude" in form
@@ -107,6 +112,7 @@ def test_the_case_being_edited_is_no_duplicate_of_itself(city, people):
 @pytest.mark.django_db(transaction=True)  # the duplicate index is written after the intake commits
 def test_a_bad_exclude_parameter_is_ignored_never_a_500(city, people):
     draft = submitted_case(city, people)
+    run_queued()  # the case-events job (the worker, every second) indexes the requests
     client = client_for(people.agent)
     for bad in ("abc", "-1", "１２", "9" * 19, "9" * 30, "1e9", " ", "\x00"):
         answer = client.post("/partials/duplicates/", {"content": CONTENT, "exclude": bad})

@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 from openpyxl import load_workbook
 
+from hotline.cases.events import run_queued
 from hotline.common.models import AuditLog, DictKind
 from tests.cases.test_duplicates import CONTENT as DUP_CONTENT
 from tests.cases.test_duplicates import SIMILAR
@@ -132,6 +133,7 @@ def test_duplicates_do_not_confirm_a_guessed_name_or_number(api, city, people):
         people,
         content="东湖区梨园街道幸福社区门口的窨井盖缺失已经一周，夜里行人经过很危险，已有老人摔伤，多次向物业反映没有结果，请有关部门尽快派人补上井盖并设置警示标志。",
     )
+    run_queued()  # the case-events job (the worker, every second) indexes the requests
     for params in ({"name": NAME}, {"phone": PHONE}):
         body = as_user(api, people.east).get("/api/v1/cases/duplicates/", params).json()
         assert body["counts"]["same_name"] == 0 and body["counts"]["same_phone"] == 0
@@ -143,6 +145,7 @@ def test_duplicates_do_not_confirm_a_guessed_name_or_number(api, city, people):
 @pytest.mark.django_db(transaction=True)  # the duplicate index is written after the intake commits
 def test_duplicate_candidates_by_content_hide_the_secret_caller(api, city, people):
     case = _secret(city, people, content=DUP_CONTENT)
+    run_queued()  # the case-events job (the worker, every second) indexes the requests
     body = as_user(api, people.east).post("/api/v1/cases/duplicates/", {"content": SIMILAR}).json()
     candidate = next(c for c in body["candidates"] if c["id"] == case.pk)
     assert candidate["citizen_name"] == "（保密）" and candidate["citizen_phone"] == "（保密）"
@@ -153,6 +156,7 @@ def test_duplicate_candidates_by_content_hide_the_secret_caller(api, city, peopl
 def test_duplicates_and_clusters_with_full_numbers_are_audited(api, city, people):
     for i, text in enumerate([DUP_CONTENT, SIMILAR, DUP_CONTENT + "今晚又吵到三点。"]):
         submitted_case(city, people, citizen_phone=f"1390000000{i}", content=text)
+    run_queued()  # the case-events job (the worker, every second) indexes the requests
     before = len(_views(object_type="cases.case"))
     as_user(api, people.dispatcher).get("/api/v1/cases/duplicates/", {"phone": "13900000001"})
     as_user(api, people.dispatcher).get("/api/v1/cases/hot-clusters/", {"days": 7, "min_size": 3})

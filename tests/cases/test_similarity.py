@@ -16,6 +16,7 @@ import pytest
 from django.core.management import call_command
 
 from hotline.cases import duplicates, similarity
+from hotline.cases.events import run_queued
 from hotline.cases.models import RequestEmbedding
 from tests.conftest import submitted_case
 
@@ -163,6 +164,7 @@ def test_vectors_round_trip_in_their_stored_form():
 def test_worker_job_embeds_requests_after_commit_and_screening_refuses_another_place(city, people):
     same = submitted_case(city, people, citizen_phone="13900000011", content=LIGHT)
     other = submitted_case(city, people, citizen_phone="13900000012", content=TEMPLATE_A5)
+    run_queued()  # the case-events job (the worker, every second) indexes the requests
     pending = RequestEmbedding.objects.filter(case_id__in=[same.pk, other.pk])
     assert pending.count() == 2 and not pending.filter(vector__isnull=False).exists()
     assert duplicates.embed_pending() == 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from hotline.cases.events import run_queued
 from hotline.cases.models import CaseStatus
 from tests.conftest import dispatched_to, fresh, submitted_case
 from tests.e2e.test_case_loop_browser import Desk
@@ -16,6 +17,7 @@ def test_office_merges_a_member_of_a_hot_cluster(browser, live_server, city, peo
     first = dispatched_to(city, people, city.xingfu)
     second = submitted_case(city, people, citizen_phone="13911112222")
     submitted_case(city, people, citizen_phone="13933334444")
+    run_queued()  # the case-events job (the worker, every second) indexes the requests
 
     office = Desk(browser, live_server.url, "dispatcher", screenshot_dir)
     page = office.page

@@ -17,7 +17,6 @@ from django.utils.translation import gettext as _
 
 from hotline.common import clock
 
-from .. import duplicates
 from ..lifecycle import Action
 from ..models import Channel
 from .core import _event, _fail, new_query_password
@@ -54,8 +53,6 @@ def case_request_from_channel(*, data: CaseInput, requester: Requester) -> Intak
     origin = {**(data.origin or {}), **requester.as_origin()}
     fields = _validate_input(dataclasses.replace(data, origin=origin), complete=True)
     password = None if data.is_public else new_query_password()
-    # The request's words are segmented for the duplicate index before the transaction, as at agent intake.
-    duplicates.prepare(fields["title"], fields["content"])
     with transaction.atomic():
         now = clock.now()
         citizen = intake_citizen(fields=fields, id_card=data.citizen_id_card, actor=None)

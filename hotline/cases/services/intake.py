@@ -23,7 +23,7 @@ from hotline.common.validators import normalize_phone, validate_max_length
 from hotline.orgs.models import Unit, UnitKind, User
 from hotline.orgs.selectors import unit_district
 
-from .. import duplicates, flowhooks, lifecycle
+from .. import flowhooks, lifecycle
 from ..intake_fields import INTAKE_FIELD_NAMES, STRUCTURED_FIELDS, TEXT_FIELDS
 from ..lifecycle import Action
 from ..models import (
@@ -335,8 +335,6 @@ def case_intake(
     fields = _validate_input(data, complete=action != Action.SAVE_DRAFT)
     closing = _closing_fields(action, answer, not_accepted_reason, not_accepted_text)
     password = None if data.is_public else new_query_password()
-    # Word segmentation for the duplicate index happens here, not under the day's case-number lock.
-    duplicates.prepare(fields.get("title", ""), fields.get("content", ""))
     with transaction.atomic(), audit_together():  # the citizen's audit row goes with the case's
         now = clock.now()
         citizen = intake_citizen(fields=fields, id_card=data.citizen_id_card, actor=actor)

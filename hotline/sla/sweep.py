@@ -9,10 +9,11 @@ read in index order in chunks from where the previous chunk ended (keyset, no so
 chunk is worked through in id order in batches. On PostgreSQL a batch never leaves the database: one statement
 locks its clocks, moves them on (noting a yellow card on the clock itself) and inserts their alerts with
 ON CONFLICT DO NOTHING into a temporary table of the alerts it raised; from that table the timeline events and
-overdue flags (through `cases`' bulk entry points) and the messages (rendered in SQL from the templates, fanned
-out through `notify`) are written, one statement each. Python handles a few values per batch, not per alert.
-Elsewhere (SQLite), or when a template needs Python's formatting, the batch is read into Python and the same
-rows are written with arrays or the ORM (`_take`, `_process`).
+overdue flags (through `cases`' bulk entry points) are written, one statement each, and the alerts are counted
+per unit, stage and kind. Elsewhere (SQLite) the batch is read into Python and the same rows are written with
+the ORM (`_take`, `_process`). Notices are not per alert: once its batches are done a sweep sends one per
+audience, stage and kind (`_notify`; a digest naming the count and linking to the cases when there are several),
+and a sweep that died before that is announced by the next one (`_notify_abandoned`).
 """
 
 from __future__ import annotations
@@ -187,8 +188,6 @@ class SweepContext:
     units: dict[int, Unit] = field(default_factory=dict)
     dates: dict[dt.datetime, str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)  # guards the result across worker threads
-    # Audiences this sweep's committed batches stored: later batches do not write them again (`ensure_audiences`).
-    stored_audiences: set[int] = field(default_factory=set)
     # What the committed batches raised, per unit, stage and kind: the notices sent at the end (`_notify`).
     tally: dict[Group, Tally] = field(default_factory=dict)
 
@@ -490,7 +489,6 @@ def _insert_alerts(wanted: list[tuple[DueClock, str]], ctx: SweepContext) -> lis
     )
 
 
-LINK_ID = 987654321987  # a stand-in id, replaced by each case's own in the link reversed once per batch
 STAGE_LABELS = {value: str(label) for value, label in Stage.choices}
 KIND_LABELS = {value: str(label) for value, label in AlertKind.choices}
 

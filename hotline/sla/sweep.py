@@ -27,7 +27,7 @@ from collections.abc import Hashable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from django.db import connection, connections, transaction
+from django.db import DatabaseError, connection, connections, transaction
 from django.db.models import Count, Min, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -264,8 +264,23 @@ def sweep(*, now: dt.datetime | None = None, batch_size: int = 2000, workers: in
         now=now, run_id=run_id, rules=rules, recipients=Recipients(now), templates=templates
     )
     result = SweepResult()
-    run = SweepRun.objects.create(run_id=run_id, now=now, started_at=wall_clock.now())
-    _hold(run, True)
+    # Held before the run row exists: another sweep never takes a run being started for one left behind.
+    _hold(run_id, True)
+    try:
+        run = SweepRun.objects.create(run_id=run_id, now=now, started_at=wall_clock.now())
+        _sweep_run(context, run, result, batch_size, workers)
+    finally:
+        try:
+            _hold(run_id, False)
+        except DatabaseError:
+            pass  # the connection is gone, and its lock with it
+    return result
+
+
+def _sweep_run(
+    context: SweepContext, run: SweepRun, result: SweepResult, batch_size: int, workers: int
+) -> None:
+    now = context.now
     failed = True
     try:
         _notify_abandoned(context, run)
@@ -292,9 +307,6 @@ def sweep(*, now: dt.datetime | None = None, batch_size: int = 2000, workers: in
         except Exception:
             if not failed:
                 raise
-        finally:
-            _hold(run, False)
-    return result
 
 
 def _batch(ids: list[int], context: SweepContext, result: SweepResult) -> None:
@@ -679,13 +691,13 @@ DIGEST_TEXTS: dict[str, str | Promise] = {
 }
 
 
-def _hold(run: SweepRun, hold: bool) -> None:
+def _hold(run_id: str, hold: bool) -> None:
     """Take (or release) the running sweep's lock on its run: another sweep leaves a held run alone."""
     if connection.vendor != "postgresql":
         return
     function = "pg_advisory_lock" if hold else "pg_advisory_unlock"
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {function}(%s, hashtext(%s))", [ADVISORY_NAMESPACE, run.run_id])
+        cursor.execute(f"SELECT {function}(%s, hashtext(%s))", [ADVISORY_NAMESPACE, run_id])
 
 
 def _notify(

@@ -18,6 +18,7 @@ and a sweep that died before that is announced by the next one (`_notify_abandon
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import queue
 import threading
@@ -270,10 +271,8 @@ def sweep(*, now: dt.datetime | None = None, batch_size: int = 2000, workers: in
         run = SweepRun.objects.create(run_id=run_id, now=now, started_at=wall_clock.now())
         _sweep_run(context, run, result, batch_size, workers)
     finally:
-        try:
+        with contextlib.suppress(DatabaseError):  # if the connection is gone, its lock went with it
             _hold(run_id, False)
-        except DatabaseError:
-            pass  # the connection is gone, and its lock with it
     return result
 
 

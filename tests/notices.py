@@ -3,6 +3,7 @@ each member of its audience on that channel, as a notice to one user counts once
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from hotline.notify.models import AudienceMember, Outbox
@@ -27,6 +28,19 @@ def per_recipient(messages: Any, *fields: str) -> list[tuple[Any, ...]]:
             )
         rows += [(name, address, *values) for name, address in members[key]]
     return sorted(rows, key=repr)
+
+
+DIGEST_COUNT = re.compile(r"有 (\d+) 件工单")
+
+
+def cases_announced(notices: list[tuple[Any, ...]]) -> dict[Any, int]:
+    """How many cases each recipient's deadline notices announce (rows of `per_recipient(…, "body")`): a digest
+    ("东湖区有 4 件工单…") counts its number, a notice naming one case counts one."""
+    counted: dict[Any, int] = {}
+    for name, _, body in notices:
+        found = DIGEST_COUNT.search(body)
+        counted[name] = counted.get(name, 0) + (int(found.group(1)) if found else 1)
+    return counted
 
 
 def usernames(**filters: Any) -> list[str]:

@@ -32,6 +32,9 @@ class CaseFilterInput(serializers.Serializer):
     alert = serializers.ChoiceField(
         choices=["warning", "yellow", "red", "reminder"], required=False, default="", help_text="预警/红黄牌"
     )
+    alert_stage = serializers.CharField(
+        required=False, default="", max_length=16, help_text="预警/红黄牌的环节"
+    )
     late_stage = serializers.ChoiceField(choices=["sign_for", "reply"], required=False, default="")
     received = serializers.BooleanField(required=False, allow_null=True, default=None)
     extension = serializers.ChoiceField(choices=["requested", "approved"], required=False, default="")

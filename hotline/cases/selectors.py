@@ -167,6 +167,7 @@ class CaseFilters:
     since: dt.datetime | None = None
     until: dt.datetime | None = None
     alert: str = ""  # warning / yellow / red / reminder raised
+    alert_stage: str = ""  # … on a clock of this stage (the sweep's digest notices list their cases)
     late_stage: str = ""  # sign_for / reply clock started in the period that ran past its deadline
     received: bool | None = None  # assigned (not copied) in the period
     extension: str = ""  # requested / approved: an extension requested in the period
@@ -283,8 +284,9 @@ def _supervision_event_filters(qs: QuerySet[Case], f: CaseFilters) -> QuerySet[C
     """The cases behind one figure of the supervision page, with the same definitions as sla/selectors.py."""
     unit = {"unit_id": f.unit} if f.unit else {}
     if f.alert:
+        stage = {"clock__stage": f.alert_stage} if f.alert_stage else {}
         alerts = sla.alert_rows().filter(
-            case_id=OuterRef("pk"), kind=f.alert, **unit, **_in_period("raised_at", f)
+            case_id=OuterRef("pk"), kind=f.alert, **unit, **stage, **_in_period("raised_at", f)
         )
         qs = qs.filter(Exists(alerts))
     if f.late_stage:

@@ -254,6 +254,29 @@ class Alert(models.Model):
         ]
 
 
+class SweepRun(models.Model):
+    """One deadline sweep, for its notices: a sweep tallies the alerts its batches raised and, once they are all
+    committed, sends one notice per audience, stage and kind (a digest when more than one case is concerned).
+    A run left without its notices (the process died mid-sweep) is found by the next sweep, which counts the
+    run's alerts from `sla_alert` and sends them then (warnings and reminders only while still ahead)."""
+
+    run_id = models.CharField(_("批次"), max_length=32, unique=True)
+    now = models.DateTimeField(_("扫描时刻"))
+    started_at = models.DateTimeField(_("开始时间"))
+    notified_at = models.DateTimeField(_("通知时间"), null=True, blank=True)
+    alerts = models.PositiveIntegerField(_("通知的预警数"), default=0)
+
+    class Meta:
+        verbose_name = _("时限扫描")
+        verbose_name_plural = _("时限扫描")
+        indexes = [
+            # The runs whose notices are still owed (few, usually only the ones running).
+            models.Index(
+                fields=["id"], name="sweeprun_pending_idx", condition=models.Q(notified_at__isnull=True)
+            )
+        ]
+
+
 class Urge(models.Model):
     """催办: the office presses a unit, with a message."""
 

@@ -9,17 +9,18 @@ read in index order in chunks from where the previous chunk ended (keyset, no so
 chunk is worked through in id order in batches. On PostgreSQL a batch never leaves the database: one statement
 locks its clocks, moves them on (noting a yellow card on the clock itself) and inserts their alerts with
 ON CONFLICT DO NOTHING into a temporary table of the alerts it raised; from that table the timeline events and
-overdue flags (through `cases`' bulk entry points) and the messages (rendered in SQL from the templates, fanned
-out through `notify`) are written, one statement each. Python handles a few values per batch, not per alert.
-Elsewhere (SQLite), or when a template needs Python's formatting, the batch is read into Python and the same
-rows are written with arrays or the ORM (`_take`, `_process`).
+overdue flags (through `cases`' bulk entry points) are written, one statement each, and the alerts are counted
+per unit, stage and kind. Elsewhere (SQLite) the batch is read into Python and the same rows are written with
+the ORM (`_take`, `_process`). Notices are not per alert: once its batches are done a sweep sends one per
+audience, stage and kind (`_notify`; a digest naming the count and linking to the cases when there are several),
+and a sweep that died before that is announced by the next one (`_notify_abandoned`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import queue
-import string
 import threading
 import uuid
 from collections import defaultdict
@@ -27,10 +28,13 @@ from collections.abc import Hashable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from django.db import connection, connections, transaction
-from django.db.models import Q
+from django.db import DatabaseError, connection, connections, transaction
+from django.db.models import Count, Min, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
 
 from hotline.cases.services import (
     Action,
@@ -44,12 +48,12 @@ from hotline.cases.services import (
 from hotline.common import clock as wall_clock
 from hotline.common.formats import chinese_datetime
 from hotline.common.pgarrays import TEXT_ARRAY, int_array, json_array
-from hotline.notify.fanout import Reach, Rendered, queue_fanout, queue_fanout_from, reach
+from hotline.notify.fanout import Reach, Rendered, queue_fanout, reach
 from hotline.notify.models import MessageTemplate
 from hotline.notify.services import active_templates, render
 from hotline.orgs.models import Unit, UnitKind, User
 
-from .models import Alert, AlertKind, Clock, EscalationRule, Stage
+from .models import Alert, AlertKind, Clock, EscalationRule, Stage, SweepRun
 
 EVENT_OF_KIND: dict[str, str] = {
     AlertKind.WARNING: Action.SLA_WARNING,
@@ -150,6 +154,31 @@ class Recipients:
             return dict(self._audiences)
 
 
+Group = tuple[int | None, str, str]  # the alerts' unit, the clock's stage, the alert's kind
+
+
+@dataclass
+class Tally:
+    """How many alerts of one group a sweep raised, the lowest case id and the earliest deadline among them
+    (for a lone alert, its case and deadline: its notice names the case)."""
+
+    count: int
+    case_id: int
+    due_at: dt.datetime
+
+    def add(self, other: Tally) -> None:
+        self.count += other.count
+        self.case_id = min(self.case_id, other.case_id)
+        self.due_at = min(self.due_at, other.due_at)
+
+
+def _add_tally(into: dict[Group, Tally], group: Group, tally: Tally) -> None:
+    if group in into:
+        into[group].add(tally)
+    else:
+        into[group] = Tally(tally.count, tally.case_id, tally.due_at)
+
+
 @dataclass
 class SweepContext:
     now: dt.datetime
@@ -160,15 +189,13 @@ class SweepContext:
     units: dict[int, Unit] = field(default_factory=dict)
     dates: dict[dt.datetime, str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)  # guards the result across worker threads
-    # Audiences this sweep's committed batches stored: later batches do not write them again (`ensure_audiences`).
-    stored_audiences: set[int] = field(default_factory=set)
-    # The alert templates as SQL (PostgreSQL; None where a template needs Python's formatting): `_sql_templates`.
-    sql_templates: dict[str, tuple[SqlText, SqlText]] | None = None
+    # What the committed batches raised, per unit, stage and kind: the notices sent at the end (`_notify`).
+    tally: dict[Group, Tally] = field(default_factory=dict)
 
     @property
     def in_sql(self) -> bool:
-        """On PostgreSQL, with templates SQL can render, a batch stays in the database from start to end."""
-        return connection.vendor == "postgresql" and self.sql_templates is not None
+        """On PostgreSQL a batch stays in the database from start to end."""
+        return connection.vendor == "postgresql"
 
     @property
     def yellow_stages(self) -> list[str]:
@@ -235,40 +262,65 @@ def sweep(*, now: dt.datetime | None = None, batch_size: int = 2000, workers: in
     rules = {(r.stage, r.kind): r for r in EscalationRule.objects.filter(is_active=True)}
     templates = active_templates()
     context = SweepContext(
-        now=now,
-        run_id=run_id,
-        rules=rules,
-        recipients=Recipients(now),
-        templates=templates,
-        sql_templates=_sql_templates(templates) if connection.vendor == "postgresql" else None,
+        now=now, run_id=run_id, rules=rules, recipients=Recipients(now), templates=templates
     )
     result = SweepResult()
-    after: tuple[dt.datetime, int] | None = None
-    while True:
-        chunk, after = _due_chunk(now, after)
-        if not chunk:
-            break
-        # Clocks are created in time order, as are their cases and assignments: working through a chunk in id
-        # order reads and writes neighbouring rows together instead of jumping across the tables.
-        chunk.sort()
-        batches = [chunk[start : start + batch_size] for start in range(0, len(chunk), batch_size)]
-        if workers > 1 and connection.vendor == "postgresql" and len(batches) > 1:
-            _in_threads(batches, workers, context, result)
-        else:
-            for ids in batches:
-                _batch(ids, context, result)
+    # Held before the run row exists: another sweep never takes a run being started for one left behind.
+    _hold(run_id, True)
+    try:
+        run = SweepRun.objects.create(run_id=run_id, now=now, started_at=wall_clock.now())
+        _sweep_run(context, run, result, batch_size, workers)
+    finally:
+        with contextlib.suppress(DatabaseError):  # if the connection is gone, its lock went with it
+            _hold(run_id, False)
     return result
 
 
+def _sweep_run(
+    context: SweepContext, run: SweepRun, result: SweepResult, batch_size: int, workers: int
+) -> None:
+    now = context.now
+    failed = True
+    try:
+        _notify_abandoned(context, run)
+        after: tuple[dt.datetime, int] | None = None
+        while True:
+            chunk, after = _due_chunk(now, after)
+            if not chunk:
+                break
+            # Clocks are created in time order, as are their cases and assignments: working through a chunk in
+            # id order reads and writes neighbouring rows together instead of jumping across the tables.
+            chunk.sort()
+            batches = [chunk[start : start + batch_size] for start in range(0, len(chunk), batch_size)]
+            if workers > 1 and connection.vendor == "postgresql" and len(batches) > 1:
+                _in_threads(batches, workers, context, result)
+            else:
+                for ids in batches:
+                    _batch(ids, context, result)
+        failed = False
+    finally:
+        # The notices of what the committed batches raised, also when a batch failed (its own alerts were
+        # rolled back with it; the next sweep raises them). If this fails too, the next sweep sends them.
+        try:
+            _notify(context, run, context.tally)
+        except Exception:
+            if not failed:
+                raise
+
+
 def _batch(ids: list[int], context: SweepContext, result: SweepResult) -> None:
+    tally: dict[Group, Tally] = {}
     with transaction.atomic():
         _relax_commit()
         if context.in_sql:
-            _batch_in_sql(ids, context, result)
-            return
-        clocks = _take(context.now, ids, context.recipients.office_id, context.yellow_stages)
-        if clocks:
-            _process(clocks, context, result)
+            _batch_in_sql(ids, context, result, tally)
+        else:
+            clocks = _take(context.now, ids, context.recipients.office_id, context.yellow_stages)
+            if clocks:
+                _process(clocks, context, result, tally)
+    with context.lock:  # committed: its alerts are this sweep's to announce
+        for group, counted in tally.items():
+            _add_tally(context.tally, group, counted)
 
 
 def _in_threads(batches: list[list[int]], workers: int, context: SweepContext, result: SweepResult) -> None:
@@ -389,11 +441,13 @@ def _take(
     ]
 
 
-def _process(clocks: list[DueClock], ctx: SweepContext, result: SweepResult) -> None:
+def _process(
+    clocks: list[DueClock], ctx: SweepContext, result: SweepResult, tally: dict[Group, Tally]
+) -> None:
     wanted = [(c, kind) for c in clocks for kind in c.kinds if (c.stage, kind) in ctx.rules]
     by_id = {c.id: c for c in clocks}
     mine = [(by_id[clock_id], kind) for clock_id, kind in _insert_alerts(wanted, ctx)]
-    _record(mine, ctx)
+    _record(mine, ctx, tally)
     with ctx.lock:
         result.clocks += len(clocks)
         for _, kind in mine:
@@ -446,53 +500,33 @@ def _insert_alerts(wanted: list[tuple[DueClock, str]], ctx: SweepContext) -> lis
     )
 
 
-LINK_ID = 987654321987  # a stand-in id, replaced by each case's own in the link reversed once per batch
 STAGE_LABELS = {value: str(label) for value, label in Stage.choices}
 KIND_LABELS = {value: str(label) for value, label in AlertKind.choices}
 
 
-def _record(alerts: list[tuple[DueClock, str]] | SqlBatch, ctx: SweepContext) -> None:
-    """Timeline events, notifications and the overdue flag for the alerts this sweep inserted."""
+def _record(
+    alerts: list[tuple[DueClock, str]] | SqlBatch, ctx: SweepContext, tally: dict[Group, Tally]
+) -> None:
+    """Timeline events and the overdue flag for the alerts this sweep inserted; their count per unit, stage and
+    kind into `tally` (the notices are sent once the sweep's batches are done: `_notify`)."""
     if isinstance(alerts, SqlBatch):
-        _record_in_sql(ctx)
+        _record_in_sql(ctx, tally)
         return
     if not alerts:
         return
-    headlines = case_headlines(case_ids=[c.case_id for c, _ in alerts])
-    # One reverse() for the batch: the case link differs only by its id (reverse per alert was ~15 % of a sweep).
-    link = reverse("case-detail", args=[LINK_ID]).replace(str(LINK_ID), "{}")
-    ctx.load_units({c.unit_id for c, _ in alerts if c.unit_id is not None})
     events: list[ClockEvent] = []
-    messages: list[Rendered] = []
     overdue: set[int] = set()
     for c, kind in alerts:
-        rule = ctx.rules[(c.stage, kind)]
-        unit = ctx.unit(c.unit_id)
         due, stage, label = ctx.date(c.due_at), STAGE_LABELS[c.stage], KIND_LABELS[kind]
-        number, title = headlines.get(c.case_id, ("", ""))
         events.append(
             ClockEvent(
                 c.case_id, c.unit_id, c.assignment_id, EVENT_OF_KIND[kind], f"{stage}时限 {due}：{label}"
             )
         )
-        if rule.channels:
-            audience = ctx.recipients.audience(unit, rule)
-            if ctx.recipients.members(audience):
-                context = {
-                    "number": number,
-                    "title": title,
-                    "unit": unit.name if unit else "",
-                    "due": due,
-                    "stage": stage,
-                    "kind": label,
-                }
-                template = TEMPLATE_OF_KIND[kind]
-                subject, body = render(template, context, templates=ctx.templates)
-                messages.append(Rendered(audience, template, subject, body, link.format(c.case_id)))
+        _add_tally(tally, (c.unit_id, c.stage, kind), Tally(1, c.case_id, c.due_at))
         if kind in (AlertKind.YELLOW, AlertKind.RED):
             overdue.add(c.case_id)
     record_clock_events(events=events, at=ctx.now)
-    queue_fanout(messages=messages, audiences=ctx.recipients.audiences, now=ctx.now)
     mark_overdue(case_ids=sorted(overdue), at=ctx.now)
 
 
@@ -513,64 +547,13 @@ class SqlText:
     params: tuple[object, ...] = ()
 
 
-# What a template's placeholders are in SQL, over the batch row `b`, its headline `h` and its unit `u`.
-PLACEHOLDERS = {
-    "number": "h.number",
-    "title": "h.title",
-    "unit": "COALESCE(u.name, '')",
-    "due": "b.due_text",
-    "stage": "b.stage_label",
-    "kind": "b.kind_label",
-}
-
-
-def _sql_text(template: str) -> SqlText | None:
-    """`template.format_map(…)` as SQL concatenation; unknown placeholders stay visible, as `render` leaves them.
-    None if the template needs more than plain `{name}` placeholders (conversions, formats, attributes)."""
-    parts: list[str] = []
-    params: list[object] = []
-    try:
-        parsed = list(string.Formatter().parse(template))
-    except ValueError:
-        return None
-    for literal, name, spec, conversion in parsed:
-        if literal:
-            parts.append("%s::text")
-            params.append(literal)
-        if name is None:
-            continue
-        if spec or conversion or not name.isidentifier():
-            return None
-        if name in PLACEHOLDERS:
-            parts.append(PLACEHOLDERS[name])
-        else:
-            parts.append("%s::text")
-            params.append("{" + name + "}")
-    return SqlText(" || ".join(parts) or "''", tuple(params))
-
-
-def _sql_templates(templates: dict[str, MessageTemplate]) -> dict[str, tuple[SqlText, SqlText]] | None:
-    """Subject and body of each alert kind's template as SQL; None (use Python) if one is missing or too rich
-    (the Python path then raises or renders it as before)."""
-    found: dict[str, tuple[SqlText, SqlText]] = {}
-    for kind, code in TEMPLATE_OF_KIND.items():
-        template = templates.get(code)
-        if template is None:
-            return None
-        subject, body = _sql_text(template.subject), _sql_text(template.body)
-        if subject is None or body is None:
-            return None
-        found[kind] = (subject, body)
-    return found
-
-
 def _case_sql(column: str, values: dict[str, str]) -> SqlText:
     """CASE column WHEN key THEN value … END with the keys and values as parameters."""
     whens = " ".join("WHEN %s THEN %s::text" for _ in values)
     return SqlText(f"(CASE {column} {whens} END)", tuple(v for pair in values.items() for v in pair))
 
 
-def _batch_in_sql(ids: list[int], ctx: SweepContext, result: SweepResult) -> None:
+def _batch_in_sql(ids: list[int], ctx: SweepContext, result: SweepResult, tally: dict[Group, Tally]) -> None:
     now = ctx.now
     pairs = [f"{stage}:{kind}" for stage, kind in ctx.rules]
     with connection.cursor() as cursor:
@@ -639,7 +622,7 @@ def _batch_in_sql(ids: list[int], ctx: SweepContext, result: SweepResult) -> Non
         counts = cursor.fetchall()
     raised = {str(kind): int(n) for _, kind, n in counts if kind is not None}
     if raised:
-        _record(SqlBatch(raised), ctx)
+        _record(SqlBatch(raised), ctx, tally)
     with ctx.lock:
         result.clocks += int(counts[0][0]) if counts else 0
         for kind, n in raised.items():
@@ -653,9 +636,8 @@ class SqlBatch:
     raised: dict[str, int]
 
 
-def _record_in_sql(ctx: SweepContext) -> None:
-    """Timeline events, notifications and the overdue flag for the alerts left in BATCH_TABLE."""
-    assert ctx.sql_templates is not None
+def _record_in_sql(ctx: SweepContext, tally: dict[Group, Tally]) -> None:
+    """Timeline events and the overdue flag for the alerts left in BATCH_TABLE; their count into `tally`."""
     stage = _case_sql("b.stage", STAGE_LABELS)
     kind = _case_sql("b.kind", KIND_LABELS)
     zone = timezone.get_current_timezone_name()
@@ -676,7 +658,12 @@ def _record_in_sql(ctx: SweepContext) -> None:
         params=[*actions.params, *labelled_params],
         at=ctx.now,
     )
-    _messages_in_sql(ctx, labelled, labelled_params)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT unit_id, stage, kind, count(*), min(case_id), min(due_at) FROM {BATCH_TABLE} GROUP BY 1, 2, 3"
+        )
+        for unit_id, stage, kind, count, case_id, due_at in cursor.fetchall():
+            _add_tally(tally, (unit_id, stage, kind), Tally(int(count), int(case_id), due_at))
     carded = [AlertKind.YELLOW, AlertKind.RED]
     mark_overdue_from(
         case_ids=f"SELECT case_id FROM {BATCH_TABLE} WHERE kind = ANY(%s::text[])",
@@ -685,72 +672,136 @@ def _record_in_sql(ctx: SweepContext) -> None:
     )
 
 
-def _messages_in_sql(ctx: SweepContext, labelled: str, labelled_params: tuple[object, ...]) -> None:
-    assert ctx.sql_templates is not None
+# --------------------------------------------------------------------------- notices, once per sweep
+# A sweep tallies what its committed batches raised per unit, stage and kind, and when its batches are done it
+# sends one notice per (unit, rule) audience: the kind's template for a single case (number, title, link to the
+# case), a digest for several ("东城区有 35 件工单答复时限即将到期", linking to the search listing exactly those
+# cases). After a long holiday a unit's staff get a handful of notices instead of thousands; every case still has
+# its alert and its timeline event. A run's notices are sent in one transaction that marks the run notified, so
+# they are sent once; a run whose process died is notified by the next sweep (`_notify_abandoned`).
+
+ADVISORY_NAMESPACE = 20_011  # pg_advisory_lock(namespace, hashtext(run_id)): held by a running sweep
+
+DIGEST_TEXTS: dict[str, str | Promise] = {
+    AlertKind.REMINDER: _("%(unit)s有 %(count)s 件工单%(stage)s时限临近（最早 %(due)s 到期），请抓紧办理。"),
+    AlertKind.WARNING: _("%(unit)s有 %(count)s 件工单%(stage)s时限即将到期（最早 %(due)s），请及时办理。"),
+    AlertKind.YELLOW: _("%(unit)s有 %(count)s 件工单%(stage)s已超过时限，亮黄牌，请尽快办理。"),
+    AlertKind.RED: _("%(unit)s有 %(count)s 件工单%(stage)s严重超时，亮红牌督办，请立即办理。"),
+}
+
+
+def _hold(run_id: str, hold: bool) -> None:
+    """Take (or release) the running sweep's lock on its run: another sweep leaves a held run alone."""
+    if connection.vendor != "postgresql":
+        return
+    function = "pg_advisory_lock" if hold else "pg_advisory_unlock"
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT DISTINCT unit_id, stage, kind FROM {BATCH_TABLE}")
-        groups = cursor.fetchall()
-        # Each (unit, rule) an integer audience for the fan-out; groups nobody hears of are left out.
-        audience_of: list[tuple[int | None, str, int]] = []
-        audiences: dict[int, list[Reach]] = {}
-        ctx.load_units({unit_id for unit_id, _, _ in groups if unit_id is not None})
-        for unit_id, stage, kind in groups:
-            rule = ctx.rules.get((stage, kind))
-            if rule is None or not rule.channels:
-                continue
-            members = ctx.recipients.members(ctx.recipients.audience(ctx.unit(unit_id), rule))
-            if members:
-                audiences[len(audience_of)] = members
-                audience_of.append((unit_id, f"{stage}:{kind}", len(audience_of)))
-        if not audiences:
+        cursor.execute(f"SELECT {function}(%s, hashtext(%s))", [ADVISORY_NAMESPACE, run_id])
+
+
+def _notify(
+    ctx: SweepContext, run: SweepRun, tally: dict[Group, Tally], *, now: dt.datetime | None = None
+) -> None:
+    """Send the notices of `tally` (the alerts `run` raised) and mark the run notified, in one transaction;
+    nothing if the run was notified already. A run that raised nothing is forgotten."""
+    with transaction.atomic():
+        fresh = SweepRun.objects.select_for_update().filter(pk=run.pk, notified_at__isnull=True).first()
+        if fresh is None:
             return
-        cursor.execute(f"SELECT DISTINCT case_id FROM {BATCH_TABLE}")
-        headlines = case_headlines(case_ids=[row[0] for row in cursor.fetchall()])
-    units = {
-        pk: ctx.units[pk].name for pk in {u for u, _, _ in audience_of if u is not None} if pk in ctx.units
-    }
-    subject = _case_sql_texts("b.kind", {k: v[0] for k, v in ctx.sql_templates.items()})
-    body = _case_sql_texts("b.kind", {k: v[1] for k, v in ctx.sql_templates.items()})
-    templates = _case_sql("b.kind", TEMPLATE_OF_KIND)
-    link = reverse("case-detail", args=[LINK_ID]).split(str(LINK_ID))
-    queue_fanout_from(
-        messages=f"""
-            SELECT aud.audience, {templates.sql}, {subject.sql}, {body.sql},
-                   %s::text || b.case_id::text || %s::text
-            FROM ({labelled}) b
-            JOIN unnest(%s::bigint[], {TEXT_ARRAY}, %s::int[]) AS aud(unit_id, rule, audience)
-                 -- plain equalities, so that the join can hash: IS NOT DISTINCT FROM cannot, and filtered every
-                 -- pair of alert and audience of the batch (~325 k per batch of 2,000 clocks)
-                 ON COALESCE(aud.unit_id, 0) = COALESCE(b.unit_id, 0) AND aud.rule = b.stage || ':' || b.kind
-            LEFT JOIN unnest(%s::bigint[], {TEXT_ARRAY}, {TEXT_ARRAY}) AS h(case_id, number, title)
-                 ON h.case_id = b.case_id
-            LEFT JOIN unnest(%s::bigint[], {TEXT_ARRAY}) AS u(id, name) ON u.id = b.unit_id
-            ORDER BY b.case_id
-        """,
-        params=[
-            *templates.params,
-            *subject.params,
-            *body.params,
-            link[0],
-            link[1],
-            *labelled_params,
-            int_array(u for u, _, _ in audience_of),
-            json_array(r for _, r, _ in audience_of),
-            int_array(a for _, _, a in audience_of),
-            int_array(headlines),
-            json_array(number for number, _ in headlines.values()),
-            json_array(title for _, title in headlines.values()),
-            int_array(units),
-            json_array(units.values()),
-        ],
-        audiences=audiences,
-        now=ctx.now,
-        stored=ctx.stored_audiences,
-    )
+        if not tally:
+            fresh.delete()
+            return
+        queue_fanout(
+            messages=_notices(ctx, fresh, tally), audiences=ctx.recipients.audiences, now=now or ctx.now
+        )
+        fresh.notified_at = wall_clock.now()
+        fresh.alerts = sum(t.count for t in tally.values())
+        fresh.save(update_fields=["notified_at", "alerts"])
 
 
-def _case_sql_texts(column: str, texts: dict[str, SqlText]) -> SqlText:
-    """CASE column WHEN key THEN <text built in SQL> … END."""
-    sql = " ".join(f"WHEN %s THEN {text.sql}" for text in texts.values())
-    params = tuple(p for key, text in texts.items() for p in (key, *text.params))
-    return SqlText(f"(CASE {column} {sql} END)", params)
+def _notices(ctx: SweepContext, run: SweepRun, tally: dict[Group, Tally]) -> list[Rendered]:
+    groups = sorted(tally.items(), key=lambda item: (item[0][0] or 0, item[0][1], item[0][2]))
+    single = [t.case_id for _, t in groups if t.count == 1]
+    headlines = case_headlines(case_ids=single) if single else {}
+    ctx.load_units({unit_id for (unit_id, _, _), _ in groups if unit_id is not None})
+    search = reverse("case-search")
+    messages: list[Rendered] = []
+    for (unit_id, stage, kind), counted in groups:
+        rule = ctx.rules.get((stage, kind))
+        if rule is None or not rule.channels:
+            continue
+        unit = ctx.unit(unit_id)
+        audience = ctx.recipients.audience(unit, rule)
+        if not ctx.recipients.members(audience):
+            continue
+        template = TEMPLATE_OF_KIND[kind]
+        values = {
+            "unit": unit.name if unit else "",
+            "due": ctx.date(counted.due_at),
+            "stage": STAGE_LABELS.get(stage, stage),
+            "kind": KIND_LABELS.get(kind, kind),
+        }
+        if counted.count == 1:
+            number, title = headlines.get(counted.case_id, ("", ""))
+            subject, body = render(
+                template, {**values, "number": number, "title": title}, templates=ctx.templates
+            )
+            link = reverse("case-detail", args=[counted.case_id])
+        else:
+            body = str(DIGEST_TEXTS[kind]) % {**values, "count": counted.count}
+            subject = str(_("%(unit)s：%(count)s 件工单%(stage)s%(kind)s")) % {
+                **values,
+                "count": counted.count,
+            }
+            # exactly the cases of this notice: the unit's alerts of this stage and kind raised at the sweep's moment
+            query = {
+                "alert": kind,
+                "alert_stage": stage,
+                "since": run.now.isoformat(),
+                "until": (run.now + ONE_SECOND).isoformat(),
+            }
+            if unit_id is not None:
+                query["unit"] = str(unit_id)
+            link = f"{search}?{urlencode(query)}"
+        messages.append(Rendered(audience, template, subject, body, link))
+    return messages
+
+
+ONE_SECOND = dt.timedelta(seconds=1)
+
+
+def _notify_abandoned(ctx: SweepContext, own: SweepRun) -> None:
+    """Send the notices of earlier sweeps that died before sending them (not of sweeps still running), counted
+    from their alerts. Warnings and reminders whose deadline has passed meanwhile are left out: they are never
+    sent after their deadline (item 18)."""
+    pending = SweepRun.objects.filter(notified_at__isnull=True).exclude(pk=own.pk).order_by("id")
+    for run in pending:
+        with transaction.atomic():
+            locked = SweepRun.objects.select_for_update(skip_locked=True).filter(pk=run.pk).first()
+            if locked is None or locked.notified_at is not None or not _abandoned(locked):
+                continue
+            tally: dict[Group, Tally] = {}
+            alerts = Alert.objects.filter(run_id=locked.run_id).exclude(
+                kind__in=sorted(BEFORE_DEADLINE), clock__due_at__lte=ctx.now
+            )
+            office = ctx.recipients.office_id
+            for row in alerts.values("unit_id", "clock__stage", "kind").annotate(
+                n=Count("id"), case=Min("case_id"), due=Min("clock__due_at")
+            ):
+                group = (
+                    row["unit_id"] if row["unit_id"] is not None else office,
+                    row["clock__stage"],
+                    row["kind"],
+                )
+                _add_tally(tally, group, Tally(row["n"], row["case"], row["due"]))
+            _notify(ctx, locked, tally)
+
+
+def _abandoned(run: SweepRun) -> bool:
+    """No sweep holds the run (PostgreSQL: its process's lock is gone); the lock taken is released at commit."""
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s, hashtext(%s))", [ADVISORY_NAMESPACE, run.run_id])
+        (free,) = cursor.fetchone()
+    return bool(free)

@@ -12,10 +12,10 @@ from django.db import connection, connections
 from hotline.common import clock
 from hotline.notify.models import Outbox
 from hotline.sla import sweep as sweep_module
-from hotline.sla.models import Alert, AlertKind, Clock
+from hotline.sla.models import Alert, AlertKind, Clock, SweepRun
 from hotline.sla.sweep import sweep
 from tests.conftest import dispatched_to
-from tests.notices import RecordingGateway, deliver_everything, per_recipient
+from tests.notices import RecordingGateway, cases_announced, deliver_everything, per_recipient
 
 SH = ZoneInfo("Asia/Shanghai")
 START = dt.datetime(2026, 11, 23, 10, tzinfo=SH)
@@ -57,15 +57,18 @@ def test_a_crash_in_the_middle_loses_nothing_and_doubles_nothing(city, people, m
     assert yellow_count() == 5
     per_clock = Alert.objects.values("clock_id", "kind").distinct().count()
     assert per_clock == Alert.objects.count()
-    # per case: reply yellow to the handler and the leader, sign-for yellow to the handler; never twice
+    # per case: reply yellow to the handler and the leader, sign-for yellow to the handler; never twice. The
+    # crashed sweep announced what its committed batch raised (one case), the second sweep the rest in digests.
     notices = per_recipient(Outbox.objects.filter(template="sla_yellow", channel="in_app"), "body")
-    assert len(notices) == 15 == len(set(notices))
-    # and one SMS per recipient of each card: the crashed batch's notices were rolled back with its alerts
+    assert len(notices) == len(set(notices))
+    assert cases_announced(notices) == {"east": 10, "east_leader": 5}
+    assert sum(SweepRun.objects.values_list("alerts", flat=True)) == Alert.objects.count()
+    # and one SMS per recipient of each notice: the crashed batch's alerts were rolled back, and announced later
     sms = per_recipient(Outbox.objects.filter(channel="sms"), "body")
     gateway = RecordingGateway()
     with clock.frozen_now(OVERDUE):
         deliver_everything(gateway)
-    assert len(gateway.sent) == len(sms) == len(set(gateway.sent)) > 15
+    assert len(gateway.sent) == len(sms) == len(set(gateway.sent)) > 0
     assert sorted(gateway.sent) == sorted((address, body) for _, address, body in sms)
 
 
@@ -95,8 +98,11 @@ def test_two_overlapping_sweeps_raise_everything_once(city, people):
             thread.join()
     assert errors == []
     assert yellow_count() == 30
+    # each sweep announces the cards it raised: together every case once, per recipient and stage
     notices = per_recipient(Outbox.objects.filter(template="sla_yellow", channel="in_app"), "body")
-    assert len(notices) == 90 == len(set(notices))
+    assert cases_announced(notices) == {"east": 60, "east_leader": 30}
+    assert sum(SweepRun.objects.values_list("alerts", flat=True)) == Alert.objects.count()
+    assert not SweepRun.objects.filter(notified_at__isnull=True).exists()
     assert not Clock.objects.filter(stopped_at__isnull=True, next_alert_at__lte=OVERDUE).exists()
 
 
@@ -113,8 +119,9 @@ def test_a_sweep_with_worker_threads_raises_what_one_thread_does(city, people):
     assert yellow_count() == 30
     assert Alert.objects.values("clock_id", "kind").distinct().count() == Alert.objects.count()
     assert sum(result.alerts.values()) == Alert.objects.count() and result.clocks == 60
+    # one digest per audience, stage and kind for the whole sweep, whatever the threads and batches
     notices = per_recipient(Outbox.objects.filter(template="sla_yellow", channel="in_app"), "body")
-    assert len(notices) == 90 == len(set(notices))
+    assert len(notices) == 3 and cases_announced(notices) == {"east": 60, "east_leader": 30}
     with clock.frozen_now(OVERDUE):
         assert not sweep(batch_size=4, workers=3).alerts  # nothing owed twice
 
@@ -141,3 +148,60 @@ def test_without_database_keys_deleting_a_clock_still_removes_its_alerts(city, p
     assert not Alert.objects.filter(pk__in=alerts).exists()
     event.assignment.delete()  # type: ignore[union-attr]
     assert not CaseEvent.objects.filter(pk=event.pk).exists()
+
+
+def test_a_sweep_that_died_before_its_notices_is_announced_by_the_next(city, people, monkeypatch):
+    """A sweep whose process dies after its batches committed, before its notices: the next sweep finds the run
+    still owed and announces its alerts, once; warnings whose deadline has passed meanwhile are never sent."""
+    many_cases(city, people, 3)
+    reply = Clock.objects.filter(stage="reply").order_by("id").first()
+    assert reply is not None and reply.warn_at is not None
+
+    original = sweep_module._notify
+
+    def dies(ctx, run, tally, **kwargs):
+        if run.run_id == ctx.run_id:  # the sweep's own notices: the process dies before them
+            raise RuntimeError("process killed")
+        return original(ctx, run, tally, **kwargs)
+
+    monkeypatch.setattr(sweep_module, "_notify", dies)
+    with clock.frozen_now(reply.warn_at), pytest.raises(RuntimeError):
+        sweep()  # warnings raised and committed, never announced
+    assert Alert.objects.filter(kind=AlertKind.WARNING).count() == 3
+    with clock.frozen_now(OVERDUE), pytest.raises(RuntimeError):
+        sweep()  # announces the first run (its warnings are past their deadline now), raises the reply cards
+    assert not Outbox.objects.filter(template="sla_warning").exists() and yellow_count() == 3
+    assert SweepRun.objects.filter(notified_at__isnull=True).count() == 1
+
+    monkeypatch.setattr(sweep_module, "_notify", original)
+    with clock.frozen_now(OVERDUE):
+        assert not sweep().alerts  # nothing new: it announces the run left behind
+    assert not SweepRun.objects.filter(notified_at__isnull=True).exists()
+    assert not Outbox.objects.filter(template="sla_warning").exists()  # past their deadline: never sent
+    notices = per_recipient(Outbox.objects.filter(template="sla_yellow", channel="in_app"), "body")
+    assert cases_announced(notices) == {"east": 6, "east_leader": 3}
+    with clock.frozen_now(OVERDUE):
+        sweep()
+    assert per_recipient(Outbox.objects.filter(template="sla_yellow", channel="in_app"), "body") == notices
+
+
+def test_a_digest_links_to_exactly_its_cases(city, people):
+    from django.test import Client
+
+    many_cases(city, people, 3)
+    with clock.frozen_now(START + dt.timedelta(days=2)):
+        dispatched_to(city, people, city.east)  # due later: not in the digest
+    with clock.frozen_now(OVERDUE):
+        sweep()
+    (digest,) = Outbox.objects.filter(
+        template="sla_yellow", channel="in_app", body__contains="有 3 件工单答复"
+    )
+    client = Client()
+    client.force_login(people.east_leader)
+    page = client.get(digest.link).content.decode()
+    carded = Alert.objects.filter(kind=AlertKind.YELLOW, clock__stage="reply").values_list(
+        "case__number", flat=True
+    )
+    assert len(carded) == 3 and all(number in page for number in carded)
+    later = Clock.objects.filter(stage="reply").order_by("-id").values_list("case__number", flat=True).first()
+    assert later not in page

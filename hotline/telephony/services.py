@@ -671,6 +671,7 @@ def call_end(
             .exclude(status=CallStatus.ENDED)
             .update(status=CallStatus.ENDED, disposition=disposition, ended_at=now)
         ):
+            call.status = CallStatus.ENDED  # as the row says (the earlier end wrote the rest)
             return call
         legs = list(call.legs.select_for_update().filter(ended_at__isnull=True))
         for leg in legs:

@@ -17,9 +17,11 @@ PostgreSQL backend, and the load.
 from __future__ import annotations
 
 import argparse
+import collections
 import heapq
 import itertools
 import os
+import re
 import resource
 import time
 from typing import Any
@@ -103,6 +105,9 @@ def main() -> None:
     parser.add_argument("--ring-ms", type=int, default=300)
     parser.add_argument("--hold", type=float, default=4.0)
     parser.add_argument("--wrap", type=int, default=1, help="after-call work seconds")
+    parser.add_argument(
+        "--statements", action="store_true", help="print every kind of statement with its count per call"
+    )
     args = parser.parse_args()
     require_postgresql()
     from hotline.common.runtime import settle_after_startup
@@ -119,9 +124,12 @@ def main() -> None:
     t0 = time.monotonic()
     offered = 0
     trips = [0]
+    kinds: collections.Counter[str] = collections.Counter()
 
     def count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
         trips[0] += 1
+        if args.statements:
+            kinds[re.sub(r"\s+", " ", re.sub(r"\"s\d+_x\d+\"", "SP", sql))[:110]] += 1
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(count):
@@ -163,6 +171,8 @@ def main() -> None:
     print(
         f"database statements per call: {trips[0] / n:.1f} (BEGIN/COMMIT, which psycopg sends as well, not counted)"
     )
+    for sql, k in kinds.most_common():
+        print(f"  {k / n:5.2f}  {sql}")
     print(f"CPU per call: controller {1000 * cpu / n:.1f} ms, its PostgreSQL backend {1000 * (pg1 - pg0) / n:.1f} ms "
           f"(totals {cpu:.1f} s / {pg1 - pg0:.1f} s)")  # fmt: skip
     print(f"load average: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} ({os.cpu_count()} cores)")

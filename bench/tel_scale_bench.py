@@ -175,6 +175,12 @@ def main() -> None:
     parser.add_argument(
         "--nodes", type=int, default=2, help="media nodes (each holds 4 legs with the PyPI pjsua2 wheel)"
     )
+    parser.add_argument(
+        "--split-ioqueue",
+        action="store_true",
+        help="even-numbered nodes poll RTP on pjmedia's own thread (HOTLINE_MEDIANODE_SHARED_IOQUEUE=0), odd ones "
+        "on their main loop; prints each half's CPU per call (same run, same machine state)",
+    )
     parser.add_argument("--work", default="/tmp/tel-scale-bench")
     parser.add_argument(
         "--profile", action="store_true", help="cProfile the controller, print the top functions"
@@ -213,6 +219,11 @@ def main() -> None:
         nodes=args.nodes,
         rtp_span=8,
         kamailio_shm_mb=256,  # the recipe: 64 MB is not enough under load
+        node_env={
+            f"node{i}": {"HOTLINE_MEDIANODE_SHARED_IOQUEUE": "0" if i % 2 == 0 else "1"}
+            for i in range(1, args.nodes + 1)
+            if args.split_ioqueue
+        },
     )
     procs: dict[str, subprocess.Popen[bytes]] = {}
     started = timezone.now()
@@ -330,6 +341,12 @@ def main() -> None:
           + f", controller (this process) {controller_cpu:.1f}"
           + f", PostgreSQL (the controller's backend) {pg1 - pg0:.1f}, SIPp citizens {citizens_cpu:.1f}"
           + f" (every child from rusage, node start-ups included: {children.ru_utime + children.ru_stime:.1f})")  # fmt: skip
+    if args.split_ioqueue:
+        for label, parity in (("own media thread (even)", 0), ("shared poll (odd)", 1)):
+            names = [k for k in cpu if k.startswith("node") and int(k[4:]) % 2 == parity]
+            taken = sum(by_node.get(k, 0) for k in names)
+            print(f"nodes with {label}: {len(names)} nodes, {taken} citizen calls, CPU {sum(cpu[k] for k in names):.2f} s"
+                  f" = {1000 * sum(cpu[k] for k in names) / max(1, taken):.1f} ms per call they took")  # fmt: skip
     print("media nodes' CPU s by thread: " + ", ".join(
         f"{k} {threads1[k] - threads0.get(k, 0.0):.1f}" for k in sorted(threads1)))  # fmt: skip
     n = max(1, calls.count())

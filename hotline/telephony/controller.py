@@ -149,6 +149,8 @@ class Live:
     # IVR logic nodes: the variables menus / collect nodes set, the call's facts (read at the first condition).
     ivr_vars: dict[str, str] = field(default_factory=dict)
     ivr_facts: dict[str, str] | None = None
+    # The caller's citizen profile as read when the call arrived (None: no profile), for the facts' level.
+    citizen: Any = field(default=selectors.NOT_READ, repr=False)
     ivr_return: bool = False  # an agent transferred the caller into the IVR and waits on hold for `back`
     # Agent call control: the consulted (or blind-transfer) party's leg, its agent (None: an outside number),
     # ringing | talking | conference, when it was called.
@@ -484,7 +486,7 @@ class CallController:
             else:  # AGENT_GROUP: a dedicated group takes the call
                 group = Queue.objects.filter(code=entry.treatment_target).first()
                 live.queue_id = group.pk if group else call.queue_id
-        citizen = citizen_for_number(caller)
+        citizen = live.citizen = citizen_for_number(caller)
         live.priority = PRIORITY.get(citizen.level, 0) if citizen else 0
         self.engine.answer(ev.leg)
 
@@ -521,7 +523,9 @@ class CallController:
             # IVR-6: the caller's open case, read as an IVR condition reads it (`selectors.ivr_facts`), raises the
             # place when it is urgent, as the menu path's urgent queue node does.
             if live.ivr_facts is None:
-                live.ivr_facts = selectors.ivr_facts(caller=call.caller, moment=clock.now())
+                live.ivr_facts = selectors.ivr_facts(
+                    caller=call.caller, moment=clock.now(), citizen=live.citizen
+                )
             live.priority = max(live.priority, ivr.URGENCY_PRIORITY.get(live.ivr_facts["urgency"], 0))
         queue_pk = live.queue_id or call.queue_id or 0
         queue = (
@@ -827,6 +831,11 @@ class CallController:
         self.by_leg.pop(live.agent_leg, None)
         code, reason = ev.data.get("code"), ev.data.get("reason", "")
         call = self._call(live)
+        if live.state == "ending" and call.status == CallStatus.ENDED:
+            # The citizen hung up first: `call_end` closed this leg's CDR row and released its agent (a read of
+            # the closed leg would find nothing to do).
+            live.agent_leg, live.agent_pk = "", None
+            return
         if live.state == "offering":
             if live.agent_pk is None:  # an outside number did not answer
                 services.leg_end(leg_id=live.agent_leg, sip_code=code, cause=reason)

@@ -63,7 +63,7 @@ def condition_target(live: Live, node: dict[str, Any], call: Call) -> str:
     """The branch the call takes: the first condition that holds over the call's facts (read once per call) and
     the variables keyed so far; else the node's `fallback`. Logged as a `branch` step (its number, 0 = else)."""
     if live.ivr_facts is None:
-        live.ivr_facts = selectors.ivr_facts(caller=call.caller, moment=clock.now())
+        live.ivr_facts = selectors.ivr_facts(caller=call.caller, moment=clock.now(), citizen=live.citizen)
     facts = {**live.ivr_facts, **live.ivr_vars}
     declared = ivr.variables({"nodes": list((live.ivr_nodes or {}).values())})
     try:

@@ -201,6 +201,8 @@ class Stack:
     nodes: int = 1
     kamailio_shm_mb: int = 64
     rtp_span: int = 400  # RTP ports per node
+    # Extra environment of some nodes (by name): a benchmark runs two node settings side by side.
+    node_env: dict[str, dict[str, str]] = field(default_factory=dict)
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     @property
@@ -300,8 +302,14 @@ class Stack:
         for number in self.numbers:
             cmd += ["--aor", number]
         with open(self.work_dir / f"{name}.log", "ab") as node_log:
+            extra = self.node_env.get(name)
             self.procs[name] = subprocess.Popen(
-                cmd, stdout=node_log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=os.getcwd()
+                cmd,
+                stdout=node_log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                cwd=os.getcwd(),
+                env={**os.environ, **extra} if extra else None,
             )
 
     def kill_node(self, name: str) -> None:

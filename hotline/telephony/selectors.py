@@ -247,10 +247,15 @@ def recording_get(*, user: User, pk: int) -> Recording:
     return recording
 
 
-def ivr_facts(*, caller: str, moment: dt.datetime) -> dict[str, str]:
+NOT_READ: Any = object()  # `ivr_facts(citizen=...)`: the profile has not been read yet
+
+
+def ivr_facts(*, caller: str, moment: dt.datetime, citizen: Any = NOT_READ) -> dict[str, str]:
     """What an IVR condition may test about a call (`ivr_expr.FACTS`): the caller's citizen level, the case type
     and urgency of the caller's newest open case (matched by the caller's profile or the number), whether the
-    day is a working day and the local time. Two queries, only when a condition node is entered."""
+    day is a working day and the local time. Two queries, only when a condition node is entered; one when the
+    caller's profile (`citizen_for_number`, None for none) was already read (the call controller reads it when
+    the call arrives)."""
     from django.db.models import Q
 
     from hotline.cases.lifecycle import FINISHED_STATUSES
@@ -271,7 +276,8 @@ def ivr_facts(*, caller: str, moment: dt.datetime) -> dict[str, str]:
     number = normalize_phone(caller)
     if not number:
         return facts
-    citizen = citizen_for_number(number)
+    if citizen is NOT_READ:
+        citizen = citizen_for_number(number)
     if citizen is not None:
         facts["level"] = citizen.level or "normal"
     mine = Q(citizen_phone=number) | (Q(citizen_id=citizen.pk) if citizen is not None else Q(pk__in=[]))

@@ -526,9 +526,10 @@ def call_enqueue(*, call: Call, queue: Queue, priority: int = 0) -> Call:
 
 
 def call_offer(*, call: Call, agent_pk: int, leg_id: str, remote: str, node: str) -> Agent:
-    """The ACD chose an agent: its phone rings (agent → ringing, an outbound leg, a queue-log row)."""
+    """The ACD chose an agent: its phone rings (agent → ringing, an outbound leg, a queue-log row). Inside the
+    controller's pass it takes no savepoint (two statements per offer): a failure rolls the pass back."""
     now = clock.now()
-    with transaction.atomic():
+    with _event_atomic():
         agent = agent_event(agent_pk=agent_pk, event=AgentEvent.OFFER, call=call)
         call.status, call.agent = CallStatus.RINGING, agent
         call.save(update_fields=["status", "agent"])
@@ -626,10 +627,16 @@ def leg_answered(*, leg_id: str) -> None:
     CallLeg.objects.filter(leg_id=leg_id, answered_at__isnull=True).update(answered_at=clock.now())
 
 
-def _close_leg(leg: CallLeg, now: dt.datetime, *, sip_code: int | None = None, cause: str = "") -> None:
+_LEG_END_FIELDS = ["ended_at", "sip_code", "hangup_cause", "billsec"]
+
+
+def _close_leg(
+    leg: CallLeg, now: dt.datetime, *, sip_code: int | None = None, cause: str = "", save: bool = True
+) -> None:
     leg.ended_at, leg.sip_code, leg.hangup_cause = now, sip_code, cause[:64]
     leg.billsec = _ms(now, leg.answered_at) // 1000 if leg.answered_at else 0
-    leg.save(update_fields=["ended_at", "sip_code", "hangup_cause", "billsec"])
+    if save:
+        leg.save(update_fields=_LEG_END_FIELDS)
 
 
 def leg_end(*, leg_id: str, sip_code: int | None = None, cause: str = "") -> None:
@@ -652,18 +659,28 @@ def call_end(
     reason), the queue log (abandoned if it never reached a person), the agent (talking → wrap-up, ringing →
     ready), the recording."""
     now = clock.now()
-    given = call
     with _event_atomic():
-        call = Call.objects.select_for_update().get(pk=call.pk)
-        if call.status == CallStatus.ENDED:
-            return call
-        for leg in call.legs.select_for_update().filter(ended_at__isnull=True):
-            if hungup is not None and leg.leg_id == hungup[0]:
-                _close_leg(leg, now, sip_code=hungup[1], cause=hungup[2])
-            else:
-                _close_leg(leg, now, cause=cause)
         if not disposition:
             disposition = Disposition.ANSWERED if call.answered_at else Disposition.ABANDONED
+        # The guard and the lock in one statement: a call already ended (by an earlier event, or a recovery) is
+        # left alone; otherwise its row stays locked to the end of the transaction, as `select_for_update` did.
+        # What decides the rest (answered, queue, enqueued) is read from `call`: the controller's row, which every
+        # write to a live call goes through (`CallController._call`; dropped and re-read after a rollback).
+        if (
+            not Call.objects.filter(pk=call.pk)
+            .exclude(status=CallStatus.ENDED)
+            .update(status=CallStatus.ENDED, disposition=disposition, ended_at=now)
+        ):
+            call.status = CallStatus.ENDED  # as the row says (the earlier end wrote the rest)
+            return call
+        legs = list(call.legs.select_for_update().filter(ended_at__isnull=True))
+        for leg in legs:
+            if hungup is not None and leg.leg_id == hungup[0]:
+                _close_leg(leg, now, sip_code=hungup[1], cause=hungup[2], save=False)
+            else:
+                _close_leg(leg, now, cause=cause, save=False)
+        for leg in legs:  # one UPDATE each: `bulk_update`'s CASE statement costs more CPU than two plain ones
+            leg.save(update_fields=_LEG_END_FIELDS)
         if (
             disposition in (Disposition.ABANDONED, Disposition.FAILED)
             and call.queue_id
@@ -685,8 +702,6 @@ def call_end(
         ):
             _transition(agent, AgentEvent.HANGUP, call=call)
         call.status, call.disposition, call.ended_at = CallStatus.ENDED, disposition, now
-        call.save(update_fields=["status", "disposition", "ended_at"])
-        given.status, given.disposition, given.ended_at = call.status, disposition, now
         push.board_on_commit({"type": "call", "call_id": call.call_id, "status": call.status})
         lost = disposition == Disposition.FAILED and call.direction == "in"  # the caller is owed a call back
         if (disposition in (Disposition.ABANDONED, Disposition.VOICEMAIL) or lost) and call.caller:

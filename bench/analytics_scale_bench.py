@@ -266,11 +266,11 @@ def screen(args: argparse.Namespace) -> None:
         line("   everything recomputed (state, 30-day and 14-day figures)", walls, cpus, dbs, None)
 
 
-def assessment(office: User) -> None:
-    print("\n-- a month's assessment of every unit")
+def assessment(office: User, depth: int) -> None:
+    print(f"\n-- a month's assessment of every unit (scheme depth {depth}: units below it score their superiors)")
     scheme, _ = Scheme.objects.get_or_create(
-        name="bench 月度考核",
-        defaults={"depth": 1, "bands": [{"grade": "A", "min": 90}, {"grade": "B", "min": 75},
+        name="bench 月度考核" if depth == 1 else f"bench 月度考核 depth {depth}",
+        defaults={"depth": depth, "bands": [{"grade": "A", "min": 90}, {"grade": "B", "min": 75},
                                          {"grade": "C", "min": 60}, {"grade": "D", "min": 0}]},
     )  # fmt: skip
     # the unit indicators of KPI-2 (the last three since the tenth session: a scheme made before gets them added)
@@ -303,6 +303,7 @@ def main() -> None:
     parser.add_argument("--mv", action="store_true", help="time approach B: a materialized view refresh")
     parser.add_argument("--direct", action="store_true", help="time the direct queries once and compare")
     parser.add_argument("--only", default="", help="comma list: fresh,reports,crosstab,screen,kpi")
+    parser.add_argument("--kpi-depth", type=int, default=1, help="the assessed scheme's depth (3: every unit)")
     parser.add_argument("--presets", default="", help="comma list of STAT-2 preset keys (default: every one)")
     args = parser.parse_args()
     require_postgresql()
@@ -320,7 +321,7 @@ def main() -> None:
     if not only or "screen" in only:
         screen(args)
     if not only or "kpi" in only:
-        assessment(office)
+        assessment(office, args.kpi_depth)
     print(f"\nload average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 

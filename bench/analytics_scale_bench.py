@@ -267,7 +267,9 @@ def screen(args: argparse.Namespace) -> None:
 
 
 def assessment(office: User, depth: int) -> None:
-    print(f"\n-- a month's assessment of every unit (scheme depth {depth}: units below it score their superiors)")
+    print(
+        f"\n-- a month's assessment of every unit (scheme depth {depth}: units below it score their superiors)"
+    )
     scheme, _ = Scheme.objects.get_or_create(
         name="bench 月度考核" if depth == 1 else f"bench 月度考核 depth {depth}",
         defaults={"depth": depth, "bands": [{"grade": "A", "min": 90}, {"grade": "B", "min": 75},
@@ -303,7 +305,9 @@ def main() -> None:
     parser.add_argument("--mv", action="store_true", help="time approach B: a materialized view refresh")
     parser.add_argument("--direct", action="store_true", help="time the direct queries once and compare")
     parser.add_argument("--only", default="", help="comma list: fresh,reports,crosstab,screen,kpi")
-    parser.add_argument("--kpi-depth", type=int, default=1, help="the assessed scheme's depth (3: every unit)")
+    parser.add_argument(
+        "--kpi-depth", type=int, default=1, help="the assessed scheme's depth (3: every unit)"
+    )
     parser.add_argument("--presets", default="", help="comma list of STAT-2 preset keys (default: every one)")
     args = parser.parse_args()
     require_postgresql()

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from hotline.analytics.topics import analysis
 from hotline.cases import duplicates
+from hotline.cases.events import run_queued
 from hotline.common import clock
 from tests.analytics.reports_fixture import RUN_AT, build
 from tests.conftest import submitted_case
@@ -43,9 +44,11 @@ def test_an_issue_growing_in_one_district_is_emerging(city, people, django_captu
     now = clock.now()
     with django_capture_on_commit_callbacks(execute=True), clock.frozen_now(now - dt.timedelta(days=10)):
         submitted_case(city, people)
+        run_queued()  # the case-events job (the worker, every second) indexes the requests
     with django_capture_on_commit_callbacks(execute=True), clock.frozen_now(now - dt.timedelta(days=2)):
         for _ in range(4):
             submitted_case(city, people)
+        run_queued()
     found = analysis.emerging(user=people.dispatcher)
     assert len(found) == 1
     issue = found[0]
@@ -62,5 +65,6 @@ def test_an_issue_growing_in_one_district_is_emerging(city, people, django_captu
     with django_capture_on_commit_callbacks(execute=True), clock.frozen_now(now - dt.timedelta(days=1)):
         for _ in range(6):
             submitted_case(city, people, location_unit=city.west_comm)
+        run_queued()
     assert analysis.emerging(user=people.dispatcher) == []
     duplicates._cluster_cache.clear()

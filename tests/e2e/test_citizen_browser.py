@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from hotline.cases.events import run_queued
 from hotline.cases.models import Case, CaseStatus
 from tests.conftest import CONTENT, dispatched_to
 from tests.e2e.test_case_loop_browser import Desk
@@ -16,6 +17,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_screen_pop_duplicates_merge_and_undo(browser, live_server, city, people, screenshot_dir):
     base = live_server.url
     existing = dispatched_to(city, people, city.xingfu, citizen_phone="13812345678", citizen_name="王建国")
+    run_queued()  # the case-events job (the worker, every second) indexes the requests
 
     agent = Desk(browser, base, "agent", screenshot_dir)
     page = agent.page
@@ -45,6 +47,7 @@ def test_screen_pop_duplicates_merge_and_undo(browser, live_server, city, people
     number = page.get_by_test_id("case-number").inner_text()
     new = Case.objects.get(number=number)
     assert new.status == CaseStatus.SUBMITTED
+    run_queued()
 
     # The office merges the new request into the existing case, chosen from the candidates.
     office = Desk(browser, base, "dispatcher", screenshot_dir)

@@ -61,8 +61,12 @@ def test_candidates_by_phone_name_and_content(city, people):
     assert report.candidates[0].case == by_content  # similar content first
 
 
+@pytest.mark.django_db(transaction=True)  # the duplicate index is written after the intake commits
 def test_window_of_15_days_and_exclusion(city, people):
     old = submitted_case(city, people)
+    run_queued()  # the case-events job (the worker, every second) indexes the requests
+    found = duplicates.find_duplicates(user=people.agent, content=SIMILAR).candidates
+    assert [candidate.case.pk for candidate in found] == [old.pk]
     with clock.frozen_now(clock.now() + dt.timedelta(days=16)):
         assert duplicates.find_duplicates(user=people.agent, content=SIMILAR).candidates == []
     assert (

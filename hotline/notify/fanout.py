@@ -1,11 +1,10 @@
 """Many rendered messages, each to an audience (a list of users on their channels), written in one go.
 
-The deadline sweep sends thousands of notices per batch, each to the same few audiences (the handlers and
-leaders of a unit). Each notice is written once per channel, naming its audience (`models.Audience`, whose id
-is derived from its members, written in the same transaction if new): the in-app inbox reads it by membership,
-delivery expands an SMS or e-mail notice into one message per member (`services.expand_due`). On PostgreSQL the
-caller may render the messages in SQL (`queue_fanout_from`: one `INSERT … SELECT`); otherwise the rows are built
-and bulk-inserted (`queue_fanout`).
+Notices go to the same few audiences again and again (the handlers and leaders of a unit). Each notice is
+written once per channel, naming its audience (`models.Audience`, whose id is derived from its members, written
+in the same transaction if new): the in-app inbox reads it by membership, delivery expands an SMS or e-mail
+notice into one message per member (`services.expand_due`). The rows are built and bulk-inserted
+(`queue_fanout`).
 """
 
 from __future__ import annotations
@@ -18,9 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
-
-from hotline.common.pgarrays import TEXT_ARRAY, int_array, json_array
+from django.db import transaction
 
 from .models import Audience, AudienceMember, Channel, Outbox, OutboxStatus
 from .services import sms_send_time
@@ -70,26 +67,19 @@ def audience_id(members: Sequence[Reach]) -> int:
     return int.from_bytes(digest[:8], "big") & ((1 << 63) - 1)
 
 
-def ensure_audiences(
-    audiences: dict[Hashable, list[Reach]], stored: set[int] | None = None
-) -> dict[Hashable, int]:
+def ensure_audiences(audiences: dict[Hashable, list[Reach]]) -> dict[Hashable, int]:
     """The audience id of each non-empty audience, writing those not stored yet, in the caller's transaction.
 
     Written in id order, so two sweeps writing the same new audiences wait for each other instead of
-    deadlocking; existing ones are left as they are (ON CONFLICT DO NOTHING). `stored`, if given, is the caller's
-    set of audiences known to be committed (e.g. one sweep's): those are not written again, and the ones written
-    here join it once this transaction has committed (never before: a rolled-back batch's audiences are not
-    stored). An audience's id is its members' digest, so a committed one never changes."""
+    deadlocking; existing ones are left as they are (ON CONFLICT DO NOTHING). An audience's id is its members'
+    digest, so a committed one never changes."""
     ids = {key: audience_id(rows) for key, rows in audiences.items() if rows}
     members: dict[int, set[tuple[int, str, str]]] = {}
     for key, rows in audiences.items():
-        if key in ids and (stored is None or ids[key] not in stored):
+        if key in ids:
             members.setdefault(ids[key], set()).update((r.user_id, r.channel, r.address) for r in rows)
     if not members:
         return ids
-    if stored is not None:
-        written = set(members)
-        transaction.on_commit(lambda: stored.update(written))
     Audience.objects.bulk_create([Audience(id=pk) for pk in sorted(members)], ignore_conflicts=True)
     AudienceMember.objects.bulk_create(
         [
@@ -124,53 +114,6 @@ def _lanes(members: Sequence[Reach], audience: int, now: dt.datetime) -> list[_L
         else _Lane(audience, channel, at, OutboxStatus.PENDING, None)
         for channel, at in sorted(send_at.items())
     ]
-
-
-def queue_fanout_from(
-    *,
-    messages: str,
-    params: Sequence[Any],
-    audiences: dict[int, list[Reach]],
-    now: dt.datetime,
-    stored: set[int] | None = None,
-) -> int:
-    """PostgreSQL: `queue_fanout` for the messages a SELECT yields — (audience, template, subject, body, link),
-    `audience` an integer key of `audiences` — rendered by the caller in SQL: the rows never travel through
-    Python. Call inside a transaction. `stored`: see `ensure_audiences`."""
-    ids = ensure_audiences(audiences, stored)  # type: ignore[arg-type]
-    lanes = [(key, lane) for key, pk in ids.items() for lane in _lanes(audiences[key], pk, now)]  # type: ignore[index]
-    if not lanes:
-        return 0
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            INSERT INTO notify_outbox (channel, recipient_id, address, template, subject, body, sealed_body, link,
-                                       status, attempts, next_attempt_at, last_error, created_at, sent_at,
-                                       delivered_at, external_id, audience_id)
-            SELECT a.channel, NULL, '', m.template, m.subject, m.body, '', m.link,
-                   a.status, 0, a.send_at, '', %s, a.sent_at, a.sent_at, '', a.audience_id
-            FROM ({messages}) AS m(audience, template, subject, body, link)
-            JOIN unnest(%s::int[], %s::bigint[], {TEXT_ARRAY}, {TEXT_ARRAY}::timestamptz[], {TEXT_ARRAY},
-                        {TEXT_ARRAY}::timestamptz[])
-                 AS a(audience, audience_id, channel, send_at, status, sent_at) USING (audience)
-            """,
-            [
-                now,
-                *params,
-                int_array(k for k, _ in lanes),  # type: ignore[misc]
-                int_array(lane.audience_id for _, lane in lanes),
-                json_array(lane.channel for _, lane in lanes),
-                json_array(lane.send_at for _, lane in lanes),
-                json_array(lane.status for _, lane in lanes),
-                json_array(lane.sent_at for _, lane in lanes),
-            ],
-        )
-        written = int(cursor.rowcount)
-    if written and settings.CELERY_BROKER_URL:
-        from .services import _kick_delivery
-
-        transaction.on_commit(_kick_delivery)
-    return written
 
 
 def queue_fanout(

@@ -699,9 +699,7 @@ def _hold(run_id: str, hold: bool) -> None:
         cursor.execute(f"SELECT {function}(%s, hashtext(%s))", [ADVISORY_NAMESPACE, run_id])
 
 
-def _notify(
-    ctx: SweepContext, run: SweepRun, tally: dict[Group, Tally], *, now: dt.datetime | None = None
-) -> None:
+def _notify(ctx: SweepContext, run: SweepRun, tally: dict[Group, Tally]) -> None:
     """Send the notices of `tally` (the alerts `run` raised) and mark the run notified, in one transaction;
     nothing if the run was notified already. A run that raised nothing is forgotten."""
     with transaction.atomic():
@@ -711,9 +709,7 @@ def _notify(
         if not tally:
             fresh.delete()
             return
-        queue_fanout(
-            messages=_notices(ctx, fresh, tally), audiences=ctx.recipients.audiences, now=now or ctx.now
-        )
+        queue_fanout(messages=_notices(ctx, fresh, tally), audiences=ctx.recipients.audiences, now=ctx.now)
         fresh.notified_at = wall_clock.now()
         fresh.alerts = sum(t.count for t in tally.values())
         fresh.save(update_fields=["notified_at", "alerts"])

@@ -62,32 +62,3 @@ def test_fanout_writes_one_row_per_message_and_channel_naming_its_audience(peopl
     queue_fanout(messages=[Rendered("again", "sla_red", "红", "红牌", "")], audiences=again, now=now)
     assert Audience.objects.count() == 1 and AudienceMember.objects.count() == 3
     assert set(Outbox.objects.values_list("audience_id", flat=True)) == {pk}
-
-
-@pytest.mark.django_db
-def test_a_sweep_writes_an_audience_once_and_only_counts_it_stored_after_commit(
-    people, django_capture_on_commit_callbacks
-):
-    from django.db import transaction
-
-    from hotline.notify.fanout import ensure_audiences
-
-    now = timezone.now()
-    audiences = {"east": reach(users=[people.east, people.east_leader], channels=["in_app"], now=now)}
-    pk = audience_id(audiences["east"])
-    stored: set[int] = set()
-    # a batch that rolls back: its audience is not stored, so the next batch writes it again
-    with pytest.raises(RuntimeError), transaction.atomic():
-        ensure_audiences(audiences, stored)
-        raise RuntimeError("batch failed")
-    assert stored == set() and not Audience.objects.filter(pk=pk).exists()
-    with django_capture_on_commit_callbacks(execute=True):
-        assert ensure_audiences(audiences, stored) == {"east": pk}
-    assert stored == {pk} and AudienceMember.objects.filter(audience_id=pk).count() == 2
-    # stored: a later batch of the same sweep does not write it again (the members removed here stay removed)
-    AudienceMember.objects.filter(audience_id=pk).delete()
-    with django_capture_on_commit_callbacks(execute=True):
-        assert ensure_audiences(audiences, stored) == {"east": pk}
-    assert not AudienceMember.objects.filter(audience_id=pk).exists()
-    assert ensure_audiences(audiences) == {"east": pk}  # without the set: written (ON CONFLICT DO NOTHING)
-    assert AudienceMember.objects.filter(audience_id=pk).count() == 2

@@ -204,11 +204,19 @@ def redo_rate(scope: Scope) -> Figure:
     )
 
 
-def satisfaction(scope: Scope) -> Figure:
-    callbacks = Callback.objects.filter(
+def callback_rows(scope: Scope) -> QuerySet[Callback]:
+    """Callbacks made in the period on cases the scope handled."""
+    return Callback.objects.filter(
         scope.handled_here("case_id"), created_at__gte=scope.start, created_at__lt=scope.end
     )
-    return rate(callbacks.aggregate(den=Count("id"), num=Count("id", filter=Q(rating__in=SATISFIED_RATINGS))))
+
+
+def satisfaction(scope: Scope) -> Figure:
+    return rate(
+        callback_rows(scope).aggregate(
+            den=Count("id"), num=Count("id", filter=Q(rating__in=SATISFIED_RATINGS))
+        )
+    )
 
 
 # The other two of the callback's "three rates": each over the callbacks of the period that recorded the answer
@@ -221,16 +229,12 @@ SOLVED = "solved"
 def responded_rows(scope: Scope) -> QuerySet[Callback]:
     """Callbacks of the period, on cases the scope handled, that recorded whether the unit contacted the
     citizen."""
-    return Callback.objects.filter(
-        scope.handled_here("case_id"), created_at__gte=scope.start, created_at__lt=scope.end
-    ).exclude(responded="")
+    return callback_rows(scope).exclude(responded="")
 
 
 def solution_rows(scope: Scope) -> QuerySet[Callback]:
     """The same callbacks that recorded whether the problem was solved."""
-    return Callback.objects.filter(
-        scope.handled_here("case_id"), created_at__gte=scope.start, created_at__lt=scope.end
-    ).exclude(solution="")
+    return callback_rows(scope).exclude(solution="")
 
 
 def response_rate(scope: Scope) -> Figure:

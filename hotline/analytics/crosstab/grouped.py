@@ -17,7 +17,6 @@ from django.db.models import Aggregate, Count, DurationField, ExpressionWrapper,
 
 from hotline.cases.models import (
     SATISFIED_RATINGS,
-    Callback,
     CaseEvent,
     CaseStatus,
     CloseKind,
@@ -83,12 +82,6 @@ def _redo_rows(scope: Scope) -> QuerySet[CaseEvent]:
     )
 
 
-def _callback_rows(scope: Scope) -> QuerySet[Callback]:
-    return Callback.objects.filter(
-        scope.handled_here("case_id"), created_at__gte=scope.start, created_at__lt=scope.end
-    )
-
-
 def _extension_rows(scope: Scope) -> QuerySet[ExtensionRequest]:
     return ExtensionRequest.objects.filter(
         scope.in_units("assignment__unit"), requested_at__gte=scope.start, requested_at__lt=scope.end
@@ -144,7 +137,7 @@ GROUPED: list[Grouped] = [
     ),
     Grouped(
         m.measure("satisfaction"),
-        _callback_rows,
+        m.callback_rows,
         case="case__",
         unit="case__main_unit",
         time="created_at",

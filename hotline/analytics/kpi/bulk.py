@@ -74,7 +74,7 @@ HANDLED: dict[str, HandledForm] = {
 
 HANDLED_ROWS: dict[str, Callable[[Scope], QuerySet[Any]]] = {
     "intake_volume": m._intake,
-    "satisfaction": g._callback_rows,
+    "satisfaction": m.callback_rows,
     "redo_rate": g._redo_rows,
     "response_rate": m.responded_rows,
     "solution_rate": m.solution_rows,

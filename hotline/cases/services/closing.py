@@ -56,16 +56,16 @@ def _callback_outcome(
     return to_status, main, updates
 
 
-def callback_answers(*, responded: str, solution: str, required: bool) -> dict[str, str]:
+def callback_answers(*, responded: str, solution: str) -> dict[str, str]:
     """The callback's two questions beside the rating (the "three rates"): did the unit contact the citizen, was
-    the problem solved. A staff callback must record both; a citizen's own rating may leave them "" (not asked).
-    Bad values → field errors."""
+    the problem solved. A staff callback must record both (a citizen's own rating is not asked them: it leaves
+    the fields ""). Missing or bad values → field errors."""
     from ..models import CallbackResponse, CallbackSolution
 
     errors: dict[str, list[str]] = {}
-    if responded not in CallbackResponse.values and (required or responded != ""):
+    if responded not in CallbackResponse.values:
         errors["responded"] = [_("请选择承办单位是否联系市民") if responded == "" else _("联系情况无效")]
-    if solution not in CallbackSolution.values and (required or solution != ""):
+    if solution not in CallbackSolution.values:
         errors["solution"] = [_("请选择问题是否解决") if solution == "" else _("解决情况无效")]
     if errors:
         raise ServiceError(_("回访内容不完整"), field_errors=errors)
@@ -86,7 +86,7 @@ def case_callback(
     """CLS-2/3: satisfied closes; the first dissatisfaction is redone; the second goes to special supervision.
     The callback also records whether the unit contacted the citizen and whether the problem was solved."""
     now = clock.now()
-    answers = callback_answers(responded=responded, solution=solution, required=True)
+    answers = callback_answers(responded=responded, solution=solution)
     with transaction.atomic():
         to_status, main, updates = _callback_outcome(case, rating=rating, method=method, now=now)
         _transition(
